@@ -1,0 +1,86 @@
+/* Small helpers shared by every module: cleanup attributes, allocation that
+ * cannot fail silently, growable strings and string vectors. */
+#ifndef CC_UTIL_H
+#define CC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CC_UNUSED __attribute__((unused))
+#define CC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+static inline void cc__freep(void *p) { free(*(void **) p); }
+static inline void cc__closep(int *fd) { if (*fd >= 0) close(*fd); }
+#define _cleanup_free_ __attribute__((cleanup(cc__freep)))
+#define _cleanup_close_ __attribute__((cleanup(cc__closep)))
+
+/* Hand ownership of *pp to the caller and leave NULL behind. */
+static inline void *cc__steal(void *pp)
+{
+        void **p = pp;
+        void *v = *p;
+        *p = NULL;
+        return v;
+}
+#define cc_steal(pp) cc__steal(pp)
+static inline int cc_steal_fd(int *fd) { int v = *fd; *fd = -1; return v; }
+
+void *cc_xmalloc(size_t n);
+void *cc_xcalloc(size_t n, size_t m);
+void *cc_xrealloc(void *p, size_t n);
+char *cc_xstrdup(const char *s);
+char *cc_xstrndup(const char *s, size_t n);
+char *cc_xasprintf(const char *fmt, ...) CC_PRINTF(1, 2);
+
+static inline bool cc_streq(const char *a, const char *b)
+{
+        return a && b && strcmp(a, b) == 0;
+}
+static inline bool cc_startswith(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+bool cc_endswith(const char *s, const char *suffix);
+
+/* A growable, always NUL-terminated string. */
+struct cc_buf {
+        char *s;
+        size_t len;
+        size_t cap;
+};
+void cc_buf_add(struct cc_buf *b, const char *s, size_t n);
+void cc_buf_puts(struct cc_buf *b, const char *s);
+void cc_buf_putc(struct cc_buf *b, char c);
+void cc_buf_printf(struct cc_buf *b, const char *fmt, ...) CC_PRINTF(2, 3);
+void cc_buf_vprintf(struct cc_buf *b, const char *fmt, va_list ap);
+char *cc_buf_steal(struct cc_buf *b); /* never NULL */
+void cc_buf_free(struct cc_buf *b);
+
+/* A NULL-terminated vector of owned strings. */
+struct cc_strv {
+        char **v;
+        size_t n;
+        size_t cap;
+};
+void cc_strv_push(struct cc_strv *sv, const char *s);
+void cc_strv_push_owned(struct cc_strv *sv, char *s);
+bool cc_strv_contains(const struct cc_strv *sv, const char *s);
+void cc_strv_free(struct cc_strv *sv);
+
+/* Read a whole file; returns 0 or -errno. */
+int cc_read_file(const char *path, char **out, size_t *len);
+/* Write a file atomically: temp name, fsync, rename. Returns 0 or -errno. */
+int cc_write_file_atomic(const char *path, const char *data, size_t len, int mode);
+/* mkdir -p. Returns 0 or -errno. */
+int cc_mkdir_p(const char *path, int mode);
+/* Join dir and name ("name" when absolute). Caller frees. */
+char *cc_path_join(const char *dir, const char *name);
+/* Clean a path lexically: collapse //, ., and .. (without touching the disk). */
+char *cc_path_clean(const char *path);
+
+#endif

@@ -1,0 +1,350 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cc-error.h"
+#include "cc-util.h"
+
+static void cc__oom(void)
+{
+        fputs("ccompose: out of memory\n", stderr);
+        abort();
+}
+
+void *cc_xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                cc__oom();
+        return p;
+}
+
+void *cc_xcalloc(size_t n, size_t m)
+{
+        void *p = calloc(n ? n : 1, m ? m : 1);
+        if (!p)
+                cc__oom();
+        return p;
+}
+
+void *cc_xrealloc(void *p, size_t n)
+{
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                cc__oom();
+        return p;
+}
+
+char *cc_xstrdup(const char *s)
+{
+        return cc_xstrndup(s, strlen(s));
+}
+
+char *cc_xstrndup(const char *s, size_t n)
+{
+        char *p = cc_xmalloc(n + 1);
+        memcpy(p, s, n);
+        p[n] = '\0';
+        return p;
+}
+
+char *cc_xasprintf(const char *fmt, ...)
+{
+        struct cc_buf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        return cc_buf_steal(&b);
+}
+
+bool cc_endswith(const char *s, const char *suffix)
+{
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static void cc__buf_grow(struct cc_buf *b, size_t extra)
+{
+        if (b->len + extra + 1 <= b->cap)
+                return;
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + extra + 1)
+                cap *= 2;
+        b->s = cc_xrealloc(b->s, cap);
+        b->cap = cap;
+}
+
+void cc_buf_add(struct cc_buf *b, const char *s, size_t n)
+{
+        cc__buf_grow(b, n);
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+}
+
+void cc_buf_puts(struct cc_buf *b, const char *s)
+{
+        cc_buf_add(b, s, strlen(s));
+}
+
+void cc_buf_putc(struct cc_buf *b, char c)
+{
+        cc_buf_add(b, &c, 1);
+}
+
+void cc_buf_vprintf(struct cc_buf *b, const char *fmt, va_list ap)
+{
+        va_list aq;
+        va_copy(aq, ap);
+        int n = vsnprintf(NULL, 0, fmt, aq);
+        va_end(aq);
+        if (n < 0)
+                return;
+        cc__buf_grow(b, (size_t) n);
+        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        b->len += (size_t) n;
+}
+
+void cc_buf_printf(struct cc_buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(b, fmt, ap);
+        va_end(ap);
+}
+
+char *cc_buf_steal(struct cc_buf *b)
+{
+        char *s = b->s ? b->s : cc_xstrdup("");
+        b->s = NULL;
+        b->len = b->cap = 0;
+        return s;
+}
+
+void cc_buf_free(struct cc_buf *b)
+{
+        free(b->s);
+        b->s = NULL;
+        b->len = b->cap = 0;
+}
+
+void cc_strv_push_owned(struct cc_strv *sv, char *s)
+{
+        if (sv->n + 2 > sv->cap) {
+                sv->cap = sv->cap ? sv->cap * 2 : 8;
+                sv->v = cc_xrealloc(sv->v, sv->cap * sizeof(char *));
+        }
+        sv->v[sv->n++] = s;
+        sv->v[sv->n] = NULL;
+}
+
+void cc_strv_push(struct cc_strv *sv, const char *s)
+{
+        cc_strv_push_owned(sv, cc_xstrdup(s));
+}
+
+bool cc_strv_contains(const struct cc_strv *sv, const char *s)
+{
+        for (size_t i = 0; i < sv->n; i++)
+                if (strcmp(sv->v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+void cc_strv_free(struct cc_strv *sv)
+{
+        for (size_t i = 0; i < sv->n; i++)
+                free(sv->v[i]);
+        free(sv->v);
+        sv->v = NULL;
+        sv->n = sv->cap = 0;
+}
+
+int cc_read_file(const char *path, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct cc_buf b = {0};
+        char tmp[65536];
+        for (;;) {
+                ssize_t n = read(fd, tmp, sizeof(tmp));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int e = -errno;
+                        cc_buf_free(&b);
+                        return e;
+                }
+                if (n == 0)
+                        break;
+                cc_buf_add(&b, tmp, (size_t) n);
+        }
+        if (len)
+                *len = b.len;
+        *out = cc_buf_steal(&b);
+        return 0;
+}
+
+int cc_write_file_atomic(const char *path, const char *data, size_t len, int mode)
+{
+        _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        size_t off = 0;
+        while (off < len) {
+                ssize_t n = write(fd, data + off, len - off);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int e = -errno;
+                        close(fd);
+                        unlink(tmp);
+                        return e;
+                }
+                off += (size_t) n;
+        }
+        if (fsync(fd) < 0 || close(fd) < 0) {
+                int e = -errno;
+                unlink(tmp);
+                return e;
+        }
+        if (rename(tmp, path) < 0) {
+                int e = -errno;
+                unlink(tmp);
+                return e;
+        }
+        return 0;
+}
+
+int cc_mkdir_p(const char *path, int mode)
+{
+        _cleanup_free_ char *p = cc_xstrdup(path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+char *cc_path_join(const char *dir, const char *name)
+{
+        if (name[0] == '/' || !dir || !*dir)
+                return cc_path_clean(name);
+        _cleanup_free_ char *j = cc_xasprintf("%s/%s", dir, name);
+        return cc_path_clean(j);
+}
+
+char *cc_path_clean(const char *path)
+{
+        bool abs = path[0] == '/';
+        struct cc_strv parts = {0};
+        const char *p = path;
+        while (*p) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                const char *e = strchr(p, '/');
+                size_t n = e ? (size_t) (e - p) : strlen(p);
+                if (n == 1 && p[0] == '.') {
+                        /* skip */
+                } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+                        if (parts.n > 0 && strcmp(parts.v[parts.n - 1], "..") != 0) {
+                                free(parts.v[--parts.n]);
+                                parts.v[parts.n] = NULL;
+                        } else if (!abs) {
+                                cc_strv_push(&parts, "..");
+                        }
+                } else {
+                        cc_strv_push_owned(&parts, cc_xstrndup(p, n));
+                }
+                p += n;
+        }
+        struct cc_buf b = {0};
+        if (abs)
+                cc_buf_putc(&b, '/');
+        for (size_t i = 0; i < parts.n; i++) {
+                if (i)
+                        cc_buf_putc(&b, '/');
+                cc_buf_puts(&b, parts.v[i]);
+        }
+        if (b.len == 0)
+                cc_buf_putc(&b, '.');
+        cc_strv_free(&parts);
+        return cc_buf_steal(&b);
+}
+
+/* ---- errors ---- */
+
+int cc_error_set(struct cc_error *err, int code, const char *fmt, ...)
+{
+        if (!err)
+                return code;
+        struct cc_buf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        free(err->msg);
+        err->msg = cc_buf_steal(&b);
+        err->code = code < 0 ? code : -EINVAL;
+        return err->code;
+}
+
+int cc_error_setsys(struct cc_error *err, int code, const char *fmt, ...)
+{
+        if (!err)
+                return code;
+        struct cc_buf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        cc_buf_printf(&b, ": %s", strerror(code < 0 ? -code : code));
+        free(err->msg);
+        err->msg = cc_buf_steal(&b);
+        err->code = code < 0 ? code : -code;
+        if (err->code == 0)
+                err->code = -EIO;
+        return err->code;
+}
+
+int cc_error_prefix(struct cc_error *err, const char *fmt, ...)
+{
+        if (!err)
+                return -EINVAL;
+        struct cc_buf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        if (err->msg)
+                cc_buf_printf(&b, ": %s", err->msg);
+        free(err->msg);
+        err->msg = cc_buf_steal(&b);
+        if (err->code == 0)
+                err->code = -EINVAL;
+        return err->code;
+}
+
+void cc_error_clear(struct cc_error *err)
+{
+        free(err->msg);
+        err->msg = NULL;
+        err->code = 0;
+}
+
+const char *cc_error_msg(const struct cc_error *err)
+{
+        return err->msg ? err->msg : "unknown error";
+}

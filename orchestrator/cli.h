@@ -1,0 +1,36 @@
+/* Command-line front end: global options and the command table. */
+#ifndef CC_CLI_H
+#define CC_CLI_H
+
+#include "loader.h"
+
+enum cc_ansi { CC_ANSI_AUTO, CC_ANSI_NEVER, CC_ANSI_ALWAYS };
+
+struct cc_cli {
+        struct cc_load_options load;
+        enum cc_ansi ansi;
+        const char *root;        /* CCOMPOSE_ROOT, default /var/lib/ccompose */
+        const char *runtime_dir; /* CCOMPOSE_RUNTIME_DIR, default /run/ccompose */
+};
+
+/* A command: argv[0] is the command name. Returns the process exit code. */
+typedef int (*cc_cmd_fn)(struct cc_cli *cli, int argc, char **argv);
+
+struct cc_cmd {
+        const char *name;
+        cc_cmd_fn fn;
+        const char *summary;
+};
+
+int cc_cli_main(int argc, char **argv);
+/* Load the project described by the global options; prints the error and
+ * returns non-zero on failure. */
+int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out);
+bool cc_cli_color(const struct cc_cli *cli, int fd);
+/* True when argv has -h/--help before any "--". */
+bool cc_cli_wants_help(int argc, char **argv);
+
+int cc_cmd_config(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,1 @@
+/* cmd-config: not written yet */

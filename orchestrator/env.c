@@ -1,0 +1,1 @@
+/* env: not written yet */

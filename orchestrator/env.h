@@ -1,0 +1,37 @@
+/* Ordered environment maps (shell environment, .env files, env_file) and
+ * the .env file format as docker compose reads it. */
+#ifndef CC_ENV_H
+#define CC_ENV_H
+
+#include "cc-error.h"
+
+struct cc_env {
+        size_t n, cap;
+        char **keys;
+        char **vals; /* a NULL value means "declared but unset" */
+};
+
+/* NULL when not set (or set to NULL). */
+const char *cc_env_get(const struct cc_env *env, const char *key);
+bool cc_env_has(const struct cc_env *env, const char *key);
+/* Set (copying key and value; value may be NULL), replacing an existing one. */
+void cc_env_set(struct cc_env *env, const char *key, const char *val);
+/* Set only if the key is not present yet. */
+void cc_env_set_default(struct cc_env *env, const char *key, const char *val);
+void cc_env_free(struct cc_env *env);
+/* Fill from a NULL-terminated "K=V" array such as environ. */
+void cc_env_from_environ(struct cc_env *env, char **environ_);
+
+/* Parse .env text the way docker compose does: KEY=VAL lines, optional
+ * "export " prefix, # comments (whole line, or after unquoted value with a
+ * space before), single quotes (literal), double quotes (escapes \n \t \\ \"
+ * and may span lines), ${VAR} interpolation in unquoted and double-quoted
+ * values against keys defined earlier in the file, then `lookup`.
+ * A line with only KEY (no '=') takes its value from lookup or is skipped.
+ * Parsed pairs are added to *out in order. Errors name file:line. */
+int cc_dotenv_parse(const char *data, const char *file, const struct cc_env *lookup, struct cc_env *out,
+                    struct cc_error *err);
+/* Read and parse a file; -ENOENT is returned (with a message) when missing. */
+int cc_dotenv_load(const char *path, const struct cc_env *lookup, struct cc_env *out, struct cc_error *err);
+
+#endif

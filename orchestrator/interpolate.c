@@ -1,0 +1,1 @@
+/* interpolate: not written yet */

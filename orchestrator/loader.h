@@ -1,0 +1,48 @@
+/* Loading a project: find the compose files, read .env, interpolate,
+ * include, extends, merge, validate, normalise, apply profiles. */
+#ifndef CC_LOADER_H
+#define CC_LOADER_H
+
+#include "env.h"
+#include "graph.h"
+#include "node.h"
+
+struct cc_load_options {
+        struct cc_strv files;        /* -f, in order; "-" reads stdin */
+        const char *project_name;    /* -p */
+        const char *project_dir;     /* --project-directory */
+        struct cc_strv env_files;    /* --env-file */
+        struct cc_strv profiles;     /* --profile */
+        bool no_interpolate;
+        bool no_normalize;           /* keep relative paths etc. */
+        bool all_profiles;           /* keep every service whatever its profiles */
+        const char *cwd;             /* NULL: getcwd() */
+        const struct cc_env *shell;  /* NULL: the process environment */
+        const char *stdin_data;      /* for "-f -"; NULL: read fd 0 */
+};
+
+struct cc_project {
+        char *name;
+        char *workdir;               /* project directory */
+        struct cc_strv files;        /* compose files loaded, absolute */
+        struct cc_env env;           /* shell environment over .env */
+        struct cc_strv profiles;     /* active profiles */
+        struct cc_node *model;       /* name, services, networks, volumes, secrets, configs */
+        struct cc_strv disabled;     /* services left out by profiles */
+        struct cc_graph graph;
+};
+
+int cc_project_load(const struct cc_load_options *opts, struct cc_project **out, struct cc_error *err);
+void cc_project_free(struct cc_project *p);
+static inline void cc__project_freep(struct cc_project **p) { cc_project_free(*p); }
+#define _cleanup_project_ __attribute__((cleanup(cc__project_freep)))
+
+/* Normalise a project name as docker compose does: lowercase, keep only
+ * [a-z0-9_-], must start with a letter or digit. */
+char *cc_project_name_normalize(const char *s);
+/* The services mapping of the model (never NULL after a successful load). */
+struct cc_node *cc_project_services(const struct cc_project *p);
+/* The configuration hash of a service (hex sha256 of its canonical JSON). */
+char *cc_project_service_hash(const struct cc_project *p, const char *service);
+
+#endif

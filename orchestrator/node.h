@@ -1,0 +1,110 @@
+/* The document tree every compose file is loaded into: YAML mappings,
+ * sequences and scalars, each with the file, line and column it came from,
+ * so that every later stage (interpolation, merge, validation,
+ * normalisation) can point at the source of a problem. */
+#ifndef CC_NODE_H
+#define CC_NODE_H
+
+#include "cc-error.h"
+#include "cc-util.h"
+
+enum cc_node_kind {
+        CC_NODE_SCALAR,
+        CC_NODE_SEQ,
+        CC_NODE_MAP,
+};
+
+/* The resolved type of a scalar (YAML 1.2 core schema, as go-yaml v3 resolves
+ * plain scalars: quoted scalars are always strings). */
+enum cc_scalar_type {
+        CC_STR,
+        CC_INT,
+        CC_FLOAT,
+        CC_BOOL,
+        CC_NULL,
+};
+
+/* Node flags from YAML tags. */
+#define CC_NODE_RESET    0x1u /* !reset: remove the value inherited from earlier files */
+#define CC_NODE_OVERRIDE 0x2u /* !override: replace, do not merge */
+
+struct cc_pos {
+        const char *file; /* interned, lives as long as the process */
+        unsigned line;    /* 1-based, 0 when unknown */
+        unsigned col;     /* 1-based */
+};
+
+struct cc_node {
+        enum cc_node_kind kind;
+        enum cc_scalar_type type; /* scalars only */
+        bool quoted;              /* scalar was quoted (or a block scalar) in the source */
+        unsigned flags;           /* CC_NODE_RESET / CC_NODE_OVERRIDE */
+        struct cc_pos pos;
+        char *str;                /* scalar text, NUL-terminated; NULL for SEQ/MAP */
+        size_t n, cap;
+        struct cc_node **items;   /* SEQ items, or MAP values */
+        struct cc_node **keys;    /* MAP keys (scalar nodes), parallel to items */
+};
+
+const char *cc_pos_intern(const char *file);
+/* "file:line:col" or "file" when no line is known. Caller frees. */
+char *cc_pos_str(const struct cc_pos *pos);
+
+struct cc_node *cc_node_new_scalar(const char *s, enum cc_scalar_type type, const struct cc_pos *pos);
+struct cc_node *cc_node_new_str(const char *s, const struct cc_pos *pos);
+struct cc_node *cc_node_new_int(long long v, const struct cc_pos *pos);
+struct cc_node *cc_node_new_bool(bool v, const struct cc_pos *pos);
+struct cc_node *cc_node_new_null(const struct cc_pos *pos);
+struct cc_node *cc_node_new_seq(const struct cc_pos *pos);
+struct cc_node *cc_node_new_map(const struct cc_pos *pos);
+struct cc_node *cc_node_copy(const struct cc_node *n);
+void cc_node_free(struct cc_node *n);
+static inline void cc__node_freep(struct cc_node **n) { cc_node_free(*n); }
+#define _cleanup_node_ __attribute__((cleanup(cc__node_freep)))
+
+/* Replace a scalar's text and type in place. */
+void cc_node_set_scalar(struct cc_node *n, const char *s, enum cc_scalar_type type);
+/* Resolve the type of a plain scalar's text ("123" -> INT, "true" -> BOOL, ...). */
+enum cc_scalar_type cc_scalar_resolve(const char *s);
+
+static inline bool cc_node_is_map(const struct cc_node *n) { return n && n->kind == CC_NODE_MAP; }
+static inline bool cc_node_is_seq(const struct cc_node *n) { return n && n->kind == CC_NODE_SEQ; }
+static inline bool cc_node_is_scalar(const struct cc_node *n) { return n && n->kind == CC_NODE_SCALAR; }
+static inline bool cc_node_is_null(const struct cc_node *n)
+{
+        return !n || (n->kind == CC_NODE_SCALAR && n->type == CC_NULL);
+}
+/* "string", "number", "boolean", "null", "array", "mapping" (for messages). */
+const char *cc_node_type_name(const struct cc_node *n);
+
+/* Sequences (take ownership of item). */
+void cc_node_seq_push(struct cc_node *seq, struct cc_node *item);
+void cc_node_seq_insert(struct cc_node *seq, size_t at, struct cc_node *item);
+struct cc_node *cc_node_seq_take(struct cc_node *seq, size_t i); /* detach item i */
+
+/* Mappings. Keys are unique strings; order is kept. */
+static inline const char *cc_node_key(const struct cc_node *map, size_t i) { return map->keys[i]->str; }
+ssize_t cc_node_map_index(const struct cc_node *map, const char *key);
+struct cc_node *cc_node_map_get(const struct cc_node *map, const char *key);
+/* Scalar text of map[key] or NULL when missing or not a scalar. */
+const char *cc_node_map_str(const struct cc_node *map, const char *key);
+/* Set map[key] = value (value owned by the map), replacing an existing value
+ * in place. keypos may be NULL (the value's position is used). */
+void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value);
+/* Detach and return map[key] (NULL if missing). */
+struct cc_node *cc_node_map_take(struct cc_node *map, const char *key);
+void cc_node_map_del(struct cc_node *map, const char *key);
+/* Sort a mapping's keys (strcmp order). */
+void cc_node_map_sort(struct cc_node *map);
+
+/* Parse one YAML document. Anchors, aliases and merge keys (<<) are
+ * resolved; !reset / !override become flags. An empty document gives NULL.
+ * Errors name file:line:col. */
+int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node **out, struct cc_error *err);
+
+/* Emit as docker compose config does: YAML with 2-space indents, or JSON
+ * (indent > 0 pretty-prints with that many spaces). */
+void cc_emit_yaml(struct cc_buf *b, const struct cc_node *n);
+void cc_emit_json(struct cc_buf *b, const struct cc_node *n, int indent);
+
+#endif

@@ -1,0 +1,1 @@
+/* normalize: not written yet */

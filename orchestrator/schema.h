@@ -1,0 +1,18 @@
+/* The Compose Specification's structure: which keys exist where and what
+ * type each holds. Validation happens on each file after interpolation and
+ * before normalisation, so both short and long syntaxes are accepted. */
+#ifndef CC_SCHEMA_H
+#define CC_SCHEMA_H
+
+#include "node.h"
+
+/* Check a whole compose file. Unknown keys, wrong types and invalid enum
+ * values are errors naming file:line:col, the path and the key, e.g.
+ *   compose.yaml:7:5: services.web: additional property "imagee" is not allowed
+ *   compose.yaml:9:14: services.web.ports must be an array
+ * Keys starting with "x-" are allowed wherever the specification allows
+ * extensions. Strings that came from interpolation (CC_NODE_INTERPOLATED)
+ * are converted in place to the number or boolean the schema expects. */
+int cc_schema_validate(struct cc_node *root, struct cc_error *err);
+
+#endif

@@ -1,0 +1,359 @@
+/* libyaml events -> struct cc_node tree, with anchors, aliases, merge keys
+ * and the compose tags (!reset, !override). */
+#include <errno.h>
+#include <yaml.h>
+
+#include "node.h"
+
+#define CC_YAML_MAX_DEPTH 512
+#define CC_YAML_MAX_NODES 2000000
+
+struct cc_anchor {
+        char *name;
+        struct cc_node *node; /* NULL while the anchored node is being built */
+};
+
+struct cc_yaml_ctx {
+        yaml_parser_t parser;
+        const char *file;
+        struct cc_anchor *anchors;
+        size_t n_anchors, cap_anchors;
+        size_t n_nodes;
+        struct cc_error *err;
+};
+
+static struct cc_pos cc__mark_pos(struct cc_yaml_ctx *c, yaml_mark_t m)
+{
+        return (struct cc_pos){c->file, (unsigned) m.line + 1, (unsigned) m.column + 1};
+}
+
+static int cc__yerr(struct cc_yaml_ctx *c, yaml_mark_t m, const char *fmt, ...) CC_PRINTF(3, 4);
+static int cc__yerr(struct cc_yaml_ctx *c, yaml_mark_t m, const char *fmt, ...)
+{
+        struct cc_pos p = cc__mark_pos(c, m);
+        _cleanup_free_ char *where = cc_pos_str(&p);
+        struct cc_buf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        _cleanup_free_ char *what = cc_buf_steal(&b);
+        return cc_error_set(c->err, -EINVAL, "%s: %s", where, what);
+}
+
+static int cc__next(struct cc_yaml_ctx *c, yaml_event_t *ev)
+{
+        if (yaml_parser_parse(&c->parser, ev))
+                return 0;
+        yaml_mark_t m = c->parser.problem_mark;
+        if (m.line == 0 && m.column == 0 && c->parser.context)
+                m = c->parser.context_mark;
+        const char *problem = c->parser.problem ? c->parser.problem : "invalid YAML";
+        struct cc_pos p = cc__mark_pos(c, m);
+        _cleanup_free_ char *where = cc_pos_str(&p);
+        if (c->parser.context)
+                return cc_error_set(c->err, -EINVAL, "%s: yaml: %s %s", where, problem, c->parser.context);
+        return cc_error_set(c->err, -EINVAL, "%s: yaml: %s", where, problem);
+}
+
+static size_t cc__count(const struct cc_node *n)
+{
+        size_t t = 1;
+        for (size_t i = 0; i < n->n; i++)
+                t += cc__count(n->items[i]) + (n->keys ? 1 : 0);
+        return t;
+}
+
+static int cc__apply_tag(struct cc_yaml_ctx *c, struct cc_node *n, const char *tag, yaml_mark_t m)
+{
+        if (!tag)
+                return 0;
+        if (strcmp(tag, "!reset") == 0) {
+                n->flags |= CC_NODE_RESET;
+                return 0;
+        }
+        if (strcmp(tag, "!override") == 0) {
+                n->flags |= CC_NODE_OVERRIDE;
+                return 0;
+        }
+        if (cc_startswith(tag, "tag:yaml.org,2002:")) {
+                const char *t = tag + strlen("tag:yaml.org,2002:");
+                if (n->kind == CC_NODE_SCALAR) {
+                        if (strcmp(t, "str") == 0)
+                                n->type = CC_STR, n->quoted = true;
+                        else if (strcmp(t, "int") == 0 && cc_scalar_resolve(n->str) == CC_INT)
+                                n->type = CC_INT;
+                        else if (strcmp(t, "float") == 0 &&
+                                 (cc_scalar_resolve(n->str) == CC_FLOAT || cc_scalar_resolve(n->str) == CC_INT))
+                                n->type = CC_FLOAT;
+                        else if (strcmp(t, "bool") == 0 && cc_scalar_resolve(n->str) == CC_BOOL)
+                                n->type = CC_BOOL;
+                        else if (strcmp(t, "null") == 0)
+                                n->type = CC_NULL;
+                        else
+                                return cc__yerr(c, m, "yaml: cannot decode value as !!%s", t);
+                        return 0;
+                }
+                if ((strcmp(t, "map") == 0 && n->kind == CC_NODE_MAP) ||
+                    (strcmp(t, "seq") == 0 && n->kind == CC_NODE_SEQ))
+                        return 0;
+                return cc__yerr(c, m, "yaml: tag !!%s does not match the node", t);
+        }
+        return cc__yerr(c, m, "yaml: unsupported tag %s", tag);
+}
+
+static void cc__anchor_start(struct cc_yaml_ctx *c, const char *name)
+{
+        if (c->n_anchors == c->cap_anchors) {
+                c->cap_anchors = c->cap_anchors ? c->cap_anchors * 2 : 8;
+                c->anchors = cc_xrealloc(c->anchors, c->cap_anchors * sizeof(*c->anchors));
+        }
+        c->anchors[c->n_anchors++] = (struct cc_anchor){cc_xstrdup(name), NULL};
+}
+
+static void cc__anchor_done(struct cc_yaml_ctx *c, const char *name, struct cc_node *n)
+{
+        /* The newest anchor of that name is the one being defined. */
+        for (size_t i = c->n_anchors; i-- > 0;)
+                if (strcmp(c->anchors[i].name, name) == 0 && !c->anchors[i].node) {
+                        c->anchors[i].node = n;
+                        return;
+                }
+}
+
+static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, struct cc_node **out);
+
+/* Merge key: copy every key of src not already in dst (explicit keys win). */
+static void cc__merge_into(struct cc_node *dst, const struct cc_node *src)
+{
+        for (size_t i = 0; i < src->n; i++)
+                if (cc_node_map_index(dst, src->keys[i]->str) < 0)
+                        cc_node_map_set(dst, src->keys[i]->str, &src->keys[i]->pos, cc_node_copy(src->items[i]));
+}
+
+static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, struct cc_node **out)
+{
+        struct cc_pos pos = cc__mark_pos(c, start->start_mark);
+        _cleanup_node_ struct cc_node *map = cc_node_new_map(&pos);
+        _cleanup_node_ struct cc_node *merges = cc_node_new_seq(&pos);
+        int r;
+
+        for (;;) {
+                yaml_event_t kev;
+                if ((r = cc__next(c, &kev)) < 0)
+                        return r;
+                if (kev.type == YAML_MAPPING_END_EVENT) {
+                        yaml_event_delete(&kev);
+                        break;
+                }
+                bool is_merge = kev.type == YAML_SCALAR_EVENT &&
+                                kev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                                strcmp((const char *) kev.data.scalar.value, "<<") == 0;
+                yaml_mark_t km = kev.start_mark;
+                _cleanup_node_ struct cc_node *key = NULL;
+                r = cc__parse_node(c, &kev, depth + 1, &key);
+                yaml_event_delete(&kev);
+                if (r < 0)
+                        return r;
+                if (!key || key->kind != CC_NODE_SCALAR)
+                        return cc__yerr(c, km, "yaml: mapping keys must be scalars");
+
+                yaml_event_t vev;
+                if ((r = cc__next(c, &vev)) < 0)
+                        return r;
+                yaml_mark_t vm = vev.start_mark;
+                _cleanup_node_ struct cc_node *val = NULL;
+                r = cc__parse_node(c, &vev, depth + 1, &val);
+                yaml_event_delete(&vev);
+                if (r < 0)
+                        return r;
+
+                if (is_merge) {
+                        if (cc_node_is_map(val)) {
+                                cc_node_seq_push(merges, cc_steal(&val));
+                        } else if (cc_node_is_seq(val)) {
+                                for (size_t i = 0; i < val->n; i++)
+                                        if (!cc_node_is_map(val->items[i]))
+                                                return cc__yerr(c, vm, "yaml: map merge requires map or sequence of maps as the value");
+                                cc_node_seq_push(merges, cc_steal(&val));
+                        } else {
+                                return cc__yerr(c, vm, "yaml: map merge requires map or sequence of maps as the value");
+                        }
+                        continue;
+                }
+                ssize_t prev = cc_node_map_index(map, key->str);
+                if (prev >= 0) {
+                        return cc__yerr(c, km, "yaml: mapping key \"%s\" already defined at line %u", key->str,
+                                        map->keys[prev]->pos.line);
+                }
+                cc_node_map_set(map, key->str, &key->pos, cc_steal(&val));
+        }
+        for (size_t i = 0; i < merges->n; i++) {
+                struct cc_node *m = merges->items[i];
+                if (cc_node_is_map(m))
+                        cc__merge_into(map, m);
+                else
+                        for (size_t j = 0; j < m->n; j++)
+                                cc__merge_into(map, m->items[j]);
+        }
+        *out = cc_steal(&map);
+        return 0;
+}
+
+static int cc__parse_seq(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, struct cc_node **out)
+{
+        struct cc_pos pos = cc__mark_pos(c, start->start_mark);
+        _cleanup_node_ struct cc_node *seq = cc_node_new_seq(&pos);
+        int r;
+        for (;;) {
+                yaml_event_t ev;
+                if ((r = cc__next(c, &ev)) < 0)
+                        return r;
+                if (ev.type == YAML_SEQUENCE_END_EVENT) {
+                        yaml_event_delete(&ev);
+                        break;
+                }
+                struct cc_node *item = NULL;
+                r = cc__parse_node(c, &ev, depth + 1, &item);
+                yaml_event_delete(&ev);
+                if (r < 0)
+                        return r;
+                cc_node_seq_push(seq, item);
+        }
+        *out = cc_steal(&seq);
+        return 0;
+}
+
+static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, struct cc_node **out)
+{
+        int r;
+        const char *anchor = NULL, *tag = NULL;
+
+        if (depth > CC_YAML_MAX_DEPTH)
+                return cc__yerr(c, ev->start_mark, "yaml: document nested too deeply");
+        if (++c->n_nodes > CC_YAML_MAX_NODES)
+                return cc__yerr(c, ev->start_mark, "yaml: document too large (aliases expand to too many nodes)");
+
+        switch (ev->type) {
+        case YAML_ALIAS_EVENT: {
+                const char *name = (const char *) ev->data.alias.anchor;
+                for (size_t i = c->n_anchors; i-- > 0;) {
+                        if (strcmp(c->anchors[i].name, name) != 0)
+                                continue;
+                        if (!c->anchors[i].node)
+                                return cc__yerr(c, ev->start_mark, "yaml: anchor '%s' value contains itself", name);
+                        c->n_nodes += cc__count(c->anchors[i].node);
+                        if (c->n_nodes > CC_YAML_MAX_NODES)
+                                return cc__yerr(c, ev->start_mark, "yaml: document too large (aliases expand to too many nodes)");
+                        struct cc_node *copy = cc_node_copy(c->anchors[i].node);
+                        struct cc_pos p = cc__mark_pos(c, ev->start_mark);
+                        copy->pos = p;
+                        *out = copy;
+                        return 0;
+                }
+                return cc__yerr(c, ev->start_mark, "yaml: unknown anchor '%s' referenced", name);
+        }
+        case YAML_SCALAR_EVENT: {
+                anchor = (const char *) ev->data.scalar.anchor;
+                tag = (const char *) ev->data.scalar.tag;
+                struct cc_pos p = cc__mark_pos(c, ev->start_mark);
+                const char *v = (const char *) ev->data.scalar.value;
+                bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                if (memchr(v, '\0', ev->data.scalar.length))
+                        return cc__yerr(c, ev->start_mark, "yaml: NUL character in scalar");
+                struct cc_node *n = cc_node_new_scalar(v, plain ? cc_scalar_resolve(v) : CC_STR, &p);
+                n->quoted = !plain;
+                if (plain && tag && strcmp(tag, "!") == 0)
+                        tag = NULL;
+                if ((r = cc__apply_tag(c, n, tag, ev->start_mark)) < 0) {
+                        cc_node_free(n);
+                        return r;
+                }
+                if (anchor) {
+                        cc__anchor_start(c, anchor);
+                        cc__anchor_done(c, anchor, n);
+                }
+                *out = n;
+                return 0;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT: {
+                bool is_map = ev->type == YAML_MAPPING_START_EVENT;
+                anchor = (const char *) (is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
+                tag = (const char *) (is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
+                _cleanup_free_ char *anchor_copy = anchor ? cc_xstrdup(anchor) : NULL;
+                if (anchor_copy)
+                        cc__anchor_start(c, anchor_copy);
+                struct cc_node *n = NULL;
+                r = is_map ? cc__parse_map(c, ev, depth, &n) : cc__parse_seq(c, ev, depth, &n);
+                if (r < 0)
+                        return r;
+                if ((r = cc__apply_tag(c, n, tag, ev->start_mark)) < 0) {
+                        cc_node_free(n);
+                        return r;
+                }
+                if (anchor_copy)
+                        cc__anchor_done(c, anchor_copy, n);
+                *out = n;
+                return 0;
+        }
+        default:
+                return cc__yerr(c, ev->start_mark, "yaml: unexpected event");
+        }
+}
+
+int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node **out, struct cc_error *err)
+{
+        struct cc_yaml_ctx c = {.file = cc_pos_intern(file), .err = err};
+        struct cc_node *root = NULL;
+        int r = 0;
+        bool done = false, got_doc = false;
+
+        *out = NULL;
+        if (!yaml_parser_initialize(&c.parser))
+                return cc_error_set(err, -ENOMEM, "%s: cannot initialise YAML parser", file);
+        yaml_parser_set_input_string(&c.parser, (const unsigned char *) data, len);
+
+        while (!done) {
+                yaml_event_t ev;
+                if ((r = cc__next(&c, &ev)) < 0)
+                        break;
+                switch (ev.type) {
+                case YAML_STREAM_END_EVENT:
+                        done = true;
+                        break;
+                case YAML_DOCUMENT_START_EVENT:
+                        if (got_doc) {
+                                r = cc__yerr(&c, ev.start_mark, "yaml: multiple documents in one compose file are not supported");
+                                done = true;
+                        }
+                        got_doc = true;
+                        break;
+                case YAML_SEQUENCE_START_EVENT:
+                case YAML_MAPPING_START_EVENT:
+                case YAML_SCALAR_EVENT:
+                case YAML_ALIAS_EVENT:
+                        r = cc__parse_node(&c, &ev, 0, &root);
+                        if (r < 0)
+                                done = true;
+                        break;
+                default:
+                        break;
+                }
+                yaml_event_delete(&ev);
+        }
+        for (size_t i = 0; i < c.n_anchors; i++)
+                free(c.anchors[i].name);
+        free(c.anchors);
+        yaml_parser_delete(&c.parser);
+        if (r < 0) {
+                cc_node_free(root);
+                return r;
+        }
+        if (root && root->kind == CC_NODE_SCALAR && root->type == CC_NULL) {
+                cc_node_free(root);
+                root = NULL;
+        }
+        *out = root;
+        return 0;
+}

@@ -1,0 +1,76 @@
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+struct tap_test {
+        const char *name;
+        tap_fn fn;
+};
+
+static struct tap_test tap_tests[2048];
+static int tap_n;
+
+void tap_register(const char *name, tap_fn fn)
+{
+        if (tap_n < (int) (sizeof(tap_tests) / sizeof(tap_tests[0])))
+                tap_tests[tap_n++] = (struct tap_test){name, fn};
+}
+
+void tap_fail(const char *file, int line, const char *fmt, ...)
+{
+        va_list ap;
+        fprintf(stdout, "# %s:%d: ", file, line);
+        va_start(ap, fmt);
+        vfprintf(stdout, fmt, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+        fflush(stdout);
+        exit(1);
+}
+
+int tap_main(int argc, char **argv)
+{
+        const char *only = argc > 1 ? argv[1] : NULL;
+        int failed = 0, n = 0;
+
+        for (int i = 0; i < tap_n; i++)
+                if (!only || strcmp(only, tap_tests[i].name) == 0)
+                        n++;
+        printf("1..%d\n", n);
+        fflush(stdout);
+        int k = 0;
+        for (int i = 0; i < tap_n; i++) {
+                if (only && strcmp(only, tap_tests[i].name) != 0)
+                        continue;
+                k++;
+                pid_t pid = fork();
+                if (pid < 0) {
+                        perror("fork");
+                        return 1;
+                }
+                if (pid == 0) {
+                        alarm(60);
+                        tap_tests[i].fn();
+                        fflush(stdout);
+                        exit(0);
+                }
+                int st = 0;
+                while (waitpid(pid, &st, 0) < 0)
+                        ;
+                bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+                if (!ok && WIFSIGNALED(st))
+                        printf("# killed by signal %d\n", WTERMSIG(st));
+                printf("%s %d - %s\n", ok ? "ok" : "not ok", k, tap_tests[i].name);
+                fflush(stdout);
+                if (!ok)
+                        failed++;
+        }
+        return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+        return tap_main(argc, argv);
+}

@@ -1,0 +1,6 @@
+#include "tap.h"
+
+TEST(placeholder_builds)
+{
+        ASSERT(1 + 1 == 2);
+}
