@@ -1,0 +1,50 @@
+# Helpers for system tests (bash, TAP). Each test file sources this, calls
+# `plan`, runs `t NAME CMD...` cases, and ends with `done_testing`.
+# Every test file gets its own CCOMPOSE_ROOT / CCOMPOSE_RUNTIME_DIR under a
+# fresh temporary directory that is removed (with whatever it still holds)
+# when the file ends, also on failure.
+set -u
+CCOMPOSE=${CCOMPOSE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/ccompose}
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TMP=$(mktemp -d /tmp/ccompose-test.XXXXXX)
+export CCOMPOSE_ROOT=$TMP/root CCOMPOSE_RUNTIME_DIR=$TMP/run
+export NO_COLOR=1
+mkdir -p "$CCOMPOSE_ROOT" "$CCOMPOSE_RUNTIME_DIR"
+_T_N=0
+_T_FAILED=0
+_CLEANUPS=()
+
+# Register a cleanup command (run in reverse order at exit).
+on_exit() { _CLEANUPS+=("$*"); }
+_run_cleanups() {
+        local i
+        for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[i]}" >/dev/null 2>&1 || true; done
+        # never leave mounts of this test behind
+        grep -F " $TMP/" /proc/self/mountinfo 2>/dev/null | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+        rm -rf "$TMP"
+}
+trap _run_cleanups EXIT
+
+plan() { echo "1..$1"; }
+# t NAME CMD... : run CMD in a subshell; pass when it exits 0.
+t() {
+        local name=$1; shift
+        _T_N=$((_T_N + 1))
+        local out
+        if out=$("$@" 2>&1); then
+                echo "ok $_T_N - $name"
+        else
+                echo "not ok $_T_N - $name"
+                printf '%s\n' "$out" | sed 's/^/# /' | head -40
+                _T_FAILED=$((_T_FAILED + 1))
+        fi
+}
+skip() { _T_N=$((_T_N + 1)); echo "ok $_T_N - $1 # SKIP $2"; }
+done_testing() { exit $((_T_FAILED > 0)); }
+
+# Assertions for use inside test functions (print why, return 1).
+fail() { echo "FAIL: $*"; return 1; }
+assert_eq() { [ "$1" = "$2" ] || fail "got '$1', want '$2' ${3:-}"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "'$2' not in: $1";; esac; }
+assert_not_contains() { case "$1" in *"$2"*) fail "'$2' unexpectedly in: $1";; *) ;; esac; }
+cc() { "$CCOMPOSE" "$@"; }
