@@ -1,3 +1,251 @@
-/* filled in below */
+/* The ccompose command line: global options as docker compose has them,
+ * then a command from the table. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "cli.h"
-int cc_cli_main(int argc, char **argv) { (void) argc; (void) argv; return 1; }
+
+static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
+
+static const struct cc_cmd cc__commands[] = {
+        {"attach", cc__cmd_not_built, "Attach local standard input, output, and error streams to a service's running container"},
+        {"build", cc__cmd_not_built, "Build or rebuild services"},
+        {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format"},
+        {"cp", cc__cmd_not_built, "Copy files/folders between a service container and the local filesystem"},
+        {"create", cc__cmd_not_built, "Creates containers for a service"},
+        {"down", cc__cmd_not_built, "Stop and remove containers, networks"},
+        {"events", cc__cmd_not_built, "Receive real time events from containers"},
+        {"exec", cc__cmd_not_built, "Execute a command in a running container"},
+        {"image", cc__cmd_not_built, "Manage images: load, import, ls, rm, inspect"},
+        {"images", cc__cmd_not_built, "List images used by the created containers"},
+        {"kill", cc__cmd_not_built, "Force stop service containers"},
+        {"logs", cc__cmd_not_built, "View output from containers"},
+        {"ls", cc__cmd_not_built, "List running compose projects"},
+        {"pause", cc__cmd_not_built, "Pause services"},
+        {"port", cc__cmd_not_built, "Print the public port for a port binding"},
+        {"ps", cc__cmd_not_built, "List containers"},
+        {"pull", cc__cmd_not_built, "Pull service images"},
+        {"restart", cc__cmd_not_built, "Restart service containers"},
+        {"rm", cc__cmd_not_built, "Removes stopped service containers"},
+        {"run", cc__cmd_not_built, "Run a one-off command on a service"},
+        {"start", cc__cmd_not_built, "Start services"},
+        {"stop", cc__cmd_not_built, "Stop services"},
+        {"top", cc__cmd_not_built, "Display the running processes"},
+        {"unpause", cc__cmd_not_built, "Unpause services"},
+        {"up", cc__cmd_not_built, "Create and start containers"},
+        {"version", cc_cmd_version, "Show the ccompose version information"},
+        {"wait", cc__cmd_not_built, "Block until containers of all (or specified) services stop"},
+};
+
+static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv)
+{
+        fprintf(stderr, "ccompose %s: this command is not available in this version of ccompose yet\n", argv[0]);
+        return 1;
+}
+
+static void cc__usage(FILE *f)
+{
+        fputs("Usage:  ccompose [OPTIONS] COMMAND\n"
+              "\n"
+              "Define and run multi-container applications, without Docker.\n"
+              "\n"
+              "Options:\n"
+              "      --ansi string                Control when to print ANSI control characters\n"
+              "                                   (\"never\"|\"always\"|\"auto\") (default \"auto\")\n"
+              "      --env-file stringArray       Specify an alternate environment file\n"
+              "  -f, --file stringArray           Compose configuration files\n"
+              "      --profile stringArray        Specify a profile to enable\n"
+              "      --project-directory string   Specify an alternate working directory\n"
+              "                                   (default: the path of the, first specified, Compose file)\n"
+              "  -p, --project-name string        Project name\n"
+              "  -v, --version                    Show the ccompose version information\n"
+              "\n"
+              "Commands:\n",
+              f);
+        for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++)
+                fprintf(f, "  %-10s %s\n", cc__commands[i].name, cc__commands[i].summary);
+        fputs("\nRun 'ccompose COMMAND --help' for more information on a command.\n", f);
+}
+
+bool cc_cli_wants_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        return false;
+                if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+                        return true;
+        }
+        return false;
+}
+
+bool cc_cli_color(const struct cc_cli *cli, int fd)
+{
+        if (cli->ansi == CC_ANSI_NEVER)
+                return false;
+        if (cli->ansi == CC_ANSI_ALWAYS)
+                return true;
+        const char *nc = getenv("NO_COLOR");
+        if (nc && *nc)
+                return false;
+        return isatty(fd);
+}
+
+int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)
+{
+        struct cc_error err = {0};
+        int r = cc_project_load(&cli->load, out, &err);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return 0;
+}
+
+int cc_cmd_version(struct cc_cli *cli, int argc, char **argv)
+{
+        bool shrt = false;
+        const char *format = NULL;
+        static const struct option longopts[] = {
+                {"short", no_argument, NULL, 's'},
+                {"format", required_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+                switch (c) {
+                case 's':
+                        shrt = true;
+                        break;
+                case 'f':
+                        format = optarg;
+                        break;
+                case 'h':
+                        puts("Usage:  ccompose version [OPTIONS]\n\nShow the ccompose version information\n\n"
+                             "Options:\n  -f, --format string   Format the output. Values: [pretty | json]\n"
+                             "      --short           Shows only ccompose's version number");
+                        return 0;
+                default:
+                        return 1;
+                }
+        }
+        if (shrt)
+                puts(CC_VERSION);
+        else if (format && strcmp(format, "json") == 0)
+                printf("{\"version\":\"%s\"}\n", CC_VERSION);
+        else
+                printf("ccompose version %s\n", CC_VERSION);
+        return 0;
+}
+
+static void cc__cli_free(struct cc_cli *cli)
+{
+        cc_strv_free(&cli->load.files);
+        cc_strv_free(&cli->load.env_files);
+        cc_strv_free(&cli->load.profiles);
+}
+
+int cc_cli_main(int argc, char **argv)
+{
+        struct cc_cli cli = {0};
+        static const struct option longopts[] = {
+                {"file", required_argument, NULL, 'f'},
+                {"project-name", required_argument, NULL, 'p'},
+                {"project-directory", required_argument, NULL, 'D'},
+                {"env-file", required_argument, NULL, 'E'},
+                {"profile", required_argument, NULL, 'P'},
+                {"ansi", required_argument, NULL, 'A'},
+                {"no-ansi", no_argument, NULL, 'N'},
+                {"parallel", required_argument, NULL, 'L'},
+                {"progress", required_argument, NULL, 'G'},
+                {"compatibility", no_argument, NULL, 'C'},
+                {"version", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        int c, rc = 0;
+
+        cli.root = getenv("CCOMPOSE_ROOT");
+        if (!cli.root || !*cli.root)
+                cli.root = "/var/lib/ccompose";
+        cli.runtime_dir = getenv("CCOMPOSE_RUNTIME_DIR");
+        if (!cli.runtime_dir || !*cli.runtime_dir)
+                cli.runtime_dir = "/run/ccompose";
+
+        opterr = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+f:p:vh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'f':
+                        cc_strv_push(&cli.load.files, optarg);
+                        break;
+                case 'p':
+                        cli.load.project_name = optarg;
+                        break;
+                case 'D':
+                        cli.load.project_dir = optarg;
+                        break;
+                case 'E':
+                        cc_strv_push(&cli.load.env_files, optarg);
+                        break;
+                case 'P':
+                        cc_strv_push(&cli.load.profiles, optarg);
+                        break;
+                case 'A':
+                        if (strcmp(optarg, "never") == 0)
+                                cli.ansi = CC_ANSI_NEVER;
+                        else if (strcmp(optarg, "always") == 0)
+                                cli.ansi = CC_ANSI_ALWAYS;
+                        else if (strcmp(optarg, "auto") == 0)
+                                cli.ansi = CC_ANSI_AUTO;
+                        else {
+                                fprintf(stderr, "invalid --ansi value \"%s\": use never, always or auto\n", optarg);
+                                rc = 1;
+                                goto out;
+                        }
+                        break;
+                case 'N':
+                        cli.ansi = CC_ANSI_NEVER;
+                        break;
+                case 'L':
+                case 'G':
+                case 'C':
+                        break;
+                case 'v':
+                        rc = cc_cmd_version(&cli, 1, (char *[]){"version", NULL});
+                        goto out;
+                case 'h':
+                        cc__usage(stdout);
+                        goto out;
+                default:
+                        fputs("Run 'ccompose --help' for usage.\n", stderr);
+                        rc = 1;
+                        goto out;
+                }
+        }
+        if (optind >= argc) {
+                cc__usage(stderr);
+                rc = 1;
+                goto out;
+        }
+        const char *name = argv[optind];
+        if (strcmp(name, "help") == 0) {
+                cc__usage(stdout);
+                goto out;
+        }
+        for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++) {
+                if (strcmp(cc__commands[i].name, name) != 0)
+                        continue;
+                rc = cc__commands[i].fn(&cli, argc - optind, argv + optind);
+                goto out;
+        }
+        fprintf(stderr, "unknown command \"%s\" for \"ccompose\"\nRun 'ccompose --help' for usage.\n", name);
+        rc = 1;
+out:
+        cc__cli_free(&cli);
+        return rc;
+}

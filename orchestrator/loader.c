@@ -1,1 +1,917 @@
-/* loader: not written yet */
+/* Loading a project, in the order docker compose does it:
+ *   find files -> .env -> per file: parse, interpolate, validate, include,
+ *   normalise services, extends -> merge files -> project name -> profiles
+ *   -> top-level defaults (default network, resource names) -> references
+ *   -> env_file contents -> dependency graph. */
+#include <errno.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "interpolate.h"
+#include "loader.h"
+#include "merge.h"
+#include "normalize.h"
+#include "schema.h"
+
+extern char **environ;
+
+#define CC_MAX_INCLUDE_DEPTH 16
+#define CC_MAX_EXTENDS_DEPTH 32
+
+static const char *const cc__compose_names[] = {"compose.yaml", "compose.yml", "docker-compose.yaml",
+                                                "docker-compose.yml"};
+static const char *const cc__override_names[] = {"compose.override.yaml", "compose.override.yml",
+                                                 "docker-compose.override.yaml", "docker-compose.override.yml"};
+static const char *const cc__sections[] = {"networks", "volumes", "secrets", "configs"};
+
+struct cc_loader {
+        const struct cc_load_options *opts;
+        const char *cwd;
+        const char *home;
+        struct cc_env *env;        /* interpolation environment: shell over .env */
+        struct cc_strv include_stack;
+        struct cc_error *err;
+};
+
+static bool cc__file_exists(const char *p)
+{
+        struct stat st;
+        return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *cc__dirname(const char *path)
+{
+        const char *s = strrchr(path, '/');
+        if (!s)
+                return cc_xstrdup(".");
+        if (s == path)
+                return cc_xstrdup("/");
+        return cc_xstrndup(path, (size_t) (s - path));
+}
+
+static char *cc__abs(const char *base, const char *p)
+{
+        return cc_path_join(base, p);
+}
+
+char *cc_project_name_normalize(const char *s)
+{
+        struct cc_buf b = {0};
+        for (const char *p = s; *p; p++) {
+                char c = *p;
+                if (c >= 'A' && c <= 'Z')
+                        c = (char) (c - 'A' + 'a');
+                if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')
+                        if (b.len > 0 || (c != '_' && c != '-'))
+                                cc_buf_putc(&b, c);
+        }
+        return cc_buf_steal(&b);
+}
+
+static bool cc__project_name_valid(const char *s)
+{
+        if (!*s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+                        return false;
+        return true;
+}
+
+/* ---- finding files ---- */
+
+static int cc__discover(struct cc_loader *l, const char *start, struct cc_strv *files)
+{
+        _cleanup_free_ char *dir = cc_xstrdup(start);
+        for (;;) {
+                for (size_t i = 0; i < CC_ARRAY_SIZE(cc__compose_names); i++) {
+                        _cleanup_free_ char *p = cc_path_join(dir, cc__compose_names[i]);
+                        if (!cc__file_exists(p))
+                                continue;
+                        cc_strv_push(files, p);
+                        for (size_t j = 0; j < CC_ARRAY_SIZE(cc__override_names); j++) {
+                                _cleanup_free_ char *o = cc_path_join(dir, cc__override_names[j]);
+                                if (cc__file_exists(o)) {
+                                        cc_strv_push(files, o);
+                                        break;
+                                }
+                        }
+                        return 0;
+                }
+                if (strcmp(dir, "/") == 0)
+                        break;
+                char *up = cc__dirname(dir);
+                free(dir);
+                dir = up;
+        }
+        return cc_error_set(l->err, -ENOENT,
+                            "no configuration file provided: not found (looked for compose.yaml, compose.yml, "
+                            "docker-compose.yaml or docker-compose.yml in %s and its parents)",
+                            start);
+}
+
+static int cc__read_source(struct cc_loader *l, const char *path, char **data, size_t *len)
+{
+        if (strcmp(path, "-") == 0) {
+                if (l->opts->stdin_data) {
+                        *data = cc_xstrdup(l->opts->stdin_data);
+                        *len = strlen(*data);
+                        return 0;
+                }
+                int r = cc_read_file("/dev/stdin", data, len);
+                if (r < 0)
+                        return cc_error_setsys(l->err, r, "reading compose file from standard input");
+                return 0;
+        }
+        int r = cc_read_file(path, data, len);
+        if (r == -ENOENT)
+                return cc_error_set(l->err, r, "open %s: no such file or directory", path);
+        if (r < 0)
+                return cc_error_setsys(l->err, r, "open %s", path);
+        return 0;
+}
+
+/* ---- one file ---- */
+
+static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+                         struct cc_node **out);
+
+static int cc__normalize_services(struct cc_loader *l, struct cc_node *root, const char *workdir,
+                                  const struct cc_env *env)
+{
+        struct cc_node *services = cc_node_map_get(root, "services");
+        if (!cc_node_is_map(services))
+                return 0;
+        struct cc_norm_ctx ctx = {
+                .project_name = NULL,
+                .workdir = workdir,
+                .home = l->home,
+                .env = env,
+        };
+        for (size_t i = 0; i < services->n; i++) {
+                int r = cc_normalize_service(services->items[i], cc_node_key(services, i), &ctx, l->err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Resolve `extends` of service `name` in `root` (a file's tree whose
+ * services are normalised). `file` is the tree's file for relative
+ * `extends.file`. chain guards against loops. */
+static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const char *name, const char *file,
+                               const char *workdir, const struct cc_env *env, struct cc_strv *chain)
+{
+        struct cc_node *services = cc_node_map_get(root, "services");
+        struct cc_node *svc = cc_node_map_get(services, name);
+        struct cc_node *ext = cc_node_map_get(svc, "extends");
+        int r;
+
+        if (!ext)
+                return 0;
+        _cleanup_free_ char *where = cc_pos_str(&ext->pos);
+        const char *base_name = NULL, *base_file = NULL;
+        if (ext->kind == CC_NODE_SCALAR) {
+                base_name = ext->str;
+        } else if (cc_node_is_map(ext)) {
+                base_name = cc_node_map_str(ext, "service");
+                base_file = cc_node_map_str(ext, "file");
+        }
+        if (!base_name)
+                return cc_error_set(l->err, -EINVAL, "%s: service %s: extends requires a service name", where, name);
+
+        _cleanup_free_ char *key = cc_xasprintf("%s#%s", base_file ? base_file : file, base_name);
+        if (cc_strv_contains(chain, key) || chain->n > CC_MAX_EXTENDS_DEPTH) {
+                struct cc_buf b = {0};
+                for (size_t i = 0; i < chain->n; i++)
+                        cc_buf_printf(&b, "%s -> ", strchr(chain->v[i], '#') + 1);
+                cc_buf_puts(&b, base_name);
+                _cleanup_free_ char *cyc = cc_buf_steal(&b);
+                return cc_error_set(l->err, -ELOOP, "%s: service %s: circular extends: %s", where, name, cyc);
+        }
+
+        _cleanup_node_ struct cc_node *base = NULL;
+        if (base_file) {
+                _cleanup_free_ char *dir = cc__dirname(file);
+                _cleanup_free_ char *abs = cc__abs(strcmp(file, "-") == 0 ? l->cwd : dir, base_file);
+                _cleanup_free_ char *odir = cc__dirname(abs);
+                _cleanup_node_ struct cc_node *other = NULL;
+                if ((r = cc__load_file(l, abs, odir, env, &other)) < 0)
+                        return cc_error_prefix(l->err, "%s: service %s: extends", where, name);
+                struct cc_node *osvc = cc_node_map_get(cc_node_map_get(other, "services"), base_name);
+                if (!osvc)
+                        return cc_error_set(l->err, -ENOENT, "%s: service %s extends undefined service \"%s\" in %s",
+                                            where, name, base_name, abs);
+                base = cc_node_copy(osvc);
+        } else {
+                struct cc_node *bsvc = cc_node_map_get(services, base_name);
+                if (!bsvc)
+                        return cc_error_set(l->err, -ENOENT, "%s: service %s extends undefined service \"%s\"", where,
+                                            name, base_name);
+                cc_strv_push(chain, key);
+                r = cc__resolve_extends(l, root, base_name, file, workdir, env, chain);
+                if (r < 0)
+                        return r;
+                base = cc_node_copy(cc_node_map_get(services, base_name));
+        }
+        cc_node_map_del(base, "extends");
+        /* re-fetch: the map may have been touched by the recursion */
+        svc = cc_node_map_get(services, name);
+        _cleanup_node_ struct cc_node *own = cc_node_copy(svc);
+        cc_node_map_del(own, "extends");
+        if ((r = cc_merge_service(base, own, l->err)) < 0)
+                return cc_error_prefix(l->err, "service %s: extends %s", name, base_name);
+        cc_node_map_set(services, name, NULL, cc_steal(&base));
+        return 0;
+}
+
+static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const char *file, const char *workdir,
+                             const struct cc_env *env)
+{
+        struct cc_node *services = cc_node_map_get(root, "services");
+        if (!cc_node_is_map(services))
+                return 0;
+        for (size_t i = 0; i < services->n; i++) {
+                struct cc_strv chain = {0};
+                _cleanup_free_ char *name = cc_xstrdup(cc_node_key(services, i));
+                cc_strv_push_owned(&chain, cc_xasprintf("%s#%s", file, name));
+                int r = cc__resolve_extends(l, root, name, file, workdir, env, &chain);
+                cc_strv_free(&chain);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Add the resources of an included project to root; a name defined on both
+ * sides is an error, as in docker compose. */
+static int cc__add_included(struct cc_loader *l, struct cc_node *root, struct cc_node *inc, const char *incfile)
+{
+        static const char *const secs[] = {"services", "networks", "volumes", "secrets", "configs"};
+        for (size_t s = 0; s < CC_ARRAY_SIZE(secs); s++) {
+                struct cc_node *src = cc_node_map_get(inc, secs[s]);
+                if (!cc_node_is_map(src))
+                        continue;
+                struct cc_node *dst = cc_node_map_get(root, secs[s]);
+                if (!cc_node_is_map(dst)) {
+                        dst = cc_node_new_map(&src->pos);
+                        cc_node_map_set(root, secs[s], NULL, dst);
+                }
+                while (src->n > 0) {
+                        const char *k = cc_node_key(src, 0);
+                        struct cc_node *own = cc_node_map_get(dst, k);
+                        if (own) {
+                                _cleanup_free_ char *where = cc_pos_str(&dst->keys[cc_node_map_index(dst, k)]->pos);
+                                return cc_error_set(l->err, -EEXIST,
+                                                    "%s: %s.%s conflicts with imported resource from %s", where,
+                                                    secs[s], k, incfile);
+                        }
+                        _cleanup_free_ char *key = cc_xstrdup(k);
+                        struct cc_pos kp = src->keys[0]->pos;
+                        cc_node_map_set(dst, key, &kp, cc_node_seq_take(src, 0));
+                }
+        }
+        return 0;
+}
+
+static int cc__apply_include(struct cc_loader *l, struct cc_node *root, const char *file, const char *workdir,
+                             const struct cc_env *env)
+{
+        _cleanup_node_ struct cc_node *inc = cc_node_map_take(root, "include");
+        if (!inc || cc_node_is_null(inc))
+                return 0;
+        if (l->include_stack.n >= CC_MAX_INCLUDE_DEPTH)
+                return cc_error_set(l->err, -ELOOP, "%s: include nested too deeply", file);
+        for (size_t i = 0; i < inc->n; i++) {
+                struct cc_node *item = inc->items[i];
+                _cleanup_free_ char *where = cc_pos_str(&item->pos);
+                struct cc_strv paths = {0};
+                const char *pdir = NULL;
+                struct cc_node *envf = NULL;
+                if (item->kind == CC_NODE_SCALAR) {
+                        cc_strv_push(&paths, item->str);
+                } else {
+                        struct cc_node *p = cc_node_map_get(item, "path");
+                        if (cc_node_is_scalar(p))
+                                cc_strv_push(&paths, p->str);
+                        else if (cc_node_is_seq(p))
+                                for (size_t j = 0; j < p->n; j++)
+                                        cc_strv_push(&paths, p->items[j]->str);
+                        pdir = cc_node_map_str(item, "project_directory");
+                        envf = cc_node_map_get(item, "env_file");
+                }
+                if (paths.n == 0) {
+                        cc_strv_free(&paths);
+                        return cc_error_set(l->err, -EINVAL, "%s: include requires a path", where);
+                }
+                _cleanup_free_ char *first = cc__abs(workdir, paths.v[0]);
+                _cleanup_free_ char *idir = pdir ? cc__abs(workdir, pdir) : cc__dirname(first);
+                /* The included project's environment: its env_file (or
+                 * its own .env) under the including environment. */
+                struct cc_env ienv = {0};
+                for (size_t k = 0; k < env->n; k++)
+                        cc_env_set(&ienv, env->keys[k], env->vals[k]);
+                struct cc_strv efiles = {0};
+                if (cc_node_is_scalar(envf))
+                        cc_strv_push_owned(&efiles, cc__abs(workdir, envf->str));
+                else if (cc_node_is_seq(envf))
+                        for (size_t k = 0; k < envf->n; k++)
+                                cc_strv_push_owned(&efiles, cc__abs(workdir, envf->items[k]->str));
+                else
+                        cc_strv_push_owned(&efiles, cc_path_join(idir, ".env"));
+                int r = 0;
+                for (size_t k = 0; k < efiles.n && r >= 0; k++) {
+                        if (!envf && !cc__file_exists(efiles.v[k]))
+                                continue;
+                        struct cc_env fenv = {0};
+                        r = cc_dotenv_load(efiles.v[k], env, &fenv, l->err);
+                        for (size_t m = 0; r >= 0 && m < fenv.n; m++)
+                                cc_env_set_default(&ienv, fenv.keys[m], fenv.vals[m]);
+                        cc_env_free(&fenv);
+                }
+                cc_strv_free(&efiles);
+
+                _cleanup_node_ struct cc_node *merged = NULL;
+                for (size_t j = 0; j < paths.n && r >= 0; j++) {
+                        _cleanup_free_ char *abs = cc__abs(workdir, paths.v[j]);
+                        if (cc_strv_contains(&l->include_stack, abs)) {
+                                r = cc_error_set(l->err, -ELOOP, "%s: include cycle: %s is already being loaded",
+                                                 where, abs);
+                                break;
+                        }
+                        _cleanup_node_ struct cc_node *sub = NULL;
+                        cc_strv_push(&l->include_stack, abs);
+                        r = cc__load_file(l, abs, idir, &ienv, &sub);
+                        free(l->include_stack.v[--l->include_stack.n]);
+                        l->include_stack.v[l->include_stack.n] = NULL;
+                        if (r < 0) {
+                                cc_error_prefix(l->err, "%s: include %s", where, paths.v[j]);
+                                break;
+                        }
+                        if (!merged)
+                                merged = cc_steal(&sub);
+                        else
+                                r = cc_merge_project(merged, sub, l->err);
+                }
+                cc_env_free(&ienv);
+                cc_strv_free(&paths);
+                if (r < 0)
+                        return r;
+                if ((r = cc__add_included(l, root, merged, first)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+                         struct cc_node **out)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r;
+
+        if ((r = cc__read_source(l, path, &data, &len)) < 0)
+                return r;
+        const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+        _cleanup_node_ struct cc_node *root = NULL;
+        if ((r = cc_yaml_parse(data, len, name, &root, l->err)) < 0)
+                return r;
+        if (!root) {
+                struct cc_pos p = {cc_pos_intern(name), 0, 0};
+                root = cc_node_new_map(&p);
+        }
+        if (!cc_node_is_map(root)) {
+                _cleanup_free_ char *where = cc_pos_str(&root->pos);
+                return cc_error_set(l->err, -EINVAL, "%s: top-level object must be a mapping", where);
+        }
+        if (!l->opts->no_interpolate && (r = cc_interpolate_tree(root, env, l->err)) < 0)
+                return r;
+        if ((r = cc_schema_validate(root, l->err)) < 0)
+                return r;
+        if ((r = cc__apply_include(l, root, path, workdir, env)) < 0)
+                return r;
+        if ((r = cc__normalize_services(l, root, workdir, env)) < 0)
+                return r;
+        if ((r = cc__apply_extends(l, root, path, workdir, env)) < 0)
+                return r;
+        *out = cc_steal(&root);
+        return 0;
+}
+
+/* ---- project-level steps ---- */
+
+static bool cc__service_enabled(const struct cc_node *svc, const struct cc_strv *profiles)
+{
+        struct cc_node *p = cc_node_map_get(svc, "profiles");
+        if (!cc_node_is_seq(p) || p->n == 0)
+                return true;
+        for (size_t i = 0; i < p->n; i++)
+                if (cc_node_is_scalar(p->items[i]) &&
+                    (cc_strv_contains(profiles, p->items[i]->str) || cc_strv_contains(profiles, "*")))
+                        return true;
+        return false;
+}
+
+static void cc__apply_profiles(struct cc_project *p, const struct cc_load_options *o)
+{
+        struct cc_node *services = cc_project_services(p);
+        for (size_t i = 0; i < services->n;) {
+                if (o->all_profiles || cc__service_enabled(services->items[i], &p->profiles)) {
+                        i++;
+                        continue;
+                }
+                cc_strv_push(&p->disabled, cc_node_key(services, i));
+                cc_node_free(cc_node_seq_take(services, i));
+        }
+}
+
+static struct cc_node *cc__section(struct cc_node *model, const char *key)
+{
+        struct cc_node *s = cc_node_map_get(model, key);
+        if (!cc_node_is_map(s)) {
+                s = cc_node_new_map(NULL);
+                cc_node_map_set(model, key, NULL, s);
+        }
+        return s;
+}
+
+static bool cc__is_external(const struct cc_node *def)
+{
+        struct cc_node *e = cc_node_map_get(def, "external");
+        if (!e)
+                return false;
+        if (cc_node_is_map(e))
+                return true; /* legacy external: {name: x} */
+        return e->type == CC_BOOL && (e->str[0] == 't' || e->str[0] == 'T');
+}
+
+/* Give every network, volume, secret and config its runtime name, as
+ * docker compose does: <project>_<key> unless `name:` is set; external
+ * resources are named by their key. */
+static void cc__name_resources(struct cc_project *p)
+{
+        for (size_t s = 0; s < CC_ARRAY_SIZE(cc__sections); s++) {
+                struct cc_node *sec = cc_node_map_get(p->model, cc__sections[s]);
+                if (!cc_node_is_map(sec))
+                        continue;
+                for (size_t i = 0; i < sec->n; i++) {
+                        const char *key = cc_node_key(sec, i);
+                        struct cc_node *def = sec->items[i];
+                        if (cc_node_is_null(def)) {
+                                struct cc_pos pos = def ? def->pos : sec->keys[i]->pos;
+                                cc_node_free(def);
+                                def = sec->items[i] = cc_node_new_map(&pos);
+                        }
+                        if (!cc_node_is_map(def))
+                                continue;
+                        struct cc_node *ext = cc_node_map_get(def, "external");
+                        if (cc_node_is_map(ext)) {
+                                /* legacy form: external: {name: x} */
+                                const char *en = cc_node_map_str(ext, "name");
+                                if (en && !cc_node_map_get(def, "name"))
+                                        cc_node_map_set(def, "name", NULL, cc_node_new_str(en, &ext->pos));
+                                cc_node_map_set(def, "external", NULL, cc_node_new_bool(true, &ext->pos));
+                        }
+                        if (!cc_node_map_get(def, "name")) {
+                                char *n = cc__is_external(def) ? cc_xstrdup(key) : cc_xasprintf("%s_%s", p->name, key);
+                                cc_node_map_set(def, "name", NULL, cc_node_new_str(n, &def->pos));
+                                free(n);
+                        }
+                        if ((strcmp(cc__sections[s], "secrets") == 0 || strcmp(cc__sections[s], "configs") == 0)) {
+                                struct cc_node *f = cc_node_map_get(def, "file");
+                                if (cc_node_is_scalar(f) && f->str[0] != '/') {
+                                        _cleanup_free_ char *abs = cc__abs(p->workdir, f->str);
+                                        cc_node_set_scalar(f, abs, CC_STR);
+                                }
+                        }
+                }
+        }
+}
+
+static int cc__check_references(struct cc_project *p, struct cc_error *err)
+{
+        struct cc_node *services = cc_project_services(p);
+        struct cc_node *networks = cc_node_map_get(p->model, "networks");
+        struct cc_node *volumes = cc_node_map_get(p->model, "volumes");
+        struct cc_node *secrets = cc_node_map_get(p->model, "secrets");
+        struct cc_node *configs = cc_node_map_get(p->model, "configs");
+        struct cc_strv cnames = {0};
+        int r = 0;
+
+        for (size_t i = 0; i < services->n && r >= 0; i++) {
+                const char *name = cc_node_key(services, i);
+                struct cc_node *svc = services->items[i];
+                _cleanup_free_ char *where = cc_pos_str(&services->keys[i]->pos);
+                if (!cc_node_map_get(svc, "image") && !cc_node_map_get(svc, "build") &&
+                    !cc_node_map_get(svc, "provider")) {
+                        r = cc_error_set(err, -EINVAL,
+                                         "%s: service \"%s\" has neither an image nor a build context specified: "
+                                         "invalid compose project",
+                                         where, name);
+                        break;
+                }
+                struct cc_node *sn = cc_node_map_get(svc, "networks");
+                for (size_t j = 0; cc_node_is_map(sn) && j < sn->n; j++) {
+                        const char *net = cc_node_key(sn, j);
+                        if (cc_node_map_get(networks, net))
+                                continue;
+                        _cleanup_free_ char *w = cc_pos_str(&sn->keys[j]->pos);
+                        r = cc_error_set(err, -EINVAL, "%s: service \"%s\" refers to undefined network %s: invalid compose project",
+                                         w, name, net);
+                        break;
+                }
+                struct cc_node *sv = cc_node_map_get(svc, "volumes");
+                for (size_t j = 0; r >= 0 && cc_node_is_seq(sv) && j < sv->n; j++) {
+                        struct cc_node *v = sv->items[j];
+                        const char *type = cc_node_map_str(v, "type");
+                        const char *src = cc_node_map_str(v, "source");
+                        if (!type || strcmp(type, "volume") != 0 || !src || !*src)
+                                continue;
+                        if (cc_node_map_get(volumes, src))
+                                continue;
+                        _cleanup_free_ char *w = cc_pos_str(&v->pos);
+                        r = cc_error_set(err, -EINVAL, "%s: service \"%s\" refers to undefined volume %s: invalid compose project",
+                                         w, name, src);
+                }
+                static const char *const refs[] = {"secrets", "configs"};
+                for (size_t k = 0; r >= 0 && k < CC_ARRAY_SIZE(refs); k++) {
+                        struct cc_node *list = cc_node_map_get(svc, refs[k]);
+                        struct cc_node *top = k == 0 ? secrets : configs;
+                        for (size_t j = 0; cc_node_is_seq(list) && j < list->n; j++) {
+                                const char *src = cc_node_is_scalar(list->items[j]) ? list->items[j]->str
+                                                                                    : cc_node_map_str(list->items[j], "source");
+                                if (!src || cc_node_map_get(top, src))
+                                        continue;
+                                _cleanup_free_ char *w = cc_pos_str(&list->items[j]->pos);
+                                r = cc_error_set(err, -EINVAL, "%s: service \"%s\" refers to undefined %.*s %s: invalid compose project",
+                                                 w, name, (int) strlen(refs[k]) - 1, refs[k], src);
+                                break;
+                        }
+                }
+                const char *cn = cc_node_map_str(svc, "container_name");
+                if (r >= 0 && cn) {
+                        if (cc_strv_contains(&cnames, cn)) {
+                                r = cc_error_set(err, -EINVAL, "%s: services.%s: container name \"%s\" is already in use by another service",
+                                                 where, name, cn);
+                                break;
+                        }
+                        cc_strv_push(&cnames, cn);
+                        const char *scale = cc_node_map_str(svc, "scale");
+                        struct cc_node *deploy = cc_node_map_get(svc, "deploy");
+                        const char *rep = cc_node_map_str(deploy, "replicas");
+                        if ((scale && atoll(scale) > 1) || (rep && atoll(rep) > 1))
+                                r = cc_error_set(err, -EINVAL,
+                                                 "%s: services.%s: can't set container_name and %s as container name must be unique",
+                                                 where, name, name);
+                }
+        }
+        cc_strv_free(&cnames);
+        return r;
+}
+
+/* Services that join no network explicitly join "default"; the default
+ * network exists whenever a service uses it. */
+static void cc__default_network(struct cc_project *p)
+{
+        struct cc_node *services = cc_project_services(p);
+        bool used = false;
+        for (size_t i = 0; i < services->n; i++) {
+                struct cc_node *svc = services->items[i];
+                if (cc_node_map_get(svc, "network_mode"))
+                        continue;
+                struct cc_node *n = cc_node_map_get(svc, "networks");
+                if (!n || (cc_node_is_map(n) && n->n == 0)) {
+                        struct cc_node *m = cc_node_new_map(&svc->pos);
+                        cc_node_map_set(m, "default", NULL, cc_node_new_null(&svc->pos));
+                        cc_node_map_set(svc, "networks", NULL, m);
+                        n = m;
+                }
+                if (cc_node_map_get(n, "default"))
+                        used = true;
+        }
+        if (!used)
+                return;
+        struct cc_node *nets = cc__section(p->model, "networks");
+        if (!cc_node_map_get(nets, "default"))
+                cc_node_map_set(nets, "default", NULL, cc_node_new_map(NULL));
+}
+
+/* env_file contents go under `environment` (environment wins), as docker
+ * compose config shows them. */
+static int cc__apply_env_files(struct cc_project *p, struct cc_error *err)
+{
+        struct cc_node *services = cc_project_services(p);
+        for (size_t i = 0; i < services->n; i++) {
+                struct cc_node *svc = services->items[i];
+                struct cc_node *files = cc_node_map_get(svc, "env_file");
+                if (!cc_node_is_seq(files) || files->n == 0)
+                        continue;
+                struct cc_env fenv = {0};
+                for (size_t j = 0; j < files->n; j++) {
+                        struct cc_node *f = files->items[j];
+                        const char *path = cc_node_is_scalar(f) ? f->str : cc_node_map_str(f, "path");
+                        const char *req = cc_node_map_str(f, "required");
+                        bool required = !req || strcmp(req, "false") != 0;
+                        if (!path)
+                                continue;
+                        if (!cc__file_exists(path)) {
+                                if (!required)
+                                        continue;
+                                _cleanup_free_ char *w = cc_pos_str(&f->pos);
+                                cc_env_free(&fenv);
+                                return cc_error_set(err, -ENOENT, "%s: service %s: env file %s not found", w,
+                                                    cc_node_key(services, i), path);
+                        }
+                        struct cc_env one = {0};
+                        int r = cc_dotenv_load(path, &p->env, &one, err);
+                        if (r < 0) {
+                                cc_env_free(&one);
+                                cc_env_free(&fenv);
+                                return cc_error_prefix(err, "service %s: env_file", cc_node_key(services, i));
+                        }
+                        for (size_t k = 0; k < one.n; k++)
+                                cc_env_set(&fenv, one.keys[k], one.vals[k]);
+                        cc_env_free(&one);
+                }
+                struct cc_node *env = cc_node_map_get(svc, "environment");
+                if (!cc_node_is_map(env)) {
+                        env = cc_node_new_map(&files->pos);
+                        cc_node_map_set(svc, "environment", NULL, env);
+                }
+                for (size_t k = 0; k < fenv.n; k++)
+                        if (cc_node_map_index(env, fenv.keys[k]) < 0)
+                                cc_node_map_set(env, fenv.keys[k], NULL,
+                                                fenv.vals[k] ? cc_node_new_str(fenv.vals[k], &files->pos)
+                                                             : cc_node_new_null(&files->pos));
+                cc_env_free(&fenv);
+        }
+        return 0;
+}
+
+static void cc__order_model(struct cc_project *p)
+{
+        static const char *const order[] = {"name", "services", "networks", "volumes", "secrets", "configs"};
+        struct cc_node *m = p->model;
+        struct cc_node *sorted = cc_node_new_map(&m->pos);
+        for (size_t i = 0; i < CC_ARRAY_SIZE(order); i++) {
+                struct cc_pos kp = {0};
+                ssize_t k = cc_node_map_index(m, order[i]);
+                if (k < 0)
+                        continue;
+                kp = m->keys[k]->pos;
+                struct cc_node *v = cc_node_map_take(m, order[i]);
+                if (cc_node_is_map(v) && v->n == 0 && strcmp(order[i], "services") != 0) {
+                        cc_node_free(v);
+                        continue;
+                }
+                cc_node_map_set(sorted, order[i], &kp, v);
+        }
+        /* top-level x- extensions stay, after the sections */
+        while (m->n > 0) {
+                _cleanup_free_ char *k = cc_xstrdup(cc_node_key(m, 0));
+                struct cc_pos kp = m->keys[0]->pos;
+                struct cc_node *v = cc_node_seq_take(m, 0);
+                if (cc_startswith(k, "x-"))
+                        cc_node_map_set(sorted, k, &kp, v);
+                else
+                        cc_node_free(v);
+        }
+        cc_node_free(m);
+        p->model = sorted;
+        struct cc_node *services = cc_project_services(p);
+        for (size_t i = 0; i < services->n; i++)
+                if (cc_node_is_map(services->items[i]))
+                        cc_node_map_sort(services->items[i]);
+}
+
+static int cc__project_name(struct cc_project *p, const struct cc_load_options *o, struct cc_error *err)
+{
+        const char *given = o->project_name;
+        const char *what = "project name";
+        if (!given || !*given)
+                given = cc_env_get(&p->env, "COMPOSE_PROJECT_NAME");
+        if (!given || !*given) {
+                given = cc_node_map_str(p->model, "name");
+                what = "project name (top-level name:)";
+        }
+        if (given && *given) {
+                if (!cc__project_name_valid(given))
+                        return cc_error_set(err, -EINVAL,
+                                            "invalid %s \"%s\": must contain only lowercase letters, digits, dashes "
+                                            "and underscores, and start with a letter or digit",
+                                            what, given);
+                p->name = cc_xstrdup(given);
+                return 0;
+        }
+        const char *base = strrchr(p->workdir, '/');
+        base = base && base[1] ? base + 1 : p->workdir;
+        p->name = cc_project_name_normalize(base);
+        if (!*p->name)
+                return cc_error_set(err, -EINVAL,
+                                    "project name must not be empty: the directory name \"%s\" has no usable "
+                                    "characters; set one with -p",
+                                    base);
+        return 0;
+}
+
+static int cc__load_dotenv(struct cc_loader *l, struct cc_project *p)
+{
+        const struct cc_load_options *o = l->opts;
+        struct cc_env dot = {0};
+        int r = 0;
+        if (o->env_files.n > 0) {
+                for (size_t i = 0; i < o->env_files.n && r >= 0; i++) {
+                        _cleanup_free_ char *abs = cc__abs(l->cwd, o->env_files.v[i]);
+                        r = cc_dotenv_load(abs, &p->env, &dot, l->err);
+                }
+        } else {
+                _cleanup_free_ char *def = cc_path_join(p->workdir, ".env");
+                if (cc__file_exists(def))
+                        r = cc_dotenv_load(def, &p->env, &dot, l->err);
+        }
+        /* the shell environment wins over .env */
+        for (size_t i = 0; r >= 0 && i < dot.n; i++)
+                cc_env_set_default(&p->env, dot.keys[i], dot.vals[i]);
+        cc_env_free(&dot);
+        return r;
+}
+
+static void cc__active_profiles(struct cc_project *p, const struct cc_load_options *o)
+{
+        for (size_t i = 0; i < o->profiles.n; i++)
+                if (!cc_strv_contains(&p->profiles, o->profiles.v[i]))
+                        cc_strv_push(&p->profiles, o->profiles.v[i]);
+        if (o->profiles.n > 0)
+                return;
+        const char *env = cc_env_get(&p->env, "COMPOSE_PROFILES");
+        if (!env)
+                return;
+        _cleanup_free_ char *dup = cc_xstrdup(env);
+        for (char *save = NULL, *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                while (*tok == ' ')
+                        tok++;
+                if (*tok && !cc_strv_contains(&p->profiles, tok))
+                        cc_strv_push(&p->profiles, tok);
+        }
+}
+
+static int cc__collect_files(struct cc_loader *l, struct cc_project *p)
+{
+        const struct cc_load_options *o = l->opts;
+        if (o->files.n > 0) {
+                for (size_t i = 0; i < o->files.n; i++)
+                        if (strcmp(o->files.v[i], "-") == 0)
+                                cc_strv_push(&p->files, "-");
+                        else
+                                cc_strv_push_owned(&p->files, cc__abs(l->cwd, o->files.v[i]));
+                return 0;
+        }
+        const char *cf = cc_env_get(&p->env, "COMPOSE_FILE");
+        if (cf && *cf) {
+                const char *sep = cc_env_get(&p->env, "COMPOSE_PATH_SEPARATOR");
+                char sepc = sep && *sep ? sep[0] : ':';
+                const char *s = cf;
+                while (*s) {
+                        const char *e = strchr(s, sepc);
+                        size_t n = e ? (size_t) (e - s) : strlen(s);
+                        if (n) {
+                                _cleanup_free_ char *one = cc_xstrndup(s, n);
+                                cc_strv_push_owned(&p->files, cc__abs(l->cwd, one));
+                        }
+                        s += n + (e ? 1 : 0);
+                }
+                return 0;
+        }
+        _cleanup_free_ char *start = o->project_dir ? cc__abs(l->cwd, o->project_dir) : cc_xstrdup(l->cwd);
+        return cc__discover(l, start, &p->files);
+}
+
+struct cc_node *cc_project_services(const struct cc_project *p)
+{
+        return cc_node_map_get(p->model, "services");
+}
+
+int cc_project_load(const struct cc_load_options *o, struct cc_project **out, struct cc_error *err)
+{
+        _cleanup_project_ struct cc_project *p = cc_xcalloc(1, sizeof(*p));
+        char cwdbuf[PATH_MAX];
+        int r;
+
+        const char *cwd = o->cwd;
+        if (!cwd) {
+                if (!getcwd(cwdbuf, sizeof(cwdbuf)))
+                        return cc_error_setsys(err, -errno, "getcwd");
+                cwd = cwdbuf;
+        }
+        if (o->shell) {
+                for (size_t i = 0; i < o->shell->n; i++)
+                        cc_env_set(&p->env, o->shell->keys[i], o->shell->vals[i]);
+        } else {
+                cc_env_from_environ(&p->env, environ);
+        }
+        const char *home = cc_env_get(&p->env, "HOME");
+        struct cc_loader l = {.opts = o, .cwd = cwd, .home = home ? home : "/root", .env = &p->env, .err = err};
+
+        if ((r = cc__collect_files(&l, p)) < 0)
+                return r;
+        if (o->project_dir)
+                p->workdir = cc__abs(cwd, o->project_dir);
+        else if (strcmp(p->files.v[0], "-") == 0)
+                p->workdir = cc_xstrdup(cwd);
+        else
+                p->workdir = cc__dirname(p->files.v[0]);
+
+        if ((r = cc__load_dotenv(&l, p)) < 0)
+                return r;
+
+        for (size_t i = 0; i < p->files.n; i++) {
+                _cleanup_node_ struct cc_node *doc = NULL;
+                if ((r = cc__load_file(&l, p->files.v[i], p->workdir, &p->env, &doc)) < 0)
+                        return r;
+                if (!p->model) {
+                        cc_merge_strip_reset(doc);
+                        p->model = cc_steal(&doc);
+                } else if ((r = cc_merge_project(p->model, doc, err)) < 0) {
+                        return r;
+                }
+        }
+        cc_node_map_del(p->model, "version");
+        if (!cc_node_is_map(cc_node_map_get(p->model, "services"))) {
+                struct cc_node *s = cc_node_map_get(p->model, "services");
+                if (s && !cc_node_is_null(s)) {
+                        _cleanup_free_ char *w = cc_pos_str(&s->pos);
+                        return cc_error_set(err, -EINVAL, "%s: services must be a mapping", w);
+                }
+                cc_node_map_set(p->model, "services", NULL, cc_node_new_map(NULL));
+        }
+
+        if ((r = cc__project_name(p, o, err)) < 0)
+                return r;
+        cc_node_map_set(p->model, "name", NULL, cc_node_new_str(p->name, NULL));
+        cc__active_profiles(p, o);
+        cc__apply_profiles(p, o);
+        cc__default_network(p);
+        cc__name_resources(p);
+        if ((r = cc__check_references(p, err)) < 0)
+                return r;
+        if (!o->no_interpolate && (r = cc__apply_env_files(p, err)) < 0)
+                return r;
+        cc__order_model(p);
+        if ((r = cc_graph_build(cc_project_services(p), &p->graph, err)) < 0) {
+                /* a dependency on a service left out by profiles reads better as such */
+                for (size_t i = 0; i < p->disabled.n; i++) {
+                        _cleanup_free_ char *needle = cc_xasprintf("undefined service \"%s\"", p->disabled.v[i]);
+                        if (err && err->msg && strstr(err->msg, needle)) {
+                                cc_error_prefix(err, "service \"%s\" is disabled by its profiles (enable it with --profile)",
+                                                p->disabled.v[i]);
+                                break;
+                        }
+                }
+                return r;
+        }
+        *out = cc_steal(&p);
+        return 0;
+}
+
+void cc_project_free(struct cc_project *p)
+{
+        if (!p)
+                return;
+        free(p->name);
+        free(p->workdir);
+        cc_strv_free(&p->files);
+        cc_env_free(&p->env);
+        cc_strv_free(&p->profiles);
+        cc_strv_free(&p->disabled);
+        cc_node_free(p->model);
+        cc_graph_free(&p->graph);
+        free(p);
+}
+
+char *cc_project_service_hash(const struct cc_project *p, const char *service)
+{
+        struct cc_node *svc = cc_node_map_get(cc_project_services(p), service);
+        if (!svc)
+                return NULL;
+        /* What does not change the container is left out, as in docker compose. */
+        _cleanup_node_ struct cc_node *c = cc_node_copy(svc);
+        cc_node_map_del(c, "build");
+        cc_node_map_del(c, "pull_policy");
+        cc_node_map_del(c, "scale");
+        struct cc_node *deploy = cc_node_map_get(c, "deploy");
+        if (deploy)
+                cc_node_map_del(deploy, "replicas");
+        struct cc_buf b = {0};
+        cc_emit_json(&b, c, 0);
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        EVP_Digest(b.s, b.len, md, &mdlen, EVP_sha256(), NULL);
+        cc_buf_free(&b);
+        struct cc_buf h = {0};
+        for (unsigned int i = 0; i < mdlen; i++)
+                cc_buf_printf(&h, "%02x", md[i]);
+        return cc_buf_steal(&h);
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ccompose needs to build, test and run its
+# examples. Safe to run again. Needs root (or sudo).
+set -euo pipefail
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+packages=(
+        # build
+        build-essential meson ninja-build pkg-config
+        # libraries (DESIGN.md): YAML, event loop, JSON, netlink, layers, digests, seccomp
+        libyaml-dev libuv1-dev libjson-c-dev libnl-3-dev libnl-route-3-dev
+        libarchive-dev libssl-dev libseccomp-dev libcap-dev
+        # fuzzing and sanitizers
+        clang libclang-rt-14-dev
+        # tests: JSON assertions, test images from busybox, OCI tools, the crun baseline
+        jq python3 busybox-static skopeo umoci crun iproute2 procps util-linux
+)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        $SUDO apt-get update -qq
+        $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
