@@ -57,7 +57,7 @@ void cc_buf_add(struct cc_buf *b, const char *s, size_t n);
 void cc_buf_puts(struct cc_buf *b, const char *s);
 void cc_buf_putc(struct cc_buf *b, char c);
 void cc_buf_printf(struct cc_buf *b, const char *fmt, ...) CC_PRINTF(2, 3);
-void cc_buf_vprintf(struct cc_buf *b, const char *fmt, va_list ap);
+void cc_buf_vprintf(struct cc_buf *b, const char *fmt, va_list ap) __attribute__((nonnull(2)));
 char *cc_buf_steal(struct cc_buf *b); /* never NULL */
 void cc_buf_free(struct cc_buf *b);
 
