@@ -599,6 +599,19 @@ static void cc__default_network(struct cc_project *p)
                 cc_node_map_set(nets, "default", NULL, cc_node_new_map(NULL));
 }
 
+/* Defaults that must not be applied before merging, or an override file's
+ * short form would clobber the base file's values. */
+static void cc__service_defaults(struct cc_project *p)
+{
+        struct cc_node *services = cc_project_services(p);
+        for (size_t i = 0; i < services->n; i++) {
+                struct cc_node *build = cc_node_map_get(services->items[i], "build");
+                if (cc_node_is_map(build) && !cc_node_map_get(build, "dockerfile") &&
+                    !cc_node_map_get(build, "dockerfile_inline"))
+                        cc_node_map_set(build, "dockerfile", NULL, cc_node_new_str("Dockerfile", &build->pos));
+        }
+}
+
 /* env_file contents go under `environment` (environment wins), as docker
  * compose config shows them. */
 static int cc__apply_env_files(struct cc_project *p, struct cc_error *err)
@@ -651,6 +664,48 @@ static int cc__apply_env_files(struct cc_project *p, struct cc_error *err)
         return 0;
 }
 
+static void cc__sort_at(struct cc_node *map, const char *key)
+{
+        struct cc_node *m = cc_node_map_get(map, key);
+        if (cc_node_is_map(m))
+                cc_node_map_sort(m);
+}
+
+/* docker compose prints mappings whose keys the user chooses (service
+ * names, environment, labels, ...) sorted, as Go does with maps; mappings
+ * with fixed fields keep their canonical field order. */
+static void cc__sort_user_maps(struct cc_node *model)
+{
+        static const char *const svc_maps[] = {"environment", "labels", "annotations", "sysctls", "depends_on",
+                                               "networks", "ulimits", "storage_opt", "extra_hosts"};
+        static const char *const def_maps[] = {"labels", "driver_opts"};
+        struct cc_node *services = cc_node_map_get(model, "services");
+        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
+                struct cc_node *svc = services->items[i];
+                if (!cc_node_is_map(svc))
+                        continue;
+                cc_node_map_sort(svc);
+                for (size_t k = 0; k < CC_ARRAY_SIZE(svc_maps); k++)
+                        cc__sort_at(svc, svc_maps[k]);
+                struct cc_node *build = cc_node_map_get(svc, "build");
+                cc__sort_at(build, "args");
+                cc__sort_at(build, "labels");
+                cc__sort_at(cc_node_map_get(svc, "logging"), "options");
+                cc__sort_at(cc_node_map_get(svc, "deploy"), "labels");
+        }
+        for (size_t s = 0; s < CC_ARRAY_SIZE(cc__sections); s++) {
+                struct cc_node *sec = cc_node_map_get(model, cc__sections[s]);
+                if (!cc_node_is_map(sec))
+                        continue;
+                cc_node_map_sort(sec);
+                for (size_t i = 0; i < sec->n; i++)
+                        for (size_t k = 0; k < CC_ARRAY_SIZE(def_maps); k++)
+                                cc__sort_at(sec->items[i], def_maps[k]);
+        }
+        if (cc_node_is_map(services))
+                cc_node_map_sort(services);
+}
+
 static void cc__order_model(struct cc_project *p)
 {
         static const char *const order[] = {"name", "services", "networks", "volumes", "secrets", "configs"};
@@ -681,10 +736,7 @@ static void cc__order_model(struct cc_project *p)
         }
         cc_node_free(m);
         p->model = sorted;
-        struct cc_node *services = cc_project_services(p);
-        for (size_t i = 0; i < services->n; i++)
-                if (cc_node_is_map(services->items[i]))
-                        cc_node_map_sort(services->items[i]);
+        cc__sort_user_maps(p->model);
 }
 
 static int cc__project_name(struct cc_project *p, const struct cc_load_options *o, struct cc_error *err)
@@ -833,6 +885,8 @@ int cc_project_load(const struct cc_load_options *o, struct cc_project **out, st
                         return r;
                 if (!p->model) {
                         cc_merge_strip_reset(doc);
+                        if (p->files.n == 1 && (r = cc_merge_enforce_unicity(doc, err)) < 0)
+                                return r;
                         p->model = cc_steal(&doc);
                 } else if ((r = cc_merge_project(p->model, doc, err)) < 0) {
                         return r;
@@ -854,13 +908,14 @@ int cc_project_load(const struct cc_load_options *o, struct cc_project **out, st
         cc__active_profiles(p, o);
         cc__apply_profiles(p, o);
         cc__default_network(p);
+        cc__service_defaults(p);
         cc__name_resources(p);
         if ((r = cc__check_references(p, err)) < 0)
                 return r;
         if (!o->no_interpolate && (r = cc__apply_env_files(p, err)) < 0)
                 return r;
         cc__order_model(p);
-        if ((r = cc_graph_build(cc_project_services(p), &p->graph, err)) < 0) {
+        if ((r = cc_graph_build_with_disabled(cc_project_services(p), &p->disabled, &p->graph, err)) < 0) {
                 /* a dependency on a service left out by profiles reads better as such */
                 for (size_t i = 0; i < p->disabled.n; i++) {
                         _cleanup_free_ char *needle = cc_xasprintf("undefined service \"%s\"", p->disabled.v[i]);

@@ -20,7 +20,7 @@
 # Output is TAP; every case is one test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-CCOMPOSE=${CCOMPOSE:-$here/../../build/ccompose}
+CCOMPOSE=$(realpath "${CCOMPOSE:-$here/../../build/ccompose}")
 corpus=${CORPUS:-$here/../../../shared/corpus/awesome-compose}
 work=$(mktemp -d /tmp/ccompose-config-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT

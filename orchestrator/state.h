@@ -1,0 +1,85 @@
+/* A project's state on disk: $CCOMPOSE_RUNTIME_DIR/<project>/state.json,
+ * written atomically (temp name, fsync, rename) by whoever changes it while
+ * holding the project lock. Enough to show `ps` and to remove everything
+ * with `down` when no supervisor runs. */
+#ifndef CC_STATE_H
+#define CC_STATE_H
+
+#include <sys/types.h>
+
+#include "cc-error.h"
+
+enum cc_ctr_status {
+        CC_CTR_CREATED,
+        CC_CTR_RUNNING,
+        CC_CTR_PAUSED,
+        CC_CTR_RESTARTING,
+        CC_CTR_EXITED,
+        CC_CTR_DEAD,
+};
+
+struct cc_ctr_state {
+        char *id;              /* 64 hex */
+        char *name;            /* <project>-<service>-<n> or container_name */
+        char *service;
+        int number;            /* replica number, 1-based */
+        bool one_off;          /* ccompose run */
+        char *image;           /* as written in the service */
+        char *image_id;
+        char *hash;            /* configuration hash it was created from */
+        char *command;         /* for ps: the command line as a string */
+        pid_t pid;             /* main process on the host, 0 when not running */
+        unsigned long long pid_start; /* its start time (/proc/PID/stat field 22) */
+        enum cc_ctr_status status;
+        int exit_code;
+        long long created;     /* Unix seconds */
+        long long started_at;
+        long long finished_at;
+        int restart_count;
+        char *health;          /* NULL, "starting", "healthy", "unhealthy" */
+        bool stopped_by_user;  /* not restarted by the policy */
+        char *ports;           /* for ps: "127.0.0.1:8080->80/tcp, ..." */
+};
+
+struct cc_state {
+        char *project;
+        char *workdir;
+        char *config_files;    /* comma-separated, as docker compose labels show */
+        pid_t supervisor_pid;
+        unsigned long long supervisor_start;
+        struct cc_ctr_state *ctrs;
+        size_t n_ctrs;
+};
+
+const char *cc_ctr_status_name(enum cc_ctr_status s);
+int cc_ctr_status_parse(const char *s, enum cc_ctr_status *out);
+
+/* The project's runtime directory: <runtime_dir>/<project>. Caller frees. */
+char *cc_state_dir(const char *runtime_dir, const char *project);
+/* Load state; a missing file gives an empty state for the project. */
+int cc_state_load(const char *runtime_dir, const char *project, struct cc_state **out, struct cc_error *err);
+int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_error *err);
+void cc_state_free(struct cc_state *st);
+static inline void cc__state_freep(struct cc_state **s) { cc_state_free(*s); }
+#define _cleanup_state_ __attribute__((cleanup(cc__state_freep)))
+
+struct cc_ctr_state *cc_state_add(struct cc_state *st);
+void cc_state_remove(struct cc_state *st, size_t i);
+struct cc_ctr_state *cc_state_find(struct cc_state *st, const char *id_or_name);
+void cc_ctr_state_clear(struct cc_ctr_state *c);
+
+/* Take the project lock (flock on <dir>/lock). With wait=false a busy lock
+ * is -EWOULDBLOCK with a message naming the holder's pid. Returns the fd. */
+int cc_state_lock(const char *runtime_dir, const char *project, bool wait, struct cc_error *err);
+void cc_state_unlock(int fd);
+
+/* Start time of a process (jiffies since boot, /proc/PID/stat field 22);
+ * 0 when it does not exist. */
+unsigned long long cc_proc_start_time(pid_t pid);
+/* Is pid alive and the same process as recorded (start time matches)? */
+bool cc_proc_alive(pid_t pid, unsigned long long start);
+
+/* Every project that has a state directory (for `ccompose ls`). */
+int cc_state_list_projects(const char *runtime_dir, struct cc_strv *out);
+
+#endif
