@@ -599,6 +599,27 @@ static void cc__default_network(struct cc_project *p)
                 cc_node_map_set(nets, "default", NULL, cc_node_new_map(NULL));
 }
 
+/* What compose-go does only once every file is merged: defaults, bare
+ * environment keys resolved, zero values dropped. */
+static int cc__finish_services(struct cc_project *p, struct cc_loader *l)
+{
+        struct cc_node *services = cc_project_services(p);
+        struct cc_norm_ctx ctx = {
+                .project_name = p->name,
+                .workdir = p->workdir,
+                .home = l->home,
+                .env = &p->env,
+        };
+        for (size_t i = 0; i < services->n; i++) {
+                if (!cc_node_is_map(services->items[i]))
+                        continue;
+                int r = cc_normalize_service_finish(services->items[i], cc_node_key(services, i), &ctx, l->err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Defaults that must not be applied before merging, or an override file's
  * short form would clobber the base file's values. */
 static void cc__service_defaults(struct cc_project *p)
@@ -907,6 +928,8 @@ int cc_project_load(const struct cc_load_options *o, struct cc_project **out, st
         cc_node_map_set(p->model, "name", NULL, cc_node_new_str(p->name, NULL));
         cc__active_profiles(p, o);
         cc__apply_profiles(p, o);
+        if ((r = cc__finish_services(p, &l)) < 0)
+                return r;
         cc__default_network(p);
         cc__service_defaults(p);
         cc__name_resources(p);
