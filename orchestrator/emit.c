@@ -80,6 +80,8 @@ static char *cc__canon_scalar(const struct cc_node *n)
                         v = strtoull(s + 2, NULL, 16);
                 else if (s[0] == '0' && s[1] == 'o')
                         v = strtoull(s + 2, NULL, 8);
+                else if (s[0] == '0' && s[1] >= '0' && s[1] <= '7')
+                        v = strtoull(s + 1, NULL, 8); /* go-yaml v3 reads a leading 0 as octal */
                 else
                         v = strtoull(s, NULL, 10);
                 return neg ? cc_xasprintf("-%llu", v) : cc_xasprintf("%llu", v);

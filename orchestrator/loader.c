@@ -347,6 +347,8 @@ static int cc__apply_include(struct cc_loader *l, struct cc_node *root, const ch
                         r = cc__load_file(l, abs, idir, &ienv, &sub);
                         free(l->include_stack.v[--l->include_stack.n]);
                         l->include_stack.v[l->include_stack.n] = NULL;
+                        if (l->include_stack.n == 0)
+                                cc_strv_free(&l->include_stack);
                         if (r < 0) {
                                 cc_error_prefix(l->err, "%s: include %s", where, paths.v[j]);
                                 break;
