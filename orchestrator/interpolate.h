@@ -19,8 +19,15 @@ int cc_interpolate_str(const char *in, const struct cc_env *env, const struct cc
                        struct cc_error *err);
 
 /* Substitute in every scalar value of the tree (mapping keys are left
- * alone). A scalar that changes keeps its position, becomes a string and
- * gets CC_NODE_INTERPOLATED. */
+ * alone). A scalar that changes keeps its position and other flags, becomes
+ * a plain (quoted = false) string and gets CC_NODE_INTERPOLATED. */
 int cc_interpolate_tree(struct cc_node *root, const struct cc_env *env, struct cc_error *err);
+
+/* A variable lookup: the value of name, or NULL when it is not set. */
+typedef const char *(*cc_lookup_fn)(const char *name, void *userdata);
+
+/* cc_interpolate_str with a lookup function instead of an environment map.
+ * Error messages carry no position. */
+int cc_interpolate_lookup(const char *in, cc_lookup_fn lookup, void *userdata, char **out, struct cc_error *err);
 
 #endif

@@ -795,22 +795,34 @@ static int cc__project_name(struct cc_project *p, const struct cc_load_options *
 static int cc__load_dotenv(struct cc_loader *l, struct cc_project *p)
 {
         const struct cc_load_options *o = l->opts;
-        struct cc_env dot = {0};
+        struct cc_strv files = {0};
         int r = 0;
         if (o->env_files.n > 0) {
-                for (size_t i = 0; i < o->env_files.n && r >= 0; i++) {
-                        _cleanup_free_ char *abs = cc__abs(l->cwd, o->env_files.v[i]);
-                        r = cc_dotenv_load(abs, &p->env, &dot, l->err);
-                }
+                for (size_t i = 0; i < o->env_files.n; i++)
+                        cc_strv_push_owned(&files, cc__abs(l->cwd, o->env_files.v[i]));
         } else {
-                _cleanup_free_ char *def = cc_path_join(p->workdir, ".env");
+                char *def = cc_path_join(p->workdir, ".env");
                 if (cc__file_exists(def))
-                        r = cc_dotenv_load(def, &p->env, &dot, l->err);
+                        cc_strv_push_owned(&files, def);
+                else
+                        free(def);
         }
-        /* the shell environment wins over .env */
-        for (size_t i = 0; r >= 0 && i < dot.n; i++)
-                cc_env_set_default(&p->env, dot.keys[i], dot.vals[i]);
-        cc_env_free(&dot);
+        /* Each file sees the shell and the files before it; a later file
+         * wins over an earlier one, and the shell over every file. */
+        struct cc_env dotenv = {0};
+        for (size_t i = 0; i < files.n && r >= 0; i++) {
+                struct cc_env lookup = {0}, one = {0};
+                cc_env_merge(&lookup, &dotenv);
+                cc_env_merge(&lookup, &p->env);
+                r = cc_dotenv_load(files.v[i], &lookup, &one, l->err);
+                cc_env_merge(&dotenv, &one);
+                cc_env_free(&one);
+                cc_env_free(&lookup);
+        }
+        for (size_t k = 0; r >= 0 && k < dotenv.n; k++)
+                cc_env_set_default(&p->env, dotenv.keys[k], dotenv.vals[k]);
+        cc_env_free(&dotenv);
+        cc_strv_free(&files);
         return r;
 }
 
