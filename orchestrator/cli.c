@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "image-cmd.h"
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
 
@@ -18,7 +19,7 @@ static const struct cc_cmd cc__commands[] = {
         {"down", cc__cmd_not_built, "Stop and remove containers, networks"},
         {"events", cc__cmd_not_built, "Receive real time events from containers"},
         {"exec", cc__cmd_not_built, "Execute a command in a running container"},
-        {"image", cc__cmd_not_built, "Manage images: load, import, ls, rm, inspect"},
+        {"image", cc_cmd_image, "Manage images: load, import, ls, rm, inspect"},
         {"images", cc__cmd_not_built, "List images used by the created containers"},
         {"kill", cc__cmd_not_built, "Force stop service containers"},
         {"logs", cc__cmd_not_built, "View output from containers"},
@@ -29,7 +30,7 @@ static const struct cc_cmd cc__commands[] = {
         {"pull", cc__cmd_not_built, "Pull service images"},
         {"restart", cc__cmd_not_built, "Restart service containers"},
         {"rm", cc__cmd_not_built, "Removes stopped service containers"},
-        {"run", cc__cmd_not_built, "Run a one-off command on a service"},
+        {"run", cc_cmd_run, "Run a one-off command on a service"},
         {"start", cc__cmd_not_built, "Start services"},
         {"stop", cc__cmd_not_built, "Stop services"},
         {"top", cc__cmd_not_built, "Display the running processes"},

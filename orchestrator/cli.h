@@ -31,6 +31,7 @@ bool cc_cli_color(const struct cc_cli *cli, int fd);
 bool cc_cli_wants_help(int argc, char **argv);
 
 int cc_cmd_config(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_run(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
 
 #endif

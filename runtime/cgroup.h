@@ -1,9 +1,35 @@
 /* Per-container cgroups: v2 where the host has the unified hierarchy with
  * controllers, v1 otherwise (these machines are v1 hybrid). One backend
- * table per version. Owner: security/cgroups (runtime/cgroup*.c). */
+ * table per version. Owner: security/cgroups (runtime/cgroup*.c).
+ *
+ * Backend choice: v2 when the cgroup2 mount's cgroup.controllers lists
+ * memory, pids and cpu; else v1 (directories under each of memory,
+ * cpu[,cpuacct], pids, freezer, cpuset); the environment variable
+ * CCOMPOSE_CGROUP_BACKEND=v1|v2 forces one (tests, debugging).
+ * Names are relative to each hierarchy's root ("ccompose/<project>/<id>"
+ * is /sys/fs/cgroup/memory/ccompose/<project>/<id> on v1).
+ *
+ * Limits, with Docker's meaning:
+ *   memory             v1 memory.limit_in_bytes      v2 memory.max
+ *   memory_swap        v1 memory.memsw.limit_in_bytes = memory + swap (only when swap
+ *                      accounting exists); 0 = 2 x memory, -1 = unlimited
+ *                      v2 memory.swap.max = memory_swap - memory (0: = memory, -1: max)
+ *   memory_reservation v1 memory.soft_limit_in_bytes v2 memory.low
+ *   cpus               v1 cpu.cfs_period_us = 100000, cpu.cfs_quota_us = cpus x 100000
+ *                      v2 cpu.max "quota 100000"
+ *   cpu_shares         v1 cpu.shares                 v2 cpu.weight (runc/crun conversion)
+ *   pids               pids.max (N, or "max" when 0/-1)
+ *   cpuset             cpuset.cpus (v1: cpus and mems are first copied from the parent)
+ * A limit whose controller is missing fails with -ENOTSUP (not silently
+ * dropped).
+ *
+ * kill_all and remove_tree block for a bounded time (≤ ~5 s, short
+ * sleeps): call them from the CLI, `down`, or a worker thread, never on
+ * the event loop. The others only read and write a few cgroupfs files. */
 #ifndef CC_CGROUP_H
 #define CC_CGROUP_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cc-error.h"
@@ -22,24 +48,40 @@ struct cc_cgroup;
 
 /* Create the container's cgroup(s) named after `name` (e.g.
  * "ccompose/<project>/<container-id>") under every needed hierarchy, with
- * the limits applied. */
+ * the limits applied (lim may be NULL). Parents are created as needed;
+ * an existing cgroup of that name is reused. On failure nothing of the
+ * leaf is left behind. */
 int cc_cgroup_create(const char *name, const struct cc_cgroup_limits *lim, struct cc_cgroup **out,
                      struct cc_error *err);
 /* Re-open an existing container cgroup by name (for down/adoption). -ENOENT if absent. */
 int cc_cgroup_open(const char *name, struct cc_cgroup **out, struct cc_error *err);
 /* Move pid into the cgroup(s). */
 int cc_cgroup_add_pid(struct cc_cgroup *cg, pid_t pid, struct cc_error *err);
-/* SIGKILL every process in the cgroup(s) and wait until it is empty (bounded). */
+/* SIGKILL every process in the cgroup(s) and wait until it is empty (bounded).
+ * v1: freeze, kill each process, thaw; v2: cgroup.kill. -EBUSY if processes remain. */
 int cc_cgroup_kill_all(struct cc_cgroup *cg, struct cc_error *err);
 int cc_cgroup_freeze(struct cc_cgroup *cg, bool frozen, struct cc_error *err);
 /* Number of processes now in the cgroup (0 when empty), or negative. */
 int cc_cgroup_count(struct cc_cgroup *cg);
 /* Was a process in the cgroup OOM-killed (memory.events oom_kill / v1 memory.oom_control)? */
 bool cc_cgroup_oom_killed(struct cc_cgroup *cg);
-/* Remove the cgroup directories (they must be empty); frees cg. */
+/* Remove the cgroup directories (they must be empty: -EBUSY otherwise);
+ * frees cg in every case (re-open by name to retry). */
 int cc_cgroup_destroy(struct cc_cgroup *cg, struct cc_error *err);
 void cc_cgroup_free(struct cc_cgroup *cg);
-/* Remove every cgroup under prefix (e.g. "ccompose/<project>"), killing what is left. */
+/* Remove every cgroup under prefix (e.g. "ccompose/<project>"), prefix
+ * included, killing (and thawing) what is left, bottom-up in every
+ * hierarchy. A prefix that does not exist is not an error. */
 int cc_cgroup_remove_tree(const char *prefix, struct cc_error *err);
+
+/* Docker's checks of the limits, with its messages ("mem_limit: minimum
+ * memory limit allowed is 6MB", "cpus: range of CPUs is from 0.01 to N.00,
+ * ..."); cc_cgroup_create runs them too. Pure, no root needed. */
+int cc_cgroup_validate_limits(const struct cc_cgroup_limits *lim, struct cc_error *err);
+/* cpu_shares (v1, 2..262144) to cpu.weight (v2, 1..10000) as runc/crun
+ * convert it: 2 -> 1, 1024 -> 100, 262144 -> 10000; 0 -> 0 (unset). */
+uint64_t cc_cgroup_shares_to_weight(uint64_t shares);
+/* "v1" or "v2": the backend cc_cgroup_create would use here; NULL if none. */
+const char *cc_cgroup_backend(void);
 
 #endif

@@ -1,0 +1,461 @@
+/* From a spec to a plan (container-internal.h), in the parent, where
+ * allocation and good error messages are cheap: the container directory
+ * and its files, the overlay, the user, the volumes, the ordered mount
+ * list, sysctls, rlimits, argv and environment. The child then only
+ * carries the plan out. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container-internal.h"
+
+#define CC_INIT_TARGET "/sbin/ccompose-init"
+
+static const char *cc__own(struct cc_plan *p, char *s)
+{
+        cc_strv_push_owned(&p->owned, s);
+        return s;
+}
+
+static int cc__write_small(const char *path, const char *data, struct cc_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        size_t len = strlen(data);
+        if (fd < 0 || write(fd, data, len) != (ssize_t) len)
+                return cc_error_setsys(err, -errno, "write %s", path);
+        return 0;
+}
+
+/* resolv.conf as Docker writes it for a non-host network: the host's,
+ * without localhost nameservers (unreachable from the container), and
+ * Docker's defaults when none is left. */
+static char *cc__resolv_conf(bool host_net)
+{
+        _cleanup_free_ char *host = NULL;
+        size_t len;
+        if (cc_read_file("/etc/resolv.conf", &host, &len) < 0)
+                host = cc_xstrdup("");
+        if (host_net)
+                return cc_steal(&host);
+        struct cc_buf b = {0};
+        bool have_ns = false;
+        char *save = NULL;
+        for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                const char *p = line;
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (cc_startswith(p, "nameserver")) {
+                        const char *a = p + strlen("nameserver");
+                        while (*a == ' ' || *a == '\t')
+                                a++;
+                        if (cc_startswith(a, "127.") || cc_startswith(a, "::1"))
+                                continue;
+                        have_ns = true;
+                }
+                cc_buf_printf(&b, "%s\n", line);
+        }
+        if (!have_ns)
+                cc_buf_puts(&b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        return cc_buf_steal(&b);
+}
+
+static int cc__etc_files(const struct cc_container_spec *spec, const char *dir, const char *hostname,
+                         struct cc_error *err)
+{
+        _cleanup_free_ char *p_hostname = cc_xasprintf("%s/hostname", dir);
+        _cleanup_free_ char *p_hosts = cc_xasprintf("%s/hosts", dir);
+        _cleanup_free_ char *p_resolv = cc_xasprintf("%s/resolv.conf", dir);
+        _cleanup_free_ char *hn = cc_xasprintf("%s\n", hostname);
+        _cleanup_free_ char *hosts = NULL;
+        if (spec->net == CC_NET_HOST) {
+                size_t len;
+                if (cc_read_file("/etc/hosts", &hosts, &len) < 0)
+                        hosts = cc_xstrdup("127.0.0.1\tlocalhost\n");
+        } else {
+                hosts = cc_xasprintf("127.0.0.1\tlocalhost\n"
+                                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                     "fe00::0\tip6-localnet\n"
+                                     "ff00::0\tip6-mcastprefix\n"
+                                     "ff02::1\tip6-allnodes\n"
+                                     "ff02::2\tip6-allrouters\n"
+                                     "127.0.0.1\t%s\n",
+                                     hostname);
+        }
+        _cleanup_free_ char *resolv = cc__resolv_conf(spec->net == CC_NET_HOST);
+        int r = cc__write_small(p_hostname, hn, err);
+        if (r >= 0)
+                r = cc__write_small(p_hosts, hosts, err);
+        if (r >= 0)
+                r = cc__write_small(p_resolv, resolv, err);
+        return r;
+}
+
+static bool cc__has_target(const struct cc_container_spec *spec, const char *target)
+{
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                _cleanup_free_ char *a = cc_path_clean(spec->mounts[i].target);
+                if (cc_streq(a, target))
+                        return true;
+        }
+        return false;
+}
+
+static struct cc_plan_mount *cc__add_mount(struct cc_plan *p, size_t *cap)
+{
+        if (p->n_mounts == *cap) {
+                *cap = *cap ? *cap * 2 : 8;
+                p->mounts = cc_xrealloc(p->mounts, *cap * sizeof(*p->mounts));
+        }
+        struct cc_plan_mount *m = &p->mounts[p->n_mounts++];
+        memset(m, 0, sizeof(*m));
+        return m;
+}
+
+static int cc__bind_source(const struct cc_mount *m, bool *is_dir, struct cc_error *err)
+{
+        struct stat st;
+        if (stat(m->source, &st) == 0) {
+                *is_dir = S_ISDIR(st.st_mode);
+                return 0;
+        }
+        if (errno != ENOENT || !m->create_host_path)
+                return cc_error_setsys(err, -errno, "invalid mount config for type \"bind\": bind source path %s",
+                                       m->source);
+        /* docker compose creates a missing bind source as a directory. */
+        int r = cc_mkdir_p(m->source, 0755);
+        if (r < 0)
+                return cc_error_setsys(err, r, "create bind source %s", m->source);
+        *is_dir = true;
+        return 0;
+}
+
+static int cc__volume_source(const struct cc_container_spec *spec, const struct cc_mount *m, int rootfd,
+                             struct cc_strv *anon, char **data, struct cc_error *err)
+{
+        _cleanup_free_ char *anon_name = NULL;
+        const char *name = m->source;
+        if (!name || !*name) {
+                anon_name = cc_container_new_id();
+                name = anon_name;
+        }
+        bool created;
+        int r = cc_volume_ensure(spec->root, name, data, &created, err);
+        if (r < 0)
+                return r;
+        if (anon_name)
+                cc_strv_push(anon, anon_name);
+        if (!m->no_copy) {
+                r = cc_volume_prefill(rootfd, m->target, *data, err);
+                if (r < 0)
+                        return cc_error_prefix(err, "volume %s", name);
+        }
+        return 0;
+}
+
+static int cc__mount_depth(const char *path)
+{
+        int d = 0;
+        for (const char *p = path; *p; p++)
+                if (*p == '/' && p[1] && p[1] != '/')
+                        d++;
+        return d;
+}
+
+/* Docker mounts in order of path depth, so a parent is mounted before
+ * what lies under it; stable otherwise. */
+static void cc__sort_mounts(struct cc_plan_mount *m, size_t n)
+{
+        for (size_t i = 1; i < n; i++) {
+                struct cc_plan_mount x = m[i];
+                int dx = cc__mount_depth(x.target);
+                size_t j = i;
+                while (j > 0 && cc__mount_depth(m[j - 1].target) > dx) {
+                        m[j] = m[j - 1];
+                        j--;
+                }
+                m[j] = x;
+        }
+}
+
+static int cc__plan_mounts(const struct cc_container_spec *spec, const char *dir, struct cc_strv *anon,
+                           struct cc_plan *p, struct cc_error *err)
+{
+        size_t cap = 0;
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct cc_mount *sm = &spec->mounts[i];
+                if (!sm->target || sm->target[0] != '/')
+                        return cc_error_set(err, -EINVAL, "invalid mount target \"%s\": must be an absolute path",
+                                            sm->target ? sm->target : "");
+                const char *target = cc__own(p, cc_path_clean(sm->target));
+                if (cc_streq(target, "/"))
+                        return cc_error_set(err, -EINVAL, "invalid mount target \"/\"");
+                struct cc_plan_mount *m = cc__add_mount(p, &cap);
+                m->target = target;
+                m->read_only = sm->read_only;
+                int r = 0;
+                switch (sm->type) {
+                case CC_MOUNT_BIND:
+                        if (!sm->source || sm->source[0] != '/')
+                                return cc_error_set(err, -EINVAL, "bind source \"%s\" must be an absolute path",
+                                                    sm->source ? sm->source : "");
+                        m->kind = CC_PM_BIND;
+                        m->source = sm->source;
+                        r = cc__bind_source(sm, &m->is_dir, err);
+                        break;
+                case CC_MOUNT_VOLUME: {
+                        char *data = NULL;
+                        m->kind = CC_PM_BIND;
+                        m->is_dir = true;
+                        r = cc__volume_source(spec, sm, p->rootfs_fd, anon, &data, err);
+                        if (data)
+                                m->source = cc__own(p, data);
+                        break;
+                }
+                case CC_MOUNT_TMPFS: {
+                        struct cc_buf b = {0};
+                        cc_buf_printf(&b, "mode=%o", sm->tmpfs_mode >= 0 ? (unsigned) sm->tmpfs_mode : 01777u);
+                        if (sm->tmpfs_size > 0)
+                                cc_buf_printf(&b, ",size=%lld", sm->tmpfs_size);
+                        m->kind = CC_PM_TMPFS;
+                        m->is_dir = true;
+                        m->flags = MS_NOSUID | MS_NODEV | (sm->tmpfs_noexec ? MS_NOEXEC : 0);
+                        m->data = cc__own(p, cc_buf_steal(&b));
+                        break;
+                }
+                }
+                if (r < 0)
+                        return cc_error_prefix(err, "mount %s", target);
+        }
+
+        /* The engine's own files, unless the service mounts its own there. */
+        static const char *const etc[] = {"hostname", "hosts", "resolv.conf"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(etc); i++) {
+                char *target = cc_xasprintf("/etc/%s", etc[i]);
+                if (cc__has_target(spec, target)) {
+                        free(target);
+                        continue;
+                }
+                struct cc_plan_mount *m = cc__add_mount(p, &cap);
+                m->kind = CC_PM_BIND;
+                m->target = cc__own(p, target);
+                m->source = cc__own(p, cc_xasprintf("%s/%s", dir, etc[i]));
+        }
+        if (spec->init) {
+                char *init = cc_container_init_path();
+                if (!init)
+                        return cc_error_set(err, -ENOENT, "init: ccompose-init not found beside the ccompose binary");
+                struct cc_plan_mount *m = cc__add_mount(p, &cap);
+                m->kind = CC_PM_BIND;
+                m->source = cc__own(p, init);
+                m->target = CC_INIT_TARGET;
+                m->read_only = true;
+        }
+        cc__sort_mounts(p->mounts, p->n_mounts);
+        return 0;
+}
+
+int cc_container_check_sysctl(const char *key, enum cc_net_mode net, struct cc_error *err)
+{
+        static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                          "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+                                          "kernel.shm_rmid_forced"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(ipc); i++)
+                if (cc_streq(key, ipc[i]))
+                        return 0;
+        if (cc_startswith(key, "fs.mqueue.") && key[10])
+                return 0;
+        if (cc_startswith(key, "net.") && key[4]) {
+                if (net == CC_NET_HOST)
+                        return cc_error_set(err, -EINVAL, "sysctl \"%s\" not allowed in host network namespace", key);
+                return 0;
+        }
+        return cc_error_set(err, -EINVAL, "sysctl \"%s\" is not in a separate kernel namespace", key);
+}
+
+static int cc__plan_sysctls(const struct cc_container_spec *spec, struct cc_plan *p, struct cc_error *err)
+{
+        size_t n = spec->sysctls.n;
+        p->sysctl_paths = cc_xcalloc(n, sizeof(char *));
+        p->sysctl_values = cc_xcalloc(n, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                const char *kv = spec->sysctls.v[i];
+                const char *eq = strchr(kv, '=');
+                if (!eq)
+                        return cc_error_set(err, -EINVAL, "sysctl \"%s\": expected key=value", kv);
+                _cleanup_free_ char *key = cc_xstrndup(kv, (size_t) (eq - kv));
+                int r = cc_container_check_sysctl(key, spec->net, err);
+                if (r < 0)
+                        return r;
+                if (strstr(key, ".."))
+                        return cc_error_set(err, -EINVAL, "sysctl \"%s\": invalid name", key);
+                char *path = cc_xasprintf("/proc/sys/%s", key);
+                for (char *c = path + strlen("/proc/sys/"); *c; c++)
+                        if (*c == '.')
+                                *c = '/';
+                p->sysctl_paths[i] = cc__own(p, path);
+                p->sysctl_values[i] = eq + 1;
+        }
+        p->n_sysctls = n;
+        return 0;
+}
+
+static void cc__plan_rlimits(const struct cc_container_spec *spec, struct cc_plan *p)
+{
+        p->rlimits = cc_xcalloc(spec->n_ulimits, sizeof(*p->rlimits));
+        for (size_t i = 0; i < spec->n_ulimits; i++) {
+                const struct cc_ulimit *u = &spec->ulimits[i];
+                struct rlimit lim = {
+                        .rlim_cur = u->soft < 0 ? RLIM_INFINITY : (rlim_t) u->soft,
+                        .rlim_max = u->hard < 0 ? RLIM_INFINITY : (rlim_t) u->hard,
+                };
+                if (u->resource == RLIMIT_NOFILE) {
+                        /* Never more open files than the engine's own hard limit. */
+                        struct rlimit host;
+                        if (getrlimit(RLIMIT_NOFILE, &host) == 0) {
+                                if (lim.rlim_max > host.rlim_max)
+                                        lim.rlim_max = host.rlim_max;
+                                if (lim.rlim_cur > lim.rlim_max)
+                                        lim.rlim_cur = lim.rlim_max;
+                        }
+                }
+                p->rlimits[p->n_rlimits++] = (struct cc_plan_rlimit){.resource = u->resource, .lim = lim};
+        }
+}
+
+static void cc__plan_exec(const struct cc_container_spec *spec, struct cc_plan *p, const char *hostname)
+{
+        size_t extra = spec->init ? 4 : 0;
+        p->exec_argv = cc_xcalloc(spec->argv.n + extra + 1, sizeof(char *));
+        if (spec->init) {
+                p->exec_argv[0] = CC_INIT_TARGET;
+                p->exec_argv[1] = "-e";
+                p->exec_argv[2] = "";
+                p->exec_argv[3] = "--";
+                p->resolved_index = 2;
+        }
+        for (size_t i = 0; i < spec->argv.n; i++)
+                p->exec_argv[extra + i] = spec->argv.v[i];
+        p->cmd_index = extra;
+        p->init = spec->init;
+
+        cc_process_env(spec, hostname, p->user->home, &p->env);
+        p->envp = p->env.v; /* NULL-terminated */
+        for (size_t i = 0; i < p->env.n; i++)
+                if (cc_startswith(p->env.v[i], "PATH="))
+                        p->path_env = p->env.v[i] + 5;
+}
+
+static int cc__make_dirs(const char *dir, struct cc_error *err)
+{
+        _cleanup_free_ char *parent = cc_xstrdup(dir);
+        *strrchr(parent, '/') = '\0';
+        int r = cc_mkdir_p(parent, 0700);
+        if (r < 0)
+                return cc_error_setsys(err, r, "create %s", parent);
+        if (mkdir(dir, 0700) < 0) {
+                if (errno == EEXIST)
+                        return cc_error_set(err, -EEXIST, "container directory %s already exists", dir);
+                return cc_error_setsys(err, -errno, "create %s", dir);
+        }
+        static const char *const subs[] = {"upper", "work", "rootfs"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(subs); i++) {
+                _cleanup_free_ char *s = cc_xasprintf("%s/%s", dir, subs[i]);
+                if (mkdir(s, 0755) < 0)
+                        return cc_error_setsys(err, -errno, "create %s", s);
+        }
+        return 0;
+}
+
+int cc_plan_prepare(const struct cc_container_spec *spec, const char *dir, struct cc_strv *anon_volumes,
+                    struct cc_plan *p, struct cc_error *err)
+{
+        memset(p, 0, sizeof(*p));
+        p->spec = spec;
+        p->rootfs_fd = -1;
+        p->tty = spec->tty;
+        p->winsize = spec->winsize;
+        memcpy(p->stdio, spec->stdio, sizeof(p->stdio));
+
+        if (spec->cwd && spec->cwd[0] != '/')
+                return cc_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path",
+                                    spec->cwd);
+        int r = cc__make_dirs(dir, err);
+        if (r < 0)
+                return r;
+
+        char host_name[256] = "";
+        const char *hostname = spec->hostname;
+        if (!hostname && spec->net == CC_NET_HOST && gethostname(host_name, sizeof(host_name) - 1) == 0)
+                hostname = host_name;
+        if (!hostname)
+                hostname = cc__own(p, cc_xstrndup(spec->id, 12));
+        else
+                hostname = cc__own(p, cc_xstrdup(hostname));
+        p->hostname = hostname;
+        p->domainname = spec->domainname;
+        r = cc__etc_files(spec, dir, hostname, err);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *upper = cc_xasprintf("%s/upper", dir);
+        _cleanup_free_ char *work = cc_xasprintf("%s/work", dir);
+        p->attach_dir = cc__own(p, cc_xasprintf("%s/rootfs", dir));
+        r = cc_rootfs_overlay(&spec->layer_dirs, upper, work, spec->privileged, &p->rootfs_fd, err);
+        if (r < 0)
+                return r;
+
+        p->user = cc_xcalloc(1, sizeof(*p->user));
+        r = cc_user_resolve(p->rootfs_fd, spec->user, &spec->group_add, p->user, err);
+        if (r < 0)
+                return r;
+        p->uid = p->user->uid;
+        p->gid = p->user->gid;
+        p->groups = p->user->groups;
+        p->n_groups = p->user->n_groups;
+        p->cwd = spec->cwd ? spec->cwd : "/";
+
+        r = cc__plan_mounts(spec, dir, anon_volumes, p, err);
+        if (r < 0)
+                return r;
+        if (spec->privileged) {
+                r = cc_rootfs_host_devices(&p->devs, &p->n_devs, err);
+                if (r < 0)
+                        return r;
+        }
+        r = cc__plan_sysctls(spec, p, err);
+        if (r < 0)
+                return r;
+        snprintf(p->shm_opts, sizeof(p->shm_opts), "mode=1777,size=%lld",
+                 spec->shm_size > 0 ? spec->shm_size : 64LL << 20);
+        cc__plan_rlimits(spec, p);
+        p->cgroup_name = cc__own(p, cc_xasprintf("ccompose/%s/%s", spec->project, spec->id));
+        cc_rootfs_cgroupfs_list(p);
+        cc__plan_exec(spec, p, hostname);
+        return 0;
+}
+
+void cc_plan_free(struct cc_plan *p)
+{
+        if (p->rootfs_fd >= 0)
+                close(p->rootfs_fd);
+        free(p->mounts);
+        for (size_t i = 0; i < p->n_devs; i++)
+                free((char *) p->devs[i].path);
+        free(p->devs);
+        free(p->sysctl_paths);
+        free(p->sysctl_values);
+        free(p->rlimits);
+        free(p->exec_argv);
+        cc_strv_free(&p->owned);
+        cc_strv_free(&p->env);
+        if (p->user) {
+                cc_user_free(p->user);
+                free(p->user);
+        }
+        memset(p, 0, sizeof(*p));
+        p->rootfs_fd = -1;
+}

@@ -1,0 +1,544 @@
+/* Container lifecycle in the parent: prepare the plan (container-plan.c),
+ * clone3 into new namespaces, the handshake with the child, then wait,
+ * kill, stop, destroy, and the cleanup of a crashed owner's leftovers.
+ *
+ * Handshake (a SOCK_SEQPACKET socketpair, close-on-exec on both ends):
+ *   parent: clone3 -> move the child into its cgroup -> send "go"
+ *   child:  steps (container-child.c); a failure sends an error message
+ *           and exits; with a tty, the pty master is sent along
+ *   parent: reads until EOF, which the child's successful execve causes
+ *           by closing its end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/pidfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "container-internal.h"
+
+struct cc_container {
+        char *root;
+        char *name;
+        char *project;
+        char *id;
+        char *dir;
+        pid_t pid;
+        int pidfd;
+        int pty;
+        struct cc_cgroup *cg;
+        bool exited;
+        int exit_code;
+        int stop_signal;
+        long long grace_ms;
+        struct cc_strv anon_volumes; /* made by start */
+        bool remove_anon;            /* destroy removes them */
+};
+
+/* ---- The spec ---- */
+
+void cc_container_spec_init(struct cc_container_spec *spec)
+{
+        memset(spec, 0, sizeof(*spec));
+        spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
+        spec->stop_grace_ms = -1;
+        spec->caps = cc_caps_default();
+}
+
+void cc_container_spec_free(struct cc_container_spec *spec)
+{
+        free(spec->root);
+        free(spec->project);
+        free(spec->id);
+        free(spec->name);
+        free(spec->hostname);
+        free(spec->domainname);
+        cc_strv_free(&spec->layer_dirs);
+        cc_strv_free(&spec->argv);
+        cc_strv_free(&spec->env);
+        free(spec->cwd);
+        free(spec->user);
+        cc_strv_free(&spec->group_add);
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                free(spec->mounts[i].source);
+                free(spec->mounts[i].target);
+        }
+        free(spec->mounts);
+        free(spec->ulimits);
+        cc_strv_free(&spec->sysctls);
+        memset(spec, 0, sizeof(*spec));
+}
+
+struct cc_mount *cc_container_spec_add_mount(struct cc_container_spec *spec, enum cc_mount_type type,
+                                             const char *source, const char *target, bool read_only)
+{
+        spec->mounts = cc_xrealloc(spec->mounts, (spec->n_mounts + 1) * sizeof(*spec->mounts));
+        struct cc_mount *m = &spec->mounts[spec->n_mounts++];
+        *m = (struct cc_mount){
+                .type = type,
+                .source = source ? cc_xstrdup(source) : NULL,
+                .target = cc_xstrdup(target),
+                .read_only = read_only,
+                .tmpfs_mode = -1,
+        };
+        return m;
+}
+
+char *cc_container_new_id(void)
+{
+        unsigned char raw[32];
+        size_t got = 0;
+        while (got < sizeof(raw)) {
+                ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+                if (n < 0 && errno != EINTR)
+                        abort();
+                if (n > 0)
+                        got += (size_t) n;
+        }
+        char *hex = cc_xmalloc(65);
+        for (size_t i = 0; i < sizeof(raw); i++)
+                sprintf(hex + 2 * i, "%02x", raw[i]);
+        return hex;
+}
+
+char *cc_container_init_path(void)
+{
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0)
+                return NULL;
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+                return NULL;
+        *slash = '\0';
+        /* Installed beside ccompose, or in the build tree (runtime/init/). */
+        const char *const candidates[] = {"ccompose-init", "runtime/init/ccompose-init"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(candidates); i++) {
+                char *p = cc_xasprintf("%s/%s", exe, candidates[i]);
+                if (access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return NULL;
+}
+
+/* ---- Start ---- */
+
+static char *cc__cgroup_name(const char *project, const char *id)
+{
+        return cc_xasprintf("ccompose/%s/%s", project, id);
+}
+
+/* Remove the project's and ccompose's own cgroup levels once they are
+ * empty; busy ones (other containers) stay. */
+static void cc__cgroup_prune(const char *project)
+{
+        _cleanup_free_ char *proj = cc_xasprintf("ccompose/%s", project);
+        const char *const levels[] = {proj, "ccompose"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(levels); i++) {
+                struct cc_error e = {0};
+                struct cc_cgroup *cg = NULL;
+                if (cc_cgroup_open(levels[i], &cg, &e) < 0 || cc_cgroup_destroy(cg, &e) < 0) {
+                        cc_error_clear(&e);
+                        return;
+                }
+        }
+}
+
+static int cc__clone3(const struct cc_container_spec *spec, int *pidfd)
+{
+        uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
+        if (spec->net != CC_NET_HOST)
+                flags |= CLONE_NEWNET;
+        struct clone_args args = {
+                .flags = flags,
+                .pidfd = (uint64_t) (uintptr_t) pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        long r = syscall(SYS_clone3, &args, sizeof(args));
+        return r < 0 ? -errno : (int) r;
+}
+
+/* Read the child's messages until EOF (its execve). 0 when it exec'd;
+ * else the child's error, formatted, with its exit status. */
+static int cc__handshake(int sock, struct cc_container *c, int *exit_status, struct cc_error *err)
+{
+        struct cc_child_msg msg;
+        bool failed = false;
+        for (;;) {
+                union {
+                        char buf[CMSG_SPACE(sizeof(int))];
+                        struct cmsghdr align;
+                } u;
+                struct iovec iov = {.iov_base = &msg, .iov_len = sizeof(msg)};
+                struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                                    .msg_controllen = sizeof(u.buf)};
+                ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return cc_error_setsys(err, -errno, "reading from the container");
+                if (n == 0)
+                        break;
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+                        if (c->pty >= 0)
+                                close(c->pty);
+                        c->pty = fd;
+                }
+                if ((size_t) n < sizeof(msg) || msg.type != CC_MSG_ERROR || failed)
+                        continue;
+                failed = true;
+                msg.text[sizeof(msg.text) - 1] = '\0';
+                int code = msg.err > 0 ? -msg.err : -EIO;
+                if (msg.raw)
+                        cc_error_set(err, code, "%s", msg.text);
+                else if (msg.err > 0)
+                        cc_error_setsys(err, code, "%s: %s", cc_step_name(msg.step), msg.text);
+                else
+                        cc_error_set(err, code, "%s: %s", cc_step_name(msg.step), msg.text);
+                if (exit_status)
+                        *exit_status = msg.exit_status;
+        }
+        if (failed)
+                return err->code;
+        return 0;
+}
+
+static void cc__write_state(const struct cc_container *c)
+{
+        /* pid plus start time identify the process for adoption. Not
+         * fsynced: it only has to survive the engine, not the machine. */
+        unsigned long long start = 0;
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) c->pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (n > 0) {
+                buf[n] = '\0';
+                const char *p = strrchr(buf, ')');
+                /* Field 22 is the start time; fields 3.. follow ") ". */
+                for (int field = 2; p && field < 22; field++)
+                        p = strchr(p + 1, ' ');
+                if (p)
+                        start = strtoull(p + 1, NULL, 10);
+        }
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(c->id));
+        json_object_object_add(o, "name", json_object_new_string(c->name ? c->name : ""));
+        json_object_object_add(o, "pid", json_object_new_int(c->pid));
+        json_object_object_add(o, "start_time", json_object_new_int64((int64_t) start));
+        _cleanup_free_ char *cg = cc__cgroup_name(c->project, c->id);
+        json_object_object_add(o, "cgroup", json_object_new_string(cg));
+        _cleanup_free_ char *json = cc_xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        _cleanup_free_ char *tmp = cc_xasprintf("%s/state.json.tmp", c->dir);
+        _cleanup_free_ char *dst = cc_xasprintf("%s/state.json", c->dir);
+        _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out >= 0 && write(out, json, strlen(json)) == (ssize_t) strlen(json))
+                rename(tmp, dst);
+}
+
+static void cc__container_free(struct cc_container *c)
+{
+        if (!c)
+                return;
+        if (c->pidfd >= 0)
+                close(c->pidfd);
+        if (c->pty >= 0)
+                close(c->pty);
+        if (c->cg)
+                cc_cgroup_free(c->cg);
+        free(c->root);
+        free(c->name);
+        free(c->project);
+        free(c->id);
+        free(c->dir);
+        cc_strv_free(&c->anon_volumes);
+        free(c);
+}
+
+/* Undo a start that failed: the child (if any) is gone or killed, the
+ * cgroup and the directory removed. */
+static void cc__start_undo(struct cc_container *c)
+{
+        struct cc_error e = {0};
+        if (c->pidfd >= 0) {
+                pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+                siginfo_t si;
+                while (waitid(P_PIDFD, (id_t) c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                        ;
+        }
+        if (c->cg) {
+                cc_cgroup_kill_all(c->cg, &e);
+                cc_error_clear(&e);
+                if (cc_cgroup_destroy(c->cg, &e) < 0)
+                        cc_error_clear(&e);
+                c->cg = NULL;
+                cc__cgroup_prune(c->project);
+        }
+        cc_rm_rf(c->dir);
+        for (size_t i = 0; i < c->anon_volumes.n; i++) {
+                _cleanup_free_ char *v = cc_xasprintf("%s/volumes/%s", c->root, c->anon_volumes.v[i]);
+                cc_rm_rf(v);
+        }
+        cc__container_free(c);
+}
+
+static int cc__spawn(struct cc_container *c, struct cc_plan *plan, int *exit_status, struct cc_error *err)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return cc_error_setsys(err, -errno, "socketpair");
+
+        /* Block every signal across clone3 so that no handler of the
+         * engine runs in the child before it resets them. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int pidfd = -1;
+        int pid = cc__clone3(plan->spec, &pidfd);
+        if (pid == 0) {
+                close(sv[0]);
+                _exit(cc_child_run(plan, sv[1]));
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        close(sv[1]);
+        if (pid < 0) {
+                close(sv[0]);
+                return cc_error_setsys(err, pid, "clone3");
+        }
+        c->pid = pid;
+        c->pidfd = pidfd;
+
+        int r = cc_cgroup_add_pid(c->cg, pid, err);
+        if (r >= 0 && send(sv[0], "g", 1, MSG_NOSIGNAL) != 1)
+                r = cc_error_setsys(err, -errno, "starting the container");
+        if (r >= 0)
+                r = cc__handshake(sv[0], c, exit_status, err);
+        close(sv[0]);
+        return r;
+}
+
+int cc_container_start(const struct cc_container_spec *spec, struct cc_container **out, int *exit_status,
+                       struct cc_error *err)
+{
+        if (exit_status)
+                *exit_status = 125;
+        if (!spec->root || !spec->id || !spec->project)
+                return cc_error_set(err, -EINVAL, "container spec without root, id or project");
+        if (spec->argv.n == 0)
+                return cc_error_set(err, -EINVAL, "no command specified");
+
+        struct cc_container *c = cc_xcalloc(1, sizeof(*c));
+        c->root = cc_xstrdup(spec->root);
+        c->project = cc_xstrdup(spec->project);
+        c->id = cc_xstrdup(spec->id);
+        c->name = spec->name ? cc_xstrdup(spec->name) : NULL;
+        c->dir = cc_xasprintf("%s/containers/%s", spec->root, spec->id);
+        c->pidfd = c->pty = -1;
+        c->stop_signal = spec->stop_signal > 0 ? spec->stop_signal : SIGTERM;
+        c->grace_ms = spec->stop_grace_ms >= 0 ? spec->stop_grace_ms : 10000;
+        c->remove_anon = spec->remove_anon_volumes;
+
+        struct cc_plan plan;
+        int r = cc_plan_prepare(spec, c->dir, &c->anon_volumes, &plan, err);
+        if (r < 0) {
+                cc_plan_free(&plan);
+                if (r != -EEXIST)
+                        cc__start_undo(c);
+                else
+                        cc__container_free(c);
+                return r;
+        }
+        _cleanup_free_ char *cgname = cc__cgroup_name(spec->project, spec->id);
+        r = cc_cgroup_create(cgname, &spec->cgroup, &c->cg, err);
+        if (r >= 0)
+                r = cc__spawn(c, &plan, exit_status, err);
+        cc_plan_free(&plan);
+        if (r < 0) {
+                cc__start_undo(c);
+                return r;
+        }
+        cc__write_state(c);
+        if (exit_status)
+                *exit_status = 0;
+        *out = c;
+        return 0;
+}
+
+/* ---- Running ---- */
+
+pid_t cc_container_pid(const struct cc_container *c) { return c->pid; }
+int cc_container_pidfd(const struct cc_container *c) { return c->pidfd; }
+int cc_container_pty(const struct cc_container *c) { return c->pty; }
+const char *cc_container_id(const struct cc_container *c) { return c->id; }
+const char *cc_container_dir(const struct cc_container *c) { return c->dir; }
+bool cc_container_running(const struct cc_container *c) { return !c->exited; }
+
+int cc_container_kill(struct cc_container *c, int sig, struct cc_error *err)
+{
+        if (c->exited)
+                return 0;
+        if (pidfd_send_signal(c->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+                return cc_error_setsys(err, -errno, "container %.12s: kill", c->id);
+        return 0;
+}
+
+int cc_container_kill_all(struct cc_container *c, struct cc_error *err)
+{
+        if (!c->cg)
+                return 0;
+        int r = cc_cgroup_kill_all(c->cg, err);
+        if (r < 0)
+                cc_error_prefix(err, "container %.12s", c->id);
+        return r;
+}
+
+static int cc__exit_code(struct cc_container *c, const siginfo_t *si)
+{
+        if (si->si_code == CLD_EXITED)
+                return si->si_status;
+        if (si->si_status == SIGKILL || (c->cg && cc_cgroup_oom_killed(c->cg)))
+                return 128 + SIGKILL;
+        return 128 + si->si_status;
+}
+
+static int cc__wait(struct cc_container *c, int options, int *exit_code, struct cc_error *err)
+{
+        if (c->exited) {
+                if (exit_code)
+                        *exit_code = c->exit_code;
+                return 1;
+        }
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        while (waitid(P_PIDFD, (id_t) c->pidfd, &si, WEXITED | options) < 0) {
+                if (errno != EINTR)
+                        return cc_error_setsys(err, -errno, "container %.12s: wait", c->id);
+        }
+        if (si.si_pid == 0)
+                return 0;
+        c->exited = true;
+        c->exit_code = cc__exit_code(c, &si);
+        if (exit_code)
+                *exit_code = c->exit_code;
+        return 1;
+}
+
+int cc_container_reap(struct cc_container *c, int *exit_code, struct cc_error *err)
+{
+        return cc__wait(c, WNOHANG, exit_code, err);
+}
+
+int cc_container_wait(struct cc_container *c, int *exit_code, struct cc_error *err)
+{
+        int r = cc__wait(c, 0, exit_code, err);
+        return r < 0 ? r : 0;
+}
+
+int cc_container_stop(struct cc_container *c, int signal, long long grace_ms, struct cc_error *err)
+{
+        if (c->exited)
+                return 0;
+        int r = cc_container_kill(c, signal > 0 ? signal : c->stop_signal, err);
+        if (r < 0)
+                return r;
+        long long left = grace_ms >= 0 ? grace_ms : c->grace_ms;
+        struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+        while (left > 0) {
+                int chunk = left > 1000 ? 1000 : (int) left;
+                int n = poll(&pfd, 1, chunk);
+                if (n > 0)
+                        break;
+                if (n < 0 && errno != EINTR)
+                        return cc_error_setsys(err, -errno, "container %.12s: poll", c->id);
+                if (n == 0)
+                        left -= chunk;
+        }
+        if (poll(&pfd, 1, 0) <= 0) {
+                r = cc_container_kill_all(c, err);
+                if (r < 0)
+                        return r;
+        }
+        return cc_container_wait(c, NULL, err);
+}
+
+/* ---- Destroy and cleanup ---- */
+
+int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error *err)
+{
+        int r = 0;
+        if (!c->exited) {
+                r = cc_container_kill_all(c, err);
+                if (r >= 0)
+                        r = cc_container_wait(c, NULL, err);
+                if (r < 0) {
+                        cc__container_free(c);
+                        return r;
+                }
+        }
+        if (c->cg) {
+                /* PID 1 is gone, so the kernel kills the rest of the pid
+                 * namespace; make sure the cgroup is empty before removing it. */
+                if (cc_cgroup_count(c->cg) > 0)
+                        r = cc_cgroup_kill_all(c->cg, err);
+                if (r >= 0)
+                        r = cc_cgroup_destroy(c->cg, err);
+                else
+                        cc_cgroup_free(c->cg);
+                c->cg = NULL;
+                if (r < 0)
+                        cc_error_prefix(err, "container %.12s", c->id);
+                else
+                        cc__cgroup_prune(c->project);
+        }
+        if (!keep_dir) {
+                int rr = cc_rm_rf(c->dir);
+                if (rr < 0 && r >= 0)
+                        r = cc_error_setsys(err, rr, "container %.12s: remove %s", c->id, c->dir);
+        }
+        for (size_t i = 0; c->remove_anon && i < c->anon_volumes.n; i++) {
+                _cleanup_free_ char *v = cc_xasprintf("%s/volumes/%s", c->root, c->anon_volumes.v[i]);
+                cc_rm_rf(v);
+        }
+        cc__container_free(c);
+        return r;
+}
+
+int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err)
+{
+        _cleanup_free_ char *cgname = cc__cgroup_name(project, id);
+        struct cc_cgroup *cg = NULL;
+        int r = cc_cgroup_open(cgname, &cg, err);
+        if (r == -ENOENT) {
+                cc_error_clear(err);
+                r = 0;
+        } else if (r >= 0) {
+                r = cc_cgroup_kill_all(cg, err);
+                if (r >= 0)
+                        r = cc_cgroup_destroy(cg, err);
+                else
+                        cc_cgroup_free(cg);
+        }
+        if (r < 0)
+                return cc_error_prefix(err, "container %.12s", id);
+        cc__cgroup_prune(project);
+        _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", root, id);
+        r = cc_rm_rf(dir);
+        if (r < 0)
+                return cc_error_setsys(err, r, "container %.12s: remove %s", id, dir);
+        return 0;
+}

@@ -1,0 +1,156 @@
+/* Containers: a fully resolved spec in, an isolated running process out.
+ *
+ * The caller (the `run` command, later the supervisor) turns a service
+ * definition and an image into a struct cc_container_spec; this module
+ * does the rest: the per-container directory under
+ * $CCOMPOSE_ROOT/containers/<id>/, the overlay rootfs, the cgroup, clone3
+ * into new namespaces, the parent/child handshake, and on the way out
+ * stop, kill and destroy. Owner: containers (runtime/container*.c,
+ * rootfs.c, mounts.c, process.c, user.c, volume.c). */
+#ifndef CC_CONTAINER_H
+#define CC_CONTAINER_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+#include "cc-error.h"
+#include "cgroup.h"
+#include "security.h"
+
+enum cc_net_mode {
+        CC_NET_PRIVATE, /* its own network namespace (loopback only until networks land) */
+        CC_NET_HOST,    /* the host's network namespace */
+        CC_NET_NONE,    /* its own network namespace, loopback only */
+};
+
+enum cc_mount_type {
+        CC_MOUNT_BIND,   /* source: host path */
+        CC_MOUNT_VOLUME, /* source: volume name (<project>_<name>), NULL for an anonymous volume */
+        CC_MOUNT_TMPFS,  /* source unused */
+};
+
+struct cc_mount {
+        enum cc_mount_type type;
+        char *source;
+        char *target;          /* absolute path inside the container */
+        bool read_only;
+        bool create_host_path; /* bind: create a missing source directory (docker compose default) */
+        bool no_copy;          /* volume: do not fill a new volume from the image */
+        long long tmpfs_size;  /* tmpfs: bytes, 0 = kernel default */
+        int tmpfs_mode;        /* tmpfs: permission bits, -1 = 01777 */
+        bool tmpfs_noexec;     /* tmpfs: noexec (the short `tmpfs:` syntax, as Docker) */
+};
+
+struct cc_ulimit {
+        int resource;          /* RLIMIT_* */
+        long long soft, hard;  /* -1 = unlimited */
+};
+
+struct cc_container_spec {
+        char *root;            /* CCOMPOSE_ROOT */
+        char *project;         /* cgroup "ccompose/<project>/<id>" */
+        char *id;              /* 64 hex digits (cc_container_new_id) */
+        char *name;            /* e.g. proj-web-run-0123456789ab */
+        char *hostname;        /* NULL: the first 12 digits of the id (the host's with CC_NET_HOST) */
+        char *domainname;      /* NULL: none */
+        struct cc_strv layer_dirs;  /* image layers, lowest first */
+
+        struct cc_strv argv;   /* command; argv[0] is looked up in the container's PATH */
+        struct cc_strv env;    /* "K=V", final (image Env, env_file, environment, -e) */
+        char *cwd;             /* NULL: "/"; created when missing */
+        char *user;            /* "", "name", "uid", "name:group", "uid:gid"; NULL = root */
+        struct cc_strv group_add;   /* extra groups, names or numbers */
+
+        struct cc_mount *mounts;
+        size_t n_mounts;
+        bool read_only;        /* read-only root filesystem */
+        long long shm_size;    /* bytes of /dev/shm, 0 = 64 MiB */
+
+        uint64_t caps;                    /* cc_caps_compute() */
+        const struct cc_seccomp *seccomp; /* NULL: unconfined; not owned */
+        bool no_new_privs;
+        bool privileged;
+
+        struct cc_ulimit *ulimits;
+        size_t n_ulimits;
+        struct cc_strv sysctls;           /* "key=value"; checked by cc_container_check_sysctl */
+        struct cc_cgroup_limits cgroup;   /* cpuset string not owned */
+
+        bool init;             /* run ccompose-init as PID 1 */
+        bool tty;              /* allocate a pty in the container; the master comes back */
+        struct winsize winsize;           /* tty: initial size (0 x 0 = leave) */
+        int stdio[3];          /* without tty: fds for the container's 0, 1, 2 (-1 = /dev/null) */
+        enum cc_net_mode net;
+
+        int stop_signal;       /* 0 = SIGTERM */
+        long long stop_grace_ms; /* < 0 = 10 s */
+        bool remove_anon_volumes; /* destroy removes the anonymous volumes it made */
+};
+
+void cc_container_spec_init(struct cc_container_spec *spec);
+void cc_container_spec_free(struct cc_container_spec *spec);
+struct cc_mount *cc_container_spec_add_mount(struct cc_container_spec *spec, enum cc_mount_type type,
+                                             const char *source, const char *target, bool read_only);
+
+/* 64 random hex digits. Caller frees. */
+char *cc_container_new_id(void);
+/* Docker's rule for sysctls in a container: only namespaced keys
+ * (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*; net.* not with
+ * the host network). */
+int cc_container_check_sysctl(const char *key, enum cc_net_mode net, struct cc_error *err);
+/* Where the static ccompose-init lives: beside /proc/self/exe (installed),
+ * or in the build tree. NULL when not found. Caller frees. */
+char *cc_container_init_path(void);
+
+/* Docker's default seccomp filter for caps (cc_seccomp_default), loaded
+ * from a cache under root/cache/seccomp/ when this binary compiled it
+ * before, else compiled and cached. Free with cc_seccomp_free. */
+int cc_container_seccomp_default(const char *root, uint64_t caps, struct cc_seccomp **out, struct cc_error *err);
+
+struct cc_container;
+
+/* Create and start: prepare the container directory, rootfs, volumes and
+ * cgroup, clone3 into new pid, mount, uts, ipc and (unless CC_NET_HOST)
+ * network namespaces, set everything up in the child and exec the command.
+ * The child unshares its cgroup namespace itself, once the parent has
+ * moved it into the container's cgroup, so that the namespace's root is
+ * that cgroup. Mounts exist only in the container's mount namespace. On success the command runs and *out owns it. On
+ * failure nothing is left behind; the error names the step ("setting up
+ * /dev: mount tmpfs: Permission denied"), and *exit_status (may be NULL)
+ * is what `docker run` returns: 127 when the command is not found, 126
+ * when it cannot be executed, 125 otherwise. */
+int cc_container_start(const struct cc_container_spec *spec, struct cc_container **out, int *exit_status,
+                       struct cc_error *err);
+
+pid_t cc_container_pid(const struct cc_container *c);
+int cc_container_pidfd(const struct cc_container *c); /* readable when the process exits */
+/* tty: the pty master (owned by the container object; -1 without tty). */
+int cc_container_pty(const struct cc_container *c);
+const char *cc_container_id(const struct cc_container *c);
+const char *cc_container_dir(const struct cc_container *c);
+bool cc_container_running(const struct cc_container *c);
+
+/* Signal the container's main process. */
+int cc_container_kill(struct cc_container *c, int sig, struct cc_error *err);
+/* SIGKILL every process of the container (its whole cgroup) and wait until it is empty. */
+int cc_container_kill_all(struct cc_container *c, struct cc_error *err);
+/* Reap the main process if it exited: 1 and *exit_code (docker's code:
+ * status, 128+signal, 137 on OOM) when it did, 0 while it runs. */
+int cc_container_reap(struct cc_container *c, int *exit_code, struct cc_error *err);
+/* Block until the main process exits; *exit_code as above. */
+int cc_container_wait(struct cc_container *c, int *exit_code, struct cc_error *err);
+/* Stop: the stop signal, up to the grace period, then SIGKILL of the whole
+ * cgroup. Blocking; for the CLI. signal 0 / grace_ms < 0: the spec's. */
+int cc_container_stop(struct cc_container *c, int signal, long long grace_ms, struct cc_error *err);
+/* Kill what is left, remove the cgroup, and (unless keep_dir) the
+ * container directory; frees c. Mounts live only in the container's mount
+ * namespace and go with its last process. */
+int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error *err);
+
+/* Clean the leftovers of a container whose owner crashed: kill its
+ * cgroup's processes, remove the cgroup and the container directory.
+ * Missing pieces are not errors. */
+int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err);
+
+#endif

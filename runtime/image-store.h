@@ -1,0 +1,154 @@
+/* The image store's internal interface, shared by the store, the archive
+ * loaders, import and the `ccompose image` commands.
+ *
+ * On disk (under $CCOMPOSE_ROOT):
+ *   images/blobs/sha256/<hex>  manifests, configs, layer blobs as received
+ *   images/index.json          {"images": {id: {manifest, size, added}},
+ *                               "tags": {normalised ref: id},
+ *                               "layers": {chain-id hex: {diff_id, size}}}
+ *   images/lock                flock()ed while the store is changed
+ *   images/tmp/                staging for loads and imports
+ *   layers/<chain-id hex>/     unpacked layer trees, overlayfs form
+ * An image's ID is the digest of its config blob, as in Docker. Every
+ * change runs as a transaction under the lock: new blobs and layers are
+ * recorded, and removed again when the transaction is aborted, so a failed
+ * load leaves the store as it was. index.json is replaced atomically, so
+ * readers (cc_image_lookup) need no lock. */
+#ifndef CC_IMAGE_STORE_H
+#define CC_IMAGE_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "image-digest.h"
+#include "image.h"
+
+struct cc_image_store {
+        char *root;
+        char *images_dir;
+        char *blobs_dir;
+        char *layers_dir;
+        char *tmp_dir;
+        char *index_path;
+        int lock_fd;
+        bool in_tx;
+        json_object *index;
+        struct cc_strv new_blobs;  /* digests created by the running transaction */
+        struct cc_strv new_layers; /* chain-id hexes created by it */
+};
+
+/* ---- references (image-ref.c) ---- */
+bool cc_image_tag_valid(const char *tag);
+/* Split a normalised reference into repository, tag and digest (NULL when
+ * absent); all owned by the caller. */
+void cc_image_ref_split(const char *norm, char **repo, char **tag, char **digest);
+/* "docker.io/library/busybox" -> "busybox", "docker.io/u/app" -> "u/app". */
+char *cc_image_repo_familiar(const char *repo);
+char *cc_image_ref_familiar(const char *norm);
+
+/* ---- transactions ---- */
+int cc_image_tx_begin(struct cc_image_store *s, struct cc_error *err);
+int cc_image_tx_commit(struct cc_image_store *s, struct cc_error *err);
+void cc_image_tx_abort(struct cc_image_store *s);
+
+/* Re-read index.json (outside transactions: a consistent snapshot). */
+int cc_image_index_load(struct cc_image_store *s, struct cc_error *err);
+
+/* ---- blobs ---- */
+char *cc_image_blob_path(struct cc_image_store *s, const char *digest);
+bool cc_image_blob_exists(struct cc_image_store *s, const char *digest);
+/* Store data; checks it against expect when given. digest_out: CC_DIGEST_LEN+1. */
+int cc_image_blob_put_mem(struct cc_image_store *s, const void *data, size_t len, const char *expect,
+                          char *digest_out, struct cc_error *err);
+/* Store what fd holds from its offset to EOF, hashing it on the way. */
+int cc_image_blob_put_fd(struct cc_image_store *s, int fd, const char *expect, char *digest_out,
+                         uint64_t *size, struct cc_error *err);
+int cc_image_blob_read(struct cc_image_store *s, const char *digest, char **data, size_t *len,
+                       struct cc_error *err);
+
+/* ---- layers ---- */
+/* ChainID(L0) = DiffID(L0); ChainID(L0..n) = sha256(ChainID(..n-1) + " " + DiffID(n)). */
+void cc_image_chain_id(const char *parent_chain, const char *diff_id, char *out);
+char *cc_image_layer_path(struct cc_image_store *s, const char *chain_id);
+
+/* ---- ingest: one image from any source ---- */
+struct cc_ingest_layer {
+        int dirfd;              /* where the blob is: path resolved in this root */
+        const char *path;
+        const char *digest;     /* expected blob digest, or NULL */
+        const char *media_type; /* from the manifest, or NULL to detect */
+};
+
+struct cc_ingest {
+        const char *config;
+        size_t config_len;
+        const char *config_digest;   /* expected, or NULL */
+        const char *manifest;        /* original manifest bytes, or NULL to synthesise */
+        size_t manifest_len;
+        const char *manifest_digest; /* expected, or NULL */
+        struct cc_ingest_layer *layers;
+        size_t nlayers;
+};
+
+/* Inside a transaction: store config, layers and manifest, unpack layers not
+ * yet unpacked, verify every digest, and record the image. id_out gets
+ * "sha256:<hex>" of the config (CC_DIGEST_LEN + 1 bytes). */
+int cc_image_ingest(struct cc_image_store *s, const struct cc_ingest *in, char *id_out,
+                    struct cc_error *err);
+/* Point the normalised ref at image id (inside a transaction). */
+int cc_image_tag_set(struct cc_image_store *s, const char *ref, const char *id, struct cc_error *err);
+
+/* ---- queries on the loaded index ---- */
+/* Resolve a reference, full or short ID to an image ID ("sha256:<hex>",
+ * owned). matched_tag: the normalised tag when ref named one, else NULL. */
+int cc_image_resolve(struct cc_image_store *s, const char *ref, char **id, char **matched_tag,
+                     struct cc_error *err);
+/* Normalised tags of image id, sorted. */
+void cc_image_tags_of(struct cc_image_store *s, const char *id, struct cc_strv *out);
+/* Every image ID in the index. */
+void cc_image_ids(struct cc_image_store *s, struct cc_strv *out);
+/* The config blob of image id, parsed. */
+int cc_image_config(struct cc_image_store *s, const char *id, json_object **out, struct cc_error *err);
+uint64_t cc_image_size(struct cc_image_store *s, const char *id);
+const char *cc_image_manifest_digest(struct cc_image_store *s, const char *id);
+/* Parse an RFC 3339 time ("2024-01-02T03:04:05.123Z"); -1 if invalid. */
+time_t cc_image_parse_time(const char *s);
+/* Now as RFC 3339 with nanoseconds, UTC. */
+char *cc_image_now_rfc3339(void);
+
+/* ---- changes (inside a transaction) ---- */
+/* Remove tag ref (normalised). */
+int cc_image_untag(struct cc_image_store *s, const char *ref, struct cc_error *err);
+/* Forget image id and its tags (blobs and layers go at the next gc). */
+int cc_image_forget(struct cc_image_store *s, const char *id, struct cc_error *err);
+/* Remove blobs and layer trees that no image refers to any more. */
+int cc_image_gc(struct cc_image_store *s, struct cc_error *err);
+
+/* ---- sources ---- */
+struct cc_load_result {
+        struct cc_strv lines; /* "Loaded image: ..." / "Loaded image ID: ..." */
+        struct cc_strv notes; /* explanations for stderr */
+};
+void cc_load_result_free(struct cc_load_result *r);
+/* Load a docker-archive or OCI archive (file, possibly compressed) or an
+ * OCI image layout directory. All or nothing. */
+int cc_image_load(struct cc_image_store *s, const char *path, struct cc_load_result *res,
+                  struct cc_error *err);
+
+/* Inside a transaction: when path is NULL or "-", copy standard input to a
+ * file under images/tmp and return its name in *spooled (else NULL). */
+int cc_image_spool_input(struct cc_image_store *s, const char *path, char **spooled, struct cc_error *err);
+
+struct cc_import_options {
+        const char *path;          /* rootfs tarball, "-" for stdin */
+        const char *ref;           /* tag, or NULL */
+        const char *message;       /* -m, or NULL */
+        const struct cc_strv *changes; /* --change instructions */
+};
+int cc_image_import(struct cc_image_store *s, const struct cc_import_options *o, char *id_out,
+                    struct cc_error *err);
+/* Apply one Dockerfile-style instruction (CMD, ENV, ...) to a config's
+ * "config" object. */
+int cc_image_apply_change(json_object *config, const char *change, struct cc_error *err);
+
+#endif

@@ -1,0 +1,117 @@
+/* ccompose-init: the static PID 1 of `init: true` containers.
+ *
+ *   ccompose-init -e /resolved/path -- argv0 [args...]
+ *   ccompose-init -- cmd [args...]          (looked up in PATH)
+ *
+ * Spawns the command in its own process group (the terminal's foreground
+ * group when there is one), forwards every signal it receives to it,
+ * reaps every zombie that is reparented to it, and exits with the
+ * command's status (128 + signal when it was killed), like tini. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* Synchronous signals are the init's own faults, never forwarded. */
+static const int sync_signals[] = {SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, SIGSYS, SIGTTIN, SIGTTOU};
+
+static void usage(void)
+{
+        fputs("usage: ccompose-init [-e PATH] -- COMMAND [ARG...]\n", stderr);
+        exit(2);
+}
+
+static void __attribute__((noreturn)) run_child(const char *path, char **argv, const sigset_t *orig)
+{
+        /* Its own process group, in the foreground of the terminal if any
+         * (tcsetpgrp from a background group raises SIGTTOU: ignored here). */
+        signal(SIGTTOU, SIG_IGN);
+        setpgid(0, 0);
+        if (isatty(STDIN_FILENO))
+                tcsetpgrp(STDIN_FILENO, getpgrp());
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        }
+        sigprocmask(SIG_SETMASK, orig, NULL);
+        if (path)
+                execv(path, argv);
+        else
+                execvp(argv[0], argv);
+        int e = errno;
+        fprintf(stderr, "ccompose-init: exec %s: %s\n", path ? path : argv[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
+}
+
+static int status_code(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return 1;
+}
+
+int main(int argc, char **argv)
+{
+        const char *path = NULL;
+        int i = 1;
+        for (; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        i++;
+                        break;
+                }
+                if (strcmp(argv[i], "-e") == 0 && i + 1 < argc)
+                        path = argv[++i];
+                else
+                        usage();
+        }
+        if (i >= argc)
+                usage();
+        if (path && !*path)
+                path = NULL;
+
+        sigset_t all, orig, wait_set;
+        sigfillset(&all);
+        for (size_t k = 0; k < sizeof(sync_signals) / sizeof(sync_signals[0]); k++)
+                sigdelset(&all, sync_signals[k]);
+        sigprocmask(SIG_SETMASK, &all, &orig);
+        wait_set = all;
+
+        pid_t child = fork();
+        if (child < 0) {
+                perror("ccompose-init: fork");
+                return 125;
+        }
+        if (child == 0)
+                run_child(path, argv + i, &orig);
+
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(&wait_set, &si);
+                if (sig < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        perror("ccompose-init: sigwaitinfo");
+                        return 125;
+                }
+                if (sig != SIGCHLD) {
+                        kill(child, sig);
+                        continue;
+                }
+                /* Reap everything that has exited: the command and any
+                 * orphan reparented to PID 1. */
+                for (;;) {
+                        int status;
+                        pid_t pid = waitpid(-1, &status, WNOHANG);
+                        if (pid <= 0)
+                                break;
+                        if (pid == child)
+                                return status_code(status);
+                }
+        }
+}
