@@ -32,7 +32,7 @@ if [ -d "$corpus" ]; then
                 [ -f "$f" ] && corpus_files+=("$f")
         done
 fi
-echo "1..$(( ${#cases[@]} + ${#corpus_files[@]} + 1 ))"
+echo "1..$(( ${#cases[@]} + ${#corpus_files[@]} + 2 ))"
 n=0
 failed=0
 report() { # ok? name diag
@@ -107,6 +107,10 @@ for f in "${corpus_files[@]}"; do
         fi
         report "$([ -z "$diag" ] && echo 0 || echo 1)" "corpus $name loads" "$diag"
 done
+
+# the corpus must be there: a missing one would silently test nothing
+if [ ${#corpus_files[@]} -ge 30 ]; then report 0 "awesome-compose corpus found (${#corpus_files[@]} files)" ""
+else report 1 "awesome-compose corpus found" "only ${#corpus_files[@]} compose files under $corpus"; fi
 
 # config --help works and names the options
 h=$("$CCOMPOSE" config --help 2>&1)
