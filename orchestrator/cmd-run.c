@@ -26,21 +26,16 @@
 #include "container.h"
 #include "image.h"
 #include "normalize.h"
+#include "service-spec.h"
 
 struct cc_run_opts {
         bool rm;
         bool no_tty;
         bool detach;
         bool no_deps;
-        struct cc_strv env;      /* -e */
-        struct cc_strv volumes;  /* -v */
-        struct cc_strv cap_add, cap_drop;
-        const char *user;
-        const char *workdir;
-        const char *entrypoint;
+        struct cc_spec_overrides ov; /* -e, -v, -u, -w, --entrypoint, --cap-*, COMMAND */
         const char *name;
         const char *service;
-        struct cc_strv command;
 };
 
 static void cc__run_usage(FILE *f)
@@ -67,11 +62,11 @@ static void cc__run_usage(FILE *f)
 
 static void cc__run_opts_free(struct cc_run_opts *o)
 {
-        cc_strv_free(&o->env);
-        cc_strv_free(&o->volumes);
-        cc_strv_free(&o->cap_add);
-        cc_strv_free(&o->cap_drop);
-        cc_strv_free(&o->command);
+        cc_strv_free(&o->ov.env);
+        cc_strv_free(&o->ov.volumes);
+        cc_strv_free(&o->ov.cap_add);
+        cc_strv_free(&o->ov.cap_drop);
+        cc_strv_free(&o->ov.command);
 }
 
 /* 0, or the exit code to return (usage errors). */
@@ -106,15 +101,15 @@ static int cc__run_parse(int argc, char **argv, struct cc_run_opts *o)
                 case 'T': o->no_tty = true; break;
                 case 't': case 'i': case O_IGNORED: break;
                 case 'd': o->detach = true; break;
-                case 'e': cc_strv_push(&o->env, optarg); break;
-                case 'u': o->user = optarg; break;
-                case 'w': o->workdir = optarg; break;
-                case 'v': cc_strv_push(&o->volumes, optarg); break;
-                case O_ENTRYPOINT: o->entrypoint = optarg; break;
+                case 'e': cc_strv_push(&o->ov.env, optarg); break;
+                case 'u': o->ov.user = optarg; break;
+                case 'w': o->ov.workdir = optarg; break;
+                case 'v': cc_strv_push(&o->ov.volumes, optarg); break;
+                case O_ENTRYPOINT: o->ov.entrypoint = optarg; break;
                 case O_NAME: o->name = optarg; break;
                 case O_NO_DEPS: o->no_deps = true; break;
-                case O_CAP_ADD: cc_strv_push(&o->cap_add, optarg); break;
-                case O_CAP_DROP: cc_strv_push(&o->cap_drop, optarg); break;
+                case O_CAP_ADD: cc_strv_push(&o->ov.cap_add, optarg); break;
+                case O_CAP_DROP: cc_strv_push(&o->ov.cap_drop, optarg); break;
                 case 'h':
                         cc__run_usage(stdout);
                         return -1;
@@ -133,534 +128,8 @@ static int cc__run_parse(int argc, char **argv, struct cc_run_opts *o)
         }
         o->service = argv[optind++];
         for (; optind < argc; optind++)
-                cc_strv_push(&o->command, argv[optind]);
+                cc_strv_push(&o->ov.command, argv[optind]);
         return 0;
-}
-
-/* ---- Reading the normalised service ---- */
-
-static bool cc__node_true(const struct cc_node *n)
-{
-        return cc_node_is_scalar(n) && cc_streq(n->str, "true");
-}
-
-static bool cc__node_ll(const struct cc_node *n, long long *out)
-{
-        if (!cc_node_is_scalar(n) || cc_node_is_null(n))
-                return false;
-        char *end;
-        errno = 0;
-        long long v = strtoll(n->str, &end, 10);
-        if (!errno && end != n->str && !*end) {
-                *out = v;
-                return true;
-        }
-        return cc_parse_bytes(n->str, out) == 0;
-}
-
-static void cc__node_strv(const struct cc_node *n, struct cc_strv *out)
-{
-        if (cc_node_is_scalar(n) && !cc_node_is_null(n)) {
-                cc_strv_push(out, n->str);
-                return;
-        }
-        for (size_t i = 0; cc_node_is_seq(n) && i < n->n; i++)
-                if (cc_node_is_scalar(n->items[i]) && !cc_node_is_null(n->items[i]))
-                        cc_strv_push(out, n->items[i]->str);
-}
-
-static void cc__json_strv(json_object *config, const char *key, struct cc_strv *out)
-{
-        json_object *a;
-        if (!config || !json_object_object_get_ex(config, key, &a) || !json_object_is_type(a, json_type_array))
-                return;
-        for (size_t i = 0; i < json_object_array_length(a); i++) {
-                const char *s = json_object_get_string(json_object_array_get_idx(a, i));
-                if (s)
-                        cc_strv_push(out, s);
-        }
-}
-
-static const char *cc__json_str(json_object *config, const char *key)
-{
-        json_object *v;
-        if (!config || !json_object_object_get_ex(config, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        const char *s = json_object_get_string(v);
-        return s && *s ? s : NULL;
-}
-
-static void cc__strv_extend(struct cc_strv *dst, const struct cc_strv *src)
-{
-        for (size_t i = 0; i < src->n; i++)
-                cc_strv_push(dst, src->v[i]);
-}
-
-/* Entrypoint and command with Docker's rules: a service (or --entrypoint)
- * entrypoint replaces the image's and drops the image's Cmd; a command
- * replaces Cmd. */
-static int cc__run_argv(const struct cc_run_opts *o, const struct cc_node *svc, json_object *config,
-                        struct cc_strv *argv, struct cc_error *err)
-{
-        struct cc_strv ep = {0}, cmd = {0};
-        bool ep_set = false, cmd_set = false;
-        if (o->entrypoint) {
-                if (cc_shell_split(o->entrypoint, &ep) < 0) {
-                        cc_strv_free(&ep);
-                        return cc_error_set(err, -EINVAL, "invalid --entrypoint: %s", o->entrypoint);
-                }
-                ep_set = true;
-        } else if (cc_node_map_get(svc, "entrypoint")) {
-                cc__node_strv(cc_node_map_get(svc, "entrypoint"), &ep);
-                ep_set = true;
-        } else {
-                cc__json_strv(config, "Entrypoint", &ep);
-        }
-        if (o->command.n) {
-                cc__strv_extend(&cmd, &o->command);
-                cmd_set = true;
-        } else if (cc_node_map_get(svc, "command") && !o->entrypoint) {
-                cc__node_strv(cc_node_map_get(svc, "command"), &cmd);
-                cmd_set = true;
-        }
-        if (!cmd_set && !ep_set)
-                cc__json_strv(config, "Cmd", &cmd);
-        cc__strv_extend(argv, &ep);
-        cc__strv_extend(argv, &cmd);
-        cc_strv_free(&ep);
-        cc_strv_free(&cmd);
-        if (argv->n == 0)
-                return cc_error_set(err, -EINVAL, "no command specified");
-        return 0;
-}
-
-static void cc__env_put(struct cc_strv *env, const char *key, const char *val)
-{
-        size_t klen = strlen(key);
-        char *kv = cc_xasprintf("%s=%s", key, val);
-        for (size_t i = 0; i < env->n; i++) {
-                if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=') {
-                        free(env->v[i]);
-                        env->v[i] = kv;
-                        return;
-                }
-        }
-        cc_strv_push_owned(env, kv);
-}
-
-static void cc__env_put_kv(struct cc_strv *env, const char *kv, const struct cc_env *shell)
-{
-        const char *eq = strchr(kv, '=');
-        if (eq) {
-                _cleanup_free_ char *k = cc_xstrndup(kv, (size_t) (eq - kv));
-                cc__env_put(env, k, eq + 1);
-                return;
-        }
-        /* "-e KEY" takes KEY from the environment, or is dropped. */
-        const char *v = shell ? cc_env_get(shell, kv) : NULL;
-        if (v)
-                cc__env_put(env, kv, v);
-}
-
-/* image Env < env_file < environment < -e */
-static int cc__run_env(const struct cc_run_opts *o, const struct cc_project *p, const struct cc_node *svc,
-                       json_object *config, struct cc_strv *env, struct cc_error *err)
-{
-        struct cc_strv image_env = {0};
-        cc__json_strv(config, "Env", &image_env);
-        for (size_t i = 0; i < image_env.n; i++)
-                cc__env_put_kv(env, image_env.v[i], NULL);
-        cc_strv_free(&image_env);
-
-        const struct cc_node *files = cc_node_map_get(svc, "env_file");
-        for (size_t i = 0; cc_node_is_seq(files) && i < files->n; i++) {
-                const struct cc_node *f = files->items[i];
-                const char *path = cc_node_is_map(f) ? cc_node_map_str(f, "path") : f->str;
-                bool required = !cc_node_is_map(f) || !cc_node_map_get(f, "required") ||
-                                cc__node_true(cc_node_map_get(f, "required"));
-                if (!path)
-                        continue;
-                struct cc_env fe = {0};
-                int r = cc_dotenv_load(path, &p->env, &fe, err);
-                if (r == -ENOENT && !required) {
-                        cc_error_clear(err);
-                        cc_env_free(&fe);
-                        continue;
-                }
-                if (r < 0) {
-                        cc_env_free(&fe);
-                        return r;
-                }
-                for (size_t k = 0; k < fe.n; k++)
-                        if (fe.vals[k])
-                                cc__env_put(env, fe.keys[k], fe.vals[k]);
-                cc_env_free(&fe);
-        }
-        const struct cc_node *e = cc_node_map_get(svc, "environment");
-        for (size_t i = 0; cc_node_is_map(e) && i < e->n; i++)
-                if (!cc_node_is_null(e->items[i]) && cc_node_is_scalar(e->items[i]))
-                        cc__env_put(env, cc_node_key(e, i), e->items[i]->str);
-        for (size_t i = 0; i < o->env.n; i++)
-                cc__env_put_kv(env, o->env.v[i], &p->env);
-        return 0;
-}
-
-/* The real name of a named volume: top-level `name:`, else <project>_<key>. */
-static int cc__volume_name(const char *root, const struct cc_project *p, const char *key, char **out,
-                           struct cc_error *err)
-{
-        const struct cc_node *vols = cc_node_map_get(p->model, "volumes");
-        const struct cc_node *v = cc_node_is_map(vols) ? cc_node_map_get(vols, key) : NULL;
-        const char *name = cc_node_is_map(v) ? cc_node_map_str(v, "name") : NULL;
-        *out = name ? cc_xstrdup(name) : cc_xasprintf("%s_%s", p->name, key);
-        if (cc_node_is_map(v) && cc__node_true(cc_node_map_get(v, "external"))) {
-                _cleanup_free_ char *dir = cc_xasprintf("%s/volumes/%s/_data", root, *out);
-                if (access(dir, F_OK) < 0) {
-                        int r = cc_error_set(err, -ENOENT, "external volume \"%s\" not found", *out);
-                        free(*out);
-                        *out = NULL;
-                        return r;
-                }
-        }
-        return 0;
-}
-
-static int cc__run_mount_node(const char *root, const struct cc_project *p, const struct cc_node *v, struct cc_container_spec *spec,
-                              struct cc_error *err)
-{
-        const char *type = cc_node_map_str(v, "type");
-        const char *source = cc_node_map_str(v, "source");
-        const char *target = cc_node_map_str(v, "target");
-        bool ro = cc__node_true(cc_node_map_get(v, "read_only"));
-        if (!target)
-                return cc_error_set(err, -EINVAL, "volume without target");
-        if (cc_streq(type, "bind")) {
-                const struct cc_node *b = cc_node_map_get(v, "bind");
-                struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_BIND, source, target, ro);
-                m->create_host_path = cc_node_is_map(b) && cc__node_true(cc_node_map_get(b, "create_host_path"));
-        } else if (cc_streq(type, "volume")) {
-                _cleanup_free_ char *name = NULL;
-                if (source && *source) {
-                        int r = cc__volume_name(root, p, source, &name, err);
-                        if (r < 0)
-                                return r;
-                }
-                struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, target, ro);
-                const struct cc_node *vo = cc_node_map_get(v, "volume");
-                m->no_copy = cc_node_is_map(vo) && cc__node_true(cc_node_map_get(vo, "nocopy"));
-        } else if (cc_streq(type, "tmpfs")) {
-                struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_TMPFS, NULL, target, ro);
-                const struct cc_node *t = cc_node_map_get(v, "tmpfs");
-                long long x;
-                if (cc_node_is_map(t) && cc__node_ll(cc_node_map_get(t, "size"), &x))
-                        m->tmpfs_size = x;
-                if (cc_node_is_map(t) && cc__node_ll(cc_node_map_get(t, "mode"), &x))
-                        m->tmpfs_mode = (int) x;
-        } else {
-                return cc_error_set(err, -ENOTSUP, "volume %s: type \"%s\" is not supported", target,
-                                    type ? type : "");
-        }
-        return 0;
-}
-
-/* The short `tmpfs:` entries: "/path" or "/path:size=1m,mode=700,exec". */
-static int cc__run_tmpfs(const char *entry, struct cc_container_spec *spec, struct cc_error *err)
-{
-        _cleanup_free_ char *copy = cc_xstrdup(entry);
-        char *opts = strchr(copy, ':');
-        if (opts)
-                *opts++ = '\0';
-        struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_TMPFS, NULL, copy, false);
-        m->tmpfs_noexec = true;
-        char *save = NULL;
-        for (char *o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
-                if (cc_startswith(o, "size=")) {
-                        if (cc_parse_bytes(o + 5, &m->tmpfs_size) < 0)
-                                return cc_error_set(err, -EINVAL, "tmpfs %s: invalid size \"%s\"", copy, o + 5);
-                } else if (cc_startswith(o, "mode=")) {
-                        m->tmpfs_mode = (int) strtol(o + 5, NULL, 8);
-                } else if (cc_streq(o, "ro")) {
-                        m->read_only = true;
-                } else if (cc_streq(o, "exec")) {
-                        m->tmpfs_noexec = false;
-                } else if (!cc_streq(o, "rw") && !cc_streq(o, "noexec") && !cc_streq(o, "nosuid") &&
-                           !cc_streq(o, "nodev")) {
-                        return cc_error_set(err, -EINVAL, "tmpfs %s: unsupported option \"%s\"", copy, o);
-                }
-        }
-        return 0;
-}
-
-/* -v SRC:DST[:ro|rw]: a path (absolute, ./ or ../, relative to the
- * project directory) is a bind, anything else a named volume. */
-static int cc__run_flag_volume(const char *root, const struct cc_project *p, const char *spec_s, struct cc_container_spec *spec,
-                               struct cc_error *err)
-{
-        _cleanup_free_ char *copy = cc_xstrdup(spec_s);
-        char *dst = strchr(copy, ':');
-        if (!dst)
-                return cc_error_set(err, -EINVAL, "invalid volume specification: \"%s\"", spec_s);
-        *dst++ = '\0';
-        char *mode = strchr(dst, ':');
-        if (mode)
-                *mode++ = '\0';
-        bool ro = mode && (cc_streq(mode, "ro") || cc_startswith(mode, "ro,") || strstr(mode, ",ro"));
-        if (!*copy || !*dst || dst[0] != '/')
-                return cc_error_set(err, -EINVAL, "invalid volume specification: \"%s\"", spec_s);
-        if (copy[0] == '/' || copy[0] == '.' || copy[0] == '~') {
-                _cleanup_free_ char *joined = copy[0] == '/' ? cc_xstrdup(copy) : cc_path_join(p->workdir, copy);
-                _cleanup_free_ char *src = cc_path_clean(joined);
-                cc_container_spec_add_mount(spec, CC_MOUNT_BIND, src, dst, ro)->create_host_path = true;
-                return 0;
-        }
-        _cleanup_free_ char *name = NULL;
-        int r = cc__volume_name(root, p, copy, &name, err);
-        if (r < 0)
-                return r;
-        cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, dst, ro);
-        return 0;
-}
-
-static int cc__run_mounts(const char *root, const struct cc_run_opts *o, const struct cc_project *p, const struct cc_node *svc,
-                          struct cc_container_spec *spec, struct cc_error *err)
-{
-        const struct cc_node *vols = cc_node_map_get(svc, "volumes");
-        for (size_t i = 0; cc_node_is_seq(vols) && i < vols->n; i++) {
-                if (!cc_node_is_map(vols->items[i]))
-                        continue;
-                int r = cc__run_mount_node(root, p, vols->items[i], spec, err);
-                if (r < 0)
-                        return r;
-        }
-        struct cc_strv tmpfs = {0};
-        cc__node_strv(cc_node_map_get(svc, "tmpfs"), &tmpfs);
-        for (size_t i = 0; i < tmpfs.n; i++) {
-                int r = cc__run_tmpfs(tmpfs.v[i], spec, err);
-                if (r < 0) {
-                        cc_strv_free(&tmpfs);
-                        return r;
-                }
-        }
-        cc_strv_free(&tmpfs);
-        for (size_t i = 0; i < o->volumes.n; i++) {
-                int r = cc__run_flag_volume(root, p, o->volumes.v[i], spec, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static const struct {
-        const char *name;
-        int resource;
-} cc__ulimit_names[] = {
-        {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
-        {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
-        {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},
-        {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
-        {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
-        {"as", RLIMIT_AS},
-};
-
-static int cc__run_ulimits(const struct cc_node *svc, struct cc_container_spec *spec, struct cc_error *err)
-{
-        const struct cc_node *u = cc_node_map_get(svc, "ulimits");
-        if (!cc_node_is_map(u))
-                return 0;
-        spec->ulimits = cc_xcalloc(u->n, sizeof(*spec->ulimits));
-        for (size_t i = 0; i < u->n; i++) {
-                const char *name = cc_node_key(u, i);
-                int res = -1;
-                for (size_t k = 0; k < CC_ARRAY_SIZE(cc__ulimit_names); k++)
-                        if (cc_streq(cc__ulimit_names[k].name, name))
-                                res = cc__ulimit_names[k].resource;
-                if (res < 0)
-                        return cc_error_set(err, -EINVAL, "ulimits: unknown limit \"%s\"", name);
-                struct cc_ulimit *l = &spec->ulimits[spec->n_ulimits++];
-                l->resource = res;
-                const struct cc_node *v = u->items[i];
-                if (cc_node_is_map(v)) {
-                        if (!cc__node_ll(cc_node_map_get(v, "soft"), &l->soft) ||
-                            !cc__node_ll(cc_node_map_get(v, "hard"), &l->hard))
-                                return cc_error_set(err, -EINVAL, "ulimits: %s needs soft and hard", name);
-                } else if (cc__node_ll(v, &l->soft)) {
-                        l->hard = l->soft;
-                } else {
-                        return cc_error_set(err, -EINVAL, "ulimits: invalid value for %s", name);
-                }
-        }
-        return 0;
-}
-
-static void cc__run_cgroup(const struct cc_node *svc, struct cc_container_spec *spec)
-{
-        struct cc_cgroup_limits *l = &spec->cgroup;
-        long long x;
-        if (cc__node_ll(cc_node_map_get(svc, "mem_limit"), &x))
-                l->memory = x;
-        if (cc__node_ll(cc_node_map_get(svc, "memswap_limit"), &x))
-                l->memory_swap = x;
-        if (cc__node_ll(cc_node_map_get(svc, "mem_reservation"), &x))
-                l->memory_reservation = x;
-        if (cc__node_ll(cc_node_map_get(svc, "cpu_shares"), &x))
-                l->cpu_shares = x;
-        if (cc__node_ll(cc_node_map_get(svc, "pids_limit"), &x))
-                l->pids = x;
-        const char *cpus = cc_node_map_str(svc, "cpus");
-        if (cpus)
-                l->cpus = strtod(cpus, NULL);
-        /* deploy.resources.limits wins, as in docker compose. */
-        const struct cc_node *d = cc_node_map_get(svc, "deploy");
-        const struct cc_node *r = cc_node_is_map(d) ? cc_node_map_get(d, "resources") : NULL;
-        const struct cc_node *lim = cc_node_is_map(r) ? cc_node_map_get(r, "limits") : NULL;
-        if (cc_node_is_map(lim)) {
-                if (cc__node_ll(cc_node_map_get(lim, "memory"), &x))
-                        l->memory = x;
-                if (cc__node_ll(cc_node_map_get(lim, "pids"), &x))
-                        l->pids = x;
-                const char *c = cc_node_map_str(lim, "cpus");
-                if (c)
-                        l->cpus = strtod(c, NULL);
-        }
-}
-
-static int cc__signal_from_name(const char *s)
-{
-        if (!s)
-                return 0;
-        if (*s >= '0' && *s <= '9')
-                return atoi(s);
-        const char *bare = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-        for (int sig = 1; sig < NSIG; sig++) {
-                const char *abbrev = sigabbrev_np(sig);
-                if (abbrev && strcasecmp(abbrev, bare) == 0)
-                        return sig;
-        }
-        return -1;
-}
-
-static int cc__run_security(const char *root, const struct cc_run_opts *o, const struct cc_node *svc, struct cc_container_spec *spec,
-                            struct cc_seccomp **seccomp, struct cc_error *err)
-{
-        struct cc_strv add = {0}, drop = {0}, secopt = {0};
-        cc__node_strv(cc_node_map_get(svc, "cap_add"), &add);
-        cc__node_strv(cc_node_map_get(svc, "cap_drop"), &drop);
-        cc__strv_extend(&add, &o->cap_add);
-        cc__strv_extend(&drop, &o->cap_drop);
-        cc__node_strv(cc_node_map_get(svc, "security_opt"), &secopt);
-        spec->privileged = cc__node_true(cc_node_map_get(svc, "privileged"));
-        int r = cc_caps_compute(&add, &drop, spec->privileged, &spec->caps, err);
-        bool unconfined = spec->privileged;
-        for (size_t i = 0; r >= 0 && i < secopt.n; i++) {
-                const char *s = secopt.v[i];
-                if (cc_streq(s, "no-new-privileges") || cc_streq(s, "no-new-privileges:true") ||
-                    cc_streq(s, "no-new-privileges=true"))
-                        spec->no_new_privs = true;
-                else if (cc_streq(s, "seccomp:unconfined") || cc_streq(s, "seccomp=unconfined"))
-                        unconfined = true;
-                else if (!cc_startswith(s, "no-new-privileges") && !cc_startswith(s, "label") &&
-                         !cc_startswith(s, "apparmor"))
-                        r = cc_error_set(err, -ENOTSUP, "security_opt \"%s\" is not supported", s);
-        }
-        if (r >= 0 && !unconfined) {
-                /* Compiled once per capability set, then cached on disk. */
-                r = cc_container_seccomp_default(root, spec->caps, seccomp, err);
-                spec->seccomp = *seccomp;
-        }
-        cc_strv_free(&add);
-        cc_strv_free(&drop);
-        cc_strv_free(&secopt);
-        return r;
-}
-
-static int cc__run_misc(const struct cc_run_opts *o, const struct cc_node *svc, json_object *config,
-                        struct cc_container_spec *spec, struct cc_error *err)
-{
-        const char *user = o->user ? o->user : cc_node_map_str(svc, "user");
-        if (!user)
-                user = cc__json_str(config, "User");
-        spec->user = user ? cc_xstrdup(user) : NULL;
-        const char *wd = o->workdir ? o->workdir : cc_node_map_str(svc, "working_dir");
-        if (!wd)
-                wd = cc__json_str(config, "WorkingDir");
-        spec->cwd = wd ? cc_xstrdup(wd) : NULL;
-        cc__node_strv(cc_node_map_get(svc, "group_add"), &spec->group_add);
-
-        const char *hn = cc_node_map_str(svc, "hostname");
-        spec->hostname = hn ? cc_xstrdup(hn) : NULL;
-        const char *dn = cc_node_map_str(svc, "domainname");
-        spec->domainname = dn ? cc_xstrdup(dn) : NULL;
-        spec->read_only = cc__node_true(cc_node_map_get(svc, "read_only"));
-        spec->init = cc__node_true(cc_node_map_get(svc, "init"));
-        long long x;
-        if (cc__node_ll(cc_node_map_get(svc, "shm_size"), &x))
-                spec->shm_size = x;
-
-        const char *nm = cc_node_map_str(svc, "network_mode");
-        if (!nm || cc_streq(nm, "bridge") || cc_streq(nm, "default"))
-                spec->net = CC_NET_PRIVATE;
-        else if (cc_streq(nm, "host"))
-                spec->net = CC_NET_HOST;
-        else if (cc_streq(nm, "none"))
-                spec->net = CC_NET_NONE;
-        else
-                return cc_error_set(err, -ENOTSUP, "network_mode \"%s\" is not supported yet", nm);
-
-        const char *ss = cc_node_map_str(svc, "stop_signal");
-        if (!ss)
-                ss = cc__json_str(config, "StopSignal");
-        if (ss && (spec->stop_signal = cc__signal_from_name(ss)) <= 0)
-                return cc_error_set(err, -EINVAL, "invalid stop_signal \"%s\"", ss);
-        const char *gp = cc_node_map_str(svc, "stop_grace_period");
-        long long ns;
-        if (gp && cc_parse_duration(gp, &ns) == 0)
-                spec->stop_grace_ms = ns / 1000000;
-
-        const struct cc_node *sc = cc_node_map_get(svc, "sysctls");
-        for (size_t i = 0; cc_node_is_map(sc) && i < sc->n; i++)
-                if (cc_node_is_scalar(sc->items[i]))
-                        cc_strv_push_owned(&spec->sysctls,
-                                           cc_xasprintf("%s=%s", cc_node_key(sc, i), sc->items[i]->str));
-        return 0;
-}
-
-/* ---- The spec ---- */
-
-static char *cc__random_hex12(void)
-{
-        char *id = cc_container_new_id();
-        id[12] = '\0';
-        return id;
-}
-
-static int cc__run_spec(struct cc_cli *cli, const struct cc_run_opts *o, const struct cc_project *p,
-                        const struct cc_node *svc, const struct cc_image *img, struct cc_container_spec *spec,
-                        struct cc_seccomp **seccomp, struct cc_error *err)
-{
-        cc_container_spec_init(spec);
-        spec->root = cc_xstrdup(cli->root);
-        spec->project = cc_xstrdup(p->name);
-        spec->id = cc_container_new_id();
-        if (o->name) {
-                spec->name = cc_xstrdup(o->name);
-        } else {
-                _cleanup_free_ char *suffix = cc__random_hex12();
-                spec->name = cc_xasprintf("%s-%s-run-%s", p->name, o->service, suffix);
-        }
-        cc__strv_extend(&spec->layer_dirs, &img->layer_dirs);
-        int r = cc__run_argv(o, svc, img->config, &spec->argv, err);
-        if (r >= 0)
-                r = cc__run_env(o, p, svc, img->config, &spec->env, err);
-        if (r >= 0)
-                r = cc__run_misc(o, svc, img->config, spec, err);
-        if (r >= 0)
-                r = cc__run_mounts(cli->root, o, p, svc, spec, err);
-        if (r >= 0)
-                r = cc__run_ulimits(svc, spec, err);
-        if (r >= 0)
-                r = cc__run_security(cli->root, o, svc, spec, seccomp, err);
-        cc__run_cgroup(svc, spec);
-        return r;
 }
 
 /* ---- Attached: the terminal, signals, waiting ---- */
@@ -843,6 +312,7 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
         struct cc_error err = {0};
         cc_container_spec_init(&spec);
         rc = 1;
+        int r;
         if (cc_cli_load_project(cli, &p) != 0)
                 goto out;
         const struct cc_node *svc = cc__find_service(cli, &p, o.service);
@@ -866,7 +336,14 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 goto out;
         }
         cc_container_spec_free(&spec);
-        if (cc__run_spec(cli, &o, p, svc, img, &spec, &seccomp, &err) < 0) {
+        cc_container_spec_init(&spec);
+        {
+                _cleanup_free_ char *id = cc_container_new_id();
+                _cleanup_free_ char *cname = o.name ? cc_xstrdup(o.name)
+                                                    : cc_xasprintf("%s-%s-run-%.12s", p->name, o.service, id + 52);
+                r = cc_service_spec_build(cli->root, p, o.service, id, cname, img, &o.ov, &seccomp, &spec, &err);
+        }
+        if (r < 0) {
                 fprintf(stderr, "service %s: %s\n", o.service, cc_error_msg(&err));
                 goto out;
         }

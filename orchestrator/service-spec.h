@@ -1,0 +1,35 @@
+/* From a service definition (normalised model) and its image to a fully
+ * resolved container spec: the one place that knows how compose keys map
+ * onto the runtime. Used by `run` and by the supervisor. */
+#ifndef CC_SERVICE_SPEC_H
+#define CC_SERVICE_SPEC_H
+
+#include "container.h"
+#include "image.h"
+#include "loader.h"
+
+/* What `ccompose run` can override on the command line. */
+struct cc_spec_overrides {
+        struct cc_strv env;      /* -e K=V (or K: from the shell), added last */
+        struct cc_strv volumes;  /* -v SRC:DST[:ro] */
+        struct cc_strv cap_add, cap_drop;
+        struct cc_strv command;  /* COMMAND...: replaces the service's */
+        const char *user;        /* -u */
+        const char *workdir;     /* -w */
+        const char *entrypoint;  /* --entrypoint (split like a shell) */
+};
+
+/* Fill spec (initialised with cc_container_spec_init) for container `name`
+ * with the given id. ov may be NULL. *seccomp receives the compiled filter
+ * the spec points to (NULL when unconfined); free it after the container
+ * started. */
+int cc_service_spec_build(const char *root, const struct cc_project *p, const char *service, const char *id,
+                          const char *name, const struct cc_image *img, const struct cc_spec_overrides *ov,
+                          struct cc_seccomp **seccomp, struct cc_container_spec *spec, struct cc_error *err);
+
+/* The command a container of the service runs, as one line (for ps). */
+char *cc_service_command_line(const struct cc_node *svc, const struct cc_image *img);
+/* "SIGTERM", "TERM", "term", "15" -> 15; -1 when unknown, 0 for NULL. */
+int cc_signal_from_name(const char *s);
+
+#endif
