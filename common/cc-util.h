@@ -78,6 +78,9 @@ int cc_read_file(const char *path, char **out, size_t *len);
 int cc_write_file_atomic(const char *path, const char *data, size_t len, int mode);
 /* mkdir -p. Returns 0 or -errno. */
 int cc_mkdir_p(const char *path, int mode);
+/* rm -rf that stays on one filesystem (never descends into a mount left
+ * inside). 0 when path does not exist. Returns 0 or -errno. */
+int cc_rm_rf(const char *path);
 /* Join dir and name ("name" when absolute). Caller frees. */
 char *cc_path_join(const char *dir, const char *name);
 /* Clean a path lexically: collapse //, ., and .. (without touching the disk). */

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -282,6 +283,77 @@ char *cc_path_clean(const char *path)
                 cc_buf_putc(&b, '.');
         cc_strv_free(&parts);
         return cc_buf_steal(&b);
+}
+
+/* Remove everything under dirfd, staying on one filesystem (a mount left
+ * inside is never descended into). */
+static int cc__rm_children(int dirfd, dev_t dev, int depth)
+{
+        if (depth > 512)
+                return -ELOOP;
+        int fd = dup(dirfd);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (cc_streq(de->d_name, ".") || cc_streq(de->d_name, ".."))
+                        continue;
+                if (unlinkat(dirfd, de->d_name, 0) == 0 || errno == ENOENT)
+                        continue;
+                if (errno != EISDIR && errno != EPERM) {
+                        r = -errno;
+                        continue;
+                }
+                int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) {
+                        r = -errno;
+                        continue;
+                }
+                struct stat st;
+                if (fstat(sub, &st) < 0 || st.st_dev != dev) {
+                        close(sub);
+                        r = -EBUSY;
+                        continue;
+                }
+                /* The overlay work dir holds a mode 000 directory. */
+                if ((st.st_mode & 0700) != 0700)
+                        fchmod(sub, 0700);
+                int rr = cc__rm_children(sub, dev, depth + 1);
+                close(sub);
+                if (rr < 0)
+                        r = rr;
+                else if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                        r = -errno;
+        }
+        closedir(d);
+        return r;
+}
+
+int cc_rm_rf(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                if (errno == ENOTDIR || errno == ELOOP)
+                        return unlink(path) < 0 ? -errno : 0;
+                return -errno;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        int r = cc__rm_children(fd, st.st_dev, 0);
+        if (r < 0)
+                return r;
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
 }
 
 /* ---- errors ---- */

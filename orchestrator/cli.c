@@ -16,26 +16,26 @@ static const struct cc_cmd cc__commands[] = {
         {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format"},
         {"cp", cc__cmd_not_built, "Copy files/folders between a service container and the local filesystem"},
         {"create", cc__cmd_not_built, "Creates containers for a service"},
-        {"down", cc__cmd_not_built, "Stop and remove containers, networks"},
+        {"down", cc_cmd_down, "Stop and remove containers, networks"},
         {"events", cc__cmd_not_built, "Receive real time events from containers"},
-        {"exec", cc__cmd_not_built, "Execute a command in a running container"},
+        {"exec", cc_cmd_exec, "Execute a command in a running container"},
         {"image", cc_cmd_image, "Manage images: load, import, ls, rm, inspect"},
         {"images", cc__cmd_not_built, "List images used by the created containers"},
-        {"kill", cc__cmd_not_built, "Force stop service containers"},
-        {"logs", cc__cmd_not_built, "View output from containers"},
+        {"kill", cc_cmd_kill, "Force stop service containers"},
+        {"logs", cc_cmd_logs, "View output from containers"},
         {"ls", cc__cmd_not_built, "List running compose projects"},
-        {"pause", cc__cmd_not_built, "Pause services"},
+        {"pause", cc_cmd_pause, "Pause services"},
         {"port", cc__cmd_not_built, "Print the public port for a port binding"},
-        {"ps", cc__cmd_not_built, "List containers"},
+        {"ps", cc_cmd_ps, "List containers"},
         {"pull", cc__cmd_not_built, "Pull service images"},
-        {"restart", cc__cmd_not_built, "Restart service containers"},
+        {"restart", cc_cmd_restart, "Restart service containers"},
         {"rm", cc__cmd_not_built, "Removes stopped service containers"},
         {"run", cc_cmd_run, "Run a one-off command on a service"},
-        {"start", cc__cmd_not_built, "Start services"},
-        {"stop", cc__cmd_not_built, "Stop services"},
+        {"start", cc_cmd_start, "Start services"},
+        {"stop", cc_cmd_stop, "Stop services"},
         {"top", cc__cmd_not_built, "Display the running processes"},
-        {"unpause", cc__cmd_not_built, "Unpause services"},
-        {"up", cc__cmd_not_built, "Create and start containers"},
+        {"unpause", cc_cmd_unpause, "Unpause services"},
+        {"up", cc_cmd_up, "Create and start containers"},
         {"version", cc_cmd_version, "Show the ccompose version information"},
         {"wait", cc__cmd_not_built, "Block until containers of all (or specified) services stop"},
 };
@@ -234,6 +234,10 @@ int cc_cli_main(int argc, char **argv)
                 goto out;
         }
         const char *name = argv[optind];
+        if (strcmp(name, "__nsexec") == 0) {
+                rc = cc_cmd_nsexec(&cli, argc - optind, argv + optind);
+                goto out;
+        }
         if (strcmp(name, "help") == 0) {
                 cc__usage(stdout);
                 goto out;

@@ -32,6 +32,18 @@ bool cc_cli_wants_help(int argc, char **argv);
 
 int cc_cmd_config(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_run(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_up(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_down(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_exec(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_stop(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_start(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_restart(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_kill(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_pause(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_unpause(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
 
 #endif

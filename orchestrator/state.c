@@ -275,6 +275,8 @@ unsigned long long cc_proc_start_time(pid_t pid)
         if (!p)
                 return 0;
         p += 2; /* field 3 (state) */
+        if (*p == 'Z' || *p == 'X')
+                return 0; /* a zombie is gone for our purposes */
         for (int field = 3; field < 22 && p; field++) {
                 p = strchr(p, ' ');
                 if (p)

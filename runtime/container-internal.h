@@ -243,8 +243,6 @@ int cc_volume_ensure(const char *root, const char *name, char **data_dir, bool *
 /* Fill an empty volume from the image's content at target (under rootfd),
  * keeping ownership, modes, times and symlinks. */
 int cc_volume_prefill(int rootfd, const char *target, const char *data_dir, struct cc_error *err);
-/* rm -rf of a directory tree; missing is fine. */
-int cc_rm_rf(const char *path);
 
 /* ---- process.c ---- */
 

@@ -349,14 +349,14 @@ static void cc__plan_exec(const struct cc_container_spec *spec, struct cc_plan *
                         p->path_env = p->env.v[i] + 5;
 }
 
-static int cc__make_dirs(const char *dir, struct cc_error *err)
+static int cc__make_dirs(const char *dir, bool reuse, struct cc_error *err)
 {
         _cleanup_free_ char *parent = cc_xstrdup(dir);
         *strrchr(parent, '/') = '\0';
         int r = cc_mkdir_p(parent, 0700);
         if (r < 0)
                 return cc_error_setsys(err, r, "create %s", parent);
-        if (mkdir(dir, 0700) < 0) {
+        if (mkdir(dir, 0700) < 0 && !(errno == EEXIST && reuse)) {
                 if (errno == EEXIST)
                         return cc_error_set(err, -EEXIST, "container directory %s already exists", dir);
                 return cc_error_setsys(err, -errno, "create %s", dir);
@@ -364,7 +364,7 @@ static int cc__make_dirs(const char *dir, struct cc_error *err)
         static const char *const subs[] = {"upper", "work", "rootfs"};
         for (size_t i = 0; i < CC_ARRAY_SIZE(subs); i++) {
                 _cleanup_free_ char *s = cc_xasprintf("%s/%s", dir, subs[i]);
-                if (mkdir(s, 0755) < 0)
+                if (mkdir(s, 0755) < 0 && !(errno == EEXIST && reuse))
                         return cc_error_setsys(err, -errno, "create %s", s);
         }
         return 0;
@@ -383,7 +383,7 @@ int cc_plan_prepare(const struct cc_container_spec *spec, const char *dir, struc
         if (spec->cwd && spec->cwd[0] != '/')
                 return cc_error_set(err, -EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path",
                                     spec->cwd);
-        int r = cc__make_dirs(dir, err);
+        int r = cc__make_dirs(dir, spec->reuse_dir, err);
         if (r < 0)
                 return r;
 

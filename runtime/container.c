@@ -37,6 +37,7 @@ struct cc_container {
         int pty;
         struct cc_cgroup *cg;
         bool exited;
+        bool adopted; /* not our child (cc_container_adopt) */
         int exit_code;
         int stop_signal;
         long long grace_ms;
@@ -423,6 +424,21 @@ static int cc__wait(struct cc_container *c, int options, int *exit_code, struct 
                         *exit_code = c->exit_code;
                 return 1;
         }
+        if (c->adopted) {
+                /* not our child: only the pidfd tells it is gone; the status
+                 * went to whoever reaps it now */
+                struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+                int n;
+                while ((n = poll(&pfd, 1, (options & WNOHANG) ? 0 : -1)) < 0 && errno == EINTR)
+                        ;
+                if (n <= 0)
+                        return n < 0 ? cc_error_setsys(err, -errno, "container %.12s: poll", c->id) : 0;
+                c->exited = true;
+                c->exit_code = c->cg && cc_cgroup_oom_killed(c->cg) ? 137 : 255;
+                if (exit_code)
+                        *exit_code = c->exit_code;
+                return 1;
+        }
         siginfo_t si;
         memset(&si, 0, sizeof(si));
         while (waitid(P_PIDFD, (id_t) c->pidfd, &si, WEXITED | options) < 0) {
@@ -541,4 +557,50 @@ int cc_container_cleanup(const char *root, const char *project, const char *id, 
         if (r < 0)
                 return cc_error_setsys(err, r, "container %.12s: remove %s", id, dir);
         return 0;
+}
+
+/* ---- Adoption, release, pause ---- */
+
+int cc_container_adopt(const char *root, const char *project, const char *id, pid_t pid, int stop_signal,
+                       long long stop_grace_ms, struct cc_container **out, struct cc_error *err)
+{
+        struct cc_container *c = cc_xcalloc(1, sizeof(*c));
+        c->root = cc_xstrdup(root);
+        c->project = cc_xstrdup(project);
+        c->id = cc_xstrdup(id);
+        c->dir = cc_xasprintf("%s/containers/%s", root, id);
+        c->pid = pid;
+        c->pty = -1;
+        c->stop_signal = stop_signal > 0 ? stop_signal : SIGTERM;
+        c->grace_ms = stop_grace_ms >= 0 ? stop_grace_ms : 10000;
+        c->adopted = true;
+        c->pidfd = pidfd_open(pid, 0);
+        if (c->pidfd < 0) {
+                int e = -errno;
+                cc__container_free(c);
+                return cc_error_setsys(err, e, "container %.12s: pid %d", id, (int) pid);
+        }
+        _cleanup_free_ char *cgname = cc__cgroup_name(project, id);
+        if (cc_cgroup_open(cgname, &c->cg, err) < 0) {
+                /* without its cgroup only the main process can be signalled */
+                cc_error_clear(err);
+                c->cg = NULL;
+        }
+        *out = c;
+        return 0;
+}
+
+void cc_container_release(struct cc_container *c)
+{
+        cc__container_free(c);
+}
+
+int cc_container_freeze(struct cc_container *c, bool frozen, struct cc_error *err)
+{
+        if (!c->cg)
+                return cc_error_set(err, -ENOTSUP, "container %.12s has no cgroup to freeze", c->id);
+        int r = cc_cgroup_freeze(c->cg, frozen, err);
+        if (r < 0)
+                cc_error_prefix(err, "container %.12s", c->id);
+        return r;
 }

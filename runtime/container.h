@@ -86,6 +86,8 @@ struct cc_container_spec {
         int stop_signal;       /* 0 = SIGTERM */
         long long stop_grace_ms; /* < 0 = 10 s */
         bool remove_anon_volumes; /* destroy removes the anonymous volumes it made */
+        bool reuse_dir;        /* start again in an existing container directory
+                                  (a restart keeps its writable layer and logs) */
 };
 
 void cc_container_spec_init(struct cc_container_spec *spec);
@@ -147,6 +149,16 @@ int cc_container_stop(struct cc_container *c, int signal, long long grace_ms, st
  * container directory; frees c. Mounts live only in the container's mount
  * namespace and go with its last process. */
 int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error *err);
+
+/* Take over a running container whose owner is gone (a supervisor that
+ * restarted): its process is not our child, so its exit status cannot be
+ * read; the pidfd still tells when it exits, and the cgroup still kills. */
+int cc_container_adopt(const char *root, const char *project, const char *id, pid_t pid, int stop_signal,
+                       long long stop_grace_ms, struct cc_container **out, struct cc_error *err);
+/* Forget the container without touching it (it keeps running). */
+void cc_container_release(struct cc_container *c);
+/* Freeze or thaw every process of the container (pause / unpause). */
+int cc_container_freeze(struct cc_container *c, bool frozen, struct cc_error *err);
 
 /* Clean the leftovers of a container whose owner crashed: kill its
  * cgroup's processes, remove the cgroup and the container directory.

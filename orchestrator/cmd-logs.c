@@ -1,0 +1,294 @@
+/* ccompose logs: container output from the json-file logs, merged in time
+ * order across containers, with the `web-1  | ` prefix; -f follows the
+ * files (also across restarts: a restarted container keeps its file). */
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "logfile.h"
+#include "state.h"
+#include "supervisor.h"
+
+struct cc_log_src {
+        const struct cc_ctr_state *ctr;
+        char *path;
+        char *label;
+        int color;
+        long long offset;       /* follow: where the live file was read to */
+        struct cc_log_entry *entries;
+        char **texts;
+        size_t n, cap;
+};
+
+struct cc_logs_opts {
+        bool follow, timestamps, no_prefix, color;
+        long long tail;         /* < 0: all */
+        struct timespec since, until;
+        bool has_since, has_until;
+        int width;
+};
+
+static void cc__logs_help(void)
+{
+        puts("Usage:  ccompose logs [OPTIONS] [SERVICE...]\n\n"
+             "View output from containers\n\n"
+             "Options:\n"
+             "  -f, --follow          Follow log output\n"
+             "      --no-color        Produce monochrome output\n"
+             "      --no-log-prefix   Don't print prefix in logs\n"
+             "      --since string    Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)\n"
+             "  -n, --tail string     Number of lines to show from the end of the logs for each container (default \"all\")\n"
+             "  -t, --timestamps      Show timestamps\n"
+             "      --until string    Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)");
+}
+
+static bool cc__in_window(const struct cc_logs_opts *o, const struct timespec *t)
+{
+        if (o->has_since && (t->tv_sec < o->since.tv_sec ||
+                             (t->tv_sec == o->since.tv_sec && t->tv_nsec < o->since.tv_nsec)))
+                return false;
+        if (o->has_until && (t->tv_sec > o->until.tv_sec ||
+                             (t->tv_sec == o->until.tv_sec && t->tv_nsec > o->until.tv_nsec)))
+                return false;
+        return true;
+}
+
+struct cc_collect {
+        struct cc_log_src *src;
+        const struct cc_logs_opts *o;
+};
+
+static int cc__collect(const struct cc_log_entry *e, void *ud)
+{
+        struct cc_collect *c = ud;
+        struct cc_log_src *s = c->src;
+        if (!cc__in_window(c->o, &e->time))
+                return 0;
+        if (s->n == s->cap) {
+                s->cap = s->cap ? s->cap * 2 : 256;
+                s->entries = cc_xrealloc(s->entries, s->cap * sizeof(*s->entries));
+                s->texts = cc_xrealloc(s->texts, s->cap * sizeof(*s->texts));
+        }
+        s->texts[s->n] = cc_xstrndup(e->text, e->len);
+        s->entries[s->n] = *e;
+        s->entries[s->n].text = s->texts[s->n];
+        s->n++;
+        return 0;
+}
+
+static void cc__print_entry(struct cc_buf *out, const struct cc_logs_opts *o, const struct cc_log_src *s,
+                            const struct cc_log_entry *e)
+{
+        static const int palette[] = {36, 33, 32, 35, 34, 96, 93, 92, 95, 94};
+        if (!o->no_prefix) {
+                if (o->color)
+                        cc_buf_printf(out, "\033[%dm%-*s |\033[0m ", palette[s->color % 10], o->width, s->label);
+                else
+                        cc_buf_printf(out, "%-*s | ", o->width, s->label);
+        }
+        if (o->timestamps) {
+                char tb[48];
+                cc_log_format_time(&e->time, tb, sizeof(tb));
+                cc_buf_printf(out, "%s ", tb);
+        }
+        cc_buf_add(out, e->text, e->len);
+        if (e->len == 0 || e->text[e->len - 1] != '\n')
+                cc_buf_putc(out, '\n');
+        if (out->len > (1 << 20)) {
+                fwrite(out->s, 1, out->len, stdout);
+                out->len = 0;
+        }
+}
+
+static int cc__ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+        if (a->tv_sec != b->tv_sec)
+                return a->tv_sec < b->tv_sec ? -1 : 1;
+        return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
+/* Callback for follow: print at once. */
+struct cc_live {
+        struct cc_log_src *src;
+        const struct cc_logs_opts *o;
+        struct cc_buf *out;
+};
+
+static int cc__live(const struct cc_log_entry *e, void *ud)
+{
+        struct cc_live *l = ud;
+        if (cc__in_window(l->o, &e->time))
+                cc__print_entry(l->out, l->o, l->src, e);
+        return 0;
+}
+
+int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
+{
+        enum { O_SINCE = 1000, O_UNTIL, O_NOCOLOR, O_NOPREFIX, O_INDEX };
+        static const struct option longopts[] = {
+                {"follow", no_argument, NULL, 'f'},       {"timestamps", no_argument, NULL, 't'},
+                {"tail", required_argument, NULL, 'n'},   {"since", required_argument, NULL, O_SINCE},
+                {"until", required_argument, NULL, O_UNTIL}, {"no-color", no_argument, NULL, O_NOCOLOR},
+                {"no-log-prefix", no_argument, NULL, O_NOPREFIX}, {"index", required_argument, NULL, O_INDEX},
+                {"help", no_argument, NULL, 'h'},         {0},
+        };
+        struct cc_logs_opts o = {.tail = -1};
+        bool no_color = false;
+        int c, index = 0;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+ftn:h", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'f': o.follow = true; break;
+                case 't': o.timestamps = true; break;
+                case 'n':
+                        if (strcmp(optarg, "all") == 0) {
+                                o.tail = -1;
+                        } else {
+                                char *end;
+                                o.tail = strtoll(optarg, &end, 10);
+                                if (*end || o.tail < 0) {
+                                        fprintf(stderr, "invalid --tail value \"%s\": a number or \"all\"\n", optarg);
+                                        return 1;
+                                }
+                        }
+                        break;
+                case O_SINCE:
+                case O_UNTIL: {
+                        struct timespec *t = c == O_SINCE ? &o.since : &o.until;
+                        if (cc_log_parse_time(optarg, &now, t) < 0) {
+                                fprintf(stderr, "invalid %s value \"%s\": a timestamp (2013-01-02T13:23:37Z) or a "
+                                                "duration (42m)\n",
+                                        c == O_SINCE ? "--since" : "--until", optarg);
+                                return 1;
+                        }
+                        if (c == O_SINCE)
+                                o.has_since = true;
+                        else
+                                o.has_until = true;
+                        break;
+                }
+                case O_NOCOLOR: no_color = true; break;
+                case O_NOPREFIX: o.no_prefix = true; break;
+                case O_INDEX: index = atoi(optarg); break;
+                case 'h': cc__logs_help(); return 0;
+                default: return 1;
+                }
+        }
+        o.color = !no_color && cc_cli_color(cli, STDOUT_FILENO);
+        _cleanup_project_ struct cc_project *p = NULL;
+        if (cc_cli_load_project(cli, &p) != 0)
+                return 1;
+        for (int i = optind; i < argc; i++)
+                if (!cc_node_map_get(cc_project_services(p), argv[i])) {
+                        fprintf(stderr, "no such service: %s\n", argv[i]);
+                        return 1;
+                }
+        struct cc_error err = {0};
+        _cleanup_state_ struct cc_state *st = NULL;
+        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        struct cc_log_src *srcs = cc_xcalloc(st->n_ctrs + 1, sizeof(*srcs));
+        size_t ns = 0;
+        for (size_t i = 0; i < st->n_ctrs; i++) {
+                const struct cc_ctr_state *ct = &st->ctrs[i];
+                bool want = optind >= argc;
+                for (int k = optind; k < argc; k++)
+                        if (strcmp(argv[k], ct->service) == 0)
+                                want = true;
+                if (!want || (index > 0 && ct->number != index))
+                        continue;
+                struct cc_log_src *s = &srcs[ns++];
+                s->ctr = ct;
+                s->path = cc_xasprintf("%s/containers/%s/%s-json.log", cli->root, ct->id, ct->id);
+                s->label = ct->one_off || !cc_startswith(ct->name, p->name) ? cc_xstrdup(ct->name)
+                                                                            : cc_xasprintf("%s-%d", ct->service, ct->number);
+                s->color = (int) i;
+                if ((int) strlen(s->label) + 1 > o.width)
+                        o.width = (int) strlen(s->label) + 1;
+        }
+        /* everything there is, per container, then merged by time */
+        int rc = 0;
+        for (size_t i = 0; i < ns; i++) {
+                struct cc_collect col = {&srcs[i], &o};
+                if (cc_log_read(srcs[i].path, 10, cc__collect, &col, &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+                struct stat stt;
+                srcs[i].offset = stat(srcs[i].path, &stt) == 0 ? (long long) stt.st_size : 0;
+        }
+        size_t *pos = cc_xcalloc(ns + 1, sizeof(size_t));
+        for (size_t i = 0; i < ns; i++)
+                if (o.tail >= 0 && (long long) srcs[i].n > o.tail)
+                        pos[i] = srcs[i].n - (size_t) o.tail;
+        struct cc_buf out = {0};
+        for (;;) {
+                ssize_t best = -1;
+                for (size_t i = 0; i < ns; i++)
+                        if (pos[i] < srcs[i].n &&
+                            (best < 0 || cc__ts_cmp(&srcs[i].entries[pos[i]].time, &srcs[best].entries[pos[best]].time) < 0))
+                                best = (ssize_t) i;
+                if (best < 0)
+                        break;
+                cc__print_entry(&out, &o, &srcs[best], &srcs[best].entries[pos[best]]);
+                pos[best]++;
+        }
+        fwrite(out.s ? out.s : "", 1, out.len, stdout);
+        fflush(stdout);
+        out.len = 0;
+
+        /* -f: follow the live files until nothing of the selection can write
+         * any more (no supervisor, or every container gone for good). */
+        while (o.follow) {
+                for (size_t i = 0; i < ns; i++) {
+                        struct cc_live l = {&srcs[i], &o, &out};
+                        struct stat stt;
+                        if (stat(srcs[i].path, &stt) == 0 && (long long) stt.st_size < srcs[i].offset)
+                                srcs[i].offset = 0; /* rotated */
+                        cc_log_read_from(srcs[i].path, &srcs[i].offset, cc__live, &l, &err);
+                        cc_error_clear(&err);
+                }
+                if (out.len) {
+                        fwrite(out.s, 1, out.len, stdout);
+                        fflush(stdout);
+                        out.len = 0;
+                }
+                _cleanup_state_ struct cc_state *now_st = NULL;
+                if (cc_state_load(cli->runtime_dir, p->name, &now_st, &err) < 0) {
+                        cc_error_clear(&err);
+                        break;
+                }
+                bool sup = cc_sup_alive(now_st), live = false;
+                for (size_t i = 0; i < now_st->n_ctrs && !live; i++) {
+                        enum cc_ctr_status cs = now_st->ctrs[i].status;
+                        for (size_t k = 0; k < ns && !live; k++)
+                                if (strcmp(srcs[k].ctr->id, now_st->ctrs[i].id) == 0)
+                                        live = cs == CC_CTR_RUNNING || cs == CC_CTR_RESTARTING || cs == CC_CTR_PAUSED ||
+                                               (cs == CC_CTR_CREATED && sup);
+                }
+                if (!live)
+                        break;
+                usleep(100000);
+        }
+        cc_buf_free(&out);
+        for (size_t i = 0; i < ns; i++) {
+                for (size_t k = 0; k < srcs[i].n; k++)
+                        free(srcs[i].texts[k]);
+                free(srcs[i].texts);
+                free(srcs[i].entries);
+                free(srcs[i].path);
+                free(srcs[i].label);
+        }
+        free(srcs);
+        free(pos);
+        return rc;
+}

@@ -1,0 +1,394 @@
+/* ccompose up / down and the lifecycle commands that act on a running
+ * project: stop, start, restart, kill, pause, unpause. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "sup-internal.h"
+
+static void cc__up_help(void)
+{
+        puts("Usage:  ccompose up [OPTIONS] [SERVICE...]\n\n"
+             "Create and start containers\n\n"
+             "Options:\n"
+             "      --abort-on-container-exit      Stops all containers if any container was stopped\n"
+             "      --abort-on-container-failure   Stops all containers if any container exited with failure\n"
+             "  -d, --detach                       Detached mode: Run containers in the background\n"
+             "      --exit-code-from string        Return the exit code of the selected service container\n"
+             "      --force-recreate               Recreate containers even if their configuration hasn't changed\n"
+             "      --no-attach stringArray        Do not attach (stream logs) to the specified services\n"
+             "      --no-color                     Produce monochrome output\n"
+             "      --no-deps                      Don't start linked services\n"
+             "      --no-log-prefix                Don't print prefix in logs\n"
+             "      --no-recreate                  If containers already exist, don't recreate them\n"
+             "      --no-start                     Don't start the services after creating them\n"
+             "      --remove-orphans               Remove containers for services not defined in the Compose file\n"
+             "      --scale scale                  Scale SERVICE to NUM instances (SERVICE=NUM)\n"
+             "  -t, --timeout int                  Use this timeout in seconds for container shutdown\n"
+             "      --wait                         Wait for services to be running|healthy. Implies detached mode.\n"
+             "      --wait-timeout int             Maximum duration in seconds to wait for the project to be running|healthy");
+}
+
+static int cc__seconds(const char *s, long long *ms)
+{
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (*end || v < 0)
+                return -EINVAL;
+        *ms = v * 1000;
+        return 0;
+}
+
+int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
+{
+        enum { O_ABORT = 1000, O_ABORT_FAIL, O_EXITFROM, O_FORCE, O_NOATTACH, O_NOCOLOR, O_NODEPS, O_NOPREFIX,
+               O_NORECREATE, O_NOSTART, O_ORPHANS, O_SCALE, O_WAIT, O_WAITTO, O_BUILD, O_PULL, O_QUIETPULL,
+               O_ATTACH, O_TS, O_YES, O_NOBUILD, O_ALWAYSRECREATE };
+        static const struct option longopts[] = {
+                {"detach", no_argument, NULL, 'd'},
+                {"abort-on-container-exit", no_argument, NULL, O_ABORT},
+                {"abort-on-container-failure", no_argument, NULL, O_ABORT_FAIL},
+                {"exit-code-from", required_argument, NULL, O_EXITFROM},
+                {"force-recreate", no_argument, NULL, O_FORCE},
+                {"no-attach", required_argument, NULL, O_NOATTACH},
+                {"attach", required_argument, NULL, O_ATTACH},
+                {"no-color", no_argument, NULL, O_NOCOLOR},
+                {"no-deps", no_argument, NULL, O_NODEPS},
+                {"no-log-prefix", no_argument, NULL, O_NOPREFIX},
+                {"no-recreate", no_argument, NULL, O_NORECREATE},
+                {"no-start", no_argument, NULL, O_NOSTART},
+                {"remove-orphans", no_argument, NULL, O_ORPHANS},
+                {"scale", required_argument, NULL, O_SCALE},
+                {"timeout", required_argument, NULL, 't'},
+                {"wait", no_argument, NULL, O_WAIT},
+                {"wait-timeout", required_argument, NULL, O_WAITTO},
+                {"build", no_argument, NULL, O_BUILD},
+                {"no-build", no_argument, NULL, O_NOBUILD},
+                {"pull", required_argument, NULL, O_PULL},
+                {"quiet-pull", no_argument, NULL, O_QUIETPULL},
+                {"timestamps", no_argument, NULL, O_TS},
+                {"always-recreate-deps", no_argument, NULL, O_ALWAYSRECREATE},
+                {"yes", no_argument, NULL, O_YES},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        struct cc_up_opts o = {.stop_timeout_ms = -1};
+        int c, rc = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+dt:yh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'd': o.detach = true; break;
+                case O_ABORT: o.abort_on_exit = true; break;
+                case O_ABORT_FAIL: o.abort_on_failure = true; break;
+                case O_EXITFROM: o.exit_code_from = optarg; o.abort_on_exit = true; break;
+                case O_FORCE: o.force_recreate = true; break;
+                case O_NOATTACH: cc_strv_push(&o.no_attach, optarg); break;
+                case O_ATTACH: break;
+                case O_NOCOLOR: o.no_color = true; break;
+                case O_NODEPS: o.no_deps = true; break;
+                case O_NOPREFIX: o.no_log_prefix = true; break;
+                case O_NORECREATE: o.no_recreate = true; break;
+                case O_NOSTART: o.no_start = true; break;
+                case O_ORPHANS: o.remove_orphans = true; break;
+                case O_SCALE:
+                        if (!strchr(optarg, '=') || atoi(strchr(optarg, '=') + 1) < 0) {
+                                fprintf(stderr, "invalid --scale value \"%s\": use SERVICE=NUM\n", optarg);
+                                goto out;
+                        }
+                        cc_strv_push(&o.scale, optarg);
+                        break;
+                case 't':
+                        if (cc__seconds(optarg, &o.stop_timeout_ms) < 0) {
+                                fprintf(stderr, "invalid --timeout value \"%s\": a number of seconds\n", optarg);
+                                goto out;
+                        }
+                        break;
+                case O_WAIT: o.wait = true; o.detach = true; break;
+                case O_WAITTO:
+                        if (cc__seconds(optarg, &o.wait_timeout_ms) < 0) {
+                                fprintf(stderr, "invalid --wait-timeout value \"%s\": a number of seconds\n", optarg);
+                                goto out;
+                        }
+                        break;
+                case O_BUILD:
+                        fputs("--build: building images is not supported by ccompose yet; build elsewhere and "
+                              "'ccompose image load' the result\n", stderr);
+                        goto out;
+                case O_PULL: case O_QUIETPULL: case O_TS: case O_YES: case O_NOBUILD: case O_ALWAYSRECREATE:
+                        o.timestamps = c == O_TS ? true : o.timestamps;
+                        break;
+                case 'h': cc__up_help(); rc = 0; goto out;
+                default: goto out;
+                }
+        }
+        if (o.detach && (o.abort_on_exit || o.abort_on_failure)) {
+                fprintf(stderr, "--abort-on-container-exit%s and --detach are incompatible\n",
+                        o.exit_code_from ? " (implied by --exit-code-from)" : "");
+                goto out;
+        }
+        if (o.force_recreate && o.no_recreate) {
+                fputs("--force-recreate and --no-recreate are incompatible\n", stderr);
+                goto out;
+        }
+        for (int i = optind; i < argc; i++)
+                cc_strv_push(&o.services, argv[i]);
+        {
+                _cleanup_project_ struct cc_project *p = NULL;
+                if (cc_cli_load_project(cli, &p) != 0)
+                        goto out;
+                rc = cc_up(cli, p, &o);
+        }
+out:
+        cc_strv_free(&o.services);
+        cc_strv_free(&o.scale);
+        cc_strv_free(&o.no_attach);
+        return rc;
+}
+
+/* ---- down ---- */
+
+/* Remove what a project left, from its state alone (no supervisor runs). */
+static int cc__down_offline(struct cc_cli *cli, const char *project, struct cc_state *st)
+{
+        struct cc_error err = {0};
+        int rc = 0;
+        for (size_t i = 0; i < st->n_ctrs; i++) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                if (ct->pid && cc_proc_alive(ct->pid, ct->pid_start))
+                        fprintf(stderr, " Container %s  Stopping\n", ct->name);
+                fprintf(stderr, " Container %s  Removing\n", ct->name);
+                if (cc_container_cleanup(cli->root, project, ct->id, &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                        continue;
+                }
+                fprintf(stderr, " Container %s  Removed\n", ct->name);
+        }
+        while (st->n_ctrs > 0)
+                cc_state_remove(st, 0);
+        return rc;
+}
+
+static void cc__down_help(void)
+{
+        puts("Usage:  ccompose down [OPTIONS] [SERVICES]\n\n"
+             "Stop and remove containers, networks\n\n"
+             "Options:\n"
+             "      --remove-orphans    Remove containers for services not defined in the Compose file\n"
+             "  -t, --timeout int       Specify a shutdown timeout in seconds\n"
+             "  -v, --volumes           Remove named volumes declared in the \"volumes\" section of the Compose file "
+             "and anonymous volumes attached to containers");
+}
+
+int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
+{
+        enum { O_ORPHANS = 1000, O_RMI };
+        static const struct option longopts[] = {
+                {"volumes", no_argument, NULL, 'v'}, {"remove-orphans", no_argument, NULL, O_ORPHANS},
+                {"timeout", required_argument, NULL, 't'}, {"rmi", required_argument, NULL, O_RMI},
+                {"help", no_argument, NULL, 'h'}, {0},
+        };
+        bool volumes = false;
+        long long timeout_ms = -1;
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+vt:h", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'v': volumes = true; break;
+                case O_ORPHANS: break; /* down removes every container of the project */
+                case O_RMI:
+                        fputs("--rmi is not supported yet: remove images with 'ccompose image rm'\n", stderr);
+                        return 1;
+                case 't':
+                        if (cc__seconds(optarg, &timeout_ms) < 0) {
+                                fprintf(stderr, "invalid --timeout value \"%s\": a number of seconds\n", optarg);
+                                return 1;
+                        }
+                        break;
+                case 'h': cc__down_help(); return 0;
+                default: return 1;
+                }
+        }
+        struct cc_error err = {0};
+        _cleanup_project_ struct cc_project *p = NULL;
+        if (cc_project_load(&cli->load, &p, &err) < 0) {
+                if (!cli->load.project_name) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        return 1;
+                }
+                cc_error_clear(&err); /* -p NAME: the files may be gone, the state is enough */
+        }
+        const char *name = p ? p->name : cli->load.project_name;
+        int lock = cc_state_lock(cli->runtime_dir, name, false, &err);
+        if (lock < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        _cleanup_state_ struct cc_state *st = NULL;
+        if (cc_state_load(cli->runtime_dir, name, &st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                cc_state_unlock(lock);
+                return 1;
+        }
+        int rc = 0;
+        if (cc_sup_alive(st)) {
+                char req[128];
+                snprintf(req, sizeof(req), "{\"op\":\"down\",\"timeout\":%lld}", timeout_ms);
+                int code = 0;
+                if (cc_sup_request(cli, name, req, &code, &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+                for (int i = 0; i < 1000 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
+                        usleep(10000);
+                if (cc_proc_alive(st->supervisor_pid, st->supervisor_start)) {
+                        fprintf(stderr, "the supervisor (pid %d) did not exit; stopping it\n", (int) st->supervisor_pid);
+                        kill(st->supervisor_pid, SIGKILL);
+                }
+                cc_state_free(st);
+                st = NULL;
+                if (cc_state_load(cli->runtime_dir, name, &st, &err) < 0) {
+                        cc_error_clear(&err);
+                        st = NULL;
+                }
+                rc = code ? code : rc;
+        }
+        if (st && cc__down_offline(cli, name, st) != 0)
+                rc = 1;
+        /* anything of the project left in the cgroup tree */
+        _cleanup_free_ char *cgprefix = cc_xasprintf("ccompose/%s", name);
+        if (cc_cgroup_remove_tree(cgprefix, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                rc = 1;
+        }
+        if (volumes && p) {
+                struct cc_node *vols = cc_node_map_get(p->model, "volumes");
+                for (size_t i = 0; cc_node_is_map(vols) && i < vols->n; i++) {
+                        struct cc_node *def = vols->items[i];
+                        const char *ext = cc_node_map_str(def, "external");
+                        const char *vname = cc_node_map_str(def, "name");
+                        if ((ext && strcmp(ext, "true") == 0) || !vname)
+                                continue;
+                        _cleanup_free_ char *dir = cc_xasprintf("%s/volumes/%s", cli->root, vname);
+                        if (access(dir, F_OK) != 0)
+                                continue;
+                        fprintf(stderr, " Volume %s  Removing\n", vname);
+                        int r = cc_rm_rf(dir);
+                        if (r < 0) {
+                                fprintf(stderr, "removing volume %s: %s\n", vname, strerror(-r));
+                                rc = 1;
+                                continue;
+                        }
+                        fprintf(stderr, " Volume %s  Removed\n", vname);
+                }
+        }
+        _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
+        cc_state_unlock(lock);
+        if (rc == 0)
+                cc_rm_rf(dir);
+        return rc;
+}
+
+/* ---- stop, start, restart, kill, pause, unpause ---- */
+
+static int cc__lifecycle(struct cc_cli *cli, const char *op, int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                {"timeout", required_argument, NULL, 't'}, {"signal", required_argument, NULL, 's'},
+                {"help", no_argument, NULL, 'h'}, {"remove-orphans", no_argument, NULL, 'r'}, {0},
+        };
+        long long timeout_ms = -1;
+        const char *sig = NULL;
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+t:s:h", longopts, NULL)) != -1) {
+                switch (c) {
+                case 't':
+                        if (cc__seconds(optarg, &timeout_ms) < 0) {
+                                fprintf(stderr, "invalid --timeout value \"%s\": a number of seconds\n", optarg);
+                                return 1;
+                        }
+                        break;
+                case 's': sig = optarg; break;
+                case 'r': break;
+                case 'h':
+                        printf("Usage:  ccompose %s [OPTIONS] [SERVICE...]\n\n%s%s%s", op,
+                               strcmp(op, "kill") == 0 ? "Force stop service containers\n\nOptions:\n"
+                                                         "  -s, --signal string   SIGNAL to send to the container (default \"SIGKILL\")\n"
+                                                       : "",
+                               strcmp(op, "stop") == 0 || strcmp(op, "restart") == 0
+                                       ? "Stop or restart service containers\n\nOptions:\n"
+                                         "  -t, --timeout int   Specify a shutdown timeout in seconds\n"
+                                       : "",
+                               "");
+                        return 0;
+                default: return 1;
+                }
+        }
+        if (sig && cc_signal_from_name(sig) <= 0) {
+                fprintf(stderr, "invalid signal \"%s\"\n", sig);
+                return 1;
+        }
+        _cleanup_project_ struct cc_project *p = NULL;
+        if (cc_cli_load_project(cli, &p) != 0)
+                return 1;
+        json_object *req = json_object_new_object();
+        json_object *svcs = json_object_new_array();
+        for (int i = optind; i < argc; i++) {
+                if (!cc_node_map_get(cc_project_services(p), argv[i])) {
+                        fprintf(stderr, "no such service: %s\n", argv[i]);
+                        json_object_put(req);
+                        json_object_put(svcs);
+                        return 1;
+                }
+                json_object_array_add(svcs, json_object_new_string(argv[i]));
+        }
+        json_object_object_add(req, "op", json_object_new_string(op));
+        json_object_object_add(req, "services", svcs);
+        json_object_object_add(req, "timeout", json_object_new_int64(timeout_ms));
+        if (sig)
+                json_object_object_add(req, "signal", json_object_new_string(sig));
+        struct cc_error err = {0};
+        int code = 0;
+        int r = cc_sup_request(cli, p->name, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &code, &err);
+        json_object_put(req);
+        if (r == -ENOENT) {
+                cc_error_clear(&err);
+                if (strcmp(op, "start") == 0 || strcmp(op, "restart") == 0) {
+                        /* nothing supervises the project: start one that keeps
+                         * the existing containers */
+                        struct cc_up_opts o = {.detach = true, .no_recreate = true, .stop_timeout_ms = timeout_ms};
+                        for (int i = optind; i < argc; i++)
+                                cc_strv_push(&o.services, argv[i]);
+                        r = cc_up(cli, p, &o);
+                        cc_strv_free(&o.services);
+                        return r;
+                }
+                fprintf(stderr, "project %s is not running\n", p->name);
+                return 1;
+        }
+        if (r < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return code;
+}
+
+int cc_cmd_stop(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "stop", argc, argv); }
+int cc_cmd_start(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "start", argc, argv); }
+int cc_cmd_restart(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "restart", argc, argv); }
+int cc_cmd_kill(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "kill", argc, argv); }
+int cc_cmd_pause(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "pause", argc, argv); }
+int cc_cmd_unpause(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "unpause", argc, argv); }

@@ -1,0 +1,123 @@
+/* Supervisor internals shared by supervisor*.c. */
+#ifndef CC_SUP_INTERNAL_H
+#define CC_SUP_INTERNAL_H
+
+#include <uv.h>
+
+#include "container.h"
+#include "image.h"
+#include "logfile.h"
+#include "normalize.h"
+#include "service-spec.h"
+#include "supervisor.h"
+
+enum cc_svc_phase {
+        CC_SVC_IDLE,     /* not part of this up */
+        CC_SVC_WAITING,  /* waiting for its dependencies */
+        CC_SVC_STARTED,  /* its containers were started */
+        CC_SVC_FAILED,   /* could not start (dependency or runtime error) */
+};
+
+struct cc_sup;
+struct cc_sup_svc;
+
+struct cc_sup_ctr {
+        struct cc_sup *sup;
+        struct cc_sup_svc *svc;
+        struct cc_ctr_state *st;   /* index into sup->state may move: use cc_sup_ctr_state() */
+        char *id;
+        char *label;               /* "web-1": the log prefix */
+        int color;
+        struct cc_container *c;    /* NULL while not running */
+        bool adopted;              /* not our child: exit status unknown */
+        uv_poll_t exit_poll;
+        bool exit_poll_on;
+        uv_pipe_t out[2];          /* stdout, stderr FIFOs */
+        int rfd[2];                /* our read ends, opened before the container starts */
+        bool out_on[2];
+        int n_open;                /* handles waiting for their close callback */
+        struct cc_logw *log;
+        uv_timer_t restart_timer;
+        bool restart_timer_on;
+        long long backoff_ms;
+        uint64_t started_ms;
+        /* health */
+        uv_timer_t hc_timer;
+        bool hc_timer_on;
+        uv_process_t hc_proc;
+        bool hc_running;
+        uv_timer_t hc_timeout;
+        int hc_failures;
+        uint64_t hc_started_ms;
+        bool removing;             /* being stopped for good (down, recreate) */
+        bool freed_after_close;
+};
+
+struct cc_sup_svc {
+        struct cc_sup *sup;
+        char *name;
+        struct cc_node *def;       /* the service in the project model */
+        enum cc_svc_phase phase;
+        int replicas;
+        struct cc_image *image;
+        struct cc_sup_ctr **ctrs;
+        size_t n_ctrs;
+        char *failure;             /* why it failed to start */
+};
+
+struct cc_sup {
+        uv_loop_t *loop;
+        struct cc_cli *cli;
+        struct cc_project *project;
+        struct cc_up_opts opts;
+        struct cc_state *state;
+        struct cc_image_store *images;
+        struct cc_sup_svc *svcs;
+        size_t n_svcs;
+        int lock_fd;
+        bool attached;
+        bool color;
+        int label_width;
+        int progress_fd;           /* detached: where progress lines go to the CLI */
+        bool stopping;             /* Ctrl-C or down: no more starts or restarts */
+        bool reconciling;          /* the plan is being made: no starts yet */
+        int sigints;
+        int exit_code;
+        bool abort_requested;
+        const char *exit_from;     /* --exit-code-from service */
+        uv_signal_t sigint, sigterm, sighup;
+        uv_pipe_t control;
+        bool control_on;
+        uv_timer_t wait_timer;
+        bool ready_sent;
+        struct cc_buf *reply;      /* a control request is being answered */
+};
+
+/* supervisor.c */
+void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);
+void cc_sup_save(struct cc_sup *s);
+struct cc_ctr_state *cc_sup_ctr_state(struct cc_sup_ctr *c);
+void cc_sup_kick(struct cc_sup *s);
+int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err);
+void cc_sup_stop_all(struct cc_sup *s, bool remove);
+void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms);
+void cc_sup_remove_all(struct cc_sup *s);
+void cc_sup_shutdown(struct cc_sup *s, bool keep);
+uint64_t cc_sup_now_ms(void);
+
+/* sup-output.c: FIFOs, log files, the attached view */
+int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err);
+int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err);
+void cc_sup_output_close(struct cc_sup_ctr *c);
+void cc_sup_print_line(struct cc_sup *s, struct cc_sup_ctr *c, const char *line, size_t len);
+char *cc_sup_log_path(const struct cc_sup *s, const char *id);
+
+/* sup-health.c */
+void cc_sup_health_start(struct cc_sup_ctr *c);
+void cc_sup_health_stop(struct cc_sup_ctr *c);
+
+/* sup-control.c */
+int cc_sup_control_listen(struct cc_sup *s, struct cc_error *err);
+void cc_sup_control_close(struct cc_sup *s);
+
+#endif

@@ -1,0 +1,196 @@
+/* A container's output: its stdout and stderr are FIFOs in the container
+ * directory. The container holds them open read-write, so it never gets
+ * SIGPIPE when no supervisor reads (after a crash it blocks once the pipe
+ * buffer is full, and a new supervisor picks up where the old one
+ * stopped). The supervisor reads them with large reads, feeds the json-file
+ * log and, when attached, prints the same bytes with the `web-1  | `
+ * prefix. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sup-internal.h"
+
+#define CC_PIPE_SIZE (1 << 20)
+
+static const char *const cc__fifo_names[2] = {"stdout.fifo", "stderr.fifo"};
+
+char *cc_sup_log_path(const struct cc_sup *s, const char *id)
+{
+        return cc_xasprintf("%s/containers/%s/%s-json.log", s->cli->root, id, id);
+}
+
+static long long cc__log_opt(const struct cc_node *svc, const char *key, long long dflt)
+{
+        struct cc_node *opts = cc_node_map_get(cc_node_map_get(svc, "logging"), "options");
+        const char *v = cc_node_map_str(opts, key);
+        if (!v)
+                return dflt;
+        if (strcmp(key, "max-size") == 0) {
+                long long bytes = 0;
+                return cc_parse_bytes(v, &bytes) == 0 ? bytes : dflt;
+        }
+        return atoll(v) > 0 ? atoll(v) : dflt;
+}
+
+/* Create the FIFOs and open the container's ends (read-write, so they
+ * always have a reader). stdio[0] is /dev/null. */
+int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err)
+{
+        _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", c->sup->cli->root, c->id);
+        int r = cc_mkdir_p(dir, 0711);
+        if (r < 0)
+                return cc_error_setsys(err, r, "creating %s", dir);
+        stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        stdio[1] = stdio[2] = -1;
+        for (int i = 0; i < 2; i++) {
+                _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, cc__fifo_names[i]);
+                if (mkfifo(p, 0600) < 0 && errno != EEXIST)
+                        return cc_error_setsys(err, -errno, "creating %s", p);
+                /* our end first: a pipe nobody holds loses what was written
+                 * to it, and a quick container may be gone before we look */
+                if (c->rfd[i] < 0)
+                        c->rfd[i] = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                stdio[i + 1] = open(p, O_RDWR | O_CLOEXEC);
+                if (stdio[i + 1] < 0 || c->rfd[i] < 0)
+                        return cc_error_setsys(err, -errno, "opening %s", p);
+                (void) fcntl(stdio[i + 1], F_SETPIPE_SZ, CC_PIPE_SIZE);
+        }
+        return 0;
+}
+
+static void cc__alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        static char slab[1 << 16];
+        (void) h;
+        (void) suggested;
+        buf->base = slab;
+        buf->len = sizeof(slab);
+}
+
+void cc_sup_print_line(struct cc_sup *s, struct cc_sup_ctr *c, const char *line, size_t len)
+{
+        static const int palette[] = {36, 33, 32, 35, 34, 96, 93, 92, 95, 94};
+        struct cc_buf b = {0};
+        if (!s->opts.no_log_prefix) {
+                if (s->color)
+                        cc_buf_printf(&b, "\033[%dm%-*s |\033[0m ", palette[c->color % CC_ARRAY_SIZE(palette)],
+                                      s->label_width, c->label);
+                else
+                        cc_buf_printf(&b, "%-*s | ", s->label_width, c->label);
+        }
+        cc_buf_add(&b, line, len);
+        if (len == 0 || line[len - 1] != '\n')
+                cc_buf_putc(&b, '\n');
+        fwrite(b.s, 1, b.len, stdout);
+        cc_buf_free(&b);
+}
+
+/* The attached view: whole lines with a prefix; a partial line waits in
+ * the log writer's buffer, so it is printed as it is read. */
+static void cc__print_chunk(struct cc_sup *s, struct cc_sup_ctr *c, const char *data, size_t n)
+{
+        while (n > 0) {
+                const char *nl = memchr(data, '\n', n);
+                size_t take = nl ? (size_t) (nl - data) + 1 : n;
+                cc_sup_print_line(s, c, data, take);
+                data += take;
+                n -= take;
+        }
+        fflush(stdout);
+}
+
+static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+        struct cc_sup_ctr *c = stream->data;
+        int idx = stream == (uv_stream_t *) &c->out[1] ? 1 : 0;
+        enum cc_log_stream ls = idx ? CC_LOG_STDERR : CC_LOG_STDOUT;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (nread > 0) {
+                if (c->log) {
+                        cc_logw_feed(c->log, ls, buf->base, (size_t) nread, &now);
+                        cc_logw_flush(c->log);
+                }
+                if (c->sup->attached && !cc_strv_contains(&c->sup->opts.no_attach, c->svc->name))
+                        cc__print_chunk(c->sup, c, buf->base, (size_t) nread);
+                return;
+        }
+        if (nread < 0) {
+                if (c->log) {
+                        cc_logw_flush_partial(c->log, ls, &now);
+                        cc_logw_flush(c->log);
+                }
+                uv_read_stop(stream);
+        }
+}
+
+static void cc__close_cb(uv_handle_t *h)
+{
+        struct cc_sup_ctr *c = h->data;
+        c->n_open--;
+}
+
+/* The supervisor's ends: read-only, non-blocking. */
+int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
+{
+        _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", c->sup->cli->root, c->id);
+        if (!c->log) {
+                _cleanup_free_ char *lp = cc_sup_log_path(c->sup, c->id);
+                long long max = cc__log_opt(c->svc->def, "max-size", 0);
+                int files = (int) cc__log_opt(c->svc->def, "max-file", 1);
+                int r = cc_logw_open(lp, max, max > 0 ? files : 1, &c->log, err);
+                if (r < 0)
+                        return r;
+        }
+        for (int i = 0; i < 2; i++) {
+                if (c->out_on[i])
+                        continue;
+                _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, cc__fifo_names[i]);
+                int fd = c->rfd[i] >= 0 ? c->rfd[i] : open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                c->rfd[i] = -1; /* the handle owns it now */
+                if (fd < 0)
+                        return cc_error_setsys(err, -errno, "opening %s", p);
+                uv_pipe_init(c->sup->loop, &c->out[i], 0);
+                c->out[i].data = c;
+                c->n_open++;
+                int r = uv_pipe_open(&c->out[i], fd);
+                if (r == 0)
+                        r = uv_read_start((uv_stream_t *) &c->out[i], cc__alloc_cb, cc__read_cb);
+                c->out_on[i] = true;
+                if (r < 0)
+                        return cc_error_set(err, -EIO, "reading %s: %s", p, uv_strerror(r));
+        }
+        return 0;
+}
+
+/* Drain what is left in the FIFOs (the container has exited), then close. */
+void cc_sup_output_close(struct cc_sup_ctr *c)
+{
+        char buf[65536];
+        for (int i = 0; i < 2; i++) {
+                if (!c->out_on[i])
+                        continue;
+                uv_os_fd_t fd;
+                if (uv_fileno((uv_handle_t *) &c->out[i], &fd) == 0) {
+                        for (;;) {
+                                ssize_t n = read(fd, buf, sizeof(buf));
+                                if (n <= 0)
+                                        break;
+                                uv_buf_t b = uv_buf_init(buf, (unsigned) n);
+                                cc__read_cb((uv_stream_t *) &c->out[i], n, &b);
+                        }
+                }
+                uv_close((uv_handle_t *) &c->out[i], cc__close_cb);
+                c->out_on[i] = false;
+        }
+        if (c->log) {
+                struct timespec now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                cc_logw_flush_partial(c->log, CC_LOG_STDOUT, &now);
+                cc_logw_flush_partial(c->log, CC_LOG_STDERR, &now);
+                cc_logw_flush(c->log);
+        }
+}

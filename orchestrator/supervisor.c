@@ -1,0 +1,1223 @@
+/* The supervisor loop: reconcile the project with what runs, start
+ * services as their dependencies allow, watch containers through pidfds,
+ * restart them per policy. See supervisor.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "service-spec.h"
+#include "sup-internal.h"
+
+#define CC_BACKOFF_FIRST_MS 100
+#define CC_BACKOFF_MAX_MS 30000
+#define CC_STABLE_RUN_MS 10000
+
+uint64_t cc_sup_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static long long cc__wall(void)
+{
+        return (long long) time(NULL);
+}
+
+char *cc_container_name(const char *project, const char *service, int number, const char *container_name)
+{
+        if (container_name && *container_name)
+                return cc_xstrdup(container_name);
+        return cc_xasprintf("%s-%s-%d", project, service, number);
+}
+
+bool cc_sup_alive(const struct cc_state *st)
+{
+        return st && st->supervisor_pid > 0 && st->supervisor_pid != getpid() &&
+               cc_proc_alive(st->supervisor_pid, st->supervisor_start);
+}
+
+void cc_sup_progress(struct cc_sup *s, const char *fmt, ...)
+{
+        struct cc_buf b = {0};
+        va_list ap;
+        va_start(ap, fmt);
+        cc_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        if (s->reply) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "progress", json_object_new_string(b.s));
+                cc_buf_printf(s->reply, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                json_object_put(o);
+                cc_buf_free(&b);
+                return;
+        }
+        cc_buf_putc(&b, '\n');
+        if (s->progress_fd >= 0) {
+                if (write(s->progress_fd, b.s, b.len) < 0) {
+                        /* the CLI went away: keep going, it only watched */
+                        close(s->progress_fd);
+                        s->progress_fd = -1;
+                }
+        } else {
+                fflush(stdout);
+                fputs(b.s, stderr);
+        }
+        cc_buf_free(&b);
+}
+
+struct cc_ctr_state *cc_sup_ctr_state(struct cc_sup_ctr *c)
+{
+        for (size_t i = 0; i < c->sup->state->n_ctrs; i++)
+                if (strcmp(c->sup->state->ctrs[i].id, c->id) == 0)
+                        return &c->sup->state->ctrs[i];
+        return NULL;
+}
+
+void cc_sup_save(struct cc_sup *s)
+{
+        struct cc_error err = {0};
+        if (cc_state_save(s->cli->runtime_dir, s->state, &err) < 0) {
+                fprintf(stderr, "saving state: %s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
+}
+
+static struct cc_sup_svc *cc__svc(struct cc_sup *s, const char *name)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                if (strcmp(s->svcs[i].name, name) == 0)
+                        return &s->svcs[i];
+        return NULL;
+}
+
+/* ---- the restart policy ---- */
+
+struct cc_policy {
+        enum { CC_RESTART_NO, CC_RESTART_ALWAYS, CC_RESTART_ON_FAILURE, CC_RESTART_UNLESS_STOPPED } kind;
+        int max;           /* on-failure: attempts, 0 = unlimited */
+        long long delay_ms; /* deploy.restart_policy.delay */
+};
+
+static struct cc_policy cc__policy(const struct cc_node *svc)
+{
+        struct cc_policy p = {CC_RESTART_NO, 0, -1};
+        struct cc_node *rp = cc_node_map_get(cc_node_map_get(svc, "deploy"), "restart_policy");
+        const char *r = cc_node_map_str(svc, "restart");
+        if (cc_node_is_map(rp) && !r) {
+                const char *cond = cc_node_map_str(rp, "condition");
+                const char *max = cc_node_map_str(rp, "max_attempts");
+                const char *delay = cc_node_map_str(rp, "delay");
+                if (!cond || strcmp(cond, "any") == 0)
+                        p.kind = CC_RESTART_ALWAYS;
+                else if (strcmp(cond, "on-failure") == 0)
+                        p.kind = CC_RESTART_ON_FAILURE;
+                if (max)
+                        p.max = atoi(max);
+                long long ns;
+                if (delay && cc_parse_duration(delay, &ns) == 0)
+                        p.delay_ms = ns / 1000000;
+                return p;
+        }
+        if (!r || strcmp(r, "no") == 0)
+                return p;
+        if (strcmp(r, "always") == 0)
+                p.kind = CC_RESTART_ALWAYS;
+        else if (strcmp(r, "unless-stopped") == 0)
+                p.kind = CC_RESTART_UNLESS_STOPPED;
+        else if (cc_startswith(r, "on-failure")) {
+                p.kind = CC_RESTART_ON_FAILURE;
+                if (r[10] == ':')
+                        p.max = atoi(r + 11);
+        }
+        return p;
+}
+
+/* ---- containers ---- */
+
+static struct cc_sup_ctr *cc__ctr_new(struct cc_sup_svc *svc, const char *id)
+{
+        struct cc_sup *s = svc->sup;
+        struct cc_sup_ctr *c = cc_xcalloc(1, sizeof(*c));
+        c->sup = s;
+        c->svc = svc;
+        c->id = cc_xstrdup(id);
+        c->rfd[0] = c->rfd[1] = -1;
+        uv_timer_init(s->loop, &c->restart_timer);
+        c->restart_timer.data = c;
+        uv_timer_init(s->loop, &c->hc_timer);
+        c->hc_timer.data = c;
+        uv_timer_init(s->loop, &c->hc_timeout);
+        c->hc_timeout.data = c;
+        c->n_open = 3;
+        svc->ctrs = cc_xrealloc(svc->ctrs, (svc->n_ctrs + 1) * sizeof(*svc->ctrs));
+        svc->ctrs[svc->n_ctrs++] = c;
+        return c;
+}
+
+static void cc__ctr_label(struct cc_sup_ctr *c)
+{
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        free(c->label);
+        if (st && cc_node_map_str(c->svc->def, "container_name"))
+                c->label = cc_xstrdup(st->name);
+        else
+                c->label = cc_xasprintf("%s-%d", c->svc->name, st ? st->number : 1);
+        int w = (int) strlen(c->label) + 1;
+        if (w > c->sup->label_width)
+                c->sup->label_width = w;
+}
+
+static void cc__exit_cb(uv_poll_t *h, int status, int events);
+
+static void cc__watch_exit(struct cc_sup_ctr *c)
+{
+        uv_poll_init(c->sup->loop, &c->exit_poll, cc_container_pidfd(c->c));
+        c->exit_poll.data = c;
+        uv_poll_start(&c->exit_poll, UV_READABLE, cc__exit_cb);
+        c->exit_poll_on = true;
+        c->n_open++;
+}
+
+static void cc__handle_closed(uv_handle_t *h)
+{
+        struct cc_sup_ctr *c = h->data;
+        c->n_open--;
+}
+
+int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
+{
+        struct cc_sup *s = c->sup;
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        struct cc_container_spec spec;
+        struct cc_seccomp *seccomp = NULL;
+        int stdio[3] = {-1, -1, -1};
+        int r;
+
+        cc_container_spec_init(&spec);
+        r = cc_service_spec_build(s->cli->root, s->project, c->svc->name, c->id, st->name, c->svc->image, NULL,
+                                  &seccomp, &spec, err);
+        if (r >= 0)
+                r = cc_sup_output_open(c, stdio, err);
+        if (r >= 0) {
+                spec.reuse_dir = true;
+                spec.tty = false;
+                for (int i = 0; i < 3; i++)
+                        spec.stdio[i] = stdio[i];
+                int exit_status = 0;
+                r = cc_container_start(&spec, &c->c, &exit_status, err);
+                if (r < 0)
+                        st->exit_code = exit_status;
+        }
+        for (int i = 0; i < 3; i++)
+                if (stdio[i] >= 0)
+                        close(stdio[i]);
+        cc_container_spec_free(&spec);
+        if (seccomp)
+                cc_seccomp_free(seccomp);
+        if (r >= 0)
+                r = cc_sup_output_attach(c, err);
+        if (r < 0) {
+                st->status = CC_CTR_EXITED;
+                st->finished_at = cc__wall();
+                st->pid = 0;
+                cc_sup_save(s);
+                return cc_error_prefix(err, "container %s", st->name);
+        }
+        c->adopted = false;
+        c->started_ms = cc_sup_now_ms();
+        st->pid = cc_container_pid(c->c);
+        st->pid_start = cc_proc_start_time(st->pid);
+        st->status = CC_CTR_RUNNING;
+        st->started_at = cc__wall();
+        st->exit_code = 0;
+        free(st->health);
+        st->health = NULL;
+        cc__watch_exit(c);
+        cc_sup_health_start(c);
+        cc_sup_save(s);
+        return 0;
+}
+
+static void cc__restart_cb(uv_timer_t *t)
+{
+        struct cc_sup_ctr *c = t->data;
+        struct cc_error err = {0};
+        if (c->sup->stopping || c->removing)
+                return;
+        if (cc_sup_start_ctr(c, &err) < 0) {
+                cc_sup_progress(c->sup, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
+}
+
+/* Should the container be started again, and after how long? */
+static bool cc__should_restart(struct cc_sup_ctr *c, int exit_code, long long *delay_ms)
+{
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        struct cc_policy p = cc__policy(c->svc->def);
+        if (c->sup->stopping || c->removing || st->stopped_by_user || st->one_off)
+                return false;
+        switch (p.kind) {
+        case CC_RESTART_NO:
+                return false;
+        case CC_RESTART_ON_FAILURE:
+                if (exit_code == 0 || (p.max > 0 && st->restart_count >= p.max))
+                        return false;
+                break;
+        default:
+                break;
+        }
+        /* first restart at once, then a doubling, capped delay; a stable
+         * run resets it */
+        if (cc_sup_now_ms() - c->started_ms >= CC_STABLE_RUN_MS)
+                c->backoff_ms = 0;
+        *delay_ms = p.delay_ms >= 0 ? p.delay_ms : c->backoff_ms;
+        c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : CC_BACKOFF_FIRST_MS;
+        if (c->backoff_ms > CC_BACKOFF_MAX_MS)
+                c->backoff_ms = CC_BACKOFF_MAX_MS;
+        return true;
+}
+
+static void cc__abort_all(struct cc_sup *s);
+static void cc__remove_ctr(struct cc_sup *s, const char *id, const char *name);
+
+static void cc__exited(struct cc_sup_ctr *c, int exit_code)
+{
+        struct cc_sup *s = c->sup;
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        struct cc_error err = {0};
+
+        cc_sup_output_close(c);
+        cc_sup_health_stop(c);
+        if (c->exit_poll_on) {
+                uv_poll_stop(&c->exit_poll);
+                uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
+                c->exit_poll_on = false;
+        }
+        if (c->c) {
+                if (cc_container_destroy(c->c, true, &err) < 0) {
+                        cc_sup_progress(s, "%s", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                }
+                c->c = NULL;
+        }
+        st->status = CC_CTR_EXITED;
+        st->exit_code = exit_code;
+        st->finished_at = cc__wall();
+        st->pid = 0;
+        st->pid_start = 0;
+        if (s->attached && !s->opts.detach && !c->removing && !s->stopping)
+                printf("%s%s exited with code %d%s\n", s->color ? "\033[1m" : "", c->label, exit_code,
+                       s->color ? "\033[0m" : "");
+        long long delay = 0;
+        if (cc__should_restart(c, exit_code, &delay)) {
+                st->status = CC_CTR_RESTARTING;
+                st->restart_count++;
+                uv_timer_start(&c->restart_timer, cc__restart_cb, (uint64_t) delay, 0);
+        }
+        cc_sup_save(s);
+
+        if (s->attached && !s->stopping && !c->removing && st->status == CC_CTR_EXITED) {
+                bool from = s->exit_from && strcmp(s->exit_from, c->svc->name) == 0;
+                if (from)
+                        s->exit_code = exit_code;
+                if (s->opts.abort_on_exit || (s->opts.abort_on_failure && exit_code != 0) || from) {
+                        if (!s->exit_from && s->opts.abort_on_failure)
+                                s->exit_code = exit_code;
+                        else if (!s->exit_from)
+                                s->exit_code = exit_code;
+                        cc__abort_all(s);
+                        return;
+                }
+        }
+        cc_sup_kick(s);
+}
+
+static void cc__exit_cb(uv_poll_t *h, int status, int events)
+{
+        struct cc_sup_ctr *c = h->data;
+        int code = 255;
+        struct cc_error err = {0};
+        if (!c->c)
+                return;
+        if (c->adopted) {
+                /* not our child: its status is lost with the old supervisor */
+                code = 255;
+        } else if (cc_container_reap(c->c, &code, &err) == 0) {
+                return; /* spurious wakeup */
+        }
+        cc_error_clear(&err);
+        cc__exited(c, code);
+}
+
+/* ---- services: waiting for dependencies ---- */
+
+static int cc__dep_ready(struct cc_sup *s, struct cc_sup_svc *svc, const char *dep, const char *cond, char **why)
+{
+        struct cc_sup_svc *d = cc__svc(s, dep);
+        if (!d || d->phase == CC_SVC_IDLE)
+                return 1; /* not part of this up: already there or not wanted */
+        if (d->phase == CC_SVC_WAITING)
+                return 0;
+        if (d->phase == CC_SVC_FAILED) {
+                *why = cc_xasprintf("dependency failed to start: %s", d->failure ? d->failure : dep);
+                return -1;
+        }
+        for (size_t i = 0; i < d->n_ctrs; i++) {
+                struct cc_sup_ctr *c = d->ctrs[i];
+                struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                if (c->removing)
+                        continue;
+                if (strcmp(cond, "service_healthy") == 0) {
+                        if (!cc_node_map_get(d->def, "healthcheck") && !st->health) {
+                                *why = cc_xasprintf("dependency failed to start: container %s has no healthcheck configured",
+                                                    st->name);
+                                return -1;
+                        }
+                        if (st->health && strcmp(st->health, "unhealthy") == 0) {
+                                *why = cc_xasprintf("dependency failed to start: container %s is unhealthy", st->name);
+                                return -1;
+                        }
+                        if (!st->health || strcmp(st->health, "healthy") != 0)
+                                return 0;
+                } else if (strcmp(cond, "service_completed_successfully") == 0) {
+                        if (st->status == CC_CTR_RUNNING || st->status == CC_CTR_RESTARTING || st->status == CC_CTR_CREATED)
+                                return 0;
+                        if (st->exit_code != 0) {
+                                *why = cc_xasprintf("service \"%s\" didn't complete successfully: exit %d", dep,
+                                                    st->exit_code);
+                                return -1;
+                        }
+                }
+        }
+        (void) svc;
+        return 1;
+}
+
+static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
+{
+        struct cc_error err = {0};
+        svc->phase = CC_SVC_STARTED;
+        for (size_t i = 0; i < svc->n_ctrs; i++) {
+                struct cc_sup_ctr *c = svc->ctrs[i];
+                struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                if (c->c || c->removing)
+                        continue;
+                if (s->opts.no_start) {
+                        cc_sup_progress(s, " Container %s  Created", st->name);
+                        continue;
+                }
+                cc_sup_progress(s, " Container %s  Starting", st->name);
+                if (cc_sup_start_ctr(c, &err) < 0) {
+                        cc_sup_progress(s, " Container %s  Error", st->name);
+                        svc->phase = CC_SVC_FAILED;
+                        free(svc->failure);
+                        svc->failure = cc_xstrdup(cc_error_msg(&err));
+                        cc_sup_progress(s, "Error response from daemon: %s", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        if (!s->exit_code)
+                                s->exit_code = 1;
+                        continue;
+                }
+                cc_sup_progress(s, " Container %s  Started", st->name);
+        }
+}
+
+static bool cc__all_settled(struct cc_sup *s, bool want_healthy)
+{
+        for (size_t i = 0; i < s->n_svcs; i++) {
+                struct cc_sup_svc *svc = &s->svcs[i];
+                if (svc->phase == CC_SVC_WAITING)
+                        return false;
+                if (!want_healthy || svc->phase != CC_SVC_STARTED)
+                        continue;
+                for (size_t j = 0; j < svc->n_ctrs; j++) {
+                        struct cc_ctr_state *st = cc_sup_ctr_state(svc->ctrs[j]);
+                        if (svc->ctrs[j]->removing)
+                                continue;
+                        if (st->health && strcmp(st->health, "healthy") != 0)
+                                return false;
+                        if (!st->health && st->status == CC_CTR_RESTARTING)
+                                return false;
+                }
+        }
+        return true;
+}
+
+static void cc__report_ready(struct cc_sup *s)
+{
+        if (s->ready_sent || !cc__all_settled(s, s->opts.wait))
+                return;
+        s->ready_sent = true;
+        for (size_t i = 0; i < s->n_svcs; i++)
+                if (s->svcs[i].phase == CC_SVC_FAILED && !s->exit_code)
+                        s->exit_code = 1;
+        if (s->lock_fd >= 0) {
+                cc_state_unlock(s->lock_fd);
+                s->lock_fd = -1;
+        }
+        if (s->progress_fd >= 0) {
+                char line[64];
+                int n = snprintf(line, sizeof(line), "\001READY %d\n", s->exit_code);
+                if (write(s->progress_fd, line, (size_t) n) < 0) {
+                        /* the CLI is gone */
+                }
+                close(s->progress_fd);
+                s->progress_fd = -1;
+        }
+        if (s->wait_timer.data)
+                uv_timer_stop(&s->wait_timer);
+}
+
+void cc_sup_kick(struct cc_sup *s)
+{
+        bool progress = true;
+        if (s->reconciling)
+                return; /* health changes of adopted containers wait for the plan */
+        while (progress && !s->stopping) {
+                progress = false;
+                for (size_t i = 0; i < s->n_svcs; i++) {
+                        struct cc_sup_svc *svc = &s->svcs[i];
+                        if (svc->phase != CC_SVC_WAITING)
+                                continue;
+                        struct cc_node *deps = cc_node_map_get(svc->def, "depends_on");
+                        int ready = 1;
+                        for (size_t j = 0; cc_node_is_map(deps) && j < deps->n && ready > 0; j++) {
+                                const char *dep = cc_node_key(deps, j);
+                                const char *cond = cc_node_map_str(deps->items[j], "condition");
+                                const char *req = cc_node_map_str(deps->items[j], "required");
+                                char *why = NULL;
+                                int r = cc__dep_ready(s, svc, dep, cond ? cond : "service_started", &why);
+                                if (r < 0 && req && strcmp(req, "false") == 0) {
+                                        cc_sup_progress(s, "WARN[0000] optional dependency %s failed: %s", dep, why);
+                                        r = 1;
+                                }
+                                if (r < 0) {
+                                        svc->phase = CC_SVC_FAILED;
+                                        free(svc->failure);
+                                        svc->failure = why;
+                                        why = NULL;
+                                        cc_sup_progress(s, "%s", svc->failure);
+                                        if (!s->exit_code)
+                                                s->exit_code = 1;
+                                        progress = true;
+                                }
+                                free(why);
+                                ready = r;
+                        }
+                        if (ready > 0) {
+                                cc__svc_start(s, svc);
+                                progress = true;
+                        }
+                }
+        }
+        cc__report_ready(s);
+        if (s->attached && !s->stopping && s->ready_sent) {
+                /* attached up ends when nothing runs or will run again */
+                bool any = false;
+                for (size_t i = 0; i < s->n_svcs && !any; i++)
+                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                                struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                                struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                                if (c->c || (st && st->status == CC_CTR_RESTARTING))
+                                        any = true;
+                        }
+                if (!any)
+                        cc__abort_all(s);
+        }
+}
+
+/* ---- stopping ---- */
+
+/* Stop the containers of the given services in reverse dependency order:
+ * per wave, signal every container, then wait for them together until the
+ * grace period ends, then kill what is left. Blocking: this is shutdown. */
+void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms)
+{
+        struct cc_error err = {0};
+        for (size_t i = 0; i < n; i++) {
+                struct cc_sup_ctr *c = list[i];
+                struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                if (c->restart_timer_on || uv_is_active((uv_handle_t *) &c->restart_timer))
+                        uv_timer_stop(&c->restart_timer);
+                if (!c->c)
+                        continue;
+                cc_sup_progress(s, " Container %s  Stopping", st->name);
+                const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
+                int signo = sig ? cc_signal_from_name(sig) : SIGTERM;
+                if (cc_container_kill(c->c, signo > 0 ? signo : SIGTERM, &err) < 0)
+                        cc_error_clear(&err);
+        }
+        /* wait for them together; whoever outlives its grace period is killed */
+        uint64_t start = cc_sup_now_ms();
+        long long *deadline = cc_xcalloc(n + 1, sizeof(long long));
+        for (size_t i = 0; i < n; i++) {
+                long long grace = timeout_ms;
+                if (grace < 0) {
+                        const char *g = cc_node_map_str(list[i]->svc->def, "stop_grace_period");
+                        long long ns;
+                        grace = g && cc_parse_duration(g, &ns) == 0 ? ns / 1000000 : 10000;
+                }
+                deadline[i] = (long long) start + grace;
+        }
+        for (;;) {
+                struct pollfd pfds[n + 1];
+                size_t m = 0;
+                long long next = -1;
+                uint64_t now = cc_sup_now_ms();
+                for (size_t i = 0; i < n; i++) {
+                        struct cc_sup_ctr *c = list[i];
+                        if (!c->c)
+                                continue;
+                        if (poll(&(struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN}, 1, 0) > 0)
+                                continue;
+                        if ((long long) now >= deadline[i]) {
+                                if (cc_container_kill_all(c->c, &err) < 0)
+                                        cc_error_clear(&err);
+                                continue;
+                        }
+                        pfds[m++] = (struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN};
+                        if (next < 0 || deadline[i] - (long long) now < next)
+                                next = deadline[i] - (long long) now;
+                }
+                if (m == 0)
+                        break;
+                if (poll(pfds, m, (int) next) < 0 && errno != EINTR)
+                        break;
+        }
+        free(deadline);
+        for (size_t i = 0; i < n; i++) {
+                struct cc_sup_ctr *c = list[i];
+                if (!c->c)
+                        continue;
+                int code = 255;
+                if (!c->adopted && cc_container_wait(c->c, &code, &err) < 0)
+                        cc_error_clear(&err);
+                cc__exited(c, code);
+                cc_sup_progress(s, " Container %s  Stopped", cc_sup_ctr_state(c)->name);
+        }
+}
+
+/* Stop everything (and with remove, remove the containers too). */
+void cc_sup_stop_all(struct cc_sup *s, bool remove)
+{
+        size_t *order = cc_xcalloc(s->project->graph.n + 1, sizeof(size_t));
+        cc_graph_stop_order(&s->project->graph, order);
+        s->stopping = true;
+        for (size_t k = 0; k < s->project->graph.n; k++) {
+                struct cc_sup_svc *svc = cc__svc(s, s->project->graph.names[order[k]]);
+                if (!svc)
+                        continue;
+                for (size_t i = 0; i < svc->n_ctrs; i++)
+                        svc->ctrs[i]->removing = remove;
+                cc_sup_stop_ctrs(s, svc->ctrs, svc->n_ctrs, s->opts.stop_timeout_ms);
+        }
+        free(order);
+}
+
+static void cc__close_all(struct cc_sup *s);
+
+/* down: every container of the project goes, also those of services no
+ * longer in the model and stopped one-off containers. */
+void cc_sup_remove_all(struct cc_sup *s)
+{
+        while (s->state->n_ctrs > 0) {
+                _cleanup_free_ char *id = cc_xstrdup(s->state->ctrs[0].id);
+                _cleanup_free_ char *name = cc_xstrdup(s->state->ctrs[0].name);
+                cc__remove_ctr(s, id, name);
+        }
+        cc_sup_save(s);
+}
+
+/* End the loop. keep: leave the containers running for the next
+ * supervisor (handover); otherwise they were stopped already. */
+void cc_sup_shutdown(struct cc_sup *s, bool keep)
+{
+        s->stopping = true;
+        if (keep)
+                for (size_t i = 0; i < s->n_svcs; i++)
+                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                                struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                                if (!c->c)
+                                        continue;
+                                if (c->exit_poll_on) {
+                                        uv_poll_stop(&c->exit_poll);
+                                        uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
+                                        c->exit_poll_on = false;
+                                }
+                                cc_sup_output_close(c);
+                                cc_container_release(c->c);
+                                c->c = NULL;
+                        }
+        cc__close_all(s);
+}
+
+static void cc__abort_all(struct cc_sup *s)
+{
+        if (s->stopping)
+                return;
+        if (s->attached)
+                fputs("Gracefully stopping... (press Ctrl+C again to force)\n", stderr);
+        cc_sup_stop_all(s, false);
+        cc__close_all(s);
+}
+
+static void cc__signal_cb(uv_signal_t *h, int signum)
+{
+        struct cc_sup *s = h->data;
+        if (signum == SIGINT && ++s->sigints > 1) {
+                /* second Ctrl-C: kill at once */
+                for (size_t i = 0; i < s->n_svcs; i++)
+                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
+                                if (s->svcs[i].ctrs[j]->c) {
+                                        struct cc_error err = {0};
+                                        cc_container_kill_all(s->svcs[i].ctrs[j]->c, &err);
+                                        cc_error_clear(&err);
+                                }
+                return;
+        }
+        if (!s->exit_code)
+                s->exit_code = 130;
+        if (!s->attached) {
+                /* the daemon: SIGTERM stops the stack */
+                cc_sup_stop_all(s, false);
+                cc__close_all(s);
+                return;
+        }
+        cc__abort_all(s);
+}
+
+static void cc__noop_close(uv_handle_t *h)
+{
+        (void) h;
+}
+
+/* Close every handle so that uv_run returns. */
+static void cc__close_all(struct cc_sup *s)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        cc_sup_health_stop(c);
+                        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
+                                             (uv_handle_t *) &c->hc_timeout};
+                        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
+                                if (!uv_is_closing(hs[k]))
+                                        uv_close(hs[k], cc__handle_closed);
+                        if (c->exit_poll_on) {
+                                uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
+                                c->exit_poll_on = false;
+                        }
+                        cc_sup_output_close(c);
+                }
+        uv_handle_t *hs[] = {(uv_handle_t *) &s->sigint, (uv_handle_t *) &s->sigterm, (uv_handle_t *) &s->sighup};
+        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
+                if (hs[k]->data && !uv_is_closing(hs[k]))
+                        uv_close(hs[k], cc__noop_close);
+        if (s->wait_timer.data && !uv_is_closing((uv_handle_t *) &s->wait_timer))
+                uv_close((uv_handle_t *) &s->wait_timer, cc__noop_close);
+        cc_sup_control_close(s);
+}
+
+/* ---- adoption and reconciliation ---- */
+
+static int cc__replicas(struct cc_sup *s, const char *service, const struct cc_node *def)
+{
+        size_t len = strlen(service);
+        for (size_t i = 0; i < s->opts.scale.n; i++)
+                if (strncmp(s->opts.scale.v[i], service, len) == 0 && s->opts.scale.v[i][len] == '=')
+                        return atoi(s->opts.scale.v[i] + len + 1);
+        const char *rep = cc_node_map_str(cc_node_map_get(def, "deploy"), "replicas");
+        if (rep)
+                return atoi(rep);
+        const char *scale = cc_node_map_str(def, "scale");
+        return scale ? atoi(scale) : 1;
+}
+
+/* Take over a container that runs from an earlier supervisor. */
+static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_state *st)
+{
+        struct cc_error err = {0};
+        const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
+        if (cc_container_adopt(s->cli->root, s->project->name, st->id, st->pid, sig ? cc_signal_from_name(sig) : 0,
+                               -1, &c->c, &err) < 0 ||
+            cc_sup_output_attach(c, &err) < 0) {
+                cc_sup_progress(s, "container %s: cannot adopt: %s", st->name, cc_error_msg(&err));
+                cc_error_clear(&err);
+                if (c->c) {
+                        cc_container_kill_all(c->c, &err);
+                        cc_error_clear(&err);
+                }
+                st->status = CC_CTR_EXITED;
+                st->exit_code = 255;
+                st->pid = 0;
+                return;
+        }
+        c->adopted = true;
+        c->started_ms = cc_sup_now_ms();
+        cc__watch_exit(c);
+        cc_sup_health_start(c);
+}
+
+/* Remove a container for good: stopped already; the runtime leftovers and
+ * its directory go, and so does its state entry. */
+static void cc__remove_ctr(struct cc_sup *s, const char *id, const char *name)
+{
+        struct cc_error err = {0};
+        cc_sup_progress(s, " Container %s  Removing", name);
+        if (cc_container_cleanup(s->cli->root, s->project->name, id, &err) < 0) {
+                cc_sup_progress(s, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
+        for (size_t i = 0; i < s->state->n_ctrs; i++)
+                if (strcmp(s->state->ctrs[i].id, id) == 0) {
+                        cc_state_remove(s->state, i);
+                        break;
+                }
+        cc_sup_progress(s, " Container %s  Removed", name);
+}
+
+static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc *svc, int number)
+{
+        _cleanup_free_ char *id = cc_container_new_id();
+        struct cc_ctr_state *st = cc_state_add(s->state);
+        st->id = cc_xstrdup(id);
+        st->name = cc_container_name(s->project->name, svc->name, number, cc_node_map_str(svc->def, "container_name"));
+        st->service = cc_xstrdup(svc->name);
+        st->number = number;
+        const char *image = cc_node_map_str(svc->def, "image");
+        st->image = image ? cc_xstrdup(image) : cc_xasprintf("%s-%s", s->project->name, svc->name);
+        st->image_id = svc->image ? cc_xstrdup(svc->image->id) : NULL;
+        st->hash = cc_project_service_hash(s->project, svc->name);
+        st->command = cc_service_command_line(svc->def, svc->image);
+        st->status = CC_CTR_CREATED;
+        st->created = cc__wall();
+        struct cc_sup_ctr *c = cc__ctr_new(svc, id);
+        cc__ctr_label(c);
+        cc_sup_progress(s, " Container %s  Created", st->name);
+        return c;
+}
+
+static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struct cc_error *err)
+{
+        _cleanup_free_ char *hash = cc_project_service_hash(s->project, svc->name);
+        const char *image = cc_node_map_str(svc->def, "image");
+        if (!image)
+                return cc_error_set(err, -ENOTSUP,
+                                    "service %s has no image: building images is not supported by ccompose yet; "
+                                    "build it elsewhere and load it with 'ccompose image load'",
+                                    svc->name);
+        int r = cc_image_lookup(s->images, image, &svc->image, err);
+        if (r < 0)
+                return cc_error_prefix(err, "service %s", svc->name);
+        svc->replicas = cc__replicas(s, svc->name, svc->def);
+
+        for (int number = 1; number <= svc->replicas; number++) {
+                struct cc_ctr_state *old = NULL;
+                for (size_t i = 0; i < s->state->n_ctrs; i++) {
+                        struct cc_ctr_state *st = &s->state->ctrs[i];
+                        if (!st->one_off && strcmp(st->service, svc->name) == 0 && st->number == number)
+                                old = st;
+                }
+                struct cc_sup_ctr *live = NULL;
+                for (size_t i = 0; old && i < svc->n_ctrs; i++)
+                        if (strcmp(svc->ctrs[i]->id, old->id) == 0)
+                                live = svc->ctrs[i];
+                bool same = old && cc_streq(old->hash, hash) && cc_streq(old->image_id, svc->image->id);
+                if (old && (s->opts.no_recreate || (same && !s->opts.force_recreate))) {
+                        if (!live) {
+                                live = cc__ctr_new(svc, old->id);
+                                cc__ctr_label(live);
+                        }
+                        if (old->status == CC_CTR_RUNNING && !live->c && cc_proc_alive(old->pid, old->pid_start))
+                                cc__adopt(s, live, cc_sup_ctr_state(live));
+                        struct cc_ctr_state *st = cc_sup_ctr_state(live);
+                        st->stopped_by_user = false;
+                        if (live->c)
+                                cc_sup_progress(s, " Container %s  Running", st->name);
+                        continue;
+                }
+                if (old) {
+                        /* configuration changed: recreate */
+                        _cleanup_free_ char *oid = cc_xstrdup(old->id), *oname = cc_xstrdup(old->name);
+                        cc_sup_progress(s, " Container %s  Recreate", oname);
+                        if (live) {
+                                live->removing = true;
+                                cc_sup_stop_ctrs(s, &live, 1, s->opts.stop_timeout_ms);
+                        } else if (old->pid && cc_proc_alive(old->pid, old->pid_start)) {
+                                struct cc_container *tmp = NULL;
+                                if (cc_container_adopt(s->cli->root, s->project->name, oid, old->pid, 0, -1, &tmp, err) == 0) {
+                                        cc_container_stop(tmp, 0, s->opts.stop_timeout_ms, err);
+                                        cc_container_destroy(tmp, true, err);
+                                        cc_error_clear(err);
+                                }
+                        }
+                        cc__remove_ctr(s, oid, oname);
+                        for (size_t i = 0; live && i < svc->n_ctrs; i++)
+                                if (svc->ctrs[i] == live) {
+                                        memmove(svc->ctrs + i, svc->ctrs + i + 1, (svc->n_ctrs - i - 1) * sizeof(*svc->ctrs));
+                                        svc->n_ctrs--;
+                                        /* its handles are closed; it is freed with the supervisor */
+                                        break;
+                                }
+                }
+                cc__new_container(s, svc, number);
+        }
+        /* scaled down: remove the highest numbers */
+        for (size_t i = 0; i < s->state->n_ctrs;) {
+                struct cc_ctr_state *st = &s->state->ctrs[i];
+                if (st->one_off || strcmp(st->service, svc->name) != 0 || st->number <= svc->replicas) {
+                        i++;
+                        continue;
+                }
+                _cleanup_free_ char *oid = cc_xstrdup(st->id), *oname = cc_xstrdup(st->name);
+                for (size_t k = 0; k < svc->n_ctrs; k++)
+                        if (strcmp(svc->ctrs[k]->id, oid) == 0) {
+                                svc->ctrs[k]->removing = true;
+                                cc_sup_stop_ctrs(s, &svc->ctrs[k], 1, s->opts.stop_timeout_ms);
+                        }
+                cc__remove_ctr(s, oid, oname);
+        }
+        svc->phase = CC_SVC_WAITING;
+        return 0;
+}
+
+static int cc__reconcile(struct cc_sup *s, struct cc_error *err)
+{
+        struct cc_graph *g = &s->project->graph;
+        struct cc_node *services = cc_project_services(s->project);
+        bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
+        if (s->opts.services.n > 0)
+                cc_graph_select(g, &s->opts.services, s->opts.no_deps, sel);
+        else
+                for (size_t i = 0; i < g->n; i++)
+                        sel[i] = true;
+
+        s->svcs = cc_xcalloc(g->n + 1, sizeof(*s->svcs));
+        size_t *order = cc_xcalloc(g->n + 1, sizeof(size_t));
+        cc_graph_start_order(g, order);
+        int r = 0;
+        for (size_t k = 0; k < g->n; k++) {
+                struct cc_sup_svc *svc = &s->svcs[s->n_svcs++];
+                svc->sup = s;
+                svc->name = cc_xstrdup(g->names[order[k]]);
+                svc->def = cc_node_map_get(services, svc->name);
+                svc->phase = CC_SVC_IDLE;
+        }
+        /* what runs already (an earlier supervisor, a crash) */
+        for (size_t i = 0; i < s->state->n_ctrs; i++) {
+                struct cc_ctr_state *st = &s->state->ctrs[i];
+                struct cc_sup_svc *svc = cc__svc(s, st->service);
+                bool alive = st->pid && cc_proc_alive(st->pid, st->pid_start);
+                if (!alive && (st->status == CC_CTR_RUNNING || st->status == CC_CTR_RESTARTING ||
+                               st->status == CC_CTR_PAUSED)) {
+                        /* died with no supervisor watching */
+                        st->status = CC_CTR_EXITED;
+                        st->exit_code = 255;
+                        st->pid = 0;
+                }
+                if (!svc || st->one_off)
+                        continue;
+                struct cc_sup_ctr *c = cc__ctr_new(svc, st->id);
+                cc__ctr_label(c);
+                if (alive)
+                        cc__adopt(s, c, st);
+        }
+        /* orphans: containers of services no longer in the model */
+        for (size_t i = 0; i < s->state->n_ctrs;) {
+                struct cc_ctr_state *st = &s->state->ctrs[i];
+                if (st->one_off || cc__svc(s, st->service)) {
+                        i++;
+                        continue;
+                }
+                if (!s->opts.remove_orphans) {
+                        cc_sup_progress(s, "WARN[0000] Found orphan containers ([%s]) for this project. If you removed or "
+                                           "renamed this service in your compose file, you can run this command with "
+                                           "the --remove-orphans flag to clean it up.",
+                                        st->name);
+                        i++;
+                        continue;
+                }
+                _cleanup_free_ char *oid = cc_xstrdup(st->id), *oname = cc_xstrdup(st->name);
+                if (st->pid && cc_proc_alive(st->pid, st->pid_start)) {
+                        struct cc_container *tmp = NULL;
+                        if (cc_container_adopt(s->cli->root, s->project->name, oid, st->pid, 0, -1, &tmp, err) == 0) {
+                                cc_container_stop(tmp, 0, s->opts.stop_timeout_ms, err);
+                                cc_container_destroy(tmp, true, err);
+                        }
+                        cc_error_clear(err);
+                }
+                cc__remove_ctr(s, oid, oname);
+        }
+        for (size_t k = 0; k < g->n && r >= 0; k++) {
+                struct cc_sup_svc *svc = cc__svc(s, g->names[order[k]]);
+                if (!sel[order[k]])
+                        continue;
+                r = cc__reconcile_service(s, svc, err);
+        }
+        free(order);
+        free(sel);
+        cc_sup_save(s);
+        return r;
+}
+
+/* ---- running ---- */
+
+static void cc__wait_timeout_cb(uv_timer_t *t)
+{
+        struct cc_sup *s = t->data;
+        if (s->ready_sent)
+                return;
+        cc_sup_progress(s, "timeout waiting for the services to be healthy or completed");
+        s->exit_code = 1;
+        s->opts.wait = false;
+        cc__report_ready(s);
+}
+
+static void cc__sup_free(struct cc_sup *s)
+{
+        for (size_t i = 0; i < s->n_svcs; i++) {
+                struct cc_sup_svc *svc = &s->svcs[i];
+                for (size_t j = 0; j < svc->n_ctrs; j++) {
+                        struct cc_sup_ctr *c = svc->ctrs[j];
+                        if (c->log)
+                                cc_logw_close(c->log);
+                        for (int k = 0; k < 2; k++)
+                                if (c->rfd[k] >= 0)
+                                        close(c->rfd[k]);
+                        if (c->c) {
+                                /* still running (detached shutdown keeps nothing): leave it be */
+                                cc_container_release(c->c);
+                        }
+                        free(c->id);
+                        free(c->label);
+                        free(c);
+                }
+                free(svc->ctrs);
+                free(svc->name);
+                free(svc->failure);
+                cc_image_free(svc->image);
+        }
+        free(s->svcs);
+        if (s->images)
+                cc_image_store_close(s->images);
+        cc_state_free(s->state);
+        if (s->lock_fd >= 0)
+                cc_state_unlock(s->lock_fd);
+}
+
+/* The supervisor proper; returns the exit code. progress_fd >= 0 in the
+ * daemon (lines go to the waiting CLI). */
+static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, bool attached,
+                         int progress_fd, int lock_fd)
+{
+        struct cc_sup sup = {0}, *s = &sup;
+        struct cc_error err = {0};
+        uv_loop_t loop;
+        int r;
+
+        signal(SIGPIPE, SIG_IGN); /* a CLI that went away must not kill us */
+        uv_loop_init(&loop);
+        s->loop = &loop;
+        s->cli = cli;
+        s->project = p;
+        s->opts = *o;
+        s->attached = attached;
+        s->progress_fd = progress_fd;
+        s->lock_fd = lock_fd;
+        s->exit_from = o->exit_code_from;
+        s->color = attached && !o->no_color && cc_cli_color(cli, STDOUT_FILENO);
+
+        if ((r = cc_state_load(cli->runtime_dir, p->name, &s->state, &err)) < 0 ||
+            (r = cc_image_store_open(cli->root, &s->images, &err)) < 0)
+                goto fail;
+        free(s->state->workdir);
+        s->state->workdir = cc_xstrdup(p->workdir);
+        free(s->state->config_files);
+        struct cc_buf files = {0};
+        for (size_t i = 0; i < p->files.n; i++)
+                cc_buf_printf(&files, "%s%s", i ? "," : "", p->files.v[i]);
+        s->state->config_files = cc_buf_steal(&files);
+        s->state->supervisor_pid = getpid();
+        s->state->supervisor_start = cc_proc_start_time(getpid());
+
+        uv_signal_init(s->loop, &s->sigint);
+        s->sigint.data = s;
+        uv_signal_start(&s->sigint, cc__signal_cb, SIGINT);
+        uv_signal_init(s->loop, &s->sigterm);
+        s->sigterm.data = s;
+        uv_signal_start(&s->sigterm, cc__signal_cb, SIGTERM);
+        uv_signal_init(s->loop, &s->sighup);
+        s->sighup.data = s;
+        uv_signal_start(&s->sighup, cc__signal_cb, SIGHUP);
+
+        if ((r = cc_sup_control_listen(s, &err)) < 0)
+                goto fail;
+        s->reconciling = true;
+        r = cc__reconcile(s, &err);
+        s->reconciling = false;
+        if (r < 0)
+                goto fail;
+        if (attached) {
+                struct cc_buf names = {0};
+                for (size_t i = 0; i < s->n_svcs; i++)
+                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
+                                if (s->svcs[i].phase != CC_SVC_IDLE &&
+                                    !cc_strv_contains(&o->no_attach, s->svcs[i].name))
+                                        cc_buf_printf(&names, "%s%s", names.len ? ", " : "", s->svcs[i].ctrs[j]->label);
+                if (names.len)
+                        printf("Attaching to %s\n", names.s);
+                fflush(stdout);
+                cc_buf_free(&names);
+        }
+        if (o->wait && o->wait_timeout_ms > 0) {
+                uv_timer_init(s->loop, &s->wait_timer);
+                s->wait_timer.data = s;
+                uv_timer_start(&s->wait_timer, cc__wait_timeout_cb, (uint64_t) o->wait_timeout_ms, 0);
+        }
+        cc_sup_kick(s);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+
+        /* the loop ended: down, Ctrl-C or the daemon's SIGTERM */
+        s->state->supervisor_pid = 0;
+        s->state->supervisor_start = 0;
+        cc_sup_save(s);
+        r = s->exit_code;
+        uv_loop_close(s->loop);
+        cc__sup_free(s);
+        return r;
+
+fail:
+        cc_sup_progress(s, "%s", cc_error_msg(&err));
+        cc_error_clear(&err);
+        if (s->n_svcs)
+                cc_sup_stop_all(s, false);
+        cc__close_all(s);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        if (s->state) {
+                s->state->supervisor_pid = 0;
+                cc_sup_save(s);
+        }
+        if (s->progress_fd >= 0) {
+                if (write(s->progress_fd, "\001READY 1\n", 9) < 0) {
+                        /* the CLI is gone */
+                }
+                close(s->progress_fd);
+        }
+        uv_loop_close(s->loop);
+        cc__sup_free(s);
+        return 1;
+}
+
+/* up -d: the daemon is a grandchild in its own session; the CLI prints its
+ * progress lines until it says it is ready. */
+static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, int lock_fd)
+{
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                fprintf(stderr, "pipe: %s\n", strerror(errno));
+                return 1;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "fork: %s\n", strerror(errno));
+                return 1;
+        }
+        if (pid == 0) {
+                close(pfd[0]);
+                setsid();
+                pid_t g = fork();
+                if (g != 0)
+                        _exit(g < 0 ? 1 : 0);
+                _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, p->name);
+                _cleanup_free_ char *logp = cc_xasprintf("%s/supervisor.log", dir);
+                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+                int lg = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (nul >= 0) {
+                        dup2(nul, STDIN_FILENO);
+                        dup2(nul, STDOUT_FILENO);
+                }
+                if (lg >= 0)
+                        dup2(lg, STDERR_FILENO);
+                if (chdir("/") < 0) {
+                        /* stays where it is */
+                }
+                _exit(cc__supervise(cli, p, o, false, pfd[1], lock_fd));
+        }
+        close(pfd[1]);
+        cc_state_unlock(lock_fd);
+        waitpid(pid, NULL, 0);
+        FILE *f = fdopen(pfd[0], "r");
+        char *line = NULL;
+        size_t cap = 0;
+        int rc = 1;
+        while (f && getline(&line, &cap, f) > 0) {
+                if (line[0] == '\001') {
+                        rc = atoi(line + 7);
+                        break;
+                }
+                fputs(line, stderr);
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        return rc;
+}
+
+int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
+{
+        struct cc_error err = {0};
+        for (size_t i = 0; i < o->services.n; i++)
+                if (!cc_node_map_get(cc_project_services(p), o->services.v[i])) {
+                        fprintf(stderr, "no such service: %s\n", o->services.v[i]);
+                        return 1;
+                }
+        if (o->exit_code_from && !cc_node_map_get(cc_project_services(p), o->exit_code_from)) {
+                fprintf(stderr, "no such service: %s\n", o->exit_code_from);
+                return 1;
+        }
+        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
+        if (lock < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        _cleanup_state_ struct cc_state *st = NULL;
+        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                cc_state_unlock(lock);
+                return 1;
+        }
+        if (cc_sup_alive(st)) {
+                /* hand the project over: the running supervisor leaves its
+                 * containers running and exits; this one adopts them */
+                int code = 0;
+                int hr = cc_sup_request(cli, p->name, "{\"op\":\"handover\"}", &code, &err);
+                if (hr == -ENOENT) {
+                        /* its socket is gone: it is dying or hung; adopt its containers */
+                        cc_error_clear(&err);
+                } else if (hr < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        cc_state_unlock(lock);
+                        return 1;
+                }
+                for (int i = 0; i < 500 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
+                        usleep(10000);
+        }
+        if (o->detach)
+                return cc__up_detached(cli, p, o, lock);
+        return cc__supervise(cli, p, o, true, -1, lock);
+}
