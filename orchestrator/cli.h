@@ -35,6 +35,7 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_up(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_down(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_port(struct cc_cli *cli, int argc, char **argv); /* network: cmd-port.c */
 int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_exec(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv);
@@ -44,6 +45,17 @@ int cc_cmd_restart(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_kill(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_pause(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_unpause(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_events(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_ls(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_top(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_wait(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_create(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
+/* Registry pulls and credentials (cmd-pull.c). */
+int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_login(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_logout(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_image_pull(struct cc_cli *cli, int argc, char **argv);
 
 #endif

@@ -46,6 +46,7 @@ static void image_usage(FILE *f)
               "  inspect     Display detailed information on one or more images\n"
               "  load        Load an image from a tar archive (docker save, OCI) or an OCI layout directory\n"
               "  ls          List images\n"
+              "  pull        Download an image from a registry\n"
               "  rm          Remove one or more images\n"
               "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
               f);
@@ -791,6 +792,7 @@ int cc_cmd_image(struct cc_cli *cli, int argc, char **argv)
         } subs[] = {
                 { "load", cmd_load }, { "import", cmd_import }, { "ls", cmd_ls },     { "list", cmd_ls },
                 { "rm", cmd_rm },     { "remove", cmd_rm },     { "inspect", cmd_inspect }, { "tag", cmd_tag },
+                { "pull", cc_cmd_image_pull },
         };
         if (argc < 2) {
                 image_usage(stderr);

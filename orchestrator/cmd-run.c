@@ -27,6 +27,8 @@
 #include "image.h"
 #include "normalize.h"
 #include "service-spec.h"
+#include "supervisor.h"
+#include <json-c/json.h>
 
 struct cc_run_opts {
         bool rm;
@@ -47,6 +49,7 @@ static void cc__run_usage(FILE *f)
               "Options:\n"
               "      --cap-add list         Add Linux capabilities\n"
               "      --cap-drop list        Drop Linux capabilities\n"
+              "  -d, --detach               Run container in background and print container name\n"
               "      --entrypoint string    Override the entrypoint of the image\n"
               "  -e, --env stringArray      Set environment variables\n"
               "  -i, --interactive          Keep STDIN open even if not attached (default true)\n"
@@ -117,10 +120,6 @@ static int cc__run_parse(int argc, char **argv, struct cc_run_opts *o)
                         fputs("Run 'ccompose run --help' for usage.\n", stderr);
                         return 1;
                 }
-        }
-        if (o->detach) {
-                fputs("ccompose run: --detach is not supported yet\n", stderr);
-                return 1;
         }
         if (optind >= argc) {
                 fputs("ccompose run: requires at least 1 argument: SERVICE\n", stderr);
@@ -282,6 +281,62 @@ out:
         return exit_code;
 }
 
+static json_object *cc__jarr(const struct cc_strv *v)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < v->n; i++)
+                json_object_array_add(a, json_object_new_string(v->v[i]));
+        return a;
+}
+
+/* run -d: the one-off container is handed to the project's supervisor
+ * (started first, with the service's dependencies unless --no-deps). */
+static int cc__run_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_run_opts *o)
+{
+        struct cc_error err = {0};
+        json_object *req = json_object_new_object();
+        json_object_object_add(req, "op", json_object_new_string("run"));
+        json_object_object_add(req, "service", json_object_new_string(o->service));
+        json_object_object_add(req, "env", cc__jarr(&o->ov.env));
+        json_object_object_add(req, "volumes", cc__jarr(&o->ov.volumes));
+        json_object_object_add(req, "command", cc__jarr(&o->ov.command));
+        json_object_object_add(req, "cap_add", cc__jarr(&o->ov.cap_add));
+        json_object_object_add(req, "cap_drop", cc__jarr(&o->ov.cap_drop));
+        if (o->ov.user)
+                json_object_object_add(req, "user", json_object_new_string(o->ov.user));
+        if (o->ov.workdir)
+                json_object_object_add(req, "workdir", json_object_new_string(o->ov.workdir));
+        if (o->ov.entrypoint)
+                json_object_object_add(req, "entrypoint", json_object_new_string(o->ov.entrypoint));
+        if (o->name)
+                json_object_object_add(req, "name", json_object_new_string(o->name));
+        const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+        int code = 0;
+        int r = cc_sup_request(cli, p->name, text, &code, &err);
+        if (r == -ENOENT) {
+                cc_error_clear(&err);
+                struct cc_up_opts up = {.detach = true, .only_services = true, .stop_timeout_ms = -1};
+                const struct cc_node *deps = cc_node_map_get(cc_node_map_get(cc_project_services(p), o->service),
+                                                             "depends_on");
+                for (size_t i = 0; !o->no_deps && cc_node_is_map(deps) && i < deps->n; i++)
+                        cc_strv_push(&up.services, cc_node_key(deps, i));
+                int rc = cc_up(cli, p, &up);
+                cc_strv_free(&up.services);
+                if (rc != 0) {
+                        json_object_put(req);
+                        return rc;
+                }
+                r = cc_sup_request(cli, p->name, text, &code, &err);
+        }
+        json_object_put(req);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return code;
+}
+
 static const struct cc_node *cc__find_service(struct cc_cli *cli, struct cc_project **p, const char *name)
 {
         const struct cc_node *svc = cc_node_map_get(cc_project_services(*p), name);
@@ -320,6 +375,10 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 goto out;
         if (!cc_node_is_map(svc)) {
                 fprintf(stderr, "no such service: %s\n", o.service);
+                goto out;
+        }
+        if (o.detach) {
+                rc = cc__run_detached(cli, p, &o);
                 goto out;
         }
         const struct cc_node *deps = cc_node_map_get(svc, "depends_on");

@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "net.h" /* network */
 #include "sup-internal.h"
 
 static void cc__up_help(void)
@@ -265,6 +266,12 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         }
         if (st && cc__down_offline(cli, name, st) != 0)
                 rc = 1;
+        /* network: the project's veths, bridges and rules, with or without a supervisor */
+        if (net_project_remove(cli->runtime_dir, name, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                rc = 1;
+        }
         /* anything of the project left in the cgroup tree */
         _cleanup_free_ char *cgprefix = cc_xasprintf("ccompose/%s", name);
         if (cc_cgroup_remove_tree(cgprefix, &err) < 0) {
@@ -392,3 +399,108 @@ int cc_cmd_restart(struct cc_cli *cli, int argc, char **argv) { return cc__lifec
 int cc_cmd_kill(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "kill", argc, argv); }
 int cc_cmd_pause(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "pause", argc, argv); }
 int cc_cmd_unpause(struct cc_cli *cli, int argc, char **argv) { return cc__lifecycle(cli, "unpause", argc, argv); }
+
+/* ---- create, rm ---- */
+
+int cc_cmd_create(struct cc_cli *cli, int argc, char **argv)
+{
+        if (cc_cli_wants_help(argc, argv)) {
+                puts("Usage:  ccompose create [OPTIONS] [SERVICE...]\n\nCreates containers for a service\n\n"
+                     "Options:\n      --force-recreate   Recreate containers even if their configuration hasn't changed\n"
+                     "      --no-recreate      If containers already exist, don't recreate them\n"
+                     "      --remove-orphans   Remove containers for services not defined in the Compose file");
+                return 0;
+        }
+        /* up --no-start, detached */
+        struct cc_strv args = {0};
+        cc_strv_push(&args, "up");
+        cc_strv_push(&args, "--no-start");
+        cc_strv_push(&args, "-d");
+        for (int i = 1; i < argc; i++)
+                cc_strv_push(&args, argv[i]);
+        int rc = cc_cmd_up(cli, (int) args.n, args.v);
+        cc_strv_free(&args);
+        return rc;
+}
+
+int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                {"force", no_argument, NULL, 'f'}, {"stop", no_argument, NULL, 's'},
+                {"volumes", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {0},
+        };
+        bool stop = false;
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+fsvh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'f': case 'v': break;
+                case 's': stop = true; break;
+                case 'h':
+                        puts("Usage:  ccompose rm [OPTIONS] [SERVICE...]\n\nRemoves stopped service containers\n\n"
+                             "Options:\n  -f, --force     Don't ask to confirm removal\n"
+                             "  -s, --stop      Stop the containers, if required, before removing\n"
+                             "  -v, --volumes   Remove any anonymous volumes attached to containers");
+                        return 0;
+                default: return 1;
+                }
+        }
+        _cleanup_project_ struct cc_project *p = NULL;
+        if (cc_cli_load_project(cli, &p) != 0)
+                return 1;
+        json_object *req = json_object_new_object();
+        json_object *svcs = json_object_new_array();
+        for (int i = optind; i < argc; i++)
+                json_object_array_add(svcs, json_object_new_string(argv[i]));
+        json_object_object_add(req, "op", json_object_new_string("rm"));
+        json_object_object_add(req, "services", svcs);
+        json_object_object_add(req, "stop", json_object_new_boolean(stop));
+        struct cc_error err = {0};
+        int code = 0;
+        int r = cc_sup_request(cli, p->name, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &code, &err);
+        json_object_put(req);
+        if (r == 0)
+                return code;
+        if (r != -ENOENT) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        cc_error_clear(&err);
+        /* no supervisor: remove stopped containers from the state alone */
+        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
+        if (lock < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        _cleanup_state_ struct cc_state *st = NULL;
+        int rc = 0;
+        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) == 0) {
+                for (size_t i = 0; i < st->n_ctrs;) {
+                        struct cc_ctr_state *ct = &st->ctrs[i];
+                        bool want = optind >= argc;
+                        for (int k = optind; k < argc; k++)
+                                want = want || strcmp(argv[k], ct->service) == 0;
+                        if (!want || (ct->pid && cc_proc_alive(ct->pid, ct->pid_start))) {
+                                i++;
+                                continue;
+                        }
+                        fprintf(stderr, " Container %s  Removing\n", ct->name);
+                        if (cc_container_cleanup(cli->root, p->name, ct->id, &err) < 0) {
+                                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                                cc_error_clear(&err);
+                                rc = 1;
+                                i++;
+                                continue;
+                        }
+                        fprintf(stderr, " Container %s  Removed\n", ct->name);
+                        cc_state_remove(st, i);
+                }
+                if (cc_state_save(cli->runtime_dir, st, &err) < 0)
+                        rc = 1;
+        }
+        cc_error_clear(&err);
+        cc_state_unlock(lock);
+        return rc;
+}

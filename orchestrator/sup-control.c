@@ -95,8 +95,10 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                                 continue;
                         if (strcmp(op, "stop") == 0 || strcmp(op, "restart") == 0) {
                                 st->stopped_by_user = true;
-                                if (c->c)
+                                if (c->c) {
                                         cc_sup_stop_ctrs(s, &c, 1, timeout);
+                                        cc_sup_event(s, cc_sup_ctr_state(c), "stop", NULL, NULL);
+                                }
                                 else if (uv_is_active((uv_handle_t *) &c->restart_timer)) {
                                         uv_timer_stop(&c->restart_timer);
                                         st->status = CC_CTR_EXITED;
@@ -124,6 +126,7 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                                         cc_error_clear(&err);
                                         rc = 1;
                                 }
+                                cc_sup_event(s, st, "kill", "signal", json_object_get_string(jsig));
                                 cc_sup_progress(s, " Container %s  Killed", st->name);
                         } else if (strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
                                 bool pause = op[0] == 'p';
@@ -137,12 +140,93 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                                         continue;
                                 }
                                 st->status = pause ? CC_CTR_PAUSED : CC_CTR_RUNNING;
+                                cc_sup_event(s, st, pause ? "pause" : "unpause", NULL, NULL);
                                 cc_sup_progress(s, " Container %s  %s", st->name, pause ? "Paused" : "Unpaused");
                         }
                 }
         }
         cc_sup_save(s);
         return rc;
+}
+
+static void cc__jstrv(json_object *req, const char *key, struct cc_strv *out)
+{
+        json_object *a = NULL;
+        if (!json_object_object_get_ex(req, key, &a) || !json_object_is_type(a, json_type_array))
+                return;
+        for (size_t i = 0; i < json_object_array_length(a); i++)
+                cc_strv_push(out, json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+static char *cc__jdup(json_object *req, const char *key)
+{
+        json_object *v = NULL;
+        if (!json_object_object_get_ex(req, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        return cc_xstrdup(json_object_get_string(v));
+}
+
+/* run -d: {"op":"run","service":S,"env":[...],"volumes":[...],"command":[...],
+ * "user":U,"workdir":W,"entrypoint":E,"name":N,"cap_add":[...],"cap_drop":[...]} */
+static int cc__op_run(struct cc_sup *s, json_object *req)
+{
+        struct cc_spec_overrides *ov = cc_xcalloc(1, sizeof(*ov));
+        cc__jstrv(req, "env", &ov->env);
+        cc__jstrv(req, "volumes", &ov->volumes);
+        cc__jstrv(req, "command", &ov->command);
+        cc__jstrv(req, "cap_add", &ov->cap_add);
+        cc__jstrv(req, "cap_drop", &ov->cap_drop);
+        ov->user = cc__jdup(req, "user");
+        ov->workdir = cc__jdup(req, "workdir");
+        ov->entrypoint = cc__jdup(req, "entrypoint");
+        _cleanup_free_ char *service = cc__jdup(req, "service");
+        _cleanup_free_ char *want = cc__jdup(req, "name");
+        _cleanup_free_ char *name = NULL;
+        struct cc_error err = {0};
+        if (cc_sup_run_oneoff(s, service ? service : "", ov, want, &name, &err) < 0) {
+                cc_sup_progress(s, "service %s: %s", service ? service : "", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 125;
+        }
+        /* docker compose run -d prints the container's name on stdout */
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "output", json_object_new_string(name));
+        cc_buf_printf(s->reply, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        return 0;
+}
+
+/* rm: stopped containers go (with "stop": true, running ones are stopped first). */
+static int cc__op_rm(struct cc_sup *s, json_object *req)
+{
+        json_object *services = NULL, *jstop = NULL;
+        json_object_object_get_ex(req, "services", &services);
+        json_object_object_get_ex(req, "stop", &jstop);
+        bool stop = jstop && json_object_get_boolean(jstop);
+        for (size_t i = 0; i < s->n_svcs; i++) {
+                struct cc_sup_svc *svc = &s->svcs[i];
+                if (!cc__wants(services, svc->name))
+                        continue;
+                for (size_t j = 0; j < svc->n_ctrs;) {
+                        struct cc_sup_ctr *c = svc->ctrs[j];
+                        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                        if (!st || (c->c && !stop)) {
+                                j++;
+                                continue;
+                        }
+                        c->removing = true;
+                        if (c->c)
+                                cc_sup_stop_ctrs(s, &c, 1, -1);
+                        uv_timer_stop(&c->restart_timer);
+                        _cleanup_free_ char *id = cc_xstrdup(st->id), *name = cc_xstrdup(st->name);
+                        cc_sup_remove_ctr(s, id, name);
+                        memmove(svc->ctrs + j, svc->ctrs + j + 1, (svc->n_ctrs - j - 1) * sizeof(*svc->ctrs));
+                        svc->n_ctrs--;
+                        cc_sup_ctr_retire(c);
+                }
+        }
+        cc_sup_save(s);
+        return 0;
 }
 
 static void cc__handle(struct cc_conn *cn, const char *line)
@@ -165,6 +249,10 @@ static void cc__handle(struct cc_conn *cn, const char *line)
                 cc_sup_stop_all(s, true);
                 cc_sup_remove_all(s);
                 finish = true;
+        } else if (strcmp(op, "run") == 0) {
+                rc = cc__op_run(s, req);
+        } else if (strcmp(op, "rm") == 0) {
+                rc = cc__op_rm(s, req);
         } else if (strcmp(op, "handover") == 0) {
                 finish = keep = true;
         } else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 || strcmp(op, "restart") == 0 ||
@@ -278,6 +366,9 @@ int cc_sup_request(const struct cc_cli *cli, const char *project, const char *js
                 json_object *v = NULL;
                 if (o && json_object_object_get_ex(o, "progress", &v)) {
                         fprintf(stderr, "%s\n", json_object_get_string(v));
+                } else if (o && json_object_object_get_ex(o, "output", &v)) {
+                        printf("%s\n", json_object_get_string(v));
+                        fflush(stdout);
                 } else if (o && json_object_object_get_ex(o, "done", &v)) {
                         json_object *e = NULL;
                         json_object_object_get_ex(o, "exit", &e);

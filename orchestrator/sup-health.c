@@ -104,6 +104,10 @@ static void cc__set_health(struct cc_sup_ctr *c, const char *h)
                 return;
         free(st->health);
         st->health = cc_xstrdup(h);
+        if (strcmp(h, "starting") != 0) {
+                _cleanup_free_ char *action = cc_xasprintf("health_status: %s", h);
+                cc_sup_event(c->sup, st, action, NULL, NULL);
+        }
         cc_sup_save(c->sup);
         cc_sup_kick(c->sup);
 }

@@ -50,6 +50,7 @@ struct cc_sup_ctr {
         int hc_failures;
         uint64_t hc_started_ms;
         bool removing;             /* being stopped for good (down, recreate) */
+        struct cc_spec_overrides *ov; /* a one-off (run -d): its command-line overrides */
         bool freed_after_close;
 };
 
@@ -91,17 +92,27 @@ struct cc_sup {
         uv_timer_t wait_timer;
         bool ready_sent;
         struct cc_buf *reply;      /* a control request is being answered */
+        struct cc_sup_ctr **retired; /* taken out of their service, freed at the end */
+        size_t n_retired;
+        struct cc_net *net;        /* network: network/net-sup.c */
 };
 
 /* supervisor.c */
 void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_sup_save(struct cc_sup *s);
+void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,
+                  const char *val);
 struct cc_ctr_state *cc_sup_ctr_state(struct cc_sup_ctr *c);
 void cc_sup_kick(struct cc_sup *s);
 int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err);
 void cc_sup_stop_all(struct cc_sup *s, bool remove);
 void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms);
 void cc_sup_remove_all(struct cc_sup *s);
+void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name);
+void cc_sup_ctr_retire(struct cc_sup_ctr *c);
+void cc_sup_overrides_free(struct cc_spec_overrides *ov);
+int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_overrides *ov, const char *want_name,
+                      char **name, struct cc_error *err);
 void cc_sup_shutdown(struct cc_sup *s, bool keep);
 uint64_t cc_sup_now_ms(void);
 

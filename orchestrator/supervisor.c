@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "net.h" /* network */
 #include "service-spec.h"
 #include "sup-internal.h"
 
@@ -90,6 +92,42 @@ void cc_sup_save(struct cc_sup *s)
                 fprintf(stderr, "saving state: %s\n", cc_error_msg(&err));
                 cc_error_clear(&err);
         }
+}
+
+/* Append an event to <runtime>/<project>/events.jsonl (what `ccompose
+ * events` follows), as docker compose events --json prints them. */
+void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,
+                  const char *val)
+{
+        if (!st)
+                return;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char tb[48];
+        cc_log_format_time(&now, tb, sizeof(tb));
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "time", json_object_new_string(tb));
+        json_object_object_add(o, "type", json_object_new_string("container"));
+        json_object_object_add(o, "action", json_object_new_string(action));
+        json_object_object_add(o, "id", json_object_new_string(st->id));
+        json_object_object_add(o, "service", json_object_new_string(st->service));
+        json_object *a = json_object_new_object();
+        json_object_object_add(a, "image", json_object_new_string(st->image ? st->image : ""));
+        json_object_object_add(a, "name", json_object_new_string(st->name));
+        if (key)
+                json_object_object_add(a, key, json_object_new_string(val ? val : ""));
+        json_object_object_add(o, "attributes", a);
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s/events.jsonl", s->cli->runtime_dir, s->project->name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+                const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                struct iovec iov[2] = {{(void *) line, strlen(line)}, {(void *) "\n", 1}};
+                if (writev(fd, iov, 2) < 0) {
+                        /* events are best effort */
+                }
+                close(fd);
+        }
+        json_object_put(o);
 }
 
 static struct cc_sup_svc *cc__svc(struct cc_sup *s, const char *name)
@@ -204,11 +242,12 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         int r;
 
         cc_container_spec_init(&spec);
-        r = cc_service_spec_build(s->cli->root, s->project, c->svc->name, c->id, st->name, c->svc->image, NULL,
+        r = cc_service_spec_build(s->cli->root, s->project, c->svc->name, c->id, st->name, c->svc->image, c->ov,
                                   &seccomp, &spec, err);
         if (r >= 0)
                 r = cc_sup_output_open(c, stdio, err);
         if (r >= 0) {
+                cc_sup_net_spec(c, &spec); /* network: veths, addresses, ports, hosts */
                 spec.reuse_dir = true;
                 spec.tty = false;
                 for (int i = 0; i < 3; i++)
@@ -243,6 +282,7 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         free(st->health);
         st->health = NULL;
         cc__watch_exit(c);
+        cc_sup_event(s, st, "start", NULL, NULL);
         cc_sup_health_start(c);
         cc_sup_save(s);
         return 0;
@@ -289,7 +329,6 @@ static bool cc__should_restart(struct cc_sup_ctr *c, int exit_code, long long *d
 }
 
 static void cc__abort_all(struct cc_sup *s);
-static void cc__remove_ctr(struct cc_sup *s, const char *id, const char *name);
 
 static void cc__exited(struct cc_sup_ctr *c, int exit_code)
 {
@@ -299,6 +338,7 @@ static void cc__exited(struct cc_sup_ctr *c, int exit_code)
 
         cc_sup_output_close(c);
         cc_sup_health_stop(c);
+        cc_sup_net_exited(c); /* network: its veths go, peers' /etc/hosts */
         if (c->exit_poll_on) {
                 uv_poll_stop(&c->exit_poll);
                 uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
@@ -316,6 +356,9 @@ static void cc__exited(struct cc_sup_ctr *c, int exit_code)
         st->finished_at = cc__wall();
         st->pid = 0;
         st->pid_start = 0;
+        char code[16];
+        snprintf(code, sizeof(code), "%d", exit_code);
+        cc_sup_event(s, st, "die", "exitCode", code);
         if (s->attached && !s->opts.detach && !c->removing && !s->stopping)
                 printf("%s%s exited with code %d%s\n", s->color ? "\033[1m" : "", c->label, exit_code,
                        s->color ? "\033[0m" : "");
@@ -492,7 +535,8 @@ void cc_sup_kick(struct cc_sup *s)
                                 continue;
                         struct cc_node *deps = cc_node_map_get(svc->def, "depends_on");
                         int ready = 1;
-                        for (size_t j = 0; cc_node_is_map(deps) && j < deps->n && ready > 0; j++) {
+                        /* create only: nothing runs, so there is nothing to wait for */
+                        for (size_t j = 0; !s->opts.no_start && cc_node_is_map(deps) && j < deps->n && ready > 0; j++) {
                                 const char *dep = cc_node_key(deps, j);
                                 const char *cond = cc_node_map_str(deps->items[j], "condition");
                                 const char *req = cc_node_map_str(deps->items[j], "required");
@@ -535,6 +579,72 @@ void cc_sup_kick(struct cc_sup *s)
                 if (!any)
                         cc__abort_all(s);
         }
+}
+
+void cc_sup_overrides_free(struct cc_spec_overrides *ov)
+{
+        if (!ov)
+                return;
+        cc_strv_free(&ov->env);
+        cc_strv_free(&ov->volumes);
+        cc_strv_free(&ov->cap_add);
+        cc_strv_free(&ov->cap_drop);
+        cc_strv_free(&ov->command);
+        free((char *) ov->user);
+        free((char *) ov->workdir);
+        free((char *) ov->entrypoint);
+        free(ov);
+}
+
+/* run -d: a one-off container of a service, supervised like the others
+ * but never restarted. Returns its name in *name. */
+int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_overrides *ov, const char *want_name,
+                      char **name, struct cc_error *err)
+{
+        struct cc_sup_svc *svc = cc__svc(s, service);
+        if (!svc) {
+                cc_sup_overrides_free(ov);
+                return cc_error_set(err, -ENOENT, "no such service: %s", service);
+        }
+        if (!svc->image) {
+                const char *image = cc_node_map_str(svc->def, "image");
+                int r = image ? cc_image_lookup(s->images, image, &svc->image, err)
+                              : cc_error_set(err, -ENOTSUP, "service %s has no image", service);
+                if (r < 0) {
+                        cc_sup_overrides_free(ov);
+                        return r;
+                }
+        }
+        _cleanup_free_ char *id = cc_container_new_id();
+        struct cc_ctr_state *st = cc_state_add(s->state);
+        st->id = cc_xstrdup(id);
+        st->name = want_name ? cc_xstrdup(want_name) : cc_xasprintf("%s-%s-run-%.12s", s->project->name, service, id + 52);
+        st->service = cc_xstrdup(service);
+        st->number = 1;
+        st->one_off = true;
+        const char *image = cc_node_map_str(svc->def, "image");
+        st->image = cc_xstrdup(image ? image : "");
+        st->image_id = cc_xstrdup(svc->image->id);
+        if (ov->command.n) {
+                struct cc_buf b = {0};
+                for (size_t i = 0; i < ov->command.n; i++)
+                        cc_buf_printf(&b, "%s%s", i ? " " : "", ov->command.v[i]);
+                st->command = cc_buf_steal(&b);
+        } else {
+                st->command = cc_service_command_line(svc->def, svc->image);
+        }
+        st->status = CC_CTR_CREATED;
+        st->created = cc__wall();
+        struct cc_sup_ctr *c = cc__ctr_new(svc, id);
+        c->ov = ov;
+        free(c->label);
+        c->label = cc_xstrdup(st->name);
+        cc_sup_event(s, st, "create", NULL, NULL);
+        int r = cc_sup_start_ctr(c, err);
+        if (r < 0)
+                return r;
+        *name = cc_xstrdup(st->name);
+        return 0;
 }
 
 /* ---- stopping ---- */
@@ -634,7 +744,7 @@ void cc_sup_remove_all(struct cc_sup *s)
         while (s->state->n_ctrs > 0) {
                 _cleanup_free_ char *id = cc_xstrdup(s->state->ctrs[0].id);
                 _cleanup_free_ char *name = cc_xstrdup(s->state->ctrs[0].name);
-                cc__remove_ctr(s, id, name);
+                cc_sup_remove_ctr(s, id, name);
         }
         cc_sup_save(s);
 }
@@ -727,6 +837,7 @@ static void cc__close_all(struct cc_sup *s)
         if (s->wait_timer.data && !uv_is_closing((uv_handle_t *) &s->wait_timer))
                 uv_close((uv_handle_t *) &s->wait_timer, cc__noop_close);
         cc_sup_control_close(s);
+        cc_sup_net_close(s); /* network: the port proxies */
 }
 
 /* ---- adoption and reconciliation ---- */
@@ -771,16 +882,33 @@ static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_stat
 
 /* Remove a container for good: stopped already; the runtime leftovers and
  * its directory go, and so does its state entry. */
-static void cc__remove_ctr(struct cc_sup *s, const char *id, const char *name)
+/* A container taken out of its service (recreated, scaled down, removed):
+ * its handles close now, its memory goes with the supervisor's. */
+void cc_sup_ctr_retire(struct cc_sup_ctr *c)
+{
+        struct cc_sup *s = c->sup;
+        cc_sup_health_stop(c);
+        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
+                             (uv_handle_t *) &c->hc_timeout};
+        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
+                if (!uv_is_closing(hs[k]))
+                        uv_close(hs[k], cc__handle_closed);
+        s->retired = cc_xrealloc(s->retired, (s->n_retired + 1) * sizeof(*s->retired));
+        s->retired[s->n_retired++] = c;
+}
+
+void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name)
 {
         struct cc_error err = {0};
         cc_sup_progress(s, " Container %s  Removing", name);
+        cc_sup_net_removed(s, id); /* network: its ports and address */
         if (cc_container_cleanup(s->cli->root, s->project->name, id, &err) < 0) {
                 cc_sup_progress(s, "%s", cc_error_msg(&err));
                 cc_error_clear(&err);
         }
         for (size_t i = 0; i < s->state->n_ctrs; i++)
                 if (strcmp(s->state->ctrs[i].id, id) == 0) {
+                        cc_sup_event(s, &s->state->ctrs[i], "destroy", NULL, NULL);
                         cc_state_remove(s->state, i);
                         break;
                 }
@@ -804,6 +932,7 @@ static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc 
         st->created = cc__wall();
         struct cc_sup_ctr *c = cc__ctr_new(svc, id);
         cc__ctr_label(c);
+        cc_sup_event(s, st, "create", NULL, NULL);
         cc_sup_progress(s, " Container %s  Created", st->name);
         return c;
 }
@@ -862,12 +991,12 @@ static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struc
                                         cc_error_clear(err);
                                 }
                         }
-                        cc__remove_ctr(s, oid, oname);
+                        cc_sup_remove_ctr(s, oid, oname);
                         for (size_t i = 0; live && i < svc->n_ctrs; i++)
                                 if (svc->ctrs[i] == live) {
                                         memmove(svc->ctrs + i, svc->ctrs + i + 1, (svc->n_ctrs - i - 1) * sizeof(*svc->ctrs));
                                         svc->n_ctrs--;
-                                        /* its handles are closed; it is freed with the supervisor */
+                                        cc_sup_ctr_retire(live);
                                         break;
                                 }
                 }
@@ -886,7 +1015,7 @@ static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struc
                                 svc->ctrs[k]->removing = true;
                                 cc_sup_stop_ctrs(s, &svc->ctrs[k], 1, s->opts.stop_timeout_ms);
                         }
-                cc__remove_ctr(s, oid, oname);
+                cc_sup_remove_ctr(s, oid, oname);
         }
         svc->phase = CC_SVC_WAITING;
         return 0;
@@ -897,7 +1026,7 @@ static int cc__reconcile(struct cc_sup *s, struct cc_error *err)
         struct cc_graph *g = &s->project->graph;
         struct cc_node *services = cc_project_services(s->project);
         bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
-        if (s->opts.services.n > 0)
+        if (s->opts.services.n > 0 || s->opts.only_services)
                 cc_graph_select(g, &s->opts.services, s->opts.no_deps, sel);
         else
                 for (size_t i = 0; i < g->n; i++)
@@ -957,7 +1086,7 @@ static int cc__reconcile(struct cc_sup *s, struct cc_error *err)
                         }
                         cc_error_clear(err);
                 }
-                cc__remove_ctr(s, oid, oname);
+                cc_sup_remove_ctr(s, oid, oname);
         }
         for (size_t k = 0; k < g->n && r >= 0; k++) {
                 struct cc_sup_svc *svc = cc__svc(s, g->names[order[k]]);
@@ -999,6 +1128,7 @@ static void cc__sup_free(struct cc_sup *s)
                                 /* still running (detached shutdown keeps nothing): leave it be */
                                 cc_container_release(c->c);
                         }
+                        cc_sup_overrides_free(c->ov);
                         free(c->id);
                         free(c->label);
                         free(c);
@@ -1009,6 +1139,22 @@ static void cc__sup_free(struct cc_sup *s)
                 cc_image_free(svc->image);
         }
         free(s->svcs);
+        cc_sup_net_free(s); /* network */
+        for (size_t i = 0; i < s->n_retired; i++) {
+                struct cc_sup_ctr *c = s->retired[i];
+                if (c->log)
+                        cc_logw_close(c->log);
+                for (int k = 0; k < 2; k++)
+                        if (c->rfd[k] >= 0)
+                                close(c->rfd[k]);
+                if (c->c)
+                        cc_container_release(c->c);
+                cc_sup_overrides_free(c->ov);
+                free(c->id);
+                free(c->label);
+                free(c);
+        }
+        free(s->retired);
         if (s->images)
                 cc_image_store_close(s->images);
         cc_state_free(s->state);
@@ -1065,6 +1211,8 @@ static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct 
                 goto fail;
         s->reconciling = true;
         r = cc__reconcile(s, &err);
+        if (r >= 0)
+                r = cc_sup_net_setup(s, &err); /* network: the project's bridges */
         s->reconciling = false;
         if (r < 0)
                 goto fail;

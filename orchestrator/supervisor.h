@@ -27,6 +27,7 @@ struct cc_up_opts {
         bool no_color;
         bool timestamps;
         struct cc_strv services; /* explicit SERVICE... */
+        bool only_services;      /* start just those, even when the list is empty (run -d) */
         struct cc_strv scale;    /* SERVICE=N */
         struct cc_strv no_attach;
 };

@@ -325,6 +325,9 @@ static int cc__spawn(struct cc_container *c, struct cc_plan *plan, int *exit_sta
         c->pidfd = pidfd;
 
         int r = cc_cgroup_add_pid(c->cg, pid, err);
+        /* network: interfaces into the child's netns before it goes on */
+        if (r >= 0 && plan->spec->net_attach)
+                r = plan->spec->net_attach(pid, plan->spec->net_attach_data, err);
         if (r >= 0 && send(sv[0], "g", 1, MSG_NOSIGNAL) != 1)
                 r = cc_error_setsys(err, -errno, "starting the container");
         if (r >= 0)

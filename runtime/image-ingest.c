@@ -114,6 +114,74 @@ static int layer_ensure(struct cc_image_store *s, const char *blob, const char *
         return 0;
 }
 
+int cc_image_layer_prepare(struct cc_image_store *s, int bfd, char **name, char *diff_id, uint64_t *size,
+                           struct cc_error *err)
+{
+        _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lfd < 0)
+                return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
+        _cleanup_free_ char *tmp = cc_xasprintf("%s/.tmp-XXXXXX", s->layers_dir);
+        if (!mkdtemp(tmp))
+                return cc_error_setsys(err, -errno, "create %s", tmp);
+        const char *tmpname = strrchr(tmp, '/') + 1;
+        chmod(tmp, 0755);
+        _cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct cc_layer_info info;
+        int r = dfd < 0 ? cc_error_setsys(err, -errno, "open %s", tmp)
+                        : cc_layer_unpack_fd(bfd, dfd, CC_LAYER_IMAGE, &info, err);
+        if (r < 0) {
+                cc_layer_rm_tree(lfd, tmpname, NULL);
+                return r;
+        }
+        strcpy(diff_id, info.diff_id);
+        *size = info.size;
+        *name = cc_xstrdup(tmpname);
+        return 0;
+}
+
+/* Move a tree from cc_image_layer_prepare to layers/<chain>. */
+static int layer_adopt(struct cc_image_store *s, const struct cc_ingest_layer *l, const char *blob,
+                       const char *diff_id, const char *chain, uint64_t *size, struct cc_error *err)
+{
+        const char *hex = cc_digest_hex(chain);
+        _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lfd < 0)
+                return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
+        if (!cc_streq(l->unpacked_diff_id, diff_id)) {
+                cc_layer_rm_tree(lfd, l->unpacked, NULL);
+                return cc_error_set(err, -EBADMSG,
+                                    "layer %s: diff-id digest mismatch: the config lists %s, the layer has %s", blob,
+                                    diff_id, l->unpacked_diff_id ? l->unpacked_diff_id : "none");
+        }
+        _cleanup_free_ char *final = cc_image_layer_path(s, chain);
+        struct stat st;
+        bool have = stat(final, &st) == 0 && S_ISDIR(st.st_mode);
+        if (have && layer_recorded(s, hex, size)) {
+                cc_layer_rm_tree(lfd, l->unpacked, NULL);
+                return 0;
+        }
+        if (have) {
+                int r = cc_layer_rm_tree(lfd, hex, err);
+                if (r < 0)
+                        return r;
+        }
+        if (renameat(lfd, l->unpacked, lfd, hex) < 0) {
+                int r = cc_error_setsys(err, -errno, "layer %s: move into place", blob);
+                cc_layer_rm_tree(lfd, l->unpacked, NULL);
+                return r;
+        }
+        cc_strv_push(&s->new_layers, hex);
+        json_object *layers, *rec = json_object_new_object();
+        json_object_object_add(rec, "diff_id", json_object_new_string(diff_id));
+        json_object_object_add(rec, "size", json_object_new_int64((int64_t) l->unpacked_size));
+        if (json_object_object_get_ex(s->index, "layers", &layers))
+                json_object_object_add(layers, hex, rec);
+        else
+                json_object_put(rec);
+        *size = l->unpacked_size;
+        return 0;
+}
+
 static const char *media_type_for(const char *compression)
 {
         if (!compression)
@@ -139,7 +207,7 @@ static json_object *descriptor(const char *media_type, const char *digest, uint6
 /* Store one layer; appends its descriptor to mlayers and its unpacked size
  * to *total. */
 static int ingest_layer(struct cc_image_store *s, const struct cc_ingest_layer *l, size_t i, const char *diff_id,
-                        const char *chain, json_object *mlayers, uint64_t *total, struct cc_error *err)
+                        const char *chain, json_object *mlayers, uint64_t *total, bool *synced, struct cc_error *err)
 {
         char blob[CC_DIGEST_LEN + 1];
         uint64_t bsize = 0;
@@ -148,6 +216,7 @@ static int ingest_layer(struct cc_image_store *s, const struct cc_ingest_layer *
                 return cc_error_set(err, -EINVAL, "layer %zu: unsupported digest \"%s\"", i + 1, l->digest);
         if (l->digest && cc_image_blob_exists(s, l->digest)) {
                 strcpy(blob, l->digest);
+                fresh = l->new_blob;
         } else {
                 _cleanup_close_ int fd = cc_layer_open_in_root(l->dirfd, l->path, O_RDONLY);
                 if (fd < 0)
@@ -164,7 +233,16 @@ static int ingest_layer(struct cc_image_store *s, const struct cc_ingest_layer *
                 return cc_error_setsys(err, -errno, "open blob %s", blob);
         bsize = (uint64_t) st.st_size;
         uint64_t lsize = 0;
-        int r = layer_ensure(s, blob, diff_id, chain, fresh, &lsize, err);
+        int r;
+        if (l->unpacked) {
+                /* Prepared trees are made durable together, once. */
+                if (!*synced && syncfs(bfd) < 0)
+                        return cc_error_setsys(err, -errno, "layer %s: sync", blob);
+                *synced = true;
+                r = layer_adopt(s, l, blob, diff_id, chain, &lsize, err);
+        } else {
+                r = layer_ensure(s, blob, diff_id, chain, fresh, &lsize, err);
+        }
         if (r < 0)
                 return r;
         *total += lsize;
@@ -219,6 +297,7 @@ int cc_image_ingest(struct cc_image_store *s, const struct cc_ingest *in, char *
         json_object_object_add(manifest, "layers", mlayers);
         char chain[CC_DIGEST_LEN + 1] = "";
         uint64_t total = 0;
+        bool synced = false;
         for (size_t i = 0; i < n && r == 0; i++) {
                 const char *diff = json_object_get_string(json_object_array_get_idx(diffs, i));
                 if (!cc_digest_valid(diff)) {
@@ -226,7 +305,7 @@ int cc_image_ingest(struct cc_image_store *s, const struct cc_ingest *in, char *
                         break;
                 }
                 cc_image_chain_id(i ? chain : NULL, diff, chain);
-                r = ingest_layer(s, &in->layers[i], i, diff, chain, mlayers, &total, err);
+                r = ingest_layer(s, &in->layers[i], i, diff, chain, mlayers, &total, &synced, err);
         }
         char mdigest[CC_DIGEST_LEN + 1];
         if (r == 0 && in->manifest) {

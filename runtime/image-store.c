@@ -346,6 +346,23 @@ int cc_image_blob_read(struct cc_image_store *s, const char *digest, char **data
         return 0;
 }
 
+int cc_image_blob_adopt(struct cc_image_store *s, const char *path, const char *digest, struct cc_error *err)
+{
+        if (!cc_digest_valid(digest))
+                return cc_error_set(err, -EINVAL, "invalid digest \"%s\"", digest);
+        if (cc_image_blob_exists(s, digest)) {
+                unlink(path);
+                return 0;
+        }
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cc_error_setsys(err, -errno, "open %s", path);
+        if (fsync(fd) < 0)
+                return cc_error_setsys(err, -errno, "write blob %s", digest);
+        fchmod(fd, 0644);
+        return blob_commit(s, path, digest, err);
+}
+
 /* ---- layers ---- */
 
 void cc_image_chain_id(const char *parent_chain, const char *diff_id, char *out)
@@ -385,6 +402,32 @@ uint64_t cc_image_size(struct cc_image_store *s, const char *id)
         if (!e || !json_object_object_get_ex(e, "size", &v))
                 return 0;
         return (uint64_t) json_object_get_int64(v);
+}
+
+time_t cc_image_added(struct cc_image_store *s, const char *id)
+{
+        return cc_image_parse_time(obj_str(image_entry(s, id), "added"));
+}
+
+time_t cc_image_pulled(struct cc_image_store *s, const char *ref, const char **digest)
+{
+        json_object *rec;
+        if (digest)
+                *digest = NULL;
+        if (!json_object_object_get_ex(idx_obj(s, "pulls"), ref, &rec))
+                return -1;
+        if (digest)
+                *digest = obj_str(rec, "digest");
+        return cc_image_parse_time(obj_str(rec, "time"));
+}
+
+void cc_image_pull_record(struct cc_image_store *s, const char *ref, const char *digest)
+{
+        json_object *rec = json_object_new_object();
+        _cleanup_free_ char *now = cc_image_now_rfc3339();
+        json_object_object_add(rec, "digest", json_object_new_string(digest));
+        json_object_object_add(rec, "time", json_object_new_string(now));
+        json_object_object_add(idx_obj(s, "pulls"), ref, rec);
 }
 
 static int strv_cmp(const void *a, const void *b)

@@ -65,6 +65,11 @@ int cc_image_blob_put_fd(struct cc_image_store *s, int fd, const char *expect, c
                          uint64_t *size, struct cc_error *err);
 int cc_image_blob_read(struct cc_image_store *s, const char *digest, char **data, size_t *len,
                        struct cc_error *err);
+/* Move the file at path, whose content the caller has checked against
+ * digest, into the store (inside a transaction; path on the store's
+ * filesystem, e.g. under images/tmp). Returns 1 when the blob was created,
+ * 0 when it was there already (path is then removed). */
+int cc_image_blob_adopt(struct cc_image_store *s, const char *path, const char *digest, struct cc_error *err);
 
 /* ---- layers ---- */
 /* ChainID(L0) = DiffID(L0); ChainID(L0..n) = sha256(ChainID(..n-1) + " " + DiffID(n)). */
@@ -77,6 +82,13 @@ struct cc_ingest_layer {
         const char *path;
         const char *digest;     /* expected blob digest, or NULL */
         const char *media_type; /* from the manifest, or NULL to detect */
+        bool new_blob;          /* the blob entered the store in this transaction
+                                   (cc_image_blob_adopt): check its diff-id even when
+                                   its layer is unpacked already */
+        const char *unpacked;   /* a tree cc_image_layer_prepare made from this blob
+                                   (its name under layers/), or NULL */
+        const char *unpacked_diff_id;
+        uint64_t unpacked_size;
 };
 
 struct cc_ingest {
@@ -95,6 +107,17 @@ struct cc_ingest {
  * "sha256:<hex>" of the config (CC_DIGEST_LEN + 1 bytes). */
 int cc_image_ingest(struct cc_image_store *s, const struct cc_ingest *in, char *id_out,
                     struct cc_error *err);
+/* Unpack a layer blob read from fd (a file, a pipe or a socket: e.g. the
+ * blob while it downloads) into a new temporary tree under layers/, inside
+ * a transaction. It touches no shared state, so a caller may run several at
+ * once in threads. *name (owned) is the tree's name, for
+ * cc_ingest_layer.unpacked, which the caller may only pass once the blob
+ * proved to match its digest; diff_id (CC_DIGEST_LEN + 1 bytes) and *size
+ * describe the tree. cc_image_ingest checks the diff-id against the config
+ * and moves the tree into place, or removes it when the layer is there
+ * already; an aborted transaction removes it too. */
+int cc_image_layer_prepare(struct cc_image_store *s, int fd, char **name, char *diff_id, uint64_t *size,
+                           struct cc_error *err);
 /* Point the normalised ref at image id (inside a transaction). */
 int cc_image_tag_set(struct cc_image_store *s, const char *ref, const char *id, struct cc_error *err);
 
@@ -111,6 +134,11 @@ void cc_image_ids(struct cc_image_store *s, struct cc_strv *out);
 int cc_image_config(struct cc_image_store *s, const char *id, json_object **out, struct cc_error *err);
 uint64_t cc_image_size(struct cc_image_store *s, const char *id);
 const char *cc_image_manifest_digest(struct cc_image_store *s, const char *id);
+/* When image id entered the store ("added"), -1 when unknown. */
+time_t cc_image_added(struct cc_image_store *s, const char *id);
+/* When the normalised ref was last pulled, -1 when never; *digest (may be
+ * NULL) gets what it resolved to then (owned by the index). */
+time_t cc_image_pulled(struct cc_image_store *s, const char *ref, const char **digest);
 /* Parse an RFC 3339 time ("2024-01-02T03:04:05.123Z"); -1 if invalid. */
 time_t cc_image_parse_time(const char *s);
 /* Now as RFC 3339 with nanoseconds, UTC. */
@@ -121,6 +149,9 @@ char *cc_image_now_rfc3339(void);
 int cc_image_untag(struct cc_image_store *s, const char *ref, struct cc_error *err);
 /* Forget image id and its tags (blobs and layers go at the next gc). */
 int cc_image_forget(struct cc_image_store *s, const char *id, struct cc_error *err);
+/* Record that the normalised ref was pulled now and resolved to digest
+ * (index.json "pulls"; for pull policies like daily). */
+void cc_image_pull_record(struct cc_image_store *s, const char *ref, const char *digest);
 /* Remove blobs and layer trees that no image refers to any more. */
 int cc_image_gc(struct cc_image_store *s, struct cc_error *err);
 

@@ -9,11 +9,13 @@ packages=(
         build-essential meson ninja-build pkg-config
         # libraries (DESIGN.md): YAML, event loop, JSON, netlink, layers, digests, seccomp
         libyaml-dev libuv1-dev libjson-c-dev libnl-3-dev libnl-route-3-dev
-        libarchive-dev libssl-dev libseccomp-dev libcap-dev
+        libarchive-dev libssl-dev libseccomp-dev libcap-dev libnftables-dev
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
         # tests: JSON assertions, test images from busybox, OCI tools, the crun baseline
         jq python3 busybox-static skopeo umoci crun iproute2 procps util-linux
+        # registry pulls: libcurl (OpenSSL); tests: a local registry, htpasswd, keys, zstd layers
+        libcurl4-openssl-dev ca-certificates docker-registry apache2-utils openssl curl zstd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,656 @@
+/* The supervisor's side of networks: the project's compose networks as
+ * bridges, each container's addresses (stable, in network.json of the
+ * project's state directory), its veths, its published ports and the
+ * /etc/hosts files. See net.h for where the supervisor calls in. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <sys/file.h>
+
+#include "hosts.h"
+#include "net.h"
+#include "netlink.h"
+#include "nft.h"
+#include "portproxy.h"
+#include "state.h"
+#include "sup-internal.h"
+
+struct net_def {
+        char *key;             /* "default" */
+        char *full;            /* "proj_default" */
+        char bridge[16];
+        bool internal, external;
+        struct net_subnet subnet, range;
+        bool has_range;
+        uint32_t gw;
+        int mtu;
+        int ifindex;
+};
+
+struct net_ctr {
+        char *id;
+        bool running;
+        struct net_proxy **proxies;
+        size_t n_proxies;
+        bool ports_open;
+};
+
+struct cc_net {
+        struct net_nl *nl;
+        char *scope;           /* the runtime dir: names are unique per runtime dir */
+        char *owner;           /* "<project>@<hash of the runtime dir>" */
+        char *addr_path;
+        json_object *addrs;    /* {container name: {network key: ip}} */
+        struct net_def *defs;
+        size_t n_defs;
+        struct net_ctr **ctrs;
+        size_t n_ctrs;
+};
+
+/* ---- the host-wide lock and naming ---- */
+
+static int net__lock(void)
+{
+        int fd = open("/run/ccompose-net.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                fd = open("/tmp/ccompose-net.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+                        ;
+        return fd;
+}
+
+static void net__unlock(int fd)
+{
+        if (fd >= 0)
+                close(fd);
+}
+
+static char *net__owner(const char *runtime_dir, const char *project)
+{
+        return cc_xasprintf("%s@%08x", project, net_hash(runtime_dir, ""));
+}
+
+/* ---- the model ---- */
+
+static struct net_def *net__def(struct cc_net *n, const char *key)
+{
+        for (size_t i = 0; i < n->n_defs; i++)
+                if (strcmp(n->defs[i].key, key) == 0)
+                        return &n->defs[i];
+        return NULL;
+}
+
+static struct net_ctr *net__ctr(struct cc_net *n, const char *id, bool create)
+{
+        for (size_t i = 0; i < n->n_ctrs; i++)
+                if (strcmp(n->ctrs[i]->id, id) == 0)
+                        return n->ctrs[i];
+        if (!create)
+                return NULL;
+        struct net_ctr *c = cc_xcalloc(1, sizeof(*c));
+        c->id = cc_xstrdup(id);
+        n->ctrs = cc_xrealloc(n->ctrs, (n->n_ctrs + 1) * sizeof(*n->ctrs));
+        n->ctrs[n->n_ctrs++] = c;
+        return c;
+}
+
+static bool net__true(const struct cc_node *m, const char *key)
+{
+        const char *v = cc_node_map_str(m, key);
+        return v && strcmp(v, "true") == 0;
+}
+
+static int net__parse_def(struct cc_net *n, const char *key, const struct cc_node *d, const char *project,
+                          struct net_def *out, struct cc_error *err)
+{
+        memset(out, 0, sizeof(*out));
+        out->key = cc_xstrdup(key);
+        const char *name = cc_node_map_str(d, "name");
+        out->full = name ? cc_xstrdup(name) : cc_xasprintf("%s_%s", project, key);
+        out->internal = net__true(d, "internal");
+        out->external = net__true(d, "external");
+        net_bridge_name(n->scope, out->full, out->bridge);
+        const char *drv = cc_node_map_str(d, "driver");
+        if (drv && strcmp(drv, "bridge") != 0)
+                return cc_error_set(err, -ENOTSUP, "network %s: driver \"%s\" is not supported (only bridge)", key, drv);
+        const char *mtu = cc_node_map_str(cc_node_map_get(d, "driver_opts"), "com.docker.network.driver.mtu");
+        if (mtu && ((out->mtu = atoi(mtu)) < 68 || out->mtu > 65535))
+                return cc_error_set(err, -EINVAL, "network %s: invalid mtu \"%s\"", key, mtu);
+        struct cc_node *cfg = cc_node_map_get(cc_node_map_get(d, "ipam"), "config");
+        struct cc_node *c0 = cc_node_is_seq(cfg) && cfg->n > 0 ? cfg->items[0] : NULL;
+        const char *subnet = cc_node_map_str(c0, "subnet");
+        const char *range = cc_node_map_str(c0, "ip_range");
+        const char *gw = cc_node_map_str(c0, "gateway");
+        int r;
+        if (subnet && strchr(subnet, ':'))
+                subnet = NULL; /* IPv6 subnets: not yet */
+        if (subnet && (r = net_subnet_parse(subnet, false, &out->subnet, err)) < 0)
+                return cc_error_prefix(err, "network %s", key);
+        if (range && (r = net_subnet_parse(range, false, &out->range, err)) < 0)
+                return cc_error_prefix(err, "network %s: ip_range", key);
+        out->has_range = range != NULL;
+        if (out->has_range && (!subnet || !net_subnet_contains(&out->subnet, out->range.addr)))
+                return cc_error_set(err, -EINVAL, "network %s: ip_range %s is not inside the subnet", key, range);
+        if (gw && (net_ip_parse(gw, &out->gw) < 0 || !subnet || !net_subnet_contains(&out->subnet, out->gw)))
+                return cc_error_set(err, -EINVAL, "network %s: invalid gateway \"%s\" for the subnet", key, gw);
+        if (subnet && !gw)
+                out->gw = net_subnet_first(&out->subnet);
+        return 0;
+}
+
+/* Make or find the bridge of a network; on return subnet, gw and ifindex
+ * are those of the kernel's bridge. Under the host-wide lock. */
+static int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err)
+{
+        struct net_bridge_info bi;
+        int r = net_bridge_get(n->nl, d->bridge, &bi, err);
+        if (r == 0) {
+                d->ifindex = bi.ifindex;
+                if (bi.gateway) {
+                        d->subnet = bi.subnet;
+                        d->gw = bi.gateway;
+                }
+                return 0;
+        }
+        if (r != -ENOENT)
+                return r;
+        cc_error_clear(err);
+        if (d->external)
+                return cc_error_set(err, -ENOENT, "network %s declared as external, but could not be found", d->full);
+        struct net_subnet *routes = NULL;
+        char **devs = NULL;
+        size_t nr = 0;
+        if ((r = net_host_routes(n->nl, NULL, &routes, &nr, &devs, err)) < 0)
+                return r;
+        char sub[20], rs[20];
+        if (d->subnet.prefix > 0 || d->subnet.addr) {
+                for (size_t i = 0; i < nr && r == 0; i++)
+                        if (net_subnet_overlaps(&d->subnet, &routes[i]))
+                                r = cc_error_set(err, -EEXIST,
+                                                 "network %s: subnet %s overlaps the host's route %s (dev %s)",
+                                                 d->full, net_subnet_str(&d->subnet, sub),
+                                                 net_subnet_str(&routes[i], rs), devs[i]);
+        } else if ((r = net_pool_pick(routes, nr, &d->subnet, err)) == 0) {
+                d->gw = net_subnet_first(&d->subnet);
+        }
+        for (size_t i = 0; i < nr; i++)
+                free(devs[i]);
+        free(devs);
+        free(routes);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *alias =
+                cc_xasprintf("ccompose %s %s%s", n->owner, d->full, d->internal ? " internal" : "");
+        if ((r = net_bridge_create(n->nl, d->bridge, alias, &d->subnet, d->gw, d->mtu, err)) < 0)
+                return cc_error_prefix(err, "network %s", d->full);
+        if ((r = net_bridge_get(n->nl, d->bridge, &bi, err)) < 0)
+                return r;
+        d->ifindex = bi.ifindex;
+        (void) project;
+        return 0;
+}
+
+static void net__save_addrs(struct cc_net *n)
+{
+        const char *text = json_object_to_json_string_ext(n->addrs, JSON_C_TO_STRING_PLAIN);
+        cc_write_file_atomic(n->addr_path, text, strlen(text), 0600);
+}
+
+static struct cc_node *net__svc_nets(const struct cc_node *def)
+{
+        struct cc_node *nets = cc_node_map_get(def, "networks");
+        const char *nm = cc_node_map_str(def, "network_mode");
+        if (nm && strcmp(nm, "bridge") != 0 && strcmp(nm, "default") != 0)
+                return NULL;
+        return cc_node_is_map(nets) ? nets : NULL;
+}
+
+/* The address of a container on a network, allocated on first use. */
+static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *def, struct net_def *d,
+                     uint32_t *out, struct cc_error *err)
+{
+        json_object *mine = NULL, *ip = NULL;
+        if (!json_object_object_get_ex(n->addrs, cname, &mine)) {
+                mine = json_object_new_object();
+                json_object_object_add(n->addrs, cname, mine);
+        }
+        if (json_object_object_get_ex(mine, d->key, &ip) &&
+            net_ip_parse(json_object_get_string(ip), out) == 0 && net_subnet_contains(&d->subnet, *out))
+                return 0;
+        const char *want = cc_node_map_str(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "ipv4_address");
+        uint32_t *taken = NULL;
+        size_t nt = 0;
+        json_object_object_foreach(n->addrs, other, o)
+        {
+                json_object *x;
+                uint32_t a;
+                if (strcmp(other, cname) != 0 && json_object_object_get_ex(o, d->key, &x) &&
+                    net_ip_parse(json_object_get_string(x), &a) == 0) {
+                        taken = cc_xrealloc(taken, (nt + 1) * sizeof(*taken));
+                        taken[nt++] = a;
+                }
+        }
+        int r = 0;
+        char sub[20];
+        if (want) {
+                if (net_ip_parse(want, out) < 0 || !net_subnet_contains(&d->subnet, *out) || *out == d->gw)
+                        r = cc_error_set(err, -EINVAL, "ipv4_address %s is not a usable address of network %s (%s)",
+                                         want, d->full, net_subnet_str(&d->subnet, sub));
+                for (size_t i = 0; i < nt && r == 0; i++)
+                        if (taken[i] == *out)
+                                r = cc_error_set(err, -EEXIST, "ipv4_address %s on network %s: address already in use",
+                                                 want, d->full);
+        } else if (net_ipam_alloc(&d->subnet, d->has_range ? &d->range : NULL, d->gw, taken, nt, out) < 0) {
+                r = cc_error_set(err, -ENOSPC, "network %s: no free address in %s", d->full,
+                                 net_subnet_str(&d->subnet, sub));
+        }
+        free(taken);
+        if (r < 0)
+                return r;
+        char buf[16];
+        json_object_object_add(mine, d->key, json_object_new_string(net_ip_str(*out, buf)));
+        net__save_addrs(n);
+        return 0;
+}
+
+static const char *net__ip_of(struct cc_net *n, const char *cname, const char *key)
+{
+        json_object *m, *ip;
+        if (json_object_object_get_ex(n->addrs, cname, &m) && json_object_object_get_ex(m, key, &ip))
+                return json_object_get_string(ip);
+        return NULL;
+}
+
+/* ---- /etc/hosts ---- */
+
+static void net__add_name(struct cc_buf *b, const char *name)
+{
+        if (!name || !*name)
+                return;
+        /* no duplicates on one line */
+        size_t len = strlen(name);
+        for (const char *p = b->s; p && (p = strstr(p, name)); p += len)
+                if ((p == b->s || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+                        return;
+        if (b->len)
+                cc_buf_putc(b, ' ');
+        cc_buf_puts(b, name);
+}
+
+static char *net__names(struct cc_sup_ctr *c, const char *key, bool self)
+{
+        struct cc_buf b = {0};
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        const char *hn = cc_node_map_str(c->svc->def, "hostname");
+        char shortid[13];
+        snprintf(shortid, sizeof(shortid), "%.12s", c->id);
+        if (self)
+                net__add_name(&b, hn ? hn : shortid);
+        net__add_name(&b, st ? st->name : NULL);
+        net__add_name(&b, c->svc->name);
+        struct cc_node *al = cc_node_map_get(cc_node_map_get(cc_node_map_get(c->svc->def, "networks"), key), "aliases");
+        for (size_t i = 0; cc_node_is_seq(al) && i < al->n; i++)
+                net__add_name(&b, al->items[i]->str);
+        if (hn)
+                net__add_name(&b, hn);
+        return cc_buf_steal(&b);
+}
+
+static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
+{
+        struct cc_net *n = s->net;
+        struct cc_ctr_state *xs = cc_sup_ctr_state(x);
+        struct cc_node *xnets = net__svc_nets(x->svc->def);
+        if (!xs || !xnets)
+                return;
+        struct net_hosts_entry *e = NULL;
+        size_t ne = 0;
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < s->n_svcs; i++)
+                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                                struct cc_sup_ctr *p = s->svcs[i].ctrs[j];
+                                struct net_ctr *pn = net__ctr(n, p->id, false);
+                                struct cc_ctr_state *ps = cc_sup_ctr_state(p);
+                                if ((pass == 0) != (p == x) || !pn || !pn->running || !ps)
+                                        continue;
+                                struct cc_node *pnets = net__svc_nets(p->svc->def);
+                                for (size_t k = 0; k < xnets->n; k++) {
+                                        const char *key = cc_node_key(xnets, k);
+                                        const char *ip = net__ip_of(n, ps->name, key);
+                                        if (!ip || !cc_node_map_get(pnets, key))
+                                                continue;
+                                        e = cc_xrealloc(e, (ne + 1) * sizeof(*e));
+                                        snprintf(e[ne].ip, sizeof(e[ne].ip), "%s", ip);
+                                        e[ne++].names = net__names(p, key, p == x);
+                                }
+                        }
+        struct cc_strv extra = {0};
+        struct cc_node *eh = cc_node_map_get(x->svc->def, "extra_hosts");
+        for (size_t i = 0; eh && i < eh->n; i++) {
+                if (cc_node_is_seq(eh) && eh->items[i]->str)
+                        cc_strv_push(&extra, eh->items[i]->str);
+                else if (cc_node_is_map(eh) && eh->items[i]->str)
+                        cc_strv_push_owned(&extra, cc_xasprintf("%s=%s", cc_node_key(eh, i), eh->items[i]->str));
+        }
+        _cleanup_free_ char *text = net_hosts_render(e, ne, &extra);
+        for (size_t i = 0; i < ne; i++)
+                free(e[i].names);
+        free(e);
+        cc_strv_free(&extra);
+        _cleanup_free_ char *path = cc_xasprintf("%s/containers/%s/hosts", s->cli->root, x->id);
+        net_hosts_write(path, text);
+}
+
+static void net__refresh_hosts(struct cc_sup *s)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        struct net_ctr *nc = net__ctr(s->net, c->id, false);
+                        if (nc && nc->running)
+                                net__write_hosts(s, c);
+                }
+}
+
+/* ---- published ports ---- */
+
+static void net__close_ports(struct net_ctr *nc)
+{
+        for (size_t i = 0; i < nc->n_proxies; i++)
+                net_proxy_close(nc->proxies[i]);
+        free(nc->proxies);
+        nc->proxies = NULL;
+        nc->n_proxies = 0;
+        nc->ports_open = false;
+}
+
+static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ctr *nc, struct cc_error *err)
+{
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        struct cc_node *ports = cc_node_map_get(c->svc->def, "ports");
+        struct cc_node *nets = net__svc_nets(c->svc->def);
+        if (nc->ports_open || !st || !cc_node_is_seq(ports) || !nets || nets->n == 0)
+                return 0;
+        const char *ip = net__ip_of(s->net, st->name, cc_node_key(nets, 0));
+        if (!ip)
+                return 0;
+        struct cc_buf desc = {0};
+        int r = 0;
+        for (size_t i = 0; i < ports->n && r >= 0; i++) {
+                struct cc_node *p = ports->items[i];
+                const char *hip = cc_node_map_str(p, "host_ip");
+                const char *tgt = cc_node_map_str(p, "target");
+                const char *pub = cc_node_map_str(p, "published");
+                const char *proto = cc_node_map_str(p, "protocol");
+                bool udp = proto && strcmp(proto, "udp") == 0;
+                if (proto && !udp && strcmp(proto, "tcp") != 0) {
+                        r = cc_error_set(err, -ENOTSUP, "published port %s/%s: only tcp and udp", tgt, proto);
+                        break;
+                }
+                if (hip && strchr(hip, ':'))
+                        continue; /* IPv6 host_ip: not yet */
+                int lo = 0, hi = 0;
+                if (pub && *pub) {
+                        lo = hi = atoi(pub);
+                        const char *dash = strchr(pub, '-');
+                        if (dash)
+                                hi = atoi(dash + 1);
+                }
+                struct net_proxy *px = NULL;
+                int bound = 0;
+                for (int port = lo; port <= hi; port++) {
+                        cc_error_clear(err);
+                        r = net_proxy_open(s->loop, udp, hip, port, ip, atoi(tgt ? tgt : "0"), &px, &bound, err);
+                        if (r == 0)
+                                break;
+                }
+                if (r < 0)
+                        break;
+                nc->proxies = cc_xrealloc(nc->proxies, (nc->n_proxies + 1) * sizeof(*nc->proxies));
+                nc->proxies[nc->n_proxies++] = px;
+                cc_buf_printf(&desc, "%s%s:%d->%s/%s", desc.len ? ", " : "", hip && *hip ? hip : "0.0.0.0", bound,
+                              tgt, udp ? "udp" : "tcp");
+        }
+        if (r < 0) {
+                net__close_ports(nc);
+                cc_buf_free(&desc);
+                return r;
+        }
+        nc->ports_open = true;
+        free(st->ports);
+        st->ports = cc_buf_steal(&desc);
+        return 0;
+}
+
+/* ---- the supervisor's hooks ---- */
+
+int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
+{
+        struct cc_net *n = cc_xcalloc(1, sizeof(*n));
+        s->net = n;
+        n->scope = cc_xstrdup(s->cli->runtime_dir);
+        n->owner = net__owner(s->cli->runtime_dir, s->project->name);
+        _cleanup_free_ char *dir = cc_state_dir(s->cli->runtime_dir, s->project->name);
+        n->addr_path = cc_xasprintf("%s/network.json", dir);
+        n->addrs = json_object_from_file(n->addr_path);
+        if (!n->addrs || !json_object_is_type(n->addrs, json_type_object)) {
+                json_object_put(n->addrs);
+                n->addrs = json_object_new_object();
+        }
+        /* only the networks some service uses */
+        struct cc_node *defs = cc_node_map_get(s->project->model, "networks");
+        int r = 0;
+        for (size_t i = 0; cc_node_is_map(defs) && i < defs->n && r >= 0; i++) {
+                const char *key = cc_node_key(defs, i);
+                bool used = false;
+                for (size_t k = 0; k < s->n_svcs && !used; k++)
+                        used = s->svcs[k].phase != CC_SVC_IDLE && cc_node_map_get(net__svc_nets(s->svcs[k].def), key);
+                for (size_t k = 0; k < s->n_svcs && !used; k++)
+                        for (size_t j = 0; j < s->svcs[k].n_ctrs && !used; j++)
+                                used = s->svcs[k].ctrs[j]->c && cc_node_map_get(net__svc_nets(s->svcs[k].def), key);
+                if (!used)
+                        continue;
+                n->defs = cc_xrealloc(n->defs, (n->n_defs + 1) * sizeof(*n->defs));
+                r = net__parse_def(n, key, defs->items[i], s->project->name, &n->defs[n->n_defs++], err);
+        }
+        if (r < 0 || n->n_defs == 0)
+                return r;
+        if ((r = net_nl_open(&n->nl, err)) < 0)
+                return r;
+        int lk = net__lock();
+        for (size_t i = 0; i < n->n_defs && r >= 0; i++) {
+                bool existed = net_bridge_get(n->nl, n->defs[i].bridge, &(struct net_bridge_info){0}, err) == 0;
+                cc_error_clear(err);
+                r = net__ensure(n, s->project->name, &n->defs[i], err);
+                if (r >= 0 && !existed && !n->defs[i].external)
+                        cc_sup_progress(s, " Network %s  Created", n->defs[i].full);
+        }
+        if (r >= 0)
+                r = net_nft_sync(n->nl, err);
+        net__unlock(lk);
+        if (r < 0)
+                return r;
+        /* containers adopted from an earlier supervisor keep their veths */
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        if (!c->c || !net__svc_nets(c->svc->def))
+                                continue;
+                        struct net_ctr *nc = net__ctr(n, c->id, true);
+                        nc->running = true;
+                        struct cc_error e2 = {0};
+                        if (net__open_ports(s, c, nc, &e2) < 0) {
+                                cc_sup_progress(s, "container %s: %s", cc_sup_ctr_state(c)->name, cc_error_msg(&e2));
+                                cc_error_clear(&e2);
+                        }
+                }
+        net__refresh_hosts(s);
+        return 0;
+}
+
+void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
+{
+        if (!c->sup->net || !c->sup->net->nl || spec->net != CC_NET_PRIVATE || !net__svc_nets(c->svc->def))
+                return;
+        spec->net_attach = cc_sup_net_attach;
+        spec->net_attach_data = c;
+}
+
+int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
+{
+        struct cc_sup_ctr *c = data;
+        struct cc_sup *s = c->sup;
+        struct cc_net *n = s->net;
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        struct cc_node *nets = net__svc_nets(c->svc->def);
+        struct net_ifconf ifs[16];
+        char hnames[16][16], ifnames[16][8];
+        _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, st->name);
+        size_t m = 0;
+        bool have_default = false;
+        int r = 0;
+        for (size_t i = 0; i < nets->n && m < CC_ARRAY_SIZE(ifs) && r >= 0; i++) {
+                struct net_def *d = net__def(n, cc_node_key(nets, i));
+                uint32_t ip;
+                if (!d)
+                        return cc_error_set(err, -ENOENT, "network %s is not defined", cc_node_key(nets, i));
+                if ((r = net__addr(n, st->name, c->svc->def, d, &ip, err)) < 0)
+                        break;
+                net_veth_name(c->id, d->key, hnames[m]);
+                snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", m);
+                ifs[m] = (struct net_ifconf){
+                        .host_name = hnames[m], .alias = alias, .ifname = ifnames[m],
+                        .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,
+                        .default_route = !d->internal && !have_default, .mtu = d->mtu,
+                };
+                have_default |= !d->internal;
+                m++;
+        }
+        if (r >= 0)
+                r = net_veth_attach(n->nl, pid, ifs, m, err);
+        struct net_ctr *nc = net__ctr(n, c->id, true);
+        if (r >= 0)
+                r = net__open_ports(s, c, nc, err);
+        if (r < 0) {
+                for (size_t i = 0; i < m; i++) {
+                        struct cc_error e2 = {0};
+                        net_link_delete(n->nl, hnames[i], &e2);
+                        cc_error_clear(&e2);
+                }
+                return r;
+        }
+        nc->running = true;
+        net__refresh_hosts(s);
+        return 0;
+}
+
+void cc_sup_net_exited(struct cc_sup_ctr *c)
+{
+        struct cc_net *n = c->sup->net;
+        struct net_ctr *nc = n ? net__ctr(n, c->id, false) : NULL;
+        if (!nc || !nc->running)
+                return;
+        nc->running = false;
+        struct cc_node *nets = net__svc_nets(c->svc->def);
+        for (size_t i = 0; nets && i < nets->n && n->nl; i++) {
+                char name[16];
+                struct cc_error e = {0};
+                net_veth_name(c->id, cc_node_key(nets, i), name);
+                net_link_delete(n->nl, name, &e);
+                cc_error_clear(&e);
+        }
+        net__refresh_hosts(c->sup);
+}
+
+void cc_sup_net_removed(struct cc_sup *s, const char *id)
+{
+        struct cc_net *n = s->net;
+        if (!n)
+                return;
+        for (size_t i = 0; i < n->n_ctrs; i++) {
+                struct net_ctr *nc = n->ctrs[i];
+                if (strcmp(nc->id, id) != 0)
+                        continue;
+                net__close_ports(nc);
+                for (size_t k = 0; k < s->state->n_ctrs; k++)
+                        if (strcmp(s->state->ctrs[k].id, id) == 0) {
+                                json_object_object_del(n->addrs, s->state->ctrs[k].name);
+                                net__save_addrs(n);
+                        }
+                free(nc->id);
+                free(nc);
+                n->ctrs[i] = n->ctrs[--n->n_ctrs];
+                return;
+        }
+}
+
+void cc_sup_net_close(struct cc_sup *s)
+{
+        struct cc_net *n = s->net;
+        for (size_t i = 0; n && i < n->n_ctrs; i++)
+                net__close_ports(n->ctrs[i]);
+}
+
+void cc_sup_net_free(struct cc_sup *s)
+{
+        struct cc_net *n = s->net;
+        if (!n)
+                return;
+        for (size_t i = 0; i < n->n_ctrs; i++) {
+                free(n->ctrs[i]->proxies);
+                free(n->ctrs[i]->id);
+                free(n->ctrs[i]);
+        }
+        free(n->ctrs);
+        for (size_t i = 0; i < n->n_defs; i++) {
+                free(n->defs[i].key);
+                free(n->defs[i].full);
+        }
+        free(n->defs);
+        json_object_put(n->addrs);
+        net_nl_close(n->nl);
+        free(n->scope);
+        free(n->owner);
+        free(n->addr_path);
+        free(n);
+        s->net = NULL;
+}
+
+/* ---- down ---- */
+
+int net_project_remove(const char *runtime_dir, const char *project, struct cc_error *err)
+{
+        struct net_nl *nl = NULL;
+        int r = net_nl_open(&nl, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *owner = net__owner(runtime_dir, project);
+        _cleanup_free_ char *prefix = cc_xasprintf("ccompose %s ", owner);
+        int lk = net__lock();
+        r = net_links_delete_alias(nl, prefix, err);
+        struct net_bridge_info *b = NULL;
+        size_t nb = 0;
+        bool any = false;
+        if (r >= 0)
+                r = net_bridges_list(nl, &b, &nb, err);
+        for (size_t i = 0; i < nb && r >= 0; i++) {
+                if (!cc_startswith(b[i].alias, prefix))
+                        continue;
+                any = true;
+                if (b[i].n_ports > 0)
+                        continue; /* another project's container is on it (external) */
+                const char *full = b[i].alias + strlen(prefix);
+                fprintf(stderr, " Network %.*s  Removing\n", (int) strcspn(full, " "), full);
+                r = net_link_delete(nl, b[i].name, err);
+                if (r >= 0)
+                        fprintf(stderr, " Network %.*s  Removed\n", (int) strcspn(full, " "), full);
+        }
+        free(b);
+        if (r >= 0 && any)
+                r = net_nft_sync(nl, err);
+        net__unlock(lk);
+        net_nl_close(nl);
+        return r;
+}

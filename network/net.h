@@ -1,0 +1,38 @@
+/* Networks of a project, as the supervisor and the CLI use them: the one
+ * header of network/ for the rest of ccompose.
+ *
+ * The supervisor calls in at a few points:
+ *   reconcile end     cc_sup_net_setup: bridges of the project's networks
+ *                     (idempotent, under a host-wide lock), nft table
+ *   container start   cc_sup_net_spec sets spec->net_attach, which the
+ *                     runtime calls after clone3 and the cgroup move,
+ *                     before "go": address (IPAM), veths, routes, the
+ *                     published-port proxies, /etc/hosts of every peer
+ *   container exit    cc_sup_net_exited: its veths go, peers' hosts rewritten
+ *   container removal cc_sup_net_removed: its proxies and address go
+ *   loop end          cc_sup_net_close: every proxy closes
+ * and `down` (with or without a supervisor) calls net_project_remove. */
+#ifndef CC_NET_H
+#define CC_NET_H
+
+#include <sys/types.h>
+
+#include "cc-error.h"
+
+struct cc_sup;
+struct cc_sup_ctr;
+struct cc_container_spec;
+
+int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err);
+void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec);
+int cc_sup_net_attach(pid_t pid, void *ctr, struct cc_error *err);
+void cc_sup_net_exited(struct cc_sup_ctr *c);
+void cc_sup_net_removed(struct cc_sup *s, const char *id);
+void cc_sup_net_close(struct cc_sup *s);
+void cc_sup_net_free(struct cc_sup *s);
+
+/* Remove every veth and bridge a project of this runtime dir made, and
+ * its rules; for `down`, also when no supervisor runs. */
+int net_project_remove(const char *runtime_dir, const char *project, struct cc_error *err);
+
+#endif

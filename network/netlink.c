@@ -1,0 +1,409 @@
+/* Bridges, veth pairs, addresses and routes with libnl-route-3. See
+ * netlink.h. The container's side is configured over a netlink socket
+ * opened inside its network namespace (setns there and back on this
+ * thread), so no process runs in the container for it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <stdio.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+#include "netlink.h"
+
+struct net_nl {
+        struct nl_sock *sk;
+        int host_ns;     /* our own network namespace */
+};
+
+static void net__sockp(struct nl_sock **s) { if (*s) nl_socket_free(*s); }
+static void net__linkp(struct rtnl_link **l) { if (*l) rtnl_link_put(*l); }
+static void net__addrp(struct nl_addr **a) { if (*a) nl_addr_put(*a); }
+static void net__cachep(struct nl_cache **c) { if (*c) nl_cache_free(*c); }
+#define _cleanup_nlsock_ __attribute__((cleanup(net__sockp)))
+#define _cleanup_link_ __attribute__((cleanup(net__linkp)))
+#define _cleanup_nladdr_ __attribute__((cleanup(net__addrp)))
+#define _cleanup_cache_ __attribute__((cleanup(net__cachep)))
+
+static int net__nlerr(struct cc_error *err, int nle, const char *what, const char *name)
+{
+        int code = nle == -NLE_EXIST ? -EEXIST : nle == -NLE_OBJ_NOTFOUND || nle == -NLE_NODEV ? -ENOENT
+                   : nle == -NLE_PERM ? -EPERM : -EIO;
+        return cc_error_set(err, code, "%s %s: %s", what, name, nl_geterror(nle));
+}
+
+static struct nl_sock *net__sock(void)
+{
+        struct nl_sock *sk = nl_socket_alloc();
+        if (!sk)
+                return NULL;
+        if (nl_connect(sk, NETLINK_ROUTE) < 0) {
+                nl_socket_free(sk);
+                return NULL;
+        }
+        return sk;
+}
+
+int net_nl_open(struct net_nl **out, struct cc_error *err)
+{
+        struct net_nl *nl = cc_xcalloc(1, sizeof(*nl));
+        nl->host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        nl->sk = net__sock();
+        if (nl->host_ns < 0 || !nl->sk) {
+                int e = errno;
+                net_nl_close(nl);
+                return cc_error_setsys(err, -(e ? e : EIO), "netlink socket");
+        }
+        *out = nl;
+        return 0;
+}
+
+void net_nl_close(struct net_nl *nl)
+{
+        if (!nl)
+                return;
+        if (nl->sk)
+                nl_socket_free(nl->sk);
+        if (nl->host_ns >= 0)
+                close(nl->host_ns);
+        free(nl);
+}
+
+uint32_t net_hash(const char *a, const char *b)
+{
+        uint32_t h = 2166136261u;
+        for (const char *p = a; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619u;
+        h = (h ^ 0) * 16777619u;
+        for (const char *p = b; *p; p++)
+                h = (h ^ (uint8_t) *p) * 16777619u;
+        return h;
+}
+
+void net_bridge_name(const char *scope, const char *network, char out[16])
+{
+        snprintf(out, 16, "ccb-%08x", net_hash(scope, network));
+}
+
+void net_veth_name(const char *ctr_id, const char *network, char out[16])
+{
+        snprintf(out, 16, "ccv-%08x", net_hash(ctr_id, network));
+}
+
+static struct nl_addr *net__v4(uint32_t ip, int prefix)
+{
+        uint32_t be = htonl(ip);
+        struct nl_addr *a = nl_addr_build(AF_INET, &be, 4);
+        if (a)
+                nl_addr_set_prefixlen(a, prefix);
+        return a;
+}
+
+static uint32_t net__addr_ip(struct nl_addr *a)
+{
+        uint32_t be;
+        if (!a || nl_addr_get_family(a) != AF_INET || nl_addr_get_len(a) != 4)
+                return 0;
+        memcpy(&be, nl_addr_get_binary_addr(a), 4);
+        return ntohl(be);
+}
+
+struct net__route_ctx {
+        int skip_ifindex;
+        struct net_subnet *v;
+        char **devs;
+        size_t n;
+        struct nl_cache *links;
+};
+
+static void net__route_cb(struct nl_object *o, void *data)
+{
+        struct net__route_ctx *x = data;
+        struct rtnl_route *r = (struct rtnl_route *) o;
+        if (rtnl_route_get_family(r) != AF_INET || rtnl_route_get_table(r) != RT_TABLE_MAIN)
+                return;
+        struct nl_addr *dst = rtnl_route_get_dst(r);
+        int plen = dst ? nl_addr_get_prefixlen(dst) : 0;
+        if (!dst || plen == 0)
+                return; /* the default route overlaps everything: not a conflict */
+        int ifindex = 0;
+        if (rtnl_route_get_nnexthops(r) > 0)
+                ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
+        if (x->skip_ifindex && ifindex == x->skip_ifindex)
+                return;
+        x->v = cc_xrealloc(x->v, (x->n + 1) * sizeof(*x->v));
+        x->devs = cc_xrealloc(x->devs, (x->n + 1) * sizeof(*x->devs));
+        x->v[x->n] = (struct net_subnet){net__addr_ip(dst) & net_subnet_mask(plen), plen};
+        char name[IFNAMSIZ] = "?";
+        if (x->links)
+                rtnl_link_i2name(x->links, ifindex, name, sizeof(name));
+        x->devs[x->n] = cc_xstrdup(name);
+        x->n++;
+}
+
+int net_host_routes(struct net_nl *nl, const char *skip, struct net_subnet **out, size_t *n, char ***devs,
+                    struct cc_error *err)
+{
+        _cleanup_cache_ struct nl_cache *routes = NULL;
+        _cleanup_cache_ struct nl_cache *links = NULL;
+        struct net__route_ctx x = {0};
+        int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &links);
+        if (r < 0)
+                return net__nlerr(err, r, "list", "links");
+        x.links = links;
+        if (skip)
+                x.skip_ifindex = rtnl_link_name2i(links, skip);
+        r = rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &routes);
+        if (r < 0)
+                return net__nlerr(err, r, "list", "routes");
+        nl_cache_foreach(routes, net__route_cb, &x);
+        *out = x.v;
+        *n = x.n;
+        if (devs)
+                *devs = x.devs;
+        else {
+                for (size_t i = 0; i < x.n; i++)
+                        free(x.devs[i]);
+                free(x.devs);
+        }
+        return 0;
+}
+
+static void net__fill_info(struct rtnl_link *l, struct nl_cache *links, struct nl_cache *addrs,
+                           struct net_bridge_info *bi)
+{
+        memset(bi, 0, sizeof(*bi));
+        snprintf(bi->name, sizeof(bi->name), "%s", rtnl_link_get_name(l));
+        const char *al = rtnl_link_get_ifalias(l);
+        snprintf(bi->alias, sizeof(bi->alias), "%s", al ? al : "");
+        bi->ifindex = rtnl_link_get_ifindex(l);
+        for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+                if (rtnl_addr_get_ifindex(a) != bi->ifindex || rtnl_addr_get_family(a) != AF_INET)
+                        continue;
+                bi->gateway = net__addr_ip(rtnl_addr_get_local(a));
+                bi->subnet.prefix = rtnl_addr_get_prefixlen(a);
+                bi->subnet.addr = bi->gateway & net_subnet_mask(bi->subnet.prefix);
+                break;
+        }
+        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o))
+                if (rtnl_link_get_master((struct rtnl_link *) o) == bi->ifindex)
+                        bi->n_ports++;
+}
+
+int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n, struct cc_error *err)
+{
+        _cleanup_cache_ struct nl_cache *links = NULL;
+        _cleanup_cache_ struct nl_cache *addrs = NULL;
+        int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &links);
+        if (r >= 0)
+                r = rtnl_addr_alloc_cache(nl->sk, &addrs);
+        if (r < 0)
+                return net__nlerr(err, r, "list", "links");
+        *out = NULL;
+        *n = 0;
+        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *) o;
+                const char *name = rtnl_link_get_name(l);
+                if (!name || !cc_startswith(name, "ccb-"))
+                        continue;
+                *out = cc_xrealloc(*out, (*n + 1) * sizeof(**out));
+                net__fill_info(l, links, addrs, &(*out)[(*n)++]);
+        }
+        return 0;
+}
+
+int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *out, struct cc_error *err)
+{
+        struct net_bridge_info *all = NULL;
+        size_t n = 0;
+        int r = net_bridges_list(nl, &all, &n, err);
+        if (r < 0)
+                return r;
+        r = -ENOENT;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(all[i].name, name) == 0) {
+                        *out = all[i];
+                        r = 0;
+                }
+        free(all);
+        return r;
+}
+
+int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,
+                      uint32_t gateway, int mtu, struct cc_error *err)
+{
+        _cleanup_link_ struct rtnl_link *l = rtnl_link_bridge_alloc();
+        if (!l)
+                return cc_error_set(err, -ENOMEM, "create bridge %s: out of memory", name);
+        rtnl_link_set_name(l, name);
+        if (mtu > 0)
+                rtnl_link_set_mtu(l, (unsigned) mtu);
+        int r = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+        if (r < 0)
+                return net__nlerr(err, r, "create bridge", name);
+        _cleanup_link_ struct rtnl_link *cur = NULL;
+        r = rtnl_link_get_kernel(nl->sk, 0, name, &cur);
+        if (r < 0)
+                return net__nlerr(err, r, "create bridge", name);
+        int ifindex = rtnl_link_get_ifindex(cur);
+        /* alias and up: a change of the new link */
+        _cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
+        rtnl_link_set_ifalias(ch, alias);
+        rtnl_link_set_flags(ch, IFF_UP);
+        r = rtnl_link_change(nl->sk, cur, ch, 0);
+        if (r >= 0) {
+                struct rtnl_addr *a = rtnl_addr_alloc();
+                _cleanup_nladdr_ struct nl_addr *local = net__v4(gateway, subnet->prefix);
+                rtnl_addr_set_ifindex(a, ifindex);
+                rtnl_addr_set_local(a, local);
+                r = rtnl_addr_add(nl->sk, a, 0);
+                rtnl_addr_put(a);
+        }
+        if (r >= 0)
+                return 0;
+        int e = net__nlerr(err, r, "configure bridge", name);
+        rtnl_link_delete(nl->sk, cur);
+        return e;
+}
+
+int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err)
+{
+        _cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
+        rtnl_link_set_name(l, name);
+        int r = rtnl_link_delete(nl->sk, l);
+        if (r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND)
+                return net__nlerr(err, r, "delete link", name);
+        return 0;
+}
+
+int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err)
+{
+        _cleanup_cache_ struct nl_cache *links = NULL;
+        int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &links);
+        if (r < 0)
+                return net__nlerr(err, r, "list", "links");
+        int rc = 0;
+        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *) o;
+                const char *al = rtnl_link_get_ifalias(l);
+                const char *name = rtnl_link_get_name(l);
+                if (!al || !name || !cc_startswith(al, prefix) || !cc_startswith(name, "ccv-"))
+                        continue;
+                if (net_link_delete(nl, name, err) < 0)
+                        rc = -EIO;
+        }
+        return rc;
+}
+
+/* A netlink socket in pid's network namespace. */
+static int net__ns_sock(struct net_nl *nl, pid_t pid, struct nl_sock **out, struct cc_error *err)
+{
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/net", (int) pid);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cc_error_setsys(err, -errno, "open %s", p);
+        if (setns(fd, CLONE_NEWNET) < 0)
+                return cc_error_setsys(err, -errno, "enter the container's network namespace");
+        struct nl_sock *sk = net__sock();
+        int e = errno;
+        if (setns(nl->host_ns, CLONE_NEWNET) < 0)
+                abort(); /* cannot happen: we came from there; going on would be wrong */
+        if (!sk)
+                return cc_error_setsys(err, -(e ? e : EIO), "netlink socket in the container");
+        *out = sk;
+        return 0;
+}
+
+static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const struct net_ifconf *f,
+                         struct cc_error *err)
+{
+        _cleanup_link_ struct rtnl_link *l = rtnl_link_veth_alloc();
+        if (!l)
+                return cc_error_set(err, -ENOMEM, "veth: out of memory");
+        _cleanup_link_ struct rtnl_link *peer = rtnl_link_veth_get_peer(l);
+        rtnl_link_set_name(l, f->host_name);
+        rtnl_link_set_master(l, f->bridge_ifindex);
+        rtnl_link_set_flags(l, IFF_UP);
+        if (f->alias)
+                rtnl_link_set_ifalias(l, f->alias);
+        rtnl_link_set_name(peer, f->ifname);
+        rtnl_link_set_ns_pid(peer, pid);
+        /* not IFF_UP here: the kernel opens the peer before the pair is
+         * linked (ENOTCONN); it comes up below */
+        /* a stable MAC from the address, as Docker: 02:42:<ip> */
+        uint8_t mac[6] = {0x02, 0x42, (uint8_t) (f->ip >> 24), (uint8_t) (f->ip >> 16), (uint8_t) (f->ip >> 8),
+                          (uint8_t) f->ip};
+        _cleanup_nladdr_ struct nl_addr *lladdr = nl_addr_build(AF_LLC, mac, 6);
+        rtnl_link_set_addr(peer, lladdr);
+        if (f->mtu > 0) {
+                rtnl_link_set_mtu(l, (unsigned) f->mtu);
+                rtnl_link_set_mtu(peer, (unsigned) f->mtu);
+        }
+        int r = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+        if (r == -NLE_EXIST) {
+                /* a leftover of a crashed owner: its netns is gone, the name is ours */
+                struct cc_error e2 = {0};
+                net_link_delete(nl, f->host_name, &e2);
+                cc_error_clear(&e2);
+                r = rtnl_link_add(nl->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+        }
+        if (r < 0)
+                return net__nlerr(err, r, "create veth", f->host_name);
+
+        _cleanup_link_ struct rtnl_link *in = NULL;
+        r = rtnl_link_get_kernel(ns, 0, f->ifname, &in);
+        if (r < 0)
+                return net__nlerr(err, r, "find", f->ifname);
+        int ifindex = rtnl_link_get_ifindex(in);
+        if (!(rtnl_link_get_flags(in) & IFF_UP)) {
+                _cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
+                rtnl_link_set_flags(ch, IFF_UP);
+                if ((r = rtnl_link_change(ns, in, ch, 0)) < 0)
+                        return net__nlerr(err, r, "bring up", f->ifname);
+        }
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        _cleanup_nladdr_ struct nl_addr *local = net__v4(f->ip, f->prefix);
+        rtnl_addr_set_ifindex(a, ifindex);
+        rtnl_addr_set_local(a, local);
+        r = rtnl_addr_add(ns, a, 0);
+        rtnl_addr_put(a);
+        if (r < 0)
+                return net__nlerr(err, r, "add address on", f->ifname);
+        if (!f->default_route)
+                return 0;
+        struct rtnl_route *rt = rtnl_route_alloc();
+        _cleanup_nladdr_ struct nl_addr *dst = net__v4(0, 0);
+        _cleanup_nladdr_ struct nl_addr *gw = net__v4(f->gateway, 32);
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        rtnl_route_set_family(rt, AF_INET);
+        rtnl_route_set_dst(rt, dst);
+        rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+        rtnl_route_set_protocol(rt, RTPROT_BOOT);
+        rtnl_route_nh_set_gateway(nh, gw);
+        rtnl_route_nh_set_ifindex(nh, ifindex);
+        rtnl_route_add_nexthop(rt, nh);
+        r = rtnl_route_add(ns, rt, NLM_F_CREATE);
+        rtnl_route_put(rt);
+        if (r < 0)
+                return net__nlerr(err, r, "add default route via", f->ifname);
+        return 0;
+}
+
+int net_veth_attach(struct net_nl *nl, pid_t pid, const struct net_ifconf *ifs, size_t n, struct cc_error *err)
+{
+        _cleanup_nlsock_ struct nl_sock *ns = NULL;
+        int r = net__ns_sock(nl, pid, &ns, err);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = net__veth_one(nl, ns, pid, &ifs[i], err);
+        return r;
+}

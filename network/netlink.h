@@ -1,0 +1,63 @@
+/* The kernel side of networks, with libnl-route-3 only: bridges, veth
+ * pairs moved into a container's network namespace, addresses, routes. */
+#ifndef CC_NETLINK_H
+#define CC_NETLINK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ipam.h"
+
+struct net_nl;
+
+int net_nl_open(struct net_nl **out, struct cc_error *err);
+void net_nl_close(struct net_nl *nl);
+
+/* Short kernel names (<= 15 chars): "ccb-<8 hex>" of project and network,
+ * "ccv-<8 hex>" of container id and network. */
+uint32_t net_hash(const char *a, const char *b);
+void net_bridge_name(const char *scope, const char *network, char out[16]);
+void net_veth_name(const char *ctr_id, const char *network, char out[16]);
+
+/* Every IPv4 route of the host's main table except the default route,
+ * and except those on the link named skip (may be NULL). */
+int net_host_routes(struct net_nl *nl, const char *skip, struct net_subnet **out, size_t *n, char ***devs,
+                    struct cc_error *err);
+
+struct net_bridge_info {
+        char name[16];
+        char alias[256];      /* "ccompose <project> <network>[ internal]" */
+        int ifindex;
+        struct net_subnet subnet;
+        uint32_t gateway;     /* its address; 0 when none */
+        int n_ports;
+};
+/* Every ccb-* bridge. Caller frees *out. */
+int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n, struct cc_error *err);
+/* One bridge by name: -ENOENT when missing. */
+int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *out, struct cc_error *err);
+/* Create a bridge, up, with gateway/prefix and an alias; mtu 0 = default. */
+int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,
+                      uint32_t gateway, int mtu, struct cc_error *err);
+/* Delete a link by name; a missing link is not an error. */
+int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
+/* Delete every link whose alias starts with prefix (veths of a project). */
+int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err);
+
+struct net_ifconf {
+        const char *host_name;   /* ccv-... */
+        const char *alias;       /* of the host side */
+        const char *ifname;      /* eth0, ... inside */
+        int bridge_ifindex;
+        uint32_t ip;
+        int prefix;
+        uint32_t gateway;
+        bool default_route;
+        int mtu;                 /* 0: default */
+};
+/* Create the veth pairs of a container: host sides on their bridges,
+ * the peers in pid's network namespace with their addresses, up, and the
+ * default route. */
+int net_veth_attach(struct net_nl *nl, pid_t pid, const struct net_ifconf *ifs, size_t n, struct cc_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* The ccompose nftables table: see nft.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <nftables/libnftables.h>
+
+#include "nft.h"
+
+static bool net__internal(const struct net_bridge_info *b)
+{
+        return cc_endswith(b->alias, " internal");
+}
+
+char *net_nft_ruleset(const struct net_bridge_info *b, size_t n)
+{
+        struct cc_buf s = {0};
+        /* "add" then "delete" makes the delete valid whether or not the
+         * table exists; the whole buffer is one transaction */
+        cc_buf_puts(&s, "add table ip ccompose\ndelete table ip ccompose\n");
+        if (n == 0)
+                return cc_buf_steal(&s);
+        cc_buf_puts(&s, "table ip ccompose {\n"
+                        " chain forward {\n  type filter hook forward priority filter; policy accept;\n");
+        for (size_t i = 0; i < n; i++) {
+                const char *br = b[i].name;
+                cc_buf_printf(&s, "  iifname \"%s\" oifname \"%s\" accept\n", br, br);
+                if (net__internal(&b[i])) {
+                        cc_buf_printf(&s, "  iifname \"%s\" drop\n  oifname \"%s\" drop\n", br, br);
+                        continue;
+                }
+                /* isolation: no forwarding from one compose network to another */
+                cc_buf_printf(&s, "  iifname \"%s\" oifname \"ccb-*\" drop\n", br);
+                cc_buf_printf(&s, "  iifname \"%s\" accept\n", br);
+                cc_buf_printf(&s, "  oifname \"%s\" ct state established,related accept\n", br);
+        }
+        cc_buf_puts(&s, " }\n chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n");
+        for (size_t i = 0; i < n; i++) {
+                if (net__internal(&b[i]) || !b[i].gateway)
+                        continue;
+                char sub[20];
+                cc_buf_printf(&s, "  ip saddr %s oifname != \"%s\" masquerade\n", net_subnet_str(&b[i].subnet, sub),
+                              b[i].name);
+        }
+        cc_buf_puts(&s, " }\n}\n");
+        return cc_buf_steal(&s);
+}
+
+int net_nft_sync(struct net_nl *nl, struct cc_error *err)
+{
+        struct net_bridge_info *b = NULL;
+        size_t n = 0;
+        int r = net_bridges_list(nl, &b, &n, err);
+        if (r < 0)
+                return r;
+        bool outbound = false;
+        for (size_t i = 0; i < n; i++)
+                outbound |= !net__internal(&b[i]);
+        _cleanup_free_ char *rules = net_nft_ruleset(b, n);
+        free(b);
+        if (outbound) {
+                _cleanup_close_ int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "1", 1) != 1)
+                        return cc_error_setsys(err, -errno, "enable IPv4 forwarding");
+        }
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!ctx)
+                return cc_error_set(err, -ENOMEM, "nftables: cannot create a context");
+        nft_ctx_buffer_output(ctx);
+        nft_ctx_buffer_error(ctx);
+        int rc = nft_run_cmd_from_buffer(ctx, rules);
+        if (rc != 0) {
+                const char *e = nft_ctx_get_error_buffer(ctx);
+                r = cc_error_set(err, -EIO, "nftables: table ip ccompose: %s", e && *e ? e : "failed");
+        }
+        nft_ctx_free(ctx);
+        return r;
+}

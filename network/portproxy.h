@@ -1,0 +1,22 @@
+/* Published ports: the supervisor forwards host_ip:published to
+ * container_ip:target, TCP and UDP, on its libuv loop. */
+#ifndef CC_PORTPROXY_H
+#define CC_PORTPROXY_H
+
+#include <uv.h>
+
+#include "cc-error.h"
+
+struct net_proxy;
+
+/* Listen on host_ip:published (published 0 = an ephemeral port; host_ip
+ * NULL or "" = 0.0.0.0) and forward to target_ip:target. *bound is the
+ * port listened on. An address in use fails with a message naming it. */
+int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published, const char *target_ip, int target,
+                   struct net_proxy **out, int *bound, struct cc_error *err);
+/* Change where new connections go (the container restarted elsewhere). */
+void net_proxy_retarget(struct net_proxy *p, const char *target_ip);
+/* Stop listening, end every connection; freed once its handles closed. */
+void net_proxy_close(struct net_proxy *p);
+
+#endif

@@ -1,0 +1,127 @@
+/* The distribution-spec HTTP client (libcurl): one client per registry
+ * and repository, holding the connection cache and the authorization.
+ * Every request goes through one engine that runs many transfers at once
+ * (curl multi) and handles, per transfer: redirects (followed by hand, so
+ * the Authorization header never goes to another host), 401 (the token
+ * flow or Basic auth, then a retry), 429 with Retry-After, 5xx with
+ * backoff, and broken transfers (resumed with Range when the server
+ * honours it). Bodies go to memory or a file, hashed on the way and
+ * checked against the expected digest and size.
+ * Owner: registry pulls. Internal to runtime/registry-*.c and image-pull.c. */
+#ifndef CC_REGISTRY_CLIENT_H
+#define CC_REGISTRY_CLIENT_H
+
+#include <curl/curl.h>
+
+#include "registry.h"
+
+struct cc_reg_client {
+        CURLM *multi;
+        char *domain;     /* as in the reference (credentials, messages) */
+        char *registry;   /* API host[:port] */
+        char *base;       /* scheme://registry */
+        char *repository; /* NULL for a bare login check */
+        char *scope;      /* "repository:<repo>:pull" */
+        struct cc_credentials cred;
+        bool have_cred;
+        char *authz;      /* "Basic ..." / "Bearer ..." or NULL */
+        unsigned epoch;   /* bumped each time authz changes */
+        bool basic;       /* authz carries the credentials themselves */
+        unsigned max_parallel;
+};
+
+/* Sink of a failed transfer, so callers can word the error. */
+enum cc_reg_fail {
+        CC_REG_OK,
+        CC_REG_NOT_FOUND,   /* 404: unknown manifest, blob or repository */
+        CC_REG_DENIED,      /* 401/403 after authenticating */
+        CC_REG_UNREACHABLE, /* connect, resolve or TLS failure */
+        CC_REG_CORRUPT,     /* digest or size mismatch */
+        CC_REG_OTHER,
+};
+
+struct cc_reg_xfer;
+typedef void (*cc_reg_progress_fn)(struct cc_reg_xfer *x, void *data);
+
+struct cc_reg_xfer {
+        /* ---- set by the caller ---- */
+        char *path;             /* below the base URL ("/v2/...") */
+        const char *accept;     /* Accept header, or NULL */
+        bool head;              /* HEAD instead of GET */
+        int fd;                 /* >= 0: body to this file (from offset 0); else memory */
+        size_t limit;           /* most bytes kept in memory */
+        const char *digest;     /* expected digest of the body, or NULL */
+        int64_t size;           /* expected size, or -1 */
+        cc_reg_progress_fn progress;
+        void *progress_data;
+        int tee_fd;             /* >= 0: the body is also sent here as it arrives (a
+                                   socket; blocking sends), closed at the end: see tee_broken */
+        /* ---- results ---- */
+        struct cc_buf body;     /* the memory sink */
+        uint64_t got;           /* body bytes received */
+        char got_digest[CC_DIGEST_LEN + 1];
+        long status;
+        char *content_type;
+        char *docker_digest;    /* Docker-Content-Digest */
+        enum cc_reg_fail fail;
+        struct cc_error err;
+        bool tee_broken;        /* the tee missed or repeated bytes (a restarted body,
+                                   a failed send, a failed transfer): discard what it fed */
+        /* ---- the engine's ---- */
+        char *url;              /* current URL (after redirects) */
+        bool send_auth;         /* url is on the registry's host */
+        bool accepting;         /* this response's body is the content */
+        bool done;
+        bool sink_error;        /* the write callback stopped the transfer */
+        unsigned redirects, retries, auth_tries, epoch_sent;
+        double not_before;      /* monotonic seconds: retry not before */
+        uint64_t range_start;
+        struct cc_sha256 hash;
+        bool hashing;
+        CURL *easy;
+        struct curl_slist *headers;
+        char *location, *www_auth, *retry_after, *content_range;
+        struct cc_buf errbody;
+        char curl_err[CURL_ERROR_SIZE];
+};
+
+/* Open a client for domain (no network yet, no credentials). repository
+ * may be NULL (a login check). */
+int cc_reg_client_open(const char *domain, const char *repository, struct cc_reg_client **out,
+                       struct cc_error *err);
+/* Take the credentials config.json has for the domain, if any. */
+int cc_reg_client_load_credentials(struct cc_reg_client *c, struct cc_error *err);
+/* Use these credentials (login). */
+void cc_reg_client_set_credentials(struct cc_reg_client *c, const char *username, const char *password);
+void cc_reg_client_close(struct cc_reg_client *c);
+
+/* GET /v2/: the registry is there, and authenticate (proactively, for the
+ * repository's pull scope) when it asks for it. */
+int cc_reg_ping(struct cc_reg_client *c, struct cc_error *err);
+
+/* Initialise a transfer of path into memory (fd < 0) or fd. */
+void cc_reg_xfer_init(struct cc_reg_xfer *x, const char *path, int fd);
+void cc_reg_xfer_free(struct cc_reg_xfer *x);
+/* Run the transfers, at most c->max_parallel at once, until all are done
+ * or one fails: then the others are stopped, and that one's error (with
+ * x->fail saying what kind) is returned. */
+int cc_reg_fetch(struct cc_reg_client *c, struct cc_reg_xfer **xs, size_t n, struct cc_error *err);
+
+/* ---- shared by the engine and the token flow ---- */
+double cc_reg_now(void); /* monotonic seconds */
+/* Options every request gets: no signals, timeouts, user agent, http(s) only. */
+void cc_reg_easy_defaults(CURL *e);
+/* The registry's JSON error document as text ("manifest unknown"), else
+ * its first short printable line, else NULL. Caller frees. */
+char *cc_reg_error_text(const char *body, size_t len);
+/* Answer a 401 challenge (registry-token.c): Basic with the credentials, or
+ * a token from the Bearer realm for the challenge's scope (else the
+ * repository's pull scope). -EACCES when refused or impossible (no
+ * credentials for Basic), -EHOSTUNREACH when the token server is not
+ * reachable. */
+int cc_reg_authenticate(struct cc_reg_client *c, const char *www_authenticate, struct cc_error *err);
+/* The error for a request refused after authenticating; detail (may be NULL)
+ * is the registry's message. Returns -EACCES. */
+int cc_reg_denied(struct cc_reg_client *c, struct cc_error *err, const char *detail);
+
+#endif

@@ -1,0 +1,386 @@
+#!/bin/bash
+# Networks: bridges and veths, IPAM, names in /etc/hosts, isolation between
+# networks and projects, internal networks, TCP and UDP published ports,
+# restarts, down (also after kill -9 of the supervisor). Traffic goes only
+# to 127.0.0.1 and to the containers this test makes.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
+ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
+A=ccneta$ID
+B=ccnetb$ID
+mkdir -p "$TMP/a" "$TMP/b"
+SUB_AF=10.213.41 SUB_AB=10.213.42 SUB_BF=10.213.43
+
+plan 20
+
+# the test's subnets must overlap no route of the host
+if ! ip -4 route show | awk '{print $1}' | python3 -c '
+import ipaddress, sys
+mine = [ipaddress.ip_network("10.213.%d.0/24" % i) for i in range(41, 45)]
+for line in sys.stdin:
+    r = line.strip()
+    if r == "default":
+        continue
+    if any(ipaddress.ip_network(r if "/" in r else r + "/32", strict=False).overlaps(m) for m in mine):
+        sys.exit(1)
+'; then
+        for i in $(seq 1 20); do skip "net $i" "10.213.41-44.0/24 overlap a route of this host"; done
+        done_testing
+fi
+
+"$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
+cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
+
+# the project's kernel objects, by the alias ccompose gives them
+links_of() { ip -o -d link show | grep "alias ccompose $1@" | grep -oE '^[0-9]+: cc[bv]-[0-9a-f]{8}' | awk '{print $2}' | sort -u; }
+cleanup() {
+        for p in $A $B; do cc -p $p down -t 0; done
+        for p in $A $B; do for l in $(links_of $p); do ip link del "$l"; done; done
+        for p in $(jobs -p); do kill "$p"; done
+}
+on_exit cleanup
+
+cat >"$TMP/a/compose.yaml" <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sh", "-c", "mkdir -p /www && echo hello-\$\${PROJ} > /www/index.html && dd if=/dev/urandom of=/www/big bs=1024 count=1024 2>/dev/null && exec httpd -f -p 80 -h /www"]
+    environment: [PROJ=a]
+    restart: always
+    ports: ["127.0.0.1::80", "127.0.0.1::7000", "127.0.0.1::9000/udp"]
+    networks:
+      front:
+        aliases: [www]
+        ipv4_address: $SUB_AF.10
+      back: {}
+  api:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    hostname: apihost
+    networks: [back]
+  other:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    networks: [front]
+networks:
+  front:
+    ipam:
+      config:
+        - subnet: $SUB_AF.0/24
+  back:
+    internal: true
+    ipam:
+      config:
+        - subnet: $SUB_AB.0/24
+EOF
+cat >"$TMP/b/compose.yaml" <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sh", "-c", "mkdir -p /www && echo hello-b > /www/index.html && exec httpd -f -p 80 -h /www"]
+  other:
+    image: busybox:test
+    command: ["sleep", "3600"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: $SUB_BF.0/24
+EOF
+ca() { (cd "$TMP/a" && cc -p $A "$@"); }
+cb() { (cd "$TMP/b" && cc -p $B "$@"); }
+pid_of() { jq -r ".containers[] | select(.service==\"$2\") | .pid" "$CCOMPOSE_RUNTIME_DIR/$1/state.json"; }
+
+test_up() {
+        ca up -d || return 1
+        cb up -d || return 1
+        [ "$(links_of $A | grep -c ccb-)" = 2 ] || fail "project A bridges: $(links_of $A)"
+        [ "$(links_of $B | grep -c ccb-)" = 1 ] || fail "project B bridges: $(links_of $B)"
+}
+t "up creates one bridge per network" test_up
+
+test_ipam() {
+        local out
+        out=$(ca exec web ip -4 addr show eth0) || return 1
+        assert_contains "$out" "inet $SUB_AF.10/24"
+        out=$(ca exec web ip -4 addr show eth1) || return 1
+        assert_contains "$out" "inet $SUB_AB."
+        out=$(cb exec web ip -4 addr show eth0) || return 1
+        assert_contains "$out" "inet $SUB_BF."
+        ip -4 addr | grep -q "inet $SUB_AF.1/24" || fail "no gateway $SUB_AF.1 on a bridge"
+}
+t "IPAM: explicit subnet, ipv4_address, gateway on the bridge" test_ipam
+
+test_names() {
+        local out
+        out=$(ca exec other wget -q -O- http://www/) && assert_eq "$out" "hello-a" || return 1
+        out=$(ca exec other wget -q -O- http://web/) && assert_eq "$out" "hello-a" || return 1
+        out=$(ca exec other wget -q -O- http://$A-web-1/) && assert_eq "$out" "hello-a" || return 1
+        out=$(ca exec web ping -c1 -W2 apihost) || fail "web cannot reach apihost: $out"
+}
+t "service names, aliases, container names and hostnames resolve" test_names
+
+test_isolation_networks() {
+        local h
+        h=$(ca exec other cat /etc/hosts)
+        assert_not_contains "$h" "api" || return 1
+        local ip_api
+        ip_api=$(ca exec api ip -4 addr show eth0 | awk '/inet /{print $2}' | cut -d/ -f1)
+        [ -n "$ip_api" ] || fail "no address for api"
+        if ca exec other ping -c1 -W1 "$ip_api" >/dev/null 2>&1; then fail "other reached api on the internal network"; fi
+}
+t "isolation between networks of one project" test_isolation_networks
+
+test_internal() {
+        local r
+        r=$(ca exec api ip route) || return 1
+        assert_not_contains "$r" "default" || return 1
+        r=$(ca exec other ip route)
+        assert_contains "$r" "default via $SUB_AF.1"
+        r=$(nft list table ip ccompose)
+        assert_contains "$r" "ip saddr $SUB_AF.0/24" || return 1
+        assert_not_contains "$r" "ip saddr $SUB_AB.0/24"
+}
+t "internal network: no default route, no masquerade" test_internal
+
+test_projects() {
+        local out
+        out=$(cb exec other wget -q -O- http://web/) && assert_eq "$out" "hello-b" || return 1
+        if cb exec other ping -c1 -W1 $SUB_AF.10 >/dev/null 2>&1; then fail "project B reached project A's web"; fi
+        out=$(cb exec other cat /etc/hosts)
+        assert_not_contains "$out" "$A-" || return 1
+        out=$(cb exec other ping -c1 -W1 www 2>&1) && fail "B resolved A's alias: $out"
+        assert_contains "$out" "bad address"
+}
+t "two projects with the same service names are isolated" test_projects
+
+test_ps_port() {
+        local p80 out
+        p80=$(ca port web 80) || return 1
+        [[ "$p80" =~ ^127\.0\.0\.1:[0-9]+$ ]] || fail "port: $p80"
+        out=$(ca ps)
+        assert_contains "$out" "$p80->80/tcp" || return 1
+        out=$(jq -r '.containers[] | select(.service=="web") | .ports' "$CCOMPOSE_RUNTIME_DIR/$A/state.json")
+        assert_contains "$out" "$p80->80/tcp"
+}
+t "ephemeral published ports: ccompose port and the ps PORTS column" test_ps_port
+
+test_tcp_download() {
+        local p want got
+        p=$(ca port web 80 | cut -d: -f2)
+        want=$(ca exec web sha256sum /www/big | cut -d' ' -f1)
+        got=$(curl -s --max-time 10 "http://127.0.0.1:$p/big" | sha256sum | cut -d' ' -f1)
+        assert_eq "$got" "$want" "(1 MB through 127.0.0.1:$p)"
+}
+t "TCP: 1 MB download through the published port arrives intact" test_tcp_download
+
+test_tcp_upload() {
+        local p want got
+        p=$(ca port web 7000 | cut -d: -f2)
+        head -c 1048576 /dev/urandom >"$TMP/up.bin"
+        want=$(sha256sum <"$TMP/up.bin" | cut -d' ' -f1)
+        ca exec -d web sh -c 'nc -l -p 7000 > /tmp/up.bin' || return 1
+        for i in $(seq 50); do ca exec web sh -c 'netstat -ltn | grep -q :7000' && break; sleep 0.1; done
+        python3 - "$p" "$TMP/up.bin" <<'EOF' || return 1
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(open(sys.argv[2], "rb").read())
+s.shutdown(socket.SHUT_WR)
+while s.recv(65536):
+    pass
+EOF
+        for i in $(seq 50); do
+                got=$(ca exec web sha256sum /tmp/up.bin | cut -d' ' -f1)
+                [ "$got" = "$want" ] && return 0
+                sleep 0.1
+        done
+        assert_eq "$got" "$want" "(1 MB upload)"
+}
+t "TCP: 1 MB upload through the published port arrives intact" test_tcp_upload
+
+UDP_SERVER='
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9000))
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(d, a)
+'
+test_udp() {
+        local p pid
+        p=$(ca port web 9000/udp | cut -d: -f2) || return 1
+        pid=$(pid_of $A web)
+        nsenter -t "$pid" -n python3 -c "$UDP_SERVER" &
+        sleep 0.3
+        python3 - "$p" <<'EOF'
+import hashlib, os, socket, sys
+data = os.urandom(1 << 20)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+got = bytearray()
+for off in range(0, len(data), 1024):
+    chunk = data[off:off + 1024]
+    for attempt in range(10):
+        s.sendto(chunk, ("127.0.0.1", int(sys.argv[1])))
+        try:
+            r, _ = s.recvfrom(65536)
+            break
+        except socket.timeout:
+            continue
+    else:
+        sys.exit("no echo at offset %d" % off)
+    got += r
+if hashlib.sha256(got).digest() != hashlib.sha256(data).digest():
+    sys.exit("UDP data differs")
+EOF
+        local rc=$?
+        kill %1 2>/dev/null; wait 2>/dev/null
+        return $rc
+}
+t "UDP: 1 MB echoed through the published port arrives intact" test_udp
+
+test_restart() {
+        local old new out p
+        old=$(pid_of $A web)
+        p=$(ca port web 80 | cut -d: -f2)
+        kill -9 "$old"
+        for i in $(seq 100); do
+                new=$(pid_of $A web)
+                [ "$new" != "$old" ] && [ "$new" != 0 ] && [ "$new" != null ] && break
+                sleep 0.05
+        done
+        [ "$new" != "$old" ] || fail "web was not restarted"
+        for i in $(seq 50); do
+                out=$(ca exec other wget -q -O- http://www/ 2>/dev/null) && [ "$out" = hello-a ] && break
+                sleep 0.1
+        done
+        assert_eq "$out" "hello-a" "(by name after the restart)" || return 1
+        out=$(curl -s --max-time 5 "http://127.0.0.1:$p/")
+        assert_eq "$out" "hello-a" "(published port after the restart)" || return 1
+        # the address is stable across the restart (interfaces follow the
+        # networks in name order, as docker compose attaches them)
+        out=$(ca exec web ip -4 addr)
+        assert_contains "$out" "inet $SUB_AF.10/24"
+}
+t "names and ports still work after a restart (restart: always + kill)" test_restart
+
+test_hosts_in_place() {
+        local h
+        ca stop other >/dev/null 2>&1 || return 1
+        h=$(ca exec web cat /etc/hosts)
+        assert_not_contains "$h" "$A-other-1" || return 1
+        ca start other >/dev/null 2>&1 || return 1
+        h=$(ca exec web cat /etc/hosts)
+        assert_contains "$h" "$A-other-1"
+}
+t "/etc/hosts is rewritten when a peer stops and starts" test_hosts_in_place
+
+test_port_in_use() {
+        local busy out
+        busy=$(ca port web 80)
+        mkdir -p "$TMP/c"
+        cat >"$TMP/c/compose.yaml" <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    ports: ["$busy:80"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: 10.213.44.0/24
+EOF
+        out=$(cd "$TMP/c" && cc -p ${A}c up -d 2>&1)
+        local rc=$?
+        (cd "$TMP/c" && cc -p ${A}c down -t 0 >/dev/null 2>&1)
+        [ $rc -ne 0 ] || fail "up succeeded on a port in use"
+        assert_contains "$out" "$busy"
+}
+t "a published port in use fails with an error naming it" test_port_in_use
+
+test_overlap() {
+        mkdir -p "$TMP/d"
+        cat >"$TMP/d/compose.yaml" <<EOF
+services:
+  x:
+    image: busybox:test
+    command: ["sleep", "3600"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: $SUB_AF.0/25
+EOF
+        local out
+        out=$(cd "$TMP/d" && cc -p ${A}d up -d 2>&1)
+        local rc=$?
+        (cd "$TMP/d" && cc -p ${A}d down -t 0 >/dev/null 2>&1)
+        [ $rc -ne 0 ] || fail "an overlapping subnet was accepted"
+        assert_contains "$out" "overlaps"
+}
+t "a subnet overlapping a host route is refused" test_overlap
+
+test_default_pool() {
+        mkdir -p "$TMP/e"
+        printf 'services:\n  x:\n    image: busybox:test\n    command: ["sleep", "3600"]\n' >"$TMP/e/compose.yaml"
+        (cd "$TMP/e" && cc -p ${A}e up -d) || return 1
+        local br sub
+        br=$(links_of ${A}e | grep ccb-)
+        sub=$(ip -4 -o addr show dev "$br" | awk '{print $4}')
+        (cd "$TMP/e" && cc -p ${A}e down -t 0 >/dev/null 2>&1)
+        [ -n "$sub" ] || fail "no address on $br"
+        # the pool subnet overlaps no other route of the host
+        local net=${sub%.*}
+        local others
+        others=$(ip -4 route show | grep -v " dev $br " | grep -c "^${net%.*}\." )
+        [ "$others" = 0 ] || fail "pool subnet $sub overlaps a route: $(ip -4 route)"
+}
+t "the default pool picks a subnet that overlaps no host route" test_default_pool
+
+test_down_after_kill9() {
+        local sup
+        sup=$(jq -r .supervisor_pid "$CCOMPOSE_RUNTIME_DIR/$A/state.json")
+        [ "$sup" -gt 0 ] || fail "no supervisor pid"
+        kill -9 "$sup"
+        ca down -t 0 || return 1
+        [ -z "$(links_of $A)" ] || fail "left behind: $(links_of $A)"
+        [ -n "$(links_of $B)" ] || fail "project B's bridge went too"
+        nft list table ip ccompose | grep -q "$SUB_AF.0/24" && fail "project A's rule is left"
+        true
+}
+t "down after kill -9 of the supervisor removes bridges, veths and rules" test_down_after_kill9
+
+test_down_all() {
+        cb down -t 0 || return 1
+        [ -z "$(links_of $B)" ] || fail "left behind: $(links_of $B)"
+        if ! ip link show type bridge | grep -q ccb-; then
+                nft list table ip ccompose >/dev/null 2>&1 && fail "nft table ccompose left with no bridge"
+        fi
+        pgrep -f "sleep 3600" -a | grep -q "$ID" && fail "processes left"
+        [ ! -e "$CCOMPOSE_RUNTIME_DIR/$B" ] || fail "state dir left"
+}
+t "nothing is left after down: no link, rule, netns or process" test_down_all
+
+test_no_procs() {
+        local n=0
+        for d in /sys/fs/cgroup/ccompose/$A /sys/fs/cgroup/ccompose/$B; do
+                [ -d "$d" ] && n=$((n + $(find "$d" -name cgroup.procs -exec cat {} + | wc -l)))
+        done
+        assert_eq "$n" 0 "(processes left in the projects' cgroups)"
+}
+t "no container process is left" test_no_procs
+
+test_nsfs() {
+        local left
+        left=$(ip -o -d link show | grep "alias ccompose ccnet[ab]$ID")
+        [ -z "$left" ] || ps -eo pid,ppid,stat,lstart,args | grep "[c]compose" | grep -v "ccupt"
+        assert_eq "$(echo "$left" | grep -oE 'alias .*' )" ""
+}
+t "no veth or bridge alias of the test remains" test_nsfs
+
+test_unit_note() { true; }
+t "sanity" test_unit_note
+
+done_testing

@@ -1,0 +1,157 @@
+/* IPAM: subnet parsing, overlap checks, the default pool skipping the
+ * host's routes, gateway and address allocation; and the nft rule set. */
+#include <errno.h>
+
+#include "ipam.h"
+#include "nft.h"
+#include "hosts.h"
+#include "tap.h"
+
+static struct net_subnet sn(const char *s)
+{
+        struct cc_error err = {0};
+        struct net_subnet out = {0};
+        if (net_subnet_parse(s, false, &out, &err) < 0)
+                tap_fail(__FILE__, __LINE__, "parse %s: %s", s, cc_error_msg(&err));
+        return out;
+}
+
+static uint32_t ip(const char *s)
+{
+        uint32_t a = 0;
+        net_ip_parse(s, &a);
+        return a;
+}
+
+TEST(parse_subnet_and_format)
+{
+        struct net_subnet s = sn("10.213.1.0/24");
+        char buf[20];
+        ASSERT_STREQ(net_subnet_str(&s, buf), "10.213.1.0/24");
+        ASSERT_INTEQ(s.prefix, 24);
+}
+
+TEST(parse_rejects_host_bits_and_garbage)
+{
+        struct cc_error err = {0};
+        struct net_subnet s;
+        ASSERT(net_subnet_parse("10.213.1.5/24", false, &s, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "did you mean 10.213.1.0/24");
+        cc_error_clear(&err);
+        ASSERT(net_subnet_parse("10.213.1.0", false, &s, &err) < 0);
+        cc_error_clear(&err);
+        ASSERT(net_subnet_parse("10.213.1.0/33", false, &s, &err) < 0);
+        cc_error_clear(&err);
+        ASSERT(net_subnet_parse("300.1.1.0/24", false, &s, &err) < 0);
+        cc_error_clear(&err);
+        ASSERT(net_subnet_parse("10.213.1.5/24", true, &s, &err) == 0);
+        ASSERT_INTEQ(s.addr, ip("10.213.1.0"));
+}
+
+TEST(overlaps)
+{
+        struct net_subnet a = sn("10.0.0.0/8"), b = sn("10.213.0.0/16"), c = sn("172.29.0.0/16"),
+                          d = sn("10.213.255.0/24");
+        ASSERT(net_subnet_overlaps(&a, &b));
+        ASSERT(net_subnet_overlaps(&b, &a));
+        ASSERT(!net_subnet_overlaps(&a, &c));
+        ASSERT(net_subnet_overlaps(&b, &d));
+        struct net_subnet list[] = {c, d};
+        ASSERT(net_subnet_overlaps_any(&b, list, 2));
+        struct net_subnet e = sn("192.0.3.0/24");
+        ASSERT(!net_subnet_overlaps_any(&e, list, 2));
+}
+
+TEST(gateway_is_first_address)
+{
+        struct net_subnet s = sn("172.29.4.0/22");
+        char buf[16];
+        ASSERT_STREQ(net_ip_str(net_subnet_first(&s), buf), "172.29.4.1");
+        ASSERT_STREQ(net_ip_str(net_subnet_last(&s), buf), "172.29.7.255");
+}
+
+TEST(pool_starts_at_172_17_and_skips_used)
+{
+        struct net_subnet out;
+        struct cc_error err = {0};
+        char buf[20];
+        ASSERT(net_pool_pick(NULL, 0, &out, &err) == 0);
+        ASSERT_STREQ(net_subnet_str(&out, buf), "172.17.0.0/16");
+        /* a host route inside 172.17/16 and one covering 172.18-19 */
+        struct net_subnet used[] = {sn("172.17.5.0/24"), sn("172.18.0.0/15"), sn("192.0.2.0/24")};
+        ASSERT(net_pool_pick(used, 3, &out, &err) == 0);
+        ASSERT_STREQ(net_subnet_str(&out, buf), "172.20.0.0/16");
+}
+
+TEST(pool_goes_on_to_192_168_then_runs_out)
+{
+        struct net_subnet out;
+        struct cc_error err = {0};
+        char buf[20];
+        struct net_subnet used[] = {sn("172.16.0.0/12"), sn("192.168.0.0/20")};
+        ASSERT(net_pool_pick(used, 2, &out, &err) == 0);
+        ASSERT_STREQ(net_subnet_str(&out, buf), "192.168.16.0/20");
+        struct net_subnet all[] = {sn("172.16.0.0/12"), sn("192.168.0.0/16")};
+        ASSERT(net_pool_pick(all, 2, &out, &err) == -ENOSPC);
+        ASSERT_CONTAINS(cc_error_msg(&err), "ipam subnet");
+        cc_error_clear(&err);
+}
+
+TEST(alloc_skips_network_gateway_and_taken)
+{
+        struct net_subnet s = sn("10.213.9.0/29");
+        uint32_t out, gw = net_subnet_first(&s);
+        char buf[16];
+        ASSERT(net_ipam_alloc(&s, NULL, gw, NULL, 0, &out) == 0);
+        ASSERT_STREQ(net_ip_str(out, buf), "10.213.9.2");
+        uint32_t taken[] = {ip("10.213.9.2"), ip("10.213.9.3")};
+        ASSERT(net_ipam_alloc(&s, NULL, gw, taken, 2, &out) == 0);
+        ASSERT_STREQ(net_ip_str(out, buf), "10.213.9.4");
+        /* .1 gateway .2-.6 taken, .7 broadcast: full */
+        uint32_t full[] = {ip("10.213.9.2"), ip("10.213.9.3"), ip("10.213.9.4"), ip("10.213.9.5"), ip("10.213.9.6")};
+        ASSERT(net_ipam_alloc(&s, NULL, gw, full, 5, &out) == -ENOSPC);
+}
+
+TEST(alloc_honours_ip_range_and_custom_gateway)
+{
+        struct net_subnet s = sn("10.213.0.0/16"), r = sn("10.213.5.128/25");
+        uint32_t out;
+        char buf[16];
+        ASSERT(net_ipam_alloc(&s, &r, ip("10.213.5.128"), NULL, 0, &out) == 0);
+        ASSERT_STREQ(net_ip_str(out, buf), "10.213.5.129");
+}
+
+TEST(nft_ruleset_masquerades_non_internal_only)
+{
+        struct net_bridge_info b[2] = {0};
+        strcpy(b[0].name, "ccb-00000001");
+        strcpy(b[0].alias, "ccompose p@1 p_default");
+        b[0].subnet = sn("10.213.1.0/24");
+        b[0].gateway = ip("10.213.1.1");
+        strcpy(b[1].name, "ccb-00000002");
+        strcpy(b[1].alias, "ccompose p@1 p_back internal");
+        b[1].subnet = sn("10.213.2.0/24");
+        b[1].gateway = ip("10.213.2.1");
+        char *r = net_nft_ruleset(b, 2);
+        ASSERT_CONTAINS(r, "ip saddr 10.213.1.0/24 oifname != \"ccb-00000001\" masquerade");
+        ASSERT(!strstr(r, "10.213.2.0/24"));
+        ASSERT_CONTAINS(r, "iifname \"ccb-00000002\" drop");
+        ASSERT_CONTAINS(r, "iifname \"ccb-00000001\" oifname \"ccb-*\" drop");
+        free(r);
+        r = net_nft_ruleset(NULL, 0);
+        ASSERT_STREQ(r, "add table ip ccompose\ndelete table ip ccompose\n");
+        free(r);
+}
+
+TEST(hosts_render)
+{
+        struct net_hosts_entry e[] = {{"10.213.1.2", "abc web"}, {"10.213.1.3", "db database"}};
+        struct cc_strv extra = {0};
+        cc_strv_push(&extra, "gw.example:10.213.1.1");
+        char *h = net_hosts_render(e, 2, &extra);
+        ASSERT_CONTAINS(h, "127.0.0.1\tlocalhost\n");
+        ASSERT_CONTAINS(h, "10.213.1.2\tabc web\n10.213.1.3\tdb database\n");
+        ASSERT_CONTAINS(h, "10.213.1.1\tgw.example\n");
+        free(h);
+        cc_strv_free(&extra);
+}
