@@ -25,6 +25,8 @@ struct cc_log_src {
 
 struct cc_logs_opts {
         bool follow, timestamps, no_prefix, color;
+        const void *last_src;   /* the source of the line being printed */
+        bool midline;           /* it had no newline yet (a partial entry) */
         long long tail;         /* < 0: all */
         struct timespec since, until;
         bool has_since, has_until;
@@ -79,10 +81,19 @@ static int cc__collect(const struct cc_log_entry *e, void *ud)
         return 0;
 }
 
-static void cc__print_entry(struct cc_buf *out, const struct cc_logs_opts *o, const struct cc_log_src *s,
+/* Entries without a newline (lines over 16 KiB, split as Docker does, or
+ * the last output of a container) continue on the same line. */
+static void cc__print_entry(struct cc_buf *out, struct cc_logs_opts *o, const struct cc_log_src *s,
                             const struct cc_log_entry *e)
 {
         static const int palette[] = {36, 33, 32, 35, 34, 96, 93, 92, 95, 94};
+        if (o->midline && o->last_src != s) {
+                cc_buf_putc(out, '\n');
+                o->midline = false;
+        }
+        o->last_src = s;
+        if (o->midline)
+                goto text;
         if (!o->no_prefix) {
                 if (o->color)
                         cc_buf_printf(out, "\033[%dm%-*s |\033[0m ", palette[s->color % 10], o->width, s->label);
@@ -94,9 +105,9 @@ static void cc__print_entry(struct cc_buf *out, const struct cc_logs_opts *o, co
                 cc_log_format_time(&e->time, tb, sizeof(tb));
                 cc_buf_printf(out, "%s ", tb);
         }
+text:
         cc_buf_add(out, e->text, e->len);
-        if (e->len == 0 || e->text[e->len - 1] != '\n')
-                cc_buf_putc(out, '\n');
+        o->midline = e->len == 0 || e->text[e->len - 1] != '\n';
         if (out->len > (1 << 20)) {
                 fwrite(out->s, 1, out->len, stdout);
                 out->len = 0;
@@ -113,7 +124,7 @@ static int cc__ts_cmp(const struct timespec *a, const struct timespec *b)
 /* Callback for follow: print at once. */
 struct cc_live {
         struct cc_log_src *src;
-        const struct cc_logs_opts *o;
+        struct cc_logs_opts *o;
         struct cc_buf *out;
 };
 
@@ -242,6 +253,10 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
                 cc__print_entry(&out, &o, &srcs[best], &srcs[best].entries[pos[best]]);
                 pos[best]++;
         }
+        if (o.midline && !o.follow) {
+                cc_buf_putc(&out, '\n');
+                o.midline = false;
+        }
         fwrite(out.s ? out.s : "", 1, out.len, stdout);
         fflush(stdout);
         out.len = 0;
@@ -279,6 +294,8 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
                         break;
                 usleep(100000);
         }
+        if (o.midline)
+                fputc('\n', stdout);
         cc_buf_free(&out);
         for (size_t i = 0; i < ns; i++) {
                 for (size_t k = 0; k < srcs[i].n; k++)

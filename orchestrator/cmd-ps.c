@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "ps-format.h"
 #include "state.h"
+#include "supervisor.h"
 
 static void cc__ps_help(void)
 {
@@ -193,6 +194,18 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                 cc_strv_free(&statuses);
                 return 1;
         }
+        /* with no supervisor watching, a recorded process may have died
+         * meanwhile: show what is true now */
+        if (!cc_sup_alive(st))
+                for (size_t i = 0; i < st->n_ctrs; i++) {
+                        struct cc_ctr_state *ct = &st->ctrs[i];
+                        if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED ||
+                             ct->status == CC_CTR_RESTARTING) && !cc_proc_alive(ct->pid, ct->pid_start)) {
+                                ct->status = CC_CTR_EXITED;
+                                ct->exit_code = 255;
+                                ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
+                        }
+                }
         struct cc_ctr_state **list = cc_xcalloc(st->n_ctrs + 1, sizeof(*list));
         size_t n = 0;
         for (size_t i = 0; i < st->n_ctrs; i++) {

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -309,6 +310,82 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
 
 /* ---- stop, start, restart, kill, pause, unpause ---- */
 
+/* stop, kill, pause, unpause with no supervisor (it crashed): act on the
+ * recorded processes directly, through their cgroups. */
+static int cc__lifecycle_offline(struct cc_cli *cli, struct cc_project *p, const char *op, char **services, int n,
+                                 int sig, long long timeout_ms)
+{
+        struct cc_error err = {0};
+        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
+        if (lock < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        _cleanup_state_ struct cc_state *st = NULL;
+        int rc = 0;
+        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                cc_state_unlock(lock);
+                return 1;
+        }
+        for (size_t i = 0; i < st->n_ctrs; i++) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                bool want = n == 0;
+                for (int k = 0; k < n; k++)
+                        want = want || strcmp(services[k], ct->service) == 0;
+                if (!want || !ct->pid || !cc_proc_alive(ct->pid, ct->pid_start))
+                        continue;
+                struct cc_node *svc = cc_node_map_get(cc_project_services(p), ct->service);
+                const char *ss = cc_node_map_str(svc, "stop_signal");
+                struct cc_container *c = NULL;
+                if (cc_container_adopt(cli->root, p->name, ct->id, ct->pid, ss ? cc_signal_from_name(ss) : 0, -1, &c,
+                                       &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                        continue;
+                }
+                int r = 0;
+                if (strcmp(op, "stop") == 0) {
+                        fprintf(stderr, " Container %s  Stopping\n", ct->name);
+                        r = cc_container_stop(c, 0, timeout_ms, &err);
+                } else if (strcmp(op, "kill") == 0) {
+                        fprintf(stderr, " Container %s  Killing\n", ct->name);
+                        r = cc_container_kill(c, sig, &err);
+                } else {
+                        r = cc_container_freeze(c, strcmp(op, "pause") == 0, &err);
+                }
+                if (r < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                } else if (strcmp(op, "stop") == 0) {
+                        ct->status = CC_CTR_EXITED;
+                        ct->exit_code = 255; /* its status went with the supervisor */
+                        ct->finished_at = (long long) time(NULL);
+                        ct->pid = 0;
+                        ct->stopped_by_user = true;
+                        fprintf(stderr, " Container %s  Stopped\n", ct->name);
+                } else if (strcmp(op, "kill") == 0) {
+                        ct->stopped_by_user = true;
+                        fprintf(stderr, " Container %s  Killed\n", ct->name);
+                } else {
+                        ct->status = strcmp(op, "pause") == 0 ? CC_CTR_PAUSED : CC_CTR_RUNNING;
+                        fprintf(stderr, " Container %s  %s\n", ct->name, strcmp(op, "pause") == 0 ? "Paused" : "Unpaused");
+                }
+                cc_container_release(c);
+        }
+        if (cc_state_save(cli->runtime_dir, st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                rc = 1;
+        }
+        cc_state_unlock(lock);
+        return rc;
+}
+
 static int cc__lifecycle(struct cc_cli *cli, const char *op, int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -382,8 +459,8 @@ static int cc__lifecycle(struct cc_cli *cli, const char *op, int argc, char **ar
                         cc_strv_free(&o.services);
                         return r;
                 }
-                fprintf(stderr, "project %s is not running\n", p->name);
-                return 1;
+                return cc__lifecycle_offline(cli, p, op, argv + optind, argc - optind,
+                                             sig ? cc_signal_from_name(sig) : SIGKILL, timeout_ms);
         }
         if (r < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));

@@ -258,7 +258,6 @@ static void cc__handle(struct cc_conn *cn, const char *line)
         } else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 || strcmp(op, "restart") == 0 ||
                    strcmp(op, "kill") == 0 || strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
                 rc = cc__op_each(s, op, req);
-                cc_sup_kick(s);
         } else {
                 cc_sup_progress(s, "unknown request \"%s\"", op);
                 rc = 1;
@@ -266,6 +265,8 @@ static void cc__handle(struct cc_conn *cn, const char *line)
         s->reply = NULL;
         cc_buf_printf(&out, "{\"done\":true,\"exit\":%d}\n", rc);
         cc__reply(cn, out.s);
+        if (!finish)
+                cc_sup_kick(s);
         cc_buf_free(&out);
         json_object_put(req);
         uv_close((uv_handle_t *) &cn->pipe, cc__conn_closed);

@@ -30,11 +30,10 @@ struct cc_sup_ctr {
         int color;
         struct cc_container *c;    /* NULL while not running */
         bool adopted;              /* not our child: exit status unknown */
-        uv_poll_t exit_poll;
-        bool exit_poll_on;
-        uv_pipe_t out[2];          /* stdout, stderr FIFOs */
+        uv_poll_t *exit_poll;      /* heap handles: a closing one may still be  */
+        uv_pipe_t *out[2];         /* pending its close callback when restarted */
         int rfd[2];                /* our read ends, opened before the container starts */
-        bool out_on[2];
+        struct cc_buf partial[2];  /* attached view: a line waiting for its newline */
         int n_open;                /* handles waiting for their close callback */
         struct cc_logw *log;
         uv_timer_t restart_timer;
@@ -115,6 +114,9 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
                       char **name, struct cc_error *err);
 void cc_sup_shutdown(struct cc_sup *s, bool keep);
 uint64_t cc_sup_now_ms(void);
+
+/* Close a heap-allocated handle; it is freed in its close callback. */
+void cc_sup_close_free(uv_handle_t *h);
 
 /* sup-output.c: FIFOs, log files, the attached view */
 int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err);

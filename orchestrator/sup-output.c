@@ -88,24 +88,49 @@ void cc_sup_print_line(struct cc_sup *s, struct cc_sup_ctr *c, const char *line,
         cc_buf_free(&b);
 }
 
-/* The attached view: whole lines with a prefix; a partial line waits in
- * the log writer's buffer, so it is printed as it is read. */
-static void cc__print_chunk(struct cc_sup *s, struct cc_sup_ctr *c, const char *data, size_t n)
+/* The attached view: whole lines with a prefix, as docker compose prints
+ * them; a partial line waits for its newline (or for the end). */
+static void cc__print_chunk(struct cc_sup *s, struct cc_sup_ctr *c, int idx, const char *data, size_t n)
 {
+        struct cc_buf *part = &c->partial[idx];
         while (n > 0) {
                 const char *nl = memchr(data, '\n', n);
-                size_t take = nl ? (size_t) (nl - data) + 1 : n;
-                cc_sup_print_line(s, c, data, take);
+                if (!nl) {
+                        cc_buf_add(part, data, n);
+                        if (part->len >= 16384) {
+                                cc_sup_print_line(s, c, part->s, part->len);
+                                part->len = 0;
+                        }
+                        break;
+                }
+                size_t take = (size_t) (nl - data) + 1;
+                if (part->len) {
+                        cc_buf_add(part, data, take);
+                        cc_sup_print_line(s, c, part->s, part->len);
+                        part->len = 0;
+                } else {
+                        cc_sup_print_line(s, c, data, take);
+                }
                 data += take;
                 n -= take;
         }
         fflush(stdout);
 }
 
+static void cc__print_rest(struct cc_sup *s, struct cc_sup_ctr *c, int idx)
+{
+        struct cc_buf *part = &c->partial[idx];
+        if (part->len && s->attached) {
+                cc_sup_print_line(s, c, part->s, part->len);
+                fflush(stdout);
+        }
+        part->len = 0;
+}
+
 static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
         struct cc_sup_ctr *c = stream->data;
-        int idx = stream == (uv_stream_t *) &c->out[1] ? 1 : 0;
+        int idx = stream == (uv_stream_t *) c->out[1] ? 1 : 0;
         enum cc_log_stream ls = idx ? CC_LOG_STDERR : CC_LOG_STDOUT;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -115,7 +140,7 @@ static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                         cc_logw_flush(c->log);
                 }
                 if (c->sup->attached && !cc_strv_contains(&c->sup->opts.no_attach, c->svc->name))
-                        cc__print_chunk(c->sup, c, buf->base, (size_t) nread);
+                        cc__print_chunk(c->sup, c, idx, buf->base, (size_t) nread);
                 return;
         }
         if (nread < 0) {
@@ -125,12 +150,6 @@ static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 }
                 uv_read_stop(stream);
         }
-}
-
-static void cc__close_cb(uv_handle_t *h)
-{
-        struct cc_sup_ctr *c = h->data;
-        c->n_open--;
 }
 
 /* The supervisor's ends: read-only, non-blocking. */
@@ -146,20 +165,20 @@ int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
                         return r;
         }
         for (int i = 0; i < 2; i++) {
-                if (c->out_on[i])
+                if (c->out[i])
                         continue;
                 _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, cc__fifo_names[i]);
                 int fd = c->rfd[i] >= 0 ? c->rfd[i] : open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
                 c->rfd[i] = -1; /* the handle owns it now */
                 if (fd < 0)
                         return cc_error_setsys(err, -errno, "opening %s", p);
-                uv_pipe_init(c->sup->loop, &c->out[i], 0);
-                c->out[i].data = c;
+                c->out[i] = cc_xcalloc(1, sizeof(uv_pipe_t));
+                uv_pipe_init(c->sup->loop, c->out[i], 0);
+                c->out[i]->data = c;
                 c->n_open++;
-                int r = uv_pipe_open(&c->out[i], fd);
+                int r = uv_pipe_open(c->out[i], fd);
                 if (r == 0)
-                        r = uv_read_start((uv_stream_t *) &c->out[i], cc__alloc_cb, cc__read_cb);
-                c->out_on[i] = true;
+                        r = uv_read_start((uv_stream_t *) c->out[i], cc__alloc_cb, cc__read_cb);
                 if (r < 0)
                         return cc_error_set(err, -EIO, "reading %s: %s", p, uv_strerror(r));
         }
@@ -171,20 +190,21 @@ void cc_sup_output_close(struct cc_sup_ctr *c)
 {
         char buf[65536];
         for (int i = 0; i < 2; i++) {
-                if (!c->out_on[i])
+                if (!c->out[i])
                         continue;
                 uv_os_fd_t fd;
-                if (uv_fileno((uv_handle_t *) &c->out[i], &fd) == 0) {
+                if (uv_fileno((uv_handle_t *) c->out[i], &fd) == 0) {
                         for (;;) {
                                 ssize_t n = read(fd, buf, sizeof(buf));
                                 if (n <= 0)
                                         break;
                                 uv_buf_t b = uv_buf_init(buf, (unsigned) n);
-                                cc__read_cb((uv_stream_t *) &c->out[i], n, &b);
+                                cc__read_cb((uv_stream_t *) c->out[i], n, &b);
                         }
                 }
-                uv_close((uv_handle_t *) &c->out[i], cc__close_cb);
-                c->out_on[i] = false;
+                cc__print_rest(c->sup, c, i);
+                cc_sup_close_free((uv_handle_t *) c->out[i]);
+                c->out[i] = NULL;
         }
         if (c->log) {
                 struct timespec now;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/pidfd.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -217,19 +218,41 @@ static void cc__ctr_label(struct cc_sup_ctr *c)
 
 static void cc__exit_cb(uv_poll_t *h, int status, int events);
 
-static void cc__watch_exit(struct cc_sup_ctr *c)
-{
-        uv_poll_init(c->sup->loop, &c->exit_poll, cc_container_pidfd(c->c));
-        c->exit_poll.data = c;
-        uv_poll_start(&c->exit_poll, UV_READABLE, cc__exit_cb);
-        c->exit_poll_on = true;
-        c->n_open++;
-}
-
 static void cc__handle_closed(uv_handle_t *h)
 {
         struct cc_sup_ctr *c = h->data;
         c->n_open--;
+}
+
+static void cc__heap_closed(uv_handle_t *h)
+{
+        struct cc_sup_ctr *c = h->data;
+        c->n_open--;
+        free(h);
+}
+
+void cc_sup_close_free(uv_handle_t *h)
+{
+        if (h && !uv_is_closing(h))
+                uv_close(h, cc__heap_closed);
+}
+
+static void cc__watch_exit(struct cc_sup_ctr *c)
+{
+        c->exit_poll = cc_xcalloc(1, sizeof(*c->exit_poll));
+        uv_poll_init(c->sup->loop, c->exit_poll, cc_container_pidfd(c->c));
+        c->exit_poll->data = c;
+        uv_poll_start(c->exit_poll, UV_READABLE, cc__exit_cb);
+        c->n_open++;
+}
+
+static void cc__unwatch_exit(struct cc_sup_ctr *c)
+{
+        if (!c->exit_poll)
+                return;
+        uv_poll_stop(c->exit_poll);
+        cc_sup_close_free((uv_handle_t *) c->exit_poll);
+        c->exit_poll = NULL;
 }
 
 int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
@@ -330,6 +353,23 @@ static bool cc__should_restart(struct cc_sup_ctr *c, int exit_code, long long *d
 
 static void cc__abort_all(struct cc_sup *s);
 
+/* A one-shot that completed for a service depending on it with
+ * service_completed_successfully does not abort the stack (as docker
+ * compose treats such init containers). */
+static bool cc__completed_init(struct cc_sup *s, const char *service, int exit_code)
+{
+        if (exit_code != 0)
+                return false;
+        struct cc_node *services = cc_project_services(s->project);
+        for (size_t i = 0; i < services->n; i++) {
+                struct cc_node *dep = cc_node_map_get(cc_node_map_get(services->items[i], "depends_on"), service);
+                const char *cond = cc_node_map_str(dep, "condition");
+                if (cond && strcmp(cond, "service_completed_successfully") == 0)
+                        return true;
+        }
+        return false;
+}
+
 static void cc__exited(struct cc_sup_ctr *c, int exit_code)
 {
         struct cc_sup *s = c->sup;
@@ -339,11 +379,7 @@ static void cc__exited(struct cc_sup_ctr *c, int exit_code)
         cc_sup_output_close(c);
         cc_sup_health_stop(c);
         cc_sup_net_exited(c); /* network: its veths go, peers' /etc/hosts */
-        if (c->exit_poll_on) {
-                uv_poll_stop(&c->exit_poll);
-                uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
-                c->exit_poll_on = false;
-        }
+        cc__unwatch_exit(c);
         if (c->c) {
                 if (cc_container_destroy(c->c, true, &err) < 0) {
                         cc_sup_progress(s, "%s", cc_error_msg(&err));
@@ -374,11 +410,12 @@ static void cc__exited(struct cc_sup_ctr *c, int exit_code)
                 bool from = s->exit_from && strcmp(s->exit_from, c->svc->name) == 0;
                 if (from)
                         s->exit_code = exit_code;
-                if (s->opts.abort_on_exit || (s->opts.abort_on_failure && exit_code != 0) || from) {
-                        if (!s->exit_from && s->opts.abort_on_failure)
+                if ((s->opts.abort_on_exit || (s->opts.abort_on_failure && exit_code != 0) || from) &&
+                    (from || !cc__completed_init(s, c->svc->name, exit_code))) {
+                        if (!s->exit_from)
                                 s->exit_code = exit_code;
-                        else if (!s->exit_from)
-                                s->exit_code = exit_code;
+                        printf("Aborting on container exit...\n");
+                        fflush(stdout);
                         cc__abort_all(s);
                         return;
                 }
@@ -497,8 +534,34 @@ static bool cc__all_settled(struct cc_sup *s, bool want_healthy)
         return true;
 }
 
+/* --wait: a container that turned unhealthy, or exited with a failure and
+ * will not be restarted, ends the wait at once with an error. */
+static bool cc__wait_failed(struct cc_sup *s)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                        if (!st || c->removing || s->svcs[i].phase != CC_SVC_STARTED)
+                                continue;
+                        if (st->health && strcmp(st->health, "unhealthy") == 0) {
+                                cc_sup_progress(s, "container %s is unhealthy", st->name);
+                                return true;
+                        }
+                        if (st->status == CC_CTR_EXITED && st->exit_code != 0) {
+                                cc_sup_progress(s, "container %s exited (%d)", st->name, st->exit_code);
+                                return true;
+                        }
+                }
+        return false;
+}
+
 static void cc__report_ready(struct cc_sup *s)
 {
+        if (!s->ready_sent && s->opts.wait && cc__wait_failed(s)) {
+                s->exit_code = 1;
+                s->opts.wait = false;
+        }
         if (s->ready_sent || !cc__all_settled(s, s->opts.wait))
                 return;
         s->ready_sent = true;
@@ -566,8 +629,9 @@ void cc_sup_kick(struct cc_sup *s)
                 }
         }
         cc__report_ready(s);
-        if (s->attached && !s->stopping && s->ready_sent) {
-                /* attached up ends when nothing runs or will run again */
+        if (s->attached && !s->stopping && s->ready_sent && !s->reply) {
+                /* attached up ends when nothing runs or will run again (not
+                 * in the middle of a restart asked for by another command) */
                 bool any = false;
                 for (size_t i = 0; i < s->n_svcs && !any; i++)
                         for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
@@ -680,8 +744,15 @@ void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long
                 }
                 deadline[i] = (long long) start + grace;
         }
+        /* a second Ctrl-C while we wait kills at once: SIGINT is taken
+         * through a signalfd here, the loop being busy */
+        sigset_t intr, oldmask;
+        sigemptyset(&intr);
+        sigaddset(&intr, SIGINT);
+        sigprocmask(SIG_BLOCK, &intr, &oldmask);
+        int sfd = signalfd(-1, &intr, SFD_NONBLOCK | SFD_CLOEXEC);
         for (;;) {
-                struct pollfd pfds[n + 1];
+                struct pollfd pfds[n + 2];
                 size_t m = 0;
                 long long next = -1;
                 uint64_t now = cc_sup_now_ms();
@@ -702,9 +773,20 @@ void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long
                 }
                 if (m == 0)
                         break;
-                if (poll(pfds, m, (int) next) < 0 && errno != EINTR)
+                if (sfd >= 0)
+                        pfds[m] = (struct pollfd){.fd = sfd, .events = POLLIN};
+                if (poll(pfds, m + (sfd >= 0), (int) next) < 0 && errno != EINTR)
                         break;
+                struct signalfd_siginfo si;
+                if (sfd >= 0 && (pfds[m].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                        s->sigints++;
+                        for (size_t i = 0; i < n; i++)
+                                deadline[i] = 0;
+                }
         }
+        if (sfd >= 0)
+                close(sfd);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
         free(deadline);
         for (size_t i = 0; i < n; i++) {
                 struct cc_sup_ctr *c = list[i];
@@ -760,11 +842,7 @@ void cc_sup_shutdown(struct cc_sup *s, bool keep)
                                 struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
                                 if (!c->c)
                                         continue;
-                                if (c->exit_poll_on) {
-                                        uv_poll_stop(&c->exit_poll);
-                                        uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
-                                        c->exit_poll_on = false;
-                                }
+                                cc__unwatch_exit(c);
                                 cc_sup_output_close(c);
                                 cc_container_release(c->c);
                                 c->c = NULL;
@@ -824,10 +902,7 @@ static void cc__close_all(struct cc_sup *s)
                         for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
                                 if (!uv_is_closing(hs[k]))
                                         uv_close(hs[k], cc__handle_closed);
-                        if (c->exit_poll_on) {
-                                uv_close((uv_handle_t *) &c->exit_poll, cc__handle_closed);
-                                c->exit_poll_on = false;
-                        }
+                        cc__unwatch_exit(c);
                         cc_sup_output_close(c);
                 }
         uv_handle_t *hs[] = {(uv_handle_t *) &s->sigint, (uv_handle_t *) &s->sigterm, (uv_handle_t *) &s->sighup};
@@ -1129,6 +1204,8 @@ static void cc__sup_free(struct cc_sup *s)
                                 cc_container_release(c->c);
                         }
                         cc_sup_overrides_free(c->ov);
+                        cc_buf_free(&c->partial[0]);
+                        cc_buf_free(&c->partial[1]);
                         free(c->id);
                         free(c->label);
                         free(c);
@@ -1150,6 +1227,8 @@ static void cc__sup_free(struct cc_sup *s)
                 if (c->c)
                         cc_container_release(c->c);
                 cc_sup_overrides_free(c->ov);
+                cc_buf_free(&c->partial[0]);
+                cc_buf_free(&c->partial[1]);
                 free(c->id);
                 free(c->label);
                 free(c);
@@ -1237,6 +1316,11 @@ static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct 
         uv_run(s->loop, UV_RUN_DEFAULT);
 
         /* the loop ended: down, Ctrl-C or the daemon's SIGTERM */
+        if (s->exit_from)
+                for (size_t i = 0; i < s->state->n_ctrs; i++)
+                        if (!s->state->ctrs[i].one_off && strcmp(s->state->ctrs[i].service, s->exit_from) == 0 &&
+                            s->state->ctrs[i].status == CC_CTR_EXITED)
+                                s->exit_code = s->state->ctrs[i].exit_code;
         s->state->supervisor_pid = 0;
         s->state->supervisor_start = 0;
         cc_sup_save(s);
