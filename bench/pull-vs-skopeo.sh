@@ -80,33 +80,34 @@ size=$(du -sb "$W/storage/docker/registry/v2/blobs" | cut -f1)
 
 now_ns() { date +%s%N; }
 export NO_COLOR=1 CCOMPOSE_REGISTRY_LOOPBACK_ONLY=1 DOCKER_CONFIG=$W/docker
-cc_pull() {
-        rm -rf "$W/root"
-        CCOMPOSE_ROOT=$W/root "$CCOMPOSE" image pull -q "$REF" >/dev/null
-}
-skopeo_pull() {
-        rm -rf "$W/dir"
-        skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$W/dir" >/dev/null
-}
+# Each pull starts from nothing: a new empty store, a new empty directory
+# (all removed at the end: deleting between pulls would make ext4 skip the
+# just-freed inodes, at a cost, when the next pull creates its files).
+cc_pull() { CCOMPOSE_ROOT=$W/root-$1 "$CCOMPOSE" image pull -q "$REF" >/dev/null; }
+skopeo_pull() { skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$W/dir-$1" >/dev/null; }
 
-# One warm-up each, then N timed pulls of each, alternating.
-cc_pull
-skopeo_pull
-cc_ns=0 sk_ns=0
+# One warm-up each, then N timed pulls of each, alternating. The machine
+# may be shared: the ratio is of the medians.
+cc_pull warm
+skopeo_pull warm
+sync
+cc_t=() sk_t=()
 for ((i = 0; i < N; i++)); do
         t0=$(now_ns)
-        cc_pull
+        cc_pull "$i"
         t1=$(now_ns)
-        skopeo_pull
+        skopeo_pull "$i"
         t2=$(now_ns)
-        cc_ns=$((cc_ns + t1 - t0))
-        sk_ns=$((sk_ns + t2 - t1))
+        cc_t+=($(((t1 - t0) / 1000)))
+        sk_t+=($(((t2 - t1) / 1000)))
 done
-[ "$(ls "$W/root/layers" | wc -l)" = 4 ] || { echo "pull-vs-skopeo.sh: ccompose did not unpack 4 layers" >&2; exit 1; }
+[ "$(ls "$W/root-0/layers" | wc -l)" = 4 ] || { echo "pull-vs-skopeo.sh: ccompose did not unpack 4 layers" >&2; exit 1; }
 
-cc_us=$((cc_ns / N / 1000))
-sk_us=$((sk_ns / N / 1000))
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { print int(s / NR) }'; }
+ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+cc_med=$(median "${cc_t[@]}") sk_med=$(median "${sk_t[@]}")
 printf 'image: 4 layers, %d.%d MB of blobs\n' $((size / 1000000)) $((size / 100000 % 10))
-printf 'ccompose image pull: %d.%03d ms/pull\n' $((cc_us / 1000)) $((cc_us % 1000))
-printf 'skopeo copy dir:     %d.%03d ms/pull\n' $((sk_us / 1000)) $((sk_us % 1000))
-awk -v a="$cc_us" -v b="$sk_us" 'BEGIN { printf "ratio ccompose/skopeo: %.2f (N=%d)\n", a / b, '"$N"' }'
+printf 'ccompose image pull: %s ms/pull median (mean %s)\n' "$(ms "$cc_med")" "$(ms "$(mean "${cc_t[@]}")")"
+printf 'skopeo copy dir:     %s ms/pull median (mean %s)\n' "$(ms "$sk_med")" "$(ms "$(mean "${sk_t[@]}")")"
+awk -v a="$cc_med" -v b="$sk_med" 'BEGIN { printf "ratio ccompose/skopeo: %.2f (medians, N=%d)\n", a / b, '"$N"' }'

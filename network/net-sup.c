@@ -632,13 +632,11 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         r = net_links_delete_alias(nl, prefix, err);
         struct net_bridge_info *b = NULL;
         size_t nb = 0;
-        bool any = false;
         if (r >= 0)
                 r = net_bridges_list(nl, &b, &nb, err);
         for (size_t i = 0; i < nb && r >= 0; i++) {
                 if (!cc_startswith(b[i].alias, prefix))
                         continue;
-                any = true;
                 if (b[i].n_ports > 0)
                         continue; /* another project's container is on it (external) */
                 const char *full = b[i].alias + strlen(prefix);
@@ -648,7 +646,9 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                         fprintf(stderr, " Network %.*s  Removed\n", (int) strcspn(full, " "), full);
         }
         free(b);
-        if (r >= 0 && any)
+        /* always: the table follows the bridges that exist, and goes with
+         * the last one (also when an earlier down was cut short) */
+        if (r >= 0)
                 r = net_nft_sync(nl, err);
         net__unlock(lk);
         net_nl_close(nl);

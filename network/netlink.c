@@ -39,6 +39,38 @@ static int net__nlerr(struct cc_error *err, int nle, const char *what, const cha
         return cc_error_set(err, code, "%s %s: %s", what, name, nl_geterror(nle));
 }
 
+/* A dump of links, addresses or routes is interrupted (NLE_DUMP_INTR)
+ * when the kernel's table changes under it, as it does while other
+ * projects make or remove their links: take it again. */
+#define NET_DUMP_TRIES 20
+
+static int net__links(struct net_nl *nl, struct nl_cache **out)
+{
+        int r;
+        for (int i = 0; i < NET_DUMP_TRIES; i++)
+                if ((r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, out)) != -NLE_DUMP_INTR)
+                        break;
+        return r;
+}
+
+static int net__addrs(struct net_nl *nl, struct nl_cache **out)
+{
+        int r;
+        for (int i = 0; i < NET_DUMP_TRIES; i++)
+                if ((r = rtnl_addr_alloc_cache(nl->sk, out)) != -NLE_DUMP_INTR)
+                        break;
+        return r;
+}
+
+static int net__routes(struct net_nl *nl, struct nl_cache **out)
+{
+        int r;
+        for (int i = 0; i < NET_DUMP_TRIES; i++)
+                if ((r = rtnl_route_alloc_cache(nl->sk, AF_INET, 0, out)) != -NLE_DUMP_INTR)
+                        break;
+        return r;
+}
+
 static struct nl_sock *net__sock(void)
 {
         struct nl_sock *sk = nl_socket_alloc();
@@ -154,13 +186,13 @@ int net_host_routes(struct net_nl *nl, const char *skip, struct net_subnet **out
         _cleanup_cache_ struct nl_cache *routes = NULL;
         _cleanup_cache_ struct nl_cache *links = NULL;
         struct net__route_ctx x = {0};
-        int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &links);
+        int r = net__links(nl, &links);
         if (r < 0)
                 return net__nlerr(err, r, "list", "links");
         x.links = links;
         if (skip)
                 x.skip_ifindex = rtnl_link_name2i(links, skip);
-        r = rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &routes);
+        r = net__routes(nl, &routes);
         if (r < 0)
                 return net__nlerr(err, r, "list", "routes");
         nl_cache_foreach(routes, net__route_cb, &x);
@@ -202,9 +234,9 @@ int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n,
 {
         _cleanup_cache_ struct nl_cache *links = NULL;
         _cleanup_cache_ struct nl_cache *addrs = NULL;
-        int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &links);
+        int r = net__links(nl, &links);
         if (r >= 0)
-                r = rtnl_addr_alloc_cache(nl->sk, &addrs);
+                r = net__addrs(nl, &addrs);
         if (r < 0)
                 return net__nlerr(err, r, "list", "links");
         *out = NULL;
@@ -287,17 +319,27 @@ int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err)
 int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err)
 {
         _cleanup_cache_ struct nl_cache *links = NULL;
-        int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &links);
+        int r = net__links(nl, &links);
         if (r < 0)
                 return net__nlerr(err, r, "list", "links");
         int rc = 0;
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *) o;
-                const char *al = rtnl_link_get_ifalias(l);
                 const char *name = rtnl_link_get_name(l);
-                if (!al || !name || !cc_startswith(al, prefix) || !cc_startswith(name, "ccv-"))
+                if (!name || !cc_startswith(name, "ccv-"))
                         continue;
-                if (net_link_delete(nl, name, err) < 0)
+                const char *al = rtnl_link_get_ifalias(l);
+                bool mine = al && cc_startswith(al, prefix);
+                if (!mine && (!al || !*al)) {
+                        /* no alias (made by an older ccompose, or its maker
+                         * died before naming it): ours if on our bridge */
+                        struct rtnl_link *m = rtnl_link_get(links, rtnl_link_get_master(l));
+                        const char *mal = m ? rtnl_link_get_ifalias(m) : NULL;
+                        mine = mal && cc_startswith(mal, prefix);
+                        if (m)
+                                rtnl_link_put(m);
+                }
+                if (mine && net_link_delete(nl, name, err) < 0)
                         rc = -EIO;
         }
         return rc;
@@ -333,8 +375,6 @@ static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const
         rtnl_link_set_name(l, f->host_name);
         rtnl_link_set_master(l, f->bridge_ifindex);
         rtnl_link_set_flags(l, IFF_UP);
-        if (f->alias)
-                rtnl_link_set_ifalias(l, f->alias);
         rtnl_link_set_name(peer, f->ifname);
         rtnl_link_set_ns_pid(peer, pid);
         /* not IFF_UP here: the kernel opens the peer before the pair is
@@ -358,6 +398,19 @@ static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const
         }
         if (r < 0)
                 return net__nlerr(err, r, "create veth", f->host_name);
+        /* the kernel ignores IFLA_IFALIAS when it creates a link: set it
+         * now, it is how `down` finds the project's veths */
+        if (f->alias) {
+                _cleanup_link_ struct rtnl_link *cur = NULL;
+                if ((r = rtnl_link_get_kernel(nl->sk, 0, f->host_name, &cur)) < 0)
+                        return net__nlerr(err, r, "find", f->host_name);
+                _cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
+                if (!ch)
+                        return cc_error_set(err, -ENOMEM, "veth %s: out of memory", f->host_name);
+                rtnl_link_set_ifalias(ch, f->alias);
+                if ((r = rtnl_link_change(nl->sk, cur, ch, 0)) < 0)
+                        return net__nlerr(err, r, "set the alias of", f->host_name);
+        }
 
         _cleanup_link_ struct rtnl_link *in = NULL;
         r = rtnl_link_get_kernel(ns, 0, f->ifname, &in);

@@ -41,7 +41,8 @@ int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, co
                       uint32_t gateway, int mtu, struct cc_error *err);
 /* Delete a link by name; a missing link is not an error. */
 int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
-/* Delete every link whose alias starts with prefix (veths of a project). */
+/* Delete the veths (ccv-*) of a project: those whose alias starts with
+ * prefix, and those without an alias on a bridge whose alias does. */
 int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err);
 
 struct net_ifconf {

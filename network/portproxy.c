@@ -1,16 +1,34 @@
-/* The TCP and UDP port proxies: see portproxy.h. Each TCP connection is a
- * pair of handles copying both ways with back-pressure (a side stops
- * reading while the other's write queue is long); each UDP client gets
- * its own connected socket to the container, closed after idling. */
+/* The TCP and UDP port proxies: see portproxy.h.
+ *
+ * TCP: the listening socket and each connection's two sockets are plain
+ * non-blocking descriptors watched with uv_poll. Bytes go from one socket
+ * to the other through a pipe with splice(2), so they are never copied
+ * through user space (what keeps the published port near the speed of a
+ * direct connection). A direction's pipe is its back-pressure: the source
+ * is read only while the pipe has room, the destination is watched for
+ * writability only while the pipe holds data. A direction ends when its
+ * source sent EOF and the pipe has been emptied: then, and only then, its
+ * FIN is passed on (shutdown). The connection closes when both directions
+ * have ended, or on an error. Closing earlier would drop bytes still in a
+ * pipe and cut the data short.
+ *
+ * UDP: each client gets its own connected socket to the container,
+ * closed after idling. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "portproxy.h"
 
 #define NET_BUF 65536
-#define NET_HIGH_WATER (1u << 20)
+#define NET_PIPE_SIZE (256 * 1024)
+#define NET_PUMP_ROUNDS 16          /* per event, so one connection cannot starve the loop */
+#define NET_ACCEPT_BATCH 32
+#define NET_ACCEPT_RETRY_MS 100     /* out of descriptors: try accepting again after this */
 #define NET_UDP_IDLE_MS 60000
 
 struct net_conn;
@@ -21,28 +39,36 @@ struct net_proxy {
         bool udp;
         bool closing;
         int n_open;                 /* handles not yet closed */
+        int lfd;                    /* TCP: the listening socket */
         union {
-                uv_tcp_t tcp;
+                uv_poll_t tcp;
                 uv_udp_t udp;
         } l;
-        uv_timer_t sweep;
+        uv_timer_t timer;           /* UDP: idle sweep; TCP: accept retry */
         struct sockaddr_in target;
         struct net_conn *conns;
         struct net_udp_flow *flows;
 };
 
-struct net_side {
-        uv_tcp_t h;
-        struct net_conn *conn;
-        bool eof;       /* read EOF */
-        bool shut;      /* we shut down writing to it */
+/* One direction of a connection: from fd[i] to fd[1 - i] through a pipe. */
+struct net_dir {
+        int pipe[2];
+        size_t cap;         /* the pipe's size */
+        size_t queued;      /* bytes in the pipe */
+        bool full;          /* the pipe took no more (a pipe counts buffers,
+                             * not bytes: it can be full below cap) */
+        bool eof;           /* the source sent EOF */
+        bool shut;          /* ... and it was passed on, after every byte */
 };
 
 struct net_conn {
         struct net_proxy *p;
         struct net_conn *next, *prev;
-        struct net_side s[2];   /* 0: client, 1: container */
-        bool connected;
+        int fd[2];                  /* 0: client, 1: container */
+        uv_poll_t poll[2];
+        int events[2];              /* what poll[i] watches now */
+        struct net_dir d[2];        /* d[i]: from fd[i] to the other */
+        bool connecting;
         bool closing;
         int n_open;
 };
@@ -56,10 +82,19 @@ struct net_udp_flow {
         bool closing;
 };
 
+static void net__closefd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
 static void net__proxy_maybe_free(struct net_proxy *p)
 {
-        if (p->closing && p->n_open == 0 && !p->conns && !p->flows)
+        if (p->closing && p->n_open == 0 && !p->conns && !p->flows) {
+                net__closefd(&p->lfd);
                 free(p);
+        }
 }
 
 static void net__proxy_handle_closed(uv_handle_t *h)
@@ -67,34 +102,6 @@ static void net__proxy_handle_closed(uv_handle_t *h)
         struct net_proxy *p = h->data;
         p->n_open--;
         net__proxy_maybe_free(p);
-}
-
-/* ---- TCP ---- */
-
-static void net__conn_closed(uv_handle_t *h)
-{
-        struct net_side *sd = h->data;
-        struct net_conn *c = sd->conn;
-        if (--c->n_open > 0)
-                return;
-        struct net_proxy *p = c->p;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                p->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
-        free(c);
-        net__proxy_maybe_free(p);
-}
-
-static void net__conn_close(struct net_conn *c)
-{
-        if (c->closing)
-                return;
-        c->closing = true;
-        for (int i = 0; i < 2; i++)
-                uv_close((uv_handle_t *) &c->s[i].h, net__conn_closed);
 }
 
 static void net__alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -105,129 +112,241 @@ static void net__alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
         buf->len = buf->base ? NET_BUF : 0;
 }
 
-struct net_wreq {
-        uv_write_t req;
-        struct net_side *from;
-        char *base;
-};
+/* ---- TCP ---- */
 
-static void net__read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-
-static void net__write_cb(uv_write_t *req, int status)
+static void net__conn_free(struct net_conn *c)
 {
-        struct net_wreq *w = (struct net_wreq *) req;
-        struct net_side *from = w->from;
-        struct net_conn *c = from->conn;
-        struct net_side *to = &c->s[from == &c->s[0] ? 1 : 0];
-        free(w->base);
-        free(w);
-        if (c->closing)
-                return;
-        if (status < 0) {
-                net__conn_close(c);
-                return;
+        struct net_proxy *p = c->p;
+        for (int i = 0; i < 2; i++) {
+                net__closefd(&c->fd[i]);
+                net__closefd(&c->d[i].pipe[0]);
+                net__closefd(&c->d[i].pipe[1]);
         }
-        if (!from->eof && to->h.write_queue_size < NET_HIGH_WATER / 2)
-                uv_read_start((uv_stream_t *) &from->h, net__alloc, net__read_cb);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                p->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        free(c);
+        net__proxy_maybe_free(p);
 }
 
-static void net__shutdown_cb(uv_shutdown_t *req, int status)
+static void net__conn_closed(uv_handle_t *h)
 {
-        struct net_side *to = req->data;
-        struct net_conn *c = to->conn;
-        free(req);
-        if (c->closing)
-                return;
-        if (status < 0 || (c->s[0].eof && c->s[1].eof))
-                net__conn_close(c);
+        struct net_conn *c = h->data;
+        if (--c->n_open == 0)
+                net__conn_free(c);
 }
 
-static void net__read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+/* Close the poll handles made so far (poll[0], then poll[1]); the
+ * descriptors are closed and c freed once they are closed. */
+static void net__conn_close(struct net_conn *c)
 {
-        struct net_side *from = st->data;
-        struct net_conn *c = from->conn;
-        struct net_side *to = &c->s[from == &c->s[0] ? 1 : 0];
-        if (n == 0) {
-                free(buf->base);
+        if (c->closing)
                 return;
-        }
-        if (n < 0) {
-                free(buf->base);
-                if (n != UV_EOF) {
-                        net__conn_close(c);
-                        return;
+        c->closing = true;
+        int n = c->n_open;
+        if (n == 0)
+                net__conn_free(c);
+        for (int i = 0; i < n; i++)
+                uv_close((uv_handle_t *) &c->poll[i], net__conn_closed);
+}
+
+/* Move what can be moved in direction i without blocking. 0, or a
+ * negative errno when the connection is broken. */
+static int net__pump(struct net_conn *c, int i)
+{
+        struct net_dir *d = &c->d[i];
+        int src = c->fd[i], dst = c->fd[1 - i];
+        for (int round = 0; round < NET_PUMP_ROUNDS; round++) {
+                bool moved = false;
+                if (!d->eof && d->queued < d->cap) {
+                        ssize_t n = splice(src, NULL, d->pipe[1], NULL, d->cap - d->queued,
+                                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (n > 0)
+                                d->queued += (size_t) n;
+                        else if (n == 0)
+                                d->eof = true;
+                        else if (errno != EAGAIN && errno != EINTR)
+                                return -errno;
+                        else if (d->queued > 0)
+                                d->full = true; /* or the source is empty: either way,
+                                                 * wait for the destination */
+                        moved = n >= 0;
                 }
-                from->eof = true;
-                uv_read_stop(st);
-                if (!to->shut) {
-                        to->shut = true;
-                        uv_shutdown_t *req = cc_xcalloc(1, sizeof(*req));
-                        req->data = to;
-                        if (uv_shutdown(req, (uv_stream_t *) &to->h, net__shutdown_cb) < 0) {
-                                free(req);
-                                net__conn_close(c);
+                if (d->queued > 0) {
+                        ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->queued, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (n > 0) {
+                                d->queued -= (size_t) n;
+                                d->full = false;
+                                moved = true;
+                        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                                return -errno;
                         }
                 }
-                return;
+                /* every byte of this direction is out: now its FIN */
+                if (d->eof && d->queued == 0 && !d->shut) {
+                        d->shut = true;
+                        if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
+                                return -errno;
+                }
+                if (!moved)
+                        break;
         }
-        struct net_wreq *w = cc_xcalloc(1, sizeof(*w));
-        w->from = from;
-        w->base = buf->base;
-        uv_buf_t b = uv_buf_init(buf->base, (unsigned) n);
-        if (uv_write(&w->req, (uv_stream_t *) &to->h, &b, 1, net__write_cb) < 0) {
-                free(w->base);
-                free(w);
-                net__conn_close(c);
-                return;
-        }
-        if (to->h.write_queue_size >= NET_HIGH_WATER)
-                uv_read_stop(st);
+        return 0;
 }
 
-static void net__connect_cb(uv_connect_t *req, int status)
+static void net__conn_poll_cb(uv_poll_t *h, int status, int events);
+
+/* Watch each socket for what its directions wait on. */
+static int net__conn_watch(struct net_conn *c)
 {
-        struct net_conn *c = req->data;
-        free(req);
+        for (int i = 0; i < 2; i++) {
+                int ev = 0;
+                if (c->connecting) {
+                        ev = i == 1 ? UV_WRITABLE : 0;
+                } else {
+                        /* a source is read while its pipe has room; a
+                         * pipe that refused more waits until its
+                         * destination took some (watching a readable
+                         * source then would spin) */
+                        const struct net_dir *d = &c->d[i];
+                        if (!d->eof && d->queued < d->cap && !(d->full && d->queued > 0))
+                                ev |= UV_READABLE;
+                        if (c->d[1 - i].queued > 0)
+                                ev |= UV_WRITABLE;
+                }
+                if (ev == c->events[i])
+                        continue;
+                c->events[i] = ev;
+                int r = ev ? uv_poll_start(&c->poll[i], ev, net__conn_poll_cb) : uv_poll_stop(&c->poll[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void net__conn_poll_cb(uv_poll_t *h, int status, int events)
+{
+        (void) events;
+        struct net_conn *c = h->data;
         if (c->closing)
                 return;
-        if (status < 0) {
-                net__conn_close(c);
-                return;
+        int r = status;
+        if (r >= 0 && c->connecting) {
+                int e = 0;
+                socklen_t len = sizeof(e);
+                if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+                        e = errno;
+                if (e == EINPROGRESS || e == EALREADY)
+                        return;
+                r = -e;
+                c->connecting = false;
         }
-        c->connected = true;
-        for (int i = 0; i < 2; i++)
-                uv_read_start((uv_stream_t *) &c->s[i].h, net__alloc, net__read_cb);
+        if (r >= 0)
+                r = net__pump(c, 0);
+        if (r >= 0)
+                r = net__pump(c, 1);
+        if (r >= 0 && c->d[0].shut && c->d[1].shut)
+                r = -ECONNABORTED; /* both directions delivered in full */
+        if (r >= 0)
+                r = net__conn_watch(c);
+        if (r < 0)
+                net__conn_close(c);
 }
 
-static void net__accept_cb(uv_stream_t *server, int status)
+static int net__pipe(struct net_dir *d)
 {
-        struct net_proxy *p = server->data;
-        if (status < 0 || p->closing)
-                return;
+        if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+                return -errno;
+        int sz = fcntl(d->pipe[1], F_SETPIPE_SZ, NET_PIPE_SIZE);
+        if (sz < 0)
+                sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
+        d->cap = sz > 0 ? (size_t) sz : 65536;
+        return 0;
+}
+
+/* A client accepted as cfd: connect to the container, then copy. */
+static void net__conn_new(struct net_proxy *p, int cfd)
+{
         struct net_conn *c = cc_xcalloc(1, sizeof(*c));
         c->p = p;
-        for (int i = 0; i < 2; i++) {
-                uv_tcp_init(p->loop, &c->s[i].h);
-                c->s[i].h.data = &c->s[i];
-                c->s[i].conn = c;
-        }
-        c->n_open = 2;
+        c->fd[0] = cfd;
+        c->fd[1] = -1;
+        for (int i = 0; i < 2; i++)
+                c->d[i].pipe[0] = c->d[i].pipe[1] = -1;
         c->next = p->conns;
         if (p->conns)
                 p->conns->prev = c;
         p->conns = c;
-        if (uv_accept(server, (uv_stream_t *) &c->s[0].h) < 0) {
+        int r = 0, one = 1;
+        if ((c->fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+                r = -errno;
+        for (int i = 0; i < 2 && r >= 0; i++)
+                r = net__pipe(&c->d[i]);
+        for (int i = 0; i < 2 && r >= 0; i++)
+                if ((r = uv_poll_init(p->loop, &c->poll[i], c->fd[i])) == 0) {
+                        c->poll[i].data = c;
+                        c->n_open++;
+                }
+        if (r >= 0) {
+                setsockopt(c->fd[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                setsockopt(c->fd[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                if (connect(c->fd[1], (const struct sockaddr *) &p->target, sizeof(p->target)) < 0) {
+                        if (errno == EINPROGRESS)
+                                c->connecting = true;
+                        else
+                                r = -errno;
+                }
+        }
+        if (r >= 0)
+                r = net__conn_watch(c);
+        if (r < 0)
                 net__conn_close(c);
+}
+
+static void net__accept_cb(uv_poll_t *h, int status, int events);
+
+static void net__accept_retry_cb(uv_timer_t *t)
+{
+        struct net_proxy *p = t->data;
+        if (!p->closing)
+                uv_poll_start(&p->l.tcp, UV_READABLE, net__accept_cb);
+}
+
+static void net__accept_cb(uv_poll_t *h, int status, int events)
+{
+        (void) events;
+        struct net_proxy *p = h->data;
+        if (p->closing || status < 0)
+                return;
+        for (int k = 0; k < NET_ACCEPT_BATCH; k++) {
+                int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd >= 0) {
+                        net__conn_new(p, fd);
+                        continue;
+                }
+                if (errno == EINTR || errno == ECONNABORTED)
+                        continue;
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                        /* the pending client stays queued: retry, without spinning */
+                        uv_poll_stop(&p->l.tcp);
+                        uv_timer_start(&p->timer, net__accept_retry_cb, NET_ACCEPT_RETRY_MS, 0);
+                }
                 return;
         }
-        uv_tcp_nodelay(&c->s[0].h, 1);
-        uv_tcp_nodelay(&c->s[1].h, 1);
-        uv_connect_t *req = cc_xcalloc(1, sizeof(*req));
-        req->data = c;
-        if (uv_tcp_connect(req, &c->s[1].h, (const struct sockaddr *) &p->target, net__connect_cb) < 0) {
-                free(req);
-                net__conn_close(c);
-        }
+}
+
+static int net__tcp_listen(struct net_proxy *p, const struct sockaddr_storage *ss)
+{
+        int one = 1;
+        socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        p->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (p->lfd < 0 || setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(p->lfd, (const struct sockaddr *) ss, len) < 0 || listen(p->lfd, 511) < 0)
+                return -errno;
+        return uv_poll_init(p->loop, &p->l.tcp, p->lfd);
 }
 
 /* ---- UDP ---- */
@@ -352,7 +471,7 @@ static void net__sweep_cb(uv_timer_t *t)
 int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published, const char *target_ip, int target,
                    struct net_proxy **out, int *bound, struct cc_error *err)
 {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0};
         const char *hip = host_ip && *host_ip ? host_ip : "0.0.0.0";
         if (uv_ip4_addr(hip, published, (struct sockaddr_in *) &ss) != 0 &&
             uv_ip6_addr(hip, published, (struct sockaddr_in6 *) &ss) != 0)
@@ -360,42 +479,50 @@ int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published
         struct net_proxy *p = cc_xcalloc(1, sizeof(*p));
         p->loop = loop;
         p->udp = udp;
+        p->lfd = -1;
         uv_ip4_addr(target_ip, target, &p->target);
         int r;
         if (udp) {
                 uv_udp_init(loop, &p->l.udp);
+                p->l.udp.data = p;
+                p->n_open = 1;
                 r = uv_udp_bind(&p->l.udp, (const struct sockaddr *) &ss, 0);
                 if (r == 0)
                         r = uv_udp_recv_start(&p->l.udp, net__alloc, net__udp_recv);
         } else {
-                uv_tcp_init(loop, &p->l.tcp);
-                r = uv_tcp_bind(&p->l.tcp, (const struct sockaddr *) &ss, 0);
-                if (r == 0)
-                        r = uv_listen((uv_stream_t *) &p->l.tcp, 511, net__accept_cb);
+                r = net__tcp_listen(p, &ss);
+                if (r == 0) {
+                        p->l.tcp.data = p;
+                        p->n_open = 1;
+                        r = uv_poll_start(&p->l.tcp, UV_READABLE, net__accept_cb);
+                }
         }
-        p->l.tcp.data = p;
-        p->n_open = 1;
         if (r < 0) {
                 p->closing = true;
-                uv_close((uv_handle_t *) &p->l.tcp, net__proxy_handle_closed);
+                if (p->n_open)
+                        uv_close((uv_handle_t *) &p->l, net__proxy_handle_closed);
+                else
+                        net__proxy_maybe_free(p);
                 return cc_error_set(err, r == UV_EADDRINUSE ? -EADDRINUSE : -EIO,
                                     "Bind for %s:%d failed: port is already allocated (%s)", hip, published,
                                     uv_strerror(r));
         }
         struct sockaddr_storage got;
         int len = sizeof(got);
-        if (udp)
-                uv_udp_getsockname(&p->l.udp, (struct sockaddr *) &got, &len);
-        else
-                uv_tcp_getsockname(&p->l.tcp, (struct sockaddr *) &got, &len);
-        *bound = ntohs(((struct sockaddr_in *) &got)->sin_port);
         if (udp) {
-                uv_timer_init(loop, &p->sweep);
-                p->sweep.data = p;
-                p->n_open++;
-                uv_timer_start(&p->sweep, net__sweep_cb, NET_UDP_IDLE_MS / 2, NET_UDP_IDLE_MS / 2);
-                uv_unref((uv_handle_t *) &p->sweep);
+                uv_udp_getsockname(&p->l.udp, (struct sockaddr *) &got, &len);
+        } else {
+                socklen_t slen = sizeof(got);
+                getsockname(p->lfd, (struct sockaddr *) &got, &slen);
         }
+        /* sin_port and sin6_port sit at the same place */
+        *bound = ntohs(((struct sockaddr_in *) &got)->sin_port);
+        uv_timer_init(loop, &p->timer);
+        p->timer.data = p;
+        p->n_open++;
+        if (udp)
+                uv_timer_start(&p->timer, net__sweep_cb, NET_UDP_IDLE_MS / 2, NET_UDP_IDLE_MS / 2);
+        uv_unref((uv_handle_t *) &p->timer);
         *out = p;
         return 0;
 }
@@ -411,11 +538,12 @@ void net_proxy_close(struct net_proxy *p)
         if (!p || p->closing)
                 return;
         p->closing = true;
-        uv_close((uv_handle_t *) &p->l.tcp, net__proxy_handle_closed);
-        if (p->udp)
-                uv_close((uv_handle_t *) &p->sweep, net__proxy_handle_closed);
-        for (struct net_conn *c = p->conns; c; c = c->next)
+        uv_close((uv_handle_t *) &p->l, net__proxy_handle_closed);
+        uv_close((uv_handle_t *) &p->timer, net__proxy_handle_closed);
+        for (struct net_conn *c = p->conns, *next; c; c = next) {
+                next = c->next;
                 net__conn_close(c);
+        }
         for (struct net_udp_flow *f = p->flows, *next; f; f = next) {
                 next = f->next;
                 net__flow_close(f);

@@ -26,6 +26,7 @@
 #include "container.h"
 #include "image.h"
 #include "normalize.h"
+#include "registry.h"
 #include "service-spec.h"
 #include "supervisor.h"
 #include <json-c/json.h>
@@ -390,7 +391,9 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 fprintf(stderr, "service %s has no image (building images is not supported)\n", o.service);
                 goto out;
         }
-        if (cc_image_store_open(cli->root, &store, &err) < 0 || cc_image_lookup(store, image, &img, &err) < 0) {
+        if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"), cc_node_map_str(svc, "platform"),
+                            false, &err) < 0 ||
+            cc_image_store_open(cli->root, &store, &err) < 0 || cc_image_lookup(store, image, &img, &err) < 0) {
                 fprintf(stderr, "service %s: %s\n", o.service, cc_error_msg(&err));
                 goto out;
         }

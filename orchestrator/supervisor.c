@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "net.h" /* network */
+#include "registry.h"
 #include "service-spec.h"
 #include "sup-internal.h"
 
@@ -1407,6 +1408,37 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
         return rc;
 }
 
+/* Pull what is missing (per pull_policy) here in the CLI, before any
+ * supervisor starts, so that progress shows on the user's terminal. */
+static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
+{
+        struct cc_graph *g = &p->graph;
+        bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
+        if (o->services.n > 0 || o->only_services)
+                cc_graph_select(g, &o->services, o->no_deps, sel);
+        else
+                for (size_t i = 0; i < g->n; i++)
+                        sel[i] = true;
+        int rc = 0;
+        for (size_t i = 0; i < g->n && rc == 0; i++) {
+                if (!sel[i])
+                        continue;
+                struct cc_node *svc = cc_node_map_get(cc_project_services(p), g->names[i]);
+                const char *image = cc_node_map_str(svc, "image");
+                if (!image)
+                        continue;
+                struct cc_error err = {0};
+                if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"),
+                                    cc_node_map_str(svc, "platform"), false, &err) < 0) {
+                        fprintf(stderr, "service %s: %s\n", g->names[i], cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+        }
+        free(sel);
+        return rc;
+}
+
 int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
 {
         struct cc_error err = {0};
@@ -1419,6 +1451,8 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
                 fprintf(stderr, "no such service: %s\n", o->exit_code_from);
                 return 1;
         }
+        if (cc__ensure_images(cli, p, o) != 0)
+                return 1;
         int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
         if (lock < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));

@@ -114,13 +114,13 @@ static int layer_ensure(struct cc_image_store *s, const char *blob, const char *
         return 0;
 }
 
-int cc_image_layer_prepare(struct cc_image_store *s, int bfd, char **name, char *diff_id, uint64_t *size,
+int cc_image_layer_prepare(int bfd, const char *dir, char **path, char *diff_id, uint64_t *size,
                            struct cc_error *err)
 {
-        _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (lfd < 0)
-                return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
-        _cleanup_free_ char *tmp = cc_xasprintf("%s/.tmp-XXXXXX", s->layers_dir);
+        _cleanup_close_ int pfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return cc_error_setsys(err, -errno, "open %s", dir);
+        _cleanup_free_ char *tmp = cc_xasprintf("%s/layer-XXXXXX", dir);
         if (!mkdtemp(tmp))
                 return cc_error_setsys(err, -errno, "create %s", tmp);
         const char *tmpname = strrchr(tmp, '/') + 1;
@@ -130,12 +130,12 @@ int cc_image_layer_prepare(struct cc_image_store *s, int bfd, char **name, char 
         int r = dfd < 0 ? cc_error_setsys(err, -errno, "open %s", tmp)
                         : cc_layer_unpack_fd(bfd, dfd, CC_LAYER_IMAGE, &info, err);
         if (r < 0) {
-                cc_layer_rm_tree(lfd, tmpname, NULL);
+                cc_layer_rm_tree(pfd, tmpname, NULL);
                 return r;
         }
         strcpy(diff_id, info.diff_id);
         *size = info.size;
-        *name = cc_xstrdup(tmpname);
+        *path = cc_steal(&tmp);
         return 0;
 }
 
@@ -147,8 +147,17 @@ static int layer_adopt(struct cc_image_store *s, const struct cc_ingest_layer *l
         _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (lfd < 0)
                 return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
+        _cleanup_free_ char *udir = cc_xstrdup(l->unpacked);
+        char *slash = strrchr(udir, '/');
+        if (!slash || slash == udir)
+                return cc_error_set(err, -EINVAL, "layer %s: bad unpacked tree \"%s\"", blob, l->unpacked);
+        *slash = '\0';
+        const char *uname = slash + 1;
+        _cleanup_close_ int ufd = open(udir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (ufd < 0)
+                return cc_error_setsys(err, -errno, "open %s", udir);
         if (!cc_streq(l->unpacked_diff_id, diff_id)) {
-                cc_layer_rm_tree(lfd, l->unpacked, NULL);
+                cc_layer_rm_tree(ufd, uname, NULL);
                 return cc_error_set(err, -EBADMSG,
                                     "layer %s: diff-id digest mismatch: the config lists %s, the layer has %s", blob,
                                     diff_id, l->unpacked_diff_id ? l->unpacked_diff_id : "none");
@@ -157,7 +166,7 @@ static int layer_adopt(struct cc_image_store *s, const struct cc_ingest_layer *l
         struct stat st;
         bool have = stat(final, &st) == 0 && S_ISDIR(st.st_mode);
         if (have && layer_recorded(s, hex, size)) {
-                cc_layer_rm_tree(lfd, l->unpacked, NULL);
+                cc_layer_rm_tree(ufd, uname, NULL);
                 return 0;
         }
         if (have) {
@@ -165,9 +174,9 @@ static int layer_adopt(struct cc_image_store *s, const struct cc_ingest_layer *l
                 if (r < 0)
                         return r;
         }
-        if (renameat(lfd, l->unpacked, lfd, hex) < 0) {
+        if (renameat(ufd, uname, lfd, hex) < 0) {
                 int r = cc_error_setsys(err, -errno, "layer %s: move into place", blob);
-                cc_layer_rm_tree(lfd, l->unpacked, NULL);
+                cc_layer_rm_tree(ufd, uname, NULL);
                 return r;
         }
         cc_strv_push(&s->new_layers, hex);

@@ -4,16 +4,17 @@
  * digest and size as it arrives), then hand them to the store's ingest,
  * which unpacks and checks diff-ids, and tag. The store changes inside one
  * transaction: a failed pull leaves it as it was. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <sys/socket.h>
 
 #include "image-store.h"
-#include "layer.h"
 #include "registry-client.h"
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -37,7 +38,8 @@ struct layer {
         struct cc_reg_xfer x;
         /* Unpacking while downloading: a thread reads the body from a socket
          * the transfer tees into (cc_image_layer_prepare). */
-        struct cc_image_store *s;
+        const char *stage;
+        int *active;        /* unpacking threads still running */
         bool streaming;
         int stream_fd;      /* the thread's end */
         pthread_t thread;
@@ -65,7 +67,10 @@ struct puller {
         size_t cfg_len;
         struct layer *layers;
         size_t nlayers;
-        char *stage;              /* staging directory under images/tmp */
+        char *pulls;              /* images/pulls: the staging areas of running pulls */
+        char *stage;              /* this pull's: downloaded blobs, unpacked trees */
+        int stage_lock;           /* flock()ed while the pull runs */
+        int streams_active;
 };
 
 static void emit(struct puller *p, enum cc_pull_status st, const char *layer, uint64_t cur, uint64_t total)
@@ -375,12 +380,17 @@ static void *stream_unpack(void *data)
 {
         struct layer *l = data;
         struct cc_error e = {0};
-        l->tree_result = cc_image_layer_prepare(l->s, l->stream_fd, &l->tree, l->tree_diff_id, &l->tree_size, &e);
+        l->tree_result = cc_image_layer_prepare(l->stream_fd, l->stage, &l->tree, l->tree_diff_id, &l->tree_size,
+                                                &e);
         /* A failure here is not the pull's: the layer is unpacked again from
          * the file, which reports a real problem with the blob. */
         cc_error_clear(&e);
         close(l->stream_fd);
         l->stream_fd = -1;
+        /* While other layers still unpack, write this one out: the sync
+         * before the layers are recorded then has less left to do. */
+        if (__atomic_sub_fetch(l->active, 1, __ATOMIC_SEQ_CST) > 0 && l->tree_result == 0)
+                syncfs(l->x.fd);
         return NULL;
 }
 
@@ -390,9 +400,15 @@ static void stream_start(struct puller *p, struct layer *l)
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return;
-        l->s = p->s;
+        /* Room for a burst of the download while the unpacker is busy. */
+        int buf = 1 << 20;
+        setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+        l->stage = p->stage;
         l->stream_fd = sv[1];
+        l->active = &p->streams_active;
+        __atomic_add_fetch(l->active, 1, __ATOMIC_SEQ_CST);
         if (pthread_create(&l->thread, NULL, stream_unpack, l) != 0) {
+                __atomic_sub_fetch(l->active, 1, __ATOMIC_SEQ_CST);
                 close(sv[0]);
                 close(sv[1]);
                 l->stream_fd = -1;
@@ -405,7 +421,6 @@ static void stream_start(struct puller *p, struct layer *l)
 /* Wait for the unpacking threads; keep the trees of intact streams. */
 static void streams_finish(struct puller *p)
 {
-        _cleanup_close_ int lfd = -1;
         for (size_t i = 0; i < p->nlayers; i++) {
                 struct layer *l = &p->layers[i];
                 if (!l->streaming)
@@ -418,10 +433,7 @@ static void streams_finish(struct puller *p)
                 pthread_join(l->thread, NULL);
                 l->streaming = false;
                 if (l->tree && (l->tree_result < 0 || l->x.tee_broken || !l->x.done)) {
-                        if (lfd < 0)
-                                lfd = open(p->s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (lfd >= 0)
-                                cc_layer_rm_tree(lfd, l->tree, NULL);
+                        cc_rm_rf(l->tree);
                         free(l->tree);
                         l->tree = NULL;
                 }
@@ -436,6 +448,8 @@ static void on_progress(struct cc_reg_xfer *x, void *data)
         if (x->done) {
                 emit(p, CC_PULL_LAYER_VERIFYING, l->digest, x->got, total);
                 emit(p, CC_PULL_LAYER_DOWNLOADED, l->digest, x->got, total);
+                /* Start writing the blob out; it is synced when adopted. */
+                sync_file_range(x->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
                 if (l->streaming)
                         emit(p, CC_PULL_LAYER_EXTRACT, l->digest, total, total);
         } else {
@@ -443,7 +457,6 @@ static void on_progress(struct cc_reg_xfer *x, void *data)
         }
 }
 
-/* Download the layer blobs the store lacks into the staging directory. */
 /* Is layer i's tree (by chain ID) in the store already? */
 static bool layer_present(struct puller *p, json_object *diffs, size_t i)
 {
@@ -459,6 +472,8 @@ static bool layer_present(struct puller *p, json_object *diffs, size_t i)
         return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Download the layer blobs the store lacks into the staging directory,
+ * unpacking each on the way when its layer is not in the store yet. */
 static int download_layers(struct puller *p)
 {
         struct cc_reg_xfer **xs = cc_xcalloc(p->nlayers + 1, sizeof(*xs));
@@ -626,6 +641,100 @@ static int record_only(struct puller *p)
         return cc_image_tx_commit(p->s, p->err);
 }
 
+/* A staging area is removed by its pull; one whose pull died (its lock is
+ * free) by the next pull, once it is a minute old (a new one is locked
+ * right after it is made). */
+static void stage_clean_stale(const char *pulls)
+{
+        DIR *d = opendir(pulls);
+        struct dirent *de;
+        time_t now = time(NULL);
+        while (d && (de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                _cleanup_free_ char *dir = cc_path_join(pulls, de->d_name);
+                _cleanup_free_ char *lock = cc_path_join(dir, ".lock");
+                struct stat st;
+                if (stat(dir, &st) < 0 || difftime(now, st.st_mtime) < 60)
+                        continue;
+                _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        cc_rm_rf(dir);
+        }
+        if (d)
+                closedir(d);
+}
+
+static int stage_open(struct puller *p)
+{
+        p->pulls = cc_path_join(p->s->images_dir, "pulls");
+        for (int tries = 0; !p->stage && tries < 3; tries++) {
+                int r = cc_mkdir_p(p->pulls, 0700);
+                if (r < 0)
+                        return cc_error_setsys(p->err, r, "create %s", p->pulls);
+                stage_clean_stale(p->pulls);
+                p->stage = cc_xasprintf("%s/XXXXXX", p->pulls);
+                if (!mkdtemp(p->stage)) {
+                        /* ENOENT: another pull just removed the empty pulls/. */
+                        r = -errno;
+                        free(p->stage);
+                        p->stage = NULL;
+                        if (r != -ENOENT)
+                                return cc_error_setsys(p->err, r, "create a directory in %s", p->pulls);
+                }
+        }
+        if (!p->stage)
+                return cc_error_set(p->err, -EAGAIN, "create a directory in %s", p->pulls);
+        _cleanup_free_ char *lock = cc_path_join(p->stage, ".lock");
+        p->stage_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (p->stage_lock < 0 || flock(p->stage_lock, LOCK_EX) < 0)
+                return cc_error_setsys(p->err, -errno, "lock %s", lock);
+        return 0;
+}
+
+static void stage_close(struct puller *p)
+{
+        if (p->stage)
+                cc_rm_rf(p->stage);
+        if (p->stage_lock >= 0)
+                close(p->stage_lock);
+        p->stage_lock = -1;
+        if (p->pulls)
+                rmdir(p->pulls); /* when no other pull uses it */
+}
+
+/* Download what the store lacks (without the store's lock: other pulls
+ * and loads go on meanwhile), then record the image in one transaction. */
+static int store_image(struct puller *p, const char *cfg_digest, char *id)
+{
+        int r = stage_open(p);
+        if (r == 0)
+                r = download_layers(p);
+        if (r == 0)
+                r = cc_image_tx_begin(p->s, p->err);
+        if (r < 0) {
+                stage_close(p);
+                return r;
+        }
+        /* The image is known with another manifest, which it replaces. */
+        const char *old = cc_image_manifest_digest(p->s, cfg_digest);
+        bool replaces = old && strcmp(old, p->digest) != 0;
+        r = ingest(p, cfg_digest, id);
+        if (r == 0)
+                r = cc_image_tag_set(p->s, p->ref.norm, id, p->err);
+        if (r == 0) {
+                cc_image_pull_record(p->s, p->ref.norm, p->top_digest);
+                if (replaces)
+                        r = cc_image_gc(p->s, p->err);
+        }
+        if (r < 0)
+                cc_image_tx_abort(p->s);
+        else
+                r = cc_image_tx_commit(p->s, p->err);
+        stage_close(p);
+        return r;
+}
+
 static int pull(struct puller *p, struct cc_pull_result *res)
 {
         const char *plat = p->o->platform;
@@ -653,33 +762,7 @@ static int pull(struct puller *p, struct cc_pull_result *res)
                 if (!up_to_date(p, id)) {
                         json_object *cfgd;
                         if ((r = check_manifest(p, &cfgd)) < 0 || (r = get_config(p, cfgd)) < 0 ||
-                            (r = check_platform(p)) < 0)
-                                return r;
-                        if ((r = cc_image_tx_begin(p->s, p->err)) < 0)
-                                return r;
-                        p->stage = cc_xasprintf("%s/pull-XXXXXX", p->s->tmp_dir);
-                        if (!mkdtemp(p->stage)) {
-                                r = cc_error_setsys(p->err, -errno, "create %s", p->stage);
-                                free(p->stage);
-                                p->stage = NULL;
-                        }
-                        if (r == 0)
-                                r = download_layers(p);
-                        if (r == 0)
-                                r = ingest(p, jstr(cfgd, "digest"), id);
-                        if (r == 0)
-                                r = cc_image_tag_set(p->s, p->ref.norm, id, p->err);
-                        if (r == 0) {
-                                cc_image_pull_record(p->s, p->ref.norm, p->top_digest);
-                                r = cc_image_gc(p->s, p->err);
-                        }
-                        if (p->stage)
-                                cc_rm_rf(p->stage);
-                        if (r == 0)
-                                r = cc_image_tx_commit(p->s, p->err);
-                        else
-                                cc_image_tx_abort(p->s);
-                        if (r < 0)
+                            (r = check_platform(p)) < 0 || (r = store_image(p, jstr(cfgd, "digest"), id)) < 0)
                                 return r;
                         fresh = true;
                 }
@@ -702,11 +785,13 @@ int cc_image_pull(struct cc_image_store *s, const struct cc_pull_options *o, str
                   struct cc_error *err)
 {
         memset(res, 0, sizeof(*res));
-        struct puller p = { .s = s, .o = o, .err = err };
+        struct puller p = { .s = s, .o = o, .err = err, .stage_lock = -1 };
         int r = cc_registry_ref_parse(o->ref, &p.ref, err);
         if (r < 0)
                 return r;
         p.name = cc_image_ref_familiar(p.ref.norm);
+        struct cc_reg_sigpipe sp;
+        cc_reg_sigpipe_block(&sp);
         r = pull(&p, res);
         if (r < 0)
                 cc_error_prefix(err, "pull %s", p.name);
@@ -720,11 +805,13 @@ int cc_image_pull(struct cc_image_store *s, const struct cc_pull_options *o, str
         }
         free(p.layers);
         free(p.stage);
+        free(p.pulls);
         free(p.raw);
         free(p.cfg);
         json_object_put(p.man);
         cc_reg_client_close(p.c);
         cc_registry_ref_free(&p.ref);
         free(p.name);
+        cc_reg_sigpipe_restore(&sp);
         return r;
 }

@@ -86,7 +86,7 @@ struct cc_ingest_layer {
                                    (cc_image_blob_adopt): check its diff-id even when
                                    its layer is unpacked already */
         const char *unpacked;   /* a tree cc_image_layer_prepare made from this blob
-                                   (its name under layers/), or NULL */
+                                   (its path), or NULL */
         const char *unpacked_diff_id;
         uint64_t unpacked_size;
 };
@@ -108,15 +108,15 @@ struct cc_ingest {
 int cc_image_ingest(struct cc_image_store *s, const struct cc_ingest *in, char *id_out,
                     struct cc_error *err);
 /* Unpack a layer blob read from fd (a file, a pipe or a socket: e.g. the
- * blob while it downloads) into a new temporary tree under layers/, inside
- * a transaction. It touches no shared state, so a caller may run several at
- * once in threads. *name (owned) is the tree's name, for
- * cc_ingest_layer.unpacked, which the caller may only pass once the blob
- * proved to match its digest; diff_id (CC_DIGEST_LEN + 1 bytes) and *size
- * describe the tree. cc_image_ingest checks the diff-id against the config
- * and moves the tree into place, or removes it when the layer is there
- * already; an aborted transaction removes it too. */
-int cc_image_layer_prepare(struct cc_image_store *s, int fd, char **name, char *diff_id, uint64_t *size,
+ * blob while it downloads) into a new tree in dir, a directory on the
+ * store's filesystem (a pull's staging area, say), without the store's lock:
+ * it touches no shared state, so a caller may run several at once in
+ * threads. *path (owned) is the tree, for cc_ingest_layer.unpacked, which
+ * the caller may only pass once the blob proved to match its digest;
+ * diff_id (CC_DIGEST_LEN + 1 bytes) and *size describe it. cc_image_ingest
+ * checks the diff-id against the config and moves the tree into place, or
+ * removes it when the layer is there already. */
+int cc_image_layer_prepare(int fd, const char *dir, char **path, char *diff_id, uint64_t *size,
                            struct cc_error *err);
 /* Point the normalised ref at image id (inside a transaction). */
 int cc_image_tag_set(struct cc_image_store *s, const char *ref, const char *id, struct cc_error *err);

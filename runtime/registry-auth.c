@@ -10,13 +10,12 @@
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "registry.h"
+#include "registry-client.h"
 
 #define HUB_KEY "https://index.docker.io/v1/"
 #define CONFIG_MAX (4u << 20)
@@ -84,7 +83,7 @@ void cc_auth_challenge_free(struct cc_auth_challenge *c)
 
 static bool tchar(char c)
 {
-        return isalnum((unsigned char) c) || strchr("!#$%&'*+-.^_`|~/", c);
+        return c != '\0' && (isalnum((unsigned char) c) || strchr("!#$%&'*+-.^_`|~/", c));
 }
 
 /* A token or quoted-string at *p; advances past it. */
@@ -365,12 +364,13 @@ static int run_helper(const char *helper, const char *action, const char *input,
                 return cc_error_setsys(err, -r, "run %s (the credential helper config.json names)", prog);
         }
         /* Inputs are small (a server name or one JSON object): one write. */
-        void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+        struct cc_reg_sigpipe sp;
+        cc_reg_sigpipe_block(&sp);
         size_t len = strlen(input);
         ssize_t w = write(in[1], input, len);
         (void) w;
         close(in[1]);
-        signal(SIGPIPE, old);
+        cc_reg_sigpipe_restore(&sp);
         struct cc_buf b = {0};
         char buf[4096];
         for (;;) {

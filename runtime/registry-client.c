@@ -4,6 +4,8 @@
  * throttling, server errors and resumption. See registry-client.h. */
 #include <errno.h>
 #include <json-c/json.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -25,15 +27,42 @@ double cc_reg_now(void)
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+static CURLcode global_result;
+
+static void global_init(void)
+{
+        global_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void cc_reg_sigpipe_block(struct cc_reg_sigpipe *sp)
+{
+        sigset_t set, pending;
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        sigpending(&pending);
+        sp->was_pending = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &set, &sp->old);
+}
+
+void cc_reg_sigpipe_restore(struct cc_reg_sigpipe *sp)
+{
+        sigset_t set, pending;
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        if (!sp->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+                struct timespec zero = {0};
+                sigtimedwait(&set, NULL, &zero);
+        }
+        pthread_sigmask(SIG_SETMASK, &sp->old, NULL);
+}
+
 int cc_reg_client_open(const char *domain, const char *repository, struct cc_reg_client **out,
                        struct cc_error *err)
 {
-        static bool global_done;
-        if (!global_done) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                        return cc_error_set(err, -ENOMEM, "initialise libcurl");
-                global_done = true;
-        }
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, global_init);
+        if (global_result != CURLE_OK)
+                return cc_error_set(err, -ENOMEM, "initialise libcurl: %s", curl_easy_strerror(global_result));
         struct cc_reg_client *c = cc_xcalloc(1, sizeof(*c));
         c->domain = cc_xstrdup(domain);
         c->registry = cc_registry_api_host(domain);
@@ -47,6 +76,7 @@ int cc_reg_client_open(const char *domain, const char *repository, struct cc_reg
                 return r;
         }
         c->base = cc_registry_base_url(c->registry);
+        c->certs_dir = cc_reg_certs_dir(c->registry);
         if (repository) {
                 c->repository = cc_xstrdup(repository);
                 c->scope = cc_xasprintf("repository:%s:pull", repository);
@@ -93,6 +123,8 @@ void cc_reg_client_close(struct cc_reg_client *c)
         free(c->domain);
         free(c->registry);
         free(c->base);
+        free(c->certs_dir);
+        free(c->ca_blob);
         free(c->repository);
         free(c->scope);
         free(c);
@@ -330,6 +362,9 @@ static int start(struct cc_reg_client *c, struct cc_reg_xfer *x, struct cc_error
         curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
         cc_reg_easy_defaults(e);
+        cc_reg_easy_tls(c, e, x->send_auth);
+        if (x->fd >= 0)
+                curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L << 10); /* fewer, larger writes */
         if (x->head)
                 curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         curl_slist_free_all(x->headers);
@@ -529,6 +564,9 @@ static int http_error(struct cc_reg_client *c, struct cc_reg_xfer *x)
         case 401:
         case 403:
                 x->fail = CC_REG_DENIED;
+                if (!x->send_auth) /* a redirect target, e.g. an expired signed URL */
+                        return cc_error_set(&x->err, -EACCES, "%s (redirected to) answered HTTP %ld%s%s", host,
+                                            x->status, text ? ": " : "", text ? text : "");
                 return cc_reg_denied(c, &x->err, text);
         case 429:
                 x->fail = CC_REG_OTHER;
@@ -548,6 +586,10 @@ static int complete(struct cc_reg_client *c, struct cc_reg_xfer *x, CURLcode cod
         if (x->sink_error)
                 return x->err.code ? x->err.code : -EIO;
         if (code != CURLE_OK) {
+                /* A timeout before any answer (a connect timeout among them)
+                 * is not worth five more: the host is unreachable. */
+                if (code == CURLE_OPERATION_TIMEDOUT && x->status == 0)
+                        code = CURLE_COULDNT_CONNECT;
                 if (transient(code) && x->retries < MAX_RETRIES) {
                         x->retries++;
                         x->not_before = cc_reg_now() + retry_delay(x);
@@ -691,6 +733,13 @@ int cc_reg_fetch(struct cc_reg_client *c, struct cc_reg_xfer **xs, size_t n, str
         return r;
 }
 
+/* A loopback registry answered plain HTTP with "this is an HTTPS server". */
+static bool speaks_tls(struct cc_reg_client *c, struct cc_reg_xfer *x)
+{
+        return cc_startswith(c->base, "http:") && x->status == 400 && x->errbody.s &&
+               strstr(x->errbody.s, "HTTPS");
+}
+
 int cc_reg_ping(struct cc_reg_client *c, struct cc_error *err)
 {
         struct cc_reg_xfer x;
@@ -698,6 +747,16 @@ int cc_reg_ping(struct cc_reg_client *c, struct cc_error *err)
         x.limit = 1u << 20;
         struct cc_reg_xfer *xs[] = { &x };
         int r = cc_reg_fetch(c, xs, 1, err);
+        if (r < 0 && speaks_tls(c, &x)) {
+                /* Loopback registries are tried in plain HTTP first; this one has TLS. */
+                free(c->base);
+                c->base = cc_xasprintf("https://%s", c->registry);
+                cc_reg_xfer_free(&x);
+                cc_reg_xfer_init(&x, "/v2/", -1);
+                x.limit = 1u << 20;
+                cc_error_clear(err);
+                r = cc_reg_fetch(c, xs, 1, err);
+        }
         if (r < 0 && x.fail == CC_REG_NOT_FOUND)
                 r = cc_error_set(err, -EPROTO, "%s does not look like a registry: no /v2/ endpoint (HTTP 404)",
                                  c->registry);

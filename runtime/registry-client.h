@@ -12,6 +12,7 @@
 #define CC_REGISTRY_CLIENT_H
 
 #include <curl/curl.h>
+#include <signal.h>
 
 #include "registry.h"
 
@@ -20,6 +21,9 @@ struct cc_reg_client {
         char *domain;     /* as in the reference (credentials, messages) */
         char *registry;   /* API host[:port] */
         char *base;       /* scheme://registry */
+        char *certs_dir;  /* Docker's certs.d/<registry> when there is one */
+        char *ca_blob;    /* then: the CAs to trust, PEM */
+        size_t ca_blob_len;
         char *repository; /* NULL for a bare login check */
         char *scope;      /* "repository:<repo>:pull" */
         struct cc_credentials cred;
@@ -107,10 +111,26 @@ void cc_reg_xfer_free(struct cc_reg_xfer *x);
  * x->fail saying what kind) is returned. */
 int cc_reg_fetch(struct cc_reg_client *c, struct cc_reg_xfer **xs, size_t n, struct cc_error *err);
 
+/* A write to a connection the server closed raises SIGPIPE (OpenSSL does
+ * not ask for MSG_NOSIGNAL; libcurl leaves it to us with CURLOPT_NOSIGNAL):
+ * block it in the calling thread for a pull, and drop one that came. */
+struct cc_reg_sigpipe {
+        sigset_t old;
+        bool was_pending;
+};
+void cc_reg_sigpipe_block(struct cc_reg_sigpipe *sp);
+void cc_reg_sigpipe_restore(struct cc_reg_sigpipe *sp);
+
 /* ---- shared by the engine and the token flow ---- */
 double cc_reg_now(void); /* monotonic seconds */
 /* Options every request gets: no signals, timeouts, user agent, http(s) only. */
 void cc_reg_easy_defaults(CURL *e);
+/* Docker's certs.d directory for a registry (host[:port]), NULL when none
+ * (registry-tls.c). Caller frees. */
+char *cc_reg_certs_dir(const char *registry);
+/* Trust certs.d's CAs for this request too; offer its client certificate
+ * when the request goes to the registry itself. */
+void cc_reg_easy_tls(struct cc_reg_client *c, CURL *e, bool registry_host);
 /* The registry's JSON error document as text ("manifest unknown"), else
  * its first short printable line, else NULL. Caller frees. */
 char *cc_reg_error_text(const char *body, size_t len);

@@ -10,6 +10,7 @@
  * keeps one line, redrawn in place; otherwise a line is printed per change
  * of state, without the progress bars. */
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "image-store.h"
@@ -30,6 +31,7 @@ struct cc_pull_display {
         struct layer_line *lines;
         size_t n, cap;
         double last_draw;
+        unsigned width;  /* terminal columns, 0 when unknown */
 };
 
 struct cc_pull_display *cc_pull_display_new(FILE *out, bool tty, const char *prefix)
@@ -38,6 +40,9 @@ struct cc_pull_display *cc_pull_display_new(FILE *out, bool tty, const char *pre
         d->out = out;
         d->tty = tty;
         d->prefix = prefix ? cc_xstrdup(prefix) : NULL;
+        struct winsize ws;
+        if (tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0)
+                d->width = ws.ws_col;
         return d;
 }
 
@@ -103,16 +108,25 @@ static char *layer_text(const struct cc_pull_display *d, const struct cc_pull_ev
                 char cur[32], tot[32];
                 human(ev->current, cur, sizeof(cur));
                 human(ev->total, tot, sizeof(tot));
-                int pct = (int) ((double) ev->current / (double) ev->total * 100.0) / 2;
-                if (pct > 50)
-                        pct = 50;
-                cc_buf_puts(&b, " [");
-                for (int i = 0; i < pct; i++)
-                        cc_buf_putc(&b, '=');
-                cc_buf_putc(&b, '>');
-                for (int i = pct; i < 50; i++)
-                        cc_buf_putc(&b, ' ');
-                cc_buf_printf(&b, "] %8s/%s", cur, tot);
+                /* The bar only when the terminal is wide enough, as docker. */
+                if (d->width == 0 || d->width >= 110) {
+                        int pct = (int) ((double) ev->current / (double) ev->total * 100.0) / 2;
+                        if (pct > 50)
+                                pct = 50;
+                        cc_buf_puts(&b, " [");
+                        for (int i = 0; i < pct; i++)
+                                cc_buf_putc(&b, '=');
+                        cc_buf_putc(&b, '>');
+                        for (int i = pct; i < 50; i++)
+                                cc_buf_putc(&b, ' ');
+                        cc_buf_putc(&b, ']');
+                }
+                cc_buf_printf(&b, " %8s/%s", cur, tot);
+        }
+        /* A line that wraps would break the redrawing. */
+        if (d->tty && d->width > 1 && b.len >= d->width) {
+                b.len = d->width - 1;
+                b.s[b.len] = '\0';
         }
         return cc_buf_steal(&b);
 }

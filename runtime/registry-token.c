@@ -144,6 +144,7 @@ static int bearer(struct cc_reg_client *c, const struct cc_auth_challenge *ch, s
         char curl_err[CURL_ERROR_SIZE] = "";
         struct sink s = {0};
         cc_reg_easy_defaults(e);
+        cc_reg_easy_tls(c, e, false);
         curl_easy_setopt(e, CURLOPT_URL, url);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, curl_err);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
@@ -249,7 +250,10 @@ int cc_registry_login_check(const char *server, const char *username, const char
         if (r < 0)
                 return r;
         cc_reg_client_set_credentials(c, username, password);
+        struct cc_reg_sigpipe sp;
+        cc_reg_sigpipe_block(&sp);
         r = cc_reg_ping(c, err);
         cc_reg_client_close(c);
+        cc_reg_sigpipe_restore(&sp);
         return r;
 }

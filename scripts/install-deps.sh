@@ -26,3 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         $SUDO apt-get update -qq
         $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The tests start their own registry on loopback; Debian's package enables
+# one listening on every interface, which we do not want running.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+        $SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi

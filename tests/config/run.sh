@@ -20,6 +20,7 @@
 # Output is TAP; every case is one test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+export CCOMPOSE_REGISTRY_LOOPBACK_ONLY=1 # never reach a registry off this machine
 CCOMPOSE=$(realpath "${CCOMPOSE:-$here/../../build/ccompose}")
 corpus=${CORPUS:-$here/../../../shared/corpus/awesome-compose}
 work=$(mktemp -d /tmp/ccompose-config-test.XXXXXX)

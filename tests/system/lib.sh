@@ -9,6 +9,9 @@ SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TMP=$(mktemp -d /tmp/ccompose-test.XXXXXX)
 export CCOMPOSE_ROOT=$TMP/root CCOMPOSE_RUNTIME_DIR=$TMP/run
 export NO_COLOR=1
+# tests never reach a registry off this machine: pulls of anything but a
+# loopback registry are refused (the missing image is reported instead)
+export CCOMPOSE_REGISTRY_LOOPBACK_ONLY=1
 mkdir -p "$CCOMPOSE_ROOT" "$CCOMPOSE_RUNTIME_DIR"
 _T_N=0
 _T_FAILED=0

@@ -5,7 +5,8 @@
 #   reg_start NAME [auth-yaml-file]   start Debian's docker-registry on a free
 #                                     loopback port; sets REG (127.0.0.1:PORT)
 #                                     and REG_DIR (its directory: config.yml,
-#                                     storage/, log)
+#                                     storage/, log). With REG_TLS_CERT and
+#                                     REG_TLS_KEY set it serves HTTPS.
 #   reg_push SRC REPO:TAG [ARGS...]   skopeo copy SRC docker://$REG/REPO:TAG
 #   reg_blob_path DIR DIGEST          the blob's data file in DIR/storage (a REG_DIR)
 #   free_port                         a free TCP port on 127.0.0.1
@@ -21,7 +22,7 @@ free_port() {
 wait_http() {
         local i
         for ((i = 0; i < 200; i++)); do
-                if curl -s -o /dev/null --max-time 1 "$1"; then return 0; fi
+                if curl -s -o /dev/null --max-time 1 "$@"; then return 0; fi
                 sleep 0.05
         done
         echo "wait_http: $1 did not answer" >&2
@@ -59,12 +60,21 @@ reg_start() {
                 echo "http:"
                 echo "  addr: $REG"
                 echo "  secret: ccompose-test-secret"
+                if [ -n "${REG_TLS_CERT:-}" ]; then
+                        echo "  tls:"
+                        echo "    certificate: $REG_TLS_CERT"
+                        echo "    key: $REG_TLS_KEY"
+                fi
                 [ -n "$auth" ] && cat "$auth"
         } >"$REG_DIR/config.yml"
         local pid
         start_bg pid docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1
         REG_PID=$pid
-        wait_http "http://$REG/v2/"
+        if [ -n "${REG_TLS_CERT:-}" ]; then
+                wait_http "https://$REG/v2/" -k
+        else
+                wait_http "http://$REG/v2/"
+        fi
 }
 
 reg_push() {

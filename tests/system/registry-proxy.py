@@ -8,6 +8,7 @@ forwards every request to UPSTREAM (host:port), except as MODE says:
             registry's STORAGE directory
   cut       the first GET of each blob sends half the blob and drops the
             connection; later GETs honour "Range: bytes=N-" (206)
+  restart   like cut, but later GETs ignore Range and send the whole blob (200)
   throttle  the first manifest request answers 429 with Retry-After: 1
 
   registry-proxy.py PORTFILE UPSTREAM STORAGE LOG MODE
@@ -70,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Docker-Content-Digest", digest)
         self.end_headers()
-        if MODE == "cut" and first_time(digest) and len(data) > 1:
+        if MODE in ("cut", "restart") and first_time(digest) and len(data) > 1:
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
@@ -110,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if m and self.command == "GET" and MODE == "cut":
+        if m and self.command == "GET" and MODE in ("cut", "restart"):
             return self.send_blob(m.group(1))
         if "/manifests/" in self.path and MODE == "throttle" and first_time("manifest"):
             body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'

@@ -3,10 +3,11 @@
 the pull tests (python3 stdlib only; zstd through the zstd program).
 
   registry-tool.py image OUT --arch A [--variant V] [--docker] [--marker TEXT]
-                   LAYER.tar[:gzip|:zstd|:plain]...
+                   [--bad-diff-id] LAYER.tar[:gzip|:zstd|:plain]...
       an OCI layout (blobs/ + index.json) holding one image; layers are
       compressed as asked (default gzip); --marker adds a layer with
-      /etc/marker holding TEXT
+      /etc/marker holding TEXT; --bad-diff-id puts a wrong diff-id for the
+      last layer in the config
   registry-tool.py index OUT [--docker] LAYOUT...
       a layout whose index.json points at an image index (OCI) or a
       manifest list (--docker) over the images of the given layouts
@@ -72,7 +73,7 @@ def write_index(out, desc):
 
 
 def cmd_image(args):
-    out, arch, variant, docker, marker, layers = args[0], "amd64", None, False, None, []
+    out, arch, variant, docker, marker, bad_diff, layers = args[0], "amd64", None, False, None, False, []
     i = 1
     while i < len(args):
         a = args[i]
@@ -88,6 +89,8 @@ def cmd_image(args):
             continue
         if a == "--docker":
             docker = True
+        elif a == "--bad-diff-id":
+            bad_diff = True
         else:
             layers.append(a)
         i += 1
@@ -106,6 +109,8 @@ def cmd_image(args):
         else:
             mt = OCI_LAYER + {"gzip": "+gzip", "zstd": "+zstd", "plain": ""}[how]
         descs.append(dict(put_blob(out, compress(raw, how)), mediaType=mt))
+    if bad_diff:
+        diffs[-1] = sha(b"not this layer")
     cfg = {"architecture": arch, "os": "linux", "created": "2024-01-01T00:00:00Z",
            "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
            "rootfs": {"type": "layers", "diff_ids": diffs}}

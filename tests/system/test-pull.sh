@@ -60,7 +60,15 @@ pull_fails() {
         if out=$(cc image pull "$@" "$ref" 2>&1); then fail "pulled: $out"; return 1; fi
         assert_contains "$out" "$want" || return 1
         assert_eq "$(store_state)" "$before" "(store changed)" || return 1
-        [ -z "$(ls -A "$CCOMPOSE_ROOT/images/tmp")" ] || fail "left in images/tmp: $(ls -A "$CCOMPOSE_ROOT/images/tmp")"
+        no_leftovers
+}
+# Nothing temporary left in the store: staging files, half-made layer trees.
+no_leftovers() {
+        [ -z "$(ls -A "$CCOMPOSE_ROOT/images/tmp")" ] || fail "left in images/tmp: $(ls -A "$CCOMPOSE_ROOT/images/tmp")" ||
+                return 1
+        [ -z "$(ls -A "$CCOMPOSE_ROOT/layers" | grep '^\.')" ] || fail "left in layers: $(ls -A "$CCOMPOSE_ROOT/layers")" ||
+                return 1
+        [ ! -e "$CCOMPOSE_ROOT/images/pulls" ] || fail "left in images/pulls: $(ls -A "$CCOMPOSE_ROOT/images/pulls")"
 }
 write_auth() { # SERVER USER PASS
         mkdir -p "$DOCKER_CONFIG"
@@ -104,7 +112,8 @@ setup() {
                 "${TOOL[@]}" index "$L/index" "$L/amd64" "$L/arm64" &&
                 "${TOOL[@]}" image "$L/d-amd64" --docker --arch amd64 --marker d-amd64 "$IMAGES/rootfs.tar" &&
                 "${TOOL[@]}" image "$L/d-armv7" --docker --arch arm --variant v7 --marker d-armv7 "$IMAGES/rootfs.tar" &&
-                "${TOOL[@]}" index "$L/dlist" --docker "$L/d-amd64" "$L/d-armv7" || return 1
+                "${TOOL[@]}" index "$L/dlist" --docker "$L/d-amd64" "$L/d-armv7" &&
+                "${TOOL[@]}" image "$L/baddiff" --bad-diff-id "$IMAGES/rootfs.tar" "$W/rnd1.tar" || return 1
 
         # The plain registry.
         reg_start plain || return 1
@@ -115,7 +124,9 @@ setup() {
                 "${TOOL[@]}" push "$L/zstd" "$R" zstd:1 &&
                 "${TOOL[@]}" push "$L/plain" "$R" plain:1 &&
                 "${TOOL[@]}" push "$L/index" "$R" multiarch:1 &&
-                "${TOOL[@]}" push "$L/dlist" "$R" dlist:1 || return 1
+                "${TOOL[@]}" push "$L/dlist" "$R" dlist:1 &&
+                "${TOOL[@]}" push "$L/baddiff" "$R" baddiff:1 &&
+                reg_push "oci:$IMAGES/oci:test" moving:1 || return 1
 
         # A registry whose blobs get corrupted.
         reg_start corrupt || return 1
@@ -146,6 +157,20 @@ setup() {
         reg_push "oci:$IMAGES/oci:test" public/busybox:1 --dest-creds alice:secret &&
                 reg_push "oci:$IMAGES/oci:test" private/busybox:1 --dest-creds alice:secret || return 1
 
+        # TLS: a CA of the test's, a certificate for 127.0.0.1 signed by it.
+        local T=$W/tls
+        mkdir -p "$T"
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/san.ext"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -days 2 \
+                -subj /CN=ccompose-test-ca >/dev/null 2>&1 &&
+                openssl req -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.csr" \
+                        -subj /CN=127.0.0.1 >/dev/null 2>&1 &&
+                openssl x509 -req -in "$T/server.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+                        -out "$T/server.crt" -days 2 -extfile "$T/san.ext" >/dev/null 2>&1 || return 1
+        REG_TLS_CERT=$T/server.crt REG_TLS_KEY=$T/server.key reg_start tls || return 1
+        RS=$REG
+        reg_push "oci:$IMAGES/oci:test" busybox:test || return 1
+
         # The misbehaving fronts.
         start_proxy redirect "$RB" "$RB_DIR/storage" || return 1
         P_REDIRECT=$PROXY P_REDIRECT_LOG=$PROXY_LOG
@@ -153,6 +178,8 @@ setup() {
         P_CUT=$PROXY P_CUT_LOG=$PROXY_LOG
         start_proxy throttle "$R" "$R_DIR/storage" || return 1
         P_THROTTLE=$PROXY P_THROTTLE_LOG=$PROXY_LOG
+        start_proxy restart "$R" "$R_DIR/storage" || return 1
+        P_RESTART=$PROXY P_RESTART_LOG=$PROXY_LOG
 }
 
 # In this shell (not a subshell): it sets variables and registers cleanups.
@@ -234,6 +261,7 @@ t_multi_layer() {
                 cmp -s "$(echo "$CCOMPOSE_ROOT"/layers/*/data$i/blob)" "$W/rnd$i/data$i/blob" || fail "layer $i differs" ||
                         return 1
         done
+        no_leftovers
 }
 
 t_zstd_layer() {
@@ -247,6 +275,16 @@ t_plain_layer() {
         fresh_root plain
         cc image pull -q "$R/plain:1" >/dev/null || return 1
         [ -x "$(echo "$CCOMPOSE_ROOT"/layers/*/bin/busybox)" ] || fail "no unpacked busybox"
+}
+
+t_layer_known_other_compression() {
+        fresh_root othercomp
+        # Same layer, zstd there and uncompressed here: a new blob, a known tree.
+        cc image pull -q "$R/zstd:1" >/dev/null || return 1
+        local out; out=$(cc image pull "$R/plain:1") || return 1
+        assert_contains "$out" "Pull complete" || return 1
+        assert_eq "$(ls "$CCOMPOSE_ROOT/layers" | wc -l)" 1 "(the unpacked layer is shared)" || return 1
+        no_leftovers
 }
 
 # ---- platforms ----
@@ -337,6 +375,12 @@ t_corrupt_blob_digest() {
         pull_fails "$RC/busybox:test" "layer $layer"
 }
 
+t_diff_id_mismatch() {
+        fresh_root baddiff
+        cc image pull -q "$R/busybox:test" >/dev/null || return 1
+        pull_fails "$R/baddiff:1" "diff-id digest mismatch"
+}
+
 t_short_blob_size() {
         fresh_root short
         cc image pull -q "$R/zstd:1" >/dev/null || return 1
@@ -346,6 +390,22 @@ t_short_blob_size() {
         truncate -s 1000 "$(reg_blob_path "$RC_DIR" "$layer")" || return 1
         pull_fails "$RC/multi:latest" "size mismatch" || return 1
         pull_fails "$RC/multi:latest" "digest"
+}
+
+# ---- TLS ----
+
+t_tls_unknown_ca() {
+        fresh_root tls-noca
+        cc image pull -q "$R/busybox:test" >/dev/null || return 1
+        CCOMPOSE_CERTS_D=$W/no-certs.d pull_fails "$RS/busybox:test" "cannot reach registry $RS: SSL certificate problem"
+}
+
+t_tls_certs_d_ca() {
+        fresh_root tls-ca
+        mkdir -p "$W/certs.d/$RS"
+        cp "$W/tls/ca.crt" "$W/certs.d/$RS/ca.crt"
+        CCOMPOSE_CERTS_D=$W/certs.d cc image pull -q "$RS/busybox:test" >/dev/null || return 1
+        assert_eq "$(jget "$RS/busybox:test" "x['Id']")" "$BUSYBOX_ID"
 }
 
 # ---- Basic auth, config.json, login/logout ----
@@ -408,6 +468,47 @@ t_login_usage_errors() {
         assert_contains "$out" "Must provide --username" || return 1
         out=$(cc login "$RB" 2>&1 </dev/null) && return 1
         assert_contains "$out" "non TTY"
+}
+
+# A credential helper as docker's: docker-credential-NAME get|store|erase.
+mkdir -p "$W/helper-bin"
+cat >"$W/helper-bin/docker-credential-cctest" <<'EOF'
+#!/usr/bin/env python3
+import json, os, sys
+db = os.environ["CCTEST_HELPER_DB"]
+creds = json.load(open(db)) if os.path.exists(db) else {}
+data = sys.stdin.read()
+if sys.argv[1] == "get":
+    server = data.strip()
+    if server not in creds:
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    print(json.dumps({"ServerURL": server, "Username": creds[server][0], "Secret": creds[server][1]}))
+elif sys.argv[1] == "store":
+    d = json.loads(data)
+    creds[d["ServerURL"]] = [d["Username"], d["Secret"]]
+    json.dump(creds, open(db, "w"))
+elif sys.argv[1] == "erase":
+    creds.pop(data.strip(), None)
+    json.dump(creds, open(db, "w"))
+EOF
+chmod +x "$W/helper-bin/docker-credential-cctest"
+
+t_credential_helper() {
+        fresh_root helper
+        rm -rf "$DOCKER_CONFIG"
+        mkdir -p "$DOCKER_CONFIG"
+        echo '{"credsStore": "cctest"}' >"$DOCKER_CONFIG/config.json"
+        export PATH=$W/helper-bin:$PATH CCTEST_HELPER_DB=$W/helper.json
+        rm -f "$CCTEST_HELPER_DB"
+        pull_fails "$RB/busybox:test" "requires authentication" || return 1
+        local out; out=$(echo secret | cc login -u alice --password-stdin "$RB" 2>&1) || { echo "$out"; return 1; }
+        grep -q '"alice", "secret"' "$CCTEST_HELPER_DB" || fail "not stored by the helper: $(cat "$CCTEST_HELPER_DB")" ||
+                return 1
+        if grep -q secret "$DOCKER_CONFIG/config.json"; then fail "password in config.json"; return 1; fi
+        cc image pull -q "$RB/busybox:test" >/dev/null || return 1
+        assert_eq "$(cc logout "$RB")" "Removing login credentials for $RB" || return 1
+        assert_eq "$(cat "$CCTEST_HELPER_DB")" "{}"
 }
 
 # ---- token auth ----
@@ -479,7 +580,20 @@ t_resume_with_range() {
         : >"$P_CUT_LOG"
         cc image pull -q "$P_CUT/multi:latest" >/dev/null || return 1
         assert_eq "$(grep -c 'blobs/.* range=bytes=[0-9]*-' "$P_CUT_LOG")" 5 "(config and 4 layers resumed)" || return 1
-        cmp -s "$(echo "$CCOMPOSE_ROOT"/layers/*/data2/blob)" "$W/rnd2/data2/blob" || fail "resumed layer differs"
+        cmp -s "$(echo "$CCOMPOSE_ROOT"/layers/*/data2/blob)" "$W/rnd2/data2/blob" || fail "resumed layer differs" ||
+                return 1
+        no_leftovers
+}
+
+t_restart_without_range() {
+        fresh_root restart
+        : >"$P_RESTART_LOG"
+        cc image pull -q "$P_RESTART/multi:latest" >/dev/null || return 1
+        grep -q 'range=bytes=' "$P_RESTART_LOG" || fail "no Range request" || return 1
+        assert_eq "$(ls "$CCOMPOSE_ROOT/layers" | wc -l)" 4 || return 1
+        cmp -s "$(echo "$CCOMPOSE_ROOT"/layers/*/data3/blob)" "$W/rnd3/data3/blob" || fail "restarted layer differs" ||
+                return 1
+        no_leftovers
 }
 
 t_retry_after_429() {
@@ -492,6 +606,43 @@ t_retry_after_429() {
         [ $(((t1 - t0) / 1000000)) -ge 950 ] || fail "did not wait for Retry-After: $(((t1 - t0) / 1000000)) ms" ||
                 return 1
         assert_eq "$(grep -c '/manifests/test' "$P_THROTTLE_LOG")" 2
+}
+
+t_tag_moved() {
+        fresh_root moved
+        local out
+        out=$(cc image pull "$R/moving:1") || return 1
+        assert_contains "$out" "Downloaded newer image" || return 1
+        local id1; id1=$(jget "$R/moving:1" "x['Id']")
+        out=$(cc image pull "$R/moving:1") || return 1
+        assert_contains "$out" "Image is up to date" || return 1
+        "${TOOL[@]}" push "$W/layouts/multi" "$R" moving:1 || return 1
+        out=$(cc image pull "$R/moving:1") || return 1
+        assert_contains "$out" "Downloaded newer image for $R/moving:1" || return 1
+        local id2; id2=$(jget "$R/moving:1" "x['Id']")
+        [ "$id1" != "$id2" ] || fail "same image after the tag moved"
+}
+
+t_concurrent_pulls_same_store() {
+        fresh_root concurrent
+        cc image pull -q "$R/multi:latest" >"$W/c1.out" 2>&1 &
+        local p1=$!
+        cc image pull -q "$R/multi:latest" >"$W/c2.out" 2>&1 &
+        local p2=$!
+        wait $p1 || fail "first pull: $(cat "$W/c1.out")" || return 1
+        wait $p2 || fail "second pull: $(cat "$W/c2.out")" || return 1
+        assert_eq "$(ls "$CCOMPOSE_ROOT/layers" | wc -l)" 4 || return 1
+        no_leftovers
+}
+
+t_stale_staging_removed() {
+        fresh_root stale
+        mkdir -p "$CCOMPOSE_ROOT/images/pulls/dead01"
+        : >"$CCOMPOSE_ROOT/images/pulls/dead01/.lock"
+        head -c 1000 /dev/zero >"$CCOMPOSE_ROOT/images/pulls/dead01/sha256-partial"
+        touch -d '2 minutes ago' "$CCOMPOSE_ROOT/images/pulls/dead01"
+        cc image pull -q "$R/busybox:test" >/dev/null || return 1
+        no_leftovers
 }
 
 # ---- ccompose pull (compose) ----
@@ -611,6 +762,40 @@ t_run_pulled_image() {
         cc -f "$TMP/runproj/compose.yaml" -p "$P" pull -q || return 1
         local out; out=$(cc -f "$TMP/runproj/compose.yaml" -p "$P" run --rm marker cat /etc/marker) || return 1
         assert_eq "$out" amd64
+}
+
+t_run_pulls_missing_image() {
+        # no explicit pull: run pulls the missing image (pull_policy missing)
+        fresh_root run-auto
+        local out; out=$(cc -f "$TMP/runproj/compose.yaml" -p "$P" run --rm marker cat /etc/marker 2>"$TMP/run-auto.err") || {
+                cat "$TMP/run-auto.err"; return 1; }
+        assert_eq "$out" amd64 || return 1
+        assert_contains "$(cat "$TMP/run-auto.err")" "Pull complete"
+}
+
+t_up_pulls_missing_image() {
+        # up -d pulls what is missing before it starts anything
+        fresh_root up-auto
+        mkdir -p "$TMP/upauto"
+        printf 'services:\n  marker:\n    image: %s/multiarch:1\n    init: true\n    command: ["/bin/sleep", "30"]\n' "$R" \
+                >"$TMP/upauto/compose.yaml"
+        local f="$TMP/upauto/compose.yaml"
+        local out; out=$(cc -f "$f" -p "$P" up -d 2>&1) || { echo "$out"; cc -f "$f" -p "$P" down -t 0; return 1; }
+        assert_contains "$out" "Pull complete" || return 1
+        assert_contains "$out" "Started" || return 1
+        cc image inspect "$R/multiarch:1" >/dev/null || fail "image not in the store" || return 1
+        cc -f "$f" -p "$P" down -t 0 >/dev/null 2>&1
+}
+
+t_up_pull_policy_never_missing() {
+        # pull_policy: never with the image missing: a clear error, nothing started
+        fresh_root up-never
+        mkdir -p "$TMP/never"
+        printf 'services:\n  x:\n    image: %s/busybox:test\n    pull_policy: never\n' "$R" >"$TMP/never/compose.yaml"
+        local out rc; out=$(cc -f "$TMP/never/compose.yaml" -p "${P}never" up -d 2>&1); rc=$?
+        [ "$rc" -ne 0 ] || { cc -f "$TMP/never/compose.yaml" -p "${P}never" down -t 0; fail "up succeeded"; return 1; }
+        assert_contains "$out" "pull_policy" || return 1
+        [ ! -e "$CCOMPOSE_RUNTIME_DIR/${P}never/state.json" ] || fail "state was written"
 }
 
 cases=$(grep -o '^t_[a-z0-9_]*()' "${BASH_SOURCE[0]}" | tr -d '()')

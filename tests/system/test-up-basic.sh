@@ -109,7 +109,9 @@ EOF
         # without an abort flag, up ends when everything has exited, with 0
         local out rc; out=$(ccp up 2>&1); rc=$?
         assert_eq "$rc" 0 "($out)" || return 1
-        grep -qxF 'a-1 exited with code 3' <<<"$out" || fail "no exit line in: $out"
+        grep -qxF 'a-1 exited with code 3' <<<"$out" || { fail "no exit line in: $out"; return 1; }
+        # nobody pressed Ctrl-C
+        assert_not_contains "$out" "Gracefully stopping"
 }
 t_abort_on_exit() {
         compose <<'EOF'
@@ -213,6 +215,30 @@ EOF
         local out rc; out=$(ccp up --exit-code-from sleep 2>&1); rc=$?
         assert_eq "$rc" 137 "($out)" || return 1
         grep -qxF 'should_fail-1 exited with code 1' <<<"$out" || fail "no exit line: $out"
+}
+t_exit_code_from_past_init() {
+        # with --exit-code-from, docker compose aborts on the named service
+        # only: a one-shot init container that completes does not stop the
+        # stack before the job even ran
+        compose <<'EOF'
+services:
+  seed:
+    image: busybox:test
+    command: ["sh", "-c", "echo seeded > /work/seed"]
+    volumes: [work:/work]
+  job:
+    image: busybox:test
+    command: ["sh", "-c", "cat /work/seed; exit 6"]
+    volumes: [work:/work]
+    depends_on:
+      seed:
+        condition: service_completed_successfully
+volumes:
+  work:
+EOF
+        local out rc; out=$(ccp up --exit-code-from job 2>&1); rc=$?
+        grep -qE '^job-1 +\| seeded$' <<<"$out" || { fail "the job did not run: $out"; return 1; }
+        assert_eq "$rc" 6 "($out)"
 }
 t_exit_code_from_unknown() {
         two_services
@@ -416,6 +442,7 @@ run_cases \
         "--exit-code-from returns that service's code:t_exit_code_from" \
         "--exit-code-from ignores the others' codes:t_exit_code_from_zero" \
         "--exit-code-from a service stopped by the abort:t_exit_code_from_stopped" \
+        "--exit-code-from: a completed init container does not abort:t_exit_code_from_past_init" \
         "--exit-code-from an unknown service:t_exit_code_from_unknown" \
         "--abort-on-container-exit with -d is refused:t_abort_with_detach" \
         "Ctrl-C stops gracefully, exit 130:t_ctrl_c" \

@@ -96,20 +96,25 @@ setup_images() {
 # PIDs of ccompose processes of this test (supervisors, attached `up`s,
 # `logs -f`, health probes): the ccompose binary with this test's runtime dir.
 our_ccompose_pids() {
-        local p exe
-        for p in /proc/[0-9]*; do
-                p=${p#/proc/}
-                [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
-                exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-                [ "$exe" = "$CCOMPOSE_REAL" ] || continue
-                tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "CCOMPOSE_RUNTIME_DIR=$CCOMPOSE_RUNTIME_DIR" &&
-                        echo "$p"
+        local f p
+        # (a binary rebuilt meanwhile shows as "PATH (deleted)")
+        for f in $(find /proc/[0-9]*/exe -maxdepth 0 -lname "$CCOMPOSE_REAL*" 2>/dev/null); do
+                p=${f#/proc/}
+                p=${p%/exe}
+                grep -qzxF "CCOMPOSE_RUNTIME_DIR=$CCOMPOSE_RUNTIME_DIR" "/proc/$p/environ" 2>/dev/null && echo "$p"
         done
         return 0
 }
 # PIDs in the project's cgroups (any hierarchy).
 cgroup_pids() {
         grep -l "/ccompose/$P/" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3
+        return 0
+}
+
+# Host network links of the project (bridges, veths): ccompose sets their
+# alias to "ccompose <project>@<hash> <name>".
+project_links() {
+        ip -o link show 2>/dev/null | grep -F "alias ccompose $P@" | awk -F': ' '{print $2}' | sed 's/@.*//'
         return 0
 }
 
@@ -124,6 +129,7 @@ assert_clean() {
                 fail "container directories left: $(ls "$CCOMPOSE_ROOT/containers")"; return 1
         fi
         m=$(find "$TMP" -type p 2>/dev/null) && [ -n "$m" ] && { fail "FIFOs left: $m"; return 1; }
+        m=$(project_links) && [ -n "$m" ] && { fail "network links left: $m"; return 1; }
         return 0
 }
 
@@ -145,6 +151,8 @@ force_clean() {
                 done
         done
         rmdir /sys/fs/cgroup/*/ccompose 2>/dev/null
+        local l
+        for l in $(project_links); do ip link del "$l" 2>/dev/null; done
         grep -F " $TMP/" /proc/self/mountinfo 2>/dev/null | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
         rm -rf "${CCOMPOSE_RUNTIME_DIR:?}/$P" "${CCOMPOSE_ROOT:?}/containers" "${CCOMPOSE_ROOT:?}/volumes"
         find "$TMP" -type p -delete 2>/dev/null
