@@ -97,6 +97,17 @@ struct cc_sup {
 };
 
 /* supervisor.c */
+struct cc_sup_svc *cc_sup_svc_find(struct cc_sup *s, const char *name);
+long long cc_sup_wall(void);
+struct cc_sup_ctr *cc_sup_ctr_new(struct cc_sup_svc *svc, const char *id);
+void cc_sup_ctr_label(struct cc_sup_ctr *c);
+void cc_sup_watch_exit(struct cc_sup_ctr *c);
+void cc_sup_handle_closed(uv_handle_t *h);
+void cc_sup_close_all(struct cc_sup *s);
+void cc_sup_report_ready(struct cc_sup *s);
+void cc_sup_signal_cb(uv_signal_t *h, int signum);
+/* sup-plan.c */
+int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err);
 void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_sup_save(struct cc_sup *s);
 void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,

@@ -32,7 +32,7 @@ uint64_t cc_sup_now_ms(void)
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-static long long cc__wall(void)
+long long cc_sup_wall(void)
 {
         return (long long) time(NULL);
 }
@@ -132,7 +132,7 @@ void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *a
         json_object_put(o);
 }
 
-static struct cc_sup_svc *cc__svc(struct cc_sup *s, const char *name)
+struct cc_sup_svc *cc_sup_svc_find(struct cc_sup *s, const char *name)
 {
         for (size_t i = 0; i < s->n_svcs; i++)
                 if (strcmp(s->svcs[i].name, name) == 0)
@@ -184,7 +184,7 @@ static struct cc_policy cc__policy(const struct cc_node *svc)
 
 /* ---- containers ---- */
 
-static struct cc_sup_ctr *cc__ctr_new(struct cc_sup_svc *svc, const char *id)
+struct cc_sup_ctr *cc_sup_ctr_new(struct cc_sup_svc *svc, const char *id)
 {
         struct cc_sup *s = svc->sup;
         struct cc_sup_ctr *c = cc_xcalloc(1, sizeof(*c));
@@ -204,7 +204,7 @@ static struct cc_sup_ctr *cc__ctr_new(struct cc_sup_svc *svc, const char *id)
         return c;
 }
 
-static void cc__ctr_label(struct cc_sup_ctr *c)
+void cc_sup_ctr_label(struct cc_sup_ctr *c)
 {
         struct cc_ctr_state *st = cc_sup_ctr_state(c);
         free(c->label);
@@ -219,7 +219,7 @@ static void cc__ctr_label(struct cc_sup_ctr *c)
 
 static void cc__exit_cb(uv_poll_t *h, int status, int events);
 
-static void cc__handle_closed(uv_handle_t *h)
+void cc_sup_handle_closed(uv_handle_t *h)
 {
         struct cc_sup_ctr *c = h->data;
         c->n_open--;
@@ -238,7 +238,7 @@ void cc_sup_close_free(uv_handle_t *h)
                 uv_close(h, cc__heap_closed);
 }
 
-static void cc__watch_exit(struct cc_sup_ctr *c)
+void cc_sup_watch_exit(struct cc_sup_ctr *c)
 {
         c->exit_poll = cc_xcalloc(1, sizeof(*c->exit_poll));
         uv_poll_init(c->sup->loop, c->exit_poll, cc_container_pidfd(c->c));
@@ -291,7 +291,7 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
                 r = cc_sup_output_attach(c, err);
         if (r < 0) {
                 st->status = CC_CTR_EXITED;
-                st->finished_at = cc__wall();
+                st->finished_at = cc_sup_wall();
                 st->pid = 0;
                 cc_sup_save(s);
                 return cc_error_prefix(err, "container %s", st->name);
@@ -301,11 +301,11 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         st->pid = cc_container_pid(c->c);
         st->pid_start = cc_proc_start_time(st->pid);
         st->status = CC_CTR_RUNNING;
-        st->started_at = cc__wall();
+        st->started_at = cc_sup_wall();
         st->exit_code = 0;
         free(st->health);
         st->health = NULL;
-        cc__watch_exit(c);
+        cc_sup_watch_exit(c);
         cc_sup_event(s, st, "start", NULL, NULL);
         cc_sup_health_start(c);
         cc_sup_save(s);
@@ -390,7 +390,7 @@ static void cc__exited(struct cc_sup_ctr *c, int exit_code)
         }
         st->status = CC_CTR_EXITED;
         st->exit_code = exit_code;
-        st->finished_at = cc__wall();
+        st->finished_at = cc_sup_wall();
         st->pid = 0;
         st->pid_start = 0;
         char code[16];
@@ -445,7 +445,7 @@ static void cc__exit_cb(uv_poll_t *h, int status, int events)
 
 static int cc__dep_ready(struct cc_sup *s, struct cc_sup_svc *svc, const char *dep, const char *cond, char **why)
 {
-        struct cc_sup_svc *d = cc__svc(s, dep);
+        struct cc_sup_svc *d = cc_sup_svc_find(s, dep);
         if (!d || d->phase == CC_SVC_IDLE)
                 return 1; /* not part of this up: already there or not wanted */
         if (d->phase == CC_SVC_WAITING)
@@ -557,7 +557,7 @@ static bool cc__wait_failed(struct cc_sup *s)
         return false;
 }
 
-static void cc__report_ready(struct cc_sup *s)
+void cc_sup_report_ready(struct cc_sup *s)
 {
         if (!s->ready_sent && s->opts.wait && cc__wait_failed(s)) {
                 s->exit_code = 1;
@@ -629,7 +629,7 @@ void cc_sup_kick(struct cc_sup *s)
                         }
                 }
         }
-        cc__report_ready(s);
+        cc_sup_report_ready(s);
         if (s->attached && !s->stopping && s->ready_sent && !s->reply) {
                 /* attached up ends when nothing runs or will run again (not
                  * in the middle of a restart asked for by another command) */
@@ -666,7 +666,7 @@ void cc_sup_overrides_free(struct cc_spec_overrides *ov)
 int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_overrides *ov, const char *want_name,
                       char **name, struct cc_error *err)
 {
-        struct cc_sup_svc *svc = cc__svc(s, service);
+        struct cc_sup_svc *svc = cc_sup_svc_find(s, service);
         if (!svc) {
                 cc_sup_overrides_free(ov);
                 return cc_error_set(err, -ENOENT, "no such service: %s", service);
@@ -699,8 +699,8 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
                 st->command = cc_service_command_line(svc->def, svc->image);
         }
         st->status = CC_CTR_CREATED;
-        st->created = cc__wall();
-        struct cc_sup_ctr *c = cc__ctr_new(svc, id);
+        st->created = cc_sup_wall();
+        struct cc_sup_ctr *c = cc_sup_ctr_new(svc, id);
         c->ov = ov;
         free(c->label);
         c->label = cc_xstrdup(st->name);
@@ -808,7 +808,7 @@ void cc_sup_stop_all(struct cc_sup *s, bool remove)
         cc_graph_stop_order(&s->project->graph, order);
         s->stopping = true;
         for (size_t k = 0; k < s->project->graph.n; k++) {
-                struct cc_sup_svc *svc = cc__svc(s, s->project->graph.names[order[k]]);
+                struct cc_sup_svc *svc = cc_sup_svc_find(s, s->project->graph.names[order[k]]);
                 if (!svc)
                         continue;
                 for (size_t i = 0; i < svc->n_ctrs; i++)
@@ -818,7 +818,6 @@ void cc_sup_stop_all(struct cc_sup *s, bool remove)
         free(order);
 }
 
-static void cc__close_all(struct cc_sup *s);
 
 /* down: every container of the project goes, also those of services no
  * longer in the model and stopped one-off containers. */
@@ -848,20 +847,24 @@ void cc_sup_shutdown(struct cc_sup *s, bool keep)
                                 cc_container_release(c->c);
                                 c->c = NULL;
                         }
-        cc__close_all(s);
+        cc_sup_close_all(s);
 }
 
 static void cc__abort_all(struct cc_sup *s)
 {
         if (s->stopping)
                 return;
-        if (s->attached)
+        bool running = false;
+        for (size_t i = 0; i < s->n_svcs && !running; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
+                        running = running || s->svcs[i].ctrs[j]->c;
+        if (s->attached && running)
                 fputs("Gracefully stopping... (press Ctrl+C again to force)\n", stderr);
         cc_sup_stop_all(s, false);
-        cc__close_all(s);
+        cc_sup_close_all(s);
 }
 
-static void cc__signal_cb(uv_signal_t *h, int signum)
+void cc_sup_signal_cb(uv_signal_t *h, int signum)
 {
         struct cc_sup *s = h->data;
         if (signum == SIGINT && ++s->sigints > 1) {
@@ -880,7 +883,7 @@ static void cc__signal_cb(uv_signal_t *h, int signum)
         if (!s->attached) {
                 /* the daemon: SIGTERM stops the stack */
                 cc_sup_stop_all(s, false);
-                cc__close_all(s);
+                cc_sup_close_all(s);
                 return;
         }
         cc__abort_all(s);
@@ -892,7 +895,7 @@ static void cc__noop_close(uv_handle_t *h)
 }
 
 /* Close every handle so that uv_run returns. */
-static void cc__close_all(struct cc_sup *s)
+void cc_sup_close_all(struct cc_sup *s)
 {
         for (size_t i = 0; i < s->n_svcs; i++)
                 for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
@@ -902,7 +905,7 @@ static void cc__close_all(struct cc_sup *s)
                                              (uv_handle_t *) &c->hc_timeout};
                         for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
                                 if (!uv_is_closing(hs[k]))
-                                        uv_close(hs[k], cc__handle_closed);
+                                        uv_close(hs[k], cc_sup_handle_closed);
                         cc__unwatch_exit(c);
                         cc_sup_output_close(c);
                 }
@@ -916,574 +919,3 @@ static void cc__close_all(struct cc_sup *s)
         cc_sup_net_close(s); /* network: the port proxies */
 }
 
-/* ---- adoption and reconciliation ---- */
-
-static int cc__replicas(struct cc_sup *s, const char *service, const struct cc_node *def)
-{
-        size_t len = strlen(service);
-        for (size_t i = 0; i < s->opts.scale.n; i++)
-                if (strncmp(s->opts.scale.v[i], service, len) == 0 && s->opts.scale.v[i][len] == '=')
-                        return atoi(s->opts.scale.v[i] + len + 1);
-        const char *rep = cc_node_map_str(cc_node_map_get(def, "deploy"), "replicas");
-        if (rep)
-                return atoi(rep);
-        const char *scale = cc_node_map_str(def, "scale");
-        return scale ? atoi(scale) : 1;
-}
-
-/* Take over a container that runs from an earlier supervisor. */
-static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_state *st)
-{
-        struct cc_error err = {0};
-        const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
-        if (cc_container_adopt(s->cli->root, s->project->name, st->id, st->pid, sig ? cc_signal_from_name(sig) : 0,
-                               -1, &c->c, &err) < 0 ||
-            cc_sup_output_attach(c, &err) < 0) {
-                cc_sup_progress(s, "container %s: cannot adopt: %s", st->name, cc_error_msg(&err));
-                cc_error_clear(&err);
-                if (c->c) {
-                        cc_container_kill_all(c->c, &err);
-                        cc_error_clear(&err);
-                }
-                st->status = CC_CTR_EXITED;
-                st->exit_code = 255;
-                st->pid = 0;
-                return;
-        }
-        c->adopted = true;
-        c->started_ms = cc_sup_now_ms();
-        cc__watch_exit(c);
-        cc_sup_health_start(c);
-}
-
-/* Remove a container for good: stopped already; the runtime leftovers and
- * its directory go, and so does its state entry. */
-/* A container taken out of its service (recreated, scaled down, removed):
- * its handles close now, its memory goes with the supervisor's. */
-void cc_sup_ctr_retire(struct cc_sup_ctr *c)
-{
-        struct cc_sup *s = c->sup;
-        cc_sup_health_stop(c);
-        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
-                             (uv_handle_t *) &c->hc_timeout};
-        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
-                if (!uv_is_closing(hs[k]))
-                        uv_close(hs[k], cc__handle_closed);
-        s->retired = cc_xrealloc(s->retired, (s->n_retired + 1) * sizeof(*s->retired));
-        s->retired[s->n_retired++] = c;
-}
-
-void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name)
-{
-        struct cc_error err = {0};
-        cc_sup_progress(s, " Container %s  Removing", name);
-        cc_sup_net_removed(s, id); /* network: its ports and address */
-        if (cc_container_cleanup(s->cli->root, s->project->name, id, &err) < 0) {
-                cc_sup_progress(s, "%s", cc_error_msg(&err));
-                cc_error_clear(&err);
-        }
-        for (size_t i = 0; i < s->state->n_ctrs; i++)
-                if (strcmp(s->state->ctrs[i].id, id) == 0) {
-                        cc_sup_event(s, &s->state->ctrs[i], "destroy", NULL, NULL);
-                        cc_state_remove(s->state, i);
-                        break;
-                }
-        cc_sup_progress(s, " Container %s  Removed", name);
-}
-
-static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc *svc, int number)
-{
-        _cleanup_free_ char *id = cc_container_new_id();
-        struct cc_ctr_state *st = cc_state_add(s->state);
-        st->id = cc_xstrdup(id);
-        st->name = cc_container_name(s->project->name, svc->name, number, cc_node_map_str(svc->def, "container_name"));
-        st->service = cc_xstrdup(svc->name);
-        st->number = number;
-        const char *image = cc_node_map_str(svc->def, "image");
-        st->image = image ? cc_xstrdup(image) : cc_xasprintf("%s-%s", s->project->name, svc->name);
-        st->image_id = svc->image ? cc_xstrdup(svc->image->id) : NULL;
-        st->hash = cc_project_service_hash(s->project, svc->name);
-        st->command = cc_service_command_line(svc->def, svc->image);
-        st->status = CC_CTR_CREATED;
-        st->created = cc__wall();
-        struct cc_sup_ctr *c = cc__ctr_new(svc, id);
-        cc__ctr_label(c);
-        cc_sup_event(s, st, "create", NULL, NULL);
-        cc_sup_progress(s, " Container %s  Created", st->name);
-        return c;
-}
-
-static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struct cc_error *err)
-{
-        _cleanup_free_ char *hash = cc_project_service_hash(s->project, svc->name);
-        const char *image = cc_node_map_str(svc->def, "image");
-        if (!image)
-                return cc_error_set(err, -ENOTSUP,
-                                    "service %s has no image: building images is not supported by ccompose yet; "
-                                    "build it elsewhere and load it with 'ccompose image load'",
-                                    svc->name);
-        int r = cc_image_lookup(s->images, image, &svc->image, err);
-        if (r < 0)
-                return cc_error_prefix(err, "service %s", svc->name);
-        svc->replicas = cc__replicas(s, svc->name, svc->def);
-
-        for (int number = 1; number <= svc->replicas; number++) {
-                struct cc_ctr_state *old = NULL;
-                for (size_t i = 0; i < s->state->n_ctrs; i++) {
-                        struct cc_ctr_state *st = &s->state->ctrs[i];
-                        if (!st->one_off && strcmp(st->service, svc->name) == 0 && st->number == number)
-                                old = st;
-                }
-                struct cc_sup_ctr *live = NULL;
-                for (size_t i = 0; old && i < svc->n_ctrs; i++)
-                        if (strcmp(svc->ctrs[i]->id, old->id) == 0)
-                                live = svc->ctrs[i];
-                bool same = old && cc_streq(old->hash, hash) && cc_streq(old->image_id, svc->image->id);
-                if (old && (s->opts.no_recreate || (same && !s->opts.force_recreate))) {
-                        if (!live) {
-                                live = cc__ctr_new(svc, old->id);
-                                cc__ctr_label(live);
-                        }
-                        if (old->status == CC_CTR_RUNNING && !live->c && cc_proc_alive(old->pid, old->pid_start))
-                                cc__adopt(s, live, cc_sup_ctr_state(live));
-                        struct cc_ctr_state *st = cc_sup_ctr_state(live);
-                        st->stopped_by_user = false;
-                        if (live->c)
-                                cc_sup_progress(s, " Container %s  Running", st->name);
-                        continue;
-                }
-                if (old) {
-                        /* configuration changed: recreate */
-                        _cleanup_free_ char *oid = cc_xstrdup(old->id), *oname = cc_xstrdup(old->name);
-                        cc_sup_progress(s, " Container %s  Recreate", oname);
-                        if (live) {
-                                live->removing = true;
-                                cc_sup_stop_ctrs(s, &live, 1, s->opts.stop_timeout_ms);
-                        } else if (old->pid && cc_proc_alive(old->pid, old->pid_start)) {
-                                struct cc_container *tmp = NULL;
-                                if (cc_container_adopt(s->cli->root, s->project->name, oid, old->pid, 0, -1, &tmp, err) == 0) {
-                                        cc_container_stop(tmp, 0, s->opts.stop_timeout_ms, err);
-                                        cc_container_destroy(tmp, true, err);
-                                        cc_error_clear(err);
-                                }
-                        }
-                        cc_sup_remove_ctr(s, oid, oname);
-                        for (size_t i = 0; live && i < svc->n_ctrs; i++)
-                                if (svc->ctrs[i] == live) {
-                                        memmove(svc->ctrs + i, svc->ctrs + i + 1, (svc->n_ctrs - i - 1) * sizeof(*svc->ctrs));
-                                        svc->n_ctrs--;
-                                        cc_sup_ctr_retire(live);
-                                        break;
-                                }
-                }
-                cc__new_container(s, svc, number);
-        }
-        /* scaled down: remove the highest numbers */
-        for (size_t i = 0; i < s->state->n_ctrs;) {
-                struct cc_ctr_state *st = &s->state->ctrs[i];
-                if (st->one_off || strcmp(st->service, svc->name) != 0 || st->number <= svc->replicas) {
-                        i++;
-                        continue;
-                }
-                _cleanup_free_ char *oid = cc_xstrdup(st->id), *oname = cc_xstrdup(st->name);
-                for (size_t k = 0; k < svc->n_ctrs; k++)
-                        if (strcmp(svc->ctrs[k]->id, oid) == 0) {
-                                svc->ctrs[k]->removing = true;
-                                cc_sup_stop_ctrs(s, &svc->ctrs[k], 1, s->opts.stop_timeout_ms);
-                        }
-                cc_sup_remove_ctr(s, oid, oname);
-        }
-        svc->phase = CC_SVC_WAITING;
-        return 0;
-}
-
-static int cc__reconcile(struct cc_sup *s, struct cc_error *err)
-{
-        struct cc_graph *g = &s->project->graph;
-        struct cc_node *services = cc_project_services(s->project);
-        bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
-        if (s->opts.services.n > 0 || s->opts.only_services)
-                cc_graph_select(g, &s->opts.services, s->opts.no_deps, sel);
-        else
-                for (size_t i = 0; i < g->n; i++)
-                        sel[i] = true;
-
-        s->svcs = cc_xcalloc(g->n + 1, sizeof(*s->svcs));
-        size_t *order = cc_xcalloc(g->n + 1, sizeof(size_t));
-        cc_graph_start_order(g, order);
-        int r = 0;
-        for (size_t k = 0; k < g->n; k++) {
-                struct cc_sup_svc *svc = &s->svcs[s->n_svcs++];
-                svc->sup = s;
-                svc->name = cc_xstrdup(g->names[order[k]]);
-                svc->def = cc_node_map_get(services, svc->name);
-                svc->phase = CC_SVC_IDLE;
-        }
-        /* what runs already (an earlier supervisor, a crash) */
-        for (size_t i = 0; i < s->state->n_ctrs; i++) {
-                struct cc_ctr_state *st = &s->state->ctrs[i];
-                struct cc_sup_svc *svc = cc__svc(s, st->service);
-                bool alive = st->pid && cc_proc_alive(st->pid, st->pid_start);
-                if (!alive && (st->status == CC_CTR_RUNNING || st->status == CC_CTR_RESTARTING ||
-                               st->status == CC_CTR_PAUSED)) {
-                        /* died with no supervisor watching */
-                        st->status = CC_CTR_EXITED;
-                        st->exit_code = 255;
-                        st->pid = 0;
-                }
-                if (!svc || st->one_off)
-                        continue;
-                struct cc_sup_ctr *c = cc__ctr_new(svc, st->id);
-                cc__ctr_label(c);
-                if (alive)
-                        cc__adopt(s, c, st);
-        }
-        /* orphans: containers of services no longer in the model */
-        for (size_t i = 0; i < s->state->n_ctrs;) {
-                struct cc_ctr_state *st = &s->state->ctrs[i];
-                if (st->one_off || cc__svc(s, st->service)) {
-                        i++;
-                        continue;
-                }
-                if (!s->opts.remove_orphans) {
-                        cc_sup_progress(s, "WARN[0000] Found orphan containers ([%s]) for this project. If you removed or "
-                                           "renamed this service in your compose file, you can run this command with "
-                                           "the --remove-orphans flag to clean it up.",
-                                        st->name);
-                        i++;
-                        continue;
-                }
-                _cleanup_free_ char *oid = cc_xstrdup(st->id), *oname = cc_xstrdup(st->name);
-                if (st->pid && cc_proc_alive(st->pid, st->pid_start)) {
-                        struct cc_container *tmp = NULL;
-                        if (cc_container_adopt(s->cli->root, s->project->name, oid, st->pid, 0, -1, &tmp, err) == 0) {
-                                cc_container_stop(tmp, 0, s->opts.stop_timeout_ms, err);
-                                cc_container_destroy(tmp, true, err);
-                        }
-                        cc_error_clear(err);
-                }
-                cc_sup_remove_ctr(s, oid, oname);
-        }
-        for (size_t k = 0; k < g->n && r >= 0; k++) {
-                struct cc_sup_svc *svc = cc__svc(s, g->names[order[k]]);
-                if (!sel[order[k]])
-                        continue;
-                r = cc__reconcile_service(s, svc, err);
-        }
-        free(order);
-        free(sel);
-        cc_sup_save(s);
-        return r;
-}
-
-/* ---- running ---- */
-
-static void cc__wait_timeout_cb(uv_timer_t *t)
-{
-        struct cc_sup *s = t->data;
-        if (s->ready_sent)
-                return;
-        cc_sup_progress(s, "timeout waiting for the services to be healthy or completed");
-        s->exit_code = 1;
-        s->opts.wait = false;
-        cc__report_ready(s);
-}
-
-static void cc__sup_free(struct cc_sup *s)
-{
-        for (size_t i = 0; i < s->n_svcs; i++) {
-                struct cc_sup_svc *svc = &s->svcs[i];
-                for (size_t j = 0; j < svc->n_ctrs; j++) {
-                        struct cc_sup_ctr *c = svc->ctrs[j];
-                        if (c->log)
-                                cc_logw_close(c->log);
-                        for (int k = 0; k < 2; k++)
-                                if (c->rfd[k] >= 0)
-                                        close(c->rfd[k]);
-                        if (c->c) {
-                                /* still running (detached shutdown keeps nothing): leave it be */
-                                cc_container_release(c->c);
-                        }
-                        cc_sup_overrides_free(c->ov);
-                        cc_buf_free(&c->partial[0]);
-                        cc_buf_free(&c->partial[1]);
-                        free(c->id);
-                        free(c->label);
-                        free(c);
-                }
-                free(svc->ctrs);
-                free(svc->name);
-                free(svc->failure);
-                cc_image_free(svc->image);
-        }
-        free(s->svcs);
-        cc_sup_net_free(s); /* network */
-        for (size_t i = 0; i < s->n_retired; i++) {
-                struct cc_sup_ctr *c = s->retired[i];
-                if (c->log)
-                        cc_logw_close(c->log);
-                for (int k = 0; k < 2; k++)
-                        if (c->rfd[k] >= 0)
-                                close(c->rfd[k]);
-                if (c->c)
-                        cc_container_release(c->c);
-                cc_sup_overrides_free(c->ov);
-                cc_buf_free(&c->partial[0]);
-                cc_buf_free(&c->partial[1]);
-                free(c->id);
-                free(c->label);
-                free(c);
-        }
-        free(s->retired);
-        if (s->images)
-                cc_image_store_close(s->images);
-        cc_state_free(s->state);
-        if (s->lock_fd >= 0)
-                cc_state_unlock(s->lock_fd);
-}
-
-/* The supervisor proper; returns the exit code. progress_fd >= 0 in the
- * daemon (lines go to the waiting CLI). */
-static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, bool attached,
-                         int progress_fd, int lock_fd)
-{
-        struct cc_sup sup = {0}, *s = &sup;
-        struct cc_error err = {0};
-        uv_loop_t loop;
-        int r;
-
-        signal(SIGPIPE, SIG_IGN); /* a CLI that went away must not kill us */
-        uv_loop_init(&loop);
-        s->loop = &loop;
-        s->cli = cli;
-        s->project = p;
-        s->opts = *o;
-        s->attached = attached;
-        s->progress_fd = progress_fd;
-        s->lock_fd = lock_fd;
-        s->exit_from = o->exit_code_from;
-        s->color = attached && !o->no_color && cc_cli_color(cli, STDOUT_FILENO);
-
-        if ((r = cc_state_load(cli->runtime_dir, p->name, &s->state, &err)) < 0 ||
-            (r = cc_image_store_open(cli->root, &s->images, &err)) < 0)
-                goto fail;
-        free(s->state->workdir);
-        s->state->workdir = cc_xstrdup(p->workdir);
-        free(s->state->config_files);
-        struct cc_buf files = {0};
-        for (size_t i = 0; i < p->files.n; i++)
-                cc_buf_printf(&files, "%s%s", i ? "," : "", p->files.v[i]);
-        s->state->config_files = cc_buf_steal(&files);
-        s->state->supervisor_pid = getpid();
-        s->state->supervisor_start = cc_proc_start_time(getpid());
-
-        uv_signal_init(s->loop, &s->sigint);
-        s->sigint.data = s;
-        uv_signal_start(&s->sigint, cc__signal_cb, SIGINT);
-        uv_signal_init(s->loop, &s->sigterm);
-        s->sigterm.data = s;
-        uv_signal_start(&s->sigterm, cc__signal_cb, SIGTERM);
-        uv_signal_init(s->loop, &s->sighup);
-        s->sighup.data = s;
-        uv_signal_start(&s->sighup, cc__signal_cb, SIGHUP);
-
-        if ((r = cc_sup_control_listen(s, &err)) < 0)
-                goto fail;
-        s->reconciling = true;
-        r = cc__reconcile(s, &err);
-        if (r >= 0)
-                r = cc_sup_net_setup(s, &err); /* network: the project's bridges */
-        s->reconciling = false;
-        if (r < 0)
-                goto fail;
-        if (attached) {
-                struct cc_buf names = {0};
-                for (size_t i = 0; i < s->n_svcs; i++)
-                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
-                                if (s->svcs[i].phase != CC_SVC_IDLE &&
-                                    !cc_strv_contains(&o->no_attach, s->svcs[i].name))
-                                        cc_buf_printf(&names, "%s%s", names.len ? ", " : "", s->svcs[i].ctrs[j]->label);
-                if (names.len)
-                        printf("Attaching to %s\n", names.s);
-                fflush(stdout);
-                cc_buf_free(&names);
-        }
-        if (o->wait && o->wait_timeout_ms > 0) {
-                uv_timer_init(s->loop, &s->wait_timer);
-                s->wait_timer.data = s;
-                uv_timer_start(&s->wait_timer, cc__wait_timeout_cb, (uint64_t) o->wait_timeout_ms, 0);
-        }
-        cc_sup_kick(s);
-        uv_run(s->loop, UV_RUN_DEFAULT);
-
-        /* the loop ended: down, Ctrl-C or the daemon's SIGTERM */
-        if (s->exit_from)
-                for (size_t i = 0; i < s->state->n_ctrs; i++)
-                        if (!s->state->ctrs[i].one_off && strcmp(s->state->ctrs[i].service, s->exit_from) == 0 &&
-                            s->state->ctrs[i].status == CC_CTR_EXITED)
-                                s->exit_code = s->state->ctrs[i].exit_code;
-        s->state->supervisor_pid = 0;
-        s->state->supervisor_start = 0;
-        cc_sup_save(s);
-        r = s->exit_code;
-        uv_loop_close(s->loop);
-        cc__sup_free(s);
-        return r;
-
-fail:
-        cc_sup_progress(s, "%s", cc_error_msg(&err));
-        cc_error_clear(&err);
-        if (s->n_svcs)
-                cc_sup_stop_all(s, false);
-        cc__close_all(s);
-        uv_run(s->loop, UV_RUN_DEFAULT);
-        if (s->state) {
-                s->state->supervisor_pid = 0;
-                cc_sup_save(s);
-        }
-        if (s->progress_fd >= 0) {
-                if (write(s->progress_fd, "\001READY 1\n", 9) < 0) {
-                        /* the CLI is gone */
-                }
-                close(s->progress_fd);
-        }
-        uv_loop_close(s->loop);
-        cc__sup_free(s);
-        return 1;
-}
-
-/* up -d: the daemon is a grandchild in its own session; the CLI prints its
- * progress lines until it says it is ready. */
-static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, int lock_fd)
-{
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0) {
-                fprintf(stderr, "pipe: %s\n", strerror(errno));
-                return 1;
-        }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) {
-                fprintf(stderr, "fork: %s\n", strerror(errno));
-                return 1;
-        }
-        if (pid == 0) {
-                close(pfd[0]);
-                setsid();
-                pid_t g = fork();
-                if (g != 0)
-                        _exit(g < 0 ? 1 : 0);
-                _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, p->name);
-                _cleanup_free_ char *logp = cc_xasprintf("%s/supervisor.log", dir);
-                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-                int lg = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-                if (nul >= 0) {
-                        dup2(nul, STDIN_FILENO);
-                        dup2(nul, STDOUT_FILENO);
-                }
-                if (lg >= 0)
-                        dup2(lg, STDERR_FILENO);
-                if (chdir("/") < 0) {
-                        /* stays where it is */
-                }
-                _exit(cc__supervise(cli, p, o, false, pfd[1], lock_fd));
-        }
-        close(pfd[1]);
-        cc_state_unlock(lock_fd);
-        waitpid(pid, NULL, 0);
-        FILE *f = fdopen(pfd[0], "r");
-        char *line = NULL;
-        size_t cap = 0;
-        int rc = 1;
-        while (f && getline(&line, &cap, f) > 0) {
-                if (line[0] == '\001') {
-                        rc = atoi(line + 7);
-                        break;
-                }
-                fputs(line, stderr);
-        }
-        free(line);
-        if (f)
-                fclose(f);
-        return rc;
-}
-
-/* Pull what is missing (per pull_policy) here in the CLI, before any
- * supervisor starts, so that progress shows on the user's terminal. */
-static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
-{
-        struct cc_graph *g = &p->graph;
-        bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
-        if (o->services.n > 0 || o->only_services)
-                cc_graph_select(g, &o->services, o->no_deps, sel);
-        else
-                for (size_t i = 0; i < g->n; i++)
-                        sel[i] = true;
-        int rc = 0;
-        for (size_t i = 0; i < g->n && rc == 0; i++) {
-                if (!sel[i])
-                        continue;
-                struct cc_node *svc = cc_node_map_get(cc_project_services(p), g->names[i]);
-                const char *image = cc_node_map_str(svc, "image");
-                if (!image)
-                        continue;
-                struct cc_error err = {0};
-                if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"),
-                                    cc_node_map_str(svc, "platform"), false, &err) < 0) {
-                        fprintf(stderr, "service %s: %s\n", g->names[i], cc_error_msg(&err));
-                        cc_error_clear(&err);
-                        rc = 1;
-                }
-        }
-        free(sel);
-        return rc;
-}
-
-int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
-{
-        struct cc_error err = {0};
-        for (size_t i = 0; i < o->services.n; i++)
-                if (!cc_node_map_get(cc_project_services(p), o->services.v[i])) {
-                        fprintf(stderr, "no such service: %s\n", o->services.v[i]);
-                        return 1;
-                }
-        if (o->exit_code_from && !cc_node_map_get(cc_project_services(p), o->exit_code_from)) {
-                fprintf(stderr, "no such service: %s\n", o->exit_code_from);
-                return 1;
-        }
-        if (cc__ensure_images(cli, p, o) != 0)
-                return 1;
-        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
-        if (lock < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
-        _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                cc_state_unlock(lock);
-                return 1;
-        }
-        if (cc_sup_alive(st)) {
-                /* hand the project over: the running supervisor leaves its
-                 * containers running and exits; this one adopts them */
-                int code = 0;
-                int hr = cc_sup_request(cli, p->name, "{\"op\":\"handover\"}", &code, &err);
-                if (hr == -ENOENT) {
-                        /* its socket is gone: it is dying or hung; adopt its containers */
-                        cc_error_clear(&err);
-                } else if (hr < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
-                        cc_error_clear(&err);
-                        cc_state_unlock(lock);
-                        return 1;
-                }
-                for (int i = 0; i < 500 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
-                        usleep(10000);
-        }
-        if (o->detach)
-                return cc__up_detached(cli, p, o, lock);
-        return cc__supervise(cli, p, o, true, -1, lock);
-}

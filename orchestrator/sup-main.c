@@ -1,0 +1,315 @@
+/* Running the supervisor: attached in the CLI process or as a detached
+ * daemon (`up -d`), its loop, and what happens before it starts (images
+ * pulled per pull_policy, the hand-over from an earlier supervisor). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "service-spec.h"
+#include "sup-internal.h"
+#include "net.h" /* network */
+
+/* ---- running ---- */
+
+static void cc__wait_timeout_cb(uv_timer_t *t)
+{
+        struct cc_sup *s = t->data;
+        if (s->ready_sent)
+                return;
+        cc_sup_progress(s, "timeout waiting for the services to be healthy or completed");
+        s->exit_code = 1;
+        s->opts.wait = false;
+        cc_sup_report_ready(s);
+}
+
+/* After the loop ended (every handle closed). A container still running
+ * (a handover keeps them) is left alone: only our view of it goes. */
+static void cc__ctr_free(struct cc_sup_ctr *c)
+{
+        if (c->log)
+                cc_logw_close(c->log);
+        for (int k = 0; k < 2; k++)
+                if (c->rfd[k] >= 0)
+                        close(c->rfd[k]);
+        if (c->c)
+                cc_container_release(c->c);
+        cc_sup_overrides_free(c->ov);
+        cc_buf_free(&c->partial[0]);
+        cc_buf_free(&c->partial[1]);
+        free(c->id);
+        free(c->label);
+        free(c);
+}
+
+static void cc__sup_free(struct cc_sup *s)
+{
+        for (size_t i = 0; i < s->n_svcs; i++) {
+                struct cc_sup_svc *svc = &s->svcs[i];
+                for (size_t j = 0; j < svc->n_ctrs; j++)
+                        cc__ctr_free(svc->ctrs[j]);
+                free(svc->ctrs);
+                free(svc->name);
+                free(svc->failure);
+                cc_image_free(svc->image);
+        }
+        free(s->svcs);
+        cc_sup_net_free(s); /* network */
+        for (size_t i = 0; i < s->n_retired; i++)
+                cc__ctr_free(s->retired[i]);
+        free(s->retired);
+        if (s->images)
+                cc_image_store_close(s->images);
+        cc_state_free(s->state);
+        if (s->lock_fd >= 0)
+                cc_state_unlock(s->lock_fd);
+}
+
+/* The supervisor proper; returns the exit code. progress_fd >= 0 in the
+ * daemon (lines go to the waiting CLI). */
+static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, bool attached,
+                         int progress_fd, int lock_fd)
+{
+        struct cc_sup sup = {0}, *s = &sup;
+        struct cc_error err = {0};
+        uv_loop_t loop;
+        int r;
+
+        signal(SIGPIPE, SIG_IGN); /* a CLI that went away must not kill us */
+        uv_loop_init(&loop);
+        s->loop = &loop;
+        s->cli = cli;
+        s->project = p;
+        s->opts = *o;
+        s->attached = attached;
+        s->progress_fd = progress_fd;
+        s->lock_fd = lock_fd;
+        s->exit_from = o->exit_code_from;
+        s->color = attached && !o->no_color && cc_cli_color(cli, STDOUT_FILENO);
+
+        if ((r = cc_state_load(cli->runtime_dir, p->name, &s->state, &err)) < 0 ||
+            (r = cc_image_store_open(cli->root, &s->images, &err)) < 0)
+                goto fail;
+        free(s->state->workdir);
+        s->state->workdir = cc_xstrdup(p->workdir);
+        free(s->state->config_files);
+        struct cc_buf files = {0};
+        for (size_t i = 0; i < p->files.n; i++)
+                cc_buf_printf(&files, "%s%s", i ? "," : "", p->files.v[i]);
+        s->state->config_files = cc_buf_steal(&files);
+        s->state->supervisor_pid = getpid();
+        s->state->supervisor_start = cc_proc_start_time(getpid());
+
+        uv_signal_init(s->loop, &s->sigint);
+        s->sigint.data = s;
+        uv_signal_start(&s->sigint, cc_sup_signal_cb, SIGINT);
+        uv_signal_init(s->loop, &s->sigterm);
+        s->sigterm.data = s;
+        uv_signal_start(&s->sigterm, cc_sup_signal_cb, SIGTERM);
+        uv_signal_init(s->loop, &s->sighup);
+        s->sighup.data = s;
+        uv_signal_start(&s->sighup, cc_sup_signal_cb, SIGHUP);
+
+        if ((r = cc_sup_control_listen(s, &err)) < 0)
+                goto fail;
+        s->reconciling = true;
+        r = cc_sup_reconcile(s, &err);
+        if (r >= 0)
+                r = cc_sup_net_setup(s, &err); /* network: the project's bridges */
+        s->reconciling = false;
+        if (r < 0)
+                goto fail;
+        if (attached) {
+                struct cc_buf names = {0};
+                for (size_t i = 0; i < s->n_svcs; i++)
+                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
+                                if (s->svcs[i].phase != CC_SVC_IDLE &&
+                                    !cc_strv_contains(&o->no_attach, s->svcs[i].name))
+                                        cc_buf_printf(&names, "%s%s", names.len ? ", " : "", s->svcs[i].ctrs[j]->label);
+                if (names.len)
+                        printf("Attaching to %s\n", names.s);
+                fflush(stdout);
+                cc_buf_free(&names);
+        }
+        if (o->wait && o->wait_timeout_ms > 0) {
+                uv_timer_init(s->loop, &s->wait_timer);
+                s->wait_timer.data = s;
+                uv_timer_start(&s->wait_timer, cc__wait_timeout_cb, (uint64_t) o->wait_timeout_ms, 0);
+        }
+        cc_sup_kick(s);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+
+        /* the loop ended: down, Ctrl-C or the daemon's SIGTERM */
+        if (s->exit_from)
+                for (size_t i = 0; i < s->state->n_ctrs; i++)
+                        if (!s->state->ctrs[i].one_off && strcmp(s->state->ctrs[i].service, s->exit_from) == 0 &&
+                            s->state->ctrs[i].status == CC_CTR_EXITED)
+                                s->exit_code = s->state->ctrs[i].exit_code;
+        s->state->supervisor_pid = 0;
+        s->state->supervisor_start = 0;
+        cc_sup_save(s);
+        r = s->exit_code;
+        uv_loop_close(s->loop);
+        cc__sup_free(s);
+        return r;
+
+fail:
+        cc_sup_progress(s, "%s", cc_error_msg(&err));
+        cc_error_clear(&err);
+        if (s->n_svcs)
+                cc_sup_stop_all(s, false);
+        cc_sup_close_all(s);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        if (s->state) {
+                s->state->supervisor_pid = 0;
+                cc_sup_save(s);
+        }
+        if (s->progress_fd >= 0) {
+                if (write(s->progress_fd, "\001READY 1\n", 9) < 0) {
+                        /* the CLI is gone */
+                }
+                close(s->progress_fd);
+        }
+        uv_loop_close(s->loop);
+        cc__sup_free(s);
+        return 1;
+}
+
+/* up -d: the daemon is a grandchild in its own session; the CLI prints its
+ * progress lines until it says it is ready. */
+static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, int lock_fd)
+{
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                fprintf(stderr, "pipe: %s\n", strerror(errno));
+                return 1;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "fork: %s\n", strerror(errno));
+                return 1;
+        }
+        if (pid == 0) {
+                close(pfd[0]);
+                setsid();
+                pid_t g = fork();
+                if (g != 0)
+                        _exit(g < 0 ? 1 : 0);
+                _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, p->name);
+                _cleanup_free_ char *logp = cc_xasprintf("%s/supervisor.log", dir);
+                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+                int lg = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (nul >= 0) {
+                        dup2(nul, STDIN_FILENO);
+                        dup2(nul, STDOUT_FILENO);
+                }
+                if (lg >= 0)
+                        dup2(lg, STDERR_FILENO);
+                if (chdir("/") < 0) {
+                        /* stays where it is */
+                }
+                _exit(cc__supervise(cli, p, o, false, pfd[1], lock_fd));
+        }
+        close(pfd[1]);
+        cc_state_unlock(lock_fd);
+        waitpid(pid, NULL, 0);
+        FILE *f = fdopen(pfd[0], "r");
+        char *line = NULL;
+        size_t cap = 0;
+        int rc = 1;
+        while (f && getline(&line, &cap, f) > 0) {
+                if (line[0] == '\001') {
+                        rc = atoi(line + 7);
+                        break;
+                }
+                fputs(line, stderr);
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        return rc;
+}
+
+/* Pull what is missing (per pull_policy) here in the CLI, before any
+ * supervisor starts, so that progress shows on the user's terminal. */
+static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
+{
+        struct cc_graph *g = &p->graph;
+        bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
+        if (o->services.n > 0 || o->only_services)
+                cc_graph_select(g, &o->services, o->no_deps, sel);
+        else
+                for (size_t i = 0; i < g->n; i++)
+                        sel[i] = true;
+        int rc = 0;
+        for (size_t i = 0; i < g->n && rc == 0; i++) {
+                if (!sel[i])
+                        continue;
+                struct cc_node *svc = cc_node_map_get(cc_project_services(p), g->names[i]);
+                const char *image = cc_node_map_str(svc, "image");
+                if (!image)
+                        continue;
+                struct cc_error err = {0};
+                if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"),
+                                    cc_node_map_str(svc, "platform"), false, &err) < 0) {
+                        fprintf(stderr, "service %s: %s\n", g->names[i], cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+        }
+        free(sel);
+        return rc;
+}
+
+int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
+{
+        struct cc_error err = {0};
+        for (size_t i = 0; i < o->services.n; i++)
+                if (!cc_node_map_get(cc_project_services(p), o->services.v[i])) {
+                        fprintf(stderr, "no such service: %s\n", o->services.v[i]);
+                        return 1;
+                }
+        if (o->exit_code_from && !cc_node_map_get(cc_project_services(p), o->exit_code_from)) {
+                fprintf(stderr, "no such service: %s\n", o->exit_code_from);
+                return 1;
+        }
+        if (cc__ensure_images(cli, p, o) != 0)
+                return 1;
+        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
+        if (lock < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        _cleanup_state_ struct cc_state *st = NULL;
+        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                cc_state_unlock(lock);
+                return 1;
+        }
+        if (cc_sup_alive(st)) {
+                /* hand the project over: the running supervisor leaves its
+                 * containers running and exits; this one adopts them */
+                int code = 0;
+                int hr = cc_sup_request(cli, p->name, "{\"op\":\"handover\"}", &code, &err);
+                if (hr == -ENOENT) {
+                        /* its socket is gone: it is dying or hung; adopt its containers */
+                        cc_error_clear(&err);
+                } else if (hr < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        cc_state_unlock(lock);
+                        return 1;
+                }
+                for (int i = 0; i < 500 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
+                        usleep(10000);
+        }
+        if (o->detach)
+                return cc__up_detached(cli, p, o, lock);
+        return cc__supervise(cli, p, o, true, -1, lock);
+}

@@ -1,0 +1,273 @@
+/* The plan of `up`: what runs already (adopted after a crash or a
+ * handover), what must be created, recreated or removed, per service and
+ * replica, as docker compose decides it (configuration hash, --force-recreate,
+ * --no-recreate, --scale, orphans). */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "service-spec.h"
+#include "sup-internal.h"
+#include "net.h" /* network */
+
+/* ---- adoption and reconciliation ---- */
+
+static int cc__replicas(struct cc_sup *s, const char *service, const struct cc_node *def)
+{
+        size_t len = strlen(service);
+        for (size_t i = 0; i < s->opts.scale.n; i++)
+                if (strncmp(s->opts.scale.v[i], service, len) == 0 && s->opts.scale.v[i][len] == '=')
+                        return atoi(s->opts.scale.v[i] + len + 1);
+        const char *rep = cc_node_map_str(cc_node_map_get(def, "deploy"), "replicas");
+        if (rep)
+                return atoi(rep);
+        const char *scale = cc_node_map_str(def, "scale");
+        return scale ? atoi(scale) : 1;
+}
+
+/* Take over a container that runs from an earlier supervisor. */
+static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_state *st)
+{
+        struct cc_error err = {0};
+        const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
+        if (cc_container_adopt(s->cli->root, s->project->name, st->id, st->pid, sig ? cc_signal_from_name(sig) : 0,
+                               -1, &c->c, &err) < 0 ||
+            cc_sup_output_attach(c, &err) < 0) {
+                cc_sup_progress(s, "container %s: cannot adopt: %s", st->name, cc_error_msg(&err));
+                cc_error_clear(&err);
+                if (c->c) {
+                        cc_container_kill_all(c->c, &err);
+                        cc_error_clear(&err);
+                }
+                st->status = CC_CTR_EXITED;
+                st->exit_code = 255;
+                st->pid = 0;
+                return;
+        }
+        c->adopted = true;
+        c->started_ms = cc_sup_now_ms();
+        cc_sup_watch_exit(c);
+        cc_sup_health_start(c);
+}
+
+/* Remove a container for good: stopped already; the runtime leftovers and
+ * its directory go, and so does its state entry. */
+/* A container taken out of its service (recreated, scaled down, removed):
+ * its handles close now, its memory goes with the supervisor's. */
+void cc_sup_ctr_retire(struct cc_sup_ctr *c)
+{
+        struct cc_sup *s = c->sup;
+        cc_sup_health_stop(c);
+        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
+                             (uv_handle_t *) &c->hc_timeout};
+        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
+                if (!uv_is_closing(hs[k]))
+                        uv_close(hs[k], cc_sup_handle_closed);
+        s->retired = cc_xrealloc(s->retired, (s->n_retired + 1) * sizeof(*s->retired));
+        s->retired[s->n_retired++] = c;
+}
+
+void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name)
+{
+        struct cc_error err = {0};
+        cc_sup_progress(s, " Container %s  Removing", name);
+        cc_sup_net_removed(s, id); /* network: its ports and address */
+        if (cc_container_cleanup(s->cli->root, s->project->name, id, &err) < 0) {
+                cc_sup_progress(s, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
+        for (size_t i = 0; i < s->state->n_ctrs; i++)
+                if (strcmp(s->state->ctrs[i].id, id) == 0) {
+                        cc_sup_event(s, &s->state->ctrs[i], "destroy", NULL, NULL);
+                        cc_state_remove(s->state, i);
+                        break;
+                }
+        cc_sup_progress(s, " Container %s  Removed", name);
+}
+
+static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc *svc, int number)
+{
+        _cleanup_free_ char *id = cc_container_new_id();
+        struct cc_ctr_state *st = cc_state_add(s->state);
+        st->id = cc_xstrdup(id);
+        st->name = cc_container_name(s->project->name, svc->name, number, cc_node_map_str(svc->def, "container_name"));
+        st->service = cc_xstrdup(svc->name);
+        st->number = number;
+        const char *image = cc_node_map_str(svc->def, "image");
+        st->image = image ? cc_xstrdup(image) : cc_xasprintf("%s-%s", s->project->name, svc->name);
+        st->image_id = svc->image ? cc_xstrdup(svc->image->id) : NULL;
+        st->hash = cc_project_service_hash(s->project, svc->name);
+        st->command = cc_service_command_line(svc->def, svc->image);
+        st->status = CC_CTR_CREATED;
+        st->created = cc_sup_wall();
+        struct cc_sup_ctr *c = cc_sup_ctr_new(svc, id);
+        cc_sup_ctr_label(c);
+        cc_sup_event(s, st, "create", NULL, NULL);
+        cc_sup_progress(s, " Container %s  Created", st->name);
+        return c;
+}
+
+static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struct cc_error *err)
+{
+        _cleanup_free_ char *hash = cc_project_service_hash(s->project, svc->name);
+        const char *image = cc_node_map_str(svc->def, "image");
+        if (!image)
+                return cc_error_set(err, -ENOTSUP,
+                                    "service %s has no image: building images is not supported by ccompose yet; "
+                                    "build it elsewhere and load it with 'ccompose image load'",
+                                    svc->name);
+        int r = cc_image_lookup(s->images, image, &svc->image, err);
+        if (r < 0)
+                return cc_error_prefix(err, "service %s", svc->name);
+        svc->replicas = cc__replicas(s, svc->name, svc->def);
+
+        for (int number = 1; number <= svc->replicas; number++) {
+                struct cc_ctr_state *old = NULL;
+                for (size_t i = 0; i < s->state->n_ctrs; i++) {
+                        struct cc_ctr_state *st = &s->state->ctrs[i];
+                        if (!st->one_off && strcmp(st->service, svc->name) == 0 && st->number == number)
+                                old = st;
+                }
+                struct cc_sup_ctr *live = NULL;
+                for (size_t i = 0; old && i < svc->n_ctrs; i++)
+                        if (strcmp(svc->ctrs[i]->id, old->id) == 0)
+                                live = svc->ctrs[i];
+                bool same = old && cc_streq(old->hash, hash) && cc_streq(old->image_id, svc->image->id);
+                if (old && (s->opts.no_recreate || (same && !s->opts.force_recreate))) {
+                        if (!live) {
+                                live = cc_sup_ctr_new(svc, old->id);
+                                cc_sup_ctr_label(live);
+                        }
+                        if (old->status == CC_CTR_RUNNING && !live->c && cc_proc_alive(old->pid, old->pid_start))
+                                cc__adopt(s, live, cc_sup_ctr_state(live));
+                        struct cc_ctr_state *st = cc_sup_ctr_state(live);
+                        st->stopped_by_user = false;
+                        if (live->c)
+                                cc_sup_progress(s, " Container %s  Running", st->name);
+                        continue;
+                }
+                if (old) {
+                        /* configuration changed: recreate */
+                        _cleanup_free_ char *oid = cc_xstrdup(old->id), *oname = cc_xstrdup(old->name);
+                        cc_sup_progress(s, " Container %s  Recreate", oname);
+                        if (live) {
+                                live->removing = true;
+                                cc_sup_stop_ctrs(s, &live, 1, s->opts.stop_timeout_ms);
+                        } else if (old->pid && cc_proc_alive(old->pid, old->pid_start)) {
+                                struct cc_container *tmp = NULL;
+                                if (cc_container_adopt(s->cli->root, s->project->name, oid, old->pid, 0, -1, &tmp, err) == 0) {
+                                        cc_container_stop(tmp, 0, s->opts.stop_timeout_ms, err);
+                                        cc_container_destroy(tmp, true, err);
+                                        cc_error_clear(err);
+                                }
+                        }
+                        cc_sup_remove_ctr(s, oid, oname);
+                        for (size_t i = 0; live && i < svc->n_ctrs; i++)
+                                if (svc->ctrs[i] == live) {
+                                        memmove(svc->ctrs + i, svc->ctrs + i + 1, (svc->n_ctrs - i - 1) * sizeof(*svc->ctrs));
+                                        svc->n_ctrs--;
+                                        cc_sup_ctr_retire(live);
+                                        break;
+                                }
+                }
+                cc__new_container(s, svc, number);
+        }
+        /* scaled down: remove the highest numbers */
+        for (size_t i = 0; i < s->state->n_ctrs;) {
+                struct cc_ctr_state *st = &s->state->ctrs[i];
+                if (st->one_off || strcmp(st->service, svc->name) != 0 || st->number <= svc->replicas) {
+                        i++;
+                        continue;
+                }
+                _cleanup_free_ char *oid = cc_xstrdup(st->id), *oname = cc_xstrdup(st->name);
+                for (size_t k = 0; k < svc->n_ctrs; k++)
+                        if (strcmp(svc->ctrs[k]->id, oid) == 0) {
+                                svc->ctrs[k]->removing = true;
+                                cc_sup_stop_ctrs(s, &svc->ctrs[k], 1, s->opts.stop_timeout_ms);
+                        }
+                cc_sup_remove_ctr(s, oid, oname);
+        }
+        svc->phase = CC_SVC_WAITING;
+        return 0;
+}
+
+int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err)
+{
+        struct cc_graph *g = &s->project->graph;
+        struct cc_node *services = cc_project_services(s->project);
+        bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
+        if (s->opts.services.n > 0 || s->opts.only_services)
+                cc_graph_select(g, &s->opts.services, s->opts.no_deps, sel);
+        else
+                for (size_t i = 0; i < g->n; i++)
+                        sel[i] = true;
+
+        s->svcs = cc_xcalloc(g->n + 1, sizeof(*s->svcs));
+        size_t *order = cc_xcalloc(g->n + 1, sizeof(size_t));
+        cc_graph_start_order(g, order);
+        int r = 0;
+        for (size_t k = 0; k < g->n; k++) {
+                struct cc_sup_svc *svc = &s->svcs[s->n_svcs++];
+                svc->sup = s;
+                svc->name = cc_xstrdup(g->names[order[k]]);
+                svc->def = cc_node_map_get(services, svc->name);
+                svc->phase = CC_SVC_IDLE;
+        }
+        /* what runs already (an earlier supervisor, a crash) */
+        for (size_t i = 0; i < s->state->n_ctrs; i++) {
+                struct cc_ctr_state *st = &s->state->ctrs[i];
+                struct cc_sup_svc *svc = cc_sup_svc_find(s, st->service);
+                bool alive = st->pid && cc_proc_alive(st->pid, st->pid_start);
+                if (!alive && (st->status == CC_CTR_RUNNING || st->status == CC_CTR_RESTARTING ||
+                               st->status == CC_CTR_PAUSED)) {
+                        /* died with no supervisor watching */
+                        st->status = CC_CTR_EXITED;
+                        st->exit_code = 255;
+                        st->pid = 0;
+                }
+                if (!svc || st->one_off)
+                        continue;
+                struct cc_sup_ctr *c = cc_sup_ctr_new(svc, st->id);
+                cc_sup_ctr_label(c);
+                if (alive)
+                        cc__adopt(s, c, st);
+        }
+        /* orphans: containers of services no longer in the model */
+        for (size_t i = 0; i < s->state->n_ctrs;) {
+                struct cc_ctr_state *st = &s->state->ctrs[i];
+                if (st->one_off || cc_sup_svc_find(s, st->service)) {
+                        i++;
+                        continue;
+                }
+                if (!s->opts.remove_orphans) {
+                        cc_sup_progress(s, "WARN[0000] Found orphan containers ([%s]) for this project. If you removed or "
+                                           "renamed this service in your compose file, you can run this command with "
+                                           "the --remove-orphans flag to clean it up.",
+                                        st->name);
+                        i++;
+                        continue;
+                }
+                _cleanup_free_ char *oid = cc_xstrdup(st->id), *oname = cc_xstrdup(st->name);
+                if (st->pid && cc_proc_alive(st->pid, st->pid_start)) {
+                        struct cc_container *tmp = NULL;
+                        if (cc_container_adopt(s->cli->root, s->project->name, oid, st->pid, 0, -1, &tmp, err) == 0) {
+                                cc_container_stop(tmp, 0, s->opts.stop_timeout_ms, err);
+                                cc_container_destroy(tmp, true, err);
+                        }
+                        cc_error_clear(err);
+                }
+                cc_sup_remove_ctr(s, oid, oname);
+        }
+        for (size_t k = 0; k < g->n && r >= 0; k++) {
+                struct cc_sup_svc *svc = cc_sup_svc_find(s, g->names[order[k]]);
+                if (!sel[order[k]])
+                        continue;
+                r = cc__reconcile_service(s, svc, err);
+        }
+        free(order);
+        free(sel);
+        cc_sup_save(s);
+        return r;
+}
+
