@@ -84,6 +84,32 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                 cc_sup_progress(s, "invalid signal \"%s\"", json_object_get_string(jsig));
                 return 1;
         }
+        /* restart: services depending on a restarted one with
+         * `restart: true` are restarted with it (transitively) */
+        json_object *extended = NULL;
+        if (strcmp(op, "restart") == 0 && services && json_object_array_length(services) > 0) {
+                extended = json_object_get(services);
+                struct cc_node *defs = cc_project_services(s->project);
+                bool grew = true;
+                while (grew) {
+                        grew = false;
+                        for (size_t i = 0; i < defs->n; i++) {
+                                const char *name = cc_node_key(defs, i);
+                                if (cc__wants(extended, name))
+                                        continue;
+                                struct cc_node *deps = cc_node_map_get(defs->items[i], "depends_on");
+                                for (size_t k = 0; cc_node_is_map(deps) && k < deps->n; k++) {
+                                        const char *rs = cc_node_map_str(deps->items[k], "restart");
+                                        if (rs && strcmp(rs, "true") == 0 && cc__wants(extended, cc_node_key(deps, k))) {
+                                                json_object_array_add(extended, json_object_new_string(name));
+                                                grew = true;
+                                                break;
+                                        }
+                                }
+                        }
+                }
+                services = extended;
+        }
         for (size_t i = 0; i < s->n_svcs; i++) {
                 struct cc_sup_svc *svc = &s->svcs[i];
                 if (!cc__wants(services, svc->name))
@@ -146,6 +172,7 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                 }
         }
         cc_sup_save(s);
+        json_object_put(extended);
         return rc;
 }
 
