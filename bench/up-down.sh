@@ -29,6 +29,7 @@ IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
 [ -x "$CCOMPOSE" ] || { echo "up-down.sh: $CCOMPOSE not built" >&2; exit 1; }
 for t in jq awk; do command -v $t >/dev/null || { echo "up-down.sh: $t missing" >&2; exit 1; }; done
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/ccompose-bench.XXXXXX)
 export CCOMPOSE_ROOT=$TMP/root CCOMPOSE_RUNTIME_DIR=$TMP/run NO_COLOR=1
 mkdir -p "$CCOMPOSE_ROOT" "$CCOMPOSE_RUNTIME_DIR" "$TMP/stacks"
@@ -41,6 +42,12 @@ cleanup() {
         # a supervisor left by a failed step (this run's only: its pid is in our state)
         local sp; sp=$(jq -r '.supervisor_pid // 0' "$CCOMPOSE_RUNTIME_DIR/$P/state.json" 2>/dev/null)
         [ "${sp:-0}" -gt 0 ] 2>/dev/null && kill -9 "$sp" 2>/dev/null
+        # any other ccompose process of this run (events, ...): ours by their environment
+        local f p
+        for f in $(find /proc/[0-9]*/exe -maxdepth 0 -lname "$CCOMPOSE*" 2>/dev/null); do
+                p=${f#/proc/}; p=${p%/exe}
+                grep -qzxF "CCOMPOSE_RUNTIME_DIR=$CCOMPOSE_RUNTIME_DIR" "/proc/$p/environ" 2>/dev/null && kill -9 "$p" 2>/dev/null
+        done
         grep -F " $TMP/" /proc/self/mountinfo 2>/dev/null | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
         rm -rf "$TMP"
 }
@@ -142,7 +149,7 @@ services:
     command: ["sh", "-c", "exit 1"]
 EOF
         local ev=$TMP/events.json
-        cc -f "$dir/compose.yaml" -p "$P" events --json >"$ev" 2>/dev/null &
+        "$CCOMPOSE" -f "$dir/compose.yaml" -p "$P" events --json >"$ev" 2>/dev/null &
         local epid=$!
         sleep 0.3
         cc -f "$dir/compose.yaml" -p "$P" up -d >/dev/null 2>&1
@@ -199,6 +206,7 @@ read -r LOG_INGEST LOG_READ LOG_LINES < <(logs_throughput || echo "- - -")
 col() { [ -n "${1:-}" ] && [ "$1" != - ] && echo "$1 ms" || echo "-"; }
 echo
 echo "ccompose $(cc version --short) up/down benchmark: median of $RUNS runs, N services \`sleep 3600\` (init: true)"
+echo "(load average when it started: $LOAD_START; other work on the machine slows every figure)"
 # a peer's cell: its figure, or why there is none
 pcol() { case ${PEER_NAME[$1]} in "not "*) echo "${PEER_NAME[$1]}" ;; *) col "${2:-}" ;; esac; }
 printf '%-8s | %-14s | %-9s | %-14s | %-21s | %-14s | %-21s | %-14s\n' services "ccompose up -d" down "supervisor RSS" \

@@ -379,41 +379,67 @@ static const char *cc__json_unescape(const char *p, const char *end, struct cc_b
         return NULL;
 }
 
+static int cc__digits(const char *p, int n)
+{
+        int v = 0;
+        for (int i = 0; i < n; i++) {
+                if (p[i] < '0' || p[i] > '9')
+                        return -1;
+                v = v * 10 + (p[i] - '0');
+        }
+        return v;
+}
+
+/* RFC 3339 by hand: this runs once per log line, and sscanf would scan
+ * the whole read buffer behind each line. */
 static int cc__parse_rfc3339(const char *s, struct timespec *out)
 {
-        struct tm tm = {0};
-        int n = 0;
-        if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                   &tm.tm_sec, &n) != 6)
+        int y = cc__digits(s, 4), mo = -1, d = -1, h = -1, mi = -1, se = -1;
+        if (y >= 0 && s[4] == '-')
+                mo = cc__digits(s + 5, 2);
+        if (mo >= 0 && s[7] == '-')
+                d = cc__digits(s + 8, 2);
+        if (d >= 0 && (s[10] == 'T' || s[10] == 't' || s[10] == ' '))
+                h = cc__digits(s + 11, 2);
+        if (h >= 0 && s[13] == ':')
+                mi = cc__digits(s + 14, 2);
+        if (mi >= 0 && s[16] == ':')
+                se = cc__digits(s + 17, 2);
+        if (se < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
                 return -EINVAL;
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        const char *p = s + n;
+        const char *p = s + 19;
         long nsec = 0;
         if (*p == '.') {
                 p++;
-                int digits = 0;
+                int n = 0;
                 while (*p >= '0' && *p <= '9') {
-                        if (digits < 9) {
+                        if (n < 9) {
                                 nsec = nsec * 10 + (*p - '0');
-                                digits++;
+                                n++;
                         }
                         p++;
                 }
-                while (digits++ < 9)
+                while (n++ < 9)
                         nsec *= 10;
         }
-        time_t t = timegm(&tm);
+        /* days from the civil date (no mktime/timegm per line) */
+        int yy = y - (mo <= 2);
+        int era = (yy >= 0 ? yy : yy - 399) / 400;
+        int yoe = yy - era * 400;
+        int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        long long days = (long long) era * 146097 + doe - 719468;
+        long long t = days * 86400 + h * 3600 + mi * 60 + se;
         if (*p == '+' || *p == '-') {
-                int hh = 0, mm = 0;
-                if (sscanf(p + 1, "%2d:%2d", &hh, &mm) < 1)
+                int oh = cc__digits(p + 1, 2), om = p[3] == ':' ? cc__digits(p + 4, 2) : cc__digits(p + 3, 2);
+                if (oh < 0)
                         return -EINVAL;
-                long off = hh * 3600L + mm * 60L;
+                long off = oh * 3600L + (om > 0 ? om : 0) * 60L;
                 t += *p == '+' ? -off : off;
         } else if (*p != 'Z' && *p != 'z' && *p != '\0' && *p != '"') {
                 return -EINVAL;
         }
-        out->tv_sec = t;
+        out->tv_sec = (time_t) t;
         out->tv_nsec = nsec;
         return 0;
 }

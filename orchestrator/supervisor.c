@@ -451,7 +451,9 @@ static int cc__dep_ready(struct cc_sup *s, struct cc_sup_svc *svc, const char *d
         if (d->phase == CC_SVC_WAITING)
                 return 0;
         if (d->phase == CC_SVC_FAILED) {
-                *why = cc_xasprintf("dependency failed to start: %s", d->failure ? d->failure : dep);
+                *why = d->failure && cc_startswith(d->failure, "dependency failed to start: ")
+                               ? cc_xstrdup(d->failure)
+                               : cc_xasprintf("dependency failed to start: %s", d->failure ? d->failure : dep);
                 return -1;
         }
         for (size_t i = 0; i < d->n_ctrs; i++) {
@@ -854,12 +856,7 @@ static void cc__abort_all(struct cc_sup *s)
 {
         if (s->stopping)
                 return;
-        bool running = false;
-        for (size_t i = 0; i < s->n_svcs && !running; i++)
-                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
-                        running = running || s->svcs[i].ctrs[j]->c;
-        if (s->attached && running)
-                fputs("Gracefully stopping... (press Ctrl+C again to force)\n", stderr);
+
         cc_sup_stop_all(s, false);
         cc_sup_close_all(s);
 }
@@ -880,6 +877,8 @@ void cc_sup_signal_cb(uv_signal_t *h, int signum)
         }
         if (!s->exit_code)
                 s->exit_code = 130;
+        if (s->attached && !s->stopping)
+                fputs("Gracefully stopping... (press Ctrl+C again to force)\n", stderr);
         if (!s->attached) {
                 /* the daemon: SIGTERM stops the stack */
                 cc_sup_stop_all(s, false);

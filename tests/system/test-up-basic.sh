@@ -130,6 +130,8 @@ EOF
         assert_eq "$rc" 3 "($out)" || return 1
         grep -qxF 'quick-1 exited with code 3' <<<"$out" || { fail "no exit line: $out"; return 1; }
         assert_contains "$out" "Aborting on container exit..." || return 1
+        # that is not a Ctrl-C: no "Gracefully stopping..." message
+        assert_not_contains "$out" "Gracefully stopping" || return 1
         assert_eq "$(ctr long status)" exited "(long stopped)" || return 1
         assert_eq "$(sup_pid)" 0 "(no supervisor left)"
 }

@@ -7,9 +7,9 @@
 # run with `c NAME FUNC`: after FUNC (pass or fail) the project is taken
 # down, and the case passes only if FUNC passed AND nothing of the project
 # is left: no process in its cgroups, no cgroup, no supervisor, no mount,
-# no state directory, no container directory, no FIFO. Whatever a failing
-# case leaves is removed by force (by PID, only processes of this test),
-# so that the next case starts clean.
+# no state directory, no container directory, no FIFO, no network link.
+# Whatever a failing case leaves is removed by force (by PID, only
+# processes of this test), so that the next case starts clean.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
         echo "1..0 # SKIP test-up-lib.sh is a library for the test-up-*.sh files"
         exit 0

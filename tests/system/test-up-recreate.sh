@@ -255,8 +255,6 @@ services:
     command: ["sh", "-c", "trap 'exit 42' USR1; trap 'exit 1' TERM; sleep 1000 & wait"]
 EOF
         ccp up -d >/dev/null 2>&1 || return 1
-        ccp down >/dev/null 2>&1 || return 1
-        ccp up -d >/dev/null 2>&1 || return 1
         ccp stop web >/dev/null 2>&1 || return 1
         assert_eq "$(ctr web exit_code)" 42 "(stop_signal SIGUSR1 was sent)"
 }
