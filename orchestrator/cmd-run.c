@@ -405,6 +405,13 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                                                     : cc_xasprintf("%s-%s-run-%.12s", p->name, o.service, id + 52);
                 r = cc_service_spec_build(cli->root, p, o.service, id, cname, img, &o.ov, &seccomp, &spec, &err);
         }
+        if (r >= 0 && spec.net_join_pid < 0) { /* network_mode service:X / container:NAME */
+                struct cc_state *st = NULL;
+                r = cc_state_load(cli->runtime_dir, p->name, &st, &err);
+                if (r >= 0)
+                        r = cc_service_net_join(cli->runtime_dir, st, o.service, svc, &spec.net_join_pid, &err);
+                cc_state_free(st);
+        }
         if (r < 0) {
                 fprintf(stderr, "service %s: %s\n", o.service, cc_error_msg(&err));
                 goto out;

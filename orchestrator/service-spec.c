@@ -477,6 +477,10 @@ static int cc__run_misc(const struct cc_spec_overrides *o, const struct cc_node 
                 spec->net = CC_NET_HOST;
         else if (cc_streq(nm, "none"))
                 spec->net = CC_NET_NONE;
+        else if (cc_startswith(nm, "service:") || cc_startswith(nm, "container:")) {
+                spec->net = CC_NET_PRIVATE;
+                spec->net_join_pid = -1; /* the caller resolves it: cc_service_net_join */
+        }
         else
                 return cc_error_set(err, -ENOTSUP, "network_mode \"%s\" is not supported yet", nm);
 
@@ -544,4 +548,63 @@ char *cc_service_command_line(const struct cc_node *svc, const struct cc_image *
                 cc_buf_printf(&b, "%s%s", i ? " " : "", argv.v[i]);
         cc_strv_free(&argv);
         return cc_buf_steal(&b);
+}
+
+/* The first running container among st's: of service `svc` (not one-off),
+ * or named / with the id `name`. */
+static pid_t cc__join_find(const struct cc_state *st, const char *svc, const char *name)
+{
+        const struct cc_ctr_state *best = NULL;
+        for (size_t i = 0; st && i < st->n_ctrs; i++) {
+                const struct cc_ctr_state *c = &st->ctrs[i];
+                if (svc && (c->one_off || !c->service || strcmp(c->service, svc) != 0))
+                        continue;
+                if (name && !cc_streq(c->name, name) && !cc_streq(c->id, name))
+                        continue;
+                if ((c->status != CC_CTR_RUNNING && c->status != CC_CTR_PAUSED) || !cc_proc_alive(c->pid, c->pid_start))
+                        continue;
+                if (!best || c->number < best->number)
+                        best = c;
+        }
+        return best ? best->pid : 0;
+}
+
+int cc_service_net_join(const char *runtime_dir, const struct cc_state *st, const char *service,
+                        const struct cc_node *svc, pid_t *pid, struct cc_error *err)
+{
+        const char *nm = cc_node_map_str(svc, "network_mode");
+        *pid = 0;
+        if (!nm)
+                return 0;
+        if (cc_startswith(nm, "service:")) {
+                const char *target = nm + strlen("service:");
+                if ((*pid = cc__join_find(st, target, NULL)) > 0)
+                        return 0;
+                return cc_error_set(err, -ENOENT,
+                                    "service %s: network_mode \"%s\": service %s has no running container", service,
+                                    nm, target);
+        }
+        if (!cc_startswith(nm, "container:"))
+                return 0;
+        const char *target = nm + strlen("container:");
+        if ((*pid = cc__join_find(st, NULL, target)) > 0)
+                return 0;
+        /* any container ccompose runs: the other projects of the runtime dir */
+        struct cc_strv projects = {0};
+        if (cc_state_list_projects(runtime_dir, &projects) >= 0)
+                for (size_t i = 0; i < projects.n && *pid <= 0; i++) {
+                        struct cc_state *other = NULL;
+                        struct cc_error e = {0};
+                        if (st && cc_streq(projects.v[i], st->project))
+                                continue;
+                        if (cc_state_load(runtime_dir, projects.v[i], &other, &e) == 0)
+                                *pid = cc__join_find(other, NULL, target);
+                        cc_error_clear(&e);
+                        cc_state_free(other);
+                }
+        cc_strv_free(&projects);
+        if (*pid > 0)
+                return 0;
+        return cc_error_set(err, -ENOENT, "service %s: network_mode \"%s\": no running container %s", service, nm,
+                            target);
 }

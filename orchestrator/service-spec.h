@@ -7,6 +7,7 @@
 #include "container.h"
 #include "image.h"
 #include "loader.h"
+#include "state.h"
 
 /* What `ccompose run` can override on the command line. */
 struct cc_spec_overrides {
@@ -27,6 +28,13 @@ int cc_service_spec_build(const char *root, const struct cc_project *p, const ch
                           const char *name, const struct cc_image *img, const struct cc_spec_overrides *ov,
                           struct cc_seccomp **seccomp, struct cc_container_spec *spec, struct cc_error *err);
 
+/* network_mode service:X / container:NAME of service definition svc: the
+ * pid of the container whose network namespace it joins (the first running
+ * container of service X in st; NAME: a container name or id of st, else of
+ * any project of runtime_dir). *pid = 0 for other modes; an error naming
+ * the service when the target is unknown or not running. */
+int cc_service_net_join(const char *runtime_dir, const struct cc_state *st, const char *service,
+                        const struct cc_node *svc, pid_t *pid, struct cc_error *err);
 /* The command a container of the service runs, as one line (for ps). */
 char *cc_service_command_line(const struct cc_node *svc, const struct cc_image *img);
 /* "SIGTERM", "TERM", "term", "15" -> 15; -1 when unknown, 0 for NULL. */

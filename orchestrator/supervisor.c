@@ -268,6 +268,9 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         cc_container_spec_init(&spec);
         r = cc_service_spec_build(s->cli->root, s->project, c->svc->name, c->id, st->name, c->svc->image, c->ov,
                                   &seccomp, &spec, err);
+        if (r >= 0 && spec.net_join_pid < 0) /* network_mode service:X / container:NAME */
+                r = cc_service_net_join(s->cli->runtime_dir, s->state, c->svc->name, c->svc->def, &spec.net_join_pid,
+                                        err);
         if (r >= 0)
                 r = cc_sup_output_open(c, stdio, err);
         if (r >= 0) {

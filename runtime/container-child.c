@@ -81,6 +81,14 @@ static int cc__step_loopback(struct cc_child *ch)
 {
         if (ch->plan->spec->net == CC_NET_HOST)
                 return 0;
+        /* network_mode service:/container: the other container's namespace
+         * (its loopback is up already) */
+        if (ch->plan->netns_fd >= 0) {
+                if (setns(ch->plan->netns_fd, CLONE_NEWNET) < 0)
+                        return cc_child_fail(ch, errno, "setns", "network namespace");
+                close(ch->plan->netns_fd);
+                return 0;
+        }
         int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0)
                 return cc_child_fail(ch, errno, "socket", NULL);

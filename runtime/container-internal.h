@@ -125,6 +125,7 @@ struct cc_plan {
         struct cc_plan_cgroupfs cgroupfs[CC_PLAN_MAX_CGROUPFS];
         size_t n_cgroupfs;
         const char *cgroup_name;  /* "ccompose/<project>/<id>" */
+        int netns_fd;             /* spec->net_join_pid's netns (cc__spawn), -1: none */
 
         uid_t uid;
         gid_t gid;

@@ -159,8 +159,8 @@ static void cc__cgroup_prune(const char *project)
 static int cc__clone3(const struct cc_container_spec *spec, int *pidfd)
 {
         uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
-        if (spec->net != CC_NET_HOST)
-                flags |= CLONE_NEWNET;
+        if (spec->net != CC_NET_HOST && spec->net_join_pid <= 0)
+                flags |= CLONE_NEWNET; /* a joining child setns()es in its network step */
         struct clone_args args = {
                 .flags = flags,
                 .pidfd = (uint64_t) (uintptr_t) pidfd,
@@ -300,9 +300,21 @@ static void cc__start_undo(struct cc_container *c)
 
 static int cc__spawn(struct cc_container *c, struct cc_plan *plan, int *exit_status, struct cc_error *err)
 {
+        plan->netns_fd = -1;
+        if (plan->spec->net_join_pid > 0) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) plan->spec->net_join_pid);
+                if ((plan->netns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                        return cc_error_setsys(err, -errno, "joining the network namespace of process %d",
+                                               (int) plan->spec->net_join_pid);
+        }
         int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return cc_error_setsys(err, -errno, "socketpair");
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                int e = -errno;
+                if (plan->netns_fd >= 0)
+                        close(plan->netns_fd);
+                return cc_error_setsys(err, e, "socketpair");
+        }
 
         /* Block every signal across clone3 so that no handler of the
          * engine runs in the child before it resets them. */
@@ -317,6 +329,9 @@ static int cc__spawn(struct cc_container *c, struct cc_plan *plan, int *exit_sta
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         close(sv[1]);
+        if (plan->netns_fd >= 0)
+                close(plan->netns_fd);
+        plan->netns_fd = -1;
         if (pid < 0) {
                 close(sv[0]);
                 return cc_error_setsys(err, pid, "clone3");
@@ -343,6 +358,8 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
                 *exit_status = 125;
         if (!spec->root || !spec->id || !spec->project)
                 return cc_error_set(err, -EINVAL, "container spec without root, id or project");
+        if (spec->net_join_pid < 0 || (spec->net_join_pid > 0 && spec->net != CC_NET_PRIVATE))
+                return cc_error_set(err, -EINVAL, "container spec: the network namespace to join is not resolved");
         if (spec->argv.n == 0)
                 return cc_error_set(err, -EINVAL, "no command specified");
 
