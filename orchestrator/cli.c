@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "state.h"
 #include "image-cmd.h"
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
@@ -105,6 +106,40 @@ int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)
                 return 1;
         }
         return 0;
+}
+
+int cc_cli_load_project_state(struct cc_cli *cli, char **services, int n, struct cc_project **p,
+                              struct cc_state **st)
+{
+        if (cc_cli_load_project(cli, p) != 0)
+                return 1;
+        for (int i = 0; i < n; i++)
+                if (!cc_node_map_get(cc_project_services(*p), services[i])) {
+                        fprintf(stderr, "no such service: %s\n", services[i]);
+                        return 1;
+                }
+        struct cc_error err = {0};
+        if (cc_state_load(cli->runtime_dir, (*p)->name, st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return 0;
+}
+
+int cc_cli_lock_state(struct cc_cli *cli, const char *project, struct cc_state **st)
+{
+        struct cc_error err = {0};
+        int lock = cc_state_lock(cli->runtime_dir, project, false, &err);
+        if (lock >= 0 && cc_state_load(cli->runtime_dir, project, st, &err) < 0) {
+                cc_state_unlock(lock);
+                lock = -1;
+        }
+        if (lock < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
+        return lock;
 }
 
 int cc_cmd_version(struct cc_cli *cli, int argc, char **argv)

@@ -26,6 +26,15 @@ int cc_cli_main(int argc, char **argv);
 /* Load the project described by the global options; prints the error and
  * returns non-zero on failure. */
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out);
+/* Load the project, check that each of services[0..n) is one of its
+ * services ("no such service: X"), and load its state file. Prints the
+ * error and returns non-zero on failure. */
+struct cc_state;
+int cc_cli_load_project_state(struct cc_cli *cli, char **services, int n, struct cc_project **p,
+                              struct cc_state **st);
+/* Take the project's lock (busy -> message) and load its state. Returns
+ * the lock fd, or -1 after printing the error. */
+int cc_cli_lock_state(struct cc_cli *cli, const char *project, struct cc_state **st);
 bool cc_cli_color(const struct cc_cli *cli, int fd);
 /* True when argv has -h/--help before any "--". */
 bool cc_cli_wants_help(int argc, char **argv);

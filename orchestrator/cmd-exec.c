@@ -88,20 +88,10 @@ int cc_cmd_exec(struct cc_cli *cli, int argc, char **argv)
         x.tty = !no_tty && !detach;
         {
                 _cleanup_project_ struct cc_project *p = NULL;
-                if (cc_cli_load_project(cli, &p) != 0)
+                _cleanup_state_ struct cc_state *st = NULL;
+                if (cc_cli_load_project_state(cli, (char **) &service, 1, &p, &st) != 0)
                         goto out;
                 struct cc_node *svc = cc_node_map_get(cc_project_services(p), service);
-                if (!svc) {
-                        fprintf(stderr, "no such service: %s\n", service);
-                        goto out;
-                }
-                struct cc_error err = {0};
-                _cleanup_state_ struct cc_state *st = NULL;
-                if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
-                        cc_error_clear(&err);
-                        goto out;
-                }
                 const struct cc_ctr_state *ct = NULL;
                 for (size_t i = 0; i < st->n_ctrs; i++)
                         if (!st->ctrs[i].one_off && strcmp(st->ctrs[i].service, service) == 0 &&

@@ -13,19 +13,6 @@
 #include "state.h"
 #include "supervisor.h"
 
-static int cc__load_state(struct cc_cli *cli, struct cc_project **p, struct cc_state **st)
-{
-        struct cc_error err = {0};
-        if (cc_cli_load_project(cli, p) != 0)
-                return 1;
-        if (cc_state_load(cli->runtime_dir, (*p)->name, st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
-        return 0;
-}
-
 static bool cc__wanted(const char *service, char **names, int n)
 {
         if (n <= 0)
@@ -96,7 +83,7 @@ int cc_cmd_events(struct cc_cli *cli, int argc, char **argv)
         }
         _cleanup_project_ struct cc_project *p = NULL;
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc__load_state(cli, &p, &st) != 0)
+        if (cc_cli_load_project_state(cli, NULL, 0, &p, &st) != 0)
                 return 1;
         _cleanup_free_ char *path = cc_xasprintf("%s/%s/events.jsonl", cli->runtime_dir, p->name);
         /* like docker compose events: from now on, until interrupted */
@@ -251,7 +238,7 @@ int cc_cmd_top(struct cc_cli *cli, int argc, char **argv)
         }
         _cleanup_project_ struct cc_project *p = NULL;
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc__load_state(cli, &p, &st) != 0)
+        if (cc_cli_load_project_state(cli, NULL, 0, &p, &st) != 0)
                 return 1;
         for (size_t i = 0; i < st->n_ctrs; i++) {
                 struct cc_ctr_state *ct = &st->ctrs[i];

@@ -192,20 +192,10 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
         }
         o.color = !no_color && cc_cli_color(cli, STDOUT_FILENO);
         _cleanup_project_ struct cc_project *p = NULL;
-        if (cc_cli_load_project(cli, &p) != 0)
-                return 1;
-        for (int i = optind; i < argc; i++)
-                if (!cc_node_map_get(cc_project_services(p), argv[i])) {
-                        fprintf(stderr, "no such service: %s\n", argv[i]);
-                        return 1;
-                }
-        struct cc_error err = {0};
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
+        if (cc_cli_load_project_state(cli, argv + optind, argc - optind, &p, &st) != 0)
                 return 1;
-        }
+        struct cc_error err = {0};
         struct cc_log_src *srcs = cc_xcalloc(st->n_ctrs + 1, sizeof(*srcs));
         size_t ns = 0;
         for (size_t i = 0; i < st->n_ctrs; i++) {

@@ -47,19 +47,9 @@ int cc_cmd_port(struct cc_cli *cli, int argc, char **argv)
                 proto = slash + 1;
         }
         _cleanup_project_ struct cc_project *p = NULL;
-        if (cc_cli_load_project(cli, &p) != 0)
-                return 1;
-        if (!cc_node_map_get(cc_project_services(p), service)) {
-                fprintf(stderr, "no such service: %s\n", service);
-                return 1;
-        }
-        struct cc_error err = {0};
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
+        if (cc_cli_load_project_state(cli, (char **) &service, 1, &p, &st) != 0)
                 return 1;
-        }
         _cleanup_free_ char *want = cc_xasprintf("->%s/%s", priv, proto);
         for (size_t i = 0; i < st->n_ctrs; i++) {
                 struct cc_ctr_state *ct = &st->ctrs[i];

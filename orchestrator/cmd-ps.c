@@ -176,21 +176,8 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                 }
         }
         _cleanup_project_ struct cc_project *p = NULL;
-        if (cc_cli_load_project(cli, &p) != 0) {
-                cc_strv_free(&statuses);
-                return 1;
-        }
-        for (int i = optind; i < argc; i++)
-                if (!cc_node_map_get(cc_project_services(p), argv[i])) {
-                        fprintf(stderr, "no such service: %s\n", argv[i]);
-                        cc_strv_free(&statuses);
-                        return 1;
-                }
-        struct cc_error err = {0};
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
+        if (cc_cli_load_project_state(cli, argv + optind, argc - optind, &p, &st) != 0) {
                 cc_strv_free(&statuses);
                 return 1;
         }

@@ -228,19 +228,10 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 cc_error_clear(&err); /* -p NAME: the files may be gone, the state is enough */
         }
         const char *name = p ? p->name : cli->load.project_name;
-        int lock = cc_state_lock(cli->runtime_dir, name, false, &err);
-        if (lock < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(cli->runtime_dir, name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                cc_state_unlock(lock);
+        int lock = cc_cli_lock_state(cli, name, &st);
+        if (lock < 0)
                 return 1;
-        }
         int rc = 0;
         if (cc_sup_alive(st)) {
                 char req[128];
@@ -316,20 +307,11 @@ static int cc__lifecycle_offline(struct cc_cli *cli, struct cc_project *p, const
                                  int sig, long long timeout_ms)
 {
         struct cc_error err = {0};
-        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
-        if (lock < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
         _cleanup_state_ struct cc_state *st = NULL;
-        int rc = 0;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                cc_state_unlock(lock);
+        int lock = cc_cli_lock_state(cli, p->name, &st);
+        if (lock < 0)
                 return 1;
-        }
+        int rc = 0;
         for (size_t i = 0; i < st->n_ctrs; i++) {
                 struct cc_ctr_state *ct = &st->ctrs[i];
                 bool want = n == 0;
@@ -545,15 +527,12 @@ int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
         }
         cc_error_clear(&err);
         /* no supervisor: remove stopped containers from the state alone */
-        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
-        if (lock < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
         _cleanup_state_ struct cc_state *st = NULL;
+        int lock = cc_cli_lock_state(cli, p->name, &st);
+        if (lock < 0)
+                return 1;
         int rc = 0;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) == 0) {
+        {
                 for (size_t i = 0; i < st->n_ctrs;) {
                         struct cc_ctr_state *ct = &st->ctrs[i];
                         bool want = optind >= argc;

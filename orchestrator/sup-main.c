@@ -279,19 +279,10 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
         }
         if (cc__ensure_images(cli, p, o) != 0)
                 return 1;
-        int lock = cc_state_lock(cli->runtime_dir, p->name, false, &err);
-        if (lock < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
         _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(cli->runtime_dir, p->name, &st, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                cc_state_unlock(lock);
+        int lock = cc_cli_lock_state(cli, p->name, &st);
+        if (lock < 0)
                 return 1;
-        }
         if (cc_sup_alive(st)) {
                 /* hand the project over: the running supervisor leaves its
                  * containers running and exits; this one adopts them */
