@@ -118,7 +118,6 @@ static void cc__hc_closed(uv_handle_t *h)
 {
         struct cc_sup_ctr *c = h->data;
         c->hc_running = false;
-        c->n_open--;
         if (c->c && !c->sup->stopping)
                 cc__schedule(c);
 }
@@ -200,7 +199,6 @@ static void cc__hc_run(uv_timer_t *t)
                 return;
         }
         c->hc_running = true;
-        c->n_open++;
         uv_timer_start(&c->hc_timeout, cc__hc_timeout, (uint64_t) hc.timeout_ms, 0);
         cc_strv_free(&hc.test);
 }

@@ -34,7 +34,6 @@ struct cc_sup_ctr {
         uv_pipe_t *out[2];         /* pending its close callback when restarted */
         int rfd[2];                /* our read ends, opened before the container starts */
         struct cc_buf partial[2];  /* attached view: a line waiting for its newline */
-        int n_open;                /* handles waiting for their close callback */
         struct cc_logw *log;
         uv_timer_t restart_timer;
         bool restart_timer_on;
@@ -102,7 +101,6 @@ long long cc_sup_wall(void);
 struct cc_sup_ctr *cc_sup_ctr_new(struct cc_sup_svc *svc, const char *id);
 void cc_sup_ctr_label(struct cc_sup_ctr *c);
 void cc_sup_watch_exit(struct cc_sup_ctr *c);
-void cc_sup_handle_closed(uv_handle_t *h);
 void cc_sup_close_all(struct cc_sup *s);
 void cc_sup_report_ready(struct cc_sup *s);
 void cc_sup_signal_cb(uv_signal_t *h, int signum);

@@ -175,7 +175,6 @@ int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
                 c->out[i] = cc_xcalloc(1, sizeof(uv_pipe_t));
                 uv_pipe_init(c->sup->loop, c->out[i], 0);
                 c->out[i]->data = c;
-                c->n_open++;
                 int r = uv_pipe_open(c->out[i], fd);
                 if (r == 0)
                         r = uv_read_start((uv_stream_t *) c->out[i], cc__alloc_cb, cc__read_cb);

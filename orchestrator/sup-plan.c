@@ -63,7 +63,7 @@ void cc_sup_ctr_retire(struct cc_sup_ctr *c)
                              (uv_handle_t *) &c->hc_timeout};
         for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
                 if (!uv_is_closing(hs[k]))
-                        uv_close(hs[k], cc_sup_handle_closed);
+                        uv_close(hs[k], NULL);
         s->retired = cc_xrealloc(s->retired, (s->n_retired + 1) * sizeof(*s->retired));
         s->retired[s->n_retired++] = c;
 }

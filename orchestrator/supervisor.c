@@ -198,7 +198,6 @@ struct cc_sup_ctr *cc_sup_ctr_new(struct cc_sup_svc *svc, const char *id)
         c->hc_timer.data = c;
         uv_timer_init(s->loop, &c->hc_timeout);
         c->hc_timeout.data = c;
-        c->n_open = 3;
         svc->ctrs = cc_xrealloc(svc->ctrs, (svc->n_ctrs + 1) * sizeof(*svc->ctrs));
         svc->ctrs[svc->n_ctrs++] = c;
         return c;
@@ -219,16 +218,8 @@ void cc_sup_ctr_label(struct cc_sup_ctr *c)
 
 static void cc__exit_cb(uv_poll_t *h, int status, int events);
 
-void cc_sup_handle_closed(uv_handle_t *h)
-{
-        struct cc_sup_ctr *c = h->data;
-        c->n_open--;
-}
-
 static void cc__heap_closed(uv_handle_t *h)
 {
-        struct cc_sup_ctr *c = h->data;
-        c->n_open--;
         free(h);
 }
 
@@ -244,7 +235,6 @@ void cc_sup_watch_exit(struct cc_sup_ctr *c)
         uv_poll_init(c->sup->loop, c->exit_poll, cc_container_pidfd(c->c));
         c->exit_poll->data = c;
         uv_poll_start(c->exit_poll, UV_READABLE, cc__exit_cb);
-        c->n_open++;
 }
 
 static void cc__unwatch_exit(struct cc_sup_ctr *c)
@@ -907,7 +897,7 @@ void cc_sup_close_all(struct cc_sup *s)
                                              (uv_handle_t *) &c->hc_timeout};
                         for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
                                 if (!uv_is_closing(hs[k]))
-                                        uv_close(hs[k], cc_sup_handle_closed);
+                                        uv_close(hs[k], NULL);
                         cc__unwatch_exit(c);
                         cc_sup_output_close(c);
                 }
