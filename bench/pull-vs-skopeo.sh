@@ -11,7 +11,10 @@
 #
 # Environment: CCOMPOSE (binary, default build/ccompose), CCOMPOSE_TEST_IMAGES
 # (the images cache of tests/system/make-images.sh), BENCH_DIR (scratch
-# directory, default a fresh one under /tmp).
+# directory, default a fresh one under /var/tmp: the stores and skopeo's
+# directories go there, and /tmp is a tmpfs on many systems, where syncs
+# cost nothing and the figures say nothing about a real disk; the script
+# prints the filesystem it measured on).
 set -euo pipefail
 
 N=${1:-10}
@@ -25,8 +28,9 @@ for tool in docker-registry skopeo python3 curl; do
         command -v "$tool" >/dev/null || { echo "pull-vs-skopeo.sh: $tool is not installed" >&2; exit 1; }
 done
 
-W=${BENCH_DIR:-$(mktemp -d /tmp/ccompose-bench.XXXXXX)}
+W=${BENCH_DIR:-$(mktemp -d /var/tmp/ccompose-bench.XXXXXX)}
 mkdir -p "$W"
+fs=$(df --output=fstype,source "$W" | tail -n 1 | awk '{ print $1 " on " $2 }')
 REG_PID=
 cleanup() {
         if [ -n "$REG_PID" ]; then
@@ -107,7 +111,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 
 mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { print int(s / NR) }'; }
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 cc_med=$(median "${cc_t[@]}") sk_med=$(median "${sk_t[@]}")
-printf 'image: 4 layers, %d.%d MB of blobs\n' $((size / 1000000)) $((size / 100000 % 10))
+printf 'image: 4 layers, %d.%d MB of blobs; store and dir: on %s (%s)\n' $((size / 1000000)) $((size / 100000 % 10)) \
+        "$fs" "$W"
 printf 'ccompose image pull: %s ms/pull median (mean %s)\n' "$(ms "$cc_med")" "$(ms "$(mean "${cc_t[@]}")")"
 printf 'skopeo copy dir:     %s ms/pull median (mean %s)\n' "$(ms "$sk_med")" "$(ms "$(mean "${sk_t[@]}")")"
 awk -v a="$cc_med" -v b="$sk_med" 'BEGIN { printf "ratio ccompose/skopeo: %.2f (medians, N=%d)\n", a / b, '"$N"' }'
