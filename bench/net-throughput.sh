@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench/net-throughput.sh [MB] [ROUNDS]: TCP throughput of one stream through
-# a published port (127.0.0.1:P, the supervisor's proxy) against the same
+# a published port (127.0.0.1:P: DNAT in the project's nftables table, the
+# supervisor's proxy holding the port) against the same
 # stream sent directly to the container's address over its bridge, in one
 # run, both directions, printed as MB/s and as a ratio. Root only.
 #

@@ -33,6 +33,8 @@ struct net_ctr {
         bool running;
         struct net_proxy **proxies;
         size_t n_proxies;
+        struct net_dnat *dnat;   /* the same ports, forwarded in the kernel */
+        size_t n_dnat;
         bool ports_open;
 };
 
@@ -40,6 +42,7 @@ struct cc_net {
         struct net_nl *nl;
         char *scope;           /* the runtime dir: names are unique per runtime dir */
         char *owner;           /* "<project>@<hash of the runtime dir>" */
+        char *table;           /* its nft table of published ports */
         char *addr_path;
         json_object *addrs;    /* {container name: {network key: ip}} */
         struct net_def *defs;
@@ -70,6 +73,24 @@ static void net__unlock(int fd)
 static char *net__owner(const char *runtime_dir, const char *project)
 {
         return cc_xasprintf("%s@%08x", project, net_hash(runtime_dir, ""));
+}
+
+static char *net__table(const char *owner)
+{
+        return cc_xasprintf("ccompose_p%08x", net_hash(owner, ""));
+}
+
+/* Locally generated packets to 127.0.0.1 may leave through the bridge
+ * once DNAT sent them to a container (the postrouting masquerade then
+ * gives them the gateway's address): the per-interface switch, on our
+ * own bridge only, as Docker does for docker0 without its proxy. */
+static int net__route_localnet(const char *bridge, struct cc_error *err)
+{
+        _cleanup_free_ char *path = cc_xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "1", 1) != 1)
+                return cc_error_setsys(err, -errno, "bridge %s: enable route_localnet", bridge);
+        return 0;
 }
 
 /* ---- the model ---- */
@@ -152,7 +173,7 @@ static int net__ensure(struct cc_net *n, const char *project, struct net_def *d,
                         d->subnet = bi.subnet;
                         d->gw = bi.gateway;
                 }
-                return 0;
+                return d->internal ? 0 : net__route_localnet(d->bridge, err);
         }
         if (r != -ENOENT)
                 return r;
@@ -189,7 +210,7 @@ static int net__ensure(struct cc_net *n, const char *project, struct net_def *d,
                 return r;
         d->ifindex = bi.ifindex;
         (void) project;
-        return 0;
+        return d->internal ? 0 : net__route_localnet(d->bridge, err);
 }
 
 static void net__save_addrs(struct cc_net *n)
@@ -363,7 +384,56 @@ static void net__close_ports(struct net_ctr *nc)
         free(nc->proxies);
         nc->proxies = NULL;
         nc->n_proxies = 0;
+        free(nc->dnat);
+        nc->dnat = NULL;
+        nc->n_dnat = 0;
         nc->ports_open = false;
+}
+
+/* The project's table of published ports: every port of a running
+ * container. The proxies stay open beside it: they hold the ports (a
+ * second project cannot take them), serve IPv6 and internal networks,
+ * and carry what the kernel does not forward. */
+static int net__sync_dnat(struct cc_net *n, struct cc_error *err)
+{
+        struct net_dnat *all = NULL;
+        size_t na = 0;
+        for (size_t i = 0; i < n->n_ctrs; i++) {
+                struct net_ctr *nc = n->ctrs[i];
+                if (!nc->running || nc->n_dnat == 0)
+                        continue;
+                all = cc_xrealloc(all, (na + nc->n_dnat) * sizeof(*all));
+                memcpy(all + na, nc->dnat, nc->n_dnat * sizeof(*all));
+                na += nc->n_dnat;
+        }
+        _cleanup_free_ char *rules = net_nft_ports_ruleset(n->table, all, na);
+        free(all);
+        return net_nft_apply(rules, n->table, err);
+}
+
+static bool net__host_has_ipv6(void)
+{
+        FILE *f = fopen("/proc/net/if_inet6", "re");
+        bool yes = f && fgetc(f) != EOF;
+        if (f)
+                fclose(f);
+        return yes;
+}
+
+/* One listening proxy, recorded with the container and in its PORTS text. */
+static int net__proxy_add(struct cc_sup *s, struct net_ctr *nc, struct cc_buf *desc, bool udp, const char *hip,
+                          int port, const char *ip, int target, int *bound, struct cc_error *err)
+{
+        struct net_proxy *px = NULL;
+        int r = net_proxy_open(s->loop, udp, hip, port, ip, target, &px, bound, err);
+        if (r < 0)
+                return r;
+        nc->proxies = cc_xrealloc(nc->proxies, (nc->n_proxies + 1) * sizeof(*nc->proxies));
+        nc->proxies[nc->n_proxies++] = px;
+        bool v6 = hip && strchr(hip, ':');
+        cc_buf_printf(desc, "%s%s%s%s:%d->%d/%s", desc->len ? ", " : "", v6 ? "[" : "", hip && *hip ? hip : "0.0.0.0",
+                      v6 ? "]" : "", *bound, target, udp ? "udp" : "tcp");
+        return 0;
 }
 
 static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ctr *nc, struct cc_error *err)
@@ -373,8 +443,18 @@ static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ct
         struct cc_node *nets = net__svc_nets(c->svc->def);
         if (nc->ports_open || !st || !cc_node_is_seq(ports) || !nets || nets->n == 0)
                 return 0;
-        const char *ip = net__ip_of(s->net, st->name, cc_node_key(nets, 0));
-        if (!ip)
+        /* the address on its first network with a route out (the host
+         * reaches every bridge; the kernel forwards only to those) */
+        size_t k0 = 0;
+        for (size_t k = nets->n; k-- > 0;) {
+                struct net_def *d = net__def(s->net, cc_node_key(nets, k));
+                if (d && !d->internal)
+                        k0 = k;
+        }
+        const char *ip = net__ip_of(s->net, st->name, cc_node_key(nets, k0));
+        struct net_def *d0 = net__def(s->net, cc_node_key(nets, k0));
+        uint32_t ip4 = 0;
+        if (!ip || net_ip_parse(ip, &ip4) < 0)
                 return 0;
         struct cc_buf desc = {0};
         int r = 0;
@@ -389,29 +469,39 @@ static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ct
                         r = cc_error_set(err, -ENOTSUP, "published port %s/%s: only tcp and udp", tgt, proto);
                         break;
                 }
-                if (hip && strchr(hip, ':'))
-                        continue; /* IPv6 host_ip: not yet */
-                int lo = 0, hi = 0;
+                int lo = 0, hi = 0, target = atoi(tgt ? tgt : "0");
                 if (pub && *pub) {
                         lo = hi = atoi(pub);
                         const char *dash = strchr(pub, '-');
                         if (dash)
                                 hi = atoi(dash + 1);
                 }
-                struct net_proxy *px = NULL;
                 int bound = 0;
                 for (int port = lo; port <= hi; port++) {
                         cc_error_clear(err);
-                        r = net_proxy_open(s->loop, udp, hip, port, ip, atoi(tgt ? tgt : "0"), &px, &bound, err);
-                        if (r == 0)
+                        if ((r = net__proxy_add(s, nc, &desc, udp, hip, port, ip, target, &bound, err)) == 0)
                                 break;
                 }
                 if (r < 0)
                         break;
-                nc->proxies = cc_xrealloc(nc->proxies, (nc->n_proxies + 1) * sizeof(*nc->proxies));
-                nc->proxies[nc->n_proxies++] = px;
-                cc_buf_printf(&desc, "%s%s:%d->%s/%s", desc.len ? ", " : "", hip && *hip ? hip : "0.0.0.0", bound,
-                              tgt, udp ? "udp" : "tcp");
+                uint32_t hip4 = 0;
+                if (d0 && !d0->internal && (!hip || !*hip || net_ip_parse(hip, &hip4) == 0)) {
+                        nc->dnat = cc_xrealloc(nc->dnat, (nc->n_dnat + 1) * sizeof(*nc->dnat));
+                        nc->dnat[nc->n_dnat++] = (struct net_dnat){
+                                .udp = udp, .host_ip = hip4, .published = bound, .target_ip = ip4, .target = target,
+                        };
+                }
+                /* no host_ip: IPv6 too where the host has it, as Docker
+                 * does ("[::]:8080->80/tcp"), on the same port; an
+                 * ephemeral port taken on IPv6 only is left to IPv4 */
+                if ((!hip || !*hip) && net__host_has_ipv6()) {
+                        struct cc_error e6 = {0};
+                        int b6;
+                        r = net__proxy_add(s, nc, &desc, udp, "::", bound, ip, target, &b6, lo ? err : &e6);
+                        if (r < 0 && !lo)
+                                r = 0;
+                        cc_error_clear(&e6);
+                }
         }
         if (r < 0) {
                 net__close_ports(nc);
@@ -432,6 +522,7 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
         s->net = n;
         n->scope = cc_xstrdup(s->cli->runtime_dir);
         n->owner = net__owner(s->cli->runtime_dir, s->project->name);
+        n->table = net__table(n->owner);
         _cleanup_free_ char *dir = cc_state_dir(s->cli->runtime_dir, s->project->name);
         n->addr_path = cc_xasprintf("%s/network.json", dir);
         n->addrs = json_object_from_file(n->addr_path);
@@ -486,6 +577,8 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
                                 cc_error_clear(&e2);
                         }
                 }
+        if ((r = net__sync_dnat(n, err)) < 0)
+                return r;
         net__refresh_hosts(s);
         return 0;
 }
@@ -533,6 +626,9 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
         struct net_ctr *nc = net__ctr(n, c->id, true);
         if (r >= 0)
                 r = net__open_ports(s, c, nc, err);
+        nc->running = r >= 0;
+        if (r >= 0 && nc->n_dnat > 0 && (r = net__sync_dnat(n, err)) < 0)
+                nc->running = false;
         if (r < 0) {
                 for (size_t i = 0; i < m; i++) {
                         struct cc_error e2 = {0};
@@ -541,7 +637,6 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
                 }
                 return r;
         }
-        nc->running = true;
         net__refresh_hosts(s);
         return 0;
 }
@@ -561,6 +656,10 @@ void cc_sup_net_exited(struct cc_sup_ctr *c)
                 net_link_delete(n->nl, name, &e);
                 cc_error_clear(&e);
         }
+        struct cc_error e = {0};
+        if (nc->n_dnat > 0 && n->nl)
+                net__sync_dnat(n, &e);
+        cc_error_clear(&e);
         net__refresh_hosts(c->sup);
 }
 
@@ -600,6 +699,7 @@ void cc_sup_net_free(struct cc_sup *s)
                 return;
         for (size_t i = 0; i < n->n_ctrs; i++) {
                 free(n->ctrs[i]->proxies);
+                free(n->ctrs[i]->dnat);
                 free(n->ctrs[i]->id);
                 free(n->ctrs[i]);
         }
@@ -613,6 +713,7 @@ void cc_sup_net_free(struct cc_sup *s)
         net_nl_close(n->nl);
         free(n->scope);
         free(n->owner);
+        free(n->table);
         free(n->addr_path);
         free(n);
         s->net = NULL;
@@ -650,6 +751,11 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
          * the last one (also when an earlier down was cut short) */
         if (r >= 0)
                 r = net_nft_sync(nl, err);
+        if (r >= 0) {
+                _cleanup_free_ char *table = net__table(owner);
+                _cleanup_free_ char *rules = net_nft_ports_ruleset(table, NULL, 0);
+                r = net_nft_apply(rules, table, err);
+        }
         net__unlock(lk);
         net_nl_close(nl);
         return r;

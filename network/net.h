@@ -7,7 +7,8 @@
  *   container start   cc_sup_net_spec sets spec->net_attach, which the
  *                     runtime calls after clone3 and the cgroup move,
  *                     before "go": address (IPAM), veths, routes, the
- *                     published-port proxies, /etc/hosts of every peer
+ *                     published ports (proxies holding them, DNAT rules
+ *                     forwarding them), /etc/hosts of every peer
  *   container exit    cc_sup_net_exited: its veths go, peers' hosts rewritten
  *   container removal cc_sup_net_removed: its proxies and address go
  *   loop end          cc_sup_net_close: every proxy closes

@@ -21,7 +21,10 @@ char *net_nft_ruleset(const struct net_bridge_info *b, size_t n)
         if (n == 0)
                 return cc_buf_steal(&s);
         cc_buf_puts(&s, "table ip ccompose {\n"
-                        " chain forward {\n  type filter hook forward priority filter; policy accept;\n");
+                        " chain forward {\n  type filter hook forward priority filter; policy accept;\n"
+                        /* published ports (a project's DNAT table) are
+                         * reachable from every network, as through a proxy */
+                        "  ct status dnat accept\n");
         for (size_t i = 0; i < n; i++) {
                 const char *br = b[i].name;
                 cc_buf_printf(&s, "  iifname \"%s\" oifname \"%s\" accept\n", br, br);
@@ -39,11 +42,61 @@ char *net_nft_ruleset(const struct net_bridge_info *b, size_t n)
                 if (net__internal(&b[i]) || !b[i].gateway)
                         continue;
                 char sub[20];
-                cc_buf_printf(&s, "  ip saddr %s oifname != \"%s\" masquerade\n", net_subnet_str(&b[i].subnet, sub),
-                              b[i].name);
+                const char *br = b[i].name;
+                cc_buf_printf(&s, "  ip saddr %s oifname != \"%s\" masquerade\n", net_subnet_str(&b[i].subnet, sub), br);
+                /* a published port reached from the host's loopback or from
+                 * a container: the container answers the gateway, not an
+                 * address it cannot route back to (127.0.0.1, itself, a
+                 * peer on its own bridge) */
+                cc_buf_printf(&s, "  oifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n", br);
+                cc_buf_printf(&s, "  oifname \"%s\" iifname \"ccb-*\" ct status dnat masquerade\n", br);
         }
         cc_buf_puts(&s, " }\n}\n");
         return cc_buf_steal(&s);
+}
+
+char *net_nft_ports_ruleset(const char *table, const struct net_dnat *d, size_t n)
+{
+        struct cc_buf s = {0};
+        cc_buf_printf(&s, "add table ip %s\ndelete table ip %s\n", table, table);
+        if (n == 0)
+                return cc_buf_steal(&s);
+        cc_buf_printf(&s, "table ip %s {\n", table);
+        /* dstnat (-100), the name nft accepts in prerouting only */
+        static const char *const hooks[] = {"prerouting", "output"};
+        for (size_t c = 0; c < CC_ARRAY_SIZE(hooks); c++) {
+                cc_buf_printf(&s, " chain %s {\n  type nat hook %s priority -100; policy accept;\n", hooks[c],
+                              hooks[c]);
+                for (size_t i = 0; i < n; i++) {
+                        char hip[16], cip[16];
+                        const char *proto = d[i].udp ? "udp" : "tcp";
+                        if (d[i].host_ip)
+                                cc_buf_printf(&s, "  ip daddr %s", net_ip_str(d[i].host_ip, hip));
+                        else
+                                cc_buf_puts(&s, "  fib daddr type local");
+                        cc_buf_printf(&s, " %s dport %d dnat to %s:%d\n", proto, d[i].published,
+                                      net_ip_str(d[i].target_ip, cip), d[i].target);
+                }
+                cc_buf_puts(&s, " }\n");
+        }
+        cc_buf_puts(&s, "}\n");
+        return cc_buf_steal(&s);
+}
+
+int net_nft_apply(const char *rules, const char *what, struct cc_error *err)
+{
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!ctx)
+                return cc_error_set(err, -ENOMEM, "nftables: cannot create a context");
+        nft_ctx_buffer_output(ctx);
+        nft_ctx_buffer_error(ctx);
+        int r = 0;
+        if (nft_run_cmd_from_buffer(ctx, rules) != 0) {
+                const char *e = nft_ctx_get_error_buffer(ctx);
+                r = cc_error_set(err, -EIO, "nftables: %s: %s", what, e && *e ? e : "failed");
+        }
+        nft_ctx_free(ctx);
+        return r;
 }
 
 int net_nft_sync(struct net_nl *nl, struct cc_error *err)
@@ -63,16 +116,5 @@ int net_nft_sync(struct net_nl *nl, struct cc_error *err)
                 if (fd < 0 || write(fd, "1", 1) != 1)
                         return cc_error_setsys(err, -errno, "enable IPv4 forwarding");
         }
-        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (!ctx)
-                return cc_error_set(err, -ENOMEM, "nftables: cannot create a context");
-        nft_ctx_buffer_output(ctx);
-        nft_ctx_buffer_error(ctx);
-        int rc = nft_run_cmd_from_buffer(ctx, rules);
-        if (rc != 0) {
-                const char *e = nft_ctx_get_error_buffer(ctx);
-                r = cc_error_set(err, -EIO, "nftables: table ip ccompose: %s", e && *e ? e : "failed");
-        }
-        nft_ctx_free(ctx);
-        return r;
+        return net_nft_apply(rules, "table ip ccompose", err);
 }

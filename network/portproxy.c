@@ -344,6 +344,7 @@ static int net__tcp_listen(struct net_proxy *p, const struct sockaddr_storage *s
         socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
         p->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (p->lfd < 0 || setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            (ss->ss_family == AF_INET6 && setsockopt(p->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
             bind(p->lfd, (const struct sockaddr *) ss, len) < 0 || listen(p->lfd, 511) < 0)
                 return -errno;
         return uv_poll_init(p->loop, &p->l.tcp, p->lfd);
@@ -486,7 +487,8 @@ int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published
                 uv_udp_init(loop, &p->l.udp);
                 p->l.udp.data = p;
                 p->n_open = 1;
-                r = uv_udp_bind(&p->l.udp, (const struct sockaddr *) &ss, 0);
+                r = uv_udp_bind(&p->l.udp, (const struct sockaddr *) &ss,
+                                ss.ss_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
                 if (r == 0)
                         r = uv_udp_recv_start(&p->l.udp, net__alloc, net__udp_recv);
         } else {
@@ -503,9 +505,10 @@ int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published
                         uv_close((uv_handle_t *) &p->l, net__proxy_handle_closed);
                 else
                         net__proxy_maybe_free(p);
+                bool v6 = strchr(hip, ':') != NULL;
                 return cc_error_set(err, r == UV_EADDRINUSE ? -EADDRINUSE : -EIO,
-                                    "Bind for %s:%d failed: port is already allocated (%s)", hip, published,
-                                    uv_strerror(r));
+                                    "Bind for %s%s%s:%d failed: port is already allocated (%s)", v6 ? "[" : "", hip,
+                                    v6 ? "]" : "", published, uv_strerror(r));
         }
         struct sockaddr_storage got;
         int len = sizeof(got);

@@ -12,7 +12,7 @@ B=ccnetb$ID
 mkdir -p "$TMP/a" "$TMP/b"
 SUB_AF=10.213.41 SUB_AB=10.213.42 SUB_BF=10.213.43
 
-plan 20
+plan 23
 
 # the test's subnets must overlap no route of the host
 if ! ip -4 route show | awk '{print $1}' | python3 -c '
@@ -25,7 +25,7 @@ for line in sys.stdin:
     if any(ipaddress.ip_network(r if "/" in r else r + "/32", strict=False).overlaps(m) for m in mine):
         sys.exit(1)
 '; then
-        for i in $(seq 1 20); do skip "net $i" "10.213.41-44.0/24 overlap a route of this host"; done
+        for i in $(seq 1 23); do skip "net $i" "10.213.41-44.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -58,7 +58,7 @@ services:
     command: ["sh", "-c", "mkdir -p /www && echo hello-\$\${PROJ} > /www/index.html && dd if=/dev/urandom of=/www/big bs=1024 count=1024 2>/dev/null && exec httpd -f -p 80 -h /www"]
     environment: [PROJ=a]
     restart: always
-    ports: ["127.0.0.1::80", "127.0.0.1::7000", "127.0.0.1::9000/udp"]
+    ports: ["127.0.0.1::80", "127.0.0.1::7000", "127.0.0.1::9000/udp", "80", "[::1]::80"]
     networks:
       front:
         aliases: [www]
@@ -175,6 +175,58 @@ test_ps_port() {
         assert_contains "$out" "$p80->80/tcp"
 }
 t "ephemeral published ports: ccompose port and the ps PORTS column" test_ps_port
+
+# the state's PORTS text, one mapping a line: "0.0.0.0:41234->80/tcp"
+ports_of() { jq -r ".containers[] | select(.service==\"$2\") | .ports" "$CCOMPOSE_RUNTIME_DIR/$1/state.json" | tr -d ' ' | tr , '\n'; }
+
+test_dnat() {
+        local p80 all r
+        p80=$(ca port web 80 | cut -d: -f2)
+        all=$(ports_of $A web | grep '^0\.0\.0\.0:' | grep -- '->80/tcp' | cut -d: -f2 | cut -d- -f1)
+        [ -n "$all" ] || fail "no 0.0.0.0 mapping of port 80: $(ports_of $A web)" || return 1
+        r=$(nft list ruleset)
+        assert_contains "$r" "ip daddr 127.0.0.1 tcp dport $p80 dnat to $SUB_AF.10:80" || return 1
+        assert_contains "$r" "fib daddr type local tcp dport $all dnat to $SUB_AF.10:80" || return 1
+        assert_contains "$r" "udp dport $(ca port web 9000/udp | cut -d: -f2) dnat to $SUB_AF.10:9000" || return 1
+        # on A's front bridge, not on its internal one
+        local on
+        on=$(for b in $(links_of $A | grep ccb-); do cat /proc/sys/net/ipv4/conf/$b/route_localnet; done | grep -c 1)
+        assert_eq "$on" 1 "(A's bridges with route_localnet on)" || return 1
+        # a port published on every address is reached from 127.0.0.1 too
+        assert_eq "$(curl -s --max-time 5 "http://127.0.0.1:$all/")" "hello-a"
+}
+t "published ports are forwarded in the kernel (DNAT rules of the project's table)" test_dnat
+
+test_host_address() {
+        local all gw out
+        all=$(ports_of $A web | grep '^0\.0\.0\.0:' | grep -- '->80/tcp' | cut -d: -f2 | cut -d- -f1)
+        # from project B's container through the host's address on B's
+        # network (its gateway): another network, another project
+        out=$(cb exec other wget -q -O- "http://$SUB_BF.1:$all/") || fail "wget failed" || return 1
+        assert_eq "$out" "hello-a" "(B -> host $SUB_BF.1:$all -> A's web)" || return 1
+        # and from a container of A's own network (hairpin through the host)
+        out=$(ca exec other wget -q -O- "http://$SUB_AF.1:$all/") || fail "wget failed (hairpin)" || return 1
+        assert_eq "$out" "hello-a" "(A's other -> host $SUB_AF.1:$all -> A's web)"
+}
+t "published ports are reachable from other containers through the host's address" test_host_address
+
+test_ipv6_ports() {
+        local p6 pall out
+        p6=$(ports_of $A web | grep '^\[::1\]:' | cut -d: -f4 | cut -d- -f1)
+        [ -n "$p6" ] || fail "no [::1] mapping: $(ports_of $A web)" || return 1
+        out=$(curl -s --max-time 5 "http://[::1]:$p6/")
+        assert_eq "$out" "hello-a" "(through [::1]:$p6)" || return 1
+        # no host_ip: IPv4 and IPv6, on the same port, as Docker lists them
+        pall=$(ports_of $A web | grep '^0\.0\.0\.0:' | grep -- '->80/tcp' | cut -d: -f2 | cut -d- -f1)
+        assert_contains "$(ports_of $A web)" "[::]:$pall->80/tcp" || return 1
+        out=$(curl -s --max-time 5 "http://[::1]:$pall/")
+        assert_eq "$out" "hello-a" "(through [::1]:$pall, the [::] listener)"
+}
+if grep -q . /proc/net/if_inet6 2>/dev/null; then
+        t "IPv6: host_ip [::1] and the [::] twin of a port published on every address" test_ipv6_ports
+else
+        skip "IPv6: host_ip [::1] and the [::] twin of a port published on every address" "the host has no IPv6"
+fi
 
 test_tcp_download() {
         local p want got
@@ -376,6 +428,7 @@ test_down_after_kill9() {
         [ -z "$(links_of $A)" ] || fail "left behind: $(links_of $A)" || return 1
         [ -n "$(links_of $B)" ] || fail "project B's bridge went too" || return 1
         ! nft list table ip ccompose | grep -q "$SUB_AF.0/24" || fail "project A's rule is left" || return 1
+        ! nft list ruleset | grep -q "dnat to $SUB_AF\." || fail "project A's DNAT rule is left" || return 1
         # nothing comes back later (no process of A is left to make it)
         sleep 1
         [ -z "$(links_of $A)" ] || fail "back after down: $(links_of $A)"
@@ -389,8 +442,8 @@ test_down_all() {
         cb down -t 0 || return 1
         [ -z "$(links_of $B)" ] || fail "left behind: $(links_of $B)" || return 1
         # no rule for any of the test's subnets; no table when no bridge is left
-        ! nft list table ip ccompose 2>/dev/null | grep -q "10\.213\.4[1-4]\." ||
-                fail "a rule of the test is left: $(nft list table ip ccompose)" || return 1
+        ! nft list ruleset 2>/dev/null | grep -q "10\.213\.4[1-4]\." ||
+                fail "a rule of the test is left: $(nft list ruleset)" || return 1
         if ! all_links | grep -q ': ccb-'; then
                 ! nft list table ip ccompose >/dev/null 2>&1 || fail "nft table ccompose left with no bridge" || return 1
         fi

@@ -137,9 +137,30 @@ TEST(nft_ruleset_masquerades_non_internal_only)
         ASSERT(!strstr(r, "10.213.2.0/24"));
         ASSERT_CONTAINS(r, "iifname \"ccb-00000002\" drop");
         ASSERT_CONTAINS(r, "iifname \"ccb-00000001\" oifname \"ccb-*\" drop");
+        /* published ports from loopback and across networks */
+        ASSERT_CONTAINS(r, "ct status dnat accept");
+        ASSERT_CONTAINS(r, "oifname \"ccb-00000001\" ip saddr 127.0.0.0/8 masquerade");
+        ASSERT(!strstr(r, "oifname \"ccb-00000002\" ip saddr 127.0.0.0/8"));
         free(r);
         r = net_nft_ruleset(NULL, 0);
         ASSERT_STREQ(r, "add table ip ccompose\ndelete table ip ccompose\n");
+        free(r);
+}
+
+TEST(nft_ports_ruleset_dnat_in_prerouting_and_output)
+{
+        struct net_dnat d[2] = {
+                {.udp = false, .host_ip = 0, .published = 8080, .target_ip = ip("10.213.1.2"), .target = 80},
+                {.udp = true, .host_ip = ip("127.0.0.1"), .published = 5353, .target_ip = ip("10.213.1.3"), .target = 53},
+        };
+        char *r = net_nft_ports_ruleset("ccompose_p00000001", d, 2);
+        ASSERT_CONTAINS(r, "chain prerouting {\n  type nat hook prerouting priority -100;");
+        ASSERT_CONTAINS(r, "chain output {\n  type nat hook output priority -100;");
+        ASSERT_CONTAINS(r, "  fib daddr type local tcp dport 8080 dnat to 10.213.1.2:80\n");
+        ASSERT_CONTAINS(r, "  ip daddr 127.0.0.1 udp dport 5353 dnat to 10.213.1.3:53\n");
+        free(r);
+        r = net_nft_ports_ruleset("ccompose_p00000001", NULL, 0);
+        ASSERT_STREQ(r, "add table ip ccompose_p00000001\ndelete table ip ccompose_p00000001\n");
         free(r);
 }
 
