@@ -88,7 +88,7 @@ static int layer_ensure(struct cc_image_store *s, const char *blob, const char *
                 return r;
         }
         struct cc_layer_info info;
-        int r = cc_layer_unpack_fd(bfd, dfd, CC_LAYER_IMAGE, &info, err);
+        int r = cc_layer_unpack_fd(bfd, dfd, CC_LAYER_IMAGE | CC_LAYER_WRITEBACK, &info, err);
         if (r < 0) {
                 cc_error_prefix(err, "layer %s", blob);
         } else if (strcmp(info.diff_id, diff_id) != 0) {
@@ -128,7 +128,7 @@ int cc_image_layer_prepare(int bfd, const char *dir, char **path, char *diff_id,
         _cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct cc_layer_info info;
         int r = dfd < 0 ? cc_error_setsys(err, -errno, "open %s", tmp)
-                        : cc_layer_unpack_fd(bfd, dfd, CC_LAYER_IMAGE, &info, err);
+                        : cc_layer_unpack_fd(bfd, dfd, CC_LAYER_IMAGE | CC_LAYER_WRITEBACK, &info, err);
         if (r < 0) {
                 cc_layer_rm_tree(pfd, tmpname, NULL);
                 return r;
@@ -306,7 +306,7 @@ int cc_image_ingest(struct cc_image_store *s, const struct cc_ingest *in, char *
         json_object_object_add(manifest, "layers", mlayers);
         char chain[CC_DIGEST_LEN + 1] = "";
         uint64_t total = 0;
-        bool synced = false;
+        bool synced = in->durable;
         for (size_t i = 0; i < n && r == 0; i++) {
                 const char *diff = json_object_get_string(json_object_array_get_idx(diffs, i));
                 if (!cc_digest_valid(diff)) {

@@ -39,7 +39,6 @@ struct layer {
         /* Unpacking while downloading: a thread reads the body from a socket
          * the transfer tees into (cc_image_layer_prepare). */
         const char *stage;
-        int *active;        /* unpacking threads still running */
         bool streaming;
         int stream_fd;      /* the thread's end */
         pthread_t thread;
@@ -70,7 +69,6 @@ struct puller {
         char *pulls;              /* images/pulls: the staging areas of running pulls */
         char *stage;              /* this pull's: downloaded blobs, unpacked trees */
         int stage_lock;           /* flock()ed while the pull runs */
-        int streams_active;
 };
 
 static void emit(struct puller *p, enum cc_pull_status st, const char *layer, uint64_t cur, uint64_t total)
@@ -387,10 +385,10 @@ static void *stream_unpack(void *data)
         cc_error_clear(&e);
         close(l->stream_fd);
         l->stream_fd = -1;
-        /* While other layers still unpack, write this one out: the sync
-         * before the layers are recorded then has less left to do. */
-        if (__atomic_sub_fetch(l->active, 1, __ATOMIC_SEQ_CST) > 0 && l->tree_result == 0)
-                syncfs(l->x.fd);
+        /* No sync here: the pull syncs once, when everything is written
+         * (see ingest). A syncfs per layer while other layers still unpack
+         * made each of them a journal commit that the other threads' file
+         * creations and writes waited behind. */
         return NULL;
 }
 
@@ -405,10 +403,7 @@ static void stream_start(struct puller *p, struct layer *l)
         setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
         l->stage = p->stage;
         l->stream_fd = sv[1];
-        l->active = &p->streams_active;
-        __atomic_add_fetch(l->active, 1, __ATOMIC_SEQ_CST);
         if (pthread_create(&l->thread, NULL, stream_unpack, l) != 0) {
-                __atomic_sub_fetch(l->active, 1, __ATOMIC_SEQ_CST);
                 close(sv[0]);
                 close(sv[1]);
                 l->stream_fd = -1;
@@ -448,7 +443,7 @@ static void on_progress(struct cc_reg_xfer *x, void *data)
         if (x->done) {
                 emit(p, CC_PULL_LAYER_VERIFYING, l->digest, x->got, total);
                 emit(p, CC_PULL_LAYER_DOWNLOADED, l->digest, x->got, total);
-                /* Start writing the blob out; it is synced when adopted. */
+                /* Start writing the blob out; it is synced before adopted. */
                 sync_file_range(x->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
                 if (l->streaming)
                         emit(p, CC_PULL_LAYER_EXTRACT, l->digest, total, total);
@@ -528,17 +523,37 @@ static int download_layers(struct puller *p)
         return r;
 }
 
-/* Store the downloaded blobs, unpack, record the image. */
+/* Store the downloaded blobs, unpack, record the image.
+ *
+ * Durability: the downloaded blobs and the trees unpacked from them are all
+ * in the staging area, on the store's filesystem, under names nothing
+ * refers to. One syncfs makes all of them durable at once; only then do
+ * they get their names in the store (the renames in cc_image_blob_adopt and
+ * cc_image_ingest), and the index that records the image is written after
+ * those renames are made durable too (cc_image_tx_commit). So a crash at
+ * any point leaves either the old index, with at most unrecorded complete
+ * files and trees that the next transaction cleans or reuses, or the new
+ * index, with everything it names on disk; a blob never has its digest's
+ * name without its whole content. One syncfs instead of an fsync per blob
+ * and a syncfs per layer: on ext4 each of those is a journal commit, and
+ * per-layer syncs while other layers still unpack stall the unpacking
+ * threads behind them. (The manifest and config, a few kB, are written and
+ * fsynced by cc_image_ingest itself.) */
 static int ingest(struct puller *p, const char *cfg_digest, char *id)
 {
         for (size_t i = 0; i < p->nlayers; i++) {
                 struct layer *l = &p->layers[i];
-                if (!l->download)
-                        continue;
-                if (l->x.fd >= 0) {
+                if (l->download && l->x.fd >= 0) {
                         close(l->x.fd);
                         l->x.fd = -1;
                 }
+        }
+        if (syncfs(p->stage_lock) < 0)
+                return cc_error_setsys(p->err, -errno, "sync %s", p->stage);
+        for (size_t i = 0; i < p->nlayers; i++) {
+                struct layer *l = &p->layers[i];
+                if (!l->download)
+                        continue;
                 int r = cc_image_blob_adopt(p->s, l->path, l->digest, p->err);
                 if (r < 0)
                         return cc_error_prefix(p->err, "layer %s", l->digest);
@@ -566,7 +581,7 @@ static int ingest(struct puller *p, const char *cfg_digest, char *id)
         struct cc_ingest in = {
                 .config = p->cfg, .config_len = p->cfg_len, .config_digest = cfg_digest,
                 .manifest = p->raw, .manifest_len = p->raw_len, .manifest_digest = p->digest,
-                .layers = ls, .nlayers = p->nlayers,
+                .layers = ls, .nlayers = p->nlayers, .durable = true,
         };
         int r = cc_image_ingest(p->s, &in, id, p->err);
         free(ls);

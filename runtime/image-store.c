@@ -156,11 +156,34 @@ int cc_image_tx_begin(struct cc_image_store *s, struct cc_error *err)
         return 0;
 }
 
+/* The renames that put this transaction's blobs and layers under their
+ * names must be on disk before an index that names them is: every file and
+ * tree was durable before its rename, so after this a crash can no longer
+ * take away anything the new index records. */
+static int sync_new_names(struct cc_image_store *s)
+{
+        const char *dirs[] = { s->new_blobs.n ? s->blobs_dir : NULL, s->new_layers.n ? s->layers_dir : NULL };
+        for (size_t i = 0; i < CC_ARRAY_SIZE(dirs); i++) {
+                if (!dirs[i])
+                        continue;
+                _cleanup_close_ int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || fsync(fd) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
 int cc_image_tx_commit(struct cc_image_store *s, struct cc_error *err)
 {
         const char *text = json_object_to_json_string_ext(s->index, JSON_C_TO_STRING_PLAIN |
                                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
-        int r = cc_write_file_atomic(s->index_path, text, strlen(text), 0600);
+        int r = sync_new_names(s);
+        if (r < 0) {
+                cc_error_setsys(err, r, "image store: sync %s", s->images_dir);
+                cc_image_tx_abort(s);
+                return r;
+        }
+        r = cc_write_file_atomic(s->index_path, text, strlen(text), 0600);
         if (r < 0) {
                 cc_error_setsys(err, r, "image store: write %s", s->index_path);
                 cc_image_tx_abort(s);
@@ -354,12 +377,8 @@ int cc_image_blob_adopt(struct cc_image_store *s, const char *path, const char *
                 unlink(path);
                 return 0;
         }
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return cc_error_setsys(err, -errno, "open %s", path);
-        if (fsync(fd) < 0)
-                return cc_error_setsys(err, -errno, "write blob %s", digest);
-        fchmod(fd, 0644);
+        if (chmod(path, 0644) < 0)
+                return cc_error_setsys(err, -errno, "store blob %s", digest);
         return blob_commit(s, path, digest, err);
 }
 

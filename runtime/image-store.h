@@ -66,9 +66,10 @@ int cc_image_blob_put_fd(struct cc_image_store *s, int fd, const char *expect, c
 int cc_image_blob_read(struct cc_image_store *s, const char *digest, char **data, size_t *len,
                        struct cc_error *err);
 /* Move the file at path, whose content the caller has checked against
- * digest, into the store (inside a transaction; path on the store's
- * filesystem, e.g. under images/tmp). Returns 1 when the blob was created,
- * 0 when it was there already (path is then removed). */
+ * digest and made durable (fsync or syncfs: a blob's name must never reach
+ * the disk before its content), into the store (inside a transaction; path
+ * on the store's filesystem, e.g. under images/tmp). Returns 1 when the
+ * blob was created, 0 when it was there already (path is then removed). */
 int cc_image_blob_adopt(struct cc_image_store *s, const char *path, const char *digest, struct cc_error *err);
 
 /* ---- layers ---- */
@@ -100,6 +101,8 @@ struct cc_ingest {
         const char *manifest_digest; /* expected, or NULL */
         struct cc_ingest_layer *layers;
         size_t nlayers;
+        bool durable;                /* the caller synced the filesystem after writing the
+                                        layers' blobs and prepared trees: no need to again */
 };
 
 /* Inside a transaction: store config, layers and manifest, unpack layers not

@@ -14,6 +14,8 @@ enum cc_layer_flags {
         CC_LAYER_SPECIAL = 1u << 1,   /* create device nodes and fifos (else skip them) */
         CC_LAYER_OWNERS = 1u << 2,    /* chown to the entry's uid/gid, apply the root entry */
         CC_LAYER_XATTRS = 1u << 3,    /* apply extended attributes */
+        CC_LAYER_WRITEBACK = 1u << 4, /* start writing each file's data to disk once it is
+                                         written (the caller syncs the tree afterwards) */
 };
 #define CC_LAYER_IMAGE (CC_LAYER_WHITEOUTS | CC_LAYER_SPECIAL | CC_LAYER_OWNERS | CC_LAYER_XATTRS)
 
