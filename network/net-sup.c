@@ -319,15 +319,12 @@ static char *net__names(struct cc_sup_ctr *c, const char *key, bool self)
         return cc_buf_steal(&b);
 }
 
-static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
+/* Entries of the running containers on any of these networks: x (when
+ * given) first, as itself, then its peers. */
+static void net__peer_entries(struct cc_sup *s, const struct cc_node *xnets, struct cc_sup_ctr *x,
+                              struct net_hosts_entry **e, size_t *ne)
 {
         struct cc_net *n = s->net;
-        struct cc_ctr_state *xs = cc_sup_ctr_state(x);
-        struct cc_node *xnets = net__svc_nets(x->svc->def);
-        if (!xs || !xnets)
-                return;
-        struct net_hosts_entry *e = NULL;
-        size_t ne = 0;
         for (int pass = 0; pass < 2; pass++)
                 for (size_t i = 0; i < s->n_svcs; i++)
                         for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
@@ -342,13 +339,20 @@ static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
                                         const char *ip = net__ip_of(n, ps->name, key);
                                         if (!ip || !cc_node_map_get(pnets, key))
                                                 continue;
-                                        e = cc_xrealloc(e, (ne + 1) * sizeof(*e));
-                                        snprintf(e[ne].ip, sizeof(e[ne].ip), "%s", ip);
-                                        e[ne++].names = net__names(p, key, p == x);
+                                        *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
+                                        snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
+                                        (*e)[(*ne)++].names = net__names(p, key, p == x);
                                 }
                         }
+}
+
+/* Write a container's /etc/hosts: these entries and its extra_hosts;
+ * frees the entries. */
+static void net__hosts_write_for(struct cc_sup *s, const struct cc_node *def, const char *id,
+                                 struct net_hosts_entry *e, size_t ne)
+{
         struct cc_strv extra = {0};
-        struct cc_node *eh = cc_node_map_get(x->svc->def, "extra_hosts");
+        struct cc_node *eh = cc_node_map_get(def, "extra_hosts");
         for (size_t i = 0; eh && i < eh->n; i++) {
                 if (cc_node_is_seq(eh) && eh->items[i]->str)
                         cc_strv_push(&extra, eh->items[i]->str);
@@ -360,8 +364,20 @@ static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
                 free(e[i].names);
         free(e);
         cc_strv_free(&extra);
-        _cleanup_free_ char *path = cc_xasprintf("%s/containers/%s/hosts", s->cli->root, x->id);
+        _cleanup_free_ char *path = cc_xasprintf("%s/containers/%s/hosts", s->cli->root, id);
         net_hosts_write(path, text);
+}
+
+static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
+{
+        struct cc_ctr_state *xs = cc_sup_ctr_state(x);
+        struct cc_node *xnets = net__svc_nets(x->svc->def);
+        if (!xs || !xnets)
+                return;
+        struct net_hosts_entry *e = NULL;
+        size_t ne = 0;
+        net__peer_entries(s, xnets, x, &e, &ne);
+        net__hosts_write_for(s, x->svc->def, x->id, e, ne);
 }
 
 static void net__refresh_hosts(struct cc_sup *s)
@@ -516,6 +532,59 @@ static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ct
 
 /* ---- the supervisor's hooks ---- */
 
+/* Add the definition of a network of the project (once). */
+static int net__add_def(struct cc_sup *s, const char *key, struct cc_error *err)
+{
+        struct cc_net *n = s->net;
+        if (net__def(n, key))
+                return 0;
+        const struct cc_node *d = cc_node_map_get(cc_node_map_get(s->project->model, "networks"), key);
+        if (!d)
+                return cc_error_set(err, -ENOENT, "network %s is not defined", key);
+        n->defs = cc_xrealloc(n->defs, (n->n_defs + 1) * sizeof(*n->defs));
+        int r = net__parse_def(n, key, d, s->project->name, &n->defs[n->n_defs], err);
+        n->n_defs++;
+        return r;
+}
+
+/* Make every bridge not made yet, under the host-wide lock, and the
+ * shared table with them. */
+static int net__prepare(struct cc_sup *s, struct cc_error *err)
+{
+        struct cc_net *n = s->net;
+        int r = 0;
+        if (!n->nl && (r = net_nl_open(&n->nl, err)) < 0)
+                return r;
+        int lk = net__lock();
+        bool made = false;
+        for (size_t i = 0; i < n->n_defs && r >= 0; i++) {
+                struct net_def *d = &n->defs[i];
+                if (d->ifindex > 0)
+                        continue;
+                bool existed = net_bridge_get(n->nl, d->bridge, &(struct net_bridge_info){0}, err) == 0;
+                cc_error_clear(err);
+                r = net__ensure(n, s->project->name, d, err);
+                made = true;
+                if (r >= 0 && !existed && !d->external)
+                        cc_sup_progress(s, " Network %s  Created", d->full);
+        }
+        if (r >= 0 && made)
+                r = net_nft_sync(n->nl, err);
+        net__unlock(lk);
+        return r;
+}
+
+int cc_sup_net_use(struct cc_sup *s, const struct cc_node *def, struct cc_error *err)
+{
+        struct cc_node *nets = net__svc_nets(def);
+        if (!s->net || !nets)
+                return 0;
+        int r = 0;
+        for (size_t i = 0; i < nets->n && r >= 0; i++)
+                r = net__add_def(s, cc_node_key(nets, i), err);
+        return r < 0 ? r : net__prepare(s, err);
+}
+
 int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
 {
         struct cc_net *n = cc_xcalloc(1, sizeof(*n));
@@ -541,27 +610,12 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
                 for (size_t k = 0; k < s->n_svcs && !used; k++)
                         for (size_t j = 0; j < s->svcs[k].n_ctrs && !used; j++)
                                 used = s->svcs[k].ctrs[j]->c && cc_node_map_get(net__svc_nets(s->svcs[k].def), key);
-                if (!used)
-                        continue;
-                n->defs = cc_xrealloc(n->defs, (n->n_defs + 1) * sizeof(*n->defs));
-                r = net__parse_def(n, key, defs->items[i], s->project->name, &n->defs[n->n_defs++], err);
+                if (used)
+                        r = net__add_def(s, key, err);
         }
         if (r < 0 || n->n_defs == 0)
                 return r;
-        if ((r = net_nl_open(&n->nl, err)) < 0)
-                return r;
-        int lk = net__lock();
-        for (size_t i = 0; i < n->n_defs && r >= 0; i++) {
-                bool existed = net_bridge_get(n->nl, n->defs[i].bridge, &(struct net_bridge_info){0}, err) == 0;
-                cc_error_clear(err);
-                r = net__ensure(n, s->project->name, &n->defs[i], err);
-                if (r >= 0 && !existed && !n->defs[i].external)
-                        cc_sup_progress(s, " Network %s  Created", n->defs[i].full);
-        }
-        if (r >= 0)
-                r = net_nft_sync(n->nl, err);
-        net__unlock(lk);
-        if (r < 0)
+        if ((r = net__prepare(s, err)) < 0)
                 return r;
         /* containers adopted from an earlier supervisor keep their veths */
         for (size_t i = 0; i < s->n_svcs; i++)
@@ -591,27 +645,26 @@ void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
         spec->net_attach_data = c;
 }
 
-int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
+/* The container's veths, one per network of its service, with their
+ * addresses (allocated on first use); nothing is left on failure. */
+static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const char *name,
+                           const struct cc_node *def, struct cc_error *err)
 {
-        struct cc_sup_ctr *c = data;
-        struct cc_sup *s = c->sup;
-        struct cc_net *n = s->net;
-        struct cc_ctr_state *st = cc_sup_ctr_state(c);
-        struct cc_node *nets = net__svc_nets(c->svc->def);
+        struct cc_node *nets = net__svc_nets(def);
         struct net_ifconf ifs[16];
         char hnames[16][16], ifnames[16][8];
-        _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, st->name);
+        _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, name);
         size_t m = 0;
         bool have_default = false;
         int r = 0;
-        for (size_t i = 0; i < nets->n && m < CC_ARRAY_SIZE(ifs) && r >= 0; i++) {
+        for (size_t i = 0; nets && i < nets->n && m < CC_ARRAY_SIZE(ifs) && r >= 0; i++) {
                 struct net_def *d = net__def(n, cc_node_key(nets, i));
                 uint32_t ip;
                 if (!d)
                         return cc_error_set(err, -ENOENT, "network %s is not defined", cc_node_key(nets, i));
-                if ((r = net__addr(n, st->name, c->svc->def, d, &ip, err)) < 0)
+                if ((r = net__addr(n, name, def, d, &ip, err)) < 0)
                         break;
-                net_veth_name(c->id, d->key, hnames[m]);
+                net_veth_name(id, d->key, hnames[m]);
                 snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", m);
                 ifs[m] = (struct net_ifconf){
                         .host_name = hnames[m], .alias = alias, .ifname = ifnames[m],
@@ -621,24 +674,95 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
                 have_default |= !d->internal;
                 m++;
         }
-        if (r >= 0)
-                r = net_veth_attach(n->nl, pid, ifs, m, err);
+        if (r >= 0 && (r = net_veth_attach(n->nl, pid, ifs, m, err)) >= 0)
+                return 0;
+        for (size_t i = 0; i < m; i++) {
+                struct cc_error e2 = {0};
+                net_link_delete(n->nl, hnames[i], &e2);
+                cc_error_clear(&e2);
+        }
+        return r;
+}
+
+static void net__detach_ifs(struct cc_net *n, const char *id, const struct cc_node *def)
+{
+        struct cc_node *nets = net__svc_nets(def);
+        for (size_t i = 0; nets && i < nets->n && n->nl; i++) {
+                char name[16];
+                struct cc_error e = {0};
+                net_veth_name(id, cc_node_key(nets, i), name);
+                net_link_delete(n->nl, name, &e);
+                cc_error_clear(&e);
+        }
+}
+
+int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
+{
+        struct cc_sup_ctr *c = data;
+        struct cc_sup *s = c->sup;
+        struct cc_net *n = s->net;
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        int r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, err);
+        if (r < 0)
+                return r;
         struct net_ctr *nc = net__ctr(n, c->id, true);
-        if (r >= 0)
-                r = net__open_ports(s, c, nc, err);
+        r = net__open_ports(s, c, nc, err);
         nc->running = r >= 0;
         if (r >= 0 && nc->n_dnat > 0 && (r = net__sync_dnat(n, err)) < 0)
                 nc->running = false;
         if (r < 0) {
-                for (size_t i = 0; i < m; i++) {
-                        struct cc_error e2 = {0};
-                        net_link_delete(n->nl, hnames[i], &e2);
-                        cc_error_clear(&e2);
-                }
+                net__detach_ifs(n, c->id, c->svc->def);
                 return r;
         }
         net__refresh_hosts(s);
         return 0;
+}
+
+int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *id, const char *name, pid_t pid,
+                             struct cc_error *err)
+{
+        const struct cc_node *def = cc_node_map_get(cc_node_map_get(s->project->model, "services"), service);
+        if (!def)
+                return cc_error_set(err, -ENOENT, "no such service: %s", service);
+        int r = cc_sup_net_use(s, def, err);
+        if (r < 0 || !s->net || !s->net->nl || !net__svc_nets(def))
+                return r;
+        if ((r = net__attach_ifs(s->net, pid, id, name, def, err)) < 0)
+                return r;
+        /* its /etc/hosts: the peers on its networks, then itself */
+        struct cc_node *nets = net__svc_nets(def);
+        struct net_hosts_entry *e = NULL;
+        size_t ne = 0;
+        net__peer_entries(s, nets, NULL, &e, &ne);
+        const char *hn = cc_node_map_str(def, "hostname");
+        for (size_t k = 0; k < nets->n; k++) {
+                const char *ip = net__ip_of(s->net, name, cc_node_key(nets, k));
+                if (!ip)
+                        continue;
+                struct cc_buf b = {0};
+                char shortid[13];
+                snprintf(shortid, sizeof(shortid), "%.12s", id);
+                net__add_name(&b, hn ? hn : shortid);
+                net__add_name(&b, name);
+                e = cc_xrealloc(e, (ne + 1) * sizeof(*e));
+                snprintf(e[ne].ip, sizeof(e[ne].ip), "%s", ip);
+                e[ne++].names = cc_buf_steal(&b);
+        }
+        net__hosts_write_for(s, def, id, e, ne);
+        return 0;
+}
+
+void cc_sup_net_detach_oneoff(struct cc_sup *s, const char *service, const char *id, const char *name)
+{
+        const struct cc_node *def = cc_node_map_get(cc_node_map_get(s->project->model, "services"), service);
+        struct cc_net *n = s->net;
+        if (!n || !def)
+                return;
+        net__detach_ifs(n, id, def);
+        if (json_object_object_get_ex(n->addrs, name, NULL)) {
+                json_object_object_del(n->addrs, name);
+                net__save_addrs(n);
+        }
 }
 
 void cc_sup_net_exited(struct cc_sup_ctr *c)
@@ -648,14 +772,7 @@ void cc_sup_net_exited(struct cc_sup_ctr *c)
         if (!nc || !nc->running)
                 return;
         nc->running = false;
-        struct cc_node *nets = net__svc_nets(c->svc->def);
-        for (size_t i = 0; nets && i < nets->n && n->nl; i++) {
-                char name[16];
-                struct cc_error e = {0};
-                net_veth_name(c->id, cc_node_key(nets, i), name);
-                net_link_delete(n->nl, name, &e);
-                cc_error_clear(&e);
-        }
+        net__detach_ifs(n, c->id, c->svc->def);
         struct cc_error e = {0};
         if (nc->n_dnat > 0 && n->nl)
                 net__sync_dnat(n, &e);

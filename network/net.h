@@ -23,9 +23,18 @@
 struct cc_sup;
 struct cc_sup_ctr;
 struct cc_container_spec;
+struct cc_node;
 
 int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err);
 void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec);
+/* Make the networks of a service ready (a one-off of a service no
+ * started container shares them with). */
+int cc_sup_net_use(struct cc_sup *s, const struct cc_node *def, struct cc_error *err);
+/* A foreground `run` container (its process is the CLI's, not ours):
+ * veths, addresses and its /etc/hosts; detach releases the addresses. */
+int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *id, const char *name, pid_t pid,
+                             struct cc_error *err);
+void cc_sup_net_detach_oneoff(struct cc_sup *s, const char *service, const char *id, const char *name);
 int cc_sup_net_attach(pid_t pid, void *ctr, struct cc_error *err);
 void cc_sup_net_exited(struct cc_sup_ctr *c);
 void cc_sup_net_removed(struct cc_sup *s, const char *id);

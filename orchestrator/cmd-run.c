@@ -290,11 +290,81 @@ static json_object *cc__jarr(const struct cc_strv *v)
         return a;
 }
 
+/* One request to the project's supervisor, which is started first when
+ * none runs, with the service's dependencies unless --no-deps. Returns
+ * the exit code. */
+static int cc__sup_call(struct cc_cli *cli, struct cc_project *p, const struct cc_run_opts *o, const char *text)
+{
+        struct cc_error err = {0};
+        int code = 0;
+        int r = cc_sup_request(cli, p->name, text, &code, &err);
+        if (r == -ENOENT) {
+                cc_error_clear(&err);
+                struct cc_up_opts up = {.detach = true, .only_services = true, .stop_timeout_ms = -1};
+                const struct cc_node *deps = cc_node_map_get(cc_node_map_get(cc_project_services(p), o->service),
+                                                             "depends_on");
+                for (size_t i = 0; !o->no_deps && cc_node_is_map(deps) && i < deps->n; i++)
+                        cc_strv_push(&up.services, cc_node_key(deps, i));
+                int rc = cc_up(cli, p, &up);
+                cc_strv_free(&up.services);
+                if (rc != 0)
+                        return rc;
+                r = cc_sup_request(cli, p->name, text, &code, &err);
+        }
+        if (r < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return code;
+}
+
+/* A foreground run's container on the service's networks: the supervisor
+ * makes its veths and /etc/hosts between clone and exec (the runtime's
+ * net_attach hook), and releases its addresses when it is gone. */
+struct cc_run_net {
+        struct cc_cli *cli;
+        const char *project, *service, *id, *name;
+};
+
+static char *cc__run_net_request(const struct cc_run_net *rn, const char *op, pid_t pid)
+{
+        json_object *req = json_object_new_object();
+        json_object_object_add(req, "op", json_object_new_string(op));
+        json_object_object_add(req, "service", json_object_new_string(rn->service));
+        json_object_object_add(req, "id", json_object_new_string(rn->id));
+        json_object_object_add(req, "name", json_object_new_string(rn->name));
+        json_object_object_add(req, "pid", json_object_new_int(pid));
+        char *text = cc_xstrdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+        json_object_put(req);
+        return text;
+}
+
+static int cc__run_net_attach(pid_t pid, void *data, struct cc_error *err)
+{
+        const struct cc_run_net *rn = data;
+        _cleanup_free_ char *text = cc__run_net_request(rn, "netattach", pid);
+        int code = 0;
+        int r = cc_sup_request(rn->cli, rn->project, text, &code, err);
+        if (r < 0)
+                return r;
+        return code == 0 ? 0 : cc_error_set(err, -EIO, "attaching the container to the networks of service %s failed",
+                                             rn->service);
+}
+
+static void cc__run_net_detach(const struct cc_run_net *rn)
+{
+        _cleanup_free_ char *text = cc__run_net_request(rn, "netdetach", 0);
+        struct cc_error err = {0};
+        int code = 0;
+        cc_sup_request(rn->cli, rn->project, text, &code, &err);
+        cc_error_clear(&err);
+}
+
 /* run -d: the one-off container is handed to the project's supervisor
  * (started first, with the service's dependencies unless --no-deps). */
 static int cc__run_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_run_opts *o)
 {
-        struct cc_error err = {0};
         json_object *req = json_object_new_object();
         json_object_object_add(req, "op", json_object_new_string("run"));
         json_object_object_add(req, "service", json_object_new_string(o->service));
@@ -311,31 +381,9 @@ static int cc__run_detached(struct cc_cli *cli, struct cc_project *p, const stru
                 json_object_object_add(req, "entrypoint", json_object_new_string(o->ov.entrypoint));
         if (o->name)
                 json_object_object_add(req, "name", json_object_new_string(o->name));
-        const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-        int code = 0;
-        int r = cc_sup_request(cli, p->name, text, &code, &err);
-        if (r == -ENOENT) {
-                cc_error_clear(&err);
-                struct cc_up_opts up = {.detach = true, .only_services = true, .stop_timeout_ms = -1};
-                const struct cc_node *deps = cc_node_map_get(cc_node_map_get(cc_project_services(p), o->service),
-                                                             "depends_on");
-                for (size_t i = 0; !o->no_deps && cc_node_is_map(deps) && i < deps->n; i++)
-                        cc_strv_push(&up.services, cc_node_key(deps, i));
-                int rc = cc_up(cli, p, &up);
-                cc_strv_free(&up.services);
-                if (rc != 0) {
-                        json_object_put(req);
-                        return rc;
-                }
-                r = cc_sup_request(cli, p->name, text, &code, &err);
-        }
+        int rc = cc__sup_call(cli, p, o, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
         json_object_put(req);
-        if (r < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
-        return code;
+        return rc;
 }
 
 static const struct cc_node *cc__find_service(struct cc_cli *cli, struct cc_project **p, const char *name)
@@ -366,6 +414,7 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
         struct cc_seccomp *seccomp = NULL;
         struct cc_container_spec spec;
         struct cc_error err = {0};
+        _cleanup_free_ char *id = NULL, *cname = NULL;
         cc_container_spec_init(&spec);
         rc = 1;
         int r;
@@ -382,10 +431,6 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 rc = cc__run_detached(cli, p, &o);
                 goto out;
         }
-        const struct cc_node *deps = cc_node_map_get(svc, "depends_on");
-        if (!o.no_deps && cc_node_is_map(deps) && deps->n > 0)
-                fprintf(stderr, "ccompose run: service %s: dependencies are not started by this version; "
-                                "start them first (or pass --no-deps)\n", o.service);
         const char *image = cc_node_map_str(svc, "image");
         if (!image) {
                 fprintf(stderr, "service %s has no image (building images is not supported)\n", o.service);
@@ -399,12 +444,9 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
         }
         cc_container_spec_free(&spec);
         cc_container_spec_init(&spec);
-        {
-                _cleanup_free_ char *id = cc_container_new_id();
-                _cleanup_free_ char *cname = o.name ? cc_xstrdup(o.name)
-                                                    : cc_xasprintf("%s-%s-run-%.12s", p->name, o.service, id + 52);
-                r = cc_service_spec_build(cli->root, p, o.service, id, cname, img, &o.ov, &seccomp, &spec, &err);
-        }
+        id = cc_container_new_id();
+        cname = o.name ? cc_xstrdup(o.name) : cc_xasprintf("%s-%s-run-%.12s", p->name, o.service, id + 52);
+        r = cc_service_spec_build(cli->root, p, o.service, id, cname, img, &o.ov, &seccomp, &spec, &err);
         if (r >= 0 && spec.net_join_pid < 0) { /* network_mode service:X / container:NAME */
                 struct cc_state *st = NULL;
                 r = cc_state_load(cli->runtime_dir, p->name, &st, &err);
@@ -416,7 +458,24 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 fprintf(stderr, "service %s: %s\n", o.service, cc_error_msg(&err));
                 goto out;
         }
+        /* its networks (and its dependencies) come from the supervisor, as
+         * for run -d: started here when none runs */
+        const struct cc_node *deps = cc_node_map_get(svc, "depends_on");
+        struct cc_node *nets = cc_node_map_get(svc, "networks");
+        bool on_nets = spec.net == CC_NET_PRIVATE && spec.net_join_pid == 0 && cc_node_is_map(nets) && nets->n > 0;
+        if (on_nets || (!o.no_deps && cc_node_is_map(deps) && deps->n > 0)) {
+                if ((rc = cc__sup_call(cli, p, &o, "{\"op\":\"ping\"}")) != 0)
+                        goto out;
+                rc = 1;
+        }
+        struct cc_run_net rn = {.cli = cli, .project = p->name, .service = o.service, .id = id, .name = cname};
+        if (on_nets) {
+                spec.net_attach = cc__run_net_attach;
+                spec.net_attach_data = &rn;
+        }
         rc = cc__run_container(&o, o.service, &spec);
+        if (on_nets)
+                cc__run_net_detach(&rn);
 out:
         cc_error_clear(&err);
         cc_container_spec_free(&spec);

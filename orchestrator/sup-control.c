@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "sup-internal.h"
 
 struct cc_conn {
@@ -223,6 +224,33 @@ static int cc__op_run(struct cc_sup *s, json_object *req)
         return 0;
 }
 
+/* A foreground run's container, started by the CLI, on the service's
+ * networks: {"op":"netattach"|"netdetach","service":S,"id":ID,"name":N,"pid":P} */
+static int cc__op_net(struct cc_sup *s, json_object *req, bool attach)
+{
+        _cleanup_free_ char *service = cc__jdup(req, "service");
+        _cleanup_free_ char *id = cc__jdup(req, "id");
+        _cleanup_free_ char *name = cc__jdup(req, "name");
+        json_object *jpid = NULL;
+        json_object_object_get_ex(req, "pid", &jpid);
+        pid_t pid = jpid ? (pid_t) json_object_get_int(jpid) : 0;
+        if (!service || !id || !name || (attach && pid <= 0)) {
+                cc_sup_progress(s, "bad request: service, id, name and pid are needed");
+                return 1;
+        }
+        if (!attach) {
+                cc_sup_net_detach_oneoff(s, service, id, name);
+                return 0;
+        }
+        struct cc_error err = {0};
+        if (cc_sup_net_attach_oneoff(s, service, id, name, pid, &err) < 0) {
+                cc_sup_progress(s, "service %s: %s", service, cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return 0;
+}
+
 /* rm: stopped containers go (with "stop": true, running ones are stopped first). */
 static int cc__op_rm(struct cc_sup *s, json_object *req)
 {
@@ -280,6 +308,8 @@ static void cc__handle(struct cc_conn *cn, const char *line)
                 rc = cc__op_run(s, req);
         } else if (strcmp(op, "rm") == 0) {
                 rc = cc__op_rm(s, req);
+        } else if (strcmp(op, "netattach") == 0 || strcmp(op, "netdetach") == 0) {
+                rc = cc__op_net(s, req, strcmp(op, "netattach") == 0);
         } else if (strcmp(op, "handover") == 0) {
                 finish = keep = true;
         } else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 || strcmp(op, "restart") == 0 ||

@@ -675,6 +675,11 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
                         return r;
                 }
         }
+        int r = cc_sup_net_use(s, svc->def, err);
+        if (r < 0) {
+                cc_sup_overrides_free(ov);
+                return r;
+        }
         _cleanup_free_ char *id = cc_container_new_id();
         struct cc_ctr_state *st = cc_state_add(s->state);
         st->id = cc_xstrdup(id);
@@ -700,7 +705,7 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
         free(c->label);
         c->label = cc_xstrdup(st->name);
         cc_sup_event(s, st, "create", NULL, NULL);
-        int r = cc_sup_start_ctr(c, err);
+        r = cc_sup_start_ctr(c, err);
         if (r < 0)
                 return r;
         *name = cc_xstrdup(st->name);

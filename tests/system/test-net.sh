@@ -9,10 +9,11 @@ IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
 ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
 A=ccneta$ID
 B=ccnetb$ID
-mkdir -p "$TMP/a" "$TMP/b"
+C=ccnetc$ID
+mkdir -p "$TMP/a" "$TMP/b" "$TMP/c"
 SUB_AF=10.213.41 SUB_AB=10.213.42 SUB_BF=10.213.43
 
-plan 23
+plan 25
 
 # the test's subnets must overlap no route of the host
 if ! ip -4 route show | awk '{print $1}' | python3 -c '
@@ -25,7 +26,7 @@ for line in sys.stdin:
     if any(ipaddress.ip_network(r if "/" in r else r + "/32", strict=False).overlaps(m) for m in mine):
         sys.exit(1)
 '; then
-        for i in $(seq 1 23); do skip "net $i" "10.213.41-44.0/24 overlap a route of this host"; done
+        for i in $(seq 1 25); do skip "net $i" "10.213.41-44.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -45,8 +46,8 @@ all_links() {
 # the project's kernel objects, by the alias ccompose gives them
 links_of() { all_links | grep "alias ccompose $1@" | grep -oE '^[0-9]+: cc[bv]-[0-9a-f]{8}' | awk '{print $2}' | sort -u; }
 cleanup() {
-        for p in $A $B; do cc -p $p down -t 0; done
-        for p in $A $B; do for l in $(links_of $p); do ip link del "$l"; done; done
+        for p in $A $B $C; do cc -p $p down -t 0; done
+        for p in $A $B $C; do for l in $(links_of $p); do ip link del "$l"; done; done
         for p in $(jobs -p); do kill "$p"; done
 }
 on_exit cleanup
@@ -98,6 +99,22 @@ networks:
       config:
         - subnet: $SUB_BF.0/24
 EOF
+cat >"$TMP/c/compose.yaml" <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sh", "-c", "mkdir -p /www && echo hello-c > /www/index.html && exec httpd -f -p 80 -h /www"]
+  client:
+    image: busybox:test
+    depends_on: [web]
+    command: ["true"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: 10.213.44.0/24
+EOF
+cx() { (cd "$TMP/c" && cc -p $C "$@"); }
 ca() { (cd "$TMP/a" && cc -p $A "$@"); }
 cb() { (cd "$TMP/b" && cc -p $B "$@"); }
 pid_of() { jq -r ".containers[] | select(.service==\"$2\") | .pid" "$CCOMPOSE_RUNTIME_DIR/$1/state.json"; }
@@ -337,6 +354,31 @@ test_restart() {
         assert_contains "$out" "inet $SUB_AF.10/24"
 }
 t "names and ports still work after a restart (restart: always + kill)" test_restart
+
+test_run_foreground() {
+        local out
+        # a one-off in the foreground is on the service's networks, finds
+        # its peers by name, and gives its address back when it ends
+        out=$(ca run --rm -T --no-deps other sh -c 'wget -q -O- http://www/ && ip -4 addr show eth0') || return 1
+        assert_contains "$out" "hello-a" || return 1
+        assert_contains "$out" "inet $SUB_AF." || return 1
+        ! grep -q -- "-run-" "$CCOMPOSE_RUNTIME_DIR/$A/network.json" ||
+                fail "address kept: $(cat "$CCOMPOSE_RUNTIME_DIR/$A/network.json")" || return 1
+        ! all_links | grep -q "alias ccompose $A@[0-9a-f]* $A-other-run-" || fail "a veth of the one-off is left"
+}
+t "run in the foreground: on the service's networks, peers by name, address released" test_run_foreground
+
+test_run_starts_deps() {
+        local out
+        # nothing of project C runs: run starts web (a dependency) and the network
+        out=$(cx run --rm -T client wget -q -O- http://web/ 2>"$TMP/c.err") ||
+                fail "run failed: $(cat "$TMP/c.err")" || return 1
+        assert_eq "$out" "hello-c" || return 1
+        assert_contains "$(cx ps)" "$C-web-1" || return 1
+        cx down -t 0 >/dev/null 2>&1 || return 1
+        [ -z "$(links_of $C)" ] || fail "left behind by C: $(links_of $C)"
+}
+t "run starts the service's dependencies and networks when the project is not up" test_run_starts_deps
 
 test_hosts_in_place() {
         local h

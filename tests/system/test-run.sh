@@ -23,7 +23,12 @@ cleanup_cgroups() {
         rmdir /sys/fs/cgroup/*/ccompose 2>/dev/null
         true
 }
-on_exit cleanup_cgroups
+# run starts the project's supervisor for its networks: down ends it
+cleanup() {
+        cc -f "$D/compose.yaml" -p "$P" down -t 0 >/dev/null 2>&1
+        cleanup_cgroups
+}
+on_exit cleanup
 
 cat >"$D/compose.yaml" <<'EOF'
 services:
@@ -498,8 +503,9 @@ t_shm_size() {
         assert_contains "$out" " 65536 "
 }
 t_net_private() {
-        local out; out=$(run --rm web sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-up') || return 1
-        assert_eq "$out" "lo"$'\n'"lo-up"
+        # its own netns: loopback up, and eth0 on the project's default network
+        local out; out=$(run --rm web sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-up') || return 1
+        assert_eq "$out" "eth0"$'\n'"lo"$'\n'"lo-up"
 }
 t_net_none() {
         local out; out=$(run --rm none sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "') || return 1
@@ -590,7 +596,7 @@ cases=(
         "cap_add and cap_drop:t_caps_add_drop" "--cap-drop ALL --cap-add:t_caps_flags"
         "privileged:t_privileged" "sysctls:t_sysctl" "non-namespaced sysctl refused:t_sysctl_bad"
         "ulimits:t_ulimits" "shm_size:t_shm_size"
-        "own netns with loopback:t_net_private" "network_mode none:t_net_none" "network_mode host:t_net_host"
+        "own netns, loopback and eth0:t_net_private" "network_mode none:t_net_none" "network_mode host:t_net_host"
         "stdin piped:t_stdin" "tty:t_tty" "-v flag:t_flag_volume" "setup error names the step:t_step_error"
         "missing image:t_no_image" "unknown service:t_no_service" "without --rm the dir is kept:t_keep_without_rm"
         "--rm removes the container dir:t_rm_removes" "host untouched:t_host_unchanged"
