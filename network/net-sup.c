@@ -319,11 +319,29 @@ static char *net__names(struct cc_sup_ctr *c, const char *key, bool self)
         return cc_buf_steal(&b);
 }
 
-/* Entries of the running containers on any of these networks: x (when
- * given) first, as itself, then its peers. */
-static void net__peer_entries(struct cc_sup *s, const struct cc_node *xnets, struct cc_sup_ctr *x,
+/* names plus the aliases xdef's links: give p's service ("db:database"):
+ * names a linking container alone sees, on the networks it shares with p. */
+static char *net__link_names(const struct cc_node *xdef, struct cc_sup_ctr *p, char *names)
+{
+        struct cc_node *links = cc_node_map_get(xdef, "links");
+        struct cc_buf b = {0};
+        cc_buf_puts(&b, names);
+        free(names);
+        for (size_t i = 0; cc_node_is_seq(links) && i < links->n; i++) {
+                const char *l = links->items[i]->str, *colon = l ? strchr(l, ':') : NULL;
+                size_t n = colon ? (size_t) (colon - l) : (l ? strlen(l) : 0);
+                if (l && strlen(p->svc->name) == n && strncmp(l, p->svc->name, n) == 0)
+                        net__add_name(&b, colon ? colon + 1 : l);
+        }
+        return cc_buf_steal(&b);
+}
+
+/* Entries of the running containers on any of the networks of xdef: x
+ * (when given) first, as itself, then its peers. */
+static void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_sup_ctr *x,
                               struct net_hosts_entry **e, size_t *ne)
 {
+        const struct cc_node *xnets = net__svc_nets(xdef);
         struct cc_net *n = s->net;
         for (int pass = 0; pass < 2; pass++)
                 for (size_t i = 0; i < s->n_svcs; i++)
@@ -341,7 +359,7 @@ static void net__peer_entries(struct cc_sup *s, const struct cc_node *xnets, str
                                                 continue;
                                         *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
                                         snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
-                                        (*e)[(*ne)++].names = net__names(p, key, p == x);
+                                        (*e)[(*ne)++].names = net__link_names(xdef, p, net__names(p, key, p == x));
                                 }
                         }
 }
@@ -376,7 +394,7 @@ static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
                 return;
         struct net_hosts_entry *e = NULL;
         size_t ne = 0;
-        net__peer_entries(s, xnets, x, &e, &ne);
+        net__peer_entries(s, x->svc->def, x, &e, &ne);
         net__hosts_write_for(s, x->svc->def, x->id, e, ne);
 }
 
@@ -733,7 +751,7 @@ int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *
         struct cc_node *nets = net__svc_nets(def);
         struct net_hosts_entry *e = NULL;
         size_t ne = 0;
-        net__peer_entries(s, nets, NULL, &e, &ne);
+        net__peer_entries(s, def, NULL, &e, &ne);
         const char *hn = cc_node_map_str(def, "hostname");
         for (size_t k = 0; k < nets->n; k++) {
                 const char *ip = net__ip_of(s->net, name, cc_node_key(nets, k));

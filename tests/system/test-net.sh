@@ -73,6 +73,7 @@ services:
   other:
     image: busybox:test
     command: ["sleep", "3600"]
+    links: ["web:webby"]
     networks: [front]
 networks:
   front:
@@ -144,9 +145,12 @@ test_names() {
         out=$(ca exec other wget -q -O- http://www/) && assert_eq "$out" "hello-a" || return 1
         out=$(ca exec other wget -q -O- http://web/) && assert_eq "$out" "hello-a" || return 1
         out=$(ca exec other wget -q -O- http://$A-web-1/) && assert_eq "$out" "hello-a" || return 1
-        out=$(ca exec web ping -c1 -W2 apihost) || fail "web cannot reach apihost: $out"
+        out=$(ca exec web ping -c1 -W2 apihost) || fail "web cannot reach apihost: $out" || return 1
+        # links: an alias only the linking container sees
+        out=$(ca exec other wget -q -O- http://webby/) && assert_eq "$out" "hello-a" || return 1
+        ! ca exec api ping -c1 -W1 webby >/dev/null 2>&1 || fail "api resolved other's link alias"
 }
-t "service names, aliases, container names and hostnames resolve" test_names
+t "service names, aliases, links, container names and hostnames resolve" test_names
 
 test_isolation_networks() {
         local h
