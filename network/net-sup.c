@@ -2,6 +2,7 @@
  * bridges, each container's addresses (stable, in network.json of the
  * project's state directory), its veths, its published ports and the
  * /etc/hosts files. See net.h for where the supervisor calls in. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -21,6 +22,7 @@ struct net_def {
         char *full;            /* "proj_default" */
         char bridge[16];
         bool internal, external;
+        bool foreign;          /* a bridge made by hand (external) */
         struct net_subnet subnet, range;
         bool has_range;
         uint32_t gw;
@@ -178,6 +180,19 @@ static int net__ensure(struct cc_net *n, const char *project, struct net_def *d,
         if (r != -ENOENT)
                 return r;
         cc_error_clear(err);
+        /* a bridge made by hand, named as the network: used as it is (no
+         * rules of ours, no kernel forwarding of published ports) */
+        if (d->external && strlen(d->full) < sizeof(d->bridge) && net_bridge_get(n->nl, d->full, &bi, err) == 0) {
+                if (!bi.gateway)
+                        return cc_error_set(err, -EINVAL, "network %s: the bridge has no IPv4 address", d->full);
+                snprintf(d->bridge, sizeof(d->bridge), "%s", d->full);
+                d->ifindex = bi.ifindex;
+                d->subnet = bi.subnet;
+                d->gw = bi.gateway;
+                d->foreign = true;
+                return 0;
+        }
+        cc_error_clear(err);
         if (d->external)
                 return cc_error_set(err, -ENOENT, "network %s declared as external, but could not be found", d->full);
         struct net_subnet *routes = NULL;
@@ -228,6 +243,42 @@ static struct cc_node *net__svc_nets(const struct cc_node *def)
         return cc_node_is_map(nets) ? nets : NULL;
 }
 
+/* The addresses on network full in an addrs object, but cname's. */
+static void net__taken(json_object *addrs, const char *cname, const char *full, uint32_t **taken, size_t *nt)
+{
+        json_object_object_foreach(addrs, other, o)
+        {
+                json_object *x;
+                uint32_t a;
+                if ((!cname || strcmp(other, cname) != 0) && json_object_object_get_ex(o, full, &x) &&
+                    net_ip_parse(json_object_get_string(x), &a) == 0) {
+                        *taken = cc_xrealloc(*taken, (*nt + 1) * sizeof(**taken));
+                        (*taken)[(*nt)++] = a;
+                }
+        }
+}
+
+/* ... and in the network.json of every other project of the runtime dir
+ * (network names, and so bridges, are unique per runtime dir). */
+static void net__taken_elsewhere(struct cc_net *n, const char *full, uint32_t **taken, size_t *nt)
+{
+        DIR *dir = opendir(n->scope);
+        if (!dir)
+                return;
+        for (struct dirent *de; (de = readdir(dir));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *path = cc_xasprintf("%s/%s/network.json", n->scope, de->d_name);
+                if (strcmp(path, n->addr_path) == 0 || access(path, F_OK) < 0)
+                        continue;
+                json_object *o = json_object_from_file(path);
+                if (o && json_object_is_type(o, json_type_object))
+                        net__taken(o, NULL, full, taken, nt);
+                json_object_put(o);
+        }
+        closedir(dir);
+}
+
 /* The address of a container on a network, allocated on first use. */
 static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *def, struct net_def *d,
                      uint32_t *out, struct cc_error *err)
@@ -237,22 +288,17 @@ static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *
                 mine = json_object_new_object();
                 json_object_object_add(n->addrs, cname, mine);
         }
-        if (json_object_object_get_ex(mine, d->key, &ip) &&
+        if (json_object_object_get_ex(mine, d->full, &ip) &&
             net_ip_parse(json_object_get_string(ip), out) == 0 && net_subnet_contains(&d->subnet, *out))
                 return 0;
         const char *want = cc_node_map_str(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "ipv4_address");
         uint32_t *taken = NULL;
         size_t nt = 0;
-        json_object_object_foreach(n->addrs, other, o)
-        {
-                json_object *x;
-                uint32_t a;
-                if (strcmp(other, cname) != 0 && json_object_object_get_ex(o, d->key, &x) &&
-                    net_ip_parse(json_object_get_string(x), &a) == 0) {
-                        taken = cc_xrealloc(taken, (nt + 1) * sizeof(*taken));
-                        taken[nt++] = a;
-                }
-        }
+        /* under the host-wide lock: another project on the same network
+         * (external: true) allocates from the same subnet */
+        int lk = net__lock();
+        net__taken(n->addrs, cname, d->full, &taken, &nt);
+        net__taken_elsewhere(n, d->full, &taken, &nt);
         int r = 0;
         char sub[20];
         if (want) {
@@ -268,18 +314,22 @@ static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *
                                  net_subnet_str(&d->subnet, sub));
         }
         free(taken);
-        if (r < 0)
-                return r;
-        char buf[16];
-        json_object_object_add(mine, d->key, json_object_new_string(net_ip_str(*out, buf)));
-        net__save_addrs(n);
-        return 0;
+        if (r >= 0) {
+                char buf[16];
+                json_object_object_add(mine, d->full, json_object_new_string(net_ip_str(*out, buf)));
+                net__save_addrs(n);
+        }
+        net__unlock(lk);
+        return r;
 }
 
+/* network.json: {container: {network name: address}}, by the network's
+ * full name (a network another project declares external has the same) */
 static const char *net__ip_of(struct cc_net *n, const char *cname, const char *key)
 {
+        struct net_def *d = net__def(n, key);
         json_object *m, *ip;
-        if (json_object_object_get_ex(n->addrs, cname, &m) && json_object_object_get_ex(m, key, &ip))
+        if (d && json_object_object_get_ex(n->addrs, cname, &m) && json_object_object_get_ex(m, d->full, &ip))
                 return json_object_get_string(ip);
         return NULL;
 }
@@ -482,7 +532,7 @@ static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ct
         size_t k0 = 0;
         for (size_t k = nets->n; k-- > 0;) {
                 struct net_def *d = net__def(s->net, cc_node_key(nets, k));
-                if (d && !d->internal)
+                if (d && !d->internal && !d->foreign)
                         k0 = k;
         }
         const char *ip = net__ip_of(s->net, st->name, cc_node_key(nets, k0));
@@ -519,7 +569,7 @@ static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ct
                 if (r < 0)
                         break;
                 uint32_t hip4 = 0;
-                if (d0 && !d0->internal && (!hip || !*hip || net_ip_parse(hip, &hip4) == 0)) {
+                if (d0 && !d0->internal && !d0->foreign && (!hip || !*hip || net_ip_parse(hip, &hip4) == 0)) {
                         nc->dnat = cc_xrealloc(nc->dnat, (nc->n_dnat + 1) * sizeof(*nc->dnat));
                         nc->dnat[nc->n_dnat++] = (struct net_dnat){
                                 .udp = udp, .host_ip = hip4, .published = bound, .target_ip = ip4, .target = target,
@@ -856,6 +906,22 @@ void cc_sup_net_free(struct cc_sup *s)
 
 /* ---- down ---- */
 
+/* A bridge another project of this runtime dir made, left when that
+ * project went down while ours was still on it (external), and now
+ * without a container: "ccompose <project>@<hash> <network>" where no
+ * state of <project> is left. */
+static bool net__orphan(const char *runtime_dir, const char *owner, const char *alias)
+{
+        const char *o = alias + strlen("ccompose "), *at = strchr(o, '@'), *sp = strchr(o, ' ');
+        const char *our_at = strchr(owner, '@');
+        if (!cc_startswith(alias, "ccompose ") || !at || !sp || at > sp || !our_at ||
+            strncmp(at, our_at, strlen(our_at)) != 0 || at[strlen(our_at)] != ' ')
+                return false;
+        _cleanup_free_ char *project = cc_xstrndup(o, (size_t) (at - o));
+        _cleanup_free_ char *dir = cc_state_dir(runtime_dir, project);
+        return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
 int net_project_remove(const char *runtime_dir, const char *project, struct cc_error *err)
 {
         struct net_nl *nl = NULL;
@@ -871,11 +937,14 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         if (r >= 0)
                 r = net_bridges_list(nl, &b, &nb, err);
         for (size_t i = 0; i < nb && r >= 0; i++) {
-                if (!cc_startswith(b[i].alias, prefix))
-                        continue;
                 if (b[i].n_ports > 0)
                         continue; /* another project's container is on it (external) */
-                const char *full = b[i].alias + strlen(prefix);
+                if (!cc_startswith(b[i].alias, prefix) && !net__orphan(runtime_dir, owner, b[i].alias))
+                        continue;
+                const char *full = strchr(b[i].alias + strlen("ccompose "), ' ');
+                if (!full)
+                        continue;
+                full++;
                 fprintf(stderr, " Network %.*s  Removing\n", (int) strcspn(full, " "), full);
                 r = net_link_delete(nl, b[i].name, err);
                 if (r >= 0)

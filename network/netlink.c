@@ -254,19 +254,22 @@ int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n,
 
 int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *out, struct cc_error *err)
 {
-        struct net_bridge_info *all = NULL;
-        size_t n = 0;
-        int r = net_bridges_list(nl, &all, &n, err);
+        _cleanup_cache_ struct nl_cache *links = NULL;
+        _cleanup_cache_ struct nl_cache *addrs = NULL;
+        int r = net__links(nl, &links);
+        if (r >= 0)
+                r = net__addrs(nl, &addrs);
         if (r < 0)
-                return r;
-        r = -ENOENT;
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(all[i].name, name) == 0) {
-                        *out = all[i];
-                        r = 0;
+                return net__nlerr(err, r, "list", "links");
+        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *) o;
+                const char *n = rtnl_link_get_name(l), *type = rtnl_link_get_type(l);
+                if (n && strcmp(n, name) == 0 && type && strcmp(type, "bridge") == 0) {
+                        net__fill_info(l, links, addrs, out);
+                        return 0;
                 }
-        free(all);
-        return r;
+        }
+        return -ENOENT;
 }
 
 int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,

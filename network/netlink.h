@@ -34,7 +34,7 @@ struct net_bridge_info {
 };
 /* Every ccb-* bridge. Caller frees *out. */
 int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n, struct cc_error *err);
-/* One bridge by name: -ENOENT when missing. */
+/* One bridge by name (any Linux bridge): -ENOENT when missing. */
 int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *out, struct cc_error *err);
 /* Create a bridge, up, with gateway/prefix and an alias; mtu 0 = default. */
 int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,
