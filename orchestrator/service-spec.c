@@ -499,6 +499,9 @@ static int cc__run_misc(const struct cc_spec_overrides *o, const struct cc_node 
                 if (cc_node_is_scalar(sc->items[i]))
                         cc_strv_push_owned(&spec->sysctls,
                                            cc_xasprintf("%s=%s", cc_node_key(sc, i), sc->items[i]->str));
+        cc__node_strv(cc_node_map_get(svc, "dns"), &spec->dns);
+        cc__node_strv(cc_node_map_get(svc, "dns_search"), &spec->dns_search);
+        cc__node_strv(cc_node_map_get(svc, "dns_opt"), &spec->dns_opt);
         return 0;
 }
 

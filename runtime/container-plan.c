@@ -30,19 +30,28 @@ static int cc__write_small(const char *path, const char *data, struct cc_error *
         return 0;
 }
 
+static void cc__resolv_line(struct cc_buf *b, const char *key, const struct cc_strv *v)
+{
+        cc_buf_puts(b, key);
+        for (size_t i = 0; i < v->n; i++)
+                cc_buf_printf(b, " %s", v->v[i]);
+        cc_buf_putc(b, '\n');
+}
+
 /* resolv.conf as Docker writes it for a non-host network: the host's,
  * without localhost nameservers (unreachable from the container), and
- * Docker's defaults when none is left. */
-static char *cc__resolv_conf(bool host_net)
+ * Docker's defaults when none is left; dns, dns_search and dns_opt
+ * replace the host's nameserver, search and options lines. */
+static char *cc__resolv_conf(const struct cc_container_spec *spec)
 {
         _cleanup_free_ char *host = NULL;
         size_t len;
         if (cc_read_file("/etc/resolv.conf", &host, &len) < 0)
                 host = cc_xstrdup("");
-        if (host_net)
+        if (spec->net == CC_NET_HOST)
                 return cc_steal(&host);
         struct cc_buf b = {0};
-        bool have_ns = false;
+        bool have_ns = spec->dns.n > 0;
         char *save = NULL;
         for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 const char *p = line;
@@ -52,14 +61,23 @@ static char *cc__resolv_conf(bool host_net)
                         const char *a = p + strlen("nameserver");
                         while (*a == ' ' || *a == '\t')
                                 a++;
-                        if (cc_startswith(a, "127.") || cc_startswith(a, "::1"))
+                        if (spec->dns.n > 0 || cc_startswith(a, "127.") || cc_startswith(a, "::1"))
                                 continue;
                         have_ns = true;
                 }
+                if ((spec->dns_search.n > 0 && (cc_startswith(p, "search") || cc_startswith(p, "domain"))) ||
+                    (spec->dns_opt.n > 0 && cc_startswith(p, "options")))
+                        continue;
                 cc_buf_printf(&b, "%s\n", line);
         }
+        for (size_t i = 0; i < spec->dns.n; i++)
+                cc_buf_printf(&b, "nameserver %s\n", spec->dns.v[i]);
         if (!have_ns)
                 cc_buf_puts(&b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        if (spec->dns_search.n > 0)
+                cc__resolv_line(&b, "search", &spec->dns_search);
+        if (spec->dns_opt.n > 0)
+                cc__resolv_line(&b, "options", &spec->dns_opt);
         return cc_buf_steal(&b);
 }
 
@@ -85,7 +103,7 @@ static int cc__etc_files(const struct cc_container_spec *spec, const char *dir, 
                                      "127.0.0.1\t%s\n",
                                      hostname);
         }
-        _cleanup_free_ char *resolv = cc__resolv_conf(spec->net == CC_NET_HOST);
+        _cleanup_free_ char *resolv = cc__resolv_conf(spec);
         int r = cc__write_small(p_hostname, hn, err);
         if (r >= 0)
                 r = cc__write_small(p_hosts, hosts, err);

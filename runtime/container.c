@@ -76,6 +76,9 @@ void cc_container_spec_free(struct cc_container_spec *spec)
         free(spec->mounts);
         free(spec->ulimits);
         cc_strv_free(&spec->sysctls);
+        cc_strv_free(&spec->dns);
+        cc_strv_free(&spec->dns_search);
+        cc_strv_free(&spec->dns_opt);
         memset(spec, 0, sizeof(*spec));
 }
 

@@ -75,6 +75,9 @@ struct cc_container_spec {
         struct cc_ulimit *ulimits;
         size_t n_ulimits;
         struct cc_strv sysctls;           /* "key=value"; checked by cc_container_check_sysctl */
+        /* resolv.conf: each, when set, replaces the host's nameserver,
+         * search or options lines (not with the host's network) */
+        struct cc_strv dns, dns_search, dns_opt;
         struct cc_cgroup_limits cgroup;   /* cpuset string not owned */
 
         bool init;             /* run ccompose-init as PID 1 */

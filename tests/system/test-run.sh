@@ -34,6 +34,11 @@ cat >"$D/compose.yaml" <<'EOF'
 services:
   web:
     image: busybox:test
+  dns:
+    image: busybox:test
+    dns: [10.213.99.53, 10.213.99.54]
+    dns_search: example.test
+    dns_opt: [ndots:2, timeout:1]
   fails:
     image: busybox:test
     command: ["sh", "-c", "exit 3"]
@@ -304,6 +309,14 @@ t_resolv() {
         local out; out=$(run --rm web cat /etc/resolv.conf) || return 1
         assert_contains "$out" "nameserver" || return 1
         assert_not_contains "$out" "nameserver 127."
+}
+t_resolv_dns() {
+        # written to the file only: no query is sent
+        local out; out=$(run --rm dns cat /etc/resolv.conf) || return 1
+        assert_contains "$out" "nameserver 10.213.99.53"$'\n'"nameserver 10.213.99.54" || return 1
+        assert_eq "$(grep -c '^nameserver' <<<"$out")" 2 "(only the service's nameservers)" || return 1
+        assert_contains "$out" "search example.test" || return 1
+        assert_contains "$out" "options ndots:2 timeout:1"
 }
 t_user_name() {
         local out; out=$(run --rm user id) || return 1
@@ -582,7 +595,7 @@ cases=(
         "masked paths:t_masked" "read-only /proc paths:t_readonly_paths" "read-only /sys:t_sys_ro"
         "own pid namespace:t_pidns" "no host paths in /proc/mounts:t_mounts_no_host" "/dev contents:t_dev" "mknod-ed devices unusable:t_mknod_unusable"
         "default hostname:t_hostname_default" "hostname and domainname:t_hostname_set"
-        "resolv.conf without localhost:t_resolv"
+        "resolv.conf without localhost:t_resolv" "dns, dns_search, dns_opt:t_resolv_dns"
         "user by name:t_user_name" "user uid:gid and group_add:t_user_numeric" "-u flag:t_user_flag"
         "unknown user:t_user_bad"
         "bind rw:t_bind_rw" "bind ro:t_bind_ro" "missing bind source created:t_bind_create"
