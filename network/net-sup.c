@@ -720,7 +720,7 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
 {
         struct cc_node *nets = net__svc_nets(def);
         struct net_ifconf ifs[16];
-        char hnames[16][16], ifnames[16][8];
+        char hnames[16][16], ifnames[16][16];
         _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, name);
         size_t m = 0;
         bool have_default = false;
@@ -732,8 +732,17 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                         return cc_error_set(err, -ENOENT, "network %s is not defined", cc_node_key(nets, i));
                 if ((r = net__addr(n, name, def, d, &ip, err)) < 0)
                         break;
+                const char *want = cc_node_map_str(cc_node_map_get(nets, d->key), "interface_name");
+                if (want && (strlen(want) >= sizeof(ifnames[m]) || !*want || strpbrk(want, "/: \t"))) {
+                        r = cc_error_set(err, -EINVAL,
+                                         "network %s: interface_name \"%s\" is not a valid interface name "
+                                         "(1 to 15 characters, no '/', ':' or blank)", d->full, want);
+                        break;
+                }
                 net_veth_name(id, d->key, hnames[m]);
-                snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", m);
+                snprintf(ifnames[m], sizeof(ifnames[m]), "%s", want ? want : "");
+                if (!want)
+                        snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", m);
                 ifs[m] = (struct net_ifconf){
                         .host_name = hnames[m], .alias = alias, .ifname = ifnames[m],
                         .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,

@@ -13,15 +13,16 @@ X=ccextx$ID
 Y=ccexty$ID
 Z=ccextz$ID
 W=ccextw$ID
+V=ccextv$ID
 SHARED=ccsh$ID
 HAND=cch${ID: -8}
 SUB_S=10.213.47 SUB_H=10.213.48
-mkdir -p "$TMP/x" "$TMP/y" "$TMP/z" "$TMP/w"
+mkdir -p "$TMP/x" "$TMP/y" "$TMP/z" "$TMP/w" "$TMP/v"
 
-plan 6
+plan 7
 
 if ip -4 route show | grep -qE "^10\.213\.4[78]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 6); do skip "net-ext $i" "10.213.47-48.0/24 overlap a route of this host"; done
+        for i in $(seq 1 7); do skip "net-ext $i" "10.213.47-48.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -30,8 +31,8 @@ cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
 
 links_of() { ip -o -d link show 2>/dev/null | grep "alias ccompose $1@" | grep -oE '^[0-9]+: cc[bv]-[0-9a-f]{8}' | awk '{print $2}' | sort -u; }
 cleanup() {
-        for p in $Y $X $Z $W; do (cd "$TMP/${p:5:1}" && cc -p $p down -t 0); done
-        for p in $X $Y $Z $W; do for l in $(links_of $p); do ip link del "$l"; done; done
+        for p in $Y $X $Z $W $V; do (cd "$TMP/${p:5:1}" && cc -p $p down -t 0); done
+        for p in $X $Y $Z $W $V; do for l in $(links_of $p); do ip link del "$l"; done; done
         ip link del "$HAND" 2>/dev/null
 }
 on_exit cleanup
@@ -82,6 +83,27 @@ networks:
     external: true
     name: ccnowhere$ID
 EOF
+cat >"$TMP/v/compose.yaml" <<EOF
+services:
+  named:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    networks:
+      default:
+        interface_name: front0
+  toolong:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    networks:
+      default:
+        interface_name: averyveryverylongname
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: $SUB_S.0/24
+EOF
+cv() { (cd "$TMP/v" && cc -p $V "$@"); }
 cx() { (cd "$TMP/x" && cc -p $X "$@"); }
 cy() { (cd "$TMP/y" && cc -p $Y "$@"); }
 cz() { (cd "$TMP/z" && cc -p $Z "$@"); }
@@ -137,9 +159,20 @@ test_unknown() {
 }
 t "an unknown external network: a clear error, nothing made" test_unknown
 
+test_interface_name() {
+        local out
+        cv up -d named 2>/dev/null || return 1
+        out=$(cv exec named ip -o link) && assert_contains "$out" " front0@" || return 1
+        out=$(cv up -d toolong 2>&1) && fail "up succeeded: $out"
+        assert_contains "$out" 'interface_name "averyveryverylongname" is not a valid interface name' || return 1
+        cv down -t 0 2>/dev/null || return 1
+        [ -z "$(links_of $V)" ] || fail "left: $(links_of $V)"
+}
+t "interface_name: used inside; one over 15 characters is a clear error, nothing left" test_interface_name
+
 test_nothing_left() {
         local l=""
-        for p in $X $Y $Z $W; do l="$l$(links_of $p)"; done
+        for p in $X $Y $Z $W $V; do l="$l$(links_of $p)"; done
         assert_eq "$l" "" "(links of the test's projects)" || return 1
         ! nft list ruleset 2>/dev/null | grep -q "10\.213\.4[78]\." || fail "a rule of the test is left"
 }
