@@ -495,6 +495,33 @@ static int net__sync_dnat(struct cc_net *n, struct cc_error *err)
         return net_nft_apply(rules, n->table, err);
 }
 
+/* Add who holds a port to the error: a process, or a project of ours. */
+static void net__name_holder(struct cc_sup *s, bool udp, int port, struct cc_error *err)
+{
+        char comm[64];
+        pid_t pid = net_port_holder(udp, port, comm, sizeof(comm));
+        if (pid <= 0)
+                return;
+        _cleanup_free_ char *who = cc_xasprintf("process %d (%s)", (int) pid, comm);
+        DIR *dir = strcmp(comm, "ccompose") == 0 ? opendir(s->cli->runtime_dir) : NULL;
+        for (struct dirent *de; dir && (de = readdir(dir));) {
+                struct cc_state *st = NULL;
+                struct cc_error e = {0};
+                if (de->d_name[0] != '.' && cc_state_load(s->cli->runtime_dir, de->d_name, &st, &e) >= 0 && st &&
+                    st->supervisor_pid == pid) {
+                        free(who);
+                        who = cc_xasprintf("project %s (its supervisor, pid %d)", de->d_name, (int) pid);
+                }
+                cc_error_clear(&e);
+                cc_state_free(st);
+        }
+        if (dir)
+                closedir(dir);
+        _cleanup_free_ char *msg = cc_xstrdup(cc_error_msg(err));
+        cc_error_clear(err);
+        cc_error_set(err, -EADDRINUSE, "%s; held by %s", msg, who);
+}
+
 static bool net__host_has_ipv6(void)
 {
         FILE *f = fopen("/proc/net/if_inet6", "re");
@@ -566,6 +593,8 @@ static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ct
                         if ((r = net__proxy_add(s, nc, &desc, udp, hip, port, ip, target, &bound, err)) == 0)
                                 break;
                 }
+                if (r == -EADDRINUSE && lo > 0)
+                        net__name_holder(s, udp, lo, err);
                 if (r < 0)
                         break;
                 uint32_t hip4 = 0;

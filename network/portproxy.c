@@ -14,11 +14,13 @@
  *
  * UDP: each client gets its own connected socket to the container,
  * closed after idling. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -465,6 +467,70 @@ static void net__sweep_cb(uv_timer_t *t)
                 if (now - f->last >= NET_UDP_IDLE_MS)
                         net__flow_close(f);
         }
+}
+
+/* ---- who holds a port ---- */
+
+/* The inode of a socket bound to port in /proc/net/<file> (listening,
+ * for TCP), 0 when none. */
+static unsigned long net__port_inode(const char *file, bool udp, int port)
+{
+        _cleanup_free_ char *path = cc_xasprintf("/proc/net/%s", file);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        char line[512];
+        unsigned long found = 0;
+        while (!found && fgets(line, sizeof(line), f)) {
+                char local[64];
+                unsigned st;
+                unsigned long inode;
+                if (sscanf(line, " %*d: %63s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3)
+                        continue;
+                const char *colon = strrchr(local, ':');
+                if (colon && strtol(colon + 1, NULL, 16) == port && (udp || st == 0x0A) && inode)
+                        found = inode;
+        }
+        fclose(f);
+        return found;
+}
+
+pid_t net_port_holder(bool udp, int port, char *comm, size_t len)
+{
+        unsigned long inode = net__port_inode(udp ? "udp" : "tcp", udp, port);
+        if (!inode)
+                inode = net__port_inode(udp ? "udp6" : "tcp6", udp, port);
+        if (!inode)
+                return 0;
+        _cleanup_free_ char *want = cc_xasprintf("socket:[%lu]", inode);
+        DIR *proc = opendir("/proc");
+        pid_t found = 0;
+        for (struct dirent *de; proc && !found && (de = readdir(proc));) {
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                _cleanup_free_ char *fds = cc_xasprintf("/proc/%s/fd", de->d_name);
+                DIR *d = opendir(fds);
+                for (struct dirent *fe; d && !found && (fe = readdir(d));) {
+                        char link[64];
+                        _cleanup_free_ char *fp = cc_xasprintf("%s/%s", fds, fe->d_name);
+                        ssize_t n = readlink(fp, link, sizeof(link) - 1);
+                        if (n > 0 && (link[n] = '\0', strcmp(link, want) == 0))
+                                found = (pid_t) atoi(de->d_name);
+                }
+                if (d)
+                        closedir(d);
+        }
+        if (proc)
+                closedir(proc);
+        if (found) {
+                _cleanup_free_ char *cp = cc_xasprintf("/proc/%d/comm", (int) found);
+                _cleanup_free_ char *c = NULL;
+                size_t clen;
+                snprintf(comm, len, "?");
+                if (cc_read_file(cp, &c, &clen) == 0)
+                        snprintf(comm, len, "%.*s", (int) strcspn(c, "\n"), c);
+        }
+        return found;
 }
 
 /* ---- the proxy ---- */

@@ -14,6 +14,9 @@ struct net_proxy;
  * port listened on. An address in use fails with a message naming it. */
 int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published, const char *target_ip, int target,
                    struct net_proxy **out, int *bound, struct cc_error *err);
+/* The process holding a port of this host's network namespace (listening,
+ * for TCP), and its comm; 0 when none is found. */
+pid_t net_port_holder(bool udp, int port, char *comm, size_t len);
 /* Change where new connections go (the container restarted elsewhere). */
 void net_proxy_retarget(struct net_proxy *p, const char *target_ip);
 /* Stop listening, end every connection; freed once its handles closed. */

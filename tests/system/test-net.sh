@@ -10,7 +10,7 @@ ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
 A=ccneta$ID
 B=ccnetb$ID
 C=ccnetc$ID
-mkdir -p "$TMP/a" "$TMP/b" "$TMP/c"
+mkdir -p "$TMP/a" "$TMP/b" "$TMP/cdeps"
 SUB_AF=10.213.41 SUB_AB=10.213.42 SUB_BF=10.213.43
 
 plan 25
@@ -100,7 +100,7 @@ networks:
       config:
         - subnet: $SUB_BF.0/24
 EOF
-cat >"$TMP/c/compose.yaml" <<EOF
+cat >"$TMP/cdeps/compose.yaml" <<EOF
 services:
   web:
     image: busybox:test
@@ -115,7 +115,7 @@ networks:
       config:
         - subnet: 10.213.44.0/24
 EOF
-cx() { (cd "$TMP/c" && cc -p $C "$@"); }
+cx() { (cd "$TMP/cdeps" && cc -p $C "$@"); }
 ca() { (cd "$TMP/a" && cc -p $A "$@"); }
 cb() { (cd "$TMP/b" && cc -p $B "$@"); }
 pid_of() { jq -r ".containers[] | select(.service==\"$2\") | .pid" "$CCOMPOSE_RUNTIME_DIR/$1/state.json"; }
@@ -415,9 +415,24 @@ EOF
         local rc=$?
         (cd "$TMP/c" && cc -p ${A}c down -t 0 >/dev/null 2>&1)
         [ $rc -ne 0 ] || fail "up succeeded on a port in use"
-        assert_contains "$out" "$busy"
+        assert_contains "$out" "$busy" || return 1
+        assert_contains "$out" "held by project $A (its supervisor, pid" || return 1
+        # a port another program listens on: named with its process
+        local port pypid
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        python3 -c "import socket, time; s=socket.socket(); s.bind(('127.0.0.1', $port)); s.listen(); time.sleep(60)" &
+        pypid=$!
+        for i in $(seq 50); do grep -q ":$(printf %04X $port) .* 0A " /proc/net/tcp && break; sleep 0.05; done
+        sed -i "s/$busy:80/127.0.0.1:$port:80/" "$TMP/c/compose.yaml"
+        out=$(cd "$TMP/c" && cc -p ${A}c up -d 2>&1)
+        rc=$?
+        (cd "$TMP/c" && cc -p ${A}c down -t 0 >/dev/null 2>&1)
+        kill $pypid; wait $pypid 2>/dev/null
+        [ $rc -ne 0 ] || fail "up succeeded on a port in use" || return 1
+        assert_contains "$out" "127.0.0.1:$port" || return 1
+        assert_contains "$out" "held by process $pypid (python3)"
 }
-t "a published port in use fails with an error naming it" test_port_in_use
+t "a published port in use fails with an error naming it and what holds it" test_port_in_use
 
 test_overlap() {
         mkdir -p "$TMP/d"
