@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/file.h>
 
+#include "dns.h"
 #include "hosts.h"
 #include "net.h"
 #include "netlink.h"
@@ -38,6 +39,12 @@ struct net_ctr {
         struct net_dnat *dnat;   /* the same ports, forwarded in the kernel */
         size_t n_dnat;
         bool ports_open;
+        /* its DNS server; a one-off (foreground run) has its service's
+         * definition and its name here, a service container its cc_sup_ctr */
+        struct net_dns *dns;
+        struct cc_sup *sup;
+        const struct cc_node *def;
+        char *name;
 };
 
 struct cc_net {
@@ -45,6 +52,7 @@ struct cc_net {
         char *scope;           /* the runtime dir: names are unique per runtime dir */
         char *owner;           /* "<project>@<hash of the runtime dir>" */
         char *table;           /* its nft table of published ports */
+        struct cc_strv upstream; /* the host's nameservers */
         char *addr_path;
         json_object *addrs;    /* {container name: {network key: ip}} */
         struct net_def *defs;
@@ -52,6 +60,9 @@ struct cc_net {
         struct net_ctr **ctrs;
         size_t n_ctrs;
 };
+
+static int net__dns_start(struct cc_sup *s, struct net_ctr *nc, pid_t pid, const struct cc_node *def,
+                          struct cc_error *err);
 
 /* ---- the host-wide lock and naming ---- */
 
@@ -387,13 +398,13 @@ static char *net__link_names(const struct cc_node *xdef, struct cc_sup_ctr *p, c
 }
 
 /* Entries of the running containers on any of the networks of xdef: x
- * (when given) first, as itself, then its peers. */
-static void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_sup_ctr *x,
+ * (when given) first, as itself, then (peers) the others. */
+static void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_sup_ctr *x, bool peers,
                               struct net_hosts_entry **e, size_t *ne)
 {
         const struct cc_node *xnets = net__svc_nets(xdef);
         struct cc_net *n = s->net;
-        for (int pass = 0; pass < 2; pass++)
+        for (int pass = 0; pass < (peers ? 2 : 1); pass++)
                 for (size_t i = 0; i < s->n_svcs; i++)
                         for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
                                 struct cc_sup_ctr *p = s->svcs[i].ctrs[j];
@@ -444,19 +455,8 @@ static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
                 return;
         struct net_hosts_entry *e = NULL;
         size_t ne = 0;
-        net__peer_entries(s, x->svc->def, x, &e, &ne);
+        net__peer_entries(s, x->svc->def, x, false, &e, &ne);
         net__hosts_write_for(s, x->svc->def, x->id, e, ne);
-}
-
-static void net__refresh_hosts(struct cc_sup *s)
-{
-        for (size_t i = 0; i < s->n_svcs; i++)
-                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
-                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
-                        struct net_ctr *nc = net__ctr(s->net, c->id, false);
-                        if (nc && nc->running)
-                                net__write_hosts(s, c);
-                }
 }
 
 /* ---- published ports ---- */
@@ -689,6 +689,7 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
         n->scope = cc_xstrdup(s->cli->runtime_dir);
         n->owner = net__owner(s->cli->runtime_dir, s->project->name);
         n->table = net__table(n->owner);
+        net_dns_host_upstream(&n->upstream);
         _cleanup_free_ char *dir = cc_state_dir(s->cli->runtime_dir, s->project->name);
         n->addr_path = cc_xasprintf("%s/network.json", dir);
         n->addrs = json_object_from_file(n->addr_path);
@@ -723,15 +724,13 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
                         struct net_ctr *nc = net__ctr(n, c->id, true);
                         nc->running = true;
                         struct cc_error e2 = {0};
-                        if (net__open_ports(s, c, nc, &e2) < 0) {
+                        if (net__open_ports(s, c, nc, &e2) < 0 ||
+                            net__dns_start(s, nc, cc_container_pid(c->c), c->svc->def, &e2) < 0) {
                                 cc_sup_progress(s, "container %s: %s", cc_sup_ctr_state(c)->name, cc_error_msg(&e2));
                                 cc_error_clear(&e2);
                         }
                 }
-        if ((r = net__sync_dnat(n, err)) < 0)
-                return r;
-        net__refresh_hosts(s);
-        return 0;
+        return net__sync_dnat(n, err);
 }
 
 void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
@@ -739,6 +738,7 @@ void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
         if (!c->sup->net || !c->sup->net->nl || spec->net != CC_NET_PRIVATE || !net__svc_nets(c->svc->def))
                 return;
         spec->net_attach = cc_sup_net_attach;
+        spec->embedded_dns = true;
         spec->net_attach_data = c;
 }
 
@@ -802,6 +802,143 @@ static void net__detach_ifs(struct cc_net *n, const char *id, const struct cc_no
         }
 }
 
+/* A one-off's own entries: its addresses with its hostname (or short id)
+ * and its name. */
+static void net__oneoff_self(struct cc_net *n, const struct cc_node *def, const char *id, const char *name,
+                             struct net_hosts_entry **e, size_t *ne)
+{
+        struct cc_node *nets = net__svc_nets(def);
+        const char *hn = cc_node_map_str(def, "hostname");
+        for (size_t k = 0; nets && k < nets->n; k++) {
+                const char *ip = net__ip_of(n, name, cc_node_key(nets, k));
+                if (!ip)
+                        continue;
+                struct cc_buf b = {0};
+                char shortid[13];
+                snprintf(shortid, sizeof(shortid), "%.12s", id);
+                net__add_name(&b, hn ? hn : shortid);
+                net__add_name(&b, name);
+                *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
+                snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
+                (*e)[(*ne)++].names = cc_buf_steal(&b);
+        }
+}
+
+/* ---- the embedded DNS server ---- */
+
+static bool net__has_name(const char *names, const char *name)
+{
+        size_t len = strlen(name);
+        for (const char *p = names; *p;) {
+                size_t w = strcspn(p, " ");
+                if (w == len && strncasecmp(p, name, len) == 0)
+                        return true;
+                p += w;
+                while (*p == ' ')
+                        p++;
+        }
+        return false;
+}
+
+/* Is name one of the project's, on any network? (Then a container that
+ * does not see it gets NXDOMAIN, not an answer from upstream.) */
+static bool net__project_name(struct cc_sup *s, const char *name)
+{
+        for (size_t i = 0; i < s->n_svcs; i++) {
+                struct cc_sup_svc *svc = &s->svcs[i];
+                if (strcasecmp(svc->name, name) == 0)
+                        return true;
+                const char *hn = cc_node_map_str(svc->def, "hostname");
+                if (hn && strcasecmp(hn, name) == 0)
+                        return true;
+                struct cc_node *nets = net__svc_nets(svc->def);
+                for (size_t k = 0; nets && k < nets->n; k++) {
+                        struct cc_node *al = cc_node_map_get(nets->items[k], "aliases");
+                        for (size_t a = 0; cc_node_is_seq(al) && a < al->n; a++)
+                                if (al->items[a]->str && strcasecmp(al->items[a]->str, name) == 0)
+                                        return true;
+                }
+                for (size_t j = 0; j < svc->n_ctrs; j++) {
+                        struct cc_ctr_state *st = cc_sup_ctr_state(svc->ctrs[j]);
+                        if (st && strcasecmp(st->name, name) == 0)
+                                return true;
+                }
+        }
+        return false;
+}
+
+static struct cc_sup_ctr *net__sup_ctr(struct cc_sup *s, const char *id)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
+                        if (strcmp(s->svcs[i].ctrs[j]->id, id) == 0)
+                                return s->svcs[i].ctrs[j];
+        return NULL;
+}
+
+/* What a container sees: the same entries its /etc/hosts would have with
+ * every peer, the replicas of a service in a rotating order. */
+static enum net_dns_result net__dns_lookup(void *data, const char *name, uint32_t *ips, size_t max, size_t *n)
+{
+        struct net_ctr *nc = data;
+        struct cc_sup *s = nc->sup;
+        struct cc_sup_ctr *x = nc->def ? NULL : net__sup_ctr(s, nc->id);
+        const struct cc_node *def = x ? x->svc->def : nc->def;
+        if (!def)
+                return NET_DNS_UNKNOWN;
+        struct net_hosts_entry *e = NULL;
+        size_t ne = 0;
+        if (!x)
+                net__oneoff_self(s->net, def, nc->id, nc->name, &e, &ne);
+        net__peer_entries(s, def, x, true, &e, &ne);
+        *n = 0;
+        for (size_t i = 0; i < ne; i++) {
+                uint32_t ip;
+                bool dup = false;
+                if (*n < max && net__has_name(e[i].names, name) && net_ip_parse(e[i].ip, &ip) == 0) {
+                        for (size_t k = 0; k < *n; k++)
+                                dup |= ips[k] == ip;
+                        if (!dup)
+                                ips[(*n)++] = ip;
+                }
+                free(e[i].names);
+        }
+        free(e);
+        if (*n > 0)
+                return NET_DNS_FOUND;
+        return net__project_name(s, name) ? NET_DNS_NXDOMAIN : NET_DNS_UNKNOWN;
+}
+
+/* Its DNS server, in its network namespace at 127.0.0.11:53; upstream:
+ * the service's dns: (IPv4), else the host's nameservers. */
+static int net__dns_start(struct cc_sup *s, struct net_ctr *nc, pid_t pid, const struct cc_node *def,
+                          struct cc_error *err)
+{
+        struct cc_net *n = s->net;
+        if (nc->dns)
+                return 0;
+        int fd = net_ns_udp_bind(n->nl, pid, NET_DNS_IP, 53, err);
+        if (fd < 0)
+                return fd;
+        struct cc_strv mine = {0};
+        struct cc_node *dns = cc_node_map_get(def, "dns");
+        for (size_t i = 0; cc_node_is_seq(dns) && i < dns->n; i++) {
+                uint32_t a;
+                if (dns->items[i]->str && net_ip_parse(dns->items[i]->str, &a) == 0)
+                        cc_strv_push(&mine, dns->items[i]->str);
+        }
+        nc->sup = s;
+        int r = net_dns_open(s->loop, fd, mine.n ? &mine : &n->upstream, net__dns_lookup, nc, &nc->dns, err);
+        cc_strv_free(&mine);
+        return r;
+}
+
+static void net__dns_stop(struct net_ctr *nc)
+{
+        net_dns_close(nc->dns);
+        nc->dns = NULL;
+}
+
 int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
 {
         struct cc_sup_ctr *c = data;
@@ -813,14 +950,18 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
                 return r;
         struct net_ctr *nc = net__ctr(n, c->id, true);
         r = net__open_ports(s, c, nc, err);
+        if (r >= 0)
+                r = net__dns_start(s, nc, pid, c->svc->def, err);
         nc->running = r >= 0;
         if (r >= 0 && nc->n_dnat > 0 && (r = net__sync_dnat(n, err)) < 0)
                 nc->running = false;
         if (r < 0) {
+                net__close_ports(nc);
+                net__dns_stop(nc);
                 net__detach_ifs(n, c->id, c->svc->def);
                 return r;
         }
-        net__refresh_hosts(s);
+        net__write_hosts(s, c);
         return 0;
 }
 
@@ -835,25 +976,19 @@ int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *
                 return r;
         if ((r = net__attach_ifs(s->net, pid, id, name, def, err)) < 0)
                 return r;
-        /* its /etc/hosts: the peers on its networks, then itself */
-        struct cc_node *nets = net__svc_nets(def);
+        /* not running: no peer sees it (as docker compose run without
+         * --use-aliases); it sees them through its DNS server */
+        struct net_ctr *nc = net__ctr(s->net, id, true);
+        nc->def = def;
+        free(nc->name);
+        nc->name = cc_xstrdup(name);
+        if ((r = net__dns_start(s, nc, pid, def, err)) < 0) {
+                net__detach_ifs(s->net, id, def);
+                return r;
+        }
         struct net_hosts_entry *e = NULL;
         size_t ne = 0;
-        net__peer_entries(s, def, NULL, &e, &ne);
-        const char *hn = cc_node_map_str(def, "hostname");
-        for (size_t k = 0; k < nets->n; k++) {
-                const char *ip = net__ip_of(s->net, name, cc_node_key(nets, k));
-                if (!ip)
-                        continue;
-                struct cc_buf b = {0};
-                char shortid[13];
-                snprintf(shortid, sizeof(shortid), "%.12s", id);
-                net__add_name(&b, hn ? hn : shortid);
-                net__add_name(&b, name);
-                e = cc_xrealloc(e, (ne + 1) * sizeof(*e));
-                snprintf(e[ne].ip, sizeof(e[ne].ip), "%s", ip);
-                e[ne++].names = cc_buf_steal(&b);
-        }
+        net__oneoff_self(s->net, def, id, name, &e, &ne);
         net__hosts_write_for(s, def, id, e, ne);
         return 0;
 }
@@ -865,6 +1000,10 @@ void cc_sup_net_detach_oneoff(struct cc_sup *s, const char *service, const char 
         if (!n || !def)
                 return;
         net__detach_ifs(n, id, def);
+        struct net_ctr *nc = net__ctr(n, id, false);
+        if (nc)
+                net__dns_stop(nc);
+        cc_sup_net_removed(s, id);
         if (json_object_object_get_ex(n->addrs, name, NULL)) {
                 json_object_object_del(n->addrs, name);
                 net__save_addrs(n);
@@ -878,12 +1017,12 @@ void cc_sup_net_exited(struct cc_sup_ctr *c)
         if (!nc || !nc->running)
                 return;
         nc->running = false;
+        net__dns_stop(nc);
         net__detach_ifs(n, c->id, c->svc->def);
         struct cc_error e = {0};
         if (nc->n_dnat > 0 && n->nl)
                 net__sync_dnat(n, &e);
         cc_error_clear(&e);
-        net__refresh_hosts(c->sup);
 }
 
 void cc_sup_net_removed(struct cc_sup *s, const char *id)
@@ -896,12 +1035,14 @@ void cc_sup_net_removed(struct cc_sup *s, const char *id)
                 if (strcmp(nc->id, id) != 0)
                         continue;
                 net__close_ports(nc);
+                net__dns_stop(nc);
                 for (size_t k = 0; k < s->state->n_ctrs; k++)
                         if (strcmp(s->state->ctrs[k].id, id) == 0) {
                                 json_object_object_del(n->addrs, s->state->ctrs[k].name);
                                 net__save_addrs(n);
                         }
                 free(nc->id);
+                free(nc->name);
                 free(nc);
                 n->ctrs[i] = n->ctrs[--n->n_ctrs];
                 return;
@@ -911,8 +1052,10 @@ void cc_sup_net_removed(struct cc_sup *s, const char *id)
 void cc_sup_net_close(struct cc_sup *s)
 {
         struct cc_net *n = s->net;
-        for (size_t i = 0; n && i < n->n_ctrs; i++)
+        for (size_t i = 0; n && i < n->n_ctrs; i++) {
                 net__close_ports(n->ctrs[i]);
+                net__dns_stop(n->ctrs[i]);
+        }
 }
 
 void cc_sup_net_free(struct cc_sup *s)
@@ -924,6 +1067,7 @@ void cc_sup_net_free(struct cc_sup *s)
                 free(n->ctrs[i]->proxies);
                 free(n->ctrs[i]->dnat);
                 free(n->ctrs[i]->id);
+                free(n->ctrs[i]->name);
                 free(n->ctrs[i]);
         }
         free(n->ctrs);
@@ -937,6 +1081,7 @@ void cc_sup_net_free(struct cc_sup *s)
         free(n->scope);
         free(n->owner);
         free(n->table);
+        cc_strv_free(&n->upstream);
         free(n->addr_path);
         free(n);
         s->net = NULL;

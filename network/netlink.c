@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <netinet/in.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdio.h>
@@ -348,8 +349,8 @@ int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_erro
         return rc;
 }
 
-/* A netlink socket in pid's network namespace. */
-static int net__ns_sock(struct net_nl *nl, pid_t pid, struct nl_sock **out, struct cc_error *err)
+/* Enter pid's network namespace (this thread only); net__leave goes back. */
+static int net__enter(struct net_nl *nl, pid_t pid, struct cc_error *err)
 {
         char p[64];
         snprintf(p, sizeof(p), "/proc/%d/ns/net", (int) pid);
@@ -358,14 +359,51 @@ static int net__ns_sock(struct net_nl *nl, pid_t pid, struct nl_sock **out, stru
                 return cc_error_setsys(err, -errno, "open %s", p);
         if (setns(fd, CLONE_NEWNET) < 0)
                 return cc_error_setsys(err, -errno, "enter the container's network namespace");
-        struct nl_sock *sk = net__sock();
-        int e = errno;
+        return 0;
+}
+
+static void net__leave(struct net_nl *nl)
+{
         if (setns(nl->host_ns, CLONE_NEWNET) < 0)
                 abort(); /* cannot happen: we came from there; going on would be wrong */
+}
+
+/* A netlink socket in pid's network namespace. */
+static int net__ns_sock(struct net_nl *nl, pid_t pid, struct nl_sock **out, struct cc_error *err)
+{
+        int r = net__enter(nl, pid, err);
+        if (r < 0)
+                return r;
+        struct nl_sock *sk = net__sock();
+        int e = errno;
+        net__leave(nl);
         if (!sk)
                 return cc_error_setsys(err, -(e ? e : EIO), "netlink socket in the container");
         *out = sk;
         return 0;
+}
+
+int net_ns_udp_bind(struct net_nl *nl, pid_t pid, uint32_t ip, int port, struct cc_error *err)
+{
+        int r = net__enter(nl, pid, err);
+        if (r < 0)
+                return r;
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port), .sin_addr.s_addr = htonl(ip)};
+        /* free bind: the container's loopback may not be up yet */
+        if (fd >= 0 && (setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+                        bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)) {
+                r = -errno;
+                close(fd);
+                fd = r;
+        } else if (fd < 0) {
+                fd = -errno;
+        }
+        net__leave(nl);
+        if (fd < 0)
+                return cc_error_setsys(err, fd, "bind the DNS socket in the container");
+        return fd;
 }
 
 static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const struct net_ifconf *f,

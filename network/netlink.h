@@ -45,6 +45,10 @@ int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
  * prefix, and those without an alias on a bridge whose alias does. */
 int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err);
 
+/* A UDP socket bound to ip:port in pid's network namespace (non-blocking):
+ * the fd, or -errno. */
+int net_ns_udp_bind(struct net_nl *nl, pid_t pid, uint32_t ip, int port, struct cc_error *err);
+
 struct net_ifconf {
         const char *host_name;   /* ccv-... */
         const char *alias;       /* of the host side */

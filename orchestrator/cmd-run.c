@@ -472,6 +472,7 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
         if (on_nets) {
                 spec.net_attach = cc__run_net_attach;
                 spec.net_attach_data = &rn;
+                spec.embedded_dns = true;
         }
         rc = cc__run_container(&o, o.service, &spec);
         if (on_nets)

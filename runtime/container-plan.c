@@ -51,6 +51,28 @@ static char *cc__resolv_conf(const struct cc_container_spec *spec)
         if (spec->net == CC_NET_HOST)
                 return cc_steal(&host);
         struct cc_buf b = {0};
+        if (spec->embedded_dns) {
+                /* as Docker on a user-defined network: the host's search
+                 * domains (or dns_search), ndots:0 unless dns_opt sets it */
+                cc_buf_puts(&b, "nameserver 127.0.0.11\n");
+                char *sv = NULL;
+                for (char *line = strtok_r(host, "\n", &sv); line && !spec->dns_search.n;
+                     line = strtok_r(NULL, "\n", &sv))
+                        if (cc_startswith(line, "search") || cc_startswith(line, "domain"))
+                                cc_buf_printf(&b, "%s\n", line);
+                if (spec->dns_search.n > 0)
+                        cc__resolv_line(&b, "search", &spec->dns_search);
+                bool ndots = false;
+                for (size_t i = 0; i < spec->dns_opt.n; i++)
+                        ndots |= cc_startswith(spec->dns_opt.v[i], "ndots:");
+                cc_buf_puts(&b, "options");
+                if (!ndots)
+                        cc_buf_puts(&b, " ndots:0");
+                for (size_t i = 0; i < spec->dns_opt.n; i++)
+                        cc_buf_printf(&b, " %s", spec->dns_opt.v[i]);
+                cc_buf_putc(&b, '\n');
+                return cc_buf_steal(&b);
+        }
         bool have_ns = spec->dns.n > 0;
         char *save = NULL;
         for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -78,6 +78,9 @@ struct cc_container_spec {
         /* resolv.conf: each, when set, replaces the host's nameserver,
          * search or options lines (not with the host's network) */
         struct cc_strv dns, dns_search, dns_opt;
+        /* resolv.conf names the embedded DNS server (127.0.0.11), which
+         * forwards to dns (the engine's job: not written here) */
+        bool embedded_dns;
         struct cc_cgroup_limits cgroup;   /* cpuset string not owned */
 
         bool init;             /* run ccompose-init as PID 1 */

@@ -9,7 +9,7 @@ packages=(
         build-essential meson ninja-build pkg-config
         # libraries (DESIGN.md): YAML, event loop, JSON, netlink, layers, digests, seccomp
         libyaml-dev libuv1-dev libjson-c-dev libnl-3-dev libnl-route-3-dev
-        libarchive-dev libssl-dev libseccomp-dev libcap-dev libnftables-dev
+        libarchive-dev libssl-dev libseccomp-dev libcap-dev libnftables-dev libldns-dev
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
         # tests: JSON assertions, test images from busybox, OCI tools, the crun baseline

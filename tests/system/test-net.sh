@@ -384,16 +384,19 @@ test_run_starts_deps() {
 }
 t "run starts the service's dependencies and networks when the project is not up" test_run_starts_deps
 
-test_hosts_in_place() {
-        local h
+test_names_follow() {
+        local out
         ca stop other >/dev/null 2>&1 || return 1
-        h=$(ca exec web cat /etc/hosts)
-        assert_not_contains "$h" "$A-other-1" || return 1
+        if out=$(ca exec web nslookup $A-other-1 2>&1); then
+                fail "a stopped peer still resolves: $out"
+                return 1
+        fi
+        assert_contains "$out" "NXDOMAIN" || return 1
         ca start other >/dev/null 2>&1 || return 1
-        h=$(ca exec web cat /etc/hosts)
-        assert_contains "$h" "$A-other-1"
+        out=$(ca exec web nslookup $A-other-1 2>&1) || fail "no answer after the start: $out" || return 1
+        assert_contains "$out" "Address: $SUB_AF."
 }
-t "/etc/hosts is rewritten when a peer stops and starts" test_hosts_in_place
+t "names follow a peer that stops and starts (embedded DNS)" test_names_follow
 
 test_port_in_use() {
         local busy out

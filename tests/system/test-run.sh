@@ -39,6 +39,12 @@ services:
     dns: [10.213.99.53, 10.213.99.54]
     dns_search: example.test
     dns_opt: [ndots:2, timeout:1]
+  dnsnone:
+    image: busybox:test
+    network_mode: none
+    dns: [10.213.99.53, 10.213.99.54]
+    dns_search: example.test
+    dns_opt: [ndots:2, timeout:1]
   fails:
     image: busybox:test
     command: ["sh", "-c", "exit 3"]
@@ -306,13 +312,20 @@ t_hostname_set() {
         assert_contains "$out" "127.0.0.1"
 }
 t_resolv() {
-        local out; out=$(run --rm web cat /etc/resolv.conf) || return 1
+        # the host's file (a container on a network has the embedded server)
+        local out; out=$(run --rm none cat /etc/resolv.conf) || return 1
         assert_contains "$out" "nameserver" || return 1
         assert_not_contains "$out" "nameserver 127."
 }
 t_resolv_dns() {
-        # written to the file only: no query is sent
+        # written to the file only: no query is sent. On a network the
+        # embedded server is the nameserver (it forwards to dns:)
         local out; out=$(run --rm dns cat /etc/resolv.conf) || return 1
+        assert_eq "$(grep '^nameserver' <<<"$out")" "nameserver 127.0.0.11" || return 1
+        assert_contains "$out" "search example.test" || return 1
+        assert_contains "$out" "options ndots:2 timeout:1" || return 1
+        # without one, the servers themselves
+        out=$(run --rm dnsnone cat /etc/resolv.conf) || return 1
         assert_contains "$out" "nameserver 10.213.99.53"$'\n'"nameserver 10.213.99.54" || return 1
         assert_eq "$(grep -c '^nameserver' <<<"$out")" 2 "(only the service's nameservers)" || return 1
         assert_contains "$out" "search example.test" || return 1
