@@ -3,7 +3,7 @@
 # removing containers, in one run: the same 1-service project of busybox
 # `sleep` containers brought up (`up -d --scale bench=K`) and down (`down
 # -t 0`), once on a compose network (a bridge, per container a veth pair,
-# an address, /etc/hosts, a published port) and once with `network_mode:
+# an address, a DNS server, a published port) and once with `network_mode:
 # none`. Root only.
 #
 # Each side is timed at K=1 and K=N (ROUNDS times each, medians). Then

@@ -53,6 +53,10 @@ struct cc_net {
         char *owner;           /* "<project>@<hash of the runtime dir>" */
         char *table;           /* its nft table of published ports */
         struct cc_strv upstream; /* the host's nameservers */
+        /* the DNAT table is rebuilt once per loop turn, for every start
+         * and exit of that turn (the proxies carry the ports meanwhile) */
+        uv_timer_t dnat_timer;
+        bool dnat_timer_on, dnat_dirty;
         char *addr_path;
         json_object *addrs;    /* {container name: {network key: ip}} */
         struct net_def *defs;
@@ -492,7 +496,30 @@ static int net__sync_dnat(struct cc_net *n, struct cc_error *err)
         }
         _cleanup_free_ char *rules = net_nft_ports_ruleset(n->table, all, na);
         free(all);
+        n->dnat_dirty = false;
         return net_nft_apply(rules, n->table, err);
+}
+
+static void net__dnat_timer_cb(uv_timer_t *t)
+{
+        struct cc_sup *s = t->data;
+        struct cc_error err = {0};
+        if (s->net->dnat_dirty && net__sync_dnat(s->net, &err) < 0)
+                cc_sup_progress(s, "published ports: %s", cc_error_msg(&err));
+        cc_error_clear(&err);
+}
+
+static void net__dnat_later(struct cc_sup *s)
+{
+        struct cc_net *n = s->net;
+        if (!n->dnat_timer_on) {
+                uv_timer_init(s->loop, &n->dnat_timer);
+                n->dnat_timer.data = s;
+                n->dnat_timer_on = true;
+        }
+        n->dnat_dirty = true;
+        if (!uv_is_active((uv_handle_t *) &n->dnat_timer))
+                uv_timer_start(&n->dnat_timer, net__dnat_timer_cb, 0, 0);
 }
 
 /* Add who holds a port to the error: a process, or a project of ours. */
@@ -953,8 +980,8 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
         if (r >= 0)
                 r = net__dns_start(s, nc, pid, c->svc->def, err);
         nc->running = r >= 0;
-        if (r >= 0 && nc->n_dnat > 0 && (r = net__sync_dnat(n, err)) < 0)
-                nc->running = false;
+        if (r >= 0 && nc->n_dnat > 0)
+                net__dnat_later(s);
         if (r < 0) {
                 net__close_ports(nc);
                 net__dns_stop(nc);
@@ -1010,6 +1037,20 @@ void cc_sup_net_detach_oneoff(struct cc_sup *s, const char *service, const char 
         }
 }
 
+static bool net__joined(struct cc_sup *s, struct cc_sup_ctr *c)
+{
+        _cleanup_free_ char *mode = cc_xasprintf("service:%s", c->svc->name);
+        for (size_t i = 0; i < s->n_svcs; i++) {
+                const char *nm = cc_node_map_str(s->svcs[i].def, "network_mode");
+                if (!nm || strcmp(nm, mode) != 0)
+                        continue;
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
+                        if (s->svcs[i].ctrs[j]->c)
+                                return true;
+        }
+        return false;
+}
+
 void cc_sup_net_exited(struct cc_sup_ctr *c)
 {
         struct cc_net *n = c->sup->net;
@@ -1018,11 +1059,13 @@ void cc_sup_net_exited(struct cc_sup_ctr *c)
                 return;
         nc->running = false;
         net__dns_stop(nc);
-        net__detach_ifs(n, c->id, c->svc->def);
-        struct cc_error e = {0};
+        /* its veths go with its network namespace (the kernel batches
+         * that; a delete of each costs a synchronize_net), unless another
+         * container lives in that namespace (network_mode: service:) */
+        if (net__joined(c->sup, c))
+                net__detach_ifs(n, c->id, c->svc->def);
         if (nc->n_dnat > 0 && n->nl)
-                net__sync_dnat(n, &e);
-        cc_error_clear(&e);
+                net__dnat_later(c->sup);
 }
 
 void cc_sup_net_removed(struct cc_sup *s, const char *id)
@@ -1055,6 +1098,12 @@ void cc_sup_net_close(struct cc_sup *s)
         for (size_t i = 0; n && i < n->n_ctrs; i++) {
                 net__close_ports(n->ctrs[i]);
                 net__dns_stop(n->ctrs[i]);
+        }
+        if (n && n->dnat_timer_on) {
+                /* a handover: the next supervisor finds the rules right */
+                net__dnat_timer_cb(&n->dnat_timer);
+                uv_close((uv_handle_t *) &n->dnat_timer, NULL);
+                n->dnat_timer_on = false;
         }
 }
 
@@ -1114,7 +1163,7 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         _cleanup_free_ char *owner = net__owner(runtime_dir, project);
         _cleanup_free_ char *prefix = cc_xasprintf("ccompose %s ", owner);
         int lk = net__lock();
-        r = net_links_delete_alias(nl, prefix, err);
+        r = net_links_delete_alias(nl, prefix, 1000, err);
         struct net_bridge_info *b = NULL;
         size_t nb = 0;
         if (r >= 0)

@@ -320,33 +320,52 @@ int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err)
         return 0;
 }
 
-int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err)
+/* Is this veth one of the prefix's? */
+static bool net__veth_mine(struct nl_cache *links, struct rtnl_link *l, const char *prefix)
 {
-        _cleanup_cache_ struct nl_cache *links = NULL;
-        int r = net__links(nl, &links);
-        if (r < 0)
-                return net__nlerr(err, r, "list", "links");
-        int rc = 0;
-        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
-                struct rtnl_link *l = (struct rtnl_link *) o;
-                const char *name = rtnl_link_get_name(l);
-                if (!name || !cc_startswith(name, "ccv-"))
-                        continue;
-                const char *al = rtnl_link_get_ifalias(l);
-                bool mine = al && cc_startswith(al, prefix);
-                if (!mine && (!al || !*al)) {
-                        /* no alias (made by an older ccompose, or its maker
-                         * died before naming it): ours if on our bridge */
-                        struct rtnl_link *m = rtnl_link_get(links, rtnl_link_get_master(l));
-                        const char *mal = m ? rtnl_link_get_ifalias(m) : NULL;
-                        mine = mal && cc_startswith(mal, prefix);
-                        if (m)
-                                rtnl_link_put(m);
-                }
-                if (mine && net_link_delete(nl, name, err) < 0)
-                        rc = -EIO;
+        const char *name = rtnl_link_get_name(l);
+        if (!name || !cc_startswith(name, "ccv-"))
+                return false;
+        const char *al = rtnl_link_get_ifalias(l);
+        bool mine = al && cc_startswith(al, prefix);
+        if (!mine && (!al || !*al)) {
+                /* no alias (made by an older ccompose, or its maker died
+                 * before naming it): ours if on our bridge */
+                struct rtnl_link *m = rtnl_link_get(links, rtnl_link_get_master(l));
+                const char *mal = m ? rtnl_link_get_ifalias(m) : NULL;
+                mine = mal && cc_startswith(mal, prefix);
+                if (m)
+                        rtnl_link_put(m);
         }
-        return rc;
+        return mine;
+}
+
+int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err)
+{
+        int rc = 0;
+        for (int waited = 0;; waited += 5) {
+                _cleanup_cache_ struct nl_cache *links = NULL;
+                int r = net__links(nl, &links);
+                if (r < 0)
+                        return net__nlerr(err, r, "list", "links");
+                size_t n = 0;
+                for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o))
+                        n += net__veth_mine(links, (struct rtnl_link *) o, prefix);
+                if (n == 0)
+                        return 0;
+                if (waited < wait_ms) {
+                        /* a veth goes with its container's network namespace,
+                         * in the kernel's batch: much cheaper than deleting
+                         * each (a synchronize_net per link) */
+                        usleep(5000);
+                        continue;
+                }
+                for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o))
+                        if (net__veth_mine(links, (struct rtnl_link *) o, prefix) &&
+                            net_link_delete(nl, rtnl_link_get_name((struct rtnl_link *) o), err) < 0)
+                                rc = -EIO;
+                return rc;
+        }
 }
 
 /* Enter pid's network namespace (this thread only); net__leave goes back. */

@@ -42,8 +42,9 @@ int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, co
 /* Delete a link by name; a missing link is not an error. */
 int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
 /* Delete the veths (ccv-*) of a project: those whose alias starts with
- * prefix, and those without an alias on a bridge whose alias does. */
-int net_links_delete_alias(struct net_nl *nl, const char *prefix, struct cc_error *err);
+ * prefix, and those without an alias on a bridge whose alias does; first
+ * wait up to wait_ms for the kernel to take them with their namespaces. */
+int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err);
 
 /* A UDP socket bound to ip:port in pid's network namespace (non-blocking):
  * the fd, or -errno. */
