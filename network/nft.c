@@ -1,6 +1,7 @@
 /* The ccompose nftables table: see nft.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include <nftables/libnftables.h>
@@ -96,6 +97,9 @@ int net_nft_apply(const char *rules, const char *what, struct cc_error *err)
                 r = cc_error_set(err, -EIO, "nftables: %s: %s", what, e && *e ? e : "failed");
         }
         nft_ctx_free(ctx);
+        /* libnftables builds a cache of the whole ruleset for each run and
+         * frees it: give those pages back (the supervisor lives long) */
+        malloc_trim(0);
         return r;
 }
 
