@@ -903,6 +903,47 @@ static struct cc_sup_ctr *net__sup_ctr(struct cc_sup *s, const char *id)
         return NULL;
 }
 
+/* Containers of the other projects of the runtime dir on a network the
+ * asker is on (external: true), by container or service name: their
+ * state.json says who runs, their network.json where. */
+static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, const char *name, uint32_t *ips,
+                               size_t max, size_t *n)
+{
+        struct cc_net *nt = s->net;
+        struct cc_node *nets = net__svc_nets(def);
+        DIR *dir = nets ? opendir(nt->scope) : NULL;
+        for (struct dirent *de; dir && (de = readdir(dir));) {
+                if (de->d_name[0] == '.' || strcmp(de->d_name, s->project->name) == 0)
+                        continue;
+                _cleanup_free_ char *path = cc_xasprintf("%s/%s/network.json", nt->scope, de->d_name);
+                json_object *addrs = json_object_from_file(path);
+                struct cc_state *st = NULL;
+                struct cc_error e = {0};
+                if (addrs && cc_state_load(nt->scope, de->d_name, &st, &e) >= 0 && st) {
+                        for (size_t i = 0; i < st->n_ctrs; i++) {
+                                struct cc_ctr_state *c = &st->ctrs[i];
+                                json_object *mine = NULL, *ip = NULL;
+                                if (c->status != CC_CTR_RUNNING ||
+                                    (strcasecmp(c->name, name) != 0 && strcasecmp(c->service, name) != 0) ||
+                                    !json_object_object_get_ex(addrs, c->name, &mine))
+                                        continue;
+                                for (size_t k = 0; k < nets->n && *n < max; k++) {
+                                        struct net_def *d = net__def(nt, cc_node_key(nets, k));
+                                        uint32_t a;
+                                        if (d && json_object_object_get_ex(mine, d->full, &ip) &&
+                                            net_ip_parse(json_object_get_string(ip), &a) == 0)
+                                                ips[(*n)++] = a;
+                                }
+                        }
+                }
+                cc_error_clear(&e);
+                cc_state_free(st);
+                json_object_put(addrs);
+        }
+        if (dir)
+                closedir(dir);
+}
+
 /* What a container sees: the same entries its /etc/hosts would have with
  * every peer, the replicas of a service in a rotating order. */
 static enum net_dns_result net__dns_lookup(void *data, const char *name, uint32_t *ips, size_t max, size_t *n)
@@ -933,7 +974,10 @@ static enum net_dns_result net__dns_lookup(void *data, const char *name, uint32_
         free(e);
         if (*n > 0)
                 return NET_DNS_FOUND;
-        return net__project_name(s, name) ? NET_DNS_NXDOMAIN : NET_DNS_UNKNOWN;
+        if (net__project_name(s, name))
+                return NET_DNS_NXDOMAIN;
+        net__dns_elsewhere(s, def, name, ips, max, n);
+        return *n > 0 ? NET_DNS_FOUND : NET_DNS_UNKNOWN;
 }
 
 /* Its DNS server, in its network namespace at 127.0.0.11:53; upstream:

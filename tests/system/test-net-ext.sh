@@ -117,9 +117,13 @@ test_shared() {
         ax=$(addr_of cx exec srv) && ay=$(addr_of cy exec cli) || return 1
         [[ "$ax" == $SUB_S.* && "$ay" == $SUB_S.* ]] || fail "addresses $ax and $ay not in $SUB_S.0/24" || return 1
         [ "$ax" != "$ay" ] || fail "both projects' containers got $ax" || return 1
-        out=$(cy exec cli wget -q -O- "http://$ax/") && assert_eq "$out" "hello-x"
+        out=$(cy exec cli wget -q -O- "http://$ax/") && assert_eq "$out" "hello-x" || return 1
+        # names across the projects on the shared network, both ways
+        out=$(cy exec cli wget -q -O- "http://srv/") && assert_eq "$out" "hello-x" "(by service name)" || return 1
+        out=$(cy exec cli nslookup $X-srv-1 2>&1) && assert_contains "$out" "Address: $ax" || return 1
+        out=$(cx exec srv nslookup cli 2>&1) && assert_contains "$out" "Address: $ay"
 }
-t "a network of another project (external): its subnet, distinct addresses, reachable" test_shared
+t "a network of another project (external): its subnet, distinct addresses, names, reachable" test_shared
 
 test_owner_down_first() {
         local br out ax
