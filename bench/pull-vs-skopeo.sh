@@ -11,10 +11,14 @@
 #
 # Environment: CCOMPOSE (binary, default build/ccompose), CCOMPOSE_TEST_IMAGES
 # (the images cache of tests/system/make-images.sh), BENCH_DIR (scratch
-# directory, default a fresh one under /var/tmp: the stores and skopeo's
-# directories go there, and /tmp is a tmpfs on many systems, where syncs
-# cost nothing and the figures say nothing about a real disk; the script
-# prints the filesystem it measured on).
+# directory for the registry and the image, default a fresh one under
+# /var/tmp), BENCH_PULL_DIR (where the stores and skopeo's directories go,
+# default a fresh top-level directory of the root filesystem: a real disk,
+# where /tmp is a tmpfs on many systems; and a new top-level directory is
+# placed by ext4 in a block group of its own choosing, not in the one
+# /var/tmp shares with whatever earlier runs and tests deleted, which on an
+# ext4 without a journal makes every new inode skip the recently freed
+# ones. The script prints the filesystem it measured on).
 set -euo pipefail
 
 N=${1:-10}
@@ -30,7 +34,9 @@ done
 
 W=${BENCH_DIR:-$(mktemp -d /var/tmp/ccompose-bench.XXXXXX)}
 mkdir -p "$W"
-fs=$(df --output=fstype,source "$W" | tail -n 1 | awk '{ print $1 " on " $2 }')
+D=${BENCH_PULL_DIR:-$(mktemp -d /ccompose-bench-pulls.XXXXXX)}
+mkdir -p "$D"
+fs=$(df --output=fstype,source "$D" | tail -n 1 | awk '{ print $1 " on " $2 }')
 # ext4 without a journal (as on some VMs) behaves differently: syncs are
 # cheap, but creating a file skips over every inode freed in the last
 # minutes in its block group, so figures depend on what was deleted there
@@ -44,7 +50,7 @@ cleanup() {
                 kill "$REG_PID" 2>/dev/null || true
                 wait "$REG_PID" 2>/dev/null || true
         fi
-        rm -rf "$W"
+        rm -rf "$W" "$D"
 }
 trap cleanup EXIT
 
@@ -94,8 +100,8 @@ export NO_COLOR=1 CCOMPOSE_REGISTRY_LOOPBACK_ONLY=1 DOCKER_CONFIG=$W/docker
 # Each pull starts from nothing: a new empty store, a new empty directory
 # (all removed at the end: deleting between pulls would make ext4 skip the
 # just-freed inodes, at a cost, when the next pull creates its files).
-cc_pull() { CCOMPOSE_ROOT=$W/root-$1 "$CCOMPOSE" image pull -q "$REF" >/dev/null; }
-skopeo_pull() { skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$W/dir-$1" >/dev/null; }
+cc_pull() { CCOMPOSE_ROOT=$D/root-$1 "$CCOMPOSE" image pull -q "$REF" >/dev/null; }
+skopeo_pull() { skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$D/dir-$1" >/dev/null; }
 
 # One warm-up each, then N timed pulls of each, alternating. The machine
 # may be shared: the ratio is of the medians.
@@ -112,14 +118,14 @@ for ((i = 0; i < N; i++)); do
         cc_t+=($(((t1 - t0) / 1000)))
         sk_t+=($(((t2 - t1) / 1000)))
 done
-[ "$(ls "$W/root-0/layers" | wc -l)" = 4 ] || { echo "pull-vs-skopeo.sh: ccompose did not unpack 4 layers" >&2; exit 1; }
+[ "$(ls "$D/root-0/layers" | wc -l)" = 4 ] || { echo "pull-vs-skopeo.sh: ccompose did not unpack 4 layers" >&2; exit 1; }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { print int(s / NR) }'; }
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 cc_med=$(median "${cc_t[@]}") sk_med=$(median "${sk_t[@]}")
 printf 'image: 4 layers, %d.%d MB of blobs; store and dir: on %s (%s)\n' $((size / 1000000)) $((size / 100000 % 10)) \
-        "$fs" "$W"
+        "$fs" "$D"
 printf 'ccompose image pull: %s ms/pull median (mean %s)\n' "$(ms "$cc_med")" "$(ms "$(mean "${cc_t[@]}")")"
 printf 'skopeo copy dir:     %s ms/pull median (mean %s)\n' "$(ms "$sk_med")" "$(ms "$(mean "${sk_t[@]}")")"
 awk -v a="$cc_med" -v b="$sk_med" 'BEGIN { printf "ratio ccompose/skopeo: %.2f (medians, N=%d)\n", a / b, '"$N"' }'
