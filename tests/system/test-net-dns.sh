@@ -13,10 +13,10 @@ P=ccdns$ID
 SUB=10.213.49 SUB2=10.213.50
 UPSTREAM=127.0.0.53
 
-plan 7
+plan 8
 
 if ip -4 route show | grep -qE "^10\.213\.(49|50)\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 7); do skip "net-dns $i" "10.213.49-50.0/24 overlap a route of this host"; done
+        for i in $(seq 1 8); do skip "net-dns $i" "10.213.49-50.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -167,6 +167,21 @@ test_oneoff() {
         assert_contains "$out" "can't find lonely"
 }
 t "a one-off (run) asks the same server: peers on its networks only" test_oneoff
+
+test_after_crash() {
+        local sp out
+        sp=$(jq -r .supervisor_pid "$CCOMPOSE_RUNTIME_DIR/$P/state.json")
+        [ "$sp" -gt 0 ] 2>/dev/null || fail "no supervisor pid: '$sp'" || return 1
+        kill -9 "$sp"
+        for i in $(seq 50); do kill -0 "$sp" 2>/dev/null && [ "$(awk '{print $3}' /proc/$sp/stat 2>/dev/null)" != Z ] || break; sleep 0.05; done
+        # the containers run on; up adopts them and serves their names again
+        c up -d 2>/dev/null || return 1
+        out=$(ask client-1 web) || return 1
+        assert_eq "$(cut -d' ' -f1,2 <<<"$out")" "0 3" "(after up adopted the containers)" || return 1
+        out=$(ask client-1 host2.example.test) || return 1
+        assert_eq "$out" "0 1 10.213.49.200" "(forwarding again)"
+}
+t "after kill -9 of the supervisor, up adopts the containers and their DNS servers answer again" test_after_crash
 
 test_down() {
         c down -t 0 2>/dev/null || return 1
