@@ -998,8 +998,18 @@ static int net__dns_start(struct cc_sup *s, struct net_ctr *nc, pid_t pid, const
                 if (dns->items[i]->str && net_ip_parse(dns->items[i]->str, &a) == 0)
                         cc_strv_push(&mine, dns->items[i]->str);
         }
+        /* on internal networks only: no way out, for names neither (as
+         * Docker since 26: not forwarded, SERVFAIL) */
+        bool out = false;
+        struct cc_node *nets = net__svc_nets(def);
+        for (size_t i = 0; nets && i < nets->n; i++) {
+                struct net_def *d = net__def(n, cc_node_key(nets, i));
+                out |= d && !d->internal;
+        }
+        struct cc_strv none = {0};
         nc->sup = s;
-        int r = net_dns_open(s->loop, fd, mine.n ? &mine : &n->upstream, net__dns_lookup, nc, &nc->dns, err);
+        int r = net_dns_open(s->loop, fd, !out ? &none : mine.n ? &mine : &n->upstream, net__dns_lookup, nc,
+                             &nc->dns, err);
         cc_strv_free(&mine);
         return r;
 }

@@ -13,10 +13,10 @@ P=ccdns$ID
 SUB=10.213.49 SUB2=10.213.50
 UPSTREAM=127.0.0.53
 
-plan 8
+plan 9
 
 if ip -4 route show | grep -qE "^10\.213\.(49|50)\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 8); do skip "net-dns $i" "10.213.49-50.0/24 overlap a route of this host"; done
+        for i in $(seq 1 9); do skip "net-dns $i" "10.213.49-50.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -74,6 +74,7 @@ services:
   lonely:
     image: busybox:test
     command: ["sleep", "3600"]
+    dns: [$UPSTREAM]
     networks: [side]
 networks:
   default:
@@ -81,6 +82,7 @@ networks:
       config:
         - subnet: $SUB.0/24
   side:
+    internal: true
     ipam:
       config:
         - subnet: $SUB2.0/24
@@ -158,6 +160,14 @@ test_forward() {
         assert_eq "$out" "3 0 -" "(the upstream's NXDOMAIN relayed)"
 }
 t "other names are forwarded to the service's dns: server" test_forward
+
+test_internal_no_forward() {
+        local out
+        out=$(ask lonely-1 host3.example.test) || return 1
+        assert_eq "$out" "2 0 -" "(SERVFAIL on an internal network)" || return 1
+        ! grep -q "^host3.example.test " "$TMP/upstream.log" || fail "forwarded from an internal network"
+}
+t "a container on internal networks only: names outside are not forwarded" test_internal_no_forward
 
 test_oneoff() {
         local out
