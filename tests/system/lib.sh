@@ -51,3 +51,17 @@ assert_eq() { [ "$1" = "$2" ] || fail "got '$1', want '$2' ${3:-}"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "'$2' not in: $1";; esac; }
 assert_not_contains() { case "$1" in *"$2"*) fail "'$2' unexpectedly in: $1";; *) ;; esac; }
 cc() { "$CCOMPOSE" "$@"; }
+
+# ---- networks ----
+# every link with its alias, one a line; a dump the kernel interrupted
+# (other tests adding or removing links meanwhile) is taken again
+all_links() {
+        local out i
+        for i in $(seq 20); do
+                out=$(ip -o -d link show 2>&1) && ! grep -q "Dump was interrupted" <<<"$out" && break
+                sleep 0.05
+        done
+        printf '%s\n' "$out"
+}
+# the project's kernel objects, by the alias ccompose gives them
+links_of() { all_links | grep "alias ccompose $1@" | grep -oE '^[0-9]+: cc[bv]-[0-9a-f]{8}' | awk '{print $2}' | sort -u; }

@@ -23,7 +23,6 @@ fi
 "$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
 cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
 
-links_of() { ip -o -d link show 2>/dev/null | grep "alias ccompose $1@" | grep -oE '^[0-9]+: cc[bv]-[0-9a-f]{8}' | awk '{print $2}' | sort -u; }
 UP_PID=
 cleanup() {
         cc -f "$TMP/compose.yaml" -p $P down -t 0

@@ -33,18 +33,6 @@ fi
 "$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
 cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
 
-# every link with its alias, one a line; a dump the kernel interrupted
-# (other tests adding or removing links meanwhile) is taken again
-all_links() {
-        local out i
-        for i in $(seq 20); do
-                out=$(ip -o -d link show 2>&1) && ! grep -q "Dump was interrupted" <<<"$out" && break
-                sleep 0.05
-        done
-        printf '%s\n' "$out"
-}
-# the project's kernel objects, by the alias ccompose gives them
-links_of() { all_links | grep "alias ccompose $1@" | grep -oE '^[0-9]+: cc[bv]-[0-9a-f]{8}' | awk '{print $2}' | sort -u; }
 cleanup() {
         for p in $A $B $C; do cc -p $p down -t 0; done
         for p in $A $B $C; do for l in $(links_of $p); do ip link del "$l"; done; done
