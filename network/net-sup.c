@@ -24,6 +24,7 @@ struct net_def {
         char bridge[16];
         bool internal, external;
         bool foreign;          /* a bridge made by hand (external) */
+        bool ipv6;             /* enable_ipv6: asked for, not made yet */
         struct net_subnet subnet, range;
         bool has_range;
         uint32_t gw;
@@ -148,6 +149,7 @@ static int net__parse_def(struct cc_net *n, const char *key, const struct cc_nod
         const char *name = cc_node_map_str(d, "name");
         out->full = name ? cc_xstrdup(name) : cc_xasprintf("%s_%s", project, key);
         out->internal = net__true(d, "internal");
+        out->ipv6 = net__true(d, "enable_ipv6");
         out->external = net__true(d, "external");
         net_bridge_name(n->scope, out->full, out->bridge);
         const char *drv = cc_node_map_str(d, "driver");
@@ -157,13 +159,18 @@ static int net__parse_def(struct cc_net *n, const char *key, const struct cc_nod
         if (mtu && ((out->mtu = atoi(mtu)) < 68 || out->mtu > 65535))
                 return cc_error_set(err, -EINVAL, "network %s: invalid mtu \"%s\"", key, mtu);
         struct cc_node *cfg = cc_node_map_get(cc_node_map_get(d, "ipam"), "config");
-        struct cc_node *c0 = cc_node_is_seq(cfg) && cfg->n > 0 ? cfg->items[0] : NULL;
+        /* the first IPv4 entry: IPv6 addresses inside containers are not
+         * made yet (their entries are skipped; up says so) */
+        struct cc_node *c0 = NULL;
+        for (size_t i = 0; cc_node_is_seq(cfg) && i < cfg->n && !c0; i++) {
+                const char *sn = cc_node_map_str(cfg->items[i], "subnet");
+                if (!sn || !strchr(sn, ':'))
+                        c0 = cfg->items[i];
+        }
         const char *subnet = cc_node_map_str(c0, "subnet");
         const char *range = cc_node_map_str(c0, "ip_range");
         const char *gw = cc_node_map_str(c0, "gateway");
         int r;
-        if (subnet && strchr(subnet, ':'))
-                subnet = NULL; /* IPv6 subnets: not yet */
         if (subnet && (r = net_subnet_parse(subnet, false, &out->subnet, err)) < 0)
                 return cc_error_prefix(err, "network %s", key);
         if (range && (r = net_subnet_parse(range, false, &out->range, err)) < 0)
@@ -691,6 +698,9 @@ static int net__prepare(struct cc_sup *s, struct cc_error *err)
                 made = true;
                 if (r >= 0 && !existed && !d->external)
                         cc_sup_progress(s, " Network %s  Created", d->full);
+                if (r >= 0 && d->ipv6)
+                        cc_sup_progress(s, "network %s: enable_ipv6: containers get IPv4 addresses only (IPv6 inside "
+                                           "containers is not supported yet)", d->full);
         }
         if (r >= 0 && made)
                 r = net_nft_sync(n->nl, err);

@@ -98,8 +98,10 @@ services:
         interface_name: averyveryverylongname
 networks:
   default:
+    enable_ipv6: true
     ipam:
       config:
+        - subnet: fd00:cc:47::/64
         - subnet: $SUB_S.0/24
 EOF
 cv() { (cd "$TMP/v" && cc -p $V "$@"); }
@@ -164,14 +166,17 @@ t "an unknown external network: a clear error, nothing made" test_unknown
 
 test_interface_name() {
         local out
-        cv up -d named 2>/dev/null || return 1
+        out=$(cv up -d named 2>&1) || fail "up failed: $out" || return 1
+        # IPv4 from the second ipam entry; enable_ipv6 is said to be not made
+        assert_contains "$out" "enable_ipv6: containers get IPv4 addresses only" || return 1
+        out=$(cv exec named ip -o addr show front0) && assert_contains "$out" "inet $SUB_S." || return 1
         out=$(cv exec named ip -o link) && assert_contains "$out" " front0@" || return 1
         out=$(cv up -d toolong 2>&1) && fail "up succeeded: $out"
         assert_contains "$out" 'interface_name "averyveryverylongname" is not a valid interface name' || return 1
         cv down -t 0 2>/dev/null || return 1
         [ -z "$(links_of $V)" ] || fail "left: $(links_of $V)"
 }
-t "interface_name: used inside; one over 15 characters is a clear error, nothing left" test_interface_name
+t "interface_name: used inside; one over 15 characters is a clear error, nothing left; enable_ipv6 said" test_interface_name
 
 test_nothing_left() {
         local l=""
