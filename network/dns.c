@@ -56,18 +56,38 @@ static ldns_pkt *net__reply(const ldns_pkt *q, const ldns_rr *qrr, ldns_pkt_rcod
         return r;
 }
 
-static bool net__add_a(ldns_pkt *r, const ldns_rr *qrr, uint32_t ip)
+void net_dns_addrs_add(struct net_dns_addrs *a, const char *ip)
+{
+        struct in_addr v4;
+        uint8_t v6[16];
+        if (inet_pton(AF_INET, ip, &v4) == 1) {
+                uint32_t h = ntohl(v4.s_addr);
+                for (size_t i = 0; i < a->n4; i++)
+                        if (a->v4[i] == h)
+                                return;
+                if (a->n4 < NET_DNS_MAX_ANSWERS)
+                        a->v4[a->n4++] = h;
+        } else if (inet_pton(AF_INET6, ip, v6) == 1) {
+                for (size_t i = 0; i < a->n6; i++)
+                        if (memcmp(a->v6[i], v6, 16) == 0)
+                                return;
+                if (a->n6 < NET_DNS_MAX_ANSWERS)
+                        memcpy(a->v6[a->n6++], v6, 16);
+        }
+}
+
+/* An A (4 bytes, network order) or AAAA (16) answer. */
+static bool net__add_answer(ldns_pkt *r, const ldns_rr *qrr, const void *addr, size_t len)
 {
         ldns_rr *a = ldns_rr_new();
-        uint32_t be = htonl(ip);
-        ldns_rdf *rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &be);
+        ldns_rdf *rd = ldns_rdf_new_frm_data(len == 4 ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA, len, addr);
         if (!a || !rd) {
                 ldns_rr_free(a);
                 ldns_rdf_deep_free(rd);
                 return false;
         }
         ldns_rr_set_owner(a, ldns_rdf_clone(ldns_rr_owner(qrr)));
-        ldns_rr_set_type(a, LDNS_RR_TYPE_A);
+        ldns_rr_set_type(a, len == 4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
         ldns_rr_set_class(a, LDNS_RR_CLASS_IN);
         /* short: an address changes when a container is made again */
         ldns_rr_set_ttl(a, 5);
@@ -83,6 +103,7 @@ int net_dns_answer(const uint8_t *q, size_t len, net_dns_lookup_fn fn, void *dat
                 return -1;
         int ret = -1;
         ldns_pkt *r = NULL;
+        struct net_dns_addrs *addrs = NULL;
         ldns_rr_list *qs = ldns_pkt_question(pkt);
         if (ldns_pkt_qr(pkt) || ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY || !qs || ldns_rr_list_rr_count(qs) != 1)
                 goto out;
@@ -95,9 +116,8 @@ int net_dns_answer(const uint8_t *q, size_t len, net_dns_lookup_fn fn, void *dat
                 owner[--n] = '\0';
         for (char *p = owner; *p; p++)
                 *p = (char) tolower((unsigned char) *p);
-        uint32_t ips[NET_DNS_MAX_ANSWERS];
-        size_t nips = 0;
-        enum net_dns_result res = n > 0 ? fn(data, owner, ips, NET_DNS_MAX_ANSWERS, &nips) : NET_DNS_UNKNOWN;
+        addrs = cc_xcalloc(1, sizeof(*addrs));
+        enum net_dns_result res = n > 0 ? fn(data, owner, addrs) : NET_DNS_UNKNOWN;
         bool single = strchr(owner, '.') == NULL;
         free(owner);
         if (res == NET_DNS_UNKNOWN && !single) {
@@ -109,11 +129,17 @@ int net_dns_answer(const uint8_t *q, size_t len, net_dns_lookup_fn fn, void *dat
                 goto out;
         /* round robin: each answer starts at the next replica */
         if (res == NET_DNS_FOUND && ldns_rr_get_type(qrr) == LDNS_RR_TYPE_A)
-                for (size_t i = 0; i < nips; i++)
-                        net__add_a(r, qrr, ips[(i + rr) % nips]);
+                for (size_t i = 0; i < addrs->n4; i++) {
+                        uint32_t be = htonl(addrs->v4[(i + rr) % addrs->n4]);
+                        net__add_answer(r, qrr, &be, 4);
+                }
+        if (res == NET_DNS_FOUND && ldns_rr_get_type(qrr) == LDNS_RR_TYPE_AAAA)
+                for (size_t i = 0; i < addrs->n6; i++)
+                        net__add_answer(r, qrr, addrs->v6[(i + rr) % addrs->n6], 16);
         if (ldns_pkt2wire(reply, r, reply_len) == LDNS_STATUS_OK)
                 ret = 1;
 out:
+        free(addrs);
         ldns_pkt_free(r);
         ldns_pkt_free(pkt);
         return ret;

@@ -20,13 +20,22 @@
 
 enum net_dns_result {
         NET_DNS_UNKNOWN,  /* not ours: forward (or NXDOMAIN for a single label) */
-        NET_DNS_FOUND,    /* ips/n: its IPv4 addresses (n may be 0: known, no A) */
+        NET_DNS_FOUND,    /* its addresses (maybe none of the type asked) */
         NET_DNS_NXDOMAIN, /* ours, but not visible from this container */
 };
 
-/* name: lower case, without the final dot. */
-typedef enum net_dns_result (*net_dns_lookup_fn)(void *data, const char *name, uint32_t *ips, size_t max,
-                                                size_t *n);
+struct net_dns_addrs {
+        uint32_t v4[NET_DNS_MAX_ANSWERS]; /* host order */
+        size_t n4;
+        uint8_t v6[NET_DNS_MAX_ANSWERS][16];
+        size_t n6;
+};
+
+/* Add an address (text, IPv4 or IPv6) unless there or full. */
+void net_dns_addrs_add(struct net_dns_addrs *a, const char *ip);
+
+/* name: lower case, without the final dot; *out starts empty. */
+typedef enum net_dns_result (*net_dns_lookup_fn)(void *data, const char *name, struct net_dns_addrs *out);
 
 struct net_dns;
 

@@ -8,7 +8,7 @@
 
 /* One line: ip and names (names separated by single spaces). */
 struct net_hosts_entry {
-        char ip[16];
+        char ip[46];
         char *names;
 };
 

@@ -134,3 +134,73 @@ int net_ipam_alloc(const struct net_subnet *subnet, const struct net_subnet *ran
         }
         return -ENOSPC;
 }
+
+/* ---- IPv6 ---- */
+
+int net_subnet6_parse(const char *s, struct net_subnet6 *out, struct cc_error *err)
+{
+        const char *slash = s ? strchr(s, '/') : NULL;
+        if (!slash)
+                return cc_error_set(err, -EINVAL, "invalid subnet \"%s\": expected an IPv6 CIDR like fd00:1::/64",
+                                    s ? s : "");
+        _cleanup_free_ char *ip = cc_xstrndup(s, (size_t) (slash - s));
+        char *end;
+        long p = strtol(slash + 1, &end, 10);
+        struct in6_addr a;
+        if (inet_pton(AF_INET6, ip, &a) != 1 || *end || end == slash + 1 || p < 1 || p > 126)
+                return cc_error_set(err, -EINVAL, "invalid subnet \"%s\": expected an IPv6 CIDR like fd00:1::/64", s);
+        for (int bit = (int) p; bit < 128; bit++)
+                if (a.s6_addr[bit / 8] & (0x80 >> (bit % 8)))
+                        return cc_error_set(err, -EINVAL, "invalid subnet \"%s\": host bits set", s);
+        memcpy(out->addr, a.s6_addr, 16);
+        out->prefix = (int) p;
+        return 0;
+}
+
+bool net_subnet6_contains(const struct net_subnet6 *s, const uint8_t ip[16])
+{
+        for (int bit = 0; bit < s->prefix; bit++) {
+                uint8_t m = (uint8_t) (0x80 >> (bit % 8));
+                if ((s->addr[bit / 8] & m) != (ip[bit / 8] & m))
+                        return false;
+        }
+        return true;
+}
+
+void net_subnet6_nth(const struct net_subnet6 *s, uint32_t n, uint8_t out[16])
+{
+        memcpy(out, s->addr, 16);
+        unsigned carry = 0;
+        for (int i = 15; i >= 0; i--) {
+                unsigned v = out[i] + (n & 0xff) + carry;
+                out[i] = (uint8_t) v;
+                carry = v >> 8;
+                n >>= 8;
+        }
+}
+
+char *net_ip6_str(const uint8_t ip[16], char buf[static 46])
+{
+        if (!inet_ntop(AF_INET6, ip, buf, 46))
+                snprintf(buf, 46, "::");
+        return buf;
+}
+
+int net_ipam_alloc6(const struct net_subnet6 *s, const uint8_t gw[16], const uint8_t (*taken)[16], size_t n_taken,
+                    uint8_t out[16])
+{
+        /* the first 65535 hosts: plenty for one compose network */
+        uint32_t hosts = s->prefix >= 112 ? (1u << (128 - s->prefix)) - 1 : 65535;
+        for (uint32_t i = 1; i < hosts; i++) {
+                uint8_t c[16];
+                net_subnet6_nth(s, i, c);
+                bool used = memcmp(c, gw, 16) == 0;
+                for (size_t k = 0; k < n_taken && !used; k++)
+                        used = memcmp(c, taken[k], 16) == 0;
+                if (!used) {
+                        memcpy(out, c, 16);
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}

@@ -1,4 +1,4 @@
-/* IPAM: IPv4 subnets, overlap checks, the default pool, address
+/* IPAM: IPv4 (and IPv6) subnets, overlap checks, the default pool, address
  * allocation. Pure functions (no kernel), unit-tested in test-ipam.c. */
 #ifndef CC_IPAM_H
 #define CC_IPAM_H
@@ -42,5 +42,21 @@ int net_pool_pick(const struct net_subnet *used, size_t n_used, struct net_subne
  * 0 on success, -ENOSPC when full. */
 int net_ipam_alloc(const struct net_subnet *subnet, const struct net_subnet *range, uint32_t gateway,
                    const uint32_t *taken, size_t n_taken, uint32_t *out);
+
+/* IPv6: subnets of a network with enable_ipv6 (host bits zero, /1../126),
+ * addresses as 16 bytes in network order. */
+struct net_subnet6 {
+        uint8_t addr[16];
+        int prefix;
+};
+int net_subnet6_parse(const char *s, struct net_subnet6 *out, struct cc_error *err);
+bool net_subnet6_contains(const struct net_subnet6 *s, const uint8_t ip[16]);
+/* The subnet's address plus n. */
+void net_subnet6_nth(const struct net_subnet6 *s, uint32_t n, uint8_t out[16]);
+char *net_ip6_str(const uint8_t ip[16], char buf[static 46]);
+/* The lowest of the first 65535 addresses after the network's that is not
+ * the gateway and not taken. -ENOSPC when none. */
+int net_ipam_alloc6(const struct net_subnet6 *s, const uint8_t gw[16], const uint8_t (*taken)[16], size_t n_taken,
+                    uint8_t out[16]);
 
 #endif

@@ -2,6 +2,7 @@
  * bridges, each container's addresses (stable, in network.json of the
  * project's state directory), its veths, its published ports and the
  * /etc/hosts files. See net.h for where the supervisor calls in. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,9 @@ struct net_def {
         char bridge[16];
         bool internal, external;
         bool foreign;          /* a bridge made by hand (external) */
-        bool ipv6;             /* enable_ipv6: asked for, not made yet */
+        bool ipv6;             /* enable_ipv6 */
+        struct net_subnet6 sub6;
+        uint8_t gw6[16];
         struct net_subnet subnet, range;
         bool has_range;
         uint32_t gw;
@@ -141,6 +144,36 @@ static bool net__true(const struct cc_node *m, const char *key)
         return v && strcmp(v, "true") == 0;
 }
 
+/* enable_ipv6: the first IPv6 ipam entry (subnet, gateway), else a /64 of
+ * fdcc::/16 from the bridge's name (stable, unlikely to meet another). */
+static int net__parse_def6(struct cc_net *n, const char *key, const struct cc_node *cfg, struct net_def *out,
+                           struct cc_error *err)
+{
+        const char *subnet = NULL, *gw = NULL;
+        for (size_t i = 0; cc_node_is_seq(cfg) && i < cfg->n && !subnet; i++) {
+                const char *sn = cc_node_map_str(cfg->items[i], "subnet");
+                if (sn && strchr(sn, ':')) {
+                        subnet = sn;
+                        gw = cc_node_map_str(cfg->items[i], "gateway");
+                }
+        }
+        if (subnet) {
+                if (net_subnet6_parse(subnet, &out->sub6, err) < 0)
+                        return cc_error_prefix(err, "network %s", key);
+        } else {
+                uint32_t h1 = net_hash(n->scope, out->full), h2 = net_hash(out->full, n->scope);
+                uint8_t a[16] = {0xfd, 0xcc, (uint8_t) (h1 >> 24), (uint8_t) (h1 >> 16), (uint8_t) (h1 >> 8),
+                                 (uint8_t) h1, (uint8_t) (h2 >> 8), (uint8_t) h2};
+                memcpy(out->sub6.addr, a, 16);
+                out->sub6.prefix = 64;
+        }
+        if (gw && (inet_pton(AF_INET6, gw, out->gw6) != 1 || !net_subnet6_contains(&out->sub6, out->gw6)))
+                return cc_error_set(err, -EINVAL, "network %s: invalid IPv6 gateway \"%s\" for the subnet", key, gw);
+        if (!gw)
+                net_subnet6_nth(&out->sub6, 1, out->gw6);
+        return 0;
+}
+
 static int net__parse_def(struct cc_net *n, const char *key, const struct cc_node *d, const char *project,
                           struct net_def *out, struct cc_error *err)
 {
@@ -182,7 +215,7 @@ static int net__parse_def(struct cc_net *n, const char *key, const struct cc_nod
                 return cc_error_set(err, -EINVAL, "network %s: invalid gateway \"%s\" for the subnet", key, gw);
         if (subnet && !gw)
                 out->gw = net_subnet_first(&out->subnet);
-        return 0;
+        return out->ipv6 ? net__parse_def6(n, key, cfg, out, err) : 0;
 }
 
 /* Make or find the bridge of a network; on return subnet, gw and ifindex
@@ -265,29 +298,26 @@ static struct cc_node *net__svc_nets(const struct cc_node *def)
         return cc_node_is_map(nets) ? nets : NULL;
 }
 
-/* The addresses on network full in an addrs object, but cname's. */
-static void net__taken(json_object *addrs, const char *cname, const char *full, uint32_t **taken, size_t *nt)
+/* The addresses recorded under key (a network's full name, "/6" added
+ * for IPv6) in an addrs object, but cname's. */
+static void net__taken_in(json_object *addrs, const char *cname, const char *key, struct cc_strv *out)
 {
         json_object_object_foreach(addrs, other, o)
         {
                 json_object *x;
-                uint32_t a;
-                if ((!cname || strcmp(other, cname) != 0) && json_object_object_get_ex(o, full, &x) &&
-                    net_ip_parse(json_object_get_string(x), &a) == 0) {
-                        *taken = cc_xrealloc(*taken, (*nt + 1) * sizeof(**taken));
-                        (*taken)[(*nt)++] = a;
-                }
+                if ((!cname || strcmp(other, cname) != 0) && json_object_object_get_ex(o, key, &x))
+                        cc_strv_push(out, json_object_get_string(x));
         }
 }
 
-/* ... and in the network.json of every other project of the runtime dir
- * (network names, and so bridges, are unique per runtime dir). */
-static void net__taken_elsewhere(struct cc_net *n, const char *full, uint32_t **taken, size_t *nt)
+/* ... in ours, and in the network.json of every other project of the
+ * runtime dir (network names, and so bridges, are unique per runtime
+ * dir). Under the host-wide lock. */
+static void net__taken(struct cc_net *n, const char *cname, const char *key, struct cc_strv *out)
 {
+        net__taken_in(n->addrs, cname, key, out);
         DIR *dir = opendir(n->scope);
-        if (!dir)
-                return;
-        for (struct dirent *de; (de = readdir(dir));) {
+        for (struct dirent *de; dir && (de = readdir(dir));) {
                 if (de->d_name[0] == '.')
                         continue;
                 _cleanup_free_ char *path = cc_xasprintf("%s/%s/network.json", n->scope, de->d_name);
@@ -295,32 +325,83 @@ static void net__taken_elsewhere(struct cc_net *n, const char *full, uint32_t **
                         continue;
                 json_object *o = json_object_from_file(path);
                 if (o && json_object_is_type(o, json_type_object))
-                        net__taken(o, NULL, full, taken, nt);
+                        net__taken_in(o, NULL, key, out);
                 json_object_put(o);
         }
-        closedir(dir);
+        if (dir)
+                closedir(dir);
+}
+
+static json_object *net__addrs_of(struct cc_net *n, const char *cname)
+{
+        json_object *mine = NULL;
+        if (!json_object_object_get_ex(n->addrs, cname, &mine)) {
+                mine = json_object_new_object();
+                json_object_object_add(n->addrs, cname, mine);
+        }
+        return mine;
+}
+
+/* The IPv6 address of a container on a network with enable_ipv6. */
+static int net__addr6(struct cc_net *n, const char *cname, const struct cc_node *def, struct net_def *d,
+                      uint8_t out[16], struct cc_error *err)
+{
+        json_object *mine = net__addrs_of(n, cname), *ip = NULL;
+        _cleanup_free_ char *key = cc_xasprintf("%s/6", d->full);
+        if (json_object_object_get_ex(mine, key, &ip) && inet_pton(AF_INET6, json_object_get_string(ip), out) == 1 &&
+            net_subnet6_contains(&d->sub6, out))
+                return 0;
+        const char *want = cc_node_map_str(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "ipv6_address");
+        struct cc_strv strs = {0};
+        int lk = net__lock();
+        net__taken(n, cname, key, &strs);
+        uint8_t (*taken)[16] = cc_xcalloc(strs.n + 1, 16);
+        size_t nt = 0;
+        for (size_t i = 0; i < strs.n; i++)
+                nt += inet_pton(AF_INET6, strs.v[i], taken[nt]) == 1;
+        int r = 0;
+        if (want) {
+                if (inet_pton(AF_INET6, want, out) != 1 || !net_subnet6_contains(&d->sub6, out) ||
+                    memcmp(out, d->gw6, 16) == 0)
+                        r = cc_error_set(err, -EINVAL, "ipv6_address %s is not a usable address of network %s", want,
+                                         d->full);
+                for (size_t i = 0; i < nt && r == 0; i++)
+                        if (memcmp(taken[i], out, 16) == 0)
+                                r = cc_error_set(err, -EEXIST, "ipv6_address %s on network %s: address already in use",
+                                                 want, d->full);
+        } else if (net_ipam_alloc6(&d->sub6, d->gw6, (const uint8_t(*)[16]) taken, nt, out) < 0) {
+                r = cc_error_set(err, -ENOSPC, "network %s: no free IPv6 address", d->full);
+        }
+        free(taken);
+        cc_strv_free(&strs);
+        if (r >= 0) {
+                char buf[46];
+                json_object_object_add(mine, key, json_object_new_string(net_ip6_str(out, buf)));
+                net__save_addrs(n);
+        }
+        net__unlock(lk);
+        return r;
 }
 
 /* The address of a container on a network, allocated on first use. */
 static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *def, struct net_def *d,
                      uint32_t *out, struct cc_error *err)
 {
-        json_object *mine = NULL, *ip = NULL;
-        if (!json_object_object_get_ex(n->addrs, cname, &mine)) {
-                mine = json_object_new_object();
-                json_object_object_add(n->addrs, cname, mine);
-        }
+        json_object *mine = net__addrs_of(n, cname), *ip = NULL;
         if (json_object_object_get_ex(mine, d->full, &ip) &&
             net_ip_parse(json_object_get_string(ip), out) == 0 && net_subnet_contains(&d->subnet, *out))
                 return 0;
         const char *want = cc_node_map_str(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "ipv4_address");
-        uint32_t *taken = NULL;
-        size_t nt = 0;
         /* under the host-wide lock: another project on the same network
          * (external: true) allocates from the same subnet */
         int lk = net__lock();
-        net__taken(n->addrs, cname, d->full, &taken, &nt);
-        net__taken_elsewhere(n, d->full, &taken, &nt);
+        struct cc_strv strs = {0};
+        net__taken(n, cname, d->full, &strs);
+        uint32_t *taken = cc_xcalloc(strs.n + 1, sizeof(*taken));
+        size_t nt = 0;
+        for (size_t i = 0; i < strs.n; i++)
+                nt += net_ip_parse(strs.v[i], &taken[nt]) == 0;
+        cc_strv_free(&strs);
         int r = 0;
         char sub[20];
         if (want) {
@@ -343,6 +424,16 @@ static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *
         }
         net__unlock(lk);
         return r;
+}
+
+static const char *net__ip6_of(struct cc_net *n, const char *cname, const char *key)
+{
+        struct net_def *d = net__def(n, key);
+        json_object *m, *ip;
+        if (!d || !d->ipv6 || !json_object_object_get_ex(n->addrs, cname, &m))
+                return NULL;
+        _cleanup_free_ char *k6 = cc_xasprintf("%s/6", d->full);
+        return json_object_object_get_ex(m, k6, &ip) ? json_object_get_string(ip) : NULL;
 }
 
 /* network.json: {container: {network name: address}}, by the network's
@@ -408,6 +499,13 @@ static char *net__link_names(const struct cc_node *xdef, struct cc_sup_ctr *p, c
         return cc_buf_steal(&b);
 }
 
+static void net__entry(struct net_hosts_entry **e, size_t *ne, const char *ip, char *names)
+{
+        *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
+        snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
+        (*e)[(*ne)++].names = names;
+}
+
 /* Entries of the running containers on any of the networks of xdef: x
  * (when given) first, as itself, then (peers) the others. */
 static void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_sup_ctr *x, bool peers,
@@ -427,11 +525,14 @@ static void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, stru
                                 for (size_t k = 0; k < xnets->n; k++) {
                                         const char *key = cc_node_key(xnets, k);
                                         const char *ip = net__ip_of(n, ps->name, key);
+                                        const char *ip6 = net__ip6_of(n, ps->name, key);
                                         if (!ip || !cc_node_map_get(pnets, key))
                                                 continue;
-                                        *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
-                                        snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
-                                        (*e)[(*ne)++].names = net__link_names(xdef, p, net__names(p, key, p == x));
+                                        char *names = net__link_names(xdef, p, net__names(p, key, p == x));
+                                        net__entry(e, ne, ip, cc_xstrdup(names));
+                                        if (ip6)
+                                                net__entry(e, ne, ip6, cc_xstrdup(names));
+                                        free(names);
                                 }
                         }
 }
@@ -698,9 +799,9 @@ static int net__prepare(struct cc_sup *s, struct cc_error *err)
                 made = true;
                 if (r >= 0 && !existed && !d->external)
                         cc_sup_progress(s, " Network %s  Created", d->full);
-                if (r >= 0 && d->ipv6)
-                        cc_sup_progress(s, "network %s: enable_ipv6: containers get IPv4 addresses only (IPv6 inside "
-                                           "containers is not supported yet)", d->full);
+                /* the gateway's IPv6 address (also on a bridge made before) */
+                if (r >= 0 && d->ipv6 && !d->foreign)
+                        r = net_link_addr6_add(n->nl, d->ifindex, d->gw6, d->sub6.prefix, err);
         }
         if (r >= 0 && made)
                 r = net_nft_sync(n->nl, err);
@@ -787,6 +888,7 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
         struct cc_node *nets = net__svc_nets(def);
         struct net_ifconf ifs[16];
         char hnames[16][16], ifnames[16][16];
+        uint8_t ip6s[16][16];
         _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, name);
         size_t m = 0;
         bool have_default = false;
@@ -814,6 +916,13 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                         .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,
                         .default_route = !d->internal && !have_default, .mtu = d->mtu,
                 };
+                if (d->ipv6 && !d->foreign) {
+                        if ((r = net__addr6(n, name, def, d, ip6s[m], err)) < 0)
+                                break;
+                        ifs[m].ip6 = ip6s[m];
+                        ifs[m].prefix6 = d->sub6.prefix;
+                        ifs[m].gateway6 = d->gw6;
+                }
                 have_default |= !d->internal;
                 m++;
         }
@@ -855,9 +964,12 @@ static void net__oneoff_self(struct cc_net *n, const struct cc_node *def, const 
                 snprintf(shortid, sizeof(shortid), "%.12s", id);
                 net__add_name(&b, hn ? hn : shortid);
                 net__add_name(&b, name);
-                *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
-                snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
-                (*e)[(*ne)++].names = cc_buf_steal(&b);
+                const char *ip6 = net__ip6_of(n, name, cc_node_key(nets, k));
+                char *names = cc_buf_steal(&b);
+                net__entry(e, ne, ip, cc_xstrdup(names));
+                if (ip6)
+                        net__entry(e, ne, ip6, cc_xstrdup(names));
+                free(names);
         }
 }
 
@@ -916,8 +1028,8 @@ static struct cc_sup_ctr *net__sup_ctr(struct cc_sup *s, const char *id)
 /* Containers of the other projects of the runtime dir on a network the
  * asker is on (external: true), by container or service name: their
  * state.json says who runs, their network.json where. */
-static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, const char *name, uint32_t *ips,
-                               size_t max, size_t *n)
+static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, const char *name,
+                               struct net_dns_addrs *out)
 {
         struct cc_net *nt = s->net;
         struct cc_node *nets = net__svc_nets(def);
@@ -937,12 +1049,13 @@ static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, cons
                                     (strcasecmp(c->name, name) != 0 && strcasecmp(c->service, name) != 0) ||
                                     !json_object_object_get_ex(addrs, c->name, &mine))
                                         continue;
-                                for (size_t k = 0; k < nets->n && *n < max; k++) {
+                                for (size_t k = 0; k < nets->n; k++) {
                                         struct net_def *d = net__def(nt, cc_node_key(nets, k));
-                                        uint32_t a;
-                                        if (d && json_object_object_get_ex(mine, d->full, &ip) &&
-                                            net_ip_parse(json_object_get_string(ip), &a) == 0)
-                                                ips[(*n)++] = a;
+                                        _cleanup_free_ char *k6 = d ? cc_xasprintf("%s/6", d->full) : NULL;
+                                        if (d && json_object_object_get_ex(mine, d->full, &ip))
+                                                net_dns_addrs_add(out, json_object_get_string(ip));
+                                        if (d && json_object_object_get_ex(mine, k6, &ip))
+                                                net_dns_addrs_add(out, json_object_get_string(ip));
                                 }
                         }
                 }
@@ -956,7 +1069,7 @@ static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, cons
 
 /* What a container sees: the same entries its /etc/hosts would have with
  * every peer, the replicas of a service in a rotating order. */
-static enum net_dns_result net__dns_lookup(void *data, const char *name, uint32_t *ips, size_t max, size_t *n)
+static enum net_dns_result net__dns_lookup(void *data, const char *name, struct net_dns_addrs *out)
 {
         struct net_ctr *nc = data;
         struct cc_sup *s = nc->sup;
@@ -969,25 +1082,18 @@ static enum net_dns_result net__dns_lookup(void *data, const char *name, uint32_
         if (!x)
                 net__oneoff_self(s->net, def, nc->id, nc->name, &e, &ne);
         net__peer_entries(s, def, x, true, &e, &ne);
-        *n = 0;
         for (size_t i = 0; i < ne; i++) {
-                uint32_t ip;
-                bool dup = false;
-                if (*n < max && net__has_name(e[i].names, name) && net_ip_parse(e[i].ip, &ip) == 0) {
-                        for (size_t k = 0; k < *n; k++)
-                                dup |= ips[k] == ip;
-                        if (!dup)
-                                ips[(*n)++] = ip;
-                }
+                if (net__has_name(e[i].names, name))
+                        net_dns_addrs_add(out, e[i].ip);
                 free(e[i].names);
         }
         free(e);
-        if (*n > 0)
+        if (out->n4 + out->n6 > 0)
                 return NET_DNS_FOUND;
         if (net__project_name(s, name))
                 return NET_DNS_NXDOMAIN;
-        net__dns_elsewhere(s, def, name, ips, max, n);
-        return *n > 0 ? NET_DNS_FOUND : NET_DNS_UNKNOWN;
+        net__dns_elsewhere(s, def, name, out);
+        return out->n4 + out->n6 > 0 ? NET_DNS_FOUND : NET_DNS_UNKNOWN;
 }
 
 /* Its DNS server, in its network namespace at 127.0.0.11:53; upstream:

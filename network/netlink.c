@@ -130,6 +130,41 @@ void net_veth_name(const char *ctr_id, const char *network, char out[16])
         snprintf(out, 16, "ccv-%08x", net_hash(ctr_id, network));
 }
 
+static struct nl_addr *net__v6(const uint8_t *ip, int prefix)
+{
+        static const uint8_t any[16];
+        struct nl_addr *a = nl_addr_build(AF_INET6, ip ? ip : any, 16);
+        if (a)
+                nl_addr_set_prefixlen(a, prefix);
+        return a;
+}
+
+static int net__addr6(struct nl_sock *sk, int ifindex, const uint8_t ip[16], int prefix)
+{
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        _cleanup_nladdr_ struct nl_addr *local = net__v6(ip, prefix);
+        if (!a || !local) {
+                rtnl_addr_put(a);
+                return -NLE_NOMEM;
+        }
+        rtnl_addr_set_ifindex(a, ifindex);
+        rtnl_addr_set_local(a, local);
+        rtnl_addr_set_flags(a, IFA_F_NODAD);
+        int r = rtnl_addr_add(sk, a, 0);
+        rtnl_addr_put(a);
+        return r == -NLE_EXIST ? 0 : r;
+}
+
+int net_link_addr6_add(struct net_nl *nl, int ifindex, const uint8_t ip[16], int prefix, struct cc_error *err)
+{
+        int r = net__addr6(nl->sk, ifindex, ip, prefix);
+        if (r < 0) {
+                char buf[46];
+                return net__nlerr(err, r, "add IPv6 address", net_ip6_str(ip, buf));
+        }
+        return 0;
+}
+
 static struct nl_addr *net__v4(uint32_t ip, int prefix)
 {
         uint32_t be = htonl(ip);
@@ -425,6 +460,24 @@ int net_ns_udp_bind(struct net_nl *nl, pid_t pid, uint32_t ip, int port, struct 
         return fd;
 }
 
+static int net__route6(struct nl_sock *ns, int ifindex, const uint8_t gw6[16])
+{
+        struct rtnl_route *rt = rtnl_route_alloc();
+        _cleanup_nladdr_ struct nl_addr *dst = net__v6(NULL, 0);
+        _cleanup_nladdr_ struct nl_addr *gw = net__v6(gw6, 128);
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        rtnl_route_set_family(rt, AF_INET6);
+        rtnl_route_set_dst(rt, dst);
+        rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        rtnl_route_set_protocol(rt, RTPROT_BOOT);
+        rtnl_route_nh_set_gateway(nh, gw);
+        rtnl_route_nh_set_ifindex(nh, ifindex);
+        rtnl_route_add_nexthop(rt, nh);
+        int r = rtnl_route_add(ns, rt, NLM_F_CREATE);
+        rtnl_route_put(rt);
+        return r;
+}
+
 static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const struct net_ifconf *f,
                          struct cc_error *err)
 {
@@ -491,8 +544,12 @@ static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const
         rtnl_addr_put(a);
         if (r < 0)
                 return net__nlerr(err, r, "add address on", f->ifname);
+        if (f->ip6 && (r = net__addr6(ns, ifindex, f->ip6, f->prefix6)) < 0)
+                return net__nlerr(err, r, "add IPv6 address on", f->ifname);
         if (!f->default_route)
                 return 0;
+        if (f->ip6 && f->gateway6 && (r = net__route6(ns, ifindex, f->gateway6)) < 0)
+                return net__nlerr(err, r, "add IPv6 default route via", f->ifname);
         struct rtnl_route *rt = rtnl_route_alloc();
         _cleanup_nladdr_ struct nl_addr *dst = net__v4(0, 0);
         _cleanup_nladdr_ struct nl_addr *gw = net__v4(f->gateway, 32);

@@ -46,6 +46,10 @@ int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
  * wait up to wait_ms for the kernel to take them with their namespaces. */
 int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err);
 
+/* Add an IPv6 address to a link of this namespace (no duplicate address
+ * detection: usable at once; already there is fine). */
+int net_link_addr6_add(struct net_nl *nl, int ifindex, const uint8_t ip[16], int prefix, struct cc_error *err);
+
 /* A UDP socket bound to ip:port in pid's network namespace (non-blocking):
  * the fd, or -errno. */
 int net_ns_udp_bind(struct net_nl *nl, pid_t pid, uint32_t ip, int port, struct cc_error *err);
@@ -60,6 +64,9 @@ struct net_ifconf {
         uint32_t gateway;
         bool default_route;
         int mtu;                 /* 0: default */
+        const uint8_t *ip6;      /* NULL: no IPv6 address */
+        int prefix6;
+        const uint8_t *gateway6; /* with default_route: the IPv6 one */
 };
 /* Create the veth pairs of a container: host sides on their bridges,
  * the peers in pid's network namespace with their addresses, up, and the

@@ -1,6 +1,7 @@
 /* libFuzzer target: the embedded DNS server's answer to a datagram from a
  * container (untrusted: any process in any container can send one). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,17 +9,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static enum net_dns_result lookup(void *d, const char *name, uint32_t *ips, size_t max, size_t *n)
+static enum net_dns_result lookup(void *d, const char *name, struct net_dns_addrs *out)
 {
         (void) d;
-        *n = 0;
         size_t len = strlen(name);
         if (len % 3 == 0)
                 return NET_DNS_UNKNOWN;
         if (len % 3 == 1)
                 return NET_DNS_NXDOMAIN;
-        for (size_t i = 0; i < len && *n < max; i++)
-                ips[(*n)++] = 0x0ad50100u + (uint32_t) i;
+        char ip[64];
+        for (size_t i = 0; i < len && i < 40; i++) {
+                snprintf(ip, sizeof(ip), i % 2 ? "10.213.1.%zu" : "fd00:cc::%zx", i);
+                net_dns_addrs_add(out, ip);
+        }
         return NET_DNS_FOUND;
 }
 

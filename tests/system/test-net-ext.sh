@@ -90,6 +90,12 @@ services:
     networks:
       default:
         interface_name: front0
+  peer6:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    networks:
+      default:
+        ipv6_address: fd00:cc:47::99
   toolong:
     image: busybox:test
     command: ["sleep", "3600"]
@@ -166,23 +172,28 @@ t "an unknown external network: a clear error, nothing made" test_unknown
 
 test_interface_name() {
         local out
-        out=$(cv up -d named 2>&1) || fail "up failed: $out" || return 1
-        # IPv4 from the second ipam entry; enable_ipv6 is said to be not made
-        assert_contains "$out" "enable_ipv6: containers get IPv4 addresses only" || return 1
+        out=$(cv up -d named peer6 2>&1) || fail "up failed: $out" || return 1
+        # IPv4 from the second ipam entry, IPv6 from the first
         out=$(cv exec named ip -o addr show front0) && assert_contains "$out" "inet $SUB_S." || return 1
+        assert_contains "$out" "inet6 fd00:cc:47::" || return 1
+        out=$(cv exec named ip -6 route) && assert_contains "$out" "default via fd00:cc:47::1" || return 1
+        # ipv6_address, AAAA from the embedded DNS server, and traffic over IPv6
+        out=$(cv exec named nslookup -type=aaaa peer6 2>&1) && assert_contains "$out" "Address: fd00:cc:47::99" || return 1
+        cv exec named ping6 -c1 -W2 fd00:cc:47::99 >/dev/null || fail "no IPv6 path to peer6" || return 1
         out=$(cv exec named ip -o link) && assert_contains "$out" " front0@" || return 1
         out=$(cv up -d toolong 2>&1) && fail "up succeeded: $out"
         assert_contains "$out" 'interface_name "averyveryverylongname" is not a valid interface name' || return 1
         cv down -t 0 2>/dev/null || return 1
         [ -z "$(links_of $V)" ] || fail "left: $(links_of $V)"
 }
-t "interface_name: used inside; one over 15 characters is a clear error, nothing left; enable_ipv6 said" test_interface_name
+t "interface_name; enable_ipv6: addresses, ipv6_address, AAAA, IPv6 traffic; a name over 15 characters is a clear error" test_interface_name
 
 test_nothing_left() {
         local l=""
         for p in $X $Y $Z $W $V; do l="$l$(links_of $p)"; done
         assert_eq "$l" "" "(links of the test's projects)" || return 1
-        ! nft list ruleset 2>/dev/null | grep -q "10\.213\.4[78]\." || fail "a rule of the test is left"
+        ! nft list ruleset 2>/dev/null | grep -q "10\.213\.4[78]\." || fail "a rule of the test is left" || return 1
+        ! ip -6 addr show | grep -q "fd00:cc:47:" || fail "an IPv6 address of the test is left"
 }
 t "nothing of the projects is left" test_nothing_left
 

@@ -10,13 +10,15 @@
 
 /* web: three replicas; db: known, no address for this asker; hidden:
  * a name of another network */
-static enum net_dns_result lookup(void *data, const char *name, uint32_t *ips, size_t max, size_t *n)
+static enum net_dns_result lookup(void *data, const char *name, struct net_dns_addrs *out)
 {
         (void) data;
-        *n = 0;
         if (strcmp(name, "web") == 0) {
-                for (uint32_t i = 0; i < 3 && *n < max; i++)
-                        ips[(*n)++] = 0x0ad50102u + i; /* 10.213.1.2 .. */
+                net_dns_addrs_add(out, "10.213.1.2");
+                net_dns_addrs_add(out, "10.213.1.3");
+                net_dns_addrs_add(out, "10.213.1.4");
+                net_dns_addrs_add(out, "10.213.1.4"); /* once */
+                net_dns_addrs_add(out, "fd00:cc::2");
                 return NET_DNS_FOUND;
         }
         if (strcmp(name, "db") == 0)
@@ -88,10 +90,23 @@ TEST(replicas_answered_in_turn)
         ldns_pkt_free(p);
 }
 
-TEST(aaaa_of_a_known_name_is_empty_noerror)
+TEST(aaaa_answers_the_ipv6_addresses)
 {
         int ret;
         ldns_pkt *p = ask("web", LDNS_RR_TYPE_AAAA, 0, &ret);
+        ASSERT_INTEQ(ret, 1);
+        ASSERT_INTEQ(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+        ASSERT_INTEQ(ldns_pkt_ancount(p), 1);
+        char *a = first_a(p);
+        ASSERT_STREQ(a, "fd00:cc::2");
+        free(a);
+        ldns_pkt_free(p);
+}
+
+TEST(aaaa_of_a_name_without_ipv6_is_empty_noerror)
+{
+        int ret;
+        ldns_pkt *p = ask("db", LDNS_RR_TYPE_AAAA, 0, &ret);
         ASSERT_INTEQ(ret, 1);
         ASSERT_INTEQ(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
         ASSERT_INTEQ(ldns_pkt_ancount(p), 0);

@@ -164,6 +164,38 @@ TEST(nft_ports_ruleset_dnat_in_prerouting_and_output)
         free(r);
 }
 
+TEST(ipv6_subnets_and_allocation)
+{
+        struct cc_error err = {0};
+        struct net_subnet6 s;
+        ASSERT(net_subnet6_parse("fd00:cc:1::/64", &s, &err) == 0);
+        ASSERT_INTEQ(s.prefix, 64);
+        ASSERT(net_subnet6_parse("fd00:cc:1::5/64", &s, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "host bits set");
+        cc_error_clear(&err);
+        ASSERT(net_subnet6_parse("10.1.0.0/16", &s, &err) < 0);
+        cc_error_clear(&err);
+        ASSERT(net_subnet6_parse("fd00:cc:1::/64", &s, &err) == 0);
+        uint8_t gw[16], a[16], taken[2][16];
+        char buf[46];
+        net_subnet6_nth(&s, 1, gw);
+        ASSERT_STREQ(net_ip6_str(gw, buf), "fd00:cc:1::1");
+        net_subnet6_nth(&s, 2, taken[0]);
+        net_subnet6_nth(&s, 3, taken[1]);
+        ASSERT(net_ipam_alloc6(&s, gw, (const uint8_t(*)[16]) taken, 2, a) == 0);
+        ASSERT_STREQ(net_ip6_str(a, buf), "fd00:cc:1::4");
+        ASSERT(net_subnet6_contains(&s, a));
+        net_subnet6_nth(&s, 0x10203, a);
+        ASSERT_STREQ(net_ip6_str(a, buf), "fd00:cc:1::1:203");
+        struct net_subnet6 tiny;
+        ASSERT(net_subnet6_parse("fd00:cc:2::/126", &tiny, &err) == 0);
+        net_subnet6_nth(&tiny, 1, gw);
+        uint8_t t2[2][16];
+        net_subnet6_nth(&tiny, 2, t2[0]);
+        net_subnet6_nth(&tiny, 3, t2[1]);
+        ASSERT(net_ipam_alloc6(&tiny, gw, (const uint8_t(*)[16]) t2, 2, a) == -ENOSPC);
+}
+
 TEST(hosts_render)
 {
         struct net_hosts_entry e[] = {{"10.213.1.2", "abc web"}, {"10.213.1.3", "db database"}};
