@@ -233,6 +233,10 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         if (lock < 0)
                 return 1;
         int rc = 0;
+        /* the containers whose anonymous volumes -v removes */
+        struct cc_strv ids = {0};
+        for (size_t i = 0; volumes && i < st->n_ctrs; i++)
+                cc_strv_push(&ids, st->ctrs[i].id);
         if (cc_sup_alive(st)) {
                 char req[128];
                 snprintf(req, sizeof(req), "{\"op\":\"down\",\"timeout\":%lld}", timeout_ms);
@@ -292,6 +296,13 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                         fprintf(stderr, " Volume %s  Removed\n", vname);
                 }
         }
+        for (size_t i = 0; i < ids.n; i++)
+                if (cc_container_remove_anon_volumes(cli->root, ids.v[i], &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+        cc_strv_free(&ids);
         _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
         cc_state_unlock(lock);
         if (rc == 0)
@@ -482,7 +493,7 @@ int cc_cmd_create(struct cc_cli *cli, int argc, char **argv)
         return rc;
 }
 
-int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
+static int cc__rm(struct cc_cli *cli, int argc, char **argv, bool *anon)
 {
         static const struct option longopts[] = {
                 {"force", no_argument, NULL, 'f'}, {"stop", no_argument, NULL, 's'},
@@ -493,7 +504,8 @@ int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
         optind = 0;
         while ((c = getopt_long(argc, argv, "+fsvh", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'f': case 'v': break;
+                case 'f': break;
+                case 'v': *anon = true; break;
                 case 's': stop = true; break;
                 case 'h':
                         puts("Usage:  ccompose rm [OPTIONS] [SERVICE...]\n\nRemoves stopped service containers\n\n"
@@ -558,5 +570,38 @@ int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
         }
         cc_error_clear(&err);
         cc_state_unlock(lock);
+        return rc;
+}
+
+/* rm, and with -v the anonymous volumes of the containers it removed */
+int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
+{
+        struct cc_strv before = {0};
+        struct cc_state *st = NULL;
+        struct cc_error err = {0};
+        _cleanup_project_ struct cc_project *p = NULL;
+        if (cc_project_load(&cli->load, &p, &err) == 0 && cc_state_load(cli->runtime_dir, p->name, &st, &err) >= 0)
+                for (size_t i = 0; st && i < st->n_ctrs; i++)
+                        cc_strv_push(&before, st->ctrs[i].id);
+        cc_error_clear(&err);
+        cc_state_free(st);
+        st = NULL;
+        bool anon = false;
+        int rc = cc__rm(cli, argc, argv, &anon);
+        if (anon && p && cc_state_load(cli->runtime_dir, p->name, &st, &err) >= 0) {
+                for (size_t i = 0; i < before.n; i++) {
+                        bool gone = true;
+                        for (size_t k = 0; st && k < st->n_ctrs && gone; k++)
+                                gone = strcmp(st->ctrs[k].id, before.v[i]) != 0;
+                        if (gone && cc_container_remove_anon_volumes(cli->root, before.v[i], &err) < 0) {
+                                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                                rc = 1;
+                        }
+                        cc_error_clear(&err);
+                }
+        }
+        cc_error_clear(&err);
+        cc_state_free(st);
+        cc_strv_free(&before);
         return rc;
 }

@@ -179,7 +179,9 @@ static int cc__volume_source(const struct cc_container_spec *spec, const struct 
         _cleanup_free_ char *anon_name = NULL;
         const char *name = m->source;
         if (!name || !*name) {
-                anon_name = cc_container_new_id();
+                /* the container's own: the same on each of its starts (its
+                 * data lives as long as it does, as with Docker) */
+                anon_name = cc_container_anon_volume(spec->id, m->target);
                 name = anon_name;
         }
         bool created;

@@ -8,6 +8,7 @@
  *           and exits; with a tty, the pty master is sent along
  *   parent: reads until EOF, which the child's successful execve causes
  *           by closing its end. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -25,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "container-internal.h"
+#include "image-digest.h"
 
 struct cc_container {
         char *root;
@@ -95,6 +97,33 @@ struct cc_mount *cc_container_spec_add_mount(struct cc_container_spec *spec, enu
                 .tmpfs_mode = -1,
         };
         return m;
+}
+
+char *cc_container_anon_volume(const char *id, const char *target)
+{
+        char digest[CC_DIGEST_LEN + 1];
+        _cleanup_free_ char *clean = cc_path_clean(target);
+        cc_sha256_digest(clean, strlen(clean), digest);
+        return cc_xasprintf("%.52s%.12s", id, digest + 7);
+}
+
+int cc_container_remove_anon_volumes(const char *root, const char *id, struct cc_error *err)
+{
+        _cleanup_free_ char *dir = cc_xasprintf("%s/volumes", root);
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : cc_error_setsys(err, -errno, "open %s", dir);
+        int r = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (strlen(de->d_name) != 64 || strncmp(de->d_name, id, 52) != 0)
+                        continue;
+                _cleanup_free_ char *v = cc_xasprintf("%s/%s", dir, de->d_name);
+                int rr = cc_rm_rf(v);
+                if (rr < 0 && r >= 0)
+                        r = cc_error_setsys(err, rr, "remove volume %s", de->d_name);
+        }
+        closedir(d);
+        return r;
 }
 
 char *cc_container_new_id(void)

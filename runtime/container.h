@@ -111,6 +111,11 @@ struct cc_mount *cc_container_spec_add_mount(struct cc_container_spec *spec, enu
 
 /* 64 random hex digits. Caller frees. */
 char *cc_container_new_id(void);
+/* The anonymous volume of a container at target: 52 digits of its id and
+ * 12 of the target's digest (64, as Docker's names); the same on each start. */
+char *cc_container_anon_volume(const char *id, const char *target);
+/* Remove the anonymous volumes of a container (rm -v, down -v). */
+int cc_container_remove_anon_volumes(const char *root, const char *id, struct cc_error *err);
 /* Docker's rule for sysctls in a container: only namespaced keys
  * (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*; net.* not with
  * the host network). */

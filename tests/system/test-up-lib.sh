@@ -129,6 +129,10 @@ assert_clean() {
                 fail "container directories left: $(ls "$CCOMPOSE_ROOT/containers")"; return 1
         fi
         m=$(find "$TMP" -type p 2>/dev/null) && [ -n "$m" ] && { fail "FIFOs left: $m"; return 1; }
+        # down -v: the anonymous volumes of the containers go too (named ones
+        # only when the compose file down read declares them)
+        m=$(ls "$CCOMPOSE_ROOT/volumes" 2>/dev/null | grep -E '^[0-9a-f]{64}$') && [ -n "$m" ] &&
+                { fail "anonymous volumes left after down -v: $m"; return 1; }
         m=$(project_links) && [ -n "$m" ] && { fail "network links left: $m"; return 1; }
         return 0
 }

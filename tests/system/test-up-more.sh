@@ -126,6 +126,30 @@ t_create_then_start() {
         wait_for 30 is_status db running
 }
 
+t_anon_volume_lives_with_its_container() {
+        compose <<'EOF2'
+services:
+  counter:
+    image: busybox:test
+    command: ["sh", "-c", "echo x >> /data/starts; wc -l < /data/starts; sleep 1000"]
+    volumes: ["/data"]
+EOF2
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 30 is_status counter running || return 1
+        local id; id=$(jstate '.containers[0].id')
+        local vols; vols=$(ls "$CCOMPOSE_ROOT/volumes")
+        assert_eq "$(wc -l <<<"$vols")" 1 "(one anonymous volume: $vols)" || return 1
+        [[ $vols == "${id:0:52}"* ]] || { fail "volume $vols is not named after container $id"; return 1; }
+        # a restart of the same container keeps it (its data with it)
+        ccp restart counter >/dev/null 2>&1 || return 1
+        wait_for 30 is_status counter running || return 1
+        assert_eq "$(ls "$CCOMPOSE_ROOT/volumes")" "$vols" "(the same volume after the restart)" || return 1
+        assert_eq "$(wc -l <"$CCOMPOSE_ROOT/volumes/$vols/_data/starts")" 2 "(both starts wrote into it)" || return 1
+        # rm -v takes it with the container
+        ccp rm -s -v counter >/dev/null 2>&1 || return 1
+        [ -z "$(ls -A "$CCOMPOSE_ROOT/volumes")" ] || fail "left after rm -v: $(ls "$CCOMPOSE_ROOT/volumes")"
+}
+
 run_cases \
         "run -d: the one-off is handed to the supervisor:t_run_detached" \
         "run -d with no supervisor starts one:t_run_detached_without_supervisor" \
@@ -135,4 +159,5 @@ run_cases \
         "top:t_top" \
         "wait returns the exit code:t_wait" \
         "rm removes stopped containers, -s stops first:t_rm_stopped_only" \
-        "create, then start:t_create_then_start"
+        "create, then start:t_create_then_start" \
+        "an anonymous volume lives with its container; rm -v removes it:t_anon_volume_lives_with_its_container"
