@@ -1,10 +1,12 @@
 /* `ccompose image load|import|ls|rm|inspect|tag`, with docker's output. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "cli.h"
+#include "state.h"
 #include "image-cmd.h"
 #include "image-store.h"
 
@@ -549,12 +551,41 @@ static size_t distinct_repos(const struct cc_strv *tags)
         return n;
 }
 
-static int rm_one(struct cc_image_store *s, const char *ref, bool force, struct cc_error *err)
+/* A container of a project of this runtime dir made from image id:
+ * "<name>" (caller frees), or NULL. */
+static char *container_using(const struct cc_cli *cli, const char *id)
+{
+        DIR *dir = opendir(cli->runtime_dir);
+        char *who = NULL;
+        for (struct dirent *de; dir && !who && (de = readdir(dir));) {
+                struct cc_state *st = NULL;
+                struct cc_error e = {0};
+                if (de->d_name[0] != '.' && cc_state_load(cli->runtime_dir, de->d_name, &st, &e) >= 0 && st)
+                        for (size_t i = 0; i < st->n_ctrs && !who; i++)
+                                if (st->ctrs[i].image_id && strcmp(st->ctrs[i].image_id, id) == 0)
+                                        who = cc_xstrdup(st->ctrs[i].name);
+                cc_error_clear(&e);
+                cc_state_free(st);
+        }
+        if (dir)
+                closedir(dir);
+        return who;
+}
+
+static int rm_one(const struct cc_cli *cli, struct cc_image_store *s, const char *ref, bool force,
+                  struct cc_error *err)
 {
         _cleanup_free_ char *id = NULL, *tag = NULL;
         int r = cc_image_resolve(s, ref, &id, &tag, err);
         if (r < 0)
                 return r;
+        /* as Docker: a container's image is not deleted; -f only untags it */
+        _cleanup_free_ char *user = container_using(cli, id);
+        if (user && !force)
+                return cc_error_set(err, -EBUSY,
+                                    "conflict: unable to remove repository reference \"%s\" (must force) - "
+                                    "container %s is using its referenced image %.12s",
+                                    ref, user, id + 7);
         struct cc_strv tags = {0};
         if (tag) {
                 cc_strv_push(&tags, tag);
@@ -575,7 +606,7 @@ static int rm_one(struct cc_image_store *s, const char *ref, bool force, struct 
         }
         cc_strv_free(&tags);
         cc_image_tags_of(s, id, &tags);
-        if (tags.n == 0) {
+        if (tags.n == 0 && !user) {
                 cc_image_forget(s, id, NULL);
                 printf("Deleted: %s\n", id);
         }
@@ -620,7 +651,7 @@ static int cmd_rm(struct cc_cli *cli, int argc, char **argv)
                 return report(&err);
         }
         for (int i = optind; i < argc; i++) {
-                int r = rm_one(s, argv[i], force, &err);
+                int r = rm_one(cli, s, argv[i], force, &err);
                 if (r == -ENOENT) {
                         fprintf(stderr, "Error: No such image: %s\n", argv[i]);
                         cc_error_clear(&err);

@@ -150,6 +150,15 @@ EOF2
         [ -z "$(ls -A "$CCOMPOSE_ROOT/volumes")" ] || fail "left after rm -v: $(ls "$CCOMPOSE_ROOT/volumes")"
 }
 
+t_image_rm_refuses_an_image_in_use() {
+        two_sleepers
+        ccp create db >/dev/null 2>&1 || return 1
+        local out
+        out=$(cc image rm busybox:test 2>&1) && { fail "image rm succeeded: $out"; return 1; }
+        assert_contains "$out" "container $P-db-1 is using its referenced image" || return 1
+        cc image inspect busybox:test >/dev/null 2>&1 || fail "the image is gone"
+}
+
 run_cases \
         "run -d: the one-off is handed to the supervisor:t_run_detached" \
         "run -d with no supervisor starts one:t_run_detached_without_supervisor" \
@@ -160,4 +169,5 @@ run_cases \
         "wait returns the exit code:t_wait" \
         "rm removes stopped containers, -s stops first:t_rm_stopped_only" \
         "create, then start:t_create_then_start" \
-        "an anonymous volume lives with its container; rm -v removes it:t_anon_volume_lives_with_its_container"
+        "an anonymous volume lives with its container; rm -v removes it:t_anon_volume_lives_with_its_container" \
+        "image rm refuses an image a container uses:t_image_rm_refuses_an_image_in_use"
