@@ -873,6 +873,14 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
 
 void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
 {
+        /* network_mode service:NAME shares NAME's namespace, and so its DNS
+         * server (as Docker shares the sandbox's resolv.conf) */
+        const char *nm = cc_node_map_str(c->svc->def, "network_mode");
+        if (nm && cc_startswith(nm, "service:")) {
+                struct cc_sup_svc *t = cc_sup_svc_find(c->sup, nm + strlen("service:"));
+                spec->embedded_dns = t && net__svc_nets(t->def) != NULL;
+                return;
+        }
         if (!c->sup->net || !c->sup->net->nl || spec->net != CC_NET_PRIVATE || !net__svc_nets(c->svc->def))
                 return;
         spec->net_attach = cc_sup_net_attach;

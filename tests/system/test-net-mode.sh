@@ -71,9 +71,12 @@ test_service_mode() {
         local a b
         a=$(pp exec web readlink /proc/self/ns/net) && b=$(pp exec side readlink /proc/self/ns/net) || return 1
         assert_eq "$b" "$a" "(network namespaces of side and web)" || return 1
-        out=$(pp exec side ip -4 addr show eth0) && assert_contains "$out" "inet $SUB."
+        out=$(pp exec side ip -4 addr show eth0) && assert_contains "$out" "inet $SUB." || return 1
+        # and web's DNS server: names as web sees them
+        out=$(pp exec side cat /etc/resolv.conf) && assert_contains "$out" "nameserver 127.0.0.11" || return 1
+        out=$(pp exec side nslookup web 2>&1) && assert_contains "$out" "Address: $SUB."
 }
-t "network_mode service:web shares web's namespace (localhost reaches its port)" test_service_mode
+t "network_mode service:web shares web's namespace (localhost reaches its port, its DNS server)" test_service_mode
 
 test_container_mode() {
         local out a b
