@@ -1,7 +1,7 @@
 /* The supervisor's side of networks: the project's compose networks as
  * bridges, each container's addresses (stable, in network.json of the
- * project's state directory), its veths, its published ports and the
- * /etc/hosts files. See net.h for where the supervisor calls in. */
+ * project's state directory) and veths, the hooks of net.h, and down.
+ * Names are in net-names.c, published ports in net-ports.c. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,65 +12,12 @@
 
 #include "dns.h"
 #include "hosts.h"
+#include "net-internal.h"
 #include "net.h"
 #include "netlink.h"
 #include "nft.h"
-#include "portproxy.h"
 #include "state.h"
 #include "sup-internal.h"
-
-struct net_def {
-        char *key;             /* "default" */
-        char *full;            /* "proj_default" */
-        char bridge[16];
-        bool internal, external;
-        bool foreign;          /* a bridge made by hand (external) */
-        bool ipv6;             /* enable_ipv6 */
-        struct net_subnet6 sub6;
-        uint8_t gw6[16];
-        struct net_subnet subnet, range;
-        bool has_range;
-        uint32_t gw;
-        int mtu;
-        int ifindex;
-};
-
-struct net_ctr {
-        char *id;
-        bool running;
-        struct net_proxy **proxies;
-        size_t n_proxies;
-        struct net_dnat *dnat;   /* the same ports, forwarded in the kernel */
-        size_t n_dnat;
-        bool ports_open;
-        /* its DNS server; a one-off (foreground run) has its service's
-         * definition and its name here, a service container its cc_sup_ctr */
-        struct net_dns *dns;
-        struct cc_sup *sup;
-        const struct cc_node *def;
-        char *name;
-};
-
-struct cc_net {
-        struct net_nl *nl;
-        char *scope;           /* the runtime dir: names are unique per runtime dir */
-        char *owner;           /* "<project>@<hash of the runtime dir>" */
-        char *table;           /* its nft table of published ports */
-        struct cc_strv upstream; /* the host's nameservers */
-        /* the DNAT table is rebuilt once per loop turn, for every start
-         * and exit of that turn (the proxies carry the ports meanwhile) */
-        uv_timer_t dnat_timer;
-        bool dnat_timer_on, dnat_dirty;
-        char *addr_path;
-        json_object *addrs;    /* {container name: {network key: ip}} */
-        struct net_def *defs;
-        size_t n_defs;
-        struct net_ctr **ctrs;
-        size_t n_ctrs;
-};
-
-static int net__dns_start(struct cc_sup *s, struct net_ctr *nc, pid_t pid, const struct cc_node *def,
-                          struct cc_error *err);
 
 /* ---- the host-wide lock and naming ---- */
 
@@ -116,7 +63,7 @@ static int net__route_localnet(const char *bridge, struct cc_error *err)
 
 /* ---- the model ---- */
 
-static struct net_def *net__def(struct cc_net *n, const char *key)
+struct net_def *net__def(struct cc_net *n, const char *key)
 {
         for (size_t i = 0; i < n->n_defs; i++)
                 if (strcmp(n->defs[i].key, key) == 0)
@@ -124,7 +71,7 @@ static struct net_def *net__def(struct cc_net *n, const char *key)
         return NULL;
 }
 
-static struct net_ctr *net__ctr(struct cc_net *n, const char *id, bool create)
+struct net_ctr *net__ctr(struct cc_net *n, const char *id, bool create)
 {
         for (size_t i = 0; i < n->n_ctrs; i++)
                 if (strcmp(n->ctrs[i]->id, id) == 0)
@@ -289,7 +236,7 @@ static void net__save_addrs(struct cc_net *n)
         cc_write_file_atomic(n->addr_path, text, strlen(text), 0600);
 }
 
-static struct cc_node *net__svc_nets(const struct cc_node *def)
+struct cc_node *net__svc_nets(const struct cc_node *def)
 {
         struct cc_node *nets = cc_node_map_get(def, "networks");
         const char *nm = cc_node_map_str(def, "network_mode");
@@ -426,7 +373,7 @@ static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *
         return r;
 }
 
-static const char *net__ip6_of(struct cc_net *n, const char *cname, const char *key)
+const char *net__ip6_of(struct cc_net *n, const char *cname, const char *key)
 {
         struct net_def *d = net__def(n, key);
         json_object *m, *ip;
@@ -438,328 +385,13 @@ static const char *net__ip6_of(struct cc_net *n, const char *cname, const char *
 
 /* network.json: {container: {network name: address}}, by the network's
  * full name (a network another project declares external has the same) */
-static const char *net__ip_of(struct cc_net *n, const char *cname, const char *key)
+const char *net__ip_of(struct cc_net *n, const char *cname, const char *key)
 {
         struct net_def *d = net__def(n, key);
         json_object *m, *ip;
         if (d && json_object_object_get_ex(n->addrs, cname, &m) && json_object_object_get_ex(m, d->full, &ip))
                 return json_object_get_string(ip);
         return NULL;
-}
-
-/* ---- /etc/hosts ---- */
-
-static void net__add_name(struct cc_buf *b, const char *name)
-{
-        if (!name || !*name)
-                return;
-        /* no duplicates on one line */
-        size_t len = strlen(name);
-        for (const char *p = b->s; p && (p = strstr(p, name)); p += len)
-                if ((p == b->s || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-                        return;
-        if (b->len)
-                cc_buf_putc(b, ' ');
-        cc_buf_puts(b, name);
-}
-
-static char *net__names(struct cc_sup_ctr *c, const char *key, bool self)
-{
-        struct cc_buf b = {0};
-        struct cc_ctr_state *st = cc_sup_ctr_state(c);
-        const char *hn = cc_node_map_str(c->svc->def, "hostname");
-        char shortid[13];
-        snprintf(shortid, sizeof(shortid), "%.12s", c->id);
-        if (self)
-                net__add_name(&b, hn ? hn : shortid);
-        net__add_name(&b, st ? st->name : NULL);
-        net__add_name(&b, c->svc->name);
-        struct cc_node *al = cc_node_map_get(cc_node_map_get(cc_node_map_get(c->svc->def, "networks"), key), "aliases");
-        for (size_t i = 0; cc_node_is_seq(al) && i < al->n; i++)
-                net__add_name(&b, al->items[i]->str);
-        if (hn)
-                net__add_name(&b, hn);
-        return cc_buf_steal(&b);
-}
-
-/* names plus the aliases xdef's links: give p's service ("db:database"):
- * names a linking container alone sees, on the networks it shares with p. */
-static char *net__link_names(const struct cc_node *xdef, struct cc_sup_ctr *p, char *names)
-{
-        struct cc_node *links = cc_node_map_get(xdef, "links");
-        struct cc_buf b = {0};
-        cc_buf_puts(&b, names);
-        free(names);
-        for (size_t i = 0; cc_node_is_seq(links) && i < links->n; i++) {
-                const char *l = links->items[i]->str, *colon = l ? strchr(l, ':') : NULL;
-                size_t n = colon ? (size_t) (colon - l) : (l ? strlen(l) : 0);
-                if (l && strlen(p->svc->name) == n && strncmp(l, p->svc->name, n) == 0)
-                        net__add_name(&b, colon ? colon + 1 : l);
-        }
-        return cc_buf_steal(&b);
-}
-
-static void net__entry(struct net_hosts_entry **e, size_t *ne, const char *ip, char *names)
-{
-        *e = cc_xrealloc(*e, (*ne + 1) * sizeof(**e));
-        snprintf((*e)[*ne].ip, sizeof((*e)[*ne].ip), "%s", ip);
-        (*e)[(*ne)++].names = names;
-}
-
-/* Entries of the running containers on any of the networks of xdef: x
- * (when given) first, as itself, then (peers) the others. */
-static void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_sup_ctr *x, bool peers,
-                              struct net_hosts_entry **e, size_t *ne)
-{
-        const struct cc_node *xnets = net__svc_nets(xdef);
-        struct cc_net *n = s->net;
-        for (int pass = 0; pass < (peers ? 2 : 1); pass++)
-                for (size_t i = 0; i < s->n_svcs; i++)
-                        for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
-                                struct cc_sup_ctr *p = s->svcs[i].ctrs[j];
-                                struct net_ctr *pn = net__ctr(n, p->id, false);
-                                struct cc_ctr_state *ps = cc_sup_ctr_state(p);
-                                if ((pass == 0) != (p == x) || !pn || !pn->running || !ps)
-                                        continue;
-                                struct cc_node *pnets = net__svc_nets(p->svc->def);
-                                for (size_t k = 0; k < xnets->n; k++) {
-                                        const char *key = cc_node_key(xnets, k);
-                                        const char *ip = net__ip_of(n, ps->name, key);
-                                        const char *ip6 = net__ip6_of(n, ps->name, key);
-                                        if (!ip || !cc_node_map_get(pnets, key))
-                                                continue;
-                                        char *names = net__link_names(xdef, p, net__names(p, key, p == x));
-                                        net__entry(e, ne, ip, cc_xstrdup(names));
-                                        if (ip6)
-                                                net__entry(e, ne, ip6, cc_xstrdup(names));
-                                        free(names);
-                                }
-                        }
-}
-
-/* Write a container's /etc/hosts: these entries and its extra_hosts;
- * frees the entries. */
-static void net__hosts_write_for(struct cc_sup *s, const struct cc_node *def, const char *id,
-                                 struct net_hosts_entry *e, size_t ne)
-{
-        struct cc_strv extra = {0};
-        struct cc_node *eh = cc_node_map_get(def, "extra_hosts");
-        for (size_t i = 0; eh && i < eh->n; i++) {
-                if (cc_node_is_seq(eh) && eh->items[i]->str)
-                        cc_strv_push(&extra, eh->items[i]->str);
-                else if (cc_node_is_map(eh) && eh->items[i]->str)
-                        cc_strv_push_owned(&extra, cc_xasprintf("%s=%s", cc_node_key(eh, i), eh->items[i]->str));
-        }
-        _cleanup_free_ char *text = net_hosts_render(e, ne, &extra);
-        for (size_t i = 0; i < ne; i++)
-                free(e[i].names);
-        free(e);
-        cc_strv_free(&extra);
-        _cleanup_free_ char *path = cc_xasprintf("%s/containers/%s/hosts", s->cli->root, id);
-        net_hosts_write(path, text);
-}
-
-static void net__write_hosts(struct cc_sup *s, struct cc_sup_ctr *x)
-{
-        struct cc_ctr_state *xs = cc_sup_ctr_state(x);
-        struct cc_node *xnets = net__svc_nets(x->svc->def);
-        if (!xs || !xnets)
-                return;
-        struct net_hosts_entry *e = NULL;
-        size_t ne = 0;
-        net__peer_entries(s, x->svc->def, x, false, &e, &ne);
-        net__hosts_write_for(s, x->svc->def, x->id, e, ne);
-}
-
-/* ---- published ports ---- */
-
-static void net__close_ports(struct net_ctr *nc)
-{
-        for (size_t i = 0; i < nc->n_proxies; i++)
-                net_proxy_close(nc->proxies[i]);
-        free(nc->proxies);
-        nc->proxies = NULL;
-        nc->n_proxies = 0;
-        free(nc->dnat);
-        nc->dnat = NULL;
-        nc->n_dnat = 0;
-        nc->ports_open = false;
-}
-
-/* The project's table of published ports: every port of a running
- * container. The proxies stay open beside it: they hold the ports (a
- * second project cannot take them), serve IPv6 and internal networks,
- * and carry what the kernel does not forward. */
-static int net__sync_dnat(struct cc_net *n, struct cc_error *err)
-{
-        struct net_dnat *all = NULL;
-        size_t na = 0;
-        for (size_t i = 0; i < n->n_ctrs; i++) {
-                struct net_ctr *nc = n->ctrs[i];
-                if (!nc->running || nc->n_dnat == 0)
-                        continue;
-                all = cc_xrealloc(all, (na + nc->n_dnat) * sizeof(*all));
-                memcpy(all + na, nc->dnat, nc->n_dnat * sizeof(*all));
-                na += nc->n_dnat;
-        }
-        _cleanup_free_ char *rules = net_nft_ports_ruleset(n->table, all, na);
-        free(all);
-        n->dnat_dirty = false;
-        return net_nft_apply(rules, n->table, err);
-}
-
-static void net__dnat_timer_cb(uv_timer_t *t)
-{
-        struct cc_sup *s = t->data;
-        struct cc_error err = {0};
-        if (s->net->dnat_dirty && net__sync_dnat(s->net, &err) < 0)
-                cc_sup_progress(s, "published ports: %s", cc_error_msg(&err));
-        cc_error_clear(&err);
-}
-
-static void net__dnat_later(struct cc_sup *s)
-{
-        struct cc_net *n = s->net;
-        if (!n->dnat_timer_on) {
-                uv_timer_init(s->loop, &n->dnat_timer);
-                n->dnat_timer.data = s;
-                n->dnat_timer_on = true;
-        }
-        n->dnat_dirty = true;
-        if (!uv_is_active((uv_handle_t *) &n->dnat_timer))
-                uv_timer_start(&n->dnat_timer, net__dnat_timer_cb, 0, 0);
-}
-
-/* Add who holds a port to the error: a process, or a project of ours. */
-static void net__name_holder(struct cc_sup *s, bool udp, int port, struct cc_error *err)
-{
-        char comm[64];
-        pid_t pid = net_port_holder(udp, port, comm, sizeof(comm));
-        if (pid <= 0)
-                return;
-        _cleanup_free_ char *who = cc_xasprintf("process %d (%s)", (int) pid, comm);
-        DIR *dir = strcmp(comm, "ccompose") == 0 ? opendir(s->cli->runtime_dir) : NULL;
-        for (struct dirent *de; dir && (de = readdir(dir));) {
-                struct cc_state *st = NULL;
-                struct cc_error e = {0};
-                if (de->d_name[0] != '.' && cc_state_load(s->cli->runtime_dir, de->d_name, &st, &e) >= 0 && st &&
-                    st->supervisor_pid == pid) {
-                        free(who);
-                        who = cc_xasprintf("project %s (its supervisor, pid %d)", de->d_name, (int) pid);
-                }
-                cc_error_clear(&e);
-                cc_state_free(st);
-        }
-        if (dir)
-                closedir(dir);
-        _cleanup_free_ char *msg = cc_xstrdup(cc_error_msg(err));
-        cc_error_clear(err);
-        cc_error_set(err, -EADDRINUSE, "%s; held by %s", msg, who);
-}
-
-static bool net__host_has_ipv6(void)
-{
-        FILE *f = fopen("/proc/net/if_inet6", "re");
-        bool yes = f && fgetc(f) != EOF;
-        if (f)
-                fclose(f);
-        return yes;
-}
-
-/* One listening proxy, recorded with the container and in its PORTS text. */
-static int net__proxy_add(struct cc_sup *s, struct net_ctr *nc, struct cc_buf *desc, bool udp, const char *hip,
-                          int port, const char *ip, int target, int *bound, struct cc_error *err)
-{
-        struct net_proxy *px = NULL;
-        int r = net_proxy_open(s->loop, udp, hip, port, ip, target, &px, bound, err);
-        if (r < 0)
-                return r;
-        nc->proxies = cc_xrealloc(nc->proxies, (nc->n_proxies + 1) * sizeof(*nc->proxies));
-        nc->proxies[nc->n_proxies++] = px;
-        bool v6 = hip && strchr(hip, ':');
-        cc_buf_printf(desc, "%s%s%s%s:%d->%d/%s", desc->len ? ", " : "", v6 ? "[" : "", hip && *hip ? hip : "0.0.0.0",
-                      v6 ? "]" : "", *bound, target, udp ? "udp" : "tcp");
-        return 0;
-}
-
-static int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ctr *nc, struct cc_error *err)
-{
-        struct cc_ctr_state *st = cc_sup_ctr_state(c);
-        struct cc_node *ports = cc_node_map_get(c->svc->def, "ports");
-        struct cc_node *nets = net__svc_nets(c->svc->def);
-        if (nc->ports_open || !st || !cc_node_is_seq(ports) || !nets || nets->n == 0)
-                return 0;
-        /* the address on its first network with a route out (the host
-         * reaches every bridge; the kernel forwards only to those) */
-        size_t k0 = 0;
-        for (size_t k = nets->n; k-- > 0;) {
-                struct net_def *d = net__def(s->net, cc_node_key(nets, k));
-                if (d && !d->internal && !d->foreign)
-                        k0 = k;
-        }
-        const char *ip = net__ip_of(s->net, st->name, cc_node_key(nets, k0));
-        struct net_def *d0 = net__def(s->net, cc_node_key(nets, k0));
-        uint32_t ip4 = 0;
-        if (!ip || net_ip_parse(ip, &ip4) < 0)
-                return 0;
-        struct cc_buf desc = {0};
-        int r = 0;
-        for (size_t i = 0; i < ports->n && r >= 0; i++) {
-                struct cc_node *p = ports->items[i];
-                const char *hip = cc_node_map_str(p, "host_ip");
-                const char *tgt = cc_node_map_str(p, "target");
-                const char *pub = cc_node_map_str(p, "published");
-                const char *proto = cc_node_map_str(p, "protocol");
-                bool udp = proto && strcmp(proto, "udp") == 0;
-                if (proto && !udp && strcmp(proto, "tcp") != 0) {
-                        r = cc_error_set(err, -ENOTSUP, "published port %s/%s: only tcp and udp", tgt, proto);
-                        break;
-                }
-                int lo = 0, hi = 0, target = atoi(tgt ? tgt : "0");
-                if (pub && *pub) {
-                        lo = hi = atoi(pub);
-                        const char *dash = strchr(pub, '-');
-                        if (dash)
-                                hi = atoi(dash + 1);
-                }
-                int bound = 0;
-                for (int port = lo; port <= hi; port++) {
-                        cc_error_clear(err);
-                        if ((r = net__proxy_add(s, nc, &desc, udp, hip, port, ip, target, &bound, err)) == 0)
-                                break;
-                }
-                if (r == -EADDRINUSE && lo > 0)
-                        net__name_holder(s, udp, lo, err);
-                if (r < 0)
-                        break;
-                uint32_t hip4 = 0;
-                if (d0 && !d0->internal && !d0->foreign && (!hip || !*hip || net_ip_parse(hip, &hip4) == 0)) {
-                        nc->dnat = cc_xrealloc(nc->dnat, (nc->n_dnat + 1) * sizeof(*nc->dnat));
-                        nc->dnat[nc->n_dnat++] = (struct net_dnat){
-                                .udp = udp, .host_ip = hip4, .published = bound, .target_ip = ip4, .target = target,
-                        };
-                }
-                /* no host_ip: IPv6 too where the host has it, as Docker
-                 * does ("[::]:8080->80/tcp"), on the same port; an
-                 * ephemeral port taken on IPv6 only is left to IPv4 */
-                if ((!hip || !*hip) && net__host_has_ipv6()) {
-                        struct cc_error e6 = {0};
-                        int b6;
-                        r = net__proxy_add(s, nc, &desc, udp, "::", bound, ip, target, &b6, lo ? err : &e6);
-                        if (r < 0 && !lo)
-                                r = 0;
-                        cc_error_clear(&e6);
-                }
-        }
-        if (r < 0) {
-                net__close_ports(nc);
-                cc_buf_free(&desc);
-                return r;
-        }
-        nc->ports_open = true;
-        free(st->ports);
-        st->ports = cc_buf_steal(&desc);
-        return 0;
 }
 
 /* ---- the supervisor's hooks ---- */
@@ -954,194 +586,6 @@ static void net__detach_ifs(struct cc_net *n, const char *id, const struct cc_no
                 net_link_delete(n->nl, name, &e);
                 cc_error_clear(&e);
         }
-}
-
-/* A one-off's own entries: its addresses with its hostname (or short id)
- * and its name. */
-static void net__oneoff_self(struct cc_net *n, const struct cc_node *def, const char *id, const char *name,
-                             struct net_hosts_entry **e, size_t *ne)
-{
-        struct cc_node *nets = net__svc_nets(def);
-        const char *hn = cc_node_map_str(def, "hostname");
-        for (size_t k = 0; nets && k < nets->n; k++) {
-                const char *ip = net__ip_of(n, name, cc_node_key(nets, k));
-                if (!ip)
-                        continue;
-                struct cc_buf b = {0};
-                char shortid[13];
-                snprintf(shortid, sizeof(shortid), "%.12s", id);
-                net__add_name(&b, hn ? hn : shortid);
-                net__add_name(&b, name);
-                const char *ip6 = net__ip6_of(n, name, cc_node_key(nets, k));
-                char *names = cc_buf_steal(&b);
-                net__entry(e, ne, ip, cc_xstrdup(names));
-                if (ip6)
-                        net__entry(e, ne, ip6, cc_xstrdup(names));
-                free(names);
-        }
-}
-
-/* ---- the embedded DNS server ---- */
-
-static bool net__has_name(const char *names, const char *name)
-{
-        size_t len = strlen(name);
-        for (const char *p = names; *p;) {
-                size_t w = strcspn(p, " ");
-                if (w == len && strncasecmp(p, name, len) == 0)
-                        return true;
-                p += w;
-                while (*p == ' ')
-                        p++;
-        }
-        return false;
-}
-
-/* Is name one of the project's, on any network? (Then a container that
- * does not see it gets NXDOMAIN, not an answer from upstream.) */
-static bool net__project_name(struct cc_sup *s, const char *name)
-{
-        for (size_t i = 0; i < s->n_svcs; i++) {
-                struct cc_sup_svc *svc = &s->svcs[i];
-                if (strcasecmp(svc->name, name) == 0)
-                        return true;
-                const char *hn = cc_node_map_str(svc->def, "hostname");
-                if (hn && strcasecmp(hn, name) == 0)
-                        return true;
-                struct cc_node *nets = net__svc_nets(svc->def);
-                for (size_t k = 0; nets && k < nets->n; k++) {
-                        struct cc_node *al = cc_node_map_get(nets->items[k], "aliases");
-                        for (size_t a = 0; cc_node_is_seq(al) && a < al->n; a++)
-                                if (al->items[a]->str && strcasecmp(al->items[a]->str, name) == 0)
-                                        return true;
-                }
-                for (size_t j = 0; j < svc->n_ctrs; j++) {
-                        struct cc_ctr_state *st = cc_sup_ctr_state(svc->ctrs[j]);
-                        if (st && strcasecmp(st->name, name) == 0)
-                                return true;
-                }
-        }
-        return false;
-}
-
-static struct cc_sup_ctr *net__sup_ctr(struct cc_sup *s, const char *id)
-{
-        for (size_t i = 0; i < s->n_svcs; i++)
-                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
-                        if (strcmp(s->svcs[i].ctrs[j]->id, id) == 0)
-                                return s->svcs[i].ctrs[j];
-        return NULL;
-}
-
-/* Containers of the other projects of the runtime dir on a network the
- * asker is on (external: true), by container or service name: their
- * state.json says who runs, their network.json where. */
-static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, const char *name,
-                               struct net_dns_addrs *out)
-{
-        struct cc_net *nt = s->net;
-        struct cc_node *nets = net__svc_nets(def);
-        DIR *dir = nets ? opendir(nt->scope) : NULL;
-        for (struct dirent *de; dir && (de = readdir(dir));) {
-                if (de->d_name[0] == '.' || strcmp(de->d_name, s->project->name) == 0)
-                        continue;
-                _cleanup_free_ char *path = cc_xasprintf("%s/%s/network.json", nt->scope, de->d_name);
-                json_object *addrs = json_object_from_file(path);
-                struct cc_state *st = NULL;
-                struct cc_error e = {0};
-                if (addrs && cc_state_load(nt->scope, de->d_name, &st, &e) >= 0 && st) {
-                        for (size_t i = 0; i < st->n_ctrs; i++) {
-                                struct cc_ctr_state *c = &st->ctrs[i];
-                                json_object *mine = NULL, *ip = NULL;
-                                if (c->status != CC_CTR_RUNNING ||
-                                    (strcasecmp(c->name, name) != 0 && strcasecmp(c->service, name) != 0) ||
-                                    !json_object_object_get_ex(addrs, c->name, &mine))
-                                        continue;
-                                for (size_t k = 0; k < nets->n; k++) {
-                                        struct net_def *d = net__def(nt, cc_node_key(nets, k));
-                                        _cleanup_free_ char *k6 = d ? cc_xasprintf("%s/6", d->full) : NULL;
-                                        if (d && json_object_object_get_ex(mine, d->full, &ip))
-                                                net_dns_addrs_add(out, json_object_get_string(ip));
-                                        if (d && json_object_object_get_ex(mine, k6, &ip))
-                                                net_dns_addrs_add(out, json_object_get_string(ip));
-                                }
-                        }
-                }
-                cc_error_clear(&e);
-                cc_state_free(st);
-                json_object_put(addrs);
-        }
-        if (dir)
-                closedir(dir);
-}
-
-/* What a container sees: the same entries its /etc/hosts would have with
- * every peer, the replicas of a service in a rotating order. */
-static enum net_dns_result net__dns_lookup(void *data, const char *name, struct net_dns_addrs *out)
-{
-        struct net_ctr *nc = data;
-        struct cc_sup *s = nc->sup;
-        struct cc_sup_ctr *x = nc->def ? NULL : net__sup_ctr(s, nc->id);
-        const struct cc_node *def = x ? x->svc->def : nc->def;
-        if (!def)
-                return NET_DNS_UNKNOWN;
-        struct net_hosts_entry *e = NULL;
-        size_t ne = 0;
-        if (!x)
-                net__oneoff_self(s->net, def, nc->id, nc->name, &e, &ne);
-        net__peer_entries(s, def, x, true, &e, &ne);
-        for (size_t i = 0; i < ne; i++) {
-                if (net__has_name(e[i].names, name))
-                        net_dns_addrs_add(out, e[i].ip);
-                free(e[i].names);
-        }
-        free(e);
-        if (out->n4 + out->n6 > 0)
-                return NET_DNS_FOUND;
-        if (net__project_name(s, name))
-                return NET_DNS_NXDOMAIN;
-        net__dns_elsewhere(s, def, name, out);
-        return out->n4 + out->n6 > 0 ? NET_DNS_FOUND : NET_DNS_UNKNOWN;
-}
-
-/* Its DNS server, in its network namespace at 127.0.0.11:53; upstream:
- * the service's dns: (IPv4), else the host's nameservers. */
-static int net__dns_start(struct cc_sup *s, struct net_ctr *nc, pid_t pid, const struct cc_node *def,
-                          struct cc_error *err)
-{
-        struct cc_net *n = s->net;
-        if (nc->dns)
-                return 0;
-        int fd = net_ns_udp_bind(n->nl, pid, NET_DNS_IP, 53, err);
-        if (fd < 0)
-                return fd;
-        struct cc_strv mine = {0};
-        struct cc_node *dns = cc_node_map_get(def, "dns");
-        for (size_t i = 0; cc_node_is_seq(dns) && i < dns->n; i++) {
-                uint32_t a;
-                if (dns->items[i]->str && net_ip_parse(dns->items[i]->str, &a) == 0)
-                        cc_strv_push(&mine, dns->items[i]->str);
-        }
-        /* on internal networks only: no way out, for names neither (as
-         * Docker since 26: not forwarded, SERVFAIL) */
-        bool out = false;
-        struct cc_node *nets = net__svc_nets(def);
-        for (size_t i = 0; nets && i < nets->n; i++) {
-                struct net_def *d = net__def(n, cc_node_key(nets, i));
-                out |= d && !d->internal;
-        }
-        struct cc_strv none = {0};
-        nc->sup = s;
-        int r = net_dns_open(s->loop, fd, !out ? &none : mine.n ? &mine : &n->upstream, net__dns_lookup, nc,
-                             &nc->dns, err);
-        cc_strv_free(&mine);
-        return r;
-}
-
-static void net__dns_stop(struct net_ctr *nc)
-{
-        net_dns_close(nc->dns);
-        nc->dns = NULL;
 }
 
 int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
