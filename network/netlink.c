@@ -266,7 +266,9 @@ static void net__fill_info(struct rtnl_link *l, struct nl_cache *links, struct n
                         bi->n_ports++;
 }
 
-int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n, struct cc_error *err)
+/* Every ccb-* bridge (name NULL), or the Linux bridge called name. */
+static int net__bridges(struct net_nl *nl, const char *name, struct net_bridge_info **out, size_t *n,
+                        struct cc_error *err)
 {
         _cleanup_cache_ struct nl_cache *links = NULL;
         _cleanup_cache_ struct nl_cache *addrs = NULL;
@@ -279,8 +281,9 @@ int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n,
         *n = 0;
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *) o;
-                const char *name = rtnl_link_get_name(l);
-                if (!name || !cc_startswith(name, "ccb-"))
+                const char *ln = rtnl_link_get_name(l), *type = rtnl_link_get_type(l);
+                if (!ln || (name ? strcmp(ln, name) != 0 || !type || strcmp(type, "bridge") != 0
+                                 : !cc_startswith(ln, "ccb-")))
                         continue;
                 *out = cc_xrealloc(*out, (*n + 1) * sizeof(**out));
                 net__fill_info(l, links, addrs, &(*out)[(*n)++]);
@@ -288,24 +291,22 @@ int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n,
         return 0;
 }
 
+int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n, struct cc_error *err)
+{
+        return net__bridges(nl, NULL, out, n, err);
+}
+
 int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *out, struct cc_error *err)
 {
-        _cleanup_cache_ struct nl_cache *links = NULL;
-        _cleanup_cache_ struct nl_cache *addrs = NULL;
-        int r = net__links(nl, &links);
+        struct net_bridge_info *b = NULL;
+        size_t n = 0;
+        int r = net__bridges(nl, name, &b, &n, err);
+        if (r >= 0 && n == 0)
+                r = -ENOENT;
         if (r >= 0)
-                r = net__addrs(nl, &addrs);
-        if (r < 0)
-                return net__nlerr(err, r, "list", "links");
-        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
-                struct rtnl_link *l = (struct rtnl_link *) o;
-                const char *n = rtnl_link_get_name(l), *type = rtnl_link_get_type(l);
-                if (n && strcmp(n, name) == 0 && type && strcmp(type, "bridge") == 0) {
-                        net__fill_info(l, links, addrs, out);
-                        return 0;
-                }
-        }
-        return -ENOENT;
+                *out = b[0];
+        free(b);
+        return r;
 }
 
 int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,

@@ -493,36 +493,14 @@ int cc_cmd_create(struct cc_cli *cli, int argc, char **argv)
         return rc;
 }
 
-static int cc__rm(struct cc_cli *cli, int argc, char **argv, bool *anon)
+/* Remove the stopped containers of these services (all when none): the
+ * supervisor's job when one runs, else from the state alone. */
+static int cc__rm_containers(struct cc_cli *cli, const struct cc_project *p, char **svc, int n_svc, bool stop)
 {
-        static const struct option longopts[] = {
-                {"force", no_argument, NULL, 'f'}, {"stop", no_argument, NULL, 's'},
-                {"volumes", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {0},
-        };
-        bool stop = false;
-        int c;
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+fsvh", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'f': break;
-                case 'v': *anon = true; break;
-                case 's': stop = true; break;
-                case 'h':
-                        puts("Usage:  ccompose rm [OPTIONS] [SERVICE...]\n\nRemoves stopped service containers\n\n"
-                             "Options:\n  -f, --force     Don't ask to confirm removal\n"
-                             "  -s, --stop      Stop the containers, if required, before removing\n"
-                             "  -v, --volumes   Remove any anonymous volumes attached to containers");
-                        return 0;
-                default: return 1;
-                }
-        }
-        _cleanup_project_ struct cc_project *p = NULL;
-        if (cc_cli_load_project(cli, &p) != 0)
-                return 1;
         json_object *req = json_object_new_object();
         json_object *svcs = json_object_new_array();
-        for (int i = optind; i < argc; i++)
-                json_object_array_add(svcs, json_object_new_string(argv[i]));
+        for (int i = 0; i < n_svc; i++)
+                json_object_array_add(svcs, json_object_new_string(svc[i]));
         json_object_object_add(req, "op", json_object_new_string("rm"));
         json_object_object_add(req, "services", svcs);
         json_object_object_add(req, "stop", json_object_new_boolean(stop));
@@ -544,64 +522,88 @@ static int cc__rm(struct cc_cli *cli, int argc, char **argv, bool *anon)
         if (lock < 0)
                 return 1;
         int rc = 0;
-        {
-                for (size_t i = 0; i < st->n_ctrs;) {
-                        struct cc_ctr_state *ct = &st->ctrs[i];
-                        bool want = optind >= argc;
-                        for (int k = optind; k < argc; k++)
-                                want = want || strcmp(argv[k], ct->service) == 0;
-                        if (!want || (ct->pid && cc_proc_alive(ct->pid, ct->pid_start))) {
-                                i++;
-                                continue;
-                        }
-                        fprintf(stderr, " Container %s  Removing\n", ct->name);
-                        if (cc_container_cleanup(cli->root, p->name, ct->id, &err) < 0) {
-                                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                                cc_error_clear(&err);
-                                rc = 1;
-                                i++;
-                                continue;
-                        }
-                        fprintf(stderr, " Container %s  Removed\n", ct->name);
-                        cc_state_remove(st, i);
+        for (size_t i = 0; i < st->n_ctrs;) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                bool want = n_svc == 0;
+                for (int k = 0; k < n_svc; k++)
+                        want = want || strcmp(svc[k], ct->service) == 0;
+                if (!want || (ct->pid && cc_proc_alive(ct->pid, ct->pid_start))) {
+                        i++;
+                        continue;
                 }
-                if (cc_state_save(cli->runtime_dir, st, &err) < 0)
+                fprintf(stderr, " Container %s  Removing\n", ct->name);
+                if (cc_container_cleanup(cli->root, p->name, ct->id, &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
                         rc = 1;
+                        i++;
+                        continue;
+                }
+                fprintf(stderr, " Container %s  Removed\n", ct->name);
+                cc_state_remove(st, i);
         }
+        if (cc_state_save(cli->runtime_dir, st, &err) < 0)
+                rc = 1;
         cc_error_clear(&err);
         cc_state_unlock(lock);
         return rc;
 }
 
-/* rm, and with -v the anonymous volumes of the containers it removed */
-int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
+/* The ids of the project's containers (none when it has no state). */
+static void cc__ctr_ids(const struct cc_cli *cli, const char *project, struct cc_strv *out)
 {
-        struct cc_strv before = {0};
         struct cc_state *st = NULL;
         struct cc_error err = {0};
-        _cleanup_project_ struct cc_project *p = NULL;
-        if (cc_project_load(&cli->load, &p, &err) == 0 && cc_state_load(cli->runtime_dir, p->name, &st, &err) >= 0)
+        if (cc_state_load(cli->runtime_dir, project, &st, &err) >= 0)
                 for (size_t i = 0; st && i < st->n_ctrs; i++)
-                        cc_strv_push(&before, st->ctrs[i].id);
+                        cc_strv_push(out, st->ctrs[i].id);
         cc_error_clear(&err);
         cc_state_free(st);
-        st = NULL;
-        bool anon = false;
-        int rc = cc__rm(cli, argc, argv, &anon);
-        if (anon && p && cc_state_load(cli->runtime_dir, p->name, &st, &err) >= 0) {
-                for (size_t i = 0; i < before.n; i++) {
-                        bool gone = true;
-                        for (size_t k = 0; st && k < st->n_ctrs && gone; k++)
-                                gone = strcmp(st->ctrs[k].id, before.v[i]) != 0;
-                        if (gone && cc_container_remove_anon_volumes(cli->root, before.v[i], &err) < 0) {
-                                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                                rc = 1;
-                        }
-                        cc_error_clear(&err);
+}
+
+int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                {"force", no_argument, NULL, 'f'}, {"stop", no_argument, NULL, 's'},
+                {"volumes", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {0},
+        };
+        bool stop = false, anon = false;
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+fsvh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'f': break;
+                case 'v': anon = true; break;
+                case 's': stop = true; break;
+                case 'h':
+                        puts("Usage:  ccompose rm [OPTIONS] [SERVICE...]\n\nRemoves stopped service containers\n\n"
+                             "Options:\n  -f, --force     Don't ask to confirm removal\n"
+                             "  -s, --stop      Stop the containers, if required, before removing\n"
+                             "  -v, --volumes   Remove any anonymous volumes attached to containers");
+                        return 0;
+                default: return 1;
                 }
         }
-        cc_error_clear(&err);
-        cc_state_free(st);
+        _cleanup_project_ struct cc_project *p = NULL;
+        if (cc_cli_load_project(cli, &p) != 0)
+                return 1;
+        /* -v: the anonymous volumes of the containers that are gone after */
+        struct cc_strv before = {0}, after = {0};
+        if (anon)
+                cc__ctr_ids(cli, p->name, &before);
+        int rc = cc__rm_containers(cli, p, argv + optind, argc - optind, stop);
+        if (anon)
+                cc__ctr_ids(cli, p->name, &after);
+        for (size_t i = 0; i < before.n; i++) {
+                struct cc_error err = {0};
+                if (!cc_strv_contains(&after, before.v[i]) &&
+                    cc_container_remove_anon_volumes(cli->root, before.v[i], &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        rc = 1;
+                }
+                cc_error_clear(&err);
+        }
         cc_strv_free(&before);
+        cc_strv_free(&after);
         return rc;
 }

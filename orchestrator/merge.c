@@ -748,37 +748,31 @@ int cc_merge_enforce_unicity(struct cc_node *project, struct cc_error *err)
         return enforce_unicity(project, &p, err);
 }
 
-int cc_merge_project(struct cc_node *base, struct cc_node *override, struct cc_error *err)
+/* Merge override into base (both mappings, "what" in the error), then the
+ * unicity rules. */
+static int merge_top(struct cc_node *base, const struct cc_node *override, struct mpath *p, const char *what,
+                     struct cc_error *err)
 {
-        struct mpath p = {0};
-        int r;
-
         if (cc_node_is_null(override))
                 return 0;
         if (!cc_node_is_map(base) || !cc_node_is_map(override)) {
                 const struct cc_node *bad = cc_node_is_map(override) ? base : override;
                 _cleanup_free_ char *where = cc_pos_str(bad ? &bad->pos : NULL);
-                return cc_error_set(err, -EINVAL, "%s: top-level object must be a mapping", where);
+                return cc_error_set(err, -EINVAL, "%s: %s must be a mapping", where, what);
         }
-        if ((r = merge_map(base, override, &p, true, err)) < 0)
-                return r;
-        return enforce_unicity(base, &p, err);
+        int r = merge_map(base, override, p, true, err);
+        return r < 0 ? r : enforce_unicity(base, p, err);
+}
+
+int cc_merge_project(struct cc_node *base, struct cc_node *override, struct cc_error *err)
+{
+        struct mpath p = {0};
+        return merge_top(base, override, &p, "top-level object", err);
 }
 
 int cc_merge_service(struct cc_node *base, const struct cc_node *override, struct cc_error *err)
 {
         /* the rules name "services.*": any service name does */
         struct mpath p = {.seg = {"services", "x"}, .depth = 2, .shown = 2};
-        int r;
-
-        if (cc_node_is_null(override))
-                return 0;
-        if (!cc_node_is_map(base) || !cc_node_is_map(override)) {
-                const struct cc_node *bad = cc_node_is_map(override) ? base : override;
-                _cleanup_free_ char *where = cc_pos_str(bad ? &bad->pos : NULL);
-                return cc_error_set(err, -EINVAL, "%s: service must be a mapping", where);
-        }
-        if ((r = merge_map(base, override, &p, true, err)) < 0)
-                return r;
-        return enforce_unicity(base, &p, err);
+        return merge_top(base, override, &p, "service", err);
 }

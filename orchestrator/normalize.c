@@ -419,22 +419,30 @@ static int cc__extra_hosts(const struct cc__norm *n, struct cc_node *map, const 
         return 0;
 }
 
+/* svc[key]: [a, b] -> {a: {}, b: {}} (or {a: null, b: null}); returns
+ * svc[key], whatever it is. */
+static struct cc_node *cc__norm_list_to_map(struct cc_node *svc, const char *key, bool empty_maps)
+{
+        struct cc_node *l = cc_node_map_get(svc, key);
+        if (!cc_node_is_seq(l))
+                return l;
+        struct cc_node *m = cc_node_new_map(&l->pos);
+        for (size_t i = 0; i < l->n; i++) {
+                _cleanup_free_ char *name = cc__norm_text(l->items[i]);
+                const struct cc_pos *pos = &l->items[i]->pos;
+                if (name)
+                        cc_node_map_set(m, name, pos, empty_maps ? cc_node_new_map(pos) : cc_node_new_null(pos));
+        }
+        cc__norm_replace(svc, key, m);
+        return m;
+}
+
 /* depends_on: [a, b] -> {a: {condition: service_started, required: true}};
  * the long form gets the same defaults. */
 static int cc__depends_on(const struct cc__norm *n, struct cc_node *svc)
 {
-        struct cc_node *d = cc_node_map_get(svc, "depends_on");
+        struct cc_node *d = cc__norm_list_to_map(svc, "depends_on", true);
         int r;
-        if (cc_node_is_seq(d)) {
-                struct cc_node *m = cc_node_new_map(&d->pos);
-                for (size_t i = 0; i < d->n; i++) {
-                        _cleanup_free_ char *name = cc__norm_text(d->items[i]);
-                        if (name)
-                                cc_node_map_set(m, name, &d->items[i]->pos, cc_node_new_map(&d->items[i]->pos));
-                }
-                cc__norm_replace(svc, "depends_on", m);
-                d = m;
-        }
         if (!cc_node_is_map(d))
                 return 0;
         for (size_t i = 0; i < d->n; i++) {
@@ -630,18 +638,8 @@ static int cc__env_file(const struct cc__norm *n, struct cc_node *svc)
 /* networks: [a, b] -> {a: null, b: null}. */
 static int cc__networks(const struct cc__norm *n, struct cc_node *svc)
 {
-        struct cc_node *v = cc_node_map_get(svc, "networks");
+        struct cc_node *v = cc__norm_list_to_map(svc, "networks", false);
         int r;
-        if (cc_node_is_seq(v)) {
-                struct cc_node *m = cc_node_new_map(&v->pos);
-                for (size_t i = 0; i < v->n; i++) {
-                        _cleanup_free_ char *name = cc__norm_text(v->items[i]);
-                        if (name)
-                                cc_node_map_set(m, name, &v->items[i]->pos, cc_node_new_null(&v->items[i]->pos));
-                }
-                cc__norm_replace(svc, "networks", m);
-                v = m;
-        }
         if (!cc_node_is_map(v))
                 return 0;
         for (size_t i = 0; i < v->n; i++) {

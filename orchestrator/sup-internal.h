@@ -118,6 +118,8 @@ void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long
 void cc_sup_remove_all(struct cc_sup *s);
 void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name);
 void cc_sup_ctr_retire(struct cc_sup_ctr *c);
+/* Stop its healthcheck and close its timers (restart, healthcheck). */
+void cc_sup_ctr_close_timers(struct cc_sup_ctr *c);
 void cc_sup_overrides_free(struct cc_spec_overrides *ov);
 int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_overrides *ov, const char *want_name,
                       char **name, struct cc_error *err);

@@ -58,12 +58,7 @@ static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_stat
 void cc_sup_ctr_retire(struct cc_sup_ctr *c)
 {
         struct cc_sup *s = c->sup;
-        cc_sup_health_stop(c);
-        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
-                             (uv_handle_t *) &c->hc_timeout};
-        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
-                if (!uv_is_closing(hs[k]))
-                        uv_close(hs[k], NULL);
+        cc_sup_ctr_close_timers(c);
         s->retired = cc_xrealloc(s->retired, (s->n_retired + 1) * sizeof(*s->retired));
         s->retired[s->n_retired++] = c;
 }

@@ -892,17 +892,22 @@ static void cc__noop_close(uv_handle_t *h)
 }
 
 /* Close every handle so that uv_run returns. */
+void cc_sup_ctr_close_timers(struct cc_sup_ctr *c)
+{
+        cc_sup_health_stop(c);
+        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
+                             (uv_handle_t *) &c->hc_timeout};
+        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
+                if (!uv_is_closing(hs[k]))
+                        uv_close(hs[k], NULL);
+}
+
 void cc_sup_close_all(struct cc_sup *s)
 {
         for (size_t i = 0; i < s->n_svcs; i++)
                 for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
                         struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
-                        cc_sup_health_stop(c);
-                        uv_handle_t *hs[] = {(uv_handle_t *) &c->restart_timer, (uv_handle_t *) &c->hc_timer,
-                                             (uv_handle_t *) &c->hc_timeout};
-                        for (size_t k = 0; k < CC_ARRAY_SIZE(hs); k++)
-                                if (!uv_is_closing(hs[k]))
-                                        uv_close(hs[k], NULL);
+                        cc_sup_ctr_close_timers(c);
                         cc__unwatch_exit(c);
                         cc_sup_output_close(c);
                 }

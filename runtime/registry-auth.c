@@ -107,6 +107,22 @@ static char *read_value(const char **p)
         return cc_buf_steal(&b);
 }
 
+/* The challenge read so far is complete: keep the first Bearer one (in
+ * *out) and the first Basic one; cur starts empty again. */
+static void challenge_end(struct cc_auth_challenge *cur, struct cc_auth_challenge *out, bool *have_bearer,
+                          struct cc_auth_challenge *basic)
+{
+        if (cur->scheme && strcmp(cur->scheme, "bearer") == 0 && !*have_bearer) {
+                *out = *cur;
+                *have_bearer = true;
+        } else if (cur->scheme && strcmp(cur->scheme, "basic") == 0 && !basic->scheme) {
+                *basic = *cur;
+        } else {
+                cc_auth_challenge_free(cur);
+        }
+        memset(cur, 0, sizeof(*cur));
+}
+
 int cc_auth_challenge_parse(const char *header, struct cc_auth_challenge *out)
 {
         memset(out, 0, sizeof(*out));
@@ -151,27 +167,12 @@ int cc_auth_challenge_parse(const char *header, struct cc_auth_challenge *out)
                         continue;
                 }
                 /* A new challenge begins. */
-                if (cur.scheme && strcmp(cur.scheme, "bearer") == 0 && !have_bearer) {
-                        *out = cur;
-                        have_bearer = true;
-                } else if (cur.scheme && strcmp(cur.scheme, "basic") == 0 && !basic.scheme) {
-                        basic = cur;
-                } else {
-                        cc_auth_challenge_free(&cur);
-                }
-                memset(&cur, 0, sizeof(cur));
+                challenge_end(&cur, out, &have_bearer, &basic);
                 for (char *t = tok; *t; t++)
                         *t = (char) tolower((unsigned char) *t);
                 cur.scheme = cc_steal(&tok);
         }
-        if (cur.scheme && strcmp(cur.scheme, "bearer") == 0 && !have_bearer) {
-                *out = cur;
-                have_bearer = true;
-        } else if (cur.scheme && strcmp(cur.scheme, "basic") == 0 && !basic.scheme) {
-                basic = cur;
-        } else {
-                cc_auth_challenge_free(&cur);
-        }
+        challenge_end(&cur, out, &have_bearer, &basic);
         if (have_bearer) {
                 cc_auth_challenge_free(&basic);
                 return 0;
