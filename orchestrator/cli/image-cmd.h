@@ -1,5 +1,5 @@
 /* `ccompose image ...`: load, import, ls, rm, inspect, tag.
- * Owner: the image store. Implemented in orchestrator/cmd-image.c. */
+ * Implemented in cmd-image.c. */
 #ifndef CC_IMAGE_CMD_H
 #define CC_IMAGE_CMD_H
 
