@@ -99,7 +99,7 @@ struct cc_container_spec {
         bool reuse_dir;        /* start again in an existing container directory
                                   (a restart keeps its writable layer and logs) */
         /* network: run by the parent after clone3 and the cgroup move, before
-         * the child goes on (network/net.h: veths into the new netns). NULL: none. */
+         * the child goes on (the supervisor: veths into the new netns). NULL: none. */
         int (*net_attach)(pid_t pid, void *data, struct cc_error *err);
         void *net_attach_data;
 };

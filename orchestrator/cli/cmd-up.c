@@ -10,7 +10,7 @@
 
 #include "cgroup.h"
 #include "container.h"
-#include "net.h" /* network */
+#include "sup-net.h" /* network */
 #include "sup-internal.h"
 
 static void cc__up_help(void)

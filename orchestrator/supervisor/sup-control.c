@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "net.h"
+#include "sup-net.h"
 #include "sup-internal.h"
 
 struct cc_conn {

@@ -92,7 +92,7 @@ struct cc_sup {
         struct cc_buf *reply;      /* a control request is being answered */
         struct cc_sup_ctr **retired; /* taken out of their service, freed at the end */
         size_t n_retired;
-        struct cc_net *net;        /* network: network/net-sup.c */
+        struct cc_net *net;        /* network: sup-net.c */
 };
 
 /* supervisor.c */

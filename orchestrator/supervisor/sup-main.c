@@ -11,7 +11,7 @@
 #include "registry.h"
 #include "service-spec.h"
 #include "sup-internal.h"
-#include "net.h" /* network */
+#include "sup-net.h" /* network */
 
 /* ---- running ---- */
 

@@ -9,7 +9,7 @@
 #include "registry.h"
 #include "service-spec.h"
 #include "sup-internal.h"
-#include "net.h" /* network */
+#include "sup-net.h" /* network */
 
 /* ---- adoption and reconciliation ---- */
 

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net.h" /* network */
+#include "sup-net.h" /* network */
 #include "registry.h"
 #include "service-spec.h"
 #include "sup-internal.h"

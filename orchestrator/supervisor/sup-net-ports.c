@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "net-internal.h"
+#include "sup-net-internal.h"
 #include "nft.h"
 #include "portproxy.h"
 #include "state.h"

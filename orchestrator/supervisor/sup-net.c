@@ -1,7 +1,7 @@
 /* The supervisor's side of networks: the project's compose networks as
  * bridges, each container's addresses (stable, in network.json of the
- * project's state directory) and veths, the hooks of net.h, and down.
- * Names are in net-names.c, published ports in net-ports.c. */
+ * project's state directory) and veths, the hooks of sup-net.h, and down.
+ * Names are in sup-net-names.c, published ports in sup-net-ports.c. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 
 #include "dns.h"
 #include "hosts.h"
-#include "net-internal.h"
-#include "net.h"
+#include "sup-net-internal.h"
+#include "sup-net.h"
 #include "netlink.h"
 #include "nft.h"
 #include "state.h"

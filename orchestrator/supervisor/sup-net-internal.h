@@ -1,9 +1,9 @@
-/* Inside network/: the model the supervisor's network code shares
- * between net-sup.c (networks, addresses, veths, the hooks, down),
- * net-names.c (/etc/hosts and the embedded DNS server) and net-ports.c
- * (published ports). Not for the rest of ccompose: see net.h. */
-#ifndef CC_NET_INTERNAL_H
-#define CC_NET_INTERNAL_H
+/* The model the supervisor's network code shares between sup-net.c
+ * (networks, addresses, veths, the hooks, down), sup-net-names.c
+ * (/etc/hosts and the embedded DNS server) and sup-net-ports.c
+ * (published ports). Not for the rest of ccompose: see sup-net.h. */
+#ifndef CC_SUP_NET_INTERNAL_H
+#define CC_SUP_NET_INTERNAL_H
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -73,7 +73,7 @@ struct cc_net {
         size_t n_ctrs;
 };
 
-/* net-sup.c: the model */
+/* sup-net.c: the model */
 struct net_def *net__def(struct cc_net *n, const char *key);
 struct net_ctr *net__ctr(struct cc_net *n, const char *id, bool create);
 struct cc_node *net__svc_nets(const struct cc_node *def);
@@ -81,7 +81,7 @@ struct cc_node *net__svc_nets(const struct cc_node *def);
 const char *net__ip_of(struct cc_net *n, const char *cname, const char *key);
 const char *net__ip6_of(struct cc_net *n, const char *cname, const char *key);
 
-/* net-names.c: hosts entries, /etc/hosts, the DNS servers */
+/* sup-net-names.c: hosts entries, /etc/hosts, the DNS servers */
 void net__add_name(struct cc_buf *b, const char *name);
 void net__entry(struct net_hosts_entry **e, size_t *ne, const char *ip, char *names);
 void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_sup_ctr *x, bool peers,
@@ -94,7 +94,7 @@ void net__oneoff_self(struct cc_net *n, const struct cc_node *def, const char *i
 int net__dns_start(struct cc_sup *s, struct net_ctr *nc, pid_t pid, const struct cc_node *def, struct cc_error *err);
 void net__dns_stop(struct net_ctr *nc);
 
-/* net-ports.c: published ports */
+/* sup-net-ports.c: published ports */
 int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ctr *nc, struct cc_error *err);
 void net__close_ports(struct net_ctr *nc);
 int net__sync_dnat(struct cc_net *n, struct cc_error *err);

@@ -10,7 +10,7 @@
 
 #include "dns.h"
 #include "hosts.h"
-#include "net-internal.h"
+#include "sup-net-internal.h"
 #include "netlink.h"
 #include "state.h"
 #include "sup-internal.h"

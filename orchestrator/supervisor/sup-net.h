@@ -1,5 +1,6 @@
-/* Networks of a project, as the supervisor and the CLI use them: the one
- * header of network/ for the rest of ccompose.
+/* Networks of a project, as the supervisor and the CLI use them: the
+ * supervisor's side of networking, on top of network/ (which knows no
+ * compose file).
  *
  * The supervisor calls in at a few points:
  *   reconcile end     cc_sup_net_setup: bridges of the project's networks
@@ -13,8 +14,8 @@
  *   container removal cc_sup_net_removed: its proxies and address go
  *   loop end          cc_sup_net_close: every proxy closes
  * and `down` (with or without a supervisor) calls net_project_remove. */
-#ifndef CC_NET_H
-#define CC_NET_H
+#ifndef CC_SUP_NET_H
+#define CC_SUP_NET_H
 
 #include <sys/types.h>
 
