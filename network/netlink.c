@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/file.h>
 
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -577,4 +578,36 @@ int net_veth_attach(struct net_nl *nl, pid_t pid, const struct net_ifconf *ifs, 
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = net__veth_one(nl, ns, pid, &ifs[i], err);
         return r;
+}
+
+/* ---- the host ---- */
+
+int net_host_lock(void)
+{
+        int fd = open("/run/ccompose-net.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                fd = open("/tmp/ccompose-net.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+                        ;
+        return fd;
+}
+
+void net_host_unlock(int fd)
+{
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Locally generated packets to 127.0.0.1 may leave through the bridge
+ * once DNAT sent them to a container (the postrouting masquerade then
+ * gives them the gateway's address): the per-interface switch, on our
+ * own bridge only, as Docker does for docker0 without its proxy. */
+int net_bridge_route_localnet(const char *bridge, struct cc_error *err)
+{
+        _cleanup_free_ char *path = cc_xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "1", 1) != 1)
+                return cc_error_setsys(err, -errno, "bridge %s: enable route_localnet", bridge);
+        return 0;
 }

@@ -19,6 +19,12 @@ uint32_t net_hash(const char *a, const char *b);
 void net_bridge_name(const char *scope, const char *network, char out[16]);
 void net_veth_name(const char *ctr_id, const char *network, char out[16]);
 
+/* The host-wide lock of ccompose's network changes (bridges, and
+ * addresses shared by the projects of a runtime dir): an fd to hand to
+ * net_host_unlock, or -1 when no lock file could be made. */
+int net_host_lock(void);
+void net_host_unlock(int fd);
+
 /* Every IPv4 route of the host's main table except the default route,
  * and except those on the link named skip (may be NULL). */
 int net_host_routes(struct net_nl *nl, const char *skip, struct net_subnet **out, size_t *n, char ***devs,
@@ -39,6 +45,8 @@ int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *
 /* Create a bridge, up, with gateway/prefix and an alias; mtu 0 = default. */
 int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,
                       uint32_t gateway, int mtu, struct cc_error *err);
+/* Let DNAT from 127.0.0.1 leave through this bridge (route_localnet). */
+int net_bridge_route_localnet(const char *bridge, struct cc_error *err);
 /* Delete a link by name; a missing link is not an error. */
 int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
 /* Delete the veths (ccv-*) of a project: those whose alias starts with

@@ -5,10 +5,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
-#include <sys/file.h>
 
 #include "dns.h"
 #include "hosts.h"
@@ -19,24 +17,7 @@
 #include "state.h"
 #include "sup-internal.h"
 
-/* ---- the host-wide lock and naming ---- */
-
-static int net__lock(void)
-{
-        int fd = open("/run/ccompose-net.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-                fd = open("/tmp/ccompose-net.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd >= 0)
-                while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-                        ;
-        return fd;
-}
-
-static void net__unlock(int fd)
-{
-        if (fd >= 0)
-                close(fd);
-}
+/* ---- naming ---- */
 
 static char *net__owner(const char *runtime_dir, const char *project)
 {
@@ -46,19 +27,6 @@ static char *net__owner(const char *runtime_dir, const char *project)
 static char *net__table(const char *owner)
 {
         return cc_xasprintf("ccompose_p%08x", net_hash(owner, ""));
-}
-
-/* Locally generated packets to 127.0.0.1 may leave through the bridge
- * once DNAT sent them to a container (the postrouting masquerade then
- * gives them the gateway's address): the per-interface switch, on our
- * own bridge only, as Docker does for docker0 without its proxy. */
-static int net__route_localnet(const char *bridge, struct cc_error *err)
-{
-        _cleanup_free_ char *path = cc_xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, "1", 1) != 1)
-                return cc_error_setsys(err, -errno, "bridge %s: enable route_localnet", bridge);
-        return 0;
 }
 
 /* ---- the model ---- */
@@ -177,7 +145,7 @@ static int net__ensure(struct cc_net *n, const char *project, struct net_def *d,
                         d->subnet = bi.subnet;
                         d->gw = bi.gateway;
                 }
-                return d->internal ? 0 : net__route_localnet(d->bridge, err);
+                return d->internal ? 0 : net_bridge_route_localnet(d->bridge, err);
         }
         if (r != -ENOENT)
                 return r;
@@ -227,7 +195,7 @@ static int net__ensure(struct cc_net *n, const char *project, struct net_def *d,
                 return r;
         d->ifindex = bi.ifindex;
         (void) project;
-        return d->internal ? 0 : net__route_localnet(d->bridge, err);
+        return d->internal ? 0 : net_bridge_route_localnet(d->bridge, err);
 }
 
 static void net__save_addrs(struct cc_net *n)
@@ -300,7 +268,7 @@ static int net__addr6(struct cc_net *n, const char *cname, const struct cc_node 
                 return 0;
         const char *want = cc_node_map_str(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "ipv6_address");
         struct cc_strv strs = {0};
-        int lk = net__lock();
+        int lk = net_host_lock();
         net__taken(n, cname, key, &strs);
         uint8_t (*taken)[16] = cc_xcalloc(strs.n + 1, 16);
         size_t nt = 0;
@@ -326,7 +294,7 @@ static int net__addr6(struct cc_net *n, const char *cname, const struct cc_node 
                 json_object_object_add(mine, key, json_object_new_string(net_ip6_str(out, buf)));
                 net__save_addrs(n);
         }
-        net__unlock(lk);
+        net_host_unlock(lk);
         return r;
 }
 
@@ -341,7 +309,7 @@ static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *
         const char *want = cc_node_map_str(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "ipv4_address");
         /* under the host-wide lock: another project on the same network
          * (external: true) allocates from the same subnet */
-        int lk = net__lock();
+        int lk = net_host_lock();
         struct cc_strv strs = {0};
         net__taken(n, cname, d->full, &strs);
         uint32_t *taken = cc_xcalloc(strs.n + 1, sizeof(*taken));
@@ -369,7 +337,7 @@ static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *
                 json_object_object_add(mine, d->full, json_object_new_string(net_ip_str(*out, buf)));
                 net__save_addrs(n);
         }
-        net__unlock(lk);
+        net_host_unlock(lk);
         return r;
 }
 
@@ -419,7 +387,7 @@ static int net__prepare(struct cc_sup *s, struct cc_error *err)
         int r = 0;
         if (!n->nl && (r = net_nl_open(&n->nl, err)) < 0)
                 return r;
-        int lk = net__lock();
+        int lk = net_host_lock();
         bool made = false;
         for (size_t i = 0; i < n->n_defs && r >= 0; i++) {
                 struct net_def *d = &n->defs[i];
@@ -437,7 +405,7 @@ static int net__prepare(struct cc_sup *s, struct cc_error *err)
         }
         if (r >= 0 && made)
                 r = net_nft_sync(n->nl, err);
-        net__unlock(lk);
+        net_host_unlock(lk);
         return r;
 }
 
@@ -784,7 +752,7 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 return r;
         _cleanup_free_ char *owner = net__owner(runtime_dir, project);
         _cleanup_free_ char *prefix = cc_xasprintf("ccompose %s ", owner);
-        int lk = net__lock();
+        int lk = net_host_lock();
         r = net_links_delete_alias(nl, prefix, 1000, err);
         struct net_bridge_info *b = NULL;
         size_t nb = 0;
@@ -814,7 +782,7 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 _cleanup_free_ char *rules = net_nft_ports_ruleset(table, NULL, 0);
                 r = net_nft_apply(rules, table, err);
         }
-        net__unlock(lk);
+        net_host_unlock(lk);
         net_nl_close(nl);
         return r;
 }
