@@ -1,5 +1,5 @@
 /* Capabilities and seccomp, with Docker's defaults. Owner: security/cgroups
- * (runtime/caps.c, runtime/seccomp*.c). The parent prepares everything;
+ * (runtime/caps.c, seccomp*.c). The parent prepares everything;
  * the container child only applies what was prepared (no allocation, no
  * libseccomp calls after clone).
  *

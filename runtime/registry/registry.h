@@ -1,7 +1,7 @@
 /* Pulling images from OCI distribution registries (Docker Hub and any
  * registry that speaks the distribution spec), credentials in Docker's
  * config.json, and the pull policies of compose services.
- * Owner: registry pulls (runtime/registry*.c, runtime/image-pull.c). */
+ * Owner: registry pulls (runtime/registry/). */
 #ifndef CC_REGISTRY_H
 #define CC_REGISTRY_H
 

@@ -2,7 +2,7 @@
  *   images/blobs/sha256/<hex>    manifests, configs and compressed layers
  *   images/index.json            tag -> manifest digest
  *   layers/<chainid-hex>/        unpacked layer trees (overlayfs form)
- * Owner: the image store (runtime/image-*.c). The container runtime uses
+ * Owner: the image store (runtime/image/). The container runtime uses
  * only what is declared here. */
 #ifndef CC_IMAGE_H
 #define CC_IMAGE_H

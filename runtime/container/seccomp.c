@@ -1,4 +1,4 @@
-/* Compile Docker's default seccomp profile (runtime/seccomp-default.c)
+/* Compile Docker's default seccomp profile (seccomp-default.c)
  * with libseccomp into ready BPF, once per capability mask, in the
  * parent; the container child only loads it (cc_seccomp_load).
  *

@@ -1,5 +1,5 @@
 /* The shape of a seccomp profile as a static table (private to
- * runtime/seccomp*.c). It mirrors the fields of moby's
+ * seccomp*.c). It mirrors the fields of moby's
  * profiles/seccomp/default.json that the default profile uses: a group of
  * syscall names, one action, at most one argument condition, and
  * include/exclude filters on capabilities and architectures. */

@@ -5,7 +5,7 @@
  * does the rest: the per-container directory under
  * $CCOMPOSE_ROOT/containers/<id>/, the overlay rootfs, the cgroup, clone3
  * into new namespaces, the parent/child handshake, and on the way out
- * stop, kill and destroy. Owner: containers (runtime/container*.c,
+ * stop, kill and destroy. Owner: containers (container*.c,
  * rootfs.c, mounts.c, process.c, user.c, volume.c). */
 #ifndef CC_CONTAINER_H
 #define CC_CONTAINER_H

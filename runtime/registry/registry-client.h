@@ -7,7 +7,7 @@
  * backoff, and broken transfers (resumed with Range when the server
  * honours it). Bodies go to memory or a file, hashed on the way and
  * checked against the expected digest and size.
- * Owner: registry pulls. Internal to runtime/registry-*.c and image-pull.c. */
+ * Owner: registry pulls. Internal to registry-*.c and image-pull.c. */
 #ifndef CC_REGISTRY_CLIENT_H
 #define CC_REGISTRY_CLIENT_H
 

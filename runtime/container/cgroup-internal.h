@@ -1,6 +1,6 @@
-/* Shared between runtime/cgroup.c (the front end: host detection, files,
- * waiting, tree removal) and its two backends, runtime/cgroup-v1.c and
- * runtime/cgroup-v2.c. Private to the cgroup code. */
+/* Shared between cgroup.c (the front end: host detection, files,
+ * waiting, tree removal) and its two backends, cgroup-v1.c and
+ * cgroup-v2.c. Private to the cgroup code. */
 #ifndef CC_CGROUP_INTERNAL_H
 #define CC_CGROUP_INTERNAL_H
 
