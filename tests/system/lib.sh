@@ -20,7 +20,12 @@ _CLEANUPS=()
 # Register a cleanup command (run in reverse order at exit).
 on_exit() { _CLEANUPS+=("$*"); }
 _run_cleanups() {
-        local i
+        local rc=$? last=$BASH_COMMAND i
+        # a file that ends early (a set-up step, an unset variable, a
+        # signal) says so: a runner sees why, never a bare exit status
+        if [ "$rc" -ne 0 ] && [ "$_T_N" -lt "$_T_PLAN" ] && [ -z "${_T_BAILED:-}" ]; then
+                echo "Bail out! $(basename "$0") ended with status $rc after $_T_N of $_T_PLAN cases (last command: $last)"
+        fi
         for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[i]}" >/dev/null 2>&1 || true; done
         # never leave mounts of this test behind
         grep -F " $TMP/" /proc/self/mountinfo 2>/dev/null | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -28,7 +33,16 @@ _run_cleanups() {
 }
 trap _run_cleanups EXIT
 
-plan() { echo "1..$1"; }
+_T_PLAN=0
+plan() { _T_PLAN=$1; echo "1..$1"; }
+# bail_out WHY: stop the file here, saying why (TAP "Bail out!").
+bail_out() { _T_BAILED=1; echo "Bail out! $*"; exit 1; }
+# setup_or_bail CMD...: a set-up step; when it fails, the file stops with
+# the command and the end of its output.
+setup_or_bail() {
+        local out
+        out=$("$@" 2>&1) || bail_out "set-up failed: $*: $(tail -20 <<<"$out" | tr '\n' ' ')"
+}
 # t NAME CMD... : run CMD in a subshell; pass when it exits 0.
 t() {
         local name=$1; shift

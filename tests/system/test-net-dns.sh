@@ -20,8 +20,8 @@ if ip -4 route show | grep -qE "^10\.213\.(49|50)\.|^10\.213\.0\.0/16|^10\.0\.0\
         done_testing
 fi
 
-"$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
-cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
 UP_PID=
 cleanup() {

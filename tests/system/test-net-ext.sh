@@ -26,8 +26,8 @@ if ip -4 route show | grep -qE "^10\.213\.4[78]\.|^10\.213\.0\.0/16|^10\.0\.0\.0
         done_testing
 fi
 
-"$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
-cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
 cleanup() {
         for p in $Y $X $Z $W $V; do (cd "$TMP/${p:5:1}" && cc -p $p down -t 0); done

@@ -19,8 +19,8 @@ if ip -4 route show | grep -q "^$SUB\.\|^10\.213\.45\."; then
         done_testing
 fi
 
-"$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
-cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
 cleanup() {
         for p in $P $Q; do cc -p $p down -t 0; done

@@ -30,8 +30,8 @@ for line in sys.stdin:
         done_testing
 fi
 
-"$SRCDIR/tests/system/make-images.sh" "$IMAGES" || exit 1
-cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || exit 1
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
 cleanup() {
         for p in $A $B $C; do cc -p $p down -t 0; done

@@ -184,8 +184,7 @@ setup() {
 
 # In this shell (not a subshell): it sets variables and registers cleanups.
 if ! setup >"$TMP/setup.log" 2>&1; then
-        echo "Bail out! fixtures: $(tail -20 "$TMP/setup.log" | tr '\n' ' ')"
-        exit 1
+        bail_out "fixtures: $(tail -20 "$TMP/setup.log" | tr '\n' ' ')"
 fi
 
 # ---- image pull: manifests and layers ----

@@ -629,7 +629,7 @@ cases=(
 )
 plan $((${#cases[@]} + 1))
 t "image setup" setup
-[ "$_T_FAILED" -eq 0 ] || { echo "Bail out! images could not be set up"; exit 1; }
+[ "$_T_FAILED" -eq 0 ] || bail_out "images could not be set up (see the case above)"
 for entry in "${cases[@]}"; do
         c "${entry%:*}" "${entry##*:}"
 done

@@ -95,7 +95,7 @@ t_oneshot_job() {
 
 plan 4
 t "example image (scripts/make-example-images.sh)" setup_example_image
-[ "$_T_FAILED" -eq 0 ] || { echo "Bail out! the example image could not be made"; exit 1; }
+[ "$_T_FAILED" -eq 0 ] || bail_out "the example image could not be made (see the case above)"
 c "examples/webapp: up -d --wait, ps, logs, down -v" t_webapp
 c "examples/restart-demo: restart counts" t_restart_demo
 c "examples/oneshot-job: --exit-code-from" t_oneshot_job

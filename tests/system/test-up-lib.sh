@@ -185,7 +185,7 @@ run_cases() {
         fi
         plan $(($# + 1))
         t "image setup" setup_images
-        [ "$_T_FAILED" -eq 0 ] || { echo "Bail out! images could not be set up"; exit 1; }
+        [ "$_T_FAILED" -eq 0 ] || bail_out "images could not be set up (see the case above)"
         local entry
         for entry in "$@"; do
                 c "${entry%:*}" "${entry##*:}"
