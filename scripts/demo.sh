@@ -30,7 +30,7 @@ webapp ps
 step "ccompose logs --tail 5"
 webapp logs --tail 5
 step "GET http://127.0.0.1:${WEB_PORT:-8080}/ (served by the web service)"
-busybox wget -q -O - "http://127.0.0.1:${WEB_PORT:-8080}/" || echo "(the page could not be fetched)"
+timeout 10 busybox wget -q -O - "http://127.0.0.1:${WEB_PORT:-8080}/" || echo "(the page could not be fetched)"
 step "ccompose down"
 webapp down
 trap - EXIT

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ccompose needs to build, test and run its
 # examples. Safe to run again. Needs root (or sudo).
+# Every command a test, benchmark or script calls comes from one of these
+# packages or from Debian's base system: scripts/check-commands.py checks
+# it (scripts/commands.txt maps each command to its package).
 set -euo pipefail
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -12,8 +15,9 @@ packages=(
         libarchive-dev libssl-dev libseccomp-dev libcap-dev libnftables-dev libldns-dev
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
-        # tests: JSON assertions, test images from busybox, OCI tools, the crun baseline
-        jq python3 busybox-static skopeo umoci crun iproute2 procps util-linux
+        # tests: JSON assertions, test images from busybox, OCI tools, the crun baseline,
+        # the nft command the network tests read the rule sets with
+        jq python3 busybox-static skopeo umoci crun iproute2 procps util-linux nftables
         # registry pulls: libcurl (OpenSSL); tests: a local registry, htpasswd, keys, zstd layers
         libcurl4-openssl-dev ca-certificates docker-registry apache2-utils openssl curl zstd
 )

@@ -37,6 +37,22 @@ _T_PLAN=0
 plan() { _T_PLAN=$1; echo "1..$1"; }
 # bail_out WHY: stop the file here, saying why (TAP "Bail out!").
 bail_out() { _T_BAILED=1; echo "Bail out! $*"; exit 1; }
+# require_commands CMD...: the commands this file calls that are not part of
+# Debian's base system; a missing one stops the file, naming its package
+# (scripts/commands.txt) and what to do about it.
+require_commands() {
+        local c pkg why=()
+        for c in "$@"; do
+                command -v "$c" >/dev/null 2>&1 && continue
+                pkg=$(awk -v c="$c" '$1 == c { print $2 }' "$SRCDIR/scripts/commands.txt")
+                if [ -n "$pkg" ] && grep -qw -- "$pkg" "$SRCDIR/scripts/install-deps.sh"; then
+                        why+=("missing $c: run scripts/install-deps.sh (it installs $pkg)")
+                else
+                        why+=("missing $c: add ${pkg:-its package} to scripts/install-deps.sh")
+                fi
+        done
+        [ ${#why[@]} -eq 0 ] || bail_out "$(IFS=';'; echo "${why[*]}")"
+}
 # setup_or_bail CMD...: a set-up step; when it fails, the file stops with
 # the command and the end of its output.
 setup_or_bail() {
@@ -65,6 +81,9 @@ assert_eq() { [ "$1" = "$2" ] || fail "got '$1', want '$2' ${3:-}"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "'$2' not in: $1";; esac; }
 assert_not_contains() { case "$1" in *"$2"*) fail "'$2' unexpectedly in: $1";; *) ;; esac; }
 cc() { "$CCOMPOSE" "$@"; }
+
+# what every system test file uses (the test images: umoci, skopeo)
+require_commands ip jq python3 umoci skopeo
 
 # ---- networks ----
 # every link with its alias, one a line; a dump the kernel interrupted

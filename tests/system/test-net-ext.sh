@@ -6,6 +6,7 @@
 # nothing made). Traffic goes only to the containers this test makes and
 # to the address of the bridge this test makes.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands nft
 
 IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
 ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')

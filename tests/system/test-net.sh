@@ -4,6 +4,7 @@
 # restarts, down (also after kill -9 of the supervisor). Traffic goes only
 # to 127.0.0.1 and to the containers this test makes.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands nft curl ps
 
 IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
 ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')

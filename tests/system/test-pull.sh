@@ -9,6 +9,7 @@
 # CCOMPOSE_REGISTRY_LOOPBACK_ONLY makes ccompose refuse any other registry.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
+require_commands curl htpasswd openssl zstd docker-registry
 
 export CCOMPOSE_REGISTRY_LOOPBACK_ONLY=1
 export DOCKER_CONFIG=$TMP/docker

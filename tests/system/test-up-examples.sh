@@ -7,6 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ccex
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+require_commands ss
 
 EX=$SRCDIR/examples
 # the example's compose file instead of $D/compose.yaml
