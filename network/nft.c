@@ -21,7 +21,17 @@ char *net_nft_ruleset(const struct net_bridge_info *b, size_t n)
         cc_buf_puts(&s, "add table ip ccompose\ndelete table ip ccompose\n");
         if (n == 0)
                 return cc_buf_steal(&s);
+        /* route_localnet on our bridges lets the kernel route a frame that
+         * arrives there addressed to 127.0.0.0/8 (a container with
+         * CAP_NET_RAW sends it to the gateway's MAC) to the host's loopback
+         * services and to ports published on 127.0.0.1 (CVE-2020-8558):
+         * drop it before DNAT and routing see it. Traffic of published
+         * ports from the host's loopback never enters through a bridge
+         * (DNAT in output), and its replies arrive addressed to the
+         * gateway (masquerade), so nothing of ours needs it. */
         cc_buf_puts(&s, "table ip ccompose {\n"
+                        " chain prerouting {\n  type filter hook prerouting priority raw; policy accept;\n"
+                        "  iifname \"ccb-*\" ip daddr 127.0.0.0/8 drop\n }\n"
                         " chain forward {\n  type filter hook forward priority filter; policy accept;\n"
                         /* published ports (a project's DNAT table) are
                          * reachable from every network, as through a proxy */

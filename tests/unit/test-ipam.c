@@ -141,6 +141,9 @@ TEST(nft_ruleset_masquerades_non_internal_only)
         ASSERT_CONTAINS(r, "ct status dnat accept");
         ASSERT_CONTAINS(r, "oifname \"ccb-00000001\" ip saddr 127.0.0.0/8 masquerade");
         ASSERT(!strstr(r, "oifname \"ccb-00000002\" ip saddr 127.0.0.0/8"));
+        /* nothing from a bridge reaches 127.0.0.0/8 (route_localnet is on) */
+        ASSERT_CONTAINS(r, "type filter hook prerouting priority raw; policy accept;\n"
+                           "  iifname \"ccb-*\" ip daddr 127.0.0.0/8 drop");
         free(r);
         r = net_nft_ruleset(NULL, 0);
         ASSERT_STREQ(r, "add table ip ccompose\ndelete table ip ccompose\n");
