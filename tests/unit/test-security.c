@@ -485,6 +485,37 @@ TEST(seccomp_socket_vsock_refused)
         cc_seccomp_free(s);
 }
 
+/* Docker 25.0 took io_uring out of its default profile (moby #46762): the
+ * three calls fall to the default action, EPERM. With no filter, enter and
+ * register on fd -2 say EBADF and setup with no params EFAULT (or EPERM
+ * where kernel.io_uring_disabled is 2), so the asserts below see the filter. */
+static void child_io_uring(void *arg)
+{
+        load_filter(arg);
+        ASSERT_INTEQ(SYSCALL_ERRNO(SYS_io_uring_setup, 1, NULL), EPERM);
+        ASSERT_INTEQ(SYSCALL_ERRNO(SYS_io_uring_enter, -2, 0, 0, 0, NULL, 0), EPERM);
+        ASSERT_INTEQ(SYSCALL_ERRNO(SYS_io_uring_register, -2, 0, NULL, 0), EPERM);
+}
+
+static void child_io_uring_unfiltered(void *arg)
+{
+        (void) arg;
+        ASSERT_INTEQ(SYSCALL_ERRNO(SYS_io_uring_enter, -2, 0, 0, 0, NULL, 0), EBADF);
+        ASSERT_INTEQ(SYSCALL_ERRNO(SYS_io_uring_register, -2, 0, NULL, 0), EBADF);
+}
+
+TEST(seccomp_blocks_io_uring)
+{
+        in_child(child_io_uring_unfiltered, NULL);
+        struct cc_seccomp *s = filter_for(cc_caps_default());
+        in_child(child_io_uring, s);
+        cc_seccomp_free(s);
+        /* not even with every capability (moby removed the calls outright) */
+        s = filter_for(cc_caps_all());
+        in_child(child_io_uring, s);
+        cc_seccomp_free(s);
+}
+
 static void child_new_syscalls(void *arg)
 {
         char path[] = "/tmp/ccompose-test-seccomp-XXXXXX";
