@@ -51,8 +51,24 @@ static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_stat
         cc_sup_health_start(c);
 }
 
-/* Remove a container for good: stopped already; the runtime leftovers and
- * its directory go, and so does its state entry. */
+/* A container the state does not show running may still have processes:
+ * an earlier supervisor that died between starting it and recording its
+ * pid left a copy running alone. Kill it before anything starts the
+ * container again: never two copies in one cgroup over one upper dir. */
+static void cc__kill_stale(struct cc_sup *s, struct cc_ctr_state *st)
+{
+        struct cc_error err = {0};
+        int n = cc_container_kill_stale(s->project->name, st->id, &err);
+        if (n < 0) {
+                cc_sup_progress(s, "container %s: %s", st->name, cc_error_msg(&err));
+                cc_error_clear(&err);
+        } else if (n > 0) {
+                cc_sup_progress(s, "container %s: killed %d process(es) left running by a supervisor that stopped "
+                                   "while starting it",
+                                st->name, n);
+        }
+}
+
 /* A container taken out of its service (recreated, scaled down, removed):
  * its handles close now, its memory goes with the supervisor's. */
 void cc_sup_ctr_retire(struct cc_sup_ctr *c)
@@ -63,6 +79,8 @@ void cc_sup_ctr_retire(struct cc_sup_ctr *c)
         s->retired[s->n_retired++] = c;
 }
 
+/* Remove a container for good: stopped already; the runtime leftovers and
+ * its directory go, and so does its state entry. */
 void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name)
 {
         struct cc_error err = {0};
@@ -221,7 +239,11 @@ int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err)
                         st->exit_code = 255;
                         st->pid = 0;
                 }
-                if (!svc || st->one_off)
+                if (st->one_off) /* a `run` owns it, not a supervisor */
+                        continue;
+                if (!alive)
+                        cc__kill_stale(s, st);
+                if (!svc)
                         continue;
                 struct cc_sup_ctr *c = cc_sup_ctr_new(svc, st->id);
                 cc_sup_ctr_label(c);

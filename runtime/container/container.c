@@ -383,6 +383,53 @@ static int cc__spawn(struct cc_container *c, struct cc_plan *plan, int *exit_sta
         return r;
 }
 
+/* Never a second copy of a container: two inits in one cgroup, writing to
+ * one overlay upper directory ("upperdir is in-use", undefined behaviour).
+ * Checked before anything is touched, so the copy that runs keeps its
+ * cgroup and its directory. */
+static int cc__check_not_running(const struct cc_container_spec *spec, struct cc_error *err)
+{
+        _cleanup_free_ char *cgname = cc__cgroup_name(spec->project, spec->id);
+        struct cc_cgroup *cg = NULL;
+        int r = cc_cgroup_open(cgname, &cg, err);
+        if (r == -ENOENT) {
+                cc_error_clear(err);
+                return 0;
+        }
+        if (r < 0)
+                return cc_error_prefix(err, "container %.12s", spec->id);
+        int n = cc_cgroup_count(cg);
+        cc_cgroup_free(cg);
+        if (n > 0)
+                return cc_error_set(err, -EBUSY,
+                                    "container %.12s: its cgroup %s still holds %d process(es) of an earlier start; "
+                                    "not starting a second copy",
+                                    spec->id, cgname, n);
+        return 0;
+}
+
+int cc_container_kill_stale(const char *project, const char *id, struct cc_error *err)
+{
+        _cleanup_free_ char *cgname = cc__cgroup_name(project, id);
+        struct cc_cgroup *cg = NULL;
+        int r = cc_cgroup_open(cgname, &cg, err);
+        if (r == -ENOENT) {
+                cc_error_clear(err);
+                return 0;
+        }
+        if (r < 0)
+                return cc_error_prefix(err, "container %.12s", id);
+        int n = cc_cgroup_count(cg);
+        if (n < 0)
+                r = cc_error_setsys(err, n, "cgroup %s: read processes", cgname);
+        else if (n > 0)
+                r = cc_cgroup_kill_all(cg, err);
+        cc_cgroup_free(cg);
+        if (r < 0)
+                return cc_error_prefix(err, "container %.12s", id);
+        return n;
+}
+
 int cc_container_start(const struct cc_container_spec *spec, struct cc_container **out, int *exit_status,
                        struct cc_error *err)
 {
@@ -394,6 +441,9 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
                 return cc_error_set(err, -EINVAL, "container spec: the network namespace to join is not resolved");
         if (spec->argv.n == 0)
                 return cc_error_set(err, -EINVAL, "no command specified");
+        int r = cc__check_not_running(spec, err);
+        if (r < 0)
+                return r;
 
         struct cc_container *c = cc_xcalloc(1, sizeof(*c));
         c->root = cc_xstrdup(spec->root);
@@ -407,7 +457,7 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
         c->remove_anon = spec->remove_anon_volumes;
 
         struct cc_plan plan;
-        int r = cc_plan_prepare(spec, c->dir, &c->anon_volumes, &plan, err);
+        r = cc_plan_prepare(spec, c->dir, &c->anon_volumes, &plan, err);
         if (r < 0) {
                 cc_plan_free(&plan);
                 if (r != -EEXIST)

@@ -174,6 +174,13 @@ int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error 
  * read; the pidfd still tells when it exits, and the cgroup still kills. */
 int cc_container_adopt(const char *root, const char *project, const char *id, pid_t pid, int stop_signal,
                        long long stop_grace_ms, struct cc_container **out, struct cc_error *err);
+/* Kill every process left in the cgroup of a container that its caller
+ * neither runs nor adopts (a supervisor died after starting it but before
+ * recording its pid: the copy went on alone), and wait until the cgroup is
+ * empty, so that its mount namespace and overlay mount are gone too. The
+ * cgroup and the directory stay. Returns how many processes there were
+ * (0: none, or no cgroup), or a negative errno. */
+int cc_container_kill_stale(const char *project, const char *id, struct cc_error *err);
 /* Forget the container without touching it (it keeps running). */
 void cc_container_release(struct cc_container *c);
 /* Freeze or thaw every process of the container (pause / unpause). */
