@@ -40,7 +40,7 @@ static long long cc__log_opt(const struct cc_node *svc, const char *key, long lo
 int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err)
 {
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", c->sup->cli->root, c->id);
-        int r = cc_mkdir_p(dir, 0711);
+        int r = cc_mkdir_p(dir, 0700);
         if (r < 0)
                 return cc_error_setsys(err, r, "creating %s", dir);
         stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);

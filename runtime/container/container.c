@@ -27,6 +27,7 @@
 
 #include "container-internal.h"
 #include "image-digest.h"
+#include "root-dir.h"
 
 struct cc_container {
         char *root;
@@ -441,7 +442,10 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
                 return cc_error_set(err, -EINVAL, "container spec: the network namespace to join is not resolved");
         if (spec->argv.n == 0)
                 return cc_error_set(err, -EINVAL, "no command specified");
-        int r = cc__check_not_running(spec, err);
+        int r = cc_root_dir_secure(spec->root, err);
+        if (r < 0)
+                return r;
+        r = cc__check_not_running(spec, err);
         if (r < 0)
                 return r;
 

@@ -9,6 +9,7 @@
 
 #include "image-store.h"
 #include "layer.h"
+#include "root-dir.h"
 
 #define CC_INDEX_MAX (64u << 20)
 
@@ -65,18 +66,24 @@ int cc_image_store_open(const char *root, struct cc_image_store **out, struct cc
         s->layers_dir = cc_path_join(root, "layers");
         s->tmp_dir = cc_path_join(s->images_dir, "tmp");
         s->index_path = cc_path_join(s->images_dir, "index.json");
+        /* Root's alone, layers/ too: overlayfs reaches its lower
+         * directories with the credentials of the mount (root), and a
+         * container sees them only through its mount. */
+        int r = cc_root_dir_secure(root, err);
+        if (r < 0) {
+                cc_image_store_close(s);
+                return r;
+        }
         const char *dirs[] = { s->blobs_dir, s->layers_dir, s->tmp_dir };
         for (size_t i = 0; i < CC_ARRAY_SIZE(dirs); i++) {
-                int r = cc_mkdir_p(dirs[i], 0700);
+                r = cc_mkdir_p(dirs[i], 0700);
                 if (r < 0) {
                         cc_error_setsys(err, r, "image store: create %s", dirs[i]);
                         cc_image_store_close(s);
                         return r;
                 }
         }
-        /* Layer trees are overlay lower directories: traversable. */
-        chmod(s->layers_dir, 0711);
-        int r = cc_image_index_load(s, err);
+        r = cc_image_index_load(s, err);
         if (r < 0) {
                 cc_image_store_close(s);
                 return r;
