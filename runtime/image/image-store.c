@@ -66,24 +66,14 @@ int cc_image_store_open(const char *root, struct cc_image_store **out, struct cc
         s->layers_dir = cc_path_join(root, "layers");
         s->tmp_dir = cc_path_join(s->images_dir, "tmp");
         s->index_path = cc_path_join(s->images_dir, "index.json");
-        /* Root's alone, layers/ too: overlayfs reaches its lower
-         * directories with the credentials of the mount (root), and a
-         * container sees them only through its mount. */
+        /* root's alone, layers/ too: overlayfs reads lower dirs as its mounter */
         int r = cc_root_dir_secure(root, err);
-        if (r < 0) {
-                cc_image_store_close(s);
-                return r;
-        }
         const char *dirs[] = { s->blobs_dir, s->layers_dir, s->tmp_dir };
-        for (size_t i = 0; i < CC_ARRAY_SIZE(dirs); i++) {
-                r = cc_mkdir_p(dirs[i], 0700);
-                if (r < 0) {
+        for (size_t i = 0; r >= 0 && i < CC_ARRAY_SIZE(dirs); i++)
+                if ((r = cc_mkdir_p(dirs[i], 0700)) < 0)
                         cc_error_setsys(err, r, "image store: create %s", dirs[i]);
-                        cc_image_store_close(s);
-                        return r;
-                }
-        }
-        r = cc_image_index_load(s, err);
+        if (r >= 0)
+                r = cc_image_index_load(s, err);
         if (r < 0) {
                 cc_image_store_close(s);
                 return r;
