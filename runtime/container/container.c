@@ -548,6 +548,13 @@ static int cc__wait(struct cc_container *c, int options, int *exit_code, struct 
         siginfo_t si;
         memset(&si, 0, sizeof(si));
         while (waitid(P_PIDFD, (id_t) c->pidfd, &si, WEXITED | options) < 0) {
+                if (errno == EAGAIN && !(options & WNOHANG)) {
+                        /* a pidfd made non-blocking (uv_poll_init does it)
+                         * says EAGAIN while the child runs: wait for it */
+                        struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+                        (void) poll(&pfd, 1, -1);
+                        continue;
+                }
                 if (errno != EINTR)
                         return cc_error_setsys(err, -errno, "container %.12s: wait", c->id);
         }
