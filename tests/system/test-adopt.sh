@@ -1,12 +1,13 @@
 #!/bin/bash
 # System test of adoption after a crash in the middle of `up -d` (issue 11):
 # the supervisor is killed (-9) while it starts the replicas of a stack,
-# at a different point each time, then `up -d` runs again. Each container
-# must then run exactly once: one init process (PID 1 of a pid namespace)
-# in its cgroup, one mount namespace, its overlay upper directory mounted
-# once. Before the fix, a container whose process had started but whose
-# pid was not yet recorded was started a second time, into the same cgroup
-# and over the same upper directory (4 runs of 9 by hand).
+# with the start of a different container held each time (frozen cgroup,
+# below), then `up -d` runs again. Each container must then run exactly
+# once: one init process (PID 1 of a pid namespace) in its cgroup, one
+# mount namespace, one overlay mount. Before the fix, a container whose
+# process had started but whose pid was not yet recorded was started a
+# second time, into the same cgroup and over the same upper directory (4
+# runs of 9 by hand; every case here).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 require_commands jq awk
@@ -26,15 +27,6 @@ services:
     command: ["sleep", "1001"]
 EOF
 }
-
-# Container directories (ids) whose cgroup holds a process.
-started_ids() {
-        local p
-        for p in $(cgroup_pids); do
-                grep -o "/ccompose/$P/[0-9a-f]*" "/proc/$p/cgroup" 2>/dev/null | head -1
-        done | sort -u | wc -l
-}
-at_least_started() { [ "$(started_ids)" -ge "$1" ]; }
 
 # Per process of the project's cgroups: "ID NSPID-IN-ITS-NS MNTNS OVERLAY"
 # (the device of the overlay at its root, one per overlay mount; "-" when
@@ -75,83 +67,103 @@ check_single() {
         assert_eq "$(ccp ps -q | wc -l)" "$((REPLICAS + 1))" "(ps -q)"
 }
 
-# The project's cgroup with a freezer: v1 freezer hierarchy or v2.
-project_cgroup() {
-        local d
-        for d in /sys/fs/cgroup/freezer/ccompose/$P /sys/fs/cgroup/ccompose/$P /sys/fs/cgroup/unified/ccompose/$P; do
-                [ -f "$d/freezer.state" ] || [ -f "$d/cgroup.freeze" ] || continue
-                echo "$d"
-                return 0
-        done
+# ---- holding a start between "process running" and "pid recorded" ----
+# A process moved into a frozen cgroup stops before its exec; the
+# supervisor waits for that exec, so the start stays in the window where
+# the process runs but the state has no pid for it. The cgroups are made
+# beforehand (ccompose reuses an existing one), frozen, so a start is held
+# every time, at a point the case chooses.
+
+# The hierarchy of ccompose's cgroups with a freezer, as cgroup.h chooses
+# it: "DIR v2" when the unified hierarchy offers memory, pids and cpu, else
+# "DIR v1" (the freezer hierarchy).
+freezer_root() {
+        local u c
+        if [ "${CCOMPOSE_CGROUP_BACKEND:-}" != v1 ]; then
+                for u in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+                        c=$(cat "$u/cgroup.controllers" 2>/dev/null) || continue
+                        [[ " $c " == *" memory "* && " $c " == *" pids "* && " $c " == *" cpu "* ]] &&
+                                { echo "$u v2"; return 0; }
+                done
+        fi
+        [ -d /sys/fs/cgroup/freezer ] && { echo "/sys/fs/cgroup/freezer v1"; return 0; }
         return 1
 }
-# freeze_project 1|0: freeze or thaw the project's cgroup, and with it the
-# containers' (new ones too): a process moved into it stops before its
-# exec, so its start stays between "process running" and "pid recorded".
-freeze_project() {
-        local d; d=$(project_cgroup) || { fail "no freezer for the cgroup of project $P"; return 1; }
-        if [ -f "$d/freezer.state" ]; then
-                echo "$([ "$1" = 1 ] && echo FROZEN || echo THAWED)" >"$d/freezer.state"
+# fz DIR 1|0: freeze or thaw a cgroup (made first when missing).
+fz() {
+        local dir=$FZ_ROOT/ccompose/$P${1:+/$1}
+        mkdir -p "$dir" || return 1
+        if [ "$FZ_VER" = v1 ]; then
+                echo "$([ "$2" = 1 ] && echo FROZEN || echo THAWED)" >"$dir/freezer.state"
         else
-                echo "$1" >"$d/cgroup.freeze"
+                echo "$2" >"$dir/cgroup.freeze"
         fi
 }
-# freeze_at N: freeze the project's cgroup as soon as N containers have a
-# cgroup. A tight loop of builtins (no fork, no sleep): starts are quick.
-freeze_at() {
-        local n=$1 end=$((SECONDS + 60)) d base=""
-        local -a dirs
-        while [ "$SECONDS" -lt "$end" ]; do
-                if [ -z "$base" ]; then
-                        for d in /sys/fs/cgroup/freezer/ccompose/$P /sys/fs/cgroup/ccompose/$P /sys/fs/cgroup/unified/ccompose/$P; do
-                                [ -f "$d/freezer.state" ] || [ -f "$d/cgroup.freeze" ] && base=$d
-                        done
-                        continue
-                fi
-                dirs=("$base"/*/)
-                [ -d "${dirs[0]}" ] || dirs=()
-                if [ "${#dirs[@]}" -ge "$n" ]; then
-                        if [ -f "$base/freezer.state" ]; then echo FROZEN >"$base/freezer.state"; else echo 1 >"$base/cgroup.freeze"; fi
-                        return 0
-                fi
-        done
-        fail "the project's cgroup never had $n containers"
+# Thaw every cgroup of the project (also when a case fails: a frozen
+# process cannot die, and down would wait for it).
+thaw_all() {
+        local d
+        [ -d "$FZ_ROOT/ccompose/$P" ] || return 0
+        for d in "$FZ_ROOT/ccompose/$P" "$FZ_ROOT/ccompose/$P"/*/; do
+                [ -d "$d" ] || continue
+                if [ "$FZ_VER" = v1 ]; then echo THAWED >"$d/freezer.state"; else echo 0 >"$d/cgroup.freeze"; fi
+        done 2>/dev/null
+        return 0
 }
-# A container has a process but the state has no pid for it (yet).
+read -r FZ_ROOT FZ_VER < <(freezer_root) || bail_out "no cgroup freezer (v1 freezer hierarchy or v2 with memory, pids, cpu)"
+on_exit thaw_all
+
+# ID of a container whose process runs while the state has no pid for it.
 unrecorded_start() {
         local id
         for id in $(ctr_procs | awk '{print $1}' | sort -u); do
                 [ "$(jq -r --arg id "$id" '.containers[] | select(.id == $id) | .pid // 0' "$STATE" 2>/dev/null)" = 0 ] &&
-                        return 0
+                        { echo "$id"; return 0; }
         done
         return 1
 }
+is_unrecorded() { [ "$(unrecorded_start)" = "$1" ]; }
 
-# crash_at K: once K containers have a process, freeze the project's
-# cgroup, so that the next start hangs before its exec; kill -9 the
-# supervisor while it waits for that start, thaw, then `up -d` again.
+# crash_at K: hold the start of the K-th container of the state (the
+# first one the supervisor starts when K is 1; the others run by then),
+# kill -9 the supervisor while it waits for that start, thaw, then `up -d`
+# again: every container must run exactly once.
 crash_at() {
-        local k=$1 up sp
+        local k=$1 rc=0
         stack
+        fz "" 1 || return 1
         ccp_bg up -d >"$TMP/up.out" 2>&1 &
-        up=$!
-        freeze_at "$((k + 1))" || { kill -9 "$up"; cat "$TMP/up.out"; return 1; }
-        wait_for 10 unrecorded_start
-        local seen=$?
-        sp=$(sup_pid)
-        [ "$sp" -gt 0 ] 2>/dev/null || { fail "no supervisor pid in the state"; kill -9 "$up"; return 1; }
-        kill -9 "$sp"
-        wait_for 30 _not_alive "$sp" || return 1
-        freeze_project 0 || return 1
-        wait_exit "$up" 60 || { kill -9 "$up" 2>/dev/null; return 1; }
-        [ "$seen" -eq 0 ] || { fail "no container start was caught before its pid was recorded"; return 1; }
+        _crash_at "$k" $! || rc=1
+        thaw_all
+        wait_exit "$UP" 60 || { kill -9 "$UP" 2>/dev/null; rc=1; }
+        [ "$rc" -eq 0 ] || { sed 's/^/  up: /' "$TMP/up.out"; return 1; }
         local out; out=$(ccp up -d 2>&1) || { fail "up after the crash: $out"; return 1; }
         check_single
 }
+_crash_at() {
+        local k=$1 held target sp
+        UP=$2
+        # the first start is held by the frozen project
+        wait_for 60 unrecorded_start || return 1
+        held=$(unrecorded_start)
+        target=$held
+        if [ "$k" -gt 1 ]; then
+                # hold the K-th container of the state instead, let the rest go
+                target=$(jq -r --arg h "$held" '[.containers[] | select(.id != $h) | .id][$k - 2]' \
+                        --argjson k "$k" "$STATE")
+                fz "$target" 1 || return 1
+                fz "" 0 || return 1
+                wait_for 60 is_unrecorded "$target" || return 1
+        fi
+        sp=$(sup_pid)
+        [ "$sp" -gt 0 ] 2>/dev/null || { fail "no supervisor pid in the state"; return 1; }
+        kill -9 "$sp"
+        wait_for 30 _not_alive "$sp"
+}
 
 cases=()
-for k in 0 1 2 3 4 5 6; do
-        eval "t_crash_${#cases[@]}() { crash_at $k; }"
-        cases+=("kill -9 of the supervisor while container $((k + 1)) starts, then up -d, each runs once:t_crash_${#cases[@]}")
+for k in 1 2 3 4 5 6 7; do
+        eval "t_crash_$k() { crash_at $k; }"
+        cases+=("kill -9 of the supervisor while the start of container $k of $((REPLICAS + 1)) is held, then up -d, each runs once:t_crash_$k")
 done
 run_cases "${cases[@]}"
