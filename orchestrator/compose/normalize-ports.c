@@ -157,6 +157,8 @@ static char *cc__port_ranges(const struct cc__port_spec *sp, unsigned *cs, unsig
         *hs = *he = 0;
         if (cc__port_range(sp->cont, cs, ce, &why) < 0)
                 return why ? why : cc_xasprintf("invalid containerPort: %s", sp->cont);
+        if (*cs == 0)
+                return cc_xasprintf("invalid containerPort: %s (a container port cannot be 0)", sp->cont);
         if (!sp->host || !*sp->host)
                 return NULL;
         if (cc__port_range(sp->host, hs, he, &why) < 0)
@@ -212,13 +214,20 @@ static int cc__port_long(const struct cc__norm *n, struct cc_node *m)
                         _cleanup_free_ char *q = cc__norm_quote(t);
                         return cc__norm_fail(n, t, "invalid port target %s", q);
                 }
+                if (v == 0)
+                        return cc__norm_fail(n, t, "invalid port target 0: a container port cannot be 0");
                 cc_node_map_set(m, "target", NULL, cc_node_new_int(v, &t->pos));
         }
         struct cc_node *p = cc_node_map_get(m, "published");
         if (p) {
                 _cleanup_free_ char *txt = cc__norm_text(p);
+                unsigned start, end;
+                _cleanup_free_ char *why = NULL;
                 if (!txt)
                         cc_node_map_del(m, "published");
+                else if (*txt && cc__port_range(txt, &start, &end, &why) < 0)
+                        return cc__norm_fail(n, p, "invalid port published \"%s\": %s", txt,
+                                             why ? why : "not a port number or range");
                 else
                         cc__norm_set_str(m, "published", txt);
         }
@@ -259,6 +268,8 @@ int cc__norm_ports(const struct cc__norm *n, struct cc_node *svc)
                         if (!cc__norm_int(item, &v) || v < 0 || v > 65535)
                                 return cc__norm_fail(n, item, "invalid port \"%s\": port %s out of range", item->str,
                                                      item->str);
+                        if (v == 0)
+                                return cc__norm_fail(n, item, "invalid port \"0\": a container port cannot be 0");
                         cc_node_seq_push(out, cc__port_node(NULL, (unsigned) v, NULL, "tcp", &item->pos));
                 } else if (cc_node_is_scalar(item) && item->type == CC_STR) {
                         if ((r = cc__port_short(n, item, out)) < 0)
