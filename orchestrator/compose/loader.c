@@ -160,11 +160,61 @@ static int cc__normalize_services(struct cc_loader *l, struct cc_node *root, con
         return 0;
 }
 
-/* Resolve `extends` of service `name` in `root` (a file's tree whose
- * services are normalised). `file` is the tree's file for relative
- * `extends.file`. chain guards against loops. */
+/* "a -> b -> c" for the services of an extends chain (entries are
+ * "file#service"), with each one's file when the chain goes through
+ * `extends.file`. */
+static char *cc__extends_cycle(const struct cc_strv *chain, const char *key, bool with_files)
+{
+        struct cc_buf b = {0};
+        for (size_t i = 0; i <= chain->n; i++) {
+                const char *k = i < chain->n ? chain->v[i] : key;
+                const char *hash = strrchr(k, '#');
+                if (with_files)
+                        cc_buf_printf(&b, "%s (%.*s)", hash + 1, (int) (hash - k), k);
+                else
+                        cc_buf_puts(&b, hash + 1);
+                if (i < chain->n)
+                        cc_buf_puts(&b, " -> ");
+        }
+        return cc_buf_steal(&b);
+}
+
+static int cc__load_tree(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+                         struct cc_node **out);
 static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const char *name, const char *file,
-                               const char *workdir, const struct cc_env *env, struct cc_strv *chain)
+                               const struct cc_env *env, struct cc_strv *chain);
+
+/* The service an `extends` with a `file` names: that file is loaded (up to
+ * normalisation) and only the base service's own extends are resolved in
+ * it, as compose-go does; chain carries on across files so that files
+ * extending each other (or a file naming itself) end as a cycle. */
+static int cc__extends_from_file(struct cc_loader *l, const char *file, const char *base_file,
+                                 const char *base_name, const char *key, const struct cc_env *env,
+                                 struct cc_strv *chain, struct cc_node **base)
+{
+        _cleanup_free_ char *dir = cc__dirname(file);
+        _cleanup_free_ char *abs = cc__abs(strcmp(file, "-") == 0 ? l->cwd : dir, base_file);
+        _cleanup_free_ char *odir = cc__dirname(abs);
+        _cleanup_node_ struct cc_node *other = NULL;
+        int r;
+
+        if ((r = cc__load_tree(l, abs, odir, env, &other)) < 0)
+                return r;
+        if (!cc_node_map_get(cc_node_map_get(other, "services"), base_name))
+                return cc_error_set(l->err, -ENOENT, "undefined service \"%s\" in %s", base_name, abs);
+        cc_strv_push(chain, key);
+        if ((r = cc__resolve_extends(l, other, base_name, abs, env, chain)) < 0)
+                return r;
+        *base = cc_node_copy(cc_node_map_get(cc_node_map_get(other, "services"), base_name));
+        return 0;
+}
+
+/* Resolve `extends` of service `name` in `root` (a file's tree whose
+ * services are normalised). `file` is the tree's file (absolute, or "-")
+ * for relative `extends.file`. chain ("file#service" of every service
+ * being resolved) guards against loops. */
+static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const char *name, const char *file,
+                               const struct cc_env *env, struct cc_strv *chain)
 {
         struct cc_node *services = cc_node_map_get(root, "services");
         struct cc_node *svc = cc_node_map_get(services, name);
@@ -184,36 +234,32 @@ static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const 
         if (!base_name)
                 return cc_error_set(l->err, -EINVAL, "%s: service %s: extends requires a service name", where, name);
 
-        _cleanup_free_ char *key = cc_xasprintf("%s#%s", base_file ? base_file : file, base_name);
+        _cleanup_free_ char *target = NULL;
+        if (base_file) {
+                _cleanup_free_ char *dir = cc__dirname(file);
+                target = cc__abs(strcmp(file, "-") == 0 ? l->cwd : dir, base_file);
+        }
+        _cleanup_free_ char *key = cc_xasprintf("%s#%s", target ? target : file, base_name);
         if (cc_strv_contains(chain, key) || chain->n > CC_MAX_EXTENDS_DEPTH) {
-                struct cc_buf b = {0};
-                for (size_t i = 0; i < chain->n; i++)
-                        cc_buf_printf(&b, "%s -> ", strchr(chain->v[i], '#') + 1);
-                cc_buf_puts(&b, base_name);
-                _cleanup_free_ char *cyc = cc_buf_steal(&b);
+                bool with_files = base_file != NULL;
+                for (size_t i = 0; i < chain->n && !with_files; i++)
+                        with_files = !cc_startswith(chain->v[i], file) || chain->v[i][strlen(file)] != '#';
+                _cleanup_free_ char *cyc = cc__extends_cycle(chain, key, with_files);
                 return cc_error_set(l->err, -ELOOP, "%s: service %s: circular extends: %s", where, name, cyc);
         }
 
         _cleanup_node_ struct cc_node *base = NULL;
         if (base_file) {
-                _cleanup_free_ char *dir = cc__dirname(file);
-                _cleanup_free_ char *abs = cc__abs(strcmp(file, "-") == 0 ? l->cwd : dir, base_file);
-                _cleanup_free_ char *odir = cc__dirname(abs);
-                _cleanup_node_ struct cc_node *other = NULL;
-                if ((r = cc__load_file(l, abs, odir, env, &other)) < 0)
+                r = cc__extends_from_file(l, file, base_file, base_name, key, env, chain, &base);
+                if (r < 0)
                         return cc_error_prefix(l->err, "%s: service %s: extends", where, name);
-                struct cc_node *osvc = cc_node_map_get(cc_node_map_get(other, "services"), base_name);
-                if (!osvc)
-                        return cc_error_set(l->err, -ENOENT, "%s: service %s extends undefined service \"%s\" in %s",
-                                            where, name, base_name, abs);
-                base = cc_node_copy(osvc);
         } else {
                 struct cc_node *bsvc = cc_node_map_get(services, base_name);
                 if (!bsvc)
                         return cc_error_set(l->err, -ENOENT, "%s: service %s extends undefined service \"%s\"", where,
                                             name, base_name);
                 cc_strv_push(chain, key);
-                r = cc__resolve_extends(l, root, base_name, file, workdir, env, chain);
+                r = cc__resolve_extends(l, root, base_name, file, env, chain);
                 if (r < 0)
                         return r;
                 base = cc_node_copy(cc_node_map_get(services, base_name));
@@ -229,8 +275,7 @@ static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const 
         return 0;
 }
 
-static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const char *file, const char *workdir,
-                             const struct cc_env *env)
+static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const char *file, const struct cc_env *env)
 {
         struct cc_node *services = cc_node_map_get(root, "services");
         if (!cc_node_is_map(services))
@@ -239,7 +284,7 @@ static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const ch
                 struct cc_strv chain = {0};
                 _cleanup_free_ char *name = cc_xstrdup(cc_node_key(services, i));
                 cc_strv_push_owned(&chain, cc_xasprintf("%s#%s", file, name));
-                int r = cc__resolve_extends(l, root, name, file, workdir, env, &chain);
+                int r = cc__resolve_extends(l, root, name, file, env, &chain);
                 cc_strv_free(&chain);
                 if (r < 0)
                         return r;
@@ -369,7 +414,9 @@ static int cc__apply_include(struct cc_loader *l, struct cc_node *root, const ch
         return 0;
 }
 
-static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+/* One file up to its services' normalisation: parse, interpolate,
+ * validate, include. */
+static int cc__load_tree(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
                          struct cc_node **out)
 {
         _cleanup_free_ char *data = NULL;
@@ -398,7 +445,20 @@ static int cc__load_file(struct cc_loader *l, const char *path, const char *work
                 return r;
         if ((r = cc__normalize_services(l, root, workdir, env)) < 0)
                 return r;
-        if ((r = cc__apply_extends(l, root, path, workdir, env)) < 0)
+        *out = cc_steal(&root);
+        return 0;
+}
+
+/* One file, its services' extends resolved. */
+static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+                         struct cc_node **out)
+{
+        _cleanup_node_ struct cc_node *root = NULL;
+        int r;
+
+        if ((r = cc__load_tree(l, path, workdir, env, &root)) < 0)
+                return r;
+        if ((r = cc__apply_extends(l, root, path, env)) < 0)
                 return r;
         *out = cc_steal(&root);
         return 0;
