@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "env.h"
+#include "input.h"
 #include "interpolate.h"
 
 static ssize_t cc__env_index(const struct cc_env *env, const char *key)
@@ -390,8 +391,8 @@ int cc_dotenv_parse(const char *data, const char *file, const struct cc_env *loo
 int cc_dotenv_load(const char *path, const struct cc_env *lookup, struct cc_env *out, struct cc_error *err)
 {
         _cleanup_free_ char *data = NULL;
-        int r = cc_read_file(path, &data, NULL);
+        int r = cc_input_read(path, "env file", &data, NULL, err);
         if (r < 0)
-                return cc_error_setsys(err, r, "couldn't read env file %s", path);
+                return r;
         return cc_dotenv_parse(data, path, lookup, out, err);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "interpolate.h"
 #include "loader.h"
 #include "merge.h"
@@ -116,23 +117,24 @@ static int cc__discover(struct cc_loader *l, const char *start, struct cc_strv *
 
 static int cc__read_source(struct cc_loader *l, const char *path, char **data, size_t *len)
 {
+        int r;
         if (strcmp(path, "-") == 0) {
                 if (l->opts->stdin_data) {
+                        *len = strlen(l->opts->stdin_data);
+                        if (*len > CC_INPUT_MAX_SIZE)
+                                return cc_input_too_large("compose file", "(stdin)", l->err);
                         *data = cc_xstrdup(l->opts->stdin_data);
-                        *len = strlen(*data);
                         return 0;
                 }
-                int r = cc_read_file("/dev/stdin", data, len);
+                r = cc_input_read("/dev/stdin", "compose file", data, len, l->err);
                 if (r < 0)
-                        return cc_error_setsys(l->err, r, "reading compose file from standard input");
+                        return cc_error_prefix(l->err, "reading compose file from standard input");
                 return 0;
         }
-        int r = cc_read_file(path, data, len);
+        r = cc_input_read(path, "compose file", data, len, l->err);
         if (r == -ENOENT)
                 return cc_error_set(l->err, r, "open %s: no such file or directory", path);
-        if (r < 0)
-                return cc_error_setsys(l->err, r, "open %s", path);
-        return 0;
+        return r;
 }
 
 /* ---- one file ---- */

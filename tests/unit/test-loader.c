@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "input.h"
 #include "loader.h"
 #include "tap.h"
 
@@ -58,6 +59,29 @@ static struct cc_project *load_ok(struct fixture *f)
         if (cc_project_load(&f->o, &p, &err) < 0)
                 tap_fail(__FILE__, __LINE__, "load failed: %s", cc_error_msg(&err));
         return p;
+}
+
+/* dir/name: head, then '#' comment lines up to exactly size bytes. */
+static void put_sized(const char *dir, const char *name, const char *head, size_t size)
+{
+        _cleanup_free_ char *p = cc_path_join(dir, name);
+        FILE *fp = fopen(p, "we");
+        if (!fp)
+                tap_fail(__FILE__, __LINE__, "open %s", p);
+        static char line[4096];
+        memset(line, '#', sizeof(line) - 1);
+        line[sizeof(line) - 1] = '\n';
+        size_t done = strlen(head);
+        fputs(head, fp);
+        while (done < size) {
+                size_t n = size - done < sizeof(line) ? size - done : sizeof(line);
+                if (n < sizeof(line)) /* the last line still ends the file */
+                        line[n - 1] = '\n';
+                fwrite(line, 1, n, fp);
+                done += n;
+        }
+        if (fclose(fp) != 0)
+                tap_fail(__FILE__, __LINE__, "write %s", p);
 }
 
 /* The error message of a failing load (kept in a static buffer). */
@@ -364,4 +388,54 @@ TEST(secret_file_resolved_against_project_directory)
         _cleanup_free_ char *want = cc_xasprintf("%s/pw.txt", f.dir);
         ASSERT_STREQ(cc_node_map_str(pw, "file"), want);
         ASSERT_STREQ(cc_node_map_str(pw, "name"), "s_pw");
+}
+
+TEST(compose_file_from_endless_device_is_refused_at_the_limit)
+{
+        _cleanup_fixture_ struct fixture f;
+        fx_init(&f);
+        cc_strv_push(&f.o.files, "/dev/zero");
+        const char *msg = load_err(&f);
+        ASSERT_CONTAINS(msg, "compose file /dev/zero is larger than 16 MiB");
+}
+
+TEST(compose_file_over_the_limit_is_refused_at_the_limit_it_loads)
+{
+        _cleanup_fixture_ struct fixture f;
+        fx_init(&f);
+        f.o.project_name = "big";
+        const char *head = "services:\n  web:\n    image: a\n";
+        put_sized(f.dir, "compose.yaml", head, CC_INPUT_MAX_SIZE);
+        {
+                _cleanup_project_ struct cc_project *p = load_ok(&f);
+                ASSERT_STREQ(svc_json(p, "web", "image"), "\"a\"");
+        }
+        put_sized(f.dir, "compose.yaml", head, CC_INPUT_MAX_SIZE + 1);
+        _cleanup_free_ char *path = cc_path_join(f.dir, "compose.yaml");
+        _cleanup_free_ char *want = cc_xasprintf("compose file %s is larger than 16 MiB", path);
+        ASSERT_CONTAINS(load_err(&f), want);
+}
+
+TEST(dotenv_over_the_limit_is_refused)
+{
+        _cleanup_fixture_ struct fixture f;
+        fx_init(&f);
+        f.o.project_name = "big";
+        put(f.dir, "compose.yaml", "services:\n  web:\n    image: a\n");
+        put_sized(f.dir, ".env", "A=1\n", CC_INPUT_MAX_SIZE + 1);
+        _cleanup_free_ char *path = cc_path_join(f.dir, ".env");
+        _cleanup_free_ char *want = cc_xasprintf("env file %s is larger than 16 MiB (16777216 bytes)", path);
+        ASSERT_CONTAINS(load_err(&f), want);
+}
+
+TEST(env_file_over_the_limit_is_refused)
+{
+        _cleanup_fixture_ struct fixture f;
+        fx_init(&f);
+        f.o.project_name = "big";
+        put(f.dir, "compose.yaml", "services:\n  web:\n    image: a\n    env_file: big.env\n");
+        put_sized(f.dir, "big.env", "A=1\n", CC_INPUT_MAX_SIZE + 1);
+        _cleanup_free_ char *path = cc_path_join(f.dir, "big.env");
+        _cleanup_free_ char *want = cc_xasprintf("env file %s is larger than 16 MiB", path);
+        ASSERT_CONTAINS(load_err(&f), want);
 }
