@@ -8,11 +8,14 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "hindex.h"
 
 /* Building state: where each edge was declared, for messages. */
 struct graph_build {
         struct cc_graph *g;
-        struct cc_pos *edge_pos;          /* n * n */
+        struct cc_pos **dep_pos;          /* dep_pos[i][k]: where deps[i][k] was declared */
+        size_t *cap;                      /* capacity of deps[i] and dep_pos[i] */
+        size_t *seen;                     /* seen[j] == i + 1: i already depends on j */
         const struct cc_strv *disabled;   /* NULL: any optional dependency may be missing */
         struct cc_error *err;
 };
@@ -23,21 +26,37 @@ void cc_graph_free(struct cc_graph *g)
                 return;
         for (size_t i = 0; i < g->n; i++) {
                 free(g->names[i]);
-                if (g->edge)
-                        free(g->edge[i]);
+                if (g->deps)
+                        free(g->deps[i]);
         }
         free(g->names);
-        free(g->edge);
+        free(g->deps);
+        free(g->n_deps);
         free(g->wave);
+        if (g->index)
+                cc_hindex_free(g->index);
+        free(g->index);
         memset(g, 0, sizeof(*g));
+}
+
+static const char *name_at(const void *g, size_t i)
+{
+        return ((const struct cc_graph *) g)->names[i];
 }
 
 ssize_t cc_graph_index(const struct cc_graph *g, const char *name)
 {
-        for (size_t i = 0; i < g->n; i++)
-                if (strcmp(g->names[i], name) == 0)
-                        return (ssize_t) i;
-        return -1;
+        if (!g->index)
+                return -1;
+        return cc_hindex_find(g->index, name, name_at, g);
+}
+
+bool cc_graph_depends(const struct cc_graph *g, size_t i, size_t j)
+{
+        for (size_t k = 0; k < g->n_deps[i]; k++)
+                if (g->deps[i][k] == j)
+                        return true;
+        return false;
 }
 
 static int undefined_service(struct graph_build *b, size_t from, const char *dep, const struct cc_pos *pos)
@@ -49,7 +68,8 @@ static int undefined_service(struct graph_build *b, size_t from, const char *dep
 
 static int add_edge(struct graph_build *b, size_t from, const char *dep, const struct cc_pos *pos, bool required)
 {
-        ssize_t to = cc_graph_index(b->g, dep);
+        struct cc_graph *g = b->g;
+        ssize_t to = cc_graph_index(g, dep);
 
         if (to < 0) {
                 /* compose-go: an optional dependency on a service that is
@@ -58,10 +78,17 @@ static int add_edge(struct graph_build *b, size_t from, const char *dep, const s
                         return 0;
                 return undefined_service(b, from, dep, pos);
         }
-        if (!b->g->edge[from][to]) {
-                b->g->edge[from][to] = true;
-                b->edge_pos[from * b->g->n + (size_t) to] = *pos;
+        if (b->seen[to] == from + 1)
+                return 0;
+        b->seen[to] = from + 1;
+        size_t k = g->n_deps[from]++;
+        if (k == b->cap[from]) {
+                b->cap[from] = b->cap[from] ? 2 * b->cap[from] : 4;
+                g->deps[from] = cc_xrealloc(g->deps[from], b->cap[from] * sizeof(**g->deps));
+                b->dep_pos[from] = cc_xrealloc(b->dep_pos[from], b->cap[from] * sizeof(**b->dep_pos));
         }
+        g->deps[from][k] = (size_t) to;
+        b->dep_pos[from][k] = *pos;
         return 0;
 }
 
@@ -145,118 +172,176 @@ static int add_service_edges(struct graph_build *b, size_t i, const struct cc_no
         return add_volumes_from(b, i, cc_node_map_get(svc, "volumes_from"));
 }
 
+static int name_cmp(const void *a, const void *b, void *g)
+{
+        const struct cc_graph *gr = g;
+        return strcmp(gr->names[*(const size_t *) a], gr->names[*(const size_t *) b]);
+}
+
 /* Indexes of the services in name order. */
 static size_t *name_order(const struct cc_graph *g)
 {
         size_t *o = cc_xcalloc(g->n ? g->n : 1, sizeof(*o));
-
-        for (size_t i = 0; i < g->n; i++) {
-                size_t j = i;
-                while (j > 0 && strcmp(g->names[o[j - 1]], g->names[i]) > 0) {
-                        o[j] = o[j - 1];
-                        j--;
-                }
-                o[j] = i;
-        }
+        for (size_t i = 0; i < g->n; i++)
+                o[i] = i;
+        qsort_r(o, g->n, sizeof(*o), name_cmp, (void *) g);
         return o;
+}
+
+static int rank_cmp(const void *a, const void *b, void *rank)
+{
+        size_t ra = ((const size_t *) rank)[*(const size_t *) a], rb = ((const size_t *) rank)[*(const size_t *) b];
+        return ra < rb ? -1 : ra > rb;
 }
 
 struct cycle_search {
         const struct cc_graph *g;
-        const size_t *order; /* name order */
-        size_t *path;
+        size_t **sorted;     /* sorted[v]: the dependencies of v in name order */
+        size_t *path;        /* the services being searched from, path[0] first */
+        size_t *next;        /* next[d]: the next dependency of path[d] to look at */
         size_t depth;
         bool *on_path;
         bool *clear;         /* no cycle is reachable from here */
 };
 
-/* Depth-first from the last service on the path; returns the index in path
- * where a cycle starts (the path then ends with the service that closes
- * it), or -1. */
+/* Depth-first from path[0], without recursion (a chain of dependencies may
+ * be as long as the project); returns the index in path where a cycle
+ * starts (the path then ends with the service that closes it), or -1. */
 static ssize_t search_cycle(struct cycle_search *s)
 {
-        size_t v = s->path[s->depth - 1];
-
-        for (size_t k = 0; k < s->g->n; k++) {
-                size_t c = s->order[k];
-                if (!s->g->edge[v][c] || s->clear[c])
+        while (s->depth > 0) {
+                size_t d = s->depth - 1, v = s->path[d];
+                if (s->next[d] == s->g->n_deps[v]) {
+                        s->clear[v] = true;
+                        s->on_path[v] = false;
+                        s->depth--;
                         continue;
+                }
+                size_t c = s->sorted[v][s->next[d]++];
+                if (s->clear[c])
+                        continue;
+                s->path[s->depth++] = c;
                 if (s->on_path[c]) {
                         size_t i = 0;
                         while (s->path[i] != c)
                                 i++;
-                        s->path[s->depth++] = c;
                         return (ssize_t) i;
                 }
-                s->path[s->depth++] = c;
+                s->next[s->depth - 1] = 0;
                 s->on_path[c] = true;
-                ssize_t r = search_cycle(s);
-                if (r >= 0)
-                        return r;
-                s->on_path[c] = false;
-                s->depth--;
         }
-        s->clear[v] = true;
         return -1;
 }
 
+static int cycle_error(struct graph_build *b, const struct cycle_search *s, size_t at)
+{
+        const struct cc_graph *g = b->g;
+        size_t from = s->path[at], to = s->path[at + 1], k = 0;
+        while (g->deps[from][k] != to)
+                k++;
+        struct cc_buf msg = {0};
+        for (size_t i = at; i < s->depth; i++)
+                cc_buf_printf(&msg, "%s%s", i > at ? " -> " : "", g->names[s->path[i]]);
+        _cleanup_free_ char *where = cc_pos_str(&b->dep_pos[from][k]);
+        int r = cc_error_set(b->err, -ELOOP, "%s: dependency cycle detected: %s", where, msg.s);
+        cc_buf_free(&msg);
+        return r;
+}
+
+/* Cycles are searched as compose-go does: from the services in name order,
+ * following dependencies in name order. */
 static int check_cycles(struct graph_build *b)
 {
         const struct cc_graph *g = b->g;
+        size_t n1 = g->n ? g->n : 1;
         _cleanup_free_ size_t *order = name_order(g);
+        _cleanup_free_ size_t *rank = cc_xcalloc(n1, sizeof(*rank));
+        _cleanup_free_ size_t **sorted = cc_xcalloc(n1, sizeof(*sorted));
         _cleanup_free_ size_t *path = cc_xcalloc(g->n + 1, sizeof(*path));
-        _cleanup_free_ bool *on_path = cc_xcalloc(g->n ? g->n : 1, sizeof(*on_path));
-        _cleanup_free_ bool *clear = cc_xcalloc(g->n ? g->n : 1, sizeof(*clear));
-        struct cycle_search s = {.g = g, .order = order, .path = path, .on_path = on_path, .clear = clear};
+        _cleanup_free_ size_t *next = cc_xcalloc(g->n + 1, sizeof(*next));
+        _cleanup_free_ bool *on_path = cc_xcalloc(n1, sizeof(*on_path));
+        _cleanup_free_ bool *clear = cc_xcalloc(n1, sizeof(*clear));
+        struct cycle_search s = {.g = g, .sorted = sorted, .path = path, .next = next, .on_path = on_path,
+                                 .clear = clear};
+        int r = 0;
 
-        for (size_t k = 0; k < g->n; k++) {
+        for (size_t k = 0; k < g->n; k++)
+                rank[order[k]] = k;
+        for (size_t v = 0; v < g->n; v++) {
+                sorted[v] = cc_xcalloc(g->n_deps[v] ? g->n_deps[v] : 1, sizeof(**sorted));
+                memcpy(sorted[v], g->deps[v], g->n_deps[v] * sizeof(**sorted));
+                qsort_r(sorted[v], g->n_deps[v], sizeof(**sorted), rank_cmp, rank);
+        }
+        for (size_t k = 0; k < g->n && r >= 0; k++) {
                 size_t start = order[k];
                 if (clear[start])
                         continue;
                 s.depth = 1;
                 path[0] = start;
+                next[0] = 0;
                 on_path[start] = true;
                 ssize_t at = search_cycle(&s);
-                on_path[start] = false;
-                if (at < 0)
-                        continue;
-                struct cc_buf msg = {0};
-                for (size_t i = (size_t) at; i < s.depth; i++)
-                        cc_buf_printf(&msg, "%s%s", i > (size_t) at ? " -> " : "", g->names[path[i]]);
-                _cleanup_free_ char *where = cc_pos_str(&b->edge_pos[path[at] * g->n + path[at + 1]]);
-                int r = cc_error_set(b->err, -ELOOP, "%s: dependency cycle detected: %s", where, msg.s);
-                cc_buf_free(&msg);
-                return r;
+                if (at >= 0)
+                        r = cycle_error(b, &s, (size_t) at);
         }
-        return 0;
+        for (size_t v = 0; v < g->n; v++)
+                free(sorted[v]);
+        return r;
 }
 
-static size_t compute_wave(struct cc_graph *g, size_t i, bool *done)
-{
-        if (done[i])
-                return g->wave[i];
-        size_t w = 0;
-        for (size_t j = 0; j < g->n; j++)
-                if (g->edge[i][j]) {
-                        size_t dw = compute_wave(g, j, done) + 1;
-                        if (dw > w)
-                                w = dw;
-                }
-        g->wave[i] = w;
-        done[i] = true;
-        return w;
-}
-
+/* wave[i]: 0 without dependencies, else one more than its latest
+ * dependency's; depth-first without recursion (the graph has no cycle). */
 static void compute_waves(struct cc_graph *g)
 {
-        _cleanup_free_ bool *done = cc_xcalloc(g->n ? g->n : 1, sizeof(*done));
+        size_t n1 = g->n ? g->n : 1;
+        _cleanup_free_ bool *done = cc_xcalloc(n1, sizeof(*done));
+        _cleanup_free_ size_t *stack = cc_xcalloc(n1, sizeof(*stack));
+        _cleanup_free_ size_t *next = cc_xcalloc(n1, sizeof(*next));
 
         g->n_waves = 0;
         for (size_t i = 0; i < g->n; i++) {
-                size_t w = compute_wave(g, i, done);
-                if (w + 1 > g->n_waves)
-                        g->n_waves = w + 1;
+                size_t depth = 0;
+                if (done[i])
+                        continue;
+                stack[depth] = i;
+                next[depth++] = 0;
+                while (depth > 0) {
+                        size_t v = stack[depth - 1];
+                        if (next[depth - 1] < g->n_deps[v]) {
+                                size_t c = g->deps[v][next[depth - 1]++];
+                                if (!done[c]) {
+                                        stack[depth] = c;
+                                        next[depth++] = 0;
+                                }
+                                continue;
+                        }
+                        size_t w = 0;
+                        for (size_t k = 0; k < g->n_deps[v]; k++)
+                                if (g->wave[g->deps[v][k]] + 1 > w)
+                                        w = g->wave[g->deps[v][k]] + 1;
+                        g->wave[v] = w;
+                        done[v] = true;
+                        depth--;
+                        if (w + 1 > g->n_waves)
+                                g->n_waves = w + 1;
+                }
         }
+}
+
+static void graph_alloc(struct cc_graph *g, const struct cc_node *services)
+{
+        size_t n1;
+
+        g->n = services->n;
+        n1 = g->n ? g->n : 1;
+        g->names = cc_xcalloc(n1, sizeof(*g->names));
+        g->deps = cc_xcalloc(n1, sizeof(*g->deps));
+        g->n_deps = cc_xcalloc(n1, sizeof(*g->n_deps));
+        g->wave = cc_xcalloc(n1, sizeof(*g->wave));
+        for (size_t i = 0; i < g->n; i++)
+                g->names[i] = cc_xstrdup(cc_node_key(services, i));
+        g->index = cc_xcalloc(1, sizeof(*g->index));
+        cc_hindex_build(g->index, g->n, name_at, g);
 }
 
 int cc_graph_build_with_disabled(const struct cc_node *services, const struct cc_strv *disabled, struct cc_graph *g,
@@ -271,22 +356,21 @@ int cc_graph_build_with_disabled(const struct cc_node *services, const struct cc
                 _cleanup_free_ char *where = cc_pos_str(&services->pos);
                 return cc_error_set(err, -EINVAL, "%s: services must be a mapping", where);
         }
-        g->n = services->n;
-        g->names = cc_xcalloc(g->n ? g->n : 1, sizeof(*g->names));
-        g->edge = cc_xcalloc(g->n ? g->n : 1, sizeof(*g->edge));
-        g->wave = cc_xcalloc(g->n ? g->n : 1, sizeof(*g->wave));
-        for (size_t i = 0; i < g->n; i++) {
-                g->names[i] = cc_xstrdup(cc_node_key(services, i));
-                g->edge[i] = cc_xcalloc(g->n, sizeof(**g->edge));
-        }
-
+        graph_alloc(g, services);
+        size_t n1 = g->n ? g->n : 1;
         struct graph_build b = {.g = g, .disabled = disabled, .err = err};
-        b.edge_pos = cc_xcalloc(g->n ? g->n * g->n : 1, sizeof(*b.edge_pos));
+        b.dep_pos = cc_xcalloc(n1, sizeof(*b.dep_pos));
+        b.cap = cc_xcalloc(n1, sizeof(*b.cap));
+        b.seen = cc_xcalloc(n1, sizeof(*b.seen));
         for (size_t i = 0; r >= 0 && i < g->n; i++)
                 r = add_service_edges(&b, i, services->items[i]);
         if (r >= 0)
                 r = check_cycles(&b);
-        free(b.edge_pos);
+        for (size_t i = 0; i < g->n; i++)
+                free(b.dep_pos[i]);
+        free(b.dep_pos);
+        free(b.cap);
+        free(b.seen);
         if (r < 0) {
                 cc_graph_free(g);
                 return r;
@@ -302,12 +386,15 @@ int cc_graph_build(const struct cc_node *services, struct cc_graph *g, struct cc
 
 void cc_graph_start_order(const struct cc_graph *g, size_t *idx)
 {
-        size_t k = 0;
+        /* by wave, then model order: a counting sort, stable */
+        _cleanup_free_ size_t *start = cc_xcalloc(g->n_waves + 1, sizeof(*start));
 
+        for (size_t i = 0; i < g->n; i++)
+                start[g->wave[i] + 1]++;
         for (size_t w = 0; w < g->n_waves; w++)
-                for (size_t i = 0; i < g->n; i++)
-                        if (g->wave[i] == w)
-                                idx[k++] = i;
+                start[w + 1] += start[w];
+        for (size_t i = 0; i < g->n; i++)
+                idx[start[g->wave[i]]++] = i;
 }
 
 void cc_graph_stop_order(const struct cc_graph *g, size_t *idx)
@@ -320,18 +407,31 @@ void cc_graph_stop_order(const struct cc_graph *g, size_t *idx)
         }
 }
 
-static void select_with_deps(const struct cc_graph *g, size_t i, bool *selected)
+/* Mark i and everything it depends on, without recursion. */
+static void select_with_deps(const struct cc_graph *g, size_t i, bool *selected, size_t *stack)
 {
+        size_t depth = 0;
+
         if (selected[i])
                 return;
         selected[i] = true;
-        for (size_t j = 0; j < g->n; j++)
-                if (g->edge[i][j])
-                        select_with_deps(g, j, selected);
+        stack[depth++] = i;
+        while (depth > 0) {
+                size_t v = stack[--depth];
+                for (size_t k = 0; k < g->n_deps[v]; k++) {
+                        size_t c = g->deps[v][k];
+                        if (!selected[c]) {
+                                selected[c] = true;
+                                stack[depth++] = c;
+                        }
+                }
+        }
 }
 
 void cc_graph_select(const struct cc_graph *g, const struct cc_strv *names, bool no_deps, bool *selected)
 {
+        _cleanup_free_ size_t *stack = cc_xcalloc(g->n ? g->n : 1, sizeof(*stack));
+
         for (size_t i = 0; i < g->n; i++)
                 selected[i] = false;
         for (size_t k = 0; names && k < names->n; k++) {
@@ -341,6 +441,6 @@ void cc_graph_select(const struct cc_graph *g, const struct cc_strv *names, bool
                 if (no_deps)
                         selected[i] = true;
                 else
-                        select_with_deps(g, (size_t) i, selected);
+                        select_with_deps(g, (size_t) i, selected, stack);
         }
 }

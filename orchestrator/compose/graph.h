@@ -5,12 +5,16 @@
 
 #include "node.h"
 
+struct cc_hindex;
+
 struct cc_graph {
         size_t n;            /* services */
         char **names;        /* service names, in the model's order */
-        bool **edge;         /* edge[i][j]: service i depends on service j */
+        size_t *n_deps;      /* n_deps[i]: how many services service i depends on */
+        size_t **deps;       /* deps[i][0..n_deps[i]): the services i depends on, each once */
         size_t n_waves;
         size_t *wave;        /* wave[i]: start wave of service i (0 first) */
+        struct cc_hindex *index; /* names -> position */
 };
 
 /* Build from a normalised "services" mapping. Unknown services in
@@ -28,6 +32,8 @@ int cc_graph_build_with_disabled(const struct cc_node *services, const struct cc
                                  struct cc_error *err);
 void cc_graph_free(struct cc_graph *g);
 ssize_t cc_graph_index(const struct cc_graph *g, const char *name);
+/* Service i depends on service j (directly). */
+bool cc_graph_depends(const struct cc_graph *g, size_t i, size_t j);
 /* Start order: services sorted by wave, then by model order. Stop order is
  * the reverse. Fills idx (g->n entries). */
 void cc_graph_start_order(const struct cc_graph *g, size_t *idx);

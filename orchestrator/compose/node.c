@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hindex.h"
 #include "node.h"
 
 /* File names are interned once and live as long as the process: positions
@@ -116,7 +117,17 @@ void cc_node_free(struct cc_node *n)
         free(n->items);
         free(n->keys);
         free(n->str);
+        cc_node_map_reordered(n);
         free(n);
+}
+
+void cc_node_map_reordered(struct cc_node *map)
+{
+        if (!map->index)
+                return;
+        cc_hindex_free(map->index);
+        free(map->index);
+        map->index = NULL;
 }
 
 void cc_node_set_scalar(struct cc_node *n, const char *s, enum cc_scalar_type type)
@@ -257,6 +268,7 @@ struct cc_node *cc_node_seq_take(struct cc_node *seq, size_t i)
         struct cc_node *it = seq->items[i];
         memmove(seq->items + i, seq->items + i + 1, (seq->n - i - 1) * sizeof(*seq->items));
         if (seq->keys) {
+                cc_node_map_reordered(seq);
                 cc_node_free(seq->keys[i]);
                 memmove(seq->keys + i, seq->keys + i + 1, (seq->n - i - 1) * sizeof(*seq->keys));
         }
@@ -264,14 +276,28 @@ struct cc_node *cc_node_seq_take(struct cc_node *seq, size_t i)
         return it;
 }
 
+static const char *cc__map_key_at(const void *map, size_t i)
+{
+        return ((const struct cc_node *) map)->keys[i]->str;
+}
+
 ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
 {
         if (!map || map->kind != CC_NODE_MAP)
                 return -1;
-        for (size_t i = 0; i < map->n; i++)
-                if (strcmp(map->keys[i]->str, key) == 0)
-                        return (ssize_t) i;
-        return -1;
+        if (map->n <= CC_NODE_INDEX_MIN && !map->index) {
+                for (size_t i = 0; i < map->n; i++)
+                        if (strcmp(map->keys[i]->str, key) == 0)
+                                return (ssize_t) i;
+                return -1;
+        }
+        if (!map->index) {
+                /* the index is a cache: building it does not change the map */
+                struct cc_node *m = (struct cc_node *) map;
+                m->index = cc_xcalloc(1, sizeof(*m->index));
+                cc_hindex_build(m->index, m->n, cc__map_key_at, m);
+        }
+        return cc_hindex_find(map->index, key, cc__map_key_at, map);
 }
 
 struct cc_node *cc_node_map_get(const struct cc_node *map, const char *key)
@@ -298,6 +324,8 @@ void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *
         cc__node_grow(map);
         map->keys[map->n] = cc_node_new_str(key, keypos ? keypos : value ? &value->pos : NULL);
         map->items[map->n] = value;
+        if (map->index)
+                cc_hindex_add(map->index, key, map->n);
         map->n++;
 }
 
@@ -314,18 +342,28 @@ void cc_node_map_del(struct cc_node *map, const char *key)
         cc_node_free(cc_node_map_take(map, key));
 }
 
+struct cc__map_entry {
+        struct cc_node *key, *value;
+};
+
+static int cc__map_entry_cmp(const void *a, const void *b)
+{
+        return strcmp(((const struct cc__map_entry *) a)->key->str, ((const struct cc__map_entry *) b)->key->str);
+}
+
 void cc_node_map_sort(struct cc_node *map)
 {
-        /* insertion sort: maps are small and this keeps it stable */
-        for (size_t i = 1; i < map->n; i++) {
-                struct cc_node *k = map->keys[i], *v = map->items[i];
-                size_t j = i;
-                while (j > 0 && strcmp(map->keys[j - 1]->str, k->str) > 0) {
-                        map->keys[j] = map->keys[j - 1];
-                        map->items[j] = map->items[j - 1];
-                        j--;
-                }
-                map->keys[j] = k;
-                map->items[j] = v;
+        /* keys are unique: any sort gives the one order */
+        if (map->n < 2)
+                return;
+        struct cc__map_entry *e = cc_xcalloc(map->n, sizeof(*e));
+        for (size_t i = 0; i < map->n; i++)
+                e[i] = (struct cc__map_entry){map->keys[i], map->items[i]};
+        qsort(e, map->n, sizeof(*e), cc__map_entry_cmp);
+        for (size_t i = 0; i < map->n; i++) {
+                map->keys[i] = e[i].key;
+                map->items[i] = e[i].value;
         }
+        free(e);
+        cc_node_map_reordered(map);
 }

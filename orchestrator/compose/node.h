@@ -8,6 +8,8 @@
 #include "cc-error.h"
 #include "cc-util.h"
 
+struct cc_hindex;
+
 enum cc_node_kind {
         CC_NODE_SCALAR,
         CC_NODE_SEQ,
@@ -44,7 +46,14 @@ struct cc_node {
         size_t n, cap;
         struct cc_node **items;   /* SEQ items, or MAP values */
         struct cc_node **keys;    /* MAP keys (scalar nodes), parallel to items */
+        struct cc_hindex *index;  /* MAP: key -> position, built on the first lookup in a
+                                   * map of more than CC_NODE_INDEX_MIN keys; see
+                                   * cc_node_map_reordered() */
 };
+
+/* Maps up to this many keys are searched in order; larger ones get a hash
+ * index, so that loading stays linear however many keys a map has. */
+#define CC_NODE_INDEX_MIN 16
 
 const char *cc_pos_intern(const char *file);
 /* "file:line:col" or "file" when no line is known. Caller frees. */
@@ -96,6 +105,10 @@ struct cc_node *cc_node_map_take(struct cc_node *map, const char *key);
 void cc_node_map_del(struct cc_node *map, const char *key);
 /* Sort a mapping's keys (strcmp order). */
 void cc_node_map_sort(struct cc_node *map);
+/* Code that moves a map's keys and items itself (rather than through these
+ * functions) calls this afterwards: the key index is dropped and rebuilt on
+ * the next lookup. */
+void cc_node_map_reordered(struct cc_node *map);
 
 /* Parse one YAML document. Anchors, aliases and merge keys (<<) are
  * resolved; !reset / !override become flags. An empty document gives NULL.

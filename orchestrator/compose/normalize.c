@@ -137,6 +137,7 @@ void cc__norm_order(struct cc_node *map, const char *const *order)
         }
         memcpy(map->keys, keys, map->n * sizeof(*keys));
         memcpy(map->items, items, map->n * sizeof(*items));
+        cc_node_map_reordered(map);
         free(keys);
         free(items);
         free(used);

@@ -40,7 +40,7 @@ static char *build_err(const char *y)
         struct cc_node *doc = parse(y);
         if (cc_graph_build(cc_node_map_get(doc, "services"), &g, &err) >= 0)
                 tap_fail(__FILE__, __LINE__, "expected a graph error");
-        if (g.n != 0 || g.names || g.edge || g.wave)
+        if (g.n != 0 || g.names || g.deps || g.wave)
                 tap_fail(__FILE__, __LINE__, "graph not emptied after an error");
         cc_node_free(doc);
         return keep(err.msg);
@@ -56,7 +56,7 @@ static size_t wave(const struct cc_graph *g, const char *name)
 
 static bool depends(const struct cc_graph *g, const char *a, const char *b)
 {
-        return g->edge[cc_graph_index(g, a)][cc_graph_index(g, b)];
+        return cc_graph_depends(g, (size_t) cc_graph_index(g, a), (size_t) cc_graph_index(g, b));
 }
 
 /* "a b c" for an order of indexes. */
@@ -268,6 +268,54 @@ TEST(long_chain_has_one_wave_per_service)
         ASSERT_INTEQ(wave(&g, "s11"), 0);
         ASSERT_STREQ(start_order(&g), "s11 s10 s9 s8 s7 s6 s5 s4 s3 s2 s1 s0");
         cc_graph_free(&g);
+        cc_buf_free(&y);
+}
+
+/* A chain as long as a large project (each service depends on the next):
+ * waves, order and the cycle search work without recursion. Not timed. */
+TEST(very_long_chain_and_a_cycle_at_its_end)
+{
+        enum { N = 50000 };
+        struct cc_buf y = {0};
+        cc_buf_puts(&y, "services:\n");
+        for (int i = 0; i < N; i++) {
+                if (i < N - 1)
+                        cc_buf_printf(&y, "  s%d: {depends_on: [s%d]}\n", i, i + 1);
+                else
+                        cc_buf_printf(&y, "  s%d: {image: x}\n", i);
+        }
+        struct cc_graph g;
+        build(y.s, &g);
+        ASSERT_INTEQ(g.n_waves, N);
+        ASSERT_INTEQ(wave(&g, "s0"), N - 1);
+        ASSERT_INTEQ(wave(&g, "s49999"), 0);
+        size_t *idx = cc_xcalloc(N, sizeof(*idx));
+        cc_graph_start_order(&g, idx);
+        ASSERT_STREQ(g.names[idx[0]], "s49999");
+        ASSERT_STREQ(g.names[idx[N - 1]], "s0");
+        bool *sel = cc_xcalloc(N, sizeof(*sel));
+        struct cc_strv names = {0};
+        cc_strv_push(&names, "s1");
+        cc_graph_select(&g, &names, false, sel);
+        size_t count = 0;
+        for (size_t i = 0; i < N; i++)
+                count += sel[i];
+        ASSERT_INTEQ(count, N - 1);
+        ASSERT(!sel[cc_graph_index(&g, "s0")]);
+        cc_strv_free(&names);
+        free(sel);
+        free(idx);
+        cc_graph_free(&g);
+
+        /* the last service depends on the first: one cycle through all */
+        y.len = 0;
+        cc_buf_puts(&y, "services:\n");
+        for (int i = 0; i < N; i++)
+                cc_buf_printf(&y, "  s%d: {depends_on: [s%d]}\n", i, (i + 1) % N);
+        char *msg = build_err(y.s);
+        ASSERT_CONTAINS(msg, "compose.yaml:2:21: dependency cycle");
+        ASSERT_CONTAINS(msg, "dependency cycle detected: s0 -> s1 -> s2 -> s3 -> ");
+        ASSERT_CONTAINS(msg, " -> s49998 -> s49999 -> s0");
         cc_buf_free(&y);
 }
 

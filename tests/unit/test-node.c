@@ -174,3 +174,50 @@ TEST(map_set_replaces_in_place_and_sort_orders_keys)
         cc_node_map_del(m, "a");
         ASSERT_STREQ(json(m), "{\"b\":3}");
 }
+
+/* 50,000 keys (far over CC_NODE_INDEX_MIN): every lookup finds its own
+ * value, missing keys stay missing, a duplicate key is still reported with
+ * both lines, and lookups stay right after the map is changed. Not timed:
+ * bench/load-large.sh measures the speed. */
+TEST(very_large_map_lookups_and_duplicates)
+{
+        enum { N = 50000 };
+        struct cc_buf y = {0};
+        for (int i = 0; i < N; i++)
+                cc_buf_printf(&y, "key%d: %d\n", i, i);
+        _cleanup_node_ struct cc_node *m = parse(y.s);
+        ASSERT_INTEQ(m->n, N);
+        for (int i = 0; i < N; i += 7) {
+                char k[32];
+                snprintf(k, sizeof(k), "key%d", i);
+                ASSERT_INTEQ(cc_node_map_index(m, k), i);
+                ASSERT_INTEQ(atoi(cc_node_map_str(m, k)), i);
+        }
+        ASSERT_NULL(cc_node_map_get(m, "key50000"));
+        ASSERT_NULL(cc_node_map_get(m, "key"));
+
+        /* changes: take, append, replace, sort */
+        cc_node_map_del(m, "key0");
+        ASSERT_NULL(cc_node_map_get(m, "key0"));
+        ASSERT_INTEQ(cc_node_map_index(m, "key1"), 0);
+        cc_node_map_set(m, "extra", NULL, cc_node_new_str("x", NULL));
+        ASSERT_INTEQ(cc_node_map_index(m, "extra"), N - 1);
+        cc_node_map_set(m, "key49999", NULL, cc_node_new_str("replaced", NULL));
+        ASSERT_STREQ(cc_node_map_str(m, "key49999"), "replaced");
+        ASSERT_INTEQ(m->n, N);
+        cc_node_map_sort(m);
+        ASSERT_STREQ(cc_node_key(m, 0), "extra");
+        ASSERT_STREQ(cc_node_key(m, 1), "key1");
+        ASSERT_STREQ(cc_node_key(m, 2), "key10");
+        for (size_t i = 1; i < m->n; i++)
+                ASSERT(strcmp(cc_node_key(m, i - 1), cc_node_key(m, i)) < 0);
+        ASSERT_INTEQ(cc_node_map_index(m, "key10"), 2);
+        ASSERT_STREQ(cc_node_map_str(m, "key12345"), "12345");
+
+        /* the same key again at the end of the file */
+        cc_buf_puts(&y, "key31337: again\n");
+        const char *msg = parse_err(y.s);
+        _cleanup_free_ char *want = cc_xasprintf("t.yaml:%d:1: yaml: mapping key \"key31337\" already defined at line 31338", N + 1);
+        ASSERT_STREQ(msg, want);
+        cc_buf_free(&y);
+}

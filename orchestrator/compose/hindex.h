@@ -1,0 +1,36 @@
+/* A hash index over an array of strings the caller keeps (the keys of a
+ * mapping node, the names of a graph, the keys of an environment): it maps
+ * a string to its position in that array, so that lookups in large maps
+ * are O(1) and loading stays linear in the size of the input. The index
+ * stores positions and hashes only; the strings are read through a
+ * callback, from the caller's array. */
+#ifndef CC_HINDEX_H
+#define CC_HINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The string at position i of the caller's array. */
+typedef const char *(*cc_hindex_key_fn)(const void *owner, size_t i);
+
+struct cc_hindex_slot {
+        size_t pos1; /* position + 1; 0: empty */
+        uint64_t hash;
+};
+
+struct cc_hindex {
+        size_t cap;  /* a power of two, or 0 */
+        size_t used;
+        struct cc_hindex_slot *slots;
+};
+
+/* Position of key, or -1. */
+ssize_t cc_hindex_find(const struct cc_hindex *h, const char *key, cc_hindex_key_fn key_at, const void *owner);
+/* Record key at pos (the key must not be in the index yet). */
+void cc_hindex_add(struct cc_hindex *h, const char *key, size_t pos);
+/* Index positions 0..n-1 of the caller's array (h must be empty). */
+void cc_hindex_build(struct cc_hindex *h, size_t n, cc_hindex_key_fn key_at, const void *owner);
+void cc_hindex_free(struct cc_hindex *h);
+
+#endif
