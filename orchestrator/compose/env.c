@@ -4,17 +4,45 @@
 #include <errno.h>
 
 #include "env.h"
+#include "hindex.h"
 #include "input.h"
 #include "interpolate.h"
+
+/* Environments of up to this many keys are searched in order; larger ones
+ * (a long .env or env_file) get a hash index, built on the first lookup. */
+#define CC_ENV_INDEX_MIN 16
+
+static const char *cc__env_key_at(const void *env, size_t i)
+{
+        return ((const struct cc_env *) env)->keys[i];
+}
+
+static void cc__env_drop_index(struct cc_env *env)
+{
+        if (!env->index)
+                return;
+        cc_hindex_free(env->index);
+        free(env->index);
+        env->index = NULL;
+}
 
 static ssize_t cc__env_index(const struct cc_env *env, const char *key)
 {
         if (!env)
                 return -1;
-        for (size_t i = 0; i < env->n; i++)
-                if (strcmp(env->keys[i], key) == 0)
-                        return (ssize_t) i;
-        return -1;
+        if (env->n <= CC_ENV_INDEX_MIN && !env->index) {
+                for (size_t i = 0; i < env->n; i++)
+                        if (strcmp(env->keys[i], key) == 0)
+                                return (ssize_t) i;
+                return -1;
+        }
+        if (!env->index) {
+                /* the index is a cache: building it does not change the environment */
+                struct cc_env *e = (struct cc_env *) env;
+                e->index = cc_xcalloc(1, sizeof(*e->index));
+                cc_hindex_build(e->index, e->n, cc__env_key_at, e);
+        }
+        return cc_hindex_find(env->index, key, cc__env_key_at, env);
 }
 
 const char *cc_env_get(const struct cc_env *env, const char *key)
@@ -44,6 +72,8 @@ void cc_env_set(struct cc_env *env, const char *key, const char *val)
         }
         env->keys[env->n] = cc_xstrdup(key);
         env->vals[env->n] = v;
+        if (env->index)
+                cc_hindex_add(env->index, env->keys[env->n], env->n);
         env->n++;
 }
 
@@ -64,6 +94,7 @@ void cc_env_unset(struct cc_env *env, const char *key)
         memmove(env->keys + i, env->keys + i + 1, rest * sizeof(*env->keys));
         memmove(env->vals + i, env->vals + i + 1, rest * sizeof(*env->vals));
         env->n--;
+        cc__env_drop_index(env);
 }
 
 void cc_env_merge(struct cc_env *dst, const struct cc_env *src)
@@ -82,6 +113,7 @@ void cc_env_free(struct cc_env *env)
         }
         free(env->keys);
         free(env->vals);
+        cc__env_drop_index(env);
         *env = (struct cc_env){0};
 }
 

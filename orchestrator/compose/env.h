@@ -5,10 +5,13 @@
 
 #include "cc-error.h"
 
+struct cc_hindex;
+
 struct cc_env {
         size_t n, cap;
         char **keys;
         char **vals; /* a NULL value means "declared but unset" */
+        struct cc_hindex *index; /* keys -> position, for large environments (env.c) */
 };
 
 /* NULL when not set (or set to NULL). env may be NULL (nothing is set). */

@@ -20,7 +20,7 @@ static uint64_t cc__hindex_seed(void)
 }
 
 /* FNV-1a over the bytes from the seed, then a 64-bit finaliser (MurmurHash3's). */
-static uint64_t cc__hash(const char *s)
+uint64_t cc_hindex_hash(const char *s)
 {
         uint64_t h = cc__hindex_seed();
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
@@ -37,7 +37,7 @@ ssize_t cc_hindex_find(const struct cc_hindex *h, const char *key, cc_hindex_key
 {
         if (!h->cap)
                 return -1;
-        uint64_t hash = cc__hash(key);
+        uint64_t hash = cc_hindex_hash(key);
         for (size_t i = (size_t) hash & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
                 const struct cc_hindex_slot *s = &h->slots[i];
                 if (!s->pos1)
@@ -76,18 +76,39 @@ static void cc__hindex_grow(struct cc_hindex *h, size_t want)
 void cc_hindex_add(struct cc_hindex *h, const char *key, size_t pos)
 {
         cc__hindex_grow(h, h->used + 1);
-        cc__hindex_put(h, cc__hash(key), pos + 1);
+        cc__hindex_put(h, cc_hindex_hash(key), pos + 1);
 }
 
 void cc_hindex_build(struct cc_hindex *h, size_t n, cc_hindex_key_fn key_at, const void *owner)
 {
         cc__hindex_grow(h, n);
         for (size_t i = 0; i < n; i++)
-                cc__hindex_put(h, cc__hash(key_at(owner, i)), i + 1);
+                cc__hindex_put(h, cc_hindex_hash(key_at(owner, i)), i + 1);
 }
 
 void cc_hindex_free(struct cc_hindex *h)
 {
         free(h->slots);
         memset(h, 0, sizeof(*h));
+}
+
+void cc_hindex_add_hashed(struct cc_hindex *h, uint64_t hash, size_t pos)
+{
+        cc__hindex_grow(h, h->used + 1);
+        cc__hindex_put(h, hash, pos + 1);
+}
+
+ssize_t cc_hindex_next(const struct cc_hindex *h, uint64_t hash, size_t *cursor)
+{
+        if (!h->cap)
+                return -1;
+        /* *cursor counts the slots already looked at from the hash's home */
+        for (size_t i = ((size_t) hash + *cursor) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+                const struct cc_hindex_slot *s = &h->slots[i];
+                ++*cursor;
+                if (!s->pos1)
+                        return -1;
+                if (s->hash == hash)
+                        return (ssize_t) (s->pos1 - 1);
+        }
 }

@@ -33,4 +33,17 @@ void cc_hindex_add(struct cc_hindex *h, const char *key, size_t pos);
 void cc_hindex_build(struct cc_hindex *h, size_t n, cc_hindex_key_fn key_at, const void *owner);
 void cc_hindex_free(struct cc_hindex *h);
 
+/* For keys that are not strings (a whole node, say): the caller hashes them
+ * (cc_hindex_hash, cc_hindex_mix), records positions with their hash, and
+ * compares the candidates cc_hindex_next gives for a hash (*cursor starts
+ * at 0; -1 when there are no more). */
+uint64_t cc_hindex_hash(const char *s);
+static inline uint64_t cc_hindex_mix(uint64_t h, uint64_t v)
+{
+        h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        return h * 0xff51afd7ed558ccdULL;
+}
+void cc_hindex_add_hashed(struct cc_hindex *h, uint64_t hash, size_t pos);
+ssize_t cc_hindex_next(const struct cc_hindex *h, uint64_t hash, size_t *cursor);
+
 #endif

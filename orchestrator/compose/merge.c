@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "hindex.h"
 #include "merge.h"
 
 #define MERGE_MAX_DEPTH 32
@@ -204,19 +205,79 @@ static bool node_equal(const struct cc_node *a, const struct cc_node *b)
         return false;
 }
 
+/* A hash that equal nodes (node_equal) share: a mapping's entries are
+ * combined in any order, as node_equal compares them. */
+static uint64_t node_hash(const struct cc_node *n)
+{
+        if (cc_node_is_null(n))
+                return 0x6e756c6cULL;
+        uint64_t h = cc_hindex_mix((uint64_t) n->kind, n->n);
+        switch (n->kind) {
+        case CC_NODE_SCALAR:
+                return cc_hindex_mix(h + (uint64_t) n->type, cc_hindex_hash(n->str));
+        case CC_NODE_SEQ:
+                for (size_t i = 0; i < n->n; i++)
+                        h = cc_hindex_mix(h, node_hash(n->items[i]));
+                return h;
+        case CC_NODE_MAP: {
+                uint64_t sum = 0;
+                for (size_t i = 0; i < n->n; i++)
+                        sum += cc_hindex_mix(cc_hindex_hash(cc_node_key(n, i)), node_hash(n->items[i]));
+                return cc_hindex_mix(h, sum);
+        }
+        }
+        return h;
+}
+
+/* Nodes of a sequence by content, to find an equal one without comparing
+ * with every entry. */
+struct node_set {
+        struct cc_hindex index;
+        const struct cc_node *seq;
+};
+
+static void node_set_add(struct node_set *s, size_t i)
+{
+        cc_hindex_add_hashed(&s->index, node_hash(s->seq->items[i]), i);
+}
+
+static bool node_set_has(const struct node_set *s, const struct cc_node *n)
+{
+        uint64_t h = node_hash(n);
+        size_t cursor = 0;
+        for (ssize_t i; (i = cc_hindex_next(&s->index, h, &cursor)) >= 0;)
+                if (node_equal(s->seq->items[i], n))
+                        return true;
+        return false;
+}
+
+/* Drop the entries tagged !reset, in one pass (a take per entry would be
+ * quadratic in a long list). */
 static void strip_reset(struct cc_node *n, bool clear_flags)
 {
+        size_t kept = 0;
+
         if (!n)
                 return;
         if (clear_flags)
                 n->flags = 0;
-        for (size_t i = 0; i < n->n;) {
+        for (size_t i = 0; i < n->n; i++) {
                 if (n->items[i]->flags & CC_NODE_RESET) {
-                        cc_node_free(cc_node_seq_take(n, i));
+                        cc_node_free(n->items[i]);
+                        if (n->keys)
+                                cc_node_free(n->keys[i]);
                         continue;
                 }
                 strip_reset(n->items[i], clear_flags);
-                i++;
+                n->items[kept] = n->items[i];
+                if (n->keys)
+                        n->keys[kept] = n->keys[i];
+                kept++;
+        }
+        if (kept != n->n) {
+                n->n = kept;
+                if (n->kind == CC_NODE_MAP)
+                        cc_node_map_reordered(n);
         }
 }
 
@@ -327,17 +388,37 @@ static int merge_value(struct cc_node **slot, const struct cc_node *o, struct mp
 
 /* Merge mapping o into mapping b. deep: values merge by the rules of their
  * path; otherwise an override value replaces the base value whole. */
+/* Remove from b the keys o resets (!reset), in one pass. */
+static void drop_reset_keys(struct cc_node *b, const struct cc_node *o)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < b->n; i++) {
+                const struct cc_node *ov = cc_node_map_get(o, cc_node_key(b, i));
+                if (ov && (ov->flags & CC_NODE_RESET)) {
+                        cc_node_free(b->items[i]);
+                        cc_node_free(b->keys[i]);
+                        continue;
+                }
+                b->items[kept] = b->items[i];
+                b->keys[kept++] = b->keys[i];
+        }
+        if (kept != b->n) {
+                b->n = kept;
+                cc_node_map_reordered(b);
+        }
+}
+
 static int merge_map(struct cc_node *b, const struct cc_node *o, struct mpath *p, bool deep, struct cc_error *err)
 {
+        drop_reset_keys(b, o);
         for (size_t i = 0; i < o->n; i++) {
                 const char *key = cc_node_key(o, i);
                 const struct cc_node *ov = o->items[i];
                 int r;
 
-                if (ov->flags & CC_NODE_RESET) {
-                        cc_node_map_del(b, key);
+                if (ov->flags & CC_NODE_RESET)
                         continue;
-                }
                 ssize_t j = cc_node_map_index(b, key);
                 if (j < 0) {
                         cc_node_map_set(b, key, &o->keys[i]->pos, clean_copy(ov));
@@ -361,17 +442,22 @@ static int merge_map(struct cc_node *b, const struct cc_node *o, struct mpath *p
  * (merging the same override twice changes nothing). */
 static void append_seq(struct cc_node *b, const struct cc_node *o, bool keep_identical)
 {
+        struct node_set known = {.seq = b};
+
+        for (size_t j = 0; !keep_identical && j < b->n; j++)
+                node_set_add(&known, j);
         for (size_t i = 0; i < o->n; i++) {
                 const struct cc_node *it = o->items[i];
-                bool dup = false;
 
                 if (it->flags & CC_NODE_RESET)
                         continue;
-                for (size_t j = 0; !keep_identical && !dup && j < b->n; j++)
-                        dup = node_equal(b->items[j], it);
-                if (!dup)
-                        cc_node_seq_push(b, clean_copy(it));
+                if (!keep_identical && node_set_has(&known, it))
+                        continue;
+                cc_node_seq_push(b, clean_copy(it));
+                if (!keep_identical)
+                        node_set_add(&known, b->n - 1);
         }
+        cc_hindex_free(&known.index);
 }
 
 static int merge_key_value(struct cc_node **slot, const struct cc_node *o, struct mpath *p, struct cc_error *err)
@@ -408,17 +494,18 @@ static void merge_sequence(struct cc_node **slot, const struct cc_node *o, bool 
         if (!b)
                 b = cc_node_new_seq(os ? &os->pos : NULL);
         if (os) {
-                size_t nbase = b->n;
+                /* drop_known: leave out what the base list has already */
+                struct node_set base = {.seq = b};
+                for (size_t j = 0; drop_known && j < b->n; j++)
+                        node_set_add(&base, j);
                 for (size_t i = 0; i < os->n; i++) {
                         const struct cc_node *it = os->items[i];
-                        bool known = false;
                         if (it->flags & CC_NODE_RESET)
                                 continue;
-                        for (size_t j = 0; drop_known && !known && j < nbase; j++)
-                                known = node_equal(b->items[j], it);
-                        if (!known)
+                        if (!drop_known || !node_set_has(&base, it))
                                 cc_node_seq_push(b, clean_copy(it));
                 }
+                cc_hindex_free(&base.index);
         }
         cc_node_free(*slot);
         *slot = b;
@@ -692,9 +779,15 @@ static char *unique_key(enum unique_rule rule, const struct cc_node *it, const s
 
 /* Keep one entry per key: a later entry replaces the earlier one in its
  * place (compose-go EnforceUnicity). */
+static const char *strv_at(const void *sv, size_t i)
+{
+        return ((const struct cc_strv *) sv)->v[i];
+}
+
 static int unique_seq(struct cc_node *seq, enum unique_rule rule, const struct mpath *p, struct cc_error *err)
 {
         struct cc_strv keys = {0};
+        struct cc_hindex index = {0};
         size_t kept = 0, i;
         int r = 0;
 
@@ -704,22 +797,22 @@ static int unique_seq(struct cc_node *seq, enum unique_rule rule, const struct m
                 if (!k)
                         break;
                 seq->items[i] = NULL;
-                size_t j = 0;
-                while (j < keys.n && strcmp(keys.v[j], k) != 0)
-                        j++;
-                if (j < keys.n) {
+                ssize_t j = cc_hindex_find(&index, k, strv_at, &keys);
+                if (j >= 0) {
                         cc_node_free(seq->items[j]);
                         seq->items[j] = it;
                         free(k);
                 } else {
                         seq->items[kept++] = it;
                         cc_strv_push_owned(&keys, k);
+                        cc_hindex_add(&index, keys.v[keys.n - 1], keys.n - 1);
                 }
         }
         /* on error, keep what was not looked at yet */
         for (; i < seq->n; i++)
                 seq->items[kept++] = seq->items[i];
         seq->n = kept;
+        cc_hindex_free(&index);
         cc_strv_free(&keys);
         return r;
 }

@@ -570,3 +570,34 @@ TEST(dotenv_load_directory_is_an_error)
         rmdir(dir);
         cc_error_clear(&err);
 }
+
+/* A .env of 50,000 variables, each but the first referring to the one
+ * before: every value found, later lookups and removals right (not timed;
+ * bench/load-large.sh measures the speed). */
+TEST(very_large_dotenv_lookups)
+{
+        enum { N = 50000 };
+        struct cc_buf b = {0};
+        cc_buf_puts(&b, "V0=start\n");
+        for (int i = 1; i < N; i++)
+                cc_buf_printf(&b, "V%d=${V%d:+x}%d\n", i, i - 1, i);
+        struct cc_env out = {0};
+        struct cc_error err = {0};
+        ASSERT_INTEQ(cc_dotenv_parse(b.s, "big.env", NULL, &out, &err), 0);
+        ASSERT_INTEQ(out.n, N);
+        ASSERT_STREQ(cc_env_get(&out, "V0"), "start");
+        ASSERT_STREQ(cc_env_get(&out, "V1"), "x1");
+        ASSERT_STREQ(cc_env_get(&out, "V49999"), "x49999");
+        ASSERT_NULL(cc_env_get(&out, "V50000"));
+        cc_env_unset(&out, "V0");
+        ASSERT(!cc_env_has(&out, "V0"));
+        ASSERT_STREQ(cc_env_get(&out, "V2"), "x2");
+        cc_env_set(&out, "NEW", "n");
+        ASSERT_STREQ(cc_env_get(&out, "NEW"), "n");
+        ASSERT_STREQ(out.keys[out.n - 1], "NEW");
+        cc_env_set(&out, "V7", "seven");
+        ASSERT_STREQ(cc_env_get(&out, "V7"), "seven");
+        ASSERT_INTEQ(out.n, N);
+        cc_env_free(&out);
+        cc_buf_free(&b);
+}

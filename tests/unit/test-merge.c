@@ -809,3 +809,68 @@ TEST(tags_do_not_leak_into_the_result)
         cc_node_free(b);
         cc_node_free(o);
 }
+
+/* Long lists and maps merge as short ones do (not timed; the merge is
+ * linear: entries are found by hash, not by comparing with each other). */
+TEST(large_lists_and_maps_merge_like_small_ones)
+{
+        enum { N = 20000 };
+        struct cc_buf b = {0}, o = {0};
+        cc_buf_puts(&b, "services:\n  web:\n    ports:\n");
+        cc_buf_puts(&o, "services:\n  web:\n    ports:\n");
+        for (int i = 0; i < N; i++) {
+                cc_buf_printf(&b, "      - {target: %d, published: \"%d\", protocol: tcp}\n", i, 30000 + i % 20000);
+                /* half of them again (same key: replaced in place), half new */
+                cc_buf_printf(&o, "      - {target: %d, published: \"%d\", protocol: tcp, mode: host}\n", i + N / 2,
+                              30000 + (i + N / 2) % 20000);
+        }
+        cc_buf_puts(&b, "    x-items:\n");
+        cc_buf_puts(&o, "    x-items:\n");
+        for (int i = 0; i < N; i++) {
+                cc_buf_printf(&b, "      - {a: %d, b: x}\n", i);
+                cc_buf_printf(&o, "      - {b: x, a: %d}\n", i + N / 2); /* same mapping, keys reordered */
+        }
+        cc_buf_puts(&b, "    extra_hosts:\n");
+        cc_buf_puts(&o, "    extra_hosts:\n");
+        for (int i = 0; i < N; i++) {
+                cc_buf_printf(&b, "      - \"h%d=10.0.0.1\"\n", i);
+                cc_buf_printf(&o, "      - \"h%d=10.0.0.1\"\n", i + N / 2);
+        }
+        cc_buf_puts(&b, "    labels:\n");
+        cc_buf_puts(&o, "    labels: !override\n");
+        for (int i = 0; i < N; i++)
+                cc_buf_printf(&b, "      l%d: v\n", i);
+        cc_buf_puts(&o, "      l1: w\n");
+        cc_buf_puts(&b, "    annotations:\n");
+        cc_buf_puts(&o, "    annotations:\n");
+        for (int i = 0; i < N; i++) {
+                cc_buf_printf(&b, "      a%d: v\n", i);
+                if (i % 2)
+                        cc_buf_printf(&o, "      a%d: !reset null\n", i);
+        }
+        struct cc_error err = {0};
+        struct cc_node *bn = parse(b.s, "base.yaml"), *on = parse(o.s, "override.yaml");
+        cc_merge_strip_reset(bn);
+        if (cc_merge_project(bn, on, &err) < 0)
+                tap_fail(__FILE__, __LINE__, "merge: %s", cc_error_msg(&err));
+        struct cc_node *web = cc_node_map_get(cc_node_map_get(bn, "services"), "web");
+        struct cc_node *ports = cc_node_map_get(web, "ports");
+        ASSERT_INTEQ(ports->n, N + N / 2);
+        ASSERT(!cc_node_map_get(ports->items[N / 2 - 1], "mode"));
+        ASSERT_STREQ(cc_node_map_str(ports->items[N / 2], "mode"), "host");
+        ASSERT_STREQ(cc_node_map_str(ports->items[N / 2], "target"), "10000");
+        ASSERT_STREQ(cc_node_map_str(ports->items[N + N / 2 - 1], "target"), "29999");
+        ASSERT_INTEQ(cc_node_map_get(web, "x-items")->n, N + N / 2);
+        ASSERT_INTEQ(cc_node_map_get(web, "extra_hosts")->n, N + N / 2);
+        ASSERT_STREQ(json(cc_node_map_get(web, "labels")), "{\"l1\":\"w\"}");
+        struct cc_node *ann = cc_node_map_get(web, "annotations");
+        ASSERT_INTEQ(ann->n, N / 2);
+        ASSERT_STREQ(cc_node_key(ann, 0), "a0");
+        ASSERT_STREQ(cc_node_key(ann, 1), "a2");
+        ASSERT_NULL(cc_node_map_get(ann, "a19999"));
+        ASSERT_STREQ(cc_node_map_str(ann, "a19998"), "v");
+        cc_node_free(bn);
+        cc_node_free(on);
+        cc_buf_free(&b);
+        cc_buf_free(&o);
+}
