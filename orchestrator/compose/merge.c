@@ -180,77 +180,6 @@ static enum unique_rule find_unique_rule(const struct mpath *p)
         return UR_NONE;
 }
 
-static bool node_equal(const struct cc_node *a, const struct cc_node *b)
-{
-        if (cc_node_is_null(a) || cc_node_is_null(b))
-                return cc_node_is_null(a) && cc_node_is_null(b);
-        if (a->kind != b->kind || a->n != b->n)
-                return false;
-        switch (a->kind) {
-        case CC_NODE_SCALAR:
-                return a->type == b->type && strcmp(a->str, b->str) == 0;
-        case CC_NODE_SEQ:
-                for (size_t i = 0; i < a->n; i++)
-                        if (!node_equal(a->items[i], b->items[i]))
-                                return false;
-                return true;
-        case CC_NODE_MAP:
-                for (size_t i = 0; i < a->n; i++) {
-                        ssize_t j = cc_node_map_index(b, cc_node_key(a, i));
-                        if (j < 0 || !node_equal(a->items[i], b->items[j]))
-                                return false;
-                }
-                return true;
-        }
-        return false;
-}
-
-/* A hash that equal nodes (node_equal) share: a mapping's entries are
- * combined in any order, as node_equal compares them. */
-static uint64_t node_hash(const struct cc_node *n)
-{
-        if (cc_node_is_null(n))
-                return 0x6e756c6cULL;
-        uint64_t h = cc_hindex_mix((uint64_t) n->kind, n->n);
-        switch (n->kind) {
-        case CC_NODE_SCALAR:
-                return cc_hindex_mix(h + (uint64_t) n->type, cc_hindex_hash(n->str));
-        case CC_NODE_SEQ:
-                for (size_t i = 0; i < n->n; i++)
-                        h = cc_hindex_mix(h, node_hash(n->items[i]));
-                return h;
-        case CC_NODE_MAP: {
-                uint64_t sum = 0;
-                for (size_t i = 0; i < n->n; i++)
-                        sum += cc_hindex_mix(cc_hindex_hash(cc_node_key(n, i)), node_hash(n->items[i]));
-                return cc_hindex_mix(h, sum);
-        }
-        }
-        return h;
-}
-
-/* Nodes of a sequence by content, to find an equal one without comparing
- * with every entry. */
-struct node_set {
-        struct cc_hindex index;
-        const struct cc_node *seq;
-};
-
-static void node_set_add(struct node_set *s, size_t i)
-{
-        cc_hindex_add_hashed(&s->index, node_hash(s->seq->items[i]), i);
-}
-
-static bool node_set_has(const struct node_set *s, const struct cc_node *n)
-{
-        uint64_t h = node_hash(n);
-        size_t cursor = 0;
-        for (ssize_t i; (i = cc_hindex_next(&s->index, h, &cursor)) >= 0;)
-                if (node_equal(s->seq->items[i], n))
-                        return true;
-        return false;
-}
-
 /* Drop the entries tagged !reset, in one pass (a take per entry would be
  * quadratic in a long list). */
 static void strip_reset(struct cc_node *n, bool clear_flags)
@@ -442,22 +371,22 @@ static int merge_map(struct cc_node *b, const struct cc_node *o, struct mpath *p
  * (merging the same override twice changes nothing). */
 static void append_seq(struct cc_node *b, const struct cc_node *o, bool keep_identical)
 {
-        struct node_set known = {.seq = b};
+        struct cc_node_set known = {.seq = b};
 
         for (size_t j = 0; !keep_identical && j < b->n; j++)
-                node_set_add(&known, j);
+                cc_node_set_add(&known, j);
         for (size_t i = 0; i < o->n; i++) {
                 const struct cc_node *it = o->items[i];
 
                 if (it->flags & CC_NODE_RESET)
                         continue;
-                if (!keep_identical && node_set_has(&known, it))
+                if (!keep_identical && cc_node_set_has(&known, it))
                         continue;
                 cc_node_seq_push(b, clean_copy(it));
                 if (!keep_identical)
-                        node_set_add(&known, b->n - 1);
+                        cc_node_set_add(&known, b->n - 1);
         }
-        cc_hindex_free(&known.index);
+        cc_node_set_free(&known);
 }
 
 static int merge_key_value(struct cc_node **slot, const struct cc_node *o, struct mpath *p, struct cc_error *err)
@@ -495,17 +424,17 @@ static void merge_sequence(struct cc_node **slot, const struct cc_node *o, bool 
                 b = cc_node_new_seq(os ? &os->pos : NULL);
         if (os) {
                 /* drop_known: leave out what the base list has already */
-                struct node_set base = {.seq = b};
+                struct cc_node_set base = {.seq = b};
                 for (size_t j = 0; drop_known && j < b->n; j++)
-                        node_set_add(&base, j);
+                        cc_node_set_add(&base, j);
                 for (size_t i = 0; i < os->n; i++) {
                         const struct cc_node *it = os->items[i];
                         if (it->flags & CC_NODE_RESET)
                                 continue;
-                        if (!drop_known || !node_set_has(&base, it))
+                        if (!drop_known || !cc_node_set_has(&base, it))
                                 cc_node_seq_push(b, clean_copy(it));
                 }
-                cc_hindex_free(&base.index);
+                cc_node_set_free(&base);
         }
         cc_node_free(*slot);
         *slot = b;
@@ -556,7 +485,7 @@ static int merge_logging(struct cc_node **slot, const struct cc_node *o, struct 
                 return 0;
         struct cc_node *bd = cc_node_map_get(*slot, "driver");
         struct cc_node *od = cc_node_map_get(o, "driver");
-        if (bd && od && !node_equal(bd, od)) {
+        if (bd && od && !cc_node_equal(bd, od)) {
                 replace(slot, o);
                 return 0;
         }
@@ -596,7 +525,7 @@ static bool same_subnet(const struct cc_node *a, const struct cc_node *b)
 {
         struct cc_node *sa = cc_node_is_map(a) ? cc_node_map_get(a, "subnet") : NULL;
         struct cc_node *sb = cc_node_is_map(b) ? cc_node_map_get(b, "subnet") : NULL;
-        return node_equal(sa, sb);
+        return cc_node_equal(sa, sb);
 }
 
 static ssize_t find_subnet(const struct cc_node *seq, const struct cc_node *like)

@@ -5,6 +5,8 @@
 #ifndef CC_NODE_H
 #define CC_NODE_H
 
+#include <stdint.h>
+
 #include "cc-error.h"
 #include "cc-util.h"
 
@@ -109,6 +111,24 @@ void cc_node_map_sort(struct cc_node *map);
  * functions) calls this afterwards: the key index is dropped and rebuilt on
  * the next lookup. */
 void cc_node_map_reordered(struct cc_node *map);
+
+/* Equality by content, as compose-go compares values: nulls are equal,
+ * scalars by type and text, sequences in order, mappings key by key in any
+ * order. */
+bool cc_node_equal(const struct cc_node *a, const struct cc_node *b);
+/* A hash equal nodes share. */
+uint64_t cc_node_hash(const struct cc_node *n);
+/* Entries of a sequence found by content (cc_node_equal) through their
+ * hash, so that deduplicating a list is linear. */
+struct cc_node_set {
+        const struct cc_node *seq;
+        struct cc_hindex *index;
+};
+/* Add seq->items[i]. */
+void cc_node_set_add(struct cc_node_set *s, size_t i);
+/* Whether an entry added is equal to n. */
+bool cc_node_set_has(const struct cc_node_set *s, const struct cc_node *n);
+void cc_node_set_free(struct cc_node_set *s);
 
 /* Parse one YAML document. Anchors, aliases and merge keys (<<) are
  * resolved; !reset / !override become flags. An empty document gives NULL.
