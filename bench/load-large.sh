@@ -30,7 +30,8 @@ TMP=$(mktemp -d /tmp/ccompose-bench-load.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 # measure FILE: runs `ccompose -f FILE config -q` and prints
-# "seconds peak_kib exit_code".
+# "seconds cpu_seconds peak_kib exit_code" (CPU: user + system, which
+# other work on the machine changes less than the wall time).
 measure() {
         python3 - "$CCOMPOSE" "$1" <<'EOF'
 import resource, subprocess, sys, time
@@ -38,7 +39,8 @@ t0 = time.monotonic()
 rc = subprocess.call([sys.argv[1], "-f", sys.argv[2], "-p", "bench", "config", "-q"],
                      stdout=subprocess.DEVNULL)
 dt = time.monotonic() - t0
-print("%.3f %d %d" % (dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc))
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f %.3f %d %d" % (dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, rc))
 EOF
 }
 
@@ -68,12 +70,12 @@ report() { # LABEL FILE
         size=$(stat -c %s "$2")
         res=$(measure "$2")
         set -- "$1" "$size" $res
-        if [ "$5" != 0 ]; then
-                printf '%-28s %10s bytes  FAILED (exit %s)\n' "$1" "$2" "$5"
+        if [ "$6" != 0 ]; then
+                printf '%-24s %10s bytes  FAILED (exit %s)\n' "$1" "$2" "$6"
                 return 1
         fi
-        printf '%-28s %10s bytes  %8.3f s  peak RSS %8.1f MB (%.1fx the file)\n' "$1" "$2" "$3" \
-                "$(awk -v k="$4" 'BEGIN { print k / 1024 }')" "$(awk -v k="$4" -v s="$2" 'BEGIN { print k * 1024 / s }')"
+        printf '%-24s %10s bytes  %7.3f s (CPU %7.3f s)  peak RSS %7.1f MB (%.1fx the file)\n' "$1" "$2" "$3" "$4" \
+                "$(awk -v k="$5" 'BEGIN { print k / 1024 }')" "$(awk -v k="$5" -v s="$2" 'BEGIN { print k * 1024 / s }')"
 }
 
 echo "ccompose: $CCOMPOSE"

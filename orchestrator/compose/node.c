@@ -29,19 +29,31 @@ char *cc_pos_str(const struct cc_pos *pos)
         return cc_xasprintf("%s:%u:%u", f, pos->line, pos->col);
 }
 
-static struct cc_node *cc__node_new(enum cc_node_kind kind, const struct cc_pos *pos)
+/* A node; with s, a scalar whose text is stored right after the node, in
+ * the same allocation (one allocation per scalar instead of two). */
+static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_pos *pos, const char *s)
 {
-        struct cc_node *n = cc_xcalloc(1, sizeof(*n));
+        size_t len = s ? strlen(s) + 1 : 0;
+        struct cc_node *n = cc_xcalloc(1, sizeof(*n) + len);
         n->kind = kind;
         if (pos)
                 n->pos = *pos;
+        if (s) {
+                n->str = (char *) (n + 1);
+                memcpy(n->str, s, len);
+                n->str_inline = true;
+        }
         return n;
+}
+
+static struct cc_node *cc__node_new(enum cc_node_kind kind, const struct cc_pos *pos)
+{
+        return cc__node_alloc(kind, pos, NULL);
 }
 
 struct cc_node *cc_node_new_scalar(const char *s, enum cc_scalar_type type, const struct cc_pos *pos)
 {
-        struct cc_node *n = cc__node_new(CC_NODE_SCALAR, pos);
-        n->str = cc_xstrdup(s ? s : "");
+        struct cc_node *n = cc__node_alloc(CC_NODE_SCALAR, pos, s ? s : "");
         n->type = type;
         return n;
 }
@@ -84,12 +96,10 @@ struct cc_node *cc_node_copy(const struct cc_node *n)
 {
         if (!n)
                 return NULL;
-        struct cc_node *c = cc__node_new(n->kind, &n->pos);
+        struct cc_node *c = cc__node_alloc(n->kind, &n->pos, n->str);
         c->type = n->type;
         c->quoted = n->quoted;
         c->flags = n->flags;
-        if (n->str)
-                c->str = cc_xstrdup(n->str);
         if (n->n) {
                 c->cap = n->n;
                 c->n = n->n;
@@ -116,7 +126,8 @@ void cc_node_free(struct cc_node *n)
         }
         free(n->items);
         free(n->keys);
-        free(n->str);
+        if (!n->str_inline)
+                free(n->str);
         cc_node_map_reordered(n);
         free(n);
 }
@@ -133,8 +144,10 @@ void cc_node_map_reordered(struct cc_node *map)
 void cc_node_set_scalar(struct cc_node *n, const char *s, enum cc_scalar_type type)
 {
         char *dup = cc_xstrdup(s);
-        free(n->str);
+        if (!n->str_inline)
+                free(n->str);
         n->str = dup;
+        n->str_inline = false;
         n->type = type;
 }
 
@@ -286,9 +299,11 @@ ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
         if (!map || map->kind != CC_NODE_MAP)
                 return -1;
         if (map->n <= CC_NODE_INDEX_MIN && !map->index) {
-                for (size_t i = 0; i < map->n; i++)
-                        if (strcmp(map->keys[i]->str, key) == 0)
+                for (size_t i = 0; i < map->n; i++) {
+                        const char *k = map->keys[i]->str;
+                        if (k[0] == key[0] && strcmp(k, key) == 0)
                                 return (ssize_t) i;
+                }
                 return -1;
         }
         if (!map->index) {
