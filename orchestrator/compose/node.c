@@ -209,6 +209,10 @@ static bool cc__is_float(const char *s)
 
 enum cc_scalar_type cc_scalar_resolve(const char *s)
 {
+        /* most scalars are words: only these first bytes can start a null,
+         * a boolean or a number */
+        if (*s && !strchr("~nNtTfF0123456789+-.", *s))
+                return CC_STR;
         if (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
             strcmp(s, "NULL") == 0)
                 return CC_NULL;
