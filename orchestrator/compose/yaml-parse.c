@@ -135,7 +135,7 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
 {
         struct cc_pos pos = cc__mark_pos(c, start->start_mark);
         _cleanup_node_ struct cc_node *map = cc_node_new_map(&pos);
-        _cleanup_node_ struct cc_node *merges = cc_node_new_seq(&pos);
+        _cleanup_node_ struct cc_node *merges = NULL; /* values of merge keys (<<), when there are any */
         int r;
 
         for (;;) {
@@ -169,6 +169,8 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         return r;
 
                 if (is_merge) {
+                        if (!merges)
+                                merges = cc_node_new_seq(&pos);
                         if (cc_node_is_map(val)) {
                                 cc_node_seq_push(merges, cc_steal(&val));
                         } else if (cc_node_is_seq(val)) {
@@ -188,7 +190,7 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                 }
                 cc_node_map_set(map, key->str, &key->pos, cc_steal(&val));
         }
-        for (size_t i = 0; i < merges->n; i++) {
+        for (size_t i = 0; merges && i < merges->n; i++) {
                 struct cc_node *m = merges->items[i];
                 if (cc_node_is_map(m))
                         cc__merge_into(map, m);
