@@ -13,6 +13,9 @@ struct cc_env {
         char **vals; /* a NULL value means "declared but unset" */
         struct cc_hindex *index; /* keys -> position, for large environments (env.c) */
 };
+/* An environment is copied with cc_env_merge, never by assignment (the
+ * index belongs to one), and one of more than 16 keys is never const
+ * storage (its first lookup builds the index). */
 
 /* NULL when not set (or set to NULL). env may be NULL (nothing is set). */
 const char *cc_env_get(const struct cc_env *env, const char *key);

@@ -43,7 +43,7 @@ struct cc_node {
         enum cc_node_kind kind : 8;
         enum cc_scalar_type type : 8; /* scalars only */
         bool quoted;              /* scalar was quoted (or a block scalar) in the source */
-        unsigned flags : 8;       /* CC_NODE_RESET / CC_NODE_OVERRIDE */
+        unsigned flags : 8;       /* CC_NODE_RESET / CC_NODE_OVERRIDE / ... (8 bits) */
         bool str_inline;          /* str is stored in the node's own allocation (node.c) */
         struct cc_pos pos;
         char *str;                /* scalar text, NUL-terminated; NULL for SEQ/MAP */
