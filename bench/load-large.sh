@@ -10,7 +10,10 @@
 #     KEYS (default 5000 10000 20000 40000);
 #   - SERVICES services (default 38000) of about 270 bytes each, about
 #     10 MB in all, each with an image, a command, a port, 3 environment
-#     keys, 2 labels and a depends_on on the service before it.
+#     keys, 2 labels and a depends_on on the service before it;
+#   - the same with an override file (-f twice) that changes every service
+#     (one more environment key, a label replaced, a second port), so that
+#     the merge of files is measured too.
 # For each, the wall time and the peak resident memory (ru_maxrss of the
 # child, through python3's resource module) of `ccompose config -q`, which
 # loads, validates and normalises everything but prints nothing.
@@ -29,15 +32,16 @@ command -v python3 >/dev/null || { echo "load-large.sh: python3 missing" >&2; ex
 TMP=$(mktemp -d /tmp/ccompose-bench-load.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-# measure FILE: runs `ccompose -f FILE config -q` and prints
+# measure FILE...: runs `ccompose -f FILE... config -q` and prints
 # "seconds cpu_seconds peak_kib exit_code" (CPU: user + system, which
-# other work on the machine changes less than the wall time).
+# other work on the machine changes less than the wall time; it includes
+# some 50 ms python3 spends starting the process).
 measure() {
-        python3 - "$CCOMPOSE" "$1" <<'EOF'
+        python3 - "$CCOMPOSE" "$@" <<'EOF'
 import resource, subprocess, sys, time
+files = [a for f in sys.argv[2:] for a in ("-f", f)]
 t0 = time.monotonic()
-rc = subprocess.call([sys.argv[1], "-f", sys.argv[2], "-p", "bench", "config", "-q"],
-                     stdout=subprocess.DEVNULL)
+rc = subprocess.call([sys.argv[1]] + files + ["-p", "bench", "config", "-q"], stdout=subprocess.DEVNULL)
 dt = time.monotonic() - t0
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.3f %.3f %d %d" % (dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, rc))
@@ -65,10 +69,21 @@ gen_services() { # SERVICES FILE
         }' > "$2"
 }
 
-report() { # LABEL FILE
+gen_override() { # SERVICES FILE
+        awk -v n="$1" 'BEGIN {
+                print "services:"
+                for (i = 0; i < n; i++) {
+                        printf "  service-%06d:\n    environment:\n      EXTRA: \"%d\"\n", i, i
+                        printf "    labels:\n      team: red\n    ports: [\"%d:81\"]\n", 10000 + (i + 1) % 50000
+                }
+        }' > "$2"
+}
+
+report() { # LABEL FILE [OVERRIDE]
         local size res
         size=$(stat -c %s "$2")
-        res=$(measure "$2")
+        [ $# -gt 2 ] && size=$((size + $(stat -c %s "$3")))
+        res=$(measure "${@:2}")
         set -- "$1" "$size" $res
         if [ "$6" != 0 ]; then
                 printf '%-24s %10s bytes  FAILED (exit %s)\n' "$1" "$2" "$6"
@@ -87,4 +102,6 @@ for k in $KEYS; do
 done
 gen_services "$SERVICES" "$TMP/services.yaml"
 report "$SERVICES services" "$TMP/services.yaml" || failed=1
+gen_override "$SERVICES" "$TMP/override.yaml"
+report "$SERVICES + override" "$TMP/services.yaml" "$TMP/override.yaml" || failed=1
 exit $failed
