@@ -340,6 +340,11 @@ void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *
                 map->items[i] = value;
                 return;
         }
+        cc_node_map_append(map, key, keypos, value);
+}
+
+void cc_node_map_append(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value)
+{
         cc__node_grow(map);
         map->keys[map->n] = cc_node_new_str(key, keypos ? keypos : value ? &value->pos : NULL);
         map->items[map->n] = value;

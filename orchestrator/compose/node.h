@@ -104,6 +104,8 @@ const char *cc_node_map_str(const struct cc_node *map, const char *key);
 /* Set map[key] = value (value owned by the map), replacing an existing value
  * in place. keypos may be NULL (the value's position is used). */
 void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value);
+/* Add key (which the map does not have yet: the caller looked) at the end. */
+void cc_node_map_append(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value);
 /* Detach and return map[key] (NULL if missing). */
 struct cc_node *cc_node_map_take(struct cc_node *map, const char *key);
 void cc_node_map_del(struct cc_node *map, const char *key);

@@ -128,7 +128,7 @@ static void cc__merge_into(struct cc_node *dst, const struct cc_node *src)
 {
         for (size_t i = 0; i < src->n; i++)
                 if (cc_node_map_index(dst, src->keys[i]->str) < 0)
-                        cc_node_map_set(dst, src->keys[i]->str, &src->keys[i]->pos, cc_node_copy(src->items[i]));
+                        cc_node_map_append(dst, src->keys[i]->str, &src->keys[i]->pos, cc_node_copy(src->items[i]));
 }
 
 static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, struct cc_node **out)
@@ -188,7 +188,7 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         return cc__yerr(c, km, "yaml: mapping key \"%s\" already defined at line %u", key->str,
                                         map->keys[prev]->pos.line);
                 }
-                cc_node_map_set(map, key->str, &key->pos, cc_steal(&val));
+                cc_node_map_append(map, key->str, &key->pos, cc_steal(&val));
         }
         for (size_t i = 0; merges && i < merges->n; i++) {
                 struct cc_node *m = merges->items[i];
