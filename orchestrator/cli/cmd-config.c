@@ -149,7 +149,8 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
         if (mode == O_PROFILES)
                 cli->load.all_profiles = true;
 
-        _cleanup_project_ struct cc_project *p = NULL;
+        /* config ends the process: see cc_project_free_at_exit */
+        _cleanup_project_at_exit_ struct cc_project *p = NULL;
         if ((rc = cc_cli_load_project(cli, &p)) != 0)
                 return rc;
         if (optind < argc && cc__select_services(p, argv + optind, argc - optind) < 0)

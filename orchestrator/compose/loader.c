@@ -672,6 +672,25 @@ int cc_project_load(const struct cc_load_options *o, struct cc_project **out, st
         return 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CC_LEAK_CHECKED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CC_LEAK_CHECKED 1
+#endif
+#endif
+
+void cc_project_free_at_exit(struct cc_project *p)
+{
+#ifdef CC_LEAK_CHECKED
+        cc_project_free(p);
+#else
+        static struct cc_project *kept;
+        kept = p;
+        (void) kept;
+#endif
+}
+
 void cc_project_free(struct cc_project *p)
 {
         if (!p)
