@@ -13,6 +13,7 @@
 
 #include "sup-net.h"
 #include "sup-internal.h"
+#include "sup-request.h"
 
 struct cc_conn {
         uv_pipe_t pipe;
@@ -32,6 +33,21 @@ static void cc__conn_closed(uv_handle_t *h)
         free(cn);
 }
 
+/* Save the state; a failure is the request's error (the client says so
+ * and exits non-zero): what the user asked for happened, but the state
+ * file that ps and a later supervisor read is stale. */
+static int cc__save(struct cc_sup *s)
+{
+        struct cc_error err = {0};
+        int r = cc_state_save(s->cli->runtime_dir, s->state, &err);
+        if (r < 0) {
+                cc_sup_progress(s, "saving the project's state: %s", cc_error_msg(&err));
+                fprintf(stderr, "saving state: %s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
+        return r;
+}
+
 static void cc__alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
         (void) h;
@@ -39,28 +55,20 @@ static void cc__alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         buf->len = suggested;
 }
 
-static bool cc__wants(json_object *services, const char *name)
-{
-        if (!services || json_object_array_length(services) == 0)
-                return true;
-        for (size_t i = 0; i < json_object_array_length(services); i++)
-                if (strcmp(json_object_get_string(json_object_array_get_idx(services, i)), name) == 0)
-                        return true;
-        return false;
-}
-
-/* Blocking write of the whole reply: requests are rare and small. */
+/* Blocking write of the whole reply: requests are rare and replies small.
+ * A client that does not read gets at most about a second of waiting. */
 static void cc__reply(struct cc_conn *cn, const char *text)
 {
         uv_os_fd_t fd;
         if (uv_fileno((uv_handle_t *) &cn->pipe, &fd) != 0)
                 return;
         size_t off = 0, len = strlen(text);
+        int waits = 0;
         while (off < len) {
                 ssize_t n = write(fd, text + off, len - off);
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0 && errno == EAGAIN) {
+                if (n < 0 && errno == EAGAIN && waits++ < 1000) {
                         usleep(1000);
                         continue;
                 }
@@ -70,57 +78,47 @@ static void cc__reply(struct cc_conn *cn, const char *text)
         }
 }
 
-static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
+static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
 {
-        json_object *services = NULL, *jsig = NULL, *jt = NULL;
-        json_object_object_get_ex(req, "services", &services);
-        json_object_object_get_ex(req, "signal", &jsig);
-        json_object_object_get_ex(req, "timeout", &jt);
-        long long timeout = jt ? json_object_get_int64(jt) : -1;
-        int sig = jsig ? cc_signal_from_name(json_object_get_string(jsig)) : SIGKILL;
+        enum cc_ctl_op op = req->op;
+        long long timeout = req->timeout_ms;
+        int sig = req->sig;
         struct cc_error err = {0};
         int rc = 0;
 
-        if (jsig && sig <= 0) {
-                cc_sup_progress(s, "invalid signal \"%s\"", json_object_get_string(jsig));
-                return 1;
-        }
         /* restart: services depending on a restarted one with
          * `restart: true` are restarted with it (transitively) */
-        json_object *extended = NULL;
-        if (strcmp(op, "restart") == 0 && services && json_object_array_length(services) > 0) {
-                extended = json_object_get(services);
+        if (op == CC_CTL_RESTART && req->services.n > 0) {
                 struct cc_node *defs = cc_project_services(s->project);
                 bool grew = true;
                 while (grew) {
                         grew = false;
                         for (size_t i = 0; i < defs->n; i++) {
                                 const char *name = cc_node_key(defs, i);
-                                if (cc__wants(extended, name))
+                                if (cc_ctl_req_wants(req, name))
                                         continue;
                                 struct cc_node *deps = cc_node_map_get(defs->items[i], "depends_on");
                                 for (size_t k = 0; cc_node_is_map(deps) && k < deps->n; k++) {
                                         const char *rs = cc_node_map_str(deps->items[k], "restart");
-                                        if (rs && strcmp(rs, "true") == 0 && cc__wants(extended, cc_node_key(deps, k))) {
-                                                json_object_array_add(extended, json_object_new_string(name));
+                                        if (rs && strcmp(rs, "true") == 0 && cc_ctl_req_wants(req, cc_node_key(deps, k))) {
+                                                cc_strv_push(&req->services, name);
                                                 grew = true;
                                                 break;
                                         }
                                 }
                         }
                 }
-                services = extended;
         }
         for (size_t i = 0; i < s->n_svcs; i++) {
                 struct cc_sup_svc *svc = &s->svcs[i];
-                if (!cc__wants(services, svc->name))
+                if (!cc_ctl_req_wants(req, svc->name))
                         continue;
                 for (size_t j = 0; j < svc->n_ctrs; j++) {
                         struct cc_sup_ctr *c = svc->ctrs[j];
                         struct cc_ctr_state *st = cc_sup_ctr_state(c);
                         if (!st || c->removing)
                                 continue;
-                        if (strcmp(op, "stop") == 0 || strcmp(op, "restart") == 0) {
+                        if (op == CC_CTL_STOP || op == CC_CTL_RESTART) {
                                 st->stopped_by_user = true;
                                 if (c->c) {
                                         cc_sup_stop_ctrs(s, &c, 1, timeout);
@@ -131,7 +129,7 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                                         st->status = CC_CTR_EXITED;
                                 }
                         }
-                        if (strcmp(op, "start") == 0 || strcmp(op, "restart") == 0) {
+                        if (op == CC_CTL_START || op == CC_CTL_RESTART) {
                                 st->stopped_by_user = false;
                                 if (c->c)
                                         continue;
@@ -143,7 +141,7 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                                         continue;
                                 }
                                 cc_sup_progress(s, " Container %s  Started", st->name);
-                        } else if (strcmp(op, "kill") == 0) {
+                        } else if (op == CC_CTL_KILL) {
                                 if (!c->c)
                                         continue;
                                 st->stopped_by_user = true;
@@ -153,10 +151,10 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                                         cc_error_clear(&err);
                                         rc = 1;
                                 }
-                                cc_sup_event(s, st, "kill", "signal", json_object_get_string(jsig));
+                                cc_sup_event(s, st, "kill", "signal", req->signal);
                                 cc_sup_progress(s, " Container %s  Killed", st->name);
-                        } else if (strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
-                                bool pause = op[0] == 'p';
+                        } else if (op == CC_CTL_PAUSE || op == CC_CTL_UNPAUSE) {
+                                bool pause = op == CC_CTL_PAUSE;
                                 if (!c->c)
                                         continue;
                                 cc_sup_progress(s, " Container %s  %s", st->name, pause ? "Pausing" : "Unpausing");
@@ -172,47 +170,18 @@ static int cc__op_each(struct cc_sup *s, const char *op, json_object *req)
                         }
                 }
         }
-        cc_sup_save(s);
-        json_object_put(extended);
-        return rc;
-}
-
-static void cc__jstrv(json_object *req, const char *key, struct cc_strv *out)
-{
-        json_object *a = NULL;
-        if (!json_object_object_get_ex(req, key, &a) || !json_object_is_type(a, json_type_array))
-                return;
-        for (size_t i = 0; i < json_object_array_length(a); i++)
-                cc_strv_push(out, json_object_get_string(json_object_array_get_idx(a, i)));
-}
-
-static char *cc__jdup(json_object *req, const char *key)
-{
-        json_object *v = NULL;
-        if (!json_object_object_get_ex(req, key, &v) || json_object_is_type(v, json_type_null))
-                return NULL;
-        return cc_xstrdup(json_object_get_string(v));
+        return cc__save(s) < 0 ? 1 : rc;
 }
 
 /* run -d: {"op":"run","service":S,"env":[...],"volumes":[...],"command":[...],
  * "user":U,"workdir":W,"entrypoint":E,"name":N,"cap_add":[...],"cap_drop":[...]} */
-static int cc__op_run(struct cc_sup *s, json_object *req)
+static int cc__op_run(struct cc_sup *s, struct cc_ctl_req *req)
 {
-        struct cc_spec_overrides *ov = cc_xcalloc(1, sizeof(*ov));
-        cc__jstrv(req, "env", &ov->env);
-        cc__jstrv(req, "volumes", &ov->volumes);
-        cc__jstrv(req, "command", &ov->command);
-        cc__jstrv(req, "cap_add", &ov->cap_add);
-        cc__jstrv(req, "cap_drop", &ov->cap_drop);
-        ov->user = cc__jdup(req, "user");
-        ov->workdir = cc__jdup(req, "workdir");
-        ov->entrypoint = cc__jdup(req, "entrypoint");
-        _cleanup_free_ char *service = cc__jdup(req, "service");
-        _cleanup_free_ char *want = cc__jdup(req, "name");
+        struct cc_spec_overrides *ov = cc_steal(&req->ov);
         _cleanup_free_ char *name = NULL;
         struct cc_error err = {0};
-        if (cc_sup_run_oneoff(s, service ? service : "", ov, want, &name, &err) < 0) {
-                cc_sup_progress(s, "service %s: %s", service ? service : "", cc_error_msg(&err));
+        if (cc_sup_run_oneoff(s, req->service, ov, req->name, &name, &err) < 0) {
+                cc_sup_progress(s, "service %s: %s", req->service, cc_error_msg(&err));
                 cc_error_clear(&err);
                 return 125;
         }
@@ -226,24 +195,16 @@ static int cc__op_run(struct cc_sup *s, json_object *req)
 
 /* A foreground run's container, started by the CLI, on the service's
  * networks: {"op":"netattach"|"netdetach","service":S,"id":ID,"name":N,"pid":P} */
-static int cc__op_net(struct cc_sup *s, json_object *req, bool attach)
+static int cc__op_net(struct cc_sup *s, const struct cc_ctl_req *req)
 {
-        _cleanup_free_ char *service = cc__jdup(req, "service");
-        _cleanup_free_ char *id = cc__jdup(req, "id");
-        _cleanup_free_ char *name = cc__jdup(req, "name");
-        json_object *jpid = NULL;
-        json_object_object_get_ex(req, "pid", &jpid);
-        pid_t pid = jpid ? (pid_t) json_object_get_int(jpid) : 0;
-        if (!service || !id || !name || (attach && pid <= 0)) {
-                cc_sup_progress(s, "bad request: service, id, name and pid are needed");
-                return 1;
-        }
+        const char *service = req->service, *id = req->id, *name = req->name;
+        bool attach = req->op == CC_CTL_NETATTACH;
         if (!attach) {
                 cc_sup_net_detach_oneoff(s, service, id, name);
                 return 0;
         }
         struct cc_error err = {0};
-        if (cc_sup_net_attach_oneoff(s, service, id, name, pid, &err) < 0) {
+        if (cc_sup_net_attach_oneoff(s, service, id, name, req->pid, &err) < 0) {
                 cc_sup_progress(s, "service %s: %s", service, cc_error_msg(&err));
                 cc_error_clear(&err);
                 return 1;
@@ -252,15 +213,12 @@ static int cc__op_net(struct cc_sup *s, json_object *req, bool attach)
 }
 
 /* rm: stopped containers go (with "stop": true, running ones are stopped first). */
-static int cc__op_rm(struct cc_sup *s, json_object *req)
+static int cc__op_rm(struct cc_sup *s, const struct cc_ctl_req *req)
 {
-        json_object *services = NULL, *jstop = NULL;
-        json_object_object_get_ex(req, "services", &services);
-        json_object_object_get_ex(req, "stop", &jstop);
-        bool stop = jstop && json_object_get_boolean(jstop);
+        bool stop = req->stop;
         for (size_t i = 0; i < s->n_svcs; i++) {
                 struct cc_sup_svc *svc = &s->svcs[i];
-                if (!cc__wants(services, svc->name))
+                if (!cc_ctl_req_wants(req, svc->name))
                         continue;
                 for (size_t j = 0; j < svc->n_ctrs;) {
                         struct cc_sup_ctr *c = svc->ctrs[j];
@@ -280,44 +238,54 @@ static int cc__op_rm(struct cc_sup *s, json_object *req)
                         cc_sup_ctr_retire(c);
                 }
         }
-        cc_sup_save(s);
-        return 0;
+        return cc__save(s) < 0 ? 1 : 0;
 }
 
-static void cc__handle(struct cc_conn *cn, const char *line)
+/* Act on a request that parsed; returns the exit code for the client. */
+static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, bool *keep)
+{
+        switch (req->op) {
+        case CC_CTL_PING:
+                return 0;
+        case CC_CTL_DOWN:
+                if (req->has_timeout)
+                        s->opts.stop_timeout_ms = req->timeout_ms;
+                cc_sup_stop_all(s, true);
+                cc_sup_remove_all(s);
+                *finish = true;
+                return 0;
+        case CC_CTL_HANDOVER:
+                *finish = *keep = true;
+                return 0;
+        case CC_CTL_RUN:
+                return cc__op_run(s, req);
+        case CC_CTL_RM:
+                return cc__op_rm(s, req);
+        case CC_CTL_NETATTACH:
+        case CC_CTL_NETDETACH:
+                return cc__op_net(s, req);
+        default:
+                return cc__op_each(s, req);
+        }
+}
+
+static void cc__handle(struct cc_conn *cn, const char *line, size_t len)
 {
         struct cc_sup *s = cn->sup;
-        json_object *req = json_tokener_parse(line);
-        json_object *jop = NULL;
-        const char *op = req && json_object_object_get_ex(req, "op", &jop) ? json_object_get_string(jop) : "";
+        struct cc_ctl_req req;
+        struct cc_error err = {0};
         struct cc_buf out = {0};
-        int rc = 0;
+        int rc;
         bool finish = false, keep = false;
 
         s->reply = &out;
-        if (strcmp(op, "ping") == 0) {
-                rc = 0;
-        } else if (strcmp(op, "down") == 0) {
-                json_object *jt = NULL;
-                if (json_object_object_get_ex(req, "timeout", &jt))
-                        s->opts.stop_timeout_ms = json_object_get_int64(jt);
-                cc_sup_stop_all(s, true);
-                cc_sup_remove_all(s);
-                finish = true;
-        } else if (strcmp(op, "run") == 0) {
-                rc = cc__op_run(s, req);
-        } else if (strcmp(op, "rm") == 0) {
-                rc = cc__op_rm(s, req);
-        } else if (strcmp(op, "netattach") == 0 || strcmp(op, "netdetach") == 0) {
-                rc = cc__op_net(s, req, strcmp(op, "netattach") == 0);
-        } else if (strcmp(op, "handover") == 0) {
-                finish = keep = true;
-        } else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 || strcmp(op, "restart") == 0 ||
-                   strcmp(op, "kill") == 0 || strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
-                rc = cc__op_each(s, op, req);
-        } else {
-                cc_sup_progress(s, "unknown request \"%s\"", op);
+        if (cc_ctl_req_parse(line, len, &req, &err) < 0) {
+                cc_sup_progress(s, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
                 rc = 1;
+        } else {
+                rc = cc__dispatch(s, &req, &finish, &keep);
+                cc_ctl_req_clear(&req);
         }
         s->reply = NULL;
         cc_buf_printf(&out, "{\"done\":true,\"exit\":%d}\n", rc);
@@ -325,28 +293,47 @@ static void cc__handle(struct cc_conn *cn, const char *line)
         if (!finish)
                 cc_sup_kick(s);
         cc_buf_free(&out);
-        json_object_put(req);
         uv_close((uv_handle_t *) &cn->pipe, cc__conn_closed);
         if (finish)
                 cc_sup_shutdown(s, keep);
+}
+
+/* A request longer than CC_CTL_MAX_REQUEST: an error, and the connection
+ * is closed without reading the rest. */
+static void cc__too_long(struct cc_conn *cn)
+{
+        json_object *o = json_object_new_object();
+        _cleanup_free_ char *msg = cc_xasprintf("request refused: longer than %d bytes", CC_CTL_MAX_REQUEST);
+        json_object_object_add(o, "progress", json_object_new_string(msg));
+        _cleanup_free_ char *text = cc_xasprintf("%s\n{\"done\":true,\"exit\":1}\n",
+                                                 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        fprintf(stderr, "control socket: %s\n", msg);
+        cc__reply(cn, text);
+        uv_close((uv_handle_t *) &cn->pipe, cc__conn_closed);
 }
 
 static void cc__read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
         struct cc_conn *cn = st->data;
         if (n > 0) {
+                size_t old = cn->in.len;
                 cc_buf_add(&cn->in, buf->base, (size_t) n);
-                char *nl = memchr(cn->in.s, '\n', cn->in.len);
-                if (nl) {
+                free(buf->base);
+                char *nl = memchr(cn->in.s + old, '\n', (size_t) n);
+                size_t len = nl ? (size_t) (nl - cn->in.s) : cn->in.len;
+                if (len > CC_CTL_MAX_REQUEST) {
+                        uv_read_stop(st);
+                        cc__too_long(cn);
+                } else if (nl) {
                         *nl = '\0';
                         uv_read_stop(st);
-                        free(buf->base);
-                        cc__handle(cn, cn->in.s);
-                        return;
+                        cc__handle(cn, cn->in.s, len);
                 }
-        } else if (n < 0) {
-                uv_close((uv_handle_t *) st, cc__conn_closed);
+                return;
         }
+        if (n < 0)
+                uv_close((uv_handle_t *) st, cc__conn_closed);
         free(buf->base);
 }
 
