@@ -10,6 +10,7 @@
 
 #define CC_LOG_MAX_LINE 16384     /* longer lines are split, as Docker does */
 #define CC_LOG_FLUSH_AT (256 * 1024)
+#define CC_LOG_DROP_REPORT_SECS 10
 
 struct cc_logstream {
         char *buf;
@@ -26,6 +27,12 @@ struct cc_logw {
         struct cc_logstream s[3];
         char tbuf[48];
         struct timespec tlast;
+        /* output that could not be written (a full disk) is dropped, never
+         * kept: counted here until reported */
+        unsigned long long dropped;
+        int drop_error;
+        bool failing;             /* the last write failed */
+        time_t reported_at;
 };
 
 void cc_log_format_time(const struct timespec *ts, char *buf, size_t size)
@@ -39,7 +46,7 @@ void cc_log_format_time(const struct timespec *ts, char *buf, size_t size)
 
 int cc_logw_open(const char *path, long long max_size, int max_files, struct cc_logw **out, struct cc_error *err)
 {
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (fd < 0)
                 return cc_error_setsys(err, -errno, "open log file %s", path);
         struct stat st;
@@ -58,23 +65,57 @@ int cc_logw_open(const char *path, long long max_size, int max_files, struct cc_
         return 0;
 }
 
+/* Drop what is buffered: a log that cannot be written must not hold a
+ * container's output in memory (the supervisor keeps reading so that the
+ * container never blocks, as Docker's json-file driver does). */
+static void cc__logw_drop(struct cc_logw *w, size_t n, int error)
+{
+        w->dropped += n;
+        w->drop_error = error;
+        w->failing = true;
+}
+
 static int cc__logw_write_out(struct cc_logw *w)
 {
         size_t off = 0;
+        int r = 0;
         while (off < w->out.len) {
                 ssize_t n = write(w->fd, w->out.s + off, w->out.len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
                 if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
+                        r = -errno;
+                        break;
                 }
                 off += (size_t) n;
         }
-        w->size += (long long) w->out.len;
+        if (r < 0) {
+                /* no half entry left in the file: the reader wants whole lines */
+                if (off > 0 && ftruncate(w->fd, w->size) < 0)
+                        w->size += (long long) off;
+                cc__logw_drop(w, w->out.len, -r);
+        } else {
+                w->size += (long long) w->out.len;
+                w->failing = false;
+        }
         w->out.len = 0;
         if (w->out.s)
                 w->out.s[0] = '\0';
-        return 0;
+        return r;
+}
+
+bool cc_logw_drop_report(struct cc_logw *w, const struct timespec *now, bool final, unsigned long long *bytes,
+                         int *error)
+{
+        if (!w->dropped)
+                return false;
+        if (!final && w->failing && w->reported_at && now->tv_sec - w->reported_at < CC_LOG_DROP_REPORT_SECS)
+                return false;
+        *bytes = w->dropped;
+        *error = w->drop_error;
+        w->dropped = 0;
+        w->reported_at = now->tv_sec ? now->tv_sec : 1;
+        return true;
 }
 
 /* path.N-1 -> path.N ... path -> path.1, then a fresh path. */
@@ -92,7 +133,7 @@ static int cc__logw_rotate(struct cc_logw *w)
                 if (rename(from, to) < 0 && errno != ENOENT)
                         return -errno;
         }
-        int fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        int fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (fd < 0)
                 return -errno;
         close(w->fd);
@@ -194,15 +235,17 @@ static int cc__logw_entry(struct cc_logw *w, enum cc_log_stream stream, const ch
                 size_t entry = w->out.len - before;
                 _cleanup_free_ char *tail = cc_xstrndup(w->out.s + before, entry);
                 w->out.len = before;
-                int r = cc__logw_write_out(w);
+                /* a failed write or rotation drops (and counts) what it
+                 * could not write: never kept, never an error that would
+                 * leave the caller's line buffer growing */
+                (void) cc__logw_write_out(w);
+                int r = cc__logw_rotate(w);
                 if (r < 0)
-                        return r;
-                if ((r = cc__logw_rotate(w)) < 0)
-                        return r;
+                        cc__logw_drop(w, 0, -r);
                 cc_buf_add(&w->out, tail, entry);
         }
         if (w->out.len >= CC_LOG_FLUSH_AT)
-                return cc__logw_write_out(w);
+                (void) cc__logw_write_out(w);
         return 0;
 }
 

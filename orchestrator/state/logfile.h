@@ -25,8 +25,16 @@ int cc_logw_open(const char *path, long long max_size, int max_files, struct cc_
 int cc_logw_feed(struct cc_logw *w, enum cc_log_stream stream, const char *data, size_t n, const struct timespec *ts);
 /* Write out a pending partial line of the stream (on EOF of the stream). */
 int cc_logw_flush_partial(struct cc_logw *w, enum cc_log_stream stream, const struct timespec *ts);
-/* Push buffered entries to the file. */
+/* Push buffered entries to the file. Output that cannot be written (a full
+ * disk) is dropped and counted, never kept: the writer's memory stays
+ * bounded (CC_LOG_MAX_LINE per stream plus one flush's worth). */
 int cc_logw_flush(struct cc_logw *w);
+/* Output dropped since the last report: true (with *bytes and the errno of
+ * the last failed write in *error) when there is some to report now: at
+ * most once per 10 s while writes keep failing, at once when they work
+ * again, and whenever final is set (the log is being closed). */
+bool cc_logw_drop_report(struct cc_logw *w, const struct timespec *now, bool final, unsigned long long *bytes,
+                         int *error);
 void cc_logw_close(struct cc_logw *w);
 
 struct cc_log_entry {

@@ -127,6 +127,23 @@ static void cc__print_rest(struct cc_sup *s, struct cc_sup_ctr *c, int idx)
         part->len = 0;
 }
 
+/* Output the log file could not take was dropped: one line in the
+ * supervisor's log (its stderr) and an event, now and then, with how much. */
+static void cc__report_drops(struct cc_sup_ctr *c, const struct timespec *now, bool final)
+{
+        unsigned long long bytes = 0;
+        int error = 0;
+        if (!c->log || !cc_logw_drop_report(c->log, now, final, &bytes, &error))
+                return;
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        const char *name = st ? st->name : c->id;
+        fprintf(stderr, "container %s: %llu bytes of output dropped: the log file could not be written: %s\n", name,
+                bytes, strerror(error));
+        char n[32];
+        snprintf(n, sizeof(n), "%llu", bytes);
+        cc_sup_event(c->sup, st, "log-dropped", "bytes", n);
+}
+
 static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
         struct cc_sup_ctr *c = stream->data;
@@ -138,6 +155,7 @@ static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 if (c->log) {
                         cc_logw_feed(c->log, ls, buf->base, (size_t) nread, &now);
                         cc_logw_flush(c->log);
+                        cc__report_drops(c, &now, false);
                 }
                 if (c->sup->attached && !cc_strv_contains(&c->sup->opts.no_attach, c->svc->name))
                         cc__print_chunk(c->sup, c, idx, buf->base, (size_t) nread);
@@ -211,5 +229,6 @@ void cc_sup_output_close(struct cc_sup_ctr *c)
                 cc_logw_flush_partial(c->log, CC_LOG_STDOUT, &now);
                 cc_logw_flush_partial(c->log, CC_LOG_STDERR, &now);
                 cc_logw_flush(c->log);
+                cc__report_drops(c, &now, true);
         }
 }

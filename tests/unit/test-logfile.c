@@ -1,4 +1,5 @@
 /* Container logs: the json-file writer and reader. */
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -254,4 +255,53 @@ TEST(many_small_lines_none_lost)
         ASSERT_INTEQ(c.n, 100000);
         ASSERT_INTEQ(c.all.len, chunk.len);
         ASSERT(memcmp(c.all.s, chunk.s, chunk.len) == 0);
+}
+
+static long rss_kb(void)
+{
+        _cleanup_free_ char *s = NULL;
+        if (cc_read_file("/proc/self/status", &s, NULL) < 0)
+                return -1;
+        const char *p = strstr(s, "VmRSS:");
+        return p ? atol(p + 6) : -1;
+}
+
+/* A log that cannot be written (/dev/full: every write is ENOSPC) drops
+ * what it is fed and counts it; its memory does not grow with the input. */
+TEST(logw_full_disk_drops_bounded)
+{
+        struct cc_logw *w = NULL;
+        struct cc_error err = {0};
+        ASSERT(cc_logw_open("/dev/full", 0, 1, &w, &err) == 0);
+        static char chunk[65536];
+        for (size_t i = 0; i < sizeof(chunk); i++)
+                chunk[i] = i % 101 == 100 ? '\n' : 'a' + (char) (i % 26);
+        static char longline[65536];
+        memset(longline, 'x', sizeof(longline));
+        long before = rss_kb();
+        unsigned long long fed = 0;
+        for (int i = 0; i < 1600; i++) { /* 100 MiB, lines and a 100 KiB+ line without end */
+                const char *d = i % 4 == 3 ? longline : chunk;
+                cc_logw_feed(w, i % 2 ? CC_LOG_STDERR : CC_LOG_STDOUT, d, sizeof(chunk), &T0);
+                cc_logw_flush(w);
+                fed += sizeof(chunk);
+        }
+        long after = rss_kb();
+        ASSERT(before > 0 && after > 0);
+        if (after - before > 16 * 1024)
+                tap_fail(__FILE__, __LINE__, "VmRSS grew by %ld kB for %llu bytes fed", after - before, fed);
+        unsigned long long bytes = 0;
+        int error = 0;
+        struct timespec now = T0;
+        ASSERT(cc_logw_drop_report(w, &now, false, &bytes, &error));
+        ASSERT(error == ENOSPC);
+        ASSERT(bytes >= fed); /* json-encoded: more than what was fed */
+        /* nothing new to report; then a final report of the last partial line */
+        ASSERT(!cc_logw_drop_report(w, &now, false, &bytes, &error));
+        cc_logw_flush_partial(w, CC_LOG_STDERR, &now);
+        cc_logw_flush(w);
+        now.tv_sec += 1;
+        ASSERT(!cc_logw_drop_report(w, &now, false, &bytes, &error)); /* at most once per 10 s */
+        ASSERT(cc_logw_drop_report(w, &now, true, &bytes, &error) && bytes > 0);
+        cc_logw_close(w);
 }
