@@ -180,6 +180,26 @@ int cc_cmd_version(struct cc_cli *cli, int argc, char **argv)
         return 0;
 }
 
+/* -p NAME (else COMPOSE_PROJECT_NAME) is checked before any command runs:
+ * the name becomes a path under the runtime dir, and some commands (down)
+ * use it without loading a compose file. The loader checks names from a
+ * .env file and `name:` the same way. */
+static int cc__check_project_name(const struct cc_cli *cli)
+{
+        const char *name = cli->load.project_name;
+        if (!name || !*name)
+                name = getenv("COMPOSE_PROJECT_NAME");
+        if (!name || !*name)
+                return 0;
+        struct cc_error err = {0};
+        if (cc_state_check_name(name, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return 0;
+}
+
 static void cc__cli_free(struct cc_cli *cli)
 {
         cc_strv_free(&cli->load.files);
@@ -264,6 +284,10 @@ int cc_cli_main(int argc, char **argv)
                         rc = 1;
                         goto out;
                 }
+        }
+        if (cc__check_project_name(&cli) != 0) {
+                rc = 1;
+                goto out;
         }
         if (optind >= argc) {
                 cc__usage(stderr);

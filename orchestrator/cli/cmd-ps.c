@@ -181,18 +181,21 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                 cc_strv_free(&statuses);
                 return 1;
         }
-        /* with no supervisor watching, a recorded process may have died
-         * meanwhile: show what is true now */
-        if (!cc_sup_alive(st))
-                for (size_t i = 0; i < st->n_ctrs; i++) {
-                        struct cc_ctr_state *ct = &st->ctrs[i];
-                        if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED ||
-                             ct->status == CC_CTR_RESTARTING) && !cc_proc_alive(ct->pid, ct->pid_start)) {
-                                ct->status = CC_CTR_EXITED;
+        /* a recorded process may have died meanwhile (no supervisor
+         * watching, or one that could not write the state file): show what
+         * is true now. With a supervisor, a restarting container has no
+         * process between its runs. */
+        bool sup = cc_sup_alive(st);
+        for (size_t i = 0; i < st->n_ctrs; i++) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED ||
+                     (ct->status == CC_CTR_RESTARTING && !sup)) && !cc_proc_alive(ct->pid, ct->pid_start)) {
+                        ct->status = CC_CTR_EXITED;
+                        if (!sup)
                                 ct->exit_code = 255;
-                                ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
-                        }
+                        ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
                 }
+        }
         struct cc_ctr_state **list = cc_xcalloc(st->n_ctrs + 1, sizeof(*list));
         size_t n = 0;
         for (size_t i = 0; i < st->n_ctrs; i++) {

@@ -34,6 +34,104 @@ char *cc_state_dir(const char *runtime_dir, const char *project)
         return cc_xasprintf("%s/%s", runtime_dir, project);
 }
 
+/* The rule the compose loader applies (docker compose's): a project name
+ * is also a path component under the runtime dir, a cgroup and a prefix of
+ * kernel names, so nothing else may get that far. */
+bool cc_state_name_valid(const char *project)
+{
+        const char *s = project;
+        if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+                        return false;
+        return true;
+}
+
+int cc_state_check_name(const char *project, struct cc_error *err)
+{
+        if (cc_state_name_valid(project))
+                return 0;
+        return cc_error_set(err, -EINVAL,
+                            "invalid project name \"%s\": must contain only lowercase letters, digits, dashes and "
+                            "underscores, and start with a letter or digit",
+                            project ? project : "");
+}
+
+/* Root writes in these directories: one that another user can write to
+ * would let them put a symlink where root is about to write. Ours alone, or
+ * shared only with our own group. */
+static int cc__check_dir(const char *dir, bool follow, struct cc_error *err)
+{
+        struct stat st;
+        if ((follow ? stat(dir, &st) : lstat(dir, &st)) < 0)
+                return cc_error_setsys(err, -errno, "checking %s", dir);
+        if (!S_ISDIR(st.st_mode))
+                return cc_error_set(err, -ENOTDIR, "%s is not a directory", dir);
+        if (st.st_uid != geteuid() || (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != getegid()))
+                return cc_error_set(err, -EPERM,
+                                    "refusing to use %s: it is writable by other users (owner %u:%u, mode %04o); "
+                                    "it must belong to uid %u and not be writable by others (chmod go-w)",
+                                    dir, (unsigned) st.st_uid, (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777),
+                                    (unsigned) geteuid());
+        return 0;
+}
+
+int cc_state_dir_ensure(const char *runtime_dir, const char *project, struct cc_error *err)
+{
+        int r = cc_state_check_name(project, err);
+        if (r < 0)
+                return r;
+        if ((r = cc_mkdir_p(runtime_dir, 0700)) < 0)
+                return cc_error_setsys(err, r, "creating %s", runtime_dir);
+        if ((r = cc__check_dir(runtime_dir, true, err)) < 0)
+                return r;
+        _cleanup_free_ char *dir = cc_state_dir(runtime_dir, project);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return cc_error_setsys(err, -errno, "creating %s", dir);
+        return cc__check_dir(dir, false, err);
+}
+
+int cc_state_open(const char *runtime_dir, const char *project, const char *file, int flags, struct cc_error *err)
+{
+        int r = cc_state_dir_ensure(runtime_dir, project, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s/%s", runtime_dir, project, file);
+        int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return cc_error_setsys(err, -errno, "opening %s", path);
+        return fd;
+}
+
+/* Written to a fresh temporary name (never through a link), synced and
+ * renamed over the old file. */
+static int cc__write_atomic(const char *path, const char *data, size_t len)
+{
+        _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());
+        (void) unlink(tmp);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        int r = 0;
+        for (size_t off = 0; off < len && r == 0;) {
+                ssize_t n = write(fd, data + off, len - off);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        off += (size_t) n;
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && close(cc_steal_fd(&fd)) < 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}
+
 void cc_ctr_state_clear(struct cc_ctr_state *c)
 {
         free(c->id);
@@ -112,6 +210,8 @@ static void cc__jset_str(json_object *o, const char *key, const char *v)
 
 int cc_state_load(const char *runtime_dir, const char *project, struct cc_state **out, struct cc_error *err)
 {
+        if (cc_state_check_name(project, err) < 0)
+                return -EINVAL;
         _cleanup_free_ char *dir = cc_state_dir(runtime_dir, project);
         _cleanup_free_ char *path = cc_xasprintf("%s/state.json", dir);
         _cleanup_free_ char *data = NULL;
@@ -181,9 +281,9 @@ int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_
 {
         _cleanup_free_ char *dir = cc_state_dir(runtime_dir, st->project);
         _cleanup_free_ char *path = cc_xasprintf("%s/state.json", dir);
-        int r = cc_mkdir_p(dir, 0700);
+        int r = cc_state_dir_ensure(runtime_dir, st->project, err);
         if (r < 0)
-                return cc_error_setsys(err, r, "creating %s", dir);
+                return r;
         json_object *root = json_object_new_object();
         cc__jset_str(root, "project", st->project);
         cc__jset_str(root, "workdir", st->workdir);
@@ -218,7 +318,7 @@ int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_
         }
         json_object_object_add(root, "containers", arr);
         const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = cc_write_file_atomic(path, text, strlen(text), 0600);
+        r = cc__write_atomic(path, text, strlen(text));
         json_object_put(root);
         if (r < 0)
                 return cc_error_setsys(err, r, "writing %s", path);
@@ -227,14 +327,10 @@ int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_
 
 int cc_state_lock(const char *runtime_dir, const char *project, bool wait, struct cc_error *err)
 {
-        _cleanup_free_ char *dir = cc_state_dir(runtime_dir, project);
-        int r = cc_mkdir_p(dir, 0700);
-        if (r < 0)
-                return cc_error_setsys(err, r, "creating %s", dir);
-        _cleanup_free_ char *path = cc_xasprintf("%s/lock", dir);
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s/lock", runtime_dir, project);
+        int fd = cc_state_open(runtime_dir, project, "lock", O_RDWR | O_CREAT, err);
         if (fd < 0)
-                return cc_error_setsys(err, -errno, "opening %s", path);
+                return fd;
         if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
                 int e = -errno;
                 char buf[32] = {0};
@@ -300,7 +396,7 @@ int cc_state_list_projects(const char *runtime_dir, struct cc_strv *out)
                 return errno == ENOENT ? 0 : -errno;
         struct dirent *de;
         while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
+                if (!cc_state_name_valid(de->d_name))
                         continue;
                 _cleanup_free_ char *p = cc_xasprintf("%s/%s/state.json", runtime_dir, de->d_name);
                 if (access(p, F_OK) == 0)

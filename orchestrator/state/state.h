@@ -56,6 +56,19 @@ int cc_ctr_status_parse(const char *s, enum cc_ctr_status *out);
 
 /* The project's runtime directory: <runtime_dir>/<project>. Caller frees. */
 char *cc_state_dir(const char *runtime_dir, const char *project);
+/* Is project a valid project name ([a-z0-9][a-z0-9_-]*)? Every function
+ * here that builds a path from a project name refuses any other. */
+bool cc_state_name_valid(const char *project);
+/* The same, as an error ("invalid project name ..."). */
+int cc_state_check_name(const char *project, struct cc_error *err);
+/* Create <runtime_dir>/<project> (0700) and check that neither it nor
+ * runtime_dir can be written by another user: owned by us, not writable by
+ * others, by the group only when it is ours (else -EPERM naming the dir). */
+int cc_state_dir_ensure(const char *runtime_dir, const char *project, struct cc_error *err);
+/* Open a file of the project's runtime dir (events.jsonl, supervisor.log,
+ * lock) after cc_state_dir_ensure, with O_NOFOLLOW | O_CLOEXEC added to
+ * flags (mode 0600 when created). Returns the fd. */
+int cc_state_open(const char *runtime_dir, const char *project, const char *file, int flags, struct cc_error *err);
 /* Load state; a missing file gives an empty state for the project. */
 int cc_state_load(const char *runtime_dir, const char *project, struct cc_state **out, struct cc_error *err);
 int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_error *err);

@@ -199,16 +199,16 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
                 pid_t g = fork();
                 if (g != 0)
                         _exit(g < 0 ? 1 : 0);
-                _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, p->name);
-                _cleanup_free_ char *logp = cc_xasprintf("%s/supervisor.log", dir);
+                struct cc_error err = {0};
                 int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-                int lg = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                int lg = cc_state_open(cli->runtime_dir, p->name, "supervisor.log", O_WRONLY | O_CREAT | O_APPEND, &err);
+                cc_error_clear(&err);
                 if (nul >= 0) {
                         dup2(nul, STDIN_FILENO);
                         dup2(nul, STDOUT_FILENO);
                 }
-                if (lg >= 0)
-                        dup2(lg, STDERR_FILENO);
+                if (lg >= 0 || nul >= 0) /* never the CLI's stderr: it would wait for us */
+                        dup2(lg >= 0 ? lg : nul, STDERR_FILENO);
                 if (chdir("/") < 0) {
                         /* stays where it is */
                 }

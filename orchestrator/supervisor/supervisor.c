@@ -119,8 +119,10 @@ void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *a
         if (key)
                 json_object_object_add(a, key, json_object_new_string(val ? val : ""));
         json_object_object_add(o, "attributes", a);
-        _cleanup_free_ char *path = cc_xasprintf("%s/%s/events.jsonl", s->cli->runtime_dir, s->project->name);
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        struct cc_error err = {0};
+        int fd = cc_state_open(s->cli->runtime_dir, s->project->name, "events.jsonl", O_WRONLY | O_CREAT | O_APPEND,
+                               &err);
+        cc_error_clear(&err); /* events are best effort */
         if (fd >= 0) {
                 const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
                 struct iovec iov[2] = {{(void *) line, strlen(line)}, {(void *) "\n", 1}};
