@@ -78,6 +78,33 @@ static void cc__reply(struct cc_conn *cn, const char *text)
         }
 }
 
+/* restart: services depending on a restarted one with `restart: true`
+ * are restarted with it (transitively). */
+static void cc__restart_dependents(struct cc_sup *s, struct cc_ctl_req *req)
+{
+        if (req->services.n == 0)
+                return;
+        struct cc_node *defs = cc_project_services(s->project);
+        bool grew = true;
+        while (grew) {
+                grew = false;
+                for (size_t i = 0; i < defs->n; i++) {
+                        const char *name = cc_node_key(defs, i);
+                        if (cc_ctl_req_wants(req, name))
+                                continue;
+                        struct cc_node *deps = cc_node_map_get(defs->items[i], "depends_on");
+                        for (size_t k = 0; cc_node_is_map(deps) && k < deps->n; k++) {
+                                const char *rs = cc_node_map_str(deps->items[k], "restart");
+                                if (rs && strcmp(rs, "true") == 0 && cc_ctl_req_wants(req, cc_node_key(deps, k))) {
+                                        cc_strv_push(&req->services, name);
+                                        grew = true;
+                                        break;
+                                }
+                        }
+                }
+        }
+}
+
 static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
 {
         enum cc_ctl_op op = req->op;
@@ -86,29 +113,8 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
         struct cc_error err = {0};
         int rc = 0;
 
-        /* restart: services depending on a restarted one with
-         * `restart: true` are restarted with it (transitively) */
-        if (op == CC_CTL_RESTART && req->services.n > 0) {
-                struct cc_node *defs = cc_project_services(s->project);
-                bool grew = true;
-                while (grew) {
-                        grew = false;
-                        for (size_t i = 0; i < defs->n; i++) {
-                                const char *name = cc_node_key(defs, i);
-                                if (cc_ctl_req_wants(req, name))
-                                        continue;
-                                struct cc_node *deps = cc_node_map_get(defs->items[i], "depends_on");
-                                for (size_t k = 0; cc_node_is_map(deps) && k < deps->n; k++) {
-                                        const char *rs = cc_node_map_str(deps->items[k], "restart");
-                                        if (rs && strcmp(rs, "true") == 0 && cc_ctl_req_wants(req, cc_node_key(deps, k))) {
-                                                cc_strv_push(&req->services, name);
-                                                grew = true;
-                                                break;
-                                        }
-                                }
-                        }
-                }
-        }
+        if (op == CC_CTL_RESTART)
+                cc__restart_dependents(s, req);
         for (size_t i = 0; i < s->n_svcs; i++) {
                 struct cc_sup_svc *svc = &s->svcs[i];
                 if (!cc_ctl_req_wants(req, svc->name))
