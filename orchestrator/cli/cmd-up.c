@@ -542,8 +542,10 @@ static int cc__rm_containers(struct cc_cli *cli, const struct cc_project *p, cha
                 fprintf(stderr, " Container %s  Removed\n", ct->name);
                 cc_state_remove(st, i);
         }
-        if (cc_state_save(cli->runtime_dir, st, &err) < 0)
+        if (cc_state_save(cli->runtime_dir, st, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
                 rc = 1;
+        }
         cc_error_clear(&err);
         cc_state_unlock(lock);
         return rc;

@@ -91,7 +91,11 @@ void cc_sup_save(struct cc_sup *s)
 {
         struct cc_error err = {0};
         if (cc_state_save(s->cli->runtime_dir, s->state, &err) < 0) {
-                fprintf(stderr, "saving state: %s\n", cc_error_msg(&err));
+                /* seen by up's CLI or a request's client (else in the log);
+                 * before up is done, it fails up */
+                cc_sup_progress(s, "saving state: %s", cc_error_msg(&err));
+                if (!s->ready_sent)
+                        s->exit_code = 1;
                 cc_error_clear(&err);
         }
 }

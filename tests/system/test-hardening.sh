@@ -221,7 +221,7 @@ EOF
 # ---- 5. a state file that cannot be written ----
 
 t_state_full() {
-        _t_state_full
+        _t_state_full && _t_state_full_up
         local rc=$?
         rm -f "$CCOMPOSE_RUNTIME_DIR/filler"
         return "$rc"
@@ -239,6 +239,15 @@ _t_state_full() {
         # ps does not show it up
         out=$(ccp ps -a 2>&1) || { fail "ps: $out"; return 1; }
         grep -qE "^$P-web-1 .* Exited " <<<"$out" || { fail "ps after the stop: $out"; return 1; }
+}
+
+# up -d with the runtime dir full from the start: fails, naming the file
+_t_state_full_up() {
+        ccp down -t 1 >/dev/null 2>&1 || { fail "down"; return 1; }
+        local out
+        out=$(ccp up -d 2>&1) && { fail "up -d with a full runtime dir passed: $out"; return 1; }
+        assert_contains "$out" "$CCOMPOSE_RUNTIME_DIR/$P/state.json" || return 1
+        assert_contains "$out" "No space left on device"
 }
 
 # ---- 6. symlinks and permissions in the runtime dir ----
