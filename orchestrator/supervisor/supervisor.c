@@ -380,6 +380,11 @@ static void cc__exited(struct cc_sup_ctr *c, int exit_code)
         cc_sup_health_stop(c);
         cc_sup_net_exited(c); /* network: its veths go, peers' /etc/hosts */
         cc__unwatch_exit(c);
+        /* docker: an "oom" event when the kernel's OOM killer acted in the
+         * container, before its "die" (known once it is gone, from its
+         * cgroup, before the cgroup goes) */
+        if (c->c && cc_container_oom_killed(c->c))
+                cc_sup_event(s, st, "oom", NULL, NULL);
         if (c->c) {
                 if (cc_container_destroy(c->c, true, &err) < 0) {
                         cc_sup_progress(s, "%s", cc_error_msg(&err));

@@ -572,6 +572,11 @@ int cc_container_reap(struct cc_container *c, int *exit_code, struct cc_error *e
         return cc__wait(c, WNOHANG, exit_code, err);
 }
 
+bool cc_container_oom_killed(const struct cc_container *c)
+{
+        return c->cg && cc_cgroup_oom_killed(c->cg);
+}
+
 int cc_container_wait(struct cc_container *c, int *exit_code, struct cc_error *err)
 {
         int r = cc__wait(c, 0, exit_code, err);

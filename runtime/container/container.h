@@ -159,6 +159,9 @@ int cc_container_kill_all(struct cc_container *c, struct cc_error *err);
 /* Reap the main process if it exited: 1 and *exit_code (docker's code:
  * status, 128+signal, 137 on OOM) when it did, 0 while it runs. */
 int cc_container_reap(struct cc_container *c, int *exit_code, struct cc_error *err);
+/* Did the kernel's OOM killer kill a process of the container (its
+ * cgroup's counter)? False without a cgroup. */
+bool cc_container_oom_killed(const struct cc_container *c);
 /* Block until the main process exits; *exit_code as above. */
 int cc_container_wait(struct cc_container *c, int *exit_code, struct cc_error *err);
 /* Stop: the stop signal, up to the grace period, then SIGKILL of the whole
