@@ -78,6 +78,35 @@ static void cc__reply(struct cc_conn *cn, const char *text)
         }
 }
 
+/* stop, restart: the wanted services' containers stop level by level,
+ * each level at once (supervisor.c). */
+static void cc__stop_wanted(struct cc_sup *s, const struct cc_ctl_req *req, long long timeout)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_svcs; i++)
+                n += s->svcs[i].n_ctrs;
+        struct cc_sup_ctr **list = cc_xcalloc(n + 1, sizeof(*list));
+        n = 0;
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; cc_ctl_req_wants(req, s->svcs[i].name) && j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                        if (!st || c->removing)
+                                continue;
+                        st->stopped_by_user = true;
+                        if (c->c) {
+                                list[n++] = c;
+                        } else if (uv_is_active((uv_handle_t *) &c->restart_timer)) {
+                                uv_timer_stop(&c->restart_timer);
+                                st->status = CC_CTR_EXITED;
+                        }
+                }
+        cc_sup_stop_levels(s, list, n, timeout);
+        for (size_t i = 0; i < n; i++)
+                cc_sup_event(s, cc_sup_ctr_state(list[i]), "stop", NULL, NULL);
+        free(list);
+}
+
 /* restart: services depending on a restarted one with `restart: true`
  * are restarted with it (transitively). */
 static void cc__restart_dependents(struct cc_sup *s, struct cc_ctl_req *req)
@@ -115,6 +144,8 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
 
         if (op == CC_CTL_RESTART)
                 cc__restart_dependents(s, req);
+        if (op == CC_CTL_STOP || op == CC_CTL_RESTART)
+                cc__stop_wanted(s, req, timeout);
         for (size_t i = 0; i < s->n_svcs; i++) {
                 struct cc_sup_svc *svc = &s->svcs[i];
                 if (!cc_ctl_req_wants(req, svc->name))
@@ -124,17 +155,6 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
                         struct cc_ctr_state *st = cc_sup_ctr_state(c);
                         if (!st || c->removing)
                                 continue;
-                        if (op == CC_CTL_STOP || op == CC_CTL_RESTART) {
-                                st->stopped_by_user = true;
-                                if (c->c) {
-                                        cc_sup_stop_ctrs(s, &c, 1, timeout);
-                                        cc_sup_event(s, cc_sup_ctr_state(c), "stop", NULL, NULL);
-                                }
-                                else if (uv_is_active((uv_handle_t *) &c->restart_timer)) {
-                                        uv_timer_stop(&c->restart_timer);
-                                        st->status = CC_CTR_EXITED;
-                                }
-                        }
                         if (op == CC_CTL_START || op == CC_CTL_RESTART) {
                                 st->stopped_by_user = false;
                                 if (c->c)
@@ -151,6 +171,7 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
                                 if (!c->c)
                                         continue;
                                 st->stopped_by_user = true;
+                                c->killed = c->killed || sig == SIGKILL;
                                 cc_sup_progress(s, " Container %s  Killing", st->name);
                                 if (cc_container_kill(c->c, sig, &err) < 0) {
                                         cc_sup_progress(s, "%s", cc_error_msg(&err));

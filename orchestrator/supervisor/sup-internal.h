@@ -30,6 +30,7 @@ struct cc_sup_ctr {
         int color;
         struct cc_container *c;    /* NULL while not running */
         bool adopted;              /* not our child: exit status unknown */
+        bool killed;               /* we sent it SIGKILL (whole cgroup) */
         uv_poll_t *exit_poll;      /* heap handles: a closing one may still be  */
         uv_pipe_t *out[2];         /* pending its close callback when restarted */
         int rfd[2];                /* our read ends, opened before the container starts */
@@ -104,6 +105,14 @@ void cc_sup_watch_exit(struct cc_sup_ctr *c);
 void cc_sup_close_all(struct cc_sup *s);
 void cc_sup_report_ready(struct cc_sup *s);
 void cc_sup_signal_cb(uv_signal_t *h, int signum);
+/* The container's main process is gone with exit_code: record it, restart
+ * it per policy, or end an attached up. */
+void cc_sup_exited(struct cc_sup_ctr *c, int exit_code);
+/* SIGKILL every process of the container (remembered: see
+ * cc_sup_adopted_exit_code). */
+void cc_sup_kill_all(struct cc_sup_ctr *c);
+/* The exit code of an adopted container that is gone: what is known. */
+int cc_sup_adopted_exit_code(struct cc_sup_ctr *c);
 /* sup-plan.c */
 int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err);
 void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);
@@ -115,6 +124,8 @@ void cc_sup_kick(struct cc_sup *s);
 int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err);
 void cc_sup_stop_all(struct cc_sup *s, bool remove);
 void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms);
+/* sup-stop.c: stop list level by level (dependents first), each level at once. */
+void cc_sup_stop_levels(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms);
 void cc_sup_remove_all(struct cc_sup *s);
 void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name);
 void cc_sup_ctr_retire(struct cc_sup_ctr *c);

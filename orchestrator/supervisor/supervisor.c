@@ -252,6 +252,32 @@ static void cc__unwatch_exit(struct cc_sup_ctr *c)
         c->exit_poll = NULL;
 }
 
+/* The exit code of a container that is not our child (adopted from an
+ * earlier supervisor): its wait status went to whoever reaps it now (the
+ * host's init), so only what we know for sure is reported. The kernel
+ * tells an OOM kill (137). A SIGKILL we sent cannot be caught or survived:
+ * a process gone after it died of it, 137 as docker reports it. Anything
+ * else (it exited on its own, or after the stop signal, with a status we
+ * cannot read) stays 255, "unknown". */
+int cc_sup_adopted_exit_code(struct cc_sup_ctr *c)
+{
+        struct cc_error err = {0};
+        int code = 255;
+        if (cc_container_reap(c->c, &code, &err) < 0)
+                cc_error_clear(&err);
+        if (code == 255 && c->killed)
+                code = 128 + SIGKILL;
+        return code;
+}
+
+void cc_sup_kill_all(struct cc_sup_ctr *c)
+{
+        struct cc_error err = {0};
+        c->killed = true;
+        if (cc_container_kill_all(c->c, &err) < 0)
+                cc_error_clear(&err);
+}
+
 int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
 {
         struct cc_sup *s = c->sup;
@@ -296,6 +322,7 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
                 return cc_error_prefix(err, "container %s", st->name);
         }
         c->adopted = false;
+        c->killed = false;
         c->started_ms = cc_sup_now_ms();
         st->pid = cc_container_pid(c->c);
         st->pid_start = cc_proc_start_time(st->pid);
@@ -370,7 +397,7 @@ static bool cc__completed_init(struct cc_sup *s, const char *service, int exit_c
         return false;
 }
 
-static void cc__exited(struct cc_sup_ctr *c, int exit_code)
+void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
 {
         struct cc_sup *s = c->sup;
         struct cc_ctr_state *st = cc_sup_ctr_state(c);
@@ -436,13 +463,12 @@ static void cc__exit_cb(uv_poll_t *h, int status, int events)
         if (!c->c)
                 return;
         if (c->adopted) {
-                /* not our child: its status is lost with the old supervisor */
-                code = 255;
+                code = cc_sup_adopted_exit_code(c); /* not our child */
         } else if (cc_container_reap(c->c, &code, &err) == 0) {
                 return; /* spurious wakeup */
         }
         cc_error_clear(&err);
-        cc__exited(c, code);
+        cc_sup_exited(c, code);
 }
 
 /* ---- services: waiting for dependencies ---- */
@@ -723,125 +749,6 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
         return 0;
 }
 
-/* ---- stopping ---- */
-
-/* Stop the containers of the given services in reverse dependency order:
- * per wave, signal every container, then wait for them together until the
- * grace period ends, then kill what is left. Blocking: this is shutdown. */
-void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms)
-{
-        struct cc_error err = {0};
-        for (size_t i = 0; i < n; i++) {
-                struct cc_sup_ctr *c = list[i];
-                struct cc_ctr_state *st = cc_sup_ctr_state(c);
-                if (c->restart_timer_on || uv_is_active((uv_handle_t *) &c->restart_timer))
-                        uv_timer_stop(&c->restart_timer);
-                if (!c->c)
-                        continue;
-                cc_sup_progress(s, " Container %s  Stopping", st->name);
-                const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
-                int signo = sig ? cc_signal_from_name(sig) : SIGTERM;
-                if (cc_container_kill(c->c, signo > 0 ? signo : SIGTERM, &err) < 0)
-                        cc_error_clear(&err);
-        }
-        /* wait for them together; whoever outlives its grace period is killed */
-        uint64_t start = cc_sup_now_ms();
-        long long *deadline = cc_xcalloc(n + 1, sizeof(long long));
-        for (size_t i = 0; i < n; i++) {
-                long long grace = timeout_ms;
-                if (grace < 0) {
-                        const char *g = cc_node_map_str(list[i]->svc->def, "stop_grace_period");
-                        long long ns;
-                        grace = g && cc_parse_duration(g, &ns) == 0 ? ns / 1000000 : 10000;
-                }
-                deadline[i] = (long long) start + grace;
-        }
-        /* a second Ctrl-C while we wait kills at once: SIGINT is taken
-         * through a signalfd here, the loop being busy */
-        sigset_t intr, oldmask;
-        sigemptyset(&intr);
-        sigaddset(&intr, SIGINT);
-        sigprocmask(SIG_BLOCK, &intr, &oldmask);
-        int sfd = signalfd(-1, &intr, SFD_NONBLOCK | SFD_CLOEXEC);
-        for (;;) {
-                struct pollfd pfds[n + 2];
-                size_t m = 0;
-                long long next = -1;
-                uint64_t now = cc_sup_now_ms();
-                for (size_t i = 0; i < n; i++) {
-                        struct cc_sup_ctr *c = list[i];
-                        if (!c->c)
-                                continue;
-                        if (poll(&(struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN}, 1, 0) > 0)
-                                continue;
-                        if ((long long) now >= deadline[i]) {
-                                if (cc_container_kill_all(c->c, &err) < 0)
-                                        cc_error_clear(&err);
-                                continue;
-                        }
-                        pfds[m++] = (struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN};
-                        if (next < 0 || deadline[i] - (long long) now < next)
-                                next = deadline[i] - (long long) now;
-                }
-                if (m == 0)
-                        break;
-                if (sfd >= 0)
-                        pfds[m] = (struct pollfd){.fd = sfd, .events = POLLIN};
-                if (poll(pfds, m + (sfd >= 0), (int) next) < 0 && errno != EINTR)
-                        break;
-                struct signalfd_siginfo si;
-                if (sfd >= 0 && (pfds[m].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                        s->sigints++;
-                        for (size_t i = 0; i < n; i++)
-                                deadline[i] = 0;
-                }
-        }
-        if (sfd >= 0)
-                close(sfd);
-        sigprocmask(SIG_SETMASK, &oldmask, NULL);
-        free(deadline);
-        for (size_t i = 0; i < n; i++) {
-                struct cc_sup_ctr *c = list[i];
-                if (!c->c)
-                        continue;
-                int code = 255;
-                if (!c->adopted && cc_container_wait(c->c, &code, &err) < 0)
-                        cc_error_clear(&err);
-                cc__exited(c, code);
-                cc_sup_progress(s, " Container %s  Stopped", cc_sup_ctr_state(c)->name);
-        }
-}
-
-/* Stop everything (and with remove, remove the containers too). */
-void cc_sup_stop_all(struct cc_sup *s, bool remove)
-{
-        size_t *order = cc_xcalloc(s->project->graph.n + 1, sizeof(size_t));
-        cc_graph_stop_order(&s->project->graph, order);
-        s->stopping = true;
-        for (size_t k = 0; k < s->project->graph.n; k++) {
-                struct cc_sup_svc *svc = cc_sup_svc_find(s, s->project->graph.names[order[k]]);
-                if (!svc)
-                        continue;
-                for (size_t i = 0; i < svc->n_ctrs; i++)
-                        svc->ctrs[i]->removing = remove;
-                cc_sup_stop_ctrs(s, svc->ctrs, svc->n_ctrs, s->opts.stop_timeout_ms);
-        }
-        free(order);
-}
-
-
-/* down: every container of the project goes, also those of services no
- * longer in the model and stopped one-off containers. */
-void cc_sup_remove_all(struct cc_sup *s)
-{
-        while (s->state->n_ctrs > 0) {
-                _cleanup_free_ char *id = cc_xstrdup(s->state->ctrs[0].id);
-                _cleanup_free_ char *name = cc_xstrdup(s->state->ctrs[0].name);
-                cc_sup_remove_ctr(s, id, name);
-        }
-        cc_sup_save(s);
-}
-
 /* End the loop. keep: leave the containers running for the next
  * supervisor (handover); otherwise they were stopped already. */
 void cc_sup_shutdown(struct cc_sup *s, bool keep)
@@ -877,11 +784,8 @@ void cc_sup_signal_cb(uv_signal_t *h, int signum)
                 /* second Ctrl-C: kill at once */
                 for (size_t i = 0; i < s->n_svcs; i++)
                         for (size_t j = 0; j < s->svcs[i].n_ctrs; j++)
-                                if (s->svcs[i].ctrs[j]->c) {
-                                        struct cc_error err = {0};
-                                        cc_container_kill_all(s->svcs[i].ctrs[j]->c, &err);
-                                        cc_error_clear(&err);
-                                }
+                                if (s->svcs[i].ctrs[j]->c)
+                                        cc_sup_kill_all(s->svcs[i].ctrs[j]);
                 return;
         }
         if (!s->exit_code)

@@ -1,0 +1,161 @@
+/* Stopping: containers level by level (dependents first), each level at
+ * once; down's removal of every container. See sup-internal.h. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "sup-internal.h"
+
+static long long cc__grace_ms(const struct cc_sup_ctr *c, long long timeout_ms)
+{
+        if (timeout_ms >= 0)
+                return timeout_ms;
+        const char *g = cc_node_map_str(c->svc->def, "stop_grace_period");
+        long long ns;
+        return g && cc_parse_duration(g, &ns) == 0 ? ns / 1000000 : 10000;
+}
+
+/* Wait until every container of list has exited; whoever outlives its
+ * deadline is killed. A second Ctrl-C while we wait kills at once: SIGINT
+ * is taken through a signalfd here, the loop being busy. */
+static void cc__wait_stopped(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long *deadline)
+{
+        sigset_t intr, oldmask;
+        sigemptyset(&intr);
+        sigaddset(&intr, SIGINT);
+        sigprocmask(SIG_BLOCK, &intr, &oldmask);
+        int sfd = signalfd(-1, &intr, SFD_NONBLOCK | SFD_CLOEXEC);
+        struct pollfd *pfds = cc_xcalloc(n + 2, sizeof(*pfds));
+        for (;;) {
+                size_t m = 0;
+                long long next = -1;
+                uint64_t now = cc_sup_now_ms();
+                for (size_t i = 0; i < n; i++) {
+                        struct cc_sup_ctr *c = list[i];
+                        if (!c->c)
+                                continue;
+                        if (poll(&(struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN}, 1, 0) > 0)
+                                continue;
+                        if ((long long) now >= deadline[i]) {
+                                cc_sup_kill_all(c);
+                                continue;
+                        }
+                        pfds[m++] = (struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN};
+                        if (next < 0 || deadline[i] - (long long) now < next)
+                                next = deadline[i] - (long long) now;
+                }
+                if (m == 0)
+                        break;
+                if (sfd >= 0)
+                        pfds[m] = (struct pollfd){.fd = sfd, .events = POLLIN};
+                if (poll(pfds, m + (sfd >= 0), (int) next) < 0 && errno != EINTR)
+                        break;
+                struct signalfd_siginfo si;
+                if (sfd >= 0 && (pfds[m].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                        s->sigints++;
+                        for (size_t i = 0; i < n; i++)
+                                deadline[i] = 0;
+                }
+        }
+        free(pfds);
+        if (sfd >= 0)
+                close(sfd);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+}
+
+/* Stop the given containers all at once: signal every one, then wait for
+ * them together until their grace periods end, then kill what is left.
+ * Blocking: this is shutdown (or a stop the control request waits for). */
+void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms)
+{
+        struct cc_error err = {0};
+        for (size_t i = 0; i < n; i++) {
+                struct cc_sup_ctr *c = list[i];
+                struct cc_ctr_state *st = cc_sup_ctr_state(c);
+                if (c->restart_timer_on || uv_is_active((uv_handle_t *) &c->restart_timer))
+                        uv_timer_stop(&c->restart_timer);
+                if (!c->c)
+                        continue;
+                cc_sup_progress(s, " Container %s  Stopping", st->name);
+                const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
+                int signo = sig ? cc_signal_from_name(sig) : SIGTERM;
+                if (cc_container_kill(c->c, signo > 0 ? signo : SIGTERM, &err) < 0)
+                        cc_error_clear(&err);
+        }
+        long long *deadline = cc_xcalloc(n + 1, sizeof(long long));
+        uint64_t start = cc_sup_now_ms();
+        for (size_t i = 0; i < n; i++)
+                deadline[i] = (long long) start + cc__grace_ms(list[i], timeout_ms);
+        cc__wait_stopped(s, list, n, deadline);
+        free(deadline);
+        for (size_t i = 0; i < n; i++) {
+                struct cc_sup_ctr *c = list[i];
+                if (!c->c)
+                        continue;
+                int code = 255;
+                if (c->adopted)
+                        code = cc_sup_adopted_exit_code(c);
+                else if (cc_container_wait(c->c, &code, &err) < 0)
+                        cc_error_clear(&err);
+                cc_sup_exited(c, code);
+                cc_sup_progress(s, " Container %s  Stopped", cc_sup_ctr_state(c)->name);
+        }
+}
+
+/* Stop the given containers level by level, as docker compose does:
+ * dependents before what they depend on (the start waves, last first), and
+ * all the containers of a level at once. A service the graph does not know
+ * (no longer in the model) goes with the first level. */
+void cc_sup_stop_levels(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long timeout_ms)
+{
+        const struct cc_graph *g = &s->project->graph;
+        struct cc_sup_ctr **level = cc_xcalloc(n + 1, sizeof(*level));
+        for (size_t w = g->n_waves + 1; w-- > 0;) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++) {
+                        ssize_t k = cc_graph_index(g, list[i]->svc->name);
+                        size_t wave = k >= 0 ? g->wave[k] : g->n_waves;
+                        if (wave == w)
+                                level[m++] = list[i];
+                }
+                if (m > 0)
+                        cc_sup_stop_ctrs(s, level, m, timeout_ms);
+        }
+        free(level);
+}
+
+/* Stop everything (and with remove, remove the containers too). */
+void cc_sup_stop_all(struct cc_sup *s, bool remove)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_svcs; i++)
+                n += s->svcs[i].n_ctrs;
+        struct cc_sup_ctr **list = cc_xcalloc(n + 1, sizeof(*list));
+        n = 0;
+        s->stopping = true;
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        s->svcs[i].ctrs[j]->removing = remove;
+                        list[n++] = s->svcs[i].ctrs[j];
+                }
+        cc_sup_stop_levels(s, list, n, s->opts.stop_timeout_ms);
+        free(list);
+}
+
+/* down: every container of the project goes, also those of services no
+ * longer in the model and stopped one-off containers. */
+void cc_sup_remove_all(struct cc_sup *s)
+{
+        while (s->state->n_ctrs > 0) {
+                _cleanup_free_ char *id = cc_xstrdup(s->state->ctrs[0].id);
+                _cleanup_free_ char *name = cc_xstrdup(s->state->ctrs[0].name);
+                cc_sup_remove_ctr(s, id, name);
+                /* as it happens: a supervisor killed meanwhile leaves a
+                 * state that lists only what is still there */
+                cc_sup_save(s);
+        }
+        cc_sup_save(s);
+}
+
