@@ -2,6 +2,7 @@
  * project: stop, start, restart, kill, pause, unpause. */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "normalize.h"
 #include "sup-net.h" /* network */
 #include "sup-internal.h"
 
@@ -152,28 +154,166 @@ out:
         return rc;
 }
 
+/* ---- stopping without a supervisor ---- */
+
+/* A live container of the state, stopped from the CLI. */
+struct cc__off_ctr {
+        size_t idx; /* in the state's containers */
+        struct cc_container *c;
+        int signo;
+        long long deadline; /* ms, cc_sup_now_ms() clock */
+        size_t wave;
+        bool killed;        /* we sent SIGKILL to its cgroup */
+};
+
+/* Take over the live containers of st that want selects (all when NULL),
+ * with their stop signal, grace period and start wave (p may be NULL: the
+ * compose file is gone; then SIGTERM, 10 s and one level). */
+static size_t cc__off_collect(struct cc_cli *cli, const char *project, const struct cc_project *p,
+                              struct cc_state *st, const bool *want, long long timeout_ms, struct cc__off_ctr *out)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < st->n_ctrs; i++) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                if ((want && !want[i]) || !ct->pid || !cc_proc_alive(ct->pid, ct->pid_start))
+                        continue;
+                struct cc_node *svc = p ? cc_node_map_get(cc_project_services(p), ct->service) : NULL;
+                const char *ss = cc_node_map_str(svc, "stop_signal");
+                const char *g = cc_node_map_str(svc, "stop_grace_period");
+                int signo = ss ? cc_signal_from_name(ss) : SIGTERM;
+                long long ns, grace = 10000;
+                if (timeout_ms >= 0)
+                        grace = timeout_ms;
+                else if (g && cc_parse_duration(g, &ns) == 0)
+                        grace = ns / 1000000;
+                struct cc_error err = {0};
+                struct cc__off_ctr *o = &out[n];
+                *o = (struct cc__off_ctr){.idx = i, .signo = signo > 0 ? signo : SIGTERM, .deadline = grace};
+                if (cc_container_adopt(cli->root, project, ct->id, ct->pid, o->signo, grace, &o->c, &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        continue;
+                }
+                ssize_t k = p ? cc_graph_index(&p->graph, ct->service) : -1;
+                o->wave = k >= 0 ? p->graph.wave[k] : (p ? p->graph.n_waves : 0);
+                n++;
+        }
+        return n;
+}
+
+/* Signal every container of one level, then wait on their pidfds together;
+ * whoever outlives its grace period gets its cgroup killed. */
+static void cc__off_stop_level(struct cc_state *st, struct cc__off_ctr **lv, size_t n)
+{
+        struct cc_error err = {0};
+        uint64_t start = cc_sup_now_ms();
+        for (size_t i = 0; i < n; i++) {
+                fprintf(stderr, " Container %s  Stopping\n", st->ctrs[lv[i]->idx].name);
+                if (cc_container_kill(lv[i]->c, lv[i]->signo, &err) < 0)
+                        cc_error_clear(&err);
+                lv[i]->deadline += (long long) start;
+        }
+        struct pollfd *pfds = cc_xcalloc(n + 1, sizeof(*pfds));
+        for (;;) {
+                size_t m = 0;
+                long long now = (long long) cc_sup_now_ms(), next = -1;
+                for (size_t i = 0; i < n; i++) {
+                        int fd = cc_container_pidfd(lv[i]->c);
+                        if (poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 0) > 0)
+                                continue;
+                        if (now >= lv[i]->deadline) {
+                                lv[i]->killed = true;
+                                if (cc_container_kill_all(lv[i]->c, &err) < 0)
+                                        cc_error_clear(&err);
+                                continue;
+                        }
+                        pfds[m++] = (struct pollfd){.fd = fd, .events = POLLIN};
+                        if (next < 0 || lv[i]->deadline - now < next)
+                                next = lv[i]->deadline - now;
+                }
+                if (m == 0 || (poll(pfds, m, (int) next) < 0 && errno != EINTR))
+                        break;
+        }
+        free(pfds);
+}
+
+/* Record a stopped container. Its wait status went to the host's init (it
+ * is not our child): what is known is an OOM kill or our SIGKILL, 137;
+ * otherwise 255, unknown. */
+static void cc__off_stopped(struct cc_state *st, struct cc__off_ctr *o)
+{
+        struct cc_error err = {0};
+        struct cc_ctr_state *ct = &st->ctrs[o->idx];
+        int code = 255;
+        if (cc_container_reap(o->c, &code, &err) < 0)
+                cc_error_clear(&err);
+        if (code == 255 && o->killed)
+                code = 128 + SIGKILL;
+        ct->status = CC_CTR_EXITED;
+        ct->exit_code = code;
+        ct->finished_at = (long long) time(NULL);
+        ct->pid = 0;
+        ct->pid_start = 0;
+        ct->stopped_by_user = true;
+        fprintf(stderr, " Container %s  Stopped\n", ct->name);
+        cc_container_release(o->c);
+        o->c = NULL;
+}
+
+/* Stop the live containers want selects as docker compose does: level by
+ * level, dependents first, each level at once (stop signal, grace period,
+ * then SIGKILL of the whole cgroup). */
+static void cc__stop_offline(struct cc_cli *cli, const char *project, const struct cc_project *p,
+                             struct cc_state *st, const bool *want, long long timeout_ms)
+{
+        struct cc__off_ctr *all = cc_xcalloc(st->n_ctrs + 1, sizeof(*all));
+        struct cc__off_ctr **lv = cc_xcalloc(st->n_ctrs + 1, sizeof(*lv));
+        size_t n = cc__off_collect(cli, project, p, st, want, timeout_ms, all);
+        size_t top = p ? p->graph.n_waves : 0;
+        for (size_t w = top + 1; w-- > 0;) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (all[i].wave == w)
+                                lv[m++] = &all[i];
+                if (m == 0)
+                        continue;
+                cc__off_stop_level(st, lv, m);
+                for (size_t i = 0; i < m; i++)
+                        cc__off_stopped(st, lv[i]);
+        }
+        free(lv);
+        free(all);
+}
+
 /* ---- down ---- */
 
-/* Remove what a project left, from its state alone (no supervisor runs). */
-static int cc__down_offline(struct cc_cli *cli, const char *project, struct cc_state *st)
+/* Remove what a project left, from its state alone (no supervisor runs):
+ * live containers are stopped first, as with one; the state is saved as
+ * each container goes, so that it never lists one that is gone. */
+static int cc__down_offline(struct cc_cli *cli, const char *project, const struct cc_project *p,
+                            struct cc_state *st, long long timeout_ms)
 {
         struct cc_error err = {0};
         int rc = 0;
-        for (size_t i = 0; i < st->n_ctrs; i++) {
+        cc__stop_offline(cli, project, p, st, NULL, timeout_ms);
+        for (size_t i = 0; i < st->n_ctrs;) {
                 struct cc_ctr_state *ct = &st->ctrs[i];
-                if (ct->pid && cc_proc_alive(ct->pid, ct->pid_start))
-                        fprintf(stderr, " Container %s  Stopping\n", ct->name);
                 fprintf(stderr, " Container %s  Removing\n", ct->name);
                 if (cc_container_cleanup(cli->root, project, ct->id, &err) < 0) {
                         fprintf(stderr, "%s\n", cc_error_msg(&err));
                         cc_error_clear(&err);
                         rc = 1;
+                        i++;
                         continue;
                 }
                 fprintf(stderr, " Container %s  Removed\n", ct->name);
+                cc_state_remove(st, i);
+                if (cc_state_save(cli->runtime_dir, st, &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
         }
-        while (st->n_ctrs > 0)
-                cc_state_remove(st, 0);
         return rc;
 }
 
@@ -242,9 +382,10 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 snprintf(req, sizeof(req), "{\"op\":\"down\",\"timeout\":%lld}", timeout_ms);
                 int code = 0;
                 if (cc_sup_request(cli, name, req, &code, &err) < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        /* it died or stopped answering: what it left is
+                         * finished below, from the state files */
+                        fprintf(stderr, "%s; finishing from the state files\n", cc_error_msg(&err));
                         cc_error_clear(&err);
-                        rc = 1;
                 }
                 for (int i = 0; i < 1000 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
                         usleep(10000);
@@ -260,7 +401,7 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 }
                 rc = code ? code : rc;
         }
-        if (st && cc__down_offline(cli, name, st) != 0)
+        if (st && cc__down_offline(cli, name, p, st, timeout_ms) != 0)
                 rc = 1;
         /* network: the project's veths, bridges and rules, with or without a supervisor */
         if (net_project_remove(cli->runtime_dir, name, &err) < 0) {
@@ -323,28 +464,27 @@ static int cc__lifecycle_offline(struct cc_cli *cli, struct cc_project *p, const
         if (lock < 0)
                 return 1;
         int rc = 0;
+        _cleanup_free_ bool *want = cc_xcalloc(st->n_ctrs + 1, sizeof(*want));
         for (size_t i = 0; i < st->n_ctrs; i++) {
-                struct cc_ctr_state *ct = &st->ctrs[i];
-                bool want = n == 0;
+                want[i] = n == 0;
                 for (int k = 0; k < n; k++)
-                        want = want || strcmp(services[k], ct->service) == 0;
-                if (!want || !ct->pid || !cc_proc_alive(ct->pid, ct->pid_start))
+                        want[i] = want[i] || strcmp(services[k], st->ctrs[i].service) == 0;
+        }
+        if (strcmp(op, "stop") == 0)
+                cc__stop_offline(cli, p->name, p, st, want, timeout_ms);
+        for (size_t i = 0; strcmp(op, "stop") != 0 && i < st->n_ctrs; i++) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                if (!want[i] || !ct->pid || !cc_proc_alive(ct->pid, ct->pid_start))
                         continue;
-                struct cc_node *svc = cc_node_map_get(cc_project_services(p), ct->service);
-                const char *ss = cc_node_map_str(svc, "stop_signal");
                 struct cc_container *c = NULL;
-                if (cc_container_adopt(cli->root, p->name, ct->id, ct->pid, ss ? cc_signal_from_name(ss) : 0, -1, &c,
-                                       &err) < 0) {
+                if (cc_container_adopt(cli->root, p->name, ct->id, ct->pid, 0, -1, &c, &err) < 0) {
                         fprintf(stderr, "%s\n", cc_error_msg(&err));
                         cc_error_clear(&err);
                         rc = 1;
                         continue;
                 }
-                int r = 0;
-                if (strcmp(op, "stop") == 0) {
-                        fprintf(stderr, " Container %s  Stopping\n", ct->name);
-                        r = cc_container_stop(c, 0, timeout_ms, &err);
-                } else if (strcmp(op, "kill") == 0) {
+                int r;
+                if (strcmp(op, "kill") == 0) {
                         fprintf(stderr, " Container %s  Killing\n", ct->name);
                         r = cc_container_kill(c, sig, &err);
                 } else {
@@ -354,13 +494,6 @@ static int cc__lifecycle_offline(struct cc_cli *cli, struct cc_project *p, const
                         fprintf(stderr, "%s\n", cc_error_msg(&err));
                         cc_error_clear(&err);
                         rc = 1;
-                } else if (strcmp(op, "stop") == 0) {
-                        ct->status = CC_CTR_EXITED;
-                        ct->exit_code = 255; /* its status went with the supervisor */
-                        ct->finished_at = (long long) time(NULL);
-                        ct->pid = 0;
-                        ct->stopped_by_user = true;
-                        fprintf(stderr, " Container %s  Stopped\n", ct->name);
                 } else if (strcmp(op, "kill") == 0) {
                         ct->stopped_by_user = true;
                         fprintf(stderr, " Container %s  Killed\n", ct->name);

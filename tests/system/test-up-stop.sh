@@ -73,6 +73,18 @@ t_stop_parallel() {
         assert_eq "$(jq -r '[.containers[] | "\(.status) \(.exit_code)"] | unique | join(",")' "$STATE")" "exited 137"
 }
 
+t_stop_offline_parallel() {
+        up_ten || return 1
+        kill_supervisor || return 1
+        local secs
+        timed secs ccp stop
+        assert_eq "$RC" 0 "(stop: $OUT)" || return 1
+        under "$secs" 12 || return 1
+        assert_contains "$OUT" " Container $P-s3-1  Stopped" || return 1
+        # the stop escalated to SIGKILL: that much is known without the status
+        assert_eq "$(jq -r '[.containers[] | "\(.status) \(.exit_code)"] | unique | join(",")' "$STATE")" "exited 137"
+}
+
 # Dependency order between levels: front depends on back. On SIGTERM front
 # takes a second before it writes front-done and exits; back writes whether
 # front-done was there when back got its SIGTERM ("late": front was gone).
@@ -94,6 +106,20 @@ services:
     command: ["sleep", "1000"]
     stop_grace_period: 1s
 EOF
+}
+t_down_levels_graceful_offline() {
+        # no supervisor: down still stops gracefully (the stop signal, then
+        # the grace period) and dependents before their dependencies
+        levels_stack
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 60 all_running 3 || return 1
+        wait_for 30 test -e "$D/ctl/front-up" || return 1
+        kill_supervisor || return 1
+        local secs
+        timed secs ccp down -t 5
+        assert_eq "$RC" 0 "(down: $OUT)" || return 1
+        assert_eq "$(cat "$D/ctl/back-term" 2>/dev/null)" late "(back got SIGTERM: after front was gone)" || return 1
+        assert_contains "$OUT" " Container $P-back-1  Stopped"
 }
 t_down_levels_supervised() {
         levels_stack
@@ -173,10 +199,52 @@ EOF
         assert_eq "$actions" "oom die " "(docker emits oom, then die)"
 }
 
+# ---- a down interrupted ----
+
+t_down_supervisor_killed() {
+        # front stops at once, back ignores SIGTERM for its 20 s of grace;
+        # the supervisor is killed while it waits for back
+        compose <<'EOF'
+services:
+  front:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+    depends_on: [back]
+  back:
+    image: busybox:test
+    command: ["sleep", "1000"]
+    stop_grace_period: 20s
+  side:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+EOF
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 60 all_running 3 || return 1
+        local out=$TMP/down.out pid
+        ( exec timeout 120 "$CCOMPOSE" -f "$D/compose.yaml" -p "$P" down >"$out" 2>&1 ) &
+        pid=$!
+        # front is stopped (the state says so) while back's grace runs
+        wait_for 60 is_status front exited || { wait "$pid"; return 1; }
+        is_status back running || { wait "$pid"; fail "back stopped before the supervisor was killed"; return 1; }
+        kill_supervisor || { wait "$pid"; return 1; }
+        wait_exit "$pid" 90 || return 1
+        # whatever down said, nothing it removed is listed
+        local ps; ps=$(ccp ps -a 2>&1)
+        assert_not_contains "$ps" "$P-" "(ps -a after down: $ps; down said: $(cat "$out"))" || return 1
+        # and the job is done: a second down has nothing left to do
+        assert_eq "$WAIT_RC" 0 "(down: $(cat "$out"))" || return 1
+        [ ! -e "$CCOMPOSE_RUNTIME_DIR/$P" ] || fail "state left: $(cat "$STATE" 2>/dev/null)"
+}
+
 run_cases \
         "down stops 10 independent containers at once:t_down_parallel" \
         "stop stops 10 independent containers at once:t_stop_parallel" \
+        "stop with no supervisor stops them at once:t_stop_offline_parallel" \
+        "down with no supervisor: graceful, dependents first:t_down_levels_graceful_offline" \
         "down: dependents stopped before their dependencies:t_down_levels_supervised" \
         "an adopted container stopped after a supervisor crash: 137:t_adopted_after_kill" \
         "an adopted container stopped after a handover: 137:t_adopted_after_handover" \
-        "an OOM kill: an oom event, then die:t_oom_event"
+        "an OOM kill: an oom event, then die:t_oom_event" \
+        "down whose supervisor is killed: the CLI finishes it, ps lists nothing:t_down_supervisor_killed"
