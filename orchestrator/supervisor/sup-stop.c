@@ -86,8 +86,9 @@ void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long
         }
         long long *deadline = cc_xcalloc(n + 1, sizeof(long long));
         uint64_t start = cc_sup_now_ms();
+        /* after a second Ctrl-C every level is killed at once */
         for (size_t i = 0; i < n; i++)
-                deadline[i] = (long long) start + cc__grace_ms(list[i], timeout_ms);
+                deadline[i] = s->sigints > 1 ? 0 : (long long) start + cc__grace_ms(list[i], timeout_ms);
         cc__wait_stopped(s, list, n, deadline);
         free(deadline);
         for (size_t i = 0; i < n; i++) {

@@ -130,6 +130,32 @@ t_down_levels_supervised() {
         assert_eq "$(cat "$D/ctl/back-term" 2>/dev/null)" late "(back got SIGTERM: after front was gone)"
 }
 
+t_ctrl_c_twice_levels() {
+        # two levels ignoring SIGTERM, 60 s of grace each: the second Ctrl-C
+        # kills the level being stopped and the levels after it at once
+        compose <<'EOF'
+services:
+  front:
+    image: busybox:test
+    stop_grace_period: 60s
+    command: ["sh", "-c", "trap '' TERM INT; echo front-ignoring; while :; do sleep 0.1; done"]
+    depends_on: [back]
+  back:
+    image: busybox:test
+    stop_grace_period: 60s
+    command: ["sh", "-c", "trap '' TERM INT; echo back-ignoring; while :; do sleep 0.1; done"]
+EOF
+        local out=$TMP/ctrlc2.out
+        ccp_bg up >"$out" 2>&1 &
+        local pid=$!
+        wait_for 60 file_has "$out" "front-ignoring" || { kill -9 "$pid"; cat "$out"; return 1; }
+        kill -INT "$pid"
+        wait_for 30 file_has "$out" "Container $P-front-1  Stopping" || { kill -9 "$pid"; cat "$out"; return 1; }
+        kill -INT "$pid"
+        wait_exit "$pid" 40 || { kill -9 "$pid"; fail "back was given its grace period after a second Ctrl-C: $(cat "$out")"; return 1; }
+        [ -z "$(cgroup_pids)" ] || fail "processes still running after the second Ctrl-C"
+}
+
 # ---- exit codes ----
 
 one_stubborn() {
@@ -244,6 +270,7 @@ run_cases \
         "stop with no supervisor stops them at once:t_stop_offline_parallel" \
         "down with no supervisor: graceful, dependents first:t_down_levels_graceful_offline" \
         "down: dependents stopped before their dependencies:t_down_levels_supervised" \
+        "a second Ctrl-C kills every level at once:t_ctrl_c_twice_levels" \
         "an adopted container stopped after a supervisor crash: 137:t_adopted_after_kill" \
         "an adopted container stopped after a handover: 137:t_adopted_after_handover" \
         "an OOM kill: an oom event, then die:t_oom_event" \
