@@ -73,9 +73,9 @@ char *cc_project_name_normalize(const char *s)
         return cc_buf_steal(&b);
 }
 
-static bool cc__project_name_valid(const char *s)
+bool cc_project_name_valid(const char *s)
 {
-        if (!*s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+        if (!s || !*s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
                 return false;
         for (const char *p = s; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
@@ -477,7 +477,7 @@ static int cc__project_name(struct cc_project *p, const struct cc_load_options *
                 what = "project name (top-level name:)";
         }
         if (given && *given) {
-                if (!cc__project_name_valid(given))
+                if (!cc_project_name_valid(given))
                         return cc_error_set(err, -EINVAL,
                                             "invalid %s \"%s\": must contain only lowercase letters, digits, dashes "
                                             "and underscores, and start with a letter or digit",

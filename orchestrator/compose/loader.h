@@ -44,6 +44,9 @@ void cc_project_free_at_exit(struct cc_project *p);
 static inline void cc__project_free_at_exitp(struct cc_project **p) { cc_project_free_at_exit(*p); }
 #define _cleanup_project_at_exit_ __attribute__((cleanup(cc__project_free_at_exitp)))
 
+/* A valid project name, as docker compose checks one: [a-z0-9][a-z0-9_-]*. */
+bool cc_project_name_valid(const char *s);
+
 /* Normalise a project name as docker compose does: lowercase, keep only
  * [a-z0-9_-], must start with a letter or digit. */
 char *cc_project_name_normalize(const char *s);

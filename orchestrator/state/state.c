@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loader.h"
 #include "state.h"
 
 static const char *const cc__status_names[] = {
@@ -39,13 +40,7 @@ char *cc_state_dir(const char *runtime_dir, const char *project)
  * kernel names, so nothing else may get that far. */
 bool cc_state_name_valid(const char *project)
 {
-        const char *s = project;
-        if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-                        return false;
-        return true;
+        return cc_project_name_valid(project);
 }
 
 int cc_state_check_name(const char *project, struct cc_error *err)
