@@ -192,7 +192,10 @@ int cc_read_file(const char *path, char **out, size_t *len)
 int cc_write_file_atomic(const char *path, const char *data, size_t len, int mode)
 {
         _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        /* a new file, never through what is there (a symbolic link someone
+         * put in its place, a leftover of a crash: removed first) */
+        unlink(tmp);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return -errno;
         size_t off = 0;

@@ -86,3 +86,27 @@ TEST(no_symlinks_followed)
         ASSERT_STREQ(data, "x");
         ASSERT(access(tmp, F_OK) != 0);
 }
+
+TEST(atomic_write_never_follows_its_temporary_name)
+{
+        char dir[] = "/tmp/ccompose-test-atomic-XXXXXX";
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        _cleanup_free_ char *victim = cc_xasprintf("%s/victim", dir);
+        _cleanup_free_ char *path = cc_xasprintf("%s/network.json", dir);
+        _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());
+        ASSERT_INTEQ(cc_write_file_atomic(victim, "user data", 9, 0600), 0);
+        /* someone put a link where the temporary file will be */
+        ASSERT_INTEQ(symlink(victim, tmp), 0);
+        ASSERT_INTEQ(cc_write_file_atomic(path, "{}", 2, 0600), 0);
+        _cleanup_free_ char *got = NULL, *kept = NULL;
+        size_t n = 0;
+        ASSERT_INTEQ(cc_read_file(path, &got, &n), 0);
+        ASSERT_STREQ(got, "{}");
+        ASSERT_INTEQ(cc_read_file(victim, &kept, &n), 0);
+        ASSERT_STREQ(kept, "user data");
+        struct stat st;
+        ASSERT(lstat(tmp, &st) < 0 && errno == ENOENT);
+        unlink(victim);
+        unlink(path);
+        rmdir(dir);
+}
