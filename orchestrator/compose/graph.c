@@ -269,6 +269,8 @@ static int check_cycles(struct graph_build *b)
                 rank[order[k]] = k;
         for (size_t v = 0; v < g->n; v++) {
                 sorted[v] = cc_xcalloc(g->n_deps[v] ? g->n_deps[v] : 1, sizeof(**sorted));
+                if (g->n_deps[v] == 0)
+                        continue; /* deps[v] may be NULL: no memcpy from it */
                 memcpy(sorted[v], g->deps[v], g->n_deps[v] * sizeof(**sorted));
                 qsort_r(sorted[v], g->n_deps[v], sizeof(**sorted), rank_cmp, rank);
         }
