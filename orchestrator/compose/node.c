@@ -303,9 +303,12 @@ ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
         if (!map || map->kind != CC_NODE_MAP)
                 return -1;
         if (map->n <= CC_NODE_INDEX_MIN && !map->index) {
+                /* two characters first (safe: k[1] exists when k[0] is
+                 * key[0] and not its end): most keys of a compose map
+                 * differ there, and strcmp is then never called */
                 for (size_t i = 0; i < map->n; i++) {
                         const char *k = map->keys[i]->str;
-                        if (k[0] == key[0] && strcmp(k, key) == 0)
+                        if (k[0] == key[0] && (!key[0] || (k[1] == key[1] && strcmp(k, key) == 0)))
                                 return (ssize_t) i;
                 }
                 return -1;

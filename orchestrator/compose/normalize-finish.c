@@ -186,7 +186,7 @@ static void cc__drop_zero(struct cc_node *map, const char *const *keys)
         if (!cc_node_is_map(map))
                 return;
         for (const char *const *k = keys; *k; k++) {
-                char marker = strchr("#@*", (*k)[0]) ? (*k)[0] : 0;
+                char c = (*k)[0], marker = c == '#' || c == '@' || c == '*' ? c : 0;
                 const char *key = marker ? *k + 1 : *k;
                 struct cc_node *v = cc_node_map_get(map, key);
                 if (v && cc__is_zero(v, marker))
