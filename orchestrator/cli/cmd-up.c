@@ -287,6 +287,23 @@ static void cc__stop_offline(struct cc_cli *cli, const char *project, const stru
 
 /* ---- down ---- */
 
+/* Remove container i of the state (no supervisor runs): its directory,
+ * mounts and cgroup, then its entry. -1 (said on stderr) when it stays. */
+static int cc__remove_offline(struct cc_cli *cli, const char *project, struct cc_state *st, size_t i)
+{
+        struct cc_error err = {0};
+        struct cc_ctr_state *ct = &st->ctrs[i];
+        fprintf(stderr, " Container %s  Removing\n", ct->name);
+        if (cc_container_cleanup(cli->root, project, ct->id, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return -1;
+        }
+        fprintf(stderr, " Container %s  Removed\n", ct->name);
+        cc_state_remove(st, i);
+        return 0;
+}
+
 /* Remove what a project left, from its state alone (no supervisor runs):
  * live containers are stopped first, as with one; the state is saved as
  * each container goes, so that it never lists one that is gone. */
@@ -297,17 +314,11 @@ static int cc__down_offline(struct cc_cli *cli, const char *project, const struc
         int rc = 0;
         cc__stop_offline(cli, project, p, st, NULL, timeout_ms);
         for (size_t i = 0; i < st->n_ctrs;) {
-                struct cc_ctr_state *ct = &st->ctrs[i];
-                fprintf(stderr, " Container %s  Removing\n", ct->name);
-                if (cc_container_cleanup(cli->root, project, ct->id, &err) < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
-                        cc_error_clear(&err);
+                if (cc__remove_offline(cli, project, st, i) < 0) {
                         rc = 1;
                         i++;
                         continue;
                 }
-                fprintf(stderr, " Container %s  Removed\n", ct->name);
-                cc_state_remove(st, i);
                 /* a failed save is said, not a failure: the saved state
                  * only serves a down cut short, a down that ends removes
                  * the state directory whole, and a full runtime dir must
@@ -667,16 +678,10 @@ static int cc__rm_containers(struct cc_cli *cli, const struct cc_project *p, cha
                         i++;
                         continue;
                 }
-                fprintf(stderr, " Container %s  Removing\n", ct->name);
-                if (cc_container_cleanup(cli->root, p->name, ct->id, &err) < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
-                        cc_error_clear(&err);
+                if (cc__remove_offline(cli, p->name, st, i) < 0) {
                         rc = 1;
                         i++;
-                        continue;
                 }
-                fprintf(stderr, " Container %s  Removed\n", ct->name);
-                cc_state_remove(st, i);
         }
         if (cc_state_save(cli->runtime_dir, st, &err) < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));
