@@ -102,6 +102,8 @@ int cc_cmd_exec(struct cc_cli *cli, int argc, char **argv)
                         goto out;
                 }
                 x.target = ct->pid;
+                _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", cli->root, ct->id);
+                x.dir = dir;
                 if (!x.workdir)
                         x.workdir = cc_node_map_str(svc, "working_dir");
                 rc = cc__run_nsexec(&x, detach);
@@ -112,12 +114,13 @@ out:
         return rc;
 }
 
-/* ccompose __nsexec --pid PID [--user U] [--workdir W] [--env K=V]...
+/* ccompose __nsexec --pid PID [--dir DIR] [--user U] [--workdir W] [--env K=V]...
  *                   [--tty] [--privileged] -- COMMAND... */
 int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
 {
         static const struct option longopts[] = {
-                {"pid", required_argument, NULL, 'p'}, {"user", required_argument, NULL, 'u'},
+                {"pid", required_argument, NULL, 'p'}, {"dir", required_argument, NULL, 'd'},
+                {"user", required_argument, NULL, 'u'},
                 {"workdir", required_argument, NULL, 'w'}, {"env", required_argument, NULL, 'e'},
                 {"tty", no_argument, NULL, 't'},       {"privileged", no_argument, NULL, 'P'},
                 {0},
@@ -129,6 +132,7 @@ int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
         while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'p': x.target = (pid_t) atoi(optarg); break;
+                case 'd': x.dir = optarg; break;
                 case 'u': x.user = optarg; break;
                 case 'w': x.workdir = optarg; break;
                 case 'e': cc_strv_push(&x.env, optarg); break;

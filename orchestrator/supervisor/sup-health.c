@@ -175,6 +175,8 @@ static void cc__hc_run(uv_timer_t *t)
         cc_strv_push(&args, "__nsexec");
         cc_strv_push(&args, "--pid");
         cc_strv_push(&args, pid);
+        cc_strv_push(&args, "--dir"); /* its configured environment */
+        cc_strv_push(&args, cc_container_dir(c->c));
         cc_strv_push(&args, "--workdir");
         cc_strv_push(&args, wd ? wd : "/");
         cc_strv_push(&args, "--");

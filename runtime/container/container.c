@@ -431,6 +431,24 @@ int cc_container_kill_stale(const char *project, const char *id, struct cc_error
         return n;
 }
 
+/* The container's configured environment (image, service, run -e; the
+ * final list its process starts with), kept in its directory: what exec
+ * and healthchecks run with, as Docker takes it from the container's
+ * configuration. The process's own /proc/PID/environ is not it: servers
+ * such as redis and nginx write their process title over it. */
+static int cc__write_env(const char *dir, const struct cc_strv *env, struct cc_error *err)
+{
+        struct cc_buf b = {0};
+        for (size_t i = 0; i < env->n; i++) {
+                cc_buf_puts(&b, env->v[i]);
+                cc_buf_putc(&b, '\0');
+        }
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, CC_CONTAINER_ENV_FILE);
+        int r = cc_write_file_atomic(path, b.s ? b.s : "", b.len, 0600);
+        cc_buf_free(&b);
+        return r < 0 ? cc_error_setsys(err, r, "write %s", path) : 0;
+}
+
 int cc_container_start(const struct cc_container_spec *spec, struct cc_container **out, int *exit_status,
                        struct cc_error *err)
 {
@@ -470,8 +488,10 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
                         cc__container_free(c);
                 return r;
         }
+        r = cc__write_env(c->dir, &plan.env, err);
         _cleanup_free_ char *cgname = cc__cgroup_name(spec->project, spec->id);
-        r = cc_cgroup_create(cgname, &spec->cgroup, &c->cg, err);
+        if (r >= 0)
+                r = cc_cgroup_create(cgname, &spec->cgroup, &c->cg, err);
         if (r >= 0)
                 r = cc__spawn(c, &plan, exit_status, err);
         cc_plan_free(&plan);

@@ -194,4 +194,8 @@ int cc_container_freeze(struct cc_container *c, bool frozen, struct cc_error *er
  * Missing pieces are not errors. */
 int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err);
 
+/* In a container's directory: its configured environment, "K=V" entries
+ * each ended by a NUL (what `exec` and healthchecks run with). */
+#define CC_CONTAINER_ENV_FILE "env"
+
 #endif

@@ -77,13 +77,23 @@ static int cc__read_status(pid_t pid, struct cc_target *t, struct cc_error *err)
         return 0;
 }
 
-static int cc__read_env(pid_t pid, struct cc_target *t)
+/* The container's configured environment (its env file), else what its
+ * process shows in /proc/PID/environ (a container started before the
+ * file existed; a process title may have been written over it). */
+static int cc__read_env(const char *dir, pid_t pid, struct cc_target *t)
 {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/environ", (int) pid);
         char *data = NULL;
         size_t len = 0;
-        int r = cc_read_file(path, &data, &len);
+        int r = -ENOENT;
+        if (dir) {
+                _cleanup_free_ char *file = cc_xasprintf("%s/%s", dir, CC_CONTAINER_ENV_FILE);
+                r = cc_read_file(file, &data, &len);
+        }
+        if (r == -ENOENT) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/environ", (int) pid);
+                r = cc_read_file(path, &data, &len);
+        }
         if (r < 0)
                 return r;
         for (size_t off = 0; off < len;) {
@@ -162,6 +172,9 @@ static void cc__env_merge(struct cc_strv *env, const struct cc_strv *extra)
 static void cc__exec(char **argv, char **envp)
 {
         const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        static char *none[] = {NULL};
+        if (!envp)
+                envp = none; /* an empty environment */
         for (char **e = envp; *e; e++)
                 if (strncmp(*e, "PATH=", 5) == 0)
                         path = *e + 5;
@@ -354,7 +367,7 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
                 return cc_error_set(err, -EINVAL, "exec: no command given");
         if ((r = cc__read_status(x->target, &t, err)) < 0)
                 return r;
-        if ((r = cc__read_env(x->target, &t)) < 0 || (r = cc__read_cgroups(x->target, &t)) < 0) {
+        if ((r = cc__read_env(x->dir, x->target, &t)) < 0 || (r = cc__read_cgroups(x->target, &t)) < 0) {
                 cc__target_free(&t);
                 return cc_error_setsys(err, r, "container process %d", (int) x->target);
         }

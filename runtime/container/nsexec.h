@@ -1,6 +1,8 @@
 /* Running a process inside a running container, as `docker exec` does:
  * join its namespaces and cgroups, take its capabilities, seccomp
- * confinement, no_new_privs and environment (read from /proc/PID), and
+ * confinement, no_new_privs and configured environment (from the
+ * container's directory; /proc/PID/environ for a container started
+ * before ccompose recorded it), and
  * the user it runs as unless one is given. Used by `ccompose exec` and,
  * through the hidden `ccompose __nsexec`, by healthchecks. */
 #ifndef CC_NSEXEC_H
@@ -12,6 +14,7 @@
 
 struct cc_nsexec {
         pid_t target;               /* the container's main process on the host */
+        const char *dir;            /* the container's directory (its env file); NULL: none */
         struct cc_strv argv;
         struct cc_strv env;         /* extra K=V, over the container's */
         const char *user;           /* NULL: the container's user */
