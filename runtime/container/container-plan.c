@@ -141,6 +141,11 @@ static bool cc__has_target(const struct cc_container_spec *spec, const char *tar
                 if (cc_streq(a, target))
                         return true;
         }
+        for (size_t i = 0; i < spec->n_files; i++) {
+                _cleanup_free_ char *a = cc_path_clean(spec->files[i].target);
+                if (cc_streq(a, target))
+                        return true;
+        }
         return false;
 }
 
@@ -194,6 +199,60 @@ static int cc__volume_source(const struct cc_container_spec *spec, const struct 
                 r = cc_volume_prefill(rootfd, m->target, *data, err);
                 if (r < 0)
                         return cc_error_prefix(err, "volume %s", name);
+        }
+        return 0;
+}
+
+/* A secret's or config's file: written as root into path (under the
+ * container's 0700 directory), then given its owner and mode. O_NOFOLLOW:
+ * the directory is root's alone, but never write through a link. */
+static int cc__write_file_mount(const struct cc_file_mount *f, const char *path, struct cc_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return cc_error_setsys(err, -errno, "write %s", path);
+        for (size_t off = 0; off < f->len;) {
+                ssize_t n = write(fd, f->content + off, f->len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return cc_error_setsys(err, n < 0 ? -errno : -EIO, "write %s", path);
+                off += (size_t) n;
+        }
+        if (fchown(fd, f->uid, f->gid) < 0)
+                return cc_error_setsys(err, -errno, "chown %s to %u:%u", path, (unsigned) f->uid, (unsigned) f->gid);
+        if (fchmod(fd, f->mode & 07777) < 0)
+                return cc_error_setsys(err, -errno, "chmod %s", path);
+        return 0;
+}
+
+/* The spec's files (secrets, configs): each written to <dir>/files/<n> and
+ * bound read-only at its target. They go with the container directory. */
+static int cc__plan_files(const struct cc_container_spec *spec, const char *dir, struct cc_plan *p, size_t *cap,
+                          struct cc_error *err)
+{
+        if (spec->n_files == 0)
+                return 0;
+        _cleanup_free_ char *files = cc_xasprintf("%s/files", dir);
+        if (mkdir(files, 0700) < 0 && errno != EEXIST)
+                return cc_error_setsys(err, -errno, "create %s", files);
+        for (size_t i = 0; i < spec->n_files; i++) {
+                const struct cc_file_mount *f = &spec->files[i];
+                if (!f->target || f->target[0] != '/')
+                        return cc_error_set(err, -EINVAL, "invalid file target \"%s\": must be an absolute path",
+                                            f->target ? f->target : "");
+                const char *target = cc__own(p, cc_path_clean(f->target));
+                if (cc_streq(target, "/"))
+                        return cc_error_set(err, -EINVAL, "invalid file target \"/\"");
+                const char *path = cc__own(p, cc_xasprintf("%s/%zu", files, i));
+                int r = cc__write_file_mount(f, path, err);
+                if (r < 0)
+                        return cc_error_prefix(err, "file %s", target);
+                struct cc_plan_mount *m = cc__add_mount(p, cap);
+                m->kind = CC_PM_BIND;
+                m->source = path;
+                m->target = target;
+                m->read_only = true;
         }
         return 0;
 }
@@ -286,6 +345,9 @@ static int cc__plan_mounts(const struct cc_container_spec *spec, const char *dir
                 m->target = cc__own(p, target);
                 m->source = cc__own(p, cc_xasprintf("%s/%s", dir, etc[i]));
         }
+        int r = cc__plan_files(spec, dir, p, &cap, err);
+        if (r < 0)
+                return r;
         if (spec->init) {
                 char *init = cc_container_init_path();
                 if (!init)

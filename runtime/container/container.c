@@ -77,6 +77,11 @@ void cc_container_spec_free(struct cc_container_spec *spec)
                 free(spec->mounts[i].target);
         }
         free(spec->mounts);
+        for (size_t i = 0; i < spec->n_files; i++) {
+                free(spec->files[i].content);
+                free(spec->files[i].target);
+        }
+        free(spec->files);
         free(spec->ulimits);
         cc_strv_free(&spec->sysctls);
         cc_strv_free(&spec->dns);
@@ -98,6 +103,18 @@ struct cc_mount *cc_container_spec_add_mount(struct cc_container_spec *spec, enu
                 .tmpfs_mode = -1,
         };
         return m;
+}
+
+struct cc_file_mount *cc_container_spec_add_file(struct cc_container_spec *spec, const char *content, size_t len,
+                                                 const char *target)
+{
+        spec->files = cc_xrealloc(spec->files, (spec->n_files + 1) * sizeof(*spec->files));
+        struct cc_file_mount *f = &spec->files[spec->n_files++];
+        char *copy = cc_xmalloc(len + 1);
+        memcpy(copy, content, len);
+        copy[len] = '\0';
+        *f = (struct cc_file_mount){.content = copy, .len = len, .target = cc_xstrdup(target), .mode = 0444};
+        return f;
 }
 
 char *cc_container_anon_volume(const char *id, const char *target)

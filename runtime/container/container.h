@@ -42,6 +42,18 @@ struct cc_mount {
         bool tmpfs_noexec;     /* tmpfs: noexec (the short `tmpfs:` syntax, as Docker) */
 };
 
+/* A file the engine writes into the container's directory (a 0700 tree
+ * only root reaches) and bind-mounts read-only at target: secrets and
+ * configs. Removed with the container. */
+struct cc_file_mount {
+        char *content;
+        size_t len;
+        char *target;          /* absolute path inside the container */
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;           /* permission bits of the file */
+};
+
 struct cc_ulimit {
         int resource;          /* RLIMIT_* */
         long long soft, hard;  /* -1 = unlimited */
@@ -64,6 +76,8 @@ struct cc_container_spec {
 
         struct cc_mount *mounts;
         size_t n_mounts;
+        struct cc_file_mount *files;
+        size_t n_files;
         bool read_only;        /* read-only root filesystem */
         long long shm_size;    /* bytes of /dev/shm, 0 = 64 MiB */
 
@@ -108,6 +122,10 @@ void cc_container_spec_init(struct cc_container_spec *spec);
 void cc_container_spec_free(struct cc_container_spec *spec);
 struct cc_mount *cc_container_spec_add_mount(struct cc_container_spec *spec, enum cc_mount_type type,
                                              const char *source, const char *target, bool read_only);
+
+/* Copies content (len bytes) and target; owner 0:0, mode 0444. */
+struct cc_file_mount *cc_container_spec_add_file(struct cc_container_spec *spec, const char *content, size_t len,
+                                                 const char *target);
 
 /* 64 random hex digits. Caller frees. */
 char *cc_container_new_id(void);
