@@ -531,6 +531,8 @@ int cc_service_spec_build(const char *root, const struct cc_project *p, const ch
         if (r >= 0)
                 r = cc__run_mounts(root, o, p, svc, spec, err);
         if (r >= 0)
+                r = cc_service_spec_files(p, service, spec, err);
+        if (r >= 0)
                 r = cc__run_ulimits(svc, spec, err);
         if (r >= 0)
                 r = cc__run_security(root, o, svc, spec, seccomp, err);

@@ -28,6 +28,16 @@ int cc_service_spec_build(const char *root, const struct cc_project *p, const ch
                           const char *name, const struct cc_image *img, const struct cc_spec_overrides *ov,
                           struct cc_seccomp **seccomp, struct cc_container_spec *spec, struct cc_error *err);
 
+/* The service's secrets and configs, resolved into spec->files: content
+ * from the top-level definition (file: of at most 1 MiB, environment:,
+ * configs' content:), target /run/secrets/<target> or /<source> unless
+ * absolute, owner 0:0 and mode 0444 unless given. An error naming the
+ * service and the secret when a source is missing, external or too large. */
+int cc_service_spec_files(const struct cc_project *p, const char *service, struct cc_container_spec *spec,
+                          struct cc_error *err);
+/* The same check without a spec: before `up` starts anything. */
+int cc_service_files_check(const struct cc_project *p, const char *service, struct cc_error *err);
+
 /* network_mode service:X / container:NAME of service definition svc: the
  * pid of the container whose network namespace it joins (the first running
  * container of service X in st; NAME: a container name or id of st, else of

@@ -235,7 +235,8 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
 }
 
 /* Pull what is missing (per pull_policy) here in the CLI, before any
- * supervisor starts, so that progress shows on the user's terminal. */
+ * supervisor starts, so that progress shows on the user's terminal; and
+ * check that every secret and config can be read. */
 static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
 {
         struct cc_graph *g = &p->graph;
@@ -250,10 +251,17 @@ static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const str
                 if (!sel[i])
                         continue;
                 struct cc_node *svc = cc_node_map_get(cc_project_services(p), g->names[i]);
+                struct cc_error err = {0};
+                /* a missing secret or config stops up before anything starts */
+                if (cc_service_files_check(p, g->names[i], &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                        break;
+                }
                 const char *image = cc_node_map_str(svc, "image");
                 if (!image)
                         continue;
-                struct cc_error err = {0};
                 if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"),
                                     cc_node_map_str(svc, "platform"), false, &err) < 0) {
                         fprintf(stderr, "service %s: %s\n", g->names[i], cc_error_msg(&err));
