@@ -196,6 +196,72 @@ EOF
         [ ! -e "$dir" ] || { fail "container directory left: $(find "$dir" | head)"; return 1; }
 }
 
+t_restart() {
+        printf 'one' >"$D/pw.txt"
+        compose <<'EOF'
+services:
+  app:
+    image: busybox:test
+    command: ["sleep", "1000"]
+    secrets:
+      - source: pw
+        mode: 0400
+secrets:
+  pw:
+    file: ./pw.txt
+EOF
+        ccp up -d >/dev/null 2>&1 || { fail "up -d failed"; return 1; }
+        assert_eq "$(ccp exec -T app cat /run/secrets/pw)" one || return 1
+        # a restart starts again in the same container directory: the file is
+        # written again (its current content), with its mode
+        printf 'two' >"$D/pw.txt"
+        local out; out=$(ccp restart -t 0 2>&1) || { fail "restart failed: $out"; return 1; }
+        wait_for 30 is_status app running || return 1
+        assert_eq "$(ccp exec -T app sh -c 'cat /run/secrets/pw; stat -c " %a" /run/secrets/pw')" "two 400"
+}
+
+t_readonly_tmpfs_run() {
+        printf 'ro-ok' >"$D/pw.txt"
+        # a read-only root, and a tmpfs at /run made before the file under it
+        compose <<'EOF'
+services:
+  app:
+    image: busybox:test
+    command: ["sh", "-c", "cat /run/secrets/pw; echo; cat /app.conf"]
+    read_only: true
+    tmpfs: [/run]
+    secrets: [pw]
+    configs: [app.conf]
+secrets:
+  pw:
+    file: ./pw.txt
+configs:
+  app.conf:
+    content: on
+EOF
+        local out; out=$(up_out app) || return 1
+        assert_eq "$out" "$(printf 'ro-ok\non')"
+}
+
+t_run_one_off() {
+        printf 'for-run' >"$D/pw.txt"
+        compose <<'EOF'
+services:
+  app:
+    image: busybox:test
+    secrets: [pw]
+secrets:
+  pw:
+    file: ./pw.txt
+EOF
+        local out; out=$(ccp run --rm -T app cat /run/secrets/pw 2>"$TMP/run.err") ||
+                { fail "run failed: $out $(cat "$TMP/run.err")"; return 1; }
+        assert_eq "$out" for-run || return 1
+        rm "$D/pw.txt"
+        if out=$(ccp run --rm -T app true 2>&1); then fail "run without the secret's file succeeded: $out"; return 1; fi
+        assert_contains "$out" "service app: secret pw"
+}
+
 # awesome-compose nginx-golang-postgres (compose.yaml): db reads its
 # password from POSTGRES_PASSWORD_FILE=/run/secrets/db-password as user
 # postgres, the backend (the Go app reads /run/secrets/db-password) starts
@@ -257,4 +323,7 @@ run_cases \
         "unset config variable: up fails:t_missing_env" \
         "external secret refused:t_external_refused" \
         "host copy only root reaches, gone with the container:t_host_copy_private" \
+        "restart writes the files again:t_restart" \
+        "read-only root and a tmpfs at /run:t_readonly_tmpfs_run" \
+        "run (one-off container) gets them too:t_run_one_off" \
         "awesome-compose nginx-golang-postgres:t_awesome_nginx_golang_postgres"
