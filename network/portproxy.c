@@ -40,6 +40,7 @@ struct net_proxy {
         uv_loop_t *loop;
         bool udp;
         bool closing;
+        bool unbacked;              /* no container behind the port: refuse */
         int n_open;                 /* handles not yet closed */
         int lfd;                    /* TCP: the listening socket */
         union {
@@ -317,6 +318,15 @@ static void net__accept_retry_cb(uv_timer_t *t)
                 uv_poll_start(&p->l.tcp, UV_READABLE, net__accept_cb);
 }
 
+/* No container backs the port: the client is reset at once (as a closed
+ * port refuses), and no descriptor outlives this call. */
+static void net__refuse(int fd)
+{
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+}
+
 static void net__accept_cb(uv_poll_t *h, int status, int events)
 {
         (void) events;
@@ -326,7 +336,10 @@ static void net__accept_cb(uv_poll_t *h, int status, int events)
         for (int k = 0; k < NET_ACCEPT_BATCH; k++) {
                 int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd >= 0) {
-                        net__conn_new(p, fd);
+                        if (p->unbacked)
+                                net__refuse(fd);
+                        else
+                                net__conn_new(p, fd);
                         continue;
                 }
                 if (errno == EINTR || errno == ECONNABORTED)
@@ -428,7 +441,7 @@ static bool net__same_addr(const struct sockaddr_storage *a, const struct sockad
 static void net__udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr, unsigned flags)
 {
         struct net_proxy *p = h->data;
-        if (n < 0 || !addr || p->closing) {
+        if (n < 0 || !addr || p->closing || p->unbacked) {
                 free(buf->base);
                 return;
         }
@@ -600,6 +613,24 @@ void net_proxy_retarget(struct net_proxy *p, const char *target_ip)
 {
         int port = ntohs(p->target.sin_port);
         uv_ip4_addr(target_ip, port, &p->target);
+}
+
+void net_proxy_set_backed(struct net_proxy *p, bool backed)
+{
+        if (!p || p->closing || p->unbacked == !backed)
+                return;
+        p->unbacked = !backed;
+        if (backed)
+                return;
+        /* their container is gone: end them now, not at a timeout */
+        for (struct net_conn *c = p->conns, *next; c; c = next) {
+                next = c->next;
+                net__conn_close(c);
+        }
+        for (struct net_udp_flow *f = p->flows, *next; f; f = next) {
+                next = f->next;
+                net__flow_close(f);
+        }
 }
 
 void net_proxy_close(struct net_proxy *p)

@@ -19,6 +19,10 @@ int net_proxy_open(uv_loop_t *loop, bool udp, const char *host_ip, int published
 pid_t net_port_holder(bool udp, int port, char *comm, size_t len);
 /* Change where new connections go (the container restarted elsewhere). */
 void net_proxy_retarget(struct net_proxy *p, const char *target_ip);
+/* Whether a container backs the port (a new proxy: yes). While none
+ * does, the port stays held but each TCP connection is reset as soon as
+ * it is accepted and UDP datagrams are dropped; open connections end. */
+void net_proxy_set_backed(struct net_proxy *p, bool backed);
 /* Stop listening, end every connection; freed once its handles closed. */
 void net_proxy_close(struct net_proxy *p);
 

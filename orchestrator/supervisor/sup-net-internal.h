@@ -97,6 +97,7 @@ void net__dns_stop(struct net_ctr *nc);
 /* sup-net-ports.c: published ports */
 int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ctr *nc, struct cc_error *err);
 void net__close_ports(struct net_ctr *nc);
+void net__ports_backed(struct net_ctr *nc, bool backed);
 int net__sync_dnat(struct cc_net *n, struct cc_error *err);
 void net__dnat_later(struct cc_sup *s);
 void net__dnat_timer_cb(uv_timer_t *t);

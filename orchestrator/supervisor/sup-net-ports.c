@@ -25,6 +25,12 @@ void net__close_ports(struct net_ctr *nc)
         nc->ports_open = false;
 }
 
+void net__ports_backed(struct net_ctr *nc, bool backed)
+{
+        for (size_t i = 0; i < nc->n_proxies; i++)
+                net_proxy_set_backed(nc->proxies[i], backed);
+}
+
 /* The project's table of published ports: every port of a running
  * container. The proxies stay open beside it: they hold the ports (a
  * second project cannot take them), serve IPv6 and internal networks,

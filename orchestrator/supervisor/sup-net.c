@@ -570,6 +570,8 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
         if (r >= 0)
                 r = net__dns_start(s, nc, pid, c->svc->def, err);
         nc->running = r >= 0;
+        if (r >= 0)
+                net__ports_backed(nc, true);
         if (r >= 0 && nc->n_dnat > 0)
                 net__dnat_later(s);
         if (r < 0) {
@@ -648,6 +650,7 @@ void cc_sup_net_exited(struct cc_sup_ctr *c)
         if (!nc || !nc->running)
                 return;
         nc->running = false;
+        net__ports_backed(nc, false);
         net__dns_stop(nc);
         /* its veths go with its network namespace (the kernel batches
          * that; a delete of each costs a synchronize_net), unless another
