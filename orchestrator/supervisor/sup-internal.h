@@ -144,6 +144,12 @@ void cc_sup_close_free(uv_handle_t *h);
 int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err);
 int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err);
 void cc_sup_output_close(struct cc_sup_ctr *c);
+/* The descriptor of a container's stdout (idx 0) or stderr (1) FIFO, -1
+ * when not read; and a read of what it holds now, each line stamped as it
+ * comes (for waits that keep the loop from it). The drain is false at
+ * the FIFO's end (no writer is left). */
+int cc_sup_output_fd(struct cc_sup_ctr *c, int idx);
+bool cc_sup_output_drain(struct cc_sup_ctr *c, int idx);
 void cc_sup_print_line(struct cc_sup *s, struct cc_sup_ctr *c, const char *line, size_t len);
 char *cc_sup_log_path(const struct cc_sup *s, const char *id);
 

@@ -202,23 +202,38 @@ int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
         return 0;
 }
 
+int cc_sup_output_fd(struct cc_sup_ctr *c, int idx)
+{
+        uv_os_fd_t fd;
+        if (!c->out[idx] || uv_fileno((uv_handle_t *) c->out[idx], &fd) != 0)
+                return -1;
+        return fd;
+}
+
+bool cc_sup_output_drain(struct cc_sup_ctr *c, int idx)
+{
+        char buf[65536];
+        int fd = cc_sup_output_fd(c, idx);
+        if (fd < 0)
+                return false;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 && errno == EAGAIN;
+                uv_buf_t b = uv_buf_init(buf, (unsigned) n);
+                cc__read_cb((uv_stream_t *) c->out[idx], n, &b);
+        }
+}
+
 /* Drain what is left in the FIFOs (the container has exited), then close. */
 void cc_sup_output_close(struct cc_sup_ctr *c)
 {
-        char buf[65536];
         for (int i = 0; i < 2; i++) {
                 if (!c->out[i])
                         continue;
-                uv_os_fd_t fd;
-                if (uv_fileno((uv_handle_t *) c->out[i], &fd) == 0) {
-                        for (;;) {
-                                ssize_t n = read(fd, buf, sizeof(buf));
-                                if (n <= 0)
-                                        break;
-                                uv_buf_t b = uv_buf_init(buf, (unsigned) n);
-                                cc__read_cb((uv_stream_t *) c->out[i], n, &b);
-                        }
-                }
+                (void) cc_sup_output_drain(c, i);
                 cc__print_rest(c->sup, c, i);
                 cc_sup_close_free((uv_handle_t *) c->out[i]);
                 c->out[i] = NULL;

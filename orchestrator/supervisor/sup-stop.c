@@ -17,9 +17,47 @@ static long long cc__grace_ms(const struct cc_sup_ctr *c, long long timeout_ms)
         return g && cc_parse_duration(g, &ns) == 0 ? ns / 1000000 : 10000;
 }
 
+/* The output FIFOs of every container, as pollfds at the start of pfds:
+ * a stop's wait keeps the loop from them, and each line is stamped when
+ * it is read. Returns how many; ctr and idx say whose each is. */
+static size_t cc__outs_collect(struct cc_sup *s, struct pollfd **pfds, struct cc_sup_ctr ***ctr, int **idx,
+                               size_t extra)
+{
+        size_t no = 0;
+        for (size_t k = 0; k < s->n_svcs; k++)
+                no += 2 * s->svcs[k].n_ctrs;
+        *pfds = cc_xcalloc(no + extra, sizeof(**pfds));
+        *ctr = cc_xcalloc(no + 1, sizeof(**ctr));
+        *idx = cc_xcalloc(no + 1, sizeof(**idx));
+        size_t m = 0;
+        for (size_t k = 0; k < s->n_svcs; k++)
+                for (size_t j = 0; j < s->svcs[k].n_ctrs; j++)
+                        for (int i = 0; i < 2; i++) {
+                                struct cc_sup_ctr *c = s->svcs[k].ctrs[j];
+                                int fd = cc_sup_output_fd(c, i);
+                                if (fd < 0)
+                                        continue;
+                                (*pfds)[m] = (struct pollfd){.fd = fd, .events = POLLIN};
+                                (*ctr)[m] = c;
+                                (*idx)[m++] = i;
+                        }
+        return m;
+}
+
+/* Read the FIFOs poll found ready; one at its end is polled no more (a
+ * negative fd). */
+static void cc__outs_read(struct pollfd *pfds, size_t no, struct cc_sup_ctr **ctr, const int *idx)
+{
+        for (size_t i = 0; i < no; i++)
+                if (pfds[i].fd >= 0 && (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+                    !cc_sup_output_drain(ctr[i], idx[i]))
+                        pfds[i].fd = -1;
+}
+
 /* Wait until every container of list has exited; whoever outlives its
  * deadline is killed. A second Ctrl-C while we wait kills at once: SIGINT
- * is taken through a signalfd here, the loop being busy. */
+ * is taken through a signalfd here, the loop being busy. Meanwhile the
+ * containers' output is read, as the loop would. */
 static void cc__wait_stopped(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long long *deadline)
 {
         sigset_t intr, oldmask;
@@ -27,9 +65,12 @@ static void cc__wait_stopped(struct cc_sup *s, struct cc_sup_ctr **list, size_t 
         sigaddset(&intr, SIGINT);
         sigprocmask(SIG_BLOCK, &intr, &oldmask);
         int sfd = signalfd(-1, &intr, SFD_NONBLOCK | SFD_CLOEXEC);
-        struct pollfd *pfds = cc_xcalloc(n + 2, sizeof(*pfds));
+        struct pollfd *pfds;
+        struct cc_sup_ctr **octr;
+        int *oidx;
+        size_t no = cc__outs_collect(s, &pfds, &octr, &oidx, n + 2);
         for (;;) {
-                size_t m = 0;
+                size_t m = no;
                 long long next = -1;
                 uint64_t now = cc_sup_now_ms();
                 for (size_t i = 0; i < n; i++) {
@@ -46,12 +87,13 @@ static void cc__wait_stopped(struct cc_sup *s, struct cc_sup_ctr **list, size_t 
                         if (next < 0 || deadline[i] - (long long) now < next)
                                 next = deadline[i] - (long long) now;
                 }
-                if (m == 0)
+                if (m == no)
                         break;
                 if (sfd >= 0)
                         pfds[m] = (struct pollfd){.fd = sfd, .events = POLLIN};
                 if (poll(pfds, m + (sfd >= 0), (int) next) < 0 && errno != EINTR)
                         break;
+                cc__outs_read(pfds, no, octr, oidx);
                 struct signalfd_siginfo si;
                 if (sfd >= 0 && (pfds[m].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
                         s->sigints++;
@@ -60,6 +102,8 @@ static void cc__wait_stopped(struct cc_sup *s, struct cc_sup_ctr **list, size_t 
                 }
         }
         free(pfds);
+        free(octr);
+        free(oidx);
         if (sfd >= 0)
                 close(sfd);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);

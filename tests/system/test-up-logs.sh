@@ -82,6 +82,33 @@ t_timestamps() {
         local bad; bad=$(grep -vE '^web-1  \| [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z web [1-5]$' <<<"$out")
         [ -z "$bad" ] || fail "lines without an RFC 3339 nano timestamp: $bad"
 }
+t_timestamps_per_line() {
+        # each line carries the time it was written, not its batch's: also
+        # while the supervisor waits for another service to stop
+        compose <<'EOF'
+services:
+  web:
+    image: busybox:test
+    command: ["sh", "-c", "while [ ! -e /tmp/go ]; do usleep 20000; done; for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $$i; usleep 100000; done; exec sleep 1000"]
+  slow:
+    image: busybox:test
+    command: ["sh", "-c", "trap '' TERM; while true; do usleep 50000; done"]
+EOF
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 30 is_status slow running || return 1
+        ccp exec -T web touch /tmp/go || return 1
+        ccp stop -t 2 slow >/dev/null 2>&1 || return 1
+        wait_for 30 logs_line web "tick 10" || return 1
+        local out; out=$(ccp logs -t --no-log-prefix web) || return 1
+        assert_eq "$(grep -c ' tick ' <<<"$out")" 10 || return 1
+        # 100 ms apart when written: no two within 50 ms of each other
+        awk '{print $1}' <<<"$out" | python3 -c '
+import datetime, sys
+t = [datetime.datetime.strptime(x[:26], "%Y-%m-%dT%H:%M:%S.%f") for x in sys.stdin.read().split()]
+gaps = [(b - a).total_seconds() for a, b in zip(t, t[1:])]
+sys.exit(0 if len(set(t)) >= 5 and all(g > 0.05 for g in gaps) else "gaps: %s" % gaps)
+' || fail "lines stamped in batches: $out"
+}
 t_no_log_prefix() {
         numbered || return 1
         local out; out=$(ccp logs --no-log-prefix web) || return 1
@@ -296,6 +323,7 @@ run_cases \
         "json-file entries (log, stream, time):t_json_file" \
         "--tail:t_tail" \
         "-t timestamps:t_timestamps" \
+        "-t stamps each line when it is read:t_timestamps_per_line" \
         "--no-log-prefix:t_no_log_prefix" \
         "--since and --until:t_since_until" \
         "-f follows new lines, ends with down:t_follow" \
