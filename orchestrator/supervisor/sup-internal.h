@@ -51,6 +51,7 @@ struct cc_sup_ctr {
         bool removing;             /* being stopped for good (down, recreate) */
         struct cc_spec_overrides *ov; /* a one-off (run -d): its command-line overrides */
         bool freed_after_close;
+        int wait_said;             /* up --wait: 1 Waiting said, 2 Healthy or Exited too */
 };
 
 struct cc_sup_svc {
@@ -90,6 +91,7 @@ struct cc_sup {
         bool control_on;
         uv_timer_t wait_timer;
         bool ready_sent;
+        int in_start;              /* containers being started (a kick may nest in one) */
         struct cc_buf *reply;      /* a control request is being answered */
         struct cc_sup_ctr **retired; /* taken out of their service, freed at the end */
         size_t n_retired;

@@ -531,7 +531,10 @@ static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
                         continue;
                 }
                 cc_sup_progress(s, " Container %s  Starting", st->name);
-                if (cc_sup_start_ctr(c, &err) < 0) {
+                s->in_start++;
+                int r = cc_sup_start_ctr(c, &err);
+                s->in_start--;
+                if (r < 0) {
                         cc_sup_progress(s, " Container %s  Error", st->name);
                         svc->phase = CC_SVC_FAILED;
                         free(svc->failure);
@@ -544,78 +547,6 @@ static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
                 }
                 cc_sup_progress(s, " Container %s  Started", st->name);
         }
-}
-
-static bool cc__all_settled(struct cc_sup *s, bool want_healthy)
-{
-        for (size_t i = 0; i < s->n_svcs; i++) {
-                struct cc_sup_svc *svc = &s->svcs[i];
-                if (svc->phase == CC_SVC_WAITING)
-                        return false;
-                if (!want_healthy || svc->phase != CC_SVC_STARTED)
-                        continue;
-                for (size_t j = 0; j < svc->n_ctrs; j++) {
-                        struct cc_ctr_state *st = cc_sup_ctr_state(svc->ctrs[j]);
-                        if (svc->ctrs[j]->removing)
-                                continue;
-                        if (st->health && strcmp(st->health, "healthy") != 0)
-                                return false;
-                        if (!st->health && st->status == CC_CTR_RESTARTING)
-                                return false;
-                }
-        }
-        return true;
-}
-
-/* --wait: a container that turned unhealthy, or exited with a failure and
- * will not be restarted, ends the wait at once with an error. */
-static bool cc__wait_failed(struct cc_sup *s)
-{
-        for (size_t i = 0; i < s->n_svcs; i++)
-                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
-                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
-                        struct cc_ctr_state *st = cc_sup_ctr_state(c);
-                        if (!st || c->removing || s->svcs[i].phase != CC_SVC_STARTED)
-                                continue;
-                        if (st->health && strcmp(st->health, "unhealthy") == 0) {
-                                cc_sup_progress(s, "container %s is unhealthy", st->name);
-                                return true;
-                        }
-                        if (st->status == CC_CTR_EXITED && st->exit_code != 0) {
-                                cc_sup_progress(s, "container %s exited (%d)", st->name, st->exit_code);
-                                return true;
-                        }
-                }
-        return false;
-}
-
-void cc_sup_report_ready(struct cc_sup *s)
-{
-        if (!s->ready_sent && s->opts.wait && cc__wait_failed(s)) {
-                s->exit_code = 1;
-                s->opts.wait = false;
-        }
-        if (s->ready_sent || !cc__all_settled(s, s->opts.wait))
-                return;
-        s->ready_sent = true;
-        for (size_t i = 0; i < s->n_svcs; i++)
-                if (s->svcs[i].phase == CC_SVC_FAILED && !s->exit_code)
-                        s->exit_code = 1;
-        if (s->lock_fd >= 0) {
-                cc_state_unlock(s->lock_fd);
-                s->lock_fd = -1;
-        }
-        if (s->progress_fd >= 0) {
-                char line[64];
-                int n = snprintf(line, sizeof(line), "\001READY %d\n", s->exit_code);
-                if (write(s->progress_fd, line, (size_t) n) < 0) {
-                        /* the CLI is gone */
-                }
-                close(s->progress_fd);
-                s->progress_fd = -1;
-        }
-        if (s->wait_timer.data)
-                uv_timer_stop(&s->wait_timer);
 }
 
 void cc_sup_kick(struct cc_sup *s)
