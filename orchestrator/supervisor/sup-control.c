@@ -166,6 +166,8 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
                                         rc = 1;
                                         continue;
                                 }
+                                if (op == CC_CTL_RESTART)
+                                        cc_sup_event(s, st, "restart", NULL, NULL);
                                 cc_sup_progress(s, " Container %s  Started", st->name);
                         } else if (op == CC_CTL_KILL) {
                                 if (!c->c)
@@ -178,7 +180,7 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
                                         cc_error_clear(&err);
                                         rc = 1;
                                 }
-                                cc_sup_event(s, st, "kill", "signal", req->signal);
+                                cc_sup_event_kill(s, st, sig);
                                 cc_sup_progress(s, " Container %s  Killed", st->name);
                         } else if (op == CC_CTL_PAUSE || op == CC_CTL_UNPAUSE) {
                                 bool pause = op == CC_CTL_PAUSE;

@@ -121,6 +121,7 @@ void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_sup_save(struct cc_sup *s);
 void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,
                   const char *val);
+void cc_sup_event_kill(struct cc_sup *s, const struct cc_ctr_state *st, int signo);
 struct cc_ctr_state *cc_sup_ctr_state(struct cc_sup_ctr *c);
 void cc_sup_kick(struct cc_sup *s);
 int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err);

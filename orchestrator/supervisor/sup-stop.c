@@ -80,6 +80,8 @@ static void cc__wait_stopped(struct cc_sup *s, struct cc_sup_ctr **list, size_t 
                         if (poll(&(struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN}, 1, 0) > 0)
                                 continue;
                         if ((long long) now >= deadline[i]) {
+                                if (!c->killed)
+                                        cc_sup_event_kill(s, cc_sup_ctr_state(c), SIGKILL);
                                 cc_sup_kill_all(c);
                                 continue;
                         }
@@ -125,8 +127,10 @@ void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long
                 cc_sup_progress(s, " Container %s  Stopping", st->name);
                 const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
                 int signo = sig ? cc_signal_from_name(sig) : SIGTERM;
-                if (cc_container_kill(c->c, signo > 0 ? signo : SIGTERM, &err) < 0)
+                signo = signo > 0 ? signo : SIGTERM;
+                if (cc_container_kill(c->c, signo, &err) < 0)
                         cc_error_clear(&err);
+                cc_sup_event_kill(s, st, signo);
         }
         long long *deadline = cc_xcalloc(n + 1, sizeof(long long));
         uint64_t start = cc_sup_now_ms();

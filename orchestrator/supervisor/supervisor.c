@@ -100,6 +100,14 @@ void cc_sup_save(struct cc_sup *s)
         }
 }
 
+/* A kill event: the signal as its number, as Docker writes it. */
+void cc_sup_event_kill(struct cc_sup *s, const struct cc_ctr_state *st, int signo)
+{
+        char sig[16];
+        snprintf(sig, sizeof(sig), "%d", signo);
+        cc_sup_event(s, st, "kill", "signal", sig);
+}
+
 /* Append an event to <runtime>/<project>/events.jsonl (what `ccompose
  * events` follows), as docker compose events --json prints them. */
 void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,
