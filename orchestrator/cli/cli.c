@@ -96,6 +96,12 @@ bool cc_cli_color(const struct cc_cli *cli, int fd)
         return isatty(fd);
 }
 
+void cc_cli_print_warnings(const struct cc_project *p)
+{
+        for (size_t i = 0; p && i < p->warnings.n; i++)
+                fprintf(stderr, "WARN[0000] %s\n", p->warnings.v[i]);
+}
+
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)
 {
         struct cc_error err = {0};
@@ -105,6 +111,7 @@ int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)
                 cc_error_clear(&err);
                 return 1;
         }
+        cc_cli_print_warnings(*out);
         return 0;
 }
 

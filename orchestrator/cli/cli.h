@@ -23,8 +23,10 @@ struct cc_cmd {
 };
 
 int cc_cli_main(int argc, char **argv);
-/* Load the project described by the global options; prints the error and
- * returns non-zero on failure. */
+/* The load's warnings on stderr, as docker compose prints them. */
+void cc_cli_print_warnings(const struct cc_project *p);
+/* Load the project described by the global options; prints its warnings,
+ * or the error and returns non-zero on failure. */
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out);
 /* Load the project, check that each of services[0..n) is one of its
  * services ("no such service: X"), and load its state file. Prints the

@@ -381,6 +381,7 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 }
                 cc_error_clear(&err); /* -p NAME: the files may be gone, the state is enough */
         }
+        cc_cli_print_warnings(p);
         const char *name = p ? p->name : cli->load.project_name;
         _cleanup_state_ struct cc_state *st = NULL;
         int lock = cc_cli_lock_state(cli, name, &st);

@@ -32,6 +32,8 @@
 struct cc__subst {
         cc_lookup_fn lookup;
         void *userdata;
+        struct cc_strv *unset;  /* NULL, or where the unset variables of
+                                 * $NAME and ${NAME} go, once each */
 };
 
 static bool cc__is_name_start(char c)
@@ -48,6 +50,17 @@ static const char *cc__lookup(const struct cc__subst *st, const char *name, size
 {
         _cleanup_free_ char *key = cc_xstrndup(name, n);
         return st->lookup(key, st->userdata);
+}
+
+/* $NAME or ${NAME}: the value, "" when unset (and the name noted). */
+static void cc__put_var(const struct cc__subst *st, const char *name, size_t n, struct cc_buf *out)
+{
+        _cleanup_free_ char *key = cc_xstrndup(name, n);
+        const char *v = st->lookup(key, st->userdata);
+        if (v)
+                cc_buf_puts(out, v);
+        else if (st->unset && !cc_strv_contains(st->unset, key))
+                cc_strv_push(st->unset, key);
 }
 
 static int cc__invalid(struct cc_error *err, const char *tmpl, size_t len, const char *why)
@@ -151,9 +164,7 @@ static ssize_t cc__subst_braced(const struct cc__subst *st, const char *s, size_
         while (q < len && cc__is_name_char(s[q]))
                 q++;
         if (q < len && s[q] == '}') {
-                const char *v = cc__lookup(st, s + p, q - p);
-                if (v)
-                        cc_buf_puts(out, v);
+                cc__put_var(st, s + p, q - p, out);
                 return (ssize_t) (q + 1);
         }
 
@@ -204,9 +215,7 @@ static int cc__subst(const struct cc__subst *st, const char *s, size_t len, unsi
                         size_t q = i + 1;
                         while (q < len && cc__is_name_char(s[q]))
                                 q++;
-                        const char *v = cc__lookup(st, s + i + 1, q - i - 1);
-                        if (v)
-                                cc_buf_puts(out, v);
+                        cc__put_var(st, s + i + 1, q - i - 1, out);
                         i = q;
                 } else if (c == '{') {
                         ssize_t next = cc__subst_braced(st, s, len, i, depth, out, err);
@@ -222,11 +231,10 @@ static int cc__subst(const struct cc__subst *st, const char *s, size_t len, unsi
         return 0;
 }
 
-int cc_interpolate_lookup(const char *in, cc_lookup_fn lookup, void *userdata, char **out, struct cc_error *err)
+static int cc__interpolate(const char *in, const struct cc__subst *st, char **out, struct cc_error *err)
 {
-        struct cc__subst st = {.lookup = lookup, .userdata = userdata};
         struct cc_buf b = {0};
-        int r = cc__subst(&st, in, strlen(in), 0, &b, err);
+        int r = cc__subst(st, in, strlen(in), 0, &b, err);
         if (r < 0) {
                 cc_buf_free(&b);
                 return r;
@@ -235,15 +243,24 @@ int cc_interpolate_lookup(const char *in, cc_lookup_fn lookup, void *userdata, c
         return 0;
 }
 
+int cc_interpolate_lookup(const char *in, cc_lookup_fn lookup, void *userdata, char **out, struct cc_error *err)
+{
+        struct cc__subst st = {.lookup = lookup, .userdata = userdata};
+        return cc__interpolate(in, &st, out, err);
+}
+
 static const char *cc__env_lookup(const char *name, void *userdata)
 {
         return cc_env_get(userdata, name);
 }
 
-int cc_interpolate_str(const char *in, const struct cc_env *env, const struct cc_pos *pos, char **out,
-                       struct cc_error *err)
+/* One string, with its position in errors; unset variables noted in
+ * unset (may be NULL). */
+static int cc__interp_str(const char *in, const struct cc_env *env, const struct cc_pos *pos, struct cc_strv *unset,
+                          char **out, struct cc_error *err)
 {
-        int r = cc_interpolate_lookup(in, cc__env_lookup, (void *) env, out, err);
+        struct cc__subst st = {.lookup = cc__env_lookup, .userdata = (void *) env, .unset = unset};
+        int r = cc__interpolate(in, &st, out, err);
         if (r < 0 && pos) {
                 _cleanup_free_ char *where = cc_pos_str(pos);
                 cc_error_prefix(err, "%s", where);
@@ -251,7 +268,14 @@ int cc_interpolate_str(const char *in, const struct cc_env *env, const struct cc
         return r;
 }
 
-int cc_interpolate_tree(struct cc_node *root, const struct cc_env *env, struct cc_error *err)
+int cc_interpolate_str(const char *in, const struct cc_env *env, const struct cc_pos *pos, char **out,
+                       struct cc_error *err)
+{
+        return cc__interp_str(in, env, pos, NULL, out, err);
+}
+
+int cc_interpolate_tree_unset(struct cc_node *root, const struct cc_env *env, struct cc_strv *unset,
+                              struct cc_error *err)
 {
         if (!root)
                 return 0;
@@ -260,7 +284,7 @@ int cc_interpolate_tree(struct cc_node *root, const struct cc_env *env, struct c
                 if (!root->str || !strchr(root->str, '$'))
                         return 0;
                 _cleanup_free_ char *s = NULL;
-                int r = cc_interpolate_str(root->str, env, &root->pos, &s, err);
+                int r = cc__interp_str(root->str, env, &root->pos, unset, &s, err);
                 if (r < 0)
                         return r;
                 if (strcmp(s, root->str) != 0) {
@@ -273,11 +297,16 @@ int cc_interpolate_tree(struct cc_node *root, const struct cc_env *env, struct c
         case CC_NODE_SEQ:
         case CC_NODE_MAP:
                 for (size_t i = 0; i < root->n; i++) {
-                        int r = cc_interpolate_tree(root->items[i], env, err);
+                        int r = cc_interpolate_tree_unset(root->items[i], env, unset, err);
                         if (r < 0)
                                 return r;
                 }
                 return 0;
         }
         return 0;
+}
+
+int cc_interpolate_tree(struct cc_node *root, const struct cc_env *env, struct cc_error *err)
+{
+        return cc_interpolate_tree_unset(root, env, NULL, err);
 }

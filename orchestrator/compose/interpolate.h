@@ -22,6 +22,10 @@ int cc_interpolate_str(const char *in, const struct cc_env *env, const struct cc
  * alone). A scalar that changes keeps its position and other flags, becomes
  * a plain (quoted = false) string and gets CC_NODE_INTERPOLATED. */
 int cc_interpolate_tree(struct cc_node *root, const struct cc_env *env, struct cc_error *err);
+/* The same, and the name of each variable that $NAME or ${NAME} found unset
+ * (it became "") is added to unset, once (docker compose warns of them). */
+int cc_interpolate_tree_unset(struct cc_node *root, const struct cc_env *env, struct cc_strv *unset,
+                              struct cc_error *err);
 
 /* A variable lookup: the value of name, or NULL when it is not set. */
 typedef const char *(*cc_lookup_fn)(const char *name, void *userdata);

@@ -35,6 +35,7 @@ struct cc_loader {
         const char *home;
         struct cc_env *env;        /* interpolation environment: shell over .env */
         struct cc_strv include_stack;
+        struct cc_strv *unset;     /* variables interpolation found unset */
         struct cc_error *err;
 };
 
@@ -439,7 +440,7 @@ static int cc__load_tree(struct cc_loader *l, const char *path, const char *work
                 _cleanup_free_ char *where = cc_pos_str(&root->pos);
                 return cc_error_set(l->err, -EINVAL, "%s: top-level object must be a mapping", where);
         }
-        if (!l->opts->no_interpolate && (r = cc_interpolate_tree(root, env, l->err)) < 0)
+        if (!l->opts->no_interpolate && (r = cc_interpolate_tree_unset(root, env, l->unset, l->err)) < 0)
                 return r;
         if ((r = cc_schema_validate(root, l->err)) < 0)
                 return r;
@@ -585,7 +586,8 @@ struct cc_node *cc_project_services(const struct cc_project *p)
         return cc_node_map_get(p->model, "services");
 }
 
-int cc_project_load(const struct cc_load_options *o, struct cc_project **out, struct cc_error *err)
+static int cc__project_load(const struct cc_load_options *o, struct cc_strv *unset, struct cc_project **out,
+                            struct cc_error *err)
 {
         _cleanup_project_ struct cc_project *p = cc_xcalloc(1, sizeof(*p));
         char cwdbuf[PATH_MAX];
@@ -604,7 +606,8 @@ int cc_project_load(const struct cc_load_options *o, struct cc_project **out, st
                 cc_env_from_environ(&p->env, environ);
         }
         const char *home = cc_env_get(&p->env, "HOME");
-        struct cc_loader l = {.opts = o, .cwd = cwd, .home = home ? home : "/root", .env = &p->env, .err = err};
+        struct cc_loader l = {.opts = o, .cwd = cwd, .home = home ? home : "/root", .env = &p->env,
+                              .unset = unset, .err = err};
 
         if ((r = cc__collect_files(&l, p)) < 0)
                 return r;
@@ -672,6 +675,18 @@ int cc_project_load(const struct cc_load_options *o, struct cc_project **out, st
         return 0;
 }
 
+int cc_project_load(const struct cc_load_options *o, struct cc_project **out, struct cc_error *err)
+{
+        struct cc_strv unset = {0};
+        int r = cc__project_load(o, &unset, out, err);
+        for (size_t i = 0; r >= 0 && i < unset.n; i++)
+                cc_strv_push_owned(&(*out)->warnings,
+                                   cc_xasprintf("The \"%s\" variable is not set. Defaulting to a blank string.",
+                                                unset.v[i]));
+        cc_strv_free(&unset);
+        return r;
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define CC_LEAK_CHECKED 1
 #elif defined(__has_feature)
@@ -701,6 +716,7 @@ void cc_project_free(struct cc_project *p)
         cc_env_free(&p->env);
         cc_strv_free(&p->profiles);
         cc_strv_free(&p->disabled);
+        cc_strv_free(&p->warnings);
         cc_node_free(p->model);
         cc_graph_free(&p->graph);
         free(p);

@@ -30,6 +30,8 @@ struct cc_project {
         struct cc_node *model;       /* name, services, networks, volumes, secrets, configs */
         struct cc_strv disabled;     /* services left out by profiles */
         struct cc_graph graph;
+        struct cc_strv warnings;     /* for the CLI to print, as docker compose
+                                      * does (WARN[0000] ...): the load went on */
 };
 
 int cc_project_load(const struct cc_load_options *opts, struct cc_project **out, struct cc_error *err);

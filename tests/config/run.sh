@@ -10,6 +10,7 @@
 #   outline TEXT        stdout has a line equal to TEXT
 #   err TEXT            stderr contains TEXT
 #   noerr TEXT          stderr does not contain TEXT
+#   errlines N TEXT     exactly N lines of stderr contain TEXT
 #   outre REGEX         a line of stdout matches the extended regex
 #   nolines             stdout is empty
 #   file PATH TEXT      PATH (in the case directory) contains TEXT
@@ -72,6 +73,7 @@ run_case() {
                 outline) grep -qxF -- "$val" "$out" || diag+="stdout has no line: $val"$'\n' ;;
                 err) grep -qF -- "$val" "$err" || diag+="stderr lacks: $val"$'\n' ;;
                 noerr) grep -qF -- "$val" "$err" && diag+="stderr has: $val"$'\n' ;;
+                errlines) c=$(grep -cF -- "${val#* }" "$err"); [ "$c" = "${val%% *}" ] || diag+="stderr has $c lines with: $val"$'\n' ;;
                 outre) grep -qE -- "$val" "$out" || diag+="stdout matches no: $val"$'\n' ;;
                 nolines) [ -s "$out" ] && diag+="stdout is not empty"$'\n' ;;
                 file) f=${val%% *}; t=${val#* }; grep -qF -- "$t" "$work/$name/$f" 2>/dev/null || diag+="$f lacks: $t"$'\n' ;;

@@ -656,3 +656,16 @@ TEST(tree_of_nothing_is_fine)
         ASSERT_INTEQ(cc_interpolate_tree(NULL, NULL, &err), 0);
         ASSERT_NULL(err.msg);
 }
+
+TEST(tree_notes_each_unset_variable_once)
+{
+        struct cc_node *n = parse("x:\n  - $i $i ${j}\n  - ${k:-d} ${l-} ${m:+a} $$n\n  - ${i}\n");
+        struct cc_strv unset = {0};
+        struct cc_error err = {0};
+        ASSERT_INTEQ(cc_interpolate_tree_unset(n, NULL, &unset, &err), 0);
+        ASSERT_INTEQ(unset.n, 2);
+        ASSERT_STREQ(unset.v[0], "i");
+        ASSERT_STREQ(unset.v[1], "j");
+        cc_strv_free(&unset);
+        cc_node_free(n);
+}
