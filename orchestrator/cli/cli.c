@@ -161,7 +161,7 @@ int cc_cmd_version(struct cc_cli *cli, int argc, char **argv)
         };
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
                 switch (c) {
                 case 's':
                         shrt = true;

@@ -101,7 +101,7 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
         bool quiet = false;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
                 switch (c) {
                 case O_SERVICES:
                 case O_VOLUMES:

@@ -71,7 +71,7 @@ int cc_cmd_events(struct cc_cli *cli, int argc, char **argv)
         bool json = false;
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 if (c == 'j')
                         json = true;
                 else if (c == 'h') {
@@ -134,7 +134,7 @@ int cc_cmd_ls(struct cc_cli *cli, int argc, char **argv)
         const char *format = "table";
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+aqh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "aqh", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'a': all = true; break;
                 case 'q': quiet = true; break;
@@ -277,7 +277,7 @@ int cc_cmd_wait(struct cc_cli *cli, int argc, char **argv)
         };
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 if (c == 'h') {
                         puts("Usage:  ccompose wait SERVICE [SERVICE...]\n\nBlock until containers of all (or "
                              "specified) services stop.");

@@ -152,7 +152,7 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+ftn:h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "ftn:h", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'f': o.follow = true; break;
                 case 't': o.timestamps = true; break;

@@ -27,7 +27,7 @@ int cc_cmd_port(struct cc_cli *cli, int argc, char **argv)
         int index = 1, c;
         const char *proto = "tcp";
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 switch (c) {
                 case O_INDEX: index = atoi(optarg); break;
                 case O_PROTO: proto = optarg; break;

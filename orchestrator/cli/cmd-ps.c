@@ -151,7 +151,7 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
         struct cc_strv statuses = {0};
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+aqh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "aqh", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'a': all = true; break;
                 case 'q': quiet = true; break;

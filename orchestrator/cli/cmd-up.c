@@ -84,7 +84,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
         struct cc_up_opts o = {.stop_timeout_ms = -1};
         int c, rc = 1;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+dt:yh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "dt:yh", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'd': o.detach = true; break;
                 case O_ABORT: o.abort_on_exit = true; break;
@@ -354,7 +354,7 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         long long timeout_ms = -1;
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+vt:h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "vt:h", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'v': volumes = true; break;
                 case O_ORPHANS: break; /* down removes every container of the project */
@@ -537,7 +537,7 @@ static int cc__lifecycle(struct cc_cli *cli, const char *op, int argc, char **ar
         const char *sig = NULL;
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+t:s:h", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "t:s:h", longopts, NULL)) != -1) {
                 switch (c) {
                 case 't':
                         if (cc__seconds(optarg, &timeout_ms) < 0) {
@@ -714,7 +714,7 @@ int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
         bool stop = false, anon = false;
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+fsvh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "fsvh", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'f': break;
                 case 'v': anon = true; break;
