@@ -155,7 +155,7 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
                         struct cc_ctr_state *st = cc_sup_ctr_state(c);
                         if (!st || c->removing)
                                 continue;
-                        if (op == CC_CTL_START || op == CC_CTL_RESTART) {
+                        if (op == CC_CTL_RESTART) {
                                 st->stopped_by_user = false;
                                 if (c->c)
                                         continue;
@@ -293,9 +293,66 @@ static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, 
         case CC_CTL_NETATTACH:
         case CC_CTL_NETDETACH:
                 return cc__op_net(s, req);
+        case CC_CTL_START: /* one start at a time waits for its services */
+                cc_sup_progress(s, s->stopping ? "project %s is stopping" : "another start of project %s is waiting for its services",
+                                s->project->name);
+                return 1;
         default:
                 return cc__op_each(s, req);
         }
+}
+
+/* Send the pending start's progress gathered so far. */
+static void cc__pending_flush(struct cc_sup_pending *p)
+{
+        if (p->out.len == 0)
+                return;
+        cc__reply(p->conn, p->out.s);
+        cc_buf_free(&p->out);
+}
+
+/* Answer the pending start with rc and close its connection. */
+static void cc__pending_finish(struct cc_sup *s, int rc)
+{
+        struct cc_sup_pending *p = s->pending;
+        if (cc__save(s) < 0)
+                rc = 1;
+        cc_buf_printf(&p->out, "{\"done\":true,\"exit\":%d}\n", rc);
+        cc__pending_flush(p);
+        uv_close((uv_handle_t *) &p->conn->pipe, cc__conn_closed);
+        if (s->reply == &p->out)
+                s->reply = NULL;
+        cc_strv_free(&p->services);
+        free(p);
+        s->pending = NULL;
+}
+
+void cc_sup_control_pending(struct cc_sup *s)
+{
+        if (!s->pending)
+                return;
+        int rc = cc_sup_start_settled(s, &s->pending->services);
+        if (rc == -EAGAIN && !s->stopping) {
+                cc__pending_flush(s->pending);
+                return;
+        }
+        if (rc == -EAGAIN) {
+                cc_sup_progress(s, "the project is stopping: start abandoned");
+                rc = 1;
+        }
+        cc__pending_finish(s, rc);
+}
+
+/* start: answered later, once its services no longer wait (the loop
+ * runs meanwhile); progress goes to the client as it comes. */
+static void cc__start_later(struct cc_conn *cn, const struct cc_ctl_req *req)
+{
+        struct cc_sup *s = cn->sup;
+        s->pending = cc_xcalloc(1, sizeof(*s->pending));
+        s->pending->conn = cn;
+        s->reply = &s->pending->out;
+        cc_sup_start_begin(s, &req->services, &s->pending->services);
+        cc_sup_kick(s); /* starts what may start; answers when nothing waits */
 }
 
 static void cc__handle(struct cc_conn *cn, const char *line, size_t len)
@@ -312,11 +369,16 @@ static void cc__handle(struct cc_conn *cn, const char *line, size_t len)
                 cc_sup_progress(s, "%s", cc_error_msg(&err));
                 cc_error_clear(&err);
                 rc = 1;
+        } else if (req.op == CC_CTL_START && !s->pending && !s->stopping) {
+                cc__start_later(cn, &req);
+                cc_ctl_req_clear(&req);
+                cc_buf_free(&out);
+                return;
         } else {
                 rc = cc__dispatch(s, &req, &finish, &keep);
                 cc_ctl_req_clear(&req);
         }
-        s->reply = NULL;
+        s->reply = s->pending ? &s->pending->out : NULL;
         cc_buf_printf(&out, "{\"done\":true,\"exit\":%d}\n", rc);
         cc__reply(cn, out.s);
         if (!finish)
@@ -406,6 +468,11 @@ void cc_sup_control_close(struct cc_sup *s)
         if (!s->control_on)
                 return;
         _cleanup_free_ char *path = cc__sock_path(s->cli->runtime_dir, s->project->name);
+        if (s->pending) {
+                s->reply = &s->pending->out;
+                cc_sup_progress(s, "the project is stopping: start abandoned");
+                cc__pending_finish(s, 1);
+        }
         uv_close((uv_handle_t *) &s->control, NULL);
         s->control_on = false;
         unlink(path);

@@ -20,6 +20,15 @@ enum cc_svc_phase {
 
 struct cc_sup;
 struct cc_sup_svc;
+struct cc_conn;
+
+/* A start request waiting for its services (sup-start.c): its connection
+ * (sup-control.c) stays open and gets the progress lines as they come. */
+struct cc_sup_pending {
+        struct cc_conn *conn;
+        struct cc_buf out;         /* progress not sent yet */
+        struct cc_strv services;   /* what the start waits for */
+};
 
 struct cc_sup_ctr {
         struct cc_sup *sup;
@@ -93,6 +102,7 @@ struct cc_sup {
         bool ready_sent;
         int in_start;              /* containers being started (a kick may nest in one) */
         struct cc_buf *reply;      /* a control request is being answered */
+        struct cc_sup_pending *pending; /* a start waiting for its services */
         struct cc_sup_ctr **retired; /* taken out of their service, freed at the end */
         size_t n_retired;
         struct cc_net *net;        /* network: sup-net.c */
@@ -163,5 +173,17 @@ void cc_sup_health_stop(struct cc_sup_ctr *c);
 /* sup-control.c */
 int cc_sup_control_listen(struct cc_sup *s, struct cc_error *err);
 void cc_sup_control_close(struct cc_sup *s);
+/* After each kick: send the pending start's progress, and its answer once
+ * none of its services waits (or the supervisor stops). */
+void cc_sup_control_pending(struct cc_sup *s);
+
+/* sup-start.c */
+/* Put the services (all when none is named) and their dependencies
+ * through up's phases again: what is not running waits for its
+ * dependencies' conditions. waiting gets the names the start waits for. */
+void cc_sup_start_begin(struct cc_sup *s, const struct cc_strv *services, struct cc_strv *waiting);
+/* -EAGAIN while one of waiting still waits, else the start's exit code
+ * (1 when one failed to start or failed its dependencies). */
+int cc_sup_start_settled(struct cc_sup *s, const struct cc_strv *waiting);
 
 #endif

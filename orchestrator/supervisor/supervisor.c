@@ -500,6 +500,11 @@ static int cc__dep_ready(struct cc_sup *s, struct cc_sup_svc *svc, const char *d
                 if (c->removing)
                         continue;
                 if (strcmp(cond, "service_healthy") == 0) {
+                        if (st->status == CC_CTR_EXITED) {
+                                *why = cc_xasprintf("dependency failed to start: container %s exited (%d)", st->name,
+                                                    st->exit_code);
+                                return -1;
+                        }
                         if (!cc_node_map_get(d->def, "healthcheck") && !st->health) {
                                 *why = cc_xasprintf("dependency failed to start: container %s has no healthcheck configured",
                                                     st->name);
@@ -532,7 +537,7 @@ static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
         for (size_t i = 0; i < svc->n_ctrs; i++) {
                 struct cc_sup_ctr *c = svc->ctrs[i];
                 struct cc_ctr_state *st = cc_sup_ctr_state(c);
-                if (c->c || c->removing)
+                if (c->c || c->removing || st->one_off) /* a run's container is not the service's */
                         continue;
                 if (s->opts.no_start) {
                         cc_sup_progress(s, " Container %s  Created", st->name);
@@ -615,6 +620,7 @@ void cc_sup_kick(struct cc_sup *s)
                 if (!any)
                         cc__abort_all(s);
         }
+        cc_sup_control_pending(s); /* a start waiting for its services */
 }
 
 void cc_sup_overrides_free(struct cc_spec_overrides *ov)

@@ -80,6 +80,15 @@ t_start_one_service_waits() {
         assert_eq "$(shared_log | tail -2 | tr '\n' ' ')" "migrate-saw-db app-saw-schema " "(start: $out)"
 }
 
+t_create_then_start() {
+        chain_stack
+        local out; out=$(ccp create 2>&1) || { fail "create: $out"; return 1; }
+        assert_eq "$(ctr app status)" created || return 1
+        out=$(ccp start 2>&1) || { fail "start: $out"; return 1; }
+        assert_eq "$(ctr app status)" running "(start: $out)" || return 1
+        assert_eq "$(shared_log | tr '\n' ' ')" "migrate-saw-db app-saw-schema " "(start: $out)"
+}
+
 t_start_dep_unhealthy() {
         # db is healthy the first time, unhealthy from its second start on
         compose <<'EOF'
@@ -109,6 +118,38 @@ EOF
         out=$(ccp start 2>&1); rc=$?
         [ "$rc" -ne 0 ] || { fail "start exited 0: $out"; return 1; }
         assert_contains "$out" "dependency failed to start: container $P-db-1 is unhealthy" || return 1
+        assert_eq "$(ctr app status)" exited
+}
+
+t_start_dep_exited() {
+        # db is healthy the first time; from its second start on it exits
+        # before its healthcheck passes
+        compose <<'EOF'
+services:
+  app:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: busybox:test
+    init: true
+    command: ["sh", "-c", "if [ -f /shared/second ]; then exit 1; fi; touch /shared/second; exec sleep 1000"]
+    volumes: [shared:/shared]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 100ms
+volumes:
+  shared:
+EOF
+        local out rc; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+        wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
+        out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
+        out=$(CCP_TIMEOUT=30 ccp start 2>&1); rc=$?
+        [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { fail "start exited $rc: $out"; return 1; }
+        assert_contains "$out" "dependency failed to start: container $P-db-1 exited (1)" || return 1
         assert_eq "$(ctr app status)" exited
 }
 
@@ -229,7 +270,9 @@ t_exec_run_keep_command_flags() {
 run_cases \
         "start waits for service_healthy and service_completed_successfully:t_start_waits_for_conditions" \
         "start SERVICE starts and waits for its dependencies:t_start_one_service_waits" \
+        "create, then start waits for the conditions:t_create_then_start" \
         "start fails on an unhealthy dependency:t_start_dep_unhealthy" \
+        "start fails on a dependency that exits before it is healthy:t_start_dep_exited" \
         "start fails on a failed job:t_start_dep_failed_job" \
         "stop stops dependents first:t_stop_dependents_first" \
         "logs SERVICE --tail N:t_logs_tail_after_service" \
