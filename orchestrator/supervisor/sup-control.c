@@ -294,8 +294,10 @@ static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, 
         case CC_CTL_NETDETACH:
                 return cc__op_net(s, req);
         case CC_CTL_START: /* one start at a time waits for its services */
-                cc_sup_progress(s, s->stopping ? "project %s is stopping" : "another start of project %s is waiting for its services",
-                                s->project->name);
+                if (s->stopping)
+                        cc_sup_progress(s, "project %s is stopping", s->project->name);
+                else
+                        cc_sup_progress(s, "another start of project %s is waiting for its services", s->project->name);
                 return 1;
         default:
                 return cc__op_each(s, req);

@@ -497,7 +497,7 @@ static int cc__dep_ready(struct cc_sup *s, struct cc_sup_svc *svc, const char *d
         for (size_t i = 0; i < d->n_ctrs; i++) {
                 struct cc_sup_ctr *c = d->ctrs[i];
                 struct cc_ctr_state *st = cc_sup_ctr_state(c);
-                if (c->removing)
+                if (c->removing || !st || st->one_off) /* a run's container meets no condition */
                         continue;
                 if (strcmp(cond, "service_healthy") == 0) {
                         if (st->status == CC_CTR_EXITED) {

@@ -153,6 +153,37 @@ EOF
         assert_eq "$(ctr app status)" exited
 }
 
+t_start_leaves_run_containers() {
+        # a one-off container of db (run -d) that exited is neither started
+        # again by start nor a dependency app waits for
+        compose <<'EOF'
+services:
+  app:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 100ms
+EOF
+        local out; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+        wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
+        out=$(ccp run -d db sh -c 'exit 3' 2>&1) || { fail "run -d: $out"; return 1; }
+        wait_for 30 eval '[ "$(jstate ".containers[] | select(.one_off == 1) | .status")" = exited ]' || return 1
+        out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
+        out=$(ccp start 2>&1) || { fail "start: $out"; return 1; }
+        assert_not_contains "$out" "-run-" || return 1
+        assert_eq "$(ctr app status)" running || return 1
+        assert_eq "$(jstate '.containers[] | select(.one_off == 1) | .exit_code')" 3
+}
+
 t_start_dep_failed_job() {
         # the job succeeds the first time, fails from its second run on
         compose <<'EOF'
@@ -274,6 +305,7 @@ run_cases \
         "start fails on an unhealthy dependency:t_start_dep_unhealthy" \
         "start fails on a dependency that exits before it is healthy:t_start_dep_exited" \
         "start fails on a failed job:t_start_dep_failed_job" \
+        "start leaves run's containers alone:t_start_leaves_run_containers" \
         "stop stops dependents first:t_stop_dependents_first" \
         "logs SERVICE --tail N:t_logs_tail_after_service" \
         "stop SERVICE -t N, ps SERVICE -a:t_ps_stop_after_service" \
