@@ -87,6 +87,10 @@ static void cc__stop_wanted(struct cc_sup *s, const struct cc_ctl_req *req, long
                 n += s->svcs[i].n_ctrs;
         struct cc_sup_ctr **list = cc_xcalloc(n + 1, sizeof(*list));
         n = 0;
+        /* a start (or up) waiting to start them gives them up */
+        for (size_t i = 0; i < s->n_svcs; i++)
+                if (s->svcs[i].phase == CC_SVC_WAITING && cc_ctl_req_wants(req, s->svcs[i].name))
+                        s->svcs[i].phase = CC_SVC_IDLE;
         for (size_t i = 0; i < s->n_svcs; i++)
                 for (size_t j = 0; cc_ctl_req_wants(req, s->svcs[i].name) && j < s->svcs[i].n_ctrs; j++) {
                         struct cc_sup_ctr *c = s->svcs[i].ctrs[j];

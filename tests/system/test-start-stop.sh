@@ -211,6 +211,43 @@ EOF
         assert_eq "$(ctr app status)" exited
 }
 
+t_stop_cancels_waiting_start() {
+        # the second start of db takes 4 s to turn healthy; app, waiting
+        # for it, is stopped meanwhile: start returns and app stays stopped
+        compose <<'EOF'
+services:
+  app:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: busybox:test
+    init: true
+    command: ["sh", "-c", "rm -f /shared/ready; if [ -f /shared/second ]; then sleep 4; fi; touch /shared/second /shared/ready; exec sleep 1000"]
+    volumes: [shared:/shared]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/shared/ready"]
+      interval: 100ms
+      retries: 1000
+volumes:
+  shared:
+EOF
+        local out; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+        wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
+        out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
+        ccp start >"$TMP/start.out" 2>&1 &
+        local pid=$!
+        wait_for 30 is_status db running || return 1
+        out=$(ccp stop app 2>&1) || { fail "stop app: $out"; return 1; }
+        wait_exit "$pid" 30 || { fail "start still waits after stop app"; return 1; }
+        wait_for 30 is_health db healthy || return 1
+        sleep 1 # app must not start now: a negative condition, a fixed wait
+        assert_eq "$(ctr app status)" exited "(start: $(cat "$TMP/start.out"))"
+}
+
 # Each service records its stop signal in /shared/stops; the dependents
 # take half a second to do so and db none, so that a db stopped together
 # with them (not after them) writes first.
@@ -306,6 +343,7 @@ run_cases \
         "start fails on a dependency that exits before it is healthy:t_start_dep_exited" \
         "start fails on a failed job:t_start_dep_failed_job" \
         "start leaves run's containers alone:t_start_leaves_run_containers" \
+        "stop of a service a start waits to start:t_stop_cancels_waiting_start" \
         "stop stops dependents first:t_stop_dependents_first" \
         "logs SERVICE --tail N:t_logs_tail_after_service" \
         "stop SERVICE -t N, ps SERVICE -a:t_ps_stop_after_service" \
