@@ -53,6 +53,17 @@ EOF
 }
 shared_log() { ccp exec -T db cat /shared/log; }
 
+# up, stop, then start: start fails with MESSAGE and app stays exited
+start_fails_with() {
+        local out rc; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+        wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
+        out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
+        out=$(ccp start 2>&1); rc=$?
+        [ "$rc" -ne 0 ] || { fail "start exited 0: $out"; return 1; }
+        assert_contains "$out" "$1" || return 1
+        assert_eq "$(ctr app status)" exited
+}
+
 t_start_waits_for_conditions() {
         chain_stack
         local out; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
@@ -112,13 +123,7 @@ services:
 volumes:
   shared:
 EOF
-        local out rc; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
-        wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
-        out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
-        out=$(ccp start 2>&1); rc=$?
-        [ "$rc" -ne 0 ] || { fail "start exited 0: $out"; return 1; }
-        assert_contains "$out" "dependency failed to start: container $P-db-1 is unhealthy" || return 1
-        assert_eq "$(ctr app status)" exited
+        start_fails_with "dependency failed to start: container $P-db-1 is unhealthy"
 }
 
 t_start_dep_exited() {
@@ -202,13 +207,7 @@ services:
 volumes:
   shared:
 EOF
-        local out rc; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
-        wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
-        out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
-        out=$(ccp start 2>&1); rc=$?
-        [ "$rc" -ne 0 ] || { fail "start exited 0: $out"; return 1; }
-        assert_contains "$out" "service \"job\" didn't complete successfully: exit 1" || return 1
-        assert_eq "$(ctr app status)" exited
+        start_fails_with "service \"job\" didn't complete successfully: exit 1"
 }
 
 t_stop_cancels_waiting_start() {
