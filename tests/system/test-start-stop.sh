@@ -53,6 +53,32 @@ EOF
 }
 shared_log() { ccp exec -T db cat /shared/log; }
 
+# app waits for db to be healthy; db runs COMMAND with a shared volume
+# and runs HEALTH_TEST every 100 ms (RETRIES times, default 3)
+app_on_healthy_db() {
+        compose <<EOF
+services:
+  app:
+    image: busybox:test
+    init: true
+    command: ["sleep", "1000"]
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: busybox:test
+    init: true
+    command: $1
+    volumes: [shared:/shared]
+    healthcheck:
+      test: $2
+      interval: 100ms
+      retries: ${3:-3}
+volumes:
+  shared:
+EOF
+}
+
 # up, stop, then start: start fails with MESSAGE and app stays exited
 start_fails_with() {
         local out rc; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
@@ -102,53 +128,14 @@ t_create_then_start() {
 
 t_start_dep_unhealthy() {
         # db is healthy the first time, unhealthy from its second start on
-        compose <<'EOF'
-services:
-  app:
-    image: busybox:test
-    init: true
-    command: ["sleep", "1000"]
-    depends_on:
-      db:
-        condition: service_healthy
-  db:
-    image: busybox:test
-    init: true
-    command: ["sh", "-c", "if [ -f /shared/second ]; then rm -f /shared/ok; else touch /shared/second /shared/ok; fi; exec sleep 1000"]
-    volumes: [shared:/shared]
-    healthcheck:
-      test: ["CMD", "test", "-f", "/shared/ok"]
-      interval: 100ms
-      retries: 2
-volumes:
-  shared:
-EOF
+        app_on_healthy_db '["sh", "-c", "if [ -f /shared/second ]; then rm -f /shared/ok; else touch /shared/second /shared/ok; fi; exec sleep 1000"]' '["CMD", "test", "-f", "/shared/ok"]' 2
         start_fails_with "dependency failed to start: container $P-db-1 is unhealthy"
 }
 
 t_start_dep_exited() {
         # db is healthy the first time; from its second start on it exits
         # before its healthcheck passes
-        compose <<'EOF'
-services:
-  app:
-    image: busybox:test
-    init: true
-    command: ["sleep", "1000"]
-    depends_on:
-      db:
-        condition: service_healthy
-  db:
-    image: busybox:test
-    init: true
-    command: ["sh", "-c", "if [ -f /shared/second ]; then exit 1; fi; touch /shared/second; exec sleep 1000"]
-    volumes: [shared:/shared]
-    healthcheck:
-      test: ["CMD", "true"]
-      interval: 100ms
-volumes:
-  shared:
-EOF
+        app_on_healthy_db '["sh", "-c", "if [ -f /shared/second ]; then exit 1; fi; touch /shared/second; exec sleep 1000"]' '["CMD", "true"]'
         local out rc; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
         wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
         out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
@@ -213,27 +200,7 @@ EOF
 t_stop_cancels_waiting_start() {
         # the second start of db takes 4 s to turn healthy; app, waiting
         # for it, is stopped meanwhile: start returns and app stays stopped
-        compose <<'EOF'
-services:
-  app:
-    image: busybox:test
-    init: true
-    command: ["sleep", "1000"]
-    depends_on:
-      db:
-        condition: service_healthy
-  db:
-    image: busybox:test
-    init: true
-    command: ["sh", "-c", "rm -f /shared/ready; if [ -f /shared/second ]; then sleep 4; fi; touch /shared/second /shared/ready; exec sleep 1000"]
-    volumes: [shared:/shared]
-    healthcheck:
-      test: ["CMD", "test", "-f", "/shared/ready"]
-      interval: 100ms
-      retries: 1000
-volumes:
-  shared:
-EOF
+        app_on_healthy_db '["sh", "-c", "rm -f /shared/ready; if [ -f /shared/second ]; then sleep 4; fi; touch /shared/second /shared/ready; exec sleep 1000"]' '["CMD", "test", "-f", "/shared/ready"]' 1000
         local out; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
         wait_for 30 is_status app running || { fail "app never started: $out"; return 1; }
         out=$(ccp stop 2>&1) || { fail "stop: $out"; return 1; }
