@@ -46,6 +46,23 @@ static void cc__print_lines(struct cc_buf *b, const struct cc_strv *lines)
                 cc_buf_printf(b, "%s\n", lines->v[i]);
 }
 
+static void cc__escape_dollars(struct cc_buf *b)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < b->len; i++)
+                n += b->s[i] == '$';
+        if (!n)
+                return;
+        struct cc_buf e = {0};
+        for (size_t i = 0; i < b->len; i++) {
+                if (b->s[i] == '$')
+                        cc_buf_putc(&e, '$');
+                cc_buf_putc(&e, b->s[i]);
+        }
+        cc_buf_free(b);
+        *b = e;
+}
+
 /* Keep only the named services (and what they depend on) in the model. */
 static int cc__select_services(struct cc_project *p, char **names, int n)
 {
@@ -224,6 +241,11 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                 } else {
                         cc_emit_yaml(&b, p->model);
                 }
+                /* As docker compose: a literal dollar of the interpolated
+                 * model is written $$, so that the output loads again with
+                 * the same meaning. */
+                if (!cli->load.no_interpolate)
+                        cc__escape_dollars(&b);
         }
         cc__print_lines(&b, &lines);
         cc_strv_free(&lines);
