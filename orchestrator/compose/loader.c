@@ -141,7 +141,7 @@ static int cc__read_source(struct cc_loader *l, const char *path, char **data, s
 /* ---- one file ---- */
 
 static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
-                         struct cc_node **out);
+                         struct cc_node *docs, struct cc_node **out);
 
 static int cc__normalize_services(struct cc_loader *l, struct cc_node *root, const char *workdir,
                                   const struct cc_env *env)
@@ -393,7 +393,7 @@ static int cc__apply_include(struct cc_loader *l, struct cc_node *root, const ch
                         }
                         _cleanup_node_ struct cc_node *sub = NULL;
                         cc_strv_push(&l->include_stack, abs);
-                        r = cc__load_file(l, abs, idir, &ienv, &sub);
+                        r = cc__load_file(l, abs, idir, &ienv, NULL, &sub);
                         free(l->include_stack.v[--l->include_stack.n]);
                         l->include_stack.v[l->include_stack.n] = NULL;
                         if (l->include_stack.n == 0)
@@ -417,10 +417,8 @@ static int cc__apply_include(struct cc_loader *l, struct cc_node *root, const ch
         return 0;
 }
 
-/* One file up to its services' normalisation: parse, interpolate,
- * validate, include. */
-static int cc__load_tree(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
-                         struct cc_node **out)
+/* A file's documents (several when it holds `---`). */
+static int cc__parse_file(struct cc_loader *l, const char *path, struct cc_node **docs)
 {
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
@@ -429,13 +427,16 @@ static int cc__load_tree(struct cc_loader *l, const char *path, const char *work
         if ((r = cc__read_source(l, path, &data, &len)) < 0)
                 return r;
         const char *name = strcmp(path, "-") == 0 ? "(stdin)" : path;
-        _cleanup_node_ struct cc_node *root = NULL;
-        if ((r = cc_yaml_parse(data, len, name, &root, l->err)) < 0)
-                return r;
-        if (!root) {
-                struct cc_pos p = {cc_pos_intern(name), 0, 0};
-                root = cc_node_new_map(&p);
-        }
+        return cc_yaml_parse_documents(data, len, name, docs, l->err);
+}
+
+/* One document up to its services' normalisation: interpolate, validate,
+ * include. */
+static int cc__load_doc(struct cc_loader *l, struct cc_node *root, const char *path, const char *workdir,
+                        const struct cc_env *env)
+{
+        int r;
+
         if (!cc_node_is_map(root)) {
                 _cleanup_free_ char *where = cc_pos_str(&root->pos);
                 return cc_error_set(l->err, -EINVAL, "%s: top-level object must be a mapping", where);
@@ -446,20 +447,52 @@ static int cc__load_tree(struct cc_loader *l, const char *path, const char *work
                 return r;
         if ((r = cc__apply_include(l, root, path, workdir, env)) < 0)
                 return r;
-        if ((r = cc__normalize_services(l, root, workdir, env)) < 0)
+        return cc__normalize_services(l, root, workdir, env);
+}
+
+/* One file up to its services' normalisation; docs are its documents
+ * (NULL: read them), taken over. Documents after the first are merged
+ * into it, as compose-go merges them. */
+static int cc__load_docs(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+                         struct cc_node *docs_in, struct cc_node **out)
+{
+        _cleanup_node_ struct cc_node *docs = docs_in;
+        _cleanup_node_ struct cc_node *root = NULL;
+        int r;
+
+        if (!docs && (r = cc__parse_file(l, path, &docs)) < 0)
                 return r;
+        for (size_t i = 0; i < docs->n; i++) {
+                _cleanup_node_ struct cc_node *doc = cc_steal(&docs->items[i]);
+                if ((r = cc__load_doc(l, doc, path, workdir, env)) < 0)
+                        return r;
+                if (!root)
+                        root = cc_steal(&doc);
+                else if ((r = cc_merge_project(root, doc, l->err)) < 0)
+                        return r;
+        }
+        if (!root) {
+                struct cc_pos p = {cc_pos_intern(strcmp(path, "-") == 0 ? "(stdin)" : path), 0, 0};
+                root = cc_node_new_map(&p);
+        }
         *out = cc_steal(&root);
         return 0;
 }
 
-/* One file, its services' extends resolved. */
-static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+static int cc__load_tree(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
                          struct cc_node **out)
+{
+        return cc__load_docs(l, path, workdir, env, NULL, out);
+}
+
+/* One file, its services' extends resolved; docs as for cc__load_docs. */
+static int cc__load_file(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
+                         struct cc_node *docs, struct cc_node **out)
 {
         _cleanup_node_ struct cc_node *root = NULL;
         int r;
 
-        if ((r = cc__load_tree(l, path, workdir, env, &root)) < 0)
+        if ((r = cc__load_docs(l, path, workdir, env, docs, &root)) < 0)
                 return r;
         if ((r = cc__apply_extends(l, root, path, env)) < 0)
                 return r;
@@ -467,30 +500,61 @@ static int cc__load_file(struct cc_loader *l, const char *path, const char *work
         return 0;
 }
 
-static int cc__project_name(struct cc_project *p, const struct cc_load_options *o, struct cc_error *err)
+static int cc__invalid_name(struct cc_error *err, const char *what, const char *name)
 {
+        return cc_error_set(err, -EINVAL,
+                            "invalid %s \"%s\": must consist only of lowercase alphanumeric characters, hyphens, "
+                            "and underscores as well as start with a letter or number",
+                            what, name);
+}
+
+/* The project's name, before the files are interpolated (they may use
+ * ${COMPOSE_PROJECT_NAME}), as compose-go finds it: -p, then
+ * COMPOSE_PROJECT_NAME (both must be valid names as given), then the last
+ * top-level `name:` of the files (interpolated, then normalised), then the
+ * project directory's name (normalised). */
+static int cc__project_name(struct cc_loader *l, struct cc_project *p, struct cc_node *const *docs)
+{
+        const struct cc_load_options *o = l->opts;
         const char *given = o->project_name;
         const char *what = "project name";
-        if (!given || !*given)
-                given = cc_env_get(&p->env, "COMPOSE_PROJECT_NAME");
         if (!given || !*given) {
-                given = cc_node_map_str(p->model, "name");
-                what = "project name (top-level name:)";
+                given = cc_env_get(&p->env, "COMPOSE_PROJECT_NAME");
+                what = "project name (COMPOSE_PROJECT_NAME)";
         }
         if (given && *given) {
                 if (!cc_project_name_valid(given))
-                        return cc_error_set(err, -EINVAL,
-                                            "invalid %s \"%s\": must contain only lowercase letters, digits, dashes "
-                                            "and underscores, and start with a letter or digit",
-                                            what, given);
+                        return cc__invalid_name(l->err, what, given);
                 p->name = cc_xstrdup(given);
+                return 0;
+        }
+        const struct cc_node *named = NULL;
+        for (size_t i = 0; i < p->files.n; i++)
+                for (size_t j = 0; j < docs[i]->n; j++) {
+                        const struct cc_node *n = cc_node_map_get(docs[i]->items[j], "name");
+                        if (cc_node_is_scalar(n) && n->type == CC_STR && *n->str)
+                                named = n;
+                }
+        if (named) {
+                _cleanup_free_ char *s = NULL;
+                int r;
+                if (o->no_interpolate)
+                        s = cc_xstrdup(named->str);
+                else if ((r = cc_interpolate_str(named->str, &p->env, &named->pos, &s, l->err)) < 0)
+                        return r;
+                p->name = o->no_normalize ? cc_steal(&s) : cc_project_name_normalize(s);
+                if (!*p->name) {
+                        _cleanup_free_ char *where = cc_pos_str(&named->pos);
+                        return cc_error_set(l->err, -EINVAL, "%s: project name must not be empty (name: \"%s\")",
+                                            where, named->str);
+                }
                 return 0;
         }
         const char *base = strrchr(p->workdir, '/');
         base = base && base[1] ? base + 1 : p->workdir;
         p->name = cc_project_name_normalize(base);
         if (!*p->name)
-                return cc_error_set(err, -EINVAL,
+                return cc_error_set(l->err, -EINVAL,
                                     "project name must not be empty: the directory name \"%s\" has no usable "
                                     "characters; set one with -p",
                                     base);
@@ -621,20 +685,34 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
         if ((r = cc__load_dotenv(&l, p)) < 0)
                 return r;
 
-        for (size_t i = 0; i < p->files.n; i++) {
+        /* the files are read first: the project name may come from them,
+         * and interpolating them needs it */
+        struct cc_node **docs = cc_xcalloc(p->files.n, sizeof(*docs));
+        for (size_t i = 0; i < p->files.n && r >= 0; i++)
+                r = cc__parse_file(&l, p->files.v[i], &docs[i]);
+        if (r >= 0 && (r = cc__project_name(&l, p, docs)) >= 0)
+                cc_env_set(&p->env, "COMPOSE_PROJECT_NAME", p->name);
+        for (size_t i = 0; i < p->files.n && r >= 0; i++) {
                 _cleanup_node_ struct cc_node *doc = NULL;
-                if ((r = cc__load_file(&l, p->files.v[i], p->workdir, &p->env, &doc)) < 0)
-                        return r;
+                if ((r = cc__load_file(&l, p->files.v[i], p->workdir, &p->env, cc_steal(&docs[i]), &doc)) < 0)
+                        break;
                 if (!p->model) {
                         cc_merge_strip_reset(doc);
                         if (p->files.n == 1 && (r = cc_merge_enforce_unicity(doc, err)) < 0)
                                 return r;
                         p->model = cc_steal(&doc);
                 } else if ((r = cc_merge_project(p->model, doc, err)) < 0) {
-                        return r;
+                        break;
                 }
         }
+        for (size_t i = 0; i < p->files.n; i++)
+                cc_node_free(docs[i]);
+        free(docs);
+        if (r < 0)
+                return r;
         cc_node_map_del(p->model, "version");
+        if (p->model->n == 0)
+                return cc_error_set(err, -EINVAL, "empty compose file: %s", p->files.v[0]);
         if (!cc_node_is_map(cc_node_map_get(p->model, "services"))) {
                 struct cc_node *s = cc_node_map_get(p->model, "services");
                 if (s && !cc_node_is_null(s)) {
@@ -644,8 +722,6 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
                 cc_node_map_set(p->model, "services", NULL, cc_node_new_map(NULL));
         }
 
-        if ((r = cc__project_name(p, o, err)) < 0)
-                return r;
         cc_node_map_set(p->model, "name", NULL, cc_node_new_str(p->name, NULL));
         cc__active_profiles(p, o);
         cc_model_apply_profiles(p, o);

@@ -138,6 +138,10 @@ void cc_node_set_free(struct cc_node_set *s);
  * resolved; !reset / !override become flags. An empty document gives NULL.
  * Errors name file:line:col. */
 int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node **out, struct cc_error *err);
+/* Every document of a stream (---), as a sequence of the documents that are
+ * not empty (an empty or comment-only stream gives an empty sequence). */
+int cc_yaml_parse_documents(const char *data, size_t len, const char *file, struct cc_node **docs,
+                            struct cc_error *err);
 
 /* Emit as docker compose config does: YAML with 2-space indents, or JSON
  * (indent > 0 pretty-prints with that many spaces). */

@@ -304,10 +304,22 @@ static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, st
         }
 }
 
-int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node **out, struct cc_error *err)
+static void cc__anchors_clear(struct cc_yaml_ctx *c)
+{
+        for (size_t i = 0; i < c->n_anchors; i++)
+                free(c->anchors[i].name);
+        c->n_anchors = 0;
+}
+
+/* The documents of a stream; *docs gets one node per document that is not
+ * empty (a sequence when docs_seq, else the one document, and more than one
+ * is an error). Anchors do not reach across documents. */
+static int cc__parse_stream(const char *data, size_t len, const char *file, bool docs_seq, struct cc_node **out,
+                            struct cc_error *err)
 {
         struct cc_yaml_ctx c = {.file = cc_pos_intern(file), .err = err};
         struct cc_node *root = NULL;
+        _cleanup_node_ struct cc_node *docs = docs_seq ? cc_node_new_seq(NULL) : NULL;
         int r = 0;
         bool done = false, got_doc = false;
 
@@ -325,11 +337,21 @@ int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node
                         done = true;
                         break;
                 case YAML_DOCUMENT_START_EVENT:
-                        if (got_doc) {
+                        if (got_doc && !docs_seq) {
                                 r = cc__yerr(&c, ev.start_mark, "yaml: multiple documents in one compose file are not supported");
                                 done = true;
                         }
                         got_doc = true;
+                        break;
+                case YAML_DOCUMENT_END_EVENT:
+                        if (docs_seq && root && !(root->kind == CC_NODE_SCALAR && root->type == CC_NULL))
+                                cc_node_seq_push(docs, root);
+                        else if (docs_seq)
+                                cc_node_free(root);
+                        if (docs_seq) {
+                                root = NULL;
+                                cc__anchors_clear(&c);
+                        }
                         break;
                 case YAML_SEQUENCE_START_EVENT:
                 case YAML_MAPPING_START_EVENT:
@@ -344,13 +366,16 @@ int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node
                 }
                 yaml_event_delete(&ev);
         }
-        for (size_t i = 0; i < c.n_anchors; i++)
-                free(c.anchors[i].name);
+        cc__anchors_clear(&c);
         free(c.anchors);
         yaml_parser_delete(&c.parser);
         if (r < 0) {
                 cc_node_free(root);
                 return r;
+        }
+        if (docs_seq) {
+                *out = cc_steal(&docs);
+                return 0;
         }
         if (root && root->kind == CC_NODE_SCALAR && root->type == CC_NULL) {
                 cc_node_free(root);
@@ -358,4 +383,15 @@ int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node
         }
         *out = root;
         return 0;
+}
+
+int cc_yaml_parse(const char *data, size_t len, const char *file, struct cc_node **out, struct cc_error *err)
+{
+        return cc__parse_stream(data, len, file, false, out, err);
+}
+
+int cc_yaml_parse_documents(const char *data, size_t len, const char *file, struct cc_node **docs,
+                            struct cc_error *err)
+{
+        return cc__parse_stream(data, len, file, true, docs, err);
 }
