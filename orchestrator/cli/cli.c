@@ -15,7 +15,7 @@ static const struct cc_cmd cc__commands[] = {
         {"attach", cc__cmd_not_built, "Attach local standard input, output, and error streams to a service's running container"},
         {"build", cc__cmd_not_built, "Build or rebuild services"},
         {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format"},
-        {"cp", cc__cmd_not_built, "Copy files/folders between a service container and the local filesystem"},
+        {"cp", cc_cmd_cp, "Copy files/folders between a service container and the local filesystem"},
         {"create", cc_cmd_create, "Creates containers for a service"},
         {"down", cc_cmd_down, "Stop and remove containers, networks"},
         {"events", cc_cmd_events, "Receive real time events from containers"},

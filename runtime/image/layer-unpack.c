@@ -248,7 +248,7 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 static mode_t entry_perm(struct unpack *u, struct archive_entry *e, bool dir)
 {
         mode_t m = archive_entry_perm(e) & 07777;
-        if (!(u->flags & CC_LAYER_OWNERS))
+        if (!(u->flags & (CC_LAYER_OWNERS | CC_LAYER_MODES)))
                 m = (m & 0777) | (dir ? 0700 : 0600);
         return m;
 }

@@ -16,6 +16,8 @@ enum cc_layer_flags {
         CC_LAYER_XATTRS = 1u << 3,    /* apply extended attributes */
         CC_LAYER_WRITEBACK = 1u << 4, /* start writing each file's data to disk once it is
                                          written (the caller syncs the tree afterwards) */
+        CC_LAYER_MODES = 1u << 5,     /* without CC_LAYER_OWNERS: keep the archived permission
+                                         bits as they are (files stay the caller's) */
 };
 #define CC_LAYER_IMAGE (CC_LAYER_WHITEOUTS | CC_LAYER_SPECIAL | CC_LAYER_OWNERS | CC_LAYER_XATTRS)
 

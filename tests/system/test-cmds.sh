@@ -1,0 +1,175 @@
+#!/bin/bash
+# cp, images, stats and attach, driven through the real binary against
+# running busybox containers, with what a user would observe: files and
+# their owners on both sides, tar streams, symlinks that point out of the
+# container (never followed out of it), the images table, stats numbers
+# that move with the traffic sent to the container, attach and detach.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+UP_PREFIX=cccmd
+source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+require_commands tar
+
+H=$TMP/host
+sleeper() {
+        compose <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+EOF
+}
+up_sleeper() {
+        sleeper
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+}
+in_web() { ccp exec -T web sh -c "$1"; }
+# a host tree: a file owned by 1234:5678, a subdirectory, a relative symlink
+host_tree() {
+        rm -rf "$H"; mkdir -p "$H/src/sub"
+        echo hello >"$H/src/a.txt"; echo deep >"$H/src/sub/b"
+        ln -s a.txt "$H/src/link"
+        chown 1234:5678 "$H/src/a.txt"; chmod 640 "$H/src/a.txt"
+}
+
+t_cp_to_container() {
+        up_sleeper || return 1
+        host_tree
+        # into an existing directory: the directory itself goes in
+        ccp cp "$H/src" web:/tmp >/dev/null 2>&1 || { fail "cp dir to /tmp"; return 1; }
+        assert_eq "$(in_web 'cat /tmp/src/a.txt /tmp/src/sub/b; readlink /tmp/src/link')" "hello
+deep
+a.txt" || return 1
+        # to a new name: created with the contents; "dir/." into an existing directory: the contents
+        ccp cp "$H/src" web:/tmp/new >/dev/null 2>&1 || { fail "cp dir to a new name"; return 1; }
+        in_web 'mkdir /tmp/have' || return 1
+        ccp cp "$H/src/." web:/tmp/have >/dev/null 2>&1 || { fail "cp dir/. to a directory"; return 1; }
+        assert_eq "$(in_web 'cat /tmp/new/a.txt /tmp/have/sub/b; ls /tmp/have | tr "\n" " "')" "hello
+deep
+a.txt link sub " || return 1
+        # without -a the files are root's (as docker: the container's root), modes kept
+        assert_eq "$(in_web 'stat -c "%u:%g %a" /tmp/src/a.txt')" "0:0 640" || return 1
+        # with -a the source's owner comes along; a file onto a new file name
+        ccp cp -a "$H/src/a.txt" web:/tmp/owned >/dev/null 2>&1 || { fail "cp -a"; return 1; }
+        assert_eq "$(in_web 'stat -c "%u:%g %a" /tmp/owned; cat /tmp/owned')" "1234:5678 640
+hello" || return 1
+        # a file into a directory that does not exist, named as a directory: refused
+        local out rc
+        out=$(ccp cp "$H/src/a.txt" web:/tmp/nodir/ 2>&1); rc=$?
+        assert_eq "$rc" 1 "($out)" || return 1
+        assert_contains "$out" "no such directory" || return 1
+        # a directory onto a file: refused
+        out=$(ccp cp "$H/src" web:/tmp/owned 2>&1); rc=$?
+        assert_eq "$rc" 1 "($out)" || return 1
+        assert_contains "$out" "cannot copy a directory to a file"
+}
+
+t_cp_from_container() {
+        up_sleeper || return 1
+        in_web 'mkdir -p /data/d && echo one >/data/d/f && ln -s f /data/d/l && chown 1000:1000 /data/d/f && ln /data/d/f /data/d/hard' || return 1
+        rm -rf "$H"; mkdir -p "$H"
+        ccp cp web:/data/d "$H" >/dev/null 2>&1 || { fail "cp to an existing directory"; return 1; }
+        assert_eq "$(cat "$H/d/f"; readlink "$H/d/l"; stat -c %u:%g "$H/d/f")" "one
+f
+0:0" || return 1
+        # a hard link stays one
+        assert_eq "$(stat -c %i "$H/d/f")" "$(stat -c %i "$H/d/hard")" || return 1
+        ccp cp -a web:/data/d "$H/kept" >/dev/null 2>&1 || { fail "cp -a to a new name"; return 1; }
+        assert_eq "$(stat -c %u:%g "$H/kept/f")" "1000:1000" || return 1
+        # a symlink is copied as a link; -L copies what it points to
+        ccp cp web:/data/d/l "$H/asis" >/dev/null 2>&1 || return 1
+        ccp cp -L web:/data/d/l "$H/followed" >/dev/null 2>&1 || return 1
+        assert_eq "$(readlink "$H/asis"); $(cat "$H/followed")" "f; one" || return 1
+        # a missing file: docker's message, exit 1
+        local out rc
+        out=$(ccp cp web:/nope "$H/x" 2>&1); rc=$?
+        assert_eq "$rc" 1 || return 1
+        assert_contains "$out" "Could not find the file /nope in container $P-web-1"
+}
+
+t_cp_tar_streams() {
+        up_sleeper || return 1
+        in_web 'mkdir -p /data/d && echo one >/data/d/f' || return 1
+        local list
+        list=$(ccp cp web:/data/d - 2>/dev/null | tar tf - | sort | tr '\n' ' ')
+        assert_eq "$list" "d/ d/f " || return 1
+        host_tree
+        in_web 'mkdir /tmp/x' || return 1
+        tar cf - -C "$H/src" . | ccp cp - web:/tmp/x >/dev/null 2>&1 || { fail "tar stream in"; return 1; }
+        assert_eq "$(in_web 'cat /tmp/x/a.txt /tmp/x/sub/b')" "hello
+deep" || return 1
+        # a stream wants an existing directory
+        local out rc
+        out=$(tar cf - -C "$H/src" . | ccp cp - web:/tmp/x/a.txt 2>&1); rc=$?
+        assert_eq "$rc" 1 || return 1
+        assert_contains "$out" "must be a directory"
+}
+
+# Symlinks in the container that point at / or climb with "..": what they
+# name is resolved inside the container, never on the host.
+t_cp_symlink_escapes() {
+        up_sleeper || return 1
+        local marker=$TMP/host-only-marker
+        echo host-secret >"$marker"
+        in_web "ln -s / /tmp/root; ln -s ../../../../../.. /tmp/up; ln -s $TMP /tmp/abs" || return 1
+        rm -rf "$H"; mkdir -p "$H"
+        # reading through them gives the container's files
+        ccp cp web:/tmp/up/etc/passwd "$H/p1" >/dev/null 2>&1 || return 1
+        cmp -s "$H/p1" /etc/passwd && { fail "read the host's /etc/passwd"; return 1; }
+        grep -q '^app:' "$H/p1" || { fail "not the container's passwd: $(cat "$H/p1")"; return 1; }
+        local out rc
+        out=$(ccp cp "web:/tmp/abs/$(basename "$marker")" "$H/p2" 2>&1); rc=$?
+        assert_eq "$rc" 1 "(read the host's file through an absolute link: $out)" || return 1
+        [ ! -e "$H/p2" ] || { fail "copied the host's file"; return 1; }
+        # writing through them stays in the container
+        host_tree
+        ccp cp "$H/src/a.txt" web:/tmp/root/escaped >/dev/null 2>&1 || return 1
+        ccp cp "$H/src/a.txt" web:/tmp/up/tmp/escaped2 >/dev/null 2>&1 || return 1
+        [ ! -e /escaped ] && [ ! -e /tmp/escaped2 ] || { fail "wrote on the host"; return 1; }
+        assert_eq "$(in_web 'cat /escaped /tmp/escaped2')" "hello
+hello" || return 1
+        # a tar stream with a link out of the destination, then a file under it: refused
+        mkdir -p "$H/t1" "$H/t2/link" "$TMP/target"
+        ln -s "$TMP/target" "$H/t1/link"
+        echo pwned >"$H/t2/link/x"
+        tar cf "$H/evil.tar" -C "$H/t1" link && tar rf "$H/evil.tar" -C "$H/t2" link/x
+        out=$(ccp cp - web:/tmp <"$H/evil.tar" 2>&1); rc=$?
+        assert_eq "$rc" 1 "($out)" || return 1
+        assert_contains "$out" "refusing to write through symlink" || return 1
+        [ -z "$(ls -A "$TMP/target")" ] || { fail "wrote on the host: $(ls "$TMP/target")"; return 1; }
+        # ".." in a name: refused
+        python3 - "$H/dots.tar" <<'EOF' || return 1
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("../../../../dots-escaped"); data = b"x\n"; i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+EOF
+        out=$(ccp cp - web:/tmp <"$H/dots.tar" 2>&1); rc=$?
+        assert_eq "$rc" 1 "($out)" || return 1
+        [ ! -e /dots-escaped ] && [ ! -e "$TMP/dots-escaped" ] || { fail "wrote on the host"; return 1; }
+}
+
+t_cp_replicas() {
+        sleeper
+        ccp up -d --scale web=2 >/dev/null 2>&1 || return 1
+        host_tree
+        # without --index: every replica gets the file
+        ccp cp "$H/src/a.txt" web:/tmp/all >/dev/null 2>&1 || return 1
+        ccp cp "$H/src/sub/b" web:/tmp/two --index 2 >/dev/null 2>&1 || return 1
+        assert_eq "$(ccp exec -T --index 2 web cat /tmp/all /tmp/two)" "hello
+deep" || return 1
+        assert_eq "$(ccp exec -T --index 1 web cat /tmp/all)" "hello" || return 1
+        ccp exec -T --index 1 web test ! -e /tmp/two || { fail "--index 2 wrote into replica 1"; return 1; }
+        local out rc
+        out=$(ccp cp web:/tmp/all web:/tmp/b 2>&1); rc=$?
+        assert_eq "$rc" 1 || return 1
+        assert_contains "$out" "copying between services is not supported"
+}
+
+run_cases \
+        "cp host -> container: directories, dir/., -a owners, docker's destination rules:t_cp_to_container" \
+        "cp container -> host: directories, hard links, -a, -L, a missing file:t_cp_from_container" \
+        "cp with - : tar streams out and in:t_cp_tar_streams" \
+        "cp never follows a container's symlink out of the container:t_cp_symlink_escapes" \
+        "cp to every replica, or one with --index:t_cp_replicas"
