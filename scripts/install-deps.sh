@@ -20,6 +20,9 @@ packages=(
         jq python3 busybox-static skopeo umoci crun iproute2 procps util-linux nftables
         # registry pulls: libcurl (OpenSSL); tests: a local registry, htpasswd, keys, zstd layers
         libcurl4-openssl-dev ca-certificates docker-registry apache2-utils openssl curl zstd
+        # the real stack's image (examples/flask-stack, test-real-stack.sh): a Debian root
+        # filesystem with postgres, redis, nginx and Flask, from the Debian mirror
+        mmdebstrap
 )
 missing=()
 for p in "${packages[@]}"; do

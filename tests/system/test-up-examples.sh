@@ -12,14 +12,6 @@ require_commands ss
 EX=$SRCDIR/examples
 # the example's compose file instead of $D/compose.yaml
 exp() { local ex=$1; shift; timeout -k 5 90 "$CCOMPOSE" -f "$EX/$ex/compose.yaml" -p "$P" "$@"; }
-# a TCP port on 127.0.0.1 nobody listens on
-free_port() {
-        local p
-        while :; do
-                p=$((20000 + RANDOM % 20000))
-                ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-        done
-}
 
 setup_example_image() {
         setup_images || return 1

@@ -57,6 +57,15 @@ wait_exit() {
 }
 _not_alive() { ! alive "$1"; }
 
+# a TCP port on 127.0.0.1 nobody listens on (the file requires ss)
+free_port() {
+        local p
+        while :; do
+                p=$((20000 + RANDOM % 20000))
+                ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+        done
+}
+
 # ---- state ----
 
 # jstate JQ-FILTER: query state.json.
