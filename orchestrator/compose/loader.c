@@ -36,6 +36,7 @@ struct cc_loader {
         struct cc_env *env;        /* interpolation environment: shell over .env */
         struct cc_strv include_stack;
         struct cc_strv *unset;     /* variables interpolation found unset */
+        struct cc_strv *warnings;  /* the project's */
         struct cc_error *err;
 };
 
@@ -187,6 +188,39 @@ static int cc__load_tree(struct cc_loader *l, const char *path, const char *work
 static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const char *name, const char *file,
                                const struct cc_env *env, struct cc_strv *chain);
 
+/* Validate and normalise, in a file read for `extends` only, the service
+ * name and the services it extends in the same file. */
+static int cc__prepare_base(struct cc_loader *l, struct cc_node *root, const char *name, const char *workdir,
+                            const struct cc_env *env)
+{
+        struct cc_node *services = cc_node_map_get(root, "services");
+        struct cc_norm_ctx ctx = {.workdir = workdir, .home = l->home, .env = env};
+        struct cc_strv done = {0};
+        int r = 0;
+        while (name && !cc_strv_contains(&done, name) && r >= 0) {
+                ssize_t i = cc_node_map_index(services, name);
+                if (i < 0)
+                        break;
+                cc_strv_push(&done, name);
+                /* the schema checks a project: one with only this service */
+                struct cc_pos kp = services->keys[i]->pos;
+                _cleanup_node_ struct cc_node *one = cc_node_new_map(&root->pos);
+                struct cc_node *svcs = cc_node_new_map(&services->pos);
+                cc_node_map_set(one, "services", NULL, svcs);
+                cc_node_map_set(svcs, name, &kp, cc_node_map_take(services, name));
+                r = cc_schema_validate_warn(one, l->warnings, l->err);
+                struct cc_node *svc = cc_node_map_take(svcs, name);
+                cc_node_map_set(services, name, &kp, svc);
+                if (r >= 0)
+                        r = cc_normalize_service(svc, name, &ctx, l->err);
+                struct cc_node *ext = cc_node_map_get(svc, "extends");
+                name = cc_node_is_scalar(ext) ? ext->str
+                       : cc_node_map_get(ext, "file") ? NULL : cc_node_map_str(ext, "service");
+        }
+        cc_strv_free(&done);
+        return r;
+}
+
 /* The service an `extends` with a `file` names: that file is loaded (up to
  * normalisation) and only the base service's own extends are resolved in
  * it, as compose-go does; chain carries on across files so that files
@@ -205,6 +239,8 @@ static int cc__extends_from_file(struct cc_loader *l, const char *file, const ch
                 return r;
         if (!cc_node_map_get(cc_node_map_get(other, "services"), base_name))
                 return cc_error_set(l->err, -ENOENT, "undefined service \"%s\" in %s", base_name, abs);
+        if ((r = cc__prepare_base(l, other, base_name, odir, env)) < 0)
+                return r;
         cc_strv_push(chain, key);
         if ((r = cc__resolve_extends(l, other, base_name, abs, env, chain)) < 0)
                 return r;
@@ -431,9 +467,11 @@ static int cc__parse_file(struct cc_loader *l, const char *path, struct cc_node 
 }
 
 /* One document up to its services' normalisation: interpolate, validate,
- * include. */
+ * include. A file read for `extends` only (not full) is only interpolated,
+ * as compose-go reads it: the services taken from it are validated and
+ * normalised when they are (cc__prepare_base), the others are not looked at. */
 static int cc__load_doc(struct cc_loader *l, struct cc_node *root, const char *path, const char *workdir,
-                        const struct cc_env *env)
+                        const struct cc_env *env, bool full)
 {
         int r;
 
@@ -443,7 +481,9 @@ static int cc__load_doc(struct cc_loader *l, struct cc_node *root, const char *p
         }
         if (!l->opts->no_interpolate && (r = cc_interpolate_tree_unset(root, env, l->unset, l->err)) < 0)
                 return r;
-        if ((r = cc_schema_validate(root, l->err)) < 0)
+        if (!full)
+                return 0;
+        if ((r = cc_schema_validate_warn(root, l->warnings, l->err)) < 0)
                 return r;
         if ((r = cc__apply_include(l, root, path, workdir, env)) < 0)
                 return r;
@@ -454,7 +494,7 @@ static int cc__load_doc(struct cc_loader *l, struct cc_node *root, const char *p
  * (NULL: read them), taken over. Documents after the first are merged
  * into it, as compose-go merges them. */
 static int cc__load_docs(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
-                         struct cc_node *docs_in, struct cc_node **out)
+                         struct cc_node *docs_in, bool full, struct cc_node **out)
 {
         _cleanup_node_ struct cc_node *docs = docs_in;
         _cleanup_node_ struct cc_node *root = NULL;
@@ -464,7 +504,7 @@ static int cc__load_docs(struct cc_loader *l, const char *path, const char *work
                 return r;
         for (size_t i = 0; i < docs->n; i++) {
                 _cleanup_node_ struct cc_node *doc = cc_steal(&docs->items[i]);
-                if ((r = cc__load_doc(l, doc, path, workdir, env)) < 0)
+                if ((r = cc__load_doc(l, doc, path, workdir, env, full)) < 0)
                         return r;
                 if (!root)
                         root = cc_steal(&doc);
@@ -482,7 +522,7 @@ static int cc__load_docs(struct cc_loader *l, const char *path, const char *work
 static int cc__load_tree(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
                          struct cc_node **out)
 {
-        return cc__load_docs(l, path, workdir, env, NULL, out);
+        return cc__load_docs(l, path, workdir, env, NULL, false, out);
 }
 
 /* One file, its services' extends resolved; docs as for cc__load_docs. */
@@ -492,7 +532,7 @@ static int cc__load_file(struct cc_loader *l, const char *path, const char *work
         _cleanup_node_ struct cc_node *root = NULL;
         int r;
 
-        if ((r = cc__load_docs(l, path, workdir, env, docs, &root)) < 0)
+        if ((r = cc__load_docs(l, path, workdir, env, docs, true, &root)) < 0)
                 return r;
         if ((r = cc__apply_extends(l, root, path, env)) < 0)
                 return r;
@@ -671,7 +711,7 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
         }
         const char *home = cc_env_get(&p->env, "HOME");
         struct cc_loader l = {.opts = o, .cwd = cwd, .home = home ? home : "/root", .env = &p->env,
-                              .unset = unset, .err = err};
+                              .unset = unset, .warnings = &p->warnings, .err = err};
 
         if ((r = cc__collect_files(&l, p)) < 0)
                 return r;

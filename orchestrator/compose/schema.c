@@ -42,6 +42,8 @@ enum {
         T_SEQ = 1u << 5,
         T_MAP = 1u << 6,
         T_NOCAST = 1u << 7, /* interpolated strings stay strings */
+        T_STRICT = 1u << 8, /* a string written as such is not cast (the
+                             * schema allows no string there) */
         T_ANY = T_STR | T_NUM | T_BOOL | T_NULL | T_SEQ | T_MAP | T_NOCAST,
 };
 
@@ -188,8 +190,9 @@ static const char *cc__names_desc(enum cc__names names)
 
 static const struct cc__schema sc_str = {.types = T_STR};
 static const struct cc__schema sc_bool = {.types = T_BOOL};
-static const struct cc__schema sc_num = {.types = T_NUM};
-static const struct cc__schema sc_int = {.types = T_INT};
+static const struct cc__schema sc_bool_strict = {.types = T_BOOL | T_STRICT};
+static const struct cc__schema sc_num = {.types = T_NUM | T_STRICT};
+static const struct cc__schema sc_int = {.types = T_INT | T_STRICT};
 static const struct cc__schema sc_int_str = {.types = T_INT | T_STR};
 static const struct cc__schema sc_num_str = {.types = T_NUM | T_STR};
 static const struct cc__schema sc_open_map = {.types = T_MAP};
@@ -362,7 +365,8 @@ static const struct cc__schema sc_development = {
                                                              {"action", SCH(.types = T_STR,
                                                                             .enumv = STRS("rebuild", "sync", "restart",
                                                                                           "sync+restart", "sync+exec"))},
-                                                             {"target", &sc_str}, {"exec", &sc_service_hook})))})};
+                                                             {"target", &sc_str}, {"exec", &sc_service_hook},
+                                                             {"initial_sync", &sc_bool_strict})))})};
 
 static const struct cc__schema sc_update_config = {
         .types = T_MAP, .closed = true, .ext = true,
@@ -503,7 +507,7 @@ static const struct cc__schema sc_service = {
                 {"tmpfs", &sc_string_or_list},
                 {"tty", &sc_bool},
                 {"ulimits", &sc_ulimits},
-                {"use_api_socket", &sc_bool},
+                {"use_api_socket", &sc_bool_strict},
                 {"user", &sc_str},
                 {"uts", &sc_str},
                 {"userns_mode", &sc_str},
@@ -580,6 +584,7 @@ static const struct cc__schema sc_top = {
 
 struct cc__schema_ctx {
         struct cc_buf path; /* dotted path of the value being checked, "" at the top */
+        struct cc_strv *warnings; /* may be NULL */
         struct cc_error *err;
 };
 
@@ -687,15 +692,25 @@ static bool cc__is_interpolated_str(const struct cc_node *n)
         return n && n->kind == CC_NODE_SCALAR && n->type == CC_STR && (n->flags & CC_NODE_INTERPOLATED);
 }
 
-/* An interpolated string where a boolean or a number is expected becomes
- * that boolean or number when its text reads as one. */
-static void cc__schema_cast(struct cc_node *n, unsigned types)
+/* A string where a boolean or a number is expected becomes that boolean
+ * or number when its text reads as one: an interpolated string, or any
+ * string where no string is allowed, as compose-go casts the values of
+ * such keys (init: yes, with a warning for the YAML 1.1 words). */
+static void cc__schema_cast(struct cc__schema_ctx *c, struct cc_node *n, unsigned types)
 {
-        if (!cc__is_interpolated_str(n) || (types & T_NOCAST) || !(types & (T_BOOL | T_INT | T_NUM)))
+        if (!n || n->kind != CC_NODE_SCALAR || n->type != CC_STR || (types & T_NOCAST) ||
+            !(types & (T_BOOL | T_INT | T_NUM)))
+                return;
+        if (!(n->flags & CC_NODE_INTERPOLATED) && ((types & (T_STR | T_STRICT)) || strchr(n->str, '$')))
                 return;
         if (types & T_BOOL) {
                 int b = cc__bool_word(n->str);
                 if (b >= 0) {
+                        if (c->warnings && strcasecmp(n->str, b ? "true" : "false") != 0)
+                                cc_strv_push_owned(c->warnings,
+                                                   cc_xasprintf("\"%s\" for boolean is not supported by YAML 1.2, "
+                                                                "please use `%s`",
+                                                                n->str, b ? "true" : "false"));
                         cc_node_set_scalar(n, b ? "true" : "false", CC_BOOL);
                         return;
                 }
@@ -852,7 +867,7 @@ static int cc__schema_check(struct cc__schema_ctx *c, struct cc_node *n, const s
         /* A !reset value is removed when files are merged: nothing to check. */
         if (n && (n->flags & CC_NODE_RESET))
                 return 0;
-        cc__schema_cast(n, s->types);
+        cc__schema_cast(c, n, s->types);
         if (!(cc__node_type(n) & s->types) && !cc__is_uninterpolated(n, s->types)) {
                 struct cc_buf b = {0};
                 cc__types_desc(&b, s->types);
@@ -876,12 +891,17 @@ static int cc__schema_check(struct cc__schema_ctx *c, struct cc_node *n, const s
 
 int cc_schema_validate(struct cc_node *root, struct cc_error *err)
 {
+        return cc_schema_validate_warn(root, NULL, err);
+}
+
+int cc_schema_validate_warn(struct cc_node *root, struct cc_strv *warnings, struct cc_error *err)
+{
         if (!root)
                 return 0;
         if (root->kind != CC_NODE_MAP)
                 return cc__schema_fail(&(struct cc__schema_ctx){.err = err}, root,
                                        "top-level object must be a mapping");
-        struct cc__schema_ctx c = {.err = err};
+        struct cc__schema_ctx c = {.warnings = warnings, .err = err};
         cc_buf_puts(&c.path, "");
         int r = cc__schema_check(&c, root, &sc_top);
         cc_buf_free(&c.path);

@@ -14,5 +14,8 @@
  * extensions. Strings that came from interpolation (CC_NODE_INTERPOLATED)
  * are converted in place to the number or boolean the schema expects. */
 int cc_schema_validate(struct cc_node *root, struct cc_error *err);
+/* The same, with warnings (YAML 1.1 booleans read as booleans) added to
+ * warnings (may be NULL). */
+int cc_schema_validate_warn(struct cc_node *root, struct cc_strv *warnings, struct cc_error *err);
 
 #endif

@@ -659,14 +659,35 @@ TEST(build_must_be_string_or_mapping)
 
 TEST(booleans_must_be_real_booleans)
 {
-        INVALID("services:\n  a:\n    privileged: \"true\"\n", "compose.yaml:3:17: services.a.privileged must be a boolean");
-        /* YAML 1.2: yes is a string */
-        INVALID("services:\n  a:\n    tty: yes\n", "compose.yaml:3:10: services.a.tty must be a boolean");
+        /* where the specification allows no string */
+        INVALID("services:\n  a:\n    use_api_socket: \"true\"\n",
+                "compose.yaml:3:21: services.a.use_api_socket must be a boolean");
+        INVALID("services:\n  a:\n    tty: maybe\n", "compose.yaml:3:10: services.a.tty must be a boolean");
+}
+
+/* compose-go casts a string where the specification allows a boolean or a
+ * string (init: yes), warning about the YAML 1.1 words. */
+TEST(yaml11_booleans_are_cast_with_a_warning)
+{
+        struct cc_node *n = parse("services:\n  a:\n    init: yes\n    tty: \"true\"\n    read_only: Off\n");
+        struct cc_error err = {0};
+        struct cc_strv warnings = {0};
+        ASSERT_INTEQ(cc_schema_validate_warn(n, &warnings, &err), 0);
+        struct cc_node *a = cc_node_map_get(cc_node_map_get(n, "services"), "a");
+        ASSERT_INTEQ(cc_node_map_get(a, "init")->type, CC_BOOL);
+        ASSERT_STREQ(cc_node_map_get(a, "init")->str, "true");
+        ASSERT_STREQ(cc_node_map_get(a, "tty")->str, "true");
+        ASSERT_STREQ(cc_node_map_get(a, "read_only")->str, "false");
+        ASSERT_INTEQ(warnings.n, 2);
+        ASSERT_STREQ(warnings.v[0], "\"yes\" for boolean is not supported by YAML 1.2, please use `true`");
+        ASSERT_STREQ(warnings.v[1], "\"Off\" for boolean is not supported by YAML 1.2, please use `false`");
+        cc_strv_free(&warnings);
+        cc_node_free(n);
 }
 
 TEST(external_is_boolean_or_mapping)
 {
-        INVALID("networks:\n  n:\n    external: \"true\"\n",
+        INVALID("networks:\n  n:\n    external: 3\n",
                 "compose.yaml:3:15: networks.n.external must be a boolean or a mapping");
 }
 
