@@ -21,7 +21,7 @@ static const struct cc_cmd cc__commands[] = {
         {"events", cc_cmd_events, "Receive real time events from containers"},
         {"exec", cc_cmd_exec, "Execute a command in a running container"},
         {"image", cc_cmd_image, "Manage images: load, import, ls, rm, inspect"},
-        {"images", cc__cmd_not_built, "List images used by the created containers"},
+        {"images", cc_cmd_images, "List images used by the created containers"},
         {"kill", cc_cmd_kill, "Force stop service containers"},
         {"login", cc_cmd_login, "Log in to a registry"},
         {"logout", cc_cmd_logout, "Log out from a registry"},

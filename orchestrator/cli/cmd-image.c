@@ -9,6 +9,7 @@
 #include "state.h"
 #include "image-cmd.h"
 #include "image-store.h"
+#include "ps-format.h"
 
 static const char *store_root(struct cc_cli *cli)
 {
@@ -55,18 +56,6 @@ static void image_usage(FILE *f)
 }
 
 /* ---- formatting like docker (go-units) ---- */
-
-static char *human_size(uint64_t size)
-{
-        static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
-        double v = (double) size;
-        size_t i = 0;
-        while (v >= 1000.0 && i < CC_ARRAY_SIZE(units) - 1) {
-                v /= 1000.0;
-                i++;
-        }
-        return cc_xasprintf("%.3g%s", v, units[i]);
-}
 
 static char *human_duration(double seconds)
 {
@@ -202,7 +191,7 @@ static char *row_field(const struct row *r, const char *name, bool notrunc)
         if (strcmp(name, "CreatedAt") == 0)
                 return created_at(r->created);
         if (strcmp(name, "Size") == 0 || strcmp(name, "VirtualSize") == 0)
-                return human_size(r->size);
+                return cc_human_size((double) r->size);
         if (strcmp(name, "Containers") == 0 || strcmp(name, "SharedSize") == 0 ||
             strcmp(name, "UniqueSize") == 0)
                 return cc_xstrdup("N/A");

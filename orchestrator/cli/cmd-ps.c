@@ -104,39 +104,6 @@ static int cc__cmp_ctr(const void *a, const void *b)
         return strcmp(x->name, y->name);
 }
 
-/* Columns padded like Go's tabwriter with padding 3. */
-static void cc__print_table(struct cc_strv *cells, size_t cols)
-{
-        size_t rows = cells->n / cols;
-        size_t *w = cc_xcalloc(cols, sizeof(size_t));
-        for (size_t r = 0; r < rows; r++)
-                for (size_t c = 0; c < cols; c++) {
-                        const char *s = cells->v[r * cols + c];
-                        size_t len = 0;
-                        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                                if ((*p & 0xc0) != 0x80)
-                                        len++;
-                        if (len > w[c])
-                                w[c] = len;
-                }
-        for (size_t r = 0; r < rows; r++) {
-                for (size_t c = 0; c < cols; c++) {
-                        const char *s = cells->v[r * cols + c];
-                        if (c + 1 == cols) {
-                                printf("%s", s);
-                                break;
-                        }
-                        size_t len = 0;
-                        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                                if ((*p & 0xc0) != 0x80)
-                                        len++;
-                        printf("%s%*s", s, (int) (w[c] - len + 3), "");
-                }
-                putchar('\n');
-        }
-        free(w);
-}
-
 int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_SERVICES = 1000, O_STATUS, O_FORMAT, O_FILTER };
@@ -262,7 +229,7 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                         cc_strv_push_owned(&cells, cc_ctr_status_text(ct, now));
                         cc_strv_push(&cells, ct->ports ? ct->ports : "");
                 }
-                cc__print_table(&cells, CC_ARRAY_SIZE(head));
+                cc_cli_print_table(&cells, CC_ARRAY_SIZE(head));
                 cc_strv_free(&cells);
         }
         free(list);

@@ -9,4 +9,12 @@ char *cc_human_duration(long long secs);
 /* "Up 5 minutes (healthy)", "Exited (0) 3 seconds ago", ... */
 char *cc_ctr_status_text(const struct cc_ctr_state *c, long long now);
 
+/* cells: rows of cols strings, the first row the header; columns padded
+ * like Go's text/tabwriter with padding 3, as docker prints tables. */
+void cc_cli_print_table(const struct cc_strv *cells, size_t cols);
+/* go-units HumanSizeWithPrecision(size, 3): "1.23kB", "648B" (powers of 1000). */
+char *cc_human_size(double size);
+/* go-units BytesSize: "1.465MiB" (powers of 1024, 4 digits). */
+char *cc_bytes_size(double size);
+
 #endif

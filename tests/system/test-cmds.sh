@@ -167,9 +167,42 @@ deep" || return 1
         assert_contains "$out" "copying between services is not supported"
 }
 
+t_images() {
+        compose <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+  job:
+    image: docker.io/library/busybox:test
+    command: ["true"]
+EOF
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 30 is_status job exited || return 1
+        local out id
+        out=$(ccp images 2>&1) || { fail "images: $out"; return 1; }
+        # docker compose's columns; a stopped container is listed too, by name
+        assert_eq "$(head -1 <<<"$out" | tr -s ' ')" "CONTAINER REPOSITORY TAG PLATFORM IMAGE ID SIZE CREATED" || return 1
+        id=$(cc image inspect busybox:test | jq -r '.[0].Id') || return 1
+        [[ $id == sha256:* ]] || { fail "no image id: $id"; return 1; }
+        assert_eq "$(sed -n 2p <<<"$out" | awk '{print $1, $2, $3, $4, $5}')" "$P-job-1 busybox test linux/amd64 ${id:7:12}" || return 1
+        assert_eq "$(sed -n 3p <<<"$out" | awk '{print $1, $2, $3}')" "$P-web-1 busybox test" || return 1
+        assert_eq "$(wc -l <<<"$out")" 3 || return 1
+        # json: one object per container, the full ID and the size in bytes
+        out=$(ccp images --format json web) || return 1
+        assert_eq "$(jq -r '.[] | "\(.ContainerName) \(.Repository):\(.Tag) \(.ID) \(.Size > 100000)"' <<<"$out")" \
+                "$P-web-1 busybox:test $id true" || return 1
+        # -q: the IDs, once each
+        assert_eq "$(ccp images -q)" "${id:7}" || return 1
+        out=$(ccp images nosuch 2>&1) && { fail "images of an unknown service succeeded"; return 1; }
+        assert_contains "$out" "no such service: nosuch"
+}
+
 run_cases \
         "cp host -> container: directories, dir/., -a owners, docker's destination rules:t_cp_to_container" \
         "cp container -> host: directories, hard links, -a, -L, a missing file:t_cp_from_container" \
         "cp with - : tar streams out and in:t_cp_tar_streams" \
         "cp never follows a container's symlink out of the container:t_cp_symlink_escapes" \
-        "cp to every replica, or one with --index:t_cp_replicas"
+        "cp to every replica, or one with --index:t_cp_replicas" \
+        "images: docker compose's table, json and -q:t_images"
