@@ -907,3 +907,46 @@ int cc_schema_validate_warn(struct cc_node *root, struct cc_strv *warnings, stru
         cc_buf_free(&c.path);
         return r;
 }
+
+/* ---- walking the specification ---- */
+
+struct cc__schema_walk {
+        struct cc_buf path;
+        void (*fn)(const char *path, void *data);
+        void *data;
+};
+
+static void cc__schema_walk(struct cc__schema_walk *w, const struct cc__schema *s, unsigned depth)
+{
+        /* The tables hold no cycle; the bound only keeps a mistake finite. */
+        if (!s || depth > 16)
+                return;
+        size_t mark = w->path.len;
+        for (const struct cc__schema_key *k = s->keys; k && k->name; k++) {
+                cc_buf_printf(&w->path, "%s%s", mark ? "." : "", k->name);
+                w->fn(w->path.s, w->data);
+                cc__schema_walk(w, k->schema, depth + 1);
+                w->path.len = mark;
+                w->path.s[mark] = '\0';
+        }
+        if (s->values && (s->types & T_MAP) && s->names != NAMES_NONE) {
+                cc_buf_puts(&w->path, mark ? ".*" : "*");
+                cc__schema_walk(w, s->values, depth + 1);
+                w->path.len = mark;
+                w->path.s[mark] = '\0';
+        }
+        if (s->items && (s->types & T_SEQ)) {
+                cc_buf_puts(&w->path, "[]");
+                cc__schema_walk(w, s->items, depth + 1);
+                w->path.len = mark;
+                w->path.s[mark] = '\0';
+        }
+}
+
+void cc_schema_walk(void (*fn)(const char *path, void *data), void *data)
+{
+        struct cc__schema_walk w = {.fn = fn, .data = data};
+        cc_buf_puts(&w.path, "");
+        cc__schema_walk(&w, &sc_top, 0);
+        cc_buf_free(&w.path);
+}

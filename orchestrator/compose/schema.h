@@ -18,4 +18,13 @@ int cc_schema_validate(struct cc_node *root, struct cc_error *err);
  * warnings (may be NULL). */
 int cc_schema_validate_warn(struct cc_node *root, struct cc_strv *warnings, struct cc_error *err);
 
+/* Call fn with the path of every key the specification names, parents
+ * before their children: "services", "services.*.deploy",
+ * "services.*.deploy.placement", "services.*.volumes[].bind.propagation".
+ * A name the user chooses (a service, a network, an environment
+ * variable) is "*"; the items of a sequence are "[]". Extension keys
+ * (x-*) are not named. For the table of what the engine does with each
+ * key (support.c) and its test. */
+void cc_schema_walk(void (*fn)(const char *path, void *data), void *data);
+
 #endif
