@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "state.h"
+#include "support.h"
 #include "image-cmd.h"
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
@@ -100,6 +101,25 @@ void cc_cli_print_warnings(const struct cc_project *p)
 {
         for (size_t i = 0; p && i < p->warnings.n; i++)
                 fprintf(stderr, "WARN[0000] %s\n", p->warnings.v[i]);
+}
+
+void cc_cli_print_support_warnings(const struct cc_project *p, const struct cc_strv *services, bool no_deps)
+{
+        struct cc_strv sel = {0}, out = {0};
+        if (services && services->n) {
+                const struct cc_graph *g = &p->graph;
+                bool *picked = cc_xcalloc(g->n + 1, sizeof(bool));
+                cc_graph_select(g, services, no_deps, picked);
+                for (size_t i = 0; i < g->n; i++)
+                        if (picked[i])
+                                cc_strv_push(&sel, g->names[i]);
+                free(picked);
+        }
+        cc_support_warnings(p, services && services->n ? &sel : NULL, &out);
+        for (size_t i = 0; i < out.n; i++)
+                fprintf(stderr, "WARN[0000] %s\n", out.v[i]);
+        cc_strv_free(&sel);
+        cc_strv_free(&out);
 }
 
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)

@@ -25,6 +25,10 @@ struct cc_cmd {
 int cc_cli_main(int argc, char **argv);
 /* The load's warnings on stderr, as docker compose prints them. */
 void cc_cli_print_warnings(const struct cc_project *p);
+/* The keys of the project the engine does not honour (support.c), one
+ * WARN line each, for the services named and, unless no_deps, what they
+ * depend on; for every service when none is named. up, create and run. */
+void cc_cli_print_support_warnings(const struct cc_project *p, const struct cc_strv *services, bool no_deps);
 /* Load the project described by the global options; prints its warnings,
  * or the error and returns non-zero on failure. */
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out);

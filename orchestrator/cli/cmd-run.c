@@ -427,6 +427,12 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 fprintf(stderr, "no such service: %s\n", o.service);
                 goto out;
         }
+        {
+                struct cc_strv self = {0};
+                cc_strv_push(&self, o.service);
+                cc_cli_print_support_warnings(p, &self, o.no_deps);
+                cc_strv_free(&self);
+        }
         if (o.detach) {
                 rc = cc__run_detached(cli, p, &o);
                 goto out;

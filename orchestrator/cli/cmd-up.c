@@ -82,6 +82,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 {0},
         };
         struct cc_up_opts o = {.stop_timeout_ms = -1};
+        struct cc_strv attach = {0};
         int c, rc = 1;
         optind = 0;
         while ((c = getopt_long(argc, argv, "dt:yh", longopts, NULL)) != -1) {
@@ -92,7 +93,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 case O_EXITFROM: o.exit_code_from = optarg; o.abort_on_exit = true; break;
                 case O_FORCE: o.force_recreate = true; break;
                 case O_NOATTACH: cc_strv_push(&o.no_attach, optarg); break;
-                case O_ATTACH: break;
+                case O_ATTACH: cc_strv_push(&attach, optarg); break;
                 case O_NOCOLOR: o.no_color = true; break;
                 case O_NODEPS: o.no_deps = true; break;
                 case O_NOPREFIX: o.no_log_prefix = true; break;
@@ -145,12 +146,23 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 _cleanup_project_ struct cc_project *p = NULL;
                 if (cc_cli_load_project(cli, &p) != 0)
                         goto out;
+                cc_cli_print_support_warnings(p, &o.services, o.no_deps);
+                /* attach: false leaves a service out of the attached view,
+                 * unless --attach names it */
+                const struct cc_node *svcs = cc_project_services(p);
+                for (size_t i = 0; i < svcs->n; i++) {
+                        const struct cc_node *a = cc_node_map_get(svcs->items[i], "attach");
+                        const char *name = cc_node_key(svcs, i);
+                        if (cc_node_is_scalar(a) && cc_streq(a->str, "false") && !cc_strv_contains(&attach, name))
+                                cc_strv_push(&o.no_attach, name);
+                }
                 rc = cc_up(cli, p, &o);
         }
 out:
         cc_strv_free(&o.services);
         cc_strv_free(&o.scale);
         cc_strv_free(&o.no_attach);
+        cc_strv_free(&attach);
         return rc;
 }
 

@@ -383,10 +383,14 @@ static void cc__run_cgroup(const struct cc_node *svc, struct cc_container_spec *
         const char *cpus = cc_node_map_str(svc, "cpus");
         if (cpus)
                 l->cpus = strtod(cpus, NULL);
-        /* deploy.resources.limits wins, as in docker compose. */
+        l->cpuset = cc_node_map_str(svc, "cpuset"); /* the service outlives the spec */
+        /* deploy.resources wins, as in docker compose. */
         const struct cc_node *d = cc_node_map_get(svc, "deploy");
         const struct cc_node *r = cc_node_is_map(d) ? cc_node_map_get(d, "resources") : NULL;
         const struct cc_node *lim = cc_node_is_map(r) ? cc_node_map_get(r, "limits") : NULL;
+        const struct cc_node *res = cc_node_is_map(r) ? cc_node_map_get(r, "reservations") : NULL;
+        if (cc_node_is_map(res) && cc__node_ll(cc_node_map_get(res, "memory"), &x))
+                l->memory_reservation = x;
         if (cc_node_is_map(lim)) {
                 if (cc__node_ll(cc_node_map_get(lim, "memory"), &x))
                         l->memory = x;

@@ -1,0 +1,276 @@
+#!/bin/bash
+# Nothing silently ignored (issue 12): `up`, `create` and `run` name every
+# key of the file that ccompose accepts but does not honour, one warning
+# per service (or network, volume, ...) and key, in docker compose's
+# WARN[0000] style, from the table of orchestrator/compose/support.c;
+# `config` names none. And the keys this work made honoured: attach,
+# cpuset, deploy.resources.reservations.memory.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+UP_PREFIX=ignw
+source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+
+FIXTURE=$SRCDIR/tests/system/support-warnings/compose.yaml
+
+# the WARN lines of a command's stderr, without the prefix
+warns() { grep '^WARN\[0000\] ' | sed 's/^WARN\[0000\] //'; }
+
+# Every unsupported key of the table, set in one file (the unit test
+# test-support.c checks that the file sets them all): each warning, once,
+# and nothing else.
+t_create_warns_every_key() {
+        cp "$FIXTURE" "$D/compose.yaml"
+        local err rc
+        err=$(ccp create 2>&1 >/dev/null); rc=$?
+        assert_eq "$rc" 0 "(create; stderr: $err)" || return 1
+        local want got
+        want=$(cat <<'WANT'
+service all: develop has no effect: ccompose has no watch mode
+service all: deploy.mode "global" has no effect on a single host
+service all: deploy.endpoint_mode has no effect on a single host
+service all: deploy.labels has no effect on a single host
+service all: deploy.rollback_config has no effect on a single host
+service all: deploy.update_config has no effect on a single host
+service all: deploy.resources.reservations.cpus has no effect: no CPU time is reserved
+service all: deploy.resources.reservations.generic_resources has no effect on a single host
+service all: deploy.resources.reservations.devices is not supported: no device (GPU) is given to the container
+service all: deploy.restart_policy.window "10s" is not supported: every exit counts towards max_attempts
+service all: deploy.placement has no effect on a single host
+service all: annotations are not recorded: ccompose has no container inspect
+service all: build is ignored: images are not built by ccompose yet; pull or load the image
+service all: blkio_config is not supported: no block I/O limit is set
+service all: cgroup "host" is not supported: a container always has its own cgroup namespace
+service all: cgroup_parent is not supported: containers' cgroups are under ccompose/<project>
+service all: cpu_count "2" has no effect on Linux
+service all: cpu_percent "50" has no effect on Linux
+service all: cpu_quota "50000" is not supported: use cpus
+service all: cpu_period "100000" is not supported: use cpus
+service all: cpu_rt_period "1000000" is not supported: no real-time CPU time is given
+service all: cpu_rt_runtime "950000" is not supported: no real-time CPU time is given
+service all: credential_spec has no effect on Linux
+service all: device_cgroup_rules is not supported: no device cgroup rule is set
+service all: devices is not supported: no host device is given to the container
+service all: env_file.format "raw" is not supported: the file is read as a .env file
+service all: external_links is not supported: only the project's services are linked
+service all: gpus is not supported: no GPU is given to the container
+service all: ipc "host" is not supported: a container always has its own IPC namespace
+service all: isolation "process" has no effect on Linux
+service all: labels are not recorded: ccompose has no container inspect
+service all: logging.driver "syslog" is not supported: logs are kept in json-file format
+service all: logging.options "tag" is not supported
+service all: mac_address is not supported: the container gets a random MAC address
+service all: mem_swappiness is not supported: the host's swappiness applies
+service all: models is not supported: ccompose runs no model runner
+service all: networks.front.link_local_ips is not supported
+service all: networks.front.mac_address is not supported: the container gets a random MAC address
+service all: networks.front.driver_opts is not supported
+service all: networks.front.priority "10" is not supported: networks are attached in name order
+service all: networks.front.gw_priority "5" is not supported: the first network is the default route
+service all: oom_kill_disable is not supported: the OOM killer stays enabled
+service all: oom_score_adj "100" is not supported
+service all: pid is not supported: a container always has its own PID namespace
+service all: ports.name is not recorded
+service all: ports.app_protocol is not recorded
+service all: pull_refresh_after is not supported: use pull_policy every_<duration>
+service all: runtime "nvidia" is not supported: ccompose runs containers itself
+service all: security_opt "label=disable" has no effect: ccompose applies no SELinux or AppArmor profile
+service all: stdin_open is not supported: up runs containers with stdin closed
+service all: storage_opt is not supported: the writable layer has no size limit
+service all: tty is not supported: up runs containers without a terminal
+service all: use_api_socket is not supported: ccompose has no Docker API socket
+service all: uts "host" is not supported: a container always has its own UTS namespace
+service all: userns_mode is not supported: containers run without a user namespace
+service all: volumes.consistency has no effect on Linux
+service all: volumes.bind.propagation "rshared" is not supported: bind mounts are private
+service all: volumes.bind.recursive "disabled" is not supported: bind mounts are recursive
+service all: volumes.bind.selinux has no effect: ccompose does not relabel for SELinux
+service all: volumes.volume.labels are not recorded
+service all: volumes.volume.subpath is not supported: the whole volume is mounted
+service all: volumes_from is not supported: no volume of another container is mounted
+service other: provider is not supported: ccompose runs no provider plugin
+network front: driver_opts "com.docker.network.bridge.name" is not supported
+network front: ipam.driver "custom" is not supported: ccompose allocates the addresses
+network front: ipam.config.aux_addresses is not supported: those addresses are not reserved
+network front: ipam.options is not supported
+network front: enable_ipv4 "false" is not supported: networks always have IPv4
+network front: attachable has no effect on a single host
+network front: labels are not recorded
+volume data: driver "nfs" is not supported: volumes are directories of the local driver
+volume data: driver_opts is not supported: volumes are directories of the local driver
+volume data: labels are not recorded
+secret token: labels are not recorded
+secret token: driver has no effect on a single host
+secret token: driver_opts has no effect on a single host
+secret token: template_driver has no effect on a single host
+config conf: labels are not recorded
+config conf: template_driver has no effect on a single host
+WANT
+)
+        got=$(warns <<<"$err")
+        [ "$got" = "$want" ] || { fail "warnings differ: $(diff <(echo "$want") <(echo "$got"))"; return 1; }
+        # created as asked, warnings or not
+        assert_eq "$(ctr all status)" created
+}
+
+t_config_does_not_warn() {
+        cp "$FIXTURE" "$D/compose.yaml"
+        local err
+        err=$(ccp config 2>&1 >/dev/null) || { fail "config failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN"
+}
+
+two_services() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    labels: {com.example.role: web}
+    logging: {driver: syslog, options: {max-size: 1m, tag: web}}
+    deploy:
+      replicas: 1
+      placement: {constraints: [node.role==manager]}
+  other:
+    image: busybox:test
+    command: sleep 1000
+    tty: true
+YAML
+}
+WEB_WARNS='service web: deploy.placement has no effect on a single host
+service web: labels are not recorded: ccompose has no container inspect
+service web: logging.driver "syslog" is not supported: logs are kept in json-file format
+service web: logging.options "tag" is not supported'
+
+# up web: the warnings of web, not of other; web runs
+t_up_warns_for_its_services() {
+        two_services
+        local err
+        err=$(ccp up -d web 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_eq "$(warns <<<"$err")" "$WEB_WARNS" || return 1
+        assert_eq "$(ctr web status)" running || return 1
+        assert_eq "$(ctr other status)" "" "(other was not asked for)"
+}
+
+t_up_warns_for_every_service() {
+        two_services
+        local err
+        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        # services in name order, as the model holds them
+        assert_eq "$(warns <<<"$err")" "service other: tty is not supported: up runs containers without a terminal
+$WEB_WARNS"
+}
+
+t_run_warns() {
+        two_services
+        local out
+        out=$(ccp run --rm --no-deps web echo ran 2>&1) || { fail "run failed: $out"; return 1; }
+        assert_contains "$out" "ran" || return 1
+        assert_eq "$(warns <<<"$out")" "$WEB_WARNS"
+}
+
+# Supported keys, and unsupported ones holding what means nothing (false,
+# a default, empty): not a word.
+t_no_warning_for_what_is_honoured() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    tty: false
+    stdin_open: false
+    oom_kill_disable: false
+    ipc: private
+    labels: {}
+    devices: []
+    cpu_count: 0
+    security_opt: [no-new-privileges:true]
+    logging: {driver: json-file, options: {max-size: 1m, max-file: "2"}}
+    deploy: {mode: replicated, replicas: 1, resources: {limits: {memory: 64m}}}
+    healthcheck: {test: [CMD, "true"], interval: 1s}
+    ulimits: {nofile: 1024}
+    networks:
+      default: {aliases: [w]}
+networks:
+  default: {driver_opts: {com.docker.network.driver.mtu: 1400}, attachable: false}
+YAML
+        local err
+        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN"
+}
+
+# ---- keys made honoured ----
+
+# attach: false keeps a service out of the attached view (its log is kept)
+t_attach_false() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: ["echo", "hello from web"]
+  quiet:
+    image: busybox:test
+    command: ["echo", "hello from quiet"]
+    attach: false
+YAML
+        local out
+        out=$(ccp up 2>&1) || { fail "up failed: $out"; return 1; }
+        assert_contains "$out" "hello from web" || return 1
+        assert_not_contains "$out" "hello from quiet" || return 1
+        assert_not_contains "$(grep '^Attaching to' <<<"$out")" "quiet" || return 1
+        assert_contains "$(ccp logs quiet 2>&1)" "hello from quiet"
+}
+
+t_attach_flag_wins() {
+        compose <<'YAML'
+services:
+  quiet:
+    image: busybox:test
+    command: ["echo", "hello from quiet"]
+    attach: false
+YAML
+        local out
+        out=$(ccp up --attach quiet 2>&1) || { fail "up failed: $out"; return 1; }
+        assert_contains "$out" "hello from quiet"
+}
+
+# the container's cgroup file of a controller (v1 or v2)
+cg_file() {
+        local id=$1 ctl=$2 file=$3 f
+        for f in /sys/fs/cgroup/"$ctl"/ccompose/"$P"/"$id"/"$file" /sys/fs/cgroup/ccompose/"$P"/"$id"/"$file"; do
+                [ -e "$f" ] && { cat "$f"; return 0; }
+        done
+        echo "no $file for $id"
+}
+
+t_cpuset_and_memory_reservation() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    cpuset: "0"
+    deploy:
+      resources:
+        reservations: {memory: 32m}
+YAML
+        local err
+        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        local cpus
+        cpus=$(ccp exec -T web grep Cpus_allowed_list /proc/self/status 2>&1)
+        assert_eq "$(awk '{print $2}' <<<"$cpus")" 0 "($cpus)" || return 1
+        local id; id=$(ctr web id)
+        local soft; soft=$(cg_file "$id" memory memory.soft_limit_in_bytes)
+        [ "$soft" = 33554432 ] || soft=$(cg_file "$id" memory memory.low)
+        assert_eq "$soft" 33554432
+}
+
+run_cases \
+        "create warns about every unsupported key, once:t_create_warns_every_key" \
+        "config warns about none:t_config_does_not_warn" \
+        "up SERVICE warns about that service:t_up_warns_for_its_services" \
+        "up warns about every service:t_up_warns_for_every_service" \
+        "run warns about its service:t_run_warns" \
+        "no warning for honoured keys and empty values:t_no_warning_for_what_is_honoured" \
+        "attach: false leaves a service out of up's output:t_attach_false" \
+        "up --attach overrides attach: false:t_attach_flag_wins" \
+        "cpuset and deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation"
