@@ -264,6 +264,38 @@ YAML
         assert_eq "$soft" 33554432
 }
 
+# Supported keys no other system test drives: the table says so, this
+# checks it.
+t_more_supported_keys() {
+        compose <<YAML
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    container_name: $P-named
+    mem_reservation: 16m
+    cpu_shares: 512
+    extra_hosts: ["myhost=10.213.76.5"]
+    volumes:
+      - {type: volume, source: empty, target: /home, volume: {nocopy: true}}
+volumes:
+  empty: {}
+YAML
+        local err
+        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        assert_contains "$(ccp ps --format '{{.Name}}' 2>&1)" "$P-named" || return 1
+        local id; id=$(ctr web id)
+        assert_eq "$(cg_file "$id" memory memory.soft_limit_in_bytes)" 16777216 || return 1
+        local shares; shares=$(cg_file "$id" cpu,cpuacct cpu.shares)
+        case $shares in no*) shares=$(cg_file "$id" cpu cpu.shares);; esac
+        case $shares in no*) shares=$(cg_file "$id" "" cpu.weight); [ "$shares" = 20 ] && shares=512;; esac
+        assert_eq "$shares" 512 || return 1
+        assert_contains "$(ccp exec -T web cat /etc/hosts 2>&1)" "10.213.76.5"$'\t'"myhost" || return 1
+        # nocopy: the image's /home/app is not copied into the new volume
+        assert_eq "$(ccp exec -T web ls /home 2>&1)" ""
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -273,4 +305,5 @@ run_cases \
         "no warning for honoured keys and empty values:t_no_warning_for_what_is_honoured" \
         "attach: false leaves a service out of up's output:t_attach_false" \
         "up --attach overrides attach: false:t_attach_flag_wins" \
-        "cpuset and deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation"
+        "cpuset and deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation" \
+        "container_name, mem_reservation, cpu_shares, extra_hosts, nocopy are applied:t_more_supported_keys"
