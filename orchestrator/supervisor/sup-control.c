@@ -172,6 +172,13 @@ static int cc__op_each(struct cc_sup *s, struct cc_ctl_req *req)
                                 }
                                 if (op == CC_CTL_RESTART)
                                         cc_sup_event(s, st, "restart", NULL, NULL);
+                                _cleanup_free_ char *why = NULL;
+                                if (cc_sup_hooks_run(c, "post_start", -1, &why) != 0) {
+                                        cc_sup_progress(s, " Container %s  Error", st->name);
+                                        cc_sup_progress(s, "%s", why);
+                                        rc = 1;
+                                        continue;
+                                }
                                 cc_sup_progress(s, " Container %s  Started", st->name);
                         } else if (op == CC_CTL_KILL) {
                                 if (!c->c)

@@ -156,29 +156,13 @@ static void cc__hc_run(uv_timer_t *t)
         struct cc_hc hc;
         if (!c->c || c->hc_running || !cc__hc_config(c, &hc))
                 return;
-        char exe[4096];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n <= 0) {
+        struct cc_strv args = {0};
+        _cleanup_free_ char *exe = NULL;
+        if (cc_sup_nsexec_args(c, NULL, &args, &exe) < 0) {
+                cc_strv_free(&args);
                 cc_strv_free(&hc.test);
                 return;
         }
-        exe[n] = '\0';
-        char pid[32];
-        snprintf(pid, sizeof(pid), "%d", (int) cc_container_pid(c->c));
-        const char *wd = cc_node_map_str(c->svc->def, "working_dir");
-        json_object *iw = NULL;
-        if (!wd && c->svc->image && c->svc->image->config &&
-            json_object_object_get_ex(c->svc->image->config, "WorkingDir", &iw) && json_object_get_string_len(iw) > 0)
-                wd = json_object_get_string(iw);
-        struct cc_strv args = {0};
-        cc_strv_push(&args, "ccompose");
-        cc_strv_push(&args, "__nsexec");
-        cc_strv_push(&args, "--pid");
-        cc_strv_push(&args, pid);
-        cc_strv_push(&args, "--dir"); /* its configured environment */
-        cc_strv_push(&args, cc_container_dir(c->c));
-        cc_strv_push(&args, "--workdir");
-        cc_strv_push(&args, wd ? wd : "/");
         cc_strv_push(&args, "--");
         for (size_t i = 0; i < hc.test.n; i++)
                 cc_strv_push(&args, hc.test.v[i]);

@@ -170,6 +170,18 @@ char *cc_sup_log_path(const struct cc_sup *s, const char *id);
 void cc_sup_health_start(struct cc_sup_ctr *c);
 void cc_sup_health_stop(struct cc_sup_ctr *c);
 
+/* sup-hooks.c */
+/* The start of a `ccompose __nsexec` into c's running container (up to
+ * "--workdir W"; workdir NULL: the service's or the image's): the
+ * arguments in args, the binary in *exe (to free). */
+int cc_sup_nsexec_args(const struct cc_sup_ctr *c, const char *workdir, struct cc_strv *args, char **exe);
+/* Run the hooks of c's service under key ("post_start", "pre_stop") in
+ * the running container, one after the other, waiting for each (all of
+ * them within timeout_ms unless it is negative). 0 when every one
+ * succeeded; else the failing one's exit status (or -errno) and *why,
+ * docker compose's message ("web hook exited with status 3"), to free. */
+int cc_sup_hooks_run(struct cc_sup_ctr *c, const char *key, long long timeout_ms, char **why);
+
 /* sup-control.c */
 int cc_sup_control_listen(struct cc_sup *s, struct cc_error *err);
 void cc_sup_control_close(struct cc_sup *s);

@@ -125,6 +125,11 @@ void cc_sup_stop_ctrs(struct cc_sup *s, struct cc_sup_ctr **list, size_t n, long
                 if (!c->c)
                         continue;
                 cc_sup_progress(s, " Container %s  Stopping", st->name);
+                /* pre_stop, within the grace period; not after a second Ctrl-C */
+                _cleanup_free_ char *why = NULL;
+                if (s->sigints < 2 && cc_sup_hooks_run(c, "pre_stop", cc__grace_ms(c, timeout_ms), &why) != 0)
+                        cc_sup_progress(s, "%s", why);
+                st = cc_sup_ctr_state(c);
                 const char *sig = cc_node_map_str(c->svc->def, "stop_signal");
                 int signo = sig ? cc_signal_from_name(sig) : SIGTERM;
                 signo = signo > 0 ? signo : SIGTERM;

@@ -530,6 +530,20 @@ static int cc__dep_ready(struct cc_sup *s, struct cc_sup_svc *svc, const char *d
         return 1;
 }
 
+/* A container of svc did not start (or its post_start hook failed): the
+ * service fails with why, and so does up. */
+static void cc__svc_start_failed(struct cc_sup *s, struct cc_sup_svc *svc, const char *name, const char *why,
+                                 const char *prefix)
+{
+        cc_sup_progress(s, " Container %s  Error", name);
+        svc->phase = CC_SVC_FAILED;
+        free(svc->failure);
+        svc->failure = cc_xstrdup(why);
+        cc_sup_progress(s, "%s%s", prefix, why);
+        if (!s->exit_code)
+                s->exit_code = 1;
+}
+
 static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
 {
         struct cc_error err = {0};
@@ -548,14 +562,14 @@ static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
                 int r = cc_sup_start_ctr(c, &err);
                 s->in_start--;
                 if (r < 0) {
-                        cc_sup_progress(s, " Container %s  Error", st->name);
-                        svc->phase = CC_SVC_FAILED;
-                        free(svc->failure);
-                        svc->failure = cc_xstrdup(cc_error_msg(&err));
-                        cc_sup_progress(s, "Error response from daemon: %s", cc_error_msg(&err));
+                        cc__svc_start_failed(s, svc, st->name, cc_error_msg(&err), "Error response from daemon: ");
                         cc_error_clear(&err);
-                        if (!s->exit_code)
-                                s->exit_code = 1;
+                        continue;
+                }
+                /* as docker compose: Started once its post_start hooks succeeded */
+                _cleanup_free_ char *why = NULL;
+                if (cc_sup_hooks_run(c, "post_start", -1, &why) != 0) {
+                        cc__svc_start_failed(s, svc, cc_sup_ctr_state(c)->name, why, "");
                         continue;
                 }
                 cc_sup_progress(s, " Container %s  Started", st->name);
