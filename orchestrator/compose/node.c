@@ -29,21 +29,145 @@ char *cc_pos_str(const struct cc_pos *pos)
         return cc_xasprintf("%s:%u:%u", f, pos->line, pos->col);
 }
 
-/* A node; with s, a scalar whose text is stored right after the node, in
- * the same allocation (one allocation per scalar instead of two). */
+/* ---- memory ----
+ * A large compose file has millions of nodes, most of them a few dozen
+ * bytes, and malloc would add 8 to 24 bytes to each. Nodes and the small
+ * arrays of collections are carved instead from 1 MiB blocks in sizes that
+ * are multiples of 8 bytes, with a free list for each size: a freed piece
+ * is the next one of its size handed out, and blocks are never given back
+ * (as malloc rarely gives its heap back). Larger arrays and texts use
+ * malloc. The lists are per thread, like the allocator's own state in
+ * malloc: they are no program state.
+ * Under AddressSanitizer each piece is malloc'd on its own, so that reads
+ * past a node's end (a scalar's SEQ/MAP fields) and leaks are reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CC__MEM_PLAIN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CC__MEM_PLAIN 1
+#endif
+#endif
+
+static size_t cc__mem_round(size_t size)
+{
+        return (size + 7) & ~(size_t) 7;
+}
+
+#ifdef CC__MEM_PLAIN
+static void *cc__mem_alloc(size_t size)
+{
+        return cc_xmalloc(size);
+}
+
+static void cc__mem_free(void *p, size_t size)
+{
+        (void) size;
+        free(p);
+}
+#else
+#define CC__MEM_BLOCK ((size_t) 1 << 20)
+#define CC__MEM_SMALL 256 /* the largest piece carved from blocks */
+
+struct cc__mem {
+        void *free[CC__MEM_SMALL / 8 + 1]; /* by size / 8; a free piece holds the next */
+        char *cur, *end;                   /* what is left of the newest block */
+};
+static __thread struct cc__mem cc__mem;
+
+static void *cc__mem_alloc(size_t size)
+{
+        size = cc__mem_round(size);
+        if (size > CC__MEM_SMALL)
+                return cc_xmalloc(size);
+        void **head = &cc__mem.free[size / 8];
+        void *p = *head;
+        if (p) {
+                memcpy(head, p, sizeof(*head));
+                return p;
+        }
+        if ((size_t) (cc__mem.end - cc__mem.cur) < size) {
+                /* the rest of the old block (less than CC__MEM_SMALL) stays unused */
+                cc__mem.cur = cc_xmalloc(CC__MEM_BLOCK);
+                cc__mem.end = cc__mem.cur + CC__MEM_BLOCK;
+        }
+        p = cc__mem.cur;
+        cc__mem.cur += size;
+        return p;
+}
+
+static void cc__mem_free(void *p, size_t size)
+{
+        size = cc__mem_round(size);
+        if (!p || size > CC__MEM_SMALL) {
+                free(p);
+                return;
+        }
+        void **head = &cc__mem.free[size / 8];
+        memcpy(p, head, sizeof(*head));
+        *head = p;
+}
+#endif
+
+/* A scalar is the node's head (see struct cc_node) and its text's room. */
+#define CC__SCALAR_SIZE offsetof(struct cc_node, cap)
+#define CC__ROOM_MAX (63 * 8)
+_Static_assert(CC__SCALAR_SIZE == 32, "a scalar's head is 32 bytes");
+
+static size_t cc__node_size(const struct cc_node *n)
+{
+        return n->kind == CC_NODE_SCALAR ? CC__SCALAR_SIZE + (size_t) n->str_room * 8 : sizeof(*n);
+}
+
+/* A node; with s, a scalar whose text is stored right after the node's
+ * head, in the same piece (the longest texts, in a malloc'd string). */
 static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_pos *pos, const char *s)
 {
-        size_t len = s ? strlen(s) + 1 : 0;
-        struct cc_node *n = cc_xcalloc(1, sizeof(*n) + len);
+        struct cc_node *n;
+        if (kind != CC_NODE_SCALAR) {
+                n = cc__mem_alloc(sizeof(*n));
+                memset(n, 0, sizeof(*n));
+        } else {
+                size_t len = strlen(s) + 1;
+                size_t room = len <= CC__ROOM_MAX ? cc__mem_round(len) : 0;
+                n = cc__mem_alloc(CC__SCALAR_SIZE + room);
+                memset(n, 0, CC__SCALAR_SIZE);
+                n->str_room = room / 8;
+                if (room) {
+                        n->str = (char *) n + CC__SCALAR_SIZE;
+                        memcpy(n->str, s, len);
+                } else {
+                        n->str = cc_xstrdup(s);
+                        n->str_heap = true;
+                }
+        }
         n->kind = kind;
         if (pos)
                 n->pos = *pos;
-        if (s) {
-                n->str = (char *) (n + 1);
-                memcpy(n->str, s, len);
-                n->str_inline = true;
-        }
         return n;
+}
+
+/* The items (and, for a map, the keys after them) of a collection of cap
+ * entries are one piece. */
+static size_t cc__arrays_size(const struct cc_node *n, size_t cap)
+{
+        return cap * sizeof(*n->items) * (n->kind == CC_NODE_MAP ? 2 : 1);
+}
+
+/* Give a collection room for cap entries (at least its n). */
+static void cc__node_resize(struct cc_node *n, size_t cap)
+{
+        if (cap > UINT32_MAX)
+                abort();
+        struct cc_node **items = cap ? cc__mem_alloc(cc__arrays_size(n, cap)) : NULL;
+        if (n->n) {
+                memcpy(items, n->items, n->n * sizeof(*items));
+                if (n->kind == CC_NODE_MAP)
+                        memcpy(items + cap, n->keys, n->n * sizeof(*items));
+        }
+        cc__mem_free(n->items, cc__arrays_size(n, n->cap));
+        n->items = items;
+        n->keys = n->kind == CC_NODE_MAP && cap ? items + cap : NULL;
+        n->cap = (uint32_t) cap;
 }
 
 static struct cc_node *cc__node_new(enum cc_node_kind kind, const struct cc_pos *pos)
@@ -101,11 +225,8 @@ struct cc_node *cc_node_copy(const struct cc_node *n)
         c->quoted = n->quoted;
         c->flags = n->flags;
         if (n->n) {
-                c->cap = n->n;
+                cc__node_resize(c, n->n);
                 c->n = n->n;
-                c->items = cc_xcalloc(n->n, sizeof(*c->items));
-                if (n->kind == CC_NODE_MAP)
-                        c->keys = cc_xcalloc(n->n, sizeof(*c->keys));
                 for (size_t i = 0; i < n->n; i++) {
                         c->items[i] = cc_node_copy(n->items[i]);
                         if (n->kind == CC_NODE_MAP)
@@ -119,22 +240,23 @@ void cc_node_free(struct cc_node *n)
 {
         if (!n)
                 return;
-        for (size_t i = 0; i < n->n; i++) {
-                cc_node_free(n->items[i]);
-                if (n->keys)
-                        cc_node_free(n->keys[i]);
-        }
-        free(n->items);
-        free(n->keys);
-        if (!n->str_inline)
+        if (n->kind != CC_NODE_SCALAR) {
+                for (size_t i = 0; i < n->n; i++) {
+                        cc_node_free(n->items[i]);
+                        if (n->keys)
+                                cc_node_free(n->keys[i]);
+                }
+                cc__mem_free(n->items, cc__arrays_size(n, n->cap));
+                cc_node_map_reordered(n);
+        } else if (n->str_heap) {
                 free(n->str);
-        cc_node_map_reordered(n);
-        free(n);
+        }
+        cc__mem_free(n, cc__node_size(n));
 }
 
 void cc_node_map_reordered(struct cc_node *map)
 {
-        if (!map->index)
+        if (map->kind != CC_NODE_MAP || !map->index)
                 return;
         cc_hindex_free(map->index);
         free(map->index);
@@ -143,11 +265,13 @@ void cc_node_map_reordered(struct cc_node *map)
 
 void cc_node_set_scalar(struct cc_node *n, const char *s, enum cc_scalar_type type)
 {
+        /* a new string, as the text in the node's room may still be read
+         * through pointers taken before */
         char *dup = cc_xstrdup(s);
-        if (!n->str_inline)
+        if (n->str_heap)
                 free(n->str);
         n->str = dup;
-        n->str_inline = false;
+        n->str_heap = true;
         n->type = type;
 }
 
@@ -254,12 +378,14 @@ const char *cc_node_type_name(const struct cc_node *n)
 
 static void cc__node_grow(struct cc_node *n)
 {
-        if (n->n < n->cap)
-                return;
-        n->cap = n->cap ? n->cap * 2 : 4;
-        n->items = cc_xrealloc(n->items, n->cap * sizeof(*n->items));
-        if (n->kind == CC_NODE_MAP)
-                n->keys = cc_xrealloc(n->keys, n->cap * sizeof(*n->keys));
+        if (n->n == n->cap)
+                cc__node_resize(n, n->cap ? (size_t) n->cap * 2 : 4);
+}
+
+void cc_node_fit(struct cc_node *n)
+{
+        if (n && n->kind != CC_NODE_SCALAR && n->cap > n->n)
+                cc__node_resize(n, n->n);
 }
 
 void cc_node_seq_push(struct cc_node *seq, struct cc_node *item)
@@ -348,11 +474,16 @@ void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *
 
 void cc_node_map_append(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value)
 {
+        cc_node_map_add(map, cc_node_new_str(key, keypos ? keypos : value ? &value->pos : NULL), value);
+}
+
+void cc_node_map_add(struct cc_node *map, struct cc_node *key, struct cc_node *value)
+{
         cc__node_grow(map);
-        map->keys[map->n] = cc_node_new_str(key, keypos ? keypos : value ? &value->pos : NULL);
+        map->keys[map->n] = key;
         map->items[map->n] = value;
         if (map->index)
-                cc_hindex_add(map->index, key, map->n);
+                cc_hindex_add(map->index, key->str, map->n);
         map->n++;
 }
 

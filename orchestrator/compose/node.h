@@ -39,15 +39,21 @@ struct cc_pos {
 };
 
 struct cc_node {
-        /* small fields first and narrow: a large file has millions of nodes */
+        /* A scalar is only the fields up to `str` (32 bytes) and its text;
+         * node.c allocates SEQ and MAP nodes whole. Fields after `str` are
+         * for SEQ and MAP nodes only: never read them on a scalar. A large
+         * file has millions of nodes, most of them scalars. */
         enum cc_node_kind kind : 8;
         enum cc_scalar_type type : 8; /* scalars only */
-        bool quoted;              /* scalar was quoted (or a block scalar) in the source */
+        bool quoted : 1;          /* scalar was quoted (or a block scalar) in the source */
+        bool str_heap : 1;        /* node.c: str is a malloc'd string of its own */
+        unsigned str_room : 6;    /* node.c: 8-byte units of text room after the node */
         unsigned flags : 8;       /* CC_NODE_RESET / CC_NODE_OVERRIDE / ... (8 bits) */
-        bool str_inline;          /* str is stored in the node's own allocation (node.c) */
+        uint32_t n;               /* SEQ items or MAP entries; 0 for scalars */
         struct cc_pos pos;
         char *str;                /* scalar text, NUL-terminated; NULL for SEQ/MAP */
-        size_t n, cap;
+        /* SEQ and MAP only: */
+        uint32_t cap;
         struct cc_node **items;   /* SEQ items, or MAP values */
         struct cc_node **keys;    /* MAP keys (scalar nodes), parallel to items */
         struct cc_hindex *index;  /* MAP: key -> position, built on the first lookup in a
@@ -94,6 +100,8 @@ const char *cc_node_type_name(const struct cc_node *n);
 void cc_node_seq_push(struct cc_node *seq, struct cc_node *item);
 void cc_node_seq_insert(struct cc_node *seq, size_t at, struct cc_node *item);
 struct cc_node *cc_node_seq_take(struct cc_node *seq, size_t i); /* detach item i */
+/* Release a sequence's or mapping's spare room (when it is complete). */
+void cc_node_fit(struct cc_node *n);
 
 /* Mappings. Keys are unique strings; order is kept. */
 static inline const char *cc_node_key(const struct cc_node *map, size_t i) { return map->keys[i]->str; }
@@ -106,6 +114,8 @@ const char *cc_node_map_str(const struct cc_node *map, const char *key);
 void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value);
 /* Add key (which the map does not have yet: the caller looked) at the end. */
 void cc_node_map_append(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value);
+/* The same with the key's node (a scalar: the map owns it from now on). */
+void cc_node_map_add(struct cc_node *map, struct cc_node *key, struct cc_node *value);
 /* Detach and return map[key] (NULL if missing). */
 struct cc_node *cc_node_map_take(struct cc_node *map, const char *key);
 void cc_node_map_del(struct cc_node *map, const char *key);

@@ -19,6 +19,7 @@ struct cc_yaml_ctx {
         struct cc_anchor *anchors;
         size_t n_anchors, cap_anchors;
         size_t n_nodes;
+        struct cc_node *kept; /* merge keys and values, kept to the end: anchors may name them */
         struct cc_error *err;
 };
 
@@ -169,18 +170,15 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         return r;
 
                 if (is_merge) {
+                        bool maps = cc_node_is_map(val) || cc_node_is_seq(val);
+                        for (size_t i = 0; maps && cc_node_is_seq(val) && i < val->n; i++)
+                                maps = cc_node_is_map(val->items[i]);
+                        if (!maps)
+                                return cc__yerr(c, vm, "yaml: map merge requires map or sequence of maps as the value");
                         if (!merges)
                                 merges = cc_node_new_seq(&pos);
-                        if (cc_node_is_map(val)) {
-                                cc_node_seq_push(merges, cc_steal(&val));
-                        } else if (cc_node_is_seq(val)) {
-                                for (size_t i = 0; i < val->n; i++)
-                                        if (!cc_node_is_map(val->items[i]))
-                                                return cc__yerr(c, vm, "yaml: map merge requires map or sequence of maps as the value");
-                                cc_node_seq_push(merges, cc_steal(&val));
-                        } else {
-                                return cc__yerr(c, vm, "yaml: map merge requires map or sequence of maps as the value");
-                        }
+                        cc_node_seq_push(merges, cc_steal(&val));
+                        cc_node_seq_push(c->kept, cc_steal(&key));
                         continue;
                 }
                 ssize_t prev = cc_node_map_index(map, key->str);
@@ -188,7 +186,7 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         return cc__yerr(c, km, "yaml: mapping key \"%s\" already defined at line %u", key->str,
                                         map->keys[prev]->pos.line);
                 }
-                cc_node_map_append(map, key->str, &key->pos, cc_steal(&val));
+                cc_node_map_add(map, cc_steal(&key), cc_steal(&val));
         }
         for (size_t i = 0; merges && i < merges->n; i++) {
                 struct cc_node *m = merges->items[i];
@@ -198,6 +196,9 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         for (size_t j = 0; j < m->n; j++)
                                 cc__merge_into(map, m->items[j]);
         }
+        if (merges)
+                cc_node_seq_push(c->kept, cc_steal(&merges));
+        cc_node_fit(map);
         *out = cc_steal(&map);
         return 0;
 }
@@ -222,6 +223,7 @@ static int cc__parse_seq(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         return r;
                 cc_node_seq_push(seq, item);
         }
+        cc_node_fit(seq);
         *out = cc_steal(&seq);
         return 0;
 }
@@ -317,7 +319,7 @@ static void cc__anchors_clear(struct cc_yaml_ctx *c)
 static int cc__parse_stream(const char *data, size_t len, const char *file, bool docs_seq, struct cc_node **out,
                             struct cc_error *err)
 {
-        struct cc_yaml_ctx c = {.file = cc_pos_intern(file), .err = err};
+        struct cc_yaml_ctx c = {.file = cc_pos_intern(file), .kept = cc_node_new_seq(NULL), .err = err};
         struct cc_node *root = NULL;
         _cleanup_node_ struct cc_node *docs = docs_seq ? cc_node_new_seq(NULL) : NULL;
         int r = 0;
@@ -368,6 +370,7 @@ static int cc__parse_stream(const char *data, size_t len, const char *file, bool
         }
         cc__anchors_clear(&c);
         free(c.anchors);
+        cc_node_free(c.kept);
         yaml_parser_delete(&c.parser);
         if (r < 0) {
                 cc_node_free(root);
