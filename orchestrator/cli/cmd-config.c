@@ -135,6 +135,7 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         cli->load.no_normalize = true;
                         break;
                 case O_NOCONS:
+                        cli->load.no_consistency = true;
                         break;
                 case O_RESOLVE:
                         fputs("--resolve-image-digests needs a registry: not supported by ccompose config yet\n", stderr);

@@ -17,6 +17,7 @@
 #include "normalize.h"
 #include "loader-model.h"
 #include "schema.h"
+#include "validate.h"
 
 extern char **environ;
 
@@ -209,6 +210,8 @@ static int cc__prepare_base(struct cc_loader *l, struct cc_node *root, const cha
                 cc_node_map_set(one, "services", NULL, svcs);
                 cc_node_map_set(svcs, name, &kp, cc_node_map_take(services, name));
                 r = cc_schema_validate_warn(one, l->warnings, l->err);
+                if (r >= 0)
+                        r = cc_validate_file(one, l->err);
                 struct cc_node *svc = cc_node_map_take(svcs, name);
                 cc_node_map_set(services, name, &kp, svc);
                 if (r >= 0)
@@ -479,11 +482,13 @@ static int cc__load_doc(struct cc_loader *l, struct cc_node *root, const char *p
                 _cleanup_free_ char *where = cc_pos_str(&root->pos);
                 return cc_error_set(l->err, -EINVAL, "%s: top-level object must be a mapping", where);
         }
+        if ((r = cc_validate_keys(root, l->err)) < 0)
+                return r;
         if (!l->opts->no_interpolate && (r = cc_interpolate_tree_unset(root, env, l->unset, l->err)) < 0)
                 return r;
         if (!full)
                 return 0;
-        if ((r = cc_schema_validate_warn(root, l->warnings, l->err)) < 0)
+        if ((r = cc_schema_validate_warn(root, l->warnings, l->err)) < 0 || (r = cc_validate_file(root, l->err)) < 0)
                 return r;
         if ((r = cc__apply_include(l, root, path, workdir, env)) < 0)
                 return r;
@@ -769,8 +774,12 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
                 return r;
         cc_model_default_network(p);
         cc_model_service_defaults(p);
+        if ((r = cc_validate_resources(p->model, &p->warnings, err)) < 0)
+                return r;
         cc_model_name_resources(p);
-        if ((r = cc_model_check_references(p, err)) < 0)
+        if ((r = cc_validate_services(cc_project_services(p), !o->no_consistency, err)) < 0)
+                return r;
+        if (!o->no_consistency && (r = cc_model_check_references(p, err)) < 0)
                 return r;
         if (!o->no_interpolate && (r = cc_model_apply_env_files(p, err)) < 0)
                 return r;

@@ -15,6 +15,7 @@ struct cc_load_options {
         struct cc_strv profiles;     /* --profile */
         bool no_interpolate;
         bool no_normalize;           /* keep relative paths etc. */
+        bool no_consistency;         /* skip compose-go's consistency check */
         bool all_profiles;           /* keep every service whatever its profiles */
         const char *cwd;             /* NULL: getcwd() */
         const struct cc_env *shell;  /* NULL: the process environment */

@@ -391,8 +391,8 @@ static const struct cc__schema sc_resources = {
                                                                                    {"value", &sc_num_str}))})))},
                                   {"devices", SCH(.types = T_SEQ,
                                                   .items = SCH(.types = T_MAP, .closed = true, .ext = true,
-                                                               .keys = sc_device_keys, .required_any = true,
-                                                               .required = STRS("capabilities", "driver")))}))})};
+                                                               .keys = sc_device_keys,
+                                                               .required = STRS("capabilities")))}))})};
 
 static const struct cc__schema sc_deployment = {
         .types = T_MAP | T_NULL, .closed = true, .ext = true,

@@ -366,7 +366,7 @@ TEST(deploy_and_develop_long_syntax)
               "          generic_resources: [{discrete_resource_spec: {kind: gpu, value: 2}}]\n"
               "          devices:\n"
               "            - {capabilities: [gpu], driver: nvidia, count: all, device_ids: ['0', '3']}\n"
-              "            - {driver: nvidia}\n"
+              "            - {driver: nvidia, capabilities: [gpu]}\n"
               "      x-deploy-note: 1\n"
               "    develop:\n"
               "      watch:\n"
@@ -860,12 +860,13 @@ TEST(deploy_enums)
                 "compose.yaml:4:13: services.a.deploy.mode must be one of replicated, global, replicated-job, global-job");
 }
 
-TEST(reserved_devices_need_capabilities_or_driver)
+/* The specification (and compose-go) requires capabilities, a driver or not. */
+TEST(reserved_devices_need_capabilities)
 {
         INVALID("services:\n  a:\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
-                "            - count: 1\n",
-                "compose.yaml:7:15: services.a.deploy.resources.reservations.devices.0: one of \"capabilities\" or "
-                "\"driver\" is required");
+                "            - {count: 1, driver: nvidia}\n",
+                "compose.yaml:7:15: services.a.deploy.resources.reservations.devices.0: required property "
+                "\"capabilities\" is missing");
 }
 
 TEST(gpus_forms)
