@@ -36,6 +36,7 @@ static const struct cc_cmd cc__commands[] = {
         {"rm", cc_cmd_rm, "Removes stopped service containers"},
         {"run", cc_cmd_run, "Run a one-off command on a service"},
         {"start", cc_cmd_start, "Start services"},
+        {"stats", cc_cmd_stats, "Display a live stream of container(s) resource usage statistics"},
         {"stop", cc_cmd_stop, "Stop services"},
         {"top", cc_cmd_top, "Display the running processes"},
         {"unpause", cc_cmd_unpause, "Unpause services"},

@@ -69,6 +69,7 @@ int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_cp(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_images(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_stats(struct cc_cli *cli, int argc, char **argv);
 /* Registry pulls and credentials (cmd-pull.c). */
 int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_login(struct cc_cli *cli, int argc, char **argv);

@@ -17,6 +17,7 @@ enum cc_cg_ctrl {
         CC_CG_PIDS,
         CC_CG_FREEZER,
         CC_CG_CPUSET,
+        CC_CG_BLKIO, /* v1 blkio, v2 io: only read (stats) */
         CC_CG_NCTRL,
 };
 
@@ -47,6 +48,8 @@ struct cc_cgroup_backend {
         /* Send SIGKILL to every process (without waiting for them to go). */
         int (*kill)(struct cc_cgroup *cg, struct cc_error *err);
         bool (*oom_killed)(struct cc_cgroup *cg);
+        /* Usage counters (cgroup.h); a controller that is missing leaves its zeros. */
+        void (*stats)(struct cc_cgroup *cg, struct cc_cgroup_stats *out);
         /* Kill everything under root/prefix (any depth) and leave it thawed. */
         int (*kill_tree)(const struct cc_cg_host *host, const char *prefix, struct cc_error *err);
 };
@@ -81,6 +84,12 @@ char *cc__cg_root_of(const struct cc_cgroup *cg, size_t i);
 void cc__cg_backoff(unsigned attempt);
 /* Milliseconds on the monotonic clock. */
 long long cc__cg_now_ms(void);
+/* ---- helpers of stats (cgroup-stats.c) ---- */
+/* The number in dir/file, 0 when missing (or dir NULL). */
+uint64_t cc__cg_read_u64(const char *dir, const char *file);
+/* mem_usage (usage_file less inactive_key of memory.stat) and mem_limit. */
+void cc__cg_mem_usage(struct cc_cgroup_stats *out, const char *dir, const char *usage_file, const char *limit_file,
+                      const char *inactive_key);
 /* Docker's CFS quota and period for `cpus`. */
 int cc__cg_cpus_quota(double cpus, long long *quota, long long *period);
 

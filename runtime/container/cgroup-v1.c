@@ -1,5 +1,5 @@
 /* cgroup v1 backend: one directory per hierarchy (memory, cpu[,cpuacct],
- * pids, freezer, cpuset), the limits in each controller's own files, the
+ * pids, freezer, cpuset, blkio), the limits in each controller's own files, the
  * freezer for pause and for a race-free kill. */
 #include <errno.h>
 #include <signal.h>
@@ -284,7 +284,20 @@ static int cc__v1_kill_tree(const struct cc_cg_host *h, const char *prefix, stru
         return 0;
 }
 
+static void cc__v1_stats(struct cc_cgroup *cg, struct cc_cgroup_stats *out)
+{
+        out->cpu_ns = cc__cg_read_u64(cc__v1_dir(cg, CC_CG_CPUACCT), "cpuacct.usage");
+        cc__cg_mem_usage(out, cc__v1_dir(cg, CC_CG_MEMORY), "memory.usage_in_bytes", "memory.limit_in_bytes",
+                         "total_inactive_file");
+        out->pids = cc__cg_read_u64(cc__v1_dir(cg, CC_CG_PIDS), "pids.current");
+        const char *blkio = cc__v1_dir(cg, CC_CG_BLKIO);
+        _cleanup_free_ char *io = NULL;
+        if (blkio && cc__cg_read(blkio, "blkio.throttle.io_service_bytes", &io) == 0)
+                cc_cgroup_parse_blkio(io, &out->blk_read, &out->blk_write);
+}
+
 const struct cc_cgroup_backend cc_cgroup_backend_v1 = {
+        .stats = cc__v1_stats,
         .name = "v1",
         .roots = cc__v1_roots,
         .paths = cc__v1_paths,

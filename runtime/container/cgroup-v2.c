@@ -32,7 +32,7 @@ static void cc__v2_paths(struct cc_cgroup *cg, const struct cc_cg_host *h)
  * missing controller file names what is missing). */
 static int cc__v2_enable_level(const char *parent, const char *dir)
 {
-        static const char *const want[] = {"cpu", "cpuset", "memory", "pids"};
+        static const char *const want[] = {"cpu", "cpuset", "io", "memory", "pids"};
         _cleanup_free_ char *avail = NULL, *enabled = NULL;
         if (cc__cg_read(parent, "cgroup.controllers", &avail) < 0)
                 return 0;
@@ -205,7 +205,22 @@ static int cc__v2_kill_tree(const struct cc_cg_host *h, const char *prefix, stru
         return 0;
 }
 
+static void cc__v2_stats(struct cc_cgroup *cg, struct cc_cgroup_stats *out)
+{
+        const char *dir = cg->dirs[0];
+        _cleanup_free_ char *cpu = NULL, *io = NULL;
+        if (cc__cg_read(dir, "cpu.stat", &cpu) == 0) {
+                long long usec = cc_cgroup_parse_key(cpu, "usage_usec");
+                out->cpu_ns = usec > 0 ? (uint64_t) usec * 1000 : 0;
+        }
+        cc__cg_mem_usage(out, dir, "memory.current", "memory.max", "inactive_file");
+        out->pids = cc__cg_read_u64(dir, "pids.current");
+        if (cc__cg_read(dir, "io.stat", &io) == 0)
+                cc_cgroup_parse_io_stat(io, &out->blk_read, &out->blk_write);
+}
+
 const struct cc_cgroup_backend cc_cgroup_backend_v2 = {
+        .stats = cc__v2_stats,
         .name = "v2",
         .roots = cc__v2_roots,
         .paths = cc__v2_paths,

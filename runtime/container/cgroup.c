@@ -335,6 +335,7 @@ uint64_t cc_cgroup_shares_to_weight(uint64_t shares)
 static const char *const cc__cg_ctrl_names[CC_CG_NCTRL] = {
         [CC_CG_MEMORY] = "memory", [CC_CG_CPU] = "cpu",         [CC_CG_CPUACCT] = "cpuacct",
         [CC_CG_PIDS] = "pids",     [CC_CG_FREEZER] = "freezer", [CC_CG_CPUSET] = "cpuset",
+        [CC_CG_BLKIO] = "blkio",
 };
 
 static bool cc__cg_word_in(const char *list, const char *word, const char *seps)

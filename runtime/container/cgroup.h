@@ -81,6 +81,34 @@ int cc_cgroup_validate_limits(const struct cc_cgroup_limits *lim, struct cc_erro
 /* cpu_shares (v1, 2..262144) to cpu.weight (v2, 1..10000) as runc/crun
  * convert it: 2 -> 1, 1024 -> 100, 262144 -> 10000; 0 -> 0 (unset). */
 uint64_t cc_cgroup_shares_to_weight(uint64_t shares);
+/* What a container's cgroup used, as `docker stats` shows it. Counters
+ * a hierarchy lacks stay 0. */
+struct cc_cgroup_stats {
+        uint64_t cpu_ns;       /* CPU time of every process, ever (v1 cpuacct.usage,
+                                  v2 cpu.stat usage_usec) */
+        uint64_t mem_usage;    /* bytes charged less the inactive page cache, as docker
+                                  computes it (v1 memory.usage_in_bytes - total_inactive_file,
+                                  v2 memory.current - inactive_file) */
+        uint64_t mem_limit;    /* bytes, UINT64_MAX when unlimited */
+        uint64_t pids;         /* pids.current */
+        uint64_t blk_read;     /* bytes (v1 blkio.throttle.io_service_bytes, v2 io.stat) */
+        uint64_t blk_write;
+};
+int cc_cgroup_stats(struct cc_cgroup *cg, struct cc_cgroup_stats *out, struct cc_error *err);
+
+/* The parsers behind cc_cgroup_stats, pure. "KEY N" lines (memory.stat,
+ * cpu.stat): the value of key, -1 when absent. */
+long long cc_cgroup_parse_key(const char *text, const char *key);
+/* v1 blkio.throttle.io_service_bytes ("8:0 Read 4096" ... "Total N"):
+ * Read and Write summed over the devices. */
+void cc_cgroup_parse_blkio(const char *text, uint64_t *read, uint64_t *write);
+/* v2 io.stat ("8:0 rbytes=4096 wbytes=0 rios=1 ..."): rbytes and wbytes
+ * summed over the devices. */
+void cc_cgroup_parse_io_stat(const char *text, uint64_t *read, uint64_t *write);
+/* A limit file: "max" (v2) or a number at or above 2^62 (v1's unlimited,
+ * 9223372036854771712) is UINT64_MAX. */
+uint64_t cc_cgroup_parse_limit(const char *text);
+
 /* "v1" or "v2": the backend cc_cgroup_create would use here; NULL if none. */
 const char *cc_cgroup_backend(void);
 

@@ -199,10 +199,104 @@ EOF
         assert_contains "$out" "no such service: nosuch"
 }
 
+# stats: docker's JSON lines, numbers read back as bytes
+SUB=10.213.65
+size_bytes() { python3 -c '
+import re, sys
+m = re.fullmatch(r"([0-9.]+)([KMGTP]?i?B|[kMGTP]?B)", sys.argv[1])
+units = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
+print(int(float(m.group(1)) * units[m.group(2)]))' "$1"; }
+stats_json() { ccp stats --no-stream --format json "$@"; }
+# field SERVICE-JSON KEY [PART 1|2]: a value, or one side of "a / b", in bytes when a size
+jfield() { jq -r --arg k "$2" '.[$k]' <<<"$1"; }
+side() { local v; v=$(jfield "$1" "$2"); if [ "$3" = 1 ]; then v=${v%% / *}; else v=${v##* / }; fi; size_bytes "$v"; }
+net_rx() { side "$(stats_json web)" NetIO 1; }
+rx_above() { [ "$(net_rx)" -gt "$1" ]; }
+cpu_above() { local v; v=$(jfield "$(stats_json web)" CPUPerc); v=${v%\%}; python3 -c "import sys; sys.exit(0 if float('$v') > $1 else 1)"; }
+pids_at_least() { [ "$(jfield "$(stats_json web)" PIDs)" -ge "$1" ]; }
+
+stats_stack() {
+        compose <<EOF
+services:
+  web:
+    image: busybox:test
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    mem_limit: 64m
+    networks:
+      default:
+        ipv4_address: $SUB.10
+  job:
+    image: busybox:test
+    command: ["true"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: $SUB.0/24
+EOF
+}
+
+t_stats() {
+        if ip -4 route show | grep -q "^$SUB\."; then echo "# $SUB.0/24 overlaps a route of this host"; return 0; fi
+        stats_stack
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 30 is_status job exited || return 1
+        local out j
+        out=$(stats_json) || return 1
+        # running containers only: one line, docker's keys
+        assert_eq "$(jq -r .Name <<<"$out")" "$P-web-1" || return 1
+        assert_eq "$(jq -r 'keys | join(",")' <<<"$out")" "BlockIO,CPUPerc,Container,ID,MemPerc,MemUsage,Name,NetIO,PIDs" || return 1
+        assert_eq "$(jq -r .ID <<<"$out")" "$(ctr web id | cut -c1-12)" || return 1
+        [ "$(side "$out" MemUsage 1)" -gt 0 ] || { fail "memory usage 0: $out"; return 1; }
+        # the limit is mem_limit
+        assert_eq "$(jfield "$out" MemUsage | sed 's/.* \/ //')" "64MiB" || return 1
+        [ "$(jfield "$out" PIDs)" -ge 1 ] || { fail "pids: $out"; return 1; }
+        [[ $(jfield "$out" CPUPerc) =~ ^[0-9]+\.[0-9]{2}%$ ]] || { fail "cpu: $out"; return 1; }
+        [[ $(jfield "$out" BlockIO) =~ ^[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B$ ]] || { fail "block I/O: $out"; return 1; }
+        # traffic sent to the container's address shows as received bytes
+        local rx0; rx0=$(net_rx) || return 1
+        python3 - "$SUB.10" <<'EOF' || return 1
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(300):
+    s.sendto(b"x" * 1000, (sys.argv[1], 9))
+EOF
+        wait_for 30 rx_above $((rx0 + 200000)) || { fail "rx stayed near $rx0: $(stats_json web)"; return 1; }
+        # a busy process: CPU % and PIDs move
+        ccp exec -d web sh -c 'while :; do :; done' || return 1
+        wait_for 60 cpu_above 10 || { fail "cpu: $(stats_json web)"; return 1; }
+        wait_for 30 pids_at_least 2 || { fail "pids: $(stats_json web)"; return 1; }
+        # -a adds the stopped job, with zeros
+        out=$(ccp stats --no-stream --format json -a job) || return 1
+        assert_eq "$(jq -r '"\(.Name) \(.CPUPerc) \(.MemUsage) \(.PIDs)"' <<<"$out")" "$P-job-1 0.00% 0B / 0B 0" || return 1
+        # the table: docker's columns
+        out=$(ccp stats --no-stream) || return 1
+        assert_eq "$(head -1 <<<"$out" | tr -s ' ')" "CONTAINER ID NAME CPU % MEM USAGE / LIMIT MEM % NET I/O BLOCK I/O PIDS" || return 1
+        assert_eq "$(wc -l <<<"$out")" 2 || return 1
+        out=$(ccp stats --no-stream nosuch 2>&1) && { fail "stats of an unknown service: $out"; return 1; }
+        assert_contains "$out" "no such service: nosuch"
+}
+
+# Without --no-stream the table comes again and again (no ANSI when not a terminal).
+t_stats_stream() {
+        up_sleeper || return 1
+        "$CCOMPOSE" -f "$D/compose.yaml" -p "$P" stats >"$TMP/stream.out" 2>&1 &
+        local pid=$!
+        wait_for 60 file_lines_at_least "$TMP/stream.out" "^CONTAINER ID" 3
+        local rc=$?
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        [ "$rc" -eq 0 ] || { fail "no refresh: $(cat "$TMP/stream.out")"; return 1; }
+        ! grep -q $'\033' "$TMP/stream.out" || { fail "ANSI sequences without a terminal"; return 1; }
+        grep -q "$P-web-1" "$TMP/stream.out"
+}
+
 run_cases \
         "cp host -> container: directories, dir/., -a owners, docker's destination rules:t_cp_to_container" \
         "cp container -> host: directories, hard links, -a, -L, a missing file:t_cp_from_container" \
         "cp with - : tar streams out and in:t_cp_tar_streams" \
         "cp never follows a container's symlink out of the container:t_cp_symlink_escapes" \
         "cp to every replica, or one with --index:t_cp_replicas" \
-        "images: docker compose's table, json and -q:t_images"
+        "images: docker compose's table, json and -q:t_images" \
+        "stats --no-stream: memory, limit, pids, cpu and rx that follow the container; -a; table:t_stats" \
+        "stats streams a table per refresh:t_stats_stream"
