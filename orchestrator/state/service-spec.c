@@ -378,6 +378,10 @@ static void cc__run_cgroup(const struct cc_node *svc, struct cc_container_spec *
                 l->memory_reservation = x;
         if (cc__node_ll(cc_node_map_get(svc, "cpu_shares"), &x))
                 l->cpu_shares = x;
+        if (cc__node_ll(cc_node_map_get(svc, "cpu_quota"), &x))
+                l->cpu_quota = x;
+        if (cc__node_ll(cc_node_map_get(svc, "cpu_period"), &x))
+                l->cpu_period = x;
         if (cc__node_ll(cc_node_map_get(svc, "pids_limit"), &x))
                 l->pids = x;
         const char *cpus = cc_node_map_str(svc, "cpus");

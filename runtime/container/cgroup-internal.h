@@ -90,7 +90,8 @@ uint64_t cc__cg_read_u64(const char *dir, const char *file);
 /* mem_usage (usage_file less inactive_key of memory.stat) and mem_limit. */
 void cc__cg_mem_usage(struct cc_cgroup_stats *out, const char *dir, const char *usage_file, const char *limit_file,
                       const char *inactive_key);
-/* Docker's CFS quota and period for `cpus`. */
-int cc__cg_cpus_quota(double cpus, long long *quota, long long *period);
+/* Docker's CFS quota (-1: none) and period for `cpus`, or `cpu_quota`
+ * and `cpu_period`. False when none of them is set. */
+bool cc__cg_cpu_max(const struct cc_cgroup_limits *lim, long long *quota, long long *period);
 
 #endif

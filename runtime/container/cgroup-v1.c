@@ -141,10 +141,9 @@ static int cc__v1_create(struct cc_cgroup *cg, const struct cc_cgroup_limits *li
                 if (r < 0)
                         return r;
         }
-        if (lim->cpus > 0) {
-                long long quota, period;
-                cc__cg_cpus_quota(lim->cpus, &quota, &period);
-                r = cc__v1_need(cpu, "cpu", "cpus", err);
+        long long quota, period;
+        if (cc__cg_cpu_max(lim, &quota, &period)) {
+                r = cc__v1_need(cpu, "cpu", lim->cpus > 0 ? "cpus" : "cpu_quota", err);
                 if (r == 0)
                         r = cc__v1_set(cpu, "cpu.cfs_period_us", err, "%lld", period);
                 if (r == 0)

@@ -98,10 +98,13 @@ static int cc__v2_create(struct cc_cgroup *cg, const struct cc_cgroup_limits *li
                 if (r < 0)
                         return r;
         }
-        if (lim->cpus > 0) {
-                long long quota, period;
-                cc__cg_cpus_quota(lim->cpus, &quota, &period);
-                r = cc__v2_set(dir, "cpu.max", "cpus", err, "%lld %lld", quota, period);
+        long long quota, period;
+        if (cc__cg_cpu_max(lim, &quota, &period)) {
+                if (quota > 0)
+                        r = cc__v2_set(dir, "cpu.max", lim->cpus > 0 ? "cpus" : "cpu_quota", err, "%lld %lld", quota,
+                                       period);
+                else
+                        r = cc__v2_set(dir, "cpu.max", "cpu_period", err, "max %lld", period);
                 if (r < 0)
                         return r;
         }

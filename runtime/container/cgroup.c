@@ -214,12 +214,15 @@ long long cc__cg_now_ms(void)
         return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cc__cg_cpus_quota(double cpus, long long *quota, long long *period)
+bool cc__cg_cpu_max(const struct cc_cgroup_limits *lim, long long *quota, long long *period)
 {
-        /* Docker: NanoCPUs -> CFS period 100 ms, quota = cpus * period. */
-        *period = 100000;
-        *quota = (long long) (cpus * 100000.0 + 0.5);
-        return 0;
+        /* Docker: NanoCPUs -> CFS period 100 ms, quota = cpus * period;
+         * CpuQuota and CpuPeriod as they are. */
+        *period = lim->cpu_period > 0 ? lim->cpu_period : 100000;
+        *quota = lim->cpu_quota > 0 ? lim->cpu_quota : -1;
+        if (lim->cpus > 0)
+                *quota = (long long) (lim->cpus * 100000.0 + 0.5);
+        return lim->cpus > 0 || lim->cpu_quota > 0 || lim->cpu_period > 0;
 }
 
 /* ---- pure helpers exported for the orchestrator and tests ---- */
@@ -266,6 +269,15 @@ int cc_cgroup_validate_limits(const struct cc_cgroup_limits *lim, struct cc_erro
                                             "cpus: range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available",
                                             n, n);
         }
+        if (lim->cpus > 0 && (lim->cpu_quota > 0 || lim->cpu_period > 0))
+                return cc_error_set(err, -EINVAL, "cpus: conflicting options: cpus and cpu_%s cannot both be set",
+                                    lim->cpu_period > 0 ? "period" : "quota");
+        if (lim->cpu_period != 0 && (lim->cpu_period < 1000 || lim->cpu_period > 1000000))
+                return cc_error_set(err, -EINVAL,
+                                    "cpu_period: CPU cfs period can not be less than 1ms (i.e. 1000) or larger than "
+                                    "1 second (i.e. 1000000)");
+        if (lim->cpu_quota < 0 || (lim->cpu_quota > 0 && lim->cpu_quota < 1000))
+                return cc_error_set(err, -EINVAL, "cpu_quota: CPU cfs quota can not be less than 1ms (i.e. 1000)");
         if (lim->cpu_shares < 0)
                 return cc_error_set(err, -EINVAL, "cpu_shares: invalid value %lld", lim->cpu_shares);
         return 0;

@@ -17,6 +17,7 @@
  *   memory_reservation v1 memory.soft_limit_in_bytes v2 memory.low
  *   cpus               v1 cpu.cfs_period_us = 100000, cpu.cfs_quota_us = cpus x 100000
  *                      v2 cpu.max "quota 100000"
+ *   cpu_quota/_period  the same files, as given (period 100000, quota "max" when unset)
  *   cpu_shares         v1 cpu.shares                 v2 cpu.weight (runc/crun conversion)
  *   pids               pids.max (N, or "max" when 0/-1)
  *   cpuset             cpuset.cpus (v1: cpus and mems are first copied from the parent)
@@ -39,6 +40,8 @@ struct cc_cgroup_limits {
         long long memory_swap;   /* bytes incl. memory, 0 = default, -1 = unlimited (memswap_limit) */
         long long memory_reservation; /* bytes, 0 = none */
         double cpus;             /* 0 = unlimited (cpus) */
+        long long cpu_quota;     /* CFS quota in µs, 0 = none (cpu_quota; not with cpus) */
+        long long cpu_period;    /* CFS period in µs, 0 = 100000 (cpu_period; not with cpus) */
         long long cpu_shares;    /* 0 = default (cpu_shares) */
         long long pids;          /* 0 = unlimited, -1 = unlimited (pids_limit) */
         const char *cpuset;      /* NULL = inherit */

@@ -4,7 +4,7 @@
 # per service (or network, volume, ...) and key, in docker compose's
 # WARN[0000] style, from the table of orchestrator/compose/support.c;
 # `config` names none. And the keys this work made honoured: attach,
-# cpuset, deploy.resources.reservations.memory.
+# cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -42,8 +42,6 @@ service all: cgroup "host" is not supported: a container always has its own cgro
 service all: cgroup_parent is not supported: containers' cgroups are under ccompose/<project>
 service all: cpu_count "2" has no effect on Linux
 service all: cpu_percent "50" has no effect on Linux
-service all: cpu_quota "50000" is not supported: use cpus
-service all: cpu_period "100000" is not supported: use cpus
 service all: cpu_rt_period "1000000" is not supported: no real-time CPU time is given
 service all: cpu_rt_runtime "950000" is not supported: no real-time CPU time is given
 service all: credential_spec has no effect on Linux
@@ -232,10 +230,12 @@ YAML
         assert_contains "$out" "hello from quiet"
 }
 
-# the container's cgroup file of a controller (v1 or v2)
+# the container's cgroup file: FILE of v1's controller CTL (its own
+# hierarchy or a shared one), else V2FILE of v2
 cg_file() {
-        local id=$1 ctl=$2 file=$3 f
-        for f in /sys/fs/cgroup/"$ctl"/ccompose/"$P"/"$id"/"$file" /sys/fs/cgroup/ccompose/"$P"/"$id"/"$file"; do
+        local id=$1 ctl=$2 file=$3 v2file=${4:-$3} f
+        for f in /sys/fs/cgroup/"$ctl"/ccompose/"$P"/"$id"/"$file" /sys/fs/cgroup/"$ctl",*/ccompose/"$P"/"$id"/"$file" \
+                 /sys/fs/cgroup/*,"$ctl"/ccompose/"$P"/"$id"/"$file" /sys/fs/cgroup/ccompose/"$P"/"$id"/"$v2file"; do
                 [ -e "$f" ] && { cat "$f"; return 0; }
         done
         echo "no $file for $id"
@@ -248,6 +248,8 @@ services:
     image: busybox:test
     command: sleep 1000
     cpuset: "0"
+    cpu_quota: 25000
+    cpu_period: 50000
     deploy:
       resources:
         reservations: {memory: 32m}
@@ -259,9 +261,12 @@ YAML
         cpus=$(ccp exec -T web grep Cpus_allowed_list /proc/self/status 2>&1)
         assert_eq "$(awk '{print $2}' <<<"$cpus")" 0 "($cpus)" || return 1
         local id; id=$(ctr web id)
-        local soft; soft=$(cg_file "$id" memory memory.soft_limit_in_bytes)
-        [ "$soft" = 33554432 ] || soft=$(cg_file "$id" memory memory.low)
-        assert_eq "$soft" 33554432
+        assert_eq "$(cg_file "$id" memory memory.soft_limit_in_bytes memory.low)" 33554432 || return 1
+        if [ -d /sys/fs/cgroup/ccompose/"$P"/"$id" ]; then
+                assert_eq "$(cg_file "$id" cpu cpu.max)" "25000 50000"
+        else
+                assert_eq "$(cg_file "$id" cpu cpu.cfs_quota_us) $(cg_file "$id" cpu cpu.cfs_period_us)" "25000 50000"
+        fi
 }
 
 # Supported keys no other system test drives: the table says so, this
@@ -286,10 +291,10 @@ YAML
         assert_not_contains "$err" "WARN" || return 1
         assert_contains "$(ccp ps --format '{{.Name}}' 2>&1)" "$P-named" || return 1
         local id; id=$(ctr web id)
-        assert_eq "$(cg_file "$id" memory memory.soft_limit_in_bytes)" 16777216 || return 1
-        local shares; shares=$(cg_file "$id" cpu,cpuacct cpu.shares)
-        case $shares in no*) shares=$(cg_file "$id" cpu cpu.shares);; esac
-        case $shares in no*) shares=$(cg_file "$id" "" cpu.weight); [ "$shares" = 20 ] && shares=512;; esac
+        assert_eq "$(cg_file "$id" memory memory.soft_limit_in_bytes memory.low)" 16777216 || return 1
+        # v2: cpu.weight, runc's conversion of 512 shares
+        local shares; shares=$(cg_file "$id" cpu cpu.shares cpu.weight)
+        [ -d /sys/fs/cgroup/ccompose/"$P"/"$id" ] && [ "$shares" = 20 ] && shares=512
         assert_eq "$shares" 512 || return 1
         assert_contains "$(ccp exec -T web cat /etc/hosts 2>&1)" "10.213.76.5"$'\t'"myhost" || return 1
         # nocopy: the image's /home/app is not copied into the new volume
@@ -305,5 +310,5 @@ run_cases \
         "no warning for honoured keys and empty values:t_no_warning_for_what_is_honoured" \
         "attach: false leaves a service out of up's output:t_attach_false" \
         "up --attach overrides attach: false:t_attach_flag_wins" \
-        "cpuset and deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation" \
+        "cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation" \
         "container_name, mem_reservation, cpu_shares, extra_hosts, nocopy are applied:t_more_supported_keys"

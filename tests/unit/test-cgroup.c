@@ -307,6 +307,13 @@ TEST(validate_limits_like_docker)
         expect_invalid(&(struct cc_cgroup_limits){.cpus = 0.001}, "range of CPUs");
         expect_invalid(&(struct cc_cgroup_limits){.cpus = -1}, "cpus: invalid");
         expect_invalid(&(struct cc_cgroup_limits){.cpu_shares = -5}, "cpu_shares: invalid");
+        expect_invalid(&(struct cc_cgroup_limits){.cpus = 1, .cpu_quota = 50000}, "cpus and cpu_quota cannot both");
+        expect_invalid(&(struct cc_cgroup_limits){.cpu_period = 500}, "cfs period can not be less than 1ms");
+        expect_invalid(&(struct cc_cgroup_limits){.cpu_period = 2000000}, "larger than 1 second");
+        expect_invalid(&(struct cc_cgroup_limits){.cpu_quota = 999}, "cfs quota can not be less than 1ms");
+        ASSERT_INTEQ(cc_cgroup_validate_limits(&(struct cc_cgroup_limits){.cpu_quota = 25000, .cpu_period = 50000},
+                                               &err),
+                     0);
 }
 
 TEST(invalid_names_refused)
@@ -397,6 +404,15 @@ TEST(cpu_quota_and_shares)
         destroy_ok(cg, name);
         cg = create_ok(name, NULL);
         ASSERT_FILE("cpu", name, "cpu.cfs_quota_us", "cpu.max", v2() ? "max 100000" : "-1");
+        destroy_ok(cg, name);
+        /* cpu_quota and cpu_period as given */
+        cg = create_ok(name, &(struct cc_cgroup_limits){.cpu_quota = 25000, .cpu_period = 50000});
+        ASSERT_FILE("cpu", name, "cpu.cfs_quota_us", "cpu.max", v2() ? "25000 50000" : "25000");
+        ASSERT_FILE("cpu", name, "cpu.cfs_period_us", "cpu.max", v2() ? "25000 50000" : "50000");
+        destroy_ok(cg, name);
+        cg = create_ok(name, &(struct cc_cgroup_limits){.cpu_period = 20000});
+        ASSERT_FILE("cpu", name, "cpu.cfs_period_us", "cpu.max", v2() ? "max 20000" : "20000");
+        ASSERT_FILE("cpu", name, "cpu.cfs_quota_us", "cpu.max", v2() ? "max 20000" : "-1");
         destroy_ok(cg, name);
         free(name);
 }
