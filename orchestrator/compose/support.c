@@ -151,7 +151,7 @@ static const struct cc_support_rule cc__rules[] = {
         NO_BUT("services.*.networks.*.priority", "is not supported: networks are attached in name order", "0"),
         NO_BUT("services.*.networks.*.gw_priority", "is not supported: the first network is the default route", "0"),
         NO("services.*.oom_kill_disable", "is not supported: the OOM killer stays enabled"),
-        NO_BUT("services.*.oom_score_adj", "is not supported", "0"),
+        YES("services.*.oom_score_adj"),
         NO("services.*.pid", "is not supported: a container always has its own PID namespace"),
         YES("services.*.pids_limit"),
         YES("services.*.platform"),

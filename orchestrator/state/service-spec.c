@@ -477,6 +477,8 @@ static int cc__run_misc(const struct cc_spec_overrides *o, const struct cc_node 
         long long x;
         if (cc__node_ll(cc_node_map_get(svc, "shm_size"), &x))
                 spec->shm_size = x;
+        if (cc__node_ll(cc_node_map_get(svc, "oom_score_adj"), &x))
+                spec->oom_score_adj = (int) x; /* the schema keeps it in -1000..1000 */
 
         const char *nm = cc_node_map_str(svc, "network_mode");
         if (!nm || cc_streq(nm, "bridge") || cc_streq(nm, "default"))

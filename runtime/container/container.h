@@ -88,6 +88,7 @@ struct cc_container_spec {
 
         struct cc_ulimit *ulimits;
         size_t n_ulimits;
+        int oom_score_adj;     /* -1000..1000 for every process of the container; 0: inherited */
         struct cc_strv sysctls;           /* "key=value"; checked by cc_container_check_sysctl */
         /* resolv.conf: each, when set, replaces the host's nameserver,
          * search or options lines (not with the host's network) */

@@ -149,6 +149,21 @@ int cc_process_rlimits(struct cc_child *ch)
                         return cc_child_fail(ch, errno, what, NULL);
                 }
         }
+        /* the container's own /proc (after the pivot); inherited by what
+         * the command starts. Lowering it needs CAP_SYS_RESOURCE, which
+         * the child still has. */
+        if (p->spec->oom_score_adj) {
+                char val[16] = "";
+                cc_str_cat_int(val, sizeof(val), p->spec->oom_score_adj);
+                int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return cc_child_fail(ch, errno, "open", "/proc/self/oom_score_adj");
+                ssize_t n = write(fd, val, strlen(val));
+                int e = errno;
+                close(fd);
+                if (n != (ssize_t) strlen(val))
+                        return cc_child_fail(ch, n < 0 ? e : EIO, "write oom_score_adj", val);
+        }
         return 0;
 }
 
