@@ -70,8 +70,11 @@ static void cc__usage(FILE *f)
               "\n"
               "Commands:\n",
               f);
+        /* Only what works: a command not built yet is refused when called,
+         * never offered. */
         for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++)
-                fprintf(f, "  %-10s %s\n", cc__commands[i].name, cc__commands[i].summary);
+                if (cc__commands[i].fn != cc__cmd_not_built)
+                        fprintf(f, "  %-10s %s\n", cc__commands[i].name, cc__commands[i].summary);
         fputs("\nRun 'ccompose COMMAND --help' for more information on a command.\n", f);
 }
 

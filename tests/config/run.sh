@@ -12,6 +12,7 @@
 #   noerr TEXT          stderr does not contain TEXT
 #   errlines N TEXT     exactly N lines of stderr contain TEXT
 #   outre REGEX         a line of stdout matches the extended regex
+#   nooutre REGEX       no line of stdout matches the extended regex
 #   nolines             stdout is empty
 #   file PATH TEXT      PATH (in the case directory) contains TEXT
 #   stdin FILE          feed FILE (relative to the case) on standard input
@@ -75,6 +76,7 @@ run_case() {
                 noerr) grep -qF -- "$val" "$err" && diag+="stderr has: $val"$'\n' ;;
                 errlines) c=$(grep -cF -- "${val#* }" "$err"); [ "$c" = "${val%% *}" ] || diag+="stderr has $c lines with: $val"$'\n' ;;
                 outre) grep -qE -- "$val" "$out" || diag+="stdout matches no: $val"$'\n' ;;
+                nooutre) grep -qE -- "$val" "$out" && diag+="stdout matches: $val"$'\n' ;;
                 nolines) [ -s "$out" ] && diag+="stdout is not empty"$'\n' ;;
                 file) f=${val%% *}; t=${val#* }; grep -qF -- "$t" "$work/$name/$f" 2>/dev/null || diag+="$f lacks: $t"$'\n' ;;
                 esac
