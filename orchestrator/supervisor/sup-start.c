@@ -83,6 +83,8 @@ void cc_sup_start_begin(struct cc_sup *s, const struct cc_strv *services, struct
 int cc_sup_start_settled(struct cc_sup *s, const struct cc_strv *waiting)
 {
         int rc = 0;
+        if (s->in_start > 0)
+                return -EAGAIN; /* a container's start (Started, post_start) is not over */
         for (size_t i = 0; i < waiting->n; i++) {
                 struct cc_sup_svc *svc = cc_sup_svc_find(s, waiting->v[i]);
                 if (svc && svc->phase == CC_SVC_WAITING)

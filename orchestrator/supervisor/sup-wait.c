@@ -97,6 +97,11 @@ static bool cc__wait_failed(struct cc_sup *s)
 
 void cc_sup_report_ready(struct cc_sup *s)
 {
+        /* not in the middle of a container's start (a healthcheck's first
+         * status kicks): its Started line and its post_start hooks come
+         * first, then the kick that started it reports */
+        if (s->in_start > 0)
+                return;
         if (!s->ready_sent && s->opts.wait && cc__wait_failed(s)) {
                 s->exit_code = 1;
                 s->opts.wait = false;

@@ -560,19 +560,16 @@ static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
                 cc_sup_progress(s, " Container %s  Starting", st->name);
                 s->in_start++;
                 int r = cc_sup_start_ctr(c, &err);
-                s->in_start--;
-                if (r < 0) {
-                        cc__svc_start_failed(s, svc, st->name, cc_error_msg(&err), "Error response from daemon: ");
-                        cc_error_clear(&err);
-                        continue;
-                }
                 /* as docker compose: Started once its post_start hooks succeeded */
                 _cleanup_free_ char *why = NULL;
-                if (cc_sup_hooks_run(c, "post_start", -1, &why) != 0) {
+                if (r < 0)
+                        cc__svc_start_failed(s, svc, st->name, cc_error_msg(&err), "Error response from daemon: ");
+                else if (cc_sup_hooks_run(c, "post_start", -1, &why) != 0)
                         cc__svc_start_failed(s, svc, cc_sup_ctr_state(c)->name, why, "");
-                        continue;
-                }
-                cc_sup_progress(s, " Container %s  Started", st->name);
+                else
+                        cc_sup_progress(s, " Container %s  Started", cc_sup_ctr_state(c)->name);
+                cc_error_clear(&err);
+                s->in_start--;
         }
 }
 

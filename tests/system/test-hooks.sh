@@ -77,6 +77,32 @@ EOF
         [ "$(ctr web status)" != running ] || fail "web started after its dependency failed: $out"
 }
 
+# with a healthcheck too (its first status is set while the container
+# starts): up -d and start return once post_start is over, after Started
+t_post_start_healthchecked() {
+        compose <<EOF
+services:
+  app:
+    image: busybox:test
+    network_mode: none
+    command: ["sleep", "1000"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+    post_start:
+      - command: ["sh", "-c", "sleep 1; echo done >> /tmp/hooked"]
+EOF
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        grep -qx " Container $P-app-1  Started" <<<"$out" || fail "no Started line: $out" || return 1
+        assert_eq "$(ccp exec -T app cat /tmp/hooked 2>&1)" done "(up -d returned before the hook ended)" || return 1
+        ccp stop app >/dev/null 2>&1 || return 1
+        out=$(ccp start app 2>&1) || { fail "start: $out"; return 1; }
+        grep -qx " Container $P-app-1  Started" <<<"$out" || fail "start: no Started line: $out" || return 1
+        assert_eq "$(ccp exec -T app cat /tmp/hooked 2>&1)" "done
+done" "(start returned before the hook ended)"
+}
+
 # the service writes "term" when SIGTERM comes; pre_stop writes before it
 stopper() {
         compose <<EOF
@@ -150,6 +176,7 @@ EOF
 
 run_cases \
         "post_start: before Started, as its user (root) or the container's, its environment and working_dir:t_post_start" \
+        "post_start of a healthchecked service: up -d and start return after it:t_post_start_healthchecked" \
         "a failing post_start fails up with docker compose's message; later hooks and dependents do not run:t_post_start_fails" \
         "pre_stop runs before SIGTERM on down, not for a container that exited on its own:t_pre_stop_down" \
         "pre_stop runs on restart and stop:t_pre_stop_stop_restart" \

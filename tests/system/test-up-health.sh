@@ -288,7 +288,29 @@ EOF
         wait_for 30 is_health db healthy
 }
 
+# up -d of one healthchecked service says Started: the health status its
+# start sets made the supervisor report up done before that line
+t_started_line() {
+        compose <<EOF
+services:
+  db:
+    image: busybox:test
+    network_mode: none
+    command: ["sleep", "1000"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+EOF
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        grep -qx " Container $P-db-1  Started" <<<"$out" || fail "no Started line: $out" || return 1
+        ccp stop db >/dev/null 2>&1 || return 1
+        out=$(ccp start db 2>&1) || { fail "start: $out"; return 1; }
+        grep -qx " Container $P-db-1  Started" <<<"$out" || fail "start: no Started line: $out"
+}
+
 run_cases \
+        "up -d and start of a healthchecked service print Started:t_started_line" \
         "CMD healthcheck, ps shows (healthy):t_cmd" \
         "health: starting before the first check:t_starting" \
         "CMD-SHELL as a string:t_cmd_shell" \
