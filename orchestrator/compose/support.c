@@ -91,7 +91,12 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.depends_on.*.required"),
         YES("services.*.depends_on.*.condition"),
         NO("services.*.device_cgroup_rules", "is not supported: no device cgroup rule is set"),
-        NO("services.*.devices", "is not supported: no host device is given to the container"),
+        YES("services.*.devices"),
+        YES("services.*.devices[].source"),
+        YES("services.*.devices[].target"),
+        /* without a devices cgroup, what is given opens for reading and writing */
+        PART("services.*.devices[].permissions", "is not enforced: the device opens for reading and writing", "rwm",
+             "rmw", "mrw", "mwr", "wrm", "wmr", "rw", "wr"),
         YES("services.*.dns"),
         YES("services.*.dns_opt"),
         YES("services.*.dns_search"),

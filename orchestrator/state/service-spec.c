@@ -306,6 +306,14 @@ static int cc__run_mounts(const char *root, const struct cc_spec_overrides *o, c
                 if (r < 0)
                         return r;
         }
+        /* devices: the host's node at target (default: the same path) */
+        const struct cc_node *devs = cc_node_map_get(svc, "devices");
+        for (size_t i = 0; cc_node_is_seq(devs) && i < devs->n; i++) {
+                const char *source = cc_node_map_str(devs->items[i], "source");
+                const char *target = cc_node_map_str(devs->items[i], "target");
+                if (source)
+                        cc_container_spec_add_mount(spec, CC_MOUNT_DEVICE, source, target ? target : source, false);
+        }
         struct cc_strv tmpfs = {0};
         cc__node_strv(cc_node_map_get(svc, "tmpfs"), &tmpfs);
         for (size_t i = 0; i < tmpfs.n; i++) {

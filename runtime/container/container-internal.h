@@ -77,6 +77,7 @@ struct cc_plan_mount {
         const char *target;   /* inside the rootfs, resolved with RESOLVE_IN_ROOT */
         bool is_dir;          /* the mountpoint to create is a directory (else a file) */
         bool read_only;
+        bool dev;             /* bind: devices may be opened (a host device given to the container) */
         unsigned long flags;  /* tmpfs: MS_* */
         const char *data;     /* tmpfs: options */
 };

@@ -178,6 +178,21 @@ static int cc__bind_source(const struct cc_mount *m, bool *is_dir, struct cc_err
         return 0;
 }
 
+/* devices: a host device node (or a directory of them), bound as it is:
+ * the one mount of the container where a device opens (see cc_rootfs_dev). */
+static int cc__device_source(const struct cc_mount *m, bool *is_dir, struct cc_error *err)
+{
+        struct stat st;
+        if (!m->source || m->source[0] != '/' || stat(m->source, &st) < 0)
+                return cc_error_setsys(err, m->source && m->source[0] == '/' ? -errno : -EINVAL,
+                                       "error gathering device information while adding custom device \"%s\"",
+                                       m->source ? m->source : "");
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode))
+                return cc_error_set(err, -EINVAL, "%s is not a device node", m->source);
+        *is_dir = S_ISDIR(st.st_mode);
+        return 0;
+}
+
 static int cc__volume_source(const struct cc_container_spec *spec, const struct cc_mount *m, int rootfd,
                              struct cc_strv *anon, char **data, struct cc_error *err)
 {
@@ -306,6 +321,12 @@ static int cc__plan_mounts(const struct cc_container_spec *spec, const char *dir
                         m->kind = CC_PM_BIND;
                         m->source = sm->source;
                         r = cc__bind_source(sm, &m->is_dir, err);
+                        break;
+                case CC_MOUNT_DEVICE:
+                        m->kind = CC_PM_BIND;
+                        m->source = sm->source;
+                        m->dev = true;
+                        r = cc__device_source(sm, &m->is_dir, err);
                         break;
                 case CC_MOUNT_VOLUME: {
                         char *data = NULL;

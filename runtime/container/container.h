@@ -28,6 +28,7 @@ enum cc_mount_type {
         CC_MOUNT_BIND,   /* source: host path */
         CC_MOUNT_VOLUME, /* source: volume name (<project>_<name>), NULL for an anonymous volume */
         CC_MOUNT_TMPFS,  /* source unused */
+        CC_MOUNT_DEVICE, /* source: a host device node, or a directory of them (devices:) */
 };
 
 struct cc_mount {

@@ -370,7 +370,8 @@ static int cc__dev_privileged(struct cc_child *ch, int devfd)
  * the devices cgroup; here every filesystem a non-privileged container can
  * write to (the rootfs, /dev itself, tmpfs, volumes and binds) is nodev,
  * so a node it makes with CAP_MKNOD cannot be opened. The standard devices
- * are binds of the host's nodes: their own mounts, without nodev. */
+ * and those of `devices:` are binds of the host's nodes: their own mounts,
+ * without nodev. */
 int cc_rootfs_dev(struct cc_child *ch)
 {
         unsigned long nodev = ch->plan->spec->privileged ? 0 : MS_NODEV;
@@ -429,7 +430,8 @@ int cc_rootfs_mounts(struct cc_child *ch)
                 int r;
                 if (m->kind == CC_PM_BIND)
                         r = cc_mnt_bind(AT_FDCWD, m->source, fd, true,
-                                        (m->read_only ? MOUNT_ATTR_RDONLY : 0) | (p->spec->privileged ? 0 : MOUNT_ATTR_NODEV));
+                                        (m->read_only ? MOUNT_ATTR_RDONLY : 0) |
+                                                (p->spec->privileged || m->dev ? 0 : MOUNT_ATTR_NODEV));
                 else
                         r = cc_mnt_fs("tmpfs", "tmpfs", fd, m->flags | (m->read_only ? MS_RDONLY : 0), m->data);
                 close(fd);

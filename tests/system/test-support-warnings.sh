@@ -5,7 +5,7 @@
 # WARN[0000] style, from the table of orchestrator/compose/support.c;
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
-# oom_score_adj.
+# oom_score_adj, devices.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -47,7 +47,7 @@ service all: cpu_rt_period "1000000" is not supported: no real-time CPU time is 
 service all: cpu_rt_runtime "950000" is not supported: no real-time CPU time is given
 service all: credential_spec has no effect on Linux
 service all: device_cgroup_rules is not supported: no device cgroup rule is set
-service all: devices is not supported: no host device is given to the container
+service all: devices.permissions "r" is not enforced: the device opens for reading and writing
 service all: env_file.format "raw" is not supported: the file is read as a .env file
 service all: external_links is not supported: only the project's services are linked
 service all: gpus is not supported: no GPU is given to the container
@@ -333,6 +333,31 @@ YAML
 }
 file_has_log() { [ "$(ccp logs --no-log-prefix "$1" 2>/dev/null | head -1)" = "$2" ]; }
 
+# devices: the host's node, usable in the container (its own mount is not
+# nodev); a missing one fails the start naming it
+t_devices() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    devices: ["/dev/zero:/dev/myzero", "/dev/full:/dev/xtra/full2:rwm"]
+  bad:
+    image: busybox:test
+    command: sleep 1000
+    devices: ["/dev/no-such-device-ccompose"]
+YAML
+        local err
+        err=$(ccp up -d web 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        assert_eq "$(ccp exec -T web sh -c 'head -c 3 /dev/myzero | od -An -tx1' 2>&1 | tr -d ' ')" 000000 || return 1
+        local out
+        out=$(ccp exec -T web sh -c 'echo x > /dev/xtra/full2' 2>&1) && { fail "write to /dev/full passed"; return 1; }
+        assert_contains "$out" "No space left on device" || return 1
+        err=$(ccp up -d bad 2>&1 >/dev/null) && { fail "up of a missing device passed"; return 1; }
+        assert_contains "$err" 'error gathering device information while adding custom device "/dev/no-such-device-ccompose"'
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -344,4 +369,5 @@ run_cases \
         "up --attach overrides attach: false:t_attach_flag_wins" \
         "cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation" \
         "container_name, mem_reservation, cpu_shares, extra_hosts, nocopy are applied:t_more_supported_keys" \
-        "oom_score_adj is applied (lowering it needs CAP_SYS_RESOURCE):t_oom_score_adj"
+        "oom_score_adj is applied (lowering it needs CAP_SYS_RESOURCE):t_oom_score_adj" \
+        "devices are given to the container:t_devices"
