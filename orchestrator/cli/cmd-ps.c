@@ -227,7 +227,10 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                         cc_strv_push(&cells, ct->service);
                         cc_strv_push_owned(&cells, cc_xasprintf("%s ago", created));
                         cc_strv_push_owned(&cells, cc_ctr_status_text(ct, now));
-                        cc_strv_push(&cells, ct->ports ? ct->ports : "");
+                        /* as docker: only a running (or paused) container has ports;
+                         * the supervisor holds a stopped one's, refusing */
+                        bool up = ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED;
+                        cc_strv_push(&cells, up && ct->ports ? ct->ports : "");
                 }
                 cc_cli_print_table(&cells, CC_ARRAY_SIZE(head));
                 cc_strv_free(&cells);

@@ -12,7 +12,7 @@ P=ccps$ID
 SUB=10.213.52
 mkdir -p "$TMP/p"
 
-plan 4
+plan 5
 
 if ! ip -4 route show | awk '{print $1}' | python3 -c '
 import ipaddress, sys
@@ -22,7 +22,7 @@ for line in sys.stdin:
     if r != "default" and ipaddress.ip_network(r if "/" in r else r + "/32", strict=False).overlaps(mine):
         sys.exit(1)
 '; then
-        for i in $(seq 1 4); do skip "ports-stopped $i" "10.213.52.0/24 overlaps a route of this host"; done
+        for i in $(seq 1 5); do skip "ports-stopped $i" "10.213.52.0/24 overlaps a route of this host"; done
         done_testing
 fi
 
@@ -100,6 +100,16 @@ test_stopped_refuses() {
         [ "$after" -le "$before" ] || fail "supervisor descriptors: $before before, $after after 10 connections"
 }
 t "a stopped service's port refuses at once and leaks no descriptor" test_stopped_refuses
+
+# ps: as docker's, no PORTS for the exited container, its ports when it runs
+ports_column() { cs ps -a web | awk 'NR == 2 { print ($NF ~ /->80\/tcp$/) ? $NF : "none" }'; }
+test_ps_ports() {
+        assert_eq "$(ports_column)" none "(ps -a: $(cs ps -a web))" || return 1
+        cs start web || return 1
+        assert_eq "$(ports_column)" "127.0.0.1:$PORT->80/tcp" "(ps: $(cs ps web))" || return 1
+        cs stop -t 1 web
+}
+t "ps shows no ports for the stopped service, its ports once it runs again" test_ps_ports
 
 test_no_close_wait() {
         local sup
