@@ -237,6 +237,7 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
         }
         default:
                 if (strcmp(format, "json") == 0) {
+                        cc_model_json_shape(p->model);
                         cc_emit_json(&b, p->model, 2);
                         cc_buf_putc(&b, '\n');
                 } else {

@@ -777,6 +777,7 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
         if ((r = cc_validate_resources(p->model, &p->warnings, err)) < 0)
                 return r;
         cc_model_name_resources(p);
+        cc_model_resource_values(p);
         if ((r = cc_validate_services(cc_project_services(p), !o->no_consistency, err)) < 0)
                 return r;
         if (!o->no_consistency && (r = cc_model_check_references(p, err)) < 0)

@@ -53,6 +53,10 @@ bool cc_project_name_valid(const char *s);
 /* Normalise a project name as docker compose does: lowercase, keep only
  * [a-z0-9_-], must start with a letter or digit. */
 char *cc_project_name_normalize(const char *s);
+/* Shape the model as compose-go's JSON encoding prints it (config --format
+ * json): extensions below the top level left out, every network's ipam
+ * printed. */
+void cc_model_json_shape(struct cc_node *model);
 /* The services mapping of the model (never NULL after a successful load). */
 struct cc_node *cc_project_services(const struct cc_project *p);
 /* The configuration hash of a service (hex sha256 of its canonical JSON). */

@@ -194,6 +194,15 @@ static void cc__drop_zero(struct cc_node *map, const char *const *keys)
         }
 }
 
+/* compose-go's OptOut fields (true unless said otherwise) are left out
+ * when true, and printed when false. */
+static void cc__drop_true(struct cc_node *map, const char *key)
+{
+        struct cc_node *v = cc_node_map_get(map, key);
+        if (cc_node_is_scalar(v) && v->type == CC_BOOL && (v->str[0] == 't' || v->str[0] == 'T'))
+                cc_node_map_del(map, key);
+}
+
 static void cc__drop_zero_items(struct cc_node *seq, const char *const *keys)
 {
         for (size_t i = 0; cc_node_is_seq(seq) && i < seq->n; i++)
@@ -219,7 +228,7 @@ static void cc__finish_zero(struct cc_node *svc)
 {
         static const char *const vol[] = {"type", "source", "target", "read_only", "consistency", "*bind", "*volume",
                                           "*tmpfs", "*image", NULL};
-        static const char *const bind[] = {"selinux", "propagation", "create_host_path", "recursive", NULL};
+        static const char *const bind[] = {"selinux", "propagation", "recursive", NULL};
         static const char *const volopt[] = {"labels", "nocopy", "subpath", NULL};
         static const char *const tmpfs[] = {"#size", "mode", NULL};
         static const char *const health[] = {"test", "*timeout", "*interval", "*retries", "*start_period",
@@ -234,6 +243,7 @@ static void cc__finish_zero(struct cc_node *svc)
         cc__drop_zero_items(vols, vol);
         for (size_t i = 0; cc_node_is_seq(vols) && i < vols->n; i++) {
                 cc__drop_zero(cc_node_map_get(vols->items[i], "bind"), bind);
+                cc__drop_true(cc_node_map_get(vols->items[i], "bind"), "create_host_path");
                 cc__drop_zero(cc_node_map_get(vols->items[i], "volume"), volopt);
                 cc__drop_zero(cc_node_map_get(vols->items[i], "tmpfs"), tmpfs);
         }
@@ -244,6 +254,9 @@ static void cc__finish_zero(struct cc_node *svc)
         cc__drop_zero_items(cc_node_map_get(svc, "secrets"), fileref);
         cc__drop_zero_items(cc_node_map_get(svc, "configs"), fileref);
         cc__drop_zero_items(cc_node_map_get(svc, "env_file"), envfile);
+        struct cc_node *envfiles = cc_node_map_get(svc, "env_file");
+        for (size_t i = 0; cc_node_is_seq(envfiles) && i < envfiles->n; i++)
+                cc__drop_true(envfiles->items[i], "required");
         struct cc_node *deps = cc_node_map_get(svc, "depends_on");
         for (size_t i = 0; cc_node_is_map(deps) && i < deps->n; i++)
                 cc__drop_zero(deps->items[i], dep);

@@ -211,7 +211,9 @@ static int cc__run_mount_node(const char *root, const struct cc_project *p, cons
         if (cc_streq(type, "bind")) {
                 const struct cc_node *b = cc_node_map_get(v, "bind");
                 struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_BIND, source, target, ro);
-                m->create_host_path = cc_node_is_map(b) && cc__node_true(cc_node_map_get(b, "create_host_path"));
+                /* the model leaves create_host_path out when true, as compose-go prints it */
+                const struct cc_node *chp = cc_node_map_get(b, "create_host_path");
+                m->create_host_path = cc_node_is_map(b) && (!chp || cc__node_true(chp));
         } else if (cc_streq(type, "volume")) {
                 _cleanup_free_ char *name = NULL;
                 if (source && *source) {

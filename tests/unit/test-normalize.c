@@ -391,12 +391,15 @@ TEST(volume_long_bind_options_get_create_host_path)
                "\"bind\":{\"propagation\":\"rprivate\",\"create_host_path\":true}}]");
 }
 
-TEST(volume_long_create_host_path_false_is_omitted_in_the_end)
+/* create_host_path is compose-go's OptOut: printed only when false. */
+TEST(volume_long_create_host_path_true_is_omitted_in_the_end)
 {
         const char *y = "volumes: [{type: bind, source: /s, target: /d, bind: {create_host_path: false}}]";
         EXPECT(y, "volumes",
                "[{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/d\",\"bind\":{\"create_host_path\":false}}]");
-        EXPECT_FIN(y, "volumes", "[{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/d\",\"bind\":{}}]");
+        EXPECT_FIN(y, "volumes",
+                   "[{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/d\",\"bind\":{\"create_host_path\":false}}]");
+        EXPECT_FIN("volumes: [/s:/d]", "volumes", "[{\"type\":\"bind\",\"source\":\"/s\",\"target\":\"/d\",\"bind\":{}}]");
 }
 
 TEST(volume_long_key_order)

@@ -1,0 +1,134 @@
+/* The values of top-level resources as compose-go types hold them, and the
+ * model as compose-go's JSON encoding prints it (config --format json). */
+#include <stdlib.h>
+
+#include "loader.h"
+#include "loader-model.h"
+
+/* fmt.Sprint of a decoded YAML value: the number's decimal text, "" for
+ * null. */
+static void cc__to_string(struct cc_node *v)
+{
+        if (!cc_node_is_scalar(v) || v->type == CC_STR)
+                return;
+        if (v->type == CC_NULL) {
+                cc_node_set_scalar(v, "", CC_STR);
+                return;
+        }
+        if (v->type == CC_INT) {
+                const char *s = v->str;
+                bool neg = *s == '-';
+                if (*s == '-' || *s == '+')
+                        s++;
+                int base = 10;
+                if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+                        base = 16, s += 2;
+                else if (s[0] == '0' && s[1] == 'o')
+                        base = 8, s += 2;
+                else if (s[0] == '0' && s[1])
+                        base = 8, s += 1;
+                _cleanup_free_ char *t = cc_xasprintf("%s%llu", neg ? "-" : "", strtoull(s, NULL, base));
+                cc_node_set_scalar(v, t, CC_STR);
+                return;
+        }
+        _cleanup_free_ char *t = cc_xstrdup(v->str);
+        cc_node_set_scalar(v, t, CC_STR);
+}
+
+/* A map[string]string of compose-go (types.Options). */
+static void cc__options(struct cc_node *map)
+{
+        for (size_t i = 0; cc_node_is_map(map) && i < map->n; i++)
+                cc__to_string(map->items[i]);
+}
+
+/* ipam without driver, config or options is the zero IPAMConfig, which
+ * YAML leaves out (JSON prints it whatever: cc_model_json_shape). */
+static void cc__ipam(struct cc_node *def)
+{
+        struct cc_node *ipam = cc_node_map_get(def, "ipam");
+        if (!ipam)
+                return;
+        if (cc_node_is_map(ipam)) {
+                cc__options(cc_node_map_get(ipam, "options"));
+                static const char *const keys[] = {"driver", "config", "options"};
+                for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++) {
+                        struct cc_node *v = cc_node_map_get(ipam, keys[k]);
+                        if (v && (cc_node_is_null(v) || (v->kind != CC_NODE_SCALAR && v->n == 0) ||
+                                  (v->type == CC_STR && v->kind == CC_NODE_SCALAR && !*v->str)))
+                                cc_node_map_del(ipam, keys[k]);
+                }
+        }
+        if (cc_node_is_null(ipam) || (cc_node_is_map(ipam) && ipam->n == 0))
+                cc_node_map_del(def, "ipam");
+}
+
+void cc_model_resource_values(struct cc_project *p)
+{
+        static const char *const secs[] = {"networks", "volumes"};
+        for (size_t s = 0; s < CC_ARRAY_SIZE(secs); s++) {
+                struct cc_node *sec = cc_node_map_get(p->model, secs[s]);
+                for (size_t i = 0; cc_node_is_map(sec) && i < sec->n; i++) {
+                        struct cc_node *def = sec->items[i];
+                        if (!cc_node_is_map(def))
+                                continue;
+                        cc__options(cc_node_map_get(def, "driver_opts"));
+                        if (s == 0)
+                                cc__ipam(def);
+                }
+        }
+}
+
+/* ---- JSON ---- */
+
+/* Mappings whose keys are names the user chose: an x- key there is a name,
+ * not an extension. */
+static bool cc__user_keys(const char *key)
+{
+        static const char *const names[] = {
+                "services", "networks", "volumes", "secrets", "configs", "models", "depends_on",
+                "environment", "labels", "annotations", "sysctls", "extra_hosts", "args", "driver_opts",
+                "options", "ulimits", "storage_opt", "additional_contexts",
+        };
+        for (size_t i = 0; i < CC_ARRAY_SIZE(names); i++)
+                if (strcmp(key, names[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Extensions (x-*) below the top level: compose-go's types keep them in
+ * `Extensions` fields that JSON leaves out. An extension's own value is
+ * left as it is. */
+static void cc__drop_extensions(struct cc_node *n, const char *key)
+{
+        if (!n || n->kind == CC_NODE_SCALAR || (key && cc_startswith(key, "x-")))
+                return;
+        bool names = n->kind == CC_NODE_MAP && key && cc__user_keys(key);
+        for (size_t i = 0; i < n->n;) {
+                /* a list's items are structs (ports, volumes, ...) */
+                const char *k = n->kind == CC_NODE_MAP ? cc_node_key(n, i) : NULL;
+                if (n->kind == CC_NODE_MAP && !names && cc_startswith(k, "x-")) {
+                        cc_node_free(cc_node_seq_take(n, i));
+                        continue;
+                }
+                /* the items of a names map are definitions (services, networks...) */
+                cc__drop_extensions(n->items[i], names ? NULL : k);
+                i++;
+        }
+}
+
+void cc_model_json_shape(struct cc_node *model)
+{
+        for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++) {
+                const char *k = cc_node_key(model, i);
+                if (!cc_startswith(k, "x-"))
+                        cc__drop_extensions(model->items[i], k);
+        }
+        /* NetworkConfig.Ipam is a struct: encoding/json prints it even empty */
+        struct cc_node *nets = cc_node_map_get(model, "networks");
+        for (size_t i = 0; cc_node_is_map(nets) && i < nets->n; i++) {
+                struct cc_node *def = nets->items[i];
+                if (cc_node_is_map(def) && !cc_node_map_get(def, "ipam"))
+                        cc_node_map_set(def, "ipam", NULL, cc_node_new_map(&def->pos));
+        }
+}
