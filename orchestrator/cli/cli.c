@@ -13,7 +13,7 @@
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
 
 static const struct cc_cmd cc__commands[] = {
-        {"attach", cc__cmd_not_built, "Attach local standard input, output, and error streams to a service's running container"},
+        {"attach", cc_cmd_attach, "Attach local standard input, output, and error streams to a service's running container"},
         {"build", cc__cmd_not_built, "Build or rebuild services"},
         {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format"},
         {"cp", cc_cmd_cp, "Copy files/folders between a service container and the local filesystem"},

@@ -70,6 +70,11 @@ int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_cp(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_images(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_stats(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv);
+/* docker's --detach-keys: "ctrl-p,ctrl-q", "ctrl-a,x"; each key a
+ * character or ctrl-<a-z @ [ \ ] ^ _>. The bytes into out (cap), their
+ * count in *n; -EINVAL for anything else. */
+int cc_detach_keys_parse(const char *spec, char *out, size_t cap, size_t *n);
 /* Registry pulls and credentials (cmd-pull.c). */
 int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_login(struct cc_cli *cli, int argc, char **argv);

@@ -201,7 +201,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.secrets[].gid"),
         YES("services.*.secrets[].mode"),
         YES("services.*.sysctls"),
-        NO("services.*.stdin_open", "is not supported: up runs containers with stdin closed"),
+        YES("services.*.stdin_open"), /* stdin is a FIFO that attach writes to */
         YES("services.*.stop_grace_period"),
         YES("services.*.stop_signal"),
         NO("services.*.storage_opt", "is not supported: the writable layer has no size limit"),

@@ -51,6 +51,11 @@ struct cc_state {
         size_t n_ctrs;
 };
 
+/* In a container's directory ($CCOMPOSE_ROOT/containers/<id>/): the FIFO
+ * that is the standard input of a service with stdin_open: true (written
+ * by `attach`). */
+#define CC_CTR_STDIN_FIFO "stdin.fifo"
+
 const char *cc_ctr_status_name(enum cc_ctr_status s);
 int cc_ctr_status_parse(const char *s, enum cc_ctr_status *out);
 

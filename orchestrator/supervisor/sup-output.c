@@ -36,15 +36,28 @@ static long long cc__log_opt(const struct cc_node *svc, const char *key, long lo
 }
 
 /* Create the FIFOs and open the container's ends (read-write, so they
- * always have a reader). stdio[0] is /dev/null. */
+ * always have a reader). stdio[0] is /dev/null, or with stdin_open: true
+ * the FIFO stdin.fifo that `attach` writes to (held read-write by the
+ * container too: its stdin stays open, without EOF, when nobody is
+ * attached, as Docker keeps it). */
 int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err)
 {
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", c->sup->cli->root, c->id);
         int r = cc_mkdir_p(dir, 0700);
         if (r < 0)
                 return cc_error_setsys(err, r, "creating %s", dir);
-        stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
         stdio[1] = stdio[2] = -1;
+        const struct cc_node *in = cc_node_map_get(c->svc->def, "stdin_open");
+        if (cc_node_is_scalar(in) && cc_streq(in->str, "true")) {
+                _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, CC_CTR_STDIN_FIFO);
+                if (mkfifo(p, 0600) < 0 && errno != EEXIST)
+                        return cc_error_setsys(err, -errno, "creating %s", p);
+                stdio[0] = open(p, O_RDWR | O_CLOEXEC);
+        } else {
+                stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+        if (stdio[0] < 0)
+                return cc_error_setsys(err, -errno, "opening the container's stdin");
         for (int i = 0; i < 2; i++) {
                 _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, cc__fifo_names[i]);
                 if (mkfifo(p, 0600) < 0 && errno != EEXIST)

@@ -291,6 +291,80 @@ t_stats_stream() {
         grep -q "$P-web-1" "$TMP/stream.out"
 }
 
+# attach: a service reading its stdin (stdin_open) and one that only writes
+attach_stack() {
+        compose <<'EOF'
+services:
+  echo:
+    image: busybox:test
+    stdin_open: true
+    command: ["sh", "-c", "while read line; do echo \"got $$line\"; echo \"err $$line\" >&2; done"]
+  tick:
+    image: busybox:test
+    command: ["sh", "-c", "trap 'echo got INT; exit 3' INT; i=0; while :; do i=$$((i+1)); echo tick $$i; sleep 0.2; done"]
+    stop_signal: SIGKILL
+EOF
+        ccp up -d >/dev/null 2>&1
+}
+attach_ended() { ! alive "$1"; }
+
+t_attach_detach() {
+        attach_stack || return 1
+        mkfifo "$TMP/in.fifo" || return 1
+        "$CCOMPOSE" -f "$D/compose.yaml" -p "$P" attach echo <"$TMP/in.fifo" >"$TMP/a.out" 2>"$TMP/a.err" &
+        local pid=$! rc
+        exec 3>"$TMP/in.fifo"
+        rm -f "$TMP/in.fifo"
+        echo hello >&3
+        # stdin reaches the container; its stdout and stderr come back on ours
+        wait_for 30 file_has "$TMP/a.out" "got hello" || { fail "no output: $(cat "$TMP/a.out" "$TMP/a.err")"; exec 3>&-; return 1; }
+        wait_for 30 file_has "$TMP/a.err" "err hello" || { exec 3>&-; return 1; }
+        # ctrl-p ctrl-q: attach ends (docker: "read escape sequence", status 1), the container runs on
+        printf '\020\021' >&3
+        wait_exit "$pid" 30 || { exec 3>&-; fail "attach did not detach"; return 1; }
+        rc=$WAIT_RC
+        exec 3>&-
+        assert_eq "$rc" 1 || return 1
+        assert_contains "$(cat "$TMP/a.err")" "read escape sequence" || return 1
+        is_status echo running || { fail "echo is $(ctr echo status) after detaching"; return 1; }
+        # a key of the sequence alone is passed on; --detach-keys changes it
+        mkfifo "$TMP/in2.fifo" || return 1
+        "$CCOMPOSE" -f "$D/compose.yaml" -p "$P" attach --detach-keys ctrl-x echo <"$TMP/in2.fifo" >"$TMP/b.out" 2>&1 &
+        pid=$!
+        exec 3>"$TMP/in2.fifo"
+        rm -f "$TMP/in2.fifo"
+        printf 'a\020b\n' >&3
+        wait_for 30 file_has "$TMP/b.out" $'got a\020b' || { exec 3>&-; fail "$(cat -v "$TMP/b.out")"; return 1; }
+        printf '\030' >&3
+        wait_exit "$pid" 30 || { exec 3>&-; fail "attach did not detach with ctrl-x"; return 1; }
+        exec 3>&-
+        is_status echo running
+}
+
+t_attach_output_signals() {
+        attach_stack || return 1
+        # --sig-proxy=false: a signal ends attach only
+        "$CCOMPOSE" -f "$D/compose.yaml" -p "$P" attach --no-stdin --sig-proxy=false tick >"$TMP/t1.out" 2>&1 &
+        local pid=$!
+        wait_for 30 file_has "$TMP/t1.out" "^tick" || { fail "no output: $(cat "$TMP/t1.out")"; return 1; }
+        kill -INT "$pid"
+        wait_exit "$pid" 30 || return 1
+        is_status tick running || { fail "tick is $(ctr tick status)"; return 1; }
+        # the proxy (default): SIGINT reaches the container, attach ends with its exit code
+        "$CCOMPOSE" -f "$D/compose.yaml" -p "$P" attach --no-stdin tick >"$TMP/t2.out" 2>&1 &
+        pid=$!
+        wait_for 30 file_has "$TMP/t2.out" "^tick" || { fail "no output: $(cat "$TMP/t2.out")"; return 1; }
+        kill -INT "$pid"
+        wait_exit "$pid" 30 || { fail "attach did not end"; return 1; }
+        assert_eq "$WAIT_RC" 3 "($(tail -3 "$TMP/t2.out"))" || return 1
+        file_has "$TMP/t2.out" "got INT" || { fail "the trap's output is missing: $(tail -3 "$TMP/t2.out")"; return 1; }
+        assert_eq "$(ctr tick exit_code)" 3 || return 1
+        # nothing to attach to
+        local out
+        out=$(ccp attach tick 2>&1) && { fail "attach to an exited service: $out"; return 1; }
+        assert_contains "$out" 'service "tick" is not running'
+}
+
 run_cases \
         "cp host -> container: directories, dir/., -a owners, docker's destination rules:t_cp_to_container" \
         "cp container -> host: directories, hard links, -a, -L, a missing file:t_cp_from_container" \
@@ -299,4 +373,6 @@ run_cases \
         "cp to every replica, or one with --index:t_cp_replicas" \
         "images: docker compose's table, json and -q:t_images" \
         "stats --no-stream: memory, limit, pids, cpu and rx that follow the container; -a; table:t_stats" \
-        "stats streams a table per refresh:t_stats_stream"
+        "stats streams a table per refresh:t_stats_stream" \
+        "attach: stdin in, stdout and stderr out, ctrl-p ctrl-q detaches, the container runs on:t_attach_detach" \
+        "attach: output, --sig-proxy, the container's exit code:t_attach_output_signals"

@@ -71,7 +71,6 @@ service all: ports.app_protocol is not recorded
 service all: pull_refresh_after is not supported: use pull_policy every_<duration>
 service all: runtime "nvidia" is not supported: ccompose runs containers itself
 service all: security_opt "label=disable" has no effect: ccompose applies no SELinux or AppArmor profile
-service all: stdin_open is not supported: up runs containers with stdin closed
 service all: storage_opt is not supported: the writable layer has no size limit
 service all: tty is not supported: up runs containers without a terminal
 service all: use_api_socket is not supported: ccompose has no Docker API socket
