@@ -231,7 +231,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.volumes[].volume"),
         NO("services.*.volumes[].volume.labels", "are not recorded"),
         YES("services.*.volumes[].volume.nocopy"),
-        NO("services.*.volumes[].volume.subpath", "is not supported: the whole volume is mounted"),
+        YES("services.*.volumes[].volume.subpath"),
         YES("services.*.volumes[].tmpfs"),
         YES("services.*.volumes[].tmpfs.size"),
         YES("services.*.volumes[].tmpfs.mode"),

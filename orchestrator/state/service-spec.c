@@ -224,6 +224,8 @@ static int cc__run_mount_node(const char *root, const struct cc_project *p, cons
                 struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, target, ro);
                 const struct cc_node *vo = cc_node_map_get(v, "volume");
                 m->no_copy = cc_node_is_map(vo) && cc__node_true(cc_node_map_get(vo, "nocopy"));
+                const char *sub = cc_node_is_map(vo) ? cc_node_map_str(vo, "subpath") : NULL;
+                m->subpath = sub && *sub ? cc_xstrdup(sub) : NULL;
         } else if (cc_streq(type, "tmpfs")) {
                 struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_TMPFS, NULL, target, ro);
                 const struct cc_node *t = cc_node_map_get(v, "tmpfs");

@@ -74,6 +74,7 @@ enum cc_plan_mount_kind {
 struct cc_plan_mount {
         enum cc_plan_mount_kind kind;
         const char *source;
+        const char *subpath;  /* bind: this path of source, resolved inside it (volume.subpath), or NULL */
         const char *target;   /* inside the rootfs, resolved with RESOLVE_IN_ROOT */
         bool is_dir;          /* the mountpoint to create is a directory (else a file) */
         bool read_only;

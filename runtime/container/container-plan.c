@@ -218,6 +218,30 @@ static int cc__volume_source(const struct cc_container_spec *spec, const struct 
         return 0;
 }
 
+/* volume.subpath: that path of the volume, resolved inside it (a link or
+ * ".." in it stays in the volume). It must exist, as with Docker. Checked
+ * here for a clear error and the kind of mountpoint; the child resolves it
+ * again in its own mount namespace and binds what it opened. */
+static int cc__volume_subpath(struct cc_plan_mount *m, const char *subpath, struct cc_error *err)
+{
+        _cleanup_close_ int data = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (data < 0)
+                return cc_error_setsys(err, -errno, "open %s", m->source);
+        int fd = cc_mnt_open_in_root(data, subpath, O_PATH, 0);
+        if (fd < 0)
+                return cc_error_setsys(err, fd, "cannot access path %s/%s", m->source, subpath);
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+                int e = -errno;
+                close(fd);
+                return cc_error_setsys(err, e, "stat %s/%s", m->source, subpath);
+        }
+        close(fd);
+        m->is_dir = S_ISDIR(st.st_mode);
+        m->subpath = subpath;
+        return 0;
+}
+
 /* A secret's or config's file: written as root into path (under the
  * container's 0700 directory), then given its owner and mode. O_NOFOLLOW:
  * the directory is root's alone, but never write through a link. */
@@ -335,6 +359,8 @@ static int cc__plan_mounts(const struct cc_container_spec *spec, const char *dir
                         r = cc__volume_source(spec, sm, p->rootfs_fd, anon, &data, err);
                         if (data)
                                 m->source = cc__own(p, data);
+                        if (r >= 0 && sm->subpath)
+                                r = cc__volume_subpath(m, sm->subpath, err);
                         break;
                 }
                 case CC_MOUNT_TMPFS: {

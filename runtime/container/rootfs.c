@@ -419,6 +419,21 @@ int cc_rootfs_dev(struct cc_child *ch)
         return 0;
 }
 
+/* A bind of the plan: its source, or a path inside it (volume.subpath)
+ * resolved there with RESOLVE_IN_ROOT and bound from what was opened. */
+static int cc__bind_mount(const struct cc_plan_mount *m, int target_fd, unsigned attrs)
+{
+        if (!m->subpath)
+                return cc_mnt_bind(AT_FDCWD, m->source, target_fd, true, attrs);
+        _cleanup_close_ int dir = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        _cleanup_close_ int src = cc_mnt_open_in_root(dir, m->subpath, O_PATH, 0);
+        if (src < 0)
+                return src;
+        return cc_mnt_bind(src, "", target_fd, true, attrs);
+}
+
 int cc_rootfs_mounts(struct cc_child *ch)
 {
         const struct cc_plan *p = ch->plan;
@@ -429,9 +444,9 @@ int cc_rootfs_mounts(struct cc_child *ch)
                         return cc_child_fail(ch, -fd, "create mountpoint", m->target);
                 int r;
                 if (m->kind == CC_PM_BIND)
-                        r = cc_mnt_bind(AT_FDCWD, m->source, fd, true,
-                                        (m->read_only ? MOUNT_ATTR_RDONLY : 0) |
-                                                (p->spec->privileged || m->dev ? 0 : MOUNT_ATTR_NODEV));
+                        r = cc__bind_mount(m, fd,
+                                           (m->read_only ? MOUNT_ATTR_RDONLY : 0) |
+                                                   (p->spec->privileged || m->dev ? 0 : MOUNT_ATTR_NODEV));
                 else
                         r = cc_mnt_fs("tmpfs", "tmpfs", fd, m->flags | (m->read_only ? MS_RDONLY : 0), m->data);
                 close(fd);

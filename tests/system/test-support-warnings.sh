@@ -5,7 +5,7 @@
 # WARN[0000] style, from the table of orchestrator/compose/support.c;
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
-# oom_score_adj, devices.
+# oom_score_adj, devices, volume.subpath.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -81,7 +81,6 @@ service all: volumes.bind.propagation "rshared" is not supported: bind mounts ar
 service all: volumes.bind.recursive "disabled" is not supported: bind mounts are recursive
 service all: volumes.bind.selinux has no effect: ccompose does not relabel for SELinux
 service all: volumes.volume.labels are not recorded
-service all: volumes.volume.subpath is not supported: the whole volume is mounted
 service all: volumes_from is not supported: no volume of another container is mounted
 service other: provider is not supported: ccompose runs no provider plugin
 network front: driver_opts "com.docker.network.bridge.name" is not supported
@@ -357,6 +356,43 @@ YAML
         assert_contains "$err" 'error gathering device information while adding custom device "/dev/no-such-device-ccompose"'
 }
 
+# volume.subpath: that directory (or file) of the volume, resolved inside
+# it: a link out of it stays in it; a missing one fails the start
+t_volume_subpath() {
+        compose <<'YAML'
+services:
+  writer:
+    image: busybox:test
+    command: ["sh", "-c", "mkdir -p /v/sub && echo hi > /v/sub/f && echo top > /v/top && ln -s / /v/esc"]
+    volumes: ["data:/v"]
+  reader:
+    image: busybox:test
+    command: sleep 1000
+    volumes:
+      - {type: volume, source: data, target: /sub, volume: {subpath: sub}}
+      - {type: volume, source: data, target: /esc, volume: {subpath: esc}}
+      - {type: volume, source: data, target: /top.txt, volume: {subpath: top}, read_only: true}
+  missing:
+    image: busybox:test
+    command: sleep 1000
+    volumes:
+      - {type: volume, source: data, target: /m, volume: {subpath: no/such/dir}}
+volumes:
+  data: {}
+YAML
+        local err
+        err=$(ccp up writer 2>&1) || { fail "up writer failed: $err"; return 1; }
+        err=$(ccp up -d reader 2>&1 >/dev/null) || { fail "up reader failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        assert_eq "$(ccp exec -T reader ls /sub 2>&1)" "f" || return 1
+        assert_eq "$(ccp exec -T reader cat /sub/f 2>&1)" "hi" || return 1
+        assert_eq "$(ccp exec -T reader cat /top.txt 2>&1)" "top" || return 1
+        # "/" inside the volume is the volume's root, never the host's
+        assert_eq "$(ccp exec -T reader ls /esc 2>&1 | tr '\n' ' ')" "esc sub top " || return 1
+        err=$(ccp up -d missing 2>&1 >/dev/null) && { fail "up of a missing subpath passed"; return 1; }
+        assert_contains "$err" "no/such/dir"
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -369,4 +405,5 @@ run_cases \
         "cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory are applied:t_cpuset_and_memory_reservation" \
         "container_name, mem_reservation, cpu_shares, extra_hosts, nocopy are applied:t_more_supported_keys" \
         "oom_score_adj is applied (lowering it needs CAP_SYS_RESOURCE):t_oom_score_adj" \
-        "devices are given to the container:t_devices"
+        "devices are given to the container:t_devices" \
+        "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath"
