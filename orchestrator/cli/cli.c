@@ -101,6 +101,18 @@ bool cc_cli_color(const struct cc_cli *cli, int fd)
         return isatty(fd);
 }
 
+int cc_cli_parse_index(const char *arg, int *out)
+{
+        char *end;
+        long v = strtol(arg, &end, 10);
+        if (end == arg || *end || v < 1 || v > 1000000) {
+                fprintf(stderr, "invalid --index \"%s\": a replica number, 1 or more\n", arg);
+                return 1;
+        }
+        *out = (int) v;
+        return 0;
+}
+
 void cc_cli_print_warnings(const struct cc_project *p)
 {
         for (size_t i = 0; p && i < p->warnings.n; i++)

@@ -42,6 +42,8 @@ int cc_cli_load_project_state(struct cc_cli *cli, char **services, int n, struct
  * the lock fd, or -1 after printing the error. */
 int cc_cli_lock_state(struct cc_cli *cli, const char *project, struct cc_state **st);
 bool cc_cli_color(const struct cc_cli *cli, int fd);
+/* --index N: a replica number, 1 or more (else a message, non-zero). */
+int cc_cli_parse_index(const char *arg, int *out);
 /* True when argv has -h/--help before any "--". */
 bool cc_cli_wants_help(int argc, char **argv);
 

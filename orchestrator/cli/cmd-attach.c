@@ -314,11 +314,8 @@ int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv)
                 switch (c) {
                 case O_KEYS: keys = optarg; break;
                 case O_INDEX:
-                        o.index = atoi(optarg);
-                        if (o.index < 1) {
-                                fprintf(stderr, "invalid --index \"%s\": a replica number, 1 or more\n", optarg);
+                        if (cc_cli_parse_index(optarg, &o.index) != 0)
                                 return 1;
-                        }
                         break;
                 case O_NO_STDIN: o.no_stdin = true; break;
                 case O_SIG_PROXY:

@@ -324,11 +324,8 @@ int cc_cmd_cp(struct cc_cli *cli, int argc, char **argv)
                 case 'a': o.archive = true; break;
                 case 'L': o.follow = true; break;
                 case O_INDEX:
-                        o.index = atoi(optarg);
-                        if (o.index < 1) {
-                                fprintf(stderr, "invalid --index \"%s\": a replica number, 1 or more\n", optarg);
+                        if (cc_cli_parse_index(optarg, &o.index) != 0)
                                 return 1;
-                        }
                         break;
                 case O_ALL: o.all = true; break;
                 case O_DRY: break;
