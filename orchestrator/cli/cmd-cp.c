@@ -1,7 +1,9 @@
 /* ccompose cp: copy files and directories between a service's container
  * and the host, as docker compose cp does (docker cp's rules for what
  * lands where), as tar streams: runtime/container/copy.c writes and reads
- * them, resolving every container path inside the container's root. */
+ * them, resolving every container path inside the container's root. A
+ * stopped container's files are its overlay mounted again (without its
+ * volumes). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 
 #include "cli.h"
 #include "copy.h"
+#include "image.h"
 #include "state.h"
 
 struct cp_opts {
@@ -279,20 +282,42 @@ static int cc__cp_stdin_replayable(void)
         return fd;
 }
 
+/* A stopped container's files: its overlay mounted again over the image's layers. */
+static int cc__cp_stopped_root(struct cc_cli *cli, const struct cc_ctr_state *ct, int *root, struct cc_error *err)
+{
+        struct cc_image_store *s = NULL;
+        struct cc_image *img = NULL;
+        int r = cc_image_store_open(cli->root, &s, err);
+        if (r == 0)
+                r = cc_image_lookup(s, ct->image_id && *ct->image_id ? ct->image_id : ct->image, &img, err);
+        if (r == 0) {
+                _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", cli->root, ct->id);
+                r = cc_copy_stopped_root(&img->layer_dirs, dir, root, err);
+        }
+        if (img)
+                cc_image_free(img);
+        if (s)
+                cc_image_store_close(s);
+        return r < 0 ? cc_error_prefix(err, "container %s", ct->name) : 0;
+}
+
 static int cc__cp_one(struct cc_cli *cli, const struct cc_ctr_state *ct, struct cp_side *src, struct cp_side *dst,
                       int stdin_fd, const struct cp_opts *o)
 {
         (void) cli;
         struct cc_error err = {0};
-        if ((ct->status != CC_CTR_RUNNING && ct->status != CC_CTR_PAUSED) || !cc_proc_alive(ct->pid, ct->pid_start)) {
-                fprintf(stderr, "container %s is not running: ccompose cp copies to and from running containers\n",
-                        ct->name);
-                return 1;
-        }
         _cleanup_close_ int root = -1;
-        int r = cc_copy_container_root(ct->pid, &root, &err);
-        if (r == 0 && !cc_proc_alive(ct->pid, ct->pid_start))
-                r = cc_error_set(&err, -ESRCH, "container %s is not running", ct->name);
+        int r;
+        if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED) && cc_proc_alive(ct->pid, ct->pid_start)) {
+                r = cc_copy_container_root(ct->pid, &root, &err);
+                if (r == 0 && !cc_proc_alive(ct->pid, ct->pid_start))
+                        r = cc_error_set(&err, -ESRCH, "container %s stopped while cp started", ct->name);
+        } else if (ct->status == CC_CTR_RESTARTING) {
+                r = cc_error_set(&err, -EBUSY, "container %s is restarting: copy when it runs or has stopped",
+                                 ct->name);
+        } else {
+                r = cc__cp_stopped_root(cli, ct, &root, &err);
+        }
         fprintf(stderr, " Container %s  Copying\n", ct->name);
         if (r == 0 && src->service)
                 r = cc__cp_from(root, ct, src->path, dst->path, o, &err);

@@ -18,6 +18,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "container-internal.h"
 #include "copy.h"
 #include "layer.h"
 
@@ -32,6 +33,15 @@ int cc_copy_container_root(pid_t pid, int *out, struct cc_error *err)
                 return cc_error_setsys(err, -errno, "open the container's root (%s)", path);
         *out = fd;
         return 0;
+}
+
+int cc_copy_stopped_root(const struct cc_strv *layers, const char *dir, int *out, struct cc_error *err)
+{
+        _cleanup_free_ char *upper = cc_xasprintf("%s/upper", dir), *work = cc_xasprintf("%s/work", dir);
+        struct stat st;
+        if (stat(upper, &st) < 0 || stat(work, &st) < 0)
+                return cc_error_set(err, -ENOENT, "the container has no filesystem yet (it never started)");
+        return cc_rootfs_overlay(layers, upper, work, false, out, err);
 }
 
 int cc_copy_open(int root, const char *path, int oflags, bool follow)

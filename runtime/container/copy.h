@@ -1,6 +1,7 @@
 /* Copying files out of and into a root directory as tar streams, as
  * `docker cp` does: the host's tree, or a running container's (its root
- * seen through /proc/PID/root, its volumes included).
+ * seen through /proc/PID/root, its volumes included, or a stopped one's
+ * overlay mounted again).
  *
  * A root is a directory descriptor, or AT_FDCWD for the host. Paths in a
  * container's root are resolved with openat2(RESOLVE_IN_ROOT |
@@ -22,6 +23,13 @@
  * /proc/PID/root (the caller checks afterwards that pid is still the
  * container's process). */
 int cc_copy_container_root(pid_t pid, int *out, struct cc_error *err);
+
+/* The root of a container that is not running: its overlay (the image's
+ * layers, lowest first, under the container's own dir/upper and
+ * dir/work) mounted afresh as a detached mount that goes away when *out
+ * is closed. Its volumes and secrets are not in it. The container must
+ * not start meanwhile (one upper directory in two overlays is undefined). */
+int cc_copy_stopped_root(const struct cc_strv *layers, const char *dir, int *out, struct cc_error *err);
 
 /* Open path under root with oflags (O_CLOEXEC added): resolved in the root
  * for a container, as given for the host. follow: follow a final symlink.

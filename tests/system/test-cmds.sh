@@ -365,12 +365,33 @@ t_attach_output_signals() {
         assert_contains "$out" 'service "tick" is not running'
 }
 
+# A stopped container: its files are still there to copy, both ways.
+t_cp_stopped() {
+        compose <<'EOF'
+services:
+  job:
+    image: busybox:test
+    command: ["sh", "-c", "cat /in.txt 2>/dev/null || echo no-input; echo made >/out.txt"]
+EOF
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 30 is_status job exited || return 1
+        rm -rf "$H"; mkdir -p "$H"
+        ccp cp job:/out.txt "$H/out.txt" >/dev/null 2>&1 || { fail "cp from a stopped container"; return 1; }
+        assert_eq "$(cat "$H/out.txt")" made || return 1
+        echo from-host >"$H/in.txt"
+        ccp cp "$H/in.txt" job:/in.txt >/dev/null 2>&1 || { fail "cp to a stopped container"; return 1; }
+        ccp start job >/dev/null 2>&1 || return 1
+        wait_for 30 file_lines_at_least "$CCOMPOSE_ROOT/containers/$(ctr job id)/$(ctr job id)-json.log" from-host 1 ||
+                { fail "the restarted job did not read the file: $(ccp logs job)"; return 1; }
+}
+
 run_cases \
         "cp host -> container: directories, dir/., -a owners, docker's destination rules:t_cp_to_container" \
         "cp container -> host: directories, hard links, -a, -L, a missing file:t_cp_from_container" \
         "cp with - : tar streams out and in:t_cp_tar_streams" \
         "cp never follows a container's symlink out of the container:t_cp_symlink_escapes" \
         "cp to every replica, or one with --index:t_cp_replicas" \
+        "cp to and from a stopped container:t_cp_stopped" \
         "images: docker compose's table, json and -q:t_images" \
         "stats --no-stream: memory, limit, pids, cpu and rx that follow the container; -a; table:t_stats" \
         "stats streams a table per refresh:t_stats_stream" \
