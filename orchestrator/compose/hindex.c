@@ -33,12 +33,19 @@ uint64_t cc_hindex_hash(const char *s)
         return h;
 }
 
+/* A slot keeps 32 bits of the hash, which place it too (so that the index
+ * can grow from what it keeps); an index has fewer than 2^32 slots. */
+static uint32_t cc__hindex_short(uint64_t hash)
+{
+        return (uint32_t) (hash >> 32);
+}
+
 ssize_t cc_hindex_find(const struct cc_hindex *h, const char *key, cc_hindex_key_fn key_at, const void *owner)
 {
         if (!h->cap)
                 return -1;
-        uint64_t hash = cc_hindex_hash(key);
-        for (size_t i = (size_t) hash & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+        uint32_t hash = cc__hindex_short(cc_hindex_hash(key));
+        for (size_t i = hash & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
                 const struct cc_hindex_slot *s = &h->slots[i];
                 if (!s->pos1)
                         return -1;
@@ -47,12 +54,14 @@ ssize_t cc_hindex_find(const struct cc_hindex *h, const char *key, cc_hindex_key
         }
 }
 
-static void cc__hindex_put(struct cc_hindex *h, uint64_t hash, size_t pos1)
+static void cc__hindex_put(struct cc_hindex *h, uint32_t hash, size_t pos1)
 {
-        size_t i = (size_t) hash & (h->cap - 1);
+        if (pos1 > UINT32_MAX)
+                abort();
+        size_t i = hash & (h->cap - 1);
         while (h->slots[i].pos1)
                 i = (i + 1) & (h->cap - 1);
-        h->slots[i] = (struct cc_hindex_slot){pos1, hash};
+        h->slots[i] = (struct cc_hindex_slot){(uint32_t) pos1, hash};
         h->used++;
 }
 
@@ -76,14 +85,14 @@ static void cc__hindex_grow(struct cc_hindex *h, size_t want)
 void cc_hindex_add(struct cc_hindex *h, const char *key, size_t pos)
 {
         cc__hindex_grow(h, h->used + 1);
-        cc__hindex_put(h, cc_hindex_hash(key), pos + 1);
+        cc__hindex_put(h, cc__hindex_short(cc_hindex_hash(key)), pos + 1);
 }
 
 void cc_hindex_build(struct cc_hindex *h, size_t n, cc_hindex_key_fn key_at, const void *owner)
 {
         cc__hindex_grow(h, n);
         for (size_t i = 0; i < n; i++)
-                cc__hindex_put(h, cc_hindex_hash(key_at(owner, i)), i + 1);
+                cc__hindex_put(h, cc__hindex_short(cc_hindex_hash(key_at(owner, i))), i + 1);
 }
 
 void cc_hindex_free(struct cc_hindex *h)
@@ -95,7 +104,7 @@ void cc_hindex_free(struct cc_hindex *h)
 void cc_hindex_add_hashed(struct cc_hindex *h, uint64_t hash, size_t pos)
 {
         cc__hindex_grow(h, h->used + 1);
-        cc__hindex_put(h, hash, pos + 1);
+        cc__hindex_put(h, cc__hindex_short(hash), pos + 1);
 }
 
 ssize_t cc_hindex_next(const struct cc_hindex *h, uint64_t hash, size_t *cursor)
@@ -103,12 +112,13 @@ ssize_t cc_hindex_next(const struct cc_hindex *h, uint64_t hash, size_t *cursor)
         if (!h->cap)
                 return -1;
         /* *cursor counts the slots already looked at from the hash's home */
-        for (size_t i = ((size_t) hash + *cursor) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+        uint32_t short_hash = cc__hindex_short(hash);
+        for (size_t i = (short_hash + *cursor) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
                 const struct cc_hindex_slot *s = &h->slots[i];
                 ++*cursor;
                 if (!s->pos1)
                         return -1;
-                if (s->hash == hash)
+                if (s->hash == short_hash)
                         return (ssize_t) (s->pos1 - 1);
         }
 }

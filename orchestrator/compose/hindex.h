@@ -14,9 +14,10 @@
 /* The string at position i of the caller's array. */
 typedef const char *(*cc_hindex_key_fn)(const void *owner, size_t i);
 
+/* 8 bytes: an index has two to four slots for each key. */
 struct cc_hindex_slot {
-        size_t pos1; /* position + 1; 0: empty */
-        uint64_t hash;
+        uint32_t pos1; /* position + 1; 0: empty */
+        uint32_t hash; /* 32 bits of the key's hash (hindex.c) */
 };
 
 struct cc_hindex {
@@ -27,7 +28,7 @@ struct cc_hindex {
 
 /* Position of key, or -1. */
 ssize_t cc_hindex_find(const struct cc_hindex *h, const char *key, cc_hindex_key_fn key_at, const void *owner);
-/* Record key at pos (the key must not be in the index yet). */
+/* Record key at pos (the key must not be in the index yet; pos < UINT32_MAX). */
 void cc_hindex_add(struct cc_hindex *h, const char *key, size_t pos);
 /* Index positions 0..n-1 of the caller's array (h must be empty). */
 void cc_hindex_build(struct cc_hindex *h, size_t n, cc_hindex_key_fn key_at, const void *owner);

@@ -517,7 +517,7 @@ static int cc__load_docs(struct cc_loader *l, const char *path, const char *work
                         return r;
         }
         if (!root) {
-                struct cc_pos p = {cc_pos_intern(strcmp(path, "-") == 0 ? "(stdin)" : path), 0, 0};
+                struct cc_pos p = cc_pos_at(strcmp(path, "-") == 0 ? "(stdin)" : path, 0, 0);
                 root = cc_node_new_map(&p);
         }
         *out = cc_steal(&root);

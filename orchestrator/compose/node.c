@@ -6,27 +6,36 @@
 #include "hindex.h"
 #include "node.h"
 
-/* File names are interned once and live as long as the process: positions
- * are copied freely between nodes and files. */
-static struct cc_strv cc__interned;
+/* File names, numbered from 1 (a position's file is its number). A process
+ * reads a few files; past the 65535th, positions name none. */
+static struct cc_strv cc__files;
 
-const char *cc_pos_intern(const char *file)
+unsigned cc_pos_intern(const char *file)
 {
         if (!file)
-                return NULL;
-        for (size_t i = 0; i < cc__interned.n; i++)
-                if (strcmp(cc__interned.v[i], file) == 0)
-                        return cc__interned.v[i];
-        cc_strv_push(&cc__interned, file);
-        return cc__interned.v[cc__interned.n - 1];
+                return 0;
+        for (size_t i = 0; i < cc__files.n; i++)
+                if (strcmp(cc__files.v[i], file) == 0)
+                        return (unsigned) i + 1;
+        if (cc__files.n >= UINT16_MAX)
+                return 0;
+        cc_strv_push(&cc__files, file);
+        return (unsigned) cc__files.n;
+}
+
+const char *cc_pos_file(const struct cc_pos *pos)
+{
+        return pos && pos->file && pos->file <= cc__files.n ? cc__files.v[pos->file - 1] : NULL;
 }
 
 char *cc_pos_str(const struct cc_pos *pos)
 {
-        const char *f = pos && pos->file ? pos->file : "<input>";
+        const char *f = cc_pos_file(pos);
+        if (!f)
+                f = "<input>";
         if (!pos || pos->line == 0)
                 return cc_xstrdup(f);
-        return cc_xasprintf("%s:%u:%u", f, pos->line, pos->col);
+        return cc_xasprintf("%s:%u:%u", f, (unsigned) pos->line, (unsigned) pos->col);
 }
 
 /* ---- memory ----
@@ -109,9 +118,9 @@ static void cc__mem_free(void *p, size_t size)
 #endif
 
 /* A scalar is the node's head (see struct cc_node) and its text's room. */
-#define CC__SCALAR_SIZE offsetof(struct cc_node, cap)
+#define CC__SCALAR_SIZE offsetof(struct cc_node, items)
 #define CC__ROOM_MAX (63 * 8)
-_Static_assert(CC__SCALAR_SIZE == 32, "a scalar's head is 32 bytes");
+_Static_assert(CC__SCALAR_SIZE == 24, "a scalar's head is 24 bytes");
 
 static size_t cc__node_size(const struct cc_node *n)
 {
@@ -146,28 +155,114 @@ static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_po
         return n;
 }
 
-/* The items (and, for a map, the keys after them) of a collection of cap
- * entries are one piece. */
-static size_t cc__arrays_size(const struct cc_node *n, size_t cap)
+/* ---- map keys ----
+ * Keys repeat (every service has an image, every port a target): outside
+ * ASan builds a key's text is kept once, for the life of the process (like
+ * file names), and key nodes point at it: such a node is its head alone,
+ * with neither room nor a malloc'd string. */
+#ifndef CC__MEM_PLAIN
+#define CC__KEY_MAX 256           /* longer keys are stored as other scalars */
+#define CC__KEY_BLOCK ((size_t) 64 << 10)
+
+struct cc__keys {
+        struct cc_hindex index;
+        const char **v; /* the texts, by position in the index */
+        size_t n, cap;
+        char *cur, *end; /* what is left of the newest text block */
+};
+static __thread struct cc__keys cc__keys;
+
+static const char *cc__key_at(const void *keys, size_t i)
 {
-        return cap * sizeof(*n->items) * (n->kind == CC_NODE_MAP ? 2 : 1);
+        return ((const struct cc__keys *) keys)->v[i];
 }
 
-/* Give a collection room for cap entries (at least its n). */
-static void cc__node_resize(struct cc_node *n, size_t cap)
+static const char *cc__key_text(const char *s, size_t len)
 {
-        if (cap > UINT32_MAX)
+        struct cc__keys *k = &cc__keys;
+        ssize_t i = cc_hindex_find(&k->index, s, cc__key_at, k);
+        if (i >= 0)
+                return k->v[i];
+        if ((size_t) (k->end - k->cur) < len) {
+                k->cur = cc_xmalloc(CC__KEY_BLOCK);
+                k->end = k->cur + CC__KEY_BLOCK;
+        }
+        char *t = memcpy(k->cur, s, len);
+        k->cur += len;
+        if (k->n == k->cap) {
+                k->cap = k->cap ? k->cap * 2 : 256;
+                k->v = cc_xrealloc(k->v, k->cap * sizeof(*k->v));
+        }
+        k->v[k->n] = t;
+        cc_hindex_add(&k->index, t, k->n++);
+        return t;
+}
+#endif
+
+static bool cc__str_shared(const struct cc_node *n)
+{
+        return n->kind == CC_NODE_SCALAR && !n->str_heap && !n->str_room;
+}
+
+/* A scalar of a text kept for the process. */
+static struct cc_node *cc__shared_scalar(const char *text, enum cc_scalar_type type, const struct cc_pos *pos)
+{
+        struct cc_node *n = cc__mem_alloc(CC__SCALAR_SIZE);
+        memset(n, 0, CC__SCALAR_SIZE);
+        n->str = (char *) text;
+        n->type = type;
+        if (pos)
+                n->pos = *pos;
+        return n;
+}
+
+struct cc_node *cc_node_new_key(const char *s, enum cc_scalar_type type, const struct cc_pos *pos)
+{
+#ifndef CC__MEM_PLAIN
+        size_t len = strlen(s) + 1;
+        if (len <= CC__KEY_MAX)
+                return cc__shared_scalar(cc__key_text(s, len), type, pos);
+#endif
+        return cc_node_new_scalar(s, type, pos);
+}
+
+/* The room of a collection's arrays for n entries: n up to 8 (most maps
+ * and lists are small, and a new piece from a free list is cheap), then n
+ * rounded up to its three highest bits (10, 12, 14, 16, 20, ...: at most a
+ * quarter more). The room is not stored: it follows from n, and when code
+ * outside node.c shortens a collection (n smaller, same arrays), the room
+ * this gives is smaller than the real one, which is safe (the rest of the
+ * piece is unused). */
+static size_t cc__room(size_t n)
+{
+        if (n <= 8)
+                return n;
+        unsigned shift = (unsigned) (63 - __builtin_clzll(n)) - 2;
+        return ((n + ((size_t) 1 << shift) - 1) >> shift) << shift;
+}
+
+/* The items (and, for a map, the keys after them) of a collection with
+ * room for room entries are one piece. */
+static size_t cc__arrays_size(const struct cc_node *n, size_t room)
+{
+        return room * sizeof(*n->items) * (n->kind == CC_NODE_MAP ? 2 : 1);
+}
+
+/* Make the room of a collection of n entries that for want entries. */
+static void cc__node_resize(struct cc_node *n, size_t want)
+{
+        if (want > UINT32_MAX)
                 abort();
-        struct cc_node **items = cap ? cc__mem_alloc(cc__arrays_size(n, cap)) : NULL;
+        size_t room = cc__room(want);
+        struct cc_node **items = room ? cc__mem_alloc(cc__arrays_size(n, room)) : NULL;
         if (n->n) {
                 memcpy(items, n->items, n->n * sizeof(*items));
                 if (n->kind == CC_NODE_MAP)
-                        memcpy(items + cap, n->keys, n->n * sizeof(*items));
+                        memcpy(items + room, n->keys, n->n * sizeof(*items));
         }
-        cc__mem_free(n->items, cc__arrays_size(n, n->cap));
+        cc__mem_free(n->items, cc__arrays_size(n, cc__room(n->n)));
         n->items = items;
-        n->keys = n->kind == CC_NODE_MAP && cap ? items + cap : NULL;
-        n->cap = (uint32_t) cap;
+        n->keys = n->kind == CC_NODE_MAP && room ? items + room : NULL;
 }
 
 static struct cc_node *cc__node_new(enum cc_node_kind kind, const struct cc_pos *pos)
@@ -220,7 +315,8 @@ struct cc_node *cc_node_copy(const struct cc_node *n)
 {
         if (!n)
                 return NULL;
-        struct cc_node *c = cc__node_alloc(n->kind, &n->pos, n->str);
+        struct cc_node *c = cc__str_shared(n) ? cc__shared_scalar(n->str, n->type, &n->pos)
+                                              : cc__node_alloc(n->kind, &n->pos, n->str);
         c->type = n->type;
         c->quoted = n->quoted;
         c->flags = n->flags;
@@ -246,7 +342,7 @@ void cc_node_free(struct cc_node *n)
                         if (n->keys)
                                 cc_node_free(n->keys[i]);
                 }
-                cc__mem_free(n->items, cc__arrays_size(n, n->cap));
+                cc__mem_free(n->items, cc__arrays_size(n, cc__room(n->n)));
                 cc_node_map_reordered(n);
         } else if (n->str_heap) {
                 free(n->str);
@@ -378,14 +474,8 @@ const char *cc_node_type_name(const struct cc_node *n)
 
 static void cc__node_grow(struct cc_node *n)
 {
-        if (n->n == n->cap)
-                cc__node_resize(n, n->cap ? (size_t) n->cap * 2 : 4);
-}
-
-void cc_node_fit(struct cc_node *n)
-{
-        if (n && n->kind != CC_NODE_SCALAR && n->cap > n->n)
-                cc__node_resize(n, n->n);
+        if (n->n == cc__room(n->n))
+                cc__node_resize(n, (size_t) n->n + 1);
 }
 
 void cc_node_seq_push(struct cc_node *seq, struct cc_node *item)
@@ -474,7 +564,9 @@ void cc_node_map_set(struct cc_node *map, const char *key, const struct cc_pos *
 
 void cc_node_map_append(struct cc_node *map, const char *key, const struct cc_pos *keypos, struct cc_node *value)
 {
-        cc_node_map_add(map, cc_node_new_str(key, keypos ? keypos : value ? &value->pos : NULL), value);
+        struct cc_node *k = cc_node_new_key(key, CC_STR, keypos ? keypos : value ? &value->pos : NULL);
+        k->quoted = true;
+        cc_node_map_add(map, k, value);
 }
 
 void cc_node_map_add(struct cc_node *map, struct cc_node *key, struct cc_node *value)

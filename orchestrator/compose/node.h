@@ -32,14 +32,18 @@ enum cc_scalar_type {
 #define CC_NODE_RESET    0x1u /* !reset: remove the value inherited from earlier files */
 #define CC_NODE_OVERRIDE 0x2u /* !override: replace, do not merge */
 
+/* 8 bytes, as every node has one. Lines and columns go up to 2^24 - 1
+ * (inputs are at most 16 MiB); larger ones are cut to that. */
 struct cc_pos {
-        const char *file; /* interned, lives as long as the process */
-        unsigned line;    /* 1-based, 0 when unknown */
-        unsigned col;     /* 1-based */
+        uint64_t line : 24; /* 1-based, 0 when unknown */
+        uint64_t col : 24;  /* 1-based */
+        uint64_t file : 16; /* the file's number from cc_pos_intern(), 0 for none:
+                             * cc_pos_file() names it */
 };
+#define CC_POS_MAX ((1u << 24) - 1)
 
 struct cc_node {
-        /* A scalar is only the fields up to `str` (32 bytes) and its text;
+        /* A scalar is only the fields up to `str` (24 bytes) and its text;
          * node.c allocates SEQ and MAP nodes whole. Fields after `str` are
          * for SEQ and MAP nodes only: never read them on a scalar. A large
          * file has millions of nodes, most of them scalars. */
@@ -52,8 +56,7 @@ struct cc_node {
         uint32_t n;               /* SEQ items or MAP entries; 0 for scalars */
         struct cc_pos pos;
         char *str;                /* scalar text, NUL-terminated; NULL for SEQ/MAP */
-        /* SEQ and MAP only: */
-        uint32_t cap;
+        /* SEQ and MAP only (the room of the arrays follows from n, node.c): */
         struct cc_node **items;   /* SEQ items, or MAP values */
         struct cc_node **keys;    /* MAP keys (scalar nodes), parallel to items */
         struct cc_hindex *index;  /* MAP: key -> position, built on the first lookup in a
@@ -65,7 +68,21 @@ struct cc_node {
  * index, so that loading stays linear however many keys a map has. */
 #define CC_NODE_INDEX_MIN 16
 
-const char *cc_pos_intern(const char *file);
+/* A number for a file name (0 for NULL), which is kept for the life of the
+ * process: positions are copied freely between nodes and files. */
+unsigned cc_pos_intern(const char *file);
+/* The file name of pos, NULL when it has none. */
+const char *cc_pos_file(const struct cc_pos *pos);
+static inline struct cc_pos cc_pos_of(unsigned file, unsigned long line, unsigned long col)
+{
+        return (struct cc_pos){.line = line < CC_POS_MAX ? line : CC_POS_MAX,
+                               .col = col < CC_POS_MAX ? col : CC_POS_MAX,
+                               .file = file};
+}
+static inline struct cc_pos cc_pos_at(const char *file, unsigned long line, unsigned long col)
+{
+        return cc_pos_of(cc_pos_intern(file), line, col);
+}
 /* "file:line:col" or "file" when no line is known. Caller frees. */
 char *cc_pos_str(const struct cc_pos *pos);
 
@@ -74,6 +91,8 @@ struct cc_node *cc_node_new_str(const char *s, const struct cc_pos *pos);
 struct cc_node *cc_node_new_int(long long v, const struct cc_pos *pos);
 struct cc_node *cc_node_new_bool(bool v, const struct cc_pos *pos);
 struct cc_node *cc_node_new_null(const struct cc_pos *pos);
+/* A scalar for a map key: its text is shared by the keys that have it. */
+struct cc_node *cc_node_new_key(const char *s, enum cc_scalar_type type, const struct cc_pos *pos);
 struct cc_node *cc_node_new_seq(const struct cc_pos *pos);
 struct cc_node *cc_node_new_map(const struct cc_pos *pos);
 struct cc_node *cc_node_copy(const struct cc_node *n);
@@ -100,8 +119,6 @@ const char *cc_node_type_name(const struct cc_node *n);
 void cc_node_seq_push(struct cc_node *seq, struct cc_node *item);
 void cc_node_seq_insert(struct cc_node *seq, size_t at, struct cc_node *item);
 struct cc_node *cc_node_seq_take(struct cc_node *seq, size_t i); /* detach item i */
-/* Release a sequence's or mapping's spare room (when it is complete). */
-void cc_node_fit(struct cc_node *n);
 
 /* Mappings. Keys are unique strings; order is kept. */
 static inline const char *cc_node_key(const struct cc_node *map, size_t i) { return map->keys[i]->str; }

@@ -15,7 +15,7 @@ struct cc_anchor {
 
 struct cc_yaml_ctx {
         yaml_parser_t parser;
-        const char *file;
+        unsigned file; /* cc_pos_intern() */
         struct cc_anchor *anchors;
         size_t n_anchors, cap_anchors;
         size_t n_nodes;
@@ -25,7 +25,7 @@ struct cc_yaml_ctx {
 
 static struct cc_pos cc__mark_pos(struct cc_yaml_ctx *c, yaml_mark_t m)
 {
-        return (struct cc_pos){c->file, (unsigned) m.line + 1, (unsigned) m.column + 1};
+        return cc_pos_of(c->file, (unsigned long) m.line + 1, (unsigned long) m.column + 1);
 }
 
 static int cc__yerr(struct cc_yaml_ctx *c, yaml_mark_t m, const char *fmt, ...) CC_PRINTF(3, 4);
@@ -122,7 +122,7 @@ static void cc__anchor_done(struct cc_yaml_ctx *c, const char *name, struct cc_n
                 }
 }
 
-static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, struct cc_node **out);
+static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, bool key, struct cc_node **out);
 
 /* Merge key: copy every key of src not already in dst (explicit keys win). */
 static void cc__merge_into(struct cc_node *dst, const struct cc_node *src)
@@ -152,7 +152,7 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                                 strcmp((const char *) kev.data.scalar.value, "<<") == 0;
                 yaml_mark_t km = kev.start_mark;
                 _cleanup_node_ struct cc_node *key = NULL;
-                r = cc__parse_node(c, &kev, depth + 1, &key);
+                r = cc__parse_node(c, &kev, depth + 1, true, &key);
                 yaml_event_delete(&kev);
                 if (r < 0)
                         return r;
@@ -164,7 +164,7 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         return r;
                 yaml_mark_t vm = vev.start_mark;
                 _cleanup_node_ struct cc_node *val = NULL;
-                r = cc__parse_node(c, &vev, depth + 1, &val);
+                r = cc__parse_node(c, &vev, depth + 1, false, &val);
                 yaml_event_delete(&vev);
                 if (r < 0)
                         return r;
@@ -198,7 +198,6 @@ static int cc__parse_map(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
         }
         if (merges)
                 cc_node_seq_push(c->kept, cc_steal(&merges));
-        cc_node_fit(map);
         *out = cc_steal(&map);
         return 0;
 }
@@ -217,18 +216,18 @@ static int cc__parse_seq(struct cc_yaml_ctx *c, yaml_event_t *start, int depth, 
                         break;
                 }
                 struct cc_node *item = NULL;
-                r = cc__parse_node(c, &ev, depth + 1, &item);
+                r = cc__parse_node(c, &ev, depth + 1, false, &item);
                 yaml_event_delete(&ev);
                 if (r < 0)
                         return r;
                 cc_node_seq_push(seq, item);
         }
-        cc_node_fit(seq);
         *out = cc_steal(&seq);
         return 0;
 }
 
-static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, struct cc_node **out)
+/* key: the node is a mapping's key (a scalar one is made with cc_node_new_key) */
+static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, bool key, struct cc_node **out)
 {
         int r;
         const char *anchor = NULL, *tag = NULL;
@@ -265,7 +264,8 @@ static int cc__parse_node(struct cc_yaml_ctx *c, yaml_event_t *ev, int depth, st
                 bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
                 if (memchr(v, '\0', ev->data.scalar.length))
                         return cc__yerr(c, ev->start_mark, "yaml: NUL character in scalar");
-                struct cc_node *n = cc_node_new_scalar(v, plain ? cc_scalar_resolve(v) : CC_STR, &p);
+                enum cc_scalar_type type = plain ? cc_scalar_resolve(v) : CC_STR;
+                struct cc_node *n = key ? cc_node_new_key(v, type, &p) : cc_node_new_scalar(v, type, &p);
                 n->quoted = !plain;
                 if (plain && tag && strcmp(tag, "!") == 0)
                         tag = NULL;
@@ -359,7 +359,7 @@ static int cc__parse_stream(const char *data, size_t len, const char *file, bool
                 case YAML_MAPPING_START_EVENT:
                 case YAML_SCALAR_EVENT:
                 case YAML_ALIAS_EVENT:
-                        r = cc__parse_node(&c, &ev, 0, &root);
+                        r = cc__parse_node(&c, &ev, 0, false, &root);
                         if (r < 0)
                                 done = true;
                         break;

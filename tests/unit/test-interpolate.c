@@ -328,7 +328,7 @@ TEST(required_message_may_hold_a_dash)
 
 TEST(required_error_names_the_position)
 {
-        struct cc_pos pos = {.file = "compose.yaml", .line = 4, .col = 26};
+        struct cc_pos pos = cc_pos_at("compose.yaml", 4, 26);
         check_err(NULL, "${POSTGRES_PASSWORD:?set it in .env}", &pos,
                   "compose.yaml:4:26: required variable POSTGRES_PASSWORD is missing a value: set it in .env");
 }
@@ -432,13 +432,13 @@ TEST(invalid_inside_default_names_the_default)
 
 TEST(invalid_error_names_the_position)
 {
-        struct cc_pos pos = {.file = "compose.yaml", .line = 7, .col = 14};
+        struct cc_pos pos = cc_pos_at("compose.yaml", 7, 14);
         check_err(defaults, "echo ${", &pos, "compose.yaml:7:14: " INVALID("echo ${"));
 }
 
 TEST(position_without_line_names_the_file)
 {
-        struct cc_pos pos = {.file = "compose.yaml"};
+        struct cc_pos pos = cc_pos_at("compose.yaml", 0, 0);
         check_err(NULL, "${X?}", &pos, "compose.yaml: required variable X is missing a value");
 }
 

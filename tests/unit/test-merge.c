@@ -775,9 +775,9 @@ TEST(merged_values_keep_their_source_positions)
         struct cc_node *web = cc_node_map_get(cc_node_map_get(b, "services"), "web");
         struct cc_node *user = cc_node_map_get(web, "user");
         struct cc_node *image = cc_node_map_get(web, "image");
-        ASSERT_STREQ(user->pos.file, "override.yaml");
+        ASSERT_STREQ(cc_pos_file(&user->pos), "override.yaml");
         ASSERT_INTEQ(user->pos.line, 3);
-        ASSERT_STREQ(image->pos.file, "override.yaml");
+        ASSERT_STREQ(cc_pos_file(&image->pos), "override.yaml");
         ASSERT_INTEQ(image->pos.line, 4);
         cc_node_free(b);
         cc_node_free(o);

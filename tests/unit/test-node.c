@@ -56,7 +56,7 @@ TEST(positions_are_kept)
         ASSERT_NOT_NULL(img);
         ASSERT_INTEQ(img->pos.line, 3);
         ASSERT_INTEQ(img->pos.col, 12);
-        ASSERT_STREQ(img->pos.file, "t.yaml");
+        ASSERT_STREQ(cc_pos_file(&img->pos), "t.yaml");
 }
 
 TEST(anchors_and_aliases_are_copied)
