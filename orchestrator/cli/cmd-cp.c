@@ -109,7 +109,7 @@ static void *cc__cp_tar_thread(void *data)
 
 /* Archive src under src_root as name and extract it into dirfd. */
 static int cc__cp_stream(int src_root, const char *src, bool follow, const char *name, int dirfd, bool keep_owner,
-                         struct cc_error *err)
+                         bool to_host, struct cc_error *err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -122,7 +122,7 @@ static int cc__cp_stream(int src_root, const char *src, bool follow, const char 
                 close(p[1]);
                 return cc_error_setsys(err, -e, "start the archiving thread");
         }
-        int r = cc_copy_untar(p[0], dirfd, keep_owner, err);
+        int r = cc_copy_untar(p[0], dirfd, keep_owner, to_host, err);
         close(p[0]); /* a writer still busy gets EPIPE */
         pthread_join(th, NULL);
         if (j.r < 0) {
@@ -202,7 +202,7 @@ static int cc__cp_from(int root, const struct cc_ctr_state *ct, const char *src,
         _cleanup_close_ int dfd = cc__cp_open_dir(AT_FDCWD, dir, "", err);
         if (dfd < 0)
                 return dfd;
-        r = cc__cp_stream(root, src, o->follow, name, dfd, o->archive, err);
+        r = cc__cp_stream(root, src, o->follow, name, dfd, o->archive, true, err);
         return r < 0 ? cc_error_prefix(err, "copy %s:%s to %s", ct->name, src, dest) : r;
 }
 
@@ -215,7 +215,7 @@ static int cc__cp_to(int root, const struct cc_ctr_state *ct, const char *src, i
                 if (dfd < 0)
                         return cc_error_set(err, -ENOTDIR, "destination \"%s:%s\" must be a directory", ct->name,
                                             dest);
-                int r = cc_copy_untar(stdin_fd, dfd, o->archive, err);
+                int r = cc_copy_untar(stdin_fd, dfd, o->archive, false, err);
                 return r < 0 ? cc_error_prefix(err, "copy the archive to %s:%s", ct->name, dest) : r;
         }
         bool src_dir = false;
@@ -228,7 +228,7 @@ static int cc__cp_to(int root, const struct cc_ctr_state *ct, const char *src, i
         _cleanup_close_ int dfd = cc__cp_open_dir(root, dir, where, err);
         if (dfd < 0)
                 return dfd;
-        r = cc__cp_stream(AT_FDCWD, src, o->follow, name, dfd, o->archive, err);
+        r = cc__cp_stream(AT_FDCWD, src, o->follow, name, dfd, o->archive, false, err);
         return r < 0 ? cc_error_prefix(err, "copy %s to %s:%s", src, ct->name, dest) : r;
 }
 

@@ -240,8 +240,8 @@ int cc_copy_tar(int root, const char *path, bool follow, const char *name, int o
         return r;
 }
 
-int cc_copy_untar(int infd, int dirfd, bool keep_owner, struct cc_error *err)
+int cc_copy_untar(int infd, int dirfd, bool keep_owner, bool host, struct cc_error *err)
 {
-        unsigned flags = CC_LAYER_SPECIAL | (keep_owner ? CC_LAYER_OWNERS | CC_LAYER_XATTRS : CC_LAYER_MODES);
+        unsigned flags = (host ? 0 : CC_LAYER_SPECIAL) | (keep_owner ? CC_LAYER_OWNERS | CC_LAYER_XATTRS : CC_LAYER_MODES);
         return cc_layer_unpack_fd(infd, dirfd, flags, NULL, err);
 }

@@ -46,7 +46,9 @@ int cc_copy_tar(int root, const char *path, bool follow, const char *name, int o
 /* Extract the (possibly compressed) tar archive read from infd into the
  * directory dirfd, writing through no symlink that leads out of it, with
  * the archived permission bits; keep_owner: the archived uid and gid (else
- * the files are the caller's). */
-int cc_copy_untar(int infd, int dirfd, bool keep_owner, struct cc_error *err);
+ * the files are the caller's). host: dirfd is on the host, where device
+ * nodes and FIFOs of the archive are skipped (a container could otherwise
+ * plant a node of a host disk there). */
+int cc_copy_untar(int infd, int dirfd, bool keep_owner, bool host, struct cc_error *err);
 
 #endif

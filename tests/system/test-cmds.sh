@@ -68,8 +68,11 @@ hello" || return 1
 t_cp_from_container() {
         up_sleeper || return 1
         in_web 'mkdir -p /data/d && echo one >/data/d/f && ln -s f /data/d/l && chown 1000:1000 /data/d/f && ln /data/d/f /data/d/hard' || return 1
+        # a device node the container made (a host disk's, say) is not made on the host
+        in_web 'mknod /data/d/disk b 8 0 && chmod 666 /data/d/disk' || return 1
         rm -rf "$H"; mkdir -p "$H"
         ccp cp web:/data/d "$H" >/dev/null 2>&1 || { fail "cp to an existing directory"; return 1; }
+        [ ! -e "$H/d/disk" ] || { fail "a device node reached the host: $(ls -l "$H/d/disk")"; return 1; }
         assert_eq "$(cat "$H/d/f"; readlink "$H/d/l"; stat -c %u:%g "$H/d/f")" "one
 f
 0:0" || return 1
