@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "variables.h"
 
 static void cc__config_help(void)
 {
@@ -18,6 +19,10 @@ static void cc__config_help(void)
              "      --images             Print the image names, one per line\n"
              "      --no-interpolate     Don't interpolate environment variables\n"
              "      --no-path-resolution Don't resolve file paths\n"
+             "      --no-normalize       Don't normalize compose model\n"
+             "      --no-env-resolution  Don't resolve service env files\n"
+             "      --no-consistency     Don't check model consistency - warning: may produce invalid Compose output\n"
+             "      --variables          Print model variables and default values\n"
              "  -o, --output string      Save to file (default to stdout)\n"
              "      --profiles           Print the profile names, one per line\n"
              "  -q, --quiet              Only validate the configuration, don't print anything\n"
@@ -94,7 +99,7 @@ static int cc__select_services(struct cc_project *p, char **names, int n)
 int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_SERVICES = 1000, O_VOLUMES, O_PROFILES, O_IMAGES, O_NOINT, O_HASH, O_FORMAT, O_NOPATH, O_NETWORKS,
-               O_ENV, O_NOCONS, O_RESOLVE };
+               O_ENV, O_NOCONS, O_RESOLVE, O_NONORM, O_NOENVRES, O_VARIABLES };
         static const struct option longopts[] = {
                 {"services", no_argument, NULL, O_SERVICES},
                 {"volumes", no_argument, NULL, O_VOLUMES},
@@ -105,6 +110,9 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                 {"no-interpolate", no_argument, NULL, O_NOINT},
                 {"no-path-resolution", no_argument, NULL, O_NOPATH},
                 {"no-consistency", no_argument, NULL, O_NOCONS},
+                {"no-normalize", no_argument, NULL, O_NONORM},
+                {"no-env-resolution", no_argument, NULL, O_NOENVRES},
+                {"variables", no_argument, NULL, O_VARIABLES},
                 {"resolve-image-digests", no_argument, NULL, O_RESOLVE},
                 {"hash", required_argument, NULL, O_HASH},
                 {"format", required_argument, NULL, O_FORMAT},
@@ -115,6 +123,7 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
         };
         int mode = 0, c, rc = 0;
         const char *hash = NULL, *format = "yaml", *output = NULL;
+        bool format_given = false;
         bool quiet = false;
 
         optind = 0;
@@ -132,7 +141,13 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         cli->load.no_interpolate = true;
                         break;
                 case O_NOPATH:
+                        cli->load.no_resolve_paths = true;
+                        break;
+                case O_NONORM:
                         cli->load.no_normalize = true;
+                        break;
+                case O_NOENVRES:
+                        cli->load.no_env_resolution = true;
                         break;
                 case O_NOCONS:
                         cli->load.no_consistency = true;
@@ -146,6 +161,12 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         break;
                 case O_FORMAT:
                         format = optarg;
+                        format_given = true;
+                        break;
+                case O_VARIABLES:
+                        mode = c;
+                        /* as docker compose: the variables of the model as written */
+                        cli->load.no_interpolate = true;
                         break;
                 case 'o':
                         output = optarg;
@@ -160,7 +181,8 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         return 1;
                 }
         }
-        if (strcmp(format, "yaml") != 0 && strcmp(format, "json") != 0) {
+        if (strcmp(format, "yaml") != 0 && strcmp(format, "json") != 0 &&
+            !(mode == O_VARIABLES && strcmp(format, "table") == 0)) {
                 fprintf(stderr, "unsupported format \"%s\": use yaml or json\n", format);
                 return 1;
         }
@@ -213,6 +235,13 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         if (p->env.vals[i])
                                 cc_strv_push_owned(&lines, cc_xasprintf("%s=%s", p->env.keys[i], p->env.vals[i]));
                 break;
+        case O_VARIABLES: {
+                struct cc_variables vars = {0};
+                cc_variables_collect(p->model, &vars);
+                cc_variables_format(&vars, format_given ? format : "table", &b);
+                cc_variables_free(&vars);
+                break;
+        }
         case O_HASH: {
                 struct cc_strv names = {0};
                 if (strcmp(hash, "*") == 0) {
@@ -248,6 +277,7 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                  * the same meaning. */
                 if (!cli->load.no_interpolate)
                         cc__escape_dollars(&b);
+                break;
         }
         cc__print_lines(&b, &lines);
         cc_strv_free(&lines);

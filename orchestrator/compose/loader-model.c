@@ -84,13 +84,6 @@ void cc_model_name_resources(struct cc_project *p)
                                 cc_node_map_set(def, "name", NULL, cc_node_new_str(n, &def->pos));
                                 free(n);
                         }
-                        if ((strcmp(cc_model_sections[s], "secrets") == 0 || strcmp(cc_model_sections[s], "configs") == 0)) {
-                                struct cc_node *f = cc_node_map_get(def, "file");
-                                if (cc_node_is_scalar(f) && f->str[0] != '/') {
-                                        _cleanup_free_ char *abs = cc_path_join(p->workdir, f->str);
-                                        cc_node_set_scalar(f, abs, CC_STR);
-                                }
-                        }
                 }
         }
 }
@@ -205,7 +198,8 @@ void cc_model_default_network(struct cc_project *p)
 
 /* What compose-go does only once every file is merged: defaults, bare
  * environment keys resolved, zero values dropped. */
-int cc_model_finish_services(struct cc_project *p, const char *home, struct cc_error *err)
+int cc_model_finish_services(struct cc_project *p, const struct cc_load_options *o, const char *home,
+                             struct cc_error *err)
 {
         struct cc_node *services = cc_project_services(p);
         struct cc_norm_ctx ctx = {
@@ -213,6 +207,8 @@ int cc_model_finish_services(struct cc_project *p, const char *home, struct cc_e
                 .workdir = p->workdir,
                 .home = home,
                 .env = &p->env,
+                .keep_paths = o->no_resolve_paths,
+                .no_defaults = o->no_normalize,
         };
         for (size_t i = 0; i < services->n; i++) {
                 if (!cc_node_is_map(services->items[i]))
@@ -250,11 +246,13 @@ int cc_model_apply_env_files(struct cc_project *p, struct cc_error *err)
                 struct cc_env fenv = {0};
                 for (size_t j = 0; j < files->n; j++) {
                         struct cc_node *f = files->items[j];
-                        const char *path = cc_node_is_scalar(f) ? f->str : cc_node_map_str(f, "path");
+                        const char *given = cc_node_is_scalar(f) ? f->str : cc_node_map_str(f, "path");
                         const char *req = cc_node_map_str(f, "required");
                         bool required = !req || strcmp(req, "false") != 0;
-                        if (!path)
+                        if (!given)
                                 continue;
+                        /* relative with --no-path-resolution: under the project directory */
+                        _cleanup_free_ char *path = cc_path_join(p->workdir, given);
                         if (!cc_loader_file_exists(path)) {
                                 if (!required)
                                         continue;

@@ -156,6 +156,7 @@ static int cc__normalize_services(struct cc_loader *l, struct cc_node *root, con
                 .workdir = workdir,
                 .home = l->home,
                 .env = env,
+                .keep_paths = l->opts->no_resolve_paths,
         };
         for (size_t i = 0; i < services->n; i++) {
                 int r = cc_normalize_service(services->items[i], cc_node_key(services, i), &ctx, l->err);
@@ -195,7 +196,8 @@ static int cc__prepare_base(struct cc_loader *l, struct cc_node *root, const cha
                             const struct cc_env *env)
 {
         struct cc_node *services = cc_node_map_get(root, "services");
-        struct cc_norm_ctx ctx = {.workdir = workdir, .home = l->home, .env = env};
+        struct cc_norm_ctx ctx = {.workdir = workdir, .home = l->home, .env = env,
+                                  .keep_paths = l->opts->no_resolve_paths};
         struct cc_strv done = {0};
         int r = 0;
         while (name && !cc_strv_contains(&done, name) && r >= 0) {
@@ -770,19 +772,22 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
         cc_node_map_set(p->model, "name", NULL, cc_node_new_str(p->name, NULL));
         cc__active_profiles(p, o);
         cc_model_apply_profiles(p, o);
-        if ((r = cc_model_finish_services(p, l.home, err)) < 0)
+        if ((r = cc_model_finish_services(p, o, l.home, err)) < 0)
                 return r;
-        cc_model_default_network(p);
-        cc_model_service_defaults(p);
+        if (!o->no_normalize) {
+                cc_model_default_network(p);
+                cc_model_service_defaults(p);
+        }
         if ((r = cc_validate_resources(p->model, &p->warnings, err)) < 0)
                 return r;
-        cc_model_name_resources(p);
-        cc_model_resource_values(p);
+        if (!o->no_normalize)
+                cc_model_name_resources(p);
+        cc_model_resource_values(p, o, l.home);
         if ((r = cc_validate_services(cc_project_services(p), !o->no_consistency, err)) < 0)
                 return r;
         if (!o->no_consistency && (r = cc_model_check_references(p, err)) < 0)
                 return r;
-        if (!o->no_interpolate && (r = cc_model_apply_env_files(p, err)) < 0)
+        if (!o->no_interpolate && !o->no_env_resolution && (r = cc_model_apply_env_files(p, err)) < 0)
                 return r;
         cc_model_order(p);
         if ((r = cc_graph_build_with_disabled(cc_project_services(p), &p->disabled, &p->graph, err)) < 0) {

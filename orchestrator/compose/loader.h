@@ -14,7 +14,11 @@ struct cc_load_options {
         struct cc_strv env_files;    /* --env-file */
         struct cc_strv profiles;     /* --profile */
         bool no_interpolate;
-        bool no_normalize;           /* keep relative paths etc. */
+        bool no_normalize;           /* no defaults (default network, resource
+                                      * names, build context...), as compose-go's
+                                      * SkipNormalization */
+        bool no_resolve_paths;       /* keep relative paths relative */
+        bool no_env_resolution;      /* env_file contents stay out of environment */
         bool no_consistency;         /* skip compose-go's consistency check */
         bool all_profiles;           /* keep every service whatever its profiles */
         const char *cwd;             /* NULL: getcwd() */

@@ -63,18 +63,43 @@ static void cc__ipam(struct cc_node *def)
                 cc_node_map_del(def, "ipam");
 }
 
-void cc_model_resource_values(struct cc_project *p)
+/* A path of the model made absolute as compose-go's paths.maybeUnixPath
+ * does: "~" is the home directory, a relative path is under the project
+ * directory. */
+static void cc__abs_path(struct cc_node *v, const char *workdir, const char *home)
 {
-        static const char *const secs[] = {"networks", "volumes"};
-        for (size_t s = 0; s < CC_ARRAY_SIZE(secs); s++) {
-                struct cc_node *sec = cc_node_map_get(p->model, secs[s]);
+        if (!cc_node_is_scalar(v) || v->type != CC_STR || !*v->str)
+                return;
+        _cleanup_free_ char *abs = NULL;
+        if (v->str[0] == '~' && home)
+                abs = cc_path_join(home, v->str[1] == '/' ? v->str + 2 : v->str + 1);
+        else if (v->str[0] != '/')
+                abs = cc_path_join(workdir, v->str);
+        if (abs)
+                cc_node_set_scalar(v, abs, CC_STR);
+}
+
+void cc_model_resource_values(struct cc_project *p, const struct cc_load_options *o, const char *home)
+{
+        for (size_t s = 0; s < CC_ARRAY_SIZE(cc_model_sections); s++) {
+                const char *what = cc_model_sections[s];
+                struct cc_node *sec = cc_node_map_get(p->model, what);
                 for (size_t i = 0; cc_node_is_map(sec) && i < sec->n; i++) {
                         struct cc_node *def = sec->items[i];
                         if (!cc_node_is_map(def))
                                 continue;
-                        cc__options(cc_node_map_get(def, "driver_opts"));
-                        if (s == 0)
+                        struct cc_node *opts = cc_node_map_get(def, "driver_opts");
+                        cc__options(opts);
+                        if (strcmp(what, "networks") == 0)
                                 cc__ipam(def);
+                        if (o->no_resolve_paths)
+                                continue;
+                        if (strcmp(what, "secrets") == 0 || strcmp(what, "configs") == 0)
+                                cc__abs_path(cc_node_map_get(def, "file"), p->workdir, home);
+                        /* a local volume that is a bind mount of a host directory */
+                        if (strcmp(what, "volumes") == 0 && cc_streq(cc_node_map_str(def, "driver"), "local") &&
+                            cc_streq(cc_node_map_str(opts, "o"), "bind"))
+                                cc__abs_path(cc_node_map_get(opts, "device"), p->workdir, home);
                 }
         }
 }

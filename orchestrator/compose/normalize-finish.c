@@ -408,16 +408,19 @@ int cc_normalize_service_finish(struct cc_node *svc, const char *name, const str
         if (!cc_node_is_map(svc))
                 return cc__norm_fail(&n, svc, "expected a mapping, got %s", cc_node_type_name(svc));
 
-        if (cc_streq(cc_node_map_str(svc, "pull_policy"), "if_not_present"))
+        bool defaults = !ctx || !ctx->no_defaults;
+        if (defaults && cc_streq(cc_node_map_str(svc, "pull_policy"), "if_not_present"))
                 cc__norm_set_str(svc, "pull_policy", "missing");
-        cc__finish_build(&n, svc);
-        cc__resolve(ctx, cc_node_map_get(svc, "environment"), true);
-        cc__implied_deps(svc);
+        if (defaults) {
+                cc__finish_build(&n, svc);
+                cc__resolve(ctx, cc_node_map_get(svc, "environment"), true);
+                cc__implied_deps(svc);
+        }
         /* an empty network_mode counts as none (it is dropped below, and a
          * second pass must give the same result) */
         struct cc_node *nets = cc_node_map_get(svc, "networks");
         struct cc_node *mode = cc_node_map_get(svc, "network_mode");
-        if ((!mode || cc__is_zero(mode, 0)) && (!nets || nets->n == 0)) {
+        if (defaults && (!mode || cc__is_zero(mode, 0)) && (!nets || nets->n == 0)) {
                 struct cc_node *m = cc_node_new_map(&svc->pos);
                 cc_node_map_set(m, "default", NULL, cc_node_new_null(&svc->pos));
                 cc_node_map_set(svc, "networks", NULL, m);

@@ -162,6 +162,8 @@ void cc__norm_set_str(struct cc_node *map, const char *key, const char *s)
 
 char *cc__norm_abs_path(const struct cc__norm *n, const char *p)
 {
+        if (n->ctx && n->ctx->keep_paths)
+                return cc_xstrdup(p);
         const char *home = n->ctx ? n->ctx->home : NULL;
         const char *wd = n->ctx ? n->ctx->workdir : NULL;
         if (p[0] == '~' && home) {
@@ -884,6 +886,7 @@ int cc_normalize_service(struct cc_node *svc, const char *name, const struct cc_
             (r = cc__hooks(&n, svc, "post_start")) < 0 || (r = cc__hooks(&n, svc, "pre_stop")) < 0 ||
             (r = cc__scalars(&n, svc)) < 0)
                 return r;
+        cc__norm_paths(&n, svc);
         cc__norm_shape(svc);
         return 0;
 }

@@ -10,6 +10,8 @@ struct cc_norm_ctx {
         const char *workdir;       /* relative paths resolve against this */
         const char *home;          /* for "~" in volume sources */
         const struct cc_env *env;  /* resolves bare "KEY" in environment */
+        bool keep_paths;           /* relative paths stay relative, "~" stays */
+        bool no_defaults;          /* finish: no defaults compose-go's Normalize adds */
 };
 
 /* Normalise one service mapping of one file in place (name is the
@@ -113,5 +115,7 @@ void cc__norm_shape(struct cc_node *svc);
 int cc__norm_ports(const struct cc__norm *n, struct cc_node *svc);
 int cc__norm_expose(const struct cc__norm *n, struct cc_node *svc);
 int cc__norm_volumes(const struct cc__norm *n, struct cc_node *svc);
+/* build.ssh and develop.watch paths made absolute (normalize-paths.c). */
+void cc__norm_paths(const struct cc__norm *n, struct cc_node *svc);
 
 #endif
