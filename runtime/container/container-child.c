@@ -70,6 +70,9 @@ static int cc__step_namespaces(struct cc_child *ch)
         /* Nothing mounted from here on may propagate to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return cc_child_fail(ch, errno, "make / rslave", NULL);
+        /* the host's UTS namespace: its name is the host's to change */
+        if (p->spec->host_uts)
+                return 0;
         if (sethostname(p->hostname, strlen(p->hostname)) < 0)
                 return cc_child_fail(ch, errno, "sethostname", p->hostname);
         if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)

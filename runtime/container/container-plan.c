@@ -409,15 +409,20 @@ static int cc__plan_mounts(const struct cc_container_spec *spec, const char *dir
         return 0;
 }
 
-int cc_container_check_sysctl(const char *key, enum cc_net_mode net, struct cc_error *err)
+static bool cc__ipc_sysctl(const char *key)
 {
         static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                                           "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
                                           "kernel.shm_rmid_forced"};
         for (size_t i = 0; i < CC_ARRAY_SIZE(ipc); i++)
                 if (cc_streq(key, ipc[i]))
-                        return 0;
-        if (cc_startswith(key, "fs.mqueue.") && key[10])
+                        return true;
+        return cc_startswith(key, "fs.mqueue.") && key[10];
+}
+
+int cc_container_check_sysctl(const char *key, enum cc_net_mode net, struct cc_error *err)
+{
+        if (cc__ipc_sysctl(key))
                 return 0;
         if (cc_startswith(key, "net.") && key[4]) {
                 if (net == CC_NET_HOST)
@@ -441,6 +446,9 @@ static int cc__plan_sysctls(const struct cc_container_spec *spec, struct cc_plan
                 int r = cc_container_check_sysctl(key, spec->net, err);
                 if (r < 0)
                         return r;
+                /* never the host's settings */
+                if (spec->host_ipc && cc__ipc_sysctl(key))
+                        return cc_error_set(err, -EINVAL, "sysctl \"%s\" not allowed in host IPC namespace", key);
                 if (strstr(key, ".."))
                         return cc_error_set(err, -EINVAL, "sysctl \"%s\": invalid name", key);
                 char *path = cc_xasprintf("/proc/sys/%s", key);
@@ -538,9 +546,13 @@ int cc_plan_prepare(const struct cc_container_spec *spec, const char *dir, struc
         if (r < 0)
                 return r;
 
+        if (spec->host_uts && (spec->hostname || spec->domainname))
+                return cc_error_set(err, -EINVAL, "conflicting options: %s and the UTS mode",
+                                    spec->hostname ? "hostname" : "domainname");
         char host_name[256] = "";
         const char *hostname = spec->hostname;
-        if (!hostname && spec->net == CC_NET_HOST && gethostname(host_name, sizeof(host_name) - 1) == 0)
+        if (!hostname && (spec->net == CC_NET_HOST || spec->host_uts) &&
+            gethostname(host_name, sizeof(host_name) - 1) == 0)
                 hostname = host_name;
         if (!hostname)
                 hostname = cc__own(p, cc_xstrndup(spec->id, 12));

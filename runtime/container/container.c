@@ -209,7 +209,10 @@ static void cc__cgroup_prune(const char *project)
 
 static int cc__clone3(const struct cc_container_spec *spec, int *pidfd)
 {
-        uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
+        uint64_t flags = CLONE_NEWNS | CLONE_PIDFD;
+        flags |= spec->host_pid ? 0 : CLONE_NEWPID;
+        flags |= spec->host_ipc ? 0 : CLONE_NEWIPC;
+        flags |= spec->host_uts ? 0 : CLONE_NEWUTS;
         if (spec->net != CC_NET_HOST && spec->net_join_pid <= 0)
                 flags |= CLONE_NEWNET; /* a joining child setns()es in its network step */
         struct clone_args args = {

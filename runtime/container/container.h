@@ -105,6 +105,10 @@ struct cc_container_spec {
         struct winsize winsize;           /* tty: initial size (0 x 0 = leave) */
         int stdio[3];          /* without tty: fds for the container's 0, 1, 2 (-1 = /dev/null) */
         enum cc_net_mode net;
+        /* pid, ipc, uts: "host": the host's namespace instead of the
+         * container's own (ipc: the host's /dev/shm too; uts: the host's
+         * name, never changed) */
+        bool host_pid, host_ipc, host_uts;
         pid_t net_join_pid;    /* > 0: join this process's network namespace instead of
                                   making one (network_mode service:/container:); net
                                   must be CC_NET_PRIVATE. < 0: a target the caller did

@@ -240,6 +240,17 @@ static int cc__mount_fs_at(struct cc_child *ch, const char *target, const char *
         return 0;
 }
 
+/* ipc: host: the host's /dev/shm, as Docker shares it */
+static int cc__bind_host_shm(struct cc_child *ch)
+{
+        int fd = cc_mnt_mkdir_in_root(ch->rootfd, "/dev/shm", 0755);
+        if (fd < 0)
+                return cc_child_fail(ch, -fd, "create mountpoint", "/dev/shm");
+        int r = cc_mnt_bind(AT_FDCWD, "/dev/shm", fd, true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        close(fd);
+        return r < 0 ? cc_child_fail(ch, -r, "bind the host's /dev/shm on", "/dev/shm") : 0;
+}
+
 int cc_rootfs_proc(struct cc_child *ch)
 {
         return cc__mount_fs_at(ch, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -407,8 +418,11 @@ int cc_rootfs_dev(struct cc_child *ch)
                             "newinstance,ptmxmode=0666,mode=0620,gid=5");
         if (r < 0)
                 return r;
-        r = cc__mount_fs_at(ch, "/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                            ch->plan->shm_opts);
+        if (ch->plan->spec->host_ipc)
+                r = cc__bind_host_shm(ch);
+        else
+                r = cc__mount_fs_at(ch, "/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                    ch->plan->shm_opts);
         if (r < 0)
                 return r;
         r = cc__mount_fs_at(ch, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

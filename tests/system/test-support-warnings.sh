@@ -5,7 +5,7 @@
 # WARN[0000] style, from the table of orchestrator/compose/support.c;
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
-# oom_score_adj, devices, volume.subpath.
+# oom_score_adj, devices, volume.subpath, pid/ipc/uts: host.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -51,7 +51,7 @@ service all: devices.permissions "r" is not enforced: the device opens for readi
 service all: env_file.format "raw" is not supported: the file is read as a .env file
 service all: external_links is not supported: only the project's services are linked
 service all: gpus is not supported: no GPU is given to the container
-service all: ipc "host" is not supported: a container always has its own IPC namespace
+service all: ipc "service:other" is not supported: only host, or the container's own IPC namespace
 service all: isolation "process" has no effect on Linux
 service all: labels are not recorded: ccompose has no container inspect
 service all: logging.driver "syslog" is not supported: logs are kept in json-file format
@@ -65,7 +65,7 @@ service all: networks.front.driver_opts is not supported
 service all: networks.front.priority "10" is not supported: networks are attached in name order
 service all: networks.front.gw_priority "5" is not supported: the first network is the default route
 service all: oom_kill_disable is not supported: the OOM killer stays enabled
-service all: pid is not supported: a container always has its own PID namespace
+service all: pid "service:other" is not supported: only host, or the container's own PID namespace
 service all: ports.name is not recorded
 service all: ports.app_protocol is not recorded
 service all: pull_refresh_after is not supported: use pull_policy every_<duration>
@@ -74,7 +74,7 @@ service all: security_opt "label=disable" has no effect: ccompose applies no SEL
 service all: storage_opt is not supported: the writable layer has no size limit
 service all: tty is not supported: up runs containers without a terminal
 service all: use_api_socket is not supported: ccompose has no Docker API socket
-service all: uts "host" is not supported: a container always has its own UTS namespace
+service all: uts "container:other" is not supported: only host, or the container's own UTS namespace
 service all: userns_mode is not supported: containers run without a user namespace
 service all: volumes.consistency has no effect on Linux
 service all: volumes.bind.propagation "rshared" is not supported: bind mounts are private
@@ -393,6 +393,53 @@ YAML
         assert_contains "$err" "no/such/dir"
 }
 
+# pid, ipc, uts: host: the host's namespaces (the same namespace files),
+# the host's /dev/shm and name; what would change the host is refused
+t_host_namespaces() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    pid: host
+    ipc: host
+    uts: host
+  own:
+    image: busybox:test
+    command: sleep 1000
+  named:
+    image: busybox:test
+    command: sleep 1000
+    uts: host
+    hostname: other-name
+  shm:
+    image: busybox:test
+    command: sleep 1000
+    ipc: host
+    sysctls: {kernel.shmmax: "1000000"}
+YAML
+        local err
+        err=$(ccp up -d web own 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        local ns
+        for ns in pid ipc uts; do
+                assert_eq "$(ccp exec -T web readlink /proc/self/ns/$ns 2>&1)" "$(readlink /proc/self/ns/$ns)" "($ns)" ||
+                        return 1
+                [ "$(ccp exec -T own readlink /proc/self/ns/$ns 2>&1)" != "$(readlink /proc/self/ns/$ns)" ] ||
+                        { fail "own shares the host's $ns namespace"; return 1; }
+        done
+        assert_eq "$(ccp exec -T web hostname 2>&1)" "$(hostname)" || return 1
+        local f=/dev/shm/ccompose-test-$P
+        echo shared >"$f"
+        local got; got=$(ccp exec -T web cat "$f" 2>&1)
+        rm -f "$f"
+        assert_eq "$got" shared || return 1
+        err=$(ccp up -d named 2>&1 >/dev/null) && { fail "hostname with uts: host passed"; return 1; }
+        assert_contains "$err" "conflicting options: hostname and the UTS mode" || return 1
+        err=$(ccp up -d shm 2>&1 >/dev/null) && { fail "an IPC sysctl with ipc: host passed"; return 1; }
+        assert_contains "$err" 'sysctl "kernel.shmmax" not allowed in host IPC namespace'
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -406,4 +453,5 @@ run_cases \
         "container_name, mem_reservation, cpu_shares, extra_hosts, nocopy are applied:t_more_supported_keys" \
         "oom_score_adj is applied (lowering it needs CAP_SYS_RESOURCE):t_oom_score_adj" \
         "devices are given to the container:t_devices" \
-        "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath"
+        "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath" \
+        "pid, ipc, uts: host share the host's namespaces:t_host_namespaces"
