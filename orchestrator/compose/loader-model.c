@@ -233,6 +233,53 @@ void cc_model_service_defaults(struct cc_project *p)
         }
 }
 
+/* label_file contents go under `labels` (labels win; a later file over an
+ * earlier one, each file seeing the labels of those before it), as
+ * compose-go's WithServicesLabelsResolved does. */
+int cc_model_apply_label_files(struct cc_project *p, struct cc_error *err)
+{
+        struct cc_node *services = cc_project_services(p);
+        for (size_t i = 0; i < services->n; i++) {
+                struct cc_node *svc = services->items[i];
+                struct cc_node *files = cc_node_map_get(svc, "label_file");
+                if (!cc_node_is_seq(files) || files->n == 0)
+                        continue;
+                struct cc_env labels = {0};
+                int r = 0;
+                for (size_t j = 0; j < files->n && r >= 0; j++) {
+                        const struct cc_node *f = files->items[j];
+                        if (!cc_node_is_scalar(f) || !f->str)
+                                continue;
+                        _cleanup_free_ char *path = cc_path_join(p->workdir, f->str);
+                        if (!cc_loader_file_exists(path)) {
+                                _cleanup_free_ char *w = cc_pos_str(&f->pos);
+                                r = cc_error_set(err, -ENOENT, "%s: service %s: label file %s not found", w,
+                                                 cc_node_key(services, i), path);
+                                break;
+                        }
+                        struct cc_env one = {0};
+                        r = cc_dotenv_load(path, &labels, &one, err);
+                        if (r < 0)
+                                cc_error_prefix(err, "service %s: label_file", cc_node_key(services, i));
+                        for (size_t k = 0; r >= 0 && k < one.n; k++)
+                                cc_env_set(&labels, one.keys[k], one.vals[k] ? one.vals[k] : "");
+                        cc_env_free(&one);
+                }
+                struct cc_node *own = cc_node_map_get(svc, "labels");
+                if (r >= 0 && labels.n > 0 && !cc_node_is_map(own)) {
+                        own = cc_node_new_map(&files->pos);
+                        cc_node_map_set(svc, "labels", NULL, own);
+                }
+                for (size_t k = 0; r >= 0 && k < labels.n; k++)
+                        if (cc_node_map_index(own, labels.keys[k]) < 0)
+                                cc_node_map_set(own, labels.keys[k], NULL, cc_node_new_str(labels.vals[k], &files->pos));
+                cc_env_free(&labels);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* env_file contents go under `environment` (environment wins), as docker
  * compose config shows them. */
 int cc_model_apply_env_files(struct cc_project *p, struct cc_error *err)

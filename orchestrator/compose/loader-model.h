@@ -18,6 +18,7 @@ void cc_model_service_defaults(struct cc_project *p);
 void cc_model_name_resources(struct cc_project *p);
 int cc_model_check_references(struct cc_project *p, struct cc_error *err);
 int cc_model_apply_env_files(struct cc_project *p, struct cc_error *err);
+int cc_model_apply_label_files(struct cc_project *p, struct cc_error *err);
 void cc_model_order(struct cc_project *p);
 /* driver_opts values as strings, an empty ipam left out (model-output.c) */
 void cc_model_resource_values(struct cc_project *p, const struct cc_load_options *o, const char *home);

@@ -789,6 +789,8 @@ static int cc__project_load(const struct cc_load_options *o, struct cc_strv *uns
                 return r;
         if (!o->no_interpolate && !o->no_env_resolution && (r = cc_model_apply_env_files(p, err)) < 0)
                 return r;
+        if ((r = cc_model_apply_label_files(p, err)) < 0)
+                return r;
         cc_model_order(p);
         if ((r = cc_graph_build_with_disabled(cc_project_services(p), &p->disabled, &p->graph, err)) < 0) {
                 /* a dependency on a service left out by profiles reads better as such */
