@@ -210,7 +210,7 @@ static void cc__attach_term(struct attach *a)
                 return;
         a->term_saved = true;
         t = a->saved;
-        t.c_lflag &= ~(tcflag_t) ICANON;
+        t.c_lflag &= ~(tcflag_t) (ICANON | ECHOCTL);
         t.c_iflag &= ~(tcflag_t) IXON;
         t.c_cc[VMIN] = 1;
         t.c_cc[VTIME] = 0;

@@ -388,6 +388,43 @@ EOF
                 { fail "the restarted job did not read the file: $(ccp logs job)"; return 1; }
 }
 
+# From a terminal: attach takes keys as typed (no line mode, no XON/XOFF,
+# which would swallow ctrl-q) and gives the terminal back as it was.
+t_attach_terminal() {
+        attach_stack || return 1
+        python3 - "$CCOMPOSE" "$D/compose.yaml" "$P" <<'EOF'
+import os, pty, select, sys, termios, time
+exe, f, p = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(exe, [exe, "-f", f, "-p", p, "attach", "echo"])
+def read_until(want, secs=30):
+    out, end = b"", time.time() + secs
+    while want not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return out
+end = time.time() + 30
+while termios.tcgetattr(fd)[3] & termios.ICANON and time.time() < end:
+    time.sleep(0.1)
+assert not termios.tcgetattr(fd)[3] & termios.ICANON, "the terminal is still in line mode"
+os.write(fd, b"typed\n")
+out = read_until(b"got typed")
+assert b"got typed" in out, out
+os.write(fd, b"\x10\x11")
+out = read_until(b"read escape sequence")
+assert b"read escape sequence" in out, out
+_, st = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(st) == 1, st
+assert termios.tcgetattr(fd)[3] & termios.ICANON, "line mode not given back"
+EOF
+        is_status echo running
+}
+
 run_cases \
         "cp host -> container: directories, dir/., -a owners, docker's destination rules:t_cp_to_container" \
         "cp container -> host: directories, hard links, -a, -L, a missing file:t_cp_from_container" \
@@ -399,4 +436,5 @@ run_cases \
         "stats --no-stream: memory, limit, pids, cpu and rx that follow the container; -a; table:t_stats" \
         "stats streams a table per refresh:t_stats_stream" \
         "attach: stdin in, stdout and stderr out, ctrl-p ctrl-q detaches, the container runs on:t_attach_detach" \
-        "attach: output, --sig-proxy, the container's exit code:t_attach_output_signals"
+        "attach: output, --sig-proxy, the container's exit code:t_attach_output_signals" \
+        "attach from a terminal: keys as typed, ctrl-p ctrl-q detaches:t_attach_terminal"
