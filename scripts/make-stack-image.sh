@@ -6,6 +6,7 @@
 #
 #   scripts/make-stack-image.sh              # into $CCOMPOSE_ROOT (default /var/lib/ccompose)
 #   scripts/make-stack-image.sh --rootfs     # only build (or find) the tarball; prints its path
+#   scripts/make-stack-image.sh --rootfs-path  # print where the tarball is cached (built or not)
 #   scripts/make-stack-image.sh --force      # import again even if present
 #
 # The tarball is cached in $CCOMPOSE_STACK_CACHE (default
@@ -32,12 +33,17 @@ mode=import
 case "${1:-}" in
 --force) mode=force ;;
 --rootfs) mode=rootfs ;;
+--rootfs-path) mode=path ;;
 "") ;;
-*) echo "usage: $0 [--force|--rootfs]" >&2; exit 2 ;;
+*) echo "usage: $0 [--force|--rootfs|--rootfs-path]" >&2; exit 2 ;;
 esac
 
 key=$(printf '%s\n' bookworm "$MIRROR" "${OPTS[@]}" | sha256sum | cut -c1-16)
 tarball=$CACHE/flask-stack-$key.tar
+if [ "$mode" = path ]; then
+        echo "$tarball"
+        exit 0
+fi
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.flask-stack.lock"
 flock 9

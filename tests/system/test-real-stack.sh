@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ccstk
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 require_commands curl nft ss
-CASES=7
+CASES=8
 SUB=10.213.70
 MIRROR=${CCOMPOSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CCP_TIMEOUT=180
@@ -27,11 +27,12 @@ if ip -4 route show | grep -qE "^$SUB\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
 fi
 # the root filesystem: cached, else built now (a minute or two) when the
 # mirror answers
-if ! rootfs=$("$SRCDIR/scripts/make-stack-image.sh" --rootfs 2>/dev/null); then
+rootfs=$("$SRCDIR/scripts/make-stack-image.sh" --rootfs-path)
+if [ ! -s "$rootfs" ]; then
         curl -sf -m 20 -o /dev/null "$MIRROR/dists/bookworm/InRelease" ||
                 skip_all "the Debian mirror $MIRROR is out of reach and no root filesystem is cached"
-        rootfs=$("$SRCDIR/scripts/make-stack-image.sh" --rootfs 2>&1) ||
-                { plan $CASES; bail_out "mmdebstrap could not build the stack's image: $rootfs"; }
+        out=$("$SRCDIR/scripts/make-stack-image.sh" --rootfs 2>&1) ||
+                { plan $CASES; bail_out "mmdebstrap could not build the stack's image: $out"; }
 fi
 
 # The example as it is, in the project directory (where the clean-up's
@@ -108,6 +109,19 @@ t_restart_on_failure() {
         assert_contains "$(page)" "items: apples, bread, cheese, dates"
 }
 
+# postgres' fast shutdown (stop_signal SIGINT) is a clean exit: Exited (0);
+# start waits for it to be healthy again and the app reaches it
+t_stop_start_db() {
+        local out
+        out=$(ccp stop db 2>&1) || { fail "stop db: $out"; return 1; }
+        assert_eq "$(ctr db status)/$(ctr db exit_code)" exited/0 "(db after stop)" || return 1
+        ccp logs db | grep -q "database system is shut down" || fail "no clean shutdown in db's logs" || return 1
+        out=$(ccp start db 2>&1) || { fail "start db: $out"; return 1; }
+        wait_for 60 is_health db healthy || return 1
+        wait_for 60 page || return 1
+        assert_contains "$(page)" "items: apples, bread, cheese, dates"
+}
+
 # down: nothing of the project is left but the named volume
 down_leaves_nothing() {
         local out
@@ -146,6 +160,7 @@ t "up -d --wait: db, cache and app healthy, migrate exited 0, proxy running" t_u
 t "nginx on 127.0.0.1:PORT serves the Flask page from postgres rows and a redis counter" t_page
 t "exec db psql reads and writes the database" t_exec_psql
 t "killing the app restarts it (on-failure); nginx finds it again" t_restart_on_failure
+t "stop db: a clean postgres shutdown is Exited (0); start: healthy again, the app reaches it" t_stop_start_db
 t "down, up: the named volume keeps the data, no initdb again" t_down_up_keeps_data
 t "down leaves nothing (processes, links, mounts, rules) but the volume; down -v removes it" t_down_v
 done_testing
