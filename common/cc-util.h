@@ -86,4 +86,16 @@ char *cc_path_join(const char *dir, const char *name);
 /* Clean a path lexically: collapse //, ., and .. (without touching the disk). */
 char *cc_path_clean(const char *path);
 
+/* What /proc/PID/stat says of a process. */
+struct cc_proc_stat {
+        char state;               /* 'R', 'S', ..., 'Z' for a zombie */
+        pid_t ppid;
+        unsigned long long start; /* start time, jiffies since boot (field 22) */
+        int wait_status;          /* a zombie's status as waitpid reports it (field 52) */
+};
+/* Read it; 0 or -errno (-ENOENT: no such process). */
+int cc_proc_stat(pid_t pid, struct cc_proc_stat *out);
+/* Docker's exit code of a wait status: the status, or 128 + the signal. */
+int cc_wait_status_code(int wait_status);
+
 #endif

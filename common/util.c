@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cc-error.h"
 #include "cc-util.h"
@@ -422,4 +423,44 @@ void cc_error_clear(struct cc_error *err)
 const char *cc_error_msg(const struct cc_error *err)
 {
         return err->msg ? err->msg : "unknown error";
+}
+
+int cc_proc_stat(pid_t pid, struct cc_proc_stat *out)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -ENOENT;
+        buf[n] = '\0';
+        /* comm may hold spaces and parentheses: the fields start after the
+         * last ')', with field 3, the state */
+        char *p = strrchr(buf, ')');
+        if (!p || p[1] != ' ')
+                return -EINVAL;
+        memset(out, 0, sizeof(*out));
+        p += 2;
+        out->state = *p;
+        for (int field = 3; p && field <= 52; field++) {
+                if (field == 4)
+                        out->ppid = (pid_t) strtol(p, NULL, 10);
+                else if (field == 22)
+                        out->start = strtoull(p, NULL, 10);
+                else if (field == 52)
+                        out->wait_status = (int) strtol(p, NULL, 10);
+                p = strchr(p, ' ');
+                if (p)
+                        p++;
+        }
+        return 0;
+}
+
+int cc_wait_status_code(int wait_status)
+{
+        if (WIFSIGNALED(wait_status))
+                return 128 + WTERMSIG(wait_status);
+        return WEXITSTATUS(wait_status);
 }

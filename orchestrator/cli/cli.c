@@ -248,6 +248,7 @@ static void cc__cli_free(struct cc_cli *cli)
         cc_strv_free(&cli->load.files);
         cc_strv_free(&cli->load.env_files);
         cc_strv_free(&cli->load.profiles);
+        cc_strv_free(&cli->argv);
 }
 
 int cc_cli_main(int argc, char **argv)
@@ -269,6 +270,8 @@ int cc_cli_main(int argc, char **argv)
                 {0},
         };
         int c, rc = 0;
+        for (int i = 0; i < argc; i++) /* before getopt reorders it */
+                cc_strv_push(&cli.argv, argv[i]);
 
         cli.root = getenv("CCOMPOSE_ROOT");
         if (!cli.root || !*cli.root)

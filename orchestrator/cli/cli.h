@@ -11,6 +11,7 @@ struct cc_cli {
         enum cc_ansi ansi;
         const char *root;        /* CCOMPOSE_ROOT, default /var/lib/ccompose */
         const char *runtime_dir; /* CCOMPOSE_RUNTIME_DIR, default /run/ccompose */
+        struct cc_strv argv;     /* the whole command line, as given */
 };
 
 /* A command: argv[0] is the command name. Returns the process exit code. */

@@ -158,7 +158,9 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                 if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED ||
                      (ct->status == CC_CTR_RESTARTING && !sup)) && !cc_proc_alive(ct->pid, ct->pid_start)) {
                         ct->status = CC_CTR_EXITED;
-                        if (!sup)
+                        /* no supervisor: the keeper's record, when it has one */
+                        if (!sup && !cc_state_exit_code(cli->runtime_dir, st->project, ct->pid, ct->pid_start,
+                                                        &ct->exit_code))
                                 ct->exit_code = 255;
                         ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
                 }

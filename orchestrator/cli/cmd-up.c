@@ -156,6 +156,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                         if (cc_node_is_scalar(a) && cc_streq(a->str, "false") && !cc_strv_contains(&attach, name))
                                 cc_strv_push(&o.no_attach, name);
                 }
+                o.reexec = true;
                 rc = cc_up(cli, p, &o);
         }
 out:
@@ -249,17 +250,18 @@ static void cc__off_stop_level(struct cc_state *st, struct cc__off_ctr **lv, siz
         free(pfds);
 }
 
-/* Record a stopped container. Its wait status went to the host's init (it
- * is not our child): what is known is an OOM kill or our SIGKILL, 137;
- * otherwise 255, unknown. */
-static void cc__off_stopped(struct cc_state *st, struct cc__off_ctr *o)
+/* Record a stopped container. Its wait status went to the project's
+ * keeper (it is not our child), which records it; without a record, what
+ * is known is an OOM kill or our SIGKILL, 137; otherwise 255, unknown. */
+static void cc__off_stopped(const struct cc_cli *cli, struct cc_state *st, struct cc__off_ctr *o)
 {
         struct cc_error err = {0};
         struct cc_ctr_state *ct = &st->ctrs[o->idx];
         int code = 255;
         if (cc_container_reap(o->c, &code, &err) < 0)
                 cc_error_clear(&err);
-        if (code == 255 && o->killed)
+        if (code == 255 && !cc_state_exit_code(cli->runtime_dir, st->project, ct->pid, ct->pid_start, &code) &&
+            o->killed)
                 code = 128 + SIGKILL;
         ct->status = CC_CTR_EXITED;
         ct->exit_code = code;
@@ -291,7 +293,7 @@ static void cc__stop_offline(struct cc_cli *cli, const char *project, const stru
                         continue;
                 cc__off_stop_level(st, lv, m);
                 for (size_t i = 0; i < m; i++)
-                        cc__off_stopped(st, lv[i]);
+                        cc__off_stopped(cli, st, lv[i]);
         }
         free(lv);
         free(all);
@@ -471,6 +473,8 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                         rc = 1;
                 }
         cc_strv_free(&ids);
+        /* the keepers of its supervisors end with their last child */
+        cc_state_wait_keepers(cli->runtime_dir, name, 10000);
         _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
         cc_state_unlock(lock);
         if (rc == 0)

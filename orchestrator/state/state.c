@@ -354,26 +354,12 @@ void cc_state_unlock(int fd)
 
 unsigned long long cc_proc_start_time(pid_t pid)
 {
-        if (pid <= 0)
+        struct cc_proc_stat ps;
+        if (pid <= 0 || cc_proc_stat(pid, &ps) < 0)
                 return 0;
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        _cleanup_free_ char *data = NULL;
-        if (cc_read_file(path, &data, NULL) < 0)
-                return 0;
-        /* comm may contain spaces and parentheses: fields start after the last ')' */
-        char *p = strrchr(data, ')');
-        if (!p)
-                return 0;
-        p += 2; /* field 3 (state) */
-        if (*p == 'Z' || *p == 'X')
+        if (ps.state == 'Z' || ps.state == 'X')
                 return 0; /* a zombie is gone for our purposes */
-        for (int field = 3; field < 22 && p; field++) {
-                p = strchr(p, ' ');
-                if (p)
-                        p++;
-        }
-        return p ? strtoull(p, NULL, 10) : 0;
+        return ps.start;
 }
 
 bool cc_proc_alive(pid_t pid, unsigned long long start)
@@ -382,6 +368,47 @@ bool cc_proc_alive(pid_t pid, unsigned long long start)
                 return false;
         unsigned long long now = cc_proc_start_time(pid);
         return now != 0 && (start == 0 || now == start);
+}
+
+bool cc_state_exit_code(const char *runtime_dir, const char *project, pid_t pid, unsigned long long start, int *code)
+{
+        struct cc_proc_stat ps;
+        if (pid <= 0)
+                return false;
+        if (cc_proc_stat(pid, &ps) == 0 && (start == 0 || ps.start == start)) {
+                if (ps.state != 'Z')
+                        return false; /* still runs */
+                *code = cc_wait_status_code(ps.wait_status);
+                return true;
+        }
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s/%s", runtime_dir, project, CC_STATE_EXITS_FILE);
+        _cleanup_free_ char *data = NULL;
+        if (!cc_state_name_valid(project) || cc_read_file(path, &data, NULL) < 0)
+                return false;
+        bool found = false;
+        for (char *line = data; *line;) {
+                int p = 0, c = 0;
+                unsigned long long s = 0;
+                if (sscanf(line, "%d %llu %d", &p, &s, &c) == 3 && p == pid && (start == 0 || s == start)) {
+                        *code = c; /* the last record of the process wins */
+                        found = true;
+                }
+                char *nl = strchr(line, '\n');
+                if (!nl)
+                        break;
+                line = nl + 1;
+        }
+        return found;
+}
+
+void cc_state_wait_keepers(const char *runtime_dir, const char *project, int timeout_ms)
+{
+        if (!cc_state_name_valid(project))
+                return;
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s/%s", runtime_dir, project, CC_STATE_EXITS_FILE);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        for (int waited = 0; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && waited < timeout_ms; waited += 10)
+                usleep(10000);
 }
 
 int cc_state_list_projects(const char *runtime_dir, struct cc_strv *out)

@@ -97,6 +97,23 @@ unsigned long long cc_proc_start_time(pid_t pid);
 /* Is pid alive and the same process as recorded (start time matches)? */
 bool cc_proc_alive(pid_t pid, unsigned long long start);
 
+/* The project's exit records, <dir>/exits: a line "PID START CODE" for
+ * each process the project's keeper reaped. The keeper (`ccompose-init
+ * --reap`, sup-main.c) is the parent of a detached supervisor and the
+ * subreaper of its containers: when that supervisor dies (kill -9), they
+ * become the keeper's children, and their wait status, which no later
+ * supervisor could read, is recorded here. It writes the record before it
+ * reaps, while the zombie is still in /proc. Each keeper holds a shared
+ * flock on the file while it lives. */
+#define CC_STATE_EXITS_FILE "exits"
+/* The exit code of a process that has exited (pid + start time): from
+ * /proc while it is a zombie, else from the exit records. False when it
+ * is not known (it was reaped by another process), or still runs. */
+bool cc_state_exit_code(const char *runtime_dir, const char *project, pid_t pid, unsigned long long start, int *code);
+/* Wait, up to timeout_ms, until no keeper of the project lives (down: no
+ * process of the project is left behind). */
+void cc_state_wait_keepers(const char *runtime_dir, const char *project, int timeout_ms);
+
 /* Every project that has a state directory (for `ccompose ls`). */
 int cc_state_list_projects(const char *runtime_dir, struct cc_strv *out);
 

@@ -368,6 +368,36 @@ static void cc__start_later(struct cc_conn *cn, const struct cc_ctl_req *req)
         cc_sup_kick(s); /* starts what may start; answers when nothing waits */
 }
 
+/* reexec (a later up -d): the supervisor re-executes itself with that
+ * up's command line, environment and directory, in this same process, so
+ * that its containers stay its children (sup-main.c). The connection
+ * becomes the new image's progress channel, as the pipe of a new daemon
+ * is: lines, then "\001READY N". An attached up answers "\001HANDOVER"
+ * instead and hands the project over (it ends; the new up -d adopts). */
+static void cc__reexec(struct cc_conn *cn, struct cc_ctl_req *req)
+{
+        struct cc_sup *s = cn->sup;
+        struct cc_error err = {0};
+        uv_os_fd_t fd;
+        s->reply = s->pending ? &s->pending->out : NULL;
+        if (s->attached) {
+                cc__reply(cn, "\001HANDOVER\n");
+                uv_close((uv_handle_t *) &cn->pipe, cc__conn_closed);
+                cc_sup_shutdown(s, true);
+                return;
+        }
+        if (s->stopping)
+                cc_error_set(&err, -EBUSY, "project %s is stopping", s->project->name);
+        else if (uv_fileno((uv_handle_t *) &cn->pipe, &fd) != 0)
+                cc_error_set(&err, -EBADF, "the request's connection has no descriptor");
+        else
+                cc_sup_reexec(s, fd, &req->argv, &req->env, req->cwd, &err); /* only returns on failure */
+        _cleanup_free_ char *text = cc_xasprintf("%s\n\001READY 1\n", cc_error_msg(&err));
+        cc_error_clear(&err);
+        cc__reply(cn, text);
+        uv_close((uv_handle_t *) &cn->pipe, cc__conn_closed);
+}
+
 static void cc__handle(struct cc_conn *cn, const char *line, size_t len)
 {
         struct cc_sup *s = cn->sup;
@@ -382,6 +412,11 @@ static void cc__handle(struct cc_conn *cn, const char *line, size_t len)
                 cc_sup_progress(s, "%s", cc_error_msg(&err));
                 cc_error_clear(&err);
                 rc = 1;
+        } else if (req.op == CC_CTL_REEXEC) {
+                cc__reexec(cn, &req);
+                cc_ctl_req_clear(&req);
+                cc_buf_free(&out);
+                return;
         } else if (req.op == CC_CTL_START && !s->pending && !s->stopping) {
                 cc__start_later(cn, &req);
                 cc_ctl_req_clear(&req);
@@ -491,8 +526,9 @@ void cc_sup_control_close(struct cc_sup *s)
         unlink(path);
 }
 
-int cc_sup_request(const struct cc_cli *cli, const char *project, const char *json, int *exit_code,
-                   struct cc_error *err)
+/* Connect to the project's supervisor and send one request line: the
+ * connected socket, or -ENOENT when no supervisor runs. */
+static int cc__send(const struct cc_cli *cli, const char *project, const char *json, struct cc_error *err)
 {
         _cleanup_free_ char *path = cc__sock_path(cli->runtime_dir, project);
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -511,6 +547,36 @@ int cc_sup_request(const struct cc_cli *cli, const char *project, const char *js
         size_t len = strlen(json);
         if (write(fd, json, len) != (ssize_t) len || write(fd, "\n", 1) != 1)
                 return cc_error_setsys(err, -errno, "sending to the supervisor");
+        return cc_steal_fd(&fd);
+}
+
+int cc_sup_request_reexec(const struct cc_cli *cli, const char *project, struct cc_error *err)
+{
+        extern char **environ;
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof(cwd)))
+                return cc_error_setsys(err, -errno, "getcwd");
+        json_object *req = json_object_new_object();
+        json_object *argv = json_object_new_array(), *env = json_object_new_array();
+        for (size_t i = 0; i < cli->argv.n; i++)
+                json_object_array_add(argv, json_object_new_string(cli->argv.v[i]));
+        for (char **e = environ; *e; e++)
+                json_object_array_add(env, json_object_new_string(*e));
+        json_object_object_add(req, "op", json_object_new_string("reexec"));
+        json_object_object_add(req, "argv", argv);
+        json_object_object_add(req, "env", env);
+        json_object_object_add(req, "cwd", json_object_new_string(cwd));
+        int fd = cc__send(cli, project, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), err);
+        json_object_put(req);
+        return fd;
+}
+
+int cc_sup_request(const struct cc_cli *cli, const char *project, const char *json, int *exit_code,
+                   struct cc_error *err)
+{
+        _cleanup_close_ int fd = cc__send(cli, project, json, err);
+        if (fd < 0)
+                return fd;
         FILE *f = fdopen(cc_steal_fd(&fd), "r");
         char *line = NULL;
         size_t cap = 0;

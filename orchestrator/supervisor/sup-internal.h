@@ -125,6 +125,11 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code);
 void cc_sup_kill_all(struct cc_sup_ctr *c);
 /* The exit code of an adopted container that is gone: what is known. */
 int cc_sup_adopted_exit_code(struct cc_sup_ctr *c);
+/* sup-main.c: execve this binary with argv and env (plus the marker that
+ * makes its up the supervisor, progress on conn) in dir, keeping the
+ * process and so its children. Returns only on failure. */
+int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const struct cc_strv *env, const char *dir,
+                  struct cc_error *err);
 /* sup-plan.c */
 int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err);
 void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,40 @@
 #include "sup-net.h" /* network */
 
 /* ---- running ---- */
+
+/* Print a supervisor's progress lines (from its pipe or the control
+ * socket) until it says it is ready; its exit code (-EAGAIN: it handed
+ * the project over). Closes fd. */
+static int cc__read_progress(int fd)
+{
+        bool ready = false;
+        FILE *f = fdopen(fd, "r");
+        char *line = NULL;
+        size_t cap = 0;
+        int rc = 1;
+        while (f && getline(&line, &cap, f) > 0) {
+                if (cc_startswith(line, "\001HANDOVER")) {
+                        rc = -EAGAIN;
+                        ready = true;
+                        break;
+                }
+                if (line[0] == '\001') {
+                        rc = atoi(line + 7);
+                        ready = true;
+                        break;
+                }
+                fputs(line, stderr);
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        else
+                close(fd);
+        if (!ready)
+                fputs("the supervisor ended before the services were started: see supervisor.log in the "
+                      "project's runtime directory\n", stderr);
+        return rc;
+}
 
 static void cc__wait_timeout_cb(uv_timer_t *t)
 {
@@ -178,8 +214,33 @@ fail:
         return 1;
 }
 
-/* up -d: the daemon is a grandchild in its own session; the CLI prints its
- * progress lines until it says it is ready. */
+/* The daemon's parent: the project's keeper, which outlives a supervisor
+ * that is killed and records how its containers exit (state.h, exits).
+ * Called in the process that forked the supervisor: becomes `ccompose-init
+ * --reap FD`, holding a shared lock on the exits file while it lives. */
+static void cc__become_keeper(struct cc_cli *cli, struct cc_project *p)
+{
+        struct cc_error err = {0};
+        _cleanup_free_ char *init = cc_container_init_path();
+        int fd = cc_state_open(cli->runtime_dir, p->name, CC_STATE_EXITS_FILE, O_WRONLY | O_CREAT | O_APPEND, &err);
+        cc_error_clear(&err);
+        if (fd >= 0 && (flock(fd, LOCK_SH) < 0 || fcntl(fd, F_SETFD, 0) < 0)) {
+                close(fd);
+                fd = -1;
+        }
+        if (init) {
+                char fdtext[16];
+                snprintf(fdtext, sizeof(fdtext), "%d", fd);
+                execl(init, init, "--reap", fdtext, (char *) NULL);
+        }
+        /* without ccompose-init the supervisor's containers go to the
+         * host's init when it dies: their exit codes are then unknown */
+        fprintf(stderr, "keeper: %s: %s\n", init ? init : "ccompose-init", init ? strerror(errno) : "not found");
+        _exit(0);
+}
+
+/* up -d: the daemon is a grandchild in its own session, the child of its
+ * keeper; the CLI prints its progress lines until it says it is ready. */
 static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, int lock_fd)
 {
         int pfd[2];
@@ -196,9 +257,6 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
         if (pid == 0) {
                 close(pfd[0]);
                 setsid();
-                pid_t g = fork();
-                if (g != 0)
-                        _exit(g < 0 ? 1 : 0);
                 struct cc_error err = {0};
                 int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
                 int lg = cc_state_open(cli->runtime_dir, p->name, "supervisor.log", O_WRONLY | O_CREAT | O_APPEND, &err);
@@ -212,26 +270,23 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
                 if (chdir("/") < 0) {
                         /* stays where it is */
                 }
-                _exit(cc__supervise(cli, p, o, false, pfd[1], lock_fd));
+                /* the keeper is not the CLI's child, and is the subreaper
+                 * of everything the supervisor starts */
+                pid_t k = fork();
+                if (k != 0)
+                        _exit(k < 0 ? 1 : 0);
+                prctl(PR_SET_CHILD_SUBREAPER, 1);
+                pid_t g = fork();
+                if (g == 0)
+                        _exit(cc__supervise(cli, p, o, false, pfd[1], lock_fd));
+                if (g < 0)
+                        _exit(1);
+                cc__become_keeper(cli, p);
         }
         close(pfd[1]);
         cc_state_unlock(lock_fd);
         waitpid(pid, NULL, 0);
-        FILE *f = fdopen(pfd[0], "r");
-        char *line = NULL;
-        size_t cap = 0;
-        int rc = 1;
-        while (f && getline(&line, &cap, f) > 0) {
-                if (line[0] == '\001') {
-                        rc = atoi(line + 7);
-                        break;
-                }
-                fputs(line, stderr);
-        }
-        free(line);
-        if (f)
-                fclose(f);
-        return rc;
+        return cc__read_progress(pfd[0]);
 }
 
 /* Pull what is missing (per pull_policy) here in the CLI, before any
@@ -273,9 +328,94 @@ static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const str
         return rc;
 }
 
+/* ---- a later up: re-execute in place ---- */
+
+#define CC_REEXEC_ENV "CCOMPOSE_SUPERVISOR_FD"
+
+int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const struct cc_strv *env, const char *dir,
+                  struct cc_error *err)
+{
+        int fd = fcntl(conn, F_DUPFD, 3); /* not close-on-exec: the new image's progress channel */
+        if (fd < 0)
+                return cc_error_setsys(err, -errno, "re-executing the supervisor: dup");
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || chdir(dir) < 0) {
+                int e = -errno;
+                close(fd);
+                return cc_error_setsys(err, e, "re-executing the supervisor in %s", dir);
+        }
+        /* healthchecks running now would be children nobody reaps */
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        if (c->hc_running && kill(-c->hc_proc.pid, SIGKILL) == 0)
+                                waitpid(c->hc_proc.pid, NULL, 0);
+                }
+        cc_sup_save(s);
+        struct cc_strv envp = {0};
+        for (size_t i = 0; i < env->n; i++)
+                if (!cc_startswith(env->v[i], CC_REEXEC_ENV "="))
+                        cc_strv_push(&envp, env->v[i]);
+        cc_strv_push_owned(&envp, cc_xasprintf("%s=%d", CC_REEXEC_ENV, fd));
+        fflush(NULL);
+        execve("/proc/self/exe", argv->v, envp.v);
+        int e = -errno;
+        cc_strv_free(&envp);
+        close(fd);
+        if (chdir("/") < 0) {
+                /* stays where it is */
+        }
+        return cc_error_setsys(err, e, "re-executing the supervisor");
+}
+
+/* In the image a supervisor re-executed (cc_sup_reexec): the progress
+ * channel, else -1. */
+static int cc__reexec_fd(void)
+{
+        const char *v = getenv(CC_REEXEC_ENV);
+        if (!v)
+                return -1;
+        int fd = atoi(v);
+        unsetenv(CC_REEXEC_ENV);
+        if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* never into a container */
+                return -1;
+        return fd;
+}
+
+/* up -d with a supervisor running: it re-executes itself with this
+ * command line and reconciles, keeping its containers as its children;
+ * its progress comes here. -EAGAIN when it handed the project over
+ * instead (an attached up). */
+static int cc__up_reexec(struct cc_cli *cli, struct cc_project *p)
+{
+        struct cc_error err = {0};
+        int fd = cc_sup_request_reexec(cli, p->name, &err);
+        if (fd == -ENOENT) {
+                /* its socket is gone: it is dying or hung; adopt its containers */
+                cc_error_clear(&err);
+                return -EAGAIN;
+        }
+        if (fd < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return cc__read_progress(fd);
+}
+
+/* Is a compose file standard input? A re-executed supervisor could not read it again. */
+static bool cc__reads_stdin(const struct cc_project *p)
+{
+        for (size_t i = 0; i < p->files.n; i++)
+                if (strcmp(p->files.v[i], "-") == 0)
+                        return true;
+        return false;
+}
+
 int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
 {
         struct cc_error err = {0};
+        int reexec_fd = o->reexec && o->detach ? cc__reexec_fd() : -1;
         for (size_t i = 0; i < o->services.n; i++)
                 if (!cc_node_map_get(cc_project_services(p), o->services.v[i])) {
                         fprintf(stderr, "no such service: %s\n", o->services.v[i]);
@@ -285,13 +425,27 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
                 fprintf(stderr, "no such service: %s\n", o->exit_code_from);
                 return 1;
         }
+        if (reexec_fd >= 0) {
+                /* the supervisor, re-executed: the CLI that asked holds the
+                 * lock, checked the images and waits for our progress */
+                if (chdir("/") < 0) {
+                        /* stays where it is */
+                }
+                return cc__supervise(cli, p, o, false, reexec_fd, -1);
+        }
         if (cc__ensure_images(cli, p, o) != 0)
                 return 1;
         _cleanup_state_ struct cc_state *st = NULL;
         int lock = cc_cli_lock_state(cli, p->name, &st);
         if (lock < 0)
                 return 1;
-        if (cc_sup_alive(st)) {
+        if (cc_sup_alive(st) && o->reexec && o->detach && !cc__reads_stdin(p)) {
+                int rc = cc__up_reexec(cli, p);
+                if (rc != -EAGAIN) {
+                        cc_state_unlock(lock);
+                        return rc;
+                }
+        } else if (cc_sup_alive(st)) {
                 /* hand the project over: the running supervisor leaves its
                  * containers running and exits; this one adopts them */
                 int code = 0;
@@ -305,9 +459,9 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
                         cc_state_unlock(lock);
                         return 1;
                 }
-                for (int i = 0; i < 500 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
-                        usleep(10000);
         }
+        for (int i = 0; i < 500 && cc_sup_alive(st); i++)
+                usleep(10000);
         if (o->detach)
                 return cc__up_detached(cli, p, o, lock);
         return cc__supervise(cli, p, o, true, -1, lock);

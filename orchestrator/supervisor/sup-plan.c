@@ -45,10 +45,36 @@ static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_stat
                 st->pid = 0;
                 return;
         }
-        c->adopted = true;
+        c->adopted = cc_container_adopted(c->c); /* our child again after a re-exec */
         c->started_ms = cc_sup_now_ms();
         cc_sup_watch_exit(c);
         cc_sup_health_start(c);
+}
+
+/* Is the container's recorded process our child (alive or a zombie)? */
+static bool cc__our_child(const struct cc_ctr_state *st)
+{
+        struct cc_proc_stat ps;
+        return st->pid > 0 && cc_proc_stat(st->pid, &ps) == 0 && ps.ppid == getpid() &&
+               (st->pid_start == 0 || ps.start == st->pid_start);
+}
+
+/* A container that exited while no supervisor watched (the one before
+ * was killed): its exit code from the project's keeper, when known; the
+ * die event that nobody wrote. */
+static void cc__died_unwatched(struct cc_sup *s, struct cc_ctr_state *st)
+{
+        int code = 255;
+        cc_state_exit_code(s->cli->runtime_dir, s->project->name, st->pid, st->pid_start, &code);
+        st->status = CC_CTR_EXITED;
+        st->exit_code = code;
+        st->pid = 0;
+        st->pid_start = 0;
+        if (st->finished_at <= st->started_at)
+                st->finished_at = cc_sup_wall();
+        char text[16];
+        snprintf(text, sizeof(text), "%d", code);
+        cc_sup_event(s, st, "die", "exitCode", text);
 }
 
 /* A container the state does not show running may still have processes:
@@ -231,15 +257,14 @@ int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err)
         for (size_t i = 0; i < s->state->n_ctrs; i++) {
                 struct cc_ctr_state *st = &s->state->ctrs[i];
                 struct cc_sup_svc *svc = cc_sup_svc_find(s, st->service);
-                bool alive = st->pid && cc_proc_alive(st->pid, st->pid_start);
-                if (!alive && (st->status == CC_CTR_RUNNING || st->status == CC_CTR_RESTARTING ||
-                               st->status == CC_CTR_PAUSED)) {
-                        /* died with no supervisor watching */
-                        st->status = CC_CTR_EXITED;
-                        st->exit_code = 255;
-                        st->pid = 0;
-                }
-                if (st->one_off) /* a `run` owns it, not a supervisor */
+                /* our child (this process re-executed itself) even as a
+                 * zombie: its exit is read as it comes */
+                bool child = cc__our_child(st);
+                bool alive = child || (st->pid && cc_proc_alive(st->pid, st->pid_start));
+                if (!alive && st->pid && (st->status == CC_CTR_RUNNING || st->status == CC_CTR_RESTARTING ||
+                                          st->status == CC_CTR_PAUSED))
+                        cc__died_unwatched(s, st);
+                if (st->one_off && !child) /* a `run` owns it, not a supervisor */
                         continue;
                 if (!alive)
                         cc__kill_stale(s, st);
@@ -247,6 +272,10 @@ int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err)
                         continue;
                 struct cc_sup_ctr *c = cc_sup_ctr_new(svc, st->id);
                 cc_sup_ctr_label(c);
+                if (st->one_off) { /* a run -d of ours, labelled by its name */
+                        free(c->label);
+                        c->label = cc_xstrdup(st->name);
+                }
                 if (alive)
                         cc__adopt(s, c, st);
         }

@@ -14,7 +14,7 @@ static const struct {
         {"run", CC_CTL_RUN},             {"rm", CC_CTL_RM},           {"netattach", CC_CTL_NETATTACH},
         {"netdetach", CC_CTL_NETDETACH}, {"stop", CC_CTL_STOP},       {"start", CC_CTL_START},
         {"restart", CC_CTL_RESTART},     {"kill", CC_CTL_KILL},       {"pause", CC_CTL_PAUSE},
-        {"unpause", CC_CTL_UNPAUSE},
+        {"unpause", CC_CTL_UNPAUSE},     {"reexec", CC_CTL_REEXEC},
 };
 
 static void cc__json_putp(json_object **o)
@@ -130,6 +130,14 @@ static int cc__parse_fields(json_object *j, struct cc_ctl_req *req, struct cc_er
                 return cc_error_set(err, -EINVAL, "invalid signal \"%s\"", req->signal);
         if (req->op == CC_CTL_RUN)
                 return cc__parse_run(j, req, err);
+        if (req->op == CC_CTL_REEXEC) {
+                if ((r = cc__want_strings(j, "argv", &req->argv, err)) < 0 ||
+                    (r = cc__want_strings(j, "env", &req->env, err)) < 0 ||
+                    (r = cc__want_string(j, "cwd", &req->cwd, err)) < 0)
+                        return r;
+                if (req->argv.n == 0 || !req->cwd || req->cwd[0] != '/')
+                        return cc_error_set(err, -EINVAL, "bad request: reexec needs \"argv\" and an absolute \"cwd\"");
+        }
         if ((req->op == CC_CTL_NETATTACH || req->op == CC_CTL_NETDETACH) &&
             (!req->service || !req->id || !req->name || (req->op == CC_CTL_NETATTACH && req->pid <= 0)))
                 return cc_error_set(err, -EINVAL, "bad request: service, id, name and pid are needed");
@@ -177,6 +185,9 @@ void cc_ctl_req_clear(struct cc_ctl_req *req)
         free(req->service);
         free(req->id);
         free(req->name);
+        cc_strv_free(&req->argv);
+        cc_strv_free(&req->env);
+        free(req->cwd);
         if (req->ov) {
                 cc_strv_free(&req->ov->env);
                 cc_strv_free(&req->ov->volumes);

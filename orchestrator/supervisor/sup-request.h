@@ -30,6 +30,7 @@ enum cc_ctl_op {
         CC_CTL_KILL,
         CC_CTL_PAUSE,
         CC_CTL_UNPAUSE,
+        CC_CTL_REEXEC,
 };
 
 struct cc_ctl_req {
@@ -44,6 +45,8 @@ struct cc_ctl_req {
         char *service, *id, *name;     /* run, netattach, netdetach */
         pid_t pid;                     /* netattach */
         struct cc_spec_overrides *ov;  /* run: never NULL after a run request parsed */
+        struct cc_strv argv, env;      /* reexec: a command line (not empty), its environment */
+        char *cwd;                     /* reexec: its working directory (absolute) */
 };
 
 /* Parse one request line of len bytes (it need not be NUL-terminated).

@@ -261,18 +261,22 @@ static void cc__unwatch_exit(struct cc_sup_ctr *c)
 }
 
 /* The exit code of a container that is not our child (adopted from an
- * earlier supervisor): its wait status went to whoever reaps it now (the
- * host's init), so only what we know for sure is reported. The kernel
- * tells an OOM kill (137). A SIGKILL we sent cannot be caught or survived:
- * a process gone after it died of it, 137 as docker reports it. Anything
- * else (it exited on its own, or after the stop signal, with a status we
- * cannot read) stays 255, "unknown". */
+ * earlier supervisor that died): its wait status went to whoever reaps it
+ * now, the project's keeper, which records it (or /proc has it while it is
+ * a zombie). The kernel tells an OOM kill (137). Without a record (reaped
+ * by the host's init), a SIGKILL we sent, which cannot be caught or
+ * survived, is 137 as docker reports it; anything else stays 255,
+ * "unknown". */
 int cc_sup_adopted_exit_code(struct cc_sup_ctr *c)
 {
         struct cc_error err = {0};
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
         int code = 255;
         if (cc_container_reap(c->c, &code, &err) < 0)
                 cc_error_clear(&err);
+        if (code == 255 && st &&
+            cc_state_exit_code(c->sup->cli->runtime_dir, c->sup->project->name, st->pid, st->pid_start, &code))
+                return code;
         if (code == 255 && c->killed)
                 code = 128 + SIGKILL;
         return code;

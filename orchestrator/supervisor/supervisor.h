@@ -30,6 +30,8 @@ struct cc_up_opts {
         bool only_services;      /* start just those, even when the list is empty (run -d) */
         struct cc_strv scale;    /* SERVICE=N */
         struct cc_strv no_attach;
+        bool reexec;             /* the command line (cli->argv) makes these options: a running
+                                    supervisor may re-execute itself with it (up -d) */
 };
 
 /* Run `up`: attached (returns when the stack stops) or detached (returns
@@ -40,6 +42,13 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o);
  * ends the exchange. Returns -ENOENT when no supervisor runs. */
 int cc_sup_request(const struct cc_cli *cli, const char *project, const char *json, int *exit_code,
                    struct cc_error *err);
+
+/* Ask the running supervisor to re-execute itself with this command line
+ * (cli->argv), environment and working directory: the connected socket,
+ * on which its progress lines come, then "\001READY N" (or
+ * "\001HANDOVER" from an attached supervisor, which ends instead).
+ * -ENOENT when no supervisor runs. */
+int cc_sup_request_reexec(const struct cc_cli *cli, const char *project, struct cc_error *err);
 
 /* Is the project's supervisor alive? */
 bool cc_sup_alive(const struct cc_state *st);

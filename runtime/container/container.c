@@ -276,20 +276,8 @@ static void cc__write_state(const struct cc_container *c)
 {
         /* pid plus start time identify the process for adoption. Not
          * fsynced: it only has to survive the engine, not the machine. */
-        unsigned long long start = 0;
-        char path[64], buf[1024];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) c->pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (n > 0) {
-                buf[n] = '\0';
-                const char *p = strrchr(buf, ')');
-                /* Field 22 is the start time; fields 3.. follow ") ". */
-                for (int field = 2; p && field < 22; field++)
-                        p = strchr(p + 1, ' ');
-                if (p)
-                        start = strtoull(p + 1, NULL, 10);
-        }
+        struct cc_proc_stat ps = {0};
+        unsigned long long start = cc_proc_stat(c->pid, &ps) == 0 ? ps.start : 0;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(c->id));
         json_object_object_add(o, "name", json_object_new_string(c->name ? c->name : ""));
@@ -732,7 +720,10 @@ int cc_container_adopt(const char *root, const char *project, const char *id, pi
         c->pty = -1;
         c->stop_signal = stop_signal > 0 ? stop_signal : SIGTERM;
         c->grace_ms = stop_grace_ms >= 0 ? stop_grace_ms : 10000;
-        c->adopted = true;
+        /* a process we started before an execve of ours is still our
+         * child: its status can be waited for */
+        struct cc_proc_stat ps;
+        c->adopted = cc_proc_stat(pid, &ps) < 0 || ps.ppid != getpid();
         c->pidfd = pidfd_open(pid, 0);
         if (c->pidfd < 0) {
                 int e = -errno;
@@ -747,6 +738,11 @@ int cc_container_adopt(const char *root, const char *project, const char *id, pi
         }
         *out = c;
         return 0;
+}
+
+bool cc_container_adopted(const struct cc_container *c)
+{
+        return c->adopted;
 }
 
 void cc_container_release(struct cc_container *c)

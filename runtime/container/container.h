@@ -199,7 +199,9 @@ int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error 
 
 /* Take over a running container whose owner is gone (a supervisor that
  * restarted): its process is not our child, so its exit status cannot be
- * read; the pidfd still tells when it exits, and the cgroup still kills. */
+ * read; the pidfd still tells when it exits, and the cgroup still kills.
+ * A process that is our child (we started it before an execve of ours) is
+ * taken back as such: its exit status is read as after a start. */
 int cc_container_adopt(const char *root, const char *project, const char *id, pid_t pid, int stop_signal,
                        long long stop_grace_ms, struct cc_container **out, struct cc_error *err);
 /* Kill every process left in the cgroup of a container that its caller
@@ -209,6 +211,8 @@ int cc_container_adopt(const char *root, const char *project, const char *id, pi
  * cgroup and the directory stay. Returns how many processes there were
  * (0: none, or no cgroup), or a negative errno. */
 int cc_container_kill_stale(const char *project, const char *id, struct cc_error *err);
+/* Is it adopted, not our child (cc_container_adopt)? */
+bool cc_container_adopted(const struct cc_container *c);
 /* Forget the container without touching it (it keeps running). */
 void cc_container_release(struct cc_container *c);
 /* Freeze or thaw every process of the container (pause / unpause). */

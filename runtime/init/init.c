@@ -2,16 +2,26 @@
  *
  *   ccompose-init -e /resolved/path -- argv0 [args...]
  *   ccompose-init -- cmd [args...]          (looked up in PATH)
+ *   ccompose-init --reap FD                 (a project's keeper)
  *
  * Spawns the command in its own process group (the terminal's foreground
  * group when there is one), forwards every signal it receives to it,
  * reaps every zombie that is reparented to it, and exits with the
- * command's status (128 + signal when it was killed), like tini. */
+ * command's status (128 + signal when it was killed), like tini.
+ *
+ * With --reap it is the keeper of a detached supervisor: its parent, and
+ * the subreaper of the supervisor's containers (PR_SET_CHILD_SUBREAPER,
+ * set before the supervisor was forked; it survives execve). When the
+ * supervisor dies without stopping them (kill -9), they become its
+ * children; it records each child's exit as a line "PID START CODE" on FD
+ * (the project's exits file, opened for appending), before it reaps it,
+ * and exits when it has no child left. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -56,10 +66,56 @@ static int status_code(int status)
         return 1;
 }
 
+/* A zombie's start time (field 22 of /proc/PID/stat), 0 when unknown. */
+static unsigned long long start_time(pid_t pid)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');
+        for (int field = 2; p && field < 22; field++)
+                p = strchr(p + 1, ' ');
+        return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static int reap(int fd)
+{
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        for (;;) {
+                siginfo_t si;
+                memset(&si, 0, sizeof(si));
+                /* look first (the zombie stays, so its start time can be
+                 * read), record, then reap */
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == ECHILD ? 0 : 1;
+                }
+                int code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+                if (fd >= 0) {
+                        char line[96];
+                        int len = snprintf(line, sizeof(line), "%d %llu %d\n", (int) si.si_pid,
+                                           start_time(si.si_pid), code);
+                        if (write(fd, line, (size_t) len) < 0) {
+                                /* the project's state is gone (down) */
+                        }
+                }
+                while (waitpid(si.si_pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+}
+
 int main(int argc, char **argv)
 {
         const char *path = NULL;
         int i = 1;
+        if (argc == 3 && strcmp(argv[1], "--reap") == 0)
+                return reap(atoi(argv[2]));
         for (; i < argc; i++) {
                 if (strcmp(argv[i], "--") == 0) {
                         i++;

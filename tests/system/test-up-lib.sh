@@ -21,6 +21,9 @@ P=${UP_PREFIX:-ccup}$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9' | tail 
 D=$TMP/proj
 mkdir -p "$D"
 CCOMPOSE_REAL=$(readlink -f "$CCOMPOSE")
+# the keeper of a detached supervisor runs ccompose-init, installed beside
+# ccompose or in the build tree
+KEEPER_REAL=$(dirname "$CCOMPOSE_REAL")/runtime/init/ccompose-init
 
 # The project's ccompose, bounded so that a hang fails the case instead of
 # the whole file.
@@ -102,12 +105,13 @@ setup_images() {
 
 # ---- leftovers ----
 
-# PIDs of ccompose processes of this test (supervisors, attached `up`s,
-# `logs -f`, health probes): the ccompose binary with this test's runtime dir.
+# PIDs of ccompose processes of this test (supervisors and their keepers,
+# attached `up`s, `logs -f`, health probes): the ccompose binary (or the
+# keeper's ccompose-init) with this test's runtime dir in its environment.
 our_ccompose_pids() {
         local f p
         # (a binary rebuilt meanwhile shows as "PATH (deleted)")
-        for f in $(find /proc/[0-9]*/exe -maxdepth 0 -lname "$CCOMPOSE_REAL*" 2>/dev/null); do
+        for f in $(find /proc/[0-9]*/exe -maxdepth 0 \( -lname "$CCOMPOSE_REAL*" -o -lname "$KEEPER_REAL*" \) 2>/dev/null); do
                 p=${f#/proc/}
                 p=${p%/exe}
                 grep -qzxF "CCOMPOSE_RUNTIME_DIR=$CCOMPOSE_RUNTIME_DIR" "/proc/$p/environ" 2>/dev/null && echo "$p"
