@@ -37,7 +37,7 @@ t_idempotent() {
         alive "$(ctr web pid)" || fail "web's process is gone"
 }
 t_idempotent_attached_then_detached() {
-        # the supervisor changes (handover), the containers stay
+        # the supervisor stays (re-executed in place), and so do the containers
         stack
         ccp up -d >/dev/null 2>&1 || return 1
         local before sup; before=$(ids); sup=$(sup_pid)
@@ -45,9 +45,10 @@ t_idempotent_attached_then_detached() {
         ccp up -d >/dev/null 2>&1 || return 1
         assert_eq "$(ids)" "$before" || return 1
         alive "$(sup_pid)" || { fail "no supervisor"; return 1; }
-        # exactly one supervisor of the project runs
+        assert_eq "$(sup_pid)" "$sup" "(the supervisor)" || return 1
+        # exactly one supervisor of the project runs, with its keeper
         local n; n=$(our_ccompose_pids | wc -l)
-        assert_eq "$n" 1 "(supervisors running: $(our_ccompose_pids | tr '\n' ' '))"
+        assert_eq "$n" 2 "(supervisor and keeper running: $(our_ccompose_pids | tr '\n' ' '))"
 }
 t_changed_recreated() {
         stack "echo v1"
