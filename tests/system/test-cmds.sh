@@ -164,6 +164,9 @@ t_cp_replicas() {
 deep" || return 1
         assert_eq "$(ccp exec -T --index 1 web cat /tmp/all)" "hello" || return 1
         ccp exec -T --index 1 web test ! -e /tmp/two || { fail "--index 2 wrote into replica 1"; return 1; }
+        # a tar stream on stdin, read once, reaches every replica too
+        tar cf - -C "$H/src" a.txt | ccp cp - web:/home >/dev/null 2>&1 || { fail "tar stream to replicas"; return 1; }
+        assert_eq "$(ccp exec -T --index 1 web cat /home/a.txt) $(ccp exec -T --index 2 web cat /home/a.txt)" "hello hello" || return 1
         local out rc
         out=$(ccp cp web:/tmp/all web:/tmp/b 2>&1); rc=$?
         assert_eq "$rc" 1 || return 1
