@@ -141,6 +141,12 @@ static int cc__hook_wait(const char *exe, struct cc_strv *args, long long timeou
         return rc;
 }
 
+/* The container's main process has exited (its exit not yet handled). */
+static bool cc__gone(struct cc_sup_ctr *c)
+{
+        return poll(&(struct pollfd){.fd = cc_container_pidfd(c->c), .events = POLLIN}, 1, 0) > 0;
+}
+
 int cc_sup_hooks_run(struct cc_sup_ctr *c, const char *key, long long timeout_ms, char **why)
 {
         const struct cc_node *hooks = cc_node_map_get(c->svc->def, key);
@@ -162,7 +168,10 @@ int cc_sup_hooks_run(struct cc_sup_ctr *c, const char *key, long long timeout_ms
                 if (rc == 0)
                         continue;
                 /* docker compose's words */
-                if (rc > 0)
+                if (cc__gone(c))
+                        *why = cc_xasprintf("Error response from daemon: container %s is not running",
+                                            cc_sup_ctr_state(c)->id);
+                else if (rc > 0)
                         *why = cc_xasprintf("%s hook exited with status %d", c->svc->name, rc);
                 else if (rc == -ETIMEDOUT)
                         *why = cc_xasprintf("%s hook did not end within %lld ms: killed", c->svc->name, timeout_ms);

@@ -103,6 +103,24 @@ EOF
 done" "(start returned before the hook ended)"
 }
 
+# a container that is gone before its post_start ends fails the start as
+# docker's exec into a stopped container does
+t_post_start_gone() {
+        compose <<EOF
+services:
+  quick:
+    image: busybox:test
+    network_mode: none
+    command: ["true"]
+    post_start:
+      - command: ["sleep", "5"]
+EOF
+        local out rc
+        out=$(ccp up -d 2>&1); rc=$?
+        [ "$rc" -ne 0 ] || fail "up -d succeeded: $out" || return 1
+        assert_contains "$out" "Error response from daemon: container $(ctr quick id) is not running"
+}
+
 # the service writes "term" when SIGTERM comes; pre_stop writes before it
 stopper() {
         compose <<EOF
@@ -178,6 +196,7 @@ run_cases \
         "post_start: before Started, as its user (root) or the container's, its environment and working_dir:t_post_start" \
         "post_start of a healthchecked service: up -d and start return after it:t_post_start_healthchecked" \
         "a failing post_start fails up with docker compose's message; later hooks and dependents do not run:t_post_start_fails" \
+        "post_start in a container that is gone: docker's message:t_post_start_gone" \
         "pre_stop runs before SIGTERM on down, not for a container that exited on its own:t_pre_stop_down" \
         "pre_stop runs on restart and stop:t_pre_stop_stop_restart" \
         "a failing pre_stop is reported, the container still stops:t_pre_stop_fails"
