@@ -188,7 +188,7 @@ static char *cc__extends_cycle(const struct cc_strv *chain, const char *key, boo
 static int cc__load_tree(struct cc_loader *l, const char *path, const char *workdir, const struct cc_env *env,
                          struct cc_node **out);
 static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const char *name, const char *file,
-                               const struct cc_env *env, struct cc_strv *chain);
+                               const char *dir, const struct cc_env *env, struct cc_strv *chain);
 
 /* Validate and normalise, in a file read for `extends` only, the service
  * name and the services it extends in the same file. */
@@ -230,12 +230,11 @@ static int cc__prepare_base(struct cc_loader *l, struct cc_node *root, const cha
  * normalisation) and only the base service's own extends are resolved in
  * it, as compose-go does; chain carries on across files so that files
  * extending each other (or a file naming itself) end as a cycle. */
-static int cc__extends_from_file(struct cc_loader *l, const char *file, const char *base_file,
+static int cc__extends_from_file(struct cc_loader *l, const char *dir, const char *base_file,
                                  const char *base_name, const char *key, const struct cc_env *env,
                                  struct cc_strv *chain, struct cc_node **base)
 {
-        _cleanup_free_ char *dir = cc__dirname(file);
-        _cleanup_free_ char *abs = cc__abs(strcmp(file, "-") == 0 ? l->cwd : dir, base_file);
+        _cleanup_free_ char *abs = cc__abs(dir, base_file);
         _cleanup_free_ char *odir = cc__dirname(abs);
         _cleanup_node_ struct cc_node *other = NULL;
         int r;
@@ -247,18 +246,21 @@ static int cc__extends_from_file(struct cc_loader *l, const char *file, const ch
         if ((r = cc__prepare_base(l, other, base_name, odir, env)) < 0)
                 return r;
         cc_strv_push(chain, key);
-        if ((r = cc__resolve_extends(l, other, base_name, abs, env, chain)) < 0)
+        if ((r = cc__resolve_extends(l, other, base_name, abs, odir, env, chain)) < 0)
                 return r;
         *base = cc_node_copy(cc_node_map_get(cc_node_map_get(other, "services"), base_name));
         return 0;
 }
 
 /* Resolve `extends` of service `name` in `root` (a file's tree whose
- * services are normalised). `file` is the tree's file (absolute, or "-")
- * for relative `extends.file`. chain ("file#service" of every service
- * being resolved) guards against loops. */
+ * services are normalised). `file` is the tree's file (absolute, or "-"),
+ * dir what a relative `extends.file` is relative to: as compose-go, the
+ * project directory (of an included project: its project_directory) for
+ * the files of a project, a file's own directory for a file read for
+ * extends. chain ("file#service" of every service being resolved) guards
+ * against loops. */
 static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const char *name, const char *file,
-                               const struct cc_env *env, struct cc_strv *chain)
+                               const char *dir, const struct cc_env *env, struct cc_strv *chain)
 {
         struct cc_node *services = cc_node_map_get(root, "services");
         struct cc_node *svc = cc_node_map_get(services, name);
@@ -279,10 +281,8 @@ static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const 
                 return cc_error_set(l->err, -EINVAL, "%s: service %s: extends requires a service name", where, name);
 
         _cleanup_free_ char *target = NULL;
-        if (base_file) {
-                _cleanup_free_ char *dir = cc__dirname(file);
-                target = cc__abs(strcmp(file, "-") == 0 ? l->cwd : dir, base_file);
-        }
+        if (base_file)
+                target = cc__abs(dir, base_file);
         _cleanup_free_ char *key = cc_xasprintf("%s#%s", target ? target : file, base_name);
         if (cc_strv_contains(chain, key) || chain->n > CC_MAX_EXTENDS_DEPTH) {
                 bool with_files = base_file != NULL;
@@ -294,7 +294,7 @@ static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const 
 
         _cleanup_node_ struct cc_node *base = NULL;
         if (base_file) {
-                r = cc__extends_from_file(l, file, base_file, base_name, key, env, chain, &base);
+                r = cc__extends_from_file(l, dir, base_file, base_name, key, env, chain, &base);
                 if (r < 0)
                         return cc_error_prefix(l->err, "%s: service %s: extends", where, name);
         } else {
@@ -303,7 +303,7 @@ static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const 
                         return cc_error_set(l->err, -ENOENT, "%s: service %s extends undefined service \"%s\"", where,
                                             name, base_name);
                 cc_strv_push(chain, key);
-                r = cc__resolve_extends(l, root, base_name, file, env, chain);
+                r = cc__resolve_extends(l, root, base_name, file, dir, env, chain);
                 if (r < 0)
                         return r;
                 base = cc_node_copy(cc_node_map_get(services, base_name));
@@ -319,7 +319,8 @@ static int cc__resolve_extends(struct cc_loader *l, struct cc_node *root, const 
         return 0;
 }
 
-static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const char *file, const struct cc_env *env)
+static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const char *file, const char *dir,
+                             const struct cc_env *env)
 {
         struct cc_node *services = cc_node_map_get(root, "services");
         if (!cc_node_is_map(services))
@@ -328,7 +329,7 @@ static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const ch
                 struct cc_strv chain = {0};
                 _cleanup_free_ char *name = cc_xstrdup(cc_node_key(services, i));
                 cc_strv_push_owned(&chain, cc_xasprintf("%s#%s", file, name));
-                int r = cc__resolve_extends(l, root, name, file, env, &chain);
+                int r = cc__resolve_extends(l, root, name, file, dir, env, &chain);
                 cc_strv_free(&chain);
                 if (r < 0)
                         return r;
@@ -336,8 +337,10 @@ static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const ch
         return 0;
 }
 
-/* Add the resources of an included project to root; a name defined on both
- * sides is an error, as in docker compose. */
+/* Add the resources of an included project to root. A name defined on
+ * both sides is merged, the local definition over the included one, as
+ * compose-go does (so a file included twice adds the same resources twice
+ * without conflict). */
 static int cc__add_included(struct cc_loader *l, struct cc_node *root, struct cc_node *inc, const char *incfile)
 {
         static const char *const secs[] = {"services", "networks", "volumes", "secrets", "configs"};
@@ -352,16 +355,25 @@ static int cc__add_included(struct cc_loader *l, struct cc_node *root, struct cc
                 }
                 while (src->n > 0) {
                         const char *k = cc_node_key(src, 0);
-                        struct cc_node *own = cc_node_map_get(dst, k);
-                        if (own) {
-                                _cleanup_free_ char *where = cc_pos_str(&dst->keys[cc_node_map_index(dst, k)]->pos);
-                                return cc_error_set(l->err, -EEXIST,
-                                                    "%s: %s.%s conflicts with imported resource from %s", where,
-                                                    secs[s], k, incfile);
-                        }
                         _cleanup_free_ char *key = cc_xstrdup(k);
                         struct cc_pos kp = src->keys[0]->pos;
-                        cc_node_map_set(dst, key, &kp, cc_node_seq_take(src, 0));
+                        struct cc_node *own = cc_node_map_get(dst, k);
+                        if (!own) {
+                                cc_node_map_set(dst, key, &kp, cc_node_seq_take(src, 0));
+                                continue;
+                        }
+                        /* {sec: {key: included}} under {sec: {key: local}} */
+                        _cleanup_node_ struct cc_node *base = cc_node_new_map(&inc->pos);
+                        _cleanup_node_ struct cc_node *over = cc_node_new_map(&root->pos);
+                        struct cc_node *bsec = cc_node_new_map(&src->pos), *osec = cc_node_new_map(&dst->pos);
+                        cc_node_map_set(base, secs[s], NULL, bsec);
+                        cc_node_map_set(over, secs[s], NULL, osec);
+                        cc_node_map_set(bsec, key, &kp, cc_node_seq_take(src, 0));
+                        cc_node_map_set(osec, key, &kp, cc_node_copy(own));
+                        int r = cc_merge_project(base, over, l->err);
+                        if (r < 0)
+                                return cc_error_prefix(l->err, "%s.%s (included from %s)", secs[s], key, incfile);
+                        cc_node_map_set(dst, key, NULL, cc_node_map_take(bsec, key));
                 }
         }
         return 0;
@@ -492,9 +504,11 @@ static int cc__load_doc(struct cc_loader *l, struct cc_node *root, const char *p
                 return 0;
         if ((r = cc_schema_validate_warn(root, l->warnings, l->err)) < 0 || (r = cc_validate_file(root, l->err)) < 0)
                 return r;
-        if ((r = cc__apply_include(l, root, path, workdir, env)) < 0)
+        /* the file's own services first: an included service merges
+         * under a local one of the same name (both normalised) */
+        if ((r = cc__normalize_services(l, root, workdir, env)) < 0)
                 return r;
-        return cc__normalize_services(l, root, workdir, env);
+        return cc__apply_include(l, root, path, workdir, env);
 }
 
 /* One file up to its services' normalisation; docs are its documents
@@ -541,7 +555,7 @@ static int cc__load_file(struct cc_loader *l, const char *path, const char *work
 
         if ((r = cc__load_docs(l, path, workdir, env, docs, true, &root)) < 0)
                 return r;
-        if ((r = cc__apply_extends(l, root, path, env)) < 0)
+        if ((r = cc__apply_extends(l, root, path, workdir, env)) < 0)
                 return r;
         *out = cc_steal(&root);
         return 0;
