@@ -497,7 +497,7 @@ static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const
         /* a stable MAC from the address, as Docker: 02:42:<ip> */
         uint8_t mac[6] = {0x02, 0x42, (uint8_t) (f->ip >> 24), (uint8_t) (f->ip >> 16), (uint8_t) (f->ip >> 8),
                           (uint8_t) f->ip};
-        _cleanup_nladdr_ struct nl_addr *lladdr = nl_addr_build(AF_LLC, mac, 6);
+        _cleanup_nladdr_ struct nl_addr *lladdr = nl_addr_build(AF_LLC, f->mac ? f->mac : mac, 6);
         rtnl_link_set_addr(peer, lladdr);
         if (f->mtu > 0) {
                 rtnl_link_set_mtu(l, (unsigned) f->mtu);

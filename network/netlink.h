@@ -72,6 +72,7 @@ struct net_ifconf {
         uint32_t gateway;
         bool default_route;
         int mtu;                 /* 0: default */
+        const uint8_t *mac;      /* 6 bytes inside (mac_address); NULL: 02:42 and the IPv4 address */
         const uint8_t *ip6;      /* NULL: no IPv6 address */
         int prefix6;
         const uint8_t *gateway6; /* with default_route: the IPv6 one */

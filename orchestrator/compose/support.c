@@ -138,7 +138,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.logging"),
         PART("services.*.logging.driver", "is not supported: logs are kept in json-file format", "json-file", "local"),
         PART("services.*.logging.options", "is not supported", "max-size", "max-file"),
-        NO("services.*.mac_address", "is not supported: the container gets a random MAC address"),
+        YES("services.*.mac_address"), /* its first network's */
         YES("services.*.mem_limit"),
         YES("services.*.mem_reservation"),
         NO("services.*.mem_swappiness", "is not supported: the host's swappiness applies"),
@@ -151,7 +151,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.networks.*.ipv4_address"),
         YES("services.*.networks.*.ipv6_address"),
         NO("services.*.networks.*.link_local_ips", "is not supported"),
-        NO("services.*.networks.*.mac_address", "is not supported: the container gets a random MAC address"),
+        YES("services.*.networks.*.mac_address"),
         NO("services.*.networks.*.driver_opts", "is not supported"),
         NO_BUT("services.*.networks.*.priority", "is not supported: networks are attached in name order", "0"),
         NO_BUT("services.*.networks.*.gw_priority", "is not supported: the first network is the default route", "0"),

@@ -3,6 +3,7 @@
  * project's state directory) and veths, the hooks of sup-net.h, and down.
  * Names are in sup-net-names.c, published ports in sup-net-ports.c. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -490,13 +491,41 @@ void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
 
 /* The container's veths, one per network of its service, with their
  * addresses (allocated on first use); nothing is left on failure. */
+/* "02:42:ac:11:00:02": six hexadecimal pairs; a unicast address */
+static bool net__parse_mac(const char *s, uint8_t out[6])
+{
+        for (int i = 0; i < 6; i++, s += 3) {
+                if (!isxdigit((unsigned char) s[0]) || !isxdigit((unsigned char) s[1]) || s[2] != (i < 5 ? ':' : '\0'))
+                        return false;
+                out[i] = (uint8_t) strtoul((char[3]){s[0], s[1], '\0'}, NULL, 16);
+        }
+        return !(out[0] & 1);
+}
+
+/* mac_address of the service's network `key`, else the service's own
+ * for its first interface, as docker compose gives it */
+static int net__mac(const struct cc_node *def, const struct cc_node *nets, const char *key, size_t m, uint8_t out[6],
+                    const uint8_t **set, struct cc_error *err)
+{
+        const char *mac = cc_node_map_str(cc_node_map_get(nets, key), "mac_address");
+        if (!mac && m == 0)
+                mac = cc_node_map_str(def, "mac_address");
+        *set = NULL;
+        if (!mac || !*mac)
+                return 0;
+        if (!net__parse_mac(mac, out))
+                return cc_error_set(err, -EINVAL, "network %s: invalid mac_address \"%s\"", key, mac);
+        *set = out;
+        return 0;
+}
+
 static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const char *name,
                            const struct cc_node *def, struct cc_error *err)
 {
         struct cc_node *nets = net__svc_nets(def);
         struct net_ifconf ifs[16];
         char hnames[16][16], ifnames[16][16];
-        uint8_t ip6s[16][16];
+        uint8_t ip6s[16][16], macs[16][6];
         _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, name);
         size_t m = 0;
         bool have_default = false;
@@ -524,6 +553,8 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                         .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,
                         .default_route = !d->internal && !have_default, .mtu = d->mtu,
                 };
+                if ((r = net__mac(def, nets, d->key, m, macs[m], &ifs[m].mac, err)) < 0)
+                        break;
                 if (d->ipv6 && !d->foreign) {
                         if ((r = net__addr6(n, name, def, d, ip6s[m], err)) < 0)
                                 break;

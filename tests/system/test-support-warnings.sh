@@ -5,7 +5,7 @@
 # WARN[0000] style, from the table of orchestrator/compose/support.c;
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
-# oom_score_adj, devices, volume.subpath, pid/ipc/uts: host.
+# oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -56,11 +56,9 @@ service all: isolation "process" has no effect on Linux
 service all: labels are not recorded: ccompose has no container inspect
 service all: logging.driver "syslog" is not supported: logs are kept in json-file format
 service all: logging.options "tag" is not supported
-service all: mac_address is not supported: the container gets a random MAC address
 service all: mem_swappiness is not supported: the host's swappiness applies
 service all: models is not supported: ccompose runs no model runner
 service all: networks.front.link_local_ips is not supported
-service all: networks.front.mac_address is not supported: the container gets a random MAC address
 service all: networks.front.driver_opts is not supported
 service all: networks.front.priority "10" is not supported: networks are attached in name order
 service all: networks.front.gw_priority "5" is not supported: the first network is the default route
@@ -440,6 +438,42 @@ YAML
         assert_contains "$err" 'sysctl "kernel.shmmax" not allowed in host IPC namespace'
 }
 
+# mac_address: of a network of the service, or the service's own for its
+# first network; an invalid one fails the start
+t_mac_address() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    networks:
+      front: {mac_address: "02:42:0a:d5:4c:10"}
+      back: {}
+  solo:
+    image: busybox:test
+    command: sleep 1000
+    mac_address: "0a:bc:de:f0:12:34"
+    networks: [back]
+  bad:
+    image: busybox:test
+    command: sleep 1000
+    mac_address: "01:00:5e:00:00:01"
+    networks: [back]
+networks:
+  front: {ipam: {config: [{subnet: 10.213.76.0/24}]}}
+  back: {ipam: {config: [{subnet: 10.213.77.0/24}]}}
+YAML
+        local err
+        err=$(ccp up -d web solo 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        # front's is the one asked for; back keeps the address-derived MAC
+        local macs; macs=$(ccp exec -T web sh -c 'cat /sys/class/net/eth*/address' 2>&1 | sort | tr '\n' ' ')
+        [[ $macs == "02:42:0a:d5:4c:10 02:42:0a:d5:4d:"??" " ]] || { fail "MACs: $macs"; return 1; }
+        assert_eq "$(ccp exec -T solo cat /sys/class/net/eth0/address 2>&1)" "0a:bc:de:f0:12:34" || return 1
+        err=$(ccp up -d bad 2>&1 >/dev/null) && { fail "a multicast mac_address passed"; return 1; }
+        assert_contains "$err" 'invalid mac_address "01:00:5e:00:00:01"'
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -454,4 +488,5 @@ run_cases \
         "oom_score_adj is applied (lowering it needs CAP_SYS_RESOURCE):t_oom_score_adj" \
         "devices are given to the container:t_devices" \
         "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath" \
-        "pid, ipc, uts: host share the host's namespaces:t_host_namespaces"
+        "pid, ipc, uts: host share the host's namespaces:t_host_namespaces" \
+        "mac_address of a service and of its networks:t_mac_address"
