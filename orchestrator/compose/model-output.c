@@ -4,6 +4,16 @@
 
 #include "loader.h"
 #include "loader-model.h"
+#include "normalize.h"
+
+/* compose-go's struct field order, which both its JSON and its YAML keep
+ * (networks, volumes, secrets, configs: cc_model_sections' order). */
+static const char *const cc__net_order[] = {"name", "driver", "driver_opts", "ipam", "external", "internal",
+                                            "attachable", "labels", "enable_ipv4", "enable_ipv6", NULL};
+static const char *const cc__vol_order[] = {"name", "driver", "driver_opts", "external", "labels", NULL};
+static const char *const cc__file_order[] = {"name", "file", "environment", "content", "external", "labels",
+                                             "driver", "driver_opts", "template_driver", NULL};
+static const char *const *const cc__def_order[] = {cc__net_order, cc__vol_order, cc__file_order, cc__file_order};
 
 /* fmt.Sprint of a decoded YAML value: the number's decimal text, "" for
  * null. */
@@ -50,6 +60,8 @@ static void cc__ipam(struct cc_node *def)
         if (!ipam)
                 return;
         if (cc_node_is_map(ipam)) {
+                static const char *const order[] = {"driver", "config", "options", NULL};
+                cc__norm_order(ipam, order);
                 cc__options(cc_node_map_get(ipam, "options"));
                 static const char *const keys[] = {"driver", "config", "options"};
                 for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++) {
@@ -92,6 +104,7 @@ void cc_model_resource_values(struct cc_project *p, const struct cc_load_options
                         cc__options(opts);
                         if (strcmp(what, "networks") == 0)
                                 cc__ipam(def);
+                        cc__norm_order(def, cc__def_order[s]);
                         if (o->no_resolve_paths)
                                 continue;
                         if (strcmp(what, "secrets") == 0 || strcmp(what, "configs") == 0)
@@ -153,7 +166,9 @@ void cc_model_json_shape(struct cc_node *model)
         struct cc_node *nets = cc_node_map_get(model, "networks");
         for (size_t i = 0; cc_node_is_map(nets) && i < nets->n; i++) {
                 struct cc_node *def = nets->items[i];
-                if (cc_node_is_map(def) && !cc_node_map_get(def, "ipam"))
+                if (cc_node_is_map(def) && !cc_node_map_get(def, "ipam")) {
                         cc_node_map_set(def, "ipam", NULL, cc_node_new_map(&def->pos));
+                        cc__norm_order(def, cc__net_order);
+                }
         }
 }
