@@ -98,14 +98,22 @@ void cc_buf_putc(struct cc_buf *b, char c)
 
 void cc_buf_vprintf(struct cc_buf *b, const char *fmt, va_list ap)
 {
+        /* into the room there is first: most texts fit, and are then
+         * formatted once */
+        size_t room = b->cap - b->len;
         va_list aq;
         va_copy(aq, ap);
-        int n = vsnprintf(NULL, 0, fmt, aq);
+        int n = vsnprintf(b->cap ? b->s + b->len : NULL, room, fmt, aq);
         va_end(aq);
-        if (n < 0)
+        if (n >= 0 && (size_t) n >= room) {
+                cc__buf_grow(b, (size_t) n);
+                vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        }
+        if (n < 0) {
+                if (b->cap)
+                        b->s[b->len] = '\0';
                 return;
-        cc__buf_grow(b, (size_t) n);
-        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        }
         b->len += (size_t) n;
 }
 

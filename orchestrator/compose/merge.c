@@ -132,7 +132,13 @@ static bool path_matches(const struct mpath *p, const char *pattern)
         size_t i = 0;
         const char *s = pattern;
 
-        if (p->depth > MERGE_MAX_DEPTH)
+        if (p->depth > MERGE_MAX_DEPTH || p->depth == 0)
+                return false;
+        /* the last segment first: it tells most patterns apart at once
+         * (this runs for every list of every service) */
+        const char *last = strrchr(pattern, '.');
+        last = last ? last + 1 : pattern;
+        if (strcmp(last, "*") != 0 && strcmp(last, p->seg[p->depth - 1]) != 0)
                 return false;
         for (;;) {
                 const char *dot = strchr(s, '.');

@@ -311,6 +311,34 @@ struct cc_node *cc_node_new_map(const struct cc_pos *pos)
         return cc__node_new(CC_NODE_MAP, pos);
 }
 
+/* Two bits of 64 for a key, from its first two characters (what most
+ * keys of a compose map differ in already; a few instructions). */
+static uint64_t cc__key_bits(const char *k)
+{
+        unsigned c0 = (unsigned char) k[0], c1 = c0 ? (unsigned char) k[1] : 0;
+        uint32_t h = (c0 << 8 | c1) * 0x9e3779b1u;
+        return (uint64_t) 1 << (h >> 26) | (uint64_t) 1 << (h >> 20 & 63);
+}
+
+static void cc__map_drop_index(struct cc_node *map)
+{
+        if (map->kind != CC_NODE_MAP || !map->indexed)
+                return;
+        cc_hindex_free(map->index);
+        free(map->index);
+        map->indexed = false;
+}
+
+void cc_node_map_reordered(struct cc_node *map)
+{
+        if (map->kind != CC_NODE_MAP)
+                return;
+        cc__map_drop_index(map);
+        map->key_bits = 0;
+        for (size_t i = 0; i < map->n; i++)
+                map->key_bits |= cc__key_bits(map->keys[i]->str);
+}
+
 struct cc_node *cc_node_copy(const struct cc_node *n)
 {
         if (!n)
@@ -328,6 +356,7 @@ struct cc_node *cc_node_copy(const struct cc_node *n)
                         if (n->kind == CC_NODE_MAP)
                                 c->keys[i] = cc_node_copy(n->keys[i]);
                 }
+                cc_node_map_reordered(c);
         }
         return c;
 }
@@ -343,21 +372,13 @@ void cc_node_free(struct cc_node *n)
                                 cc_node_free(n->keys[i]);
                 }
                 cc__mem_free(n->items, cc__arrays_size(n, cc__room(n->n)));
-                cc_node_map_reordered(n);
+                cc__map_drop_index(n);
         } else if (n->str_heap) {
                 free(n->str);
         }
         cc__mem_free(n, cc__node_size(n));
 }
 
-void cc_node_map_reordered(struct cc_node *map)
-{
-        if (map->kind != CC_NODE_MAP || !map->index)
-                return;
-        cc_hindex_free(map->index);
-        free(map->index);
-        map->index = NULL;
-}
 
 void cc_node_set_scalar(struct cc_node *n, const char *s, enum cc_scalar_type type)
 {
@@ -518,7 +539,10 @@ ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
 {
         if (!map || map->kind != CC_NODE_MAP)
                 return -1;
-        if (map->n <= CC_NODE_INDEX_MIN && !map->index) {
+        if (map->n <= CC_NODE_INDEX_MIN && !map->indexed) {
+                uint64_t bits = cc__key_bits(key);
+                if ((map->key_bits & bits) != bits)
+                        return -1;
                 /* two characters first (safe: k[1] exists when k[0] is
                  * key[0] and not its end): most keys of a compose map
                  * differ there, and strcmp is then never called */
@@ -529,11 +553,13 @@ ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
                 }
                 return -1;
         }
-        if (!map->index) {
+        if (!map->indexed) {
                 /* the index is a cache: building it does not change the map */
                 struct cc_node *m = (struct cc_node *) map;
-                m->index = cc_xcalloc(1, sizeof(*m->index));
-                cc_hindex_build(m->index, m->n, cc__map_key_at, m);
+                struct cc_hindex *index = cc_xcalloc(1, sizeof(*index));
+                cc_hindex_build(index, m->n, cc__map_key_at, m);
+                m->index = index;
+                m->indexed = true;
         }
         return cc_hindex_find(map->index, key, cc__map_key_at, map);
 }
@@ -574,8 +600,10 @@ void cc_node_map_add(struct cc_node *map, struct cc_node *key, struct cc_node *v
         cc__node_grow(map);
         map->keys[map->n] = key;
         map->items[map->n] = value;
-        if (map->index)
+        if (map->indexed)
                 cc_hindex_add(map->index, key->str, map->n);
+        else
+                map->key_bits |= cc__key_bits(key->str);
         map->n++;
 }
 

@@ -47,21 +47,28 @@ struct cc_node {
          * node.c allocates SEQ and MAP nodes whole. Fields after `str` are
          * for SEQ and MAP nodes only: never read them on a scalar. A large
          * file has millions of nodes, most of them scalars. */
-        enum cc_node_kind kind : 8;
-        enum cc_scalar_type type : 8; /* scalars only */
+        enum cc_node_kind kind : 4;
+        enum cc_scalar_type type : 4; /* scalars only */
         bool quoted : 1;          /* scalar was quoted (or a block scalar) in the source */
         bool str_heap : 1;        /* node.c: str is a malloc'd string of its own */
         unsigned str_room : 6;    /* node.c: 8-byte units of text room after the node */
         unsigned flags : 8;       /* CC_NODE_RESET / CC_NODE_OVERRIDE / ... (8 bits) */
+        bool indexed : 1;         /* node.c: MAP has an index (else key_bits) */
         uint32_t n;               /* SEQ items or MAP entries; 0 for scalars */
         struct cc_pos pos;
         char *str;                /* scalar text, NUL-terminated; NULL for SEQ/MAP */
         /* SEQ and MAP only (the room of the arrays follows from n, node.c): */
         struct cc_node **items;   /* SEQ items, or MAP values */
-        struct cc_node **keys;    /* MAP keys (scalar nodes), parallel to items */
-        struct cc_hindex *index;  /* MAP: key -> position, built on the first lookup in a
-                                   * map of more than CC_NODE_INDEX_MIN keys; see
+        struct cc_node **keys;    /* MAP keys (scalar nodes), parallel to items: keys come
+                                   * in through the functions below only; code may move
+                                   * or drop entries in place, then calls
                                    * cc_node_map_reordered() */
+        union {                   /* MAP, node.c: */
+                struct cc_hindex *index; /* key -> position, built on the first lookup in
+                                          * a map of more than CC_NODE_INDEX_MIN keys */
+                uint64_t key_bits;       /* smaller maps: two bits for each key, to
+                                          * answer most lookups of a missing key at once */
+        };
 };
 
 /* Maps up to this many keys are searched in order; larger ones get a hash

@@ -49,7 +49,9 @@ static int cc__string_keys(const struct cc_node *n, struct cc_buf *path, struct 
                                         return cc__fail(err, k, "non-string key at top level: %s", kt);
                                 return cc__fail(err, k, "non-string key in %s: %s", path->s, kt);
                         }
-                        cc_buf_printf(path, "%s%s", mark ? "." : "", k->str);
+                        if (mark)
+                                cc_buf_putc(path, '.');
+                        cc_buf_puts(path, k->str); /* not printf: this is done for every key */
                 } else {
                         cc_buf_printf(path, "[%zu]", i);
                 }
