@@ -209,43 +209,45 @@ static bool cc__negative(const struct cc_node *n)
         return cc_node_is_scalar(n) && n->type == CC_INT && n->str[0] == '-' && strtoll(n->str, NULL, 10) < 0;
 }
 
+/* Mounts seen so far: their targets and where each was given. */
+struct cc__mount_seen {
+        struct cc_strv targets, where;
+};
+
+static int cc__mount_add(struct cc__mount_seen *seen, const struct cc_node *at, const char *target, char *loc,
+                         struct cc_error *err)
+{
+        int r = 0;
+        for (size_t j = 0; j < seen->targets.n && r >= 0; j++)
+                if (strcmp(seen->targets.v[j], target) == 0)
+                        r = cc__fail(err, at, "%s: target %s already mounted as %s", loc, target, seen->where.v[j]);
+        cc_strv_push(&seen->targets, target);
+        cc_strv_push_owned(&seen->where, loc);
+        return r;
+}
+
 static int cc__mounts(const char *name, const struct cc_node *svc, struct cc_error *err)
 {
-        struct cc_strv targets = {0}, where = {0};
+        struct cc__mount_seen seen = {0};
         int r = 0;
         const struct cc_node *tmpfs = cc_node_map_get(svc, "tmpfs");
-        if (cc_node_is_scalar(tmpfs) && tmpfs->str) {
-                cc_strv_push_owned(&targets, cc_xstrndup(tmpfs->str, strcspn(tmpfs->str, ":")));
-                cc_strv_push_owned(&where, cc_xasprintf("services.%s.tmpfs[0]", name));
-        }
-        for (size_t i = 0; cc_node_is_seq(tmpfs) && i < tmpfs->n && r >= 0; i++) {
-                const char *t = cc_node_is_scalar(tmpfs->items[i]) ? tmpfs->items[i]->str : NULL;
-                if (!t)
+        size_t nt = cc_node_is_seq(tmpfs) ? tmpfs->n : cc_node_is_scalar(tmpfs) ? 1 : 0;
+        for (size_t i = 0; i < nt && r >= 0; i++) {
+                const struct cc_node *t = cc_node_is_seq(tmpfs) ? tmpfs->items[i] : tmpfs;
+                if (!cc_node_is_scalar(t) || !t->str)
                         continue;
-                _cleanup_free_ char *path = cc_xstrndup(t, strcspn(t, ":"));
-                _cleanup_free_ char *loc = cc_xasprintf("services.%s.tmpfs[%zu]", name, i);
-                for (size_t j = 0; j < targets.n && r >= 0; j++)
-                        if (strcmp(targets.v[j], path) == 0)
-                                r = cc__fail(err, tmpfs->items[i], "%s: target %s already mounted as %s", loc, path,
-                                             where.v[j]);
-                cc_strv_push(&targets, path);
-                cc_strv_push(&where, loc);
+                _cleanup_free_ char *path = cc_xstrndup(t->str, strcspn(t->str, ":"));
+                r = cc__mount_add(&seen, t, path, cc_xasprintf("services.%s.tmpfs[%zu]", name, i), err);
         }
         const struct cc_node *vols = cc_node_map_get(svc, "volumes");
         for (size_t i = 0; cc_node_is_seq(vols) && i < vols->n && r >= 0; i++) {
                 const char *t = cc_node_map_str(vols->items[i], "target");
-                if (!t)
-                        continue;
-                _cleanup_free_ char *loc = cc_xasprintf("services.%s.volumes[%zu]", name, i);
-                for (size_t j = 0; j < targets.n && r >= 0; j++)
-                        if (strcmp(targets.v[j], t) == 0)
-                                r = cc__fail(err, vols->items[i], "%s: target %s already mounted as %s", loc, t,
-                                             where.v[j]);
-                cc_strv_push(&targets, t);
-                cc_strv_push(&where, loc);
+                if (t)
+                        r = cc__mount_add(&seen, vols->items[i], t,
+                                          cc_xasprintf("services.%s.volumes[%zu]", name, i), err);
         }
-        cc_strv_free(&targets);
-        cc_strv_free(&where);
+        cc_strv_free(&seen.targets);
+        cc_strv_free(&seen.where);
         return r;
 }
 
