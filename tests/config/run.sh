@@ -89,7 +89,8 @@ run_case() {
 
 for d in "${cases[@]}"; do run_case "${d%/}"; done
 
-# The corpus: every file loads, and the JSON model has the canonical forms.
+# The corpus: every file loads, the JSON model has the canonical forms, and
+# config's output, loaded again, gives the same output.
 for f in "${corpus_files[@]}"; do
         d=$(dirname "$f"); name=$(basename "$d")
         out=$(cd "$d" && "$CCOMPOSE" -f "$f" config --format json 2>"$work/corpus.err")
@@ -109,6 +110,10 @@ for f in "${corpus_files[@]}"; do
                         and ([.services[] | .network_mode != null or (.networks | type == "object")] | all)
                         and ([.services[] | (.build // {}) | type == "object"] | all)' >/dev/null \
                         || diag="model not canonical: $(echo "$out" | head -c 1500)"
+                # the YAML output loads again with the same meaning ($$ for literal dollars)
+                y1=$(cd "$d" && "$CCOMPOSE" -f "$f" config 2>&1)
+                y2=$(cd "$d" && printf '%s\n' "$y1" | "$CCOMPOSE" -f - config 2>&1)
+                [ "$y1" = "$y2" ] || diag+="config output does not load back the same: $(diff <(echo "$y1") <(echo "$y2") | head -20)"
         fi
         report "$([ -z "$diag" ] && echo 0 || echo 1)" "corpus $name loads" "$diag"
 done
