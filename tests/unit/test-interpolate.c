@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "interpolate.h"
+#include "variables.h"
 #include "tap.h"
 
 /* Pairs of name, value; a NULL value declares the name without a value. */
@@ -668,4 +669,26 @@ TEST(tree_notes_each_unset_variable_once)
         ASSERT_STREQ(unset.v[1], "j");
         cc_strv_free(&unset);
         cc_node_free(n);
+}
+
+/* config --variables: names, defaults, alternatives and required ones, as
+ * compose-go's template.ExtractVariables finds them; $$ is no variable. */
+TEST(variables_of_a_model)
+{
+        _cleanup_node_ struct cc_node *n = cc_node_new_map(NULL);
+        cc_node_map_set(n, "a", NULL, cc_node_new_str("${IMAGE:-nginx}:${TAG?need a tag} $$NOT $PLAIN", NULL));
+        cc_node_map_set(n, "b", NULL, cc_node_new_str("${OUTER:-${INNER-deep}} ${ALT:+on}", NULL));
+        struct cc_variables v = {0};
+        cc_variables_collect(n, &v);
+        ASSERT_INTEQ(v.n, 6);
+        const char *names[] = {"ALT", "IMAGE", "INNER", "OUTER", "PLAIN", "TAG"};
+        for (size_t i = 0; i < v.n; i++)
+                ASSERT_STREQ(v.v[i].name, names[i]);
+        ASSERT_STREQ(v.v[0].alt, "on");
+        ASSERT_STREQ(v.v[1].def, "nginx");
+        ASSERT_STREQ(v.v[2].def, "deep");
+        ASSERT_STREQ(v.v[3].def, "${INNER-deep}");
+        ASSERT(v.v[5].required);
+        ASSERT(!v.v[4].required);
+        cc_variables_free(&v);
 }

@@ -130,6 +130,30 @@ TEST(empty_document_is_null)
         ASSERT_NULL(n);
 }
 
+/* A stream of documents: empty ones are left out, anchors stay in their
+ * document, and one document is what cc_yaml_parse takes. */
+TEST(documents_of_a_stream)
+{
+        struct cc_error err = {0};
+        const char *y = "a: &x 1\n---\n# empty\n---\nb: 2\n";
+        _cleanup_node_ struct cc_node *docs = NULL;
+        ASSERT_INTEQ(cc_yaml_parse_documents(y, strlen(y), "t.yaml", &docs, &err), 0);
+        ASSERT_INTEQ(docs->n, 2);
+        ASSERT_STREQ(cc_node_map_str(docs->items[1], "b"), "2");
+        const char *alias = "a: &x 1\n---\nb: *x\n";
+        _cleanup_node_ struct cc_node *bad = NULL;
+        ASSERT(cc_yaml_parse_documents(alias, strlen(alias), "t.yaml", &bad, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "unknown anchor");
+        cc_error_clear(&err);
+        _cleanup_node_ struct cc_node *empty = NULL;
+        ASSERT_INTEQ(cc_yaml_parse_documents("# only a comment\n", 17, "t.yaml", &empty, &err), 0);
+        ASSERT_INTEQ(empty->n, 0);
+        struct cc_node *one = NULL;
+        ASSERT(cc_yaml_parse(y, strlen(y), "t.yaml", &one, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "multiple documents");
+        cc_error_clear(&err);
+}
+
 TEST(yaml_emitter_quotes_ambiguous_strings)
 {
         _cleanup_node_ struct cc_node *n = parse("a: '8080'\nb: 'true'\nc: plain text\nd: ''\ne: 'x: y'\nf: '- x'\ng: 'yes'\nh: [1, 'a']\ni: {}\n");
