@@ -153,8 +153,8 @@ static const struct cc_support_rule cc__rules[] = {
         NO("services.*.networks.*.link_local_ips", "is not supported"),
         YES("services.*.networks.*.mac_address"),
         NO("services.*.networks.*.driver_opts", "is not supported"),
-        NO_BUT("services.*.networks.*.priority", "is not supported: networks are attached in name order", "0"),
-        NO_BUT("services.*.networks.*.gw_priority", "is not supported: the first network is the default route", "0"),
+        YES("services.*.networks.*.priority"),    /* eth0 first: highest, then by name */
+        YES("services.*.networks.*.gw_priority"), /* the default route */
         NO("services.*.oom_kill_disable", "is not supported: the OOM killer stays enabled"),
         YES("services.*.oom_score_adj"),
         PART("services.*.pid", "is not supported: only host, or the container's own PID namespace", "host"),

@@ -519,6 +519,28 @@ static int net__mac(const struct cc_node *def, const struct cc_node *nets, const
         return 0;
 }
 
+static long long net__prio(const struct cc_node *nets, size_t i, const char *key)
+{
+        const char *v = cc_node_map_str(nets->items[i], key);
+        return v ? strtoll(v, NULL, 10) : 0;
+}
+
+/* The service's networks in the order their interfaces are made (eth0
+ * first): priority, highest first, then name, as docker compose connects
+ * them. */
+static void net__if_order(const struct cc_node *nets, size_t *idx, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                idx[i] = i;
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && net__prio(nets, idx[j], "priority") > net__prio(nets, idx[j - 1], "priority");
+                     j--) {
+                        size_t t = idx[j];
+                        idx[j] = idx[j - 1];
+                        idx[j - 1] = t;
+                }
+}
+
 static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const char *name,
                            const struct cc_node *def, struct cc_error *err)
 {
@@ -527,10 +549,24 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
         char hnames[16][16], ifnames[16][16];
         uint8_t ip6s[16][16], macs[16][6];
         _cleanup_free_ char *alias = cc_xasprintf("ccompose %s %s", n->owner, name);
-        size_t m = 0;
-        bool have_default = false;
+        size_t m = 0, order[16];
+        size_t n_nets = nets ? (nets->n < CC_ARRAY_SIZE(ifs) ? nets->n : CC_ARRAY_SIZE(ifs)) : 0;
+        net__if_order(nets, order, n_nets);
+        /* the default route: the network of the highest gw_priority (the
+         * first in order among equals), internal ones never */
+        const char *gw_key = NULL;
+        long long gw_best = 0;
+        for (size_t k = 0; k < n_nets; k++) {
+                struct net_def *d = net__def(n, cc_node_key(nets, order[k]));
+                long long g = net__prio(nets, order[k], "gw_priority");
+                if (d && !d->internal && (!gw_key || g > gw_best)) {
+                        gw_key = d->key;
+                        gw_best = g;
+                }
+        }
         int r = 0;
-        for (size_t i = 0; nets && i < nets->n && m < CC_ARRAY_SIZE(ifs) && r >= 0; i++) {
+        for (size_t k = 0; k < n_nets && r >= 0; k++) {
+                size_t i = order[k];
                 struct net_def *d = net__def(n, cc_node_key(nets, i));
                 uint32_t ip;
                 if (!d)
@@ -551,7 +587,7 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                 ifs[m] = (struct net_ifconf){
                         .host_name = hnames[m], .alias = alias, .ifname = ifnames[m],
                         .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,
-                        .default_route = !d->internal && !have_default, .mtu = d->mtu,
+                        .default_route = gw_key && strcmp(gw_key, d->key) == 0, .mtu = d->mtu,
                 };
                 if ((r = net__mac(def, nets, d->key, m, macs[m], &ifs[m].mac, err)) < 0)
                         break;
@@ -562,7 +598,6 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                         ifs[m].prefix6 = d->sub6.prefix;
                         ifs[m].gateway6 = d->gw6;
                 }
-                have_default |= !d->internal;
                 m++;
         }
         if (r >= 0 && (r = net_veth_attach(n->nl, pid, ifs, m, err)) >= 0)

@@ -5,7 +5,8 @@
 # WARN[0000] style, from the table of orchestrator/compose/support.c;
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
-# oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address.
+# oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address,
+# networks' priority and gw_priority.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -60,8 +61,6 @@ service all: mem_swappiness is not supported: the host's swappiness applies
 service all: models is not supported: ccompose runs no model runner
 service all: networks.front.link_local_ips is not supported
 service all: networks.front.driver_opts is not supported
-service all: networks.front.priority "10" is not supported: networks are attached in name order
-service all: networks.front.gw_priority "5" is not supported: the first network is the default route
 service all: oom_kill_disable is not supported: the OOM killer stays enabled
 service all: pid "service:other" is not supported: only host, or the container's own PID namespace
 service all: ports.name is not recorded
@@ -474,6 +473,31 @@ YAML
         assert_contains "$err" 'invalid mac_address "01:00:5e:00:00:01"'
 }
 
+# networks' priority orders the interfaces (eth0: the highest), and
+# gw_priority chooses the default route
+t_network_priorities() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    networks:
+      a: {}
+      b: {priority: 10}
+      c: {gw_priority: 5}
+networks:
+  a: {ipam: {config: [{subnet: 10.213.76.0/24}]}}
+  b: {ipam: {config: [{subnet: 10.213.77.0/24}]}}
+  c: {ipam: {config: [{subnet: 10.213.78.0/24}]}}
+YAML
+        local err
+        err=$(ccp up -d web 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN" || return 1
+        assert_contains "$(ccp exec -T web ip -o -4 addr show eth0 2>&1)" "inet 10.213.77." || return 1
+        assert_contains "$(ccp exec -T web ip -o -4 addr show eth1 2>&1)" "inet 10.213.76." || return 1
+        assert_contains "$(ccp exec -T web ip route show default 2>&1)" "via 10.213.78.1"
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -489,4 +513,5 @@ run_cases \
         "devices are given to the container:t_devices" \
         "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath" \
         "pid, ipc, uts: host share the host's namespaces:t_host_namespaces" \
-        "mac_address of a service and of its networks:t_mac_address"
+        "mac_address of a service and of its networks:t_mac_address" \
+        "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities"
