@@ -440,22 +440,54 @@ int cc_container_kill_stale(const char *project, const char *id, struct cc_error
         return n;
 }
 
-/* The container's configured environment (image, service, run -e; the
- * final list its process starts with), kept in its directory: what exec
- * and healthchecks run with, as Docker takes it from the container's
- * configuration. The process's own /proc/PID/environ is not it: servers
- * such as redis and nginx write their process title over it. */
-static int cc__write_env(const char *dir, const struct cc_strv *env, struct cc_error *err)
+static bool cc__has_key(const struct cc_strv *env, const char *key)
+{
+        size_t k = strlen(key);
+        for (size_t i = 0; i < env->n; i++)
+                if (strncmp(env->v[i], key, k) == 0 && env->v[i][k] == '=')
+                        return true;
+        return false;
+}
+
+static int cc__write_list(const char *dir, const char *name, const struct cc_strv *list, struct cc_error *err)
 {
         struct cc_buf b = {0};
-        for (size_t i = 0; i < env->n; i++) {
-                cc_buf_puts(&b, env->v[i]);
+        for (size_t i = 0; i < list->n; i++) {
+                cc_buf_puts(&b, list->v[i]);
                 cc_buf_putc(&b, '\0');
         }
-        _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, CC_CONTAINER_ENV_FILE);
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, name);
         int r = cc_write_file_atomic(path, b.s ? b.s : "", b.len, 0600);
         cc_buf_free(&b);
         return r < 0 ? cc_error_setsys(err, r, "write %s", path) : 0;
+}
+
+/* The container's configured environment (image, service, run -e; the
+ * final list its process starts with) and user, kept in its directory:
+ * what exec and healthchecks run with, as Docker takes them from the
+ * container's configuration. The process's own /proc/PID/environ is not
+ * it (servers such as redis and nginx write their process title over
+ * it), nor its uid (an entrypoint may drop to another user). A HOME that
+ * was not configured is left out: it is the home of whom a process runs
+ * as, which for exec depends on -u. */
+static int cc__write_config(const char *dir, const struct cc_container_spec *spec, const struct cc_strv *env,
+                            struct cc_error *err)
+{
+        struct cc_strv keep = {0};
+        bool derived_home = !cc__has_key(&spec->env, "HOME");
+        for (size_t i = 0; i < env->n; i++)
+                if (!derived_home || strncmp(env->v[i], "HOME=", 5) != 0)
+                        cc_strv_push(&keep, env->v[i]);
+        int r = cc__write_list(dir, CC_CONTAINER_ENV_FILE, &keep, err);
+        cc_strv_free(&keep);
+        struct cc_strv user = {0};
+        cc_strv_push(&user, spec->user ? spec->user : "");
+        for (size_t i = 0; i < spec->group_add.n; i++)
+                cc_strv_push(&user, spec->group_add.v[i]);
+        if (r >= 0)
+                r = cc__write_list(dir, CC_CONTAINER_USER_FILE, &user, err);
+        cc_strv_free(&user);
+        return r;
 }
 
 int cc_container_start(const struct cc_container_spec *spec, struct cc_container **out, int *exit_status,
@@ -497,7 +529,7 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
                         cc__container_free(c);
                 return r;
         }
-        r = cc__write_env(c->dir, &plan.env, err);
+        r = cc__write_config(c->dir, spec, &plan.env, err);
         _cleanup_free_ char *cgname = cc__cgroup_name(spec->project, spec->id);
         if (r >= 0)
                 r = cc_cgroup_create(cgname, &spec->cgroup, &c->cg, err);

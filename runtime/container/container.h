@@ -226,5 +226,9 @@ int cc_container_cleanup(const char *root, const char *project, const char *id, 
 /* In a container's directory: its configured environment, "K=V" entries
  * each ended by a NUL (what `exec` and healthchecks run with). */
 #define CC_CONTAINER_ENV_FILE "env"
+/* ... and its configured user: the `user:` text (empty: root), then each
+ * group_add entry, each ended by a NUL (whom `exec` runs as by default:
+ * not the uid the main process has changed to). */
+#define CC_CONTAINER_USER_FILE "user"
 
 #endif

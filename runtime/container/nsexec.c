@@ -77,33 +77,47 @@ static int cc__read_status(pid_t pid, struct cc_target *t, struct cc_error *err)
         return 0;
 }
 
+/* A file of NUL-ended entries; empty entries are kept when keep_empty. */
+static int cc__read_nul_list(const char *path, struct cc_strv *out, bool keep_empty)
+{
+        char *data = NULL;
+        size_t len = 0;
+        int r = cc_read_file(path, &data, &len);
+        if (r < 0)
+                return r;
+        for (size_t off = 0; off < len;) {
+                size_t n = strnlen(data + off, len - off);
+                if (n || keep_empty)
+                        cc_strv_push_owned(out, cc_xstrndup(data + off, n));
+                off += n + 1;
+        }
+        free(data);
+        return 0;
+}
+
+/* One of the lists a container's directory keeps (container.h). */
+static int cc__read_list(const char *dir, const char *name, struct cc_strv *out)
+{
+        _cleanup_free_ char *file = cc_xasprintf("%s/%s", dir, name);
+        return cc__read_nul_list(file, out, true);
+}
+
 /* The container's configured environment (its env file), else what its
  * process shows in /proc/PID/environ (a container started before the
  * file existed; a process title may have been written over it). */
 static int cc__read_env(const char *dir, pid_t pid, struct cc_target *t)
 {
-        char *data = NULL;
-        size_t len = 0;
         int r = -ENOENT;
         if (dir) {
                 _cleanup_free_ char *file = cc_xasprintf("%s/%s", dir, CC_CONTAINER_ENV_FILE);
-                r = cc_read_file(file, &data, &len);
+                r = cc__read_nul_list(file, &t->env, false);
         }
         if (r == -ENOENT) {
                 char path[64];
                 snprintf(path, sizeof(path), "/proc/%d/environ", (int) pid);
-                r = cc_read_file(path, &data, &len);
+                r = cc__read_nul_list(path, &t->env, false);
         }
-        if (r < 0)
-                return r;
-        for (size_t off = 0; off < len;) {
-                size_t n = strnlen(data + off, len - off);
-                if (n)
-                        cc_strv_push_owned(&t->env, cc_xstrndup(data + off, n));
-                off += n + 1;
-        }
-        free(data);
-        return 0;
+        return r;
 }
 
 static int cc__read_cgroups(pid_t pid, struct cc_target *t)
@@ -371,13 +385,27 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
                 cc__target_free(&t);
                 return cc_error_setsys(err, r, "container process %d", (int) x->target);
         }
-        if (x->user) {
+        /* -u, else the container's configured user (not the uid its main
+         * process has now); a container started before that was kept:
+         * its process's uid */
+        struct cc_strv conf = {0};
+        const char *uspec = x->user;
+        if (!uspec && x->dir && cc__read_list(x->dir, CC_CONTAINER_USER_FILE, &conf) == 0 && conf.n > 0)
+                uspec = conf.v[0];
+        if (uspec) {
                 char root[64];
                 snprintf(root, sizeof(root), "/proc/%d/root", (int) x->target);
+                struct cc_strv group_add = {0};
+                for (size_t i = 1; !x->user && i < conf.n; i++)
+                        cc_strv_push(&group_add, conf.v[i]);
                 _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (rootfd < 0 || (r = cc_user_resolve(rootfd, x->user, NULL, &user, err)) < 0) {
+                r = rootfd < 0 ? cc_error_setsys(err, -errno, "open %s", root)
+                               : cc_user_resolve(rootfd, uspec, &group_add, &user, err);
+                cc_strv_free(&group_add);
+                if (r < 0) {
+                        cc_strv_free(&conf);
                         cc__target_free(&t);
-                        return rootfd < 0 ? cc_error_setsys(err, -errno, "open %s", root) : r;
+                        return r;
                 }
         }
         uint64_t caps = x->privileged ? cc_caps_all() : t.capbnd;
@@ -390,6 +418,12 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
         for (size_t i = 0; i < t.env.n; i++)
                 cc_strv_push(&env, t.env.v[i]);
         cc__env_merge(&env, &x->env);
+        /* as runc: HOME, unless configured, is the home of whom it runs as */
+        bool has_home = false;
+        for (size_t i = 0; i < env.n && !has_home; i++)
+                has_home = strncmp(env.v[i], "HOME=", 5) == 0;
+        if (!has_home && uspec)
+                cc_strv_push_owned(&env, cc_xasprintf("HOME=%s", user.home ? user.home : "/"));
 
         int pts_num = -1;
         if (x->tty) {
@@ -405,7 +439,7 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
         struct cc_exec_child ch = {
                 .x = x,
                 .t = &t,
-                .user = x->user ? &user : NULL,
+                .user = uspec ? &user : NULL,
                 .caps = caps,
                 .filter = filter,
                 .envp = env.v,
@@ -440,6 +474,7 @@ out:
         if (master >= 0)
                 close(master);
         cc_strv_free(&env);
+        cc_strv_free(&conf);
         cc__target_free(&t);
         cc_user_free(&user);
         cc_seccomp_free(filter);

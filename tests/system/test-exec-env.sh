@@ -59,6 +59,40 @@ t_health_env() {
         assert_eq "$(ctr cache health)" healthy
 }
 
+# The entrypoint drops from root to app (as the postgres, redis and nginx
+# images' entrypoints do): exec runs as the configured user (root), not as
+# the uid the main process changed to; HOME is the home of whom exec runs
+# as, unless the service sets it.
+t_exec_user() {
+        compose <<EOF
+services:
+  db:
+    image: busybox:test
+    network_mode: none
+    command: ["su", "-s", "/bin/sh", "app", "-c", "exec sleep 1000"]
+  app:
+    image: busybox:test
+    network_mode: none
+    user: "1000"
+    command: ["sleep", "1000"]
+  homed:
+    image: busybox:test
+    network_mode: none
+    environment:
+      HOME: /data
+    command: ["sleep", "1000"]
+EOF
+        ccp up -d >/dev/null 2>&1 || return 1
+        wait_for 10 eval 'grep -q "^Uid:[[:space:]]*1000[[:space:]]" /proc/$(ctr db pid)/status' || return 1
+        local q='echo "$(id -u) $HOME"'
+        assert_eq "$(ccp exec -T db sh -c "$q" 2>&1)" "0 /root" "(exec into db)" || return 1
+        assert_eq "$(ccp exec -T -u app db sh -c "$q" 2>&1)" "1000 /home/app" "(exec -u app)" || return 1
+        assert_eq "$(ccp exec -T app sh -c "$q" 2>&1)" "1000 /home/app" "(exec into app, user 1000)" || return 1
+        assert_eq "$(ccp exec -T -u root app sh -c "$q" 2>&1)" "0 /root" "(exec -u root into app)" || return 1
+        assert_eq "$(ccp exec -T -u app homed sh -c "$q" 2>&1)" "1000 /data" "(a configured HOME stays)"
+}
+
 run_cases \
         "exec runs with the configured environment, not the process's:t_exec_env" \
-        "a CMD-SHELL healthcheck sees it too (up --wait: healthy):t_health_env"
+        "a CMD-SHELL healthcheck sees it too (up --wait: healthy):t_health_env" \
+        "exec runs as the configured user, not the uid the process dropped to; HOME follows the user:t_exec_user"
