@@ -15,6 +15,18 @@ FIXTURE=$SRCDIR/tests/system/support-warnings/compose.yaml
 
 # the WARN lines of a command's stderr, without the prefix
 warns() { grep '^WARN\[0000\] ' | sed 's/^WARN\[0000\] //'; }
+# up -d SERVICE...: started, and not a word of warning
+up_quietly() {
+        local err
+        err=$(ccp up -d "$@" 2>&1 >/dev/null) || { fail "up $* failed: $err"; return 1; }
+        assert_not_contains "$err" "WARN"
+}
+# up_fails SERVICE MESSAGE: up -d SERVICE fails, saying MESSAGE
+up_fails() {
+        local err
+        err=$(ccp up -d "$1" 2>&1 >/dev/null) && { fail "up $1 passed"; return 1; }
+        assert_contains "$err" "$2"
+}
 
 # Every unsupported key of the table, set in one file (the unit test
 # test-support.c checks that the file sets them all): each warning, once,
@@ -185,15 +197,13 @@ services:
 networks:
   default: {driver_opts: {com.docker.network.driver.mtu: 1400}, attachable: false}
 YAML
-        local err
-        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN"
+        up_quietly
 }
 
 # ---- keys made honoured ----
 
 # attach: false keeps a service out of the attached view (its log is kept)
-t_attach_false() {
+quiet_service() {
         compose <<'YAML'
 services:
   web:
@@ -204,6 +214,9 @@ services:
     command: ["echo", "hello from quiet"]
     attach: false
 YAML
+}
+t_attach_false() {
+        quiet_service
         local out
         out=$(ccp up 2>&1) || { fail "up failed: $out"; return 1; }
         assert_contains "$out" "hello from web" || return 1
@@ -213,13 +226,7 @@ YAML
 }
 
 t_attach_flag_wins() {
-        compose <<'YAML'
-services:
-  quiet:
-    image: busybox:test
-    command: ["echo", "hello from quiet"]
-    attach: false
-YAML
+        quiet_service
         local out
         out=$(ccp up --attach quiet 2>&1) || { fail "up failed: $out"; return 1; }
         assert_contains "$out" "hello from quiet"
@@ -249,9 +256,7 @@ services:
       resources:
         reservations: {memory: 32m}
 YAML
-        local err
-        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly || return 1
         local cpus
         cpus=$(ccp exec -T web grep Cpus_allowed_list /proc/self/status 2>&1)
         assert_eq "$(awk '{print $2}' <<<"$cpus")" 0 "($cpus)" || return 1
@@ -281,9 +286,7 @@ services:
 volumes:
   empty: {}
 YAML
-        local err
-        err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly || return 1
         assert_contains "$(ccp ps --format '{{.Name}}' 2>&1)" "$P-named" || return 1
         local id; id=$(ctr web id)
         assert_eq "$(cg_file "$id" memory memory.soft_limit_in_bytes memory.low)" 16777216 || return 1
@@ -313,17 +316,13 @@ services:
     command: ["sh", "-c", "cat /proc/self/oom_score_adj; sleep 1000"]
     oom_score_adj: -200
 YAML
-        local err
-        err=$(ccp up -d high 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly high || return 1
         wait_for 30 file_has_log high 500 || return 1
         assert_eq "$(cat /proc/"$(ctr high pid)"/oom_score_adj)" 500 || return 1
         if has_cap_sys_resource; then
-                err=$(ccp up -d low 2>&1 >/dev/null) || { fail "up low failed: $err"; return 1; }
-                wait_for 30 file_has_log low -200
+                up_quietly low && wait_for 30 file_has_log low -200
         else
-                err=$(ccp up -d low 2>&1 >/dev/null) && { fail "up low passed without CAP_SYS_RESOURCE"; return 1; }
-                assert_contains "$err" "write oom_score_adj -200: Permission denied"
+                up_fails low "write oom_score_adj -200: Permission denied"
         fi
 }
 file_has_log() { [ "$(ccp logs --no-log-prefix "$1" 2>/dev/null | head -1)" = "$2" ]; }
@@ -342,15 +341,12 @@ services:
     command: sleep 1000
     devices: ["/dev/no-such-device-ccompose"]
 YAML
-        local err
-        err=$(ccp up -d web 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly web || return 1
         assert_eq "$(ccp exec -T web sh -c 'head -c 3 /dev/myzero | od -An -tx1' 2>&1 | tr -d ' ')" 000000 || return 1
         local out
         out=$(ccp exec -T web sh -c 'echo x > /dev/xtra/full2' 2>&1) && { fail "write to /dev/full passed"; return 1; }
         assert_contains "$out" "No space left on device" || return 1
-        err=$(ccp up -d bad 2>&1 >/dev/null) && { fail "up of a missing device passed"; return 1; }
-        assert_contains "$err" 'error gathering device information while adding custom device "/dev/no-such-device-ccompose"'
+        up_fails bad 'error gathering device information while adding custom device "/dev/no-such-device-ccompose"'
 }
 
 # volume.subpath: that directory (or file) of the volume, resolved inside
@@ -377,17 +373,15 @@ services:
 volumes:
   data: {}
 YAML
-        local err
-        err=$(ccp up writer 2>&1) || { fail "up writer failed: $err"; return 1; }
-        err=$(ccp up -d reader 2>&1 >/dev/null) || { fail "up reader failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        local out
+        out=$(ccp up writer 2>&1) || { fail "up writer failed: $out"; return 1; }
+        up_quietly reader || return 1
         assert_eq "$(ccp exec -T reader ls /sub 2>&1)" "f" || return 1
         assert_eq "$(ccp exec -T reader cat /sub/f 2>&1)" "hi" || return 1
         assert_eq "$(ccp exec -T reader cat /top.txt 2>&1)" "top" || return 1
         # "/" inside the volume is the volume's root, never the host's
         assert_eq "$(ccp exec -T reader ls /esc 2>&1 | tr '\n' ' ')" "esc sub top " || return 1
-        err=$(ccp up -d missing 2>&1 >/dev/null) && { fail "up of a missing subpath passed"; return 1; }
-        assert_contains "$err" "no/such/dir"
+        up_fails missing "no/such/dir"
 }
 
 # pid, ipc, uts: host: the host's namespaces (the same namespace files),
@@ -415,9 +409,7 @@ services:
     ipc: host
     sysctls: {kernel.shmmax: "1000000"}
 YAML
-        local err
-        err=$(ccp up -d web own 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly web own || return 1
         local ns
         for ns in pid ipc uts; do
                 assert_eq "$(ccp exec -T web readlink /proc/self/ns/$ns 2>&1)" "$(readlink /proc/self/ns/$ns)" "($ns)" ||
@@ -431,10 +423,8 @@ YAML
         local got; got=$(ccp exec -T web cat "$f" 2>&1)
         rm -f "$f"
         assert_eq "$got" shared || return 1
-        err=$(ccp up -d named 2>&1 >/dev/null) && { fail "hostname with uts: host passed"; return 1; }
-        assert_contains "$err" "conflicting options: hostname and the UTS mode" || return 1
-        err=$(ccp up -d shm 2>&1 >/dev/null) && { fail "an IPC sysctl with ipc: host passed"; return 1; }
-        assert_contains "$err" 'sysctl "kernel.shmmax" not allowed in host IPC namespace'
+        up_fails named "conflicting options: hostname and the UTS mode" || return 1
+        up_fails shm 'sysctl "kernel.shmmax" not allowed in host IPC namespace'
 }
 
 # mac_address: of a network of the service, or the service's own for its
@@ -462,15 +452,12 @@ networks:
   front: {ipam: {config: [{subnet: 10.213.76.0/24}]}}
   back: {ipam: {config: [{subnet: 10.213.77.0/24}]}}
 YAML
-        local err
-        err=$(ccp up -d web solo 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly web solo || return 1
         # front's is the one asked for; back keeps the address-derived MAC
         local macs; macs=$(ccp exec -T web sh -c 'cat /sys/class/net/eth*/address' 2>&1 | sort | tr '\n' ' ')
         [[ $macs == "02:42:0a:d5:4c:10 02:42:0a:d5:4d:"??" " ]] || { fail "MACs: $macs"; return 1; }
         assert_eq "$(ccp exec -T solo cat /sys/class/net/eth0/address 2>&1)" "0a:bc:de:f0:12:34" || return 1
-        err=$(ccp up -d bad 2>&1 >/dev/null) && { fail "a multicast mac_address passed"; return 1; }
-        assert_contains "$err" 'invalid mac_address "01:00:5e:00:00:01"'
+        up_fails bad 'invalid mac_address "01:00:5e:00:00:01"'
 }
 
 # networks' priority orders the interfaces (eth0: the highest), and
@@ -490,9 +477,7 @@ networks:
   b: {ipam: {config: [{subnet: 10.213.77.0/24}]}}
   c: {ipam: {config: [{subnet: 10.213.78.0/24}]}}
 YAML
-        local err
-        err=$(ccp up -d web 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
-        assert_not_contains "$err" "WARN" || return 1
+        up_quietly web || return 1
         assert_contains "$(ccp exec -T web ip -o -4 addr show eth0 2>&1)" "inet 10.213.77." || return 1
         assert_contains "$(ccp exec -T web ip -o -4 addr show eth1 2>&1)" "inet 10.213.76." || return 1
         assert_contains "$(ccp exec -T web ip route show default 2>&1)" "via 10.213.78.1"
