@@ -16,7 +16,11 @@ static bool cc__plain_safe(const char *s)
         for (size_t i = 0; i < CC_ARRAY_SIZE(y11); i++)
                 if (strcmp(s, y11[i]) == 0)
                         return false;
-        if (strchr("-?:,[]{}#&*!|>'\"%@` \t", s[0]))
+        if (strchr("?:,[]{}#&*!|>'\"%@` \t", s[0]))
+                return false;
+        /* as go-yaml: a leading dash only marks an item when a blank (or
+         * nothing) follows it, and "---" a document ("--flag" is plain) */
+        if (s[0] == '-' && (!s[1] || s[1] == ' ' || s[1] == '\t' || cc_startswith(s, "---")))
                 return false;
         size_t n = strlen(s);
         if (s[n - 1] == ' ' || s[n - 1] == ':' || s[n - 1] == '\t')
