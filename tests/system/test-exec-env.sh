@@ -92,7 +92,28 @@ EOF
         assert_eq "$(ccp exec -T -u app homed sh -c "$q" 2>&1)" "1000 /data" "(a configured HOME stays)"
 }
 
+# exec with a terminal (script gives it one) has TERM=xterm, as Docker's
+# daemon sets it, unless -e sets it; without a terminal, no TERM
+t_exec_tty_term() {
+        compose <<EOF
+services:
+  app:
+    image: busybox:test
+    network_mode: none
+    command: ["sleep", "1000"]
+EOF
+        ccp up -d >/dev/null 2>&1 || return 1
+        local cmd="$CCOMPOSE -f $D/compose.yaml -p $P exec"
+        local out
+        out=$(timeout 30 script -qec "$cmd app sh -c 'echo TERM=\$TERM'" /dev/null </dev/null | tr -d '\r')
+        assert_contains "$out" "TERM=xterm" || return 1
+        out=$(timeout 30 script -qec "$cmd -e TERM=vt100 app sh -c 'echo TERM=\$TERM'" /dev/null </dev/null | tr -d '\r')
+        assert_contains "$out" "TERM=vt100" || return 1
+        assert_eq "$(ccp exec -T app sh -c 'echo "TERM=$TERM"')" "TERM="
+}
+
 run_cases \
         "exec runs with the configured environment, not the process's:t_exec_env" \
         "a CMD-SHELL healthcheck sees it too (up --wait: healthy):t_health_env" \
-        "exec runs as the configured user, not the uid the process dropped to; HOME follows the user:t_exec_user"
+        "exec runs as the configured user, not the uid the process dropped to; HOME follows the user:t_exec_user" \
+        "exec with a terminal has TERM=xterm unless -e sets it:t_exec_tty_term"

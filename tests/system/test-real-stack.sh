@@ -92,7 +92,11 @@ t_exec_psql() {
         assert_eq "$out" 3 || return 1
         out=$(psql_app "INSERT INTO items (name) VALUES ('dates') RETURNING id") || { fail "insert: $out"; return 1; }
         assert_eq "$(head -1 <<<"$out")" 4 || return 1
-        assert_contains "$(page)" "items: apples, bread, cheese, dates"
+        assert_contains "$(page)" "items: apples, bread, cheese, dates" || return 1
+        # as the configured user (root), not the postgres the entrypoint
+        # dropped to; -u postgres with postgres's home
+        assert_eq "$(ccp exec -T db sh -c 'echo "$(id -un) $HOME"')" "root /root" || return 1
+        assert_eq "$(ccp exec -T -u postgres db sh -c 'echo "$(id -un) $HOME"')" "postgres /var/lib/postgresql"
 }
 
 t_restart_on_failure() {
@@ -158,7 +162,7 @@ t "image (scripts/make-stack-image.sh, import of the cached root filesystem)" t_
 [ "$_T_FAILED" -eq 0 ] || bail_out "the stack's image could not be made (see the case above)"
 t "up -d --wait: db, cache and app healthy, migrate exited 0, proxy running" t_up
 t "nginx on 127.0.0.1:PORT serves the Flask page from postgres rows and a redis counter" t_page
-t "exec db psql reads and writes the database" t_exec_psql
+t "exec db psql reads and writes the database; exec runs as root, -u postgres" t_exec_psql
 t "killing the app restarts it (on-failure); nginx finds it again" t_restart_on_failure
 t "stop db: a clean postgres shutdown is Exited (0); start: healthy again, the app reaches it" t_stop_start_db
 t "down, up: the named volume keeps the data, no initdb again" t_down_up_keeps_data
