@@ -388,6 +388,9 @@ static void cc__reexec(struct cc_conn *cn, struct cc_ctl_req *req)
         }
         if (s->stopping)
                 cc_error_set(&err, -EBUSY, "project %s is stopping", s->project->name);
+        else if (s->pending) /* its client waits on a connection the execve would close */
+                cc_error_set(&err, -EBUSY, "a start of project %s is waiting for its services; try again once it is done",
+                             s->project->name);
         else if (uv_fileno((uv_handle_t *) &cn->pipe, &fd) != 0)
                 cc_error_set(&err, -EBADF, "the request's connection has no descriptor");
         else

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -368,6 +369,46 @@ int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const 
         return cc_error_setsys(err, e, "re-executing the supervisor");
 }
 
+/* A re-executed supervisor starts with every page of its libraries that
+ * the dynamic loader and the command line touched mapped in its page
+ * tables (a forked daemon inherits none of its parent's): some 6 MB of
+ * clean, shared page cache counted in its RSS. Unmap those of the mappings
+ * no one can write to and that hold no private copy; a page used again
+ * comes back from the page cache. */
+static void cc__drop_loader_pages(void)
+{
+        FILE *f = fopen("/proc/self/smaps", "re");
+        if (!f)
+                return;
+        struct { unsigned long lo, hi; } *r = NULL;
+        size_t n = 0, cap = 0;
+        unsigned long lo = 0, hi = 0, kb = 0;
+        char line[512];
+        bool cand = false;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long a, b, inode;
+                char perms[8];
+                /* a mapping's first line (the others start with a name) */
+                if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &a, &b, perms, &inode) == 4) {
+                        lo = a;
+                        hi = b;
+                        cand = inode != 0 && perms[1] == '-' && perms[3] == 'p'; /* private, read-only, of a file */
+                } else if (cand && sscanf(line, "Anonymous: %lu", &kb) == 1) {
+                        cand = false;
+                        if (kb != 0) /* relocated (RELRO): its copies are ours */
+                                continue;
+                        if (n == cap)
+                                r = cc_xrealloc(r, (cap = cap ? cap * 2 : 64) * sizeof(*r));
+                        r[n].lo = lo;
+                        r[n++].hi = hi;
+                }
+        }
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+                (void) madvise((void *) r[i].lo, r[i].hi - r[i].lo, MADV_DONTNEED);
+        free(r);
+}
+
 /* In the image a supervisor re-executed (cc_sup_reexec): the progress
  * channel, else -1. */
 static int cc__reexec_fd(void)
@@ -431,6 +472,7 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
                 if (chdir("/") < 0) {
                         /* stays where it is */
                 }
+                cc__drop_loader_pages();
                 return cc__supervise(cli, p, o, false, reexec_fd, -1);
         }
         if (cc__ensure_images(cli, p, o) != 0)
