@@ -372,20 +372,14 @@ static void cc__start_later(struct cc_conn *cn, const struct cc_ctl_req *req)
  * up's command line, environment and directory, in this same process, so
  * that its containers stay its children (sup-main.c). The connection
  * becomes the new image's progress channel, as the pipe of a new daemon
- * is: lines, then "\001READY N". An attached up answers "\001HANDOVER"
- * instead and hands the project over (it ends; the new up -d adopts). */
+ * is: lines, then "\001READY N". An attached up re-executes itself the
+ * same way and stays attached (its terminal keeps the containers' output). */
 static void cc__reexec(struct cc_conn *cn, struct cc_ctl_req *req)
 {
         struct cc_sup *s = cn->sup;
         struct cc_error err = {0};
         uv_os_fd_t fd;
         s->reply = s->pending ? &s->pending->out : NULL;
-        if (s->attached) {
-                cc__reply(cn, "\001HANDOVER\n");
-                uv_close((uv_handle_t *) &cn->pipe, cc__conn_closed);
-                cc_sup_shutdown(s, true);
-                return;
-        }
         if (s->stopping)
                 cc_error_set(&err, -EBUSY, "project %s is stopping", s->project->name);
         else if (s->pending) /* its client waits on a connection the execve would close */

@@ -19,8 +19,7 @@
 /* ---- running ---- */
 
 /* Print a supervisor's progress lines (from its pipe or the control
- * socket) until it says it is ready; its exit code (-EAGAIN: it handed
- * the project over). Closes fd. */
+ * socket) until it says it is ready; its exit code. Closes fd. */
 static int cc__read_progress(int fd)
 {
         bool ready = false;
@@ -29,11 +28,6 @@ static int cc__read_progress(int fd)
         size_t cap = 0;
         int rc = 1;
         while (f && getline(&line, &cap, f) > 0) {
-                if (cc_startswith(line, "\001HANDOVER")) {
-                        rc = -EAGAIN;
-                        ready = true;
-                        break;
-                }
                 if (line[0] == '\001') {
                         rc = atoi(line + 7);
                         ready = true;
@@ -357,7 +351,7 @@ int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const 
         for (size_t i = 0; i < env->n; i++)
                 if (!cc_startswith(env->v[i], CC_REEXEC_ENV "="))
                         cc_strv_push(&envp, env->v[i]);
-        cc_strv_push_owned(&envp, cc_xasprintf("%s=%d", CC_REEXEC_ENV, fd));
+        cc_strv_push_owned(&envp, cc_xasprintf("%s=%d%s", CC_REEXEC_ENV, fd, s->attached ? ",attached" : ""));
         fflush(NULL);
         execve("/proc/self/exe", argv->v, envp.v);
         int e = -errno;
@@ -410,13 +404,14 @@ static void cc__drop_loader_pages(void)
 }
 
 /* In the image a supervisor re-executed (cc_sup_reexec): the progress
- * channel, else -1. */
-static int cc__reexec_fd(void)
+ * channel, else -1; *attached when it was an attached up. */
+static int cc__reexec_fd(bool *attached)
 {
         const char *v = getenv(CC_REEXEC_ENV);
         if (!v)
                 return -1;
         int fd = atoi(v);
+        *attached = strstr(v, ",attached") != NULL;
         unsetenv(CC_REEXEC_ENV);
         if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* never into a container */
                 return -1;
@@ -425,8 +420,8 @@ static int cc__reexec_fd(void)
 
 /* up -d with a supervisor running: it re-executes itself with this
  * command line and reconciles, keeping its containers as its children;
- * its progress comes here. -EAGAIN when it handed the project over
- * instead (an attached up). */
+ * its progress comes here. -EAGAIN when its socket is gone (it is dying
+ * or hung: its containers are adopted). */
 static int cc__up_reexec(struct cc_cli *cli, struct cc_project *p)
 {
         struct cc_error err = {0};
@@ -456,7 +451,8 @@ static bool cc__reads_stdin(const struct cc_project *p)
 int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
 {
         struct cc_error err = {0};
-        int reexec_fd = o->reexec && o->detach ? cc__reexec_fd() : -1;
+        bool attached = false;
+        int reexec_fd = o->reexec && o->detach ? cc__reexec_fd(&attached) : -1;
         for (size_t i = 0; i < o->services.n; i++)
                 if (!cc_node_map_get(cc_project_services(p), o->services.v[i])) {
                         fprintf(stderr, "no such service: %s\n", o->services.v[i]);
@@ -473,6 +469,13 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
                         /* stays where it is */
                 }
                 cc__drop_loader_pages();
+                if (attached) {
+                        /* an attached up stays one: its terminal shows the
+                         * containers' output and its Ctrl-C stops them */
+                        struct cc_up_opts ao = *o;
+                        ao.detach = ao.wait = false;
+                        return cc__supervise(cli, p, &ao, true, reexec_fd, -1);
+                }
                 return cc__supervise(cli, p, o, false, reexec_fd, -1);
         }
         if (cc__ensure_images(cli, p, o) != 0)

@@ -439,9 +439,11 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
         char code[16];
         snprintf(code, sizeof(code), "%d", exit_code);
         cc_sup_event(s, st, "die", "exitCode", code);
-        if (s->attached && !s->opts.detach && !c->removing && !s->stopping)
+        if (s->attached && !s->opts.detach && !c->removing && !s->stopping) {
                 printf("%s%s exited with code %d%s\n", s->color ? "\033[1m" : "", c->label, exit_code,
                        s->color ? "\033[0m" : "");
+                fflush(stdout); /* a file or a pipe too sees it as it happens */
+        }
         long long delay = 0;
         if (cc__should_restart(c, exit_code, &delay)) {
                 st->status = CC_CTR_RESTARTING;

@@ -45,9 +45,8 @@ int cc_sup_request(const struct cc_cli *cli, const char *project, const char *js
 
 /* Ask the running supervisor to re-execute itself with this command line
  * (cli->argv), environment and working directory: the connected socket,
- * on which its progress lines come, then "\001READY N" (or
- * "\001HANDOVER" from an attached supervisor, which ends instead).
- * -ENOENT when no supervisor runs. */
+ * on which its progress lines come, then "\001READY N". -ENOENT when no
+ * supervisor runs. */
 int cc_sup_request_reexec(const struct cc_cli *cli, const char *project, struct cc_error *err);
 
 /* Is the project's supervisor alive? */

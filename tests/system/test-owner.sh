@@ -163,6 +163,29 @@ $(pub)"
         exits_right extra 5
 }
 
+_up_scale2() {
+        ccp up -d --scale worker=2 >"$TMP/up.out" 2>&1 && return 0
+        grep -q "is busy" "$TMP/up.out" && return 1
+        return 2
+}
+# an attached up stays the owner too, and keeps showing the output
+t_attached() {
+        stack "$(svc job '    restart: on-failure')
+$(worker)"
+        ccp_bg up >"$TMP/attached.out" 2>&1 &
+        local up=$!
+        wait_for 60 is_status worker running || { kill "$up"; fail "attached up did not start: $(cat "$TMP/attached.out")"; return 1; }
+        # (the attached up holds the project's lock until its services started)
+        wait_for 60 _up_scale2 || { kill "$up"; fail "up -d --scale: $(cat "$TMP/up.out")"; return 1; }
+        assert_eq "$(sup_pid)" "$up" "(the supervisor: the attached up)" || { kill "$up"; return 1; }
+        owned_by "$up" job && owned_by "$up" worker 2 || { kill "$up"; return 1; }
+        ctl job 0
+        exits_right job 0 || { kill "$up"; return 1; }
+        wait_for 30 file_has "$TMP/attached.out" "job-1 exited with code 0" || { kill "$up"; fail "attached view: $(cat "$TMP/attached.out")"; return 1; }
+        ccp down -t 0 >/dev/null 2>&1
+        wait_exit "$up" 60 || { fail "the attached up did not end with down"; return 1; }
+}
+
 # ---- kill -9 of the supervisor ----
 
 t_kill9() {
@@ -245,5 +268,6 @@ assert_clean() { _clean_no_rules && no_rules_left; }
 run_cases \
         "up -d --scale keeps the supervisor (same pid) as the parent of the running containers; a job exiting 0 is Exited (0), not restarted (on-failure); exiting 3, restarted:t_scale" \
         "up -d after editing the file keeps the supervisor; the kept job exits 3 (restarted), then 0 (Exited (0)):t_edit" \
+        "up -d while an attached up runs: the attached one re-executes in place, stays the owner and shows the exit (0, not restarted):t_attached" \
         "kill -9 of the supervisor: exits meanwhile (0, 3, SIGKILL 137, SIGTERM 143) right in ps -a before and after up -d, and in events; adopted ones exit with their codes:t_kill9" \
         "the supervisor re-executed five times keeps its pid, its memory (RSS within 2 MB of the first) and no leftover socket:t_memory"
