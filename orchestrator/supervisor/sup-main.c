@@ -19,7 +19,8 @@
 /* ---- running ---- */
 
 /* Print a supervisor's progress lines (from its pipe or the control
- * socket) until it says it is ready; its exit code. Closes fd. */
+ * socket) until it says it is ready; its exit code (-ENOTSUP: it does
+ * not know reexec). Closes fd. */
 static int cc__read_progress(int fd)
 {
         bool ready = false;
@@ -30,6 +31,12 @@ static int cc__read_progress(int fd)
         while (f && getline(&line, &cap, f) > 0) {
                 if (line[0] == '\001') {
                         rc = atoi(line + 7);
+                        ready = true;
+                        break;
+                }
+                if (line[0] == '{' && strstr(line, "unknown request")) {
+                        /* a supervisor of an older ccompose: no reexec */
+                        rc = -ENOTSUP;
                         ready = true;
                         break;
                 }
@@ -421,7 +428,8 @@ static int cc__reexec_fd(bool *attached)
 /* up -d with a supervisor running: it re-executes itself with this
  * command line and reconciles, keeping its containers as its children;
  * its progress comes here. -EAGAIN when its socket is gone (it is dying
- * or hung: its containers are adopted). */
+ * or hung: its containers are adopted), -ENOTSUP when it cannot
+ * re-execute (an older ccompose: it hands the project over). */
 static int cc__up_reexec(struct cc_cli *cli, struct cc_project *p)
 {
         struct cc_error err = {0};
@@ -484,13 +492,15 @@ int cc_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
         int lock = cc_cli_lock_state(cli, p->name, &st);
         if (lock < 0)
                 return 1;
+        int rc = -ENOTSUP;
         if (cc_sup_alive(st) && o->reexec && o->detach && !cc__reads_stdin(p)) {
-                int rc = cc__up_reexec(cli, p);
-                if (rc != -EAGAIN) {
+                rc = cc__up_reexec(cli, p);
+                if (rc != -EAGAIN && rc != -ENOTSUP) {
                         cc_state_unlock(lock);
                         return rc;
                 }
-        } else if (cc_sup_alive(st)) {
+        }
+        if (rc == -ENOTSUP && cc_sup_alive(st)) {
                 /* hand the project over: the running supervisor leaves its
                  * containers running and exits; this one adopts them */
                 int code = 0;

@@ -35,6 +35,11 @@ TEST(good_requests)
         ASSERT(parse("{\"op\":\"rm\",\"stop\":true,\"services\":null}", &req, &err) == 0);
         ASSERT(req.stop && req.services.n == 0);
         cc_ctl_req_clear(&req);
+        ASSERT(parse("{\"op\":\"reexec\",\"argv\":[\"ccompose\",\"up\",\"-d\"],\"env\":[\"A=1\"],\"cwd\":\"/srv\"}",
+                     &req, &err) == 0);
+        ASSERT(req.op == CC_CTL_REEXEC && req.argv.n == 3 && req.argv.v[3] == NULL && req.env.n == 1);
+        ASSERT_STREQ(req.cwd, "/srv");
+        cc_ctl_req_clear(&req);
 }
 
 TEST(bad_requests)
@@ -49,6 +54,10 @@ TEST(bad_requests)
                 "{\"op\":\"netattach\",\"service\":\"s\",\"id\":\"i\",\"name\":\"n\",\"pid\":-1}",
                 "{\"op\":\"stop\",\"services\":[\"a\\u0000b\"]}", "{\"op\":\"nope\"}", "{\"op\":1}", "[]", "null", "",
                 "{\"op\":\"stop\"} x", "{\"op\":\"stop\"}{}", "{",
+                /* reexec: a command line and an absolute directory */
+                "{\"op\":\"reexec\",\"cwd\":\"/\"}", "{\"op\":\"reexec\",\"argv\":[],\"cwd\":\"/\"}",
+                "{\"op\":\"reexec\",\"argv\":[\"x\"]}", "{\"op\":\"reexec\",\"argv\":[\"x\"],\"cwd\":\"rel\"}",
+                "{\"op\":\"reexec\",\"argv\":[\"x\"],\"cwd\":\"/\",\"env\":[1]}",
         };
         for (size_t i = 0; i < CC_ARRAY_SIZE(bad); i++) {
                 struct cc_ctl_req req;
