@@ -20,6 +20,8 @@ struct mpath {
         const char *seg[MERGE_MAX_DEPTH];
         size_t depth; /* may exceed MERGE_MAX_DEPTH: then no rule matches */
         size_t shown; /* messages show the path from this segment on */
+        bool move;    /* the override is the caller's to consume: its values are
+                       * moved into the result rather than copied */
 };
 
 enum merge_rule {
@@ -222,17 +224,19 @@ void cc_merge_strip_reset(struct cc_node *n)
 }
 
 /* A copy of an override value for the result: !reset entries inside it
- * dropped (they have nothing to remove), tags cleared. */
-static struct cc_node *clean_copy(const struct cc_node *n)
+ * dropped (they have nothing to remove), tags cleared. When the override
+ * is consumed (p->move, cc_merge_project), the value's content is moved
+ * instead: the override keeps an empty shell. */
+static struct cc_node *clean_copy(const struct cc_node *n, const struct mpath *p)
 {
-        struct cc_node *c = cc_node_copy(n);
+        struct cc_node *c = p->move ? cc_node_move((struct cc_node *) n) : cc_node_copy(n);
         strip_reset(c, true);
         return c;
 }
 
-static void replace(struct cc_node **slot, const struct cc_node *o)
+static void replace(struct cc_node **slot, const struct cc_node *o, const struct mpath *p)
 {
-        struct cc_node *c = clean_copy(o);
+        struct cc_node *c = clean_copy(o, p);
         cc_node_free(*slot);
         *slot = c;
 }
@@ -356,11 +360,11 @@ static int merge_map(struct cc_node *b, const struct cc_node *o, struct mpath *p
                         continue;
                 ssize_t j = cc_node_map_index(b, key);
                 if (j < 0) {
-                        cc_node_map_set(b, key, &o->keys[i]->pos, clean_copy(ov));
+                        cc_node_map_set(b, key, &o->keys[i]->pos, clean_copy(ov, p));
                         continue;
                 }
                 if (!deep || (ov->flags & CC_NODE_OVERRIDE)) {
-                        replace(&b->items[j], ov);
+                        replace(&b->items[j], ov, p);
                         continue;
                 }
                 path_push(p, key);
@@ -375,7 +379,7 @@ static int merge_map(struct cc_node *b, const struct cc_node *o, struct mpath *p
 /* Append the entries of o to b. Unless the list is made unique by a key
  * afterwards, an entry identical to one already there is not added again
  * (merging the same override twice changes nothing). */
-static void append_seq(struct cc_node *b, const struct cc_node *o, bool keep_identical)
+static void append_seq(struct cc_node *b, const struct cc_node *o, bool keep_identical, const struct mpath *p)
 {
         struct cc_node_set known = {.seq = b};
 
@@ -388,7 +392,7 @@ static void append_seq(struct cc_node *b, const struct cc_node *o, bool keep_ide
                         continue;
                 if (!keep_identical && cc_node_set_has(&known, it))
                         continue;
-                cc_node_seq_push(b, clean_copy(it));
+                cc_node_seq_push(b, clean_copy(it, p));
                 if (!keep_identical)
                         cc_node_set_add(&known, b->n - 1);
         }
@@ -400,7 +404,7 @@ static int merge_key_value(struct cc_node **slot, const struct cc_node *o, struc
         if (cc_node_is_null(o))
                 return 0;
         if (cc_node_is_null(*slot) || cc_node_is_scalar(*slot)) {
-                replace(slot, o);
+                replace(slot, o, p);
                 if (cc_node_is_seq(*slot)) {
                         struct cc_node *m = key_value_map(*slot);
                         cc_node_free(*slot);
@@ -421,7 +425,7 @@ static int merge_key_value(struct cc_node **slot, const struct cc_node *o, struc
         return merge_map(*slot, om, p, false, err);
 }
 
-static void merge_sequence(struct cc_node **slot, const struct cc_node *o, bool drop_known)
+static void merge_sequence(struct cc_node **slot, const struct cc_node *o, bool drop_known, const struct mpath *p)
 {
         struct cc_node *b = as_sequence(*slot);
         _cleanup_node_ struct cc_node *os = as_sequence(o);
@@ -438,7 +442,7 @@ static void merge_sequence(struct cc_node **slot, const struct cc_node *o, bool 
                         if (it->flags & CC_NODE_RESET)
                                 continue;
                         if (!drop_known || !cc_node_set_has(&base, it))
-                                cc_node_seq_push(b, clean_copy(it));
+                                cc_node_seq_push(b, clean_copy(it, p));
                 }
                 cc_node_set_free(&base);
         }
@@ -457,7 +461,7 @@ static int merge_to_map(struct cc_node **slot, const struct cc_node *o, struct m
                 *slot = m;
         }
         if (!cc_node_is_map(*slot)) {
-                replace(slot, o);
+                replace(slot, o, p);
                 if (cc_node_is_seq(*slot)) {
                         struct cc_node *m = names_map(*slot, defaults);
                         cc_node_free(*slot);
@@ -484,7 +488,7 @@ static int merge_depends_on(struct cc_node **slot, const struct cc_node *o, stru
 static int merge_logging(struct cc_node **slot, const struct cc_node *o, struct mpath *p, struct cc_error *err)
 {
         if (!cc_node_is_map(*slot)) {
-                replace(slot, o);
+                replace(slot, o, p);
                 return 0;
         }
         if (!cc_node_is_map(o))
@@ -492,7 +496,7 @@ static int merge_logging(struct cc_node **slot, const struct cc_node *o, struct 
         struct cc_node *bd = cc_node_map_get(*slot, "driver");
         struct cc_node *od = cc_node_map_get(o, "driver");
         if (bd && od && !cc_node_equal(bd, od)) {
-                replace(slot, o);
+                replace(slot, o, p);
                 return 0;
         }
         return merge_map(*slot, o, p, true, err);
@@ -516,7 +520,7 @@ static int merge_build(struct cc_node **slot, const struct cc_node *o, struct mp
                 *slot = m;
         }
         if (!cc_node_is_map(*slot)) {
-                replace(slot, o);
+                replace(slot, o, p);
                 return 0;
         }
         if (cc_node_is_map(o))
@@ -552,7 +556,7 @@ static int merge_ipam_config(struct cc_node **slot, const struct cc_node *o, str
         if (!cc_node_is_seq(*slot) || !cc_node_is_seq(o))
                 return cannot_override(o, p, err);
         if ((*slot)->n == 0) {
-                replace(slot, o);
+                replace(slot, o, p);
                 return 0;
         }
         _cleanup_node_ struct cc_node *res = cc_node_new_seq(&(*slot)->pos);
@@ -564,7 +568,7 @@ static int merge_ipam_config(struct cc_node **slot, const struct cc_node *o, str
                                 continue;
                         if (!same_subnet(orig, ov)) {
                                 if (find_subnet(res, ov) < 0)
-                                        cc_node_seq_push(res, clean_copy(ov));
+                                        cc_node_seq_push(res, clean_copy(ov, p));
                                 continue;
                         }
                         int r = cc_node_is_map(orig) && cc_node_is_map(ov) ? merge_map(orig, ov, p, true, err) : 0;
@@ -598,10 +602,10 @@ static int merge_default(struct cc_node **slot, const struct cc_node *o, struct 
         if (cc_node_is_seq(b)) {
                 if (!cc_node_is_seq(o))
                         return cannot_override(o, p, err);
-                append_seq(b, o, find_unique_rule(p) != UR_NONE);
+                append_seq(b, o, find_unique_rule(p) != UR_NONE, p);
                 return 0;
         }
-        replace(slot, o);
+        replace(slot, o, p);
         return 0;
 }
 
@@ -609,15 +613,15 @@ static int merge_value(struct cc_node **slot, const struct cc_node *o, struct mp
 {
         switch (find_merge_rule(p)) {
         case MR_REPLACE:
-                replace(slot, o);
+                replace(slot, o, p);
                 return 0;
         case MR_KEY_VALUE:
                 return merge_key_value(slot, o, p, err);
         case MR_SEQUENCE:
-                merge_sequence(slot, o, false);
+                merge_sequence(slot, o, false, p);
                 return 0;
         case MR_EXTRA_HOSTS:
-                merge_sequence(slot, o, true);
+                merge_sequence(slot, o, true, p);
                 return 0;
         case MR_DEPENDS_ON:
                 return merge_depends_on(slot, o, p, err);
@@ -630,7 +634,7 @@ static int merge_value(struct cc_node **slot, const struct cc_node *o, struct mp
         case MR_ULIMIT:
                 if (cc_node_is_map(*slot) && cc_node_is_map(o))
                         return merge_map(*slot, o, p, true, err);
-                replace(slot, o);
+                replace(slot, o, p);
                 return 0;
         case MR_IPAM_CONFIG:
                 return merge_ipam_config(slot, o, p, err);
@@ -794,7 +798,7 @@ static int merge_top(struct cc_node *base, const struct cc_node *override, struc
 
 int cc_merge_project(struct cc_node *base, struct cc_node *override, struct cc_error *err)
 {
-        struct mpath p = {0};
+        struct mpath p = {.move = true};
         return merge_top(base, override, &p, "top-level object", err);
 }
 

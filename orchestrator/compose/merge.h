@@ -5,7 +5,9 @@
 
 #include "node.h"
 
-/* Merge a whole override file into base (top-level sections). */
+/* Merge a whole override file into base (top-level sections). override is
+ * consumed: values are moved out of it into base, and it is left to be
+ * freed. */
 int cc_merge_project(struct cc_node *base, struct cc_node *override, struct cc_error *err);
 /* Merge one service definition into base (used by files and extends):
  * mappings by key; command, entrypoint and healthcheck.test replaced;

@@ -127,6 +127,18 @@ static size_t cc__node_size(const struct cc_node *n)
         return n->kind == CC_NODE_SCALAR ? CC__SCALAR_SIZE + (size_t) n->str_room * 8 : sizeof(*n);
 }
 
+/* A scalar's text of its own (str_heap), from the same pieces. */
+static char *cc__str_dup(const char *s)
+{
+        size_t len = strlen(s) + 1;
+        return memcpy(cc__mem_alloc(len), s, len);
+}
+
+static void cc__str_free(char *s)
+{
+        cc__mem_free(s, strlen(s) + 1);
+}
+
 /* A node; with s, a scalar whose text is stored right after the node's
  * head, in the same piece (the longest texts, in a malloc'd string). */
 static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_pos *pos, const char *s)
@@ -145,7 +157,7 @@ static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_po
                         n->str = (char *) n + CC__SCALAR_SIZE;
                         memcpy(n->str, s, len);
                 } else {
-                        n->str = cc_xstrdup(s);
+                        n->str = cc__str_dup(s);
                         n->str_heap = true;
                 }
         }
@@ -162,6 +174,7 @@ static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_po
  * with neither room nor a malloc'd string. */
 #ifndef CC__MEM_PLAIN
 #define CC__KEY_MAX 256           /* longer keys are stored as other scalars */
+#define CC__VALUE_SHARED_MAX 8    /* other scalars of up to 7 characters share their text too */
 #define CC__KEY_BLOCK ((size_t) 64 << 10)
 
 struct cc__keys {
@@ -272,7 +285,16 @@ static struct cc_node *cc__node_new(enum cc_node_kind kind, const struct cc_pos 
 
 struct cc_node *cc_node_new_scalar(const char *s, enum cc_scalar_type type, const struct cc_pos *pos)
 {
-        struct cc_node *n = cc__node_alloc(CC_NODE_SCALAR, pos, s ? s : "");
+        if (!s)
+                s = "";
+#ifndef CC__MEM_PLAIN
+        /* short texts repeat as keys do ("true", "tcp", "80"), and sharing
+         * one costs less than its room would */
+        size_t len = strlen(s) + 1;
+        if (len <= CC__VALUE_SHARED_MAX)
+                return cc__shared_scalar(cc__key_text(s, len), type, pos);
+#endif
+        struct cc_node *n = cc__node_alloc(CC_NODE_SCALAR, pos, s);
         n->type = type;
         return n;
 }
@@ -291,14 +313,15 @@ struct cc_node *cc_node_new_int(long long v, const struct cc_pos *pos)
         return cc_node_new_scalar(tmp, CC_INT, pos);
 }
 
+/* booleans and nulls share their (static) text */
 struct cc_node *cc_node_new_bool(bool v, const struct cc_pos *pos)
 {
-        return cc_node_new_scalar(v ? "true" : "false", CC_BOOL, pos);
+        return cc__shared_scalar(v ? "true" : "false", CC_BOOL, pos);
 }
 
 struct cc_node *cc_node_new_null(const struct cc_pos *pos)
 {
-        return cc_node_new_scalar("null", CC_NULL, pos);
+        return cc__shared_scalar("null", CC_NULL, pos);
 }
 
 struct cc_node *cc_node_new_seq(const struct cc_pos *pos)
@@ -361,6 +384,24 @@ struct cc_node *cc_node_copy(const struct cc_node *n)
         return c;
 }
 
+struct cc_node *cc_node_move(struct cc_node *n)
+{
+        if (!n || n->kind == CC_NODE_SCALAR)
+                return cc_node_copy(n);
+        struct cc_node *c = cc__node_alloc(n->kind, &n->pos, NULL);
+        c->flags = n->flags;
+        c->n = n->n;
+        c->items = n->items;
+        c->keys = n->keys;
+        c->indexed = n->indexed;
+        c->key_bits = n->key_bits; /* or the index: the union's one value */
+        n->n = 0;
+        n->items = n->keys = NULL;
+        n->indexed = false;
+        n->key_bits = 0;
+        return c;
+}
+
 void cc_node_free(struct cc_node *n)
 {
         if (!n)
@@ -374,7 +415,7 @@ void cc_node_free(struct cc_node *n)
                 cc__mem_free(n->items, cc__arrays_size(n, cc__room(n->n)));
                 cc__map_drop_index(n);
         } else if (n->str_heap) {
-                free(n->str);
+                cc__str_free(n->str);
         }
         cc__mem_free(n, cc__node_size(n));
 }
@@ -384,9 +425,9 @@ void cc_node_set_scalar(struct cc_node *n, const char *s, enum cc_scalar_type ty
 {
         /* a new string, as the text in the node's room may still be read
          * through pointers taken before */
-        char *dup = cc_xstrdup(s);
+        char *dup = cc__str_dup(s);
         if (n->str_heap)
-                free(n->str);
+                cc__str_free(n->str);
         n->str = dup;
         n->str_heap = true;
         n->type = type;
@@ -535,14 +576,11 @@ static const char *cc__map_key_at(const void *map, size_t i)
         return ((const struct cc_node *) map)->keys[i]->str;
 }
 
-ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
+/* The search of cc_node_map_index(), out of line so that the filter
+ * before it is a few instructions. */
+static ssize_t __attribute__((noinline)) cc__map_find(const struct cc_node *map, const char *key)
 {
-        if (!map || map->kind != CC_NODE_MAP)
-                return -1;
         if (map->n <= CC_NODE_INDEX_MIN && !map->indexed) {
-                uint64_t bits = cc__key_bits(key);
-                if ((map->key_bits & bits) != bits)
-                        return -1;
                 /* two characters first (safe: k[1] exists when k[0] is
                  * key[0] and not its end): most keys of a compose map
                  * differ there, and strcmp is then never called */
@@ -562,6 +600,18 @@ ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
                 m->indexed = true;
         }
         return cc_hindex_find(map->index, key, cc__map_key_at, map);
+}
+
+ssize_t cc_node_map_index(const struct cc_node *map, const char *key)
+{
+        if (!map || map->kind != CC_NODE_MAP)
+                return -1;
+        if (map->n <= CC_NODE_INDEX_MIN && !map->indexed) {
+                uint64_t bits = cc__key_bits(key);
+                if ((map->key_bits & bits) != bits)
+                        return -1;
+        }
+        return cc__map_find(map, key);
 }
 
 struct cc_node *cc_node_map_get(const struct cc_node *map, const char *key)

@@ -103,6 +103,9 @@ struct cc_node *cc_node_new_key(const char *s, enum cc_scalar_type type, const s
 struct cc_node *cc_node_new_seq(const struct cc_pos *pos);
 struct cc_node *cc_node_new_map(const struct cc_pos *pos);
 struct cc_node *cc_node_copy(const struct cc_node *n);
+/* A node with n's content, n left an empty SEQ or MAP (a scalar is copied):
+ * for a value taken out of a tree that is freed afterwards. */
+struct cc_node *cc_node_move(struct cc_node *n);
 void cc_node_free(struct cc_node *n);
 static inline void cc__node_freep(struct cc_node **n) { cc_node_free(*n); }
 #define _cleanup_node_ __attribute__((cleanup(cc__node_freep)))
