@@ -141,7 +141,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.mac_address"), /* its first network's */
         YES("services.*.mem_limit"),
         YES("services.*.mem_reservation"),
-        NO("services.*.mem_swappiness", "is not supported: the host's swappiness applies"),
+        YES("services.*.mem_swappiness"),   /* cgroup v1; refused on v2 */
         YES("services.*.memswap_limit"),
         YES("services.*.network_mode"),
         NO("services.*.models", "is not supported: ccompose runs no model runner"),
@@ -155,7 +155,7 @@ static const struct cc_support_rule cc__rules[] = {
         NO("services.*.networks.*.driver_opts", "is not supported"),
         YES("services.*.networks.*.priority"),    /* eth0 first: highest, then by name */
         YES("services.*.networks.*.gw_priority"), /* the default route */
-        NO("services.*.oom_kill_disable", "is not supported: the OOM killer stays enabled"),
+        YES("services.*.oom_kill_disable"), /* cgroup v1; refused on v2 */
         YES("services.*.oom_score_adj"),
         PART("services.*.pid", "is not supported: only host, or the container's own PID namespace", "host"),
         YES("services.*.pids_limit"),

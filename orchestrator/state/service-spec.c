@@ -3,6 +3,7 @@
  * definition under the command line's overrides, as docker compose does.
  * Shared by `run` and the supervisor. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -392,6 +393,12 @@ static void cc__run_cgroup(const struct cc_node *svc, struct cc_container_spec *
                 l->cpu_shares = x;
         if (cc__node_ll(cc_node_map_get(svc, "cpu_quota"), &x))
                 l->cpu_quota = x;
+        /* -1: the host's, as Docker reads it */
+        if (cc__node_ll(cc_node_map_get(svc, "mem_swappiness"), &x) && x != -1) {
+                l->has_swappiness = true;
+                l->swappiness = x < INT_MIN || x > INT_MAX ? -1 : (int) x;
+        }
+        l->oom_kill_disable = cc__node_true(cc_node_map_get(svc, "oom_kill_disable"));
         if (cc__node_ll(cc_node_map_get(svc, "cpu_period"), &x))
                 l->cpu_period = x;
         if (cc__node_ll(cc_node_map_get(svc, "pids_limit"), &x))

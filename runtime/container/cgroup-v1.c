@@ -117,6 +117,10 @@ static int cc__v1_memory(const char *mem, const struct cc_cgroup_limits *lim, st
                 if (r < 0)
                         return r;
         }
+        if (lim->has_swappiness && (r = cc__v1_set(mem, "memory.swappiness", err, "%d", lim->swappiness)) < 0)
+                return r;
+        if (lim->oom_kill_disable && (r = cc__v1_set(mem, "memory.oom_control", err, "1")) < 0)
+                return r;
         return 0;
 }
 
@@ -134,7 +138,7 @@ static int cc__v1_create(struct cc_cgroup *cg, const struct cc_cgroup_limits *li
                         return r;
         }
 
-        if (lim->memory > 0 || lim->memory_reservation > 0) {
+        if (lim->memory > 0 || lim->memory_reservation > 0 || lim->has_swappiness || lim->oom_kill_disable) {
                 r = cc__v1_need(mem, "memory", "mem_limit", err);
                 if (r == 0)
                         r = cc__v1_memory(mem, lim, err);

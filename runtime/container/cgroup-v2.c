@@ -98,6 +98,11 @@ static int cc__v2_create(struct cc_cgroup *cg, const struct cc_cgroup_limits *li
                 if (r < 0)
                         return r;
         }
+        /* cgroup v2 has neither: refused rather than dropped */
+        if (lim->has_swappiness)
+                return cc_error_set(err, -ENOTSUP, "mem_swappiness: not supported with cgroup v2");
+        if (lim->oom_kill_disable)
+                return cc_error_set(err, -ENOTSUP, "oom_kill_disable: not supported with cgroup v2");
         long long quota, period;
         if (cc__cg_cpu_max(lim, &quota, &period)) {
                 if (quota > 0)

@@ -280,6 +280,10 @@ int cc_cgroup_validate_limits(const struct cc_cgroup_limits *lim, struct cc_erro
                 return cc_error_set(err, -EINVAL, "cpu_quota: CPU cfs quota can not be less than 1ms (i.e. 1000)");
         if (lim->cpu_shares < 0)
                 return cc_error_set(err, -EINVAL, "cpu_shares: invalid value %lld", lim->cpu_shares);
+        if (lim->has_swappiness && (lim->swappiness < 0 || lim->swappiness > 100))
+                return cc_error_set(err, -EINVAL,
+                                    "mem_swappiness: invalid value: %d, valid memory swappiness range is 0-100",
+                                    lim->swappiness);
         return 0;
 }
 

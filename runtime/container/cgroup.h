@@ -15,6 +15,8 @@
  *                      accounting exists); 0 = 2 x memory, -1 = unlimited
  *                      v2 memory.swap.max = memory_swap - memory (0: = memory, -1: max)
  *   memory_reservation v1 memory.soft_limit_in_bytes v2 memory.low
+ *   swappiness         v1 memory.swappiness          v2 none: -ENOTSUP
+ *   oom_kill_disable   v1 memory.oom_control = 1     v2 none: -ENOTSUP
  *   cpus               v1 cpu.cfs_period_us = 100000, cpu.cfs_quota_us = cpus x 100000
  *                      v2 cpu.max "quota 100000"
  *   cpu_quota/_period  the same files, as given (period 100000, quota "max" when unset)
@@ -39,6 +41,9 @@ struct cc_cgroup_limits {
         long long memory;        /* bytes, 0 = unlimited (mem_limit) */
         long long memory_swap;   /* bytes incl. memory, 0 = default, -1 = unlimited (memswap_limit) */
         long long memory_reservation; /* bytes, 0 = none */
+        bool has_swappiness;     /* mem_swappiness set: swappiness (0..100) */
+        int swappiness;
+        bool oom_kill_disable;   /* oom_kill_disable: true */
         double cpus;             /* 0 = unlimited (cpus) */
         long long cpu_quota;     /* CFS quota in µs, 0 = none (cpu_quota; not with cpus) */
         long long cpu_period;    /* CFS period in µs, 0 = 100000 (cpu_period; not with cpus) */

@@ -6,7 +6,7 @@
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
 # oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address,
-# networks' priority and gw_priority.
+# networks' priority and gw_priority, mem_swappiness, oom_kill_disable.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -69,11 +69,9 @@ service all: isolation "process" has no effect on Linux
 service all: labels are not recorded: ccompose has no container inspect
 service all: logging.driver "syslog" is not supported: logs are kept in json-file format
 service all: logging.options "tag" is not supported
-service all: mem_swappiness is not supported: the host's swappiness applies
 service all: models is not supported: ccompose runs no model runner
 service all: networks.front.link_local_ips is not supported
 service all: networks.front.driver_opts is not supported
-service all: oom_kill_disable is not supported: the OOM killer stays enabled
 service all: pid "service:other" is not supported: only host, or the container's own PID namespace
 service all: ports.name is not recorded
 service all: ports.app_protocol is not recorded
@@ -483,6 +481,28 @@ YAML
         assert_contains "$(ccp exec -T web ip route show default 2>&1)" "via 10.213.78.1"
 }
 
+# mem_swappiness and oom_kill_disable: cgroup v1's files; v2 has neither,
+# and the start says so
+t_swappiness_oom_kill_disable() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    command: sleep 1000
+    mem_limit: 64m
+    mem_swappiness: 10
+    oom_kill_disable: true
+YAML
+        if [ -d /sys/fs/cgroup/memory ]; then
+                up_quietly || return 1
+                local id; id=$(ctr web id)
+                assert_eq "$(cg_file "$id" memory memory.swappiness)" 10 || return 1
+                assert_contains "$(cg_file "$id" memory memory.oom_control)" "oom_kill_disable 1"
+        else
+                up_fails web "mem_swappiness: not supported with cgroup v2"
+        fi
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -499,4 +519,5 @@ run_cases \
         "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath" \
         "pid, ipc, uts: host share the host's namespaces:t_host_namespaces" \
         "mac_address of a service and of its networks:t_mac_address" \
-        "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities"
+        "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities" \
+        "mem_swappiness and oom_kill_disable (cgroup v1):t_swappiness_oom_kill_disable"

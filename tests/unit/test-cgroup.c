@@ -311,6 +311,8 @@ TEST(validate_limits_like_docker)
         expect_invalid(&(struct cc_cgroup_limits){.cpu_period = 500}, "cfs period can not be less than 1ms");
         expect_invalid(&(struct cc_cgroup_limits){.cpu_period = 2000000}, "larger than 1 second");
         expect_invalid(&(struct cc_cgroup_limits){.cpu_quota = 999}, "cfs quota can not be less than 1ms");
+        expect_invalid(&(struct cc_cgroup_limits){.has_swappiness = true, .swappiness = 101},
+                       "valid memory swappiness range is 0-100");
         ASSERT_INTEQ(cc_cgroup_validate_limits(&(struct cc_cgroup_limits){.cpu_quota = 25000, .cpu_period = 50000},
                                                &err),
                      0);
@@ -379,6 +381,28 @@ TEST(memory_reservation)
         struct cc_cgroup *cg =
                 create_ok(name, &(struct cc_cgroup_limits){.memory = 64 * MiB, .memory_reservation = 32 * MiB});
         ASSERT_FILE("memory", name, "memory.soft_limit_in_bytes", "memory.low", "33554432");
+        destroy_ok(cg, name);
+        free(name);
+}
+
+/* mem_swappiness and oom_kill_disable: v1's files; v2 has neither and
+ * refuses them */
+TEST(swappiness_and_oom_kill_disable)
+{
+        char *name = setup("swap");
+        struct cc_cgroup_limits lim = {.has_swappiness = true, .swappiness = 0, .oom_kill_disable = true};
+        if (v2()) {
+                struct cc_error err = {0};
+                struct cc_cgroup *cg = NULL;
+                ASSERT_INTEQ(cc_cgroup_create(name, &lim, &cg, &err), -ENOTSUP);
+                ASSERT_CONTAINS(cc_error_msg(&err), "mem_swappiness: not supported with cgroup v2");
+                cc_error_clear(&err);
+                free(name);
+                return;
+        }
+        struct cc_cgroup *cg = create_ok(name, &lim);
+        ASSERT_FILE("memory", name, "memory.swappiness", "", "0");
+        ASSERT_FILE("memory", name, "memory.oom_control", "", "oom_kill_disable 1\nunder_oom 0\noom_kill 0");
         destroy_ok(cg, name);
         free(name);
 }
