@@ -265,6 +265,8 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                 break;
         }
         default:
+                if (!cli->load.no_interpolate && !cli->load.no_env_resolution)
+                        cc_model_discard_env_files(p->model);
                 if (strcmp(format, "json") == 0) {
                         cc_model_json_shape(p->model);
                         cc_emit_json(&b, p->model, 2);

@@ -57,6 +57,9 @@ bool cc_project_name_valid(const char *s);
 /* Normalise a project name as docker compose does: lowercase, keep only
  * [a-z0-9_-], must start with a letter or digit. */
 char *cc_project_name_normalize(const char *s);
+/* Leave out env_file and label_file, whose contents the model holds in
+ * environment and labels (docker compose config prints them so). */
+void cc_model_discard_env_files(struct cc_node *model);
 /* Shape the model as compose-go's JSON encoding prints it (config --format
  * json): extensions below the top level left out, every network's ipam
  * printed. */

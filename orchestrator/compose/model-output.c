@@ -117,6 +117,15 @@ void cc_model_resource_values(struct cc_project *p, const struct cc_load_options
         }
 }
 
+void cc_model_discard_env_files(struct cc_node *model)
+{
+        struct cc_node *services = cc_node_map_get(model, "services");
+        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
+                cc_node_map_del(services->items[i], "env_file");
+                cc_node_map_del(services->items[i], "label_file");
+        }
+}
+
 /* ---- JSON ---- */
 
 /* Mappings whose keys are names the user chose: an x- key there is a name,
