@@ -14,15 +14,44 @@
 
 #define OK(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+const char *cc_support_volume_device(const struct cc_node *o)
+{
+        if (!cc_node_is_map(o))
+                return NULL;
+        for (size_t i = 0; i < o->n; i++)
+                if (!cc_streq(cc_node_key(o, i), "type") && !cc_streq(cc_node_key(o, i), "o") &&
+                    !cc_streq(cc_node_key(o, i), "device"))
+                        return NULL;
+        const char *type = cc_node_map_str(o, "type"), *opts = cc_node_map_str(o, "o");
+        const char *dev = cc_node_map_str(o, "device");
+        if (!cc_streq(type, "none") || !opts || !dev || dev[0] != '/')
+                return NULL;
+        /* "bind" among the comma-separated mount options ("bind", "rbind,ro" is not) */
+        for (const char *s = opts; *s;) {
+                size_t n = strcspn(s, ",");
+                if (n == 4 && strncmp(s, "bind", 4) == 0)
+                        return dev;
+                s += n + (s[n] == ',');
+        }
+        return NULL;
+}
+
+static bool cc__volume_device_opts(const struct cc_node *o)
+{
+        return cc_support_volume_device(o) != NULL;
+}
+
 static const char cc__swarm[] = "has no effect on a single host";
 static const char cc__windows[] = "has no effect on Linux";
 static const char cc__no_image_build[] = "is ignored: images are not built by ccompose yet; pull or load the image";
 
-#define YES(p) {p, CC_SUPPORTED, NULL, NULL}
-#define NO(p, why) {p, CC_UNSUPPORTED, why, NULL}
-#define PART(p, why, ...) {p, CC_PARTLY, why, OK(__VA_ARGS__)}
+#define YES(p) {p, CC_SUPPORTED, NULL, NULL, NULL}
+#define NO(p, why) {p, CC_UNSUPPORTED, why, NULL, NULL}
+#define PART(p, why, ...) {p, CC_PARTLY, why, OK(__VA_ARGS__), NULL}
 /* an unsupported key with values that mean nothing (its defaults) */
-#define NO_BUT(p, why, ...) {p, CC_UNSUPPORTED, why, OK(__VA_ARGS__)}
+#define NO_BUT(p, why, ...) {p, CC_UNSUPPORTED, why, OK(__VA_ARGS__), NULL}
+/* an unsupported key but for the values `fn` says the engine honours */
+#define NO_UNLESS(p, why, fn) {p, CC_UNSUPPORTED, why, NULL, fn}
 
 static const struct cc_support_rule cc__rules[] = {
         /* ---- the loader ---- */
@@ -268,7 +297,9 @@ static const struct cc_support_rule cc__rules[] = {
         YES("volumes"),
         YES("volumes.*.name"),
         PART("volumes.*.driver", "is not supported: volumes are directories of the local driver", "local"),
-        NO("volumes.*.driver_opts", "is not supported: volumes are directories of the local driver"),
+        /* type: none, o: bind, device: /dir is that directory */
+        NO_UNLESS("volumes.*.driver_opts", "is not supported: only the local driver's bind (type: none, o: bind, device)",
+                  cc__volume_device_opts),
         YES("volumes.*.external"),
         YES("volumes.*.external.name"),
         NO("volumes.*.labels", "are not recorded"),
@@ -353,7 +384,7 @@ static bool cc__nothing(const struct cc_support_rule *r, const struct cc_node *n
  * holds anything. */
 static bool cc__offending(const struct cc_support_rule *r, const struct cc_node *n, struct cc_buf *what)
 {
-        if (cc__nothing(r, n))
+        if (cc__nothing(r, n) || (r->honoured && r->honoured(n)))
                 return false;
         if (r->support == CC_UNSUPPORTED && !r->ok)
                 return true;

@@ -30,7 +30,14 @@ struct cc_support_rule {
          * every string that starts with x. Null, false, "" and empty
          * mappings and sequences are never warned about either. */
         const char *const *ok;
+        /* Or: a value this says the engine honours is never warned about. */
+        bool (*honoured)(const struct cc_node *value);
 };
+
+/* The host directory of a volume whose driver_opts make it a bind of the
+ * local driver (type: none, o: bind, device: /path; nothing else), or
+ * NULL. */
+const char *cc_support_volume_device(const struct cc_node *driver_opts);
 
 /* The rule for a schema path, or NULL when the table has none. */
 const struct cc_support_rule *cc_support_rule(const char *path);

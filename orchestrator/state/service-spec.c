@@ -10,9 +10,22 @@
 #include <unistd.h>
 
 #include "normalize.h"
+#include "support.h"
 #include "service-spec.h"
 
 /* ---- Reading the normalised service ---- */
+
+/* A named volume of the local driver that binds a host directory
+ * (driver_opts type: none, o: bind, device): that directory, else NULL. */
+static const char *cc__volume_bind_device(const struct cc_project *p, const char *key)
+{
+        const struct cc_node *vols = cc_node_map_get(p->model, "volumes");
+        const struct cc_node *v = cc_node_is_map(vols) ? cc_node_map_get(vols, key) : NULL;
+        const char *driver = cc_node_is_map(v) ? cc_node_map_str(v, "driver") : NULL;
+        if (!cc_node_is_map(v) || (driver && !cc_streq(driver, "local")))
+                return NULL;
+        return cc_support_volume_device(cc_node_map_get(v, "driver_opts"));
+}
 
 static bool cc__node_true(const struct cc_node *n)
 {
@@ -223,6 +236,8 @@ static int cc__run_mount_node(const char *root, const struct cc_project *p, cons
                                 return r;
                 }
                 struct cc_mount *m = cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, target, ro);
+                const char *device = source && *source ? cc__volume_bind_device(p, source) : NULL;
+                m->device = device ? cc_xstrdup(device) : NULL;
                 const struct cc_node *vo = cc_node_map_get(v, "volume");
                 m->no_copy = cc_node_is_map(vo) && cc__node_true(cc_node_map_get(vo, "nocopy"));
                 const char *sub = cc_node_is_map(vo) ? cc_node_map_str(vo, "subpath") : NULL;
@@ -296,7 +311,8 @@ static int cc__run_flag_volume(const char *root, const struct cc_project *p, con
         int r = cc__volume_name(root, p, copy, &name, err);
         if (r < 0)
                 return r;
-        cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, dst, ro);
+        const char *device = cc__volume_bind_device(p, copy);
+        cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, dst, ro)->device = device ? cc_xstrdup(device) : NULL;
         return 0;
 }
 

@@ -205,9 +205,19 @@ static int cc__volume_source(const struct cc_container_spec *spec, const struct 
                 name = anon_name;
         }
         bool created;
-        int r = cc_volume_ensure(spec->root, name, data, &created, err);
-        if (r < 0)
+        int r;
+        if (m->device) {
+                /* the local driver's bind: that directory is the volume (filled
+                 * from the image when empty, as any volume) */
+                struct stat st;
+                if (m->device[0] != '/' || stat(m->device, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return cc_error_set(err, -ENOENT,
+                                            "failed to mount local volume %s: device %s is not an existing directory",
+                                            name, m->device);
+                *data = cc_xstrdup(m->device);
+        } else if ((r = cc_volume_ensure(spec->root, name, data, &created, err)) < 0) {
                 return r;
+        }
         if (anon_name)
                 cc_strv_push(anon, anon_name);
         if (!m->no_copy) {

@@ -76,6 +76,7 @@ void cc_container_spec_free(struct cc_container_spec *spec)
                 free(spec->mounts[i].source);
                 free(spec->mounts[i].target);
                 free(spec->mounts[i].subpath);
+                free(spec->mounts[i].device);
         }
         free(spec->mounts);
         for (size_t i = 0; i < spec->n_files; i++) {

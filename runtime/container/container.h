@@ -39,6 +39,8 @@ struct cc_mount {
         bool create_host_path; /* bind: create a missing source directory (docker compose default) */
         bool no_copy;          /* volume: do not fill a new volume from the image */
         char *subpath;         /* volume: mount this path of the volume (it must exist), NULL: all */
+        char *device;          /* volume: a host directory that holds the volume's data (the local
+                                  driver's type: none, o: bind), NULL: $root/volumes/<name>/_data */
         long long tmpfs_size;  /* tmpfs: bytes, 0 = kernel default */
         int tmpfs_mode;        /* tmpfs: permission bits, -1 = 01777 */
         bool tmpfs_noexec;     /* tmpfs: noexec (the short `tmpfs:` syntax, as Docker) */

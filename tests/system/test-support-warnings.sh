@@ -6,7 +6,8 @@
 # `config` names none. And the keys this work made honoured: attach,
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
 # oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address,
-# networks' priority and gw_priority, mem_swappiness, oom_kill_disable.
+# networks' priority and gw_priority, mem_swappiness, oom_kill_disable,
+# volumes' driver_opts of a local bind.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -98,7 +99,7 @@ network front: enable_ipv4 "false" is not supported: networks always have IPv4
 network front: attachable has no effect on a single host
 network front: labels are not recorded
 volume data: driver "nfs" is not supported: volumes are directories of the local driver
-volume data: driver_opts is not supported: volumes are directories of the local driver
+volume data: driver_opts is not supported: only the local driver's bind (type: none, o: bind, device)
 volume data: labels are not recorded
 secret token: labels are not recorded
 secret token: driver has no effect on a single host
@@ -503,6 +504,30 @@ YAML
         fi
 }
 
+# a volume of the local driver bound to a host directory (driver_opts
+# type: none, o: bind, device): the container's data is there, filled from
+# the image when empty, and down -v leaves it
+t_volume_local_bind() {
+        mkdir -p "$D/hostdir"
+        compose <<YAML
+services:
+  web:
+    image: busybox:test
+    command: ["sh", "-c", "echo written > /home/new; sleep 1000"]
+    volumes: ["data:/home"]
+volumes:
+  data:
+    driver: local
+    driver_opts: {type: none, o: bind, device: $D/hostdir}
+YAML
+        up_quietly || return 1
+        wait_for 30 test -f "$D/hostdir/new" || return 1
+        assert_eq "$(cat "$D/hostdir/new")" written || return 1
+        [ -d "$D/hostdir/app" ] || { fail "the image's /home/app was not copied in"; return 1; }
+        local out; out=$(ccp down -v 2>&1) || { fail "down -v failed: $out"; return 1; }
+        [ -f "$D/hostdir/new" ] || fail "down -v removed the host directory's data"
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -520,4 +545,5 @@ run_cases \
         "pid, ipc, uts: host share the host's namespaces:t_host_namespaces" \
         "mac_address of a service and of its networks:t_mac_address" \
         "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities" \
-        "mem_swappiness and oom_kill_disable (cgroup v1):t_swappiness_oom_kill_disable"
+        "mem_swappiness and oom_kill_disable (cgroup v1):t_swappiness_oom_kill_disable" \
+        "a local volume bound to a host directory (driver_opts type none, o bind):t_volume_local_bind"

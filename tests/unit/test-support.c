@@ -172,7 +172,8 @@ TEST(no_warning_for_defaults_and_supported_keys)
                                     "networks:\n"
                                     "  default: {driver_opts: {com.docker.network.driver.mtu: 1400}, attachable: false}\n"
                                     "volumes:\n"
-                                    "  data: {driver: local}\n");
+                                    "  data: {driver: local}\n"
+                                    "  bound: {driver_opts: {type: none, o: bind, device: /srv/data}}\n");
         _cleanup_free_ char *w = warnings(p, NULL);
         ASSERT_STREQ(w, "");
         cc_project_free(p);
@@ -232,4 +233,30 @@ TEST(system_test_file_sets_every_warned_key)
         free(seen);
         cc_project_free(p);
         cc_env_free(&shell);
+}
+
+TEST(local_bind_volume_device)
+{
+        struct cc_project *p = load("services:\n"
+                                    "  web: {image: busybox}\n"
+                                    "volumes:\n"
+                                    "  a: {driver_opts: {type: none, o: bind, device: /srv/a}}\n"
+                                    "  b: {driver_opts: {type: none, o: 'ro,bind', device: /srv/b}}\n"
+                                    "  c: {driver_opts: {type: none, o: rbind, device: /srv/c}}\n"
+                                    "  d: {driver_opts: {type: nfs, o: bind, device: /srv/d}}\n"
+                                    "  e: {driver_opts: {type: none, o: bind, device: srv/e}}\n");
+        const struct cc_node *vols = cc_node_map_get(p->model, "volumes");
+        const char *want[] = {"/srv/a", "/srv/b", NULL, NULL, NULL};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(want); i++) {
+                const char *key = (const char[][2]){"a", "b", "c", "d", "e"}[i];
+                const char *got = cc_support_volume_device(cc_node_map_get(cc_node_map_get(vols, key), "driver_opts"));
+                if (want[i])
+                        ASSERT_STREQ(got, want[i]);
+                else
+                        ASSERT_NULL(got);
+        }
+        _cleanup_free_ char *w = warnings(p, NULL);
+        ASSERT_CONTAINS(w, "volume c: driver_opts is not supported");
+        ASSERT(!strstr(w, "volume a:") && !strstr(w, "volume b:"));
+        cc_project_free(p);
 }
