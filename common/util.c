@@ -98,22 +98,30 @@ void cc_buf_putc(struct cc_buf *b, char c)
 
 void cc_buf_vprintf(struct cc_buf *b, const char *fmt, va_list ap)
 {
-        /* into the room there is first: most texts fit, and are then
-         * formatted once */
+        /* formatted once when the text fits the buffer's room, or else a
+         * stack buffer (most texts are short); again only when it fits
+         * neither */
+        char tmp[256];
         size_t room = b->cap - b->len;
+        bool in_place = room > sizeof(tmp);
         va_list aq;
         va_copy(aq, ap);
-        int n = vsnprintf(b->cap ? b->s + b->len : NULL, room, fmt, aq);
+        int n = vsnprintf(in_place ? b->s + b->len : tmp, in_place ? room : sizeof(tmp), fmt, aq);
         va_end(aq);
-        if (n >= 0 && (size_t) n >= room) {
-                cc__buf_grow(b, (size_t) n);
-                vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
-        }
         if (n < 0) {
-                if (b->cap)
+                if (in_place)
                         b->s[b->len] = '\0';
                 return;
         }
+        if ((size_t) n < (in_place ? room : sizeof(tmp))) {
+                if (in_place)
+                        b->len += (size_t) n;
+                else
+                        cc_buf_add(b, tmp, (size_t) n);
+                return;
+        }
+        cc__buf_grow(b, (size_t) n);
+        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
         b->len += (size_t) n;
 }
 

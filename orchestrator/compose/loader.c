@@ -326,6 +326,8 @@ static int cc__apply_extends(struct cc_loader *l, struct cc_node *root, const ch
         if (!cc_node_is_map(services))
                 return 0;
         for (size_t i = 0; i < services->n; i++) {
+                if (!cc_node_map_get(services->items[i], "extends"))
+                        continue; /* most services: nothing to resolve */
                 struct cc_strv chain = {0};
                 _cleanup_free_ char *name = cc_xstrdup(cc_node_key(services, i));
                 cc_strv_push_owned(&chain, cc_xasprintf("%s#%s", file, name));

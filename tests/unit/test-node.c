@@ -245,3 +245,109 @@ TEST(very_large_map_lookups_and_duplicates)
         ASSERT_STREQ(msg, want);
         cc_buf_free(&y);
 }
+
+/* Small maps answer most lookups of a missing key from a filter of their
+ * keys: it must hold through every way keys come and go. */
+TEST(small_map_lookups_through_changes)
+{
+        _cleanup_node_ struct cc_node *m = parse("image: x\ncommand: y\ncpus: 1\ncpu_shares: 2\n\"\": empty\n");
+        ASSERT_INTEQ(cc_node_map_index(m, "image"), 0);
+        ASSERT_INTEQ(cc_node_map_index(m, "cpu_shares"), 3);
+        ASSERT_INTEQ(cc_node_map_index(m, ""), 4);
+        ASSERT_INTEQ(cc_node_map_index(m, "cpu"), -1);
+        ASSERT_INTEQ(cc_node_map_index(m, "cpu_sharesx"), -1);
+        ASSERT_INTEQ(cc_node_map_index(m, "labels"), -1);
+
+        /* moved and dropped in place by other code, then reordered */
+        cc_node_free(m->items[1]);
+        cc_node_free(m->keys[1]);
+        m->items[1] = m->items[4];
+        m->keys[1] = m->keys[4];
+        m->n = 4;
+        cc_node_map_reordered(m);
+        ASSERT_INTEQ(cc_node_map_index(m, ""), 1);
+        ASSERT_INTEQ(cc_node_map_index(m, "command"), -1);
+
+        /* past the index size and back */
+        char key[16];
+        for (int i = 0; i < 40; i++) {
+                snprintf(key, sizeof(key), "k%d", i);
+                cc_node_map_append(m, key, NULL, cc_node_new_int(i, NULL));
+        }
+        ASSERT_INTEQ(cc_node_map_index(m, "k39"), 43);
+        for (int i = 0; i < 40; i++) {
+                snprintf(key, sizeof(key), "k%d", i);
+                cc_node_map_del(m, key);
+        }
+        ASSERT_INTEQ(m->n, 4);
+        ASSERT_INTEQ(cc_node_map_index(m, "cpus"), 2);
+        ASSERT_INTEQ(cc_node_map_index(m, "k3"), -1);
+
+        /* a copy and a moved-out map look up the same; the shell is empty */
+        _cleanup_node_ struct cc_node *c = cc_node_copy(m);
+        _cleanup_node_ struct cc_node *mv = cc_node_move(c);
+        ASSERT_INTEQ(c->n, 0);
+        ASSERT_INTEQ(cc_node_map_index(c, "cpus"), -1);
+        ASSERT_INTEQ(cc_node_map_index(mv, "cpus"), 2);
+        ASSERT_STREQ(cc_node_map_str(mv, "image"), "x");
+        cc_node_map_set(c, "image", NULL, cc_node_new_str("z", NULL));
+        ASSERT_STREQ(cc_node_map_str(c, "image"), "z");
+        cc_node_map_sort(mv);
+        ASSERT_STREQ(cc_node_key(mv, 0), "");
+        ASSERT_INTEQ(cc_node_map_index(mv, "image"), 3);
+}
+
+/* Texts made by the loader: short ones are shared, set ones are copies. */
+TEST(scalar_texts_shared_and_set)
+{
+        _cleanup_node_ struct cc_node *a = cc_node_new_str("tcp", NULL);
+        _cleanup_node_ struct cc_node *b = cc_node_copy(a);
+        cc_node_set_scalar(b, "a longer text than the room of a short one", CC_STR);
+        ASSERT_STREQ(a->str, "tcp");
+        ASSERT_STREQ(b->str, "a longer text than the room of a short one");
+        _cleanup_node_ struct cc_node *t = cc_node_new_bool(true, NULL);
+        _cleanup_node_ struct cc_node *n = cc_node_new_null(NULL);
+        ASSERT_STREQ(t->str, "true");
+        ASSERT_STREQ(n->str, "null");
+        ASSERT(cc_node_is_null(n));
+        struct cc_buf long_text = {0};
+        for (int i = 0; i < 100; i++)
+                cc_buf_puts(&long_text, "0123456789");
+        _cleanup_node_ struct cc_node *l = cc_node_new_str(long_text.s, NULL);
+        ASSERT_STREQ(l->str, long_text.s);
+        cc_buf_free(&long_text);
+}
+
+/* Positions are 8 bytes: lines and columns past 2^24 - 1 are cut. */
+TEST(positions_saturate)
+{
+        struct cc_pos p = cc_pos_at("big.yaml", 20000000, 3);
+        ASSERT_INTEQ(p.line, CC_POS_MAX);
+        ASSERT_INTEQ(p.col, 3);
+        ASSERT_STREQ(cc_pos_file(&p), "big.yaml");
+        _cleanup_free_ char *s = cc_pos_str(&p);
+        ASSERT_STREQ(s, "big.yaml:16777215:3");
+        struct cc_pos none = {0};
+        ASSERT_NULL(cc_pos_file(&none));
+        _cleanup_free_ char *s2 = cc_pos_str(&none);
+        ASSERT_STREQ(s2, "<input>");
+}
+
+/* printf into a buffer: texts shorter and longer than the room it has and
+ * than the stack buffer it formats into first. */
+TEST(buf_printf_any_length)
+{
+        for (size_t len = 250; len < 262; len++) {
+                struct cc_buf b = {0};
+                cc_buf_puts(&b, "ab");
+                cc_buf_printf(&b, "%0*d", (int) len, 7);
+                ASSERT_INTEQ(b.len, len + 2);
+                ASSERT_INTEQ(strlen(b.s), len + 2);
+                ASSERT(b.s[len + 1] == '7' && b.s[2] == '0');
+                cc_buf_printf(&b, "%s", "!");
+                ASSERT_INTEQ(strlen(b.s), len + 3);
+                cc_buf_free(&b);
+                _cleanup_free_ char *s = cc_xasprintf("%0*d", (int) len, 5);
+                ASSERT_INTEQ(strlen(s), len);
+        }
+}
