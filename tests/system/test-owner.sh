@@ -242,6 +242,21 @@ $(worker)"
         wait_for 60 _not_alive "$keeper"
 }
 
+# down with no supervisor: the keeper, left with the containers, goes too
+t_kill9_down() {
+        stack "$(svc job)
+$(worker)
+$(pub)"
+        ccp up -d >/dev/null 2>&1 || return 1
+        local sp keeper; sp=$(sup_pid)
+        keeper=$(ppid_of "$sp")
+        kill -9 "$sp"
+        wait_for 30 _not_alive "$sp" || return 1
+        grep -q -- "--reap" "/proc/$keeper/cmdline" 2>/dev/null || { fail "no keeper for the containers"; return 1; }
+        local out; out=$(ccp down -t 0 2>&1) || { fail "down: $out"; return 1; }
+        ! alive "$keeper" || fail "the keeper outlived down"
+}
+
 # the supervisor's memory stays small across re-executions
 t_memory() {
         stack "$(svc job)
@@ -270,4 +285,5 @@ run_cases \
         "up -d after editing the file keeps the supervisor; the kept job exits 3 (restarted), then 0 (Exited (0)):t_edit" \
         "up -d while an attached up runs: the attached one re-executes in place, stays the owner and shows the exit (0, not restarted):t_attached" \
         "kill -9 of the supervisor: exits meanwhile (0, 3, SIGKILL 137, SIGTERM 143) right in ps -a before and after up -d, and in events; adopted ones exit with their codes:t_kill9" \
+        "down after kill -9 of the supervisor removes its keeper with the containers:t_kill9_down" \
         "the supervisor re-executed five times keeps its pid, its memory (RSS within 2 MB of the first) and no leftover socket:t_memory"
