@@ -474,6 +474,20 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                         goto out;
                 rc = 1;
         }
+        /* volumes_from: the source's container exists now (a dependency) */
+        const struct cc_node *vf = cc_node_map_get(svc, "volumes_from");
+        if (cc_node_is_seq(vf) && vf->n > 0) {
+                struct cc_state *st = NULL;
+                r = cc_state_load(cli->runtime_dir, p->name, &st, &err);
+                if (r >= 0)
+                        r = cc_service_volumes_from(cli->root, p, st, o.service, &spec, &err);
+                cc_state_free(st);
+                if (r < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        rc = 1;
+                        goto out;
+                }
+        }
         struct cc_run_net rn = {.cli = cli, .project = p->name, .service = o.service, .id = id, .name = cname};
         if (on_nets) {
                 spec.net_attach = cc__run_net_attach;

@@ -266,7 +266,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.volumes[].tmpfs.mode"),
         YES("services.*.volumes[].image"), /* type: image is refused */
         YES("services.*.volumes[].image.subpath"),
-        NO("services.*.volumes_from", "is not supported: no volume of another container is mounted"),
+        YES("services.*.volumes_from"),
         YES("services.*.working_dir"),
 
         /* ---- models ---- */

@@ -603,6 +603,94 @@ char *cc_service_command_line(const struct cc_node *svc, const struct cc_image *
         return cc_buf_steal(&b);
 }
 
+/* The container of st that volumes_from names: service svc's first (by
+ * number, not a one-off), or the one named or with the id `name`. */
+static const struct cc_ctr_state *cc__vf_source(const struct cc_state *st, const char *svc, const char *name)
+{
+        const struct cc_ctr_state *best = NULL;
+        for (size_t i = 0; st && i < st->n_ctrs; i++) {
+                const struct cc_ctr_state *c = &st->ctrs[i];
+                if (svc && (c->one_off || !cc_streq(c->service, svc)))
+                        continue;
+                if (name && !cc_streq(c->name, name) && !cc_streq(c->id, name))
+                        continue;
+                if (!best || c->number < best->number)
+                        best = c;
+        }
+        return best;
+}
+
+static bool cc__spec_has_target(const struct cc_container_spec *spec, const char *target)
+{
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (cc_streq(spec->mounts[i].target, target))
+                        return true;
+        return false;
+}
+
+/* The bind and volume mounts of source container c (its service's
+ * definition), into spec. */
+static int cc__vf_copy(const char *root, const struct cc_project *p, const struct cc_ctr_state *c, const char *mode,
+                       struct cc_container_spec *spec, struct cc_error *err)
+{
+        const struct cc_node *def = cc_node_map_get(cc_project_services(p), c->service);
+        const struct cc_node *vols = cc_node_map_get(def, "volumes");
+        for (size_t i = 0; cc_node_is_seq(vols) && i < vols->n; i++) {
+                const struct cc_node *v = vols->items[i];
+                const char *type = cc_node_map_str(v, "type"), *source = cc_node_map_str(v, "source");
+                const char *target = cc_node_map_str(v, "target");
+                if (!target || cc__spec_has_target(spec, target) || (!cc_streq(type, "bind") && !cc_streq(type, "volume")))
+                        continue;
+                bool ro = mode ? cc_streq(mode, "ro") : cc__node_true(cc_node_map_get(v, "read_only"));
+                if (cc_streq(type, "bind")) {
+                        cc_container_spec_add_mount(spec, CC_MOUNT_BIND, source, target, ro);
+                        continue;
+                }
+                _cleanup_free_ char *name = NULL;
+                const char *device = NULL;
+                if (source && *source) {
+                        int r = cc__volume_name(root, p, source, &name, err);
+                        if (r < 0)
+                                return r;
+                        device = cc__volume_bind_device(p, source);
+                } else {
+                        name = cc_container_anon_volume(c->id, target); /* the source's own */
+                }
+                cc_container_spec_add_mount(spec, CC_MOUNT_VOLUME, name, target, ro)->device =
+                        device ? cc_xstrdup(device) : NULL;
+        }
+        return 0;
+}
+
+int cc_service_volumes_from(const char *root, const struct cc_project *p, const struct cc_state *st,
+                            const char *service, struct cc_container_spec *spec, struct cc_error *err)
+{
+        const struct cc_node *svc = cc_node_map_get(cc_project_services(p), service);
+        const struct cc_node *vf = cc_node_map_get(svc, "volumes_from");
+        for (size_t i = 0; cc_node_is_seq(vf) && i < vf->n; i++) {
+                if (!cc_node_is_scalar(vf->items[i]))
+                        continue;
+                _cleanup_free_ char *entry = cc_xstrdup(vf->items[i]->str);
+                bool container = cc_startswith(entry, "container:");
+                char *ref = entry + (container ? strlen("container:")
+                                               : cc_startswith(entry, "service:") ? strlen("service:") : 0);
+                char *mode = strchr(ref, ':');
+                if (mode)
+                        *mode++ = '\0';
+                if (mode && !cc_streq(mode, "ro") && !cc_streq(mode, "rw"))
+                        return cc_error_set(err, -EINVAL, "service %s: volumes_from \"%s\": invalid mode \"%s\"",
+                                            service, vf->items[i]->str, mode);
+                const struct cc_ctr_state *c = cc__vf_source(st, container ? NULL : ref, container ? ref : NULL);
+                if (!c)
+                        return cc_error_set(err, -ENOENT, "service %s: volumes_from \"%s\": no such container",
+                                            service, vf->items[i]->str);
+                int r = cc__vf_copy(root, p, c, mode, spec, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* The first running container among st's: of service `svc` (not one-off),
  * or named / with the id `name`. */
 static pid_t cc__join_find(const struct cc_state *st, const char *svc, const char *name)

@@ -45,6 +45,14 @@ int cc_service_files_check(const struct cc_project *p, const char *service, stru
  * the service when the target is unknown or not running. */
 int cc_service_net_join(const char *runtime_dir, const struct cc_state *st, const char *service,
                         const struct cc_node *svc, pid_t *pid, struct cc_error *err);
+/* volumes_from of service `service` ("svc[:ro|rw]", "service:svc[:mode]",
+ * "container:NAME[:mode]"): the bind and volume mounts of that service's
+ * first container in st (NAME: a container of st), added to spec where it
+ * mounts nothing at the same target; ro or rw sets every mode, else each
+ * keeps the source's. An error naming the service when the source has no
+ * container. */
+int cc_service_volumes_from(const char *root, const struct cc_project *p, const struct cc_state *st,
+                            const char *service, struct cc_container_spec *spec, struct cc_error *err);
 /* The command a container of the service runs, as one line (for ps). */
 char *cc_service_command_line(const struct cc_node *svc, const struct cc_image *img);
 /* "SIGTERM", "TERM", "term", "15" -> 15; -1 when unknown, 0 for NULL. */

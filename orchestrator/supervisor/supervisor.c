@@ -306,6 +306,8 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
                 r = cc_service_net_join(s->cli->runtime_dir, s->state, c->svc->name, c->svc->def, &spec.net_join_pid,
                                         err);
         if (r >= 0)
+                r = cc_service_volumes_from(s->cli->root, s->project, s->state, c->svc->name, &spec, err);
+        if (r >= 0)
                 r = cc_sup_output_open(c, stdio, err);
         if (r >= 0) {
                 cc_sup_net_spec(c, &spec); /* network: veths, addresses, ports, hosts */

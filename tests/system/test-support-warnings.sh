@@ -7,7 +7,7 @@
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
 # oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address,
 # networks' priority and gw_priority, mem_swappiness, oom_kill_disable,
-# volumes' driver_opts of a local bind.
+# volumes' driver_opts of a local bind, volumes_from.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -89,7 +89,6 @@ service all: volumes.bind.propagation "rshared" is not supported: bind mounts ar
 service all: volumes.bind.recursive "disabled" is not supported: bind mounts are recursive
 service all: volumes.bind.selinux has no effect: ccompose does not relabel for SELinux
 service all: volumes.volume.labels are not recorded
-service all: volumes_from is not supported: no volume of another container is mounted
 service other: provider is not supported: ccompose runs no provider plugin
 network front: driver_opts "com.docker.network.bridge.name" is not supported
 network front: ipam.driver "custom" is not supported: ccompose allocates the addresses
@@ -528,6 +527,37 @@ YAML
         [ -f "$D/hostdir/new" ] || fail "down -v removed the host directory's data"
 }
 
+# volumes_from: the binds and volumes (named and anonymous) of the
+# source's container, read-only with :ro; run too
+t_volumes_from() {
+        mkdir -p "$D/b"
+        compose <<YAML
+services:
+  data:
+    image: busybox:test
+    command: ["sh", "-c", "echo named > /named/f; echo anon > /anon/f; echo bound > /bind/f; sleep 1000"]
+    volumes: ["named:/named", "/anon", "$D/b:/bind"]
+  reader:
+    image: busybox:test
+    command: sleep 1000
+    volumes_from: ["data:ro"]
+  writer:
+    image: busybox:test
+    command: sleep 1000
+    volumes_from: [data]
+volumes:
+  named: {}
+YAML
+        up_quietly reader writer || return 1
+        wait_for 30 test -f "$D/b/f" || return 1
+        wait_for 30 ccp exec -T reader test -f /anon/f || return 1
+        assert_eq "$(ccp exec -T reader cat /named/f /anon/f /bind/f 2>&1 | tr '\n' ' ')" "named anon bound " || return 1
+        ccp exec -T reader sh -c 'echo x > /anon/g' 2>/dev/null && { fail "reader wrote to a :ro volume"; return 1; }
+        ccp exec -T writer sh -c 'echo from-writer > /anon/g' || { fail "writer could not write"; return 1; }
+        assert_eq "$(ccp exec -T data cat /anon/g 2>&1)" from-writer || return 1
+        assert_eq "$(ccp run --rm -T reader cat /anon/g 2>&1 | tail -1)" from-writer
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -546,4 +576,5 @@ run_cases \
         "mac_address of a service and of its networks:t_mac_address" \
         "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities" \
         "mem_swappiness and oom_kill_disable (cgroup v1):t_swappiness_oom_kill_disable" \
-        "a local volume bound to a host directory (driver_opts type none, o bind):t_volume_local_bind"
+        "a local volume bound to a host directory (driver_opts type none, o bind):t_volume_local_bind" \
+        "volumes_from mounts the source container's volumes and binds:t_volumes_from"
