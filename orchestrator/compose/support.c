@@ -95,7 +95,7 @@ static const struct cc_support_rule cc__rules[] = {
         NO("services.*.blkio_config", "is not supported: no block I/O limit is set"),
         YES("services.*.cap_add"),
         YES("services.*.cap_drop"),
-        NO_BUT("services.*.cgroup", "is not supported: a container always has its own cgroup namespace", "private"),
+        YES("services.*.cgroup"), /* host or private, the schema's only values */
         NO("services.*.cgroup_parent", "is not supported: containers' cgroups are under ccompose/<project>"),
         YES("services.*.command"),
         YES("services.*.configs"),

@@ -510,6 +510,7 @@ static int cc__run_misc(const struct cc_spec_overrides *o, const struct cc_node 
         spec->host_pid = cc_streq(cc_node_map_str(svc, "pid"), "host");
         spec->host_ipc = cc_streq(cc_node_map_str(svc, "ipc"), "host");
         spec->host_uts = cc_streq(cc_node_map_str(svc, "uts"), "host");
+        spec->host_cgroupns = cc_streq(cc_node_map_str(svc, "cgroup"), "host");
         spec->read_only = cc__node_true(cc_node_map_get(svc, "read_only"));
         spec->init = cc__node_true(cc_node_map_get(svc, "init"));
         long long x;

@@ -65,7 +65,7 @@ static int cc__step_namespaces(struct cc_child *ch)
         /* The cgroup namespace is made only now that the parent has moved us
          * into the container's cgroup, so that it is the namespace's root. */
         cc_rootfs_cgroupfs_probe(ch);
-        if (unshare(CLONE_NEWCGROUP) < 0)
+        if (!p->spec->host_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
                 return cc_child_fail(ch, errno, "unshare cgroup namespace", NULL);
         /* Nothing mounted from here on may propagate to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)

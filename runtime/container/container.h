@@ -111,6 +111,7 @@ struct cc_container_spec {
          * container's own (ipc: the host's /dev/shm too; uts: the host's
          * name, never changed) */
         bool host_pid, host_ipc, host_uts;
+        bool host_cgroupns;    /* cgroup: host: the host's cgroup namespace (the whole tree, read-only) */
         pid_t net_join_pid;    /* > 0: join this process's network namespace instead of
                                   making one (network_mode service:/container:); net
                                   must be CC_NET_PRIVATE. < 0: a target the caller did

@@ -53,7 +53,6 @@ service all: deploy.placement has no effect on a single host
 service all: annotations are not recorded: ccompose has no container inspect
 service all: build is ignored: images are not built by ccompose yet; pull or load the image
 service all: blkio_config is not supported: no block I/O limit is set
-service all: cgroup "host" is not supported: a container always has its own cgroup namespace
 service all: cgroup_parent is not supported: containers' cgroups are under ccompose/<project>
 service all: cpu_count "2" has no effect on Linux
 service all: cpu_percent "50" has no effect on Linux
@@ -382,7 +381,7 @@ YAML
         up_fails missing "no/such/dir"
 }
 
-# pid, ipc, uts: host: the host's namespaces (the same namespace files),
+# pid, ipc, uts, cgroup: host: the host's namespaces (the same files),
 # the host's /dev/shm and name; what would change the host is refused
 t_host_namespaces() {
         compose <<'YAML'
@@ -393,6 +392,7 @@ services:
     pid: host
     ipc: host
     uts: host
+    cgroup: host
   own:
     image: busybox:test
     command: sleep 1000
@@ -409,7 +409,7 @@ services:
 YAML
         up_quietly web own || return 1
         local ns
-        for ns in pid ipc uts; do
+        for ns in pid ipc uts cgroup; do
                 assert_eq "$(ccp exec -T web readlink /proc/self/ns/$ns 2>&1)" "$(readlink /proc/self/ns/$ns)" "($ns)" ||
                         return 1
                 [ "$(ccp exec -T own readlink /proc/self/ns/$ns 2>&1)" != "$(readlink /proc/self/ns/$ns)" ] ||
@@ -572,7 +572,7 @@ run_cases \
         "oom_score_adj is applied (lowering it needs CAP_SYS_RESOURCE):t_oom_score_adj" \
         "devices are given to the container:t_devices" \
         "volume.subpath mounts that path of the volume, never outside it:t_volume_subpath" \
-        "pid, ipc, uts: host share the host's namespaces:t_host_namespaces" \
+        "pid, ipc, uts, cgroup: host share the host's namespaces:t_host_namespaces" \
         "mac_address of a service and of its networks:t_mac_address" \
         "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities" \
         "mem_swappiness and oom_kill_disable (cgroup v1):t_swappiness_oom_kill_disable" \
