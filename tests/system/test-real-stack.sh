@@ -113,10 +113,15 @@ t_restart_on_failure() {
         assert_contains "$(page)" "items: apples, bread, cheese, dates"
 }
 
-# postgres' fast shutdown (stop_signal SIGINT) is a clean exit: Exited (0);
-# start waits for it to be healthy again and the app reaches it
+# postgres' fast shutdown (stop_signal SIGINT) is a clean exit: Exited (0),
+# also after a second up -d; start waits for it to be healthy again and the
+# app reaches it
 t_stop_start_db() {
-        local out
+        local out pid
+        # a second up -d leaves the running stack as it is, still its owner's
+        pid=$(ctr db pid)
+        out=$(ccp up -d --wait 2>&1) || { fail "second up -d --wait: $out"; return 1; }
+        assert_eq "$(ctr db pid)" "$pid" "(db after a second up -d)" || return 1
         out=$(ccp stop db 2>&1) || { fail "stop db: $out"; return 1; }
         assert_eq "$(ctr db status)/$(ctr db exit_code)" exited/0 "(db after stop)" || return 1
         ccp logs db | grep -q "database system is shut down" || fail "no clean shutdown in db's logs" || return 1
@@ -164,7 +169,7 @@ t "up -d --wait: db, cache and app healthy, migrate exited 0, proxy running" t_u
 t "nginx on 127.0.0.1:PORT serves the Flask page from postgres rows and a redis counter" t_page
 t "exec db psql reads and writes the database; exec runs as root, -u postgres" t_exec_psql
 t "killing the app restarts it (on-failure); nginx finds it again" t_restart_on_failure
-t "stop db: a clean postgres shutdown is Exited (0); start: healthy again, the app reaches it" t_stop_start_db
+t "second up -d, stop db: a clean postgres shutdown is Exited (0); start: healthy again, the app reaches it" t_stop_start_db
 t "down, up: the named volume keeps the data, no initdb again" t_down_up_keeps_data
 t "down leaves nothing (processes, links, mounts, rules) but the volume; down -v removes it" t_down_v
 done_testing
