@@ -41,7 +41,8 @@ static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_stat
                         cc_error_clear(&err);
                 }
                 st->status = CC_CTR_EXITED;
-                st->exit_code = 255;
+                st->exit_code = 255; /* unless it exited meanwhile, and that is known */
+                cc_state_exit_code(s->cli->runtime_dir, s->project->name, st->pid, st->pid_start, &st->exit_code);
                 st->pid = 0;
                 return;
         }
