@@ -406,7 +406,7 @@ static bool cc__offending(const struct cc_support_rule *r, const struct cc_node 
 
 struct cc__warn_walk {
         const struct cc_support_rule *rule;
-        struct cc_buf what;  /* the values warned about (CC_PARTLY) */
+        struct cc_buf what;  /* the values warned about (rules with an `ok` list) */
         bool found;
 };
 
@@ -439,15 +439,15 @@ static void cc__follow(struct cc__warn_walk *w, const struct cc_node *n, const c
                 cc__follow(w, cc_node_map_get(n, key), next);
 }
 
-/* One warning for the rule on node n (the service or resource `subject`),
- * the rest of its path `rest`; `shown` is the key as the warning names it
- * so far. A "*" (a network of the service, ...) is a warning for each
- * name, which the warning names. */
 struct cc__warn_out {
         cc_support_fn fn;
         void *data;
 };
 
+/* One warning for the rule on node n (the service or resource `subject`),
+ * the rest of its path `rest`; `shown` is the key as the warning names it
+ * so far. A "*" (a network of the service, ...) is a warning for each
+ * name, which the warning names. */
 static void cc__warn_rule(const struct cc_support_rule *r, const char *subject, const struct cc_node *n,
                           const char *shown, const char *rest, const struct cc__warn_out *out)
 {
