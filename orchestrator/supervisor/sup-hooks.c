@@ -6,7 +6,9 @@
  * after the other; the first that fails ends the list. post_start runs
  * once the container has started and before it is reported Started;
  * pre_stop runs before the stop signal. The supervisor waits for them
- * (the loop too): a Ctrl-C or SIGTERM meanwhile ends the hook at once. */
+ * (the loop too): a Ctrl-C or SIGTERM meanwhile ends the hook at once.
+ * An attached up shows their output as docker compose does, each line
+ * under the container's name and an arrow ("web-1 ->"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -81,11 +83,37 @@ static int cc__hook_args(const struct cc_sup_ctr *c, const struct cc_node *hook,
         return cc_node_is_seq(cmd) && cmd->n > 0 ? 0 : -EINVAL;
 }
 
+/* Print the whole lines of what a hook wrote (all of it at its end; a
+ * line longer than 16 KiB in pieces). */
+static void cc__hook_output(struct cc_sup_ctr *c, struct cc_buf *part, bool end)
+{
+        _cleanup_free_ char *label = cc_xasprintf("%s ->", c->label);
+        char *own = c->label;
+        c->label = label; /* the attached view's prefix */
+        size_t off = 0;
+        while (off < part->len) {
+                const char *nl = memchr(part->s + off, '\n', part->len - off);
+                if (!nl && !end && part->len - off < 16384)
+                        break;
+                size_t n = nl ? (size_t) (nl - (part->s + off)) + 1 : part->len - off;
+                cc_sup_print_line(c->sup, c, part->s + off, n);
+                off += n;
+        }
+        c->label = own;
+        memmove(part->s, part->s + off, part->len - off);
+        part->len -= off;
+        fflush(stdout);
+}
+
 /* Run one hook and wait for it: its exit status (128+N when killed by a
  * signal), or -ETIMEDOUT / -EINTR when it was ended (timeout_ms passed, or
- * SIGINT / SIGTERM came: they stay pending for the loop), or -errno. */
-static int cc__hook_wait(const char *exe, struct cc_strv *args, long long timeout_ms)
+ * SIGINT / SIGTERM came: they stay pending for the loop), or -errno. Its
+ * output goes to the attached view when up is attached, else nowhere. */
+static int cc__hook_wait(struct cc_sup_ctr *c, const char *exe, struct cc_strv *args, long long timeout_ms)
 {
+        int out[2] = {-1, -1};
+        if (c->sup->attached && pipe2(out, O_CLOEXEC) < 0)
+                out[0] = out[1] = -1;
         sigset_t intr, oldmask;
         sigemptyset(&intr);
         sigaddset(&intr, SIGINT);
@@ -99,33 +127,64 @@ static int cc__hook_wait(const char *exe, struct cc_strv *args, long long timeou
                 int null = open("/dev/null", O_RDWR);
                 if (null >= 0) {
                         dup2(null, 0);
-                        dup2(null, 1);
-                        dup2(null, 2);
+                        dup2(out[1] >= 0 ? out[1] : null, 1);
+                        dup2(out[1] >= 0 ? out[1] : null, 2);
                 }
                 closefrom(3);
                 execv(exe, args->v);
                 _exit(127);
         }
         int rc = pid < 0 ? -errno : 0;
+        if (out[1] >= 0)
+                close(out[1]);
+        struct cc_buf part = {0};
         int pidfd = pid > 0 ? (int) syscall(SYS_pidfd_open, pid, 0) : -1;
         uint64_t deadline = timeout_ms >= 0 ? cc_sup_now_ms() + (uint64_t) timeout_ms : 0;
         while (pid > 0 && pidfd >= 0) {
-                struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+                struct pollfd p[3] = {{.fd = pidfd, .events = POLLIN},
+                                      {.fd = sfd, .events = POLLIN},
+                                      {.fd = out[0], .events = POLLIN}};
                 long long left = -1;
                 if (timeout_ms >= 0) {
                         uint64_t now = cc_sup_now_ms();
                         left = now >= deadline ? 0 : (long long) (deadline - now);
                 }
-                int n = poll(p, sfd >= 0 ? 2 : 1, (int) left);
+                int n = poll(p, 3, (int) left);
                 if (n < 0 && errno == EINTR)
                         continue;
+                if (n > 0 && (p[2].revents & (POLLIN | POLLHUP))) {
+                        char buf[4096];
+                        ssize_t got = read(out[0], buf, sizeof(buf));
+                        if (got > 0) {
+                                cc_buf_add(&part, buf, (size_t) got);
+                                cc__hook_output(c, &part, false);
+                        } else {
+                                close(out[0]);
+                                out[0] = -1;
+                        }
+                }
                 if (n > 0 && (p[0].revents & POLLIN))
                         break;
+                if (n > 0 && !(p[1].revents & POLLIN))
+                        continue;
                 /* out of time, or a signal to stop (not read: the loop takes it) */
                 rc = n == 0 ? -ETIMEDOUT : -EINTR;
                 kill(-pid, SIGKILL);
                 break;
         }
+        /* what is left in the pipe (a process the hook left may hold it) */
+        while (out[0] >= 0 && poll(&(struct pollfd){.fd = out[0], .events = POLLIN}, 1, 0) > 0) {
+                char buf[4096];
+                ssize_t got = read(out[0], buf, sizeof(buf));
+                if (got <= 0)
+                        break;
+                cc_buf_add(&part, buf, (size_t) got);
+        }
+        if (part.len > 0)
+                cc__hook_output(c, &part, true);
+        cc_buf_free(&part);
+        if (out[0] >= 0)
+                close(out[0]);
         int status = 0;
         if (pid > 0) {
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -162,7 +221,7 @@ int cc_sup_hooks_run(struct cc_sup_ctr *c, const char *key, long long timeout_ms
                                 uint64_t spent = cc_sup_now_ms() - start;
                                 left = spent >= (uint64_t) timeout_ms ? 0 : timeout_ms - (long long) spent;
                         }
-                        rc = cc__hook_wait(exe, &args, left);
+                        rc = cc__hook_wait(c, exe, &args, left);
                 }
                 cc_strv_free(&args);
                 if (rc == 0)

@@ -192,6 +192,34 @@ EOF
         assert_eq "$(ctr app status)" exited
 }
 
+# attached up shows the hooks' output under "NAME ->", as docker compose
+t_hook_output_attached() {
+        compose <<EOF
+services:
+  app:
+    image: busybox:test
+    network_mode: none
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo app running; while :; do sleep 0.1; done"]
+    post_start:
+      - command: ["sh", "-c", "echo hook says hi; echo and to stderr >&2"]
+    pre_stop:
+      - command: ["echo", "hook says bye"]
+EOF
+        local log=$TMP/attached.log
+        ccp_bg up >"$log" 2>&1 &
+        local up=$!
+        wait_for 30 file_has "$log" "app running" || { cat "$log"; return 1; }
+        kill -INT "$up"
+        wait_exit "$up" 60 || return 1
+        local out; out=$(cat "$log")
+        grep -qE '^app-1 -> *\| hook says hi$' <<<"$out" || fail "no post_start output: $out" || return 1
+        grep -qE '^app-1 -> *\| and to stderr$' <<<"$out" || fail "no post_start stderr: $out" || return 1
+        grep -qE '^app-1 -> *\| hook says bye$' <<<"$out" || fail "no pre_stop output: $out" || return 1
+        # up -d shows none of it
+        out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        assert_not_contains "$out" "hook says"
+}
+
 run_cases \
         "post_start: before Started, as its user (root) or the container's, its environment and working_dir:t_post_start" \
         "post_start of a healthchecked service: up -d and start return after it:t_post_start_healthchecked" \
@@ -199,4 +227,5 @@ run_cases \
         "post_start in a container that is gone: docker's message:t_post_start_gone" \
         "pre_stop runs before SIGTERM on down, not for a container that exited on its own:t_pre_stop_down" \
         "pre_stop runs on restart and stop:t_pre_stop_stop_restart" \
-        "a failing pre_stop is reported, the container still stops:t_pre_stop_fails"
+        "a failing pre_stop is reported, the container still stops:t_pre_stop_fails" \
+        "attached up shows the hooks' output under NAME ->:t_hook_output_attached"
