@@ -138,9 +138,9 @@ static bool path_matches(const struct mpath *p, const char *pattern)
                 return false;
         /* the last segment first: it tells most patterns apart at once
          * (this runs for every list of every service) */
-        const char *last = strrchr(pattern, '.');
+        const char *last = strrchr(pattern, '.'), *seg = p->seg[p->depth - 1];
         last = last ? last + 1 : pattern;
-        if (strcmp(last, "*") != 0 && strcmp(last, p->seg[p->depth - 1]) != 0)
+        if (strcmp(last, "*") != 0 && (last[0] != seg[0] || strcmp(last, seg) != 0))
                 return false;
         for (;;) {
                 const char *dot = strchr(s, '.');

@@ -177,17 +177,20 @@ static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_po
 #define CC__VALUE_SHARED_MAX 8    /* other scalars of up to 7 characters share their text too */
 #define CC__KEY_BLOCK ((size_t) 64 << 10)
 
+/* A text's position in the index is its block's number (high 16 bits)
+ * and its offset in the block: the index reads texts from the blocks
+ * without a table of them. */
 struct cc__keys {
         struct cc_hindex index;
-        const char **v; /* the texts, by position in the index */
-        size_t n, cap;
-        char *cur, *end; /* what is left of the newest text block */
+        char **blocks;
+        size_t n_blocks, cap_blocks;
+        char *cur, *end; /* what is left of the newest block */
 };
 static __thread struct cc__keys cc__keys;
 
-static const char *cc__key_at(const void *keys, size_t i)
+static const char *cc__key_at(const void *keys, size_t pos)
 {
-        return ((const struct cc__keys *) keys)->v[i];
+        return ((const struct cc__keys *) keys)->blocks[pos >> 16] + (pos & 0xffff);
 }
 
 static const char *cc__key_text(const char *s, size_t len)
@@ -195,19 +198,21 @@ static const char *cc__key_text(const char *s, size_t len)
         struct cc__keys *k = &cc__keys;
         ssize_t i = cc_hindex_find(&k->index, s, cc__key_at, k);
         if (i >= 0)
-                return k->v[i];
+                return cc__key_at(k, (size_t) i);
         if ((size_t) (k->end - k->cur) < len) {
-                k->cur = cc_xmalloc(CC__KEY_BLOCK);
+                if (k->n_blocks == k->cap_blocks) {
+                        k->cap_blocks = k->cap_blocks ? k->cap_blocks * 2 : 16;
+                        k->blocks = cc_xrealloc(k->blocks, k->cap_blocks * sizeof(*k->blocks));
+                }
+                if (k->n_blocks > UINT16_MAX)
+                        abort();
+                k->cur = k->blocks[k->n_blocks++] = cc_xmalloc(CC__KEY_BLOCK);
                 k->end = k->cur + CC__KEY_BLOCK;
         }
         char *t = memcpy(k->cur, s, len);
         k->cur += len;
-        if (k->n == k->cap) {
-                k->cap = k->cap ? k->cap * 2 : 256;
-                k->v = cc_xrealloc(k->v, k->cap * sizeof(*k->v));
-        }
-        k->v[k->n] = t;
-        cc_hindex_add(&k->index, t, k->n++);
+        size_t b = k->n_blocks - 1;
+        cc_hindex_add(&k->index, t, b << 16 | (size_t) (t - k->blocks[b]));
         return t;
 }
 #endif
@@ -459,7 +464,9 @@ static bool cc__is_float(const char *s)
 {
         static const char *const special[] = {".inf", "+.inf", "-.inf", ".Inf", "+.Inf", "-.Inf",
                                                ".INF", "+.INF", "-.INF", ".nan", ".NaN", ".NAN"};
-        for (size_t i = 0; i < CC_ARRAY_SIZE(special); i++)
+        /* all of them have a '.' first or after the sign */
+        bool dotted = s[0] == '.' || ((s[0] == '+' || s[0] == '-') && s[1] == '.');
+        for (size_t i = 0; dotted && i < CC_ARRAY_SIZE(special); i++)
                 if (strcmp(s, special[i]) == 0)
                         return true;
         const char *p = s;

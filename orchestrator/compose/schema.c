@@ -808,8 +808,10 @@ static int cc__schema_seq(struct cc__schema_ctx *c, struct cc_node *n, const str
 
 static const struct cc__schema *cc__schema_key(const struct cc__schema *s, const char *key)
 {
+        /* the first character before strcmp: this runs for every key of
+         * the file, against up to a hundred names */
         for (const struct cc__schema_key *k = s->keys; k && k->name; k++)
-                if (strcmp(k->name, key) == 0)
+                if (k->name[0] == key[0] && strcmp(k->name, key) == 0)
                         return k->schema;
         return NULL;
 }
