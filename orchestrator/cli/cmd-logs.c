@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "logfile.h"
+#include "service-spec.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -198,6 +199,7 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
         struct cc_error err = {0};
         struct cc_log_src *srcs = cc_xcalloc(st->n_ctrs + 1, sizeof(*srcs));
         size_t ns = 0;
+        int rc = 0;
         for (size_t i = 0; i < st->n_ctrs; i++) {
                 const struct cc_ctr_state *ct = &st->ctrs[i];
                 bool want = optind >= argc;
@@ -206,6 +208,12 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
                                 want = true;
                 if (!want || (index > 0 && ct->number != index))
                         continue;
+                if (cc_service_logs_none(cc_node_map_get(cc_project_services(p), ct->service))) {
+                        fprintf(stderr, "Error response from daemon: configured logging driver does not support "
+                                        "reading\n");
+                        rc = 1;
+                        continue;
+                }
                 struct cc_log_src *s = &srcs[ns++];
                 s->ctr = ct;
                 s->path = cc_xasprintf("%s/containers/%s/%s-json.log", cli->root, ct->id, ct->id);
@@ -216,7 +224,6 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
                         o.width = (int) strlen(s->label) + 1;
         }
         /* everything there is, per container, then merged by time */
-        int rc = 0;
         for (size_t i = 0; i < ns; i++) {
                 struct cc_collect col = {&srcs[i], &o};
                 if (cc_log_read(srcs[i].path, 10, cc__collect, &col, &err) < 0) {

@@ -165,7 +165,8 @@ static const struct cc_support_rule cc__rules[] = {
         NO("services.*.labels", "are not recorded: ccompose has no container inspect"),
         YES("services.*.links"),
         YES("services.*.logging"),
-        PART("services.*.logging.driver", "is not supported: logs are kept in json-file format", "json-file", "local"),
+        PART("services.*.logging.driver", "is not supported: logs are kept in json-file format", "json-file", "local",
+             "none"),
         PART("services.*.logging.options", "is not supported", "max-size", "max-file"),
         YES("services.*.mac_address"), /* its first network's */
         YES("services.*.mem_limit"),

@@ -441,6 +441,11 @@ static void cc__run_cgroup(const struct cc_node *svc, struct cc_container_spec *
         }
 }
 
+bool cc_service_logs_none(const struct cc_node *svc)
+{
+        return cc_streq(cc_node_map_str(cc_node_map_get(svc, "logging"), "driver"), "none");
+}
+
 int cc_signal_from_name(const char *s)
 {
         if (!s)

@@ -53,6 +53,9 @@ int cc_service_net_join(const char *runtime_dir, const struct cc_state *st, cons
  * container. */
 int cc_service_volumes_from(const char *root, const struct cc_project *p, const struct cc_state *st,
                             const char *service, struct cc_container_spec *spec, struct cc_error *err);
+/* logging.driver: none: the service's output is kept nowhere (`logs`
+ * cannot read it; the attached view of up still shows it). */
+bool cc_service_logs_none(const struct cc_node *svc);
 /* The command a container of the service runs, as one line (for ps). */
 char *cc_service_command_line(const struct cc_node *svc, const struct cc_image *img);
 /* "SIGTERM", "TERM", "term", "15" -> 15; -1 when unknown, 0 for NULL. */

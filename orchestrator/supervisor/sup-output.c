@@ -187,7 +187,7 @@ static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
 {
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", c->sup->cli->root, c->id);
-        if (!c->log) {
+        if (!c->log && !cc_service_logs_none(c->svc->def)) {
                 _cleanup_free_ char *lp = cc_sup_log_path(c->sup, c->id);
                 long long max = cc__log_opt(c->svc->def, "max-size", 0);
                 int files = (int) cc__log_opt(c->svc->def, "max-file", 1);

@@ -7,7 +7,7 @@
 # cpuset, cpu_quota, cpu_period, deploy.resources.reservations.memory,
 # oom_score_adj, devices, volume.subpath, pid/ipc/uts: host, mac_address,
 # networks' priority and gw_priority, mem_swappiness, oom_kill_disable,
-# volumes' driver_opts of a local bind, volumes_from.
+# volumes' driver_opts of a local bind, volumes_from, logging driver none.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ignw
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -558,6 +558,30 @@ YAML
         assert_eq "$(ccp run --rm -T reader cat /anon/g 2>&1 | tail -1)" from-writer
 }
 
+# logging.driver: none: nothing kept (logs says so, as Docker), the
+# attached view of up still shows the output
+t_logging_none() {
+        compose <<'YAML'
+services:
+  silent:
+    image: busybox:test
+    command: ["echo", "hello from silent"]
+    logging: {driver: none}
+  kept:
+    image: busybox:test
+    command: ["echo", "hello from kept"]
+YAML
+        local out
+        out=$(ccp up 2>&1) || { fail "up failed: $out"; return 1; }
+        assert_not_contains "$out" "WARN" || return 1
+        assert_contains "$out" "hello from silent" || return 1
+        local id; id=$(ctr silent id)
+        [ ! -e "$CCOMPOSE_ROOT/containers/$id/$id-json.log" ] || { fail "a log file was kept"; return 1; }
+        out=$(ccp logs silent 2>&1) && { fail "logs of a none driver passed: $out"; return 1; }
+        assert_contains "$out" "configured logging driver does not support reading" || return 1
+        assert_contains "$(ccp logs kept 2>&1)" "hello from kept"
+}
+
 run_cases \
         "create warns about every unsupported key, once:t_create_warns_every_key" \
         "config warns about none:t_config_does_not_warn" \
@@ -577,4 +601,5 @@ run_cases \
         "priority orders a service's interfaces, gw_priority picks its default route:t_network_priorities" \
         "mem_swappiness and oom_kill_disable (cgroup v1):t_swappiness_oom_kill_disable" \
         "a local volume bound to a host directory (driver_opts type none, o bind):t_volume_local_bind" \
-        "volumes_from mounts the source container's volumes and binds:t_volumes_from"
+        "volumes_from mounts the source container's volumes and binds:t_volumes_from" \
+        "logging driver none keeps no log:t_logging_none"
