@@ -249,6 +249,8 @@ int cc_volume_prefill(int rootfd, const char *target, const char *data_dir, stru
 
 /* ---- process.c ---- */
 
+/* env ("K=V" entries) sets key. */
+bool cc_process_env_has(const struct cc_strv *env, const char *key);
 /* Parent: the final environment (adds PATH, HOSTNAME, HOME, TERM when unset). */
 void cc_process_env(const struct cc_container_spec *spec, const char *hostname, const char *home,
                     struct cc_strv *out);

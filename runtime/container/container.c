@@ -441,15 +441,6 @@ int cc_container_kill_stale(const char *project, const char *id, struct cc_error
         return n;
 }
 
-static bool cc__has_key(const struct cc_strv *env, const char *key)
-{
-        size_t k = strlen(key);
-        for (size_t i = 0; i < env->n; i++)
-                if (strncmp(env->v[i], key, k) == 0 && env->v[i][k] == '=')
-                        return true;
-        return false;
-}
-
 static int cc__write_list(const char *dir, const char *name, const struct cc_strv *list, struct cc_error *err)
 {
         struct cc_buf b = {0};
@@ -475,7 +466,7 @@ static int cc__write_config(const char *dir, const struct cc_container_spec *spe
                             struct cc_error *err)
 {
         struct cc_strv keep = {0};
-        bool derived_home = !cc__has_key(&spec->env, "HOME");
+        bool derived_home = !cc_process_env_has(&spec->env, "HOME");
         for (size_t i = 0; i < env->n; i++)
                 if (!derived_home || strncmp(env->v[i], "HOME=", 5) != 0)
                         cc_strv_push(&keep, env->v[i]);

@@ -164,15 +164,6 @@ static void cc__target_free(struct cc_target *t)
         cc_strv_free(&t->cgroup_procs);
 }
 
-static bool cc__env_has(const struct cc_strv *env, const char *key)
-{
-        size_t k = strlen(key);
-        for (size_t i = 0; i < env->n; i++)
-                if (strncmp(env->v[i], key, k) == 0 && env->v[i][k] == '=')
-                        return true;
-        return false;
-}
-
 /* env: the container's, then the extra ones replacing by key. */
 static void cc__env_merge(struct cc_strv *env, const struct cc_strv *extra)
 {
@@ -428,11 +419,11 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
                 cc_strv_push(&env, t.env.v[i]);
         /* as the Docker daemon: a terminal gets TERM=xterm unless the
          * container or -e sets it */
-        if (x->tty && !cc__env_has(&env, "TERM"))
+        if (x->tty && !cc_process_env_has(&env, "TERM"))
                 cc_strv_push(&env, "TERM=xterm");
         cc__env_merge(&env, &x->env);
         /* as runc: HOME, unless configured, is the home of whom it runs as */
-        if (!cc__env_has(&env, "HOME") && uspec)
+        if (!cc_process_env_has(&env, "HOME") && uspec)
                 cc_strv_push_owned(&env, cc_xasprintf("HOME=%s", user.home ? user.home : "/"));
 
         int pts_num = -1;

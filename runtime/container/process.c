@@ -39,7 +39,7 @@ static void cc__env_set(struct cc_strv *env, const char *kv)
         cc_strv_push(env, kv);
 }
 
-static bool cc__env_has(const struct cc_strv *env, const char *key)
+bool cc_process_env_has(const struct cc_strv *env, const char *key)
 {
         size_t klen = strlen(key);
         for (size_t i = 0; i < env->n; i++)
@@ -60,7 +60,7 @@ void cc_process_env(const struct cc_container_spec *spec, const char *hostname, 
                 cc_strv_push(out, "TERM=xterm");
         for (size_t i = 0; i < spec->env.n; i++)
                 cc__env_set(out, spec->env.v[i]);
-        if (!cc__env_has(out, "HOME"))
+        if (!cc_process_env_has(out, "HOME"))
                 cc_strv_push_owned(out, cc_xasprintf("HOME=%s", home ? home : "/"));
 }
 
