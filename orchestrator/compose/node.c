@@ -180,11 +180,19 @@ static struct cc_node *cc__node_alloc(enum cc_node_kind kind, const struct cc_po
 /* A text's position in the index is its block's number (high 16 bits)
  * and its offset in the block: the index reads texts from the blocks
  * without a table of them. */
+#define CC__KEY_RECENT 512 /* a power of two */
+
 struct cc__keys {
         struct cc_hindex index;
         char **blocks;
         size_t n_blocks, cap_blocks;
         char *cur, *end; /* what is left of the newest block */
+        /* texts found lately, by their first two characters and length: the
+         * same few keys come again and again (image, environment, ...) */
+        struct {
+                const char *text;
+                size_t len;
+        } recent[CC__KEY_RECENT];
 };
 static __thread struct cc__keys cc__keys;
 
@@ -196,9 +204,17 @@ static const char *cc__key_at(const void *keys, size_t pos)
 static const char *cc__key_text(const char *s, size_t len)
 {
         struct cc__keys *k = &cc__keys;
+        unsigned c1 = s[0] ? (unsigned char) s[1] : 0;
+        size_t slot = ((unsigned char) s[0] * 31u + c1 * 7u + len) & (CC__KEY_RECENT - 1);
+        if (k->recent[slot].len == len && memcmp(k->recent[slot].text, s, len) == 0)
+                return k->recent[slot].text;
         ssize_t i = cc_hindex_find(&k->index, s, cc__key_at, k);
-        if (i >= 0)
-                return cc__key_at(k, (size_t) i);
+        if (i >= 0) {
+                const char *t = cc__key_at(k, (size_t) i);
+                k->recent[slot].text = t;
+                k->recent[slot].len = len;
+                return t;
+        }
         if ((size_t) (k->end - k->cur) < len) {
                 if (k->n_blocks == k->cap_blocks) {
                         k->cap_blocks = k->cap_blocks ? k->cap_blocks * 2 : 16;
@@ -213,6 +229,8 @@ static const char *cc__key_text(const char *s, size_t len)
         k->cur += len;
         size_t b = k->n_blocks - 1;
         cc_hindex_add(&k->index, t, b << 16 | (size_t) (t - k->blocks[b]));
+        k->recent[slot].text = t;
+        k->recent[slot].len = len;
         return t;
 }
 #endif
