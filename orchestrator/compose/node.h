@@ -50,7 +50,7 @@ struct cc_node {
         enum cc_node_kind kind : 4;
         enum cc_scalar_type type : 4; /* scalars only */
         bool quoted : 1;          /* scalar was quoted (or a block scalar) in the source */
-        bool str_heap : 1;        /* node.c: str is a malloc'd string of its own */
+        bool str_heap : 1;        /* node.c: str is a string of its own, freed with the node */
         unsigned str_room : 6;    /* node.c: 8-byte units of text room after the node */
         unsigned flags : 8;       /* CC_NODE_RESET / CC_NODE_OVERRIDE / ... (8 bits) */
         bool indexed : 1;         /* node.c: MAP has an index (else key_bits) */
