@@ -341,6 +341,25 @@ static void cc__sort_at(struct cc_node *map, const char *key)
                 cc_node_map_sort(m);
 }
 
+/* A service's keys in compose-go's ServiceConfig field order (types.go),
+ * which encoding/json and go-yaml both follow; extensions (x-*, which only
+ * YAML prints) come after them, sorted. */
+static const char *const cc__svc_order[] = {
+        "profiles", "annotations", "attach", "build", "develop", "blkio_config", "cap_add", "cap_drop",
+        "cgroup_parent", "cgroup", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
+        "cpu_rt_runtime", "cpus", "cpuset", "cpu_shares", "command", "configs", "container_name",
+        "credential_spec", "depends_on", "deploy", "device_cgroup_rules", "devices", "dns", "dns_opt",
+        "dns_search", "dockerfile", "domainname", "entrypoint", "provider", "environment", "env_file",
+        "expose", "extends", "external_links", "extra_hosts", "group_add", "gpus", "hostname", "healthcheck",
+        "image", "init", "ipc", "isolation", "labels", "label_file", "links", "logging", "log_driver",
+        "log_opt", "mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "mac_address",
+        "models", "net", "network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid",
+        "pids_limit", "platform", "ports", "privileged", "pull_policy", "read_only", "restart", "runtime",
+        "scale", "secrets", "security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal",
+        "storage_opt", "sysctls", "tmpfs", "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts",
+        "volume_driver", "volumes", "volumes_from", "working_dir", "pre_start", "post_start", "pre_stop",
+        NULL};
+
 /* docker compose prints mappings whose keys the user chooses (service
  * names, environment, labels, ...) sorted, as Go does with maps; mappings
  * with fixed fields keep their canonical field order. */
@@ -355,6 +374,7 @@ static void cc__sort_user_maps(struct cc_node *model)
                 if (!cc_node_is_map(svc))
                         continue;
                 cc_node_map_sort(svc);
+                cc__norm_order(svc, cc__svc_order);
                 for (size_t k = 0; k < CC_ARRAY_SIZE(svc_maps); k++)
                         cc__sort_at(svc, svc_maps[k]);
                 struct cc_node *build = cc_node_map_get(svc, "build");
@@ -378,6 +398,8 @@ static void cc__sort_user_maps(struct cc_node *model)
 
 void cc_model_order(struct cc_project *p)
 {
+        /* Project's field order (project.go), which go-yaml follows; JSON
+         * sorts these keys (cc_model_json_shape) */
         static const char *const order[] = {"name", "services", "networks", "volumes", "secrets", "configs"};
         struct cc_node *m = p->model;
         struct cc_node *sorted = cc_node_new_map(&m->pos);
@@ -394,15 +416,19 @@ void cc_model_order(struct cc_project *p)
                 }
                 cc_node_map_set(sorted, order[i], &kp, v);
         }
-        /* top-level x- extensions stay, after the sections */
+        /* top-level x- extensions stay, after the sections and sorted
+         * (Project.Extensions, an inline map) */
+        for (size_t i = 0; i < m->n;) {
+                if (cc_startswith(cc_node_key(m, i), "x-"))
+                        i++;
+                else
+                        cc_node_free(cc_node_seq_take(m, i));
+        }
+        cc_node_map_sort(m);
         while (m->n > 0) {
                 _cleanup_free_ char *k = cc_xstrdup(cc_node_key(m, 0));
                 struct cc_pos kp = m->keys[0]->pos;
-                struct cc_node *v = cc_node_seq_take(m, 0);
-                if (cc_startswith(k, "x-"))
-                        cc_node_map_set(sorted, k, &kp, v);
-                else
-                        cc_node_free(v);
+                cc_node_map_set(sorted, k, &kp, cc_node_seq_take(m, 0));
         }
         cc_node_free(m);
         p->model = sorted;

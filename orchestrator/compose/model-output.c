@@ -166,6 +166,14 @@ static void cc__drop_extensions(struct cc_node *n, const char *key)
 
 void cc_model_json_shape(struct cc_node *model)
 {
+        /* Project.MarshalJSON: a Go map of name, services, the sections
+         * that are not empty and the extensions, so keys come sorted, and
+         * without models */
+        cc_node_map_del(model, "models");
+        cc_node_map_sort(model);
+        struct cc_node *services = cc_node_map_get(model, "services");
+        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++)
+                cc_norm_json_structs(services->items[i]);
         for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++) {
                 const char *k = cc_node_key(model, i);
                 if (!cc_startswith(k, "x-"))

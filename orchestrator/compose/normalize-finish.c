@@ -42,7 +42,10 @@ static const char *const cc__restart_keys[] = {"condition", "delay", "max_attemp
 static const char *const cc__placement_keys[] = {"constraints", "preferences", "max_replicas_per_node", NULL};
 static const char *const cc__logging_keys[] = {"driver", "options", NULL};
 static const char *const cc__device_keys[] = {"source", "target", "permissions", NULL};
-static const char *const cc__hook_keys[] = {"command", "user", "privileged", "working_dir", "environment", NULL};
+static const char *const cc__hook_keys[] = {"command",     "image",       "user",        "privileged",
+                                            "working_dir", "environment", "per_replica", NULL};
+static const char *const cc__trigger_keys[] = {"path",   "action", "target",       "exec",
+                                               "include", "ignore", "initial_sync", NULL};
 
 static void cc__sort(struct cc_node *map, const char *key)
 {
@@ -151,6 +154,13 @@ void cc__norm_shape(struct cc_node *svc)
         struct cc_node *eh = cc_node_map_get(svc, "extra_hosts");
         if (cc_node_is_seq(eh))
                 cc__norm_sort_seq(eh);
+        struct cc_node *watch = cc_node_map_get(cc_node_map_get(svc, "develop"), "watch");
+        cc__order_items(watch, cc__trigger_keys);
+        for (size_t i = 0; cc_node_is_seq(watch) && i < watch->n; i++) {
+                struct cc_node *exec = cc_node_map_get(watch->items[i], "exec");
+                cc__norm_order(exec, cc__hook_keys);
+                cc__sort(exec, "environment");
+        }
 }
 
 /* ---- omitempty: what Go's JSON encoding leaves out ---- */
@@ -286,19 +296,35 @@ static void cc__finish_zero_build_deploy(struct cc_node *svc)
         if (!cc_node_is_map(d))
                 return;
         cc__drop_zero(d, deploy);
-        /* Resources and Placement are structs, not pointers: always printed */
-        static const char *const structs[] = {"resources", "placement"};
-        for (size_t i = 0; i < CC_ARRAY_SIZE(structs); i++)
-                if (!cc_node_is_map(cc_node_map_get(d, structs[i])))
-                        cc_node_map_set(d, structs[i], NULL, cc_node_new_map(&d->pos));
         struct cc_node *r = cc_node_map_get(d, "resources");
         cc__drop_zero(r, res);
-        for (size_t i = 0; i < r->n; i++)
+        for (size_t i = 0; cc_node_is_map(r) && i < r->n; i++)
                 cc__drop_zero(r->items[i], resource);
         cc__drop_zero(cc_node_map_get(d, "update_config"), update);
         cc__drop_zero(cc_node_map_get(d, "rollback_config"), update);
         cc__drop_zero(cc_node_map_get(d, "restart_policy"), restart);
         cc__drop_zero(cc_node_map_get(d, "placement"), placement);
+        /* Resources and Placement are structs, not pointers: go-yaml leaves
+         * them out when empty (omitempty), encoding/json never
+         * (cc_norm_json_structs) */
+        static const char *const structs[] = {"resources", "placement"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(structs); i++) {
+                struct cc_node *v = cc_node_map_get(d, structs[i]);
+                if (v && (cc_node_is_null(v) || (cc_node_is_map(v) && v->n == 0)))
+                        cc_node_map_del(d, structs[i]);
+        }
+}
+
+void cc_norm_json_structs(struct cc_node *svc)
+{
+        struct cc_node *d = cc_node_map_get(svc, "deploy");
+        if (!cc_node_is_map(d))
+                return;
+        static const char *const structs[] = {"resources", "placement"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(structs); i++)
+                if (!cc_node_map_get(d, structs[i]))
+                        cc_node_map_set(d, structs[i], NULL, cc_node_new_map(&d->pos));
+        cc__norm_order(d, cc__deploy_keys);
 }
 
 /* ---- defaults and resolution ---- */

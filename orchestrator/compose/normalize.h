@@ -111,6 +111,9 @@ void cc__norm_sort_seq(struct cc_node *seq);
 /* Put the keys of every structure inside a service in compose-go's order
  * (struct fields in declaration order, map keys sorted). */
 void cc__norm_shape(struct cc_node *svc);
+/* For JSON output: a service's deploy gets the struct fields encoding/json
+ * prints even when empty (resources, placement). */
+void cc_norm_json_structs(struct cc_node *svc);
 
 int cc__norm_ports(const struct cc__norm *n, struct cc_node *svc);
 int cc__norm_expose(const struct cc__norm *n, struct cc_node *svc);

@@ -13,7 +13,7 @@ static char *env_vals[] = {(char *) "bar", (char *) "", NULL};
 static const struct cc_env test_env = {3, 3, env_keys, env_vals};
 static const struct cc_norm_ctx ctx = {"proj", "/proj", "/home/u", &test_env};
 
-enum stage { PER_FILE, FINISH, TWICE };
+enum stage { PER_FILE, FINISH, TWICE, JSON };
 
 /* The service "web" of a document ("services: web: ...") or the document
  * itself when it has no services key. */
@@ -42,8 +42,10 @@ static char *run(const char *file, int line, const char *y, const char *key, enu
         int r = cc_normalize_service(svc, "web", &ctx, &err);
         if (r >= 0 && stage == TWICE)
                 r = cc_normalize_service(svc, "web", &ctx, &err);
-        if (r >= 0 && stage == FINISH)
+        if (r >= 0 && (stage == FINISH || stage == JSON))
                 r = cc_normalize_service_finish(svc, "web", &ctx, &err);
+        if (r >= 0 && stage == JSON)
+                cc_norm_json_structs(svc);
         char *out;
         *failed = r < 0;
         if (r < 0) {
@@ -83,6 +85,8 @@ static void check_err(const char *file, int line, const char *y, const char *wan
 
 #define EXPECT(y, key, want) check(__FILE__, __LINE__, y, key, PER_FILE, want)
 #define EXPECT_FIN(y, key, want) check(__FILE__, __LINE__, y, key, FINISH, want)
+/* finish, then shaped for JSON output (cc_norm_json_structs) */
+#define EXPECT_JSON(y, key, want) check(__FILE__, __LINE__, y, key, JSON, want)
 #define EXPECT_ERR(y, want) check_err(__FILE__, __LINE__, y, want)
 
 /* A service document whose first key line is line 3, indented 4. */
@@ -911,10 +915,14 @@ TEST(deploy_resources_and_restart_policy)
                "\"window\":\"2m0s\"}}");
 }
 
-TEST(deploy_resources_and_placement_always_printed)
+/* DeployConfig.Resources and .Placement are structs: go-yaml leaves them
+ * out when empty, encoding/json prints them whatever */
+TEST(deploy_resources_and_placement_printed_in_json_only)
 {
-        EXPECT_FIN("deploy: {replicas: 2, labels: [b=1, a=2]}", "deploy",
-                   "{\"replicas\":2,\"labels\":{\"a\":\"2\",\"b\":\"1\"},\"resources\":{},\"placement\":{}}");
+        const char *y = "deploy: {replicas: 2, labels: [b=1, a=2], resources: {}}";
+        EXPECT_FIN(y, "deploy", "{\"replicas\":2,\"labels\":{\"a\":\"2\",\"b\":\"1\"}}");
+        EXPECT_JSON(y, "deploy",
+                    "{\"replicas\":2,\"labels\":{\"a\":\"2\",\"b\":\"1\"},\"resources\":{},\"placement\":{}}");
 }
 
 TEST(deploy_device_count_all)
@@ -934,15 +942,14 @@ TEST(deploy_update_config_and_placement)
         /* delay is a plain Duration in compose-go: "0s" is its zero value */
         EXPECT_FIN(y, "deploy",
                    "{\"update_config\":{\"parallelism\":2,\"monitor\":\"1m0s\",\"max_failure_ratio\":0.25,"
-                   "\"order\":\"start-first\"},\"resources\":{},"
+                   "\"order\":\"start-first\"},"
                    "\"placement\":{\"constraints\":[\"a==b\"],\"max_replicas_per_node\":3}}");
 }
 
 TEST(deploy_restart_policy_pointer_durations_kept_when_zero)
 {
         EXPECT_FIN("deploy: {restart_policy: {delay: 0s, max_attempts: 0}}", "deploy",
-                   "{\"resources\":{},\"restart_policy\":{\"delay\":\"0s\",\"max_attempts\":0},"
-                   "\"placement\":{}}");
+                   "{\"restart_policy\":{\"delay\":\"0s\",\"max_attempts\":0}}");
 }
 
 /* ------------------------------------------------------ devices, gpus */
@@ -1083,7 +1090,8 @@ TEST(full_service_as_docker_compose_prints_it)
         EXPECT_FIN(full, "healthcheck", "{\"test\":[\"CMD-SHELL\",\"true\"],\"interval\":\"1m30s\"}");
         EXPECT_FIN(full, "environment", "{\"A\":\"1\",\"FOO\":\"bar\"}");
         EXPECT_FIN(full, "configs", "[{\"source\":\"c\",\"mode\":\"0444\"}]");
-        EXPECT_FIN(full, "deploy", "{\"resources\":{\"limits\":{\"memory\":\"1024\"}},\"placement\":{}}");
+        EXPECT_FIN(full, "deploy", "{\"resources\":{\"limits\":{\"memory\":\"1024\"}}}");
+        EXPECT_JSON(full, "deploy", "{\"resources\":{\"limits\":{\"memory\":\"1024\"}},\"placement\":{}}");
 }
 
 /* ------------------------------------------------------------ durations */
