@@ -185,6 +185,8 @@ static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struc
                         st->stopped_by_user = false;
                         if (live->c)
                                 cc_sup_progress(s, " Container %s  Running", st->name);
+                        else if (s->opts.no_start) /* create: kept as it is */
+                                cc_sup_progress(s, " Container %s  Created", st->name);
                         continue;
                 }
                 if (old) {

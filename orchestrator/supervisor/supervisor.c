@@ -561,10 +561,8 @@ static void cc__svc_start(struct cc_sup *s, struct cc_sup_svc *svc)
                 struct cc_ctr_state *st = cc_sup_ctr_state(c);
                 if (c->c || c->removing || st->one_off) /* a run's container is not the service's */
                         continue;
-                if (s->opts.no_start) {
-                        cc_sup_progress(s, " Container %s  Created", st->name);
+                if (s->opts.no_start) /* create: the plan said Created */
                         continue;
-                }
                 cc_sup_progress(s, " Container %s  Starting", st->name);
                 s->in_start++;
                 int r = cc_sup_start_ctr(c, &err);

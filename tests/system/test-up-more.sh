@@ -119,8 +119,13 @@ t_rm_stopped_only() {
 
 t_create_then_start() {
         two_sleepers
-        ccp create >/dev/null 2>&1 || return 1
+        local out
+        out=$(ccp create 2>&1) || { fail "create: $out"; return 1; }
+        # one Created line a container, as docker compose prints (it was twice)
+        assert_eq "$(grep -c ' Container .*  Created$' <<<"$out")" 3 "Created lines in: $out" || return 1
         assert_eq "$(jstate '[.containers[].status] | unique | join(",")')" created || return 1
+        out=$(ccp create 2>&1) || { fail "second create: $out"; return 1; }
+        assert_eq "$(grep -c ' Container .*  Created$' <<<"$out")" 3 "second create's Created lines in: $out" || return 1
         ccp start >/dev/null 2>&1 || return 1
         wait_for 30 is_status web running || return 1
         wait_for 30 is_status db running
