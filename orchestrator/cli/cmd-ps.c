@@ -87,6 +87,42 @@ static char *cc__short_command(const char *cmd)
         return cc_xasprintf("\"%.19s…\"", cmd);
 }
 
+/* docker's Publishers of `ps --format json`, from the ports text the
+ * supervisor records ("0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"): one
+ * {URL, TargetPort, PublishedPort, Protocol} a binding. */
+static json_object *cc__publishers(const char *ports)
+{
+        json_object *a = json_object_new_array();
+        for (const char *next = ports; next && *next;) {
+                const char *end = strchrnul(next, ',');
+                _cleanup_free_ char *one = cc_xstrndup(next, (size_t) (end - next));
+                next = *end ? end + 1 : end;
+                const char *e = one;
+                while (*e == ' ')
+                        e++;
+                const char *arrow = strstr(e, "->"), *slash = strrchr(e, '/');
+                if (!arrow || !slash || slash < arrow)
+                        continue;
+                const char *colon = arrow;
+                while (colon > e && *colon != ':')
+                        colon--;
+                if (*colon != ':')
+                        continue;
+                const char *h = e, *he = colon;
+                if (*h == '[' && he > h && he[-1] == ']') {
+                        h++;
+                        he--;
+                }
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "URL", json_object_new_string_len(h, (int) (he - h)));
+                json_object_object_add(o, "TargetPort", json_object_new_int(atoi(arrow + 2)));
+                json_object_object_add(o, "PublishedPort", json_object_new_int(atoi(colon + 1)));
+                json_object_object_add(o, "Protocol", json_object_new_string(slash + 1));
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
 static bool cc__selected(const struct cc_ctr_state *c, char **services, int n)
 {
         if (n == 0)
@@ -208,7 +244,8 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                         json_object_object_add(o, "Name", json_object_new_string(ct->name));
                         json_object_object_add(o, "Names", json_object_new_string(ct->name));
                         json_object_object_add(o, "Project", json_object_new_string(p->name));
-                        json_object_object_add(o, "Publishers", json_object_new_array());
+                        bool up = ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED;
+                        json_object_object_add(o, "Publishers", cc__publishers(up ? ct->ports : NULL));
                         json_object_object_add(o, "Service", json_object_new_string(ct->service));
                         json_object_object_add(o, "State", json_object_new_string(cc_ctr_status_name(ct->status)));
                         json_object_object_add(o, "Status", json_object_new_string(status));

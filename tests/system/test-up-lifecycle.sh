@@ -290,6 +290,24 @@ t_ps_json() {
         assert_eq "$(jq -r .ExitCode <<<"$job")" 3 || return 1
         assert_contains "$(jq -r .Status <<<"$job")" "Exited (3)"
 }
+t_ps_json_publishers() {
+        local port; port=$(free_port)
+        compose <<EOF2
+services:
+  web:
+    image: busybox:test
+    command: ["httpd", "-f", "-p", "80"]
+    ports: ["127.0.0.1:$port:80", "8080/udp"]
+EOF2
+        ccp up -d >/dev/null 2>&1 || return 1
+        local j; j=$(ccp ps --format json web) || return 1
+        # docker: one entry a binding, with the address it listens on
+        assert_eq "$(jq -c '[.Publishers[] | select(.URL == "127.0.0.1")]' <<<"$j")" \
+                "[{\"URL\":\"127.0.0.1\",\"TargetPort\":80,\"PublishedPort\":$port,\"Protocol\":\"tcp\"}]" || return 1
+        assert_eq "$(jq -c '[.Publishers[] | select(.TargetPort == 8080) | .Protocol] | unique' <<<"$j")" '["udp"]' || return 1
+        ccp stop -t 1 web >/dev/null 2>&1 || return 1
+        assert_eq "$(ccp ps -a --format json web | jq -c .Publishers)" "[]" "(a stopped container has none)"
+}
 t_ps_no_project() {
         # nothing up: ps prints the header only
         stack
@@ -324,4 +342,5 @@ run_cases \
         "ps --status:t_ps_status" \
         "ps SERVICE:t_ps_service_arg" \
         "ps --format json:t_ps_json" \
+        "ps --format json lists published ports:t_ps_json_publishers" \
         "ps of a project that is not up:t_ps_no_project"
