@@ -272,6 +272,7 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         cc_emit_json(&b, p->model, 2);
                         cc_buf_putc(&b, '\n');
                 } else {
+                        cc_model_yaml_shape(p->model);
                         cc_emit_yaml(&b, p->model);
                 }
                 /* As docker compose: a literal dollar of the interpolated

@@ -64,6 +64,9 @@ void cc_model_discard_env_files(struct cc_node *model);
  * json): extensions below the top level left out, every network's ipam
  * printed. */
 void cc_model_json_shape(struct cc_node *model);
+/* Shape the model as go-yaml prints compose-go's types (config): map keys
+ * in go-yaml's order (digits by number: VAR2 before VAR10). */
+void cc_model_yaml_shape(struct cc_node *model);
 /* The services mapping of the model (never NULL after a successful load). */
 struct cc_node *cc_project_services(const struct cc_project *p);
 /* The configuration hash of a service (hex sha256 of its canonical JSON). */

@@ -126,8 +126,6 @@ void cc_model_discard_env_files(struct cc_node *model)
         }
 }
 
-/* ---- JSON ---- */
-
 /* Mappings whose keys are names the user chose: an x- key there is a name,
  * not an extension. */
 static bool cc__user_keys(const char *key)
@@ -135,13 +133,110 @@ static bool cc__user_keys(const char *key)
         static const char *const names[] = {
                 "services", "networks", "volumes", "secrets", "configs", "models", "depends_on",
                 "environment", "labels", "annotations", "sysctls", "extra_hosts", "args", "driver_opts",
-                "options", "ulimits", "storage_opt", "additional_contexts",
+                "options", "ulimits", "storage_opt", "additional_contexts", "log_opt", "aux_addresses",
         };
         for (size_t i = 0; i < CC_ARRAY_SIZE(names); i++)
                 if (strcmp(key, names[i]) == 0)
                         return true;
         return false;
 }
+
+/* ---- map key order ---- */
+
+struct cc__entry {
+        struct cc_node *key, *item;
+};
+
+static int cc__entry_strcmp(const void *a, const void *b)
+{
+        return strcmp(((const struct cc__entry *) a)->key->str, ((const struct cc__entry *) b)->key->str);
+}
+
+static bool cc__yl_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static bool cc__yl_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+/* go-yaml's order of string map keys (keyList.Less): letters by code,
+ * a run of digits by its number, and between a letter and another
+ * character the letter last, or first right after a digit. */
+static bool cc__goyaml_less(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        bool digits = false;
+        for (size_t i = 0; i < la && i < lb; i++) {
+                unsigned char ca = (unsigned char) a[i], cb = (unsigned char) b[i];
+                if (ca == cb) {
+                        digits = cc__yl_digit(ca);
+                        continue;
+                }
+                bool al = cc__yl_letter(ca) || ca >= 0x80, bl = cc__yl_letter(cb) || cb >= 0x80;
+                if (al && bl)
+                        return ca < cb;
+                if (al || bl)
+                        return digits ? al : bl;
+                unsigned long long an = 0, bn = 0;
+                if (ca == '0' || cb == '0')
+                        for (size_t j = i; j-- > 0 && cc__yl_digit((unsigned char) a[j]);)
+                                if (a[j] != '0') {
+                                        an = bn = 1;
+                                        break;
+                                }
+                size_t ai = i, bi = i;
+                for (; ai < la && cc__yl_digit((unsigned char) a[ai]); ai++)
+                        an = an * 10 + (unsigned long long) (a[ai] - '0');
+                for (; bi < lb && cc__yl_digit((unsigned char) b[bi]); bi++)
+                        bn = bn * 10 + (unsigned long long) (b[bi] - '0');
+                if (an != bn)
+                        return an < bn;
+                if (ai != bi)
+                        return ai < bi;
+                return ca < cb;
+        }
+        return la < lb;
+}
+
+static int cc__entry_goyaml(const void *a, const void *b)
+{
+        const char *x = ((const struct cc__entry *) a)->key->str, *y = ((const struct cc__entry *) b)->key->str;
+        return cc__goyaml_less(x, y) ? -1 : cc__goyaml_less(y, x) ? 1 : 0;
+}
+
+static void cc__map_sort_by(struct cc_node *map, int (*cmp)(const void *, const void *))
+{
+        if (!cc_node_is_map(map) || map->n < 2)
+                return;
+        struct cc__entry *e = cc_xcalloc(map->n, sizeof(*e));
+        for (size_t i = 0; i < map->n; i++)
+                e[i] = (struct cc__entry){map->keys[i], map->items[i]};
+        qsort(e, map->n, sizeof(*e), cmp);
+        for (size_t i = 0; i < map->n; i++) {
+                map->keys[i] = e[i].key;
+                map->items[i] = e[i].item;
+        }
+        cc_node_map_reordered(map);
+        free(e);
+}
+
+/* Sort the mappings of n whose keys the user chose (every one inside an
+ * extension, whose value Go holds as map[string]any) with cmp. */
+static void cc__sort_maps(struct cc_node *n, const char *key, bool all, int (*cmp)(const void *, const void *))
+{
+        if (!n || n->kind == CC_NODE_SCALAR)
+                return;
+        all = all || (key && cc_startswith(key, "x-"));
+        bool names = n->kind == CC_NODE_MAP && (all || (key && cc__user_keys(key)));
+        if (names)
+                cc__map_sort_by(n, cmp);
+        for (size_t i = 0; i < n->n; i++)
+                cc__sort_maps(n->items[i], n->kind == CC_NODE_MAP && !names ? cc_node_key(n, i) : NULL, all, cmp);
+}
+
+void cc_model_yaml_shape(struct cc_node *model)
+{
+        for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++)
+                cc__sort_maps(model->items[i], cc_node_key(model, i), false, cc__entry_goyaml);
+}
+
+/* ---- JSON ---- */
 
 /* Extensions (x-*) below the top level: compose-go's types keep them in
  * `Extensions` fields that JSON leaves out. An extension's own value is
@@ -171,6 +266,9 @@ void cc_model_json_shape(struct cc_node *model)
          * without models */
         cc_node_map_del(model, "models");
         cc_node_map_sort(model);
+        for (size_t i = 0; i < model->n; i++)
+                if (cc_startswith(cc_node_key(model, i), "x-"))
+                        cc__sort_maps(model->items[i], cc_node_key(model, i), true, cc__entry_strcmp);
         struct cc_node *services = cc_node_map_get(model, "services");
         for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++)
                 cc_norm_json_structs(services->items[i]);
