@@ -6,14 +6,18 @@
  * (ctrl-p,ctrl-q by default) leave the container running; with
  * --sig-proxy (the default) the signals this process gets are sent to the
  * container's main process; when the container exits, attach ends with
- * its exit code. Not done: a container with a terminal (tty: true is not
- * supported by up), so there is no raw mode and no window size. */
+ * its exit code. A container with a terminal (tty: true) gets our
+ * terminal in raw mode (ctrl-c is a character there, which its line
+ * discipline makes a SIGINT; signals are not proxied, as docker attach
+ * does with a tty) and our window size, now and on each SIGWINCH (a
+ * resize request to the supervisor, which holds the pty master). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,12 +27,14 @@
 #include "cli.h"
 #include "logfile.h"
 #include "state.h"
+#include "supervisor.h"
 
 #define CC_ATTACH_POLL_MS 100
 #define CC_ATTACH_EXIT_WAIT_MS 10000
 
 struct attach_opts {
         bool no_stdin, sig_proxy;
+        bool tty; /* the service has tty: true */
         int index;
         char keys[16];
         size_t nkeys;
@@ -91,6 +97,8 @@ static const struct cc_ctr_state *cc__attach_target(const struct cc_state *st, c
 }
 
 struct attach {
+        struct cc_cli *cli;
+        const char *project;
         const struct attach_opts *o;
         const struct cc_ctr_state *ct;
         int pidfd, sigfd, in_fifo;
@@ -202,7 +210,8 @@ static int cc__attach_exit_code(struct cc_cli *cli, const char *project, const c
 }
 
 /* A terminal on stdin: characters as they are typed (no line editing, no
- * XON/XOFF, which would swallow ctrl-q), echo and ctrl-c as they were. */
+ * XON/XOFF, which would swallow ctrl-q), echo and ctrl-c as they were;
+ * for a container's terminal, raw: that terminal echoes and edits. */
 static void cc__attach_term(struct attach *a)
 {
         struct termios t;
@@ -210,14 +219,35 @@ static void cc__attach_term(struct attach *a)
                 return;
         a->term_saved = true;
         t = a->saved;
-        t.c_lflag &= ~(tcflag_t) (ICANON | ECHOCTL);
-        t.c_iflag &= ~(tcflag_t) IXON;
-        t.c_cc[VMIN] = 1;
-        t.c_cc[VTIME] = 0;
+        if (a->o->tty) {
+                cfmakeraw(&t);
+        } else {
+                t.c_lflag &= ~(tcflag_t) (ICANON | ECHOCTL);
+                t.c_iflag &= ~(tcflag_t) IXON;
+                t.c_cc[VMIN] = 1;
+                t.c_cc[VTIME] = 0;
+        }
         tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
-static int cc__attach_loop(struct cc_cli *cli, const char *project, struct attach *a)
+/* Our window size to the container's terminal (tty: true). */
+static void cc__attach_resize(struct attach *a)
+{
+        struct winsize ws;
+        int fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+        if (!a->o->tty || ioctl(fd, TIOCGWINSZ, &ws) < 0)
+                return;
+        _cleanup_free_ char *req = cc_xasprintf("{\"op\":\"resize\",\"id\":\"%s\",\"rows\":%u,\"cols\":%u}", a->ct->id,
+                                                (unsigned) ws.ws_row, (unsigned) ws.ws_col);
+        struct cc_error err = {0};
+        int code = 0;
+        if (cc_sup_request(a->cli, a->project, req, &code, &err) < 0)
+                cc_error_clear(&err); /* no supervisor: the container is going */
+}
+
+/* The container's exit code, 1 after a detach (*detached), or 128 + a
+ * signal that ended attach. */
+static int cc__attach_loop(struct cc_cli *cli, const char *project, struct attach *a, bool *detached)
 {
         for (;;) {
                 struct pollfd pfd[4] = {
@@ -235,7 +265,11 @@ static int cc__attach_loop(struct cc_cli *cli, const char *project, struct attac
                 if (pfd[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         if (read(a->sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
-                                if (!a->o->sig_proxy)
+                                if (si.ssi_signo == SIGWINCH) {
+                                        cc__attach_resize(a);
+                                        continue;
+                                }
+                                if (!a->o->sig_proxy || a->o->tty)
                                         return 128 + (int) si.ssi_signo;
                                 syscall(SYS_pidfd_send_signal, a->pidfd, (int) si.ssi_signo, NULL, 0);
                         }
@@ -249,7 +283,7 @@ static int cc__attach_loop(struct cc_cli *cli, const char *project, struct attac
                 if (pfd[3].revents & (POLLOUT | POLLERR))
                         cc__attach_flush_input(a);
                 if ((pfd[0].revents & (POLLIN | POLLHUP)) && cc__attach_input(a) == 1) {
-                        fputs("read escape sequence\n", stderr);
+                        *detached = true;
                         return 1;
                 }
                 if (a->npending)
@@ -260,7 +294,8 @@ static int cc__attach_loop(struct cc_cli *cli, const char *project, struct attac
 static int cc__attach_run(struct cc_cli *cli, const char *project, const struct cc_ctr_state *ct,
                           const struct attach_opts *o)
 {
-        struct attach a = {.o = o, .ct = ct, .pidfd = -1, .sigfd = -1, .in_fifo = -1, .stdin_open = !o->no_stdin};
+        struct attach a = {.cli = cli, .project = project, .o = o, .ct = ct, .pidfd = -1, .sigfd = -1,
+                           .in_fifo = -1, .stdin_open = !o->no_stdin};
         a.pidfd = (int) syscall(SYS_pidfd_open, ct->pid, 0);
         if (a.pidfd < 0 || !cc_proc_alive(ct->pid, ct->pid_start)) {
                 fprintf(stderr, "container %s is not running\n", ct->name);
@@ -282,12 +317,18 @@ static int cc__attach_run(struct cc_cli *cli, const char *project, const struct 
         sigemptyset(&mask);
         for (size_t i = 0; i < CC_ARRAY_SIZE(sigs); i++)
                 sigaddset(&mask, sigs[i]);
+        if (o->tty)
+                sigaddset(&mask, SIGWINCH);
         sigprocmask(SIG_BLOCK, &mask, &old);
         a.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         signal(SIGPIPE, SIG_IGN);
-        int rc = cc__attach_loop(cli, project, &a);
+        cc__attach_resize(&a);
+        bool detached = false;
+        int rc = cc__attach_loop(cli, project, &a, &detached);
         if (a.term_saved)
                 tcsetattr(STDIN_FILENO, TCSANOW, &a.saved);
+        if (detached)
+                fputs("read escape sequence\n", stderr);
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(a.sigfd);
         close(a.pidfd);
@@ -354,5 +395,7 @@ int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv)
                         fprintf(stderr, "service \"%s\" is not running\n", service);
                 return 1;
         }
+        const struct cc_node *tty = cc_node_map_get(cc_node_map_get(cc_project_services(p), service), "tty");
+        o.tty = cc_node_is_scalar(tty) && cc_streq(tty->str, "true");
         return cc__attach_run(cli, p->name, ct, &o);
 }

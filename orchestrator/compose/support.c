@@ -236,7 +236,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.stop_signal"),
         NO("services.*.storage_opt", "is not supported: the writable layer has no size limit"),
         YES("services.*.tmpfs"),
-        NO("services.*.tty", "is not supported: up runs containers without a terminal"),
+        YES("services.*.tty"), /* a pty the supervisor holds (sup-output.c) */
         YES("services.*.ulimits"),
         YES("services.*.ulimits.*.hard"),
         YES("services.*.ulimits.*.soft"),

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -281,6 +282,26 @@ static int cc__op_rm(struct cc_sup *s, const struct cc_ctl_req *req)
         return cc__save(s) < 0 ? 1 : 0;
 }
 
+/* attach to a tty: true container: {"op":"resize","id":ID,"rows":R,"cols":C} */
+static int cc__op_resize(struct cc_sup *s, const struct cc_ctl_req *req)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        if (strcmp(c->id, req->id) != 0)
+                                continue;
+                        int r = c->c ? cc_sup_output_resize(c, req->rows, req->cols) : -ENOTTY;
+                        if (r == 0)
+                                return 0;
+                        cc_sup_progress(s, "container %s: cannot resize its terminal: %s",
+                                        cc_sup_ctr_state(c) ? cc_sup_ctr_state(c)->name : c->id,
+                                        r == -ENOTTY ? "it has none" : strerror(-r));
+                        return 1;
+                }
+        cc_sup_progress(s, "no such container: %s", req->id);
+        return 1;
+}
+
 /* Act on a request that parsed; returns the exit code for the client. */
 static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, bool *keep)
 {
@@ -301,6 +322,8 @@ static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, 
                 return cc__op_run(s, req);
         case CC_CTL_RM:
                 return cc__op_rm(s, req);
+        case CC_CTL_RESIZE:
+                return cc__op_resize(s, req);
         case CC_CTL_NETATTACH:
         case CC_CTL_NETDETACH:
                 return cc__op_net(s, req);

@@ -43,6 +43,8 @@ struct cc_sup_ctr {
         uv_poll_t *exit_poll;      /* heap handles: a closing one may still be  */
         uv_pipe_t *out[2];         /* pending its close callback when restarted */
         int rfd[2];                /* our read ends, opened before the container starts */
+        bool tty;                  /* tty: true: out[0] reads (and writes) the pty master */
+        uv_pipe_t *in;             /* tty with stdin_open: stdin.fifo, relayed to the master */
         struct cc_buf partial[2];  /* attached view: a line waiting for its newline */
         struct cc_logw *log;
         uv_timer_t restart_timer;
@@ -170,6 +172,15 @@ int cc_sup_output_fd(struct cc_sup_ctr *c, int idx);
 bool cc_sup_output_drain(struct cc_sup_ctr *c, int idx);
 void cc_sup_print_line(struct cc_sup *s, struct cc_sup_ctr *c, const char *line, size_t len);
 char *cc_sup_log_path(const struct cc_sup *s, const char *id);
+/* tty: set the terminal's size (the master's TIOCSWINSZ); -ENOTTY when
+ * the container has no terminal the supervisor holds. */
+int cc_sup_output_resize(struct cc_sup_ctr *c, unsigned rows, unsigned cols);
+/* A re-exec keeps the pty masters: mark them inherited (not close-on-exec)
+ * and append "ID=FD,..." to out; after it, close the ones no container
+ * claimed. */
+#define CC_SUP_PTYS_ENV "CCOMPOSE_SUPERVISOR_PTYS"
+void cc_sup_output_keep_ptys(struct cc_sup *s, struct cc_buf *out);
+void cc_sup_output_close_unclaimed(void);
 
 /* sup-health.c */
 void cc_sup_health_start(struct cc_sup_ctr *c);

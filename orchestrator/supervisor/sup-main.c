@@ -155,6 +155,7 @@ static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct 
                 goto fail;
         s->reconciling = true;
         r = cc_sup_reconcile(s, &err);
+        cc_sup_output_close_unclaimed(); /* terminals a re-exec kept for containers gone since */
         if (r >= 0)
                 r = cc_sup_net_setup(s, &err); /* network: the project's bridges */
         s->reconciling = false;
@@ -356,9 +357,15 @@ int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const 
         cc_sup_save(s);
         struct cc_strv envp = {0};
         for (size_t i = 0; i < env->n; i++)
-                if (!cc_startswith(env->v[i], CC_REEXEC_ENV "="))
+                if (!cc_startswith(env->v[i], CC_REEXEC_ENV "=") && !cc_startswith(env->v[i], CC_SUP_PTYS_ENV "="))
                         cc_strv_push(&envp, env->v[i]);
         cc_strv_push_owned(&envp, cc_xasprintf("%s=%d%s", CC_REEXEC_ENV, fd, s->attached ? ",attached" : ""));
+        /* the terminals of tty: true containers stay theirs (sup-output.c) */
+        struct cc_buf ptys = {0};
+        cc_sup_output_keep_ptys(s, &ptys);
+        if (ptys.len)
+                cc_strv_push_owned(&envp, cc_xasprintf("%s=%s", CC_SUP_PTYS_ENV, ptys.s));
+        cc_buf_free(&ptys);
         fflush(NULL);
         execve("/proc/self/exe", argv->v, envp.v);
         int e = -errno;

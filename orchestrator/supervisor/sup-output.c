@@ -1,5 +1,5 @@
 /* A container's output: its stdout and stderr are FIFOs in the container
- * directory. The container holds them open read-write, so it never gets
+ * directory (with tty: true, a pseudo-terminal instead: see below). The container holds them open read-write, so it never gets
  * SIGPIPE when no supervisor reads (after a crash it blocks once the pipe
  * buffer is full, and a new supervisor picks up where the old one
  * stopped). The supervisor reads them with large reads, feeds the json-file
@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "sup-internal.h"
@@ -35,24 +37,39 @@ static long long cc__log_opt(const struct cc_node *svc, const char *key, long lo
         return atoll(v) > 0 ? atoll(v) : dflt;
 }
 
+static bool cc__flag(const struct cc_node *svc, const char *key)
+{
+        const struct cc_node *v = cc_node_map_get(svc, key);
+        return cc_node_is_scalar(v) && cc_streq(v->str, "true");
+}
+
 /* Create the FIFOs and open the container's ends (read-write, so they
  * always have a reader). stdio[0] is /dev/null, or with stdin_open: true
  * the FIFO stdin.fifo that `attach` writes to (held read-write by the
  * container too: its stdin stays open, without EOF, when nobody is
- * attached, as Docker keeps it). */
+ * attached, as Docker keeps it).
+ *
+ * tty: true: the runtime gives the container a pty from its own devpts
+ * (its stdin, stdout, stderr and controlling terminal, as `run` does);
+ * the supervisor reads the master into the log as stdout, and writes what
+ * attach puts in stdin.fifo into it (stdio stays -1: the spec's tty). */
 int cc_sup_output_open(struct cc_sup_ctr *c, int stdio[3], struct cc_error *err)
 {
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", c->sup->cli->root, c->id);
         int r = cc_mkdir_p(dir, 0700);
         if (r < 0)
                 return cc_error_setsys(err, r, "creating %s", dir);
-        stdio[1] = stdio[2] = -1;
-        const struct cc_node *in = cc_node_map_get(c->svc->def, "stdin_open");
-        if (cc_node_is_scalar(in) && cc_streq(in->str, "true")) {
+        stdio[0] = stdio[1] = stdio[2] = -1;
+        c->tty = cc__flag(c->svc->def, "tty");
+        if (cc__flag(c->svc->def, "stdin_open")) {
                 _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, CC_CTR_STDIN_FIFO);
                 if (mkfifo(p, 0600) < 0 && errno != EEXIST)
                         return cc_error_setsys(err, -errno, "creating %s", p);
+                if (c->tty)
+                        return 0;
                 stdio[0] = open(p, O_RDWR | O_CLOEXEC);
+        } else if (c->tty) {
+                return 0;
         } else {
                 stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
@@ -183,6 +200,149 @@ static void cc__read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         }
 }
 
+/* ---- tty: true ---- */
+
+/* The pty masters a re-exec kept ("ID=FD,..."), read once. */
+static struct cc_strv cc__kept;
+
+static int cc__kept_pty(const char *id)
+{
+        static bool read;
+        if (!read) {
+                read = true;
+                const char *v = getenv(CC_SUP_PTYS_ENV);
+                for (const char *p = v; p && *p;) {
+                        const char *e = strchrnul(p, ',');
+                        cc_strv_push_owned(&cc__kept, cc_xstrndup(p, (size_t) (e - p)));
+                        p = *e ? e + 1 : e;
+                }
+                unsetenv(CC_SUP_PTYS_ENV); /* never into a hook's or a healthcheck's process */
+        }
+        size_t len = strlen(id);
+        for (size_t i = 0; i < cc__kept.n; i++) {
+                const char *k = cc__kept.v[i];
+                if (strncmp(k, id, len) != 0 || k[len] != '=')
+                        continue;
+                int fd = atoi(k + len + 1);
+                free(cc__kept.v[i]);
+                cc__kept.v[i] = cc__kept.v[--cc__kept.n];
+                cc__kept.v[cc__kept.n] = NULL;
+                if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || !isatty(fd))
+                        return -1;
+                return fd;
+        }
+        return -1;
+}
+
+void cc_sup_output_close_unclaimed(void)
+{
+        for (size_t i = 0; i < cc__kept.n; i++) {
+                const char *eq = strchr(cc__kept.v[i], '=');
+                int fd = eq ? atoi(eq + 1) : -1;
+                if (fd >= 3 && isatty(fd))
+                        close(fd);
+        }
+        cc_strv_free(&cc__kept);
+}
+
+void cc_sup_output_keep_ptys(struct cc_sup *s, struct cc_buf *out)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        int fd = c->tty && c->c ? cc_sup_output_fd(c, 0) : -1;
+                        if (fd >= 0 && fcntl(fd, F_SETFD, 0) == 0)
+                                cc_buf_printf(out, "%s%s=%d", out->len ? "," : "", c->id, fd);
+                }
+}
+
+struct cc__input {
+        uv_write_t req;
+        struct cc_sup_ctr *c;
+        char data[];
+};
+
+#define CC_INPUT_QUEUE_MAX (1 << 20)
+
+static void cc__in_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void cc__in_written(uv_write_t *req, int status)
+{
+        struct cc__input *w = (struct cc__input *) req;
+        struct cc_sup_ctr *c = w->c;
+        free(w);
+        if (status == UV_ECANCELED || !c->in || !c->out[0] || uv_is_active((uv_handle_t *) c->in))
+                return;
+        if (uv_stream_get_write_queue_size((uv_stream_t *) c->out[0]) < CC_INPUT_QUEUE_MAX / 2)
+                uv_read_start((uv_stream_t *) c->in, cc__alloc_cb, cc__in_read_cb);
+}
+
+/* What attach wrote to stdin.fifo goes to the terminal, as typed there
+ * (the line discipline makes ctrl-c a SIGINT); a container that does not
+ * read holds the FIFO back, not our memory. */
+static void cc__in_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+        struct cc_sup_ctr *c = stream->data;
+        if (nread <= 0 || !c->out[0]) {
+                if (nread < 0)
+                        uv_read_stop(stream);
+                return;
+        }
+        struct cc__input *w = cc_xmalloc(sizeof(*w) + (size_t) nread);
+        w->c = c;
+        memcpy(w->data, buf->base, (size_t) nread);
+        uv_buf_t b = uv_buf_init(w->data, (unsigned) nread);
+        if (uv_write(&w->req, (uv_stream_t *) c->out[0], &b, 1, cc__in_written) < 0)
+                free(w);
+        else if (uv_stream_get_write_queue_size((uv_stream_t *) c->out[0]) >= CC_INPUT_QUEUE_MAX)
+                uv_read_stop(stream);
+}
+
+static int cc__stream_open(struct cc_sup_ctr *c, uv_pipe_t **h, int fd, uv_read_cb cb, const char *what,
+                           struct cc_error *err)
+{
+        *h = cc_xcalloc(1, sizeof(uv_pipe_t));
+        uv_pipe_init(c->sup->loop, *h, 0);
+        (*h)->data = c;
+        int r = uv_pipe_open(*h, fd);
+        if (r < 0)
+                close(fd);
+        if (r == 0)
+                r = uv_read_start((uv_stream_t *) *h, cc__alloc_cb, cb);
+        if (r < 0)
+                return cc_error_set(err, -EIO, "reading %s: %s", what, uv_strerror(r));
+        return 0;
+}
+
+/* The master (a copy: the container object keeps its own), or the one a
+ * re-exec kept; an adopted container's terminal from another supervisor
+ * is gone with it (nothing to read). */
+static int cc__tty_attach(struct cc_sup_ctr *c, const char *dir, struct cc_error *err)
+{
+        if (!c->out[0]) {
+                int m = c->c ? cc_container_pty(c->c) : -1;
+                int fd = m >= 0 ? fcntl(m, F_DUPFD_CLOEXEC, 3) : cc__kept_pty(c->id);
+                if (fd >= 0 && cc__stream_open(c, &c->out[0], fd, cc__read_cb, "the container's terminal", err) < 0)
+                        return err->code;
+        }
+        if (c->in || !cc__flag(c->svc->def, "stdin_open"))
+                return 0;
+        _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, CC_CTR_STDIN_FIFO);
+        int fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC); /* a writer too: no EOF between attaches */
+        if (fd < 0)
+                return cc_error_setsys(err, -errno, "opening %s", p);
+        return cc__stream_open(c, &c->in, fd, cc__in_read_cb, p, err);
+}
+
+int cc_sup_output_resize(struct cc_sup_ctr *c, unsigned rows, unsigned cols)
+{
+        int fd = c->tty ? cc_sup_output_fd(c, 0) : -1;
+        struct winsize ws = {.ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols};
+        if (fd < 0)
+                return -ENOTTY;
+        return ioctl(fd, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
+}
+
 /* The supervisor's ends: read-only, non-blocking. */
 int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
 {
@@ -195,6 +355,9 @@ int cc_sup_output_attach(struct cc_sup_ctr *c, struct cc_error *err)
                 if (r < 0)
                         return r;
         }
+        c->tty = cc__flag(c->svc->def, "tty");
+        if (c->tty)
+                return cc__tty_attach(c, dir, err);
         for (int i = 0; i < 2; i++) {
                 if (c->out[i])
                         continue;
@@ -250,6 +413,10 @@ void cc_sup_output_close(struct cc_sup_ctr *c)
                 cc__print_rest(c->sup, c, i);
                 cc_sup_close_free((uv_handle_t *) c->out[i]);
                 c->out[i] = NULL;
+        }
+        if (c->in) {
+                cc_sup_close_free((uv_handle_t *) c->in);
+                c->in = NULL;
         }
         if (c->log) {
                 struct timespec now;

@@ -15,6 +15,7 @@ static const struct {
         {"netdetach", CC_CTL_NETDETACH}, {"stop", CC_CTL_STOP},       {"start", CC_CTL_START},
         {"restart", CC_CTL_RESTART},     {"kill", CC_CTL_KILL},       {"pause", CC_CTL_PAUSE},
         {"unpause", CC_CTL_UNPAUSE},     {"reexec", CC_CTL_REEXEC},
+        {"resize", CC_CTL_RESIZE},
 };
 
 static void cc__json_putp(json_object **o)
@@ -137,6 +138,16 @@ static int cc__parse_fields(json_object *j, struct cc_ctl_req *req, struct cc_er
                         return r;
                 if (req->argv.n == 0 || !req->cwd || req->cwd[0] != '/')
                         return cc_error_set(err, -EINVAL, "bad request: reexec needs \"argv\" and an absolute \"cwd\"");
+        }
+        if (req->op == CC_CTL_RESIZE) {
+                long long rows = -1, cols = -1;
+                if ((r = cc__want_int(j, "rows", 0, 65535, &rows, err)) < 0 ||
+                    (r = cc__want_int(j, "cols", 0, 65535, &cols, err)) < 0)
+                        return r;
+                if (!req->id || rows < 0 || cols < 0)
+                        return cc_error_set(err, -EINVAL, "bad request: resize needs \"id\", \"rows\" and \"cols\"");
+                req->rows = (unsigned) rows;
+                req->cols = (unsigned) cols;
         }
         if ((req->op == CC_CTL_NETATTACH || req->op == CC_CTL_NETDETACH) &&
             (!req->service || !req->id || !req->name || (req->op == CC_CTL_NETATTACH && req->pid <= 0)))

@@ -31,6 +31,7 @@ enum cc_ctl_op {
         CC_CTL_PAUSE,
         CC_CTL_UNPAUSE,
         CC_CTL_REEXEC,
+        CC_CTL_RESIZE,
 };
 
 struct cc_ctl_req {
@@ -47,6 +48,7 @@ struct cc_ctl_req {
         struct cc_spec_overrides *ov;  /* run: never NULL after a run request parsed */
         struct cc_strv argv, env;      /* reexec: a command line (not empty), its environment */
         char *cwd;                     /* reexec: its working directory (absolute) */
+        unsigned rows, cols;           /* resize: the terminal of container "id" */
 };
 
 /* Parse one request line of len bytes (it need not be NUL-terminated).

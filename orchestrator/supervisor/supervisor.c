@@ -312,7 +312,7 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         if (r >= 0) {
                 cc_sup_net_spec(c, &spec); /* network: veths, addresses, ports, hosts */
                 spec.reuse_dir = true;
-                spec.tty = false;
+                spec.tty = c->tty; /* the pty's master comes back: sup-output.c */
                 for (int i = 0; i < 3; i++)
                         spec.stdio[i] = stdio[i];
                 int exit_status = 0;

@@ -79,7 +79,6 @@ service all: pull_refresh_after is not supported: use pull_policy every_<duratio
 service all: runtime "nvidia" is not supported: ccompose runs containers itself
 service all: security_opt "label=disable" has no effect: ccompose applies no SELinux or AppArmor profile
 service all: storage_opt is not supported: the writable layer has no size limit
-service all: tty is not supported: up runs containers without a terminal
 service all: use_api_socket is not supported: ccompose has no Docker API socket
 service all: uts "container:other" is not supported: only host, or the container's own UTS namespace
 service all: userns_mode is not supported: containers run without a user namespace
@@ -134,7 +133,7 @@ services:
   other:
     image: busybox:test
     command: sleep 1000
-    tty: true
+    storage_opt: {size: 1G}
 YAML
 }
 WEB_WARNS='service web: deploy.placement has no effect on a single host
@@ -157,7 +156,7 @@ t_up_warns_for_every_service() {
         local err
         err=$(ccp up -d 2>&1 >/dev/null) || { fail "up failed: $err"; return 1; }
         # services in name order, as the model holds them
-        assert_eq "$(warns <<<"$err")" "service other: tty is not supported: up runs containers without a terminal
+        assert_eq "$(warns <<<"$err")" "service other: storage_opt is not supported: the writable layer has no size limit
 $WEB_WARNS"
 }
 
@@ -177,7 +176,7 @@ services:
   web:
     image: busybox:test
     command: sleep 1000
-    tty: false
+    tty: true
     stdin_open: false
     oom_kill_disable: false
     ipc: private

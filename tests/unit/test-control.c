@@ -40,6 +40,10 @@ TEST(good_requests)
         ASSERT(req.op == CC_CTL_REEXEC && req.argv.n == 3 && req.argv.v[3] == NULL && req.env.n == 1);
         ASSERT_STREQ(req.cwd, "/srv");
         cc_ctl_req_clear(&req);
+        ASSERT(parse("{\"op\":\"resize\",\"id\":\"abc\",\"rows\":40,\"cols\":132}", &req, &err) == 0);
+        ASSERT(req.op == CC_CTL_RESIZE && req.rows == 40 && req.cols == 132);
+        ASSERT_STREQ(req.id, "abc");
+        cc_ctl_req_clear(&req);
 }
 
 TEST(bad_requests)
@@ -58,6 +62,11 @@ TEST(bad_requests)
                 "{\"op\":\"reexec\",\"cwd\":\"/\"}", "{\"op\":\"reexec\",\"argv\":[],\"cwd\":\"/\"}",
                 "{\"op\":\"reexec\",\"argv\":[\"x\"]}", "{\"op\":\"reexec\",\"argv\":[\"x\"],\"cwd\":\"rel\"}",
                 "{\"op\":\"reexec\",\"argv\":[\"x\"],\"cwd\":\"/\",\"env\":[1]}",
+                /* resize: a container and a size that fits a winsize */
+                "{\"op\":\"resize\",\"rows\":1,\"cols\":1}", "{\"op\":\"resize\",\"id\":\"a\",\"rows\":1}",
+                "{\"op\":\"resize\",\"id\":\"a\",\"rows\":-1,\"cols\":1}",
+                "{\"op\":\"resize\",\"id\":\"a\",\"rows\":1,\"cols\":65536}",
+                "{\"op\":\"resize\",\"id\":\"a\",\"rows\":\"1\",\"cols\":1}",
         };
         for (size_t i = 0; i < CC_ARRAY_SIZE(bad); i++) {
                 struct cc_ctl_req req;

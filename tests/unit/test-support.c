@@ -155,7 +155,7 @@ TEST(no_warning_for_defaults_and_supported_keys)
         struct cc_project *p = load("services:\n"
                                     "  web:\n"
                                     "    image: busybox\n"
-                                    "    tty: false\n"
+                                    "    tty: true\n"
                                     "    stdin_open: false\n"
                                     "    oom_kill_disable: false\n"
                                     "    ipc: private\n"
@@ -183,7 +183,7 @@ TEST(no_warning_for_defaults_and_supported_keys)
 TEST(warnings_of_the_selected_services)
 {
         struct cc_project *p = load("services:\n"
-                                    "  web: {image: busybox, tty: true}\n"
+                                    "  web: {image: busybox, storage_opt: {size: 1G}}\n"
                                     "  db: {image: busybox, runtime: nvidia, models: [llm]}\n"
                                     "volumes:\n"
                                     "  data: {labels: {a: b}}\n"
