@@ -314,6 +314,39 @@ EOF
         grep -qxF "backend-1  | backend password db-$P" <<<"$out" || fail "backend did not read its secret: $out"
 }
 
+# The awesome-compose stacks that use secrets, each as its file is written
+# but on the local image (tests/system/awesome-secrets.py): every /run/secrets
+# path the file names (an entrypoint's *_PASSWORD_FILE, a healthcheck's
+# $(cat ...)) holds the secret, in every service that lists it; `up -d
+# --wait` gets past the healthchecks that read it.
+CORPUS=${CORPUS:-$SRCDIR/../shared/corpus/awesome-compose}
+t_awesome_stack() { # DIR
+        local src=$CORPUS/$1
+        [ -f "$src/compose.yaml" ] || { fail "$src/compose.yaml missing"; return 1; }
+        cp -r "$src/." "$D/"
+        local secret="pw-$1-$P"
+        printf '%s' "$secret" >"$D/db/password.txt"
+        local model
+        model=$(ccp config --format json 2>&1) || { fail "config: $model"; return 1; }
+        python3 "$SRCDIR/tests/system/awesome-secrets.py" <<<"$model" >"$D/compose.yaml.new" || return 1
+        mv "$D/compose.yaml.new" "$D/compose.yaml"
+        local out
+        out=$(ccp up -d --wait 2>&1) || { fail "up -d --wait: $out"; return 1; }
+        local svc path n=0
+        for svc in $(jq -r '.services | to_entries[] | select(.value.secrets) | .key' <<<"$model"); do
+                for path in $(jq -r ".services[\"$svc\"] | tostring" <<<"$model" | grep -o '/run/secrets/[A-Za-z0-9_.-]*' | sort -u); do
+                        out=$(ccp logs --no-log-prefix "$svc" 2>&1)
+                        grep -qxF "secret $path=$secret" <<<"$out" || { fail "$svc: $path does not hold the secret: $out"; return 1; }
+                        n=$((n + 1))
+                done
+        done
+        [ "$n" -gt 0 ] || fail "no service of $1 names a /run/secrets path"
+}
+for _d in nginx-aspnet-mysql nginx-flask-mysql nginx-golang-mysql nginx-golang-postgres react-express-mysql \
+        react-java-mysql sparkjava-mysql spring-postgres; do
+        eval "t_corpus_$(tr - _ <<<"$_d")() { t_awesome_stack $_d; }"
+done
+
 run_cases \
         "file secret, short syntax:t_file_short" \
         "long syntax: target, uid, gid, mode:t_long_syntax" \
@@ -326,4 +359,12 @@ run_cases \
         "restart writes the files again:t_restart" \
         "read-only root and a tmpfs at /run:t_readonly_tmpfs_run" \
         "run (one-off container) gets them too:t_run_one_off" \
-        "awesome-compose nginx-golang-postgres:t_awesome_nginx_golang_postgres"
+        "awesome-compose nginx-golang-postgres:t_awesome_nginx_golang_postgres" \
+        "awesome-compose nginx-aspnet-mysql as written:t_corpus_nginx_aspnet_mysql" \
+        "awesome-compose nginx-flask-mysql as written:t_corpus_nginx_flask_mysql" \
+        "awesome-compose nginx-golang-mysql as written:t_corpus_nginx_golang_mysql" \
+        "awesome-compose nginx-golang-postgres as written:t_corpus_nginx_golang_postgres" \
+        "awesome-compose react-express-mysql as written:t_corpus_react_express_mysql" \
+        "awesome-compose react-java-mysql as written:t_corpus_react_java_mysql" \
+        "awesome-compose sparkjava-mysql as written:t_corpus_sparkjava_mysql" \
+        "awesome-compose spring-postgres as written:t_corpus_spring_postgres"
