@@ -269,8 +269,9 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
                         cc_model_discard_env_files(p->model);
                 if (strcmp(format, "json") == 0) {
                         cc_model_json_shape(p->model);
+                        /* json.MarshalIndent's text, printed as it is:
+                         * without a final line break */
                         cc_emit_json(&b, p->model, 2);
-                        cc_buf_putc(&b, '\n');
                 } else {
                         cc_model_yaml_shape(p->model);
                         cc_emit_yaml(&b, p->model);

@@ -62,6 +62,15 @@ static void cc__ipam(struct cc_node *def)
         if (cc_node_is_map(ipam)) {
                 static const char *const order[] = {"driver", "config", "options", NULL};
                 cc__norm_order(ipam, order);
+                /* IPAMPool's fields */
+                static const char *const pool[] = {"subnet", "gateway", "ip_range", "aux_addresses", NULL};
+                struct cc_node *pools = cc_node_map_get(ipam, "config");
+                for (size_t i = 0; cc_node_is_seq(pools) && i < pools->n; i++) {
+                        cc__norm_order(pools->items[i], pool);
+                        struct cc_node *aux = cc_node_map_get(pools->items[i], "aux_addresses");
+                        if (cc_node_is_map(aux))
+                                cc_node_map_sort(aux);
+                }
                 cc__options(cc_node_map_get(ipam, "options"));
                 static const char *const keys[] = {"driver", "config", "options"};
                 for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++) {
@@ -232,6 +241,32 @@ static void cc__sort_maps(struct cc_node *n, const char *key, bool all, int (*cm
 
 void cc_model_yaml_shape(struct cc_node *model)
 {
+        /* command and entrypoint are omitempty for go-yaml (only JSON
+         * prints them null) */
+        struct cc_node *services = cc_node_map_get(model, "services");
+        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
+                struct cc_node *svc = services->items[i];
+                static const char *const cmds[] = {"command", "entrypoint"};
+                for (size_t k = 0; k < CC_ARRAY_SIZE(cmds); k++) {
+                        struct cc_node *v = cc_node_map_get(svc, cmds[k]);
+                        if (v && cc_node_is_null(v))
+                                cc_node_map_del(svc, cmds[k]);
+                }
+                /* UlimitsConfig.MarshalYAML: soft and hard, zero or not */
+                struct cc_node *ul[] = {cc_node_map_get(svc, "ulimits"),
+                                        cc_node_map_get(cc_node_map_get(svc, "build"), "ulimits")};
+                for (size_t k = 0; k < CC_ARRAY_SIZE(ul); k++)
+                        for (size_t j = 0; cc_node_is_map(ul[k]) && j < ul[k]->n; j++) {
+                                struct cc_node *u = ul[k]->items[j];
+                                if (!cc_node_is_map(u))
+                                        continue;
+                                static const char *const sh[] = {"soft", "hard", NULL};
+                                for (size_t f = 0; sh[f]; f++)
+                                        if (!cc_node_map_get(u, sh[f]))
+                                                cc_node_map_set(u, sh[f], NULL, cc_node_new_int(0, &u->pos));
+                                cc__norm_order(u, sh);
+                        }
+        }
         for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++)
                 cc__sort_maps(model->items[i], cc_node_key(model, i), false, cc__entry_goyaml);
 }

@@ -18,7 +18,7 @@
 #   stdin FILE          feed FILE (relative to the case) on standard input
 #   cd SUBDIR           run in SUBDIR of the case
 #   same FILE           stdout is FILE (in the case directory) byte for byte
-#                       (@DIR@ in FILE stands for the case's directory)
+#                       (@DIR@ and @HOME@ in FILE as in expectations)
 # In expectations, @DIR@ stands for the case's directory and @HOME@ for $HOME.
 # Then every compose file of the shared awesome-compose corpus is loaded.
 # Output is TAP; every case is one test.
@@ -80,8 +80,8 @@ run_case() {
                 outre) grep -qE -- "$val" "$out" || diag+="stdout matches no: $val"$'\n' ;;
                 nooutre) grep -qE -- "$val" "$out" && diag+="stdout matches: $val"$'\n' ;;
                 nolines) [ -s "$out" ] && diag+="stdout is not empty"$'\n' ;;
-                same) sed "s|@DIR@|$work/$name|g" "$dir/$val" | cmp -s - "$out" ||
-                        diag+="stdout differs from $val:"$'\n'"$(sed "s|@DIR@|$work/$name|g" "$dir/$val" | diff - "$out" | head -20)"$'\n' ;;
+                same) sed -e "s|@DIR@|$work/$name|g" -e "s|@HOME@|$work/home|g" "$dir/$val" | cmp -s - "$out" ||
+                        diag+="stdout differs from $val:"$'\n'"$(sed -e "s|@DIR@|$work/$name|g" -e "s|@HOME@|$work/home|g" "$dir/$val" | diff - "$out" | head -20)"$'\n' ;;
                 file) f=${val%% *}; t=${val#* }; grep -qF -- "$t" "$work/$name/$f" 2>/dev/null || diag+="$f lacks: $t"$'\n' ;;
                 esac
         done < "$dir/case"
