@@ -294,6 +294,29 @@ static void cc__drop_extensions(struct cc_node *n, const char *key)
         }
 }
 
+/* WeightDevice and ThrottleDevice have no json tags: encoding/json names
+ * their fields as Go does (Path, Weight, Rate), go-yaml in lower case. */
+static void cc__json_blkio(struct cc_node *blkio)
+{
+        for (size_t i = 0; cc_node_is_map(blkio) && i < blkio->n; i++) {
+                struct cc_node *devs = blkio->items[i];
+                for (size_t j = 0; cc_node_is_seq(devs) && j < devs->n; j++) {
+                        struct cc_node *d = devs->items[j];
+                        if (!cc_node_is_map(d))
+                                continue;
+                        struct cc_node *go = cc_node_new_map(&d->pos);
+                        static const char *const from[] = {"path", "weight", "rate"}, *const to[] = {"Path", "Weight", "Rate"};
+                        for (size_t f = 0; f < CC_ARRAY_SIZE(from); f++) {
+                                struct cc_node *v = cc_node_map_take(d, from[f]);
+                                if (v)
+                                        cc_node_map_append(go, to[f], NULL, v);
+                        }
+                        cc_node_free(d);
+                        devs->items[j] = go;
+                }
+        }
+}
+
 void cc_model_json_shape(struct cc_node *model)
 {
         /* Project.MarshalJSON: a Go map of name, services, the sections
@@ -305,8 +328,10 @@ void cc_model_json_shape(struct cc_node *model)
                 if (cc_startswith(cc_node_key(model, i), "x-"))
                         cc__sort_maps(model->items[i], cc_node_key(model, i), true, cc__entry_strcmp);
         struct cc_node *services = cc_node_map_get(model, "services");
-        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++)
+        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
                 cc_norm_json_structs(services->items[i]);
+                cc__json_blkio(cc_node_map_get(services->items[i], "blkio_config"));
+        }
         for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++) {
                 const char *k = cc_node_key(model, i);
                 if (!cc_startswith(k, "x-"))

@@ -47,6 +47,12 @@ static const char *const cc__hook_keys[] = {"command",     "image",       "user"
 static const char *const cc__trigger_keys[] = {"path",   "action", "target",       "exec",
                                                "include", "ignore", "initial_sync", NULL};
 
+static const char *const cc__blkio_keys[] = {"weight",           "weight_device",     "device_read_bps",
+                                             "device_read_iops", "device_write_bps", "device_write_iops", NULL};
+static const char *const cc__blkio_dev_keys[] = {"path", "weight", "rate", NULL};
+static const char *const cc__credspec_keys[] = {"config", "file", "registry", NULL};
+static const char *const cc__discrete_keys[] = {"kind", "value", NULL};
+
 static void cc__sort(struct cc_node *map, const char *key)
 {
         struct cc_node *v = cc_node_map_get(map, key);
@@ -113,6 +119,9 @@ static void cc__shape_deploy(struct cc_node *d)
                 cc__order_items(devs, cc__devreq_keys);
                 for (size_t j = 0; cc_node_is_seq(devs) && j < devs->n; j++)
                         cc__sort(devs->items[j], "options");
+                struct cc_node *gen = cc_node_map_get(res->items[i], "generic_resources");
+                for (size_t j = 0; cc_node_is_seq(gen) && j < gen->n; j++)
+                        cc__norm_order(cc_node_map_get(gen->items[j], "discrete_resource_spec"), cc__discrete_keys);
         }
 }
 
@@ -154,6 +163,11 @@ void cc__norm_shape(struct cc_node *svc)
         struct cc_node *eh = cc_node_map_get(svc, "extra_hosts");
         if (cc_node_is_seq(eh))
                 cc__norm_sort_seq(eh);
+        struct cc_node *blkio = cc_node_map_get(svc, "blkio_config");
+        cc__norm_order(blkio, cc__blkio_keys);
+        for (size_t i = 0; cc_node_is_map(blkio) && i < blkio->n; i++)
+                cc__order_items(blkio->items[i], cc__blkio_dev_keys);
+        cc__norm_order(cc_node_map_get(svc, "credential_spec"), cc__credspec_keys);
         struct cc_node *watch = cc_node_map_get(cc_node_map_get(svc, "develop"), "watch");
         cc__order_items(watch, cc__trigger_keys);
         for (size_t i = 0; cc_node_is_seq(watch) && i < watch->n; i++) {

@@ -846,6 +846,16 @@ static int cc__scalars(const struct cc__norm *n, struct cc_node *svc)
         for (size_t i = 0; i < CC_ARRAY_SIZE(floats); i++)
                 if ((r = cc__float_field(n, svc, floats[i], floats[i])) < 0)
                         return r;
+        /* ThrottleDevice.Rate is a UnitBytes */
+        static const char *const throttles[] = {"device_read_bps", "device_read_iops", "device_write_bps",
+                                                "device_write_iops"};
+        struct cc_node *blkio = cc_node_map_get(svc, "blkio_config");
+        for (size_t i = 0; i < CC_ARRAY_SIZE(throttles); i++) {
+                struct cc_node *devs = cc_node_map_get(blkio, throttles[i]);
+                for (size_t j = 0; cc_node_is_seq(devs) && j < devs->n; j++)
+                        if ((r = cc__norm_bytes(n, devs->items[j], "rate", "blkio_config rate")) < 0)
+                                return r;
+        }
         return cc__duration_field(n, svc, "stop_grace_period", "stop_grace_period");
 }
 
