@@ -163,6 +163,18 @@ char *cc_container_new_id(void)
         return hex;
 }
 
+/* The install layout meson compiled in (meson.build): ccompose in
+ * <prefix>/CC_BINDIR, ccompose-init in <prefix>/CC_LIBEXECDIR/ccompose. */
+#ifndef CC_PREFIX
+#define CC_PREFIX "/usr/local"
+#endif
+#ifndef CC_BINDIR
+#define CC_BINDIR "bin"
+#endif
+#ifndef CC_LIBEXECDIR
+#define CC_LIBEXECDIR "libexec"
+#endif
+
 char *cc_container_init_path(void)
 {
         char exe[4096];
@@ -174,15 +186,31 @@ char *cc_container_init_path(void)
         if (!slash)
                 return NULL;
         *slash = '\0';
-        /* Installed beside ccompose, or in the build tree (runtime/init/). */
-        const char *const candidates[] = {"ccompose-init", "runtime/init/ccompose-init"};
+        /* an installed ccompose moved with its tree (DESTDIR, a relocated
+         * prefix): <dir>/CC_BINDIR -> <dir>/CC_LIBEXECDIR/ccompose */
+        _cleanup_free_ char *relocated = NULL;
+        size_t el = strlen(exe), bl = strlen(CC_BINDIR);
+        if (CC_BINDIR[0] != '/' && CC_LIBEXECDIR[0] != '/' && el > bl && exe[el - bl - 1] == '/' &&
+            strcmp(exe + el - bl, CC_BINDIR) == 0)
+                relocated = cc_xasprintf("%.*s/" CC_LIBEXECDIR "/ccompose/ccompose-init", (int) (el - bl - 1), exe);
+        char *const candidates[] = {
+                /* beside ccompose, or in the build tree (runtime/init/):
+                 * a build's own helper before any installed one */
+                cc_xasprintf("%s/ccompose-init", exe),
+                cc_xasprintf("%s/runtime/init/ccompose-init", exe),
+                relocated ? cc_xstrdup(relocated) : NULL,
+                /* installed: the path meson compiled in */
+                CC_LIBEXECDIR[0] == '/' ? cc_xstrdup(CC_LIBEXECDIR "/ccompose/ccompose-init")
+                                        : cc_xstrdup(CC_PREFIX "/" CC_LIBEXECDIR "/ccompose/ccompose-init"),
+        };
+        char *found = NULL;
         for (size_t i = 0; i < CC_ARRAY_SIZE(candidates); i++) {
-                char *p = cc_xasprintf("%s/%s", exe, candidates[i]);
-                if (access(p, X_OK) == 0)
-                        return p;
-                free(p);
+                if (!found && candidates[i] && access(candidates[i], X_OK) == 0)
+                        found = candidates[i];
+                else
+                        free(candidates[i]);
         }
-        return NULL;
+        return found;
 }
 
 /* ---- Start ---- */

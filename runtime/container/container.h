@@ -148,8 +148,10 @@ int cc_container_remove_anon_volumes(const char *root, const char *id, struct cc
  * (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*; net.* not with
  * the host network). */
 int cc_container_check_sysctl(const char *key, enum cc_net_mode net, struct cc_error *err);
-/* Where the static ccompose-init lives: beside /proc/self/exe (installed),
- * or in the build tree. NULL when not found. Caller frees. */
+/* Where the static ccompose-init lives: beside /proc/self/exe, in the
+ * build tree, or where `meson install` put it (<prefix>/<libexecdir>/
+ * ccompose/, also when the installed tree was moved, e.g. by DESTDIR).
+ * NULL when not found. Caller frees. */
 char *cc_container_init_path(void);
 
 /* Docker's default seccomp filter for caps (cc_seccomp_default), loaded

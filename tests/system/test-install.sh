@@ -1,0 +1,71 @@
+#!/bin/bash
+# System tests of `meson install` (issue 17): the build is installed into a
+# temporary DESTDIR, and the installed ccompose, run from another directory,
+# answers `version` and runs an `init: true` service with the installed
+# ccompose-init (<prefix>/<libexecdir>/ccompose/), never the build tree's.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands meson
+
+BUILD=$(dirname "$(readlink -f "$CCOMPOSE")")
+DEST=$TMP/dest
+out=$(meson install -C "$BUILD" --no-rebuild --destdir "$DEST" 2>&1) || bail_out "meson install failed: $(tail -5 <<<"$out")"
+# the installed files, wherever the configured prefix puts them
+INSTALLED=$(find "$DEST" -path '*/bin/ccompose' -type f)
+INIT=$(find "$DEST" -path '*/ccompose/ccompose-init' -type f)
+[ -n "$INSTALLED" ] || bail_out "no bin/ccompose under $DEST"
+CCOMPOSE=$INSTALLED
+UP_PREFIX=ccship
+source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+KEEPER_REAL=$INIT
+
+t_layout() {
+        [ -x "$INIT" ] || { fail "no executable ccompose/ccompose-init under $DEST: $(cd "$DEST" && find . -type f)"; return 1; }
+        # the helper sits in libexec, not beside ccompose (nor in a build tree)
+        assert_contains "$INIT" "/libexec/ccompose/ccompose-init" || return 1
+        [ ! -e "$(dirname "$INSTALLED")/ccompose-init" ] || fail "ccompose-init installed beside ccompose"
+        [ ! -e "$(dirname "$INSTALLED")/runtime" ] || fail "a build tree beside the installed ccompose"
+}
+t_version() {
+        local out
+        out=$(cd / && "$INSTALLED" version) || { fail "version failed: $out"; return 1; }
+        assert_contains "$out" "ccompose version" || return 1
+        out=$(cd / && "$INSTALLED" version --short) || return 1
+        assert_eq "$out" "$("$BUILD/ccompose" version --short)"
+}
+one_service() {
+        compose <<'YAML'
+services:
+  app:
+    image: busybox:test
+    init: true
+    network_mode: none
+    command: ["sh", "-c", "tr '\\0' ' ' </proc/1/cmdline; echo; sleep 300"]
+YAML
+}
+t_run_init() {
+        one_service
+        local out
+        out=$(cd / && ccp run --rm app sh -c 'tr "\0" " " </proc/1/cmdline; echo') || { fail "run failed: $out"; return 1; }
+        assert_contains "$out" "ccompose-init" || return 1
+}
+t_up_down_init() {
+        one_service
+        local out
+        out=$(cd / && ccp up -d 2>&1) || { fail "up -d failed: $out"; return 1; }
+        wait_for 30 is_status app running || return 1
+        # the detached supervisor's keeper is the installed ccompose-init too
+        local f keepers=0
+        for f in $(find /proc/[0-9]*/exe -maxdepth 0 -lname "$INIT" 2>/dev/null); do
+                f=${f%/exe}
+                grep -qzxF "CCOMPOSE_RUNTIME_DIR=$CCOMPOSE_RUNTIME_DIR" "$f/environ" 2>/dev/null && keepers=$((keepers + 1))
+        done
+        [ "$keepers" -ge 1 ] || { fail "no keeper running the installed $INIT"; return 1; }
+        wait_for 30 bash -c "'$INSTALLED' -f '$D/compose.yaml' -p '$P' logs app 2>&1 | grep -q ccompose-init" || return 1
+        out=$(cd / && ccp down -t 1 2>&1) || { fail "down failed: $out"; return 1; }
+}
+
+run_cases \
+        "installed files in their places:t_layout" \
+        "installed ccompose version from another directory:t_version" \
+        "installed run --rm of an init: true service:t_run_init" \
+        "installed up -d / down of an init: true service:t_up_down_init"
