@@ -152,15 +152,6 @@ static bool cc__user_keys(const char *key)
 
 /* ---- map key order ---- */
 
-struct cc__entry {
-        struct cc_node *key, *item;
-};
-
-static int cc__entry_strcmp(const void *a, const void *b)
-{
-        return strcmp(((const struct cc__entry *) a)->key->str, ((const struct cc__entry *) b)->key->str);
-}
-
 static bool cc__yl_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static bool cc__yl_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
@@ -203,38 +194,21 @@ static bool cc__goyaml_less(const char *a, const char *b)
         return la < lb;
 }
 
-static int cc__entry_goyaml(const void *a, const void *b)
+static int cc__goyaml_cmp(const char *a, const char *b)
 {
-        const char *x = ((const struct cc__entry *) a)->key->str, *y = ((const struct cc__entry *) b)->key->str;
-        return cc__goyaml_less(x, y) ? -1 : cc__goyaml_less(y, x) ? 1 : 0;
-}
-
-static void cc__map_sort_by(struct cc_node *map, int (*cmp)(const void *, const void *))
-{
-        if (!cc_node_is_map(map) || map->n < 2)
-                return;
-        struct cc__entry *e = cc_xcalloc(map->n, sizeof(*e));
-        for (size_t i = 0; i < map->n; i++)
-                e[i] = (struct cc__entry){map->keys[i], map->items[i]};
-        qsort(e, map->n, sizeof(*e), cmp);
-        for (size_t i = 0; i < map->n; i++) {
-                map->keys[i] = e[i].key;
-                map->items[i] = e[i].item;
-        }
-        cc_node_map_reordered(map);
-        free(e);
+        return cc__goyaml_less(a, b) ? -1 : cc__goyaml_less(b, a) ? 1 : 0;
 }
 
 /* Sort the mappings of n whose keys the user chose (every one inside an
  * extension, whose value Go holds as map[string]any) with cmp. */
-static void cc__sort_maps(struct cc_node *n, const char *key, bool all, int (*cmp)(const void *, const void *))
+static void cc__sort_maps(struct cc_node *n, const char *key, bool all, int (*cmp)(const char *, const char *))
 {
         if (!n || n->kind == CC_NODE_SCALAR)
                 return;
         all = all || (key && cc_startswith(key, "x-"));
         bool names = n->kind == CC_NODE_MAP && (all || (key && cc__user_keys(key)));
         if (names)
-                cc__map_sort_by(n, cmp);
+                cc_node_map_sort_with(n, cmp);
         for (size_t i = 0; i < n->n; i++)
                 cc__sort_maps(n->items[i], n->kind == CC_NODE_MAP && !names ? cc_node_key(n, i) : NULL, all, cmp);
 }
@@ -268,7 +242,7 @@ void cc_model_yaml_shape(struct cc_node *model)
                         }
         }
         for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++)
-                cc__sort_maps(model->items[i], cc_node_key(model, i), false, cc__entry_goyaml);
+                cc__sort_maps(model->items[i], cc_node_key(model, i), false, cc__goyaml_cmp);
 }
 
 /* ---- JSON ---- */
@@ -326,7 +300,7 @@ void cc_model_json_shape(struct cc_node *model)
         cc_node_map_sort(model);
         for (size_t i = 0; i < model->n; i++)
                 if (cc_startswith(cc_node_key(model, i), "x-"))
-                        cc__sort_maps(model->items[i], cc_node_key(model, i), true, cc__entry_strcmp);
+                        cc__sort_maps(model->items[i], cc_node_key(model, i), true, strcmp);
         struct cc_node *services = cc_node_map_get(model, "services");
         for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
                 cc_norm_json_structs(services->items[i]);

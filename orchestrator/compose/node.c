@@ -699,12 +699,17 @@ struct cc__map_entry {
         struct cc_node *key, *value;
 };
 
-static int cc__map_entry_cmp(const void *a, const void *b)
+struct cc__key_order {
+        int (*cmp)(const char *, const char *);
+};
+
+static int cc__map_entry_cmp(const void *a, const void *b, void *order)
 {
-        return strcmp(((const struct cc__map_entry *) a)->key->str, ((const struct cc__map_entry *) b)->key->str);
+        return ((const struct cc__key_order *) order)
+                ->cmp(((const struct cc__map_entry *) a)->key->str, ((const struct cc__map_entry *) b)->key->str);
 }
 
-void cc_node_map_sort(struct cc_node *map)
+void cc_node_map_sort_with(struct cc_node *map, int (*cmp)(const char *a, const char *b))
 {
         /* keys are unique: any sort gives the one order */
         if (map->n < 2)
@@ -712,11 +717,17 @@ void cc_node_map_sort(struct cc_node *map)
         struct cc__map_entry *e = cc_xcalloc(map->n, sizeof(*e));
         for (size_t i = 0; i < map->n; i++)
                 e[i] = (struct cc__map_entry){map->keys[i], map->items[i]};
-        qsort(e, map->n, sizeof(*e), cc__map_entry_cmp);
+        struct cc__key_order order = {cmp};
+        qsort_r(e, map->n, sizeof(*e), cc__map_entry_cmp, &order);
         for (size_t i = 0; i < map->n; i++) {
                 map->keys[i] = e[i].key;
                 map->items[i] = e[i].value;
         }
         free(e);
         cc_node_map_reordered(map);
+}
+
+void cc_node_map_sort(struct cc_node *map)
+{
+        cc_node_map_sort_with(map, strcmp);
 }

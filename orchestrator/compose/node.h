@@ -148,6 +148,8 @@ struct cc_node *cc_node_map_take(struct cc_node *map, const char *key);
 void cc_node_map_del(struct cc_node *map, const char *key);
 /* Sort a mapping's keys (strcmp order). */
 void cc_node_map_sort(struct cc_node *map);
+/* Sort a mapping's keys in the order of cmp (negative: a first). */
+void cc_node_map_sort_with(struct cc_node *map, int (*cmp)(const char *a, const char *b));
 /* Code that moves a map's keys and items itself (rather than through these
  * functions) calls this afterwards: the key index is dropped and rebuilt on
  * the next lookup. */
