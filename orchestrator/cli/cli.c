@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -243,6 +244,57 @@ static int cc__check_project_name(const struct cc_cli *cli)
         return 0;
 }
 
+bool cc_cli_env_bool(const char *name)
+{
+        const char *v = getenv(name);
+        return v && (strcmp(v, "1") == 0 || strcasecmp(v, "t") == 0 || strcasecmp(v, "true") == 0);
+}
+
+static int cc__parse_ansi(const char *v, enum cc_ansi *out)
+{
+        if (strcmp(v, "never") == 0)
+                *out = CC_ANSI_NEVER;
+        else if (strcmp(v, "always") == 0)
+                *out = CC_ANSI_ALWAYS;
+        else if (strcmp(v, "auto") == 0)
+                *out = CC_ANSI_AUTO;
+        else
+                return -1;
+        return 0;
+}
+
+/* The environment variables docker compose reads for its global options,
+ * each used only where the flag was not given: COMPOSE_ANSI (--ansi),
+ * COMPOSE_ENV_FILES (--env-file, comma separated), COMPOSE_PARALLEL_LIMIT
+ * (--parallel: checked, then, like the flag, without effect). COMPOSE_FILE,
+ * COMPOSE_PATH_SEPARATOR, COMPOSE_PROFILES and COMPOSE_PROJECT_NAME are the
+ * loader's; COMPOSE_REMOVE_ORPHANS and COMPOSE_IGNORE_ORPHANS up's. */
+static int cc__global_env(struct cc_cli *cli, bool ansi_given, bool parallel_given)
+{
+        const char *v = getenv("COMPOSE_ANSI");
+        if (!ansi_given && v && *v && cc__parse_ansi(v, &cli->ansi) < 0) {
+                fprintf(stderr, "invalid COMPOSE_ANSI value \"%s\": use never, always or auto\n", v);
+                return 1;
+        }
+        v = getenv("COMPOSE_ENV_FILES");
+        if (cli->load.env_files.n == 0 && v && *v) {
+                _cleanup_free_ char *dup = cc_xstrdup(v);
+                for (char *save = NULL, *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                        cc_strv_push(&cli->load.env_files, tok);
+        }
+        v = getenv("COMPOSE_PARALLEL_LIMIT");
+        if (!parallel_given && v) {
+                char *end;
+                errno = 0;
+                long n = strtol(v, &end, 10);
+                if (!*v || *end || errno || n != (int) n) {
+                        fprintf(stderr, "COMPOSE_PARALLEL_LIMIT must be an integer (found: \"%s\")\n", v);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 static void cc__cli_free(struct cc_cli *cli)
 {
         cc_strv_free(&cli->load.files);
@@ -270,6 +322,7 @@ int cc_cli_main(int argc, char **argv)
                 {0},
         };
         int c, rc = 0;
+        bool ansi_given = false, parallel_given = false;
         for (int i = 0; i < argc; i++) /* before getopt reorders it */
                 cc_strv_push(&cli.argv, argv[i]);
 
@@ -300,22 +353,20 @@ int cc_cli_main(int argc, char **argv)
                         cc_strv_push(&cli.load.profiles, optarg);
                         break;
                 case 'A':
-                        if (strcmp(optarg, "never") == 0)
-                                cli.ansi = CC_ANSI_NEVER;
-                        else if (strcmp(optarg, "always") == 0)
-                                cli.ansi = CC_ANSI_ALWAYS;
-                        else if (strcmp(optarg, "auto") == 0)
-                                cli.ansi = CC_ANSI_AUTO;
-                        else {
+                        if (cc__parse_ansi(optarg, &cli.ansi) < 0) {
                                 fprintf(stderr, "invalid --ansi value \"%s\": use never, always or auto\n", optarg);
                                 rc = 1;
                                 goto out;
                         }
+                        ansi_given = true;
                         break;
                 case 'N':
                         cli.ansi = CC_ANSI_NEVER;
+                        ansi_given = true;
                         break;
                 case 'L':
+                        parallel_given = true;
+                        break;
                 case 'G':
                 case 'C':
                         break;
@@ -331,7 +382,7 @@ int cc_cli_main(int argc, char **argv)
                         goto out;
                 }
         }
-        if (cc__check_project_name(&cli) != 0) {
+        if (cc__global_env(&cli, ansi_given, parallel_given) != 0 || cc__check_project_name(&cli) != 0) {
                 rc = 1;
                 goto out;
         }

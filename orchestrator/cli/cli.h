@@ -24,6 +24,10 @@ struct cc_cmd {
 };
 
 int cc_cli_main(int argc, char **argv);
+/* An environment variable docker compose reads as a boolean
+ * (strconv.ParseBool of its lower case): "1", "t", "true" are true;
+ * unset or anything else false. */
+bool cc_cli_env_bool(const char *name);
 /* The load's warnings on stderr, as docker compose prints them. */
 void cc_cli_print_warnings(const struct cc_project *p);
 /* The keys of the project the engine does not honour (support.c), one

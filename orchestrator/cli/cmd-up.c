@@ -81,7 +81,9 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        struct cc_up_opts o = {.stop_timeout_ms = -1};
+        struct cc_up_opts o = {.stop_timeout_ms = -1,
+                               .remove_orphans = cc_cli_env_bool("COMPOSE_REMOVE_ORPHANS"),
+                               .ignore_orphans = cc_cli_env_bool("COMPOSE_IGNORE_ORPHANS")};
         struct cc_strv attach = {0};
         int c, rc = 1;
         optind = 0;

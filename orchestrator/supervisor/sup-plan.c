@@ -290,10 +290,12 @@ int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err)
                         continue;
                 }
                 if (!s->opts.remove_orphans) {
-                        cc_sup_progress(s, "WARN[0000] Found orphan containers ([%s]) for this project. If you removed or "
-                                           "renamed this service in your compose file, you can run this command with "
-                                           "the --remove-orphans flag to clean it up.",
-                                        st->name);
+                        if (!s->opts.ignore_orphans)
+                                cc_sup_progress(s,
+                                                "WARN[0000] Found orphan containers ([%s]) for this project. If you "
+                                                "removed or renamed this service in your compose file, you can run "
+                                                "this command with the --remove-orphans flag to clean it up.",
+                                                st->name);
                         i++;
                         continue;
                 }

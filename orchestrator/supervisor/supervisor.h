@@ -15,7 +15,8 @@ struct cc_up_opts {
         bool no_deps;
         bool force_recreate;
         bool no_recreate;
-        bool remove_orphans;
+        bool remove_orphans;     /* --remove-orphans, COMPOSE_REMOVE_ORPHANS */
+        bool ignore_orphans;     /* COMPOSE_IGNORE_ORPHANS: no orphan warning */
         bool no_start;           /* create only */
         bool wait;               /* -d --wait: until healthy / completed */
         long long wait_timeout_ms;

@@ -1,0 +1,70 @@
+#!/bin/bash
+# System tests of the environment variables docker compose reads (issue 17)
+# that act on running projects: COMPOSE_IGNORE_ORPHANS and
+# COMPOSE_REMOVE_ORPHANS (up), COMPOSE_ANSI (colours of logs). The ones the
+# loader and the global options read are config cases (tests/config/cases/
+# compose_*_env*).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+UP_PREFIX=ccshipenv
+source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+
+two() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    network_mode: none
+    command: ["sh", "-c", "echo web says hi; sleep 300"]
+  worker:
+    image: busybox:test
+    network_mode: none
+    command: ["sleep", "300"]
+YAML
+}
+one() {
+        compose <<'YAML'
+services:
+  web:
+    image: busybox:test
+    network_mode: none
+    command: ["sh", "-c", "echo web says hi; sleep 300"]
+YAML
+}
+t_orphans() {
+        two
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        wait_for 30 is_status worker running || return 1
+        one
+        # the default: a warning, the orphan stays
+        out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        assert_contains "$out" "Found orphan containers ([${P}-worker-1])" || return 1
+        # COMPOSE_IGNORE_ORPHANS: no warning, the orphan still stays
+        out=$(COMPOSE_IGNORE_ORPHANS=true ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        assert_not_contains "$out" "orphan" || return 1
+        assert_eq "$(ctr worker status)" running || return 1
+        # COMPOSE_REMOVE_ORPHANS=false is no --remove-orphans
+        out=$(COMPOSE_REMOVE_ORPHANS=false ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        assert_contains "$out" "Found orphan containers" || return 1
+        # COMPOSE_REMOVE_ORPHANS: as --remove-orphans
+        out=$(COMPOSE_REMOVE_ORPHANS=1 ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        assert_not_contains "$out" "Found orphan containers" || return 1
+        wait_for 30 bash -c "[ -z \"\$(jq -r '.containers[] | select(.service == \"worker\") | .name' '$STATE')\" ]" || return 1
+        assert_eq "$(ctr web status)" running
+}
+t_ansi() {
+        one
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        wait_for 30 bash -c "'$CCOMPOSE' -f '$D/compose.yaml' -p '$P' logs web | grep -q 'web says hi'" || return 1
+        # (NO_COLOR=1 in every test: COMPOSE_ANSI=always wins over it, as --ansi always)
+        out=$(COMPOSE_ANSI=always ccp logs web 2>&1) || return 1
+        assert_contains "$out" $'\e[' || return 1
+        out=$(COMPOSE_ANSI=always ccp --ansi never logs web 2>&1) || return 1
+        assert_not_contains "$out" $'\e[' || return 1
+        assert_contains "$out" "web says hi"
+}
+
+run_cases \
+        "COMPOSE_IGNORE_ORPHANS and COMPOSE_REMOVE_ORPHANS on up -d:t_orphans" \
+        "COMPOSE_ANSI=always colours logs, --ansi wins:t_ansi"
