@@ -303,8 +303,42 @@ static void cc__cli_free(struct cc_cli *cli)
         cc_strv_free(&cli->argv);
 }
 
+/* The docker CLI plugin protocol: the docker CLI asks a plugin binary
+ * (cli-plugins/docker-compose) for its metadata with
+ * `docker-compose docker-cli-plugin-metadata`, and runs `docker compose
+ * ARGS` as `docker-compose compose ARGS` with
+ * DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND set. */
+static bool cc__plugin_metadata(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "docker-cli-plugin-metadata") != 0)
+                return false;
+        printf("{\"SchemaVersion\":\"0.1.0\",\"Vendor\":\"ccompose\",\"Version\":\"%s\","
+               "\"ShortDescription\":\"Docker Compose (ccompose: without Docker)\"}\n",
+               CC_VERSION);
+        return true;
+}
+
+static bool cc__run_as_plugin(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "compose") != 0)
+                return false;
+        const char *orig = getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
+        const char *base = strrchr(argv[0], '/');
+        base = base ? base + 1 : argv[0];
+        return (orig && *orig) || strcmp(base, "docker-compose") == 0;
+}
+
 int cc_cli_main(int argc, char **argv)
 {
+        if (cc__plugin_metadata(argc, argv))
+                return 0;
+        if (cc__run_as_plugin(argc, argv)) {
+                /* drop "compose": argv[1] becomes the program name */
+                argv[1] = argv[0];
+                argv++;
+                argc--;
+        }
+
         struct cc_cli cli = {0};
         static const struct option longopts[] = {
                 {"file", required_argument, NULL, 'f'},

@@ -63,9 +63,28 @@ t_up_down_init() {
         wait_for 30 bash -c "'$INSTALLED' -f '$D/compose.yaml' -p '$P' logs app 2>&1 | grep -q ccompose-init" || return 1
         out=$(cd / && ccp down -t 1 2>&1) || { fail "down failed: $out"; return 1; }
 }
+# the opt-in docker CLI plugin link (README, Install): the docker CLI runs
+# ~/.docker/cli-plugins/docker-compose docker-cli-plugin-metadata, then
+# `docker compose ARGS` as `docker-compose compose ARGS` with
+# DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND set; also without that variable,
+# the name docker-compose and "compose" first are the plugin's call
+t_docker_plugin() {
+        one_service
+        local plugdir=$TMP/home/.docker/cli-plugins out
+        mkdir -p "$plugdir" && ln -s "$INSTALLED" "$plugdir/docker-compose" || return 1
+        out=$(cd / && "$plugdir/docker-compose" docker-cli-plugin-metadata) || return 1
+        assert_eq "$(jq -r '.SchemaVersion + " " + .Vendor' <<<"$out")" "0.1.0 ccompose" || return 1
+        out=$(cd / && DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND=/usr/bin/docker "$plugdir/docker-compose" compose version) ||
+                { fail "compose version: $out"; return 1; }
+        assert_contains "$out" "ccompose version" || return 1
+        out=$(cd "$D" && "$plugdir/docker-compose" compose -p "$P" run --rm app echo via the plugin 2>&1) ||
+                { fail "compose run: $out"; return 1; }
+        assert_contains "$out" "via the plugin"
+}
 
 run_cases \
         "installed files in their places:t_layout" \
         "installed ccompose version from another directory:t_version" \
         "installed run --rm of an init: true service:t_run_init" \
-        "installed up -d / down of an init: true service:t_up_down_init"
+        "installed up -d / down of an init: true service:t_up_down_init" \
+        "installed ccompose as the docker CLI's compose plugin:t_docker_plugin"
