@@ -16,6 +16,7 @@ static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
 static const struct cc_cmd cc__commands[] = {
         {"attach", cc_cmd_attach, "Attach local standard input, output, and error streams to a service's running container"},
         {"build", cc__cmd_not_built, "Build or rebuild services"},
+        {"completion", cc_cmd_completion, "Print the shell completion script (bash, zsh, fish)"},
         {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format"},
         {"cp", cc_cmd_cp, "Copy files/folders between a service container and the local filesystem"},
         {"create", cc_cmd_create, "Creates containers for a service"},
@@ -50,6 +51,13 @@ static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv)
 {
         fprintf(stderr, "ccompose %s: this command is not available in this version of ccompose yet\n", argv[0]);
         return 1;
+}
+
+void cc_cli_command_names(struct cc_strv *out)
+{
+        for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++)
+                if (cc__commands[i].fn != cc__cmd_not_built)
+                        cc_strv_push(out, cc__commands[i].name);
 }
 
 static void cc__usage(FILE *f)

@@ -78,6 +78,9 @@ int cc_cmd_cp(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_images(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_stats(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_completion(struct cc_cli *cli, int argc, char **argv);
+/* The names of the commands that work (those offered by --help). */
+void cc_cli_command_names(struct cc_strv *out);
 /* docker's --detach-keys: "ctrl-p,ctrl-q", "ctrl-a,x"; each key a
  * character or ctrl-<a-z @ [ \ ] ^ _>. The bytes into out (cap), their
  * count in *n; -EINVAL for anything else. */

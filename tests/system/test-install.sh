@@ -23,7 +23,14 @@ t_layout() {
         # the helper sits in libexec, not beside ccompose (nor in a build tree)
         assert_contains "$INIT" "/libexec/ccompose/ccompose-init" || return 1
         [ ! -e "$(dirname "$INSTALLED")/ccompose-init" ] || fail "ccompose-init installed beside ccompose"
-        [ ! -e "$(dirname "$INSTALLED")/runtime" ] || fail "a build tree beside the installed ccompose"
+        [ ! -e "$(dirname "$INSTALLED")/runtime" ] || fail "a build tree beside the installed ccompose" || return 1
+        # the completion scripts where bash-completion, zsh and fish look
+        local share=${INSTALLED%/bin/ccompose}/share f
+        for f in bash-completion/completions/ccompose zsh/vendor-completions/_ccompose fish/vendor_completions.d/ccompose.fish; do
+                [ -s "$share/$f" ] || { fail "no $share/$f"; return 1; }
+        done
+        assert_eq "$(bash -c 'source "$1" && complete -p ccompose' _ "$share/bash-completion/completions/ccompose")" \
+                "complete -F _ccompose ccompose"
 }
 t_version() {
         local out

@@ -1,0 +1,168 @@
+/* ccompose completion bash|zsh|fish: the shell completion scripts. The
+ * commands come from the command table (cli.c); flags are read at
+ * completion time from `ccompose COMMAND --help`, services from
+ * `ccompose config --services` of the project the line names, images from
+ * `ccompose image ls`: one source each, nothing to drift. zsh runs the bash
+ * script through bashcompinit. */
+#include <stdio.h>
+
+#include "cli.h"
+
+static const char cc__bash_head[] =
+        "# bash completion for ccompose (ccompose completion bash)\n"
+        "# Commands, flags (read from `ccompose COMMAND --help`), service names of\n"
+        "# the project the line names (`ccompose config --services`) and images of\n"
+        "# the store (`ccompose image ls`).\n"
+        "_ccompose_commands=\"";
+static const char cc__bash_tail[] =
+        "\"\n"
+        "_ccompose_global_flags=\"--ansi --env-file --file --help --no-ansi --parallel --profile --progress --project-directory --project-name --version -f -h -p -v\"\n"
+        "_ccompose_service_commands=\" attach config cp create down events exec images kill logs pause port ps pull restart rm run start stats stop top unpause up wait \"\n"
+        "# flags of COMMAND [SUB]: every --flag its --help names; with want_arg, only\n"
+        "# those that take a value (\"--flag string|int|...\")\n"
+        "_ccompose_flags() {\n"
+        "        local cmd=$1 sub=$2 want_arg=$3\n"
+        "        \"${_ccompose_bin:-ccompose}\" $cmd $sub --help 2>/dev/null | awk -v want=\"$want_arg\" '\n"
+        "                /^ *(-[a-zA-Z], )?--[a-z]/ {\n"
+        "                        for (i = 1; i <= NF; i++) if ($i ~ /^--[a-z]/) break\n"
+        "                        f = $i; sub(/,$/, \"\", f)\n"
+        "                        if (want == \"\" || $(i + 1) ~ /^(string|int|stringArray|list|duration|uint64|bytes|float)$/) {\n"
+        "                                print f\n"
+        "                                if (want != \"\" && i > 1) { s = $(i - 1); sub(/,$/, \"\", s); if (s ~ /^-[a-zA-Z]$/) print s }\n"
+        "                        }\n"
+        "                }'\n"
+        "}\n"
+        "_ccompose() {\n"
+        "        local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+        "        local i w cmd= sub= globals=() npos=0 _ccompose_bin=${COMP_WORDS[0]}\n"
+        "        COMPREPLY=()\n"
+        "        for ((i = 1; i < COMP_CWORD; i++)); do\n"
+        "                w=${COMP_WORDS[i]}\n"
+        "                if [ -z \"$cmd\" ]; then\n"
+        "                        case $w in\n"
+        "                        -f|--file|-p|--project-name|--project-directory|--env-file|--profile|--ansi|--parallel|--progress)\n"
+        "                                globals+=(\"$w\" \"${COMP_WORDS[i+1]}\"); ((i++)); continue ;;\n"
+        "                        --*=*) globals+=(\"$w\"); continue ;;\n"
+        "                        -*) continue ;;\n"
+        "                        *) cmd=$w; continue ;;\n"
+        "                        esac\n"
+        "                fi\n"
+        "                if [ \"$cmd\" = image ] && [ -z \"$sub\" ] && [[ $w != -* ]]; then sub=$w; continue; fi\n"
+        "                case $w in\n"
+        "                --*=*|-) ;;\n"
+        "                -*) [[ \" $(_ccompose_flags \"$cmd\" \"$sub\" arg | tr '\\n' ' ') \" == *\" $w \"* ]] && ((i++)) ;;\n"
+        "                *) ((npos++)) ;;\n"
+        "                esac\n"
+        "        done\n"
+        "        if [ -z \"$cmd\" ]; then\n"
+        "                case $prev in\n"
+        "                -f|--file|--env-file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+        "                --project-directory) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+        "                --ansi) COMPREPLY=($(compgen -W \"never always auto\" -- \"$cur\")); return ;;\n"
+        "                --progress) COMPREPLY=($(compgen -W \"auto tty plain json quiet\" -- \"$cur\")); return ;;\n"
+        "                -p|--project-name|--profile|--parallel) return ;;\n"
+        "                esac\n"
+        "                if [[ $cur == -* ]]; then\n"
+        "                        COMPREPLY=($(compgen -W \"$_ccompose_global_flags\" -- \"$cur\"))\n"
+        "                else\n"
+        "                        COMPREPLY=($(compgen -W \"$_ccompose_commands\" -- \"$cur\"))\n"
+        "                fi\n"
+        "                return\n"
+        "        fi\n"
+        "        if [[ $prev == -* ]] && [[ \" $(_ccompose_flags \"$cmd\" \"$sub\" arg | tr '\\n' ' ') \" == *\" $prev \"* ]]; then\n"
+        "                COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+        "                return\n"
+        "        fi\n"
+        "        if [[ $cur == -* ]]; then\n"
+        "                COMPREPLY=($(compgen -W \"$(_ccompose_flags \"$cmd\" \"$sub\")\" -- \"$cur\"))\n"
+        "                return\n"
+        "        fi\n"
+        "        case $cmd in\n"
+        "        image)\n"
+        "                if [ -z \"$sub\" ]; then\n"
+        "                        COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" image --help 2>/dev/null | awk '/^Commands:/ { on = 1; next } on && NF { print $1 }')\" -- \"$cur\"))\n"
+        "                        return\n"
+        "                fi\n"
+        "                case $sub in\n"
+        "                rm|inspect|tag)\n"
+        "                        local IFS=$'\\n'\n"
+        "                        COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)\" -- \"$cur\"))\n"
+        "                        ;;\n"
+        "                load|import) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+        "                esac\n"
+        "                return ;;\n"
+        "        completion)\n"
+        "                [ \"$npos\" -eq 0 ] && COMPREPLY=($(compgen -W \"bash zsh fish\" -- \"$cur\"))\n"
+        "                return ;;\n"
+        "        esac\n"
+        "        if [[ $_ccompose_service_commands == *\" $cmd \"* ]]; then\n"
+        "                # exec, run, port: a service, then its command or port\n"
+        "                case $cmd in exec|run|port) [ \"$npos\" -gt 0 ] && { COMPREPLY=($(compgen -f -- \"$cur\")); return; } ;; esac\n"
+        "                COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" \"${globals[@]}\" config --services 2>/dev/null)\" -- \"$cur\"))\n"
+        "        fi\n"
+        "}\n"
+        "complete -F _ccompose ccompose\n";
+static const char cc__fish_head[] =
+        "# fish completion for ccompose (ccompose completion fish)\n"
+        "complete -c ccompose -f\n"
+        "complete -c ccompose -n __fish_use_subcommand -a \"";
+static const char cc__fish_tail[] =
+        "\"\n"
+        "complete -c ccompose -n __fish_use_subcommand -s f -l file -r -F -d \"Compose configuration files\"\n"
+        "complete -c ccompose -n __fish_use_subcommand -s p -l project-name -x -d \"Project name\"\n"
+        "complete -c ccompose -n __fish_use_subcommand -l project-directory -x -a \"(__fish_complete_directories)\" -d \"Alternate working directory\"\n"
+        "complete -c ccompose -n __fish_use_subcommand -l env-file -r -F -d \"Alternate environment file\"\n"
+        "complete -c ccompose -n __fish_use_subcommand -l profile -x -d \"Profile to enable\"\n"
+        "complete -c ccompose -n __fish_use_subcommand -l ansi -x -a \"never always auto\" -d \"When to print ANSI control characters\"\n"
+        "function __ccompose_flags\n"
+        "        set -l words (commandline -opc)\n"
+        "        ccompose $words[2] --help 2>/dev/null | string match -r -- '--[a-z][a-z0-9-]*' | sort -u\n"
+        "end\n"
+        "complete -c ccompose -n \"not __fish_use_subcommand; and string match -q -- '-*' (commandline -ct)\" -a \"(__ccompose_flags)\"\n"
+        "complete -c ccompose -n \"__fish_seen_subcommand_from attach config cp create down events exec images kill logs pause port ps pull restart rm run start stats stop top unpause up wait\" -a \"(ccompose config --services 2>/dev/null)\"\n"
+        "complete -c ccompose -n \"__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm inspect tag\" -a \"(ccompose image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)\"\n"
+        "complete -c ccompose -n \"__fish_seen_subcommand_from completion\" -a \"bash zsh fish\"\n";
+
+static void cc__commands(void)
+{
+        struct cc_strv names = {0};
+        cc_cli_command_names(&names);
+        for (size_t i = 0; i < names.n; i++)
+                printf("%s%s", i ? " " : "", names.v[i]);
+        cc_strv_free(&names);
+}
+
+int cc_cmd_completion(struct cc_cli *cli, int argc, char **argv)
+{
+        if (cc_cli_wants_help(argc, argv)) {
+                puts("Usage:  ccompose completion bash|zsh|fish\n\n"
+                     "Print the shell completion script for bash, zsh or fish\n\n"
+                     "  bash: source <(ccompose completion bash), or save it as\n"
+                     "        /usr/share/bash-completion/completions/ccompose\n"
+                     "  zsh:  ccompose completion zsh > \"${fpath[1]}/_ccompose\"\n"
+                     "  fish: ccompose completion fish > ~/.config/fish/completions/ccompose.fish");
+                return 0;
+        }
+        if (argc != 2) {
+                fputs("ccompose completion: name one shell: bash, zsh or fish\n", stderr);
+                return 1;
+        }
+        const char *sh = argv[1];
+        if (strcmp(sh, "bash") == 0 || strcmp(sh, "zsh") == 0) {
+                if (strcmp(sh, "zsh") == 0)
+                        puts("#compdef ccompose\n"
+                             "# zsh completion for ccompose (ccompose completion zsh): the bash one, through bashcompinit\n"
+                             "autoload -U +X bashcompinit && bashcompinit");
+                fputs(cc__bash_head, stdout);
+                cc__commands();
+                fputs(cc__bash_tail, stdout);
+        } else if (strcmp(sh, "fish") == 0) {
+                fputs(cc__fish_head, stdout);
+                cc__commands();
+                fputs(cc__fish_tail, stdout);
+        } else {
+                fprintf(stderr, "ccompose completion: unknown shell \"%s\": use bash, zsh or fish\n", sh);
+                return 1;
+        }
+        return 0;
+}
