@@ -97,7 +97,8 @@ EOF
         is_status term running
 }
 
-t_tty_attach_size_detach() {
+# an interactive shell on a terminal, running
+up_shell() {
         compose <<'EOF'
 services:
   shell:
@@ -109,7 +110,11 @@ services:
     stop_signal: SIGKILL
 EOF
         ccp up -d >/dev/null 2>&1 || return 1
-        wait_for 30 is_status shell running || return 1
+        wait_for 30 is_status shell running
+}
+
+t_tty_attach_size_detach() {
+        up_shell || return 1
         drive shell '
 wait_raw()
 os.write(fd, b"stty size; echo is-$((6*7))\r")
@@ -201,18 +206,7 @@ $(ls -l "/proc/$(sup_pid)/fd")"; return 1; }
 }
 
 t_tty_survives_reexec() {
-        compose <<'EOF'
-services:
-  shell:
-    image: busybox:test
-    network_mode: none
-    tty: true
-    stdin_open: true
-    command: ["sh"]
-    stop_signal: SIGKILL
-EOF
-        ccp up -d >/dev/null 2>&1 || return 1
-        wait_for 30 is_status shell running || return 1
+        up_shell || return 1
         local pid sup
         pid=$(ctr shell pid) sup=$(sup_pid)
         # a later up -d (another service): the supervisor re-executes in place
