@@ -87,6 +87,7 @@ struct cc_sup {
         struct cc_sup_svc *svcs;
         size_t n_svcs;
         int lock_fd;
+        int keeper_sock;           /* to the keeper, which holds tty masters (-1: none) */
         bool attached;
         bool color;
         int label_width;

@@ -8,6 +8,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +108,26 @@ static void cc__sup_free(struct cc_sup *s)
                 cc_state_unlock(s->lock_fd);
 }
 
+#define CC_KEEPER_ENV "CCOMPOSE_SUPERVISOR_KEEPER"
+
+/* The socket to the keeper (which holds tty masters: sup-output.c), set
+ * by the fork in cc__up_detached or, in a re-executed image, from the
+ * environment; -1 without a keeper. */
+static int cc__keeper_fd = -1;
+
+static int cc__keeper_sock(void)
+{
+        const char *v = getenv(CC_KEEPER_ENV);
+        if (cc__keeper_fd < 0 && v) {
+                int fd = atoi(v);
+                struct stat st;
+                if (fd >= 3 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0)
+                        cc__keeper_fd = fd;
+        }
+        unsetenv(CC_KEEPER_ENV);
+        return cc__keeper_fd;
+}
+
 /* The supervisor proper; returns the exit code. progress_fd >= 0 in the
  * daemon (lines go to the waiting CLI). */
 static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, bool attached,
@@ -125,6 +147,7 @@ static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct 
         s->attached = attached;
         s->progress_fd = progress_fd;
         s->lock_fd = lock_fd;
+        s->keeper_sock = cc__keeper_sock();
         s->exit_from = o->exit_code_from;
         s->color = attached && !o->no_color && cc_cli_color(cli, STDOUT_FILENO);
 
@@ -221,7 +244,7 @@ fail:
  * that is killed and records how its containers exit (state.h, exits).
  * Called in the process that forked the supervisor: becomes `ccompose-init
  * --reap FD`, holding a shared lock on the exits file while it lives. */
-static void cc__become_keeper(struct cc_cli *cli, struct cc_project *p)
+static void cc__become_keeper(struct cc_cli *cli, struct cc_project *p, int sock)
 {
         struct cc_error err = {0};
         _cleanup_free_ char *init = cc_container_init_path();
@@ -231,10 +254,16 @@ static void cc__become_keeper(struct cc_cli *cli, struct cc_project *p)
                 close(fd);
                 fd = -1;
         }
+        if (sock >= 0 && fcntl(sock, F_SETFD, 0) < 0)
+                sock = -1;
         if (init) {
-                char fdtext[16];
+                char fdtext[16], socktext[16];
                 snprintf(fdtext, sizeof(fdtext), "%d", fd);
-                execl(init, init, "--reap", fdtext, (char *) NULL);
+                snprintf(socktext, sizeof(socktext), "%d", sock);
+                if (sock >= 0)
+                        execl(init, init, "--reap", fdtext, socktext, (char *) NULL);
+                else
+                        execl(init, init, "--reap", fdtext, (char *) NULL);
         }
         /* without ccompose-init the supervisor's containers go to the
          * host's init when it dies: their exit codes are then unknown */
@@ -279,12 +308,24 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
                 if (k != 0)
                         _exit(k < 0 ? 1 : 0);
                 prctl(PR_SET_CHILD_SUBREAPER, 1);
+                int ks[2] = {-1, -1}; /* the keeper holds the tty masters (sup-output.c) */
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ks) < 0)
+                        ks[0] = ks[1] = -1;
                 pid_t g = fork();
-                if (g == 0)
+                if (g == 0) {
+                        if (ks[0] >= 0)
+                                close(ks[0]);
+                        cc__keeper_fd = ks[1];
+                        struct timeval tv = {.tv_sec = 2};
+                        if (ks[1] >= 0)
+                                setsockopt(ks[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
                         _exit(cc__supervise(cli, p, o, false, pfd[1], lock_fd));
+                }
                 if (g < 0)
                         _exit(1);
-                cc__become_keeper(cli, p);
+                if (ks[1] >= 0)
+                        close(ks[1]);
+                cc__become_keeper(cli, p, ks[0]);
         }
         close(pfd[1]);
         cc_state_unlock(lock_fd);
@@ -357,9 +398,12 @@ int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const 
         cc_sup_save(s);
         struct cc_strv envp = {0};
         for (size_t i = 0; i < env->n; i++)
-                if (!cc_startswith(env->v[i], CC_REEXEC_ENV "=") && !cc_startswith(env->v[i], CC_SUP_PTYS_ENV "="))
+                if (!cc_startswith(env->v[i], CC_REEXEC_ENV "=") && !cc_startswith(env->v[i], CC_SUP_PTYS_ENV "=") &&
+                    !cc_startswith(env->v[i], CC_KEEPER_ENV "="))
                         cc_strv_push(&envp, env->v[i]);
         cc_strv_push_owned(&envp, cc_xasprintf("%s=%d%s", CC_REEXEC_ENV, fd, s->attached ? ",attached" : ""));
+        if (s->keeper_sock >= 0 && fcntl(s->keeper_sock, F_SETFD, 0) == 0)
+                cc_strv_push_owned(&envp, cc_xasprintf("%s=%d", CC_KEEPER_ENV, s->keeper_sock));
         /* the terminals of tty: true containers stay theirs (sup-output.c) */
         struct cc_buf ptys = {0};
         cc_sup_output_keep_ptys(s, &ptys);

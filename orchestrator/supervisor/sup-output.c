@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -314,14 +316,91 @@ static int cc__stream_open(struct cc_sup_ctr *c, uv_pipe_t **h, int fd, uv_read_
         return 0;
 }
 
+#define CC_KEEPER_PTY_FILE "pty.keeper"
+
+/* A copy of a new container's master to the keeper, which answers with
+ * the number it holds it at: "KEEPER-PID KEEPER-START FD" in the
+ * container's directory, for a supervisor that adopts the container after
+ * this one was killed. Best effort: without it the terminal dies with us. */
+static void cc__keeper_hold(struct cc_sup_ctr *c, int master, const char *dir)
+{
+        int sock = c->sup->keeper_sock;
+        if (sock < 0)
+                return;
+        char byte = 0;
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof(u));
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &master, sizeof(int));
+        int num = -1;
+        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 || recv(sock, &num, sizeof(num), 0) != (ssize_t) sizeof(num)) {
+                /* no answer in time: the exchange is out of step, stop using it */
+                fprintf(stderr, "keeper: cannot hand over terminals: %s\n", strerror(errno));
+                close(sock);
+                c->sup->keeper_sock = -1;
+                return;
+        }
+        if (num < 0)
+                return;
+        pid_t keeper = getppid();
+        _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, CC_KEEPER_PTY_FILE);
+        _cleanup_free_ char *text = cc_xasprintf("%d %llu %d\n", (int) keeper, cc_proc_start_time(keeper), num);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
+                unlink(p);
+}
+
+/* An adopted container's master from the keeper of the supervisor that
+ * started it (pidfd_getfd), when it is the terminal the container's main
+ * process has as its stdin (the same pts number). */
+static int cc__keeper_pty(struct cc_sup_ctr *c, const char *dir)
+{
+        _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, CC_KEEPER_PTY_FILE);
+        _cleanup_free_ char *text = NULL;
+        struct cc_ctr_state *st = cc_sup_ctr_state(c);
+        int pid = 0, num = -1;
+        unsigned long long start = 0;
+        if (!st || st->pid <= 0 || cc_read_file(p, &text, NULL) < 0 ||
+            sscanf(text, "%d %llu %d", &pid, &start, &num) != 3 || pid <= 0 || num < 0 ||
+            cc_proc_start_time(pid) != start)
+                return -1;
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        int fd = pidfd < 0 ? -1 : (int) syscall(SYS_pidfd_getfd, pidfd, num, 0);
+        _cleanup_free_ char *in = cc_xasprintf("/proc/%d/fd/0", (int) st->pid);
+        char link[64] = "";
+        unsigned ptn = 0;
+        ssize_t n = readlink(in, link, sizeof(link) - 1);
+        if (n > 0)
+                link[n] = '\0';
+        if (fd >= 0 && (ioctl(fd, TIOCGPTN, &ptn) < 0 || !cc_startswith(link, "/dev/pts/") ||
+                        (unsigned) atoi(link + 9) != ptn)) {
+                close(fd);
+                fd = -1;
+        }
+        return fd;
+}
+
 /* The master (a copy: the container object keeps its own), or the one a
- * re-exec kept; an adopted container's terminal from another supervisor
- * is gone with it (nothing to read). */
+ * re-exec kept, or the keeper's copy after this supervisor's predecessor
+ * was killed; a handed-over container's terminal is gone with the
+ * supervisor that had it (nothing to read). */
 static int cc__tty_attach(struct cc_sup_ctr *c, const char *dir, struct cc_error *err)
 {
         if (!c->out[0]) {
                 int m = c->c ? cc_container_pty(c->c) : -1;
+                if (m >= 0)
+                        cc__keeper_hold(c, m, dir);
                 int fd = m >= 0 ? fcntl(m, F_DUPFD_CLOEXEC, 3) : cc__kept_pty(c->id);
+                if (fd < 0 && m < 0)
+                        fd = cc__keeper_pty(c, dir);
                 if (fd >= 0 && cc__stream_open(c, &c->out[0], fd, cc__read_cb, "the container's terminal", err) < 0)
                         return err->code;
         }

@@ -2,7 +2,7 @@
  *
  *   ccompose-init -e /resolved/path -- argv0 [args...]
  *   ccompose-init -- cmd [args...]          (looked up in PATH)
- *   ccompose-init --reap FD                 (a project's keeper)
+ *   ccompose-init --reap FD [SOCK]          (a project's keeper)
  *
  * Spawns the command in its own process group (the terminal's foreground
  * group when there is one), forwards every signal it receives to it,
@@ -15,13 +15,25 @@
  * supervisor dies without stopping them (kill -9), they become its
  * children; it records each child's exit as a line "PID START CODE" on FD
  * (the project's exits file, opened for appending), before it reaps it,
- * and exits when it has no child left. */
+ * and exits when it has no child left.
+ *
+ * With SOCK (a SOCK_SEQPACKET socket to the supervisor) it also holds the
+ * pty masters of tty: true containers the supervisor sends (SCM_RIGHTS),
+ * answering each with the descriptor number it keeps it at: a supervisor
+ * killed with -9 takes its copies along, and the containers' terminals
+ * would hang up (SIGHUP); the next supervisor takes them from here
+ * (pidfd_getfd). A master is closed once its terminal has no other side
+ * left (POLLHUP: the container is gone). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -83,19 +95,22 @@ static unsigned long long start_time(pid_t pid)
         return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-static int reap(int fd)
+/* Record and reap the children that exited; hang: wait for one. 0 when
+ * none is left, 1 on an error, -1 when none exited (not hang). */
+static int reap_some(int fd, bool hang)
 {
-        prctl(PR_SET_CHILD_SUBREAPER, 1);
         for (;;) {
                 siginfo_t si;
                 memset(&si, 0, sizeof(si));
                 /* look first (the zombie stays, so its start time can be
                  * read), record, then reap */
-                if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | (hang ? 0 : WNOHANG)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return errno == ECHILD ? 0 : 1;
                 }
+                if (si.si_pid == 0)
+                        return -1;
                 int code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
                 if (fd >= 0) {
                         char line[96];
@@ -110,12 +125,84 @@ static int reap(int fd)
         }
 }
 
+#define MAX_PTYS 1000
+
+/* A master from the supervisor: kept, and its number sent back. */
+static void take_pty(int sock, struct pollfd *pf, int *n)
+{
+        char byte;
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+        ssize_t r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (r <= 0) {
+                if (r == 0 || (errno != EINTR && errno != EAGAIN))
+                        pf[0].fd = -1; /* the supervisor is gone: keep what we hold */
+                return;
+        }
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        int fd = -1;
+        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        if (fd >= 0 && (*n >= MAX_PTYS || !isatty(fd))) {
+                close(fd);
+                fd = -1;
+        }
+        if (fd >= 0)
+                pf[(*n)++] = (struct pollfd){.fd = fd, .events = 0}; /* POLLHUP is always reported */
+        if (send(sock, &fd, sizeof(fd), MSG_NOSIGNAL) < 0) {
+                /* the supervisor asks no more */
+        }
+}
+
+static int reap(int fd, int sock)
+{
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        if (sock < 0)
+                return reap_some(fd, true);
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
+        int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0)
+                return reap_some(fd, true);
+        /* pf[0]: the supervisor's socket, pf[1]: SIGCHLD, then the masters */
+        static struct pollfd pf[2 + MAX_PTYS];
+        int n = 0;
+        pf[0] = (struct pollfd){.fd = sock, .events = POLLIN};
+        pf[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+        for (;;) {
+                int r = reap_some(fd, false);
+                if (r >= 0)
+                        return r;
+                if (poll(pf, (nfds_t) (2 + n), -1) < 0 && errno != EINTR)
+                        return 1;
+                struct signalfd_siginfo si;
+                while (read(sfd, &si, sizeof(si)) > 0)
+                        ;
+                if (pf[0].revents & (POLLIN | POLLHUP | POLLERR))
+                        take_pty(sock, pf + 2, &n);
+                for (int k = 0; k < n; k++) {
+                        if (!(pf[2 + k].revents & (POLLHUP | POLLERR | POLLNVAL)))
+                                continue;
+                        close(pf[2 + k].fd);
+                        pf[2 + k] = pf[2 + n - 1];
+                        n--;
+                        k--;
+                }
+        }
+}
+
 int main(int argc, char **argv)
 {
         const char *path = NULL;
         int i = 1;
-        if (argc == 3 && strcmp(argv[1], "--reap") == 0)
-                return reap(atoi(argv[2]));
+        if ((argc == 3 || argc == 4) && strcmp(argv[1], "--reap") == 0)
+                return reap(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : -1);
         for (; i < argc; i++) {
                 if (strcmp(argv[i], "--") == 0) {
                         i++;

@@ -6,7 +6,8 @@
 # (stty size in the container follows it), ctrl-c as a character that the
 # container's line discipline makes a SIGINT, and the detach keys. Restarts
 # get a new terminal without leaking descriptors; a re-executing
-# supervisor (a later up -d) keeps the terminals of running containers.
+# supervisor (a later up -d) keeps the terminals of running containers, and
+# after a kill -9 of the supervisor the next one takes them from the keeper.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=tty
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -195,14 +196,18 @@ services:
 EOF
         ccp up -d >/dev/null 2>&1 || return 1
         wait_for 60 running_after flap 2 || { fail "no restarts: $(ctr flap status)"; return 1; }
-        local before after
-        before=$(fd_count)
+        local before after keeper kbefore kafter
+        keeper=$(awk '/^PPid:/ {print $2}' "/proc/$(sup_pid)/status")
+        before=$(fd_count) kbefore=$(ls "/proc/$keeper/fd" | wc -l)
         wait_for 120 running_after flap 7 || { fail "restarts stopped at $(ctr flap restart_count)"; return 1; }
-        after=$(fd_count)
+        after=$(fd_count) kafter=$(ls "/proc/$keeper/fd" | wc -l)
         # each run had its terminal
         [ "$(log_of flap | grep -c /dev/pts/0)" -ge 7 ] || { fail "log: $(log_of flap)"; return 1; }
         [ "$after" -le "$before" ] || { fail "supervisor descriptors grew from $before to $after over 5 restarts:
 $(ls -l "/proc/$(sup_pid)/fd")"; return 1; }
+        # the keeper holds each run's terminal only while it lives
+        [ "$kafter" -le "$kbefore" ] || { fail "keeper descriptors grew from $kbefore to $kafter:
+$(ls -l "/proc/$keeper/fd")"; return 1; }
 }
 
 t_tty_survives_reexec() {
@@ -232,9 +237,54 @@ done(1)
 '
 }
 
+# The keeper holds a copy of each terminal: a supervisor killed with -9
+# takes its own along, the container keeps its terminal (no SIGHUP) and
+# the next supervisor takes the keeper's.
+t_tty_survives_kill9() {
+        up_shell || return 1
+        local pid sup
+        pid=$(ctr shell pid) sup=$(sup_pid)
+        kill -9 "$sup"
+        wait_for 30 _not_alive "$sup" || return 1
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up after kill -9: $out"; return 1; }
+        assert_eq "$(ctr shell pid)" "$pid" "(the tty container was restarted: $(ctr shell status) $(ctr shell exit_code))" ||
+                return 1
+        is_status shell running || return 1
+        drive shell '
+wait_raw()
+os.write(fd, b"echo kept-$((3*3))\r")
+assert read_until(b"kept-9"), "no answer after the supervisor was killed"
+os.write(fd, b"\x10\x11")
+done(1)
+' || return 1
+        log_has shell "kept-9" || { fail "not logged: $(log_of shell)"; return 1; }
+}
+
+# A compose file on stdin cannot be re-read by a re-executed supervisor:
+# the running one hands the project over and exits; the next one takes
+# the terminals from the keeper.
+t_tty_survives_handover() {
+        up_shell || return 1
+        local pid sup out
+        pid=$(ctr shell pid) sup=$(sup_pid)
+        out=$(timeout -k 5 90 "$CCOMPOSE" -f - -p "$P" up -d <"$D/compose.yaml" 2>&1) || { fail "up: $out"; return 1; }
+        [ "$(sup_pid)" != "$sup" ] || { fail "no handover: the supervisor is the same"; return 1; }
+        assert_eq "$(ctr shell pid)" "$pid" "(the tty container was restarted)" || return 1
+        drive shell '
+wait_raw()
+os.write(fd, b"echo handed-$((4*4))\r")
+assert read_until(b"handed-16"), "no answer after the handover"
+os.write(fd, b"\x10\x11")
+done(1)
+'
+}
+
 run_cases \
         "tty: true: the container's stdio is a terminal; logs with \\r\\n, one stream:t_tty_terminal" \
         "attach to a tty: raw input, stty size follows the attach terminal, detach keys, runs on:t_tty_attach_size_detach" \
         "attach to a tty: ctrl-c is the foreground process's SIGINT; attach's own signals are not proxied:t_tty_ctrl_c" \
-        "tty with restart: always: a new terminal per run, no descriptor leak in the supervisor:t_tty_restarts" \
-        "a re-executing supervisor keeps the terminals of running containers:t_tty_survives_reexec"
+        "tty with restart: always: a new terminal per run, no descriptor leak in the supervisor or its keeper:t_tty_restarts" \
+        "a re-executing supervisor keeps the terminals of running containers:t_tty_survives_reexec" \
+        "after kill -9 of the supervisor the next one takes the terminals from the keeper:t_tty_survives_kill9" \
+        "after a handover (compose file on stdin) the next supervisor takes the terminals from the keeper:t_tty_survives_handover"
