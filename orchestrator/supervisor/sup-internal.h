@@ -177,8 +177,8 @@ char *cc_sup_log_path(const struct cc_sup *s, const char *id);
  * the container has no terminal the supervisor holds. */
 int cc_sup_output_resize(struct cc_sup_ctr *c, unsigned rows, unsigned cols);
 /* A re-exec keeps the pty masters: mark them inherited (not close-on-exec)
- * and append "ID=FD,..." to out; after it, close the ones no container
- * claimed. */
+ * and append "ID=FD,..." to out (out NULL: close-on-exec again, after an
+ * execve that failed); after it, close the ones no container claimed. */
 #define CC_SUP_PTYS_ENV "CCOMPOSE_SUPERVISOR_PTYS"
 void cc_sup_output_keep_ptys(struct cc_sup *s, struct cc_buf *out);
 void cc_sup_output_close_unclaimed(void);

@@ -413,6 +413,9 @@ int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const 
         fflush(NULL);
         execve("/proc/self/exe", argv->v, envp.v);
         int e = -errno;
+        cc_sup_output_keep_ptys(s, NULL);
+        if (s->keeper_sock >= 0)
+                (void) fcntl(s->keeper_sock, F_SETFD, FD_CLOEXEC);
         cc_strv_free(&envp);
         close(fd);
         if (chdir("/") < 0) {

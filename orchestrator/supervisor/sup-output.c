@@ -253,7 +253,7 @@ void cc_sup_output_keep_ptys(struct cc_sup *s, struct cc_buf *out)
                 for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
                         struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
                         int fd = c->tty && c->c ? cc_sup_output_fd(c, 0) : -1;
-                        if (fd >= 0 && fcntl(fd, F_SETFD, 0) == 0)
+                        if (fd >= 0 && fcntl(fd, F_SETFD, out ? 0 : FD_CLOEXEC) == 0 && out)
                                 cc_buf_printf(out, "%s%s=%d", out->len ? "," : "", c->id, fd);
                 }
 }
