@@ -97,5 +97,8 @@ struct cc_proc_stat {
 int cc_proc_stat(pid_t pid, struct cc_proc_stat *out);
 /* Docker's exit code of a wait status: the status, or 128 + the signal. */
 int cc_wait_status_code(int wait_status);
+/* Send len bytes of data with a copy of fd (SCM_RIGHTS) on a Unix socket,
+ * without SIGPIPE; 0 or -errno. */
+int cc_send_fd(int sock, const void *data, size_t len, int fd);
 
 #endif

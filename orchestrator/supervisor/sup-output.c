@@ -327,23 +327,12 @@ static void cc__keeper_hold(struct cc_sup_ctr *c, int master, const char *dir)
         int sock = c->sup->keeper_sock;
         if (sock < 0)
                 return;
-        char byte = 0;
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &master, sizeof(int));
-        int num = -1;
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 || recv(sock, &num, sizeof(num), 0) != (ssize_t) sizeof(num)) {
+        int num = -1, r = cc_send_fd(sock, "", 1, master);
+        if (r == 0 && recv(sock, &num, sizeof(num), 0) != (ssize_t) sizeof(num))
+                r = -errno;
+        if (r < 0) {
                 /* no answer in time: the exchange is out of step, stop using it */
-                fprintf(stderr, "keeper: cannot hand over terminals: %s\n", strerror(errno));
+                fprintf(stderr, "keeper: cannot hand over terminals: %s\n", strerror(-r));
                 close(sock);
                 c->sup->keeper_sock = -1;
                 return;
@@ -353,6 +342,7 @@ static void cc__keeper_hold(struct cc_sup_ctr *c, int master, const char *dir)
         pid_t keeper = getppid();
         _cleanup_free_ char *p = cc_xasprintf("%s/%s", dir, CC_KEEPER_PTY_FILE);
         _cleanup_free_ char *text = cc_xasprintf("%d %llu %d\n", (int) keeper, cc_proc_start_time(keeper), num);
+        /* not fsynced: it only has to outlive this supervisor, not the machine */
         _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
                 unlink(p);

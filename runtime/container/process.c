@@ -94,20 +94,9 @@ static int cc__stdio_tty(struct cc_child *ch)
                         return cc_child_fail(ch, errno, "dup2", "pty");
 
         struct cc_child_msg msg = {.type = CC_MSG_PTY, .step = ch->step};
-        struct iovec iov = {.iov_base = &msg, .iov_len = sizeof(msg)};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &master, sizeof(int));
-        if (sendmsg(ch->sync_fd, &mh, MSG_NOSIGNAL) < 0)
-                return cc_child_fail(ch, errno, "send the pty to the parent", NULL);
+        int r = cc_send_fd(ch->sync_fd, &msg, sizeof(msg), master);
+        if (r < 0)
+                return cc_child_fail(ch, -r, "send the pty to the parent", NULL);
         return 0;
 }
 

@@ -98,6 +98,18 @@ EOF
         is_status term running
 }
 
+# attach_echo SERVICE TEXT WANT WHEN: attach, type "echo TEXT" (the
+# container's shell expands it), read WANT, detach.
+attach_echo() {
+        drive "$1" "
+wait_raw()
+os.write(fd, b\"echo $2\\r\")
+assert read_until(b\"$3\"), \"no answer $4\"
+os.write(fd, b\"\\x10\\x11\")
+done(1)
+"
+}
+
 # an interactive shell on a terminal, running
 up_shell() {
         compose <<'EOF'
@@ -136,13 +148,7 @@ assert termios.tcgetattr(fd)[3] & termios.ICANON, "the terminal was not given ba
         # what was typed and answered is in the log too
         log_has shell "is-42" || { fail "log: $(log_of shell)"; return 1; }
         # a second attach works as the first
-        drive shell '
-wait_raw()
-os.write(fd, b"echo again-$((1+1))\r")
-assert read_until(b"again-2"), "no answer on the second attach"
-os.write(fd, b"\x10\x11")
-done(1)
-'
+        attach_echo shell 'again-$((1+1))' again-2 "on the second attach"
 }
 
 t_tty_ctrl_c() {
@@ -228,13 +234,7 @@ EOF
         assert_eq "$(ctr shell pid)" "$pid" "(the tty container was restarted)" || return 1
         is_status shell running || return 1
         # its terminal is still there: attach, type, read
-        drive shell '
-wait_raw()
-os.write(fd, b"echo still-$((2*3))\r")
-assert read_until(b"still-6"), "no answer after the re-exec"
-os.write(fd, b"\x10\x11")
-done(1)
-'
+        attach_echo shell 'still-$((2*3))' still-6 "after the re-exec"
 }
 
 # The keeper holds a copy of each terminal: a supervisor killed with -9
@@ -251,13 +251,7 @@ t_tty_survives_kill9() {
         assert_eq "$(ctr shell pid)" "$pid" "(the tty container was restarted: $(ctr shell status) $(ctr shell exit_code))" ||
                 return 1
         is_status shell running || return 1
-        drive shell '
-wait_raw()
-os.write(fd, b"echo kept-$((3*3))\r")
-assert read_until(b"kept-9"), "no answer after the supervisor was killed"
-os.write(fd, b"\x10\x11")
-done(1)
-' || return 1
+        attach_echo shell 'kept-$((3*3))' kept-9 "after the supervisor was killed" || return 1
         log_has shell "kept-9" || { fail "not logged: $(log_of shell)"; return 1; }
 }
 
@@ -271,13 +265,7 @@ t_tty_survives_handover() {
         out=$(timeout -k 5 90 "$CCOMPOSE" -f - -p "$P" up -d <"$D/compose.yaml" 2>&1) || { fail "up: $out"; return 1; }
         [ "$(sup_pid)" != "$sup" ] || { fail "no handover: the supervisor is the same"; return 1; }
         assert_eq "$(ctr shell pid)" "$pid" "(the tty container was restarted)" || return 1
-        drive shell '
-wait_raw()
-os.write(fd, b"echo handed-$((4*4))\r")
-assert read_until(b"handed-16"), "no answer after the handover"
-os.write(fd, b"\x10\x11")
-done(1)
-'
+        attach_echo shell 'handed-$((4*4))' handed-16 "after the handover"
 }
 
 run_cases \
