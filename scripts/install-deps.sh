@@ -23,6 +23,8 @@ packages=(
         # the real stack's image (examples/flask-stack, test-real-stack.sh): a Debian root
         # filesystem with postgres, redis, nginx and Flask, from the Debian mirror
         mmdebstrap
+        # the installed man pages (test-install.sh reads them with man)
+        man-db
 )
 missing=()
 for p in "${packages[@]}"; do

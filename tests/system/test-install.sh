@@ -4,7 +4,7 @@
 # answers `version` and runs an `init: true` service with the installed
 # ccompose-init (<prefix>/<libexecdir>/ccompose/), never the build tree's.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_commands meson
+require_commands meson man
 
 BUILD=$(dirname "$(readlink -f "$CCOMPOSE")")
 DEST=$TMP/dest
@@ -88,10 +88,30 @@ t_docker_plugin() {
                 { fail "compose run: $out"; return 1; }
         assert_contains "$out" "via the plugin"
 }
+# the man pages: ccompose(1) and one per command, written at build time
+# from the --help texts; man finds them under the installed prefix
+t_man() {
+        local mandir=${INSTALLED%/bin/ccompose}/share/man out cmd n=0
+        out=$(MANPATH=$mandir MANWIDTH=200 man -P cat ccompose-up 2>&1) || { fail "man ccompose-up: $out"; return 1; }
+        assert_contains "$out" "ccompose-up - Create and start containers" || return 1
+        assert_contains "$out" "-d, --detach" || return 1
+        assert_contains "$out" "Detached mode: Run containers in the background" || return 1
+        out=$(MANPATH=$mandir MANWIDTH=200 man -P cat ccompose 2>&1) || { fail "man ccompose: $out"; return 1; }
+        assert_contains "$out" "ccompose-up(1)" || return 1
+        # a page for every command --help lists, each one man renders without warnings
+        for cmd in $("$INSTALLED" --help | awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }'); do
+                [ -s "$mandir/man1/ccompose-$cmd.1" ] || { fail "no man page for $cmd"; return 1; }
+                out=$(MANWIDTH=200 man --warnings -l "$mandir/man1/ccompose-$cmd.1" 2>&1 >/dev/null)
+                assert_eq "$out" "" "(warnings of ccompose-$cmd.1)" || return 1
+                n=$((n + 1))
+        done
+        [ "$n" -ge 20 ] || fail "only $n commands"
+}
 
 run_cases \
         "installed files in their places:t_layout" \
         "installed ccompose version from another directory:t_version" \
         "installed run --rm of an init: true service:t_run_init" \
         "installed up -d / down of an init: true service:t_up_down_init" \
-        "installed ccompose as the docker CLI's compose plugin:t_docker_plugin"
+        "installed ccompose as the docker CLI's compose plugin:t_docker_plugin" \
+        "installed man pages, one per command:t_man"
