@@ -45,6 +45,7 @@ static const struct cc_cmd cc__commands[] = {
         {"up", cc_cmd_up, "Create and start containers"},
         {"version", cc_cmd_version, "Show the ccompose version information"},
         {"wait", cc_cmd_wait, "Block until containers of all (or specified) services stop"},
+        {"watch", cc_cmd_watch, "Watch build context for service and rebuild/refresh containers when files are updated"},
 };
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv)

@@ -81,6 +81,12 @@ int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_completion(struct cc_cli *cli, int argc, char **argv);
 /* The names of the commands that work (those offered by --help). */
 void cc_cli_command_names(struct cc_strv *out);
+/* watch (cmd-watch.c); up --watch: the watcher of the services named (all
+ * when none) in a child process, once their containers run; its pid, or
+ * -1 after printing why not (no rule, a rebuild rule). */
+int cc_cmd_watch(struct cc_cli *cli, int argc, char **argv);
+struct cc_project;
+pid_t cc_watch_spawn(struct cc_cli *cli, struct cc_project *p, const struct cc_strv *services);
 /* docker's --detach-keys: "ctrl-p,ctrl-q", "ctrl-a,x"; each key a
  * character or ctrl-<a-z @ [ \ ] ^ _>. The bytes into out (cap), their
  * count in *n; -EINVAL for anything else. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +36,8 @@ static void cc__up_help(void)
              "      --scale scale                  Scale SERVICE to NUM instances (SERVICE=NUM)\n"
              "  -t, --timeout int                  Use this timeout in seconds for container shutdown\n"
              "      --wait                         Wait for services to be running|healthy. Implies detached mode.\n"
-             "      --wait-timeout int             Maximum duration in seconds to wait for the project to be running|healthy");
+             "      --wait-timeout int             Maximum duration in seconds to wait for the project to be running|healthy\n"
+             "  -w, --watch                        Watch source code and rebuild/refresh containers when files are updated.");
 }
 
 static int cc__seconds(const char *s, long long *ms)
@@ -52,7 +54,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_ABORT = 1000, O_ABORT_FAIL, O_EXITFROM, O_FORCE, O_NOATTACH, O_NOCOLOR, O_NODEPS, O_NOPREFIX,
                O_NORECREATE, O_NOSTART, O_ORPHANS, O_SCALE, O_WAIT, O_WAITTO, O_BUILD, O_PULL, O_QUIETPULL,
-               O_ATTACH, O_TS, O_YES, O_NOBUILD, O_ALWAYSRECREATE };
+               O_ATTACH, O_TS, O_YES, O_NOBUILD, O_ALWAYSRECREATE, O_WATCH };
         static const struct option longopts[] = {
                 {"detach", no_argument, NULL, 'd'},
                 {"abort-on-container-exit", no_argument, NULL, O_ABORT},
@@ -78,6 +80,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 {"timestamps", no_argument, NULL, O_TS},
                 {"always-recreate-deps", no_argument, NULL, O_ALWAYSRECREATE},
                 {"yes", no_argument, NULL, O_YES},
+                {"watch", no_argument, NULL, O_WATCH},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -85,9 +88,10 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                                .remove_orphans = cc_cli_env_bool("COMPOSE_REMOVE_ORPHANS"),
                                .ignore_orphans = cc_cli_env_bool("COMPOSE_IGNORE_ORPHANS")};
         struct cc_strv attach = {0};
+        bool watch = false;
         int c, rc = 1;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "dt:yh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "dt:ywh", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'd': o.detach = true; break;
                 case O_ABORT: o.abort_on_exit = true; break;
@@ -129,6 +133,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 case O_PULL: case O_QUIETPULL: case O_TS: case O_YES: case O_NOBUILD: case O_ALWAYSRECREATE:
                         o.timestamps = c == O_TS ? true : o.timestamps;
                         break;
+                case 'w': case O_WATCH: watch = true; break;
                 case 'h': cc__up_help(); rc = 0; goto out;
                 default: goto out;
                 }
@@ -136,6 +141,10 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
         if (o.detach && (o.abort_on_exit || o.abort_on_failure)) {
                 fprintf(stderr, "--abort-on-container-exit%s and --detach are incompatible\n",
                         o.exit_code_from ? " (implied by --exit-code-from)" : "");
+                goto out;
+        }
+        if (watch && o.detach) {
+                fputs("--watch and --detach are incompatible\n", stderr);
                 goto out;
         }
         if (o.force_recreate && o.no_recreate) {
@@ -159,7 +168,15 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                                 cc_strv_push(&o.no_attach, name);
                 }
                 o.reexec = true;
+                /* up --watch: the watcher beside the attached view, ended with it */
+                pid_t watcher = watch ? cc_watch_spawn(cli, p, &o.services) : 0;
+                if (watcher < 0)
+                        goto out;
                 rc = cc_up(cli, p, &o);
+                if (watcher > 0) {
+                        kill(watcher, SIGTERM);
+                        waitpid(watcher, NULL, 0);
+                }
         }
 out:
         cc_strv_free(&o.services);
