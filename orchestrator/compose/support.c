@@ -41,6 +41,11 @@ static bool cc__volume_device_opts(const struct cc_node *o)
         return cc_support_volume_device(o) != NULL;
 }
 
+static bool cc__not_rebuild(const struct cc_node *action)
+{
+        return !cc_node_is_scalar(action) || !action->str || strcmp(action->str, "rebuild") != 0;
+}
+
 static const char cc__swarm[] = "has no effect on a single host";
 static const char cc__windows[] = "has no effect on Linux";
 static const char cc__no_image_build[] = "is ignored: images are not built by ccompose yet; pull or load the image";
@@ -64,7 +69,22 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services"),
 
         /* ---- services ---- */
-        NO("services.*.develop", "has no effect: ccompose has no watch mode"),
+        /* honoured by ccompose watch and up --watch (cli/cmd-watch.c) */
+        YES("services.*.develop"),
+        YES("services.*.develop.watch"),
+        YES("services.*.develop.watch[].path"),
+        NO_UNLESS("services.*.develop.watch[].action",
+                  "rebuild is not supported: it needs ccompose build, which ccompose does not have yet", cc__not_rebuild),
+        YES("services.*.develop.watch[].target"),
+        YES("services.*.develop.watch[].ignore"),
+        YES("services.*.develop.watch[].include"),
+        YES("services.*.develop.watch[].initial_sync"),
+        YES("services.*.develop.watch[].exec"),
+        YES("services.*.develop.watch[].exec.command"),
+        YES("services.*.develop.watch[].exec.user"),
+        YES("services.*.develop.watch[].exec.privileged"),
+        YES("services.*.develop.watch[].exec.working_dir"),
+        YES("services.*.develop.watch[].exec.environment"),
         YES("services.*.deploy"),
         NO_BUT("services.*.deploy.mode", cc__swarm, "replicated"),
         NO("services.*.deploy.endpoint_mode", cc__swarm),

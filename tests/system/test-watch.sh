@@ -13,6 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 SRC=$D/src
 WLOG=$TMP/watch.log
 WPID=
+exec 3>&1 # t_latency's figure, a TAP comment beside the results
 
 # in_ctr SERVICE PATH: the file as the container sees it (through its root)
 in_ctr() { cat "/proc/$(ctr "$1" pid)/root$2" 2>/dev/null; }
@@ -217,7 +218,7 @@ EOF
 t_latency() {
         web sync
         start_watch || return 1
-        python3 - "$SRC" "/proc/$(ctr web pid)/root/tmp/app" <<'EOF'
+        python3 - "$SRC" "/proc/$(ctr web pid)/root/tmp/app" <<'EOF' | tee /dev/fd/3
 import os, sys, time, statistics
 src, dst = sys.argv[1], sys.argv[2]
 lat = []
@@ -240,6 +241,7 @@ for i in range(10):
 print("# write -> visible in container: median %.0f ms, min %.0f, max %.0f" %
       (statistics.median(lat), min(lat), max(lat)))
 EOF
+        [ "${PIPESTATUS[0]}" = 0 ] || return 1
         stop_watch
 }
 
