@@ -1,0 +1,104 @@
+/* ccompose watch's pure part (watch-match.c): ignore/include patterns as
+ * .dockerignore reads them, editors' temporary files, batches. */
+#include <string.h>
+
+#include "tap.h"
+#include "watch.h"
+
+static struct cc_strv list(const char *a, const char *b, const char *c)
+{
+        struct cc_strv v = {0};
+        const char *all[] = {a, b, c};
+        for (int i = 0; i < 3; i++)
+                if (all[i])
+                        cc_strv_push(&v, all[i]);
+        return v;
+}
+
+TEST(patterns_match_files_and_everything_below_a_directory)
+{
+        struct cc_strv p = list("*.tmp", "node_modules/", "build");
+        ASSERT(cc_watch_patterns_match(&p, "x.tmp"));
+        ASSERT(!cc_watch_patterns_match(&p, "dir/x.tmp")); /* '*' does not cross '/' */
+        ASSERT(cc_watch_patterns_match(&p, "node_modules"));
+        ASSERT(cc_watch_patterns_match(&p, "node_modules/a/b.js"));
+        ASSERT(cc_watch_patterns_match(&p, "build/out.o"));
+        ASSERT(!cc_watch_patterns_match(&p, "src/build.c"));
+        ASSERT(!cc_watch_patterns_match(&p, "buildx"));
+        cc_strv_free(&p);
+}
+
+TEST(double_star_and_negation)
+{
+        struct cc_strv p = list("**/*.log", "!keep/*.log", "./dist/**");
+        ASSERT(cc_watch_patterns_match(&p, "a.log"));
+        ASSERT(cc_watch_patterns_match(&p, "a/b/c.log"));
+        ASSERT(!cc_watch_patterns_match(&p, "keep/x.log")); /* the last match decides */
+        ASSERT(cc_watch_patterns_match(&p, "dist/x/y.js"));
+        ASSERT(!cc_watch_patterns_match(&p, "src/x.js"));
+        cc_strv_free(&p);
+}
+
+TEST(editor_files_and_git_are_ignored)
+{
+        ASSERT(cc_watch_builtin_ignored(".index.html.swp"));
+        ASSERT(cc_watch_builtin_ignored("sub/.index.html.swx"));
+        ASSERT(cc_watch_builtin_ignored("index.html~"));
+        ASSERT(cc_watch_builtin_ignored("4913"));
+        ASSERT(cc_watch_builtin_ignored(".#index.html"));
+        ASSERT(cc_watch_builtin_ignored("#index.html#"));
+        ASSERT(cc_watch_builtin_ignored("a.js___jb_tmp___"));
+        ASSERT(cc_watch_builtin_ignored(".git/index"));
+        ASSERT(cc_watch_builtin_ignored("x/.git"));
+        ASSERT(!cc_watch_builtin_ignored("index.html"));
+        ASSERT(!cc_watch_builtin_ignored(".gitignore"));
+        ASSERT(!cc_watch_builtin_ignored("swp"));
+}
+
+TEST(rule_takes_ignore_then_include)
+{
+        struct cc_strv ign = list("secret.html", NULL, NULL), inc = list("*.html", "css/", NULL);
+        ASSERT(cc_watch_rule_takes(&ign, &inc, "page.html"));
+        ASSERT(cc_watch_rule_takes(&ign, &inc, "css/site.css"));
+        ASSERT(!cc_watch_rule_takes(&ign, &inc, "notes.md"));
+        ASSERT(!cc_watch_rule_takes(&ign, &inc, "secret.html"));
+        ASSERT(!cc_watch_rule_takes(&ign, &inc, ".page.html.swp"));
+        ASSERT(cc_watch_rule_takes(&ign, &inc, "")); /* the rule's own path (a file) */
+        struct cc_strv none = {0};
+        ASSERT(cc_watch_rule_takes(&none, &none, "anything/at/all"));
+        cc_strv_free(&ign);
+        cc_strv_free(&inc);
+}
+
+static bool exists_only_real(const char *path) { return strstr(path, "tmp") == NULL; }
+
+TEST(a_burst_settles_to_each_path_once)
+{
+        struct cc_watch_batch b = {0};
+        char path[64];
+        for (int round = 0; round < 3; round++)
+                for (int i = 999; i >= 0; i--) {
+                        snprintf(path, sizeof(path), "/src/f%04d", i);
+                        cc_watch_batch_add(&b, path, round == 0);
+                        cc_watch_batch_add(&b, path, false); /* modify after create */
+                }
+        ASSERT(cc_watch_batch_settle(&b, exists_only_real) == 1000);
+        ASSERT(strcmp(b.paths.v[0], "/src/f0000") == 0);
+        ASSERT(strcmp(b.paths.v[999], "/src/f0999") == 0);
+        ASSERT(b.paths.v[1000] == NULL);
+        cc_watch_batch_clear(&b);
+}
+
+TEST(a_rename_over_save_is_one_change_a_deletion_stays)
+{
+        struct cc_watch_batch b = {0};
+        cc_watch_batch_add(&b, "/src/page.html.tmp42", true); /* created, written, renamed away */
+        cc_watch_batch_add(&b, "/src/page.html.tmp42", false);
+        cc_watch_batch_add(&b, "/src/page.html", true);      /* moved in */
+        cc_watch_batch_add(&b, "/src/old.tmp.txt", false);   /* deleted: not born here, kept */
+        ASSERT(cc_watch_batch_settle(&b, exists_only_real) == 2);
+        ASSERT(strcmp(b.paths.v[0], "/src/old.tmp.txt") == 0);
+        ASSERT(strcmp(b.paths.v[1], "/src/page.html") == 0);
+        cc_watch_batch_clear(&b);
+        ASSERT(cc_watch_batch_settle(&b, exists_only_real) == 0);
+}
