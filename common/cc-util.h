@@ -81,6 +81,9 @@ int cc_mkdir_p(const char *path, int mode);
 /* rm -rf that stays on one filesystem (never descends into a mount left
  * inside). 0 when path does not exist. Returns 0 or -errno. */
 int cc_rm_rf(const char *path);
+/* The same for name under the directory dirfd (AT_FDCWD: as cc_rm_rf),
+ * no symlink followed (a symlink named is removed itself). */
+int cc_rm_rf_at(int dirfd, const char *name);
 /* Join dir and name ("name" when absolute). Caller frees. */
 char *cc_path_join(const char *dir, const char *name);
 /* Clean a path lexically: collapse //, ., and .. (without touching the disk). */

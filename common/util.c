@@ -356,14 +356,14 @@ static int cc__rm_children(int dirfd, dev_t dev, int depth)
         return r;
 }
 
-int cc_rm_rf(const char *path)
+int cc_rm_rf_at(int dirfd, const char *name)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0;
                 if (errno == ENOTDIR || errno == ELOOP)
-                        return unlink(path) < 0 ? -errno : 0;
+                        return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
                 return -errno;
         }
         struct stat st;
@@ -372,10 +372,12 @@ int cc_rm_rf(const char *path)
         int r = cc__rm_children(fd, st.st_dev, 0);
         if (r < 0)
                 return r;
-        if (rmdir(path) < 0 && errno != ENOENT)
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
 }
+
+int cc_rm_rf(const char *path) { return cc_rm_rf_at(AT_FDCWD, path); }
 
 /* ---- errors ---- */
 

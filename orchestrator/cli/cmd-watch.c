@@ -55,6 +55,7 @@ struct watcher {
         struct watch_dir *dirs;
         size_t n_dirs;
         long long last_event_ms; /* 0: nothing pending */
+        bool warned_limit;
 };
 
 static long long cc__now_ms(void)
@@ -182,8 +183,16 @@ static void cc__note(struct watcher *w, const char *path, bool born);
 static void cc__watch_tree(struct watcher *w, const char *dir, bool note)
 {
         int wd = inotify_add_watch(w->ifd, dir, CC_WATCH_MASK);
-        if (wd < 0)
+        if (wd < 0) {
+                if (errno == ENOSPC && !w->warned_limit) {
+                        w->warned_limit = true;
+                        fprintf(stderr,
+                                "watch %s: the inotify watch limit is reached (raise fs.inotify.max_user_watches); "
+                                "changes below it are not seen\n",
+                                dir);
+                }
                 return;
+        }
         cc__dir_set(w, wd, dir);
         DIR *d = opendir(dir);
         if (!d)
@@ -298,28 +307,6 @@ static int cc__open_dir_p(const struct sync_ctx *s, const char *cpath)
         return fd;
 }
 
-static int cc__rm_tree_at(int dfd, const char *name)
-{
-        if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-                return 0;
-        if (errno != EISDIR && errno != EPERM)
-                return -errno;
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        struct dirent *e;
-        while ((e = readdir(d)))
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                        cc__rm_tree_at(dirfd(d), e->d_name);
-        closedir(d);
-        return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
-}
-
 static int cc__copy_file(int dfd, const char *name, const char *host, const struct stat *st,
                          const struct sync_ctx *s)
 {
@@ -343,7 +330,7 @@ static int cc__copy_file(int dfd, const char *name, const char *host, const stru
                 /* a directory where the file goes: replace it */
                 if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
                         goto fail;
-                cc__rm_tree_at(dfd, name);
+                cc_rm_rf_at(dfd, name);
                 if (renameat(dfd, tmp, dfd, name) < 0)
                         goto fail;
         }
@@ -368,7 +355,7 @@ static int cc__sync_path(const struct sync_ctx *s, const char *host, const char 
                 if (errno != ENOENT)
                         return -errno;
                 _cleanup_close_ int dfd = cc_copy_open(s->root, *parent ? parent : "/", O_RDONLY | O_DIRECTORY, true);
-                return dfd == -ENOENT ? 0 : dfd < 0 ? dfd : cc__rm_tree_at(dfd, name);
+                return dfd == -ENOENT ? 0 : dfd < 0 ? dfd : cc_rm_rf_at(dfd, name);
         }
         _cleanup_close_ int dfd = cc__open_dir_p(s, *parent ? parent : "/");
         if (dfd < 0)
@@ -383,7 +370,7 @@ static int cc__sync_path(const struct sync_ctx *s, const char *host, const char 
                 if (n < 0)
                         return errno == ENOENT ? 0 : -errno;
                 target[n] = '\0';
-                cc__rm_tree_at(dfd, name);
+                cc_rm_rf_at(dfd, name);
                 if (symlinkat(target, dfd, name) < 0)
                         return -errno;
                 return fchownat(dfd, name, s->uid, s->gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -454,6 +441,8 @@ static int cc__sync_ctr(struct watcher *w, const struct watch_rule *r, const str
         struct sync_ctx s = {.root = -1};
         struct cc_user u = {0};
         int rc = cc_copy_container_root(ct->pid, &s.root, &err);
+        if (rc == 0 && !cc_proc_alive(ct->pid, ct->pid_start)) /* not another process's root */
+                rc = cc_error_set(&err, -ESRCH, "container %s stopped", ct->name);
         const struct cc_node *svc = cc_node_map_get(cc_project_services(w->p), r->service);
         const char *user = cc_node_map_str(svc, "user");
         if (rc == 0 && user && *user) {
