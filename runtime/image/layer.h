@@ -42,6 +42,16 @@ int cc_layer_unpack_fd(int srcfd, int destfd, unsigned flags, struct cc_layer_in
 int cc_layer_unpack_mem(const void *buf, size_t len, int destfd, unsigned flags,
                         struct cc_layer_info *info, struct cc_error *err);
 
+/* Write the tree below dirfd (an overlay upper directory, or any tree) to
+ * outfd as an uncompressed layer tar (POSIX pax), entries sorted by name,
+ * numeric owners: overlay whiteouts (0/0 character devices) become ".wh.NAME"
+ * files, an opaque directory (trusted.overlay.opaque=y) gets a
+ * ".wh..wh..opq" entry, trusted.overlay.* attributes are left out, sockets
+ * skipped, hard links written as separate files. info gets the stream's
+ * digest (diff-id, also the blob's digest), the bytes of file content and
+ * the number of entries. */
+int cc_layer_write_dir(int dirfd, int outfd, struct cc_layer_info *info, struct cc_error *err);
+
 /* Remove dirfd/name recursively, never following symlinks. Missing is fine. */
 int cc_layer_rm_tree(int dirfd, const char *name, struct cc_error *err);
 
