@@ -25,6 +25,8 @@ packages=(
         mmdebstrap
         # the installed man pages (test-install.sh reads them with man)
         man-db
+        # the Debian package (debian/, tests/system/test-deb.sh)
+        dpkg-dev debhelper lintian
 )
 missing=()
 for p in "${packages[@]}"; do
