@@ -8,19 +8,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ccshipenv
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 
-two() {
-        compose <<'YAML'
-services:
-  web:
-    image: busybox:test
-    network_mode: none
-    command: ["sh", "-c", "echo web says hi; sleep 300"]
-  worker:
-    image: busybox:test
-    network_mode: none
-    command: ["sleep", "300"]
-YAML
-}
 one() {
         compose <<'YAML'
 services:
@@ -28,6 +15,15 @@ services:
     image: busybox:test
     network_mode: none
     command: ["sh", "-c", "echo web says hi; sleep 300"]
+YAML
+}
+two() {
+        one
+        cat >>"$D/compose.yaml" <<'YAML'
+  worker:
+    image: busybox:test
+    network_mode: none
+    command: ["sleep", "300"]
 YAML
 }
 t_orphans() {
