@@ -1,8 +1,9 @@
 /* ccompose completion bash|zsh|fish: the shell completion scripts. The
- * commands come from the command table (cli.c); flags are read at
- * completion time from `ccompose COMMAND --help`, services from
- * `ccompose config --services` of the project the line names, images from
- * `ccompose image ls`: one source each, nothing to drift. zsh runs the bash
+ * commands come from the command table (cli.c); flags, and what each
+ * argument is (SERVICE, IMAGE, a|b|c), are read at completion time from
+ * `ccompose COMMAND --help`; services from `ccompose config --services` of
+ * the project the line names, images from `ccompose image ls`: one source
+ * each, nothing to drift. zsh runs the bash
  * script through bashcompinit. */
 #include <stdio.h>
 
@@ -10,14 +11,28 @@
 
 static const char cc__bash_head[] =
         "# bash completion for ccompose (ccompose completion bash)\n"
-        "# Commands, flags (read from `ccompose COMMAND --help`), service names of\n"
-        "# the project the line names (`ccompose config --services`) and images of\n"
-        "# the store (`ccompose image ls`).\n"
+        "# Commands, flags (read from `ccompose COMMAND --help`), and for each\n"
+        "# argument what its --help usage line names there: SERVICE, the service\n"
+        "# names of the project the line names (`ccompose config --services`);\n"
+        "# IMAGE, the images of the store (`ccompose image ls`); a|b|c, one of those\n"
+        "# words; anything else, files.\n"
         "_ccompose_commands=\"";
 static const char cc__bash_tail[] =
         "\"\n"
         "_ccompose_global_flags=\"--ansi --env-file --file --help --no-ansi --parallel --profile --progress --project-directory --project-name --version -f -h -p -v\"\n"
-        "_ccompose_service_commands=\" attach config cp create down events exec images kill logs pause port ps pull restart rm run start stats stop top unpause up wait \"\n"
+        "# what the usage line of COMMAND [SUB] names at argument N (from 0): the\n"
+        "# word there, or the last one when it repeats (\"[SERVICE...]\", \"[SERVICES]\")\n"
+        "_ccompose_arg() {\n"
+        "        local cmd=$1 sub=$2 n=$3\n"
+        "        \"${_ccompose_bin:-ccompose}\" $cmd $sub --help 2>/dev/null | awk -v n=\"$n\" -v first=\"$([ -n \"$sub\" ] && echo 5 || echo 4)\" '\n"
+        "                /^Usage:/ {\n"
+        "                        k = 0\n"
+        "                        for (i = first; i <= NF; i++) if ($i != \"[OPTIONS]\") t[k++] = $i\n"
+        "                        if (n < k) print t[n]\n"
+        "                        else if (k > 0 && t[k - 1] ~ /[.][.][.]|SERVICES/) print t[k - 1]\n"
+        "                        exit\n"
+        "                }'\n"
+        "}\n"
         "# flags of COMMAND [SUB]: every --flag its --help names; with want_arg, only\n"
         "# those that take a value (\"--flag string|int|...\")\n"
         "_ccompose_flags() {\n"
@@ -77,29 +92,21 @@ static const char cc__bash_tail[] =
         "                COMPREPLY=($(compgen -W \"$(_ccompose_flags \"$cmd\" \"$sub\")\" -- \"$cur\"))\n"
         "                return\n"
         "        fi\n"
-        "        case $cmd in\n"
-        "        image)\n"
-        "                if [ -z \"$sub\" ]; then\n"
-        "                        COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" image --help 2>/dev/null | awk '/^Commands:/ { on = 1; next } on && NF { print $1 }')\" -- \"$cur\"))\n"
-        "                        return\n"
-        "                fi\n"
-        "                case $sub in\n"
-        "                rm|inspect|tag)\n"
-        "                        local IFS=$'\\n'\n"
-        "                        COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)\" -- \"$cur\"))\n"
-        "                        ;;\n"
-        "                load|import) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
-        "                esac\n"
-        "                return ;;\n"
-        "        completion)\n"
-        "                [ \"$npos\" -eq 0 ] && COMPREPLY=($(compgen -W \"bash zsh fish\" -- \"$cur\"))\n"
-        "                return ;;\n"
-        "        esac\n"
-        "        if [[ $_ccompose_service_commands == *\" $cmd \"* ]]; then\n"
-        "                # exec, run, port: a service, then its command or port\n"
-        "                case $cmd in exec|run|port) [ \"$npos\" -gt 0 ] && { COMPREPLY=($(compgen -f -- \"$cur\")); return; } ;; esac\n"
-        "                COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" \"${globals[@]}\" config --services 2>/dev/null)\" -- \"$cur\"))\n"
+        "        if [ \"$cmd\" = image ] && [ -z \"$sub\" ]; then\n"
+        "                COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" image --help 2>/dev/null | awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }')\" -- \"$cur\"))\n"
+        "                return\n"
         "        fi\n"
+        "        local what; what=$(_ccompose_arg \"$cmd\" \"$sub\" \"$npos\")\n"
+        "        case $what in\n"
+        "        *SERVICE*)\n"
+        "                COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" \"${globals[@]}\" config --services 2>/dev/null)\" -- \"$cur\")) ;;\n"
+        "        *IMAGE*)\n"
+        "                local IFS=$'\\n'\n"
+        "                COMPREPLY=($(compgen -W \"$(\"$_ccompose_bin\" image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)\" -- \"$cur\")) ;;\n"
+        "        [a-z]*\\|[a-z]*)\n"
+        "                [[ $what =~ ^[a-z]+(\\|[a-z]+)+$ ]] && COMPREPLY=($(compgen -W \"${what//|/ }\" -- \"$cur\")) ;;\n"
+        "        *) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+        "        esac\n"
         "}\n"
         "complete -F _ccompose ccompose\n";
 static const char cc__fish_head[] =

@@ -55,6 +55,15 @@ t_services() {
         local out; out=$(cd / && comp "$CCOMPOSE" up "" 2>&1)
         assert_eq "$out" ""
 }
+# what an argument is comes from the command's own usage line: SERVICE,
+# [SERVICE...] (every later argument), IMAGE, a|b|c; no list to keep
+t_usage_line() {
+        assert_eq "$(cd "$D" && comp "$CCOMPOSE" wait web "")" "$(lines web worker)" || return 1
+        assert_eq "$(cd "$D" && comp "$CCOMPOSE" down w)" "$(lines web worker)" || return 1
+        assert_eq "$(cd "$D" && comp "$CCOMPOSE" port we)" "web" || return 1
+        assert_eq "$(comp "$CCOMPOSE" completion "")" "$(lines bash fish zsh)" || return 1
+        assert_eq "$(cd / && comp "$CCOMPOSE" image inspect busybox:test bu)" "busybox:test"
+}
 t_images() {
         assert_eq "$(comp "$CCOMPOSE" image "")" "$(lines import inspect load ls pull rm tag)" || return 1
         assert_eq "$(comp "$CCOMPOSE" image rm bu)" "busybox:test"
@@ -75,4 +84,5 @@ run_cases \
         "global and command flags:t_flags" \
         "service names of the project:t_services" \
         "images of the store:t_images" \
+        "arguments as the usage line names them:t_usage_line" \
         "zsh and fish scripts; an unknown shell refused:t_other_shells"
