@@ -1,0 +1,30 @@
+/* COPY and ADD from a build context (or an earlier stage's root): the
+ * selected files, less what .dockerignore leaves out, are copied into a
+ * staging tree laid out as the layer will be, and hashed by content (names,
+ * modes, owners, link targets, file data; not mtimes) for the cache. */
+#ifndef CC_BUILD_COPY_H
+#define CC_BUILD_COPY_H
+
+#include <sys/types.h>
+
+#include "cc-error.h"
+#include "cc-util.h"
+#include "dockerignore.h"
+
+struct cc_build_copy {
+        int srcfd;                       /* the context's (or stage root's) directory */
+        const struct cc_strv *srcs;      /* paths relative to it; globs in the last component */
+        const char *dest;                /* absolute path in the image; a trailing "/": a directory */
+        bool chown;                      /* --chown: uid and gid below (numeric); else 0:0 */
+        uid_t uid;
+        gid_t gid;
+        const struct cc_dockerignore *ignore; /* NULL: nothing ignored */
+};
+
+/* Copy into the staging tree stagefd (its root is the image's "/"), or
+ * only hash with stagefd < 0. digest_out: "sha256:<hex>" (72 bytes). A
+ * source that is missing, leaves the context or is ignored entirely fails
+ * with its name. */
+int cc_build_copy_run(const struct cc_build_copy *c, int stagefd, char *digest_out, struct cc_error *err);
+
+#endif
