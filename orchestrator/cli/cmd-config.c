@@ -267,7 +267,14 @@ int cc_cmd_config(struct cc_cli *cli, int argc, char **argv)
         default:
                 if (!cli->load.no_interpolate && !cli->load.no_env_resolution)
                         cc_model_discard_env_files(p->model);
-                if (strcmp(format, "json") == 0) {
+                if (cli->load.no_interpolate) {
+                        /* docker compose prints the model as a Go map then */
+                        cc_model_raw_shape(p->model, strcmp(format, "json") == 0);
+                        if (strcmp(format, "json") == 0)
+                                cc_emit_json(&b, p->model, 2);
+                        else
+                                cc_emit_yaml(&b, p->model);
+                } else if (strcmp(format, "json") == 0) {
                         cc_model_json_shape(p->model);
                         /* json.MarshalIndent's text, printed as it is:
                          * without a final line break */

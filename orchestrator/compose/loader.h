@@ -67,6 +67,10 @@ void cc_model_json_shape(struct cc_node *model);
 /* Shape the model as go-yaml prints compose-go's types (config): map keys
  * in go-yaml's order (digits by number: VAR2 before VAR10). */
 void cc_model_yaml_shape(struct cc_node *model);
+/* Shape the model as docker compose prints it with --no-interpolate (a
+ * map[string]any marshalled as it is): every mapping sorted, by bytes for
+ * JSON, in go-yaml's order for YAML, no null command or entrypoint. */
+void cc_model_raw_shape(struct cc_node *model, bool json);
 /* The services mapping of the model (never NULL after a successful load). */
 struct cc_node *cc_project_services(const struct cc_project *p);
 /* The configuration hash of a service (hex sha256 of its canonical JSON). */

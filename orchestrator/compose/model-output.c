@@ -213,6 +213,25 @@ static void cc__sort_maps(struct cc_node *n, const char *key, bool all, int (*cm
                 cc__sort_maps(n->items[i], n->kind == CC_NODE_MAP && !names ? cc_node_key(n, i) : NULL, all, cmp);
 }
 
+/* A service's command and entrypoint when null (set by normalisation). */
+static void cc__drop_null_commands(struct cc_node *svc)
+{
+        static const char *const cmds[] = {"command", "entrypoint"};
+        for (size_t k = 0; k < CC_ARRAY_SIZE(cmds); k++) {
+                struct cc_node *v = cc_node_map_get(svc, cmds[k]);
+                if (v && cc_node_is_null(v))
+                        cc_node_map_del(svc, cmds[k]);
+        }
+}
+
+void cc_model_raw_shape(struct cc_node *model, bool json)
+{
+        struct cc_node *services = cc_node_map_get(model, "services");
+        for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++)
+                cc__drop_null_commands(services->items[i]);
+        cc__sort_maps(model, NULL, true, json ? strcmp : cc__goyaml_cmp);
+}
+
 void cc_model_yaml_shape(struct cc_node *model)
 {
         /* command and entrypoint are omitempty for go-yaml (only JSON
@@ -220,12 +239,7 @@ void cc_model_yaml_shape(struct cc_node *model)
         struct cc_node *services = cc_node_map_get(model, "services");
         for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
                 struct cc_node *svc = services->items[i];
-                static const char *const cmds[] = {"command", "entrypoint"};
-                for (size_t k = 0; k < CC_ARRAY_SIZE(cmds); k++) {
-                        struct cc_node *v = cc_node_map_get(svc, cmds[k]);
-                        if (v && cc_node_is_null(v))
-                                cc_node_map_del(svc, cmds[k]);
-                }
+                cc__drop_null_commands(svc);
                 /* UlimitsConfig.MarshalYAML: soft and hard, zero or not */
                 struct cc_node *ul[] = {cc_node_map_get(svc, "ulimits"),
                                         cc_node_map_get(cc_node_map_get(svc, "build"), "ulimits")};
