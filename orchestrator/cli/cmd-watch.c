@@ -37,6 +37,8 @@ struct watch_rule {
         const char *action;
         const char *target;
         struct cc_strv ignore, include;
+        struct cc_strv dockerignore; /* the build context's, when the path is under it */
+        size_t context_len;          /* the context's length in path */
         bool initial_sync;
         struct cc_watch_batch batch; /* absolute host paths */
 };
@@ -72,7 +74,8 @@ static void cc__strv_of(const struct cc_node *seq, struct cc_strv *out)
                         cc_strv_push(out, seq->items[i]->str);
 }
 
-/* The .dockerignore of the build context, for rules under the context. */
+/* The .dockerignore of the build context, for rules under the context:
+ * its patterns match paths relative to the context. */
 static void cc__dockerignore(const struct cc_node *svc, struct watch_rule *r)
 {
         const char *ctx = cc_node_map_str(cc_node_map_get(svc, "build"), "context");
@@ -83,21 +86,22 @@ static void cc__dockerignore(const struct cc_node *svc, struct watch_rule *r)
         _cleanup_free_ char *text = NULL;
         if (cc_read_file(file, &text, NULL) < 0)
                 return;
-        size_t sub = r->path[cl] ? cl + 1 : cl;
+        r->context_len = cl;
         for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 line[strcspn(line, "\r")] = '\0';
-                if (!*line || *line == '#')
-                        continue;
-                /* patterns are relative to the context; rules match relative to their path */
-                const char *rel = r->path + sub;
-                bool neg = *line == '!';
-                const char *pat = neg ? line + 1 : line;
-                if (*rel && strncmp(pat, rel, strlen(rel)) == 0 && pat[strlen(rel)] == '/')
-                        pat += strlen(rel) + 1;
-                else if (*rel)
-                        continue;
-                cc_strv_push_owned(&r->ignore, cc_xasprintf("%s%s", neg ? "!" : "", pat));
+                if (*line && *line != '#')
+                        cc_strv_push(&r->dockerignore, line);
         }
+}
+
+/* Whether the rule takes the change of path (absolute, under its path). */
+static bool cc__takes(const struct watch_rule *r, const char *path)
+{
+        size_t n = strlen(r->path);
+        if (r->dockerignore.n && path[r->context_len] == '/' &&
+            cc_watch_patterns_match(&r->dockerignore, path + r->context_len + 1))
+                return false;
+        return cc_watch_rule_takes(&r->ignore, &r->include, path[n] ? path + n + 1 : "");
 }
 
 /* The rules of the services named (all when none are). */
@@ -237,7 +241,7 @@ static void cc__note(struct watcher *w, const char *path, bool born)
                 size_t n = strlen(r->path);
                 if (strncmp(path, r->path, n) != 0 || (path[n] != '/' && path[n] != '\0'))
                         continue;
-                if (cc_watch_rule_takes(&r->ignore, &r->include, path[n] ? path + n + 1 : ""))
+                if (cc__takes(r, path))
                         cc_watch_batch_add(&r->batch, path, born);
         }
         w->last_event_ms = cc__now_ms();
@@ -391,12 +395,11 @@ static int cc__sync_tree(const struct sync_ctx *s, const struct watch_rule *r, c
         if (!d)
                 return 0;
         struct dirent *e;
-        size_t n = strlen(r->path);
         while ((e = readdir(d)) && rc == 0) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;
                 _cleanup_free_ char *h = cc_xasprintf("%s/%s", host, e->d_name);
-                if (!cc_watch_rule_takes(&r->ignore, &r->include, h[n] ? h + n + 1 : ""))
+                if (!cc__takes(r, h))
                         continue;
                 _cleanup_free_ char *c = cc_xasprintf("%s/%s", cpath, e->d_name);
                 rc = cc__sync_tree(s, r, h, c);
@@ -625,6 +628,7 @@ static void cc__watcher_free(struct watcher *w)
                 free(w->rules[i].path);
                 cc_strv_free(&w->rules[i].ignore);
                 cc_strv_free(&w->rules[i].include);
+                cc_strv_free(&w->rules[i].dockerignore);
                 cc_watch_batch_clear(&w->rules[i].batch);
         }
         free(w->rules);

@@ -197,6 +197,33 @@ t_up_watch() {
         wait_for 30 eval '! is_status web running' || return 1
 }
 
+# the build context's .dockerignore applies to rules under the context
+t_dockerignore() {
+        rm -rf "$SRC"; mkdir -p "$SRC/app"
+        printf '# comment\n*.log\n**/*.log\napp/secret*\n!app/secret-ok.txt\n' >"$SRC/.dockerignore"
+        compose <<EOF
+services:
+  web:
+    image: busybox:test
+    build: ./src
+    network_mode: none
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+    develop:
+      watch:
+        - path: ./src/app
+          action: sync
+          target: /tmp/app
+EOF
+        start_watch || return 1
+        echo l >"$SRC/app/x.log"; echo s >"$SRC/app/secret.txt"; echo ok >"$SRC/app/secret-ok.txt"
+        echo last >"$SRC/app/z.txt"
+        wait_for 30 ctr_has web /tmp/app/z.txt last || { cat "$WLOG"; return 1; }
+        wait_for 30 ctr_has web /tmp/app/secret-ok.txt ok || return 1
+        ctr_lacks web /tmp/app/x.log || fail "*.log of .dockerignore synced" || return 1
+        ctr_lacks web /tmp/app/secret.txt || fail "app/secret* of .dockerignore synced" || return 1
+        stop_watch
+}
+
 t_rebuild_refused() {
         web rebuild
         local out rc
@@ -245,8 +272,20 @@ EOF
         stop_watch
 }
 
-cleanup_watch() { [ -z "$WPID" ] || kill "$WPID" 2>/dev/null; }
-on_exit cleanup_watch
+# a case that fails half-way still ends its watch before the down and
+# the leftovers check of test-up-lib.sh's _case
+eval "_up_case() $(declare -f _case | tail -n +2)"
+_case() { _up_case _watched "$@"; }
+_watched() {
+        local rc=0
+        "$@" || rc=1
+        if [ -n "$WPID" ]; then
+                kill -INT "$WPID" 2>/dev/null
+                wait_exit "$WPID" 30 >/dev/null || kill -9 "$WPID" 2>/dev/null
+                WPID=
+        fi
+        return "$rc"
+}
 
 run_cases \
         "sync: files, new directories, ignore, owner, deletions; Ctrl-C leaves the stack:t_sync" \
@@ -256,5 +295,6 @@ run_cases \
         "sync+exec runs exec.command with its user, working_dir, environment:t_sync_exec" \
         "restart and sync+restart restart the service:t_restart_actions" \
         "up --watch syncs; its Ctrl-C stops the stack:t_up_watch" \
+        "the build context's .dockerignore applies:t_dockerignore" \
         "a rebuild rule and a project without develop are refused:t_rebuild_refused" \
         "latency from write to container (reported):t_latency"
