@@ -1,0 +1,31 @@
+/* RUN: one build step as a container of our own runtime, over the stage's
+ * layers, with Docker's build defaults (default capabilities and seccomp
+ * filter, loopback-only network); what it changed is its overlay upper
+ * directory, handed back for the layer (cc_layer_write_dir) and as the
+ * next step's lowest-but-new layer. */
+#ifndef CC_BUILD_RUN_H
+#define CC_BUILD_RUN_H
+
+#include "cc-error.h"
+#include "cc-util.h"
+
+struct cc_build_run {
+        const char *root;              /* CCOMPOSE_ROOT */
+        const char *project;           /* cgroup "ccompose/<project>/<id>" */
+        const struct cc_strv *layers;  /* the stage's layer dirs, lowest first */
+        const struct cc_strv *argv;    /* ["/bin/sh", "-c", "..."] or the JSON form */
+        const struct cc_strv *env;     /* "K=V": the stage's env and build args */
+        const char *user;              /* NULL or "": root */
+        const char *cwd;               /* NULL: "/" */
+        int out_fd;                    /* the step's stdout and stderr; -1: /dev/null */
+};
+
+/* Run the step to its end. On exit code 0, *upper (owned) is a directory
+ * under dest_dir holding the step's changes in overlay form; otherwise an
+ * error names the command and the exit code ("process \"/bin/sh -c exit 3\"
+ * did not complete successfully: exit code: 3") and *exit_code has it. No
+ * container, cgroup or mount is left either way. */
+int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char **upper, int *exit_code,
+                      struct cc_error *err);
+
+#endif
