@@ -100,18 +100,26 @@ static bool trim_continuation(char *line, char escape)
         return true;
 }
 
+/* Set err to "<prefix>: <message>" (-EINVAL). */
+static int vfail(struct cc_error *err, char *prefix, const char *fmt, va_list ap)
+{
+        struct cc_buf b = {0};
+        cc_buf_printf(&b, "%s: ", prefix);
+        cc_buf_vprintf(&b, fmt, ap);
+        cc_error_set(err, -EINVAL, "%s", b.s);
+        cc_buf_free(&b);
+        free(prefix);
+        return -EINVAL;
+}
+
 static int parse_error(const char *path, int line, struct cc_error *err, const char *fmt, ...) CC_PRINTF(4, 5);
 static int parse_error(const char *path, int line, struct cc_error *err, const char *fmt, ...)
 {
         va_list ap;
-        struct cc_buf b = {0};
-        cc_buf_printf(&b, "%s:%d: ", path, line);
         va_start(ap, fmt);
-        cc_buf_vprintf(&b, fmt, ap);
+        int r = vfail(err, cc_xasprintf("%s:%d", path, line), fmt, ap);
         va_end(ap);
-        cc_error_set(err, -EINVAL, "%s", b.s);
-        cc_buf_free(&b);
-        return -EINVAL;
+        return r;
 }
 
 /* The directives at the top of the file, until the first line that is not
@@ -211,14 +219,10 @@ int cc_df_fail(const struct cc_dockerfile *df, const struct cc_df_instr *in, str
                const char *fmt, ...)
 {
         va_list ap;
-        struct cc_buf b = {0};
-        cc_buf_printf(&b, "%s:%d: %s: ", df->path, in->line, in->text);
         va_start(ap, fmt);
-        cc_buf_vprintf(&b, fmt, ap);
+        int r = vfail(err, cc_xasprintf("%s:%d: %s", df->path, in->line, in->text), fmt, ap);
         va_end(ap);
-        cc_error_set(err, -EINVAL, "%s", b.s);
-        cc_buf_free(&b);
-        return -EINVAL;
+        return r;
 }
 
 int cc_df_parse(const char *path, const char *text, struct cc_dockerfile *out, struct cc_error *err)
