@@ -91,6 +91,8 @@ TEST(run_step_changes_in_upper)
         lseek(out, 0, SEEK_SET);
         ASSERT(read(out, buf, sizeof(buf) - 1) > 0);
         ASSERT_STREQ(buf, "/work\n0\n");
+        close(out);
+        free(upper);
         nothing_left();
         cc_rm_rf(root);
 }
@@ -106,6 +108,7 @@ TEST(failing_step_names_command_and_code)
         ASSERT_NULL(upper);
         ASSERT_STREQ(cc_error_msg(&err),
                      "process \"/bin/sh -c echo partial > /p; exit 3\" did not complete successfully: exit code: 3");
+        cc_error_clear(&err);
         nothing_left();
         cc_rm_rf(root);
 }
