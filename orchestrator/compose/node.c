@@ -38,6 +38,26 @@ char *cc_pos_str(const struct cc_pos *pos)
         return cc_xasprintf("%s:%u:%u", f, (unsigned) pos->line, (unsigned) pos->col);
 }
 
+int cc_pos_vfail(struct cc_error *err, const struct cc_pos *pos, const char *fmt, va_list ap)
+{
+        struct cc_buf b = {0};
+        cc_buf_vprintf(&b, fmt, ap);
+        _cleanup_free_ char *what = cc_buf_steal(&b);
+        if (!pos)
+                return cc_error_set(err, -EINVAL, "%s", what);
+        _cleanup_free_ char *where = cc_pos_str(pos);
+        return cc_error_set(err, -EINVAL, "%s: %s", where, what);
+}
+
+int cc_pos_fail(struct cc_error *err, const struct cc_pos *pos, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = cc_pos_vfail(err, pos, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 /* ---- memory ----
  * A large compose file has millions of nodes, most of them a few dozen
  * bytes, and malloc would add 8 to 24 bytes to each. Nodes and the small

@@ -5,6 +5,7 @@
 #ifndef CC_NODE_H
 #define CC_NODE_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "cc-error.h"
@@ -92,6 +93,10 @@ static inline struct cc_pos cc_pos_at(const char *file, unsigned long line, unsi
 }
 /* "file:line:col" or "file" when no line is known. Caller frees. */
 char *cc_pos_str(const struct cc_pos *pos);
+/* Set err to "where: what" (EINVAL) with where from cc_pos_str; with a NULL
+ * pos only "what". Returns the error code. */
+int cc_pos_fail(struct cc_error *err, const struct cc_pos *pos, const char *fmt, ...) CC_PRINTF(3, 4);
+int cc_pos_vfail(struct cc_error *err, const struct cc_pos *pos, const char *fmt, va_list ap) CC_PRINTF(3, 0);
 
 struct cc_node *cc_node_new_scalar(const char *s, enum cc_scalar_type type, const struct cc_pos *pos);
 struct cc_node *cc_node_new_str(const char *s, const struct cc_pos *pos);

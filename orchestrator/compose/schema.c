@@ -592,14 +592,11 @@ static int cc__schema_fail(struct cc__schema_ctx *c, const struct cc_node *at, c
         CC_PRINTF(3, 4);
 static int cc__schema_fail(struct cc__schema_ctx *c, const struct cc_node *at, const char *fmt, ...)
 {
-        _cleanup_free_ char *where = cc_pos_str(at ? &at->pos : NULL);
-        struct cc_buf b = {0};
         va_list ap;
         va_start(ap, fmt);
-        cc_buf_vprintf(&b, fmt, ap);
+        int r = cc_pos_vfail(c->err, &at->pos, fmt, ap);
         va_end(ap);
-        _cleanup_free_ char *what = cc_buf_steal(&b);
-        return cc_error_set(c->err, -EINVAL, "%s: %s", where, what);
+        return r;
 }
 
 static size_t cc__schema_push(struct cc__schema_ctx *c, const char *key)

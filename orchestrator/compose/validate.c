@@ -13,16 +13,11 @@
 static int cc__fail(struct cc_error *err, const struct cc_node *at, const char *fmt, ...) CC_PRINTF(3, 4);
 static int cc__fail(struct cc_error *err, const struct cc_node *at, const char *fmt, ...)
 {
-        struct cc_buf b = {0};
         va_list ap;
         va_start(ap, fmt);
-        cc_buf_vprintf(&b, fmt, ap);
+        int r = cc_pos_vfail(err, at ? &at->pos : NULL, fmt, ap);
         va_end(ap);
-        _cleanup_free_ char *what = cc_buf_steal(&b);
-        if (!at)
-                return cc_error_set(err, -EINVAL, "%s", what);
-        _cleanup_free_ char *where = cc_pos_str(&at->pos);
-        return cc_error_set(err, -EINVAL, "%s: %s", where, what);
+        return r;
 }
 
 /* ---- one file ---- */

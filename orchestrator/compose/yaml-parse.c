@@ -32,14 +32,11 @@ static int cc__yerr(struct cc_yaml_ctx *c, yaml_mark_t m, const char *fmt, ...) 
 static int cc__yerr(struct cc_yaml_ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
         struct cc_pos p = cc__mark_pos(c, m);
-        _cleanup_free_ char *where = cc_pos_str(&p);
-        struct cc_buf b = {0};
         va_list ap;
         va_start(ap, fmt);
-        cc_buf_vprintf(&b, fmt, ap);
+        int r = cc_pos_vfail(c->err, &p, fmt, ap);
         va_end(ap);
-        _cleanup_free_ char *what = cc_buf_steal(&b);
-        return cc_error_set(c->err, -EINVAL, "%s: %s", where, what);
+        return r;
 }
 
 static int cc__next(struct cc_yaml_ctx *c, yaml_event_t *ev)
