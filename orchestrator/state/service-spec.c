@@ -98,7 +98,7 @@ static int cc__run_argv(const struct cc_spec_overrides *o, const struct cc_node 
                         return cc_error_set(err, -EINVAL, "invalid --entrypoint: %s", o->entrypoint);
                 }
                 ep_set = true;
-        } else if (cc_node_map_get(svc, "entrypoint")) {
+        } else if (!cc_node_is_null(cc_node_map_get(svc, "entrypoint"))) { /* the loader sets absent ones null */
                 cc__node_strv(cc_node_map_get(svc, "entrypoint"), &ep);
                 ep_set = true;
         } else {
@@ -107,7 +107,7 @@ static int cc__run_argv(const struct cc_spec_overrides *o, const struct cc_node 
         if (o->command.n) {
                 cc__strv_extend(&cmd, &o->command);
                 cmd_set = true;
-        } else if (cc_node_map_get(svc, "command") && !o->entrypoint) {
+        } else if (!cc_node_is_null(cc_node_map_get(svc, "command")) && !o->entrypoint) {
                 cc__node_strv(cc_node_map_get(svc, "command"), &cmd);
                 cmd_set = true;
         }
