@@ -89,6 +89,8 @@ static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, 
         if (r < 0)
                 return r;
         json_object_object_add(top, "created", json_object_new_string(now));
+        if (c->author)
+                json_object_object_add(top, "author", json_object_new_string(c->author));
         json_object_object_add(top, "config", json_object_get(c->config));
         const char *text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_close_ int bfd = open(s->blobs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -99,10 +101,10 @@ static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, 
         struct cc_ingest in = {.config = text, .config_len = strlen(text), .layers = layers, .nlayers = blobs->n};
         r = cc_image_ingest(s, &in, id_out, err);
         free(layers);
-        if (r == 0 && c->tag) {
-                _cleanup_free_ char *norm = cc_image_ref_normalize(c->tag);
+        for (size_t i = 0; r == 0 && c->tags && i < c->tags->n; i++) {
+                _cleanup_free_ char *norm = cc_image_ref_normalize(c->tags->v[i]);
                 r = norm ? cc_image_tag_set(s, norm, id_out, err)
-                         : cc_error_set(err, -EINVAL, "invalid reference format \"%s\"", c->tag);
+                         : cc_error_set(err, -EINVAL, "invalid reference format \"%s\"", c->tags->v[i]);
         }
         return r;
 }

@@ -19,7 +19,8 @@ struct cc_build_commit {
         json_object *config;    /* the image's "config" object (Env, Cmd, ...), borrowed */
         const struct cc_build_step *steps;
         size_t n;
-        const char *tag;        /* reference to tag, or NULL */
+        const struct cc_strv *tags; /* references to tag it with, or NULL */
+        const char *author;     /* MAINTAINER, or NULL */
 };
 
 /* Store the image (one transaction: all or nothing); id_out gets its ID

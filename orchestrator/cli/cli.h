@@ -96,5 +96,7 @@ int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_login(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_logout(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_image_pull(struct cc_cli *cli, int argc, char **argv);
+/* `ccompose image build` (cmd-image-build.c). */
+int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv);
 
 #endif

@@ -45,6 +45,7 @@ static void image_usage(FILE *f)
               "Manage images\n"
               "\n"
               "Commands:\n"
+              "  build       Build an image from a Dockerfile\n"
               "  import      Import the contents from a tarball to create a filesystem image\n"
               "  inspect     Display detailed information on one or more images\n"
               "  load        Load an image from a tar archive (docker save, OCI) or an OCI layout directory\n"
@@ -812,7 +813,7 @@ int cc_cmd_image(struct cc_cli *cli, int argc, char **argv)
         } subs[] = {
                 { "load", cmd_load }, { "import", cmd_import }, { "ls", cmd_ls },     { "list", cmd_ls },
                 { "rm", cmd_rm },     { "remove", cmd_rm },     { "inspect", cmd_inspect }, { "tag", cmd_tag },
-                { "pull", cc_cmd_image_pull },
+                { "pull", cc_cmd_image_pull }, { "build", cc_cmd_image_build },
         };
         if (argc < 2) {
                 image_usage(stderr);

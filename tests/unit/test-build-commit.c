@@ -63,8 +63,9 @@ TEST(stage_becomes_tagged_image)
         put(step, "app/f", "built");
         json_object *cfg = json_tokener_parse("{\"Env\":[\"BASE=1\",\"A=1\"],\"Cmd\":[\"cat\",\"/app/f\"]}");
         struct cc_build_step steps[] = {{"COPY f /app/f", step}, {"ENV A=1", NULL}};
-        struct cc_build_commit c = {.base_id = base->id, .config = cfg, .steps = steps, .n = 2,
-                                    .tag = "ccbuild-out:1"};
+        struct cc_strv tags = {0};
+        cc_strv_push(&tags, "ccbuild-out:1");
+        struct cc_build_commit c = {.base_id = base->id, .config = cfg, .steps = steps, .n = 2, .tags = &tags};
         char id[CC_DIGEST_LEN + 1];
         if (cc_build_commit_image(s, &c, id, &err) < 0)
                 tap_fail(__FILE__, __LINE__, "%s", cc_error_msg(&err));
@@ -92,6 +93,7 @@ TEST(stage_becomes_tagged_image)
         ASSERT(json_object_get_boolean(json_object_object_get(json_object_array_get_idx(hist, 2), "empty_layer")));
         json_object_put(top);
         json_object_put(cfg);
+        cc_strv_free(&tags);
         cc_image_free(img);
         cc_image_free(base);
         cc_image_store_close(s);
@@ -105,7 +107,9 @@ TEST(failed_commit_leaves_store_unchanged)
         cc_image_ids(s, &before);
         json_object *cfg = json_object_new_object();
         struct cc_build_step steps[] = {{"RUN x", "/nonexistent/cc-build-commit"}};
-        struct cc_build_commit c = {.config = cfg, .steps = steps, .n = 1, .tag = "ccbuild-bad:1"};
+        struct cc_strv tags = {0};
+        cc_strv_push(&tags, "ccbuild-bad:1");
+        struct cc_build_commit c = {.config = cfg, .steps = steps, .n = 1, .tags = &tags};
         char id[CC_DIGEST_LEN + 1];
         struct cc_error err = {0};
         ASSERT(cc_build_commit_image(s, &c, id, &err) < 0);
@@ -117,6 +121,7 @@ TEST(failed_commit_leaves_store_unchanged)
         ASSERT_INTEQ(cc_image_lookup(s, "ccbuild-bad:1", &img, &err), -ENOENT);
         cc_error_clear(&err);
         json_object_put(cfg);
+        cc_strv_free(&tags);
         cc_strv_free(&before);
         cc_strv_free(&after);
         cc_image_store_close(s);

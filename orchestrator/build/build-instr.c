@@ -1,0 +1,466 @@
+/* What each Dockerfile instruction (after FROM) does to a build stage:
+ * RUN and COPY/ADD make layers, the others change the image config. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "build-copy.h"
+#include "build-run.h"
+#include "build-stage.h"
+#include "image-store.h"
+
+/* The words of in->rest (or its JSON form), each expanded. */
+static int expand_words(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                        struct cc_strv *out, struct cc_error *err)
+{
+        if (in->json) {
+                for (size_t i = 0; i < in->json_args.n; i++)
+                        cc_strv_push(out, in->json_args.v[i]);
+                return 0;
+        }
+        struct cc_env vars = {0};
+        cc_stage_vars(st, &vars);
+        struct cc_strv words = {0};
+        cc_df_split(in->rest, b->df.escape, &words);
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < words.n; i++) {
+                char *w = NULL;
+                r = cc_df_expand(words.v[i], b->df.escape, &vars, &w, err);
+                if (r >= 0) {
+                        r = 0;
+                        cc_strv_push_owned(out, w);
+                }
+        }
+        cc_strv_free(&words);
+        cc_env_free(&vars);
+        return r;
+}
+
+static char *join(const struct cc_strv *v, size_t from, size_t to)
+{
+        struct cc_buf buf = {0};
+        for (size_t i = from; i < to; i++)
+                cc_buf_printf(&buf, "%s%s", i > from ? " " : "", v->v[i]);
+        return cc_buf_steal(&buf);
+}
+
+static const char *config_str(json_object *config, const char *key)
+{
+        json_object *v;
+        if (json_object_object_get_ex(config, key, &v) && json_object_is_type(v, json_type_string))
+                return json_object_get_string(v);
+        return NULL;
+}
+
+static json_object *strv_json(const struct cc_strv *v)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < v->n; i++)
+                json_object_array_add(a, json_object_new_string(v->v[i]));
+        return a;
+}
+
+/* The command of RUN, CMD, ENTRYPOINT: the JSON form, or SHELL + text. */
+static void command_argv(const struct cc_stage *st, const struct cc_df_instr *in, struct cc_strv *argv)
+{
+        const struct cc_strv *src = in->json ? &in->json_args : &st->shell;
+        for (size_t i = 0; i < src->n; i++)
+                cc_strv_push(argv, src->v[i]);
+        if (!in->json)
+                cc_strv_push(argv, in->rest);
+}
+
+/* ---- RUN ---- */
+
+/* Print what the step wrote (fd, from its start), "#N " before each line;
+ * only the last `tail` lines when tail > 0. */
+static void print_output(struct cc_builder *b, FILE *f, int fd, size_t tail, const char *prefix)
+{
+        _cleanup_free_ char *data = NULL;
+        off_t size = lseek(fd, 0, SEEK_END);
+        if (size <= 0 || !f)
+                return;
+        data = cc_xmalloc((size_t) size + 1);
+        ssize_t n = pread(fd, data, (size_t) size, 0);
+        if (n <= 0)
+                return;
+        data[n] = '\0';
+        if (n && data[n - 1] == '\n')
+                data[n - 1] = '\0';
+        const char *start = data;
+        for (size_t lines = 0, i = (size_t) n; tail && i-- > 0;)
+                if (data[i] == '\n' && ++lines == tail) {
+                        start = data + i + 1;
+                        break;
+                }
+        for (const char *p = start; p;) {
+                const char *nl = strchr(p, '\n');
+                if (prefix)
+                        fprintf(f, "%s", prefix);
+                else
+                        fprintf(f, "#%u ", b->vertex);
+                fprintf(f, "%.*s\n", (int) (nl ? nl - p : (long) strlen(p)), p);
+                p = nl ? nl + 1 : NULL;
+        }
+}
+
+/* A failed step as BuildKit shows it: its error, the end of its output
+ * and the Dockerfile line. */
+static int step_failed(struct cc_builder *b, const struct cc_df_instr *in, const char *label, int outfd,
+                       struct cc_error *err)
+{
+        FILE *f = b->out ? b->out : stderr;
+        fprintf(f, "#%u ERROR: %s\n", b->vertex, cc_error_msg(err));
+        fprintf(f, "------\n > %s %s:\n", label, in->text);
+        if (outfd >= 0)
+                print_output(b, f, outfd, 10, "");
+        fprintf(f, "------\n%s:%d\n--------------------\n%4d | >>> %s\n--------------------\n", b->df.path,
+                in->line, in->line, in->text);
+        fflush(f);
+        return err->code ? err->code : -EINVAL;
+}
+
+static int run_env(struct cc_stage *st, struct cc_strv *env)
+{
+        struct cc_env vars = {0};
+        cc_stage_vars(st, &vars);
+        for (size_t i = 0; i < vars.n; i++)
+                if (vars.vals[i])
+                        cc_strv_push_owned(env, cc_xasprintf("%s=%s", vars.keys[i], vars.vals[i]));
+        cc_env_free(&vars);
+        return 0;
+}
+
+static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                     struct cc_error *err)
+{
+        for (size_t f = 0; f < in->flags.n; f++) {
+                const char *v = in->flags.v[f];
+                if (cc_streq(v, "--network=default") || cc_streq(v, "--network=none") ||
+                    cc_streq(v, "--network=host"))
+                        continue;
+                return cc_df_fail(&b->df, in, err, "unknown flag: %s", v);
+        }
+        _cleanup_free_ char *label = cc_builder_step_label(b, st);
+        cc_builder_vertex(b, "%s %s", label, in->text);
+        struct cc_strv argv = {0}, env = {0};
+        command_argv(st, in, &argv);
+        run_env(st, &env);
+        _cleanup_close_ int outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        struct cc_build_run r = {.root = b->o->root,
+                                 .project = b->o->project && *b->o->project ? b->o->project : "build",
+                                 .layers = &st->layers,
+                                 .argv = &argv,
+                                 .env = &env,
+                                 .user = config_str(st->config, "User"),
+                                 .cwd = config_str(st->config, "WorkingDir"),
+                                 .out_fd = outfd};
+        char *upper = NULL;
+        int code = 0;
+        int rc = outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)
+                           : cc_build_run_step(&r, b->work, &upper, &code, err);
+        if (rc < 0) {
+                if (b->out)
+                        print_output(b, b->out, outfd, 0, NULL);
+                rc = step_failed(b, in, label, outfd, err);
+        } else {
+                if (b->out)
+                        print_output(b, b->out, outfd, 0, NULL);
+                _cleanup_free_ char *cmd = join(&argv, 0, argv.n);
+                _cleanup_free_ char *by = cc_xasprintf("RUN %s # buildkit", cmd);
+                cc_stage_add_step(st, by, upper);
+                cc_builder_vertex_done(b, false);
+        }
+        cc_strv_free(&argv);
+        cc_strv_free(&env);
+        return rc;
+}
+
+/* ---- COPY and ADD ---- */
+
+/* The merged tree of a stage's layers, read-only, at a directory under
+ * the work dir (*mounted: unmount it after). */
+static int stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, bool *mounted,
+                      struct cc_error *err)
+{
+        *mounted = false;
+        if (st->layers.n == 1) {
+                *path = cc_xstrdup(st->layers.v[0]);
+                return 0;
+        }
+        _cleanup_free_ char *tmpl = cc_path_join(b->work, "root-XXXXXX");
+        if (!mkdtemp(tmpl))
+                return cc_error_setsys(err, -errno, "create a directory in %s", b->work);
+        if (st->layers.n > 1) {
+                struct cc_buf opts = {0};
+                cc_buf_puts(&opts, "lowerdir=");
+                for (size_t i = st->layers.n; i-- > 0;)
+                        cc_buf_printf(&opts, "%s%s", i + 1 < st->layers.n ? ":" : "", st->layers.v[i]);
+                int r = mount("overlay", tmpl, "overlay", MS_RDONLY, opts.s);
+                cc_buf_free(&opts);
+                if (r < 0)
+                        return cc_error_setsys(err, -errno, "mount the layers of stage %s", st->name ? st->name : "");
+                *mounted = true;
+        }
+        *path = cc_steal(&tmpl);
+        return 0;
+}
+
+static int parse_chown(const char *v, struct cc_build_copy *c)
+{
+        char *end;
+        unsigned long u = strtoul(v, &end, 10), g = u;
+        if (end == v || (*end && *end != ':'))
+                return -EINVAL;
+        if (*end == ':') {
+                const char *gs = end + 1;
+                g = strtoul(gs, &end, 10);
+                if (end == gs || *end)
+                        return -EINVAL;
+        }
+        c->chown = true;
+        c->uid = (uid_t) u;
+        c->gid = (gid_t) g;
+        return 0;
+}
+
+static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                      struct cc_error *err)
+{
+        struct cc_build_copy c = {.ignore = b->ignore.n ? &b->ignore : NULL};
+        const struct cc_stage *from = NULL;
+        for (size_t f = 0; f < in->flags.n; f++) {
+                const char *v = in->flags.v[f];
+                if (cc_startswith(v, "--from=")) {
+                        from = cc_builder_find_stage(b, v + 7, (size_t) (st - b->stages));
+                        if (!from)
+                                return cc_df_fail(&b->df, in, err, "stage \"%s\" not found (COPY --from of an image "
+                                                                   "is not supported yet)", v + 7);
+                } else if (cc_startswith(v, "--chown=")) {
+                        if (parse_chown(v + 8, &c) < 0)
+                                return cc_df_fail(&b->df, in, err, "--chown=%s: only numeric uid[:gid] is supported",
+                                                  v + 8);
+                } else if (!cc_streq(v, "--link") && !cc_streq(v, "--link=true")) {
+                        return cc_df_fail(&b->df, in, err, "unknown flag: %s", v);
+                }
+        }
+        struct cc_strv words = {0};
+        int r = expand_words(b, st, in, &words, err);
+        if (r == 0 && words.n < 2)
+                r = cc_error_set(err, -EINVAL, "%s requires at least two arguments", cc_streq(in->cmd, "add") ? "ADD" : "COPY");
+        for (size_t i = 0; r == 0 && i + 1 < words.n; i++)
+                if (cc_startswith(words.v[i], "http://") || cc_startswith(words.v[i], "https://") ||
+                    cc_startswith(words.v[i], "git@"))
+                        r = cc_error_set(err, -ENOTSUP, "%s: remote sources are not supported", words.v[i]);
+        if (r < 0) {
+                cc_strv_free(&words);
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        }
+        _cleanup_free_ char *label = cc_builder_step_label(b, st);
+        cc_builder_vertex(b, "%s %s", label, in->text);
+        const char *dest = words.v[words.n - 1];
+        const char *wd = config_str(st->config, "WorkingDir");
+        _cleanup_free_ char *abs_dest = NULL;
+        if (dest[0] == '/') {
+                abs_dest = cc_xstrdup(dest);
+        } else {
+                _cleanup_free_ char *j = cc_path_join(wd && *wd ? wd : "/", dest);
+                bool slash = cc_endswith(dest, "/") || cc_streq(dest, ".");
+                abs_dest = slash && !cc_endswith(j, "/") ? cc_xasprintf("%s/", j) : cc_steal(&j);
+        }
+        struct cc_strv srcs = {0};
+        for (size_t i = 0; i + 1 < words.n; i++)
+                cc_strv_push(&srcs, words.v[i]);
+        c.srcs = &srcs;
+        c.dest = abs_dest;
+        _cleanup_free_ char *root = NULL;
+        bool mounted = false;
+        if (from) {
+                c.ignore = NULL;
+                r = stage_root(b, from, &root, &mounted, err);
+                c.srcfd = r == 0 ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+                if (r == 0 && c.srcfd < 0)
+                        r = cc_error_setsys(err, -errno, "open %s", root);
+        } else {
+                c.srcfd = b->ctxfd;
+        }
+        _cleanup_free_ char *stage = cc_path_join(b->work, "copy-XXXXXX");
+        int stagefd = -1;
+        if (r == 0 && !mkdtemp(stage))
+                r = cc_error_setsys(err, -errno, "create a directory in %s", b->work);
+        if (r == 0 && (stagefd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                r = cc_error_setsys(err, -errno, "open %s", stage);
+        char digest[CC_DIGEST_LEN + 1];
+        if (r == 0)
+                r = cc_build_copy_run(&c, stagefd, digest, err);
+        if (stagefd >= 0)
+                close(stagefd);
+        if (from && c.srcfd >= 0)
+                close(c.srcfd);
+        if (mounted)
+                umount2(root, MNT_DETACH);
+        if (r == 0) {
+                _cleanup_free_ char *by = cc_xasprintf("%s %s # buildkit", cc_streq(in->cmd, "add") ? "ADD" : "COPY",
+                                                       in->rest);
+                cc_stage_add_step(st, by, cc_steal(&stage));
+                cc_builder_vertex_done(b, false);
+        } else {
+                r = step_failed(b, in, label, -1, err);
+        }
+        cc_strv_free(&srcs);
+        cc_strv_free(&words);
+        return r;
+}
+
+/* ---- the config ---- */
+
+static void env_set(json_object *config, const char *kv)
+{
+        json_object *env;
+        if (!json_object_object_get_ex(config, "Env", &env) || !json_object_is_type(env, json_type_array)) {
+                env = json_object_new_array();
+                json_object_object_add(config, "Env", env);
+        }
+        size_t klen = strcspn(kv, "=");
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *e = json_object_get_string(json_object_array_get_idx(env, i));
+                if (e && strncmp(e, kv, klen) == 0 && e[klen] == '=') {
+                        json_object_array_put_idx(env, i, json_object_new_string(kv));
+                        return;
+                }
+        }
+        json_object_array_add(env, json_object_new_string(kv));
+}
+
+static int instr_pairs(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                       struct cc_error *err)
+{
+        struct cc_env vars = {0};
+        cc_stage_vars(st, &vars);
+        struct cc_strv pairs = {0};
+        int r = cc_df_pairs(in, b->df.escape, &vars, false, &pairs, err);
+        cc_env_free(&vars);
+        if (r < 0)
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        bool env = cc_streq(in->cmd, "env");
+        json_object *labels = NULL;
+        if (!env && (!json_object_object_get_ex(st->config, "Labels", &labels) ||
+                     !json_object_is_type(labels, json_type_object))) {
+                labels = json_object_new_object();
+                json_object_object_add(st->config, "Labels", labels);
+        }
+        for (size_t i = 0; i < pairs.n; i++) {
+                if (env) {
+                        env_set(st->config, pairs.v[i]);
+                        continue;
+                }
+                char *eq = strchr(pairs.v[i], '=');
+                *eq = '\0';
+                json_object_object_add(labels, pairs.v[i], json_object_new_string(eq + 1));
+                *eq = '=';
+        }
+        _cleanup_free_ char *text = join(&pairs, 0, pairs.n);
+        _cleanup_free_ char *by = cc_xasprintf("%s %s", env ? "ENV" : "LABEL", text);
+        cc_stage_add_step(st, by, NULL);
+        cc_strv_free(&pairs);
+        return 0;
+}
+
+static int instr_command(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in)
+{
+        (void) b;
+        struct cc_strv argv = {0};
+        command_argv(st, in, &argv);
+        bool entry = cc_streq(in->cmd, "entrypoint");
+        json_object_object_add(st->config, entry ? "Entrypoint" : "Cmd", strv_json(&argv));
+        if (entry && !st->cmd_set)
+                json_object_object_add(st->config, "Cmd", NULL);
+        if (!entry)
+                st->cmd_set = true;
+        json_object *a = strv_json(&argv);
+        _cleanup_free_ char *by = cc_xasprintf("%s %s", entry ? "ENTRYPOINT" : "CMD",
+                                               json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
+                                                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(a);
+        cc_stage_add_step(st, by, NULL);
+        cc_strv_free(&argv);
+        return 0;
+}
+
+/* WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL: expanded words, then the
+ * image store's config change; HEALTHCHECK and ONBUILD as written. */
+static int instr_change(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                        struct cc_error *err)
+{
+        _cleanup_free_ char *kw = cc_xstrdup(in->cmd);
+        for (char *c = kw; *c; c++)
+                *c = (char) toupper((unsigned char) *c);
+        _cleanup_free_ char *arg = NULL;
+        int r = 0;
+        if (cc_streq(in->cmd, "healthcheck") || cc_streq(in->cmd, "onbuild") ||
+            (cc_streq(in->cmd, "volume") && in->json)) {
+                arg = cc_xstrdup(in->rest);
+        } else {
+                struct cc_strv words = {0};
+                r = expand_words(b, st, in, &words, err);
+                arg = join(&words, 0, words.n);
+                cc_strv_free(&words);
+        }
+        if (r < 0)
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        bool workdir = cc_streq(in->cmd, "workdir");
+        _cleanup_free_ char *label = workdir ? cc_builder_step_label(b, st) : NULL;
+        if (workdir)
+                cc_builder_vertex(b, "%s %s", label, in->text);
+        _cleanup_free_ char *change = cc_xasprintf("%s %s", kw, arg);
+        if (cc_streq(in->cmd, "user") || cc_streq(in->cmd, "stopsignal")) {
+                if (!*arg)
+                        return cc_df_fail(&b->df, in, err, "%s requires exactly one argument", kw);
+                json_object_object_add(st->config, cc_streq(in->cmd, "user") ? "User" : "StopSignal",
+                                       json_object_new_string(arg));
+        } else if ((r = cc_image_apply_change(st->config, change, err)) < 0) {
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        }
+        if (workdir)
+                cc_builder_vertex_done(b, false);
+        cc_stage_add_step(st, change, NULL);
+        return 0;
+}
+
+int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err)
+{
+        const char *cmd = in->cmd;
+        if (cc_streq(cmd, "run"))
+                return instr_run(b, st, in, err);
+        if (cc_streq(cmd, "copy") || cc_streq(cmd, "add"))
+                return instr_copy(b, st, in, err);
+        if (cc_streq(cmd, "env") || cc_streq(cmd, "label"))
+                return instr_pairs(b, st, in, err);
+        if (cc_streq(cmd, "cmd") || cc_streq(cmd, "entrypoint"))
+                return instr_command(b, st, in);
+        if (cc_streq(cmd, "arg")) {
+                struct cc_env vars = {0};
+                cc_stage_vars(st, &vars);
+                int r = cc_builder_declare_args(b, in, &vars, &b->meta, &st->args, err);
+                cc_env_free(&vars);
+                return r;
+        }
+        if (cc_streq(cmd, "shell")) {
+                if (!in->json || in->json_args.n == 0)
+                        return cc_df_fail(&b->df, in, err, "SHELL requires the arguments to be in JSON form");
+                cc_strv_free(&st->shell);
+                for (size_t i = 0; i < in->json_args.n; i++)
+                        cc_strv_push(&st->shell, in->json_args.v[i]);
+                return 0;
+        }
+        if (cc_streq(cmd, "maintainer")) {
+                free(st->author);
+                st->author = cc_xstrdup(in->rest);
+                _cleanup_free_ char *by = cc_xasprintf("MAINTAINER %s", in->rest);
+                cc_stage_add_step(st, by, NULL);
+                return 0;
+        }
+        return instr_change(b, st, in, err);
+}

@@ -1,0 +1,73 @@
+/* The builder's inner interface: one build (struct cc_builder) with its
+ * Dockerfile, context and stages, shared by builder.c (the stages as a
+ * graph, the progress lines, the commit) and build-instr.c (what each
+ * instruction does to a stage). */
+#ifndef CC_BUILD_STAGE_H
+#define CC_BUILD_STAGE_H
+
+#include <json-c/json.h>
+
+#include "builder.h"
+#include "build-commit.h"
+#include "dockerfile.h"
+#include "dockerignore.h"
+#include "env.h"
+
+struct cc_stage {
+        char *name;              /* "AS name" (lower case), or NULL */
+        size_t from, end;        /* its instructions: df.instrs[from] is the FROM, end is one past the last */
+        char *base;              /* FROM's image, expanded ("scratch", a stage name or a reference) */
+        long base_stage;         /* the stage it builds on, or -1 */
+        unsigned nsteps;         /* the steps counted in "[name i/n]": FROM, RUN, COPY, ADD, WORKDIR */
+        bool needed, built;
+        /* the state while it builds, then its result */
+        char *base_id;           /* the image under it ("sha256:..."), NULL: scratch */
+        json_object *config;     /* the image config's "config" object */
+        char *author;            /* MAINTAINER */
+        bool cmd_set;            /* CMD given in this Dockerfile (ENTRYPOINT resets an inherited one) */
+        struct cc_strv layers;   /* layer directories, lowest first: the base's, then the new ones */
+        struct cc_build_step *steps; /* history since the base image (created_by and dir owned) */
+        size_t nsteps_done;
+        struct cc_env args;      /* ARGs in effect */
+        struct cc_strv shell;    /* SHELL, default ["/bin/sh", "-c"] */
+        unsigned step_no;        /* the [i/n] counter */
+};
+
+struct cc_builder {
+        const struct cc_build_opts *o;
+        struct cc_image_store *s;
+        struct cc_dockerfile df;
+        struct cc_dockerignore ignore;
+        int ctxfd;               /* the context directory */
+        char *work;              /* scratch directory for this build (upper dirs, COPY trees) */
+        struct cc_stage *stages;
+        size_t nstages;
+        struct cc_env build_args; /* --build-arg, resolved */
+        struct cc_env meta;      /* ARGs before the first FROM and the platform ARGs */
+        FILE *out;               /* progress, NULL: quiet */
+        unsigned vertex;         /* BuildKit's "#N" */
+        double t0;               /* start of the running vertex */
+        struct cc_strv used_args; /* build args some ARG consumed */
+};
+
+/* Progress: "#N [stage i/n] TEXT" opens a vertex, done closes it. */
+void cc_builder_vertex(struct cc_builder *b, const char *fmt, ...) CC_PRINTF(2, 3);
+void cc_builder_vertex_done(struct cc_builder *b, bool cached);
+/* "[stage-0 2/5] " / "[2/5] " for the stage's next step. */
+char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st);
+
+/* The variables instructions of st expand: its ARGs, overridden by its ENV. */
+void cc_stage_vars(const struct cc_stage *st, struct cc_env *out);
+/* Add a history entry (and a layer directory, owned, or NULL). */
+void cc_stage_add_step(struct cc_stage *st, const char *created_by, char *dir);
+
+/* ARG name[=default] (the global scope: global NULL) into `into`: a build
+ * arg wins, then the default, then the global value. */
+int cc_builder_declare_args(struct cc_builder *b, const struct cc_df_instr *in, const struct cc_env *vars,
+                            const struct cc_env *global, struct cc_env *into, struct cc_error *err);
+/* Carry out instruction in of st (everything but FROM). */
+int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err);
+/* The stage named by COPY --from (name or index), or NULL. */
+struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, size_t before);
+
+#endif

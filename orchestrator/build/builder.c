@@ -1,0 +1,509 @@
+/* The builder: a Dockerfile's stages, built in order as far as the target
+ * needs them, the target committed as an image. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "build-stage.h"
+#include "image.h"
+#include "registry.h"
+
+extern char **environ;
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void cc_builder_vertex(struct cc_builder *b, const char *fmt, ...)
+{
+        b->vertex++;
+        b->t0 = now_s();
+        if (!b->out)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(b->out, "#%u ", b->vertex);
+        vfprintf(b->out, fmt, ap);
+        fputc('\n', b->out);
+        va_end(ap);
+        fflush(b->out);
+}
+
+void cc_builder_vertex_done(struct cc_builder *b, bool cached)
+{
+        if (!b->out)
+                return;
+        if (cached)
+                fprintf(b->out, "#%u CACHED\n\n", b->vertex);
+        else
+                fprintf(b->out, "#%u DONE %.1fs\n\n", b->vertex, now_s() - b->t0);
+        fflush(b->out);
+}
+
+char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st)
+{
+        st->step_no++;
+        if (b->nstages == 1)
+                return cc_xasprintf("[%u/%u]", st->step_no, st->nsteps);
+        if (st->name)
+                return cc_xasprintf("[%s %u/%u]", st->name, st->step_no, st->nsteps);
+        return cc_xasprintf("[stage-%zu %u/%u]", (size_t) (st - b->stages), st->step_no, st->nsteps);
+}
+
+void cc_stage_vars(const struct cc_stage *st, struct cc_env *out)
+{
+        cc_env_merge(out, &st->args);
+        json_object *env;
+        if (!json_object_object_get_ex(st->config, "Env", &env) || !json_object_is_type(env, json_type_array))
+                return;
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
+                const char *eq = kv ? strchr(kv, '=') : NULL;
+                if (!eq)
+                        continue;
+                _cleanup_free_ char *k = cc_xstrndup(kv, (size_t) (eq - kv));
+                cc_env_set(out, k, eq + 1);
+        }
+}
+
+void cc_stage_add_step(struct cc_stage *st, const char *created_by, char *dir)
+{
+        st->steps = cc_xrealloc(st->steps, (st->nsteps_done + 1) * sizeof(*st->steps));
+        st->steps[st->nsteps_done++] = (struct cc_build_step){.created_by = cc_xstrdup(created_by), .dir = dir};
+        if (dir)
+                cc_strv_push(&st->layers, dir);
+}
+
+struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, size_t before)
+{
+        char *end;
+        unsigned long idx = strtoul(name, &end, 10);
+        if (*name && !*end)
+                return idx < before ? &b->stages[idx] : NULL;
+        for (size_t i = 0; i < before; i++)
+                if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0)
+                        return &b->stages[i];
+        return NULL;
+}
+
+static void stage_free(struct cc_stage *st)
+{
+        free(st->name);
+        free(st->base);
+        free(st->base_id);
+        free(st->author);
+        json_object_put(st->config);
+        cc_strv_free(&st->layers);
+        for (size_t i = 0; i < st->nsteps_done; i++) {
+                free((char *) st->steps[i].created_by);
+                free((char *) st->steps[i].dir);
+        }
+        free(st->steps);
+        cc_env_free(&st->args);
+        cc_strv_free(&st->shell);
+}
+
+static void builder_free(struct cc_builder *b)
+{
+        for (size_t i = 0; i < b->nstages; i++)
+                stage_free(&b->stages[i]);
+        free(b->stages);
+        cc_df_free(&b->df);
+        cc_dockerignore_free(&b->ignore);
+        if (b->ctxfd >= 0)
+                close(b->ctxfd);
+        if (b->work)
+                cc_rm_rf(b->work);
+        free(b->work);
+        cc_env_free(&b->build_args);
+        cc_env_free(&b->meta);
+        cc_strv_free(&b->used_args);
+        if (b->s)
+                cc_image_store_close(b->s);
+}
+
+/* ---- reading the Dockerfile and .dockerignore ---- */
+
+static int read_dockerfile(struct cc_builder *b, char **dfpath, struct cc_error *err)
+{
+        const struct cc_build_opts *o = b->o;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        const char *name = o->dockerfile && *o->dockerfile ? o->dockerfile : "Dockerfile";
+        *dfpath = name[0] == '/' ? cc_xstrdup(name) : cc_path_join(o->context, name);
+        if (o->dockerfile_inline) {
+                text = cc_xstrdup(o->dockerfile_inline);
+        } else {
+                int r = cc_read_file(*dfpath, &text, &len);
+                if (r < 0)
+                        return cc_error_setsys(err, r, "failed to read dockerfile: open %s", *dfpath);
+        }
+        /* messages name it as given, or relative to the context as docker build does */
+        size_t clen = strlen(o->context);
+        if (name[0] == '/' && strncmp(name, o->context, clen) == 0 && name[clen] == '/')
+                name += clen + 1;
+        return cc_df_parse(o->dockerfile_inline ? "Dockerfile" : name, text, &b->df, err);
+}
+
+static int read_dockerignore(struct cc_builder *b, const char *dfpath, struct cc_error *err)
+{
+        _cleanup_free_ char *own = cc_xasprintf("%s.dockerignore", dfpath);
+        _cleanup_free_ char *common = cc_path_join(b->o->context, ".dockerignore");
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        const char *file = own;
+        int r = b->o->dockerfile_inline ? -ENOENT : cc_read_file(own, &text, &len);
+        if (r == -ENOENT) {
+                file = common;
+                r = cc_read_file(common, &text, &len);
+        }
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return cc_error_setsys(err, r, "read %s", file);
+        return cc_dockerignore_parse(text, file, &b->ignore, err);
+}
+
+/* ---- arguments ---- */
+
+static void resolve_build_args(struct cc_builder *b)
+{
+        for (size_t i = 0; b->o->args && i < b->o->args->n; i++) {
+                const char *kv = b->o->args->v[i], *eq = strchr(kv, '=');
+                if (eq) {
+                        _cleanup_free_ char *k = cc_xstrndup(kv, (size_t) (eq - kv));
+                        cc_env_set(&b->build_args, k, eq + 1);
+                } else if (getenv(kv)) {
+                        cc_env_set(&b->build_args, kv, getenv(kv));
+                }
+        }
+}
+
+/* The platform ARGs BuildKit defines (this host is both platforms). */
+static void platform_args(struct cc_env *env)
+{
+        struct cc_platform p;
+        cc_platform_host(&p);
+        char buf[96];
+        cc_platform_format(&p, buf, sizeof(buf));
+        static const char *const sides[] = {"TARGET", "BUILD"};
+        for (size_t i = 0; i < 2; i++) {
+                char k[32];
+                snprintf(k, sizeof(k), "%sPLATFORM", sides[i]);
+                cc_env_set(env, k, buf);
+                snprintf(k, sizeof(k), "%sOS", sides[i]);
+                cc_env_set(env, k, p.os);
+                snprintf(k, sizeof(k), "%sARCH", sides[i]);
+                cc_env_set(env, k, p.arch);
+                snprintf(k, sizeof(k), "%sVARIANT", sides[i]);
+                cc_env_set(env, k, p.variant);
+        }
+}
+
+/* ARG name[=default] at the global scope or in a stage: a build arg wins,
+ * then the default, then (in a stage) the global value. */
+int cc_builder_declare_args(struct cc_builder *b, const struct cc_df_instr *in, const struct cc_env *vars,
+                            const struct cc_env *global, struct cc_env *into, struct cc_error *err)
+{
+        struct cc_strv pairs = {0};
+        int r = cc_df_pairs(in, b->df.escape, vars, true, &pairs, err);
+        for (size_t i = 0; r >= 0 && i < pairs.n; i++) {
+                char *eq = strchr(pairs.v[i], '=');
+                if (eq)
+                        *eq = '\0';
+                const char *k = pairs.v[i];
+                if (!cc_strv_contains(&b->used_args, k))
+                        cc_strv_push(&b->used_args, k);
+                if (cc_env_has(&b->build_args, k))
+                        cc_env_set(into, k, cc_env_get(&b->build_args, k));
+                else if (eq)
+                        cc_env_set(into, k, eq + 1);
+                else if (global && cc_env_get(global, k))
+                        cc_env_set(into, k, cc_env_get(global, k));
+                else
+                        cc_env_set(into, k, NULL);
+        }
+        cc_strv_free(&pairs);
+        return r < 0 ? cc_df_fail(&b->df, in, err, "%s", "invalid ARG") : 0;
+}
+
+/* ---- stages ---- */
+
+static bool counts_as_step(const char *cmd)
+{
+        return cc_streq(cmd, "run") || cc_streq(cmd, "copy") || cc_streq(cmd, "add") || cc_streq(cmd, "workdir");
+}
+
+static int parse_stages(struct cc_builder *b, struct cc_error *err)
+{
+        const struct cc_dockerfile *df = &b->df;
+        size_t i = 0;
+        for (; i < df->n && !cc_streq(df->instrs[i].cmd, "from"); i++) {
+                if (!cc_streq(df->instrs[i].cmd, "arg"))
+                        return cc_df_fail(df, &df->instrs[i], err, "no build stage in current context");
+                int r = cc_builder_declare_args(b, &df->instrs[i], &b->meta, NULL, &b->meta, err);
+                if (r < 0)
+                        return r;
+        }
+        if (i == df->n)
+                return cc_error_set(err, -EINVAL, "%s: the Dockerfile has no FROM instruction", df->path);
+        for (; i < df->n; i++) {
+                const struct cc_df_instr *in = &df->instrs[i];
+                if (!cc_streq(in->cmd, "from")) {
+                        b->stages[b->nstages - 1].end = i + 1;
+                        b->stages[b->nstages - 1].nsteps += counts_as_step(in->cmd);
+                        continue;
+                }
+                for (size_t f = 0; f < in->flags.n; f++)
+                        if (!cc_startswith(in->flags.v[f], "--platform="))
+                                return cc_df_fail(df, in, err, "unknown flag: %s", in->flags.v[f]);
+                struct cc_strv words = {0};
+                cc_df_split(in->rest, df->escape, &words);
+                bool ok = words.n == 1 || (words.n == 3 && strcasecmp(words.v[1], "as") == 0);
+                _cleanup_free_ char *image = NULL;
+                int r = ok ? cc_df_expand(words.v[0], df->escape, &b->meta, &image, err) : 0;
+                if (!ok || r < 0 || !*image) {
+                        cc_strv_free(&words);
+                        return ok && r < 0 ? cc_df_fail(df, in, err, "%s", cc_error_msg(err))
+                                           : cc_df_fail(df, in, err, "FROM requires either one or three arguments");
+                }
+                b->stages = cc_xrealloc(b->stages, (b->nstages + 1) * sizeof(*b->stages));
+                struct cc_stage *st = &b->stages[b->nstages];
+                *st = (struct cc_stage){.from = i, .end = i + 1, .nsteps = 1, .base_stage = -1};
+                if (words.n == 3) {
+                        st->name = cc_xstrdup(words.v[2]);
+                        for (char *c = st->name; *c; c++)
+                                *c = (char) tolower((unsigned char) *c);
+                }
+                struct cc_stage *prev = cc_builder_find_stage(b, image, b->nstages);
+                if (prev && prev->name) /* FROM names a stage, not an index */
+                        st->base_stage = prev - b->stages;
+                st->base = cc_steal(&image);
+                b->nstages++;
+                cc_strv_free(&words);
+        }
+        return 0;
+}
+
+/* COPY --from=X and RUN --mount=from=X name other stages. */
+static void mark_needed(struct cc_builder *b, size_t idx)
+{
+        struct cc_stage *st = &b->stages[idx];
+        if (st->needed)
+                return;
+        st->needed = true;
+        if (st->base_stage >= 0)
+                mark_needed(b, (size_t) st->base_stage);
+        for (size_t i = st->from + 1; i < st->end; i++) {
+                const struct cc_df_instr *in = &b->df.instrs[i];
+                for (size_t f = 0; f < in->flags.n; f++) {
+                        const char *v = in->flags.v[f];
+                        _cleanup_free_ char *name = NULL;
+                        if (cc_startswith(v, "--from="))
+                                name = cc_xstrdup(v + 7);
+                        else if (cc_startswith(v, "--mount=") && strstr(v, "from="))
+                                name = cc_xstrndup(strstr(v, "from=") + 5, strcspn(strstr(v, "from=") + 5, ","));
+                        struct cc_stage *dep = name ? cc_builder_find_stage(b, name, idx) : NULL;
+                        if (dep)
+                                mark_needed(b, (size_t) (dep - b->stages));
+                }
+        }
+}
+
+static int pull(struct cc_builder *b, const char *ref, struct cc_error *err)
+{
+        struct cc_pull_options po = {.ref = ref};
+        struct cc_pull_result res;
+        int r = cc_image_pull(b->s, &po, &res, err);
+        cc_pull_result_free(&res);
+        if (r == 0)
+                r = cc_image_index_load(b->s, err);
+        return r;
+}
+
+static void inherit(struct cc_stage *st, const struct cc_stage *base)
+{
+        st->base_id = base->base_id ? cc_xstrdup(base->base_id) : NULL;
+        st->author = base->author ? cc_xstrdup(base->author) : NULL;
+        json_object_deep_copy(base->config, &st->config, NULL);
+        for (size_t i = 0; i < base->layers.n; i++)
+                cc_strv_push(&st->layers, base->layers.v[i]);
+        for (size_t i = 0; i < base->nsteps_done; i++) {
+                const struct cc_build_step *s = &base->steps[i];
+                st->steps = cc_xrealloc(st->steps, (st->nsteps_done + 1) * sizeof(*st->steps));
+                st->steps[st->nsteps_done++] = (struct cc_build_step){
+                        .created_by = cc_xstrdup(s->created_by), .dir = s->dir ? cc_xstrdup(s->dir) : NULL};
+        }
+        for (size_t i = 0; i < base->shell.n; i++)
+                cc_strv_push(&st->shell, base->shell.v[i]);
+}
+
+static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+{
+        const struct cc_df_instr *in = &b->df.instrs[st->from];
+        _cleanup_free_ char *label = cc_builder_step_label(b, st);
+        if (st->base_stage >= 0) {
+                inherit(st, &b->stages[st->base_stage]);
+                return 0;
+        }
+        if (cc_streq(st->base, "scratch")) {
+                st->config = json_object_new_object();
+                cc_strv_push(&st->shell, "/bin/sh");
+                cc_strv_push(&st->shell, "-c");
+                return 0;
+        }
+        _cleanup_free_ char *norm = cc_image_ref_normalize(st->base);
+        if (!norm)
+                return cc_df_fail(&b->df, in, err, "invalid reference format \"%s\"", st->base);
+        cc_builder_vertex(b, "%s FROM %s", label, norm);
+        struct cc_image *img = NULL;
+        int r = b->o->pull ? -ENOENT : cc_image_lookup(b->s, norm, &img, err);
+        bool cached = r == 0;
+        if (r == -ENOENT) {
+                cc_error_clear(err);
+                r = pull(b, norm, err);
+                if (r == 0)
+                        r = cc_image_lookup(b->s, norm, &img, err);
+        }
+        if (r < 0)
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        st->base_id = cc_xstrdup(img->id);
+        json_object *cfg = NULL, *c;
+        if (cc_image_config(b->s, img->id, &cfg, NULL) == 0 && json_object_object_get_ex(cfg, "config", &c) &&
+            json_object_is_type(c, json_type_object))
+                json_object_deep_copy(c, &st->config, NULL);
+        else
+                st->config = json_object_new_object();
+        json_object_put(cfg);
+        for (size_t i = 0; i < img->layer_dirs.n; i++)
+                cc_strv_push(&st->layers, img->layer_dirs.v[i]);
+        cc_image_free(img);
+        cc_strv_push(&st->shell, "/bin/sh");
+        cc_strv_push(&st->shell, "-c");
+        cc_builder_vertex_done(b, cached);
+        return 0;
+}
+
+static int build_stage(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+{
+        int r = stage_from(b, st, err);
+        for (size_t i = st->from + 1; r == 0 && i < st->end; i++)
+                r = cc_build_instr(b, st, &b->df.instrs[i], err);
+        st->built = r == 0;
+        return r;
+}
+
+/* ---- the image ---- */
+
+static void add_labels(json_object *config, const struct cc_strv *labels)
+{
+        if (!labels || !labels->n)
+                return;
+        json_object *l;
+        if (!json_object_object_get_ex(config, "Labels", &l) || !json_object_is_type(l, json_type_object)) {
+                l = json_object_new_object();
+                json_object_object_add(config, "Labels", l);
+        }
+        for (size_t i = 0; i < labels->n; i++) {
+                const char *eq = strchr(labels->v[i], '=');
+                _cleanup_free_ char *k = eq ? cc_xstrndup(labels->v[i], (size_t) (eq - labels->v[i]))
+                                            : cc_xstrdup(labels->v[i]);
+                json_object_object_add(l, k, json_object_new_string(eq ? eq + 1 : ""));
+        }
+}
+
+static int export_image(struct cc_builder *b, struct cc_stage *st, char *id_out, struct cc_error *err)
+{
+        cc_builder_vertex(b, "exporting to image");
+        add_labels(st->config, b->o->labels);
+        struct cc_build_commit c = {.base_id = st->base_id, .config = st->config, .steps = st->steps,
+                                    .n = st->nsteps_done, .tags = b->o->tags, .author = st->author};
+        int r = cc_build_commit_image(b->s, &c, id_out, err);
+        if (r < 0)
+                return r;
+        if (b->out) {
+                fprintf(b->out, "#%u writing image %s done\n", b->vertex, id_out);
+                for (size_t i = 0; b->o->tags && i < b->o->tags->n; i++) {
+                        _cleanup_free_ char *norm = cc_image_ref_normalize(b->o->tags->v[i]);
+                        fprintf(b->out, "#%u naming to %s done\n", b->vertex, norm ? norm : b->o->tags->v[i]);
+                }
+        }
+        cc_builder_vertex_done(b, false);
+        return 0;
+}
+
+static int check_tags(const struct cc_build_opts *o, struct cc_error *err)
+{
+        for (size_t i = 0; o->tags && i < o->tags->n; i++) {
+                _cleanup_free_ char *norm = cc_image_ref_normalize(o->tags->v[i]);
+                if (!norm)
+                        return cc_error_set(err, -EINVAL, "invalid tag \"%s\": invalid reference format",
+                                            o->tags->v[i]);
+        }
+        return 0;
+}
+
+static int make_work_dir(struct cc_builder *b, struct cc_error *err)
+{
+        _cleanup_free_ char *parent = cc_path_join(b->o->root, "build-tmp");
+        if (cc_mkdir_p(parent, 0700) < 0)
+                return cc_error_setsys(err, -errno, "create %s", parent);
+        _cleanup_free_ char *tmpl = cc_path_join(parent, "XXXXXX");
+        if (!mkdtemp(tmpl))
+                return cc_error_setsys(err, -errno, "create a directory in %s", parent);
+        b->work = cc_steal(&tmpl);
+        return 0;
+}
+
+static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
+{
+        const struct cc_build_opts *o = b->o;
+        _cleanup_free_ char *dfpath = NULL;
+        int r = check_tags(o, err);
+        if (r == 0 && (b->ctxfd = open(o->context, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                r = cc_error_setsys(err, -errno, "unable to prepare context: path \"%s\" not found", o->context);
+        if (r == 0)
+                r = read_dockerfile(b, &dfpath, err);
+        if (r == 0)
+                r = read_dockerignore(b, dfpath, err);
+        if (r < 0)
+                return r;
+        resolve_build_args(b);
+        platform_args(&b->meta);
+        if ((r = parse_stages(b, err)) < 0)
+                return r;
+        size_t target = b->nstages - 1;
+        if (o->target && *o->target) {
+                struct cc_stage *t = cc_builder_find_stage(b, o->target, b->nstages);
+                if (!t || !t->name)
+                        return cc_error_set(err, -ENOENT, "target stage \"%s\" could not be found",
+                                            o->target);
+                target = (size_t) (t - b->stages);
+        }
+        mark_needed(b, target);
+        if ((r = cc_image_store_open(o->root, &b->s, err)) < 0 || (r = make_work_dir(b, err)) < 0)
+                return r;
+        for (size_t i = 0; i <= target && r == 0; i++)
+                if (b->stages[i].needed)
+                        r = build_stage(b, &b->stages[i], err);
+        if (r == 0)
+                r = export_image(b, &b->stages[target], id_out, err);
+        return r;
+}
+
+int cc_build(const struct cc_build_opts *o, char *id_out, struct cc_error *err)
+{
+        struct cc_builder b = {.o = o, .ctxfd = -1};
+        if (o->progress != CC_BUILD_PROGRESS_QUIET)
+                b.out = o->out ? o->out : stderr;
+        int r = run_build(&b, id_out, err);
+        builder_free(&b);
+        return r < 0 ? cc_error_prefix(err, "failed to solve") : 0;
+}

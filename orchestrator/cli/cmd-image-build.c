@@ -1,0 +1,121 @@
+/* `ccompose image build`: docker build's options over the builder. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "builder.h"
+#include "cli.h"
+
+static void build_usage(void)
+{
+        puts("Usage:  ccompose image build [OPTIONS] PATH\n"
+             "\n"
+             "Build an image from a Dockerfile\n"
+             "\n"
+             "Options:\n"
+             "      --build-arg list        Set build-time variables\n"
+             "  -f, --file string           Name of the Dockerfile (default: \"PATH/Dockerfile\")\n"
+             "      --label list            Set metadata for an image\n"
+             "      --no-cache              Do not use cache when building the image\n"
+             "      --progress string       Set type of progress output (auto, plain, quiet) (default \"auto\")\n"
+             "      --pull                  Always attempt to pull a newer version of the image\n"
+             "  -q, --quiet                 Suppress the build output and print image ID on success\n"
+             "  -t, --tag list              Name and optionally a tag in the \"name:tag\" format\n"
+             "      --target string         Set the target build stage to build");
+}
+
+/* -f relative to the working directory, as docker build takes it; "-":
+ * the Dockerfile from standard input. */
+static int dockerfile_opt(const char *f, struct cc_build_opts *o, char **inline_text, char **path)
+{
+        if (strcmp(f, "-") == 0) {
+                struct cc_buf b = {0};
+                char buf[4096];
+                size_t n;
+                while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+                        cc_buf_add(&b, buf, n);
+                *inline_text = cc_buf_steal(&b);
+                o->dockerfile_inline = *inline_text;
+                return 0;
+        }
+        char real[PATH_MAX];
+        if (!realpath(f, real)) {
+                fprintf(stderr, "ERROR: failed to read dockerfile: open %s: %m\n", f);
+                return -1;
+        }
+        *path = cc_xstrdup(real);
+        o->dockerfile = *path;
+        return 0;
+}
+
+int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                { "tag", required_argument, NULL, 't' },       { "file", required_argument, NULL, 'f' },
+                { "build-arg", required_argument, NULL, 'A' }, { "target", required_argument, NULL, 'T' },
+                { "no-cache", no_argument, NULL, 'N' },        { "pull", no_argument, NULL, 'P' },
+                { "label", required_argument, NULL, 'L' },     { "progress", required_argument, NULL, 'p' },
+                { "quiet", no_argument, NULL, 'q' },           { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct cc_strv tags = {0}, args = {0}, labels = {0};
+        struct cc_build_opts o = {.root = cli->root, .project = "build", .tags = &tags, .args = &args,
+                                  .labels = &labels};
+        const char *file = NULL;
+        _cleanup_free_ char *inline_text = NULL, *dfpath = NULL;
+        bool quiet = false;
+        int c, rc = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "t:f:qh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 't': cc_strv_push(&tags, optarg); break;
+                case 'f': file = optarg; break;
+                case 'A': cc_strv_push(&args, optarg); break;
+                case 'L': cc_strv_push(&labels, optarg); break;
+                case 'T': o.target = optarg; break;
+                case 'N': o.no_cache = true; break;
+                case 'P': o.pull = true; break;
+                case 'q': quiet = true; break;
+                case 'p':
+                        if (strcmp(optarg, "quiet") == 0) {
+                                quiet = true;
+                        } else if (strcmp(optarg, "plain") && strcmp(optarg, "auto") && strcmp(optarg, "tty")) {
+                                fprintf(stderr, "invalid progress type \"%s\": use auto, plain, tty or quiet\n",
+                                        optarg);
+                                goto out;
+                        }
+                        break;
+                case 'h': build_usage(); rc = 0; goto out;
+                default: goto out;
+                }
+        }
+        if (argc - optind != 1) {
+                fputs("ERROR: \"ccompose image build\" requires exactly 1 argument: PATH\n", stderr);
+                goto out;
+        }
+        char context[PATH_MAX];
+        if (!realpath(argv[optind], context)) {
+                fprintf(stderr, "ERROR: unable to prepare context: path \"%s\" not found\n", argv[optind]);
+                goto out;
+        }
+        o.context = context;
+        o.progress = quiet ? CC_BUILD_PROGRESS_QUIET : CC_BUILD_PROGRESS_PLAIN;
+        if (file && dockerfile_opt(file, &o, &inline_text, &dfpath) < 0)
+                goto out;
+        char id[CC_DIGEST_LEN + 1];
+        struct cc_error err = {0};
+        if (cc_build(&o, id, &err) < 0) {
+                fprintf(stderr, "ERROR: %s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                goto out;
+        }
+        if (quiet)
+                printf("%s\n", id);
+        rc = 0;
+out:
+        cc_strv_free(&tags);
+        cc_strv_free(&args);
+        cc_strv_free(&labels);
+        return rc;
+}

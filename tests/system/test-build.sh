@@ -1,0 +1,253 @@
+#!/bin/bash
+# System tests of the image builder, `ccompose image build` (TAP). Run as
+# root:  CCOMPOSE=build/ccompose bash tests/system/test-build.sh
+# Base images come from make-images.sh (busybox-static, offline). Every
+# case checks that a build leaves no container, cgroup, mount or scratch
+# directory behind.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
+W=$TMP/work
+mkdir -p "$W"
+MARK=$W/.start
+touch "$MARK"
+
+plan 8
+
+[ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
+
+# ---- helpers ----
+
+# jget REF PYTHON-EXPR: a field of `image inspect` (x = the first object)
+jget() { cc image inspect "$1" | python3 -c "import json,sys; x=json.load(sys.stdin)[0]; print(($2))"; }
+
+# nothing of a build is left: containers, cgroups of RUN steps, mounts,
+# scratch directories
+nothing_left() {
+        local left
+        left=$(ls -A "$CCOMPOSE_ROOT/containers" 2>/dev/null) && [ -n "$left" ] && { fail "containers left: $left"; return 1; }
+        left=$(ls -A "$CCOMPOSE_ROOT/build-tmp" 2>/dev/null) && [ -n "$left" ] && { fail "build-tmp left: $left"; return 1; }
+        left=$(find /sys/fs/cgroup -path '*/ccompose/build/*' -type d -newer "$MARK" 2>/dev/null)
+        [ -z "$left" ] || { fail "cgroups left: $left"; return 1; }
+        left=$(grep -F " $CCOMPOSE_ROOT/" /proc/self/mountinfo)
+        [ -z "$left" ] || { fail "mounts left: $left"; return 1; }
+}
+
+# ctx DIR: a build context with files, a subdirectory and an ignored file
+ctx() {
+        mkdir -p "$1/sub"
+        echo hello >"$1/f"
+        echo sub >"$1/sub/g"
+        echo secret >"$1/ignored.txt"
+        printf 'ignored.txt\n' >"$1/.dockerignore"
+}
+
+# ---- cases ----
+
+t_build_and_run() {
+        local d=$W/app; ctx "$d"
+        cat >"$d/Dockerfile" <<'EOF'
+# syntax=docker/dockerfile:1
+ARG BASE=busybox:test
+FROM ${BASE}
+MAINTAINER someone@example.com
+ARG GREETING=hi
+ENV APP=/app \
+    MODE=prod
+WORKDIR $APP
+COPY f sub ./
+RUN echo "$GREETING $MODE" > out && ls /app > listing
+SHELL ["/bin/sh", "-ec"]
+RUN ["sh", "-c", "id -u > uid"]
+LABEL org.example.name="my app" version=1
+EXPOSE 8080 53/udp
+VOLUME ["/data"]
+USER 1000:1000
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s CMD ["true"]
+ENTRYPOINT ["sh", "-c"]
+CMD ["cat /app/out"]
+EOF
+        local out; out=$(cc image build -t bt/app:1 -t bt/app:latest --build-arg GREETING=yo --label extra=1 "$d" 2>&1) ||
+                { fail "build: $out"; return 1; }
+        assert_contains "$out" "#1 [1/5] FROM docker.io/library/busybox:test" || return 1
+        assert_contains "$out" "[3/5] COPY f sub ./" || return 1
+        assert_contains "$out" "[4/5] RUN echo \"\$GREETING \$MODE\" > out" || return 1
+        assert_contains "$out" "naming to docker.io/bt/app:1 done" || return 1
+        [[ $out =~ "writing image sha256:"[0-9a-f]{64}" done" ]] || { fail "no image line: $out"; return 1; }
+        # the config
+        assert_eq "$(jget bt/app:1 "x['Config']['Env']")" "['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'APP=/app', 'MODE=prod']" || return 1
+        assert_eq "$(jget bt/app:1 "x['Config']['WorkingDir'], x['Config']['User'], x['Config']['StopSignal']")" "('/app', '1000:1000', 'SIGINT')" || return 1
+        assert_eq "$(jget bt/app:1 "x['Config']['Entrypoint'], x['Config']['Cmd']")" "(['sh', '-c'], ['cat /app/out'])" || return 1
+        assert_eq "$(jget bt/app:1 "sorted(x['Config']['ExposedPorts']), list(x['Config']['Volumes'])")" "(['53/udp', '8080/tcp'], ['/data'])" || return 1
+        assert_eq "$(jget bt/app:1 "x['Config']['Labels']")" "{'org.example.name': 'my app', 'version': '1', 'extra': '1'}" || return 1
+        assert_eq "$(jget bt/app:1 "x['Config']['Healthcheck']['Test'], x['Author']")" "(['CMD', 'true'], 'someone@example.com')" || return 1
+        assert_eq "$(jget bt/app:1 "len(x['RootFS']['Layers'])")" 4 "(base + COPY + 2 RUN)" || return 1
+        assert_eq "$(jget bt/app:1 "x['Id']")" "$(jget bt/app:latest "x['Id']")" || return 1
+        # run it: the files, the ignored one absent, the command
+        cat >"$d/compose.yaml" <<'EOF'
+services:
+  app:
+    image: bt/app:1
+    network_mode: none
+EOF
+        out=$(cc -f "$d/compose.yaml" -p bt-run run --rm app 'cat out listing uid; id -u; ls /app; pwd' 2>&1) || { fail "run: $out"; return 1; }
+        assert_contains "$out" "yo prod"$'\n'"f"$'\n'"g"$'\n'"listing"$'\n'"out"$'\n'"0"$'\n'"1000" || return 1
+        assert_not_contains "$out" "ignored" || return 1
+        assert_contains "$out" "/app" || return 1
+        out=$(cc -f "$d/compose.yaml" -p bt-run run --rm app 2>&1) || { fail "run default cmd: $out"; return 1; }
+        assert_contains "$out" "yo prod" || return 1
+        cc -f "$d/compose.yaml" -p bt-run down >/dev/null 2>&1
+        nothing_left
+}
+
+t_multi_stage() {
+        local d=$W/multi; ctx "$d"
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test AS build
+WORKDIR /src
+COPY f .
+RUN cat f f > double && rm f
+
+FROM build AS test
+RUN test -f double
+
+FROM busybox:test
+COPY --from=build /src/double /app/double
+COPY --from=0 /src /copied
+CMD ["cat", "/app/double"]
+EOF
+        local out; out=$(cc image build -t bt/multi:1 "$d" 2>&1) || { fail "build: $out"; return 1; }
+        assert_contains "$out" "[build 4/4] RUN cat f f > double && rm f" || return 1
+        assert_contains "$out" "[stage-2 2/3] COPY --from=build /src/double /app/double" || return 1
+        assert_not_contains "$out" "test -f double" "(stage test is not needed)" || return 1
+        printf 'services:\n  m:\n    image: bt/multi:1\n    network_mode: none\n' >"$d/compose.yaml"
+        out=$(cc -f "$d/compose.yaml" -p bt-multi run --rm m sh -c 'cat /app/double; ls /copied' 2>&1) || { fail "run: $out"; return 1; }
+        assert_eq "$out" $'hello\nhello\ndouble' || return 1
+        assert_eq "$(jget bt/multi:1 "len(x['RootFS']['Layers'])")" 3 "(only the final stage's layers)" || return 1
+        # --target: the test stage, with its parent's layers
+        out=$(cc image build -q --target test -t bt/multi:test "$d" 2>&1) || { fail "build --target: $out"; return 1; }
+        [[ $out =~ ^sha256:[0-9a-f]{64}$ ]] || { fail "-q printed: $out"; return 1; }
+        assert_eq "$(jget bt/multi:test "x['Id']")" "$out" || return 1
+        assert_eq "$(jget bt/multi:test "len(x['RootFS']['Layers'])")" 4 || return 1
+        if out=$(cc image build --target nope "$d" 2>&1); then fail "unknown target built"; return 1; fi
+        assert_contains "$out" 'ERROR: failed to solve: target stage "nope" could not be found' || return 1
+        cc -f "$d/compose.yaml" -p bt-multi down >/dev/null 2>&1
+        nothing_left
+}
+
+t_failing_run() {
+        local d=$W/fail; ctx "$d"
+        printf 'FROM busybox:test\nCOPY f /f\nRUN echo first\nRUN echo to-out; echo to-err >&2; exit 3\nRUN echo never\n' >"$d/Dockerfile"
+        local before; before=$(cc image ls -q | sort)
+        local out rc=0
+        out=$(cc image build -t bt/fail:1 "$d" 2>&1) || rc=$?
+        assert_eq "$rc" 1 "(exit code; output: $out)" || return 1
+        assert_contains "$out" "#4 [4/5] RUN echo to-out; echo to-err >&2; exit 3" || return 1
+        assert_contains "$out" "#4 to-out"$'\n'"#4 to-err" || return 1
+        assert_contains "$out" "Dockerfile:4"$'\n'"--------------------"$'\n'"   4 | >>> RUN echo to-out; echo to-err >&2; exit 3" || return 1
+        assert_contains "$out" 'ERROR: failed to solve: process "/bin/sh -c echo to-out; echo to-err >&2; exit 3" did not complete successfully: exit code: 3' || return 1
+        assert_not_contains "$out" "never" || return 1
+        assert_eq "$(cc image ls -q | sort)" "$before" "(no image written)" || return 1
+        if cc image inspect bt/fail:1 >/dev/null 2>&1; then fail "tag bt/fail:1 exists"; return 1; fi
+        nothing_left
+}
+
+t_dockerignore() {
+        local d=$W/ign; ctx "$d"
+        mkdir -p "$d/logs" "$d/keep"
+        echo l >"$d/logs/a.log"; echo k >"$d/keep/b.log"; echo x >"$d/keep/x.txt"
+        printf 'ignored.txt\n**/*.log\n!keep/b.log\n' >"$d/.dockerignore"
+        printf 'FROM busybox:test\nCOPY . /ctx/\n' >"$d/Dockerfile"
+        # <Dockerfile>.dockerignore wins over .dockerignore
+        printf 'FROM busybox:test\nCOPY . /ctx/\n' >"$d/other.Dockerfile"
+        printf 'keep\n' >"$d/other.Dockerfile.dockerignore"
+        cc image build -q -t bt/ign:1 "$d" >/dev/null || return 1
+        cc image build -q -t bt/ign:2 -f "$d/other.Dockerfile" "$d" >/dev/null || return 1
+        printf 'services:\n  i:\n    image: bt/ign:1\n    network_mode: none\n' >"$d/compose.yaml"
+        local out; out=$(cc -f "$d/compose.yaml" -p bt-ign run --rm i sh -c 'cd /ctx && find . -type f | sort' 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$out" $'./.dockerignore\n./Dockerfile\n./f\n./keep/b.log\n./keep/x.txt\n./other.Dockerfile\n./other.Dockerfile.dockerignore\n./sub/g' || return 1
+        printf 'services:\n  i:\n    image: bt/ign:2\n    network_mode: none\n' >"$d/compose.yaml"
+        out=$(cc -f "$d/compose.yaml" -p bt-ign run --rm i sh -c 'cd /ctx && ls' 2>&1) || { fail "$out"; return 1; }
+        assert_not_contains "$out" "keep" || return 1
+        assert_contains "$out" "ignored.txt" || return 1
+        cc -f "$d/compose.yaml" -p bt-ign down >/dev/null 2>&1
+        nothing_left
+}
+
+t_errors_name_the_line() {
+        local d=$W/err; mkdir -p "$d"
+        local out
+        printf 'FROM busybox:test\nCOPY missing /x\n' >"$d/Dockerfile"
+        if out=$(cc image build "$d" 2>&1); then fail "built with a missing source"; return 1; fi
+        assert_contains "$out" "ERROR: failed to solve: " || return 1
+        assert_contains "$out" "missing" || return 1
+        printf 'FROM busybox:test\nFORM x\n' >"$d/Dockerfile"
+        if out=$(cc image build "$d" 2>&1); then fail "built an unknown instruction"; return 1; fi
+        assert_contains "$out" "Dockerfile:2" || return 1
+        printf 'FROM busybox:test\nRUN --bogus=1 true\n' >"$d/Dockerfile"
+        if out=$(cc image build "$d" 2>&1); then fail "built an unknown flag"; return 1; fi
+        assert_contains "$out" "Dockerfile:2: RUN --bogus=1 true: unknown flag: --bogus=1" || return 1
+        if out=$(cc image build -t 'Bad Tag' "$d" 2>&1); then fail "bad tag accepted"; return 1; fi
+        assert_contains "$out" 'invalid tag "Bad Tag"' || return 1
+        if out=$(cc image build "$W/nonexistent" 2>&1); then fail "missing context accepted"; return 1; fi
+        assert_contains "$out" 'unable to prepare context: path' || return 1
+        nothing_left
+}
+
+t_scratch_and_inline() {
+        local d=$W/scratch; ctx "$d"
+        printf 'FROM scratch\nCOPY f /f\nCOPY --chown=1000:1000 sub /sub/\nENV A=1\nCMD ["/nothing"]\n' | cc image build -q -t bt/scratch:1 -f - "$d" >/dev/null || return 1
+        assert_eq "$(jget bt/scratch:1 "len(x['RootFS']['Layers']), x['Config']['Env'], x['Config']['Cmd'], x['Architecture'], x['Os']")" \
+                "(2, ['A=1'], ['/nothing'], '$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')', 'linux')" || return 1
+        local L=$CCOMPOSE_ROOT/layers
+        local l2; l2=$(jget bt/scratch:1 "x['RootFS']['Layers'][0][7:]")
+        assert_eq "$(cat "$L/$l2/f")" hello || return 1
+        local chain; chain=$(ls "$L" | while read -r c; do [ -f "$L/$c/sub/g" ] && echo "$c"; done | head -1)
+        [ -n "$chain" ] || { fail "no layer with /sub/g"; return 1; }
+        assert_eq "$(stat -c %u:%g "$L/$chain/sub/g")" "1000:1000" || return 1
+        nothing_left
+}
+
+t_history() {
+        local d=$W/hist; ctx "$d"
+        printf 'FROM busybox:test\nENV A=1\nRUN true\nCOPY f /f\nCMD ["sh"]\n' >"$d/Dockerfile"
+        cc image build -q -t bt/hist:1 "$d" >/dev/null || return 1
+        local id; id=$(jget bt/hist:1 "x['Id']")
+        local cfg=$CCOMPOSE_ROOT/images/blobs/sha256/${id#sha256:}
+        local h; h=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print([(e['created_by'], e.get('empty_layer', False)) for e in c['history']][-4:]); print(len(c['rootfs']['diff_ids']), bool(c['created']))" "$cfg")
+        assert_eq "$h" "[('ENV A=1', True), ('RUN /bin/sh -c true # buildkit', False), ('COPY f /f # buildkit', False), ('CMD [\"sh\"]', True)]"$'\n'"3 True"
+}
+
+t_build_args_and_platform() {
+        local d=$W/args; mkdir -p "$d"
+        cat >"$d/Dockerfile" <<'EOF'
+ARG TAG=test
+FROM busybox:${TAG}
+ARG TAG
+ARG TARGETARCH
+ARG UNSET
+ARG DEF=dflt
+ENV FROM_ARG=${DEF}
+RUN echo "tag=$TAG arch=$TARGETARCH unset=${UNSET:-none} def=$DEF" > /args
+EOF
+        cc image build -q -t bt/args:1 --build-arg DEF=given "$d" >/dev/null || return 1
+        printf 'services:\n  a:\n    image: bt/args:1\n    network_mode: none\n' >"$d/compose.yaml"
+        local out; out=$(cc -f "$d/compose.yaml" -p bt-args run --rm a sh -c 'cat /args; echo $FROM_ARG; echo "[$TAG]"' 2>&1) || { fail "$out"; return 1; }
+        local arch; arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+        assert_eq "$out" "tag=test arch=$arch unset=none def=given"$'\n'"given"$'\n'"[]" "(ARG values are not in the image's env)" || return 1
+        cc -f "$d/compose.yaml" -p bt-args down >/dev/null 2>&1
+        nothing_left
+}
+
+t "build, then run: files, .dockerignore, config" t_build_and_run
+t "multi-stage: COPY --from, unneeded stage skipped, --target" t_multi_stage
+t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
+t ".dockerignore patterns, exceptions, <Dockerfile>.dockerignore" t_dockerignore
+t "errors name the Dockerfile line" t_errors_name_the_line
+t "FROM scratch, -f -, COPY --chown" t_scratch_and_inline
+t "history: empty layers, created_by, diff_ids" t_history
+t "ARG before FROM, build args, platform ARGs" t_build_args_and_platform
+done_testing
