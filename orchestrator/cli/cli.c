@@ -23,7 +23,7 @@ static const struct cc_cmd cc__commands[] = {
         {"down", cc_cmd_down, "Stop and remove containers, networks"},
         {"events", cc_cmd_events, "Receive real time events from containers"},
         {"exec", cc_cmd_exec, "Execute a command in a running container"},
-        {"image", cc_cmd_image, "Manage images: load, import, ls, rm, inspect"},
+        {"image", cc_cmd_image, "Manage images: load, save, import, ls, rm, inspect, tag, pull, push"},
         {"images", cc_cmd_images, "List images used by the created containers"},
         {"kill", cc_cmd_kill, "Force stop service containers"},
         {"login", cc_cmd_login, "Log in to a registry"},
@@ -34,6 +34,7 @@ static const struct cc_cmd cc__commands[] = {
         {"port", cc_cmd_port, "Print the public port for a port binding"}, /* network */
         {"ps", cc_cmd_ps, "List containers"},
         {"pull", cc_cmd_pull, "Pull service images"},
+        {"push", cc_cmd_push, "Push service images"},
         {"restart", cc_cmd_restart, "Restart service containers"},
         {"rm", cc_cmd_rm, "Removes stopped service containers"},
         {"run", cc_cmd_run, "Run a one-off command on a service"},

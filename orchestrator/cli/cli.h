@@ -98,5 +98,17 @@ int cc_cmd_logout(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_image_pull(struct cc_cli *cli, int argc, char **argv);
 /* `ccompose image build` (cmd-image-build.c). */
 int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv);
+/* Registry pushes (cmd-push.c). */
+int cc_cmd_push(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv);
+struct cc_push_request {
+        bool quiet;           /* no progress, no "Skipped" lines */
+        bool ignore_failures; /* push what can be pushed; failures are warnings */
+};
+/* docker compose push: the image: (and build.tags) of every service that
+ * has build: and image: (sel: indexes in p->graph; NULL: all services),
+ * progress on stderr; the exit code (1 after printing why). For `ccompose
+ * build --push` too. */
+int cc_push_services(struct cc_cli *cli, struct cc_project *p, const bool *sel, const struct cc_push_request *rq);
 
 #endif

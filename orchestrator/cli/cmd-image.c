@@ -51,6 +51,7 @@ static void image_usage(FILE *f)
               "  load        Load an image from a tar archive (docker save, OCI) or an OCI layout directory\n"
               "  ls          List images\n"
               "  pull        Download an image from a registry\n"
+              "  push        Upload an image to a registry\n"
               "  rm          Remove one or more images\n"
               "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
               f);
@@ -813,7 +814,7 @@ int cc_cmd_image(struct cc_cli *cli, int argc, char **argv)
         } subs[] = {
                 { "load", cmd_load }, { "import", cmd_import }, { "ls", cmd_ls },     { "list", cmd_ls },
                 { "rm", cmd_rm },     { "remove", cmd_rm },     { "inspect", cmd_inspect }, { "tag", cmd_tag },
-                { "pull", cc_cmd_image_pull }, { "build", cc_cmd_image_build },
+                { "pull", cc_cmd_image_pull }, { "build", cc_cmd_image_build }, { "push", cc_cmd_image_push },
         };
         if (argc < 2) {
                 image_usage(stderr);

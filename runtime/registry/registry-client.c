@@ -102,6 +102,15 @@ int cc_reg_client_load_credentials(struct cc_reg_client *c, struct cc_error *err
         return 0;
 }
 
+void cc_reg_client_want_push(struct cc_reg_client *c)
+{
+        c->push = true;
+        if (c->repository) {
+                free(c->scope);
+                c->scope = cc_xasprintf("repository:%s:pull,push", c->repository);
+        }
+}
+
 void cc_reg_client_set_credentials(struct cc_reg_client *c, const char *username, const char *password)
 {
         cc_credentials_free(&c->cred);
@@ -140,6 +149,7 @@ void cc_reg_xfer_init(struct cc_reg_xfer *x, const char *path, int fd)
         x->size = -1;
         x->limit = 4u << 20;
         x->tee_fd = -1;
+        x->send_fd = -1;
 }
 
 static void tee_close(struct cc_reg_xfer *x, bool broken)
@@ -180,6 +190,7 @@ void cc_reg_xfer_free(struct cc_reg_xfer *x)
         free(x->url);
         memset(x, 0, sizeof(*x));
         x->fd = -1;
+        x->send_fd = -1;
 }
 
 /* Forget what the body held so far: the server starts over. */
@@ -343,6 +354,56 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *data)
         return len;
 }
 
+/* The request body, from memory or a file, from its start on every try. */
+static size_t on_read(char *buf, size_t size, size_t nitems, void *data)
+{
+        struct cc_reg_xfer *x = data;
+        uint64_t left = x->send_len - x->send_pos;
+        size_t want = size * nitems < left ? size * nitems : (size_t) left;
+        if (want == 0)
+                return 0;
+        if (x->send_mem) {
+                memcpy(buf, (const char *) x->send_mem + x->send_pos, want);
+        } else {
+                ssize_t n;
+                do
+                        n = pread(x->send_fd, buf, want, (off_t) (x->send_off + x->send_pos));
+                while (n < 0 && errno == EINTR);
+                if (n <= 0) {
+                        cc_error_setsys(&x->err, n < 0 ? -errno : -EIO, "read the upload");
+                        x->fail = CC_REG_OTHER;
+                        x->sink_error = true;
+                        return CURL_READFUNC_ABORT;
+                }
+                want = (size_t) n;
+        }
+        x->send_pos += want;
+        return want;
+}
+
+static void set_upload(struct cc_reg_xfer *x, CURL *e)
+{
+        if (!x->send_mem && x->send_fd < 0)
+                x->send_len = 0;
+        x->send_pos = 0;
+        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) x->send_len);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, x);
+        if (x->send_len > 0)
+                curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L << 10);
+        /* No "Expect: 100-continue" round trip; a refusal costs one body. */
+        x->headers = curl_slist_append(x->headers, "Expect:");
+        _cleanup_free_ char *ct = cc_xasprintf("Content-Type: %s",
+                                               x->send_type ? x->send_type : "application/octet-stream");
+        x->headers = curl_slist_append(x->headers, ct);
+        if (x->send_range) {
+                _cleanup_free_ char *cr = cc_xasprintf("Content-Range: %s", x->send_range);
+                x->headers = curl_slist_append(x->headers, cr);
+        }
+}
+
 static int start(struct cc_reg_client *c, struct cc_reg_xfer *x, struct cc_error *err)
 {
         CURL *e = curl_easy_init();
@@ -379,8 +440,10 @@ static int start(struct cc_reg_client *c, struct cc_reg_xfer *x, struct cc_error
                 x->headers = curl_slist_append(x->headers, a);
                 explicit_bzero(a, strlen(a));
         }
+        if (x->method)
+                set_upload(x, e);
         x->range_start = x->got;
-        if (x->got > 0 && !x->head) {
+        if (x->got > 0 && !x->head && !x->method) {
                 snprintf(line, sizeof(line), "Range: bytes=%llu-", (unsigned long long) x->got);
                 x->headers = curl_slist_append(x->headers, line);
         }
@@ -590,7 +653,7 @@ static int complete(struct cc_reg_client *c, struct cc_reg_xfer *x, CURLcode cod
                  * is not worth five more: the host is unreachable. */
                 if (code == CURLE_OPERATION_TIMEDOUT && x->status == 0)
                         code = CURLE_COULDNT_CONNECT;
-                if (transient(code) && x->retries < MAX_RETRIES) {
+                if (transient(code) && x->retries < MAX_RETRIES && !x->method) {
                         x->retries++;
                         x->not_before = cc_reg_now() + retry_delay(x);
                         return 1;
@@ -607,7 +670,7 @@ static int complete(struct cc_reg_client *c, struct cc_reg_xfer *x, CURLcode cod
                                     x->retries + 1, why);
         }
         long s = x->status;
-        if (s == 200 || s == 206) {
+        if (s == 200 || s == 206 || (x->method && (s == 201 || s == 202 || s == 204))) {
                 if (x->head)
                         return 0;
                 if (x->size >= 0 && x->got != (uint64_t) x->size) {
@@ -647,7 +710,7 @@ static int complete(struct cc_reg_client *c, struct cc_reg_xfer *x, CURLcode cod
                 }
         }
         if ((s == 429 && x->retries < MAX_THROTTLED) ||
-            ((s == 500 || s == 502 || s == 503 || s == 504) && x->retries < MAX_RETRIES)) {
+            ((s == 500 || s == 502 || s == 503 || s == 504) && x->retries < MAX_RETRIES && !x->method)) {
                 x->retries++;
                 x->not_before = cc_reg_now() + retry_delay(x);
                 return 1;
@@ -730,6 +793,28 @@ int cc_reg_fetch(struct cc_reg_client *c, struct cc_reg_xfer **xs, size_t n, str
                 if (!xs[i]->done)
                         tee_close(xs[i], true);
         }
+        return r;
+}
+
+int cc_reg_xfer_set_location(struct cc_reg_client *c, struct cc_reg_xfer *x, const char *location,
+                             const char *query, struct cc_error *err)
+{
+        CURLU *u = curl_url();
+        char *next = NULL;
+        int r = 0;
+        if (!u || !location || !*location || curl_url_set(u, CURLUPART_URL, c->base, 0) != CURLUE_OK ||
+            curl_url_set(u, CURLUPART_URL, location, 0) != CURLUE_OK ||
+            (query && curl_url_set(u, CURLUPART_QUERY, query, CURLU_APPENDQUERY) != CURLUE_OK) ||
+            curl_url_get(u, CURLUPART_URL, &next, 0) != CURLUE_OK) {
+                r = cc_error_set(err, -EPROTO, "%s gave an unusable upload location \"%s\"", c->registry,
+                                 location ? location : "");
+        } else {
+                free(x->url);
+                x->url = cc_xstrdup(next);
+                x->send_auth = same_origin(x->url, c->base);
+        }
+        curl_free(next);
+        curl_url_cleanup(u);
         return r;
 }
 

@@ -25,7 +25,8 @@ struct cc_reg_client {
         char *ca_blob;    /* then: the CAs to trust, PEM */
         size_t ca_blob_len;
         char *repository; /* NULL for a bare login check */
-        char *scope;      /* "repository:<repo>:pull" */
+        char *scope;      /* "repository:<repo>:pull" (",push" to push) */
+        bool push;        /* pushing: words refusals as such */
         struct cc_credentials cred;
         bool have_cred;
         char *authz;      /* "Basic ..." / "Bearer ..." or NULL */
@@ -60,6 +61,16 @@ struct cc_reg_xfer {
         void *progress_data;
         int tee_fd;             /* >= 0: the body is also sent here as it arrives (a
                                    socket; blocking sends), closed at the end: see tee_broken */
+        /* Uploads: a method with a request body (empty when neither send_mem
+         * nor send_fd >= 0), sent again whole when the request is repeated
+         * (a 401, a redirect). Such requests are not retried after a broken
+         * transfer or a 5xx: the server may have taken part of the body. */
+        const char *method;     /* "POST", "PUT", "PATCH"; NULL: GET (HEAD) */
+        const char *send_type;  /* Content-Type of the body, or NULL */
+        const char *send_range; /* Content-Range of the body (a chunk), or NULL */
+        const void *send_mem;   /* the body in memory, send_len bytes, or */
+        int send_fd;            /* send_len bytes of this file from send_off */
+        uint64_t send_off, send_len;
         /* ---- results ---- */
         struct cc_buf body;     /* the memory sink */
         uint64_t got;           /* body bytes received */
@@ -80,6 +91,7 @@ struct cc_reg_xfer {
         unsigned redirects, retries, auth_tries, epoch_sent;
         double not_before;      /* monotonic seconds: retry not before */
         uint64_t range_start;
+        uint64_t send_pos;      /* body bytes handed to curl */
         struct cc_sha256 hash;
         bool hashing;
         CURL *easy;
@@ -95,6 +107,8 @@ int cc_reg_client_open(const char *domain, const char *repository, struct cc_reg
                        struct cc_error *err);
 /* Take the credentials config.json has for the domain, if any. */
 int cc_reg_client_load_credentials(struct cc_reg_client *c, struct cc_error *err);
+/* Ask for push access to the repository too (cc_image_push). */
+void cc_reg_client_want_push(struct cc_reg_client *c);
 /* Use these credentials (login). */
 void cc_reg_client_set_credentials(struct cc_reg_client *c, const char *username, const char *password);
 void cc_reg_client_close(struct cc_reg_client *c);
@@ -106,6 +120,12 @@ int cc_reg_ping(struct cc_reg_client *c, struct cc_error *err);
 /* Initialise a transfer of path into memory (fd < 0) or fd. */
 void cc_reg_xfer_init(struct cc_reg_xfer *x, const char *path, int fd);
 void cc_reg_xfer_free(struct cc_reg_xfer *x);
+/* Aim x at a Location the registry gave (absolute, or relative to its
+ * base URL) plus query (may be NULL: "digest=..."), sending the
+ * authorization only when it is on the registry's origin. -EPROTO when
+ * location is not a usable URL. */
+int cc_reg_xfer_set_location(struct cc_reg_client *c, struct cc_reg_xfer *x, const char *location,
+                             const char *query, struct cc_error *err);
 /* Run the transfers, at most c->max_parallel at once, until all are done
  * or one fails: then the others are stopped, and that one's error (with
  * x->fail saying what kind) is returned. */

@@ -43,15 +43,16 @@ int cc_reg_denied(struct cc_reg_client *c, struct cc_error *err, const char *det
                                     c->cred.username ? c->cred.username : "", sep, d);
         if (!c->repository)
                 return cc_error_set(err, -EACCES, "%s: access denied%s%s", c->domain, sep, d);
+        const char *act = c->push ? "push" : "pull";
         if (c->have_cred)
                 return cc_error_set(err, -EACCES,
-                                    "pull access denied for %s (as user \"%s\"): the repository does not exist or "
-                                    "the user may not pull it%s%s",
-                                    name, c->cred.username ? c->cred.username : "", sep, d);
+                                    "%s access denied for %s (as user \"%s\"): the repository does not exist or "
+                                    "the user may not %s it%s%s",
+                                    act, name, c->cred.username ? c->cred.username : "", act, sep, d);
         return cc_error_set(err, -EACCES,
-                            "pull access denied for %s, repository does not exist or may require "
+                            "%s access denied for %s, repository does not exist or may require "
                             "'ccompose login %s'%s%s",
-                            name, c->domain, sep, d);
+                            act, name, c->domain, sep, d);
 }
 
 struct sink {

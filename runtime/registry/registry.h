@@ -159,6 +159,63 @@ void cc_pull_result_free(struct cc_pull_result *r);
 int cc_image_pull(struct cc_image_store *s, const struct cc_pull_options *o, struct cc_pull_result *res,
                   struct cc_error *err);
 
+/* ---- pushing (image-push.c) ---- */
+
+enum cc_push_status {
+        CC_PUSH_START,           /* "The push refers to repository [...]" */
+        CC_PUSH_LAYER_PREPARING, /* layer: "Preparing" */
+        CC_PUSH_LAYER_PUSHING,   /* layer: "Pushing" current/total */
+        CC_PUSH_LAYER_EXISTS,    /* layer: "Layer already exists" */
+        CC_PUSH_LAYER_MOUNTED,   /* layer: "Mounted from <from>" */
+        CC_PUSH_LAYER_PUSHED,    /* layer: "Pushed" */
+        CC_PUSH_DONE,            /* "<tag>: digest: sha256:... size: N" */
+};
+
+struct cc_push_event {
+        enum cc_push_status status;
+        const char *ref;        /* the normalised reference being pushed */
+        const char *repository; /* CC_PUSH_START: "localhost:5000/app", "docker.io/library/x" */
+        const char *layer;      /* layer events: the short ID (12 hex of its diff-id) */
+        const char *from;       /* CC_PUSH_LAYER_MOUNTED: the repository it came from */
+        uint64_t current, total;
+        const char *tag;        /* CC_PUSH_DONE */
+        const char *digest;     /* CC_PUSH_DONE: the manifest's digest */
+        uint64_t size;          /* CC_PUSH_DONE: the manifest's size */
+};
+typedef void (*cc_push_progress_fn)(const struct cc_push_event *ev, void *data);
+
+struct cc_push_options {
+        const char *ref;        /* a tag of an image in the store */
+        cc_push_progress_fn progress;
+        void *progress_data;
+        /* Blobs larger than this go up in chunks of this size (PATCH), the
+         * others in one PUT. 0: $CCOMPOSE_PUSH_CHUNK_SIZE, else 16 MiB. */
+        uint64_t chunk_size;
+};
+
+struct cc_push_result {
+        char digest[CC_DIGEST_LEN + 1]; /* the manifest's, as the registry has it */
+        uint64_t size;                  /* the manifest's size */
+};
+
+/* Push the image ref names to its registry: each layer blob the registry
+ * lacks is mounted from another repository of the registry that has it
+ * (one the store knows the blob from: a tag of an image using it) or
+ * uploaded (monolithic or chunked), then the config, then the manifest as
+ * the store holds it (so the digest is the one a pull gives), under the
+ * tag. Credentials and auth as for pulls, with push scope. */
+int cc_image_push(struct cc_image_store *s, const struct cc_push_options *o, struct cc_push_result *res,
+                  struct cc_error *err);
+
+/* docker push's lines ("<id>: Pushed", ...) on out (a FILE *), one per
+ * change of state; or, for compose (prefix set: the tag), docker compose
+ * push's ("Pushing <tag>: <id> Pushed"). */
+struct cc_push_display {
+        FILE *out;
+        const char *prefix;
+};
+void cc_push_display_event(const struct cc_push_event *ev, void *display);
+
 /* ---- progress display (registry-progress.c) ---- */
 
 /* Docker's pull display: on a terminal one line per layer updated in place

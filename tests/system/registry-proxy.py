@@ -10,6 +10,8 @@ forwards every request to UPSTREAM (host:port), except as MODE says:
             connection; later GETs honour "Range: bytes=N-" (206)
   restart   like cut, but later GETs ignore Range and send the whole blob (200)
   throttle  the first manifest request answers 429 with Retry-After: 1
+  log       nothing: every request forwarded with its Host, so the URLs the
+            registry gives (upload Locations) lead back here (push tests)
 
   registry-proxy.py PORTFILE UPSTREAM STORAGE LOG MODE
 
@@ -83,6 +85,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        if MODE == "log":
+            headers["Host"] = self.headers.get("Host", "")
         conn = http.client.HTTPConnection(UPSTREAM, timeout=30)
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
