@@ -162,6 +162,29 @@ int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)
         return 0;
 }
 
+int cc_cli_select_services(struct cc_project *p, char **services, int n, bool with_deps, bool **sel)
+{
+        struct cc_node *all = cc_project_services(p);
+        struct cc_strv want = {0};
+        int rc = 0;
+        *sel = cc_xcalloc(p->graph.n + 1, sizeof(bool));
+        for (int i = 0; i < n; i++) {
+                if (!cc_node_map_get(all, services[i])) {
+                        fprintf(stderr, "no such service: %s\n", services[i]);
+                        rc = 1;
+                }
+                cc_strv_push(&want, services[i]);
+        }
+        if (rc == 0 && want.n) {
+                cc_graph_select(&p->graph, &want, !with_deps, *sel);
+        } else {
+                for (size_t i = 0; i < p->graph.n; i++)
+                        (*sel)[i] = true;
+        }
+        cc_strv_free(&want);
+        return rc;
+}
+
 int cc_cli_load_project_state(struct cc_cli *cli, char **services, int n, struct cc_project **p,
                               struct cc_state **st)
 {

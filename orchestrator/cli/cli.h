@@ -37,6 +37,11 @@ void cc_cli_print_support_warnings(const struct cc_project *p, const struct cc_s
 /* Load the project described by the global options; prints its warnings,
  * or the error and returns non-zero on failure. */
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out);
+/* The services pull and push act on: those named in services[0..n) (with
+ * their dependencies when with_deps), all when none is named. *sel (owned)
+ * gets a flag per index of p->graph; non-zero after printing "no such
+ * service: X". */
+int cc_cli_select_services(struct cc_project *p, char **services, int n, bool with_deps, bool **sel);
 /* Load the project, check that each of services[0..n) is one of its
  * services ("no such service: X"), and load its state file. Prints the
  * error and returns non-zero on failure. */

@@ -226,22 +226,8 @@ int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv)
         if (cc_cli_load_project(cli, &p))
                 return 1;
         struct cc_node *services = cc_project_services(p);
-        bool *sel = cc_xcalloc(p->graph.n + 1, sizeof(bool));
-        struct cc_strv want = {0};
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                if (!cc_node_map_get(services, argv[i])) {
-                        fprintf(stderr, "no such service: %s\n", argv[i]);
-                        rc = 1;
-                }
-                cc_strv_push(&want, argv[i]);
-        }
-        if (rc == 0 && want.n) {
-                cc_graph_select(&p->graph, &want, !po.include_deps, sel);
-        } else {
-                for (size_t i = 0; i < p->graph.n; i++)
-                        sel[i] = true;
-        }
+        bool *sel;
+        int rc = cc_cli_select_services(p, argv + optind, argc - optind, po.include_deps, &sel);
         struct cc_image_store *s = NULL;
         struct cc_error err = {0};
         if (rc == 0 && cc_image_store_open(store_root(cli), &s, &err) < 0) {
@@ -261,7 +247,6 @@ int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv)
         if (failed && !po.ignore_failures)
                 rc = 1;
         cc_strv_free(&pulled);
-        cc_strv_free(&want);
         free(sel);
         cc_image_store_close(s);
         return rc;

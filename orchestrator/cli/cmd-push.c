@@ -177,24 +177,10 @@ int cc_cmd_push(struct cc_cli *cli, int argc, char **argv)
         _cleanup_project_ struct cc_project *p = NULL;
         if (cc_cli_load_project(cli, &p))
                 return 1;
-        struct cc_node *services = cc_project_services(p);
-        struct cc_strv want = {0};
-        int rc = 0;
-        for (int i = optind; i < argc; i++) {
-                if (!cc_node_map_get(services, argv[i])) {
-                        fprintf(stderr, "no such service: %s\n", argv[i]);
-                        rc = 1;
-                }
-                cc_strv_push(&want, argv[i]);
-        }
-        bool *sel = NULL;
-        if (rc == 0 && want.n) {
-                sel = cc_xcalloc(p->graph.n + 1, sizeof(bool));
-                cc_graph_select(&p->graph, &want, !include_deps, sel);
-        }
+        bool *sel;
+        int rc = cc_cli_select_services(p, argv + optind, argc - optind, include_deps, &sel);
         if (rc == 0)
                 rc = cc_push_services(cli, p, sel, &rq);
         free(sel);
-        cc_strv_free(&want);
         return rc;
 }

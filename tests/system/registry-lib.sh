@@ -12,6 +12,8 @@
 #   free_port                         a free TCP port on 127.0.0.1
 #   wait_http URL                     until URL answers (any HTTP status), 10 s
 #   start_bg PIDVAR CMD...            run CMD in the background, stopped at exit
+#   wait_file FILE                    until FILE is not empty, 10 s
+#   write_auth SERVER USER PASS       $DOCKER_CONFIG/config.json with those credentials
 
 REGLIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -85,4 +87,15 @@ reg_push() {
 reg_blob_path() {
         local hex=${2#sha256:}
         echo "$1/storage/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
+}
+
+write_auth() { # SERVER USER PASS
+        mkdir -p "$DOCKER_CONFIG"
+        printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$1" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" \
+                >"$DOCKER_CONFIG/config.json"
+}
+wait_file() {
+        local i
+        for ((i = 0; i < 200; i++)); do [ -s "$1" ] && return 0; sleep 0.05; done
+        return 1
 }

@@ -71,16 +71,6 @@ no_leftovers() {
                 return 1
         [ ! -e "$CCOMPOSE_ROOT/images/pulls" ] || fail "left in images/pulls: $(ls -A "$CCOMPOSE_ROOT/images/pulls")"
 }
-write_auth() { # SERVER USER PASS
-        mkdir -p "$DOCKER_CONFIG"
-        printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$1" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" \
-                >"$DOCKER_CONFIG/config.json"
-}
-wait_file() {
-        local i
-        for ((i = 0; i < 200; i++)); do [ -s "$1" ] && return 0; sleep 0.05; done
-        return 1
-}
 start_proxy() { # MODE UPSTREAM STORAGE -> PROXY (127.0.0.1:port), PROXY_LOG
         local mode=$1 up=$2 storage=$3 pid
         PROXY_LOG=$W/proxy-$mode.log

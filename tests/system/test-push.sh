@@ -34,16 +34,6 @@ fresh_root() {
         cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null
 }
 image_id() { cc image inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])'; }
-write_auth() { # SERVER USER PASS
-        mkdir -p "$DOCKER_CONFIG"
-        printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$1" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" \
-                >"$DOCKER_CONFIG/config.json"
-}
-wait_file() {
-        local i
-        for ((i = 0; i < 200; i++)); do [ -s "$1" ] && return 0; sleep 0.05; done
-        return 1
-}
 # The digest a push printed ("TAG: digest: sha256:... size: N").
 pushed_digest() { echo "$1" | sed -n 's/^.*: digest: \(sha256:[0-9a-f]*\) size: [0-9]*$/\1/p'; }
 # round_trip REF DIGEST ID: remove every local image, pull REF back: the
