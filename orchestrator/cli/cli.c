@@ -23,7 +23,7 @@ static const struct cc_cmd cc__commands[] = {
         {"down", cc_cmd_down, "Stop and remove containers, networks"},
         {"events", cc_cmd_events, "Receive real time events from containers"},
         {"exec", cc_cmd_exec, "Execute a command in a running container"},
-        {"image", cc_cmd_image, "Manage images: load, save, import, ls, rm, inspect, tag, pull, push"},
+        {"image", cc_cmd_image, "Manage images: build, load, import, ls, rm, inspect, tag, pull, push"},
         {"images", cc_cmd_images, "List images used by the created containers"},
         {"kill", cc_cmd_kill, "Force stop service containers"},
         {"login", cc_cmd_login, "Log in to a registry"},
