@@ -2,6 +2,7 @@
  * then a command from the table. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 #include <unistd.h>
@@ -13,41 +14,51 @@
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
 
+/* What a command does with --dry-run: R reads only (the flag changes
+ * nothing), P prints what it would do and does none of it, X changes
+ * things it cannot show beforehand and refuses the flag. */
+#define R CC_DRY_READS
+#define P CC_DRY_PLANS
+#define X CC_DRY_REFUSES
+
 static const struct cc_cmd cc__commands[] = {
-        {"attach", cc_cmd_attach, "Attach local standard input, output, and error streams to a service's running container"},
-        {"build", cc__cmd_not_built, "Build or rebuild services"},
-        {"completion", cc_cmd_completion, "Print the shell completion script (bash, zsh, fish)"},
-        {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format"},
-        {"cp", cc_cmd_cp, "Copy files/folders between a service container and the local filesystem"},
-        {"create", cc_cmd_create, "Creates containers for a service"},
-        {"down", cc_cmd_down, "Stop and remove containers, networks"},
-        {"events", cc_cmd_events, "Receive real time events from containers"},
-        {"exec", cc_cmd_exec, "Execute a command in a running container"},
-        {"image", cc_cmd_image, "Manage images: build, load, import, ls, rm, inspect, tag, pull, push"},
-        {"images", cc_cmd_images, "List images used by the created containers"},
-        {"kill", cc_cmd_kill, "Force stop service containers"},
-        {"login", cc_cmd_login, "Log in to a registry"},
-        {"logout", cc_cmd_logout, "Log out from a registry"},
-        {"logs", cc_cmd_logs, "View output from containers"},
-        {"ls", cc_cmd_ls, "List running compose projects"},
-        {"pause", cc_cmd_pause, "Pause services"},
-        {"port", cc_cmd_port, "Print the public port for a port binding"}, /* network */
-        {"ps", cc_cmd_ps, "List containers"},
-        {"pull", cc_cmd_pull, "Pull service images"},
-        {"push", cc_cmd_push, "Push service images"},
-        {"restart", cc_cmd_restart, "Restart service containers"},
-        {"rm", cc_cmd_rm, "Removes stopped service containers"},
-        {"run", cc_cmd_run, "Run a one-off command on a service"},
-        {"start", cc_cmd_start, "Start services"},
-        {"stats", cc_cmd_stats, "Display a live stream of container(s) resource usage statistics"},
-        {"stop", cc_cmd_stop, "Stop services"},
-        {"top", cc_cmd_top, "Display the running processes"},
-        {"unpause", cc_cmd_unpause, "Unpause services"},
-        {"up", cc_cmd_up, "Create and start containers"},
-        {"version", cc_cmd_version, "Show the ccompose version information"},
-        {"wait", cc_cmd_wait, "Block until containers of all (or specified) services stop"},
-        {"watch", cc_cmd_watch, "Watch build context for service and rebuild/refresh containers when files are updated"},
+        {"attach", cc_cmd_attach, "Attach local standard input, output, and error streams to a service's running container", X},
+        {"build", cc__cmd_not_built, "Build or rebuild services", X},
+        {"completion", cc_cmd_completion, "Print the shell completion script (bash, zsh, fish)", R},
+        {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format", R},
+        {"cp", cc_cmd_cp, "Copy files/folders between a service container and the local filesystem", P},
+        {"create", cc_cmd_create, "Creates containers for a service", P},
+        {"down", cc_cmd_down, "Stop and remove containers, networks", P},
+        {"events", cc_cmd_events, "Receive real time events from containers", R},
+        {"exec", cc_cmd_exec, "Execute a command in a running container", X},
+        {"image", cc_cmd_image, "Manage images: build, load, import, ls, rm, inspect, tag, pull, push", X},
+        {"images", cc_cmd_images, "List images used by the created containers", R},
+        {"kill", cc_cmd_kill, "Force stop service containers", P},
+        {"login", cc_cmd_login, "Log in to a registry", X},
+        {"logout", cc_cmd_logout, "Log out from a registry", X},
+        {"logs", cc_cmd_logs, "View output from containers", R},
+        {"ls", cc_cmd_ls, "List running compose projects", R},
+        {"pause", cc_cmd_pause, "Pause services", P},
+        {"port", cc_cmd_port, "Print the public port for a port binding", R}, /* network */
+        {"ps", cc_cmd_ps, "List containers", R},
+        {"pull", cc_cmd_pull, "Pull service images", P},
+        {"push", cc_cmd_push, "Push service images", X},
+        {"restart", cc_cmd_restart, "Restart service containers", P},
+        {"rm", cc_cmd_rm, "Removes stopped service containers", P},
+        {"run", cc_cmd_run, "Run a one-off command on a service", X},
+        {"start", cc_cmd_start, "Start services", P},
+        {"stats", cc_cmd_stats, "Display a live stream of container(s) resource usage statistics", R},
+        {"stop", cc_cmd_stop, "Stop services", P},
+        {"top", cc_cmd_top, "Display the running processes", R},
+        {"unpause", cc_cmd_unpause, "Unpause services", P},
+        {"up", cc_cmd_up, "Create and start containers", P},
+        {"version", cc_cmd_version, "Show the ccompose version information", R},
+        {"wait", cc_cmd_wait, "Block until containers of all (or specified) services stop", R},
+        {"watch", cc_cmd_watch, "Watch build context for service and rebuild/refresh containers when files are updated", X},
 };
+#undef R
+#undef P
+#undef X
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv)
 {
@@ -71,6 +82,7 @@ static void cc__usage(FILE *f)
               "Options:\n"
               "      --ansi string                Control when to print ANSI control characters\n"
               "                                   (\"never\"|\"always\"|\"auto\") (default \"auto\")\n"
+              "      --dry-run                    Execute command in dry run mode\n"
               "      --env-file stringArray       Specify an alternate environment file\n"
               "  -f, --file stringArray           Compose configuration files\n"
               "      --profile stringArray        Specify a profile to enable\n"
@@ -283,6 +295,23 @@ bool cc_cli_env_bool(const char *name)
         return v && (strcmp(v, "1") == 0 || strcasecmp(v, "t") == 0 || strcasecmp(v, "true") == 0);
 }
 
+FILE *cc_cli_status(void)
+{
+        return cc_cli_env_bool("COMPOSE_STATUS_STDOUT") ? stdout : stderr;
+}
+
+void cc_cli_dry(const char *fmt, ...)
+{
+        FILE *f = cc_cli_status();
+        va_list ap;
+        va_start(ap, fmt);
+        fputs(" DRY-RUN MODE - ", f);
+        vfprintf(f, fmt, ap);
+        fputc('\n', f);
+        va_end(ap);
+        fflush(f);
+}
+
 static int cc__parse_ansi(const char *v, enum cc_ansi *out)
 {
         if (strcmp(v, "never") == 0)
@@ -296,13 +325,29 @@ static int cc__parse_ansi(const char *v, enum cc_ansi *out)
         return 0;
 }
 
+/* --progress and COMPOSE_PROGRESS: one of docker compose's modes (the
+ * output is plain lines whichever is named). */
+static int cc__check_progress(const char *v, const char *what)
+{
+        static const char *const modes[] = {"auto", "tty", "plain", "json", "quiet"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(modes); i++)
+                if (strcmp(v, modes[i]) == 0)
+                        return 0;
+        fprintf(stderr, "unsupported %s value \"%s\": use auto, tty, plain, json or quiet\n", what, v);
+        return 1;
+}
+
 /* The environment variables docker compose reads for its global options,
  * each used only where the flag was not given: COMPOSE_ANSI (--ansi),
  * COMPOSE_ENV_FILES (--env-file, comma separated), COMPOSE_PARALLEL_LIMIT
- * (--parallel: checked, then, like the flag, without effect). COMPOSE_FILE,
+ * (--parallel: checked, then, like the flag, without effect),
+ * COMPOSE_PROGRESS (--progress: checked). COMPOSE_FILE,
  * COMPOSE_PATH_SEPARATOR, COMPOSE_PROFILES and COMPOSE_PROJECT_NAME are the
- * loader's; COMPOSE_REMOVE_ORPHANS and COMPOSE_IGNORE_ORPHANS up's. */
-static int cc__global_env(struct cc_cli *cli, bool ansi_given, bool parallel_given)
+ * loader's; COMPOSE_REMOVE_ORPHANS and COMPOSE_IGNORE_ORPHANS up's;
+ * COMPOSE_STATUS_STDOUT cc_cli_status()'s. COMPOSE_MENU and
+ * COMPOSE_COMPATIBILITY are accepted as docker compose takes them, and
+ * change nothing: ccompose has no navigation menu, and no v1 names. */
+static int cc__global_env(struct cc_cli *cli, bool ansi_given, bool parallel_given, bool progress_given)
 {
         const char *v = getenv("COMPOSE_ANSI");
         if (!ansi_given && v && *v && cc__parse_ansi(v, &cli->ansi) < 0) {
@@ -315,6 +360,9 @@ static int cc__global_env(struct cc_cli *cli, bool ansi_given, bool parallel_giv
                 for (char *save = NULL, *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
                         cc_strv_push(&cli->load.env_files, tok);
         }
+        v = getenv("COMPOSE_PROGRESS");
+        if (!progress_given && v && *v && cc__check_progress(v, "COMPOSE_PROGRESS") != 0)
+                return 1;
         v = getenv("COMPOSE_PARALLEL_LIMIT");
         if (!parallel_given && v) {
                 char *end;
@@ -361,6 +409,39 @@ static bool cc__run_as_plugin(int argc, char **argv)
         return (orig && *orig) || strcmp(base, "docker-compose") == 0;
 }
 
+/* --dry-run is a global flag that docker compose (cobra) also takes after
+ * the command: taken out of the command's arguments, up to "--" (for run
+ * and exec, up to the service name: what follows is the command's).
+ * Returns the new argument count. */
+static int cc__take_dry_run(struct cc_cli *cli, const char *name, int argc, char **argv)
+{
+        bool to_service = strcmp(name, "run") == 0 || strcmp(name, "exec") == 0;
+        int n = 1;
+        for (int i = 1; i < argc; i++) {
+                bool stop = strcmp(argv[i], "--") == 0 || (to_service && argv[i][0] != '-');
+                if (stop) {
+                        memmove(argv + n, argv + i, (size_t) (argc - i) * sizeof(*argv));
+                        return n + argc - i;
+                }
+                if (strcmp(argv[i], "--dry-run") == 0)
+                        cli->dry_run = true;
+                else
+                        argv[n++] = argv[i];
+        }
+        argv[n] = NULL;
+        return n;
+}
+
+/* May the command run with --dry-run? `image ls` and `image inspect` only
+ * read; the other image commands change the store. */
+static bool cc__dry_run_ok(const struct cc_cmd *cmd, int argc, char **argv)
+{
+        if (cmd->fn == cc_cmd_image)
+                return argc > 1 && (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0 ||
+                                    strcmp(argv[1], "inspect") == 0);
+        return cmd->dry != CC_DRY_REFUSES;
+}
+
 int cc_cli_main(int argc, char **argv)
 {
         if (cc__plugin_metadata(argc, argv))
@@ -384,12 +465,13 @@ int cc_cli_main(int argc, char **argv)
                 {"parallel", required_argument, NULL, 'L'},
                 {"progress", required_argument, NULL, 'G'},
                 {"compatibility", no_argument, NULL, 'C'},
+                {"dry-run", no_argument, NULL, 'R'},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         int c, rc = 0;
-        bool ansi_given = false, parallel_given = false;
+        bool ansi_given = false, parallel_given = false, progress_given = false;
         for (int i = 0; i < argc; i++) /* before getopt reorders it */
                 cc_strv_push(&cli.argv, argv[i]);
 
@@ -435,7 +517,16 @@ int cc_cli_main(int argc, char **argv)
                         parallel_given = true;
                         break;
                 case 'G':
+                        if (cc__check_progress(optarg, "--progress") != 0) {
+                                rc = 1;
+                                goto out;
+                        }
+                        progress_given = true;
+                        break;
                 case 'C':
+                        break;
+                case 'R':
+                        cli.dry_run = true;
                         break;
                 case 'v':
                         rc = cc_cmd_version(&cli, 1, (char *[]){"version", NULL});
@@ -449,7 +540,7 @@ int cc_cli_main(int argc, char **argv)
                         goto out;
                 }
         }
-        if (cc__global_env(&cli, ansi_given, parallel_given) != 0 || cc__check_project_name(&cli) != 0) {
+        if (cc__global_env(&cli, ansi_given, parallel_given, progress_given) != 0 || cc__check_project_name(&cli) != 0) {
                 rc = 1;
                 goto out;
         }
@@ -470,7 +561,14 @@ int cc_cli_main(int argc, char **argv)
         for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++) {
                 if (strcmp(cc__commands[i].name, name) != 0)
                         continue;
-                rc = cc__commands[i].fn(&cli, argc - optind, argv + optind);
+                int n = cc__take_dry_run(&cli, name, argc - optind, argv + optind);
+                if (cli.dry_run && !cc__dry_run_ok(&cc__commands[i], n, argv + optind)) {
+                        fprintf(stderr, "ccompose %s: --dry-run is not supported by this command: it would change "
+                                        "things without saying what\n", name);
+                        rc = 1;
+                        goto out;
+                }
+                rc = cc__commands[i].fn(&cli, n, argv + optind);
                 goto out;
         }
         fprintf(stderr, "unknown command \"%s\" for \"ccompose\"\nRun 'ccompose --help' for usage.\n", name);

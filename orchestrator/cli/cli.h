@@ -2,6 +2,8 @@
 #ifndef CC_CLI_H
 #define CC_CLI_H
 
+#include <stdio.h>
+
 #include "loader.h"
 
 enum cc_ansi { CC_ANSI_AUTO, CC_ANSI_NEVER, CC_ANSI_ALWAYS };
@@ -12,18 +14,28 @@ struct cc_cli {
         const char *root;        /* CCOMPOSE_ROOT, default /var/lib/ccompose */
         const char *runtime_dir; /* CCOMPOSE_RUNTIME_DIR, default /run/ccompose */
         struct cc_strv argv;     /* the whole command line, as given */
+        bool dry_run;            /* --dry-run: say what would be done, change nothing */
 };
 
 /* A command: argv[0] is the command name. Returns the process exit code. */
 typedef int (*cc_cmd_fn)(struct cc_cli *cli, int argc, char **argv);
 
+enum cc_dry_kind { CC_DRY_READS, CC_DRY_PLANS, CC_DRY_REFUSES };
+
 struct cc_cmd {
         const char *name;
         cc_cmd_fn fn;
         const char *summary;
+        enum cc_dry_kind dry; /* what it does with --dry-run */
 };
 
 int cc_cli_main(int argc, char **argv);
+/* Where progress lines (" Container x  Started") go: stderr, or stdout
+ * when COMPOSE_STATUS_STDOUT is true, as docker compose does. */
+FILE *cc_cli_status(void);
+/* A progress line of --dry-run, on cc_cli_status(), with docker compose's
+ * prefix: " DRY-RUN MODE -  Container x  Created". */
+void cc_cli_dry(const char *fmt, ...) CC_PRINTF(1, 2);
 /* An environment variable docker compose reads as a boolean
  * (strconv.ParseBool of its lower case): "1", "t", "true" are true;
  * unset or anything else false. */

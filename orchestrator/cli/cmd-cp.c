@@ -304,10 +304,14 @@ static int cc__cp_stopped_root(struct cc_cli *cli, const struct cc_ctr_state *ct
 static int cc__cp_one(struct cc_cli *cli, const struct cc_ctr_state *ct, struct cp_side *src, struct cp_side *dst,
                       int stdin_fd, const struct cp_opts *o)
 {
-        (void) cli;
         struct cc_error err = {0};
         _cleanup_close_ int root = -1;
         int r;
+        if (cli->dry_run) {
+                cc_cli_dry(" Container %s  Copying", ct->name);
+                cc_cli_dry(" Container %s  Copied", ct->name);
+                return 0;
+        }
         if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED) && cc_proc_alive(ct->pid, ct->pid_start)) {
                 r = cc_copy_container_root(ct->pid, &root, &err);
                 if (r == 0 && !cc_proc_alive(ct->pid, ct->pid_start))
@@ -318,7 +322,7 @@ static int cc__cp_one(struct cc_cli *cli, const struct cc_ctr_state *ct, struct 
         } else {
                 r = cc__cp_stopped_root(cli, ct, &root, &err);
         }
-        fprintf(stderr, " Container %s  Copying\n", ct->name);
+        fprintf(cc_cli_status(), " Container %s  Copying\n", ct->name);
         if (r == 0 && src->service)
                 r = cc__cp_from(root, ct, src->path, dst->path, o, &err);
         else if (r == 0)
@@ -328,7 +332,7 @@ static int cc__cp_one(struct cc_cli *cli, const struct cc_ctr_state *ct, struct 
                 cc_error_clear(&err);
                 return 1;
         }
-        fprintf(stderr, " Container %s  Copied\n", ct->name);
+        fprintf(cc_cli_status(), " Container %s  Copied\n", ct->name);
         return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dry-run.h"
 #include "image-store.h"
 #include "registry.h"
 
@@ -121,7 +122,7 @@ static void pull_usage(FILE *f)
 static bool image_present(struct cc_image_store *s, const char *ref)
 {
         _cleanup_free_ char *id = NULL;
-        return cc_image_index_load(s, NULL) == 0 && cc_image_resolve(s, ref, &id, NULL, NULL) == 0;
+        return s && cc_image_index_load(s, NULL) == 0 && cc_image_resolve(s, ref, &id, NULL, NULL) == 0;
 }
 
 /* Pull one service's image; 0, or 1 after printing why it failed. */
@@ -129,7 +130,7 @@ static int pull_service(struct cc_cli *cli, struct cc_image_store *s, const stru
                         const struct cc_node *svc, struct cc_strv *pulled)
 {
         const char *image = cc_node_map_str(svc, "image");
-        FILE *out = stderr;
+        FILE *out = cc_cli_status();
         if (!image) {
                 if (!po->quiet)
                         fprintf(out, "%s Skipped - No image to be pulled\n", name);
@@ -163,7 +164,14 @@ static int pull_service(struct cc_cli *cli, struct cc_image_store *s, const stru
                 }
         cc_strv_push(pulled, key);
         cc_strv_push(pulled, name);
-        struct cc_pull_display *d = po->quiet ? NULL : cc_pull_display_new(out, fancy(cli, STDERR_FILENO), name);
+        if (cli->dry_run) {
+                if (!po->quiet) {
+                        cc_cli_dry("%s Pulling", name);
+                        cc_cli_dry("%s Pulled", name);
+                }
+                return 0;
+        }
+        struct cc_pull_display *d = po->quiet ? NULL : cc_pull_display_new(out, fancy(cli, fileno(out)), name);
         struct cc_pull_options o = {
                 .ref = image,
                 .platform = cc_node_map_str(svc, "platform"),
@@ -230,7 +238,9 @@ int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv)
         int rc = cc_cli_select_services(p, argv + optind, argc - optind, po.include_deps, &sel);
         struct cc_image_store *s = NULL;
         struct cc_error err = {0};
-        if (rc == 0 && cc_image_store_open(store_root(cli), &s, &err) < 0) {
+        if (rc == 0 && cli->dry_run)
+                s = cc_dry_store(cli);
+        else if (rc == 0 && cc_image_store_open(store_root(cli), &s, &err) < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));
                 cc_error_clear(&err);
                 rc = 1;

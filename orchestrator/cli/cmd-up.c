@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "dry-run.h"
 #include "container.h"
 #include "normalize.h"
 #include "sup-net.h" /* network */
@@ -26,6 +27,7 @@ static void cc__up_help(void)
              "  -d, --detach                       Detached mode: Run containers in the background\n"
              "      --exit-code-from string        Return the exit code of the selected service container\n"
              "      --force-recreate               Recreate containers even if their configuration hasn't changed\n"
+             "      --menu                         Enable interactive shortcuts when running attached (accepted; ccompose has none)\n"
              "      --no-attach stringArray        Do not attach (stream logs) to the specified services\n"
              "      --no-color                     Produce monochrome output\n"
              "      --no-deps                      Don't start linked services\n"
@@ -54,7 +56,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_ABORT = 1000, O_ABORT_FAIL, O_EXITFROM, O_FORCE, O_NOATTACH, O_NOCOLOR, O_NODEPS, O_NOPREFIX,
                O_NORECREATE, O_NOSTART, O_ORPHANS, O_SCALE, O_WAIT, O_WAITTO, O_BUILD, O_PULL, O_QUIETPULL,
-               O_ATTACH, O_TS, O_YES, O_NOBUILD, O_ALWAYSRECREATE, O_WATCH };
+               O_ATTACH, O_TS, O_YES, O_NOBUILD, O_ALWAYSRECREATE, O_WATCH, O_MENU };
         static const struct option longopts[] = {
                 {"detach", no_argument, NULL, 'd'},
                 {"abort-on-container-exit", no_argument, NULL, O_ABORT},
@@ -81,6 +83,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                 {"always-recreate-deps", no_argument, NULL, O_ALWAYSRECREATE},
                 {"yes", no_argument, NULL, O_YES},
                 {"watch", no_argument, NULL, O_WATCH},
+                {"menu", optional_argument, NULL, O_MENU},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -131,6 +134,7 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                               "'ccompose image load' the result\n", stderr);
                         goto out;
                 case O_PULL: case O_QUIETPULL: case O_TS: case O_YES: case O_NOBUILD: case O_ALWAYSRECREATE:
+                case O_MENU: /* and COMPOSE_MENU: ccompose has no navigation menu */
                         o.timestamps = c == O_TS ? true : o.timestamps;
                         break;
                 case 'w': case O_WATCH: watch = true; break;
@@ -166,6 +170,10 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                         const char *name = cc_node_key(svcs, i);
                         if (cc_node_is_scalar(a) && cc_streq(a->str, "false") && !cc_strv_contains(&attach, name))
                                 cc_strv_push(&o.no_attach, name);
+                }
+                if (cli->dry_run) {
+                        rc = cc_dry_up(cli, p, &o);
+                        goto out;
                 }
                 o.reexec = true;
                 /* up --watch: the watcher beside the attached view, ended with it */
@@ -240,7 +248,7 @@ static void cc__off_stop_level(struct cc_state *st, struct cc__off_ctr **lv, siz
         struct cc_error err = {0};
         uint64_t start = cc_sup_now_ms();
         for (size_t i = 0; i < n; i++) {
-                fprintf(stderr, " Container %s  Stopping\n", st->ctrs[lv[i]->idx].name);
+                fprintf(cc_cli_status(), " Container %s  Stopping\n", st->ctrs[lv[i]->idx].name);
                 if (cc_container_kill(lv[i]->c, lv[i]->signo, &err) < 0)
                         cc_error_clear(&err);
                 lv[i]->deadline += (long long) start;
@@ -288,7 +296,7 @@ static void cc__off_stopped(const struct cc_cli *cli, struct cc_state *st, struc
         ct->pid = 0;
         ct->pid_start = 0;
         ct->stopped_by_user = true;
-        fprintf(stderr, " Container %s  Stopped\n", ct->name);
+        fprintf(cc_cli_status(), " Container %s  Stopped\n", ct->name);
         cc_container_release(o->c);
         o->c = NULL;
 }
@@ -326,13 +334,13 @@ static int cc__remove_offline(struct cc_cli *cli, const char *project, struct cc
 {
         struct cc_error err = {0};
         struct cc_ctr_state *ct = &st->ctrs[i];
-        fprintf(stderr, " Container %s  Removing\n", ct->name);
+        fprintf(cc_cli_status(), " Container %s  Removing\n", ct->name);
         if (cc_container_cleanup(cli->root, project, ct->id, &err) < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));
                 cc_error_clear(&err);
                 return -1;
         }
-        fprintf(stderr, " Container %s  Removed\n", ct->name);
+        fprintf(cc_cli_status(), " Container %s  Removed\n", ct->name);
         cc_state_remove(st, i);
         return 0;
 }
@@ -416,6 +424,8 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         }
         cc_cli_print_warnings(p);
         const char *name = p ? p->name : cli->load.project_name;
+        if (cli->dry_run)
+                return cc_dry_down(cli, name, p, volumes);
         _cleanup_state_ struct cc_state *st = NULL;
         int lock = cc_cli_lock_state(cli, name, &st);
         if (lock < 0)
@@ -475,14 +485,14 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                         _cleanup_free_ char *dir = cc_xasprintf("%s/volumes/%s", cli->root, vname);
                         if (access(dir, F_OK) != 0)
                                 continue;
-                        fprintf(stderr, " Volume %s  Removing\n", vname);
+                        fprintf(cc_cli_status(), " Volume %s  Removing\n", vname);
                         int r = cc_rm_rf(dir);
                         if (r < 0) {
                                 fprintf(stderr, "removing volume %s: %s\n", vname, strerror(-r));
                                 rc = 1;
                                 continue;
                         }
-                        fprintf(stderr, " Volume %s  Removed\n", vname);
+                        fprintf(cc_cli_status(), " Volume %s  Removed\n", vname);
                 }
         }
         for (size_t i = 0; i < ids.n; i++)
@@ -535,7 +545,7 @@ static int cc__lifecycle_offline(struct cc_cli *cli, struct cc_project *p, const
                 }
                 int r;
                 if (strcmp(op, "kill") == 0) {
-                        fprintf(stderr, " Container %s  Killing\n", ct->name);
+                        fprintf(cc_cli_status(), " Container %s  Killing\n", ct->name);
                         r = cc_container_kill(c, sig, &err);
                 } else {
                         r = cc_container_freeze(c, strcmp(op, "pause") == 0, &err);
@@ -546,10 +556,10 @@ static int cc__lifecycle_offline(struct cc_cli *cli, struct cc_project *p, const
                         rc = 1;
                 } else if (strcmp(op, "kill") == 0) {
                         ct->stopped_by_user = true;
-                        fprintf(stderr, " Container %s  Killed\n", ct->name);
+                        fprintf(cc_cli_status(), " Container %s  Killed\n", ct->name);
                 } else {
                         ct->status = strcmp(op, "pause") == 0 ? CC_CTR_PAUSED : CC_CTR_RUNNING;
-                        fprintf(stderr, " Container %s  %s\n", ct->name, strcmp(op, "pause") == 0 ? "Paused" : "Unpaused");
+                        fprintf(cc_cli_status(), " Container %s  %s\n", ct->name, strcmp(op, "pause") == 0 ? "Paused" : "Unpaused");
                 }
                 cc_container_release(c);
         }
@@ -603,17 +613,17 @@ static int cc__lifecycle(struct cc_cli *cli, const char *op, int argc, char **ar
         _cleanup_project_ struct cc_project *p = NULL;
         if (cc_cli_load_project(cli, &p) != 0)
                 return 1;
-        json_object *req = json_object_new_object();
-        json_object *svcs = json_object_new_array();
-        for (int i = optind; i < argc; i++) {
+        for (int i = optind; i < argc; i++)
                 if (!cc_node_map_get(cc_project_services(p), argv[i])) {
                         fprintf(stderr, "no such service: %s\n", argv[i]);
-                        json_object_put(req);
-                        json_object_put(svcs);
                         return 1;
                 }
+        if (cli->dry_run)
+                return cc_dry_lifecycle(cli, p, op, argv + optind, argc - optind);
+        json_object *req = json_object_new_object();
+        json_object *svcs = json_object_new_array();
+        for (int i = optind; i < argc; i++)
                 json_object_array_add(svcs, json_object_new_string(argv[i]));
-        }
         json_object_object_add(req, "op", json_object_new_string(op));
         json_object_object_add(req, "services", svcs);
         json_object_object_add(req, "timeout", json_object_new_int64(timeout_ms));
@@ -766,6 +776,8 @@ int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv)
         _cleanup_project_ struct cc_project *p = NULL;
         if (cc_cli_load_project(cli, &p) != 0)
                 return 1;
+        if (cli->dry_run)
+                return cc_dry_rm(cli, p, argv + optind, argc - optind, stop);
         /* -v: the anonymous volumes of the containers that are gone after */
         struct cc_strv before = {0}, after = {0};
         if (anon)

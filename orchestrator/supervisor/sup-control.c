@@ -605,7 +605,7 @@ int cc_sup_request(const struct cc_cli *cli, const char *project, const char *js
                 json_object *o = json_tokener_parse(line);
                 json_object *v = NULL;
                 if (o && json_object_object_get_ex(o, "progress", &v)) {
-                        fprintf(stderr, "%s\n", json_object_get_string(v));
+                        fprintf(cc_cli_status(), "%s\n", json_object_get_string(v));
                 } else if (o && json_object_object_get_ex(o, "output", &v)) {
                         printf("%s\n", json_object_get_string(v));
                         fflush(stdout);

@@ -135,6 +135,9 @@ int cc_sup_reexec(struct cc_sup *s, int conn, const struct cc_strv *argv, const 
                   struct cc_error *err);
 /* sup-plan.c */
 int cc_sup_reconcile(struct cc_sup *s, struct cc_error *err);
+/* How many containers a service runs: --scale SERVICE=N, else
+ * deploy.replicas, else scale, else 1. */
+int cc_sup_replicas(const struct cc_strv *scale, const char *service, const struct cc_node *def);
 void cc_sup_progress(struct cc_sup *s, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_sup_save(struct cc_sup *s);
 void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,

@@ -42,7 +42,7 @@ static int cc__read_progress(int fd)
                         ready = true;
                         break;
                 }
-                fputs(line, stderr);
+                fputs(line, cc_cli_status());
         }
         free(line);
         if (f)

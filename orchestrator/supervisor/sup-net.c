@@ -836,10 +836,10 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 if (!full)
                         continue;
                 full++;
-                fprintf(stderr, " Network %.*s  Removing\n", (int) strcspn(full, " "), full);
+                fprintf(cc_cli_status(), " Network %.*s  Removing\n", (int) strcspn(full, " "), full);
                 r = net_link_delete(nl, b[i].name, err);
                 if (r >= 0)
-                        fprintf(stderr, " Network %.*s  Removed\n", (int) strcspn(full, " "), full);
+                        fprintf(cc_cli_status(), " Network %.*s  Removed\n", (int) strcspn(full, " "), full);
         }
         free(b);
         /* always: the table follows the bridges that exist, and goes with

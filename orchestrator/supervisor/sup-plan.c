@@ -13,17 +13,17 @@
 
 /* ---- adoption and reconciliation ---- */
 
-static int cc__replicas(struct cc_sup *s, const char *service, const struct cc_node *def)
+int cc_sup_replicas(const struct cc_strv *scale, const char *service, const struct cc_node *def)
 {
         size_t len = strlen(service);
-        for (size_t i = 0; i < s->opts.scale.n; i++)
-                if (strncmp(s->opts.scale.v[i], service, len) == 0 && s->opts.scale.v[i][len] == '=')
-                        return atoi(s->opts.scale.v[i] + len + 1);
+        for (size_t i = 0; i < scale->n; i++)
+                if (strncmp(scale->v[i], service, len) == 0 && scale->v[i][len] == '=')
+                        return atoi(scale->v[i] + len + 1);
         const char *rep = cc_node_map_str(cc_node_map_get(def, "deploy"), "replicas");
         if (rep)
                 return atoi(rep);
-        const char *scale = cc_node_map_str(def, "scale");
-        return scale ? atoi(scale) : 1;
+        const char *n = cc_node_map_str(def, "scale");
+        return n ? atoi(n) : 1;
 }
 
 /* Take over a container that runs from an earlier supervisor. */
@@ -160,7 +160,7 @@ static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struc
         int r = cc_image_lookup(s->images, image, &svc->image, err);
         if (r < 0)
                 return cc_error_prefix(err, "service %s", svc->name);
-        svc->replicas = cc__replicas(s, svc->name, svc->def);
+        svc->replicas = cc_sup_replicas(&s->opts.scale, svc->name, svc->def);
 
         for (int number = 1; number <= svc->replicas; number++) {
                 struct cc_ctr_state *old = NULL;

@@ -73,8 +73,10 @@ void cc_sup_progress(struct cc_sup *s, const char *fmt, ...)
                         s->progress_fd = -1;
                 }
         } else {
+                FILE *f = cc_cli_status();
                 fflush(stdout);
-                fputs(b.s, stderr);
+                fputs(b.s, f);
+                fflush(f);
         }
         cc_buf_free(&b);
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # System tests of the environment variables docker compose reads (issue 17)
 # that act on running projects: COMPOSE_IGNORE_ORPHANS and
-# COMPOSE_REMOVE_ORPHANS (up), COMPOSE_ANSI (colours of logs). The ones the
+# COMPOSE_REMOVE_ORPHANS (up), COMPOSE_ANSI (colours of logs),
+# COMPOSE_STATUS_STDOUT (where progress lines go). The ones the
 # loader and the global options read are config cases (tests/config/cases/
 # compose_*_env*).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -61,6 +62,28 @@ t_ansi() {
         assert_contains "$out" "web says hi"
 }
 
+# COMPOSE_STATUS_STDOUT: the progress lines on stdout, stderr without them;
+# false (or unset) leaves them on stderr
+t_status_stdout() {
+        two
+        local out err
+        out=$(COMPOSE_STATUS_STDOUT=1 ccp up -d 2>"$TMP/err") || { fail "up -d: $(cat "$TMP/err")"; return 1; }
+        err=$(cat "$TMP/err")
+        assert_contains "$out" " Container $P-web-1  Started" || return 1
+        assert_contains "$out" " Container $P-worker-1  Started" || return 1
+        assert_not_contains "$err" "Container" || return 1
+        out=$(COMPOSE_STATUS_STDOUT=true ccp stop worker 2>"$TMP/err") || { fail "stop: $(cat "$TMP/err")"; return 1; }
+        assert_contains "$out" " Container $P-worker-1  Stopped" || return 1
+        assert_not_contains "$(cat "$TMP/err")" "Container" || return 1
+        out=$(COMPOSE_STATUS_STDOUT=false ccp start worker 2>"$TMP/err") || { fail "start: $(cat "$TMP/err")"; return 1; }
+        assert_not_contains "$out" "Container" || return 1
+        assert_contains "$(cat "$TMP/err")" " Container $P-worker-1  Started" || return 1
+        out=$(COMPOSE_STATUS_STDOUT=1 ccp down 2>"$TMP/err") || { fail "down: $(cat "$TMP/err")"; return 1; }
+        assert_contains "$out" " Container $P-web-1  Removed" || return 1
+        assert_not_contains "$(cat "$TMP/err")" "Container"
+}
+
 run_cases \
         "COMPOSE_IGNORE_ORPHANS and COMPOSE_REMOVE_ORPHANS on up -d:t_orphans" \
-        "COMPOSE_ANSI=always colours logs, --ansi wins:t_ansi"
+        "COMPOSE_ANSI=always colours logs, --ansi wins:t_ansi" \
+        "COMPOSE_STATUS_STDOUT: progress on stdout:t_status_stdout"
