@@ -27,6 +27,8 @@ packages=(
         man-db
         # the Debian package (debian/, tests/system/test-deb.sh)
         dpkg-dev debhelper lintian
+        # the zsh and fish completions, run by tests/system/test-completion.sh
+        zsh fish
 )
 missing=()
 for p in "${packages[@]}"; do

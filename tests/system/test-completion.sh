@@ -2,8 +2,11 @@
 # ccompose completion bash|zsh|fish (issue 17): bash's completion function,
 # as bash calls it on Tab (COMP_WORDS, COMP_CWORD; the answer in
 # COMPREPLY), completes commands, global and command flags, service names
-# of the project the line names and images of the store.
+# of the project the line names and images of the store. zsh's completion
+# system is driven through a pseudo-terminal (zpty): Tab on a line, the
+# matches compadd was given; fish's with `complete -C LINE`.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands zsh fish
 UP_PREFIX=ccshipcomp
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 
@@ -72,11 +75,65 @@ t_other_shells() {
         local out
         out=$("$CCOMPOSE" completion zsh) || return 1
         assert_eq "$(head -1 <<<"$out")" "#compdef ccompose" || return 1
-        assert_contains "$out" "complete -F _ccompose ccompose" || return 1
-        out=$("$CCOMPOSE" completion fish) || return 1
-        assert_contains "$out" "complete -c ccompose -n __fish_use_subcommand -a \"attach " || return 1
         out=$("$CCOMPOSE" completion tcsh 2>&1) && { fail "tcsh accepted"; return 1; }
         assert_contains "$out" 'unknown shell "tcsh": use bash, zsh or fish'
+}
+
+# the scripts call the ccompose of PATH, as installed
+mkdir -p "$TMP/bin"
+ln -s "$CCOMPOSE" "$TMP/bin/ccompose"
+# zcomp LINE: the matches zsh's completion system offers on Tab after LINE,
+# one a line, sorted: an interactive zsh in a pseudo-terminal, with
+# compinit and the script loaded and compadd wrapped to print what it adds
+cat >"$TMP/zcomp.zsh" <<'ZSH'
+zmodload zsh/zpty zsh/datetime
+zpty z zsh -f -i
+zpty -w z 'PS1= PS2= RPS1=; autoload -U compinit && compinit -u -D; source <(ccompose completion zsh)'
+zpty -w z 'compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- "" MATCH:${^m}; builtin compadd "$@"; }'
+zpty -w z 'zstyle ":completion:*" menu no; print READY-FOR""-LINE'
+# the line once zle waits for it (typed ahead, it may be dropped)
+zpty -r z ready '*READY-FOR-LINE*'
+zpty -n -w z "$1"$'\t'
+zpty -w z $'\C-u''print END-OF""-MATCHES'
+out= end=$(( EPOCHREALTIME + 30 ))
+while (( EPOCHREALTIME < end )); do
+        if zpty -r -t z chunk; then out+=$chunk; else sleep 0.05; fi
+        [[ $out == *END-OF-MATCHES* ]] && break
+done
+zpty -d z
+[[ $out == *END-OF-MATCHES* ]] || { print -u2 "zsh did not answer: $out"; exit 1; }
+# (the lines compadd printed; the terminal's echo of the set-up has MATCH: mid-line)
+print -r -- "$out" | tr -d '\r' | grep '^MATCH:' | sed 's/^MATCH://; s/ .*//' | sort -u
+ZSH
+zcomp() { PATH=$TMP/bin:$PATH timeout 60 zsh -f "$TMP/zcomp.zsh" "$1"; }
+# fcomp LINE: fish's completions of LINE, without their descriptions
+fcomp() { PATH=$TMP/bin:$PATH fish -N -c 'source (ccompose completion fish | psub); complete -C $argv[1]' "$1" | cut -f1 | sort -u; }
+
+t_zsh() {
+        assert_eq "$(cd "$D" && zcomp "ccompose u")" "$(lines unpause up)" || return 1
+        assert_eq "$(cd "$D" && zcomp "ccompose --dry")" "--dry-run" || return 1
+        assert_eq "$(cd "$D" && zcomp "ccompose up --abort")" "$(lines --abort-on-container-exit --abort-on-container-failure)" || return 1
+        assert_eq "$(cd "$D" && zcomp "ccompose up ")" "$(lines web worker)" || return 1
+        assert_eq "$(cd / && zcomp "ccompose -f $D/compose.yaml --profile extra stop ")" "$(lines db web worker)" || return 1
+        assert_eq "$(zcomp "ccompose completion ")" "$(lines bash fish zsh)" || return 1
+        assert_eq "$(zcomp "ccompose image rm bu")" "busybox:test"
+}
+t_fish() {
+        assert_eq "$(cd "$D" && fcomp "ccompose u")" "$(lines unpause up)" || return 1
+        assert_eq "$(cd "$D" && fcomp "ccompose --dry")" "--dry-run" || return 1
+        assert_eq "$(cd "$D" && fcomp "ccompose up --abort")" "$(lines --abort-on-container-exit --abort-on-container-failure)" || return 1
+        assert_eq "$(cd "$D" && fcomp "ccompose up ")" "$(lines web worker)" || return 1
+        assert_eq "$(cd "$D" && fcomp "ccompose logs w")" "$(lines web worker)" || return 1
+        # the project and profiles the line names, wherever the shell is
+        assert_eq "$(cd / && fcomp "ccompose -f $D/compose.yaml --profile extra stop ")" "$(lines db web worker)" || return 1
+        assert_eq "$(cd / && fcomp "ccompose -f $D/compose.yaml u")" "$(lines unpause up)" || return 1
+        assert_eq "$(cd / && fcomp "ccompose -p x -f $D/compose.yaml up --no-d")" "--no-deps" || return 1
+        # a flag's value is not an argument; exec's service only once
+        assert_eq "$(cd "$D" && fcomp "ccompose run -e A=1 --rm we")" "web" || return 1
+        assert_eq "$(cd "$D" && fcomp "ccompose exec web wo")" "" || return 1
+        assert_eq "$(fcomp "ccompose completion ")" "$(lines bash fish zsh)" || return 1
+        assert_eq "$(fcomp "ccompose image ")" "$(lines import inspect load ls pull rm tag)" || return 1
+        assert_eq "$(fcomp "ccompose image rm bu")" "busybox:test"
 }
 
 run_cases \
@@ -85,4 +142,6 @@ run_cases \
         "service names of the project:t_services" \
         "images of the store:t_images" \
         "arguments as the usage line names them:t_usage_line" \
-        "zsh and fish scripts; an unknown shell refused:t_other_shells"
+        "zsh and fish scripts; an unknown shell refused:t_other_shells" \
+        "zsh: commands, flags, services, words, images through compsys:t_zsh" \
+        "fish: commands, flags, services, words, images through complete -C:t_fish"
