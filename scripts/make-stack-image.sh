@@ -24,8 +24,7 @@ MIRROR=${CCOMPOSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=postgresql-15,redis-server,redis-tools,nginx-light,python3-flask,python3-psycopg2,python3-redis
 # no documentation or translations (a third of the size); the cluster that
 # postgresql-15's installation makes is dropped: the db service makes its own
-OPTS=(--variant=apt --format=tar --include="$PACKAGES"
-        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+OPTS=(--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
         --dpkgopt='path-exclude=/usr/share/info/*'
         --customize-hook='chroot "$1" pg_dropcluster 15 main')
@@ -38,28 +37,10 @@ case "${1:-}" in
 *) echo "usage: $0 [--force|--rootfs|--rootfs-path]" >&2; exit 2 ;;
 esac
 
-key=$(printf '%s\n' bookworm "$MIRROR" "${OPTS[@]}" | sha256sum | cut -c1-16)
-tarball=$CACHE/flask-stack-$key.tar
 if [ "$mode" = path ]; then
-        echo "$tarball"
-        exit 0
+        exec "$REPO/scripts/debian-rootfs.sh" --path flask-stack "$PACKAGES" "${OPTS[@]}"
 fi
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.flask-stack.lock"
-flock 9
-if [ ! -s "$tarball" ]; then
-        command -v mmdebstrap >/dev/null || { echo "make-stack-image.sh: mmdebstrap is not installed (scripts/install-deps.sh)" >&2; exit 1; }
-        echo "building the root filesystem with mmdebstrap (once; cached in $CACHE)" >&2
-        log=$(mktemp)
-        if ! mmdebstrap -q "${OPTS[@]}" bookworm "$tarball.part" "$MIRROR" >"$log" 2>&1; then
-                echo "make-stack-image.sh: mmdebstrap failed:" >&2
-                tail -20 "$log" >&2
-                rm -f "$log" "$tarball.part"
-                exit 1
-        fi
-        rm -f "$log"
-        mv "$tarball.part" "$tarball"
-fi
+tarball=$("$REPO/scripts/debian-rootfs.sh" flask-stack "$PACKAGES" "${OPTS[@]}")
 if [ "$mode" = rootfs ]; then
         echo "$tarball"
         exit 0
