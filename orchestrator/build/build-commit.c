@@ -41,24 +41,6 @@ static json_object *member(json_object *o, const char *key, json_type type)
         return v;
 }
 
-/* Write dir as a layer blob into the store; its digest (= diff-id: the
- * blob is an uncompressed tar) into digest. */
-static int put_layer(struct cc_image_store *s, const char *dir, char *digest, struct cc_error *err)
-{
-        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return cc_error_setsys(err, -errno, "open %s", dir);
-        _cleanup_close_ int tfd = open(s->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (tfd < 0)
-                return cc_error_setsys(err, -errno, "create a layer file in %s", s->tmp_dir);
-        struct cc_layer_info info;
-        int r = cc_layer_write_dir(dfd, tfd, &info, err);
-        if (r < 0)
-                return r;
-        lseek(tfd, 0, SEEK_SET);
-        return cc_image_blob_put_fd(s, tfd, info.diff_id, digest, NULL, err);
-}
-
 static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, json_object *top,
                      struct cc_strv *blobs, char *id_out, struct cc_error *err)
 {
@@ -66,28 +48,20 @@ static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, 
         json_object_object_add(rootfs, "type", json_object_new_string("layers"));
         json_object *diffs = member(rootfs, "diff_ids", json_type_array);
         json_object *hist = member(top, "history", json_type_array);
-        _cleanup_free_ char *now = cc_image_now_rfc3339();
-        int r = 0;
-        for (size_t i = 0; i < c->n && r == 0; i++) {
+        _cleanup_free_ char *now = c->created ? cc_xstrdup(c->created) : cc_image_now_rfc3339();
+        for (size_t i = 0; i < c->n; i++) {
                 json_object *h = json_object_new_object();
                 json_object_object_add(h, "created", json_object_new_string(now));
                 json_object_object_add(h, "created_by", json_object_new_string(c->steps[i].created_by));
                 json_object_object_add(h, "comment", json_object_new_string("ccompose build"));
-                if (c->steps[i].dir) {
-                        char digest[CC_DIGEST_LEN + 1];
-                        r = put_layer(s, c->steps[i].dir, digest, err);
-                        if (r >= 0) { /* 1: a new blob, 0: it was there */
-                                r = 0;
-                                cc_strv_push(blobs, digest);
-                                json_object_array_add(diffs, json_object_new_string(digest));
-                        }
+                if (c->steps[i].diff_id) {
+                        cc_strv_push(blobs, c->steps[i].diff_id); /* uncompressed: the blob's digest */
+                        json_object_array_add(diffs, json_object_new_string(c->steps[i].diff_id));
                 } else {
                         json_object_object_add(h, "empty_layer", json_object_new_boolean(1));
                 }
                 json_object_array_add(hist, h);
         }
-        if (r < 0)
-                return r;
         json_object_object_add(top, "created", json_object_new_string(now));
         if (c->author)
                 json_object_object_add(top, "author", json_object_new_string(c->author));
@@ -99,7 +73,7 @@ static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, 
                 layers[i] = (struct cc_ingest_layer){.dirfd = bfd, .path = cc_digest_hex(blobs->v[i]),
                                                      .digest = blobs->v[i]};
         struct cc_ingest in = {.config = text, .config_len = strlen(text), .layers = layers, .nlayers = blobs->n};
-        r = cc_image_ingest(s, &in, id_out, err);
+        int r = cc_image_ingest(s, &in, id_out, err);
         free(layers);
         for (size_t i = 0; r == 0 && c->tags && i < c->tags->n; i++) {
                 _cleanup_free_ char *norm = cc_image_ref_normalize(c->tags->v[i]);

@@ -1,7 +1,7 @@
-/* The end of a build stage: its new layers (directories such as RUN steps'
- * upper dirs and COPY staging trees) become layer blobs, stacked on the
- * base image's, with a config (history, rootfs.diff_ids), as one image in
- * the store, optionally tagged. */
+/* The end of a build stage: its new layers (in the store already, see
+ * cc_image_layer_from_dir), stacked on the base image's, with a config
+ * (history, rootfs.diff_ids), become one image in the store, optionally
+ * tagged. */
 #ifndef CC_BUILD_COMMIT_H
 #define CC_BUILD_COMMIT_H
 
@@ -11,7 +11,7 @@
 
 struct cc_build_step {
         const char *created_by; /* history: "RUN /bin/sh -c make" */
-        const char *dir;        /* its layer's tree, NULL: no layer (ENV, CMD, ...) */
+        const char *diff_id;    /* its layer (in the store), NULL: no layer (ENV, CMD, ...) */
 };
 
 struct cc_build_commit {
@@ -21,6 +21,7 @@ struct cc_build_commit {
         size_t n;
         const struct cc_strv *tags; /* references to tag it with, or NULL */
         const char *author;     /* MAINTAINER, or NULL */
+        const char *created;    /* RFC 3339 time of the image and its history, NULL: now */
 };
 
 /* Store the image (one transaction: all or nothing); id_out gets its ID

@@ -133,6 +133,52 @@ static int run_env(struct cc_stage *st, struct cc_strv *env)
         return 0;
 }
 
+/* The cache key of a RUN step: the command, its env, user, workdir and
+ * flags as they are in effect. */
+static void run_key(const struct cc_stage *st, const struct cc_df_instr *in, const struct cc_strv *argv,
+                    const struct cc_strv *env, const char *user, const char *cwd, char *key)
+{
+        struct cc_buf what = {0};
+        cc_buf_add(&what, "RUN", 4);
+        for (size_t i = 0; i < argv->n; i++)
+                cc_buf_add(&what, argv->v[i], strlen(argv->v[i]) + 1);
+        cc_buf_add(&what, "ENV", 4);
+        for (size_t i = 0; i < env->n; i++)
+                cc_buf_add(&what, env->v[i], strlen(env->v[i]) + 1);
+        cc_buf_printf(&what, "USER%c%s%cCWD%c%s%c", 0, user ? user : "", 0, 0, cwd ? cwd : "", 0);
+        for (size_t i = 0; i < in->flags.n; i++)
+                cc_buf_add(&what, in->flags.v[i], strlen(in->flags.v[i]) + 1);
+        cc_stage_step_key(st, what.s, what.len, key);
+        cc_buf_free(&what);
+}
+
+static int run_step(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, const char *label,
+                    const struct cc_strv *argv, const struct cc_strv *env, const char *key, const char *by,
+                    struct cc_error *err)
+{
+        _cleanup_close_ int outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        struct cc_build_run r = {.root = b->o->root,
+                                 .project = b->o->project && *b->o->project ? b->o->project : "build",
+                                 .layers = &st->layers,
+                                 .argv = argv,
+                                 .env = env,
+                                 .user = config_str(st->config, "User"),
+                                 .cwd = config_str(st->config, "WorkingDir"),
+                                 .out_fd = outfd};
+        _cleanup_free_ char *upper = NULL;
+        int code = 0;
+        int rc = outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)
+                           : cc_build_run_step(&r, b->work, &upper, &code, err);
+        if (b->out && outfd >= 0)
+                print_output(b, b->out, outfd, 0, NULL);
+        if (rc == 0)
+                rc = cc_stage_add_layer(b, st, key, by, upper, err);
+        if (rc < 0)
+                return step_failed(b, in, label, outfd, err);
+        cc_builder_vertex_done(b, false);
+        return 0;
+}
+
 static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
                      struct cc_error *err)
 {
@@ -148,31 +194,16 @@ static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_
         struct cc_strv argv = {0}, env = {0};
         command_argv(st, in, &argv);
         run_env(st, &env);
-        _cleanup_close_ int outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        struct cc_build_run r = {.root = b->o->root,
-                                 .project = b->o->project && *b->o->project ? b->o->project : "build",
-                                 .layers = &st->layers,
-                                 .argv = &argv,
-                                 .env = &env,
-                                 .user = config_str(st->config, "User"),
-                                 .cwd = config_str(st->config, "WorkingDir"),
-                                 .out_fd = outfd};
-        char *upper = NULL;
-        int code = 0;
-        int rc = outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)
-                           : cc_build_run_step(&r, b->work, &upper, &code, err);
-        if (rc < 0) {
-                if (b->out)
-                        print_output(b, b->out, outfd, 0, NULL);
-                rc = step_failed(b, in, label, outfd, err);
-        } else {
-                if (b->out)
-                        print_output(b, b->out, outfd, 0, NULL);
-                _cleanup_free_ char *cmd = join(&argv, 0, argv.n);
-                _cleanup_free_ char *by = cc_xasprintf("RUN %s # buildkit", cmd);
-                cc_stage_add_step(st, by, upper);
-                cc_builder_vertex_done(b, false);
-        }
+        const char *user = config_str(st->config, "User"), *cwd = config_str(st->config, "WorkingDir");
+        _cleanup_free_ char *cmd = join(&argv, 0, argv.n);
+        _cleanup_free_ char *by = cc_xasprintf("RUN %s # buildkit", cmd);
+        char key[CC_DIGEST_LEN + 1];
+        run_key(st, in, &argv, &env, user, cwd, key);
+        int rc = 0;
+        if (cc_stage_cached(b, st, key, by))
+                cc_builder_vertex_done(b, true);
+        else
+                rc = run_step(b, st, in, label, &argv, &env, key, by, err);
         cc_strv_free(&argv);
         cc_strv_free(&env);
         return rc;
@@ -226,65 +257,21 @@ static int parse_chown(const char *v, struct cc_build_copy *c)
         return 0;
 }
 
-static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
-                      struct cc_error *err)
+/* The tree of a COPY: from the context or a stage's merged layers, into a
+ * new staging directory (*dir). */
+static int copy_tree(struct cc_builder *b, struct cc_build_copy *c, const struct cc_stage *from, char **dir,
+                     struct cc_error *err)
 {
-        struct cc_build_copy c = {.ignore = b->ignore.n ? &b->ignore : NULL};
-        const struct cc_stage *from = NULL;
-        for (size_t f = 0; f < in->flags.n; f++) {
-                const char *v = in->flags.v[f];
-                if (cc_startswith(v, "--from=")) {
-                        from = cc_builder_find_stage(b, v + 7, (size_t) (st - b->stages));
-                        if (!from)
-                                return cc_df_fail(&b->df, in, err, "stage \"%s\" not found (COPY --from of an image "
-                                                                   "is not supported yet)", v + 7);
-                } else if (cc_startswith(v, "--chown=")) {
-                        if (parse_chown(v + 8, &c) < 0)
-                                return cc_df_fail(&b->df, in, err, "--chown=%s: only numeric uid[:gid] is supported",
-                                                  v + 8);
-                } else if (!cc_streq(v, "--link") && !cc_streq(v, "--link=true")) {
-                        return cc_df_fail(&b->df, in, err, "unknown flag: %s", v);
-                }
-        }
-        struct cc_strv words = {0};
-        int r = expand_words(b, st, in, &words, err);
-        if (r == 0 && words.n < 2)
-                r = cc_error_set(err, -EINVAL, "%s requires at least two arguments", cc_streq(in->cmd, "add") ? "ADD" : "COPY");
-        for (size_t i = 0; r == 0 && i + 1 < words.n; i++)
-                if (cc_startswith(words.v[i], "http://") || cc_startswith(words.v[i], "https://") ||
-                    cc_startswith(words.v[i], "git@"))
-                        r = cc_error_set(err, -ENOTSUP, "%s: remote sources are not supported", words.v[i]);
-        if (r < 0) {
-                cc_strv_free(&words);
-                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
-        }
-        _cleanup_free_ char *label = cc_builder_step_label(b, st);
-        cc_builder_vertex(b, "%s %s", label, in->text);
-        const char *dest = words.v[words.n - 1];
-        const char *wd = config_str(st->config, "WorkingDir");
-        _cleanup_free_ char *abs_dest = NULL;
-        if (dest[0] == '/') {
-                abs_dest = cc_xstrdup(dest);
-        } else {
-                _cleanup_free_ char *j = cc_path_join(wd && *wd ? wd : "/", dest);
-                bool slash = cc_endswith(dest, "/") || cc_streq(dest, ".");
-                abs_dest = slash && !cc_endswith(j, "/") ? cc_xasprintf("%s/", j) : cc_steal(&j);
-        }
-        struct cc_strv srcs = {0};
-        for (size_t i = 0; i + 1 < words.n; i++)
-                cc_strv_push(&srcs, words.v[i]);
-        c.srcs = &srcs;
-        c.dest = abs_dest;
         _cleanup_free_ char *root = NULL;
         bool mounted = false;
+        int r = 0;
+        c->srcfd = b->ctxfd;
         if (from) {
-                c.ignore = NULL;
+                c->ignore = NULL;
                 r = stage_root(b, from, &root, &mounted, err);
-                c.srcfd = r == 0 ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-                if (r == 0 && c.srcfd < 0)
+                c->srcfd = r == 0 ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+                if (r == 0 && c->srcfd < 0)
                         r = cc_error_setsys(err, -errno, "open %s", root);
-        } else {
-                c.srcfd = b->ctxfd;
         }
         _cleanup_free_ char *stage = cc_path_join(b->work, "copy-XXXXXX");
         int stagefd = -1;
@@ -294,23 +281,129 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
                 r = cc_error_setsys(err, -errno, "open %s", stage);
         char digest[CC_DIGEST_LEN + 1];
         if (r == 0)
-                r = cc_build_copy_run(&c, stagefd, digest, err);
+                r = cc_build_copy_run(c, stagefd, digest, err);
         if (stagefd >= 0)
                 close(stagefd);
-        if (from && c.srcfd >= 0)
-                close(c.srcfd);
+        if (from && c->srcfd >= 0)
+                close(c->srcfd);
         if (mounted)
                 umount2(root, MNT_DETACH);
-        if (r == 0) {
-                _cleanup_free_ char *by = cc_xasprintf("%s %s # buildkit", cc_streq(in->cmd, "add") ? "ADD" : "COPY",
-                                                       in->rest);
-                cc_stage_add_step(st, by, cc_steal(&stage));
-                cc_builder_vertex_done(b, false);
+        if (root && mounted)
+                rmdir(root);
+        if (r == 0)
+                *dir = cc_steal(&stage);
+        return r;
+}
+
+/* The cache key of a COPY: its sources by content (from the context) or
+ * by the source stage's key, where they go and how. */
+static int copy_key(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                    struct cc_build_copy *c, const struct cc_stage *from, char *key, struct cc_error *err)
+{
+        struct cc_buf what = {0};
+        cc_buf_printf(&what, "%s%c%s%c%u:%u:%d%c", in->cmd, 0, c->dest, 0, (unsigned) c->uid, (unsigned) c->gid,
+                      c->chown, 0);
+        for (size_t i = 0; i < c->srcs->n; i++)
+                cc_buf_add(&what, c->srcs->v[i], strlen(c->srcs->v[i]) + 1);
+        int r = 0;
+        if (from) {
+                cc_buf_printf(&what, "FROM%c%s", 0, from->key);
         } else {
-                r = step_failed(b, in, label, -1, err);
+                char digest[CC_DIGEST_LEN + 1];
+                c->srcfd = b->ctxfd;
+                r = cc_build_copy_run(c, -1, digest, err);
+                cc_buf_printf(&what, "CONTENT%c%s", 0, digest);
         }
-        cc_strv_free(&srcs);
+        if (r == 0)
+                cc_stage_step_key(st, what.s, what.len, key);
+        cc_buf_free(&what);
+        return r;
+}
+
+static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                      struct cc_build_copy *c, const struct cc_stage **from, struct cc_error *err)
+{
+        for (size_t f = 0; f < in->flags.n; f++) {
+                const char *v = in->flags.v[f];
+                if (cc_startswith(v, "--from=")) {
+                        *from = cc_builder_find_stage(b, v + 7, (size_t) (st - b->stages));
+                        if (!*from)
+                                return cc_df_fail(&b->df, in, err, "stage \"%s\" not found (COPY --from of an image "
+                                                                   "is not supported yet)", v + 7);
+                } else if (cc_startswith(v, "--chown=")) {
+                        if (parse_chown(v + 8, c) < 0)
+                                return cc_df_fail(&b->df, in, err, "--chown=%s: only numeric uid[:gid] is supported",
+                                                  v + 8);
+                } else if (!cc_streq(v, "--link") && !cc_streq(v, "--link=true")) {
+                        return cc_df_fail(&b->df, in, err, "unknown flag: %s", v);
+                }
+        }
+        return 0;
+}
+
+/* COPY's words: sources and the destination, made absolute. */
+static int copy_words(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_strv *srcs,
+                      char **dest, struct cc_error *err)
+{
+        struct cc_strv words = {0};
+        int r = expand_words(b, st, in, &words, err);
+        if (r == 0 && words.n < 2)
+                r = cc_error_set(err, -EINVAL, "%s requires at least two arguments",
+                                 cc_streq(in->cmd, "add") ? "ADD" : "COPY");
+        for (size_t i = 0; r == 0 && i + 1 < words.n; i++) {
+                if (cc_startswith(words.v[i], "http://") || cc_startswith(words.v[i], "https://") ||
+                    cc_startswith(words.v[i], "git@"))
+                        r = cc_error_set(err, -ENOTSUP, "%s: remote sources are not supported", words.v[i]);
+                cc_strv_push(srcs, words.v[i]);
+        }
+        if (r < 0) {
+                cc_strv_free(&words);
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        }
+        const char *d = words.v[words.n - 1], *wd = config_str(st->config, "WorkingDir");
+        if (d[0] == '/') {
+                *dest = cc_xstrdup(d);
+        } else {
+                _cleanup_free_ char *j = cc_path_join(wd && *wd ? wd : "/", d);
+                bool slash = cc_endswith(d, "/") || cc_streq(d, ".");
+                *dest = slash && !cc_endswith(j, "/") ? cc_xasprintf("%s/", j) : cc_steal(&j);
+        }
         cc_strv_free(&words);
+        return 0;
+}
+
+static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                      struct cc_error *err)
+{
+        struct cc_build_copy c = {.ignore = b->ignore.n ? &b->ignore : NULL};
+        const struct cc_stage *from = NULL;
+        struct cc_strv srcs = {0};
+        _cleanup_free_ char *dest = NULL;
+        int r = copy_flags(b, st, in, &c, &from, err);
+        if (r == 0)
+                r = copy_words(b, st, in, &srcs, &dest, err);
+        if (r < 0) {
+                cc_strv_free(&srcs);
+                return r;
+        }
+        c.srcs = &srcs;
+        c.dest = dest;
+        _cleanup_free_ char *label = cc_builder_step_label(b, st);
+        cc_builder_vertex(b, "%s %s", label, in->text);
+        _cleanup_free_ char *by = cc_xasprintf("%s %s # buildkit", cc_streq(in->cmd, "add") ? "ADD" : "COPY", in->rest);
+        char key[CC_DIGEST_LEN + 1];
+        bool cached = false;
+        r = copy_key(b, st, in, &c, from, key, err);
+        if (r == 0)
+                cached = cc_stage_cached(b, st, key, by);
+        _cleanup_free_ char *dir = NULL;
+        if (r == 0 && !cached && (r = copy_tree(b, &c, from, &dir, err)) == 0)
+                r = cc_stage_add_layer(b, st, key, by, dir, err);
+        if (r == 0)
+                cc_builder_vertex_done(b, cached);
+        else
+                r = step_failed(b, in, label, -1, err);
+        cc_strv_free(&srcs);
         return r;
 }
 
@@ -363,7 +456,7 @@ static int instr_pairs(struct cc_builder *b, struct cc_stage *st, const struct c
         }
         _cleanup_free_ char *text = join(&pairs, 0, pairs.n);
         _cleanup_free_ char *by = cc_xasprintf("%s %s", env ? "ENV" : "LABEL", text);
-        cc_stage_add_step(st, by, NULL);
+        cc_stage_add_step(st, by);
         cc_strv_free(&pairs);
         return 0;
 }
@@ -384,7 +477,7 @@ static int instr_command(struct cc_builder *b, struct cc_stage *st, const struct
                                                json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
                                                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(a);
-        cc_stage_add_step(st, by, NULL);
+        cc_stage_add_step(st, by);
         cc_strv_free(&argv);
         return 0;
 }
@@ -425,7 +518,7 @@ static int instr_change(struct cc_builder *b, struct cc_stage *st, const struct 
         }
         if (workdir)
                 cc_builder_vertex_done(b, false);
-        cc_stage_add_step(st, change, NULL);
+        cc_stage_add_step(st, change);
         return 0;
 }
 
@@ -459,7 +552,7 @@ int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df
                 free(st->author);
                 st->author = cc_xstrdup(in->rest);
                 _cleanup_free_ char *by = cc_xasprintf("MAINTAINER %s", in->rest);
-                cc_stage_add_step(st, by, NULL);
+                cc_stage_add_step(st, by);
                 return 0;
         }
         return instr_change(b, st, in, err);

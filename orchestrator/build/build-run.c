@@ -1,6 +1,8 @@
 /* RUN steps as containers of our runtime. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "build-run.h"
 #include "container.h"
@@ -12,6 +14,36 @@ static char *command_text(const struct cc_strv *argv)
         for (size_t i = 0; i < argv->n; i++)
                 cc_buf_printf(&b, "%s%s", i ? " " : "", argv->v[i]);
         return cc_buf_steal(&b);
+}
+
+static bool in_layers(const struct cc_strv *layers, const char *rel)
+{
+        struct stat st;
+        for (size_t i = 0; i < layers->n; i++) {
+                _cleanup_free_ char *p = cc_path_join(layers->v[i], rel);
+                if (lstat(p, &st) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* The runtime binds its own /etc/hosts, resolv.conf and hostname over
+ * empty files it creates when the image has none: they are no change of
+ * the step's (Docker leaves them out of the layer too), nor is the /etc
+ * they made copy up. */
+static void drop_mount_stubs(const char *upper, const struct cc_strv *layers)
+{
+        static const char *const stubs[] = {"etc/hosts", "etc/resolv.conf", "etc/hostname"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(stubs); i++) {
+                _cleanup_free_ char *p = cc_path_join(upper, stubs[i]);
+                struct stat st;
+                if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && !in_layers(layers, stubs[i]))
+                        unlink(p);
+        }
+        _cleanup_free_ char *etc = cc_path_join(upper, "etc");
+        char opaque[2];
+        if (in_layers(layers, "etc") && getxattr(etc, "trusted.overlay.opaque", opaque, sizeof(opaque)) < 0)
+                rmdir(etc); /* only when empty */
 }
 
 int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char **upper, int *exit_code,
@@ -64,6 +96,7 @@ int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char *
                                   *exit_code);
         if (rc == 0) {
                 _cleanup_free_ char *from = cc_path_join(dir, "upper");
+                drop_mount_stubs(from, r->layers);
                 *upper = cc_xasprintf("%s/%s", dest_dir, spec.id);
                 if (rename(from, *upper) < 0) {
                         rc = cc_error_setsys(err, -errno, "keep the changes of \"%s\"", cmd);

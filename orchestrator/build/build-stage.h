@@ -12,6 +12,7 @@
 #include "dockerfile.h"
 #include "dockerignore.h"
 #include "env.h"
+#include "image-store.h"
 
 struct cc_stage {
         char *name;              /* "AS name" (lower case), or NULL */
@@ -26,7 +27,9 @@ struct cc_stage {
         char *author;            /* MAINTAINER */
         bool cmd_set;            /* CMD given in this Dockerfile (ENTRYPOINT resets an inherited one) */
         struct cc_strv layers;   /* layer directories, lowest first: the base's, then the new ones */
-        struct cc_build_step *steps; /* history since the base image (created_by and dir owned) */
+        char chain[CC_DIGEST_LEN + 1]; /* chain ID of the top layer, "" for none */
+        char key[CC_DIGEST_LEN + 1];   /* cache key of the state so far */
+        struct cc_build_step *steps; /* history since the base image (created_by and diff_id owned) */
         size_t nsteps_done;
         struct cc_env args;      /* ARGs in effect */
         struct cc_strv shell;    /* SHELL, default ["/bin/sh", "-c"] */
@@ -58,8 +61,18 @@ char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st);
 
 /* The variables instructions of st expand: its ARGs, overridden by its ENV. */
 void cc_stage_vars(const struct cc_stage *st, struct cc_env *out);
-/* Add a history entry (and a layer directory, owned, or NULL). */
-void cc_stage_add_step(struct cc_stage *st, const char *created_by, char *dir);
+/* Add a history entry without a layer. */
+void cc_stage_add_step(struct cc_stage *st, const char *created_by);
+
+/* Layer steps (RUN, COPY, ADD) and the cache. key: the step's cache key
+ * (from cc_stage_step_key over what the step does). cc_stage_cached adds
+ * the cached layer and returns 1 when there is one (and the cache is on),
+ * else 0; cc_stage_add_layer stores the tree at dir (moved into the store;
+ * an empty tree makes no layer) and records it under key. */
+void cc_stage_step_key(const struct cc_stage *st, const void *what, size_t len, char *key);
+int cc_stage_cached(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by);
+int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by,
+                       const char *dir, struct cc_error *err);
 
 /* ARG name[=default] (the global scope: global NULL) into `into`: a build
  * arg wins, then the default, then the global value. */

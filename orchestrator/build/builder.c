@@ -1,6 +1,7 @@
 /* The builder: a Dockerfile's stages, built in order as far as the target
  * needs them, the target committed as an image. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "build-stage.h"
+#include "image-digest.h"
 #include "image.h"
 #include "registry.h"
 
@@ -73,12 +75,117 @@ void cc_stage_vars(const struct cc_stage *st, struct cc_env *out)
         }
 }
 
-void cc_stage_add_step(struct cc_stage *st, const char *created_by, char *dir)
+static void add_step(struct cc_stage *st, const char *created_by, const char *diff_id, const char *dir)
 {
         st->steps = cc_xrealloc(st->steps, (st->nsteps_done + 1) * sizeof(*st->steps));
-        st->steps[st->nsteps_done++] = (struct cc_build_step){.created_by = cc_xstrdup(created_by), .dir = dir};
+        st->steps[st->nsteps_done++] = (struct cc_build_step){.created_by = cc_xstrdup(created_by),
+                                                              .diff_id = diff_id ? cc_xstrdup(diff_id) : NULL};
         if (dir)
                 cc_strv_push(&st->layers, dir);
+}
+
+void cc_stage_add_step(struct cc_stage *st, const char *created_by)
+{
+        add_step(st, created_by, NULL, NULL);
+}
+
+/* ---- layer steps and the cache ---- */
+
+static void key_of(const char *parent, const void *what, size_t len, char *key)
+{
+        struct cc_sha256 h;
+        cc_sha256_init(&h);
+        cc_sha256_update(&h, parent, strlen(parent) + 1);
+        cc_sha256_update(&h, what, len);
+        cc_sha256_final(&h, key);
+}
+
+void cc_stage_step_key(const struct cc_stage *st, const void *what, size_t len, char *key)
+{
+        key_of(st->key, what, len, key);
+}
+
+static const char *rec_str(json_object *rec, const char *key)
+{
+        json_object *v;
+        return rec && json_object_object_get_ex(rec, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+/* The step's layer (or none) is in place: the stage moves on. */
+static void layer_done(struct cc_stage *st, const char *key, const char *created_by, const char *diff_id,
+                       const char *chain, const char *dir)
+{
+        add_step(st, created_by, diff_id, dir);
+        if (chain)
+                strcpy(st->chain, chain);
+        strcpy(st->key, key);
+}
+
+int cc_stage_cached(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by)
+{
+        if (b->o->no_cache)
+                return 0;
+        json_object *rec = cc_image_cache_get(b->s, cc_digest_hex(key));
+        const char *diff = rec_str(rec, "diff_id"), *chain = rec_str(rec, "chain");
+        json_object *empty;
+        if (rec && json_object_object_get_ex(rec, "empty", &empty)) {
+                layer_done(st, key, created_by, NULL, NULL, NULL);
+                return 1;
+        }
+        if (!cc_digest_valid(diff) || !cc_digest_valid(chain))
+                return 0;
+        /* the layer must still be there, and above this stage's chain */
+        char want[CC_DIGEST_LEN + 1];
+        cc_image_chain_id(*st->chain ? st->chain : NULL, diff, want);
+        _cleanup_free_ char *dir = cc_image_layer_path(b->s, chain);
+        if (!cc_streq(want, chain) || access(dir, F_OK) < 0 || !cc_image_blob_exists(b->s, diff))
+                return 0;
+        layer_done(st, key, created_by, diff, chain, dir);
+        return 1;
+}
+
+static bool dir_empty(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        bool empty = true;
+        while (d && empty && (de = readdir(d)))
+                empty = cc_streq(de->d_name, ".") || cc_streq(de->d_name, "..");
+        if (d)
+                closedir(d);
+        return d && empty;
+}
+
+int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by,
+                       const char *dir, struct cc_error *err)
+{
+        char diff[CC_DIGEST_LEN + 1], chain[CC_DIGEST_LEN + 1];
+        bool empty = dir_empty(dir);
+        int r = cc_image_tx_begin(b->s, err);
+        if (r < 0)
+                return r;
+        json_object *rec = json_object_new_object();
+        if (empty) {
+                cc_rm_rf(dir);
+                json_object_object_add(rec, "empty", json_object_new_boolean(1));
+        } else if ((r = cc_image_layer_from_dir(b->s, *st->chain ? st->chain : NULL, dir, diff, chain, err)) == 0) {
+                json_object_object_add(rec, "diff_id", json_object_new_string(diff));
+                json_object_object_add(rec, "chain", json_object_new_string(chain));
+        }
+        if (r == 0) {
+                cc_image_cache_put(b->s, cc_digest_hex(key), rec);
+                r = cc_image_tx_commit(b->s, err);
+        } else {
+                json_object_put(rec);
+                cc_image_tx_abort(b->s);
+        }
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *ldir = empty ? NULL : cc_image_layer_path(b->s, chain);
+        layer_done(st, key, created_by, empty ? NULL : diff, empty ? NULL : chain, ldir);
+        return 0;
 }
 
 struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, size_t before)
@@ -103,7 +210,7 @@ static void stage_free(struct cc_stage *st)
         cc_strv_free(&st->layers);
         for (size_t i = 0; i < st->nsteps_done; i++) {
                 free((char *) st->steps[i].created_by);
-                free((char *) st->steps[i].dir);
+                free((char *) st->steps[i].diff_id);
         }
         free(st->steps);
         cc_env_free(&st->args);
@@ -339,8 +446,10 @@ static void inherit(struct cc_stage *st, const struct cc_stage *base)
                 const struct cc_build_step *s = &base->steps[i];
                 st->steps = cc_xrealloc(st->steps, (st->nsteps_done + 1) * sizeof(*st->steps));
                 st->steps[st->nsteps_done++] = (struct cc_build_step){
-                        .created_by = cc_xstrdup(s->created_by), .dir = s->dir ? cc_xstrdup(s->dir) : NULL};
+                        .created_by = cc_xstrdup(s->created_by), .diff_id = s->diff_id ? cc_xstrdup(s->diff_id) : NULL};
         }
+        strcpy(st->chain, base->chain);
+        strcpy(st->key, base->key);
         for (size_t i = 0; i < base->shell.n; i++)
                 cc_strv_push(&st->shell, base->shell.v[i]);
 }
@@ -354,6 +463,7 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
                 return 0;
         }
         if (cc_streq(st->base, "scratch")) {
+                key_of("", "scratch", 8, st->key);
                 st->config = json_object_new_object();
                 cc_strv_push(&st->shell, "/bin/sh");
                 cc_strv_push(&st->shell, "-c");
@@ -375,13 +485,20 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
         if (r < 0)
                 return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
         st->base_id = cc_xstrdup(img->id);
-        json_object *cfg = NULL, *c;
+        json_object *cfg = NULL, *c, *rootfs, *diffs;
         if (cc_image_config(b->s, img->id, &cfg, NULL) == 0 && json_object_object_get_ex(cfg, "config", &c) &&
             json_object_is_type(c, json_type_object))
                 json_object_deep_copy(c, &st->config, NULL);
         else
                 st->config = json_object_new_object();
+        /* the chain ID of its top layer, where the stage's own layers go */
+        if (json_object_object_get_ex(cfg, "rootfs", &rootfs) && json_object_object_get_ex(rootfs, "diff_ids", &diffs))
+                for (size_t i = 0; i < json_object_array_length(diffs); i++)
+                        cc_image_chain_id(i ? st->chain : NULL, json_object_get_string(json_object_array_get_idx(diffs, i)),
+                                          st->chain);
         json_object_put(cfg);
+        _cleanup_free_ char *from = cc_xasprintf("FROM %s", img->id);
+        key_of("", from, strlen(from), st->key);
         for (size_t i = 0; i < img->layer_dirs.n; i++)
                 cc_strv_push(&st->layers, img->layer_dirs.v[i]);
         cc_image_free(img);
@@ -419,13 +536,63 @@ static void add_labels(json_object *config, const struct cc_strv *labels)
         }
 }
 
+/* The image of an export key that is still in the store, or NULL. */
+static char *exported(struct cc_builder *b, const char *key)
+{
+        if (b->o->no_cache)
+                return NULL;
+        const char *id = rec_str(cc_image_cache_get(b->s, cc_digest_hex(key)), "image");
+        char *found = NULL;
+        if (id && cc_image_resolve(b->s, id, &found, NULL, NULL) < 0)
+                found = NULL;
+        return found;
+}
+
+static int tag_image(struct cc_builder *b, const char *id, const char *key, struct cc_error *err)
+{
+        int r = cc_image_tx_begin(b->s, err);
+        if (r < 0)
+                return r;
+        json_object *rec = json_object_new_object();
+        json_object_object_add(rec, "image", json_object_new_string(id));
+        cc_image_cache_put(b->s, cc_digest_hex(key), rec);
+        for (size_t i = 0; r == 0 && b->o->tags && i < b->o->tags->n; i++) {
+                _cleanup_free_ char *norm = cc_image_ref_normalize(b->o->tags->v[i]);
+                r = cc_image_tag_set(b->s, norm, id, err);
+        }
+        if (r < 0) {
+                cc_image_tx_abort(b->s);
+                return r;
+        }
+        return cc_image_tx_commit(b->s, err);
+}
+
 static int export_image(struct cc_builder *b, struct cc_stage *st, char *id_out, struct cc_error *err)
 {
         cc_builder_vertex(b, "exporting to image");
         add_labels(st->config, b->o->labels);
         struct cc_build_commit c = {.base_id = st->base_id, .config = st->config, .steps = st->steps,
-                                    .n = st->nsteps_done, .tags = b->o->tags, .author = st->author};
-        int r = cc_build_commit_image(b->s, &c, id_out, err);
+                                    .n = st->nsteps_done, .author = st->author};
+        /* the same image as a build before: nothing to write */
+        struct cc_buf what = {0};
+        cc_buf_printf(&what, "EXPORT%c%s%c%s%c%s", 0, st->base_id ? st->base_id : "", 0, st->author ? st->author : "",
+                      0, json_object_to_json_string_ext(st->config, JSON_C_TO_STRING_PLAIN));
+        for (size_t i = 0; i < st->nsteps_done; i++)
+                cc_buf_printf(&what, "%c%s%c%s", 0, st->steps[i].created_by, 0,
+                              st->steps[i].diff_id ? st->steps[i].diff_id : "");
+        char key[CC_DIGEST_LEN + 1];
+        cc_stage_step_key(st, what.s, what.len, key);
+        cc_buf_free(&what);
+        _cleanup_free_ char *id = exported(b, key);
+        int r;
+        if (id) {
+                strcpy(id_out, id);
+                r = tag_image(b, id, key, err);
+        } else {
+                r = cc_build_commit_image(b->s, &c, id_out, err);
+                if (r == 0)
+                        r = tag_image(b, id_out, key, err);
+        }
         if (r < 0)
                 return r;
         if (b->out) {

@@ -40,6 +40,19 @@ static bool layer_recorded(struct cc_image_store *s, const char *hex, uint64_t *
         return true;
 }
 
+/* Record layers/<hex> in the index. */
+static void layer_record(struct cc_image_store *s, const char *hex, const char *diff_id, uint64_t size)
+{
+        cc_strv_push(&s->new_layers, hex);
+        json_object *layers, *rec = json_object_new_object();
+        json_object_object_add(rec, "diff_id", json_object_new_string(diff_id));
+        json_object_object_add(rec, "size", json_object_new_int64((int64_t) size));
+        if (json_object_object_get_ex(s->index, "layers", &layers))
+                json_object_object_add(layers, hex, rec);
+        else
+                json_object_put(rec);
+}
+
 /* Unpack blob into layers/<chain> unless it is there already. verify: check
  * the blob's diff-id even when the layer exists (the blob is new). */
 static int layer_ensure(struct cc_image_store *s, const char *blob, const char *diff_id, const char *chain,
@@ -102,14 +115,7 @@ static int layer_ensure(struct cc_image_store *s, const char *blob, const char *
                 cc_layer_rm_tree(lfd, tmpname, NULL);
                 return r;
         }
-        cc_strv_push(&s->new_layers, hex);
-        json_object *layers, *rec = json_object_new_object();
-        json_object_object_add(rec, "diff_id", json_object_new_string(diff_id));
-        json_object_object_add(rec, "size", json_object_new_int64((int64_t) info.size));
-        if (json_object_object_get_ex(s->index, "layers", &layers))
-                json_object_object_add(layers, hex, rec);
-        else
-                json_object_put(rec);
+        layer_record(s, hex, diff_id, info.size);
         *size = info.size;
         return 0;
 }
@@ -179,15 +185,48 @@ static int layer_adopt(struct cc_image_store *s, const struct cc_ingest_layer *l
                 cc_layer_rm_tree(ufd, uname, NULL);
                 return r;
         }
-        cc_strv_push(&s->new_layers, hex);
-        json_object *layers, *rec = json_object_new_object();
-        json_object_object_add(rec, "diff_id", json_object_new_string(diff_id));
-        json_object_object_add(rec, "size", json_object_new_int64((int64_t) l->unpacked_size));
-        if (json_object_object_get_ex(s->index, "layers", &layers))
-                json_object_object_add(layers, hex, rec);
-        else
-                json_object_put(rec);
+        layer_record(s, hex, diff_id, l->unpacked_size);
         *size = l->unpacked_size;
+        return 0;
+}
+
+int cc_image_layer_from_dir(struct cc_image_store *s, const char *parent_chain, const char *dir, char *diff_id,
+                            char *chain, struct cc_error *err)
+{
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return cc_error_setsys(err, -errno, "open %s", dir);
+        _cleanup_free_ char *tmp = cc_xasprintf("%s/blob-XXXXXX", s->tmp_dir);
+        _cleanup_close_ int tfd = mkostemp(tmp, O_CLOEXEC);
+        if (tfd < 0)
+                return cc_error_setsys(err, -errno, "create a layer file in %s", s->tmp_dir);
+        struct cc_layer_info info;
+        int r = cc_layer_write_dir(dfd, tfd, &info, err);
+        if (r == 0 && fsync(tfd) < 0)
+                r = cc_error_setsys(err, -errno, "write layer of %s", dir);
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        if ((r = cc_image_blob_adopt(s, tmp, info.diff_id, err)) < 0)
+                return r;
+        strcpy(diff_id, info.diff_id);
+        cc_image_chain_id(parent_chain, info.diff_id, chain);
+        const char *hex = cc_digest_hex(chain);
+        _cleanup_free_ char *final = cc_image_layer_path(s, chain);
+        _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lfd < 0)
+                return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
+        struct stat st;
+        uint64_t size;
+        bool have = stat(final, &st) == 0 && S_ISDIR(st.st_mode);
+        if (have && layer_recorded(s, hex, &size))
+                return cc_rm_rf(dir) < 0 ? cc_error_setsys(err, -errno, "remove %s", dir) : 0;
+        if (have && (r = cc_layer_rm_tree(lfd, hex, err)) < 0)
+                return r;
+        if (fchmod(dfd, 0755) < 0 || syncfs(dfd) < 0 || rename(dir, final) < 0)
+                return cc_error_setsys(err, -errno, "layer %s: move %s into place", info.diff_id, dir);
+        layer_record(s, hex, info.diff_id, info.size);
         return 0;
 }
 

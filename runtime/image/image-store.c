@@ -666,9 +666,40 @@ static bool referenced(struct cc_image_store *s, struct cc_strv *blobs, struct c
         return true;
 }
 
+json_object *cc_image_cache_get(struct cc_image_store *s, const char *key)
+{
+        json_object *cache, *rec;
+        if (json_object_object_get_ex(s->index, "build_cache", &cache) &&
+            json_object_object_get_ex(cache, key, &rec) && json_object_is_type(rec, json_type_object))
+                return rec;
+        return NULL;
+}
+
+void cc_image_cache_put(struct cc_image_store *s, const char *key, json_object *rec)
+{
+        json_object_object_add(idx_obj(s, "build_cache"), key, rec);
+}
+
+/* The layers and blobs build cache records keep. */
+static void cache_referenced(struct cc_image_store *s, struct cc_strv *blobs, struct cc_strv *chains)
+{
+        json_object *cache;
+        if (!json_object_object_get_ex(s->index, "build_cache", &cache) || !json_object_is_type(cache, json_type_object))
+                return;
+        json_object_object_foreach(cache, key, rec) {
+                (void) key;
+                const char *chain = obj_str(rec, "chain"), *diff = obj_str(rec, "diff_id");
+                if (cc_digest_valid(chain))
+                        cc_strv_push(chains, cc_digest_hex(chain));
+                if (cc_digest_valid(diff))
+                        cc_strv_push(blobs, diff);
+        }
+}
+
 int cc_image_gc(struct cc_image_store *s, struct cc_error *err)
 {
         struct cc_strv blobs = {0}, chains = {0};
+        cache_referenced(s, &blobs, &chains);
         if (!referenced(s, &blobs, &chains)) {
                 cc_strv_free(&blobs);
                 cc_strv_free(&chains);

@@ -77,6 +77,22 @@ int cc_image_blob_adopt(struct cc_image_store *s, const char *path, const char *
 void cc_image_chain_id(const char *parent_chain, const char *diff_id, char *out);
 char *cc_image_layer_path(struct cc_image_store *s, const char *chain_id);
 
+/* A tree made on this machine (a build step's overlay upper directory or
+ * COPY staging tree) as the layer above parent_chain (NULL: the lowest),
+ * inside a transaction: its tar written and digested once into a blob
+ * (uncompressed: blob digest = diff-id) and the tree itself moved to
+ * layers/<chain>, no unpack. diff_id and chain (CC_DIGEST_LEN + 1 bytes
+ * each) describe it. When that layer exists already, dir is removed. */
+int cc_image_layer_from_dir(struct cc_image_store *s, const char *parent_chain, const char *dir, char *diff_id,
+                            char *chain, struct cc_error *err);
+
+/* ---- the build cache: index.json "build_cache", key -> record ---- */
+/* The record of key (64 hex digits), borrowed from the loaded index, or NULL. */
+json_object *cc_image_cache_get(struct cc_image_store *s, const char *key);
+/* Inside a transaction: record rec (owned) under key. A record's "chain"
+ * and "diff_id" members keep that layer tree and blob from cc_image_gc. */
+void cc_image_cache_put(struct cc_image_store *s, const char *key, json_object *rec);
+
 /* ---- ingest: one image from any source ---- */
 struct cc_ingest_layer {
         int dirfd;              /* where the blob is: path resolved in this root */

@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 8
+plan 9
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -131,7 +131,7 @@ EOF
         out=$(cc image build -q --target test -t bt/multi:test "$d" 2>&1) || { fail "build --target: $out"; return 1; }
         [[ $out =~ ^sha256:[0-9a-f]{64}$ ]] || { fail "-q printed: $out"; return 1; }
         assert_eq "$(jget bt/multi:test "x['Id']")" "$out" || return 1
-        assert_eq "$(jget bt/multi:test "len(x['RootFS']['Layers'])")" 4 || return 1
+        assert_eq "$(jget bt/multi:test "len(x['RootFS']['Layers'])")" 3 "(test -f changes nothing: no layer)" || return 1
         if out=$(cc image build --target nope "$d" 2>&1); then fail "unknown target built"; return 1; fi
         assert_contains "$out" 'ERROR: failed to solve: target stage "nope" could not be found' || return 1
         cc -f "$d/compose.yaml" -p bt-multi down >/dev/null 2>&1
@@ -213,12 +213,12 @@ t_scratch_and_inline() {
 
 t_history() {
         local d=$W/hist; ctx "$d"
-        printf 'FROM busybox:test\nENV A=1\nRUN true\nCOPY f /f\nCMD ["sh"]\n' >"$d/Dockerfile"
+        printf 'FROM busybox:test\nENV A=1\nRUN true\nRUN touch /x\nCOPY f /f\nCMD ["sh"]\n' >"$d/Dockerfile"
         cc image build -q -t bt/hist:1 "$d" >/dev/null || return 1
         local id; id=$(jget bt/hist:1 "x['Id']")
         local cfg=$CCOMPOSE_ROOT/images/blobs/sha256/${id#sha256:}
-        local h; h=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print([(e['created_by'], e.get('empty_layer', False)) for e in c['history']][-4:]); print(len(c['rootfs']['diff_ids']), bool(c['created']))" "$cfg")
-        assert_eq "$h" "[('ENV A=1', True), ('RUN /bin/sh -c true # buildkit', False), ('COPY f /f # buildkit', False), ('CMD [\"sh\"]', True)]"$'\n'"3 True"
+        local h; h=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print([(e['created_by'], e.get('empty_layer', False)) for e in c['history']][-5:]); print(len(c['rootfs']['diff_ids']), bool(c['created']))" "$cfg")
+        assert_eq "$h" "[('ENV A=1', True), ('RUN /bin/sh -c true # buildkit', True), ('RUN /bin/sh -c touch /x # buildkit', False), ('COPY f /f # buildkit', False), ('CMD [\"sh\"]', True)]"$'\n'"3 True" "(a RUN that changes nothing makes no layer)"
 }
 
 t_build_args_and_platform() {
@@ -242,6 +242,55 @@ EOF
         nothing_left
 }
 
+# count_cached OUT: how many steps the build output says were cached
+count_cached() { grep -c '^#[0-9]* CACHED$' <<<"$1"; }
+
+t_cache() {
+        local d=$W/cache; mkdir -p "$d"
+        echo a >"$d/a"; echo b >"$d/b"
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test AS build
+COPY a /a
+RUN cat /a /a > /a2
+FROM busybox:test
+COPY --from=build /a2 /a2
+COPY b /b
+RUN cat /proc/sys/kernel/random/uuid > /stamp
+EOF
+        local out id1 id2 id3
+        out=$(cc image build -t bt/cache:1 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 2 "(only the two FROMs: $out)" || return 1
+        id1=$(jget bt/cache:1 "x['Id']")
+        # nothing changed: every step cached, the same image
+        out=$(cc image build -t bt/cache:1 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 7 "(every step: $out)" || return 1
+        assert_contains "$out" "writing image $id1 done" || return 1
+        # mtimes alone change nothing
+        touch -d '2001-01-01' "$d/a" "$d/b"
+        out=$(cc image build -q -t bt/cache:1 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$out" "$id1" "(after touch)" || return 1
+        # one file changed: its COPY and what follows run again
+        echo b2 >"$d/b"
+        out=$(cc image build -t bt/cache:2 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 5 "(FROMs, COPY a, RUN a2, COPY --from: $out)" || return 1
+        id2=$(jget bt/cache:2 "x['Id']")
+        [ "$id2" != "$id1" ] || { fail "same image after a change"; return 1; }
+        printf 'services:\n  c:\n    image: bt/cache:2\n    network_mode: none\n' >"$d/compose.yaml"
+        assert_eq "$(cc -f "$d/compose.yaml" -p bt-cache run --rm c cat /a2 /b 2>&1)" $'a\na\nb2' || return 1
+        # --no-cache: everything again (a new stamp, a new image)
+        out=$(cc image build --no-cache -t bt/cache:3 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 2 "(--no-cache: only the FROMs: $out)" || return 1
+        id3=$(jget bt/cache:3 "x['Id']")
+        [ "$id3" != "$id2" ] || { fail "--no-cache gave the same image"; return 1; }
+        # the cache outlives the images (and the store's gc after rm and load)
+        cc image rm bt/cache:1 bt/cache:2 bt/cache:3 >/dev/null || return 1
+        cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || return 1
+        out=$(cc image build -t bt/cache:4 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 7 "(after rm: $out)" || return 1
+        cc -f "$d/compose.yaml" -p bt-cache down >/dev/null 2>&1
+        nothing_left
+}
+
 t "build, then run: files, .dockerignore, config" t_build_and_run
 t "multi-stage: COPY --from, unneeded stage skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
@@ -250,4 +299,5 @@ t "errors name the Dockerfile line" t_errors_name_the_line
 t "FROM scratch, -f -, COPY --chown" t_scratch_and_inline
 t "history: empty layers, created_by, diff_ids" t_history
 t "ARG before FROM, build args, platform ARGs" t_build_args_and_platform
+t "cache: nothing changed, mtimes, one file, --no-cache, after rm" t_cache
 done_testing

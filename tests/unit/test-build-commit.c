@@ -1,4 +1,5 @@
-/* A built stage -> an image: the new layers stack on the base image's,
+/* A built stage -> an image: a step's tree becomes a layer in the store
+ * (moved, not unpacked), the new layers stack on the base image's,
  * the config carries the steps' history and diff-ids, the tag points at
  * it, its layer trees are there for run/up, and a failing commit leaves
  * the store as it was. Root only (layer trees keep owners). */
@@ -61,8 +62,20 @@ TEST(stage_becomes_tagged_image)
         ASSERT_INTEQ(cc_image_lookup(s, "ccbuild-base:1", &base, &err), 0);
         _cleanup_free_ char *step = cc_path_join(root, "step");
         put(step, "app/f", "built");
+        /* the step's tree becomes a layer above the base's */
+        char diff[CC_DIGEST_LEN + 1], chain[CC_DIGEST_LEN + 1], base_chain[CC_DIGEST_LEN + 1];
+        json_object *bcfg, *brootfs, *bdiffs;
+        ASSERT_INTEQ(cc_image_config(s, base->id, &bcfg, &err), 0);
+        ASSERT(json_object_object_get_ex(bcfg, "rootfs", &brootfs) && json_object_object_get_ex(brootfs, "diff_ids", &bdiffs));
+        cc_image_chain_id(NULL, json_object_get_string(json_object_array_get_idx(bdiffs, 0)), base_chain);
+        json_object_put(bcfg);
+        ASSERT_INTEQ(cc_image_tx_begin(s, &err), 0);
+        if (cc_image_layer_from_dir(s, base_chain, step, diff, chain, &err) < 0)
+                tap_fail(__FILE__, __LINE__, "%s", cc_error_msg(&err));
+        ASSERT_INTEQ(cc_image_tx_commit(s, &err), 0);
+        ASSERT(access(step, F_OK) < 0); /* moved, not copied */
         json_object *cfg = json_tokener_parse("{\"Env\":[\"BASE=1\",\"A=1\"],\"Cmd\":[\"cat\",\"/app/f\"]}");
-        struct cc_build_step steps[] = {{"COPY f /app/f", step}, {"ENV A=1", NULL}};
+        struct cc_build_step steps[] = {{"COPY f /app/f", diff}, {"ENV A=1", NULL}};
         struct cc_strv tags = {0};
         cc_strv_push(&tags, "ccbuild-out:1");
         struct cc_build_commit c = {.base_id = base->id, .config = cfg, .steps = steps, .n = 2, .tags = &tags};
@@ -75,6 +88,8 @@ TEST(stage_becomes_tagged_image)
         ASSERT_STREQ(img->id, id);
         ASSERT_INTEQ(img->layer_dirs.n, 2);
         ASSERT_STREQ(img->layer_dirs.v[0], base->layer_dirs.v[0]);
+        _cleanup_free_ char *want = cc_image_layer_path(s, chain);
+        ASSERT_STREQ(img->layer_dirs.v[1], want);
         _cleanup_free_ char *f = cc_path_join(img->layer_dirs.v[1], "app/f"), *data = NULL;
         size_t len;
         ASSERT_INTEQ(cc_read_file(f, &data, &len), 0);
@@ -106,14 +121,15 @@ TEST(failed_commit_leaves_store_unchanged)
         struct cc_strv before = {0}, after = {0};
         cc_image_ids(s, &before);
         json_object *cfg = json_object_new_object();
-        struct cc_build_step steps[] = {{"RUN x", "/nonexistent/cc-build-commit"}};
+        /* a layer the store does not have */
+        struct cc_build_step steps[] = {{"RUN x", "sha256:0000000000000000000000000000000000000000000000000000000000000000"}};
         struct cc_strv tags = {0};
         cc_strv_push(&tags, "ccbuild-bad:1");
         struct cc_build_commit c = {.config = cfg, .steps = steps, .n = 1, .tags = &tags};
         char id[CC_DIGEST_LEN + 1];
         struct cc_error err = {0};
         ASSERT(cc_build_commit_image(s, &c, id, &err) < 0);
-        ASSERT_CONTAINS(cc_error_msg(&err), "write the built image: open /nonexistent/cc-build-commit");
+        ASSERT_CONTAINS(cc_error_msg(&err), "write the built image: ");
         cc_image_index_load(s, &err);
         cc_image_ids(s, &after);
         ASSERT_INTEQ(after.n, before.n);
