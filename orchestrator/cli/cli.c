@@ -31,7 +31,7 @@ static const struct cc_cmd cc__commands[] = {
         {"down", cc_cmd_down, "Stop and remove containers, networks", P},
         {"events", cc_cmd_events, "Receive real time events from containers", R},
         {"exec", cc_cmd_exec, "Execute a command in a running container", X},
-        {"image", cc_cmd_image, "Manage images: build, load, import, ls, rm, inspect, tag, pull, push", X},
+        {"image", cc_cmd_image, "Manage images: build, load, save, import, ls, rm, inspect, tag, pull, push", X},
         {"images", cc_cmd_images, "List images used by the created containers", R},
         {"kill", cc_cmd_kill, "Force stop service containers", P},
         {"login", cc_cmd_login, "Log in to a registry", X},

@@ -115,6 +115,8 @@ int cc_cmd_logout(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_image_pull(struct cc_cli *cli, int argc, char **argv);
 /* `ccompose image build` (cmd-image-build.c). */
 int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv);
+/* `ccompose image save` (cmd-image-save.c). */
+int cc_cmd_image_save(struct cc_cli *cli, int argc, char **argv);
 /* Registry pushes (cmd-push.c). */
 int cc_cmd_push(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv);

@@ -53,6 +53,7 @@ static void image_usage(FILE *f)
               "  pull        Download an image from a registry\n"
               "  push        Upload an image to a registry\n"
               "  rm          Remove one or more images\n"
+              "  save        Save one or more images to a tar archive (docker save format)\n"
               "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
               f);
 }
@@ -814,7 +815,7 @@ int cc_cmd_image(struct cc_cli *cli, int argc, char **argv)
         } subs[] = {
                 { "load", cmd_load }, { "import", cmd_import }, { "ls", cmd_ls },     { "list", cmd_ls },
                 { "rm", cmd_rm },     { "remove", cmd_rm },     { "inspect", cmd_inspect }, { "tag", cmd_tag },
-                { "pull", cc_cmd_image_pull }, { "build", cc_cmd_image_build }, { "push", cc_cmd_image_push },
+                { "pull", cc_cmd_image_pull }, { "build", cc_cmd_image_build }, { "push", cc_cmd_image_push }, { "save", cc_cmd_image_save },
         };
         if (argc < 2) {
                 image_usage(stderr);

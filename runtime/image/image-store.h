@@ -185,6 +185,13 @@ void cc_load_result_free(struct cc_load_result *r);
 int cc_image_load(struct cc_image_store *s, const char *path, struct cc_load_result *res,
                   struct cc_error *err);
 
+/* Write the images refs[0..n) name (tags or IDs) to path (NULL: standard
+ * output) as a docker-archive, what `docker save` writes and `docker load`
+ * and cc_image_load read (image-save.c). The file appears complete or not
+ * at all. */
+int cc_image_save(struct cc_image_store *s, const char *const *refs, size_t n, const char *path,
+                  struct cc_error *err);
+
 /* Inside a transaction: when path is NULL or "-", copy standard input to a
  * file under images/tmp and return its name in *spooled (else NULL). */
 int cc_image_spool_input(struct cc_image_store *s, const char *path, char **spooled, struct cc_error *err);

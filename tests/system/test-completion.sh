@@ -68,7 +68,7 @@ t_usage_line() {
         assert_eq "$(cd / && comp "$CCOMPOSE" image inspect busybox:test bu)" "busybox:test"
 }
 t_images() {
-        assert_eq "$(comp "$CCOMPOSE" image "")" "$(lines build import inspect load ls pull push rm tag)" || return 1
+        assert_eq "$(comp "$CCOMPOSE" image "")" "$(lines build import inspect load ls pull push rm save tag)" || return 1
         assert_eq "$(comp "$CCOMPOSE" image rm bu)" "busybox:test"
 }
 t_other_shells() {
@@ -132,7 +132,7 @@ t_fish() {
         assert_eq "$(cd "$D" && fcomp "ccompose run -e A=1 --rm we")" "web" || return 1
         assert_eq "$(cd "$D" && fcomp "ccompose exec web wo")" "" || return 1
         assert_eq "$(fcomp "ccompose completion ")" "$(lines bash fish zsh)" || return 1
-        assert_eq "$(fcomp "ccompose image ")" "$(lines build import inspect load ls pull push rm tag)" || return 1
+        assert_eq "$(fcomp "ccompose image ")" "$(lines build import inspect load ls pull push rm save tag)" || return 1
         assert_eq "$(fcomp "ccompose image rm bu")" "busybox:test"
 }
 

@@ -297,6 +297,82 @@ t_compose_push() {
         round_trip "$R/app:extra" "$d" "$id"
 }
 
+# ---- image save ----
+
+# check_archive FILE: what docker load checks of a docker-archive: each
+# manifest.json entry's config file hashes to its name, each layer.tar to
+# the diff-id the config lists; repositories names the top layers.
+check_archive() {
+        python3 - "$1" <<'PY'
+import hashlib, json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+read = lambda n: t.extractfile(n).read()
+m = json.loads(read("manifest.json"))
+repos = json.loads(read("repositories"))
+for e in m:
+    cfg = read(e["Config"])
+    assert hashlib.sha256(cfg).hexdigest() + ".json" == e["Config"], e["Config"]
+    diffs = json.loads(cfg)["rootfs"]["diff_ids"]
+    assert len(diffs) == len(e["Layers"]), "layer count"
+    for d, l in zip(diffs, e["Layers"]):
+        assert "sha256:" + hashlib.sha256(read(l)).hexdigest() == d, l
+    for tag in e["RepoTags"] or []:
+        repo, _, name = tag.rpartition(":")
+        assert repos[repo][name] + "/layer.tar" == e["Layers"][-1], tag
+print(len(m))
+PY
+}
+
+mkdir -p "$TMP/saveproj"
+P_SAVE=ccpushsave$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
+
+t_save_load_round_trip() {
+        fresh_root save
+        local id; id=$(load_multi) || return 1
+        cc image tag "$id" "localhost:5000/multi:2" || return 1
+        local bid; bid=$(image_id busybox:test)
+        local out; out=$(cc image save -o "$W/two.tar" busybox:test localhost:5000/multi:2) || return 1
+        assert_eq "$out" "" || return 1
+        assert_eq "$(check_archive "$W/two.tar")" 2 || return 1
+        ls "$W"/two.tar.tmp* >/dev/null 2>&1 && fail "temporary file left" && return 1
+        # docker load's other reader: skopeo sees the image and its 4 layers
+        assert_eq "$(skopeo inspect --raw "docker-archive:$W/two.tar:localhost:5000/multi:2" |
+                python3 -c 'import json,sys; print(len(json.load(sys.stdin)["layers"]))')" 4 || return 1
+        cc image rm -f "$id" "$bid" >/dev/null || return 1
+        [ -z "$(cc image ls -q)" ] || fail "images left" || return 1
+        out=$(cc image load -i "$W/two.tar") || return 1
+        assert_contains "$out" "Loaded image: docker.io/library/busybox:test" || return 1
+        assert_contains "$out" "Loaded image: localhost:5000/multi:2" || return 1
+        assert_eq "$(image_id localhost:5000/multi:2)" "$id" || return 1
+        assert_eq "$(image_id busybox:test)" "$bid" || return 1
+        # and it runs: the data of a layer as it was
+        printf 'services:\n  m:\n    image: localhost:5000/multi:2\n    network_mode: none\n' \
+                >"$TMP/saveproj/compose.yaml"
+        out=$(cc -f "$TMP/saveproj/compose.yaml" -p "$P_SAVE" run --rm m sha256sum /data2/blob) || return 1
+        assert_eq "${out%% *}" "$(sha256sum <"$W/rnd2/data2/blob" | cut -d' ' -f1)" || return 1
+        local left; left=$(cc -f "$TMP/saveproj/compose.yaml" -p "$P_SAVE" ps -a -q) || return 1
+        assert_eq "$left" "" "(container left)"
+}
+
+t_save_by_id_to_stdout() {
+        fresh_root save-id
+        local bid; bid=$(image_id busybox:test)
+        cc image save "${bid#sha256:}" >"$W/byid.tar" || return 1
+        assert_eq "$(check_archive "$W/byid.tar")" 1 || return 1
+        cc image rm -f "$bid" >/dev/null || return 1
+        local out; out=$(cc image load -i "$W/byid.tar") || return 1
+        assert_eq "$out" "Loaded image ID: $bid"
+}
+
+t_save_missing_image() {
+        fresh_root save-missing
+        local out rc
+        out=$(cc image save -o "$W/none.tar" busybox:test nothing:1 2>&1); rc=$?
+        assert_eq "$rc" 1 || return 1
+        assert_contains "$out" "No such image: nothing:1" || return 1
+        [ -z "$(ls "$W" | grep '^none\.tar')" ] || fail "a file was left: $(ls "$W")"
+}
+
 cases=$(grep -o '^t_[a-z0-9_]*()' "${BASH_SOURCE[0]}" | tr -d '()')
 plan "$(echo "$cases" | wc -l)"
 for c in $cases; do
