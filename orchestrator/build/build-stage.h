@@ -43,6 +43,8 @@ struct cc_builder {
         struct cc_dockerignore ignore;
         int ctxfd;               /* the context directory */
         char *work;              /* scratch directory for this build (upper dirs, COPY trees) */
+        long long epoch;         /* SOURCE_DATE_EPOCH, -1 when unset */
+        char *created;           /* the image's time: the epoch's, or NULL (now) */
         struct cc_stage *stages;
         size_t nstages;
         struct cc_env build_args; /* --build-arg, resolved */

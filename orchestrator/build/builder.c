@@ -158,12 +158,50 @@ static bool dir_empty(const char *dir)
         return d && empty;
 }
 
+/* SOURCE_DATE_EPOCH: no time in a new layer is later than the epoch
+ * (name is an entry of the directory at). */
+static int clamp_at(int at, const char *name, time_t epoch, unsigned depth)
+{
+        struct stat st;
+        if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode) && depth < 256) {
+                int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+                if (!d) {
+                        if (fd >= 0)
+                                close(fd);
+                        return -errno;
+                }
+                struct dirent *de;
+                int r = 0;
+                while (r == 0 && (de = readdir(d)))
+                        if (!cc_streq(de->d_name, ".") && !cc_streq(de->d_name, ".."))
+                                r = clamp_at(dirfd(d), de->d_name, epoch, depth + 1);
+                closedir(d);
+                if (r < 0)
+                        return r;
+        }
+        if (st.st_mtime < epoch)
+                return 0;
+        struct timespec ts[2] = {{.tv_sec = epoch}, {.tv_sec = epoch}};
+        return utimensat(at, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+static int clamp_mtimes(const char *dir, time_t epoch, struct cc_error *err)
+{
+        int r = clamp_at(AT_FDCWD, dir, epoch, 0);
+        return r < 0 ? cc_error_setsys(err, r, "SOURCE_DATE_EPOCH: set the times in %s", dir) : 0;
+}
+
 int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by,
                        const char *dir, struct cc_error *err)
 {
         char diff[CC_DIGEST_LEN + 1], chain[CC_DIGEST_LEN + 1];
         bool empty = dir_empty(dir);
-        int r = cc_image_tx_begin(b->s, err);
+        int r = b->epoch >= 0 && !empty ? clamp_mtimes(dir, (time_t) b->epoch, err) : 0;
+        if (r == 0)
+                r = cc_image_tx_begin(b->s, err);
         if (r < 0)
                 return r;
         json_object *rec = json_object_new_object();
@@ -230,6 +268,7 @@ static void builder_free(struct cc_builder *b)
                 cc_rm_rf(b->work);
         free(b->work);
         cc_env_free(&b->build_args);
+        free(b->created);
         cc_env_free(&b->meta);
         cc_strv_free(&b->used_args);
         if (b->s)
@@ -463,7 +502,8 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
                 return 0;
         }
         if (cc_streq(st->base, "scratch")) {
-                key_of("", "scratch", 8, st->key);
+                _cleanup_free_ char *from = cc_xasprintf("FROM scratch %lld", b->epoch);
+                key_of("", from, strlen(from), st->key);
                 st->config = json_object_new_object();
                 cc_strv_push(&st->shell, "/bin/sh");
                 cc_strv_push(&st->shell, "-c");
@@ -497,7 +537,7 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
                         cc_image_chain_id(i ? st->chain : NULL, json_object_get_string(json_object_array_get_idx(diffs, i)),
                                           st->chain);
         json_object_put(cfg);
-        _cleanup_free_ char *from = cc_xasprintf("FROM %s", img->id);
+        _cleanup_free_ char *from = cc_xasprintf("FROM %s %lld", img->id, b->epoch);
         key_of("", from, strlen(from), st->key);
         for (size_t i = 0; i < img->layer_dirs.n; i++)
                 cc_strv_push(&st->layers, img->layer_dirs.v[i]);
@@ -572,11 +612,12 @@ static int export_image(struct cc_builder *b, struct cc_stage *st, char *id_out,
         cc_builder_vertex(b, "exporting to image");
         add_labels(st->config, b->o->labels);
         struct cc_build_commit c = {.base_id = st->base_id, .config = st->config, .steps = st->steps,
-                                    .n = st->nsteps_done, .author = st->author};
+                                    .n = st->nsteps_done, .author = st->author, .created = b->created};
         /* the same image as a build before: nothing to write */
         struct cc_buf what = {0};
-        cc_buf_printf(&what, "EXPORT%c%s%c%s%c%s", 0, st->base_id ? st->base_id : "", 0, st->author ? st->author : "",
-                      0, json_object_to_json_string_ext(st->config, JSON_C_TO_STRING_PLAIN));
+        cc_buf_printf(&what, "EXPORT%c%s%c%s%c%s%c%s", 0, st->base_id ? st->base_id : "", 0,
+                      st->author ? st->author : "", 0, b->created ? b->created : "", 0,
+                      json_object_to_json_string_ext(st->config, JSON_C_TO_STRING_PLAIN));
         for (size_t i = 0; i < st->nsteps_done; i++)
                 cc_buf_printf(&what, "%c%s%c%s", 0, st->steps[i].created_by, 0,
                               st->steps[i].diff_id ? st->steps[i].diff_id : "");
@@ -617,6 +658,31 @@ static int check_tags(const struct cc_build_opts *o, struct cc_error *err)
         return 0;
 }
 
+/* SOURCE_DATE_EPOCH, as BuildKit takes it: a build arg, else the
+ * environment's. */
+static int source_date_epoch(struct cc_builder *b, struct cc_error *err)
+{
+        const char *v = cc_env_get(&b->build_args, "SOURCE_DATE_EPOCH");
+        if (!v)
+                v = getenv("SOURCE_DATE_EPOCH");
+        b->epoch = -1;
+        if (!v || !*v)
+                return 0;
+        char *end;
+        errno = 0;
+        long long e = strtoll(v, &end, 10);
+        if (errno || *end || e < 0)
+                return cc_error_set(err, -EINVAL, "invalid SOURCE_DATE_EPOCH \"%s\": a number of seconds is needed", v);
+        time_t t = (time_t) e;
+        struct tm tm;
+        char buf[64];
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        b->epoch = e;
+        b->created = cc_xstrdup(buf);
+        return 0;
+}
+
 static int make_work_dir(struct cc_builder *b, struct cc_error *err)
 {
         _cleanup_free_ char *parent = cc_path_join(b->o->root, "build-tmp");
@@ -644,6 +710,8 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
                 return r;
         resolve_build_args(b);
         platform_args(&b->meta);
+        if ((r = source_date_epoch(b, err)) < 0)
+                return r;
         if ((r = parse_stages(b, err)) < 0)
                 return r;
         size_t target = b->nstages - 1;

@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 9
+plan 10
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -22,6 +22,19 @@ setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
 # jget REF PYTHON-EXPR: a field of `image inspect` (x = the first object)
 jget() { cc image inspect "$1" | python3 -c "import json,sys; x=json.load(sys.stdin)[0]; print(($2))"; }
+
+# chain_of REF I: the chain ID (hex) of the image's layer I (Python index),
+# its directory under layers/
+chain_of() {
+        cc image inspect "$1" | python3 -c "
+import hashlib, json, sys
+ls = json.load(sys.stdin)[0]['RootFS']['Layers']
+end = int(sys.argv[1]) % len(ls)
+c = ls[0]
+for d in ls[1:end + 1]:
+    c = 'sha256:' + hashlib.sha256((c + ' ' + d).encode()).hexdigest()
+print(c[7:])" "$2"
+}
 
 # nothing of a build is left: containers, cgroups of RUN steps, mounts,
 # scratch directories
@@ -291,6 +304,39 @@ EOF
         nothing_left
 }
 
+t_source_date_epoch() {
+        local d=$W/sde; ctx "$d"
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test
+COPY f sub /app/
+RUN mkdir /d && echo x > /d/x && touch /app/f
+CMD ["cat", "/d/x"]
+EOF
+        local a b c n1 n2 e=1700000000
+        touch -d @1000000000 "$d/f" "$d/sub/g"
+        a=$(SOURCE_DATE_EPOCH=$e cc image build -q --no-cache "$d" 2>&1) || { fail "$a"; return 1; }
+        b=$(cc image build -q --no-cache --build-arg SOURCE_DATE_EPOCH=$e "$d" 2>&1) || { fail "$b"; return 1; }
+        assert_eq "$b" "$a" "(two clean builds with one SOURCE_DATE_EPOCH: one image)" || return 1
+        c=$(SOURCE_DATE_EPOCH=$((e + 1)) cc image build -q --no-cache "$d" 2>&1) || { fail "$c"; return 1; }
+        [ "$c" != "$a" ] || { fail "another epoch, the same image"; return 1; }
+        # without it the times are the build's: two builds differ
+        n1=$(cc image build -q --no-cache "$d" 2>&1) || { fail "$n1"; return 1; }
+        n2=$(cc image build -q --no-cache "$d" 2>&1) || { fail "$n2"; return 1; }
+        [ "$n1" != "$n2" ] || { fail "two builds without SOURCE_DATE_EPOCH gave one image"; return 1; }
+        assert_eq "$(jget "$a" "x['Created']")" "2023-11-14T22:13:20Z" || return 1
+        local cfg=$CCOMPOSE_ROOT/images/blobs/sha256/${a#sha256:}
+        assert_eq "$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(sorted(set(h['created'] for h in c['history'][-3:])))" "$cfg")" \
+                "['2023-11-14T22:13:20Z']" || return 1
+        # file times in the new layers: none later than the epoch
+        local run copy
+        run=$CCOMPOSE_ROOT/layers/$(chain_of "$a" -1) copy=$CCOMPOSE_ROOT/layers/$(chain_of "$a" -2)
+        assert_eq "$(stat -c %Y "$run/d/x" "$run/d" "$run/app/f" | sort -u)" "$e" "(RUN's files)" || return 1
+        assert_eq "$(stat -c %Y "$copy/app/f" "$copy/app/g" | sort -u)" 1000000000 "(COPY keeps older times)" || return 1
+        if out=$(SOURCE_DATE_EPOCH=soon cc image build "$d" 2>&1); then fail "a bad epoch accepted"; return 1; fi
+        assert_contains "$out" 'invalid SOURCE_DATE_EPOCH "soon"' || return 1
+        nothing_left
+}
+
 t "build, then run: files, .dockerignore, config" t_build_and_run
 t "multi-stage: COPY --from, unneeded stage skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
@@ -300,4 +346,5 @@ t "FROM scratch, -f -, COPY --chown" t_scratch_and_inline
 t "history: empty layers, created_by, diff_ids" t_history
 t "ARG before FROM, build args, platform ARGs" t_build_args_and_platform
 t "cache: nothing changed, mtimes, one file, --no-cache, after rm" t_cache
+t "SOURCE_DATE_EPOCH: two clean builds, one image; times clamped" t_source_date_epoch
 done_testing
