@@ -1,8 +1,9 @@
 /* ccompose watch, and up --watch: the develop.watch rules of the
  * selected services, their trees watched with inotify (a watch per
  * directory, new directories added as they appear, a queue overflow
- * answered by a rescan), the events of a quiet period gathered into one
- * batch per rule (watch-match.c), then each batch acted on in the
+ * answered by a rescan), the events until a short quiet period
+ * (cc_watch_batch_due) gathered into one batch per rule (watch-match.c),
+ * then each batch acted on in the
  * service's running containers: files written into the container's root
  * (through /proc/PID/root, every path resolved in it, copy.c) as the
  * service's user, deletions included; a restart, or a command run as
@@ -56,7 +57,8 @@ struct watcher {
         int ifd;
         struct watch_dir *dirs;
         size_t n_dirs;
-        long long last_event_ms; /* 0: nothing pending */
+        long long first_event_ms, last_event_ms; /* 0: nothing pending */
+        size_t n_events;                         /* since first_event_ms */
         bool warned_limit;
 };
 
@@ -245,6 +247,9 @@ static void cc__note(struct watcher *w, const char *path, bool born)
                         cc_watch_batch_add(&r->batch, path, born);
         }
         w->last_event_ms = cc__now_ms();
+        if (!w->first_event_ms)
+                w->first_event_ms = w->last_event_ms;
+        w->n_events++;
 }
 
 static void cc__read_events(struct watcher *w)
@@ -549,7 +554,8 @@ static bool cc__exists(const char *path)
 
 static void cc__flush(struct watcher *w)
 {
-        w->last_event_ms = 0;
+        w->first_event_ms = w->last_event_ms = 0;
+        w->n_events = 0;
         for (size_t i = 0; i < w->n_rules; i++) {
                 struct watch_rule *r = &w->rules[i];
                 if (cc_watch_batch_settle(&r->batch, cc__exists) == 0)
@@ -575,6 +581,11 @@ static void cc__wait_running(struct watcher *w)
                         return;
                 usleep(100000);
         }
+}
+
+static long long cc__due(const struct watcher *w)
+{
+        return cc_watch_batch_due(w->first_event_ms, w->last_event_ms, w->n_events);
 }
 
 static volatile sig_atomic_t cc__watch_stop;
@@ -603,7 +614,7 @@ static int cc__watch_loop(struct watcher *w, bool wait_running)
         while (!cc__watch_stop) {
                 int timeout = -1;
                 if (w->last_event_ms) {
-                        long long left = w->last_event_ms + CC_WATCH_QUIET_MS - cc__now_ms();
+                        long long left = cc__due(w) - cc__now_ms();
                         timeout = left > 0 ? (int) left : 0;
                 }
                 struct pollfd pfd = {.fd = w->ifd, .events = POLLIN};
@@ -614,7 +625,7 @@ static int cc__watch_loop(struct watcher *w, bool wait_running)
                 }
                 if (n > 0)
                         cc__read_events(w);
-                if (w->last_event_ms && cc__now_ms() - w->last_event_ms >= CC_WATCH_QUIET_MS)
+                if (w->last_event_ms && cc__now_ms() >= cc__due(w))
                         cc__flush(w);
         }
         puts("Watch disabled");

@@ -153,3 +153,10 @@ void cc_watch_batch_clear(struct cc_watch_batch *b)
         cc_strv_free(&b->paths);
         cc_strv_free(&b->born);
 }
+
+long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_events)
+{
+        long long quiet = n_events > CC_WATCH_BURST_EVENTS ? CC_WATCH_BURST_QUIET_MS : CC_WATCH_QUIET_MS;
+        long long due = last_ms + quiet, latest = first_ms + CC_WATCH_MAX_WAIT_MS;
+        return due < latest ? due : latest;
+}

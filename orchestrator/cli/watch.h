@@ -39,10 +39,21 @@ void cc_watch_batch_add(struct cc_watch_batch *b, const char *path, bool born);
 size_t cc_watch_batch_settle(struct cc_watch_batch *b, bool (*exists)(const char *path));
 void cc_watch_batch_clear(struct cc_watch_batch *b);
 
-/* The quiet period: a batch is acted on once no event came for this
- * long. docker compose waits 500 ms; ccompose 100 ms, which still takes a
- * checkout's burst of writes (microseconds apart) as one batch and puts a
- * saved file in the container well under a second. */
-#define CC_WATCH_QUIET_MS 100
+/* When a batch is acted on. An isolated change (a saved file: a few
+ * events microseconds apart) is acted on after a short quiet period;
+ * once the batch is a burst (more than CC_WATCH_BURST_EVENTS events, a
+ * checkout writing many files) the quiet period is longer, so that a
+ * writer descheduled for a moment on a busy machine does not split its
+ * burst; and a stream of events that never pauses is acted on at the
+ * latest CC_WATCH_MAX_WAIT_MS after its first event. docker compose waits
+ * 500 ms after every event. */
+#define CC_WATCH_QUIET_MS 15
+#define CC_WATCH_BURST_EVENTS 32
+#define CC_WATCH_BURST_QUIET_MS 200
+#define CC_WATCH_MAX_WAIT_MS 2000
+
+/* The time (same clock as the arguments) at which the batch whose first
+ * event came at first_ms, its last at last_ms, n_events in all, is due. */
+long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_events);
 
 #endif

@@ -102,3 +102,15 @@ TEST(a_rename_over_save_is_one_change_a_deletion_stays)
         cc_watch_batch_clear(&b);
         ASSERT(cc_watch_batch_settle(&b, exists_only_real) == 0);
 }
+
+TEST(a_lone_change_is_due_soon_a_burst_waits_longer_a_stream_at_most_the_max)
+{
+        /* a save: three events within a millisecond */
+        ASSERT(cc_watch_batch_due(1000, 1001, 3) == 1001 + CC_WATCH_QUIET_MS);
+        ASSERT(CC_WATCH_QUIET_MS <= 20);
+        /* a checkout: hundreds of events; a pause of a scheduler tick does not end it */
+        ASSERT(cc_watch_batch_due(1000, 1040, 3000) == 1040 + CC_WATCH_BURST_QUIET_MS);
+        ASSERT(cc_watch_batch_due(1000, 1040, CC_WATCH_BURST_EVENTS) == 1040 + CC_WATCH_QUIET_MS);
+        /* a stream that never pauses */
+        ASSERT(cc_watch_batch_due(1000, 1000 + CC_WATCH_MAX_WAIT_MS - 1, 100000) == 1000 + CC_WATCH_MAX_WAIT_MS);
+}
