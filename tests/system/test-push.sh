@@ -55,6 +55,8 @@ load_multi() {
 # A registry's data file count (uploads leave nothing half-done behind).
 upload_dirs() { find "$1/storage" -path '*/_uploads/*' -type d 2>/dev/null | wc -l; }
 
+P_BUILT=ccpushbuilt$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
+
 # ---- fixtures ----
 
 setup() {
@@ -120,6 +122,27 @@ t_push_then_pull_round_trip() {
         assert_eq "$(curl -s "http://$R/v2/rt/manifests/$d" -H 'Accept: application/vnd.oci.image.manifest.v1+json' |
                 sha256sum | cut -d' ' -f1)" "${d#sha256:}" || return 1
         round_trip "$R/rt:1" "$d" "$id"
+}
+
+t_built_image_round_trip() {
+        # An image built here (COPY and RUN layers, written by the builder)
+        # goes up, comes back, and runs.
+        fresh_root built
+        mkdir -p "$W/ctx"
+        printf 'FROM busybox:test\nCOPY hello.txt /hello.txt\nRUN echo built >/built.txt\nCMD ["cat", "/hello.txt", "/built.txt"]\n' \
+                >"$W/ctx/Dockerfile"
+        echo hello >"$W/ctx/hello.txt"
+        cc image build -q -t "$R/built:1" "$W/ctx" >/dev/null || return 1
+        local id; id=$(image_id "$R/built:1") || return 1
+        local out; out=$(cc image push "$R/built:1") || { echo "$out"; return 1; }
+        assert_eq "$(echo "$out" | grep -c ': Pushed')" 3 || return 1
+        round_trip "$R/built:1" "$(pushed_digest "$out")" "$id" || return 1
+        mkdir -p "$TMP/builtproj"
+        printf 'services:\n  app:\n    image: %s/built:1\n    network_mode: none\n' "$R" >"$TMP/builtproj/compose.yaml"
+        out=$(cc -f "$TMP/builtproj/compose.yaml" -p "$P_BUILT" run --rm app) || return 1
+        assert_eq "$out" "$(printf 'hello\nbuilt')" || return 1
+        local left; left=$(cc -f "$TMP/builtproj/compose.yaml" -p "$P_BUILT" ps -a -q) || return 1
+        assert_eq "$left" "" "(container left)"
 }
 
 t_second_push_layer_already_exists() {
@@ -188,6 +211,24 @@ t_cross_repository_mount() {
         assert_eq "$(grep -c '^PATCH \|^PUT /v2/dst/blobs' "$PROXY_LOG")" 0 "(a layer was uploaded)" || return 1
         local id; id=$(image_id "$RL/dst:1")
         round_trip "$RL/dst:1" "$(pushed_digest "$out")" "$id"
+}
+
+t_mount_refused_falls_back_to_upload() {
+        # The store has a tag ghost:1 on the registry, never pushed: the
+        # mount from ghost gets a 202 (an upload session) and the layer is
+        # uploaded into it.
+        fresh_root ghost
+        cc image tag busybox:test "$RL/ghost:1" && cc image tag busybox:test "$RL/real:1" || return 1
+        : >"$PROXY_LOG"
+        local out; out=$(cc image push "$RL/real:1") || { echo "$out"; return 1; }
+        grep -q '^POST /v2/real/blobs/uploads/?mount=sha256:[0-9a-f]*&from=ghost ' "$PROXY_LOG" ||
+                fail "no mount request: $(cat "$PROXY_LOG")" || return 1
+        assert_contains "$out" ": Pushed" || return 1
+        assert_not_contains "$out" "Mounted" || return 1
+        # the layer and the config: each one POST, whose upload session is used
+        assert_eq "$(grep -c '^POST /v2/real/' "$PROXY_LOG")" 2 || return 1
+        local id; id=$(image_id "$RL/real:1")
+        round_trip "$RL/real:1" "$(pushed_digest "$out")" "$id"
 }
 
 t_basic_auth() {
