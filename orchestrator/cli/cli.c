@@ -11,6 +11,7 @@
 #include "state.h"
 #include "support.h"
 #include "image-cmd.h"
+#include "image-store.h"
 
 static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
 
@@ -171,6 +172,17 @@ int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out)
                 return 1;
         }
         cc_cli_print_warnings(*out);
+        return 0;
+}
+
+int cc_cli_open_store(struct cc_cli *cli, struct cc_image_store **s)
+{
+        struct cc_error err = {0};
+        if (cc_image_store_open(cli->root, s, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
         return 0;
 }
 

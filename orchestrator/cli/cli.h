@@ -49,6 +49,9 @@ void cc_cli_print_support_warnings(const struct cc_project *p, const struct cc_s
 /* Load the project described by the global options; prints its warnings,
  * or the error and returns non-zero on failure. */
 int cc_cli_load_project(struct cc_cli *cli, struct cc_project **out);
+/* Open the image store (cli->root); non-zero after printing why not. */
+struct cc_image_store;
+int cc_cli_open_store(struct cc_cli *cli, struct cc_image_store **s);
 /* The services pull and push act on: those named in services[0..n) (with
  * their dependencies when with_deps), all when none is named. *sel (owned)
  * gets a flag per index of p->graph; non-zero after printing "no such

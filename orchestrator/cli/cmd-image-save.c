@@ -43,17 +43,16 @@ int cc_cmd_image_save(struct cc_cli *cli, int argc, char **argv)
         }
         if (output && strcmp(output, "-") == 0)
                 output = NULL;
-        const char *root = cli && cli->root && *cli->root ? cli->root : getenv("CCOMPOSE_ROOT");
-        struct cc_image_store *s = NULL;
+        struct cc_image_store *s;
+        if (cc_cli_open_store(cli, &s))
+                return 1;
         struct cc_error err = {0};
         int rc = 0;
-        if (cc_image_store_open(root && *root ? root : "/var/lib/ccompose", &s, &err) < 0 ||
-            cc_image_save(s, (const char *const *) argv + optind, (size_t) (argc - optind), output, &err) < 0) {
+        if (cc_image_save(s, (const char *const *) argv + optind, (size_t) (argc - optind), output, &err) < 0) {
                 fprintf(stderr, "Error: %s\n", cc_error_msg(&err));
                 cc_error_clear(&err);
                 rc = 1;
         }
-        if (s)
-                cc_image_store_close(s);
+        cc_image_store_close(s);
         return rc;
 }

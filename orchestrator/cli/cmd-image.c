@@ -11,26 +11,6 @@
 #include "image-store.h"
 #include "ps-format.h"
 
-static const char *store_root(struct cc_cli *cli)
-{
-        if (cli && cli->root && *cli->root)
-                return cli->root;
-        const char *env = getenv("CCOMPOSE_ROOT");
-        return env && *env ? env : "/var/lib/ccompose";
-}
-
-static int open_store(struct cc_cli *cli, struct cc_image_store **s)
-{
-        struct cc_error err = {0};
-        int r = cc_image_store_open(store_root(cli), s, &err);
-        if (r < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
-        return 0;
-}
-
 static int report(struct cc_error *err)
 {
         fprintf(stderr, "%s\n", cc_error_msg(err));
@@ -312,7 +292,7 @@ static int cmd_ls(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         struct row *rows;
         size_t n;
@@ -494,7 +474,7 @@ static int cmd_inspect(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         json_object *arr = json_object_new_array();
         int rc = 0;
@@ -634,7 +614,7 @@ static int cmd_rm(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         struct cc_error err = {0};
         int rc = 0;
@@ -695,7 +675,7 @@ static int cmd_load(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         struct cc_error err = {0};
         struct cc_load_result res = {0};
@@ -755,7 +735,7 @@ static int cmd_import(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s)) {
+        if (cc_cli_open_store(cli, &s)) {
                 cc_strv_free(&changes);
                 return 1;
         }
@@ -793,7 +773,7 @@ static int cmd_tag(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         struct cc_error err = {0};
         _cleanup_free_ char *id = NULL;

@@ -14,14 +14,6 @@
 
 #define PASSWORD_MAX 4096
 
-static const char *store_root(struct cc_cli *cli)
-{
-        if (cli && cli->root && *cli->root)
-                return cli->root;
-        const char *env = getenv("CCOMPOSE_ROOT");
-        return env && *env ? env : "/var/lib/ccompose";
-}
-
 /* Redraw progress in place: a terminal, unless --ansi never. */
 static bool fancy(const struct cc_cli *cli, int fd)
 {
@@ -70,11 +62,8 @@ int cc_cmd_image_pull(struct cc_cli *cli, int argc, char **argv)
         }
         struct cc_error err = {0};
         struct cc_image_store *s;
-        if (cc_image_store_open(store_root(cli), &s, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
+        if (cc_cli_open_store(cli, &s))
                 return 1;
-        }
         struct cc_pull_display *d = quiet ? NULL : cc_pull_display_new(stdout, fancy(cli, STDOUT_FILENO), NULL);
         struct cc_pull_options o = {
                 .ref = argv[optind],
@@ -237,14 +226,10 @@ int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv)
         bool *sel;
         int rc = cc_cli_select_services(p, argv + optind, argc - optind, po.include_deps, &sel);
         struct cc_image_store *s = NULL;
-        struct cc_error err = {0};
         if (rc == 0 && cli->dry_run)
                 s = cc_dry_store(cli);
-        else if (rc == 0 && cc_image_store_open(store_root(cli), &s, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
+        else if (rc == 0 && cc_cli_open_store(cli, &s))
                 rc = 1;
-        }
         struct cc_strv pulled = {0};
         int failed = 0;
         for (size_t i = 0; rc == 0 && i < services->n; i++) {

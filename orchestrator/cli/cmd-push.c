@@ -9,18 +9,6 @@
 #include "image-store.h"
 #include "registry.h"
 
-static int open_store(struct cc_cli *cli, struct cc_image_store **s)
-{
-        const char *root = cli && cli->root && *cli->root ? cli->root : getenv("CCOMPOSE_ROOT");
-        struct cc_error err = {0};
-        if (cc_image_store_open(root && *root ? root : "/var/lib/ccompose", s, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                return 1;
-        }
-        return 0;
-}
-
 /* ---- image push ---- */
 
 int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv)
@@ -58,7 +46,7 @@ int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv)
                 return 1;
         }
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         struct cc_push_display d = { .out = stdout };
         struct cc_push_options o = {
@@ -122,7 +110,7 @@ static int push_tag(struct cc_image_store *s, const struct cc_push_request *rq, 
 int cc_push_services(struct cc_cli *cli, struct cc_project *p, const bool *sel, const struct cc_push_request *rq)
 {
         struct cc_image_store *s;
-        if (open_store(cli, &s))
+        if (cc_cli_open_store(cli, &s))
                 return 1;
         struct cc_node *services = cc_project_services(p);
         int failed = 0;
