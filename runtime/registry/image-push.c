@@ -238,10 +238,10 @@ static int upload(struct pusher *p, const struct blob *b, char **location)
                 char range[64];
                 snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long) off,
                          (unsigned long long) (off + n - 1));
-                emit_layer(p, b, CC_PUSH_LAYER_PUSHING, off, NULL);
                 int r = upload_request(p, location, "PATCH", b, off, n, range, false);
                 if (r < 0)
                         return r;
+                emit_layer(p, b, CC_PUSH_LAYER_PUSHING, off + n, NULL);
         }
         return upload_request(p, location, "PUT", b, 0, 0, NULL, true);
 }

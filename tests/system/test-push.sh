@@ -189,6 +189,7 @@ t_chunked_upload() {
         : >"$PROXY_LOG"
         local out; out=$(CCOMPOSE_PUSH_CHUNK_SIZE=300000 cc image push "$RL/chunk:1") || { echo "$out"; return 1; }
         assert_eq "$(echo "$out" | grep -c ': Pushed')" 4 || return 1
+        assert_eq "$(echo "$out" | grep -c ': Pushing')" 4 "(one Pushing line per layer)" || return 1
         # The plain 1,000,000+ byte layer alone needs 4 chunks.
         local patches; patches=$(grep -c '^PATCH /v2/chunk/blobs/uploads/' "$PROXY_LOG")
         [ "$patches" -ge 10 ] || fail "$patches PATCH requests" || return 1
