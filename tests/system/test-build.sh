@@ -127,6 +127,9 @@ RUN cat f f > double && rm f
 FROM build AS test
 RUN test -f double
 
+FROM busybox:test AS broken
+RUN echo broken; exit 7
+
 FROM busybox:test
 COPY --from=build /src/double /app/double
 COPY --from=0 /src /copied
@@ -134,8 +137,9 @@ CMD ["cat", "/app/double"]
 EOF
         local out; out=$(cc image build -t bt/multi:1 "$d" 2>&1) || { fail "build: $out"; return 1; }
         assert_contains "$out" "[build 4/4] RUN cat f f > double && rm f" || return 1
-        assert_contains "$out" "[stage-2 2/3] COPY --from=build /src/double /app/double" || return 1
+        assert_contains "$out" "[stage-3 2/3] COPY --from=build /src/double /app/double" || return 1
         assert_not_contains "$out" "test -f double" "(stage test is not needed)" || return 1
+        assert_not_contains "$out" "broken" "(nor is the failing stage broken)" || return 1
         printf 'services:\n  m:\n    image: bt/multi:1\n    network_mode: none\n' >"$d/compose.yaml"
         out=$(cc -f "$d/compose.yaml" -p bt-multi run --rm m sh -c 'cat /app/double; ls /copied' 2>&1) || { fail "run: $out"; return 1; }
         assert_eq "$out" $'hello\nhello\ndouble' || return 1
@@ -145,6 +149,9 @@ EOF
         [[ $out =~ ^sha256:[0-9a-f]{64}$ ]] || { fail "-q printed: $out"; return 1; }
         assert_eq "$(jget bt/multi:test "x['Id']")" "$out" || return 1
         assert_eq "$(jget bt/multi:test "len(x['RootFS']['Layers'])")" 3 "(test -f changes nothing: no layer)" || return 1
+        # the failing stage as the target fails
+        if out=$(cc image build --target broken "$d" 2>&1); then fail "stage broken built"; return 1; fi
+        assert_contains "$out" "exit code: 7" || return 1
         if out=$(cc image build --target nope "$d" 2>&1); then fail "unknown target built"; return 1; fi
         assert_contains "$out" 'ERROR: failed to solve: target stage "nope" could not be found' || return 1
         cc -f "$d/compose.yaml" -p bt-multi down >/dev/null 2>&1
@@ -338,7 +345,7 @@ EOF
 }
 
 t "build, then run: files, .dockerignore, config" t_build_and_run
-t "multi-stage: COPY --from, unneeded stage skipped, --target" t_multi_stage
+t "multi-stage: COPY --from, unneeded (failing) stages skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
 t ".dockerignore patterns, exceptions, <Dockerfile>.dockerignore" t_dockerignore
 t "errors name the Dockerfile line" t_errors_name_the_line
