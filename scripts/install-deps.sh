@@ -29,6 +29,8 @@ packages=(
         dpkg-dev debhelper lintian
         # the zsh and fish completions, run by tests/system/test-completion.sh
         zsh fish
+        # the builder's peer in bench/build.sh (buildah bud needs no daemon)
+        buildah
 )
 missing=()
 for p in "${packages[@]}"; do

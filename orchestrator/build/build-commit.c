@@ -83,7 +83,7 @@ static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, 
         return r;
 }
 
-int cc_build_commit_image(struct cc_image_store *s, const struct cc_build_commit *c, char *id_out,
+int cc_build_commit_in_tx(struct cc_image_store *s, const struct cc_build_commit *c, char *id_out,
                           struct cc_error *err)
 {
         json_object *top = NULL;
@@ -101,15 +101,22 @@ int cc_build_commit_image(struct cc_image_store *s, const struct cc_build_commit
                 json_object_object_add(top, "os", json_object_new_string("linux"));
         }
         if (r == 0)
-                r = cc_image_tx_begin(s, err);
-        if (r == 0) {
                 r = commit_tx(s, c, top, &blobs, id_out, err);
-                if (r < 0)
-                        cc_image_tx_abort(s);
-                else
-                        r = cc_image_tx_commit(s, err);
-        }
         json_object_put(top);
         cc_strv_free(&blobs);
         return r < 0 ? cc_error_prefix(err, "write the built image") : 0;
+}
+
+int cc_build_commit_image(struct cc_image_store *s, const struct cc_build_commit *c, char *id_out,
+                          struct cc_error *err)
+{
+        int r = cc_image_tx_begin(s, err);
+        if (r < 0)
+                return cc_error_prefix(err, "write the built image");
+        r = cc_build_commit_in_tx(s, c, id_out, err);
+        if (r < 0)
+                cc_image_tx_abort(s);
+        else
+                r = cc_image_tx_commit(s, err);
+        return r;
 }

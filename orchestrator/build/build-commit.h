@@ -28,5 +28,8 @@ struct cc_build_commit {
  * (CC_DIGEST_LEN + 1 bytes). */
 int cc_build_commit_image(struct cc_image_store *s, const struct cc_build_commit *c, char *id_out,
                           struct cc_error *err);
+/* The same inside the caller's transaction. */
+int cc_build_commit_in_tx(struct cc_image_store *s, const struct cc_build_commit *c, char *id_out,
+                          struct cc_error *err);
 
 #endif

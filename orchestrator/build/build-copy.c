@@ -63,12 +63,28 @@ static int set_owner_mode(struct copier *cp, const char *dest, const struct stat
         return 0;
 }
 
-static int copy_data(struct copier *cp, int in, const char *dest, char *digest)
+/* A regular file's owner, mode and times, on its open descriptor (no
+ * path walks: a COPY of many small files is mostly these calls). */
+static int set_owner_mode_fd(struct copier *cp, int fd, const char *dest, const struct stat *st)
+{
+        uid_t u = cp->c->chown ? cp->c->uid : 0;
+        gid_t g = cp->c->chown ? cp->c->gid : 0;
+        if (geteuid() == 0 && (u != 0 || g != 0) && fchown(fd, u, g) < 0)
+                return cc_error_setsys(cp->err, -errno, "chown %s", dest);
+        if (fchmod(fd, st->st_mode & 07777) < 0)
+                return cc_error_setsys(cp->err, -errno, "chmod %s", dest);
+        struct timespec ts[2] = {st->st_atim, st->st_mtim};
+        futimens(fd, ts);
+        return 0;
+}
+
+static int copy_data(struct copier *cp, int in, const char *dest, const struct stat *st, char *digest)
 {
         struct cc_sha256 h;
         cc_sha256_init(&h);
         int out = -1;
         if (cp->stagefd >= 0) {
+                /* a new tree of root's: created 0:0 already */
                 out = openat(cp->stagefd, dest + 1, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (out < 0) {
                         cc_sha256_abort(&h);
@@ -85,6 +101,8 @@ static int copy_data(struct copier *cp, int in, const char *dest, char *digest)
         }
         if (n < 0 && r == 0)
                 r = cc_error_setsys(cp->err, -errno, "read for %s", dest);
+        if (out >= 0 && r == 0)
+                r = set_owner_mode_fd(cp, out, dest, st);
         if (out >= 0)
                 close(out);
         if (r < 0) {
@@ -130,10 +148,11 @@ static int copy_entry(struct copier *cp, int dirfd, const char *name, const char
                 if (fd < 0)
                         return cc_error_setsys(cp->err, -errno, "open %s", rel);
                 char digest[CC_DIGEST_LEN + 1];
-                r = copy_data(cp, fd, dest, digest);
+                r = copy_data(cp, fd, dest, &st, digest);
                 close(fd);
                 if (r == 0)
                         hash_entry(cp, dest, &st, digest);
+                return r; /* owner, mode and times set on the descriptor */
         } else {
                 return 0; /* devices, fifos, sockets of a context are not copied */
         }

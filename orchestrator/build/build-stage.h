@@ -53,6 +53,11 @@ struct cc_builder {
         unsigned vertex;         /* BuildKit's "#N" */
         double t0;               /* start of the running vertex */
         struct cc_strv used_args; /* build args some ARG consumed */
+        /* what enters the store at the end (build-cache.c) */
+        struct cc_pending_layer *pending;
+        size_t npending;
+        struct cc_strv pending_keys; /* cache keys (hex), and their records: */
+        json_object *pending_recs;
 };
 
 /* Progress: "#N [stage i/n] TEXT" opens a vertex, done closes it. */
@@ -63,8 +68,11 @@ char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st);
 
 /* The variables instructions of st expand: its ARGs, overridden by its ENV. */
 void cc_stage_vars(const struct cc_stage *st, struct cc_env *out);
-/* Add a history entry without a layer. */
+/* Add a history entry without a layer, or with one (diff_id; dir: its tree). */
 void cc_stage_add_step(struct cc_stage *st, const char *created_by);
+void cc_stage_add_step_layer(struct cc_stage *st, const char *created_by, const char *diff_id, const char *dir);
+/* sha256 of parent (a key, "" for none) and what, into key. */
+void cc_build_key(const char *parent, const void *what, size_t len, char *key);
 
 /* Layer steps (RUN, COPY, ADD) and the cache. key: the step's cache key
  * (from cc_stage_step_key over what the step does). cc_stage_cached adds
@@ -75,6 +83,12 @@ void cc_stage_step_key(const struct cc_stage *st, const void *what, size_t len, 
 int cc_stage_cached(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by);
 int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by,
                        const char *dir, struct cc_error *err);
+/* The end of a build: the new layers and cache records into the store, in
+ * one transaction, with the image of target (tagged; NULL: the build
+ * failed, keep only what was built). Nothing is written when nothing is
+ * new. */
+int cc_builder_save(struct cc_builder *b, struct cc_stage *target, char *id_out, struct cc_error *err);
+void cc_builder_pending_free(struct cc_builder *b);
 
 /* ARG name[=default] (the global scope: global NULL) into `into`: a build
  * arg wins, then the default, then the global value. */

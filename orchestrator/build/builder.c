@@ -1,7 +1,6 @@
 /* The builder: a Dockerfile's stages, built in order as far as the target
  * needs them, the target committed as an image. */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,7 +9,6 @@
 #include <time.h>
 
 #include "build-stage.h"
-#include "image-digest.h"
 #include "image.h"
 #include "registry.h"
 
@@ -75,7 +73,7 @@ void cc_stage_vars(const struct cc_stage *st, struct cc_env *out)
         }
 }
 
-static void add_step(struct cc_stage *st, const char *created_by, const char *diff_id, const char *dir)
+void cc_stage_add_step_layer(struct cc_stage *st, const char *created_by, const char *diff_id, const char *dir)
 {
         st->steps = cc_xrealloc(st->steps, (st->nsteps_done + 1) * sizeof(*st->steps));
         st->steps[st->nsteps_done++] = (struct cc_build_step){.created_by = cc_xstrdup(created_by),
@@ -86,144 +84,7 @@ static void add_step(struct cc_stage *st, const char *created_by, const char *di
 
 void cc_stage_add_step(struct cc_stage *st, const char *created_by)
 {
-        add_step(st, created_by, NULL, NULL);
-}
-
-/* ---- layer steps and the cache ---- */
-
-static void key_of(const char *parent, const void *what, size_t len, char *key)
-{
-        struct cc_sha256 h;
-        cc_sha256_init(&h);
-        cc_sha256_update(&h, parent, strlen(parent) + 1);
-        cc_sha256_update(&h, what, len);
-        cc_sha256_final(&h, key);
-}
-
-void cc_stage_step_key(const struct cc_stage *st, const void *what, size_t len, char *key)
-{
-        key_of(st->key, what, len, key);
-}
-
-static const char *rec_str(json_object *rec, const char *key)
-{
-        json_object *v;
-        return rec && json_object_object_get_ex(rec, key, &v) && json_object_is_type(v, json_type_string)
-                       ? json_object_get_string(v)
-                       : NULL;
-}
-
-/* The step's layer (or none) is in place: the stage moves on. */
-static void layer_done(struct cc_stage *st, const char *key, const char *created_by, const char *diff_id,
-                       const char *chain, const char *dir)
-{
-        add_step(st, created_by, diff_id, dir);
-        if (chain)
-                strcpy(st->chain, chain);
-        strcpy(st->key, key);
-}
-
-int cc_stage_cached(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by)
-{
-        if (b->o->no_cache)
-                return 0;
-        json_object *rec = cc_image_cache_get(b->s, cc_digest_hex(key));
-        const char *diff = rec_str(rec, "diff_id"), *chain = rec_str(rec, "chain");
-        json_object *empty;
-        if (rec && json_object_object_get_ex(rec, "empty", &empty)) {
-                layer_done(st, key, created_by, NULL, NULL, NULL);
-                return 1;
-        }
-        if (!cc_digest_valid(diff) || !cc_digest_valid(chain))
-                return 0;
-        /* the layer must still be there, and above this stage's chain */
-        char want[CC_DIGEST_LEN + 1];
-        cc_image_chain_id(*st->chain ? st->chain : NULL, diff, want);
-        _cleanup_free_ char *dir = cc_image_layer_path(b->s, chain);
-        if (!cc_streq(want, chain) || access(dir, F_OK) < 0 || !cc_image_blob_exists(b->s, diff))
-                return 0;
-        layer_done(st, key, created_by, diff, chain, dir);
-        return 1;
-}
-
-static bool dir_empty(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        bool empty = true;
-        while (d && empty && (de = readdir(d)))
-                empty = cc_streq(de->d_name, ".") || cc_streq(de->d_name, "..");
-        if (d)
-                closedir(d);
-        return d && empty;
-}
-
-/* SOURCE_DATE_EPOCH: no time in a new layer is later than the epoch
- * (name is an entry of the directory at). */
-static int clamp_at(int at, const char *name, time_t epoch, unsigned depth)
-{
-        struct stat st;
-        if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode) && depth < 256) {
-                int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-                if (!d) {
-                        if (fd >= 0)
-                                close(fd);
-                        return -errno;
-                }
-                struct dirent *de;
-                int r = 0;
-                while (r == 0 && (de = readdir(d)))
-                        if (!cc_streq(de->d_name, ".") && !cc_streq(de->d_name, ".."))
-                                r = clamp_at(dirfd(d), de->d_name, epoch, depth + 1);
-                closedir(d);
-                if (r < 0)
-                        return r;
-        }
-        if (st.st_mtime < epoch)
-                return 0;
-        struct timespec ts[2] = {{.tv_sec = epoch}, {.tv_sec = epoch}};
-        return utimensat(at, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-}
-
-static int clamp_mtimes(const char *dir, time_t epoch, struct cc_error *err)
-{
-        int r = clamp_at(AT_FDCWD, dir, epoch, 0);
-        return r < 0 ? cc_error_setsys(err, r, "SOURCE_DATE_EPOCH: set the times in %s", dir) : 0;
-}
-
-int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by,
-                       const char *dir, struct cc_error *err)
-{
-        char diff[CC_DIGEST_LEN + 1], chain[CC_DIGEST_LEN + 1];
-        bool empty = dir_empty(dir);
-        int r = b->epoch >= 0 && !empty ? clamp_mtimes(dir, (time_t) b->epoch, err) : 0;
-        if (r == 0)
-                r = cc_image_tx_begin(b->s, err);
-        if (r < 0)
-                return r;
-        json_object *rec = json_object_new_object();
-        if (empty) {
-                cc_rm_rf(dir);
-                json_object_object_add(rec, "empty", json_object_new_boolean(1));
-        } else if ((r = cc_image_layer_from_dir(b->s, *st->chain ? st->chain : NULL, dir, diff, chain, err)) == 0) {
-                json_object_object_add(rec, "diff_id", json_object_new_string(diff));
-                json_object_object_add(rec, "chain", json_object_new_string(chain));
-        }
-        if (r == 0) {
-                cc_image_cache_put(b->s, cc_digest_hex(key), rec);
-                r = cc_image_tx_commit(b->s, err);
-        } else {
-                json_object_put(rec);
-                cc_image_tx_abort(b->s);
-        }
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *ldir = empty ? NULL : cc_image_layer_path(b->s, chain);
-        layer_done(st, key, created_by, empty ? NULL : diff, empty ? NULL : chain, ldir);
-        return 0;
+        cc_stage_add_step_layer(st, created_by, NULL, NULL);
 }
 
 struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, size_t before)
@@ -257,6 +118,7 @@ static void stage_free(struct cc_stage *st)
 
 static void builder_free(struct cc_builder *b)
 {
+        cc_builder_pending_free(b);
         for (size_t i = 0; i < b->nstages; i++)
                 stage_free(&b->stages[i]);
         free(b->stages);
@@ -503,7 +365,7 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
         }
         if (cc_streq(st->base, "scratch")) {
                 _cleanup_free_ char *from = cc_xasprintf("FROM scratch %lld", b->epoch);
-                key_of("", from, strlen(from), st->key);
+                cc_build_key("", from, strlen(from), st->key);
                 st->config = json_object_new_object();
                 cc_strv_push(&st->shell, "/bin/sh");
                 cc_strv_push(&st->shell, "-c");
@@ -538,7 +400,7 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
                                           st->chain);
         json_object_put(cfg);
         _cleanup_free_ char *from = cc_xasprintf("FROM %s %lld", img->id, b->epoch);
-        key_of("", from, strlen(from), st->key);
+        cc_build_key("", from, strlen(from), st->key);
         for (size_t i = 0; i < img->layer_dirs.n; i++)
                 cc_strv_push(&st->layers, img->layer_dirs.v[i]);
         cc_image_free(img);
@@ -558,94 +420,6 @@ static int build_stage(struct cc_builder *b, struct cc_stage *st, struct cc_erro
 }
 
 /* ---- the image ---- */
-
-static void add_labels(json_object *config, const struct cc_strv *labels)
-{
-        if (!labels || !labels->n)
-                return;
-        json_object *l;
-        if (!json_object_object_get_ex(config, "Labels", &l) || !json_object_is_type(l, json_type_object)) {
-                l = json_object_new_object();
-                json_object_object_add(config, "Labels", l);
-        }
-        for (size_t i = 0; i < labels->n; i++) {
-                const char *eq = strchr(labels->v[i], '=');
-                _cleanup_free_ char *k = eq ? cc_xstrndup(labels->v[i], (size_t) (eq - labels->v[i]))
-                                            : cc_xstrdup(labels->v[i]);
-                json_object_object_add(l, k, json_object_new_string(eq ? eq + 1 : ""));
-        }
-}
-
-/* The image of an export key that is still in the store, or NULL. */
-static char *exported(struct cc_builder *b, const char *key)
-{
-        if (b->o->no_cache)
-                return NULL;
-        const char *id = rec_str(cc_image_cache_get(b->s, cc_digest_hex(key)), "image");
-        char *found = NULL;
-        if (id && cc_image_resolve(b->s, id, &found, NULL, NULL) < 0)
-                found = NULL;
-        return found;
-}
-
-static int tag_image(struct cc_builder *b, const char *id, const char *key, struct cc_error *err)
-{
-        int r = cc_image_tx_begin(b->s, err);
-        if (r < 0)
-                return r;
-        json_object *rec = json_object_new_object();
-        json_object_object_add(rec, "image", json_object_new_string(id));
-        cc_image_cache_put(b->s, cc_digest_hex(key), rec);
-        for (size_t i = 0; r == 0 && b->o->tags && i < b->o->tags->n; i++) {
-                _cleanup_free_ char *norm = cc_image_ref_normalize(b->o->tags->v[i]);
-                r = cc_image_tag_set(b->s, norm, id, err);
-        }
-        if (r < 0) {
-                cc_image_tx_abort(b->s);
-                return r;
-        }
-        return cc_image_tx_commit(b->s, err);
-}
-
-static int export_image(struct cc_builder *b, struct cc_stage *st, char *id_out, struct cc_error *err)
-{
-        cc_builder_vertex(b, "exporting to image");
-        add_labels(st->config, b->o->labels);
-        struct cc_build_commit c = {.base_id = st->base_id, .config = st->config, .steps = st->steps,
-                                    .n = st->nsteps_done, .author = st->author, .created = b->created};
-        /* the same image as a build before: nothing to write */
-        struct cc_buf what = {0};
-        cc_buf_printf(&what, "EXPORT%c%s%c%s%c%s%c%s", 0, st->base_id ? st->base_id : "", 0,
-                      st->author ? st->author : "", 0, b->created ? b->created : "", 0,
-                      json_object_to_json_string_ext(st->config, JSON_C_TO_STRING_PLAIN));
-        for (size_t i = 0; i < st->nsteps_done; i++)
-                cc_buf_printf(&what, "%c%s%c%s", 0, st->steps[i].created_by, 0,
-                              st->steps[i].diff_id ? st->steps[i].diff_id : "");
-        char key[CC_DIGEST_LEN + 1];
-        cc_stage_step_key(st, what.s, what.len, key);
-        cc_buf_free(&what);
-        _cleanup_free_ char *id = exported(b, key);
-        int r;
-        if (id) {
-                strcpy(id_out, id);
-                r = tag_image(b, id, key, err);
-        } else {
-                r = cc_build_commit_image(b->s, &c, id_out, err);
-                if (r == 0)
-                        r = tag_image(b, id_out, key, err);
-        }
-        if (r < 0)
-                return r;
-        if (b->out) {
-                fprintf(b->out, "#%u writing image %s done\n", b->vertex, id_out);
-                for (size_t i = 0; b->o->tags && i < b->o->tags->n; i++) {
-                        _cleanup_free_ char *norm = cc_image_ref_normalize(b->o->tags->v[i]);
-                        fprintf(b->out, "#%u naming to %s done\n", b->vertex, norm ? norm : b->o->tags->v[i]);
-                }
-        }
-        cc_builder_vertex_done(b, false);
-        return 0;
-}
 
 static int check_tags(const struct cc_build_opts *o, struct cc_error *err)
 {
@@ -729,7 +503,11 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
                 if (b->stages[i].needed)
                         r = build_stage(b, &b->stages[i], err);
         if (r == 0)
-                r = export_image(b, &b->stages[target], id_out, err);
+                return cc_builder_save(b, &b->stages[target], id_out, err);
+        /* keep what the steps before the failing one built, for the next try */
+        struct cc_error serr = {0};
+        cc_builder_save(b, NULL, id_out, &serr);
+        cc_error_clear(&serr);
         return r;
 }
 

@@ -190,6 +190,30 @@ static int layer_adopt(struct cc_image_store *s, const struct cc_ingest_layer *l
         return 0;
 }
 
+int cc_image_layer_adopt_dir(struct cc_image_store *s, const char *tar, const char *dir, const char *diff_id,
+                             const char *chain, uint64_t size, struct cc_error *err)
+{
+        int r = cc_image_blob_adopt(s, tar, diff_id, err);
+        if (r < 0)
+                return r;
+        const char *hex = cc_digest_hex(chain);
+        _cleanup_free_ char *final = cc_image_layer_path(s, chain);
+        _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lfd < 0)
+                return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
+        struct stat st;
+        uint64_t had;
+        bool have = stat(final, &st) == 0 && S_ISDIR(st.st_mode);
+        if (have && layer_recorded(s, hex, &had))
+                return cc_rm_rf(dir) < 0 ? cc_error_setsys(err, -errno, "remove %s", dir) : 0;
+        if (have && (r = cc_layer_rm_tree(lfd, hex, err)) < 0)
+                return r;
+        if (chmod(dir, 0755) < 0 || rename(dir, final) < 0)
+                return cc_error_setsys(err, -errno, "layer %s: move %s into place", diff_id, dir);
+        layer_record(s, hex, diff_id, size);
+        return 0;
+}
+
 int cc_image_layer_from_dir(struct cc_image_store *s, const char *parent_chain, const char *dir, char *diff_id,
                             char *chain, struct cc_error *err)
 {
@@ -202,32 +226,15 @@ int cc_image_layer_from_dir(struct cc_image_store *s, const char *parent_chain, 
                 return cc_error_setsys(err, -errno, "create a layer file in %s", s->tmp_dir);
         struct cc_layer_info info;
         int r = cc_layer_write_dir(dfd, tfd, &info, err);
-        if (r == 0 && fsync(tfd) < 0)
+        if (r == 0 && syncfs(dfd) < 0) /* the tree and the tar */
                 r = cc_error_setsys(err, -errno, "write layer of %s", dir);
         if (r < 0) {
                 unlink(tmp);
                 return r;
         }
-        if ((r = cc_image_blob_adopt(s, tmp, info.diff_id, err)) < 0)
-                return r;
         strcpy(diff_id, info.diff_id);
         cc_image_chain_id(parent_chain, info.diff_id, chain);
-        const char *hex = cc_digest_hex(chain);
-        _cleanup_free_ char *final = cc_image_layer_path(s, chain);
-        _cleanup_close_ int lfd = open(s->layers_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (lfd < 0)
-                return cc_error_setsys(err, -errno, "open %s", s->layers_dir);
-        struct stat st;
-        uint64_t size;
-        bool have = stat(final, &st) == 0 && S_ISDIR(st.st_mode);
-        if (have && layer_recorded(s, hex, &size))
-                return cc_rm_rf(dir) < 0 ? cc_error_setsys(err, -errno, "remove %s", dir) : 0;
-        if (have && (r = cc_layer_rm_tree(lfd, hex, err)) < 0)
-                return r;
-        if (fchmod(dfd, 0755) < 0 || syncfs(dfd) < 0 || rename(dir, final) < 0)
-                return cc_error_setsys(err, -errno, "layer %s: move %s into place", info.diff_id, dir);
-        layer_record(s, hex, info.diff_id, info.size);
-        return 0;
+        return cc_image_layer_adopt_dir(s, tmp, dir, diff_id, chain, info.size, err);
 }
 
 static const char *media_type_for(const char *compression)

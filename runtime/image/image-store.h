@@ -85,6 +85,13 @@ char *cc_image_layer_path(struct cc_image_store *s, const char *chain_id);
  * each) describe it. When that layer exists already, dir is removed. */
 int cc_image_layer_from_dir(struct cc_image_store *s, const char *parent_chain, const char *dir, char *diff_id,
                             char *chain, struct cc_error *err);
+/* The same in two halves, for a caller that batches many layers behind one
+ * syncfs: it wrote tar (cc_layer_write_dir of dir: diff_id, size) on the
+ * store's filesystem and made both durable; inside a transaction the tar
+ * becomes the blob and dir the layer tree at chain (or is removed when
+ * that layer exists). */
+int cc_image_layer_adopt_dir(struct cc_image_store *s, const char *tar, const char *dir, const char *diff_id,
+                             const char *chain, uint64_t size, struct cc_error *err);
 
 /* ---- the build cache: index.json "build_cache", key -> record ---- */
 /* The record of key (64 hex digits), borrowed from the loaded index, or NULL. */
