@@ -137,6 +137,21 @@ int cc_cli_parse_index(const char *arg, int *out)
         return 0;
 }
 
+int cc_cli_parse_bool_flag(const char *flag, const char *arg, bool *out)
+{
+        static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+        static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+        for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+                if (!arg || strcmp(arg, yes[i]) == 0)
+                        return *out = true, 0;
+                if (strcmp(arg, no[i]) == 0)
+                        return *out = false, 0;
+        }
+        fprintf(stderr, "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseBool: parsing \"%s\": invalid syntax\n",
+                arg, flag, arg);
+        return 1;
+}
+
 void cc_cli_print_warnings(const struct cc_project *p)
 {
         for (size_t i = 0; p && i < p->warnings.n; i++)

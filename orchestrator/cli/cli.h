@@ -69,6 +69,11 @@ int cc_cli_lock_state(struct cc_cli *cli, const char *project, struct cc_state *
 bool cc_cli_color(const struct cc_cli *cli, int fd);
 /* --index N: a replica number, 1 or more (else a message, non-zero). */
 int cc_cli_parse_index(const char *arg, int *out);
+/* The value of a boolean flag given as --flag (arg NULL: true) or
+ * --flag=VALUE, read as docker's CLI reads it (strconv.ParseBool: 1, t,
+ * true, 0, f, false, any case of T/F/TRUE/FALSE); else its message and
+ * non-zero. */
+int cc_cli_parse_bool_flag(const char *flag, const char *arg, bool *out);
 /* True when argv has -h/--help before any "--". */
 bool cc_cli_wants_help(int argc, char **argv);
 

@@ -360,14 +360,8 @@ int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv)
                         break;
                 case O_NO_STDIN: o.no_stdin = true; break;
                 case O_SIG_PROXY:
-                        if (!optarg || strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0) {
-                                o.sig_proxy = true;
-                        } else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0) {
-                                o.sig_proxy = false;
-                        } else {
-                                fprintf(stderr, "invalid --sig-proxy \"%s\": true or false\n", optarg);
+                        if (cc_cli_parse_bool_flag("sig-proxy", optarg, &o.sig_proxy) != 0)
                                 return 1;
-                        }
                         break;
                 case O_DRY: break;
                 case 'h': cc__attach_help(); return 0;

@@ -60,6 +60,10 @@ struct watcher {
         long long first_event_ms, last_event_ms; /* 0: nothing pending */
         size_t n_events;                         /* since first_event_ms */
         bool warned_limit;
+        /* --quiet (no build output), --prune (dangling images removed
+         * after a rebuild): for the rebuild action, which ccompose does
+         * not have yet; nothing else builds */
+        bool quiet, prune;
 };
 
 static long long cc__now_ms(void)
@@ -652,7 +656,7 @@ static void cc__watcher_free(struct watcher *w)
 
 pid_t cc_watch_spawn(struct cc_cli *cli, struct cc_project *p, const struct cc_strv *services)
 {
-        struct watcher w = {.cli = cli, .p = p, .ifd = -1};
+        struct watcher w = {.cli = cli, .p = p, .ifd = -1, .prune = true};
         if (cc__watch_rules(&w, services) < 0) {
                 cc__watcher_free(&w);
                 return -1;
@@ -683,17 +687,29 @@ int cc_cmd_watch(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_NOUP = 1000, O_PRUNE, O_QUIET, O_DRY };
         static const struct option longopts[] = {
-                {"no-up", no_argument, NULL, O_NOUP}, {"prune", no_argument, NULL, O_PRUNE},
-                {"quiet", no_argument, NULL, O_QUIET}, {"dry-run", no_argument, NULL, O_DRY},
+                {"no-up", optional_argument, NULL, O_NOUP}, {"prune", optional_argument, NULL, O_PRUNE},
+                {"quiet", optional_argument, NULL, O_QUIET}, {"dry-run", no_argument, NULL, O_DRY},
                 {"help", no_argument, NULL, 'h'},     {0},
         };
+        struct watcher w = {.cli = cli, .ifd = -1, .prune = true};
         bool no_up = false;
         int c;
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 switch (c) {
-                case O_NOUP: no_up = true; break;
-                case O_PRUNE: case O_QUIET: case O_DRY: break; /* nothing is built */
+                case O_NOUP:
+                        if (cc_cli_parse_bool_flag("no-up", optarg, &no_up) != 0)
+                                return 1;
+                        break;
+                case O_PRUNE:
+                        if (cc_cli_parse_bool_flag("prune", optarg, &w.prune) != 0)
+                                return 1;
+                        break;
+                case O_QUIET:
+                        if (cc_cli_parse_bool_flag("quiet", optarg, &w.quiet) != 0)
+                                return 1;
+                        break;
+                case O_DRY: break;
                 case 'h': cc__watch_help(); return 0;
                 default: return 1;
                 }
@@ -705,7 +721,7 @@ int cc_cmd_watch(struct cc_cli *cli, int argc, char **argv)
         struct cc_strv services = {0};
         for (int i = optind; i < argc; i++)
                 cc_strv_push(&services, argv[i]);
-        struct watcher w = {.cli = cli, .p = p, .ifd = -1};
+        w.p = p;
         int rc = 1;
         if (cc__watch_rules(&w, &services) < 0)
                 goto out;

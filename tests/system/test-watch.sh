@@ -244,6 +244,59 @@ EOF
         [ "$rc" -ne 0 ] && assert_contains "$out" "none of the selected services is configured for watch"
 }
 
+# --no-up starts nothing; the services started later are synced (the
+# state is read for every batch); --quiet and --prune take docker's
+# boolean forms, a bad value is refused as docker's CLI refuses it
+t_no_up_flags() {
+        web sync
+        start_watch --no-up --quiet --prune=false || return 1
+        [ -z "$(ctr web pid)" ] || fail "watch --no-up started web" || return 1
+        ccp up -d >/dev/null 2>&1 || fail "up -d" || return 1
+        wait_for 30 is_status web running || return 1
+        echo later >"$SRC/later.txt"
+        wait_for 30 ctr_has web /tmp/app/later.txt later || { cat "$WLOG"; return 1; }
+        stop_watch || return 1
+        local out rc
+        out=$(ccp watch --no-up --prune=maybe 2>&1); rc=$?
+        [ "$rc" -ne 0 ] || fail "--prune=maybe accepted" || return 1
+        assert_contains "$out" 'invalid argument "maybe" for "--prune" flag'
+}
+
+# The kernel's event queue overflows (IN_Q_OVERFLOW) while the watch is
+# stopped: the rescan syncs every file, in one batch. The queue's size is
+# taken when the watch starts: lowered for that moment, restored at once
+# (and at exit, whatever happens).
+QUEUED=/proc/sys/fs/inotify/max_queued_events
+QUEUED_WAS=
+restore_queued() { [ -z "$QUEUED_WAS" ] || echo "$QUEUED_WAS" >"$QUEUED"; QUEUED_WAS=; }
+on_exit restore_queued
+stopped() { local st; st=$(cat "/proc/$1/stat") && st=${st##*) } && [ "${st%% *}" = T ]; }
+t_overflow() {
+        web sync
+        echo old >"$SRC/old.txt"
+        QUEUED_WAS=$(cat "$QUEUED")
+        echo 64 >"$QUEUED"
+        start_watch; local rc=$?
+        restore_queued
+        [ "$rc" = 0 ] || return 1
+        kill -STOP "$WPID"
+        wait_for 10 stopped "$WPID" || { kill -CONT "$WPID"; return 1; }
+        # 300 files, 3 events each, into a queue of 64
+        python3 - "$SRC" <<'EOF'
+import os, sys
+for i in range(300):
+    with open(os.path.join(sys.argv[1], "o%03d.txt" % i), "w") as f:
+        f.write("%d\n" % i)
+EOF
+        kill -CONT "$WPID"
+        wait_for 60 ctr_has web /tmp/app/o299.txt 299 || { cat "$WLOG"; return 1; }
+        wait_for 30 ctr_has web /tmp/app/o000.txt 0 || return 1
+        wait_for 30 ctr_has web /tmp/app/old.txt old || return 1 # the rescan takes the whole tree
+        assert_eq "$(ls "/proc/$(ctr web pid)/root/tmp/app" | wc -l)" 301 || return 1
+        assert_eq "$(sync_lines)" 1 "$(cat "$WLOG")" || return 1
+        stop_watch
+}
+
 # Latency (reported, not asserted): write on the host -> content readable
 # in the container, polled through the container's root.
 t_latency() {
@@ -284,6 +337,7 @@ _watched() {
         local rc=0
         "$@" || rc=1
         if [ -n "$WPID" ]; then
+                kill -CONT "$WPID" 2>/dev/null
                 kill -INT "$WPID" 2>/dev/null
                 wait_exit "$WPID" 30 >/dev/null || kill -9 "$WPID" 2>/dev/null
                 WPID=
@@ -301,4 +355,6 @@ run_cases \
         "up --watch syncs; its Ctrl-C stops the stack:t_up_watch" \
         "the build context's .dockerignore applies:t_dockerignore" \
         "a rebuild rule and a project without develop are refused:t_rebuild_refused" \
+        "--no-up starts nothing, later containers are synced; --quiet, --prune=false; a bad value refused:t_no_up_flags" \
+        "an event queue overflow is answered by a rescan that syncs every file:t_overflow" \
         "latency from write to container (reported):t_latency"
