@@ -304,10 +304,10 @@ static int cc__open_dir_p(const struct sync_ctx *s, const char *cpath)
                 return fd;
         _cleanup_free_ char *parent = cc_xstrdup(cpath);
         char *slash = strrchr(parent, '/');
-        if (!slash || slash == parent)
+        if (!slash || !slash[1])
                 return -ENOENT;
         *slash = '\0';
-        _cleanup_close_ int pfd = cc__open_dir_p(s, parent);
+        _cleanup_close_ int pfd = cc__open_dir_p(s, *parent ? parent : "/");
         if (pfd < 0)
                 return pfd;
         if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST)

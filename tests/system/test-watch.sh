@@ -9,6 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=watch
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+require_commands ss curl
 
 SRC=$D/src
 WLOG=$TMP/watch.log
@@ -297,6 +298,63 @@ EOF
         stop_watch
 }
 
+# examples/watch-web as its README runs it, on a copy: the page edited on
+# the host is served changed through the published port on 127.0.0.1 (the
+# time it took is reported); an ignored file is not served; a change of
+# conf/ restarts the service, which serves the new greeting; Ctrl-C leaves
+# the site up.
+setup_example_image() {
+        CCOMPOSE=$CCOMPOSE CCOMPOSE_EXAMPLE_IMAGES=$IMAGES "$SRCDIR/scripts/make-example-images.sh" >/dev/null
+}
+served() { curl -fsS --max-time 5 "http://127.0.0.1:$PORT/$1" 2>/dev/null; }
+served_has() { served "$1" | grep -qF -- "$2"; }
+t_example() {
+        setup_example_image || return 1
+        cp -r "$SRCDIR/examples/watch-web/." "$D/"
+        # the project's network on this test's subnet
+        cat >>"$D/compose.yaml" <<EOF
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: 10.213.115.0/24
+EOF
+        PORT=$(free_port)
+        WEB_PORT=$PORT start_watch || return 1
+        wait_for 60 served_has "" "Hello from ccompose watch" || { cat "$WLOG"; return 1; }
+        assert_eq "$(served greeting.txt)" "Greetings from the watch-web example" || return 1
+        python3 - "$D/html/index.html" "http://127.0.0.1:$PORT/" <<'EOF' | tee /dev/fd/3
+import sys, time, urllib.request
+page, url = sys.argv[1], sys.argv[2]
+want = "<h1>Edited on the host</h1>\n"
+t0 = time.monotonic()
+with open(page, "w") as f:
+    f.write(want)
+while True:
+    try:
+        if urllib.request.urlopen(url, timeout=5).read().decode() == want:
+            break
+    except OSError:
+        pass
+    if time.monotonic() - t0 > 30:
+        sys.exit("the edited page was not served within 30 s")
+    time.sleep(0.002)
+print("# examples/watch-web: page saved -> served changed on 127.0.0.1: %.0f ms" % ((time.monotonic() - t0) * 1000))
+EOF
+        [ "${PIPESTATUS[0]}" = 0 ] || return 1
+        echo secret >"$D/html/notes.draft"
+        echo "<p>second</p>" >"$D/html/second.html"
+        wait_for 30 served_has second.html "<p>second</p>" || return 1
+        ! served notes.draft >/dev/null || fail "an ignored *.draft file is served" || return 1
+        local pid; pid=$(ctr web pid)
+        echo "Greetings, restarted" >"$D/conf/greeting"
+        wait_for 60 served_has greeting.txt "Greetings, restarted" || { cat "$WLOG"; return 1; }
+        [ "$(ctr web pid)" != "$pid" ] || fail "web was not restarted" || return 1
+        file_has "$WLOG" 'service(s) \["web"\] restarted' || fail "$(cat "$WLOG")" || return 1
+        stop_watch || return 1
+        served_has "" "Edited on the host" || fail "the site stopped with watch"
+}
+
 # Latency (reported, not asserted): write on the host -> content readable
 # in the container, polled through the container's root.
 t_latency() {
@@ -357,4 +415,5 @@ run_cases \
         "a rebuild rule and a project without develop are refused:t_rebuild_refused" \
         "--no-up starts nothing, later containers are synced; --quiet, --prune=false; a bad value refused:t_no_up_flags" \
         "an event queue overflow is answered by a rescan that syncs every file:t_overflow" \
+        "examples/watch-web: an edited page is served changed, conf/ restarts:t_example" \
         "latency from write to container (reported):t_latency"
