@@ -13,7 +13,6 @@
 
 #include "registry-client.h"
 
-#define MAX_REDIRECTS 10
 #define MAX_RETRIES 5       /* broken transfers and 5xx */
 #define MAX_THROTTLED 6     /* 429 answers */
 #define RETRY_AFTER_MAX 60  /* seconds we wait at most for one 429 */
@@ -543,83 +542,12 @@ static bool transient(CURLcode code)
         }
 }
 
-static bool same_origin(const char *a, const char *b)
-{
-        CURLU *ua = curl_url(), *ub = curl_url();
-        bool same = false;
-        if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
-            curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK) {
-                char *sa = NULL, *sb = NULL, *ha = NULL, *hb = NULL, *pa = NULL, *pb = NULL;
-                curl_url_get(ua, CURLUPART_SCHEME, &sa, 0);
-                curl_url_get(ub, CURLUPART_SCHEME, &sb, 0);
-                curl_url_get(ua, CURLUPART_HOST, &ha, 0);
-                curl_url_get(ub, CURLUPART_HOST, &hb, 0);
-                curl_url_get(ua, CURLUPART_PORT, &pa, CURLU_DEFAULT_PORT);
-                curl_url_get(ub, CURLUPART_PORT, &pb, CURLU_DEFAULT_PORT);
-                same = sa && sb && ha && hb && pa && pb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
-                       strcmp(pa, pb) == 0;
-                curl_free(sa);
-                curl_free(sb);
-                curl_free(ha);
-                curl_free(hb);
-                curl_free(pa);
-                curl_free(pb);
-        }
-        curl_url_cleanup(ua);
-        curl_url_cleanup(ub);
-        return same;
-}
-
-/* Follow a redirect by hand: the Authorization header goes only to the
- * registry itself, and https never turns into http towards another host. */
-static int follow(struct cc_reg_client *c, struct cc_reg_xfer *x)
-{
-        if (!x->location || !*x->location)
-                return cc_error_set(&x->err, -EPROTO, "HTTP %ld redirect without a Location", x->status);
-        if (++x->redirects > MAX_REDIRECTS)
-                return cc_error_set(&x->err, -ELOOP, "too many redirects (last to %s)", x->location);
-        CURLU *u = curl_url();
-        char *next = NULL, *scheme = NULL, *host = NULL;
-        int r = 0;
-        if (!u || curl_url_set(u, CURLUPART_URL, x->url, 0) != CURLUE_OK ||
-            curl_url_set(u, CURLUPART_URL, x->location, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_URL, &next, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-                r = cc_error_set(&x->err, -EPROTO, "invalid redirect to \"%s\"", x->location);
-        } else if (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0) {
-                r = cc_error_set(&x->err, -EPROTO, "redirect to unsupported scheme: %s", next);
-        } else if (strcasecmp(scheme, "http") == 0 && cc_startswith(x->url, "https:") &&
-                   !cc_registry_is_loopback(host)) {
-                r = cc_error_set(&x->err, -EPROTO, "refusing redirect from https to plain http: %s", next);
-        } else {
-                free(x->url);
-                x->url = cc_xstrdup(next);
-                /* Credentials go to the registry's origin only. */
-                x->send_auth = same_origin(x->url, c->base);
-        }
-        curl_free(next);
-        curl_free(scheme);
-        curl_free(host);
-        curl_url_cleanup(u);
-        return r;
-}
-
-static const char *url_host(const char *url, char *buf, size_t len)
-{
-        const char *p = strstr(url, "://");
-        p = p ? p + 3 : url;
-        size_t n = strcspn(p, "/?#");
-        snprintf(buf, len, "%.*s", (int) n, p);
-        return buf;
-}
-
 /* The message of a transfer that failed with HTTP status. */
 static int http_error(struct cc_reg_client *c, struct cc_reg_xfer *x)
 {
         _cleanup_free_ char *text = cc_reg_error_text(x->errbody.s, x->errbody.len);
         char host[256];
-        url_host(x->url, host, sizeof(host));
+        cc_reg_url_host(x->url, host, sizeof(host));
         switch (x->status) {
         case 404:
                 x->fail = CC_REG_NOT_FOUND;
@@ -659,7 +587,7 @@ static int complete(struct cc_reg_client *c, struct cc_reg_xfer *x, CURLcode cod
                         return 1;
                 }
                 char host[256];
-                url_host(x->url, host, sizeof(host));
+                cc_reg_url_host(x->url, host, sizeof(host));
                 const char *why = x->curl_err[0] ? x->curl_err : curl_easy_strerror(code);
                 bool registry = x->send_auth || strcmp(host, c->registry) == 0;
                 x->fail = transient(code) ? CC_REG_OTHER : CC_REG_UNREACHABLE;
@@ -691,7 +619,7 @@ static int complete(struct cc_reg_client *c, struct cc_reg_xfer *x, CURLcode cod
                 return 0;
         }
         if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
-                if (follow(c, x) < 0) {
+                if (cc_reg_follow(c, x) < 0) {
                         x->fail = CC_REG_OTHER;
                         return x->err.code;
                 }
@@ -793,28 +721,6 @@ int cc_reg_fetch(struct cc_reg_client *c, struct cc_reg_xfer **xs, size_t n, str
                 if (!xs[i]->done)
                         tee_close(xs[i], true);
         }
-        return r;
-}
-
-int cc_reg_xfer_set_location(struct cc_reg_client *c, struct cc_reg_xfer *x, const char *location,
-                             const char *query, struct cc_error *err)
-{
-        CURLU *u = curl_url();
-        char *next = NULL;
-        int r = 0;
-        if (!u || !location || !*location || curl_url_set(u, CURLUPART_URL, c->base, 0) != CURLUE_OK ||
-            curl_url_set(u, CURLUPART_URL, location, 0) != CURLUE_OK ||
-            (query && curl_url_set(u, CURLUPART_QUERY, query, CURLU_APPENDQUERY) != CURLUE_OK) ||
-            curl_url_get(u, CURLUPART_URL, &next, 0) != CURLUE_OK) {
-                r = cc_error_set(err, -EPROTO, "%s gave an unusable upload location \"%s\"", c->registry,
-                                 location ? location : "");
-        } else {
-                free(x->url);
-                x->url = cc_xstrdup(next);
-                x->send_auth = same_origin(x->url, c->base);
-        }
-        curl_free(next);
-        curl_url_cleanup(u);
         return r;
 }
 

@@ -141,6 +141,16 @@ struct cc_reg_sigpipe {
 void cc_reg_sigpipe_block(struct cc_reg_sigpipe *sp);
 void cc_reg_sigpipe_restore(struct cc_reg_sigpipe *sp);
 
+/* ---- URLs (registry-url.c) ---- */
+/* Same scheme, host and port. */
+bool cc_reg_same_origin(const char *a, const char *b);
+/* Aim x at its response's Location (a 3xx): the Authorization header goes
+ * only to the registry's origin, https never turns into http towards
+ * another host. < 0 with x->err set when the redirect is refused. */
+int cc_reg_follow(struct cc_reg_client *c, struct cc_reg_xfer *x);
+/* The host[:port] of url, into buf. */
+const char *cc_reg_url_host(const char *url, char *buf, size_t len);
+
 /* ---- shared by the engine and the token flow ---- */
 double cc_reg_now(void); /* monotonic seconds */
 /* Options every request gets: no signals, timeouts, user agent, http(s) only. */
