@@ -11,9 +11,58 @@
 
 /* ---- image push ---- */
 
+static int by_name(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The tags (normalised) of the store in ref's repository, sorted; ref names
+ * no tag (--all-tags). Non-zero after printing why. */
+static int repository_tags(struct cc_image_store *s, const char *ref, struct cc_strv *out)
+{
+        _cleanup_free_ char *norm = cc_image_ref_normalize(ref);
+        _cleanup_free_ char *repo = NULL, *tag = NULL, *digest = NULL;
+        if (!norm) {
+                fprintf(stderr, "Error: invalid reference format \"%s\"\n", ref);
+                return 1;
+        }
+        cc_image_ref_split(norm, &repo, &tag, &digest);
+        const char *slash = strrchr(ref, '/');
+        if (digest || strchr(slash ? slash : ref, ':')) {
+                fprintf(stderr, "Error: tag can't be used with --all-tags/-a\n");
+                return 1;
+        }
+        struct cc_strv ids = {0};
+        struct cc_error err = {0};
+        if (cc_image_index_load(s, &err) < 0) {
+                fprintf(stderr, "Error: %s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        cc_image_ids(s, &ids);
+        for (size_t i = 0; i < ids.n; i++) {
+                struct cc_strv tags = {0};
+                cc_image_tags_of(s, ids.v[i], &tags);
+                for (size_t t = 0; t < tags.n; t++) {
+                        _cleanup_free_ char *r = NULL, *g = NULL, *d = NULL;
+                        cc_image_ref_split(tags.v[t], &r, &g, &d);
+                        if (g && !d && cc_streq(r, repo))
+                                cc_strv_push(out, tags.v[t]);
+                }
+                cc_strv_free(&tags);
+        }
+        cc_strv_free(&ids);
+        if (out->n == 0) {
+                fprintf(stderr, "Error: An image does not exist locally with the tag: %s\n", ref);
+                return 1;
+        }
+        qsort(out->v, out->n, sizeof(char *), by_name);
+        return 0;
+}
+
 int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv)
 {
-        bool quiet = false;
+        bool quiet = false, all = false;
         static const struct option longopts[] = {
                 { "quiet", no_argument, NULL, 'q' },
                 { "all-tags", no_argument, NULL, 'a' },
@@ -26,16 +75,15 @@ int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv)
         while ((c = getopt_long(argc, argv, "qah", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'q': quiet = true; break;
+                case 'a': all = true; break;
                 case 'D': break;
-                case 'a':
-                        fputs("ccompose image push: --all-tags is not supported; name each tag\n", stderr);
-                        return 1;
                 case 'h':
                         puts("Usage:  ccompose image push [OPTIONS] NAME[:TAG]\n\n"
                              "Upload an image to a registry, with the credentials of 'ccompose login' /\n"
                              "'docker login'\n\n"
                              "Options:\n"
-                             "  -q, --quiet   Suppress verbose output");
+                             "  -a, --all-tags   Push all tags of an image to the repository\n"
+                             "  -q, --quiet      Suppress verbose output");
                         return 0;
                 default:
                         return 1;
@@ -48,24 +96,32 @@ int cc_cmd_image_push(struct cc_cli *cli, int argc, char **argv)
         struct cc_image_store *s;
         if (cc_cli_open_store(cli, &s))
                 return 1;
-        struct cc_push_display d = { .out = stdout };
-        struct cc_push_options o = {
-                .ref = argv[optind],
-                .progress = quiet ? NULL : cc_push_display_event,
-                .progress_data = &d,
-        };
-        struct cc_push_result res;
-        struct cc_error err = {0};
+        struct cc_strv refs = {0};
         int rc = 0;
-        if (cc_image_push(s, &o, &res, &err) < 0) {
-                fflush(stdout);
-                fprintf(stderr, "Error: %s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                rc = 1;
-        } else if (quiet) {
-                _cleanup_free_ char *norm = cc_image_ref_normalize(argv[optind]);
-                printf("%s\n", norm ? norm : argv[optind]);
+        if (all)
+                rc = repository_tags(s, argv[optind], &refs);
+        else
+                cc_strv_push(&refs, argv[optind]);
+        struct cc_push_display d = { .out = stdout };
+        for (size_t i = 0; i < refs.n && rc == 0; i++) {
+                struct cc_push_options o = {
+                        .ref = refs.v[i],
+                        .progress = quiet ? NULL : cc_push_display_event,
+                        .progress_data = &d,
+                };
+                struct cc_push_result res;
+                struct cc_error err = {0};
+                if (cc_image_push(s, &o, &res, &err) < 0) {
+                        fflush(stdout);
+                        fprintf(stderr, "Error: %s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                } else if (quiet) {
+                        _cleanup_free_ char *norm = cc_image_ref_normalize(refs.v[i]);
+                        printf("%s\n", norm ? norm : refs.v[i]);
+                }
         }
+        cc_strv_free(&refs);
         cc_image_store_close(s);
         fflush(stdout);
         return rc;

@@ -464,8 +464,9 @@ void cc_push_display_event(const struct cc_push_event *ev, void *display)
         };
         switch (ev->status) {
         case CC_PUSH_START:
-                if (!d->prefix)
+                if (!d->prefix && !d->said_repository)
                         fprintf(d->out, "The push refers to repository [%s]\n", ev->repository);
+                d->said_repository = true;
                 break;
         case CC_PUSH_LAYER_PUSHING:
                 if (ev->current > 0) /* one line per layer, not per chunk */

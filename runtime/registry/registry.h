@@ -213,6 +213,7 @@ int cc_image_push(struct cc_image_store *s, const struct cc_push_options *o, str
 struct cc_push_display {
         FILE *out;
         const char *prefix;
+        bool said_repository; /* "The push refers to..." once per display */
 };
 void cc_push_display_event(const struct cc_push_event *ev, void *display);
 

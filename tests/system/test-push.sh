@@ -161,6 +161,24 @@ t_quiet_prints_ref() {
         assert_eq "$out" "$R/quiet:1"
 }
 
+t_all_tags() {
+        # -a: every tag of the repository in the store, the others not.
+        fresh_root all
+        cc image tag busybox:test "$R/all:1" && cc image tag busybox:test "$R/all:2" &&
+                cc image tag busybox:test "$R/notall:1" || return 1
+        local out; out=$(cc image push -a "$R/all") || { echo "$out"; return 1; }
+        assert_eq "$(echo "$out" | grep -c '^The push refers to repository')" 1 || return 1
+        assert_contains "$out" "1: digest: sha256:" || return 1
+        assert_contains "$out" "2: digest: sha256:" || return 1
+        assert_eq "$(curl -s "http://$R/v2/all/tags/list" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" \
+                "['1', '2']" || return 1
+        assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://$R/v2/notall/tags/list")" 404 || return 1
+        local rc
+        out=$(cc image push -a "$R/all:1" 2>&1); rc=$?
+        assert_eq "$rc" 1 || return 1
+        assert_contains "$out" "tag can't be used with --all-tags/-a"
+}
+
 t_monolithic_upload() {
         # Below the chunk size: POST, then one PUT with the blob; no PATCH.
         fresh_root mono
