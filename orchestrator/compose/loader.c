@@ -871,6 +871,17 @@ void cc_project_free(struct cc_project *p)
         free(p);
 }
 
+char *cc_project_service_image(const struct cc_project *p, const char *service)
+{
+        struct cc_node *svc = cc_node_map_get(cc_project_services(p), service);
+        const char *image = cc_node_map_str(svc, "image");
+        if (image && *image)
+                return cc_xstrdup(image);
+        if (!cc_node_is_map(cc_node_map_get(svc, "build")))
+                return NULL;
+        return cc_xasprintf("%s-%s", p->name, service);
+}
+
 char *cc_project_service_hash(const struct cc_project *p, const char *service)
 {
         struct cc_node *svc = cc_node_map_get(cc_project_services(p), service);

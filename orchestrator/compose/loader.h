@@ -75,5 +75,9 @@ void cc_model_raw_shape(struct cc_node *model, bool json);
 struct cc_node *cc_project_services(const struct cc_project *p);
 /* The configuration hash of a service (hex sha256 of its canonical JSON). */
 char *cc_project_service_hash(const struct cc_project *p, const char *service);
+/* The image a service runs: its `image:`, else the one `build:` makes,
+ * named <project>-<service> as docker compose v2 names it; NULL for no
+ * such service or one with neither. */
+char *cc_project_service_image(const struct cc_project *p, const char *service);
 
 #endif

@@ -134,8 +134,7 @@ static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc 
         st->name = cc_container_name(s->project->name, svc->name, number, cc_node_map_str(svc->def, "container_name"));
         st->service = cc_xstrdup(svc->name);
         st->number = number;
-        const char *image = cc_node_map_str(svc->def, "image");
-        st->image = image ? cc_xstrdup(image) : cc_xasprintf("%s-%s", s->project->name, svc->name);
+        st->image = cc_project_service_image(s->project, svc->name);
         st->image_id = svc->image ? cc_xstrdup(svc->image->id) : NULL;
         st->hash = cc_project_service_hash(s->project, svc->name);
         st->command = cc_service_command_line(svc->def, svc->image);
@@ -151,12 +150,9 @@ static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc 
 static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struct cc_error *err)
 {
         _cleanup_free_ char *hash = cc_project_service_hash(s->project, svc->name);
-        const char *image = cc_node_map_str(svc->def, "image");
+        _cleanup_free_ char *image = cc_project_service_image(s->project, svc->name);
         if (!image)
-                return cc_error_set(err, -ENOTSUP,
-                                    "service %s has no image: building images is not supported by ccompose yet; "
-                                    "build it elsewhere and load it with 'ccompose image load'",
-                                    svc->name);
+                return cc_error_set(err, -EINVAL, "service %s has neither an image nor a build context", svc->name);
         int r = cc_image_lookup(s->images, image, &svc->image, err);
         if (r < 0)
                 return cc_error_prefix(err, "service %s", svc->name);

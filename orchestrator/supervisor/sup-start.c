@@ -46,7 +46,7 @@ static void cc__prepare(struct cc_sup *s, struct cc_sup_svc *svc)
                 return;
         }
         /* a service this supervisor's up did not start: its image and networks */
-        const char *image = cc_node_map_str(svc->def, "image");
+        _cleanup_free_ char *image = cc_project_service_image(s->project, svc->name);
         if (!svc->image && (!image || cc_image_lookup(s->images, image, &svc->image, &err) < 0)) {
                 if (!image)
                         cc_error_set(&err, -ENOTSUP, "no image");

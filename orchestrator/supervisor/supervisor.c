@@ -668,7 +668,7 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
                 return cc_error_set(err, -ENOENT, "no such service: %s", service);
         }
         if (!svc->image) {
-                const char *image = cc_node_map_str(svc->def, "image");
+                _cleanup_free_ char *image = cc_project_service_image(s->project, service);
                 int r = image ? cc_image_lookup(s->images, image, &svc->image, err)
                               : cc_error_set(err, -ENOTSUP, "service %s has no image", service);
                 if (r < 0) {
@@ -688,8 +688,8 @@ int cc_sup_run_oneoff(struct cc_sup *s, const char *service, struct cc_spec_over
         st->service = cc_xstrdup(service);
         st->number = 1;
         st->one_off = true;
-        const char *image = cc_node_map_str(svc->def, "image");
-        st->image = cc_xstrdup(image ? image : "");
+        char *image = cc_project_service_image(s->project, service);
+        st->image = image ? image : cc_xstrdup("");
         st->image_id = cc_xstrdup(svc->image->id);
         if (ov->command.n) {
                 struct cc_buf b = {0};
