@@ -13,8 +13,6 @@
 #include "image-cmd.h"
 #include "image-store.h"
 
-static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
-
 /* What a command does with --dry-run: R reads only (the flag changes
  * nothing), P prints what it would do and does none of it, X changes
  * things it cannot show beforehand and refuses the flag. */
@@ -24,7 +22,7 @@ static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv);
 
 static const struct cc_cmd cc__commands[] = {
         {"attach", cc_cmd_attach, "Attach local standard input, output, and error streams to a service's running container", X},
-        {"build", cc__cmd_not_built, "Build or rebuild services", X},
+        {"build", cc_cmd_build, "Build or rebuild services", X},
         {"completion", cc_cmd_completion, "Print the shell completion script (bash, zsh, fish)", R},
         {"config", cc_cmd_config, "Parse, resolve and render compose file in canonical format", R},
         {"cp", cc_cmd_cp, "Copy files/folders between a service container and the local filesystem", P},
@@ -61,17 +59,10 @@ static const struct cc_cmd cc__commands[] = {
 #undef P
 #undef X
 
-static int cc__cmd_not_built(struct cc_cli *cli, int argc, char **argv)
-{
-        fprintf(stderr, "ccompose %s: this command is not available in this version of ccompose yet\n", argv[0]);
-        return 1;
-}
-
 void cc_cli_command_names(struct cc_strv *out)
 {
         for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++)
-                if (cc__commands[i].fn != cc__cmd_not_built)
-                        cc_strv_push(out, cc__commands[i].name);
+                cc_strv_push(out, cc__commands[i].name);
 }
 
 static void cc__usage(FILE *f)
@@ -87,6 +78,7 @@ static void cc__usage(FILE *f)
               "      --env-file stringArray       Specify an alternate environment file\n"
               "  -f, --file stringArray           Compose configuration files\n"
               "      --profile stringArray        Specify a profile to enable\n"
+              "      --progress string            Set type of progress output (auto, tty, plain, json, quiet)\n"
               "      --project-directory string   Specify an alternate working directory\n"
               "                                   (default: the path of the, first specified, Compose file)\n"
               "  -p, --project-name string        Project name\n"
@@ -94,11 +86,8 @@ static void cc__usage(FILE *f)
               "\n"
               "Commands:\n",
               f);
-        /* Only what works: a command not built yet is refused when called,
-         * never offered. */
         for (size_t i = 0; i < CC_ARRAY_SIZE(cc__commands); i++)
-                if (cc__commands[i].fn != cc__cmd_not_built)
-                        fprintf(f, "  %-10s %s\n", cc__commands[i].name, cc__commands[i].summary);
+                fprintf(f, "  %-10s %s\n", cc__commands[i].name, cc__commands[i].summary);
         fputs("\nRun 'ccompose COMMAND --help' for more information on a command.\n", f);
 }
 
@@ -339,6 +328,7 @@ void cc_cli_dry(const char *fmt, ...)
         fflush(f);
 }
 
+
 static int cc__parse_ansi(const char *v, enum cc_ansi *out)
 {
         if (strcmp(v, "never") == 0)
@@ -364,11 +354,17 @@ static int cc__check_progress(const char *v, const char *what)
         return 1;
 }
 
+int cc_cli_progress_check(const char *v)
+{
+        return cc__check_progress(v, "--progress") != 0 ? -1 : 0;
+}
+
 /* The environment variables docker compose reads for its global options,
  * each used only where the flag was not given: COMPOSE_ANSI (--ansi),
  * COMPOSE_ENV_FILES (--env-file, comma separated), COMPOSE_PARALLEL_LIMIT
  * (--parallel: checked, then, like the flag, without effect),
- * COMPOSE_PROGRESS (--progress: checked). COMPOSE_FILE,
+ * COMPOSE_PROGRESS (--progress: checked; quiet keeps the builder
+ * silent). COMPOSE_FILE,
  * COMPOSE_PATH_SEPARATOR, COMPOSE_PROFILES and COMPOSE_PROJECT_NAME are the
  * loader's; COMPOSE_REMOVE_ORPHANS and COMPOSE_IGNORE_ORPHANS up's;
  * COMPOSE_STATUS_STDOUT cc_cli_status()'s. COMPOSE_MENU and
@@ -388,6 +384,8 @@ static int cc__global_env(struct cc_cli *cli, bool ansi_given, bool parallel_giv
                         cc_strv_push(&cli->load.env_files, tok);
         }
         v = getenv("COMPOSE_PROGRESS");
+        if (!progress_given && v && *v)
+                cli->progress = v;
         if (!progress_given && v && *v && cc__check_progress(v, "COMPOSE_PROGRESS") != 0)
                 return 1;
         v = getenv("COMPOSE_PARALLEL_LIMIT");
@@ -549,6 +547,7 @@ int cc_cli_main(int argc, char **argv)
                                 goto out;
                         }
                         progress_given = true;
+                        cli.progress = optarg;
                         break;
                 case 'C':
                         break;

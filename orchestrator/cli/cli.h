@@ -15,6 +15,7 @@ struct cc_cli {
         const char *runtime_dir; /* CCOMPOSE_RUNTIME_DIR, default /run/ccompose */
         struct cc_strv argv;     /* the whole command line, as given */
         bool dry_run;            /* --dry-run: say what would be done, change nothing */
+        const char *progress;    /* --progress, else COMPOSE_PROGRESS: auto, tty, plain, json, quiet; NULL: auto */
 };
 
 /* A command: argv[0] is the command name. Returns the process exit code. */
@@ -116,6 +117,32 @@ pid_t cc_watch_spawn(struct cc_cli *cli, struct cc_project *p, const struct cc_s
  * character or ctrl-<a-z @ [ \ ] ^ _>. The bytes into out (cap), their
  * count in *n; -EINVAL for anything else. */
 int cc_detach_keys_parse(const char *spec, char *out, size_t cap, size_t *n);
+/* Building images (service-build.c, cmd-build.c). */
+struct cc_build_flags {
+        bool no_cache;                     /* --no-cache */
+        bool pull;                         /* --pull */
+        bool quiet;                        /* -q, --progress quiet: errors only */
+        const struct cc_strv *build_args;  /* --build-arg K=V (or K: from the environment) */
+};
+/* Build one service's image from its build: section (every key of the
+ * Compose Specification mapped to the builder's options), tagged with its
+ * image name (cc_project_service_image) and build.tags. The builder's
+ * progress goes to stderr. -errno with err naming the service. */
+int cc_service_build(struct cc_cli *cli, const struct cc_project *p, const char *service,
+                     const struct cc_build_flags *f, struct cc_error *err);
+/* Build the images of the services sel selects (all when NULL) that have
+ * a build: section, in dependency order, each image once (built collects
+ * the normalised names built). only_missing (up, run, create): only those
+ * whose image is not in the store or whose pull_policy is build. Returns
+ * 0, or 1 after printing the error. */
+int cc_project_build(struct cc_cli *cli, const struct cc_project *p, const bool *sel, bool only_missing,
+                     const struct cc_build_flags *f, struct cc_strv *built);
+/* A --progress value docker compose takes: auto, tty, plain, quiet (json
+ * is refused: there are no JSON events); else -1 after saying so. */
+int cc_cli_progress_check(const char *v);
+/* The build flags the global --progress gives (quiet or not). */
+void cc_cli_build_flags(const struct cc_cli *cli, struct cc_build_flags *f);
+int cc_cmd_build(struct cc_cli *cli, int argc, char **argv);
 /* Registry pulls and credentials (cmd-pull.c). */
 int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_login(struct cc_cli *cli, int argc, char **argv);

@@ -36,6 +36,7 @@ struct cc_run_opts {
         bool no_tty;
         bool detach;
         bool no_deps;
+        bool build;                  /* --build: build the service's image first */
         struct cc_spec_overrides ov; /* -e, -v, -u, -w, --entrypoint, --cap-*, COMMAND */
         const char *name;
         const char *service;
@@ -48,6 +49,7 @@ static void cc__run_usage(FILE *f)
               "Run a one-off command on a service\n"
               "\n"
               "Options:\n"
+              "      --build                Build image before starting container\n"
               "      --cap-add list         Add Linux capabilities\n"
               "      --cap-drop list        Drop Linux capabilities\n"
               "  -d, --detach               Run container in background and print container name\n"
@@ -76,7 +78,7 @@ static void cc__run_opts_free(struct cc_run_opts *o)
 /* 0, or the exit code to return (usage errors). */
 static int cc__run_parse(int argc, char **argv, struct cc_run_opts *o)
 {
-        enum { O_RM = 256, O_ENTRYPOINT, O_NAME, O_NO_DEPS, O_CAP_ADD, O_CAP_DROP, O_IGNORED };
+        enum { O_RM = 256, O_ENTRYPOINT, O_NAME, O_NO_DEPS, O_CAP_ADD, O_CAP_DROP, O_IGNORED, O_BUILD };
         static const struct option longopts[] = {
                 {"rm", no_argument, NULL, O_RM},
                 {"no-TTY", no_argument, NULL, 'T'},
@@ -92,6 +94,7 @@ static int cc__run_parse(int argc, char **argv, struct cc_run_opts *o)
                 {"no-deps", no_argument, NULL, O_NO_DEPS},
                 {"cap-add", required_argument, NULL, O_CAP_ADD},
                 {"cap-drop", required_argument, NULL, O_CAP_DROP},
+                {"build", no_argument, NULL, O_BUILD},
                 {"quiet-pull", no_argument, NULL, O_IGNORED},
                 {"remove-orphans", no_argument, NULL, O_IGNORED},
                 {"help", no_argument, NULL, 'h'},
@@ -112,6 +115,7 @@ static int cc__run_parse(int argc, char **argv, struct cc_run_opts *o)
                 case O_ENTRYPOINT: o->ov.entrypoint = optarg; break;
                 case O_NAME: o->name = optarg; break;
                 case O_NO_DEPS: o->no_deps = true; break;
+                case O_BUILD: o->build = true; break;
                 case O_CAP_ADD: cc_strv_push(&o->ov.cap_add, optarg); break;
                 case O_CAP_DROP: cc_strv_push(&o->ov.cap_drop, optarg); break;
                 case 'h':
@@ -400,6 +404,23 @@ static const struct cc_node *cc__find_service(struct cc_cli *cli, struct cc_proj
         return cc_node_map_get(cc_project_services(*p), name);
 }
 
+/* The service's own image, built when it is missing, its pull_policy is
+ * build or --build asks (its dependencies' images come with their up). */
+static int cc__run_build(struct cc_cli *cli, const struct cc_project *p, const struct cc_run_opts *o)
+{
+        ssize_t k = cc_graph_index(&p->graph, o->service);
+        if (k < 0)
+                return 0;
+        _cleanup_free_ bool *sel = cc_xcalloc(p->graph.n + 1, sizeof(bool));
+        sel[k] = true;
+        struct cc_build_flags bf = {0};
+        struct cc_strv built = {0};
+        cc_cli_build_flags(cli, &bf);
+        int rc = cc_project_build(cli, p, sel, !o->build, &bf, &built);
+        cc_strv_free(&built);
+        return rc;
+}
+
 int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
 {
         struct cc_run_opts o = {0};
@@ -414,7 +435,7 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
         struct cc_seccomp *seccomp = NULL;
         struct cc_container_spec spec;
         struct cc_error err = {0};
-        _cleanup_free_ char *id = NULL, *cname = NULL;
+        _cleanup_free_ char *id = NULL, *cname = NULL, *image = NULL;
         cc_container_spec_init(&spec);
         rc = 1;
         int r;
@@ -433,17 +454,20 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 cc_cli_print_support_warnings(p, &self, o.no_deps);
                 cc_strv_free(&self);
         }
+        if (cc__run_build(cli, p, &o) != 0)
+                goto out;
         if (o.detach) {
                 rc = cc__run_detached(cli, p, &o);
                 goto out;
         }
-        const char *image = cc_node_map_str(svc, "image");
+        image = cc_project_service_image(p, o.service);
         if (!image) {
-                fprintf(stderr, "service %s has no image (building images is not supported)\n", o.service);
+                fprintf(stderr, "service %s has neither an image nor a build context\n", o.service);
                 goto out;
         }
-        if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"), cc_node_map_str(svc, "platform"),
-                            false, &err) < 0 ||
+        if ((!cc_node_map_get(svc, "build") &&
+             cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"), cc_node_map_str(svc, "platform"),
+                             false, &err) < 0) ||
             cc_image_store_open(cli->root, &store, &err) < 0 || cc_image_lookup(store, image, &img, &err) < 0) {
                 fprintf(stderr, "service %s: %s\n", o.service, cc_error_msg(&err));
                 goto out;

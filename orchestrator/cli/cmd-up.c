@@ -24,10 +24,12 @@ static void cc__up_help(void)
              "Options:\n"
              "      --abort-on-container-exit      Stops all containers if any container was stopped\n"
              "      --abort-on-container-failure   Stops all containers if any container exited with failure\n"
+             "      --build                        Build images before starting containers\n"
              "  -d, --detach                       Detached mode: Run containers in the background\n"
              "      --exit-code-from string        Return the exit code of the selected service container\n"
              "      --force-recreate               Recreate containers even if their configuration hasn't changed\n"
              "      --menu                         Enable interactive shortcuts when running attached (accepted; ccompose has none)\n"
+             "      --no-build                     Don't build an image, even if it's policy\n"
              "      --no-attach stringArray        Do not attach (stream logs) to the specified services\n"
              "      --no-color                     Produce monochrome output\n"
              "      --no-deps                      Don't start linked services\n"
@@ -129,11 +131,9 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
                                 goto out;
                         }
                         break;
-                case O_BUILD:
-                        fputs("--build: building images is not supported by ccompose yet; build elsewhere and "
-                              "'ccompose image load' the result\n", stderr);
-                        goto out;
-                case O_PULL: case O_QUIETPULL: case O_TS: case O_YES: case O_NOBUILD: case O_ALWAYSRECREATE:
+                case O_BUILD: o.build = true; break;
+                case O_NOBUILD: o.no_build = true; break;
+                case O_PULL: case O_QUIETPULL: case O_TS: case O_YES: case O_ALWAYSRECREATE:
                 case O_MENU: /* and COMPOSE_MENU: ccompose has no navigation menu */
                         o.timestamps = c == O_TS ? true : o.timestamps;
                         break;
@@ -149,6 +149,10 @@ int cc_cmd_up(struct cc_cli *cli, int argc, char **argv)
         }
         if (watch && o.detach) {
                 fputs("--watch and --detach are incompatible\n", stderr);
+                goto out;
+        }
+        if (o.build && o.no_build) {
+                fputs("--build and --no-build are incompatible\n", stderr);
                 goto out;
         }
         if (o.force_recreate && o.no_recreate) {
@@ -669,7 +673,9 @@ int cc_cmd_create(struct cc_cli *cli, int argc, char **argv)
 {
         if (cc_cli_wants_help(argc, argv)) {
                 puts("Usage:  ccompose create [OPTIONS] [SERVICE...]\n\nCreates containers for a service\n\n"
-                     "Options:\n      --force-recreate   Recreate containers even if their configuration hasn't changed\n"
+                     "Options:\n      --build            Build images before starting containers\n"
+                     "      --force-recreate   Recreate containers even if their configuration hasn't changed\n"
+                     "      --no-build         Don't build an image, even if it's policy\n"
                      "      --no-recreate      If containers already exist, don't recreate them\n"
                      "      --remove-orphans   Remove containers for services not defined in the Compose file");
                 return 0;

@@ -333,9 +333,10 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
         return cc__read_progress(pfd[0]);
 }
 
-/* Pull what is missing (per pull_policy) here in the CLI, before any
- * supervisor starts, so that progress shows on the user's terminal; and
- * check that every secret and config can be read. */
+/* Build and pull what is missing (per --build, --no-build and
+ * pull_policy) here in the CLI, before any supervisor starts, so that
+ * progress shows on the user's terminal; and check that every secret and
+ * config can be read. */
 static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
 {
         struct cc_graph *g = &p->graph;
@@ -346,20 +347,30 @@ static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const str
                 for (size_t i = 0; i < g->n; i++)
                         sel[i] = true;
         int rc = 0;
+        /* a missing secret or config stops up before anything is built or starts */
+        for (size_t i = 0; i < g->n && rc == 0; i++) {
+                struct cc_error err = {0};
+                if (sel[i] && cc_service_files_check(p, g->names[i], &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+        }
+        /* images of a build: section: built when missing, with pull_policy
+         * build or up --build; never pulled */
+        struct cc_strv built = {0};
+        struct cc_build_flags bf = {0};
+        cc_cli_build_flags(cli, &bf);
+        if (rc == 0 && !o->no_build)
+                rc = cc_project_build(cli, p, sel, !o->build, &bf, &built);
         for (size_t i = 0; i < g->n && rc == 0; i++) {
                 if (!sel[i])
                         continue;
                 struct cc_node *svc = cc_node_map_get(cc_project_services(p), g->names[i]);
                 struct cc_error err = {0};
-                /* a missing secret or config stops up before anything starts */
-                if (cc_service_files_check(p, g->names[i], &err) < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
-                        cc_error_clear(&err);
-                        rc = 1;
-                        break;
-                }
                 const char *image = cc_node_map_str(svc, "image");
-                if (!image)
+                _cleanup_free_ char *norm = image ? cc_image_ref_normalize(image) : NULL;
+                if (!image || cc_node_map_get(svc, "build") || cc_strv_contains(&built, norm ? norm : image))
                         continue;
                 if (cc_image_ensure(cli->root, image, cc_node_map_str(svc, "pull_policy"),
                                     cc_node_map_str(svc, "platform"), false, &err) < 0) {
@@ -368,6 +379,7 @@ static int cc__ensure_images(struct cc_cli *cli, struct cc_project *p, const str
                         rc = 1;
                 }
         }
+        cc_strv_free(&built);
         free(sel);
         return rc;
 }

@@ -31,6 +31,8 @@ struct cc_up_opts {
         bool only_services;      /* start just those, even when the list is empty (run -d) */
         struct cc_strv scale;    /* SERVICE=N */
         struct cc_strv no_attach;
+        bool build;              /* --build: build every selected service's image first */
+        bool no_build;           /* --no-build: build none, not even a missing one */
         bool reexec;             /* the command line (cli->argv) makes these options: a running
                                     supervisor may re-execute itself with it (up -d) */
 };
