@@ -48,7 +48,7 @@ static bool cc__not_rebuild(const struct cc_node *action)
 
 static const char cc__swarm[] = "has no effect on a single host";
 static const char cc__windows[] = "has no effect on Linux";
-static const char cc__no_image_build[] = "is ignored: images are not built by ccompose yet; pull or load the image";
+static const char cc__build_run[] = "is not applied: RUN steps run with Docker's build defaults";
 
 #define YES(p) {p, CC_SUPPORTED, NULL, NULL, NULL}
 #define NO(p, why) {p, CC_UNSUPPORTED, why, NULL, NULL}
@@ -111,7 +111,40 @@ static const struct cc_support_rule cc__rules[] = {
         NO("services.*.deploy.placement", cc__swarm),
         NO("services.*.annotations", "are not recorded: ccompose has no container inspect"),
         YES("services.*.attach"),
-        NO("services.*.build", cc__no_image_build),
+        /* mapped to the builder's options by cli/service-build.c; a
+         * remote context, an additional context that is not a directory,
+         * a platform of another machine or a build.network but default,
+         * none and host are refused with an error */
+        YES("services.*.build"),
+        YES("services.*.build.context"),
+        YES("services.*.build.dockerfile"),
+        YES("services.*.build.dockerfile_inline"),
+        YES("services.*.build.args"),
+        NO("services.*.build.ssh", "is not supported: no SSH agent is forwarded to RUN steps"),
+        YES("services.*.build.labels"),
+        YES("services.*.build.cache_from"),
+        NO("services.*.build.cache_to", "is not supported: the build cache stays in the local store"),
+        YES("services.*.build.no_cache"),
+        YES("services.*.build.additional_contexts"),
+        NO("services.*.build.entitlements", cc__build_run),
+        YES("services.*.build.network"),
+        NO("services.*.build.provenance", "is not supported: no attestation is attached to the image"),
+        NO("services.*.build.sbom", "is not supported: no attestation is attached to the image"),
+        YES("services.*.build.pull"),
+        YES("services.*.build.target"),
+        NO("services.*.build.shm_size", cc__build_run),
+        YES("services.*.build.extra_hosts"),
+        NO_BUT("services.*.build.isolation", cc__windows, "default"),
+        NO("services.*.build.privileged", cc__build_run),
+        YES("services.*.build.secrets"),
+        YES("services.*.build.secrets[].source"),
+        YES("services.*.build.secrets[].target"),
+        NO("services.*.build.secrets[].uid", "has no effect: RUN --mount=type=secret sets a build secret's owner"),
+        NO("services.*.build.secrets[].gid", "has no effect: RUN --mount=type=secret sets a build secret's owner"),
+        NO("services.*.build.secrets[].mode", "has no effect: RUN --mount=type=secret sets a build secret's mode"),
+        YES("services.*.build.tags"),
+        NO("services.*.build.ulimits", cc__build_run),
+        YES("services.*.build.platforms"), /* this host's only */
         NO("services.*.blkio_config", "is not supported: no block I/O limit is set"),
         YES("services.*.cap_add"),
         YES("services.*.cap_drop"),

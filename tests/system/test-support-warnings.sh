@@ -51,7 +51,18 @@ service all: deploy.resources.reservations.devices is not supported: no device (
 service all: deploy.restart_policy.window "10s" is not supported: every exit counts towards max_attempts
 service all: deploy.placement has no effect on a single host
 service all: annotations are not recorded: ccompose has no container inspect
-service all: build is ignored: images are not built by ccompose yet; pull or load the image
+service all: build.ssh is not supported: no SSH agent is forwarded to RUN steps
+service all: build.cache_to is not supported: the build cache stays in the local store
+service all: build.entitlements is not applied: RUN steps run with Docker's build defaults
+service all: build.provenance is not supported: no attestation is attached to the image
+service all: build.sbom is not supported: no attestation is attached to the image
+service all: build.shm_size is not applied: RUN steps run with Docker's build defaults
+service all: build.isolation "process" has no effect on Linux
+service all: build.privileged is not applied: RUN steps run with Docker's build defaults
+service all: build.secrets.uid has no effect: RUN --mount=type=secret sets a build secret's owner
+service all: build.secrets.gid has no effect: RUN --mount=type=secret sets a build secret's owner
+service all: build.secrets.mode has no effect: RUN --mount=type=secret sets a build secret's mode
+service all: build.ulimits is not applied: RUN steps run with Docker's build defaults
 service all: blkio_config is not supported: no block I/O limit is set
 service all: cgroup_parent is not supported: containers' cgroups are under ccompose/<project>
 service all: cpu_count "2" has no effect on Linux

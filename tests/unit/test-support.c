@@ -70,9 +70,9 @@ TEST(unsupported_keys_decide_their_children)
         ASSERT_NOT_NULL(r);
         ASSERT_STREQ(r->path, "services.*.deploy.placement");
         ASSERT_INTEQ(r->support, CC_UNSUPPORTED);
-        r = cc_support_decide("services.*.build.secrets[].uid");
+        r = cc_support_decide("services.*.build.ulimits.nofile.soft");
         ASSERT_NOT_NULL(r);
-        ASSERT_STREQ(r->path, "services.*.build");
+        ASSERT_STREQ(r->path, "services.*.build.ulimits");
         /* a supported key decides only itself */
         ASSERT_NULL(cc_support_decide("services.*.healthcheck.no_such_key"));
         /* a prefix of a name is not an ancestor */
