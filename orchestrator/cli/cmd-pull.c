@@ -114,9 +114,11 @@ static bool image_present(struct cc_image_store *s, const char *ref)
         return s && cc_image_index_load(s, NULL) == 0 && cc_image_resolve(s, ref, &id, NULL, NULL) == 0;
 }
 
-/* Pull one service's image; 0, or 1 after printing why it failed. */
+/* Pull one service's image; 0, or 1 after printing why it failed. A
+ * service with a build: section whose image cannot be pulled goes to
+ * must_build instead, as docker compose does. */
 static int pull_service(struct cc_cli *cli, struct cc_image_store *s, const struct pull_opts *po, const char *name,
-                        const struct cc_node *svc, struct cc_strv *pulled)
+                        const struct cc_node *svc, struct cc_strv *pulled, struct cc_strv *must_build)
 {
         const char *image = cc_node_map_str(svc, "image");
         FILE *out = cc_cli_status();
@@ -172,6 +174,13 @@ static int pull_service(struct cc_cli *cli, struct cc_image_store *s, const stru
         int r = cc_image_pull(s, &o, &res, &err);
         cc_pull_result_free(&res);
         cc_pull_display_free(d);
+        if (r < 0 && cc_node_map_get(svc, "build")) {
+                /* an image that can be built: said, not a failure */
+                fprintf(stderr, "warning: service %s: %s\n", name, cc_error_msg(&err));
+                cc_error_clear(&err);
+                cc_strv_push(must_build, name);
+                return 0;
+        }
         if (r < 0) {
                 fprintf(stderr, "%s service %s: %s\n", po->ignore_failures ? "warning:" : "Error:", name,
                         cc_error_msg(&err));
@@ -230,15 +239,22 @@ int cc_cmd_pull(struct cc_cli *cli, int argc, char **argv)
                 s = cc_dry_store(cli);
         else if (rc == 0 && cc_cli_open_store(cli, &s))
                 rc = 1;
-        struct cc_strv pulled = {0};
+        struct cc_strv pulled = {0}, must_build = {0};
         int failed = 0;
         for (size_t i = 0; rc == 0 && i < services->n; i++) {
                 const char *name = cc_node_key(services, i);
                 ssize_t gi = cc_graph_index(&p->graph, name);
                 if (gi < 0 || !sel[gi])
                         continue;
-                failed += pull_service(cli, s, &po, name, services->items[i], &pulled);
+                failed += pull_service(cli, s, &po, name, services->items[i], &pulled, &must_build);
         }
+        if (must_build.n) {
+                fputs("WARNING: Some service image(s) must be built from source by running:\n    ccompose build", stderr);
+                for (size_t i = 0; i < must_build.n; i++)
+                        fprintf(stderr, " %s", must_build.v[i]);
+                fputc('\n', stderr);
+        }
+        cc_strv_free(&must_build);
         if (failed && !po.ignore_failures)
                 rc = 1;
         cc_strv_free(&pulled);
