@@ -710,6 +710,26 @@ t_compose_pull_failures() {
         assert_contains "$out" "warning: service bad"
 }
 
+# an image that is not in the registry, for a service that can build it:
+# a warning and the services to build, not a failure; --ignore-buildable
+# does not even try
+t_compose_pull_buildable_failure() {
+        fresh_root compose-buildable
+        mkdir -p "$D/ctx"
+        printf 'services:\n  app:\n    image: %s/busybox:never-pushed\n    build: ./ctx\n  web:\n    image: %s/busybox:test\n' \
+                "$R" "$R" >"$D/buildable.yaml"
+        local out rc
+        out=$(cc -f "$D/buildable.yaml" -p ccpullbld pull 2>&1); rc=$?
+        assert_eq "$rc" 0 "($out)" || return 1
+        assert_contains "$out" "warning: service app" || return 1
+        assert_contains "$out" "WARNING: Some service image(s) must be built from source by running:" || return 1
+        assert_contains "$out" "ccompose build app" || return 1
+        cc image inspect "$R/busybox:test" >/dev/null || fail "web's image was not pulled" || return 1
+        out=$(cc -f "$D/buildable.yaml" -p ccpullbld pull --ignore-buildable 2>&1) || { fail "$out"; return 1; }
+        assert_contains "$out" "app Skipped - Image can be built" || return 1
+        assert_not_contains "$out" "WARNING"
+}
+
 t_compose_pull_unknown_service() {
         local out
         out=$(compose pull nosuch 2>&1) && return 1
