@@ -154,6 +154,11 @@ static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struc
         if (!image)
                 return cc_error_set(err, -EINVAL, "service %s has neither an image nor a build context", svc->name);
         int r = cc_image_lookup(s->images, image, &svc->image, err);
+        if (r == -ENOENT && cc_node_map_get(svc->def, "build")) {
+                cc_error_clear(err);
+                return cc_error_set(err, r, "service %s: image %s is not built: build it with 'ccompose build %s' "
+                                    "(or up without --no-build)", svc->name, image, svc->name);
+        }
         if (r < 0)
                 return cc_error_prefix(err, "service %s", svc->name);
         svc->replicas = cc_sup_replicas(&s->opts.scale, svc->name, svc->def);
