@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "support.h"
 
 static void cc__build_help(void)
 {
@@ -18,6 +19,15 @@ static void cc__build_help(void)
              "      --push                    Push service images\n"
              "  -q, --quiet                   Don't print anything to STDOUT\n"
              "      --with-dependencies       Also build dependencies (transitively)");
+}
+
+/* The build: keys the builder does not apply (support.c), one WARN line
+ * each, as up prints them; the rest of the service is not built here. */
+static void cc__build_warning(const struct cc_support_rule *r, const char *msg, void *data)
+{
+        (void) data;
+        if (cc_startswith(r->path, "services.*.build."))
+                fprintf(stderr, "WARN[0000] %s\n", msg);
 }
 
 void cc_cli_build_flags(const struct cc_cli *cli, struct cc_build_flags *f)
@@ -83,6 +93,12 @@ int cc_cmd_build(struct cc_cli *cli, int argc, char **argv)
                         sel = cc_xcalloc(p->graph.n + 1, sizeof(bool));
                         cc_graph_select(&p->graph, &want, !deps, sel);
                 }
+                struct cc_strv names = {0};
+                for (size_t i = 0; i < p->graph.n; i++)
+                        if (!sel || sel[i])
+                                cc_strv_push(&names, p->graph.names[i]);
+                cc_support_check(p, &names, cc__build_warning, NULL);
+                cc_strv_free(&names);
                 rc = cc_project_build(cli, p, sel, false, &f, &built);
         }
 out:
