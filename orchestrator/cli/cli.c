@@ -576,6 +576,7 @@ int cc_cli_main(int argc, char **argv)
                 goto out;
         }
         const char *name = argv[optind];
+        cli.command_index = optind;
         if (strcmp(name, "__nsexec") == 0) {
                 rc = cc_cmd_nsexec(&cli, argc - optind, argv + optind);
                 goto out;

@@ -16,6 +16,7 @@ struct cc_cli {
         struct cc_strv argv;     /* the whole command line, as given */
         bool dry_run;            /* --dry-run: say what would be done, change nothing */
         const char *progress;    /* --progress, else COMPOSE_PROGRESS: auto, tty, plain, json, quiet; NULL: auto */
+        int command_index;       /* the command's name in argv: the global options are before it */
 };
 
 /* A command: argv[0] is the command name. Returns the process exit code. */
@@ -109,7 +110,7 @@ int cc_cmd_completion(struct cc_cli *cli, int argc, char **argv);
 void cc_cli_command_names(struct cc_strv *out);
 /* watch (cmd-watch.c); up --watch: the watcher of the services named (all
  * when none) in a child process, once their containers run; its pid, or
- * -1 after printing why not (no rule, a rebuild rule). */
+ * -1 after printing why not (no rule). */
 int cc_cmd_watch(struct cc_cli *cli, int argc, char **argv);
 struct cc_project;
 pid_t cc_watch_spawn(struct cc_cli *cli, struct cc_project *p, const struct cc_strv *services);

@@ -52,6 +52,7 @@ struct watch_dir {
 struct watcher {
         struct cc_cli *cli;
         struct cc_project *p;
+        struct cc_strv services;  /* the services watched, as named (none: all) */
         struct watch_rule *rules;
         size_t n_rules;
         int ifd;
@@ -114,6 +115,8 @@ static bool cc__takes(const struct watch_rule *r, const char *path)
 static int cc__watch_rules(struct watcher *w, const struct cc_strv *services)
 {
         const struct cc_node *svcs = cc_project_services(w->p);
+        for (size_t i = 0; i < services->n; i++)
+                cc_strv_push(&w->services, services->v[i]);
         for (size_t i = 0; i < svcs->n; i++) {
                 const char *name = cc_node_key(svcs, i);
                 if (services->n && !cc_strv_contains(services, name))
@@ -122,13 +125,6 @@ static int cc__watch_rules(struct watcher *w, const struct cc_strv *services)
                 for (size_t j = 0; cc_node_is_seq(watch) && j < watch->n; j++) {
                         const struct cc_node *n = watch->items[j];
                         const char *action = cc_node_map_str(n, "action");
-                        if (action && strcmp(action, "rebuild") == 0) {
-                                fprintf(stderr,
-                                        "service \"%s\": develop.watch action rebuild needs \"ccompose build\", "
-                                        "which ccompose does not have yet\n",
-                                        name);
-                                return -ENOTSUP;
-                        }
                         w->rules = cc_xrealloc(w->rules, (w->n_rules + 1) * sizeof(*w->rules));
                         struct watch_rule *r = &w->rules[w->n_rules++];
                         *r = (struct watch_rule){.service = name, .node = n, .action = action,
@@ -527,6 +523,43 @@ static void cc__restart(struct watcher *w, const char *service)
         fflush(stdout);
 }
 
+/* rebuild: the service's image built again (cc_service_build), then the
+ * watched services brought up again as `up -d SERVICE...` brings them
+ * up: the running supervisor re-executes itself with that command line
+ * (an attached up --watch stays attached), and only the service whose
+ * image changed is recreated. */
+static void cc__rebuild(struct watcher *w, const char *service)
+{
+        printf("Rebuilding service(s) [\"%s\"] after changes were detected...\n", service);
+        fflush(stdout);
+        struct cc_build_flags bf = {0};
+        struct cc_error err = {0};
+        cc_cli_build_flags(w->cli, &bf);
+        if (cc_service_build(w->cli, w->p, service, &bf, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return;
+        }
+        printf("service(s) [\"%s\"] successfully built\n", service);
+        fflush(stdout);
+        struct cc_cli up = *w->cli;
+        up.argv = (struct cc_strv){0};
+        for (int i = 0; i < w->cli->command_index && (size_t) i < w->cli->argv.n; i++)
+                cc_strv_push(&up.argv, w->cli->argv.v[i]);
+        cc_strv_push(&up.argv, "up");
+        cc_strv_push(&up.argv, "-d");
+        struct cc_up_opts o = {.detach = true, .reexec = true, .stop_timeout_ms = -1};
+        for (size_t i = 0; i < w->services.n; i++) {
+                cc_strv_push(&up.argv, w->services.v[i]);
+                cc_strv_push(&o.services, w->services.v[i]);
+        }
+        if (cc_up(&up, w->p, &o) != 0)
+                fprintf(stderr, "service \"%s\": rebuilt, but bringing it up again failed\n", service);
+        fflush(NULL);
+        cc_strv_free(&o.services);
+        cc_strv_free(&up.argv);
+}
+
 /* Act on one rule's batch (paths NULL: its whole tree, initial_sync). */
 static void cc__act(struct watcher *w, struct watch_rule *r, const struct cc_strv *paths)
 {
@@ -548,6 +581,8 @@ static void cc__act(struct watcher *w, struct watch_rule *r, const struct cc_str
         }
         if (paths && (strcmp(r->action, "restart") == 0 || strcmp(r->action, "sync+restart") == 0))
                 cc__restart(w, r->service);
+        if (paths && strcmp(r->action, "rebuild") == 0)
+                cc__rebuild(w, r->service);
 }
 
 static bool cc__exists(const char *path)
@@ -647,6 +682,7 @@ static void cc__watcher_free(struct watcher *w)
                 cc_watch_batch_clear(&w->rules[i].batch);
         }
         free(w->rules);
+        cc_strv_free(&w->services);
         for (size_t i = 0; i < w->n_dirs; i++)
                 free(w->dirs[i].path);
         free(w->dirs);

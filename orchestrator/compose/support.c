@@ -41,11 +41,6 @@ static bool cc__volume_device_opts(const struct cc_node *o)
         return cc_support_volume_device(o) != NULL;
 }
 
-static bool cc__not_rebuild(const struct cc_node *action)
-{
-        return !cc_node_is_scalar(action) || !action->str || strcmp(action->str, "rebuild") != 0;
-}
-
 static const char cc__swarm[] = "has no effect on a single host";
 static const char cc__windows[] = "has no effect on Linux";
 static const char cc__build_run[] = "is not applied: RUN steps run with Docker's build defaults";
@@ -73,8 +68,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.develop"),
         YES("services.*.develop.watch"),
         YES("services.*.develop.watch[].path"),
-        NO_UNLESS("services.*.develop.watch[].action",
-                  "rebuild is not supported: it needs ccompose build, which ccompose does not have yet", cc__not_rebuild),
+        YES("services.*.develop.watch[].action"),
         YES("services.*.develop.watch[].target"),
         YES("services.*.develop.watch[].ignore"),
         YES("services.*.develop.watch[].include"),

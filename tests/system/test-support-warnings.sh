@@ -39,7 +39,6 @@ t_create_warns_every_key() {
         assert_eq "$rc" 0 "(create; stderr: $err)" || return 1
         local want got
         want=$(cat <<'WANT'
-service all: develop.watch.action rebuild is not supported: it needs ccompose build, which ccompose does not have yet
 service all: deploy.mode "global" has no effect on a single host
 service all: deploy.endpoint_mode has no effect on a single host
 service all: deploy.labels has no effect on a single host

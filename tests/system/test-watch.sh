@@ -229,13 +229,9 @@ EOF
         stop_watch
 }
 
-t_rebuild_refused() {
-        web rebuild
+# (rebuild rules: test-compose-build.sh)
+t_no_develop_refused() {
         local out rc
-        out=$(ccp watch --no-up 2>&1); rc=$?
-        [ "$rc" -ne 0 ] || fail "watch with a rebuild rule succeeded" || return 1
-        assert_contains "$out" 'needs "ccompose build"' || return 1
-        # no develop section at all
         compose <<EOF
 services:
   web:
@@ -412,7 +408,7 @@ run_cases \
         "restart and sync+restart restart the service:t_restart_actions" \
         "up --watch syncs; its Ctrl-C stops the stack:t_up_watch" \
         "the build context's .dockerignore applies:t_dockerignore" \
-        "a rebuild rule and a project without develop are refused:t_rebuild_refused" \
+        "a project without develop is refused:t_no_develop_refused" \
         "--no-up starts nothing, later containers are synced; --quiet, --prune=false; a bad value refused:t_no_up_flags" \
         "an event queue overflow is answered by a rescan that syncs every file:t_overflow" \
         "examples/watch-web: an edited page is served changed, conf/ restarts:t_example" \
