@@ -38,7 +38,7 @@ use_example() {
 }
 
 # GET URL: the body, or failure.
-get() { wget -q -T 5 -O - "$1" 2>/dev/null; }
+get() { curl -fsS --max-time 5 "$1" 2>/dev/null; }
 
 t_example_up_build() {
         setup_example_image || return 1
