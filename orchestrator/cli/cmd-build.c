@@ -50,7 +50,7 @@ int cc_cmd_build(struct cc_cli *cli, int argc, char **argv)
                 {0},
         };
         struct cc_build_flags f = {0};
-        struct cc_strv args = {0}, want = {0}, built = {0};
+        struct cc_strv args = {0}, built = {0};
         bool deps = false, push = false;
         int c, rc = 1;
         cc_cli_build_flags(cli, &f);
@@ -72,38 +72,28 @@ int cc_cmd_build(struct cc_cli *cli, int argc, char **argv)
                 default: goto out;
                 }
         }
-        if (push) {
-                fputs("--push: ccompose push is not available yet; the images are built into the local store\n", stderr);
-                goto out;
-        }
         f.build_args = &args;
         {
                 _cleanup_project_ struct cc_project *p = NULL;
                 if (cc_cli_load_project(cli, &p) != 0)
                         goto out;
-                for (int i = optind; i < argc; i++) {
-                        if (!cc_node_map_get(cc_project_services(p), argv[i])) {
-                                fprintf(stderr, "no such service: %s\n", argv[i]);
-                                goto out;
-                        }
-                        cc_strv_push(&want, argv[i]);
-                }
                 _cleanup_free_ bool *sel = NULL;
-                if (want.n) {
-                        sel = cc_xcalloc(p->graph.n + 1, sizeof(bool));
-                        cc_graph_select(&p->graph, &want, !deps, sel);
-                }
+                if (cc_cli_select_services(p, argv + optind, argc - optind, deps, &sel) != 0)
+                        goto out;
                 struct cc_strv names = {0};
                 for (size_t i = 0; i < p->graph.n; i++)
-                        if (!sel || sel[i])
+                        if (sel[i])
                                 cc_strv_push(&names, p->graph.names[i]);
                 cc_support_check(p, &names, cc__build_warning, NULL);
                 cc_strv_free(&names);
                 rc = cc_project_build(cli, p, sel, false, &f, &built);
+                /* --push: then the image: (and build.tags) of each service
+                 * that has both, as compose push pushes them */
+                if (rc == 0 && push)
+                        rc = cc_push_services(cli, p, sel, &(struct cc_push_request){.quiet = f.quiet});
         }
 out:
         cc_strv_free(&args);
-        cc_strv_free(&want);
         cc_strv_free(&built);
         return rc;
 }

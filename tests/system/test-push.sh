@@ -433,6 +433,31 @@ t_save_missing_image() {
         [ -z "$(ls "$W" | grep '^none\.tar')" ] || fail "a file was left: $(ls "$W")"
 }
 
+# build --push: built, pushed under image: (as compose push), then a pull
+# into an empty store gives the same image, which runs with what the
+# build made
+t_build_push_pull_round_trip() {
+        fresh_root build-push
+        mkdir -p "$TMP/bproj/app"
+        printf 'FROM busybox:test\nRUN echo "built, pushed and pulled" > /made\n' >"$TMP/bproj/app/Dockerfile"
+        cat >"$TMP/bproj/compose.yaml" <<EOF
+services:
+  app:
+    build: ./app
+    image: $R/built:1
+    network_mode: none
+EOF
+        local f="$TMP/bproj/compose.yaml" out
+        out=$(cc -f "$f" -p "$P" build --push 2>&1) || { echo "$out"; return 1; }
+        assert_contains "$out" "Pushing $R/built:1: " || return 1
+        local id; id=$(image_id "$R/built:1") || return 1
+        cc image rm -f $(cc image ls -q | sort -u) >/dev/null || return 1
+        out=$(cc -f "$f" -p "$P" pull 2>&1) || { echo "$out"; return 1; }
+        assert_eq "$(image_id "$R/built:1")" "$id" || return 1
+        out=$(cc -f "$f" -p "$P" run --rm -T app cat /made 2>&1)
+        assert_contains "$out" "built, pushed and pulled"
+}
+
 cases=$(grep -o '^t_[a-z0-9_]*()' "${BASH_SOURCE[0]}" | tr -d '()')
 plan "$(echo "$cases" | wc -l)"
 for c in $cases; do
