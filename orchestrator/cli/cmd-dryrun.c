@@ -87,18 +87,20 @@ struct cc_image_store *cc_dry_store(const struct cc_cli *cli)
         return s;
 }
 
-/* The image a service would run, pulled first when missing (or always);
- * its ID, or NULL when it would be pulled. -1 when up would fail. */
-static int cc__up_image(struct cc_image_store *s, const char *service, const struct cc_node *def, char **id)
+/* The image a service would run, built (a build: section, as up builds:
+ * when missing, with --build or pull_policy build) or pulled first when
+ * missing (or always); its ID, or NULL when it would be pulled or built.
+ * -1 when up would fail. */
+static int cc__up_image(struct cc_image_store *s, const struct cc_project *p, const struct cc_up_opts *o,
+                        const char *service, const struct cc_node *def, char **id)
 {
-        const char *image = cc_node_map_str(def, "image");
+        _cleanup_free_ char *image = cc_project_service_image(p, service);
         const char *policy = cc_node_map_str(def, "pull_policy");
         struct cc_image *img = NULL;
         struct cc_error err = {0};
         *id = NULL;
         if (!image) {
-                fprintf(stderr, "service %s has no image: building images is not supported by ccompose yet\n",
-                        service);
+                fprintf(stderr, "service %s has neither an image nor a build context\n", service);
                 return -1;
         }
         if (s && cc_image_lookup(s, image, &img, &err) == 0) {
@@ -106,6 +108,19 @@ static int cc__up_image(struct cc_image_store *s, const char *service, const str
                 cc_image_free(img);
         }
         cc_error_clear(&err);
+        if (cc_node_map_get(def, "build")) {
+                if (!o->no_build && (o->build || !*id || cc_streq(policy, "build"))) {
+                        cc_cli_dry(" Service %s  Building", service);
+                        cc_cli_dry(" Service %s  Built", service);
+                        free(*id);
+                        *id = NULL;
+                } else if (!*id) {
+                        fprintf(stderr, "service %s: image %s is not built: build it with 'ccompose build %s'\n",
+                                service, image, service);
+                        return -1;
+                }
+                return 0;
+        }
         bool always = cc_streq(policy, "always") || cc_streq(policy, "refresh");
         if (*id && !always)
                 return 0;
@@ -229,7 +244,7 @@ int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts 
                 char *id = NULL;
                 const char *name = g->names[order[k]];
                 if (sel[order[k]] &&
-                    cc__up_image(s, name, cc_node_map_get(cc_project_services(p), name), &id) < 0)
+                    cc__up_image(s, p, o, name, cc_node_map_get(cc_project_services(p), name), &id) < 0)
                         rc = 1;
                 cc_strv_push(&ids, id ? id : "");
                 free(id);
