@@ -177,11 +177,25 @@ force_clean() {
 }
 on_exit force_clean
 
+# WPID: a case's background watch (ccompose watch, up --watch), ended
+# with Ctrl-C (SIGKILL when that does not end it; continued first, if a
+# case stopped it) after the case, also one that failed half-way, before
+# the down and the leftovers check.
+WPID=
+end_watch() {
+        [ -n "$WPID" ] || return 0
+        kill -CONT "$WPID" 2>/dev/null
+        kill -INT "$WPID" 2>/dev/null
+        wait_exit "$WPID" 30 >/dev/null || kill -9 "$WPID" 2>/dev/null
+        WPID=
+}
+
 # c NAME FUNC: a case; afterwards `down -v` must leave nothing behind.
 c() { local name=$1; shift; t "$name" _case "$@"; }
 _case() {
         local rc=0 out
         "$@" || rc=1
+        end_watch
         out=$(ccp down -v -t 1 2>&1) || { echo "down after the case failed: $out"; rc=1; }
         assert_clean || rc=1
         [ "$rc" -eq 0 ] || force_clean

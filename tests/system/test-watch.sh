@@ -383,22 +383,6 @@ EOF
         stop_watch
 }
 
-# a case that fails half-way still ends its watch before the down and
-# the leftovers check of test-up-lib.sh's _case
-eval "_up_case() $(declare -f _case | tail -n +2)"
-_case() { _up_case _watched "$@"; }
-_watched() {
-        local rc=0
-        "$@" || rc=1
-        if [ -n "$WPID" ]; then
-                kill -CONT "$WPID" 2>/dev/null
-                kill -INT "$WPID" 2>/dev/null
-                wait_exit "$WPID" 30 >/dev/null || kill -9 "$WPID" 2>/dev/null
-                WPID=
-        fi
-        return "$rc"
-}
-
 run_cases \
         "sync: files, new directories, ignore, owner, deletions; Ctrl-C leaves the stack:t_sync" \
         "include; an editor's rename-over save is one change; vim files ignored:t_include_editor" \
