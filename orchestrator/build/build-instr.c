@@ -136,7 +136,8 @@ static int run_env(struct cc_stage *st, struct cc_strv *env)
 /* The cache key of a RUN step: the command, its env, user, workdir and
  * flags as they are in effect. */
 static void run_key(const struct cc_stage *st, const struct cc_df_instr *in, const struct cc_strv *argv,
-                    const struct cc_strv *env, const char *user, const char *cwd, char *key)
+                    const struct cc_strv *env, const char *user, const char *cwd, const struct cc_buf *mounts,
+                    char *key)
 {
         struct cc_buf what = {0};
         cc_buf_add(&what, "RUN", 4);
@@ -148,27 +149,42 @@ static void run_key(const struct cc_stage *st, const struct cc_df_instr *in, con
         cc_buf_printf(&what, "USER%c%s%cCWD%c%s%c", 0, user ? user : "", 0, 0, cwd ? cwd : "", 0);
         for (size_t i = 0; i < in->flags.n; i++)
                 cc_buf_add(&what, in->flags.v[i], strlen(in->flags.v[i]) + 1);
+        if (mounts->len)
+                cc_buf_add(&what, mounts->s, mounts->len);
         cc_stage_step_key(st, what.s, what.len, key);
         cc_buf_free(&what);
 }
 
 static int run_step(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, const char *label,
-                    const struct cc_strv *argv, const struct cc_strv *env, const char *key, const char *by,
-                    struct cc_error *err)
+                    const struct cc_strv *argv, const struct cc_strv *env, const struct cc_run_mounts *rm,
+                    const char *key, const char *by, struct cc_error *err)
 {
         _cleanup_close_ int outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        struct cc_strv full_env = {0}; /* with secrets' env=: never in the key */
+        for (size_t i = 0; i < env->n; i++)
+                cc_strv_push(&full_env, env->v[i]);
+        for (size_t i = 0; i < rm->env.n; i++)
+                cc_strv_push(&full_env, rm->env.v[i]);
         struct cc_build_run r = {.root = b->o->root,
                                  .project = b->o->project && *b->o->project ? b->o->project : "build",
                                  .layers = &st->layers,
                                  .argv = argv,
-                                 .env = env,
+                                 .env = &full_env,
                                  .user = config_str(st->config, "User"),
                                  .cwd = config_str(st->config, "WorkingDir"),
-                                 .out_fd = outfd};
+                                 .out_fd = outfd,
+                                 .mounts = rm->mounts,
+                                 .n_mounts = rm->n,
+                                 .files = rm->files,
+                                 .n_files = rm->nfiles,
+                                 .net_host = rm->net_host};
         _cleanup_free_ char *upper = NULL;
         int code = 0;
         int rc = outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)
                            : cc_build_run_step(&r, b->work, &upper, &code, err);
+        for (size_t i = 0; i < full_env.n; i++)
+                explicit_bzero(full_env.v[i], strlen(full_env.v[i]));
+        cc_strv_free(&full_env);
         if (b->out && outfd >= 0)
                 print_output(b, b->out, outfd, 0, NULL);
         if (rc == 0)
@@ -182,12 +198,11 @@ static int run_step(struct cc_builder *b, struct cc_stage *st, const struct cc_d
 static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
                      struct cc_error *err)
 {
-        for (size_t f = 0; f < in->flags.n; f++) {
-                const char *v = in->flags.v[f];
-                if (cc_streq(v, "--network=default") || cc_streq(v, "--network=none") ||
-                    cc_streq(v, "--network=host"))
-                        continue;
-                return cc_df_fail(&b->df, in, err, "unknown flag: %s", v);
+        struct cc_run_mounts rm = {0};
+        int rc = cc_run_mounts_parse(b, st, in, &rm, err);
+        if (rc < 0) {
+                cc_run_mounts_free(&rm);
+                return rc;
         }
         _cleanup_free_ char *label = cc_builder_step_label(b, st);
         cc_builder_vertex(b, "%s %s", label, in->text);
@@ -198,12 +213,12 @@ static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_
         _cleanup_free_ char *cmd = join(&argv, 0, argv.n);
         _cleanup_free_ char *by = cc_xasprintf("RUN %s # buildkit", cmd);
         char key[CC_DIGEST_LEN + 1];
-        run_key(st, in, &argv, &env, user, cwd, key);
-        int rc = 0;
+        run_key(st, in, &argv, &env, user, cwd, &rm.key, key);
         if (cc_stage_cached(b, st, key, by))
                 cc_builder_vertex_done(b, true);
         else
-                rc = run_step(b, st, in, label, &argv, &env, key, by, err);
+                rc = run_step(b, st, in, label, &argv, &env, &rm, key, by, err);
+        cc_run_mounts_free(&rm);
         cc_strv_free(&argv);
         cc_strv_free(&env);
         return rc;
@@ -213,8 +228,7 @@ static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_
 
 /* The merged tree of a stage's layers, read-only, at a directory under
  * the work dir (*mounted: unmount it after). */
-static int stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, bool *mounted,
-                      struct cc_error *err)
+int cc_stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, bool *mounted, struct cc_error *err)
 {
         *mounted = false;
         if (st->layers.n == 1) {
@@ -268,7 +282,7 @@ static int copy_tree(struct cc_builder *b, struct cc_build_copy *c, const struct
         c->srcfd = b->ctxfd;
         if (from) {
                 c->ignore = NULL;
-                r = stage_root(b, from, &root, &mounted, err);
+                r = cc_stage_root(b, from, &root, &mounted, err);
                 c->srcfd = r == 0 ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
                 if (r == 0 && c->srcfd < 0)
                         r = cc_error_setsys(err, -errno, "open %s", root);

@@ -27,23 +27,50 @@ static bool in_layers(const struct cc_strv *layers, const char *rel)
         return false;
 }
 
-/* The runtime binds its own /etc/hosts, resolv.conf and hostname over
- * empty files it creates when the image has none: they are no change of
- * the step's (Docker leaves them out of the layer too), nor is the /etc
- * they made copy up. */
-static void drop_mount_stubs(const char *upper, const struct cc_strv *layers)
+/* Remove rel from upper when it is an empty mount point the runtime made
+ * (an empty file or directory no lower layer has), then its parents that
+ * are left empty by that (those only copied up for it). */
+static void drop_stub(const char *upper, const char *rel, const struct cc_strv *layers)
 {
-        static const char *const stubs[] = {"etc/hosts", "etc/resolv.conf", "etc/hostname"};
-        for (size_t i = 0; i < CC_ARRAY_SIZE(stubs); i++) {
-                _cleanup_free_ char *p = cc_path_join(upper, stubs[i]);
+        _cleanup_free_ char *clean = cc_path_clean(rel);
+        const char *r = clean;
+        while (*r == '/')
+                r++;
+        _cleanup_free_ char *cur = cc_xstrdup(r);
+        for (bool first = true; *cur; first = false) {
+                _cleanup_free_ char *p = cc_path_join(upper, cur);
                 struct stat st;
-                if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && !in_layers(layers, stubs[i]))
-                        unlink(p);
+                char opaque[2];
+                if (lstat(p, &st) < 0)
+                        return;
+                if (first && S_ISREG(st.st_mode)) {
+                        if (st.st_size != 0 || in_layers(layers, cur) || unlink(p) < 0)
+                                return;
+                } else if (!S_ISDIR(st.st_mode) || getxattr(p, "trusted.overlay.opaque", opaque, sizeof(opaque)) > 0 ||
+                           (first && in_layers(layers, cur)) || rmdir(p) < 0) {
+                        return; /* not empty, or the step's own */
+                }
+                char *slash = strrchr(cur, '/');
+                if (!slash)
+                        return;
+                *slash = '\0';
         }
-        _cleanup_free_ char *etc = cc_path_join(upper, "etc");
-        char opaque[2];
-        if (in_layers(layers, "etc") && getxattr(etc, "trusted.overlay.opaque", opaque, sizeof(opaque)) < 0)
-                rmdir(etc); /* only when empty */
+}
+
+/* The runtime binds its own /etc/hosts, resolv.conf and hostname over
+ * empty files it creates when the image has none, and RUN --mount targets
+ * over directories or files it creates: they are no change of the step's
+ * (BuildKit leaves them out of the layer too), nor are the directories
+ * they made copy up. */
+static void drop_mount_stubs(const char *upper, const struct cc_build_run *r)
+{
+        static const char *const etc[] = {"etc/hosts", "etc/resolv.conf", "etc/hostname"};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(etc); i++)
+                drop_stub(upper, etc[i], r->layers);
+        for (size_t i = 0; i < r->n_mounts; i++)
+                drop_stub(upper, r->mounts[i].target, r->layers);
+        for (size_t i = 0; i < r->n_files; i++)
+                drop_stub(upper, r->files[i].target, r->layers);
 }
 
 int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char **upper, int *exit_code,
@@ -67,7 +94,20 @@ int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char *
         spec.user = r->user && *r->user ? cc_xstrdup(r->user) : NULL;
         spec.stdio[0] = -1;
         spec.stdio[1] = spec.stdio[2] = r->out_fd;
-        spec.net = CC_NET_NONE;
+        spec.net = r->net_host ? CC_NET_HOST : CC_NET_NONE;
+        for (size_t i = 0; i < r->n_mounts; i++) {
+                const struct cc_mount *m = &r->mounts[i];
+                struct cc_mount *c = cc_container_spec_add_mount(&spec, m->type, m->source, m->target, m->read_only);
+                c->tmpfs_size = m->tmpfs_size;
+                c->tmpfs_mode = m->tmpfs_mode;
+        }
+        for (size_t i = 0; i < r->n_files; i++) {
+                const struct cc_file_mount *f = &r->files[i];
+                struct cc_file_mount *c = cc_container_spec_add_file(&spec, f->content, f->len, f->target);
+                c->uid = f->uid;
+                c->gid = f->gid;
+                c->mode = f->mode;
+        }
         spec.caps = cc_caps_default();
         _cleanup_free_ char *cmd = command_text(r->argv);
         struct cc_seccomp *seccomp = NULL;
@@ -96,7 +136,7 @@ int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char *
                                   *exit_code);
         if (rc == 0) {
                 _cleanup_free_ char *from = cc_path_join(dir, "upper");
-                drop_mount_stubs(from, r->layers);
+                drop_mount_stubs(from, r);
                 *upper = cc_xasprintf("%s/%s", dest_dir, spec.id);
                 if (rename(from, *upper) < 0) {
                         rc = cc_error_setsys(err, -errno, "keep the changes of \"%s\"", cmd);

@@ -2,12 +2,15 @@
  * layers, with Docker's build defaults (default capabilities and seccomp
  * filter, loopback-only network); what it changed is its overlay upper
  * directory, handed back for the layer (cc_layer_write_dir) and as the
- * next step's lowest-but-new layer. */
+ * next step's lowest-but-new layer. What the step mounts (RUN --mount,
+ * secrets) is no part of it: the mount points the runtime made for them
+ * are removed from the upper directory. */
 #ifndef CC_BUILD_RUN_H
 #define CC_BUILD_RUN_H
 
 #include "cc-error.h"
 #include "cc-util.h"
+#include "container.h"
 
 struct cc_build_run {
         const char *root;              /* CCOMPOSE_ROOT */
@@ -18,6 +21,11 @@ struct cc_build_run {
         const char *user;              /* NULL or "": root */
         const char *cwd;               /* NULL: "/" */
         int out_fd;                    /* the step's stdout and stderr; -1: /dev/null */
+        const struct cc_mount *mounts; /* RUN --mount: binds (cache, bind) and tmpfs */
+        size_t n_mounts;
+        const struct cc_file_mount *files; /* RUN --mount=type=secret: the secret files */
+        size_t n_files;
+        bool net_host;                 /* --network=host, else loopback only */
 };
 
 /* Run the step to its end. On exit code 0, *upper (owned) is a directory

@@ -13,6 +13,7 @@
 #include "dockerignore.h"
 #include "env.h"
 #include "image-store.h"
+#include "container.h"
 
 struct cc_stage {
         char *name;              /* "AS name" (lower case), or NULL */
@@ -94,6 +95,27 @@ void cc_builder_pending_free(struct cc_builder *b);
  * arg wins, then the default, then the global value. */
 int cc_builder_declare_args(struct cc_builder *b, const struct cc_df_instr *in, const struct cc_env *vars,
                             const struct cc_env *global, struct cc_env *into, struct cc_error *err);
+/* RUN's --mount and --network flags (build-mount.c): the step's mounts and
+ * secret files, secret env= values for its environment, stage roots
+ * mounted for binds (unmounted by cc_run_mounts_free), and what the mounts
+ * add to the step's cache key (bound content; never a secret). */
+struct cc_run_mounts {
+        struct cc_mount *mounts;
+        size_t n;
+        struct cc_file_mount *files;
+        size_t nfiles;
+        struct cc_strv env;
+        struct cc_strv unmount;
+        struct cc_buf key;
+        bool net_host;
+};
+int cc_run_mounts_parse(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                        struct cc_run_mounts *rm, struct cc_error *err);
+void cc_run_mounts_free(struct cc_run_mounts *rm);
+/* The merged tree of st's layers at *path (read-only; *mounted: an overlay
+ * mount under the work dir, to unmount). */
+int cc_stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, bool *mounted, struct cc_error *err);
+
 /* Carry out instruction in of st (everything but FROM). */
 int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err);
 /* The stage named by COPY --from (name or index), or NULL. */

@@ -19,8 +19,11 @@ static void build_usage(void)
              "      --label list            Set metadata for an image\n"
              "      --no-cache              Do not use cache when building the image\n"
              "      --progress string       Set type of progress output (auto, plain, quiet) (default \"auto\")\n"
+             "      --network string        Networking mode for the RUN instructions (default, none, host)\n"
              "      --pull                  Always attempt to pull a newer version of the image\n"
              "  -q, --quiet                 Suppress the build output and print image ID on success\n"
+             "      --secret stringArray    Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\"\n"
+             "                              or \"id=mysecret,env=VAR\")\n"
              "  -t, --tag list              Name and optionally a tag in the \"name:tag\" format\n"
              "      --target string         Set the target build stage to build");
 }
@@ -49,6 +52,38 @@ static int dockerfile_opt(const char *f, struct cc_build_opts *o, char **inline_
         return 0;
 }
 
+/* --secret id=ID[,src|source=FILE][,env=VAR][,type=file|env] */
+static int secret_opt(const char *v, struct cc_strv *keep, struct cc_build_secret *s)
+{
+        _cleanup_free_ char *copy = cc_xstrdup(v);
+        char *save = NULL;
+        const char *type = NULL;
+        *s = (struct cc_build_secret){0};
+        for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(f, '=');
+                if (!eq)
+                        return -1;
+                *eq = '\0';
+                cc_strv_push(keep, eq + 1);
+                const char *val = keep->v[keep->n - 1];
+                if (strcmp(f, "id") == 0)
+                        s->id = val;
+                else if (strcmp(f, "src") == 0 || strcmp(f, "source") == 0)
+                        s->file = val;
+                else if (strcmp(f, "env") == 0)
+                        s->env = val;
+                else if (strcmp(f, "type") == 0)
+                        type = val;
+                else
+                        return -1;
+        }
+        if (type && strcmp(type, "env") == 0 && !s->env && s->file) {
+                s->env = s->file;
+                s->file = NULL;
+        }
+        return s->id && *s->id ? 0 : -1;
+}
+
 int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -57,9 +92,13 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 { "no-cache", no_argument, NULL, 'N' },        { "pull", no_argument, NULL, 'P' },
                 { "label", required_argument, NULL, 'L' },     { "progress", required_argument, NULL, 'p' },
                 { "quiet", no_argument, NULL, 'q' },           { "help", no_argument, NULL, 'h' },
+                { "secret", required_argument, NULL, 'S' },    { "network", required_argument, NULL, 'n' },
                 { 0 },
         };
-        struct cc_strv tags = {0}, args = {0}, labels = {0};
+        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0};
+        struct cc_build_secret *secrets = NULL;
+        size_t nsecrets = 0;
+        struct cc_build_secret sec;
         struct cc_build_opts o = {.root = cli->root, .project = "build", .tags = &tags, .args = &args,
                                   .labels = &labels};
         const char *file = NULL;
@@ -77,6 +116,16 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 case 'N': o.no_cache = true; break;
                 case 'P': o.pull = true; break;
                 case 'q': quiet = true; break;
+                case 'n': o.network = optarg; break;
+                case 'S':
+                        if (secret_opt(optarg, &keep, &sec) < 0) {
+                                fprintf(stderr, "ERROR: invalid secret \"%s\": use id=ID[,src=FILE] or id=ID,env=VAR\n",
+                                        optarg);
+                                goto out;
+                        }
+                        secrets = cc_xrealloc(secrets, (nsecrets + 1) * sizeof(*secrets));
+                        secrets[nsecrets++] = sec;
+                        break;
                 case 'p':
                         if (strcmp(optarg, "quiet") == 0) {
                                 quiet = true;
@@ -101,6 +150,8 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
         }
         o.context = context;
         o.progress = quiet ? CC_BUILD_PROGRESS_QUIET : CC_BUILD_PROGRESS_PLAIN;
+        o.secrets = secrets;
+        o.nsecrets = nsecrets;
         if (file && dockerfile_opt(file, &o, &inline_text, &dfpath) < 0)
                 goto out;
         char id[CC_DIGEST_LEN + 1];
@@ -114,6 +165,8 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 printf("%s\n", id);
         rc = 0;
 out:
+        free(secrets);
+        cc_strv_free(&keep);
         cc_strv_free(&tags);
         cc_strv_free(&args);
         cc_strv_free(&labels);

@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 10
+plan 11
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -349,6 +349,53 @@ EOF
         nothing_left
 }
 
+t_run_mounts() {
+        local d=$W/mounts; mkdir -p "$d/src"
+        echo one >"$d/src/a"; echo two >"$d/src/b"; echo no >"$d/src/ignored"
+        printf 'src/ignored\n' >"$d/.dockerignore"
+        printf 's3cr3t-value' >"$W/secret.txt"
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test
+WORKDIR /w
+RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /w/cache-count
+RUN --mount=type=bind,source=src,target=/mnt/src ls /mnt/src > /w/bound
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && grep -q ' /scratch tmpfs ' /proc/mounts && echo tmpfs-ok > /w/tmpfs
+RUN --mount=type=secret,id=tok test "$(cut -c1-6 /run/secrets/tok)" = s3cr3t && wc -c < /run/secrets/tok > /w/secret-len
+RUN --mount=type=secret,id=tok,env=TOKEN test "${TOKEN%-value}" = s3cr3t && echo env-ok > /w/secret-env
+RUN --network=none cat /proc/net/dev | grep -c : > /w/links
+EOF
+        local out
+        out=$(cc image build -t bt/mounts:1 --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
+        printf 'services:\n  m:\n    image: bt/mounts:1\n    network_mode: none\n' >"$d/compose.yaml"
+        out=$(cc -f "$d/compose.yaml" -p bt-mounts run --rm m sh -c 'cat cache-count bound tmpfs secret-len secret-env links; ls -d /cache /mnt /scratch /run/secrets 2>&1' 2>&1)
+        assert_eq "$out" "1"$'\n'"a"$'\n'"b"$'\n'"tmpfs-ok"$'\n'"12"$'\n'"env-ok"$'\n'"1"$'\n'"ls: /cache: No such file or directory"$'\n'"ls: /mnt: No such file or directory"$'\n'"ls: /scratch: No such file or directory"$'\n'"ls: /run/secrets: No such file or directory" \
+                "(mounts as the step saw them, none of them in the image)" || return 1
+        # the secret is in no layer and not in the config: grep the saved image and the layer trees
+        cc image save -o "$W/mounts.tar" bt/mounts:1 || return 1
+        if grep -q s3cr3t-value "$W/mounts.tar"; then fail "the secret is in the saved image"; return 1; fi
+        local i n; n=$(jget bt/mounts:1 "len(x['RootFS']['Layers'])")
+        for ((i = 0; i < n; i++)); do
+                if grep -rq s3cr3t-value "$CCOMPOSE_ROOT/layers/$(chain_of bt/mounts:1 "$i")"; then fail "the secret is in layer $i"; return 1; fi
+        done
+        # a secret the build does not get: a required one fails the step
+        printf 'FROM busybox:test\nRUN --mount=type=secret,id=nope,required=true true\n' >"$d/Dockerfile.req"
+        if out=$(cc image build -f "$d/Dockerfile.req" "$d" 2>&1); then fail "built without a required secret"; return 1; fi
+        assert_contains "$out" "secret nope: not provided" || return 1
+        # the cache mount outlives the build; the bound files are in the step's key
+        out=$(cc image build -t bt/mounts:2 --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 7 "(nothing changed: $out)" || return 1
+        echo changed >"$d/src/b"
+        out=$(cc image build --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_contains "$out" "RUN --mount=type=bind,source=src,target=/mnt/src ls /mnt/src > /w/bound"$'\n'"#4 DONE" \
+                "(a bound file changed: the step runs again)" || return 1
+        echo ignored-changed >"$d/src/ignored"
+        out=$(cc image build --no-cache -q --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
+        printf 'services:\n  m:\n    image: %s\n    network_mode: none\n' "$out" >"$d/compose.yaml"
+        assert_eq "$(cc -f "$d/compose.yaml" -p bt-mounts run --rm m cat cache-count 2>&1)" 2 "(the cache mount kept its file)" || return 1
+        cc -f "$d/compose.yaml" -p bt-mounts down >/dev/null 2>&1
+        nothing_left
+}
+
 t "build, then run: files, .dockerignore, config" t_build_and_run
 t "multi-stage: COPY --from, unneeded (failing) stages skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
@@ -359,4 +406,5 @@ t "history: empty layers, created_by, diff_ids" t_history
 t "ARG before FROM, build args, platform ARGs" t_build_args_and_platform
 t "cache: nothing changed, mtimes, one file, --no-cache, after rm" t_cache
 t "SOURCE_DATE_EPOCH: two clean builds, one image; times clamped" t_source_date_epoch
+t "RUN --mount cache, bind, tmpfs, secret; --network; secrets in no layer" t_run_mounts
 done_testing
