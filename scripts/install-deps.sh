@@ -13,6 +13,8 @@ packages=(
         # libraries (DESIGN.md): YAML, event loop, JSON, netlink, layers, digests, seccomp
         libyaml-dev libuv1-dev libjson-c-dev libnl-3-dev libnl-route-3-dev
         libarchive-dev libssl-dev libseccomp-dev libcap-dev libnftables-dev libldns-dev
+        # the API service's HTTP/1.1 parser (system service, orchestrator/api)
+        libhttp-parser-dev
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
         # tests: JSON assertions, test images from busybox, OCI tools, the crun baseline,
@@ -25,6 +27,9 @@ packages=(
         mmdebstrap
         # the installed man pages (test-install.sh reads them with man)
         man-db
+        # real clients of the API service (tests/system/test-api.sh): Debian's docker CLI
+        # (docker.io; its daemon is never started) and the Python SDK
+        docker.io python3-docker
         # the Debian package (debian/, tests/system/test-deb.sh)
         dpkg-dev debhelper lintian
         # the zsh and fish completions, run by tests/system/test-completion.sh
@@ -40,6 +45,13 @@ if [ ${#missing[@]} -gt 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
         $SUDO apt-get update -qq
         $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# docker.io brings dockerd and containerd: the API tests talk to ccompose
+# only, and another daemon would put its own bridge and rules on the host.
+if command -v systemctl >/dev/null 2>&1; then
+        for u in docker.socket docker containerd; do
+                systemctl is-enabled "$u" >/dev/null 2>&1 && $SUDO systemctl disable --now "$u" >/dev/null 2>&1 || true
+        done
 fi
 # The tests start their own registry on loopback; Debian's package enables
 # one listening on every interface, which we do not want running.

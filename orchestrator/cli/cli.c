@@ -48,6 +48,7 @@ static const struct cc_cmd cc__commands[] = {
         {"start", cc_cmd_start, "Start services", P},
         {"stats", cc_cmd_stats, "Display a live stream of container(s) resource usage statistics", R},
         {"stop", cc_cmd_stop, "Stop services", P},
+        {"system", cc_cmd_system, "Manage ccompose: serve the Docker Engine API (system service)", X},
         {"top", cc_cmd_top, "Display the running processes", R},
         {"unpause", cc_cmd_unpause, "Unpause services", P},
         {"up", cc_cmd_up, "Create and start containers", P},

@@ -106,6 +106,7 @@ int cc_cmd_images(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_stats(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_completion(struct cc_cli *cli, int argc, char **argv);
+int cc_cmd_system(struct cc_cli *cli, int argc, char **argv); /* system service: orchestrator/api */
 /* The names of the commands that work (those offered by --help). */
 void cc_cli_command_names(struct cc_strv *out);
 /* watch (cmd-watch.c); up --watch: the watcher of the services named (all

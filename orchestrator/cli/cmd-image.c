@@ -414,7 +414,7 @@ static json_object *inspect_config(json_object *c)
         return o;
 }
 
-static json_object *inspect_one(struct cc_image_store *s, const char *id, struct cc_error *err)
+json_object *cc_image_inspect_json(struct cc_image_store *s, const char *id, struct cc_error *err)
 {
         json_object *cfg;
         if (cc_image_config(s, id, &cfg, err) < 0)
@@ -483,7 +483,7 @@ static int cmd_inspect(struct cc_cli *cli, int argc, char **argv)
                 _cleanup_free_ char *id = NULL;
                 json_object *o = NULL;
                 if (cc_image_resolve(s, argv[i], &id, NULL, &err) == 0)
-                        o = inspect_one(s, id, &err);
+                        o = cc_image_inspect_json(s, id, &err);
                 if (!o) {
                         if (err.code == -ENOENT)
                                 fprintf(stderr, "Error: No such image: %s\n", argv[i]);

@@ -87,10 +87,7 @@ static char *cc__short_command(const char *cmd)
         return cc_xasprintf("\"%.19s…\"", cmd);
 }
 
-/* docker's Publishers of `ps --format json`, from the ports text the
- * supervisor records ("0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"): one
- * {URL, TargetPort, PublishedPort, Protocol} a binding. */
-static json_object *cc__publishers(const char *ports)
+json_object *cc_ports_publishers(const char *ports)
 {
         json_object *a = json_object_new_array();
         for (const char *next = ports; next && *next;) {
@@ -184,23 +181,7 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                 cc_strv_free(&statuses);
                 return 1;
         }
-        /* a recorded process may have died meanwhile (no supervisor
-         * watching, or one that could not write the state file): show what
-         * is true now. With a supervisor, a restarting container has no
-         * process between its runs. */
-        bool sup = cc_sup_alive(st);
-        for (size_t i = 0; i < st->n_ctrs; i++) {
-                struct cc_ctr_state *ct = &st->ctrs[i];
-                if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED ||
-                     (ct->status == CC_CTR_RESTARTING && !sup)) && !cc_proc_alive(ct->pid, ct->pid_start)) {
-                        ct->status = CC_CTR_EXITED;
-                        /* no supervisor: the keeper's record, when it has one */
-                        if (!sup && !cc_state_exit_code(cli->runtime_dir, st->project, ct->pid, ct->pid_start,
-                                                        &ct->exit_code))
-                                ct->exit_code = 255;
-                        ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
-                }
-        }
+        cc_state_refresh(cli->runtime_dir, st);
         struct cc_ctr_state **list = cc_xcalloc(st->n_ctrs + 1, sizeof(*list));
         size_t n = 0;
         for (size_t i = 0; i < st->n_ctrs; i++) {
@@ -245,7 +226,7 @@ int cc_cmd_ps(struct cc_cli *cli, int argc, char **argv)
                         json_object_object_add(o, "Names", json_object_new_string(ct->name));
                         json_object_object_add(o, "Project", json_object_new_string(p->name));
                         bool up = ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED;
-                        json_object_object_add(o, "Publishers", cc__publishers(up ? ct->ports : NULL));
+                        json_object_object_add(o, "Publishers", cc_ports_publishers(up ? ct->ports : NULL));
                         json_object_object_add(o, "Service", json_object_new_string(ct->service));
                         json_object_object_add(o, "State", json_object_new_string(cc_ctr_status_name(ct->status)));
                         json_object_object_add(o, "Status", json_object_new_string(status));

@@ -8,4 +8,11 @@ struct cc_cli;
 /* argv[0] is "image"; returns the process exit code. */
 int cc_cmd_image(struct cc_cli *cli, int argc, char **argv);
 
+/* docker image inspect's object for the image with this ID ("sha256:..."),
+ * as the CLI prints it and the API answers it; NULL with err set. */
+#include <json-c/json.h>
+struct cc_image_store;
+struct cc_error;
+json_object *cc_image_inspect_json(struct cc_image_store *s, const char *id, struct cc_error *err);
+
 #endif

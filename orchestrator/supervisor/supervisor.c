@@ -50,6 +50,21 @@ bool cc_sup_alive(const struct cc_state *st)
                cc_proc_alive(st->supervisor_pid, st->supervisor_start);
 }
 
+void cc_state_refresh(const char *runtime_dir, struct cc_state *st)
+{
+        bool sup = cc_sup_alive(st);
+        for (size_t i = 0; i < st->n_ctrs; i++) {
+                struct cc_ctr_state *ct = &st->ctrs[i];
+                if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED ||
+                     (ct->status == CC_CTR_RESTARTING && !sup)) && !cc_proc_alive(ct->pid, ct->pid_start)) {
+                        ct->status = CC_CTR_EXITED;
+                        if (!sup && !cc_state_exit_code(runtime_dir, st->project, ct->pid, ct->pid_start, &ct->exit_code))
+                                ct->exit_code = 255;
+                        ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
+                }
+        }
+}
+
 void cc_sup_progress(struct cc_sup *s, const char *fmt, ...)
 {
         struct cc_buf b = {0};

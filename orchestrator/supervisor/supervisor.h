@@ -55,6 +55,13 @@ int cc_sup_request_reexec(const struct cc_cli *cli, const char *project, struct 
 /* Is the project's supervisor alive? */
 bool cc_sup_alive(const struct cc_state *st);
 
+/* A recorded process may have died meanwhile (no supervisor watching, or
+ * one that could not write the state file): mark what is true now, with
+ * the keeper's exit record when there is one. With a supervisor, a
+ * restarting container has no process between its runs. For ps and the
+ * API's lists; st is not saved. */
+void cc_state_refresh(const char *runtime_dir, struct cc_state *st);
+
 /* Container names as docker compose makes them. */
 char *cc_container_name(const char *project, const char *service, int number, const char *container_name);
 

@@ -1,0 +1,140 @@
+/* The API service's internals: one connection, one request at a time on
+ * it (HTTP/1.1 keep-alive; a pipelined request waits until the response
+ * before it is done), handlers that answer at once or later (streams,
+ * waits, commands run as child processes). */
+#ifndef CC_API_INTERNAL_H
+#define CC_API_INTERNAL_H
+
+#include <http_parser.h>
+#include <json-c/json.h>
+#include <uv.h>
+
+#include "api.h"
+#include "cc-util.h"
+
+/* The API version we speak, and the oldest we accept (as dockerd 20.10). */
+#define CC_API_VERSION "1.41"
+#define CC_API_MIN_VERSION "1.12"
+/* Bounds on what a client sends: a request's target and headers, its body. */
+#define CC_API_MAX_HEAD (64 * 1024)
+#define CC_API_MAX_BODY (4 * 1024 * 1024)
+
+struct cc_api;
+struct cc_api_conn;
+
+/* A handler's work that outlives the call (a stream, a wait, a child
+ * process): abort is called when the client goes away first; it must end
+ * the work, which then calls cc_api_done() as usual. */
+struct cc_api_task {
+        void (*abort)(struct cc_api_task *t);
+};
+
+struct cc_api_req {
+        struct cc_api_conn *conn;
+        struct cc_api *api;
+        enum http_method method;
+        bool head;               /* HEAD: headers only */
+        char *path;              /* decoded, without the /vN.NN prefix and the query */
+        struct cc_strv query;    /* decoded: key, value, key, value, ... */
+        struct cc_buf body;
+        char *content_type;
+        bool keep_alive;
+        /* the response */
+        bool streaming;          /* chunked body under way */
+        bool answered;
+        struct cc_api_task *task;
+};
+
+struct cc_api {
+        const struct cc_api_opts *opts;
+        uv_loop_t *loop;
+        uv_pipe_t server;
+        uv_signal_t sigint, sigterm;
+        uv_timer_t idle;
+        size_t n_conns;
+        struct cc_api_conn *conns;
+        bool stopping;
+};
+
+/* ---- responses (api-server.c) ---- */
+/* A whole response: status, content type, body (len bytes). */
+void cc_api_reply(struct cc_api_req *r, int status, const char *ctype, const char *body, size_t len);
+void cc_api_reply_json(struct cc_api_req *r, int status, json_object *o); /* takes o */
+/* Docker's error body {"message": "..."}. */
+void cc_api_reply_error(struct cc_api_req *r, int status, const char *fmt, ...) CC_PRINTF(3, 4);
+/* 204 No Content (or another status with an empty body). */
+void cc_api_reply_empty(struct cc_api_req *r, int status);
+/* A streamed body (chunked): begin, write pieces, end. */
+void cc_api_stream_begin(struct cc_api_req *r, int status, const char *ctype);
+void cc_api_stream_write(struct cc_api_req *r, const char *data, size_t len);
+void cc_api_stream_end(struct cc_api_req *r);
+/* Is the client still there? (a stream stops writing when not) */
+bool cc_api_req_alive(const struct cc_api_req *r);
+/* The end of a handler's deferred work (after its response or stream end):
+ * the connection takes its next request, or closes. */
+void cc_api_done(struct cc_api_req *r);
+
+/* ---- the request ---- */
+/* A query parameter's value, or NULL. */
+const char *cc_api_query(const struct cc_api_req *r, const char *key);
+/* Docker's boolean parameters: "1", "true", "True" (and anything else
+ * non-empty but "0"/"false"/"False") are true; absent: def. */
+bool cc_api_query_bool(const struct cc_api_req *r, const char *key, bool def);
+/* The `filters` parameter ({"key": ["v", ...]} or the old {"key": {"v": true}}):
+ * into out as key, value pairs. -1 after answering 400 when malformed. */
+int cc_api_filters(struct cc_api_req *r, struct cc_strv *out);
+/* The body as a JSON object; NULL after answering 400 when it is not one. */
+json_object *cc_api_body_json(struct cc_api_req *r);
+
+/* ---- containers (api-containers.c) ---- */
+struct cc_state;
+struct cc_ctr_state;
+/* One container of a compose project, or of the one-container project an
+ * API create made (api: its api.json, the request it was made from). */
+struct cc_api_ctr {
+        struct cc_state *st;
+        struct cc_ctr_state *ct;
+        json_object *api;
+};
+struct cc_api_ctrs {
+        struct cc_state **states;
+        size_t n_states;
+        struct cc_api_ctr *v;
+        size_t n;
+};
+/* Every container of every project, its status refreshed. */
+void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out);
+void cc_api_ctrs_free(struct cc_api_ctrs *cs);
+/* By name (with or without docker's leading "/"), full ID or unique ID
+ * prefix; NULL after answering 404 when none. */
+struct cc_api_ctr *cc_api_ctr_find(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
+/* The file of an API-made container's project that holds its request. */
+#define CC_API_RECORD "api.json"
+/* api-images.c */
+int cc_api_image_count(struct cc_api *api);
+
+/* ---- endpoints ---- */
+typedef void (*cc_api_handler)(struct cc_api_req *r, char **params);
+void cc_api_route(struct cc_api_req *r);
+
+void cc_api_ping(struct cc_api_req *r, char **params);
+void cc_api_version(struct cc_api_req *r, char **params);
+void cc_api_info(struct cc_api_req *r, char **params);
+/* api-containers.c */
+void cc_api_containers_list(struct cc_api_req *r, char **params);
+void cc_api_container_inspect(struct cc_api_req *r, char **params);
+void cc_api_container_logs(struct cc_api_req *r, char **params);
+/* api-images.c: images, networks, volumes */
+void cc_api_images_list(struct cc_api_req *r, char **params);
+void cc_api_image_inspect(struct cc_api_req *r, char **params);
+void cc_api_networks_list(struct cc_api_req *r, char **params);
+void cc_api_volumes_list(struct cc_api_req *r, char **params);
+/* api-write.c */
+void cc_api_container_create(struct cc_api_req *r, char **params);
+void cc_api_container_start(struct cc_api_req *r, char **params);
+void cc_api_container_stop(struct cc_api_req *r, char **params);
+void cc_api_container_kill(struct cc_api_req *r, char **params);
+void cc_api_container_wait(struct cc_api_req *r, char **params);
+void cc_api_container_remove(struct cc_api_req *r, char **params);
+
+#endif

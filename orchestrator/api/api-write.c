@@ -1,0 +1,880 @@
+/* The API's container writes. A container made through the API is a
+ * one-service compose project of its own ("api-<hex>", its compose file
+ * and the request it came from in the project's runtime directory), so it
+ * is supervised like any other: the service runs ccompose's own commands
+ * on it (create, start, stop, kill, down) as child processes, on the loop,
+ * and answers when they end. wait watches the state file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "api-internal.h"
+#include "ipam.h"
+#include "image.h"
+#include "service-spec.h"
+#include "state.h"
+#include "supervisor.h"
+
+#define CC__SERVICE "container"
+#define CC__COMPOSE_FILE "compose.json"
+
+/* ---- running a ccompose command ---- */
+
+struct cc__cmd;
+typedef void (*cc__cmd_fn)(struct cc__cmd *c, int64_t code);
+
+struct cc__cmd {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+        uv_process_t proc;
+        uv_pipe_t out;
+        struct cc_buf text;     /* what it printed on stderr */
+        int open;               /* handles not closed yet */
+        int64_t code;
+        cc__cmd_fn done;        /* answers the request from the exit code */
+        char *project, *id, *name;
+};
+
+static void cc__cmd_free(struct cc__cmd *c)
+{
+        cc_buf_free(&c->text);
+        free(c->project);
+        free(c->id);
+        free(c->name);
+        free(c);
+}
+
+static void cc__cmd_closed(uv_handle_t *h)
+{
+        struct cc__cmd *c = h->data;
+        if (--c->open > 0)
+                return;
+        struct cc_api_req *r = c->req;
+        c->done(c, c->code);
+        cc__cmd_free(c);
+        cc_api_done(r);
+}
+
+static void cc__cmd_exit(uv_process_t *p, int64_t status, int sig)
+{
+        struct cc__cmd *c = p->data;
+        c->code = sig ? 128 + sig : status;
+        uv_close((uv_handle_t *) p, cc__cmd_closed);
+}
+
+static void cc__cmd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        buf->base = cc_xmalloc(8192);
+        buf->len = 8192;
+}
+
+static void cc__cmd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+        struct cc__cmd *c = s->data;
+        if (n > 0 && c->text.len < 64 * 1024)
+                cc_buf_add(&c->text, buf->base, (size_t) n);
+        free(buf->base);
+        if (n < 0)
+                uv_close((uv_handle_t *) s, cc__cmd_closed);
+}
+
+/* The client went away: the command still finishes (it changes state
+ * that must stay whole); its answer goes nowhere. */
+static void cc__cmd_abort(struct cc_api_task *t)
+{
+}
+
+/* The last line the command printed: its error message. */
+static char *cc__cmd_message(const struct cc__cmd *c)
+{
+        _cleanup_free_ char *t = cc_xstrndup(c->text.s ? c->text.s : "", c->text.len);
+        size_t n = strlen(t);
+        while (n && (t[n - 1] == '\n' || t[n - 1] == ' '))
+                t[--n] = '\0';
+        char *nl = strrchr(t, '\n');
+        return cc_xstrdup(nl ? nl + 1 : t);
+}
+
+/* Run `ccompose -p PROJECT [-f FILE] ARGS...` in the project's runtime
+ * directory; done answers when it ends. Takes c. */
+static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
+{
+        struct cc_api_req *r = c->req;
+        const struct cc_api_opts *o = r->api->opts;
+        _cleanup_free_ char *dir = cc_state_dir(o->runtime_dir, c->project);
+        _cleanup_free_ char *file = cc_path_join(dir, CC__COMPOSE_FILE);
+        struct cc_strv argv = {0};
+        cc_strv_push(&argv, o->self_exe);
+        cc_strv_push(&argv, "-p");
+        cc_strv_push(&argv, c->project);
+        cc_strv_push(&argv, "-f");
+        cc_strv_push(&argv, file);
+        for (size_t i = 0; args[i]; i++)
+                cc_strv_push(&argv, args[i]);
+        cc_strv_push_owned(&argv, NULL);
+        struct cc_strv env = {0};
+        extern char **environ;
+        for (char **e = environ; *e; e++)
+                if (!cc_startswith(*e, "CCOMPOSE_ROOT=") && !cc_startswith(*e, "CCOMPOSE_RUNTIME_DIR=") &&
+                    !cc_startswith(*e, "COMPOSE_"))
+                        cc_strv_push(&env, *e);
+        cc_strv_push_owned(&env, cc_xasprintf("CCOMPOSE_ROOT=%s", o->root));
+        cc_strv_push_owned(&env, cc_xasprintf("CCOMPOSE_RUNTIME_DIR=%s", o->runtime_dir));
+        cc_strv_push_owned(&env, NULL);
+        c->task.abort = cc__cmd_abort;
+        uv_pipe_init(r->api->loop, &c->out, 0);
+        c->out.data = c->proc.data = c;
+        uv_stdio_container_t stdio[3] = {
+                {.flags = UV_IGNORE},
+                {.flags = UV_IGNORE},
+                {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *) &c->out},
+        };
+        uv_process_options_t po = {
+                .exit_cb = cc__cmd_exit,
+                .file = o->self_exe,
+                .args = argv.v,
+                .env = env.v,
+                .cwd = dir,
+                .stdio_count = 3,
+                .stdio = stdio,
+        };
+        int e = uv_spawn(r->api->loop, &c->proc, &po);
+        cc_strv_free(&argv);
+        cc_strv_free(&env);
+        if (e < 0) {
+                cc_api_reply_error(r, 500, "running %s: %s", o->self_exe, uv_strerror(e));
+                uv_close((uv_handle_t *) &c->out, NULL);
+                cc__cmd_free(c);
+                return;
+        }
+        c->open = 2;
+        r->task = &c->task;
+        uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__cmd_read);
+}
+
+static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr *ctr, cc__cmd_fn done)
+{
+        struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->req = r;
+        c->done = done;
+        c->project = cc_xstrdup(ctr->st->project);
+        c->id = cc_xstrdup(ctr->ct->id);
+        c->name = cc_xstrdup(ctr->ct->name);
+        return c;
+}
+
+/* The container named in the path, made through the API; NULL after
+ * answering (404, or 501 for a compose container: those are changed with
+ * ccompose's own commands, which act on services). */
+static struct cc_api_ctr *cc__api_ctr(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref)
+{
+        cc_api_ctrs_load(r->api, cs);
+        struct cc_api_ctr *c = cc_api_ctr_find(r, cs, ref);
+        if (c && !c->api) {
+                cc_api_reply_error(r, 501,
+                                   "container %s belongs to the compose project %s: change it with ccompose's commands "
+                                   "(ccompose -p %s stop/start/rm SERVICE)",
+                                   c->ct->name, c->st->project, c->st->project);
+                return NULL;
+        }
+        return c;
+}
+
+static bool cc__running(const struct cc_ctr_state *ct)
+{
+        return ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED || ct->status == CC_CTR_RESTARTING;
+}
+
+/* ---- create ---- */
+
+/* A name docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static bool cc__name_valid(const char *n)
+{
+        if (!n[0] || !n[1] || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n[0]))
+                return false;
+        for (const char *p = n; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '_' || *p == '.' || *p == '-'))
+                        return false;
+        return true;
+}
+
+static char *cc__random_hex(size_t n)
+{
+        unsigned char b[32];
+        if (n > 2 * sizeof(b))
+                n = 2 * sizeof(b);
+        if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b))
+                for (size_t i = 0; i < sizeof(b); i++)
+                        b[i] = (unsigned char) (rand() ^ (int) time(NULL));
+        char *s = cc_xmalloc(n + 1);
+        for (size_t i = 0; i < n; i++)
+                s[i] = "0123456789abcdef"[(b[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+        s[n] = '\0';
+        return s;
+}
+
+/* docker's names for containers made without one: adjective_scientist. */
+static char *cc__random_name(void)
+{
+        static const char *const adj[] = {"brave", "calm", "eager", "gentle", "happy", "jolly",
+                                          "keen", "lucid", "nifty", "quirky", "serene", "zealous"};
+        static const char *const who[] = {"curie", "darwin", "euler", "hopper", "knuth", "lovelace",
+                                          "noether", "pascal", "ritchie", "turing", "wozniak", "yalow"};
+        _cleanup_free_ char *h = cc__random_hex(4);
+        unsigned v = (unsigned) strtoul(h, NULL, 16);
+        return cc_xasprintf("%s_%s", adj[v % CC_ARRAY_SIZE(adj)], who[(v / 16) % CC_ARRAY_SIZE(who)]);
+}
+
+/* Compose interpolates ${...}: every string of the generated file has
+ * its $ doubled, so the container gets what the client sent. */
+static json_object *cc__lit(const char *s)
+{
+        struct cc_buf b = {0};
+        cc_buf_puts(&b, "");
+        for (; *s; s++) {
+                if (*s == '$')
+                        cc_buf_putc(&b, '$');
+                cc_buf_putc(&b, *s);
+        }
+        json_object *o = json_object_new_string(b.s);
+        cc_buf_free(&b);
+        return o;
+}
+
+static json_object *cc__get(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* A list of strings of the request (or null) as a compose list; -1 with
+ * *bad naming the key when it is something else. */
+static int cc__strings(json_object *from, const char *key, json_object *svc, const char *as, const char **bad)
+{
+        json_object *v = cc__get(from, key);
+        if (!v)
+                return 0;
+        if (!json_object_is_type(v, json_type_array)) {
+                if (json_object_is_type(v, json_type_string)) { /* docker accepts "Cmd": "ls" */
+                        json_object *a = json_object_new_array();
+                        json_object_array_add(a, cc__lit(json_object_get_string(v)));
+                        json_object_object_add(svc, as, a);
+                        return 0;
+                }
+                *bad = key;
+                return -1;
+        }
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(e, json_type_string)) {
+                        json_object_put(a);
+                        *bad = key;
+                        return -1;
+                }
+                json_object_array_add(a, cc__lit(json_object_get_string(e)));
+        }
+        if (json_object_array_length(a) > 0)
+                json_object_object_add(svc, as, a);
+        else
+                json_object_put(a);
+        return 0;
+}
+
+static int cc__string(json_object *from, const char *key, json_object *svc, const char *as, const char **bad)
+{
+        json_object *v = cc__get(from, key);
+        if (!v)
+                return 0;
+        if (!json_object_is_type(v, json_type_string)) {
+                *bad = key;
+                return -1;
+        }
+        if (*json_object_get_string(v))
+                json_object_object_add(svc, as, cc__lit(json_object_get_string(v)));
+        return 0;
+}
+
+/* The members of Config and HostConfig this service turns into the
+ * container; any other member with a value that is not empty is refused,
+ * naming it, rather than ignored. */
+static const char *const cc__config_keys[] = {
+        "Image", "Cmd", "Entrypoint", "Env", "User", "WorkingDir", "Labels", "Tty", "OpenStdin", "Hostname",
+        "HostConfig", "NetworkingConfig", "ExposedPorts", "AttachStdin", "AttachStdout", "AttachStderr",
+        "StdinOnce", "Domainname", "Volumes", "StopSignal", "StopTimeout", "OnBuild", "ArgsEscaped",
+        "NetworkDisabled", "MacAddress", "Shell", "Healthcheck",
+};
+static const char *const cc__host_keys[] = {
+        "Binds", "PortBindings", "RestartPolicy", "NetworkMode", "AutoRemove", "LogConfig",
+        "Privileged", "PublishAllPorts", "ReadonlyRootfs", "Init", "ConsoleSize", "Isolation",
+        "CapAdd", "CapDrop", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "Mounts", "Memory",
+        "NanoCpus", "CpuShares", "PidsLimit", "VolumesFrom", "Links", "Runtime", "CgroupnsMode",
+        "IpcMode", "PidMode", "UTSMode", "UsernsMode", "ShmSize", "OomKillDisable", "MaskedPaths",
+        "ReadonlyPaths", "SecurityOpt", "Tmpfs", "Ulimits", "Devices", "GroupAdd", "Sysctls",
+        "CpusetCpus", "CpusetMems", "CpuPeriod", "CpuQuota", "MemorySwap", "MemoryReservation",
+        "MemorySwappiness", "BlkioWeight", "KernelMemory", "Cgroup", "CgroupParent", "OomScoreAdj",
+        "ContainerIDFile", "VolumeDriver", "DeviceCgroupRules", "DeviceRequests", "BlkioWeightDevice",
+        "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
+        "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "CpuRealtimePeriod",
+        "CpuRealtimeRuntime", "KernelMemoryTCP", "Annotations",
+};
+/* ... of which these are honoured (the rest must be empty, zero or false) */
+static const char *const cc__host_done[] = {"Binds", "PortBindings", "RestartPolicy", "NetworkMode", "LogConfig",
+                                           "ConsoleSize", "Isolation"};
+
+static bool cc__in(const char *k, const char *const *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(k, v[i]) == 0)
+                        return true;
+        return false;
+}
+
+static bool cc__empty(json_object *v)
+{
+        switch (json_object_get_type(v)) {
+        case json_type_null: return true;
+        case json_type_boolean: return !json_object_get_boolean(v);
+        case json_type_int: return json_object_get_int64(v) == 0;
+        case json_type_double: return json_object_get_double(v) == 0;
+        case json_type_string: return !*json_object_get_string(v);
+        case json_type_array: return json_object_array_length(v) == 0;
+        case json_type_object: return json_object_object_length(v) == 0;
+        }
+        return false;
+}
+
+/* Build the compose file's service from the request; NULL after
+ * answering 400. */
+static json_object *cc__service(struct cc_api_req *r, json_object *body, const char *name, const char *bip)
+{
+        const char *bad = NULL;
+        json_object_object_foreach(body, k, v)
+        {
+                if (!cc__in(k, cc__config_keys, CC_ARRAY_SIZE(cc__config_keys))) {
+                        cc_api_reply_error(r, 400, "unknown field \"%s\" in the container's configuration", k);
+                        return NULL;
+                }
+                if (!cc__empty(v) && (strcmp(k, "Healthcheck") == 0 || strcmp(k, "StopSignal") == 0 ||
+                                      strcmp(k, "StopTimeout") == 0 || strcmp(k, "Volumes") == 0 ||
+                                      strcmp(k, "Shell") == 0 ||
+                                      strcmp(k, "MacAddress") == 0 || strcmp(k, "OnBuild") == 0 ||
+                                      strcmp(k, "Domainname") == 0 || strcmp(k, "NetworkDisabled") == 0)) {
+                        cc_api_reply_error(r, 400, "Config.%s is not supported by this service yet", k);
+                        return NULL;
+                }
+        }
+        /* NetworkingConfig: endpoints of the network the container is on, with nothing set */
+        json_object *eps = cc__get(cc__get(body, "NetworkingConfig"), "EndpointsConfig");
+        if (json_object_is_type(eps, json_type_object)) {
+                json_object_object_foreach(eps, net, ep)
+                {
+                        if (!json_object_is_type(ep, json_type_object))
+                                continue;
+                        json_object_object_foreach(ep, ek, ev)
+                        {
+                                if (!cc__empty(ev)) {
+                                        cc_api_reply_error(r, 400, "NetworkingConfig.EndpointsConfig.%s.%s is not supported "
+                                                                   "by this service yet", net, ek);
+                                        return NULL;
+                                }
+                        }
+                }
+        }
+        json_object *hc = cc__get(body, "HostConfig");
+        if (hc && !json_object_is_type(hc, json_type_object) && !json_object_is_type(hc, json_type_null)) {
+                cc_api_reply_error(r, 400, "HostConfig must be an object");
+                return NULL;
+        }
+        if (json_object_is_type(hc, json_type_object)) {
+                json_object_object_foreach(hc, hk, hv)
+                {
+                        if (!cc__in(hk, cc__host_keys, CC_ARRAY_SIZE(cc__host_keys))) {
+                                cc_api_reply_error(r, 400, "unknown field \"%s\" in HostConfig", hk);
+                                return NULL;
+                        }
+                        /* the docker CLI sends MemorySwappiness -1: "unset" */
+                        bool unset = cc__empty(hv) || (strcmp(hk, "MemorySwappiness") == 0 && json_object_get_int(hv) == -1);
+                        if (!unset && !cc__in(hk, cc__host_done, CC_ARRAY_SIZE(cc__host_done))) {
+                                cc_api_reply_error(r, 400, "HostConfig.%s is not supported by this service yet", hk);
+                                return NULL;
+                        }
+                }
+        }
+        json_object *image = cc__get(body, "Image");
+        if (!json_object_is_type(image, json_type_string) || !*json_object_get_string(image)) {
+                cc_api_reply_error(r, 400, "Config.Image is required: the image to create the container from");
+                return NULL;
+        }
+        json_object *svc = json_object_new_object();
+        json_object_object_add(svc, "image", cc__lit(json_object_get_string(image)));
+        json_object_object_add(svc, "container_name", cc__lit(name));
+        if (cc__strings(body, "Cmd", svc, "command", &bad) < 0 ||
+            cc__strings(body, "Entrypoint", svc, "entrypoint", &bad) < 0 ||
+            cc__strings(body, "Env", svc, "environment", &bad) < 0 || cc__string(body, "User", svc, "user", &bad) < 0 ||
+            cc__string(body, "WorkingDir", svc, "working_dir", &bad) < 0 ||
+            cc__string(body, "Hostname", svc, "hostname", &bad) < 0 ||
+            cc__strings(hc, "Binds", svc, "volumes", &bad) < 0) {
+                cc_api_reply_error(r, 400, "Config.%s has the wrong type", bad);
+                json_object_put(svc);
+                return NULL;
+        }
+        json_object *labels = cc__get(body, "Labels");
+        if (json_object_is_type(labels, json_type_object) && json_object_object_length(labels) > 0) {
+                json_object *l = json_object_new_object();
+                json_object_object_foreach(labels, lk, lv)
+                {
+                        if (!json_object_is_type(lv, json_type_string)) {
+                                cc_api_reply_error(r, 400, "the value of label %s is not a string", lk);
+                                json_object_put(l);
+                                json_object_put(svc);
+                                return NULL;
+                        }
+                        json_object_object_add(l, lk, cc__lit(json_object_get_string(lv)));
+                }
+                json_object_object_add(svc, "labels", l);
+        }
+        if (json_object_get_boolean(cc__get(body, "Tty")))
+                json_object_object_add(svc, "tty", json_object_new_boolean(1));
+        if (json_object_get_boolean(cc__get(body, "OpenStdin")))
+                json_object_object_add(svc, "stdin_open", json_object_new_boolean(1));
+        /* binds: host paths only (a named volume would be the project's) */
+        json_object *vols = cc__get(svc, "volumes");
+        for (size_t i = 0; vols && i < json_object_array_length(vols); i++) {
+                const char *b = json_object_get_string(json_object_array_get_idx(vols, i));
+                if (b[0] != '/') {
+                        cc_api_reply_error(r, 400, "HostConfig.Binds: %s: only host paths (/...) are supported yet, "
+                                                   "not named volumes", b);
+                        json_object_put(svc);
+                        return NULL;
+                }
+        }
+        /* ports: {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]} */
+        json_object *pb = cc__get(hc, "PortBindings");
+        if (json_object_is_type(pb, json_type_object) && json_object_object_length(pb) > 0) {
+                json_object *ports = json_object_new_array();
+                json_object_object_foreach(pb, spec, binds)
+                {
+                        int target = atoi(spec);
+                        const char *slash = strchr(spec, '/');
+                        for (size_t i = 0; json_object_is_type(binds, json_type_array) && i < json_object_array_length(binds); i++) {
+                                json_object *b = json_object_array_get_idx(binds, i), *p = json_object_new_object();
+                                json_object_object_add(p, "target", json_object_new_int(target));
+                                const char *hp = json_object_get_string(cc__get(b, "HostPort"));
+                                const char *hi = json_object_get_string(cc__get(b, "HostIp"));
+                                if (hp && *hp)
+                                        json_object_object_add(p, "published", json_object_new_string(hp));
+                                if (hi && *hi)
+                                        json_object_object_add(p, "host_ip", json_object_new_string(hi));
+                                json_object_object_add(p, "protocol", json_object_new_string(slash ? slash + 1 : "tcp"));
+                                json_object_array_add(ports, p);
+                        }
+                }
+                json_object_object_add(svc, "ports", ports);
+        }
+        json_object *rp = cc__get(hc, "RestartPolicy");
+        const char *policy = json_object_get_string(cc__get(rp, "Name"));
+        if (policy && *policy && strcmp(policy, "no") != 0) {
+                int max = json_object_get_int(cc__get(rp, "MaximumRetryCount"));
+                if (strcmp(policy, "always") != 0 && strcmp(policy, "unless-stopped") != 0 &&
+                    strcmp(policy, "on-failure") != 0) {
+                        cc_api_reply_error(r, 400, "invalid restart policy '%s'", policy);
+                        json_object_put(svc);
+                        return NULL;
+                }
+                char rs[48];
+                if (strcmp(policy, "on-failure") == 0 && max > 0)
+                        snprintf(rs, sizeof(rs), "on-failure:%d", max);
+                else
+                        snprintf(rs, sizeof(rs), "%s", policy);
+                json_object_object_add(svc, "restart", json_object_new_string(rs));
+        }
+        const char *mode = json_object_get_string(cc__get(hc, "NetworkMode"));
+        if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)) {
+                json_object_object_add(svc, "network_mode", json_object_new_string(mode));
+        } else if (mode && *mode && strcmp(mode, "default") != 0 && strcmp(mode, "bridge") != 0) {
+                cc_api_reply_error(r, 400, "HostConfig.NetworkMode %s is not supported yet (bridge, host, none)", mode);
+                json_object_put(svc);
+                return NULL;
+        }
+        return svc;
+}
+
+/* The subnet of a new API container's network: the first /28 of --bip
+ * that no other API container's project has. 0 when none is free. */
+static int cc__pick_subnet(struct cc_api *api, struct net_subnet *out, struct cc_error *err)
+{
+        struct net_subnet range;
+        if (net_subnet_parse(api->opts->bip, true, &range, err) < 0)
+                return -1;
+        int prefix = range.prefix < 28 ? 28 : range.prefix;
+        uint32_t mask = range.prefix ? ~0u << (32 - range.prefix) : 0;
+        range.addr &= mask;
+        struct cc_strv used = {0}, projects = {0};
+        cc_state_list_projects(api->opts->runtime_dir, &projects);
+        for (size_t i = 0; i < projects.n; i++) {
+                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, projects.v[i]);
+                _cleanup_free_ char *path = cc_path_join(dir, CC__COMPOSE_FILE);
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+                if (cc_read_file(path, &text, &len) < 0)
+                        continue;
+                json_object *m = json_tokener_parse(text);
+                json_object *cfg = cc__get(cc__get(cc__get(cc__get(m, "networks"), "default"), "ipam"), "config");
+                json_object *sub = cc__get(json_object_array_get_idx(cfg, 0), "subnet");
+                if (sub)
+                        cc_strv_push(&used, json_object_get_string(sub));
+                json_object_put(m);
+        }
+        cc_strv_free(&projects);
+        uint32_t step = 1u << (32 - prefix), n = prefix > range.prefix ? 1u << (prefix - range.prefix) : 1;
+        int r = -ENOSPC;
+        for (uint32_t k = 0; k < n && r < 0; k++) {
+                struct in_addr a = {.s_addr = htonl(range.addr + k * step)};
+                _cleanup_free_ char *s = cc_xasprintf("%s/%d", inet_ntoa(a), prefix);
+                if (!cc_strv_contains(&used, s)) {
+                        out->addr = range.addr + k * step;
+                        out->prefix = prefix;
+                        r = 0;
+                }
+        }
+        cc_strv_free(&used);
+        if (r < 0)
+                cc_error_set(err, r, "no free /%d is left in --bip %s for a new container's network", prefix,
+                             api->opts->bip);
+        return r;
+}
+
+static void cc__created(struct cc__cmd *c, int64_t code)
+{
+        struct cc_api_req *r = c->req;
+        struct cc_error err = {0};
+        _cleanup_state_ struct cc_state *st = NULL;
+        struct cc_ctr_state *ct = NULL;
+        if (code == 0 && cc_state_load(r->api->opts->runtime_dir, c->project, &st, &err) == 0)
+                ct = cc_state_find(st, c->name);
+        cc_error_clear(&err);
+        if (!ct) {
+                _cleanup_free_ char *msg = cc__cmd_message(c);
+                cc_api_reply_error(r, 500, "creating the container %s failed: %s", c->name, msg);
+                /* nothing half-made is left: the project goes */
+                _cleanup_free_ char *dir = cc_state_dir(r->api->opts->runtime_dir, c->project);
+                if (!st || st->n_ctrs == 0)
+                        cc_rm_rf(dir);
+                return;
+        }
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "Id", json_object_new_string(ct->id));
+        json_object_object_add(o, "Warnings", json_object_new_array());
+        cc_api_reply_json(r, 201, o);
+}
+
+void cc_api_container_create(struct cc_api_req *r, char **params)
+{
+        for (size_t i = 0; i + 1 < r->query.n; i += 2)
+                if (strcmp(r->query.v[i], "name") != 0 && strcmp(r->query.v[i], "platform") != 0) {
+                        cc_api_reply_error(r, 400, "the parameter %s of container create is not supported",
+                                           r->query.v[i]);
+                        return;
+                }
+        json_object *body = cc_api_body_json(r);
+        if (!body)
+                return;
+        const char *qname = cc_api_query(r, "name");
+        _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc__random_name();
+        struct cc_api_ctrs cs = {0};
+        json_object *svc = NULL, *model = NULL;
+        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL;
+        struct cc_error err = {0};
+        if (!cc__name_valid(name)) {
+                cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+                goto out;
+        }
+        cc_api_ctrs_load(r->api, &cs);
+        for (size_t i = 0; i < cs.n; i++)
+                if (strcmp(cs.v[i].ct->name, name) == 0) {
+                        cc_api_reply_error(r, 409,
+                                           "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
+                                           "You have to remove (or rename) that container to be able to reuse that name.",
+                                           name, cs.v[i].ct->id);
+                        goto out;
+                }
+        svc = cc__service(r, body, name, r->api->opts->bip);
+        if (!svc)
+                goto out;
+        /* the image must be here: docker's client pulls it on a 404 */
+        {
+                struct cc_image_store *s = NULL;
+                struct cc_image *img = NULL;
+                const char *image = json_object_get_string(cc__get(body, "Image"));
+                int e = cc_image_store_open(r->api->opts->root, &s, &err);
+                if (e == 0)
+                        e = cc_image_lookup(s, image, &img, &err);
+                if (img)
+                        cc_image_free(img);
+                if (s)
+                        cc_image_store_close(s);
+                if (e < 0) {
+                        if (e == -ENOENT)
+                                cc_api_reply_error(r, 404, "No such image: %s", image);
+                        else
+                                cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                        goto out;
+                }
+        }
+        hex = cc__random_hex(12);
+        project = cc_xasprintf("api-%s", hex);
+        model = json_object_new_object();
+        json_object_object_add(model, "name", json_object_new_string(project));
+        json_object *services = json_object_new_object();
+        json_object_object_add(services, CC__SERVICE, json_object_get(svc));
+        json_object_object_add(model, "services", services);
+        if (r->api->opts->bip && !cc__get(svc, "network_mode")) {
+                struct net_subnet sub;
+                if (cc__pick_subnet(r->api, &sub, &err) < 0) {
+                        cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                        goto out;
+                }
+                struct in_addr a = {.s_addr = htonl(sub.addr)};
+                json_object *conf = json_object_new_object(), *confs = json_object_new_array(),
+                            *ipam = json_object_new_object(), *def = json_object_new_object(),
+                            *nets = json_object_new_object();
+                _cleanup_free_ char *cidr = cc_xasprintf("%s/%d", inet_ntoa(a), sub.prefix);
+                json_object_object_add(conf, "subnet", json_object_new_string(cidr));
+                json_object_array_add(confs, conf);
+                json_object_object_add(ipam, "config", confs);
+                json_object_object_add(def, "ipam", ipam);
+                json_object_object_add(nets, "default", def);
+                json_object_object_add(model, "networks", nets);
+        }
+        if (cc_state_dir_ensure(r->api->opts->runtime_dir, project, &err) < 0) {
+                cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                goto out;
+        }
+        dir = cc_state_dir(r->api->opts->runtime_dir, project);
+        {
+                /* the request, for inspect; then the compose file */
+                json_object *rec = json_object_new_object();
+                json_object_object_add(rec, "Name", json_object_new_string(name));
+                json_object_object_add(rec, "Config", json_object_get(body));
+                json_object_object_add(rec, "HostConfig", json_object_get(cc__get(body, "HostConfig")));
+                _cleanup_free_ char *rp = cc_path_join(dir, CC_API_RECORD);
+                _cleanup_free_ char *fp = cc_path_join(dir, CC__COMPOSE_FILE);
+                const char *rt = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+                int e = cc_write_file_atomic(rp, rt, strlen(rt), 0600);
+                const char *mt = json_object_to_json_string_ext(model, JSON_C_TO_STRING_PRETTY);
+                if (e >= 0)
+                        e = cc_write_file_atomic(fp, mt, strlen(mt), 0600);
+                json_object_put(rec);
+                if (e < 0) {
+                        cc_api_reply_error(r, 500, "writing %s: %s", dir, strerror(-e));
+                        cc_rm_rf(dir);
+                        goto out;
+                }
+        }
+        struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->req = r;
+        c->done = cc__created;
+        c->project = cc_xstrdup(project);
+        c->name = cc_xstrdup(name);
+        static const char *const args[] = {"create", NULL};
+        cc__cmd_run(c, args);
+out:
+        cc_error_clear(&err);
+        json_object_put(model);
+        json_object_put(svc);
+        json_object_put(body);
+        cc_api_ctrs_free(&cs);
+}
+
+/* ---- start, stop, kill, remove ---- */
+
+static void cc__answered_204(struct cc__cmd *c, int64_t code)
+{
+        if (code == 0) {
+                cc_api_reply_empty(c->req, 204);
+                return;
+        }
+        _cleanup_free_ char *msg = cc__cmd_message(c);
+        cc_api_reply_error(c->req, 500, "%s: %s", c->name, msg);
+}
+
+void cc_api_container_start(struct cc_api_req *r, char **params)
+{
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *ctr = cc__api_ctr(r, &cs, params[0]);
+        if (ctr && cc__running(ctr->ct)) {
+                cc_api_reply_empty(r, 304);
+        } else if (ctr) {
+                static const char *const args[] = {"start", NULL};
+                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+void cc_api_container_stop(struct cc_api_req *r, char **params)
+{
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *ctr = cc__api_ctr(r, &cs, params[0]);
+        const char *t = cc_api_query(r, "t");
+        char *end = NULL;
+        long long secs = t ? strtoll(t, &end, 10) : -1;
+        if (ctr && t && (*end || !*t)) {
+                cc_api_reply_error(r, 400, "invalid value for \"t\": %s (a number of seconds)", t);
+        } else if (ctr && !cc__running(ctr->ct)) {
+                cc_api_reply_empty(r, 304);
+        } else if (ctr) {
+                char tt[32];
+                snprintf(tt, sizeof(tt), "%lld", secs < 0 ? 10 : secs);
+                const char *const args[] = {"stop", "-t", tt, NULL};
+                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+void cc_api_container_kill(struct cc_api_req *r, char **params)
+{
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *ctr = cc__api_ctr(r, &cs, params[0]);
+        const char *sig = cc_api_query(r, "signal");
+        if (!sig || !*sig)
+                sig = "SIGKILL";
+        if (ctr && cc_signal_from_name(sig) <= 0) {
+                cc_api_reply_error(r, 400, "Invalid signal: %s", sig);
+        } else if (ctr && !cc__running(ctr->ct)) {
+                cc_api_reply_error(r, 409, "Cannot kill container: %s: Container %s is not running", params[0],
+                                   ctr->ct->id);
+        } else if (ctr) {
+                const char *const args[] = {"kill", "-s", sig, NULL};
+                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+void cc_api_container_remove(struct cc_api_req *r, char **params)
+{
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *ctr = cc__api_ctr(r, &cs, params[0]);
+        bool force = cc_api_query_bool(r, "force", false), vols = cc_api_query_bool(r, "v", false);
+        if (ctr && cc_api_query_bool(r, "link", false)) {
+                cc_api_reply_error(r, 400, "the parameter link of container remove is not supported");
+        } else if (ctr && cc__running(ctr->ct) && !force) {
+                cc_api_reply_error(r, 409,
+                                   "You cannot remove a running container %s. Stop the container before attempting "
+                                   "removal or force remove",
+                                   ctr->ct->id);
+        } else if (ctr) {
+                /* the whole one-container project: container, network, state */
+                const char *const args[] = {"down", "-t", "0", vols ? "-v" : NULL, NULL};
+                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+/* ---- wait ---- */
+
+enum cc__until { CC__NOT_RUNNING, CC__NEXT_EXIT, CC__REMOVED };
+
+struct cc__wait {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+        uv_timer_t timer;
+        char *project, *id;
+        enum cc__until until;
+        long long finished_at; /* next-exit: the exit before */
+        int restarts;
+};
+
+static void cc__wait_closed(uv_handle_t *h)
+{
+        struct cc__wait *w = h->data;
+        struct cc_api_req *r = w->req;
+        free(w->project);
+        free(w->id);
+        free(w);
+        cc_api_done(r);
+}
+
+static void cc__wait_end(struct cc__wait *w, int code)
+{
+        if (code >= 0) {
+                char body[64];
+                int n = snprintf(body, sizeof(body), "{\"Error\":null,\"StatusCode\":%d}\n", code);
+                cc_api_stream_write(w->req, body, (size_t) n);
+        }
+        if (!uv_is_closing((uv_handle_t *) &w->timer))
+                uv_close((uv_handle_t *) &w->timer, cc__wait_closed);
+}
+
+static void cc__wait_abort(struct cc_api_task *t)
+{
+        cc__wait_end((struct cc__wait *) t, -1);
+}
+
+static void cc__wait_tick(uv_timer_t *t)
+{
+        struct cc__wait *w = t->data;
+        const char *rd = w->req->api->opts->runtime_dir;
+        struct cc_error err = {0};
+        _cleanup_state_ struct cc_state *st = NULL;
+        struct cc_ctr_state *ct = NULL;
+        if (cc_state_load(rd, w->project, &st, &err) == 0) {
+                cc_state_refresh(rd, st);
+                ct = cc_state_find(st, w->id);
+        }
+        cc_error_clear(&err);
+        if (!ct) {
+                cc__wait_end(w, w->until == CC__REMOVED ? 0 : 0);
+                return;
+        }
+        if (w->until == CC__REMOVED)
+                return;
+        bool stopped = !cc__running(ct) && ct->status != CC_CTR_CREATED;
+        if (w->until == CC__NEXT_EXIT && (ct->finished_at == w->finished_at && ct->restart_count == w->restarts))
+                stopped = false;
+        if (w->until == CC__NOT_RUNNING && ct->status == CC_CTR_CREATED)
+                stopped = true;
+        if (stopped)
+                cc__wait_end(w, ct->exit_code);
+}
+
+void cc_api_container_wait(struct cc_api_req *r, char **params)
+{
+        struct cc_api_ctrs cs;
+        cc_api_ctrs_load(r->api, &cs);
+        struct cc_api_ctr *ctr = cc_api_ctr_find(r, &cs, params[0]);
+        const char *cond = cc_api_query(r, "condition");
+        enum cc__until until = CC__NOT_RUNNING;
+        if (cond && strcmp(cond, "next-exit") == 0)
+                until = CC__NEXT_EXIT;
+        else if (cond && strcmp(cond, "removed") == 0)
+                until = CC__REMOVED;
+        else if (cond && *cond && strcmp(cond, "not-running") != 0) {
+                if (ctr)
+                        cc_api_reply_error(r, 400, "invalid condition: \"%s\" (not-running, next-exit, removed)", cond);
+                ctr = NULL;
+        }
+        if (ctr) {
+                struct cc__wait *w = cc_xcalloc(1, sizeof(*w));
+                w->req = r;
+                w->task.abort = cc__wait_abort;
+                w->project = cc_xstrdup(ctr->st->project);
+                w->id = cc_xstrdup(ctr->ct->id);
+                w->until = until;
+                w->finished_at = ctr->ct->finished_at;
+                w->restarts = ctr->ct->restart_count;
+                r->task = &w->task;
+                /* the headers at once (docker run waits for them before it starts) */
+                cc_api_stream_begin(r, 200, "application/json");
+                uv_timer_init(r->api->loop, &w->timer);
+                w->timer.data = w;
+                uv_timer_start(&w->timer, cc__wait_tick, 0, 100);
+        }
+        cc_api_ctrs_free(&cs);
+}
