@@ -87,6 +87,12 @@ struct cc_api_ctr *cc_api_ctr_find(struct cc_api_req *r, struct cc_api_ctrs *cs,
         return NULL;
 }
 
+struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref)
+{
+        cc_api_ctrs_load(r->api, cs);
+        return cc_api_ctr_find(r, cs, ref);
+}
+
 /* ---- shapes ---- */
 
 static json_object *cc__jstr(const char *s)
@@ -276,8 +282,9 @@ static int cc__filter_parse(struct cc_api_req *r, struct cc__filter *f)
 void cc_api_containers_list(struct cc_api_req *r, char **params)
 {
         for (size_t i = 0; i + 1 < r->query.n; i += 2) {
-                static const char *const known[] = {"all", "filters", "limit", "size"};
-                bool ok = false;
+                /* size: sizes are not computed (only size=0 passes); trunc_cmd: docker-py's */
+                static const char *const known[] = {"all", "filters", "limit", "trunc_cmd"};
+                bool ok = strcmp(r->query.v[i], "size") == 0 && !cc_api_query_bool(r, "size", false);
                 for (size_t k = 0; k < CC_ARRAY_SIZE(known); k++)
                         ok = ok || strcmp(r->query.v[i], known[k]) == 0;
                 if (!ok) {
@@ -335,9 +342,10 @@ static void cc__path_args(const struct cc_api_ctr *c, json_object *o)
         json_object *args = json_object_new_array();
         json_object *ep = cc__rec(c, "Config", "Entrypoint"), *cmd = cc__rec(c, "Config", "Cmd");
         struct cc_strv argv = {0};
-        for (json_object *part = ep; part; part = part == ep ? cmd : NULL)
-                for (size_t i = 0; json_object_is_type(part, json_type_array) && i < json_object_array_length(part); i++)
-                        cc_strv_push(&argv, json_object_get_string(json_object_array_get_idx(part, i)));
+        json_object *parts[] = {ep, cmd};
+        for (size_t k = 0; k < 2; k++)
+                for (size_t i = 0; json_object_is_type(parts[k], json_type_array) && i < json_object_array_length(parts[k]); i++)
+                        cc_strv_push(&argv, json_object_get_string(json_object_array_get_idx(parts[k], i)));
         json_object_put(ep);
         json_object_put(cmd);
         if (!c->api && c->ct->command) {
@@ -437,8 +445,7 @@ static json_object *cc__inspect_hostconfig(const struct cc_api_ctr *c)
 void cc_api_container_inspect(struct cc_api_req *r, char **params)
 {
         struct cc_api_ctrs cs;
-        cc_api_ctrs_load(r->api, &cs);
-        struct cc_api_ctr *c = cc_api_ctr_find(r, &cs, params[0]);
+        struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
         if (!c) {
                 cc_api_ctrs_free(&cs);
                 return;
@@ -482,20 +489,12 @@ struct cc__logs {
         struct cc_buf buf;
 };
 
-static bool cc__in_window(const struct cc__logs *l, const struct timespec *t)
-{
-        if (l->has_since && (t->tv_sec < l->since.tv_sec || (t->tv_sec == l->since.tv_sec && t->tv_nsec < l->since.tv_nsec)))
-                return false;
-        if (l->has_until && (t->tv_sec > l->until.tv_sec || (t->tv_sec == l->until.tv_sec && t->tv_nsec > l->until.tv_nsec)))
-                return false;
-        return true;
-}
-
 /* One entry, framed: [stream, 0, 0, 0, size (big endian)] + payload
  * (docker's stdcopy), or raw when the container has a tty. */
 static void cc__frame(struct cc__logs *l, const struct cc_log_entry *e)
 {
-        if ((e->stream == CC_LOG_STDOUT && !l->out) || (e->stream == CC_LOG_STDERR && !l->err) || !cc__in_window(l, &e->time))
+        if ((e->stream == CC_LOG_STDOUT && !l->out) || (e->stream == CC_LOG_STDERR && !l->err) ||
+            !cc_log_time_in(&e->time, l->has_since ? &l->since : NULL, l->has_until ? &l->until : NULL))
                 return;
         char ts[48] = "";
         if (l->timestamps) {
@@ -513,25 +512,9 @@ static void cc__frame(struct cc__logs *l, const struct cc_log_entry *e)
         cc_buf_add(&l->buf, e->text, e->len);
 }
 
-struct cc__tail {
-        struct cc__logs *l;
-        struct cc_log_entry *v;
-        char **texts;
-        size_t n, cap;
-};
-
 static int cc__keep(const struct cc_log_entry *e, void *ud)
 {
-        struct cc__tail *t = ud;
-        if (t->n == t->cap) {
-                t->cap = t->cap ? t->cap * 2 : 256;
-                t->v = cc_xrealloc(t->v, t->cap * sizeof(*t->v));
-                t->texts = cc_xrealloc(t->texts, t->cap * sizeof(*t->texts));
-        }
-        t->texts[t->n] = cc_xstrndup(e->text, e->len);
-        t->v[t->n] = *e;
-        t->v[t->n].text = t->texts[t->n];
-        t->n++;
+        cc_log_list_add(ud, e);
         return 0;
 }
 
@@ -618,8 +601,7 @@ static void cc__logs_tick(uv_timer_t *t)
 void cc_api_container_logs(struct cc_api_req *r, char **params)
 {
         struct cc_api_ctrs cs;
-        cc_api_ctrs_load(r->api, &cs);
-        struct cc_api_ctr *c = cc_api_ctr_find(r, &cs, params[0]);
+        struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
         if (!c) {
                 cc_api_ctrs_free(&cs);
                 return;
@@ -667,15 +649,12 @@ void cc_api_container_logs(struct cc_api_req *r, char **params)
         l->path = cc_xasprintf("%s/containers/%s/%s-json.log", r->api->opts->root, c->ct->id, c->ct->id);
         l->project = cc_xstrdup(c->st->project);
         l->id = cc_xstrdup(c->ct->id);
-        struct cc__tail t = {.l = l};
+        struct cc_log_list t = {0};
         struct cc_error err = {0};
         if (cc_log_read(l->path, 10, cc__keep, &t, &err) < 0 && err.code != -ENOENT) {
                 cc_api_reply_error(r, 500, "reading the logs of %s: %s", c->ct->name, cc_error_msg(&err));
                 cc_error_clear(&err);
-                for (size_t i = 0; i < t.n; i++)
-                        free(t.texts[i]);
-                free(t.texts);
-                free(t.v);
+                cc_log_list_free(&t);
                 goto out;
         }
         cc_error_clear(&err);
@@ -684,10 +663,7 @@ void cc_api_container_logs(struct cc_api_req *r, char **params)
         cc_api_stream_begin(r, 200, "application/vnd.docker.raw-stream");
         for (size_t i = ntail >= 0 && (long long) t.n > ntail ? t.n - (size_t) ntail : 0; i < t.n; i++)
                 cc__frame(l, &t.v[i]);
-        for (size_t i = 0; i < t.n; i++)
-                free(t.texts[i]);
-        free(t.texts);
-        free(t.v);
+        cc_log_list_free(&t);
         cc__logs_flush(l);
         if (follow && !r->head) {
                 l->task.abort = cc__logs_abort;

@@ -108,6 +108,8 @@ void cc_api_ctrs_free(struct cc_api_ctrs *cs);
 /* By name (with or without docker's leading "/"), full ID or unique ID
  * prefix; NULL after answering 404 when none. */
 struct cc_api_ctr *cc_api_ctr_find(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
+/* cc_api_ctrs_load, then cc_api_ctr_find (cs is to be freed either way). */
+struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* The file of an API-made container's project that holds its request. */
 #define CC_API_RECORD "api.json"
 /* api-images.c */

@@ -329,14 +329,17 @@ json_object *cc_api_body_json(struct cc_api_req *r)
                 cc_api_reply_error(r, 400, "bad parameter: the request has no body (a JSON object is expected)");
                 return NULL;
         }
+        /* with its NUL: json-c takes the end of the text as the end of the value */
+        cc_buf_putc(&r->body, '\0');
+        r->body.len--;
         json_tokener *tok = json_tokener_new();
-        json_object *o = json_tokener_parse_ex(tok, r->body.s, (int) r->body.len);
+        json_object *o = json_tokener_parse_ex(tok, r->body.s, (int) r->body.len + 1);
         enum json_tokener_error e = json_tokener_get_error(tok);
         size_t used = json_tokener_get_parse_end(tok);
         json_tokener_free(tok);
-        while (o && used < r->body.len && strchr(" \t\r\n", r->body.s[used]))
+        while (o && used < r->body.len && memchr(" \t\r\n", r->body.s[used], 4))
                 used++;
-        if (!o || e != json_tokener_success || used != r->body.len) {
+        if (!o || e != json_tokener_success || used < r->body.len) {
                 json_object_put(o);
                 cc_api_reply_error(r, 400, "invalid JSON in the request body: %s",
                                    e != json_tokener_success ? json_tokener_error_desc(e) : "data after the value");

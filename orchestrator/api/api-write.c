@@ -173,8 +173,7 @@ static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr
  * ccompose's own commands, which act on services). */
 static struct cc_api_ctr *cc__api_ctr(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref)
 {
-        cc_api_ctrs_load(r->api, cs);
-        struct cc_api_ctr *c = cc_api_ctr_find(r, cs, ref);
+        struct cc_api_ctr *c = cc_api_ctr_get(r, cs, ref);
         if (c && !c->api) {
                 cc_api_reply_error(r, 501,
                                    "container %s belongs to the compose project %s: change it with ccompose's commands "
@@ -697,6 +696,7 @@ out:
 
 static void cc__answered_204(struct cc__cmd *c, int64_t code)
 {
+
         if (code == 0) {
                 cc_api_reply_empty(c->req, 204);
                 return;
@@ -825,7 +825,10 @@ static void cc__wait_tick(uv_timer_t *t)
         _cleanup_state_ struct cc_state *st = NULL;
         struct cc_ctr_state *ct = NULL;
         if (cc_state_load(rd, w->project, &st, &err) == 0) {
-                cc_state_refresh(rd, st);
+                /* with a supervisor, its record: a process that just ended
+                 * has its exit code there a moment later */
+                if (!cc_sup_alive(st))
+                        cc_state_refresh(rd, st);
                 ct = cc_state_find(st, w->id);
         }
         cc_error_clear(&err);
@@ -847,8 +850,7 @@ static void cc__wait_tick(uv_timer_t *t)
 void cc_api_container_wait(struct cc_api_req *r, char **params)
 {
         struct cc_api_ctrs cs;
-        cc_api_ctrs_load(r->api, &cs);
-        struct cc_api_ctr *ctr = cc_api_ctr_find(r, &cs, params[0]);
+        struct cc_api_ctr *ctr = cc_api_ctr_get(r, &cs, params[0]);
         const char *cond = cc_api_query(r, "condition");
         enum cc__until until = CC__NOT_RUNNING;
         if (cond && strcmp(cond, "next-exit") == 0)

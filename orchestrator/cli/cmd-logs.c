@@ -19,9 +19,7 @@ struct cc_log_src {
         char *label;
         int color;
         long long offset;       /* follow: where the live file was read to */
-        struct cc_log_entry *entries;
-        char **texts;
-        size_t n, cap;
+        struct cc_log_list list;
 };
 
 struct cc_logs_opts {
@@ -50,13 +48,7 @@ static void cc__logs_help(void)
 
 static bool cc__in_window(const struct cc_logs_opts *o, const struct timespec *t)
 {
-        if (o->has_since && (t->tv_sec < o->since.tv_sec ||
-                             (t->tv_sec == o->since.tv_sec && t->tv_nsec < o->since.tv_nsec)))
-                return false;
-        if (o->has_until && (t->tv_sec > o->until.tv_sec ||
-                             (t->tv_sec == o->until.tv_sec && t->tv_nsec > o->until.tv_nsec)))
-                return false;
-        return true;
+        return cc_log_time_in(t, o->has_since ? &o->since : NULL, o->has_until ? &o->until : NULL);
 }
 
 struct cc_collect {
@@ -70,15 +62,7 @@ static int cc__collect(const struct cc_log_entry *e, void *ud)
         struct cc_log_src *s = c->src;
         if (!cc__in_window(c->o, &e->time))
                 return 0;
-        if (s->n == s->cap) {
-                s->cap = s->cap ? s->cap * 2 : 256;
-                s->entries = cc_xrealloc(s->entries, s->cap * sizeof(*s->entries));
-                s->texts = cc_xrealloc(s->texts, s->cap * sizeof(*s->texts));
-        }
-        s->texts[s->n] = cc_xstrndup(e->text, e->len);
-        s->entries[s->n] = *e;
-        s->entries[s->n].text = s->texts[s->n];
-        s->n++;
+        cc_log_list_add(&s->list, e);
         return 0;
 }
 
@@ -236,18 +220,18 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
         }
         size_t *pos = cc_xcalloc(ns + 1, sizeof(size_t));
         for (size_t i = 0; i < ns; i++)
-                if (o.tail >= 0 && (long long) srcs[i].n > o.tail)
-                        pos[i] = srcs[i].n - (size_t) o.tail;
+                if (o.tail >= 0 && (long long) srcs[i].list.n > o.tail)
+                        pos[i] = srcs[i].list.n - (size_t) o.tail;
         struct cc_buf out = {0};
         for (;;) {
                 ssize_t best = -1;
                 for (size_t i = 0; i < ns; i++)
-                        if (pos[i] < srcs[i].n &&
-                            (best < 0 || cc__ts_cmp(&srcs[i].entries[pos[i]].time, &srcs[best].entries[pos[best]].time) < 0))
+                        if (pos[i] < srcs[i].list.n &&
+                            (best < 0 || cc__ts_cmp(&srcs[i].list.v[pos[i]].time, &srcs[best].list.v[pos[best]].time) < 0))
                                 best = (ssize_t) i;
                 if (best < 0)
                         break;
-                cc__print_entry(&out, &o, &srcs[best], &srcs[best].entries[pos[best]]);
+                cc__print_entry(&out, &o, &srcs[best], &srcs[best].list.v[pos[best]]);
                 pos[best]++;
         }
         if (o.midline && !o.follow) {
@@ -295,10 +279,7 @@ int cc_cmd_logs(struct cc_cli *cli, int argc, char **argv)
                 fputc('\n', stdout);
         cc_buf_free(&out);
         for (size_t i = 0; i < ns; i++) {
-                for (size_t k = 0; k < srcs[i].n; k++)
-                        free(srcs[i].texts[k]);
-                free(srcs[i].texts);
-                free(srcs[i].entries);
+                cc_log_list_free(&srcs[i].list);
                 free(srcs[i].path);
                 free(srcs[i].label);
         }

@@ -634,3 +634,34 @@ int cc_log_read(const char *path, int max_files, cc_log_fn fn, void *userdata, s
         }
         return 0;
 }
+
+void cc_log_list_add(struct cc_log_list *l, const struct cc_log_entry *e)
+{
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 256;
+                l->v = cc_xrealloc(l->v, l->cap * sizeof(*l->v));
+        }
+        l->v[l->n] = *e;
+        l->v[l->n].text = cc_xstrndup(e->text, e->len);
+        l->n++;
+}
+
+void cc_log_list_free(struct cc_log_list *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free((char *) l->v[i].text);
+        free(l->v);
+        memset(l, 0, sizeof(*l));
+}
+
+static int cc__ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+        if (a->tv_sec != b->tv_sec)
+                return a->tv_sec < b->tv_sec ? -1 : 1;
+        return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
+bool cc_log_time_in(const struct timespec *t, const struct timespec *since, const struct timespec *until)
+{
+        return (!since || cc__ts_cmp(t, since) >= 0) && (!until || cc__ts_cmp(t, until) <= 0);
+}

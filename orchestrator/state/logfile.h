@@ -53,6 +53,16 @@ int cc_log_read(const char *path, int max_files, cc_log_fn fn, void *userdata, s
  * complete line; *offset advances past what was consumed (for follow). */
 int cc_log_read_from(const char *path, long long *offset, cc_log_fn fn, void *userdata, struct cc_error *err);
 
+/* Entries kept in memory, their texts copied (for tails and merges). */
+struct cc_log_list {
+        struct cc_log_entry *v;
+        size_t n, cap;
+};
+void cc_log_list_add(struct cc_log_list *l, const struct cc_log_entry *e);
+void cc_log_list_free(struct cc_log_list *l);
+/* Is t within since and until (each NULL: open)? */
+bool cc_log_time_in(const struct timespec *t, const struct timespec *since, const struct timespec *until);
+
 /* RFC 3339 with nanoseconds in UTC ("2026-11-27T21:30:00.123456789Z"). buf >= 40 bytes. */
 void cc_log_format_time(const struct timespec *ts, char *buf, size_t size);
 /* Parse RFC 3339 (with optional fraction, Z or +hh:mm) or a relative

@@ -1,0 +1,213 @@
+#!/bin/bash
+# The Docker Engine API service (`ccompose system service`, issue 16) with
+# real clients: raw HTTP over the Unix socket (api-http.py: status codes,
+# headers, error bodies, stream framing, bad input), Debian's docker CLI
+# (DOCKER_HOST=unix://...: version, info, images, run -d with a published
+# port, ps, logs, inspect, stop, wait, rm) and the Python SDK
+# (python3-docker). The service is started here and stopped by its PID;
+# its socket, containers, veths and bridges are gone at the end.
+# Subnets: 10.213.117.0/24 (--bip), 10.213.118.0/24 (a compose project).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands curl
+DOCKER=/usr/bin/docker # Debian's docker.io (API 1.41), not another docker on PATH
+[ -x "$DOCKER" ] || bail_out "missing $DOCKER: run scripts/install-deps.sh (it installs docker.io)"
+PY=/usr/bin/python3 # Debian's, with python3-docker (not another python3 on PATH)
+"$PY" -c 'import docker' 2>/dev/null || bail_out "missing the Python docker SDK: run scripts/install-deps.sh (python3-docker)"
+
+IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
+ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
+P=ccapi$ID
+SOCK=$TMP/api/docker.sock
+HTTP="$SRCDIR/tests/system/api-http.py"
+export DOCKER_HOST=unix://$SOCK
+PORT=$((20000 + RANDOM % 20000))
+
+plan 14
+
+if ip -4 route show | grep -qE "^10\.213\.11[78]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
+        for i in $(seq 1 14); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
+        done_testing
+fi
+
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
+
+SVC_PID=
+start_service() {
+        "$CCOMPOSE" system service --host "unix://$SOCK" --time 0 --bip 10.213.117.0/24 >"$TMP/service.log" 2>&1 &
+        SVC_PID=$!
+        for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
+        bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
+}
+api_projects() { ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep '^api-'; }
+# the one-container project the API made for container NAME
+project_of() {
+        local f
+        for f in "$CCOMPOSE_RUNTIME_DIR"/api-*/state.json; do
+                [ -e "$f" ] && jq -r --arg n "$1" 'select(any(.containers[]?; .name == $n)) | .project' "$f"
+        done
+}
+cleanup() {
+        # the service, when it is still the process started here
+        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null && kill "$SVC_PID"
+        for p in $(api_projects) $P; do cc -p "$p" down -t 0 -v; done
+        for p in $(api_projects) $P; do for l in $(links_of "$p"); do ip link del "$l"; done; done
+}
+on_exit cleanup
+start_service
+dk() { "$DOCKER" "$@"; }
+
+t_socket() {
+        assert_eq "$(stat -c '%a %U' "$SOCK")" "600 root" "(the socket's mode and owner)"
+}
+t_system() { python3 "$HTTP" "$SOCK" system; }
+t_bad_input() { python3 "$HTTP" "$SOCK" bad-input; }
+t_logs() { python3 "$HTTP" "$SOCK" logs "logs$ID"; }
+t_follow() { python3 "$HTTP" "$SOCK" follow "follow$ID"; }
+
+t_docker_version_info() {
+        local out
+        out=$(dk version --format '{{.Server.APIVersion}} {{.Server.Os}} {{.Client.APIVersion}}') || return 1
+        assert_eq "$out" "1.41 linux 1.41" || return 1
+        out=$(dk info --format '{{.OSType}} {{.Driver}} {{.ServerVersion}}') || return 1
+        assert_eq "$out" "linux overlay2 $(cc version --short)"
+}
+
+t_docker_images() {
+        local out
+        out=$(dk images --format '{{.Repository}}:{{.Tag}}') || return 1
+        assert_contains "$out" "busybox:test" || return 1
+        out=$(dk image inspect -f '{{.Os}}' busybox:test) || return 1
+        assert_eq "$out" linux
+}
+
+# docker run -d with a published port; what the container serves, ps,
+# logs, inspect; stop, wait, rm; nothing of it is left
+t_docker_run() {
+        local id out proj
+        id=$(dk run -d --name "web$ID" -p "127.0.0.1:$PORT:80" -e 'GREETING=hello $USER' -l app=web busybox:test \
+                sh -c 'echo "$GREETING"; echo to-stderr >&2; mkdir -p /www; echo served > /www/index.html; exec httpd -f -p 80 -h /www') ||
+                return 1
+        [[ "$id" =~ ^[0-9a-f]{64}$ ]] || fail "docker run -d printed '$id'" || return 1
+        out=$(dk ps --format '{{.Names}} {{.Image}} {{.Ports}}' --filter "label=app=web") || return 1
+        assert_eq "$out" "web$ID busybox:test 127.0.0.1:$PORT->80/tcp" || return 1
+        for _ in $(seq 1 100); do out=$(curl -s "http://127.0.0.1:$PORT/") && [ "$out" = served ] && break; sleep 0.1; done
+        assert_eq "$out" served "(the published port)" || return 1
+        out=$(dk logs "web$ID" 2>"$TMP/err") || return 1
+        assert_eq "$out" 'hello $USER' "(stdout of docker logs)" || return 1
+        assert_eq "$(cat "$TMP/err")" to-stderr "(stderr of docker logs)" || return 1
+        out=$(dk inspect -f '{{.State.Status}} {{.Name}} {{index .Config.Labels "app"}}' "${id:0:12}") || return 1
+        assert_eq "$out" "running /web$ID web" || return 1
+        out=$(dk rm "web$ID" 2>&1) && { fail "docker rm of a running container worked: $out"; return 1; }
+        assert_contains "$out" "You cannot remove a running container" || return 1
+        dk stop -t 1 "web$ID" >/dev/null || return 1
+        out=$(dk ps -a --format '{{.Names}} {{.Status}}' --filter "name=web$ID") || return 1
+        assert_contains "$out" "web$ID Exited (137)" || return 1
+        assert_eq "$(dk wait "web$ID")" 137 || return 1
+        proj=$(project_of "web$ID")
+        [ -n "$proj" ] && [ -d "$CCOMPOSE_RUNTIME_DIR/$proj" ] || fail "no project of web$ID" || return 1
+        assert_eq "$(dk rm "web$ID")" "web$ID" || return 1
+        assert_eq "$(dk ps -a -q --filter "name=web$ID")" "" "(after rm)" || return 1
+        [ ! -e "$CCOMPOSE_RUNTIME_DIR/$proj" ] || fail "the container's project $proj is left" || return 1
+        assert_eq "$(links_of "$proj")" "" "(its veth and bridge)" || return 1
+        curl -s -m 2 "http://127.0.0.1:$PORT/" >/dev/null && { fail "port $PORT still answers"; return 1; }
+        return 0
+}
+
+# docker run -d, then rm -f of the running container; a restart policy
+t_docker_rm_force() {
+        dk run -d --name "keep$ID" --restart always busybox:test sh -c 'sleep 1; exit 1' >/dev/null || return 1
+        assert_eq "$(dk inspect -f '{{.HostConfig.RestartPolicy.Name}}' "keep$ID")" always || return 1
+        local proj n=0
+        proj=$(project_of "keep$ID")
+        for _ in $(seq 1 150); do
+                n=$(dk inspect -f '{{.RestartCount}}' "keep$ID") && [ "$n" -ge 1 ] && break
+                sleep 0.1
+        done
+        [ "$n" -ge 1 ] || fail "restart: always did not restart it (RestartCount $n)" || return 1
+        assert_eq "$(dk rm -f "keep$ID")" "keep$ID" || return 1
+        [ -n "$proj" ] && [ ! -e "$CCOMPOSE_RUNTIME_DIR/$proj" ] || fail "the project ($proj) of keep$ID is left" || return 1
+}
+
+# Debian's python3-docker drives it too
+t_python_sdk() {
+        "$PY" - "$SOCK" "sdk$ID" <<'EOF'
+import sys, docker
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="1.41")
+assert c.ping()
+ctr = c.containers.run("busybox:test", ["sh", "-c", "echo from-sdk; exit 7"], name=sys.argv[2], detach=True)
+res = ctr.wait(timeout=60)
+assert res["StatusCode"] == 7, res
+assert ctr.logs() == b"from-sdk\n", ctr.logs()
+ctr.reload()
+assert ctr.status == "exited", ctr.status
+assert sys.argv[2] in [x.name for x in c.containers.list(all=True)]
+ctr.remove()
+assert sys.argv[2] not in [x.name for x in c.containers.list(all=True)]
+EOF
+}
+
+# a compose project and API containers in the lists
+t_lists() {
+        mkdir -p "$TMP/proj"
+        cat >"$TMP/proj/compose.yaml" <<EOF
+services:
+  app:
+    image: busybox:test
+    command: ["sleep", "300"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: 10.213.118.0/24
+EOF
+        (cd "$TMP/proj" && cc -p "$P" up -d >/dev/null 2>&1) || { fail "up -d of the compose project"; return 1; }
+        dk run -d --name "run$ID" busybox:test sleep 300 >/dev/null || return 1
+        python3 "$HTTP" "$SOCK" list "run$ID" "logs$ID" "$P" || return 1
+        python3 "$HTTP" "$SOCK" remove "logs$ID" || return 1
+        python3 "$HTTP" "$SOCK" remove "follow$ID" || return 1
+        dk rm -f "run$ID" >/dev/null || return 1
+        (cd "$TMP/proj" && cc -p "$P" down -t 0 >/dev/null 2>&1) || return 1
+        assert_eq "$(dk ps -a -q)" "" "(every container gone)"
+}
+
+# SIGTERM ends the service, which removes its socket; --time ends an idle one
+t_stop() {
+        kill "$SVC_PID" || return 1
+        for _ in $(seq 1 200); do kill -0 "$SVC_PID" 2>/dev/null || break; sleep 0.05; done
+        kill -0 "$SVC_PID" 2>/dev/null && { fail "the service (pid $SVC_PID) did not exit on SIGTERM"; return 1; }
+        [ -e "$SOCK" ] && { fail "$SOCK left behind"; return 1; }
+        "$CCOMPOSE" system service --host "unix://$TMP/idle.sock" --time 1 >"$TMP/idle.log" 2>&1 &
+        local pid=$!
+        for _ in $(seq 1 200); do [ -S "$TMP/idle.sock" ] && break; sleep 0.05; done
+        curl -s --unix-socket "$TMP/idle.sock" http://d/_ping >/dev/null || { kill "$pid"; fail "idle service: no answer"; return 1; }
+        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -0 "$pid" 2>/dev/null && { kill "$pid"; fail "--time 1: still running after 15 s idle"; return 1; }
+        [ -e "$TMP/idle.sock" ] && { fail "idle.sock left behind"; return 1; }
+        return 0
+}
+
+# nothing of the API's containers is left: no project, veth, bridge or process
+t_nothing_left() {
+        assert_eq "$(api_projects)" "" "(API projects)" || return 1
+        for p in $P api-; do
+                [ -z "$(all_links | grep "alias ccompose $p")" ] || fail "links of $p left: $(all_links | grep "alias ccompose $p")" || return 1
+        done
+        ! pgrep -f "$SOCK" >/dev/null || fail "a process still names $SOCK" || return 1
+}
+
+t "socket is 0600 root" t_socket
+t "/_ping /version /info, 404/405 bodies, keep-alive, pipelining (raw HTTP)" t_system
+t "bad input: malformed JSON, unknown fields, huge body, garbage, clients leaving" t_bad_input
+t "create/start/wait (next-exit, not-running), logs framing tail timestamps since, inspect, kill/stop of a stopped one" t_logs
+t "logs follow until exit; a follower leaving" t_follow
+t "docker version / info" t_docker_version_info
+t "docker images / image inspect" t_docker_images
+t "docker run -d -p, ps, curl, logs, inspect, rm refused, stop, wait, rm" t_docker_run
+t "docker run --restart always, rm -f" t_docker_rm_force
+t "python3-docker: run, wait, logs, list, remove" t_python_sdk
+t "lists: filters label/name/status/id, compose labels, images, networks, volumes; remove" t_lists
+t "SIGTERM stops the service and removes the socket; --time idles out" t_stop
+t "nothing left behind" t_nothing_left
+t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
+done_testing
