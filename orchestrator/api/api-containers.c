@@ -18,6 +18,19 @@
 
 /* ---- the containers of every project ---- */
 
+struct cc_state *cc_api_state_load(struct cc_api *api, const char *project)
+{
+        struct cc_error err = {0};
+        struct cc_state *st = NULL;
+        if (cc_state_load(api->opts->runtime_dir, project, &st, &err) < 0) {
+                cc_error_clear(&err);
+                return NULL;
+        }
+        if (!cc_sup_alive(st))
+                cc_state_refresh(api->opts->runtime_dir, st);
+        return st;
+}
+
 void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)
 {
         memset(out, 0, sizeof(*out));
@@ -26,13 +39,9 @@ void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)
         out->states = cc_xcalloc(projects.n + 1, sizeof(*out->states));
         size_t cap = 0;
         for (size_t i = 0; i < projects.n; i++) {
-                struct cc_error err = {0};
-                struct cc_state *st = NULL;
-                if (cc_state_load(api->opts->runtime_dir, projects.v[i], &st, &err) < 0) {
-                        cc_error_clear(&err);
+                struct cc_state *st = cc_api_state_load(api, projects.v[i]);
+                if (!st)
                         continue;
-                }
-                cc_state_refresh(api->opts->runtime_dir, st);
                 out->states[out->n_states++] = st;
                 json_object *rec = NULL;
                 _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, st->project);
@@ -546,6 +555,13 @@ static void cc__logs_closed(uv_handle_t *h)
 {
         struct cc__logs *l = h->data;
         struct cc_api_req *r = l->req;
+        struct cc_strv *f = &r->api->following;
+        for (size_t i = 0; i < f->n; i++)
+                if (strcmp(f->v[i], l->id) == 0) {
+                        free(f->v[i]);
+                        f->v[i] = f->v[--f->n];
+                        break;
+                }
         cc__logs_free(l);
         cc_api_done(r);
 }
@@ -564,13 +580,9 @@ static void cc__logs_abort(struct cc_api_task *t)
 /* Can the container still write? (as `ccompose logs -f` decides) */
 static bool cc__logs_live(struct cc__logs *l)
 {
-        struct cc_error err = {0};
-        _cleanup_state_ struct cc_state *st = NULL;
-        if (cc_state_load(l->req->api->opts->runtime_dir, l->project, &st, &err) < 0) {
-                cc_error_clear(&err);
+        _cleanup_state_ struct cc_state *st = cc_api_state_load(l->req->api, l->project);
+        if (!st)
                 return false;
-        }
-        cc_state_refresh(l->req->api->opts->runtime_dir, st);
         bool sup = cc_sup_alive(st);
         struct cc_ctr_state *ct = cc_state_find(st, l->id);
         if (!ct)
@@ -598,7 +610,9 @@ static void cc__logs_tick(uv_timer_t *t)
         }
 }
 
-void cc_api_container_logs(struct cc_api_req *r, char **params)
+/* logs, and attach (a hijacked connection; the output from now on, or
+ * also what is logged already with logs=1; no stdin yet). */
+static void cc__logs_serve(struct cc_api_req *r, char **params, bool attach)
 {
         struct cc_api_ctrs cs;
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
@@ -614,12 +628,17 @@ void cc_api_container_logs(struct cc_api_req *r, char **params)
         json_object *tty = cc__rec(c, "Config", "Tty");
         l->tty = tty && json_object_get_boolean(tty);
         json_object_put(tty);
-        bool follow = cc_api_query_bool(r, "follow", false);
+        bool follow = cc_api_query_bool(r, attach ? "stream" : "follow", false);
+        bool past = !attach || cc_api_query_bool(r, "logs", false);
         const char *tail = cc_api_query(r, "tail");
         long long ntail = -1;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         const char *since = cc_api_query(r, "since"), *until = cc_api_query(r, "until");
+        if (attach && cc_api_query_bool(r, "stdin", false)) {
+                cc_api_reply_error(r, 501, "attaching to the standard input of %s is not supported yet", params[0]);
+                goto out;
+        }
         if (!l->out && !l->err) {
                 cc_api_reply_error(r, 400, "Bad parameters: you must choose at least one stream");
                 goto out;
@@ -660,14 +679,18 @@ void cc_api_container_logs(struct cc_api_req *r, char **params)
         cc_error_clear(&err);
         struct stat stt;
         l->offset = stat(l->path, &stt) == 0 ? (long long) stt.st_size : 0;
-        cc_api_stream_begin(r, 200, "application/vnd.docker.raw-stream");
-        for (size_t i = ntail >= 0 && (long long) t.n > ntail ? t.n - (size_t) ntail : 0; i < t.n; i++)
+        if (attach)
+                cc_api_hijack(r);
+        else
+                cc_api_stream_begin(r, 200, "application/vnd.docker.raw-stream");
+        for (size_t i = ntail >= 0 && (long long) t.n > ntail ? t.n - (size_t) ntail : 0; past && i < t.n; i++)
                 cc__frame(l, &t.v[i]);
         cc_log_list_free(&t);
         cc__logs_flush(l);
         if (follow && !r->head) {
                 l->task.abort = cc__logs_abort;
                 r->task = &l->task;
+                cc_strv_push(&r->api->following, l->id);
                 uv_timer_init(r->api->loop, &l->timer);
                 l->timer.data = l;
                 uv_timer_start(&l->timer, cc__logs_tick, 100, 100);
@@ -677,4 +700,14 @@ void cc_api_container_logs(struct cc_api_req *r, char **params)
 out:
         cc__logs_free(l);
         cc_api_ctrs_free(&cs);
+}
+
+void cc_api_container_logs(struct cc_api_req *r, char **params)
+{
+        cc__logs_serve(r, params, false);
+}
+
+void cc_api_container_attach(struct cc_api_req *r, char **params)
+{
+        cc__logs_serve(r, params, true);
 }

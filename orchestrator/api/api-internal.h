@@ -41,6 +41,7 @@ struct cc_api_req {
         bool keep_alive;
         /* the response */
         bool streaming;          /* chunked body under way */
+        bool raw;                /* a hijacked connection: the stream is the rest of it */
         bool answered;
         struct cc_api_task *task;
 };
@@ -53,6 +54,9 @@ struct cc_api {
         uv_timer_t idle;
         size_t n_conns;
         struct cc_api_conn *conns;
+        uv_timer_t reaper;       /* AutoRemove (api-write.c) */
+        struct cc_strv reaping;  /* projects being removed by it */
+        struct cc_strv following; /* containers whose output a request streams (not reaped meanwhile) */
         bool stopping;
 };
 
@@ -68,6 +72,10 @@ void cc_api_reply_empty(struct cc_api_req *r, int status);
 void cc_api_stream_begin(struct cc_api_req *r, int status, const char *ctype);
 void cc_api_stream_write(struct cc_api_req *r, const char *data, size_t len);
 void cc_api_stream_end(struct cc_api_req *r);
+/* Take the connection over for a raw stream (attach): 101 UPGRADED when
+ * the client asked for "Upgrade: tcp", else 200; cc_api_stream_write then
+ * writes raw bytes, and the connection closes at cc_api_done. */
+void cc_api_hijack(struct cc_api_req *r);
 /* Is the client still there? (a stream stops writing when not) */
 bool cc_api_req_alive(const struct cc_api_req *r);
 /* The end of a handler's deferred work (after its response or stream end):
@@ -102,7 +110,11 @@ struct cc_api_ctrs {
         struct cc_api_ctr *v;
         size_t n;
 };
-/* Every container of every project, its status refreshed. */
+/* A project's state; without a supervisor, its records checked against
+ * the processes (cc_state_refresh); with one, its record (which has a
+ * container's exit once its output is all in the log). NULL on failure. */
+struct cc_state *cc_api_state_load(struct cc_api *api, const char *project);
+/* Every container of every project, as cc_api_state_load reads them. */
 void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out);
 void cc_api_ctrs_free(struct cc_api_ctrs *cs);
 /* By name (with or without docker's leading "/"), full ID or unique ID
@@ -126,6 +138,7 @@ void cc_api_info(struct cc_api_req *r, char **params);
 void cc_api_containers_list(struct cc_api_req *r, char **params);
 void cc_api_container_inspect(struct cc_api_req *r, char **params);
 void cc_api_container_logs(struct cc_api_req *r, char **params);
+void cc_api_container_attach(struct cc_api_req *r, char **params);
 /* api-images.c: images, networks, volumes */
 void cc_api_images_list(struct cc_api_req *r, char **params);
 void cc_api_image_inspect(struct cc_api_req *r, char **params);
@@ -138,5 +151,8 @@ void cc_api_container_stop(struct cc_api_req *r, char **params);
 void cc_api_container_kill(struct cc_api_req *r, char **params);
 void cc_api_container_wait(struct cc_api_req *r, char **params);
 void cc_api_container_remove(struct cc_api_req *r, char **params);
+/* Remove the exited containers made with HostConfig.AutoRemove (once no
+ * request streams their output). */
+void cc_api_reaper_start(struct cc_api *api);
 
 #endif

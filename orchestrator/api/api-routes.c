@@ -25,6 +25,7 @@ static const struct cc_api_routedef cc__routes[] = {
         {HTTP_POST, "/containers/create", cc_api_container_create},
         {HTTP_GET, "/containers/{}/json", cc_api_container_inspect},
         {HTTP_GET, "/containers/{}/logs", cc_api_container_logs},
+        {HTTP_POST, "/containers/{}/attach", cc_api_container_attach},
         {HTTP_POST, "/containers/{}/start", cc_api_container_start},
         {HTTP_POST, "/containers/{}/stop", cc_api_container_stop},
         {HTTP_POST, "/containers/{}/kill", cc_api_container_kill},

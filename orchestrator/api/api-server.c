@@ -65,6 +65,8 @@ static void cc__conn_close(struct cc_api_conn *c);
 static void cc__write_done(uv_write_t *w, int status)
 {
         struct cc__write *cw = (struct cc__write *) w;
+        if (status < 0 && status != UV_ECANCELED)
+                ((struct cc_api_conn *) w->handle->data)->peer_gone = true; /* a stream stops writing */
         free(cw->data);
         free(cw);
 }
@@ -161,10 +163,30 @@ void cc_api_stream_begin(struct cc_api_req *r, int status, const char *ctype)
         cc__conn_send(r->conn, cc_buf_steal(&b), n);
 }
 
+void cc_api_hijack(struct cc_api_req *r)
+{
+        if (r->answered)
+                return;
+        r->answered = true;
+        r->streaming = r->raw = true;
+        r->keep_alive = false;
+        struct cc_buf b = {0};
+        bool up = r->conn->parser.upgrade;
+        cc_buf_printf(&b, "HTTP/1.1 %s\r\n", up ? "101 UPGRADED" : "200 OK");
+        cc_buf_puts(&b, "Content-Type: application/vnd.docker.raw-stream\r\n");
+        cc_buf_puts(&b, up ? "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n" : "Connection: close\r\n\r\n");
+        size_t n = b.len;
+        cc__conn_send(r->conn, cc_buf_steal(&b), n);
+}
+
 void cc_api_stream_write(struct cc_api_req *r, const char *data, size_t len)
 {
         if (!r->streaming || len == 0)
                 return;
+        if (r->raw) {
+                cc__conn_send(r->conn, cc_xstrndup(data, len), len);
+                return;
+        }
         struct cc_buf b = {0};
         cc_buf_printf(&b, "%zx\r\n", len);
         cc_buf_add(&b, data, len);
@@ -178,6 +200,8 @@ void cc_api_stream_end(struct cc_api_req *r)
         if (!r->streaming)
                 return;
         r->streaming = false;
+        if (r->raw)
+                return; /* the end of the connection ends it */
         cc__conn_send(r->conn, cc_xstrdup("0\r\n\r\n"), 5);
 }
 
@@ -419,7 +443,7 @@ static void cc__conn_finish(struct cc_api_conn *c)
 void cc_api_done(struct cc_api_req *r)
 {
         struct cc_api_conn *c = r->conn;
-        bool keep = r->keep_alive && !r->streaming;
+        bool keep = r->keep_alive && !r->streaming && !r->raw;
         if (!r->answered)
                 cc_api_reply_error(r, 500, "the request ended without an answer");
         cc_api_stream_end(r);
@@ -448,10 +472,6 @@ static void cc__dispatch(struct cc_api_conn *c)
                 cc_api_reply_error(r, c->reject, c->reject == 413 ? "the request body is larger than %d bytes"
                                                                   : "the request's target and headers exceed %d bytes",
                                    c->reject == 413 ? CC_API_MAX_BODY : CC_API_MAX_HEAD);
-                r->keep_alive = false;
-        } else if (c->parser.upgrade) {
-                cc_api_reply_error(r, 501, "%s %s: hijacked connections (attach, exec) are not supported yet",
-                                   http_method_str(r->method), r->path);
                 r->keep_alive = false;
         } else {
                 cc_api_route(r);
@@ -490,8 +510,12 @@ static void cc__read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         struct cc_api_conn *c = s->data;
         if (nread < 0) {
                 free(buf->base);
-                c->peer_gone = true;
                 uv_read_stop(s);
+                /* a hijacked stream's client may close its sending side
+                 * and still read: it is gone when a write fails */
+                if (nread == UV_EOF && c->handling && c->req && c->req->raw)
+                        return;
+                c->peer_gone = true;
                 if (c->handling && c->req && c->req->task)
                         c->req->task->abort(c->req->task); /* ends with cc_api_done */
                 else if (!c->handling)
@@ -750,6 +774,7 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         uv_timer_init(&loop, &api.idle);
         api.idle.data = &api;
         cc__idle_check(&api);
+        cc_api_reaper_start(&api);
         uv_run(&loop, UV_RUN_DEFAULT);
         unlink(o->socket_path);
         /* what is left (connections, their work) is closed, then freed in
@@ -766,7 +791,10 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         uv_close((uv_handle_t *) &api.sigint, NULL);
         uv_close((uv_handle_t *) &api.sigterm, NULL);
         uv_close((uv_handle_t *) &api.idle, NULL);
+        uv_close((uv_handle_t *) &api.reaper, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
+        cc_strv_free(&api.reaping);
+        cc_strv_free(&api.following);
         uv_loop_close(&loop);
         return 0;
 }

@@ -30,7 +30,8 @@ typedef void (*cc__cmd_fn)(struct cc__cmd *c, int64_t code);
 
 struct cc__cmd {
         struct cc_api_task task;
-        struct cc_api_req *req;
+        struct cc_api *api;
+        struct cc_api_req *req; /* NULL: the service's own (--rm's removal) */
         uv_process_t proc;
         uv_pipe_t out;
         struct cc_buf text;     /* what it printed on stderr */
@@ -57,7 +58,8 @@ static void cc__cmd_closed(uv_handle_t *h)
         struct cc_api_req *r = c->req;
         c->done(c, c->code);
         cc__cmd_free(c);
-        cc_api_done(r);
+        if (r)
+                cc_api_done(r);
 }
 
 static void cc__cmd_exit(uv_process_t *p, int64_t status, int sig)
@@ -105,7 +107,7 @@ static char *cc__cmd_message(const struct cc__cmd *c)
 static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
 {
         struct cc_api_req *r = c->req;
-        const struct cc_api_opts *o = r->api->opts;
+        const struct cc_api_opts *o = c->api->opts;
         _cleanup_free_ char *dir = cc_state_dir(o->runtime_dir, c->project);
         _cleanup_free_ char *file = cc_path_join(dir, CC__COMPOSE_FILE);
         struct cc_strv argv = {0};
@@ -127,7 +129,7 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
         cc_strv_push_owned(&env, cc_xasprintf("CCOMPOSE_RUNTIME_DIR=%s", o->runtime_dir));
         cc_strv_push_owned(&env, NULL);
         c->task.abort = cc__cmd_abort;
-        uv_pipe_init(r->api->loop, &c->out, 0);
+        uv_pipe_init(c->api->loop, &c->out, 0);
         c->out.data = c->proc.data = c;
         uv_stdio_container_t stdio[3] = {
                 {.flags = UV_IGNORE},
@@ -143,23 +145,28 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
                 .stdio_count = 3,
                 .stdio = stdio,
         };
-        int e = uv_spawn(r->api->loop, &c->proc, &po);
+        int e = uv_spawn(c->api->loop, &c->proc, &po);
         cc_strv_free(&argv);
         cc_strv_free(&env);
+        if (r)
+                r->task = &c->task;
         if (e < 0) {
-                cc_api_reply_error(r, 500, "running %s: %s", o->self_exe, uv_strerror(e));
-                uv_close((uv_handle_t *) &c->out, NULL);
-                cc__cmd_free(c);
+                /* answered here; done's answer is then dropped */
+                if (r)
+                        cc_api_reply_error(r, 500, "running %s: %s", o->self_exe, uv_strerror(e));
+                c->code = -1;
+                c->open = 1;
+                uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
                 return;
         }
         c->open = 2;
-        r->task = &c->task;
         uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__cmd_read);
 }
 
 static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr *ctr, cc__cmd_fn done)
 {
         struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->api = r->api;
         c->req = r;
         c->done = done;
         c->project = cc_xstrdup(ctr->st->project);
@@ -325,7 +332,7 @@ static const char *const cc__host_keys[] = {
 };
 /* ... of which these are honoured (the rest must be empty, zero or false) */
 static const char *const cc__host_done[] = {"Binds", "PortBindings", "RestartPolicy", "NetworkMode", "LogConfig",
-                                           "ConsoleSize", "Isolation"};
+                                           "ConsoleSize", "Isolation", "AutoRemove"};
 
 static bool cc__in(const char *k, const char *const *v, size_t n)
 {
@@ -479,6 +486,11 @@ static json_object *cc__service(struct cc_api_req *r, json_object *body, const c
         }
         json_object *rp = cc__get(hc, "RestartPolicy");
         const char *policy = json_object_get_string(cc__get(rp, "Name"));
+        if (policy && *policy && strcmp(policy, "no") != 0 && json_object_get_boolean(cc__get(hc, "AutoRemove"))) {
+                cc_api_reply_error(r, 409, "Conflicting options: AutoRemove and RestartPolicy %s", policy);
+                json_object_put(svc);
+                return NULL;
+        }
         if (policy && *policy && strcmp(policy, "no") != 0) {
                 int max = json_object_get_int(cc__get(rp, "MaximumRetryCount"));
                 if (strcmp(policy, "always") != 0 && strcmp(policy, "unless-stopped") != 0 &&
@@ -678,6 +690,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 }
         }
         struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->api = r->api;
         c->req = r;
         c->done = cc__created;
         c->project = cc_xstrdup(project);
@@ -789,6 +802,7 @@ struct cc__wait {
         enum cc__until until;
         long long finished_at; /* next-exit: the exit before */
         int restarts;
+        int last_code;         /* removed: the exit code seen last */
 };
 
 static void cc__wait_closed(uv_handle_t *h)
@@ -820,22 +834,14 @@ static void cc__wait_abort(struct cc_api_task *t)
 static void cc__wait_tick(uv_timer_t *t)
 {
         struct cc__wait *w = t->data;
-        const char *rd = w->req->api->opts->runtime_dir;
-        struct cc_error err = {0};
-        _cleanup_state_ struct cc_state *st = NULL;
-        struct cc_ctr_state *ct = NULL;
-        if (cc_state_load(rd, w->project, &st, &err) == 0) {
-                /* with a supervisor, its record: a process that just ended
-                 * has its exit code there a moment later */
-                if (!cc_sup_alive(st))
-                        cc_state_refresh(rd, st);
-                ct = cc_state_find(st, w->id);
-        }
-        cc_error_clear(&err);
+        _cleanup_state_ struct cc_state *st = cc_api_state_load(w->req->api, w->project);
+        struct cc_ctr_state *ct = st ? cc_state_find(st, w->id) : NULL;
         if (!ct) {
-                cc__wait_end(w, w->until == CC__REMOVED ? 0 : 0);
+                cc__wait_end(w, w->last_code);
                 return;
         }
+        if (!cc__running(ct) && ct->status != CC_CTR_CREATED)
+                w->last_code = ct->exit_code;
         if (w->until == CC__REMOVED)
                 return;
         bool stopped = !cc__running(ct) && ct->status != CC_CTR_CREATED;
@@ -871,6 +877,7 @@ void cc_api_container_wait(struct cc_api_req *r, char **params)
                 w->until = until;
                 w->finished_at = ctr->ct->finished_at;
                 w->restarts = ctr->ct->restart_count;
+                w->last_code = ctr->ct->exit_code;
                 r->task = &w->task;
                 /* the headers at once (docker run waits for them before it starts) */
                 cc_api_stream_begin(r, 200, "application/json");
@@ -879,4 +886,56 @@ void cc_api_container_wait(struct cc_api_req *r, char **params)
                 uv_timer_start(&w->timer, cc__wait_tick, 0, 100);
         }
         cc_api_ctrs_free(&cs);
+}
+
+/* ---- AutoRemove (docker run --rm) ---- */
+
+static void cc__reaped(struct cc__cmd *c, int64_t code)
+{
+        struct cc_strv *busy = &c->api->reaping;
+        /* one that failed stays on the list: said once, not retried */
+        for (size_t i = 0; code == 0 && i < busy->n; i++)
+                if (strcmp(busy->v[i], c->project) == 0) {
+                        free(busy->v[i]);
+                        busy->v[i] = busy->v[--busy->n];
+                        break;
+                }
+        if (code != 0) {
+                _cleanup_free_ char *msg = cc__cmd_message(c);
+                fprintf(stderr, "removing container %s (AutoRemove): %s\n", c->name, msg);
+        }
+}
+
+/* Every so often: an API container made with AutoRemove that has exited
+ * goes, with its anonymous volumes, as dockerd removes it (while this
+ * service runs). */
+static void cc__reap_tick(uv_timer_t *t)
+{
+        struct cc_api *api = t->data;
+        struct cc_api_ctrs cs;
+        cc_api_ctrs_load(api, &cs);
+        for (size_t i = 0; i < cs.n; i++) {
+                const struct cc_api_ctr *ctr = &cs.v[i];
+                if (!ctr->api || !json_object_get_boolean(cc__get(cc__get(ctr->api, "HostConfig"), "AutoRemove")) ||
+                    (ctr->ct->status != CC_CTR_EXITED && ctr->ct->status != CC_CTR_DEAD) ||
+                    cc_strv_contains(&api->reaping, ctr->st->project) || cc_strv_contains(&api->following, ctr->ct->id))
+                        continue;
+                cc_strv_push(&api->reaping, ctr->st->project);
+                struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+                c->api = api;
+                c->done = cc__reaped;
+                c->project = cc_xstrdup(ctr->st->project);
+                c->id = cc_xstrdup(ctr->ct->id);
+                c->name = cc_xstrdup(ctr->ct->name);
+                static const char *const args[] = {"down", "-t", "0", "-v", NULL};
+                cc__cmd_run(c, args);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+void cc_api_reaper_start(struct cc_api *api)
+{
+        uv_timer_init(api->loop, &api->reaper);
+        api->reaper.data = api;
+        uv_timer_start(&api->reaper, cc__reap_tick, 200, 200);
 }

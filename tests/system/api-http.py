@@ -238,6 +238,43 @@ def case_follow(name):
     check(resp.status == 200, "the service answers after a follower left")
 
 
+def case_attach(name):
+    """POST attach with Upgrade: tcp: 101, then the container's output,
+    framed, until it exits; stdin is refused."""
+    cid = create(name, {"Image": "busybox:test", "Cmd": ["sh", "-c", "echo a; echo b >&2; echo c; exit 2"]})
+    if not cid:
+        return
+    expect("POST", f"/containers/{name}/attach?stream=1&stdin=1&stdout=1", 501, message="standard input")
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect(SOCK)
+    s.sendall(f"POST /v1.41/containers/{name}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\n"
+              "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
+    s.shutdown(socket.SHUT_WR)  # no stdin: the stream goes on
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    head, _, rest = got.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 101 UPGRADED") and b"Upgrade: tcp" in head and
+          b"application/vnd.docker.raw-stream" in head, f"attach head: {head!r}")
+    expect("POST", f"/containers/{name}/start", 204)
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    s.close()
+    fr = frames(rest)
+    check([p for st, p in fr if st == 1] == [b"a\n", b"c\n"] and [p for st, p in fr if st == 2] == [b"b\n"],
+          f"attached output: {fr}")
+    resp, data = expect("POST", f"/containers/{name}/wait", 200)
+    check(json.loads(data)["StatusCode"] == 2, f"wait after attach: {data!r}")
+    expect("DELETE", f"/containers/{name}", 204)
+
+
 def names_of(query):
     _, data = expect("GET", "/containers/json" + query, 200)
     return sorted(n.lstrip("/") for c in json.loads(data) for n in c["Names"])
@@ -298,6 +335,7 @@ CASES = {
     "bad-input": case_bad_input,
     "logs": case_logs,
     "follow": case_follow,
+    "attach": case_attach,
     "list": case_list,
     "remove": case_remove,
 }

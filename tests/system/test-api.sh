@@ -22,10 +22,10 @@ HTTP="$SRCDIR/tests/system/api-http.py"
 export DOCKER_HOST=unix://$SOCK
 PORT=$((20000 + RANDOM % 20000))
 
-plan 14
+plan 16
 
 if ip -4 route show | grep -qE "^10\.213\.11[78]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 14); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
+        for i in $(seq 1 16); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -64,6 +64,7 @@ t_system() { python3 "$HTTP" "$SOCK" system; }
 t_bad_input() { python3 "$HTTP" "$SOCK" bad-input; }
 t_logs() { python3 "$HTTP" "$SOCK" logs "logs$ID"; }
 t_follow() { python3 "$HTTP" "$SOCK" follow "follow$ID"; }
+t_attach() { python3 "$HTTP" "$SOCK" attach "attach$ID"; }
 
 t_docker_version_info() {
         local out
@@ -112,6 +113,26 @@ t_docker_run() {
         assert_eq "$(links_of "$proj")" "" "(its veth and bridge)" || return 1
         curl -s -m 2 "http://127.0.0.1:$PORT/" >/dev/null && { fail "port $PORT still answers"; return 1; }
         return 0
+}
+
+# docker run in the foreground: its output on our stdout and stderr, its
+# exit code ours; --rm: the container is gone when run returns; -t
+t_docker_run_fg() {
+        local out rc
+        out=$(dk run --name "fg$ID" busybox:test sh -c 'echo out; echo err >&2; exit 3' 2>"$TMP/err"); rc=$?
+        assert_eq "$rc" 3 "(exit code of docker run)" || return 1
+        assert_eq "$out" out || return 1
+        assert_eq "$(cat "$TMP/err")" err || return 1
+        assert_contains "$(dk ps -a --format '{{.Names}} {{.Status}}')" "fg$ID Exited (3)" || return 1
+        dk rm "fg$ID" >/dev/null || return 1
+        out=$(dk run --rm --name "rm$ID" busybox:test sh -c 'echo bye; exit 5'); rc=$?
+        assert_eq "$rc" 5 "(exit code of docker run --rm)" || return 1
+        assert_eq "$out" bye || return 1
+        assert_eq "$(dk ps -a -q --filter "name=rm$ID")" "" "(--rm: the container is gone)" || return 1
+        assert_eq "$(project_of "rm$ID")" "" "(--rm: its project is gone)" || return 1
+        out=$(dk run --rm -t busybox:test sh -c 'echo on-a-tty; exit 4' </dev/null); rc=$?
+        assert_eq "$rc" 4 "(exit code of docker run -t)" || return 1
+        assert_eq "$(tr -d '\r' <<<"$out")" on-a-tty
 }
 
 # docker run -d, then rm -f of the running container; a restart policy
@@ -205,6 +226,8 @@ t "docker version / info" t_docker_version_info
 t "docker images / image inspect" t_docker_images
 t "docker run -d -p, ps, curl, logs, inspect, rm refused, stop, wait, rm" t_docker_run
 t "docker run --restart always, rm -f" t_docker_rm_force
+t "docker run (foreground): output, stderr, exit code; --rm; -t" t_docker_run_fg
+t "attach: 101 UPGRADED, framed output until exit, stdin refused" t_attach
 t "python3-docker: run, wait, logs, list, remove" t_python_sdk
 t "lists: filters label/name/status/id, compose labels, images, networks, volumes; remove" t_lists
 t "SIGTERM stops the service and removes the socket; --time idles out" t_stop
