@@ -108,7 +108,10 @@ static const struct cc_support_rule cc__rules[] = {
         /* mapped to the builder's options by cli/service-build.c; a
          * remote context, an additional context that is not a directory,
          * a platform of another machine or a build.network but default,
-         * none and host are refused with an error */
+         * none and host are refused with an error; the builder refuses
+         * what it does not take yet (COPY --from a named context, RUN
+         * --mount) when a Dockerfile uses it. cache_from and extra_hosts
+         * go to the builder, which does not apply them yet. */
         YES("services.*.build"),
         YES("services.*.build.context"),
         YES("services.*.build.dockerfile"),
@@ -116,7 +119,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.build.args"),
         NO("services.*.build.ssh", "is not supported: no SSH agent is forwarded to RUN steps"),
         YES("services.*.build.labels"),
-        YES("services.*.build.cache_from"),
+        NO("services.*.build.cache_from", "is not used yet: the builder reuses the layers of its own cache only"),
         NO("services.*.build.cache_to", "is not supported: the build cache stays in the local store"),
         YES("services.*.build.no_cache"),
         YES("services.*.build.additional_contexts"),
@@ -127,7 +130,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.build.pull"),
         YES("services.*.build.target"),
         NO("services.*.build.shm_size", cc__build_run),
-        YES("services.*.build.extra_hosts"),
+        NO("services.*.build.extra_hosts", "is not applied yet: RUN steps do not get these /etc/hosts entries"),
         NO_BUT("services.*.build.isolation", cc__windows, "default"),
         NO("services.*.build.privileged", cc__build_run),
         YES("services.*.build.secrets"),
