@@ -60,6 +60,7 @@ struct watcher {
         size_t n_dirs;
         long long first_event_ms, last_event_ms; /* 0: nothing pending */
         size_t n_events;                         /* since first_event_ms */
+        struct cc_strv writing;                  /* taken files open for writing */
         bool warned_limit;
         /* --quiet (no build output), --prune (dangling images removed
          * after a rebuild): for the rebuild action, which ccompose does
@@ -182,7 +183,7 @@ static const char *cc__dir_path(const struct watcher *w, int wd)
         return NULL;
 }
 
-static void cc__note(struct watcher *w, const char *path, bool born);
+static bool cc__note(struct watcher *w, const char *path, bool born);
 
 /* Watch dir and every directory below it; with note, every entry found
  * counts as changed (it may have been written before its watch existed). */
@@ -235,21 +236,29 @@ static void cc__watch_rule(struct watcher *w, const struct watch_rule *r, bool n
                 cc__note(w, r->path, false);
 }
 
-/* The change of path, for every rule that takes it. */
-static void cc__note(struct watcher *w, const char *path, bool born)
+/* The change of path, for every rule that takes it; whether one did (the
+ * events of ignored files, an editor's swap file written as you type, do
+ * not hold a batch back). */
+static bool cc__note(struct watcher *w, const char *path, bool born)
 {
+        bool taken = false;
         for (size_t i = 0; i < w->n_rules; i++) {
                 struct watch_rule *r = &w->rules[i];
                 size_t n = strlen(r->path);
                 if (strncmp(path, r->path, n) != 0 || (path[n] != '/' && path[n] != '\0'))
                         continue;
-                if (cc__takes(r, path))
+                if (cc__takes(r, path)) {
                         cc_watch_batch_add(&r->batch, path, born);
+                        taken = true;
+                }
         }
+        if (!taken)
+                return false;
         w->last_event_ms = cc__now_ms();
         if (!w->first_event_ms)
                 w->first_event_ms = w->last_event_ms;
         w->n_events++;
+        return true;
 }
 
 static void cc__read_events(struct watcher *w)
@@ -276,7 +285,11 @@ static void cc__read_events(struct watcher *w)
                         if (!dir || ev->len == 0 || !ev->name[0])
                                 continue;
                         _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, ev->name);
-                        cc__note(w, path, (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0);
+                        if (cc__note(w, path, (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0))
+                                cc_watch_writing_update(
+                                        &w->writing, path,
+                                        !(ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MODIFY)),
+                                        ev->mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM));
                         if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
                                 cc__watch_tree(w, path, true);
                 }
@@ -595,6 +608,7 @@ static void cc__flush(struct watcher *w)
 {
         w->first_event_ms = w->last_event_ms = 0;
         w->n_events = 0;
+        cc_strv_free(&w->writing); /* one still open is noted again at its next write */
         for (size_t i = 0; i < w->n_rules; i++) {
                 struct watch_rule *r = &w->rules[i];
                 if (cc_watch_batch_settle(&r->batch, cc__exists) == 0)
@@ -624,7 +638,7 @@ static void cc__wait_running(struct watcher *w)
 
 static long long cc__due(const struct watcher *w)
 {
-        return cc_watch_batch_due(w->first_event_ms, w->last_event_ms, w->n_events);
+        return cc_watch_batch_due(w->first_event_ms, w->last_event_ms, w->n_events, w->writing.n > 0);
 }
 
 static volatile sig_atomic_t cc__watch_stop;
@@ -683,6 +697,7 @@ static void cc__watcher_free(struct watcher *w)
         }
         free(w->rules);
         cc_strv_free(&w->services);
+        cc_strv_free(&w->writing);
         for (size_t i = 0; i < w->n_dirs; i++)
                 free(w->dirs[i].path);
         free(w->dirs);

@@ -154,9 +154,25 @@ void cc_watch_batch_clear(struct cc_watch_batch *b)
         cc_strv_free(&b->born);
 }
 
-long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_events)
+long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_events, bool writing)
 {
-        long long quiet = n_events > CC_WATCH_BURST_EVENTS ? CC_WATCH_BURST_QUIET_MS : CC_WATCH_QUIET_MS;
+        long long quiet = writing || n_events > CC_WATCH_BURST_EVENTS ? CC_WATCH_BURST_QUIET_MS : CC_WATCH_QUIET_MS;
         long long due = last_ms + quiet, latest = first_ms + CC_WATCH_MAX_WAIT_MS;
         return due < latest ? due : latest;
+}
+
+void cc_watch_writing_update(struct cc_strv *writing, const char *path, bool opened, bool closed)
+{
+        for (size_t i = 0; i < writing->n; i++) {
+                if (strcmp(writing->v[i], path) != 0)
+                        continue;
+                if (closed) {
+                        free(writing->v[i]);
+                        writing->v[i] = writing->v[--writing->n];
+                        writing->v[writing->n] = NULL;
+                }
+                return;
+        }
+        if (opened && !closed)
+                cc_strv_push(writing, path);
 }

@@ -44,16 +44,25 @@ void cc_watch_batch_clear(struct cc_watch_batch *b);
  * once the batch is a burst (more than CC_WATCH_BURST_EVENTS events, a
  * checkout writing many files) the quiet period is longer, so that a
  * writer descheduled for a moment on a busy machine does not split its
- * burst; and a stream of events that never pauses is acted on at the
- * latest CC_WATCH_MAX_WAIT_MS after its first event. docker compose waits
- * 500 ms after every event. */
+ * burst; so is it while a file of the batch is still open for writing
+ * (an editor's fsync between its write and its close: acting then would
+ * sync the file before it is complete, or the gap of a rename-away save);
+ * and a stream of events that never pauses is acted on at the latest
+ * CC_WATCH_MAX_WAIT_MS after its first event. docker compose waits 500 ms
+ * after every event. */
 #define CC_WATCH_QUIET_MS 15
 #define CC_WATCH_BURST_EVENTS 32
 #define CC_WATCH_BURST_QUIET_MS 200
 #define CC_WATCH_MAX_WAIT_MS 2000
 
 /* The time (same clock as the arguments) at which the batch whose first
- * event came at first_ms, its last at last_ms, n_events in all, is due. */
-long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_events);
+ * event came at first_ms, its last at last_ms, n_events in all, is due;
+ * writing: a file of it is open for writing. */
+long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_events, bool writing);
+
+/* The files open for writing: path is added when it was created or
+ * written (opened), taken out when it was closed after writing, deleted
+ * or moved away (closed). */
+void cc_watch_writing_update(struct cc_strv *writing, const char *path, bool opened, bool closed);
 
 #endif

@@ -129,6 +129,41 @@ EOF
         stop_watch
 }
 
+# A file written, held open 50 ms (an editor's fsync) and written again
+# before its close is one change, synced complete; so is vim's save
+# (the file renamed to its backup, written anew with an fsync, the backup
+# removed). The writer at a raised priority, as in t_burst.
+t_held_open_write() {
+        web sync
+        start_watch || return 1
+        echo v0 >"$SRC/page.html"
+        wait_for 30 ctr_has web /tmp/app/page.html v0 || return 1
+        wait_for 10 eval '[ "$(sync_lines)" = 1 ]' || return 1
+        nice -n -15 python3 - "$SRC/page.html" <<'EOF'
+import sys, time
+with open(sys.argv[1], "w") as f:
+    f.write("part one,"); f.flush()
+    time.sleep(0.05)
+    f.write(" part two\n")
+EOF
+        wait_for 30 ctr_has web /tmp/app/page.html "part one, part two" || return 1
+        wait_for 10 eval '[ "$(sync_lines)" -ge 2 ]' || return 1
+        nice -n -15 python3 - "$SRC/page.html" <<'EOF'
+import os, sys, time
+p = sys.argv[1]
+os.rename(p, p + "~")
+with open(p, "w") as f:
+    f.write("saved by vim\n"); f.flush()
+    time.sleep(0.05)
+    os.fsync(f.fileno())
+os.unlink(p + "~")
+EOF
+        wait_for 30 ctr_has web /tmp/app/page.html "saved by vim" || return 1
+        wait_for 10 eval '[ "$(sync_lines)" -ge 3 ]' || return 1
+        stop_watch || return 1
+        assert_eq "$(sync_lines)" 3 "(each save one sync: $(cat "$WLOG"))"
+}
+
 t_initial_sync_restart_survives() {
         web sync "          initial_sync: true"
         echo before >"$SRC/early.txt"
@@ -387,6 +422,7 @@ run_cases \
         "sync: files, new directories, ignore, owner, deletions; Ctrl-C leaves the stack:t_sync" \
         "include; an editor's rename-over save is one change; vim files ignored:t_include_editor" \
         "a burst of 1000 writes is one sync:t_burst" \
+        "a write held open (an editor's fsync), vim's rename-away save: one sync each:t_held_open_write" \
         "initial_sync; a restarted container keeps being watched:t_initial_sync_restart_survives" \
         "sync+exec runs exec.command with its user, working_dir, environment:t_sync_exec" \
         "restart and sync+restart restart the service:t_restart_actions" \

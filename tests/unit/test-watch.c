@@ -106,11 +106,30 @@ TEST(a_rename_over_save_is_one_change_a_deletion_stays)
 TEST(a_lone_change_is_due_soon_a_burst_waits_longer_a_stream_at_most_the_max)
 {
         /* a save: three events within a millisecond */
-        ASSERT(cc_watch_batch_due(1000, 1001, 3) == 1001 + CC_WATCH_QUIET_MS);
+        ASSERT(cc_watch_batch_due(1000, 1001, 3, false) == 1001 + CC_WATCH_QUIET_MS);
         ASSERT(CC_WATCH_QUIET_MS <= 20);
+        /* a file still open for writing (an editor's fsync before its close) */
+        ASSERT(cc_watch_batch_due(1000, 1001, 2, true) == 1001 + CC_WATCH_BURST_QUIET_MS);
         /* a checkout: hundreds of events; a pause of a scheduler tick does not end it */
-        ASSERT(cc_watch_batch_due(1000, 1040, 3000) == 1040 + CC_WATCH_BURST_QUIET_MS);
-        ASSERT(cc_watch_batch_due(1000, 1040, CC_WATCH_BURST_EVENTS) == 1040 + CC_WATCH_QUIET_MS);
+        ASSERT(cc_watch_batch_due(1000, 1040, 3000, false) == 1040 + CC_WATCH_BURST_QUIET_MS);
+        ASSERT(cc_watch_batch_due(1000, 1040, CC_WATCH_BURST_EVENTS, false) == 1040 + CC_WATCH_QUIET_MS);
         /* a stream that never pauses */
-        ASSERT(cc_watch_batch_due(1000, 1000 + CC_WATCH_MAX_WAIT_MS - 1, 100000) == 1000 + CC_WATCH_MAX_WAIT_MS);
+        ASSERT(cc_watch_batch_due(1000, 1000 + CC_WATCH_MAX_WAIT_MS - 1, 100000, true) ==
+               1000 + CC_WATCH_MAX_WAIT_MS);
+}
+
+TEST(files_open_for_writing_until_closed_deleted_or_moved_away)
+{
+        struct cc_strv w = {0};
+        cc_watch_writing_update(&w, "/src/a", true, false); /* created */
+        cc_watch_writing_update(&w, "/src/a", true, false); /* written: once in the set */
+        cc_watch_writing_update(&w, "/src/b", true, false);
+        cc_watch_writing_update(&w, "/src/c", true, false);
+        ASSERT(w.n == 3);
+        cc_watch_writing_update(&w, "/src/a", false, true); /* closed after writing */
+        ASSERT(w.n == 2 && !cc_strv_contains(&w, "/src/a") && w.v[2] == NULL);
+        cc_watch_writing_update(&w, "/src/c", false, true); /* deleted or moved away */
+        cc_watch_writing_update(&w, "/src/x", false, true); /* never open: nothing */
+        ASSERT(w.n == 1 && strcmp(w.v[0], "/src/b") == 0 && w.v[1] == NULL);
+        cc_strv_free(&w);
 }
