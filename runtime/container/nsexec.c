@@ -310,9 +310,21 @@ static void cc__joiner(const struct cc_exec_child *ch)
         int pidfd = pidfd_open(ch->x->target, 0);
         if (pidfd < 0)
                 cc__die(ch, "the container is not running", errno);
+        /* The container's root as its process sees it: joining its mount
+         * namespace puts us at that namespace's root, which is the
+         * container's only when the pivot_root happened there; where
+         * ccompose itself runs in a chroot, it is the host's. */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/root", (int) ch->x->target);
+        int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                cc__die(ch, path, errno);
         if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP) < 0)
                 cc__die(ch, "joining the container's namespaces", errno);
         close(pidfd);
+        if (fchdir(rootfd) < 0 || chroot(".") < 0)
+                cc__die(ch, "entering the container's root", errno);
+        close(rootfd);
         pid_t pid = fork();
         if (pid < 0)
                 cc__die(ch, "fork", errno);
