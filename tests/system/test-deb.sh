@@ -10,13 +10,8 @@ require_commands dpkg-buildpackage dh lintian
 UP_PREFIX=ccshipdeb
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 
-SRC=$TMP/pkg/ccompose
-mkdir -p "$SRC"
-# the source tree as it is, without build directories
-tar -C "$SRCDIR" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$SRC" -xf - || bail_out "copying the source tree failed"
-out=$(cd "$SRC" && timeout 1200 dpkg-buildpackage -us -uc -b 2>&1) || bail_out "dpkg-buildpackage failed: $(tail -15 <<<"$out")"
-DEB=$(ls "$TMP"/pkg/ccompose_*_*.deb 2>/dev/null | head -1)
-[ -n "$DEB" ] || bail_out "no .deb in $TMP/pkg: $(ls "$TMP/pkg")"
+source "$(dirname "${BASH_SOURCE[0]}")/deb-lib.sh"
+build_deb
 ROOTFS=$TMP/unpacked
 dpkg -x "$DEB" "$ROOTFS" || bail_out "dpkg -x failed"
 CCOMPOSE=$ROOTFS/usr/bin/ccompose
