@@ -123,6 +123,8 @@ static int copy_entry(struct copier *cp, int dirfd, const char *name, const char
                 return cc_error_setsys(cp->err, -errno, "%s", rel);
         if (ignored(cp, rel) && !(S_ISDIR(st.st_mode) && cp->exceptions))
                 return 0;
+        if (cp->c->chmod > 0 && !S_ISLNK(st.st_mode))
+                st.st_mode = (st.st_mode & S_IFMT) | (mode_t) cp->c->chmod;
         int r = 0;
         if (S_ISDIR(st.st_mode)) {
                 hash_entry(cp, dest, &st, NULL);

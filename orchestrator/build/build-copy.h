@@ -19,6 +19,7 @@ struct cc_build_copy {
         uid_t uid;
         gid_t gid;
         const struct cc_dockerignore *ignore; /* NULL: nothing ignored */
+        int chmod;                       /* --chmod: permission bits of what is copied; 0: keep */
 };
 
 /* Copy into the staging tree stagefd (its root is the image's "/"), or

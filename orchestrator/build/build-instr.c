@@ -63,13 +63,35 @@ static json_object *strv_json(const struct cc_strv *v)
 }
 
 /* The command of RUN, CMD, ENTRYPOINT: the JSON form, or SHELL + text. */
+/* A shell-form RUN with here-documents: "RUN <<EOF" alone runs the
+ * document as the script; otherwise the shell gets the line and the
+ * documents, as they were written. */
+static char *heredoc_script(const struct cc_df_instr *in)
+{
+        const char *r = in->rest;
+        if (in->nheredocs == 1 && cc_startswith(r, "<<")) {
+                r += 2 + (r[2] == '-');
+                if (*r == '"' || *r == '\'')
+                        r++;
+                size_t len = strlen(in->heredocs[0].name);
+                if (strncmp(r, in->heredocs[0].name, len) == 0 &&
+                    (!r[len] || ((r[len] == '"' || r[len] == '\'') && !r[len + 1])))
+                        return cc_xstrdup(in->heredocs[0].body);
+        }
+        struct cc_buf b = {0};
+        cc_buf_printf(&b, "%s\n", in->rest);
+        for (size_t i = 0; i < in->nheredocs; i++)
+                cc_buf_printf(&b, "%s%s\n", in->heredocs[i].body, in->heredocs[i].name);
+        return cc_buf_steal(&b);
+}
+
 static void command_argv(const struct cc_stage *st, const struct cc_df_instr *in, struct cc_strv *argv)
 {
         const struct cc_strv *src = in->json ? &in->json_args : &st->shell;
         for (size_t i = 0; i < src->n; i++)
                 cc_strv_push(argv, src->v[i]);
         if (!in->json)
-                cc_strv_push(argv, in->rest);
+                cc_strv_push_owned(argv, in->nheredocs ? heredoc_script(in) : cc_xstrdup(in->rest));
 }
 
 /* ---- RUN ---- */
@@ -253,22 +275,86 @@ int cc_stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, 
         return 0;
 }
 
-static int parse_chown(const char *v, struct cc_build_copy *c)
+/* A user or group name's number from the stage's /etc/passwd or
+ * /etc/group (the topmost layer that has the file). */
+static int id_of(const struct cc_stage *st, const char *file, const char *name, unsigned long *id)
 {
+        for (size_t i = st->layers.n; i-- > 0;) {
+                _cleanup_free_ char *p = cc_path_join(st->layers.v[i], file), *data = NULL;
+                size_t len;
+                if (cc_read_file(p, &data, &len) < 0)
+                        continue;
+                size_t nlen = strlen(name);
+                for (char *l = data; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                        if (strncmp(l, name, nlen) != 0 || l[nlen] != ':')
+                                continue;
+                        const char *f = strchr(l + nlen + 1, ':'); /* past the password field */
+                        if (!f)
+                                return -ENOENT;
+                        *id = strtoul(f + 1, NULL, 10);
+                        return 0;
+                }
+                return -ENOENT;
+        }
+        return -ENOENT;
+}
+
+/* --chown=user[:group], names or numbers; a user alone: the same number
+ * for the group (as Docker). */
+static int parse_chown(const struct cc_stage *st, const char *v, struct cc_build_copy *c)
+{
+        _cleanup_free_ char *user = cc_xstrdup(v);
+        char *group = strchr(user, ':');
+        if (group)
+                *group++ = '\0';
+        unsigned long u, g;
         char *end;
-        unsigned long u = strtoul(v, &end, 10), g = u;
-        if (end == v || (*end && *end != ':'))
-                return -EINVAL;
-        if (*end == ':') {
-                const char *gs = end + 1;
-                g = strtoul(gs, &end, 10);
-                if (end == gs || *end)
-                        return -EINVAL;
+        u = strtoul(user, &end, 10);
+        if ((end == user || *end) && id_of(st, "etc/passwd", user, &u) < 0)
+                return -ENOENT;
+        g = u;
+        if (group) {
+                g = strtoul(group, &end, 10);
+                if ((end == group || *end) && id_of(st, "etc/group", group, &g) < 0)
+                        return -ENOENT;
         }
         c->chown = true;
         c->uid = (uid_t) u;
         c->gid = (gid_t) g;
         return 0;
+}
+
+static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                      struct cc_build_copy *c, const struct cc_stage **from, struct cc_error *err)
+{
+        struct cc_env vars = {0};
+        cc_stage_vars(st, &vars);
+        int r = 0;
+        for (size_t f = 0; r == 0 && f < in->flags.n; f++) {
+                _cleanup_free_ char *v = NULL;
+                if ((r = cc_df_expand(in->flags.v[f], b->df.escape, &vars, &v, err)) < 0)
+                        break;
+                r = 0;
+                if (cc_startswith(v, "--from=")) {
+                        *from = cc_builder_find_stage(b, v + 7, (size_t) (st - b->stages));
+                        if (!*from && !(*from = cc_builder_image_stage(b, v + 7, err)))
+                                r = -ENOENT;
+                } else if (cc_startswith(v, "--chown=")) {
+                        if (parse_chown(st, v + 8, c) < 0)
+                                r = cc_error_set(err, -EINVAL, "unable to convert uid/gid chown string to host mapping: "
+                                                 "no user or group %s in the stage's /etc/passwd, /etc/group", v + 8);
+                } else if (cc_startswith(v, "--chmod=")) {
+                        char *end;
+                        unsigned long m = strtoul(v + 8, &end, 8);
+                        if (!v[8] || *end || m > 07777)
+                                r = cc_error_set(err, -EINVAL, "invalid chmod %s: an octal mode is needed", v + 8);
+                        c->chmod = (int) m;
+                } else if (!cc_streq(v, "--link") && !cc_streq(v, "--link=true") && !cc_streq(v, "--link=false")) {
+                        r = cc_error_set(err, -EINVAL, "unknown flag: %s", v);
+                }
+        }
+        cc_env_free(&vars);
+        return r < 0 ? cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err)) : 0;
 }
 
 /* The tree of a COPY: from the context or a stage's merged layers, into a
@@ -279,7 +365,6 @@ static int copy_tree(struct cc_builder *b, struct cc_build_copy *c, const struct
         _cleanup_free_ char *root = NULL;
         bool mounted = false;
         int r = 0;
-        c->srcfd = b->ctxfd;
         if (from) {
                 c->ignore = NULL;
                 r = cc_stage_root(b, from, &root, &mounted, err);
@@ -324,7 +409,6 @@ static int copy_key(struct cc_builder *b, struct cc_stage *st, const struct cc_d
                 cc_buf_printf(&what, "FROM%c%s", 0, from->key);
         } else {
                 char digest[CC_DIGEST_LEN + 1];
-                c->srcfd = b->ctxfd;
                 r = cc_build_copy_run(c, -1, digest, err);
                 cc_buf_printf(&what, "CONTENT%c%s", 0, digest);
         }
@@ -332,27 +416,6 @@ static int copy_key(struct cc_builder *b, struct cc_stage *st, const struct cc_d
                 cc_stage_step_key(st, what.s, what.len, key);
         cc_buf_free(&what);
         return r;
-}
-
-static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
-                      struct cc_build_copy *c, const struct cc_stage **from, struct cc_error *err)
-{
-        for (size_t f = 0; f < in->flags.n; f++) {
-                const char *v = in->flags.v[f];
-                if (cc_startswith(v, "--from=")) {
-                        *from = cc_builder_find_stage(b, v + 7, (size_t) (st - b->stages));
-                        if (!*from)
-                                return cc_df_fail(&b->df, in, err, "stage \"%s\" not found (COPY --from of an image "
-                                                                   "is not supported yet)", v + 7);
-                } else if (cc_startswith(v, "--chown=")) {
-                        if (parse_chown(v + 8, c) < 0)
-                                return cc_df_fail(&b->df, in, err, "--chown=%s: only numeric uid[:gid] is supported",
-                                                  v + 8);
-                } else if (!cc_streq(v, "--link") && !cc_streq(v, "--link=true")) {
-                        return cc_df_fail(&b->df, in, err, "unknown flag: %s", v);
-                }
-        }
-        return 0;
 }
 
 /* COPY's words: sources and the destination, made absolute. */
@@ -386,6 +449,64 @@ static int copy_words(struct cc_builder *b, struct cc_stage *st, const struct cc
         return 0;
 }
 
+/* $VAR and ${VAR} of a COPY here-document (an unquoted delimiter). */
+static char *expand_doc(const char *body, const struct cc_env *vars)
+{
+        struct cc_buf out = {0};
+        for (const char *p = body; *p;) {
+                if (p[0] != '$' || !(p[1] == '{' || isalpha((unsigned char) p[1]) || p[1] == '_')) {
+                        cc_buf_putc(&out, *p++);
+                        continue;
+                }
+                bool brace = p[1] == '{';
+                const char *n = p + 1 + brace;
+                size_t len = 0;
+                while (isalnum((unsigned char) n[len]) || n[len] == '_')
+                        len++;
+                if (brace && n[len] != '}') {
+                        cc_buf_putc(&out, *p++);
+                        continue;
+                }
+                _cleanup_free_ char *name = cc_xstrndup(n, len);
+                const char *v = cc_env_get(vars, name);
+                cc_buf_puts(&out, v ? v : "");
+                p = n + len + brace;
+        }
+        return cc_buf_steal(&out);
+}
+
+/* COPY <<EOF /file: the documents as files of a directory of the build's
+ * (*dirfd), the sources renamed to them. */
+static int heredoc_sources(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                           struct cc_strv *srcs, int *dirfd, struct cc_error *err)
+{
+        *dirfd = -1;
+        size_t docs = 0;
+        for (size_t i = 0; i < srcs->n; i++)
+                docs += cc_startswith(srcs->v[i], "<<");
+        if (!docs)
+                return 0;
+        if (docs != srcs->n || docs != in->nheredocs)
+                return cc_df_fail(&b->df, in, err, "here-documents and other sources cannot be mixed");
+        _cleanup_free_ char *dir = cc_path_join(b->work, "heredoc-XXXXXX");
+        if (!mkdtemp(dir) || (*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return cc_error_setsys(err, -errno, "create a directory in %s", b->work);
+        struct cc_env vars = {0};
+        cc_stage_vars(st, &vars);
+        int r = 0;
+        for (size_t i = 0; i < in->nheredocs && r == 0; i++) {
+                const struct cc_df_heredoc *d = &in->heredocs[i];
+                _cleanup_free_ char *data = d->expand ? expand_doc(d->body, &vars) : cc_xstrdup(d->body);
+                _cleanup_free_ char *path = cc_path_join(dir, d->name);
+                if (cc_write_file_atomic(path, data, strlen(data), 0644) < 0)
+                        r = cc_error_setsys(err, -errno, "write the here-document %s", d->name);
+                free(srcs->v[i]);
+                srcs->v[i] = cc_xstrdup(d->name);
+        }
+        cc_env_free(&vars);
+        return r;
+}
+
 static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
                       struct cc_error *err)
 {
@@ -400,8 +521,16 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
                 cc_strv_free(&srcs);
                 return r;
         }
+        _cleanup_close_ int docfd = -1;
+        if ((r = heredoc_sources(b, st, in, &srcs, &docfd, err)) < 0) {
+                cc_strv_free(&srcs);
+                return r;
+        }
         c.srcs = &srcs;
         c.dest = dest;
+        c.srcfd = docfd >= 0 ? docfd : b->ctxfd;
+        if (docfd >= 0)
+                c.ignore = NULL;
         _cleanup_free_ char *label = cc_builder_step_label(b, st);
         cc_builder_vertex(b, "%s %s", label, in->text);
         _cleanup_free_ char *by = cc_xasprintf("%s %s # buildkit", cc_streq(in->cmd, "add") ? "ADD" : "COPY", in->rest);

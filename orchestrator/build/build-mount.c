@@ -109,9 +109,8 @@ static int bind_mount(struct cc_builder *b, struct cc_stage *st, const struct mo
         _cleanup_free_ char *root = NULL;
         if (from) {
                 const struct cc_stage *fs = cc_builder_find_stage(b, from, (size_t) (st - b->stages));
-                if (!fs)
-                        return cc_error_set(err, -ENOENT, "stage \"%s\" not found (a bind mount from an image is "
-                                                          "not supported)", from);
+                if (!fs && !(fs = cc_builder_image_stage(b, from, err)))
+                        return -ENOENT;
                 bool mounted;
                 int r = cc_stage_root(b, fs, &root, &mounted, err);
                 if (r < 0)

@@ -48,6 +48,8 @@ struct cc_builder {
         char *created;           /* the image's time: the epoch's, or NULL (now) */
         struct cc_stage *stages;
         size_t nstages;
+        struct cc_stage **images; /* images COPY --from or RUN --mount from= name, as stages */
+        size_t nimages;
         struct cc_env build_args; /* --build-arg, resolved */
         struct cc_env meta;      /* ARGs before the first FROM and the platform ARGs */
         FILE *out;               /* progress, NULL: quiet */
@@ -118,6 +120,10 @@ int cc_stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, 
 
 /* Carry out instruction in of st (everything but FROM). */
 int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err);
+/* An image (pulled when missing) as a stage for COPY --from=IMAGE and
+ * bind mounts from it; NULL with err set when there is none. */
+struct cc_stage *cc_builder_image_stage(struct cc_builder *b, const char *ref, struct cc_error *err);
+void cc_stage_free(struct cc_stage *st);
 /* The stage named by COPY --from (name or index), or NULL. */
 struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, size_t before);
 

@@ -99,7 +99,7 @@ struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, s
         return NULL;
 }
 
-static void stage_free(struct cc_stage *st)
+void cc_stage_free(struct cc_stage *st)
 {
         free(st->name);
         free(st->base);
@@ -120,8 +120,13 @@ static void builder_free(struct cc_builder *b)
 {
         cc_builder_pending_free(b);
         for (size_t i = 0; i < b->nstages; i++)
-                stage_free(&b->stages[i]);
+                cc_stage_free(&b->stages[i]);
         free(b->stages);
+        for (size_t i = 0; i < b->nimages; i++) {
+                cc_stage_free(b->images[i]);
+                free(b->images[i]);
+        }
+        free(b->images);
         cc_df_free(&b->df);
         cc_dockerignore_free(&b->ignore);
         if (b->ctxfd >= 0)
@@ -355,29 +360,14 @@ static void inherit(struct cc_stage *st, const struct cc_stage *base)
                 cc_strv_push(&st->shell, base->shell.v[i]);
 }
 
-static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+/* The stage's base: image norm from the store (pulled when missing or
+ * with --pull): its config, layers, chain and key. *cached: it was there. */
+static int load_image(struct cc_builder *b, struct cc_stage *st, const char *norm, bool *cached,
+                      struct cc_error *err)
 {
-        const struct cc_df_instr *in = &b->df.instrs[st->from];
-        _cleanup_free_ char *label = cc_builder_step_label(b, st);
-        if (st->base_stage >= 0) {
-                inherit(st, &b->stages[st->base_stage]);
-                return 0;
-        }
-        if (cc_streq(st->base, "scratch")) {
-                _cleanup_free_ char *from = cc_xasprintf("FROM scratch %lld", b->epoch);
-                cc_build_key("", from, strlen(from), st->key);
-                st->config = json_object_new_object();
-                cc_strv_push(&st->shell, "/bin/sh");
-                cc_strv_push(&st->shell, "-c");
-                return 0;
-        }
-        _cleanup_free_ char *norm = cc_image_ref_normalize(st->base);
-        if (!norm)
-                return cc_df_fail(&b->df, in, err, "invalid reference format \"%s\"", st->base);
-        cc_builder_vertex(b, "%s FROM %s", label, norm);
         struct cc_image *img = NULL;
         int r = b->o->pull ? -ENOENT : cc_image_lookup(b->s, norm, &img, err);
-        bool cached = r == 0;
+        *cached = r == 0;
         if (r == -ENOENT) {
                 cc_error_clear(err);
                 r = pull(b, norm, err);
@@ -385,7 +375,7 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
                         r = cc_image_lookup(b->s, norm, &img, err);
         }
         if (r < 0)
-                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+                return r;
         st->base_id = cc_xstrdup(img->id);
         json_object *cfg = NULL, *c, *rootfs, *diffs;
         if (cc_image_config(b->s, img->id, &cfg, NULL) == 0 && json_object_object_get_ex(cfg, "config", &c) &&
@@ -406,8 +396,114 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
         cc_image_free(img);
         cc_strv_push(&st->shell, "/bin/sh");
         cc_strv_push(&st->shell, "-c");
-        cc_builder_vertex_done(b, cached);
         return 0;
+}
+
+struct cc_stage *cc_builder_image_stage(struct cc_builder *b, const char *ref, struct cc_error *err)
+{
+        _cleanup_free_ char *norm = cc_image_ref_normalize(ref);
+        if (!norm) {
+                cc_error_set(err, -EINVAL, "invalid reference format \"%s\"", ref);
+                return NULL;
+        }
+        for (size_t i = 0; i < b->nimages; i++)
+                if (cc_streq(b->images[i]->base, norm))
+                        return b->images[i];
+        struct cc_stage *st = cc_xcalloc(1, sizeof(*st));
+        st->base = cc_steal(&norm);
+        st->base_stage = -1;
+        bool cached;
+        cc_builder_vertex(b, "[internal] load image %s", st->base);
+        if (load_image(b, st, st->base, &cached, err) < 0) {
+                cc_stage_free(st);
+                free(st);
+                return NULL;
+        }
+        cc_builder_vertex_done(b, cached);
+        b->images = cc_xrealloc(b->images, (b->nimages + 1) * sizeof(*b->images));
+        b->images[b->nimages++] = st;
+        return st;
+}
+
+/* FROM --platform=P: this host's platform only. */
+static int check_platform(struct cc_builder *b, const struct cc_df_instr *in, const char *flag, struct cc_error *err)
+{
+        _cleanup_free_ char *v = NULL;
+        if (cc_df_expand(flag, b->df.escape, &b->meta, &v, err) < 0)
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        struct cc_platform want, host;
+        char hbuf[96];
+        cc_platform_host(&host);
+        cc_platform_format(&host, hbuf, sizeof(hbuf));
+        if (cc_platform_parse(v, &want, err) < 0)
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        if (cc_platform_match(&host, want.os, want.arch, *want.variant ? want.variant : NULL) == 0)
+                return cc_df_fail(&b->df, in, err, "platform %s: only this host's platform (%s) can be built here", v,
+                                  hbuf);
+        return 0;
+}
+
+/* The ONBUILD triggers of the base image, run right after FROM (and not
+ * handed down: the image gets this Dockerfile's ONBUILDs only). */
+static int run_triggers(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+{
+        json_object *ob;
+        if (!json_object_object_get_ex(st->config, "OnBuild", &ob) || !json_object_is_type(ob, json_type_array) ||
+            !json_object_array_length(ob)) {
+                json_object_object_add(st->config, "OnBuild", NULL);
+                return 0;
+        }
+        struct cc_buf text = {0};
+        for (size_t i = 0; i < json_object_array_length(ob); i++)
+                cc_buf_printf(&text, "%s\n", json_object_get_string(json_object_array_get_idx(ob, i)));
+        json_object_object_add(st->config, "OnBuild", NULL);
+        struct cc_dockerfile df;
+        _cleanup_free_ char *what = cc_xasprintf("ONBUILD of %s", st->base);
+        int r = cc_df_parse(what, text.s, &df, err);
+        cc_buf_free(&text);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r == 0 && i < df.n; i++) {
+                const char *c = df.instrs[i].cmd;
+                if (cc_streq(c, "from") || cc_streq(c, "onbuild") || cc_streq(c, "maintainer"))
+                        r = cc_df_fail(&df, &df.instrs[i], err, "%s isn't allowed as an ONBUILD trigger", c);
+                else
+                        r = cc_build_instr(b, st, &df.instrs[i], err);
+        }
+        cc_df_free(&df);
+        return r;
+}
+
+static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+{
+        const struct cc_df_instr *in = &b->df.instrs[st->from];
+        _cleanup_free_ char *label = cc_builder_step_label(b, st);
+        for (size_t f = 0; f < in->flags.n; f++) {
+                int r = check_platform(b, in, in->flags.v[f] + strlen("--platform="), err);
+                if (r < 0)
+                        return r;
+        }
+        if (st->base_stage >= 0) {
+                inherit(st, &b->stages[st->base_stage]);
+                return 0;
+        }
+        if (cc_streq(st->base, "scratch")) {
+                _cleanup_free_ char *from = cc_xasprintf("FROM scratch %lld", b->epoch);
+                cc_build_key("", from, strlen(from), st->key);
+                st->config = json_object_new_object();
+                cc_strv_push(&st->shell, "/bin/sh");
+                cc_strv_push(&st->shell, "-c");
+                return 0;
+        }
+        _cleanup_free_ char *norm = cc_image_ref_normalize(st->base);
+        if (!norm)
+                return cc_df_fail(&b->df, in, err, "invalid reference format \"%s\"", st->base);
+        cc_builder_vertex(b, "%s FROM %s", label, norm);
+        bool cached;
+        if (load_image(b, st, norm, &cached, err) < 0)
+                return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
+        cc_builder_vertex_done(b, cached);
+        return run_triggers(b, st, err);
 }
 
 static int build_stage(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <strings.h>
 #include <json-c/json.h>
 
 #include "dockerfile.h"
@@ -225,6 +226,58 @@ int cc_df_fail(const struct cc_dockerfile *df, const struct cc_df_instr *in, str
         return r;
 }
 
+/* The here-document delimiters of a RUN, COPY or ADD line ("<<EOF",
+ * "<<-EOF", "<<'EOF'", "<<\"EOF\""), in order. */
+static void heredoc_marks(const char *line, struct cc_df_heredoc **docs, size_t *n, struct cc_strv *strip)
+{
+        while (blank(*line))
+                line++;
+        if (strncasecmp(line, "run", 3) != 0 && strncasecmp(line, "copy", 4) != 0 && strncasecmp(line, "add", 3) != 0)
+                return;
+        for (const char *p = strstr(line, "<<"); p; p = strstr(p, "<<")) {
+                p += 2;
+                bool chomp = *p == '-';
+                if (chomp)
+                        p++;
+                char q = *p == '"' || *p == '\'' ? *p : 0;
+                if (q)
+                        p++;
+                size_t len = 0;
+                while (isalnum((unsigned char) p[len]) || p[len] == '_')
+                        len++;
+                if (!len || (q && p[len] != q))
+                        continue;
+                *docs = cc_xrealloc(*docs, (*n + 1) * sizeof(**docs));
+                (*docs)[(*n)++] = (struct cc_df_heredoc){.name = cc_xstrndup(p, len), .expand = !q};
+                cc_strv_push(strip, chomp ? "-" : "");
+                p += len;
+        }
+}
+
+/* Read the bodies of docs from lines[*i...]; an unterminated one is an error. */
+static int heredoc_bodies(const char *path, char **lines, size_t nlines, size_t *i, struct cc_df_heredoc *docs,
+                          size_t n, const struct cc_strv *strip, struct cc_error *err)
+{
+        for (size_t d = 0; d < n; d++) {
+                struct cc_buf body = {0};
+                bool done = false;
+                while (*i < nlines && !done) {
+                        const char *l = lines[(*i)++];
+                        if (*strip->v[d])
+                                while (*l == '\t')
+                                        l++;
+                        if (cc_streq(l, docs[d].name))
+                                done = true;
+                        else
+                                cc_buf_printf(&body, "%s\n", l);
+                }
+                docs[d].body = cc_buf_steal(&body);
+                if (!done)
+                        return parse_error(path, (int) *i, err, "unterminated heredoc %s", docs[d].name);
+        }
+        return 0;
+}
+
 int cc_df_parse(const char *path, const char *text, struct cc_dockerfile *out, struct cc_error *err)
 {
         *out = (struct cc_dockerfile){.path = cc_xstrdup(path), .escape = '\\'};
@@ -257,8 +310,24 @@ int cc_df_parse(const char *path, const char *text, struct cc_dockerfile *out, s
                         cont = trim_continuation(l, out->escape);
                         cc_buf_puts(&joined, l);
                 }
-                if (!is_empty(joined.s ? joined.s : ""))
+                struct cc_df_heredoc *docs = NULL;
+                size_t ndocs = 0;
+                struct cc_strv strip = {0};
+                heredoc_marks(joined.s ? joined.s : "", &docs, &ndocs, &strip);
+                if (ndocs)
+                        r = heredoc_bodies(out->path, lines.v, lines.n, &i, docs, ndocs, &strip, err);
+                if (r >= 0 && !is_empty(joined.s ? joined.s : ""))
                         r = parse_instr(out, joined.s, start, err);
+                if (r >= 0 && ndocs && out->n) {
+                        out->instrs[out->n - 1].heredocs = cc_steal(&docs);
+                        out->instrs[out->n - 1].nheredocs = ndocs;
+                }
+                for (size_t d = 0; docs && d < ndocs; d++) {
+                        free(docs[d].name);
+                        free(docs[d].body);
+                }
+                free(docs);
+                cc_strv_free(&strip);
                 cc_buf_free(&joined);
         }
         cc_strv_free(&lines);
@@ -278,6 +347,11 @@ void cc_df_free(struct cc_dockerfile *df)
                 free(in->rest);
                 cc_strv_free(&in->flags);
                 cc_strv_free(&in->json_args);
+                for (size_t d = 0; d < in->nheredocs; d++) {
+                        free(in->heredocs[d].name);
+                        free(in->heredocs[d].body);
+                }
+                free(in->heredocs);
         }
         free(df->instrs);
         free(df->path);

@@ -10,6 +10,13 @@
 #include "cc-util.h"
 #include "env.h"
 
+/* A here-document of RUN, COPY or ADD ("<<EOF" ... "EOF"). */
+struct cc_df_heredoc {
+        char *name;           /* the delimiter word, quotes removed */
+        char *body;           /* the lines up to the delimiter, each with its "\n" */
+        bool expand;          /* the delimiter was not quoted: variables expand (COPY) */
+};
+
 struct cc_df_instr {
         char *cmd;            /* lower case: "run", "copy" */
         char *text;           /* the instruction as written, continuations joined */
@@ -18,6 +25,8 @@ struct cc_df_instr {
         char *rest;           /* the arguments after the flags, trimmed */
         bool json;            /* rest is a JSON array of strings: in json_args */
         struct cc_strv json_args;
+        struct cc_df_heredoc *heredocs; /* in the order of their "<<" in the line */
+        size_t nheredocs;
 };
 
 struct cc_dockerfile {

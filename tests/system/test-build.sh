@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 11
+plan 13
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -396,6 +396,69 @@ EOF
         nothing_left
 }
 
+t_heredocs() {
+        local d=$W/heredoc; mkdir -p "$d"
+        cat >"$d/Dockerfile" <<'DOCKERFILE'
+FROM busybox:test
+ARG NAME=world
+RUN <<EOF
+echo "script line 1" > /one
+echo "script line 2" >> /one
+EOF
+RUN cat <<EOF > /two && echo after >> /two
+hello $NAME
+EOF
+COPY <<EOF /etc/greeting
+hello ${NAME}
+EOF
+COPY <<'EOF' /etc/raw
+hello ${NAME}
+EOF
+RUN <<-EOF
+	echo tabs stripped > /three
+	EOF
+DOCKERFILE
+        local out; out=$(cc image build -q -t bt/heredoc:1 --build-arg NAME=there "$d" 2>&1) || { fail "$out"; return 1; }
+        printf 'services:\n  h:\n    image: bt/heredoc:1\n    network_mode: none\n' >"$d/compose.yaml"
+        out=$(cc -f "$d/compose.yaml" -p bt-heredoc run --rm h cat /one /two /etc/greeting /etc/raw /three 2>&1)
+        assert_eq "$out" $'script line 1\nscript line 2\nhello there\nafter\nhello there\nhello ${NAME}\ntabs stripped' || return 1
+        printf 'FROM busybox:test\nRUN <<EOF\necho never ends\n' >"$d/Dockerfile.bad"
+        if out=$(cc image build -f "$d/Dockerfile.bad" "$d" 2>&1); then fail "an unterminated heredoc built"; return 1; fi
+        assert_contains "$out" "unterminated heredoc EOF" || return 1
+        cc -f "$d/compose.yaml" -p bt-heredoc down >/dev/null 2>&1
+        nothing_left
+}
+
+t_copy_flags_onbuild_platform() {
+        local d=$W/flags; ctx "$d"
+        chmod 600 "$d/f"
+        # a base image with ONBUILD triggers, and one that uses it
+        printf 'FROM busybox:test\nONBUILD COPY f /from-trigger\nONBUILD RUN echo triggered > /trig\n' >"$d/Dockerfile.base"
+        cc image build -q -t bt/onbuild-base:1 -f "$d/Dockerfile.base" "$d" >/dev/null || return 1
+        assert_eq "$(jget bt/onbuild-base:1 "x['Config']['OnBuild']")" "['COPY f /from-trigger', 'RUN echo triggered > /trig']" || return 1
+        cat >"$d/Dockerfile" <<'EOF'
+FROM --platform=$BUILDPLATFORM bt/onbuild-base:1
+COPY --chmod=640 --chown=app:wheel f /f-app
+COPY --chown=nobody sub /sub-nobody/
+COPY --link --chmod=755 f /f-exec
+COPY --from=busybox:test /bin/busybox /from-image/busybox
+EOF
+        local out; out=$(cc image build -t bt/flags:1 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_contains "$out" "[internal] load image docker.io/library/busybox:test" || return 1
+        assert_eq "$(jget bt/flags:1 "x['Config']['OnBuild']")" "None" "(triggers are not handed down)" || return 1
+        printf 'services:\n  f:\n    image: bt/flags:1\n    network_mode: none\n' >"$d/compose.yaml"
+        out=$(cc -f "$d/compose.yaml" -p bt-flags run --rm f sh -c 'cat /trig /from-trigger; stat -c "%a %u:%g %n" /f-app /sub-nobody/g /f-exec; test -x /from-image/busybox && echo image-ok' 2>&1)
+        assert_eq "$out" $'triggered\nhello\n640 1000:10 /f-app\n644 65534:65534 /sub-nobody/g\n755 0:0 /f-exec\nimage-ok' || return 1
+        printf 'FROM busybox:test\nCOPY --chown=nosuchuser f /f\n' >"$d/Dockerfile.nouser"
+        if out=$(cc image build -f "$d/Dockerfile.nouser" "$d" 2>&1); then fail "chown to a missing user built"; return 1; fi
+        assert_contains "$out" "unable to convert uid/gid chown string to host mapping" || return 1
+        printf 'FROM --platform=linux/s390x busybox:test\n' >"$d/Dockerfile.platform"
+        if out=$(cc image build -f "$d/Dockerfile.platform" "$d" 2>&1); then fail "another platform built"; return 1; fi
+        assert_contains "$out" "platform linux/s390x: only this host's platform" || return 1
+        cc -f "$d/compose.yaml" -p bt-flags down >/dev/null 2>&1
+        nothing_left
+}
+
 t "build, then run: files, .dockerignore, config" t_build_and_run
 t "multi-stage: COPY --from, unneeded (failing) stages skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
@@ -407,4 +470,6 @@ t "ARG before FROM, build args, platform ARGs" t_build_args_and_platform
 t "cache: nothing changed, mtimes, one file, --no-cache, after rm" t_cache
 t "SOURCE_DATE_EPOCH: two clean builds, one image; times clamped" t_source_date_epoch
 t "RUN --mount cache, bind, tmpfs, secret; --network; secrets in no layer" t_run_mounts
+t "heredocs: RUN <<EOF, RUN cmd <<EOF, COPY <<EOF (expanded, quoted), <<-" t_heredocs
+t "COPY --chmod, --chown names, --link, --from=image; ONBUILD; FROM --platform" t_copy_flags_onbuild_platform
 done_testing
