@@ -731,7 +731,8 @@ void cc_api_container_start(struct cc_api_req *r, char **params)
         cc_api_ctrs_free(&cs);
 }
 
-void cc_api_container_stop(struct cc_api_req *r, char **params)
+/* stop and restart: ?t=SECONDS (default 10) */
+static void cc__stop_restart(struct cc_api_req *r, char **params, const char *op)
 {
         struct cc_api_ctrs cs;
         struct cc_api_ctr *ctr = cc__api_ctr(r, &cs, params[0]);
@@ -740,15 +741,53 @@ void cc_api_container_stop(struct cc_api_req *r, char **params)
         long long secs = t ? strtoll(t, &end, 10) : -1;
         if (ctr && t && (*end || !*t)) {
                 cc_api_reply_error(r, 400, "invalid value for \"t\": %s (a number of seconds)", t);
-        } else if (ctr && !cc__running(ctr->ct)) {
+        } else if (ctr && strcmp(op, "stop") == 0 && !cc__running(ctr->ct)) {
                 cc_api_reply_empty(r, 304);
         } else if (ctr) {
                 char tt[32];
                 snprintf(tt, sizeof(tt), "%lld", secs < 0 ? 10 : secs);
-                const char *const args[] = {"stop", "-t", tt, NULL};
+                const char *const args[] = {op, "-t", tt, NULL};
                 cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
         }
         cc_api_ctrs_free(&cs);
+}
+
+void cc_api_container_stop(struct cc_api_req *r, char **params)
+{
+        cc__stop_restart(r, params, "stop");
+}
+
+void cc_api_container_restart(struct cc_api_req *r, char **params)
+{
+        cc__stop_restart(r, params, "restart");
+}
+
+/* pause and unpause: the cgroup freezer, through the supervisor */
+static void cc__freeze(struct cc_api_req *r, char **params, bool pause)
+{
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *ctr = cc__api_ctr(r, &cs, params[0]);
+        if (ctr && ctr->ct->status != CC_CTR_RUNNING && ctr->ct->status != CC_CTR_PAUSED) {
+                cc_api_reply_error(r, 409, "Container %s is not running", ctr->ct->id);
+        } else if (ctr && pause && ctr->ct->status == CC_CTR_PAUSED) {
+                cc_api_reply_error(r, 409, "Container %s is already paused", ctr->ct->id);
+        } else if (ctr && !pause && ctr->ct->status != CC_CTR_PAUSED) {
+                cc_api_reply_error(r, 409, "Container %s is not paused", ctr->ct->id);
+        } else if (ctr) {
+                const char *const args[] = {pause ? "pause" : "unpause", NULL};
+                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+void cc_api_container_pause(struct cc_api_req *r, char **params)
+{
+        cc__freeze(r, params, true);
+}
+
+void cc_api_container_unpause(struct cc_api_req *r, char **params)
+{
+        cc__freeze(r, params, false);
 }
 
 void cc_api_container_kill(struct cc_api_req *r, char **params)

@@ -22,10 +22,10 @@ HTTP="$SRCDIR/tests/system/api-http.py"
 export DOCKER_HOST=unix://$SOCK
 PORT=$((20000 + RANDOM % 20000))
 
-plan 16
+plan 17
 
 if ip -4 route show | grep -qE "^10\.213\.11[78]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 16); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
+        for i in $(seq 1 17); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -135,6 +135,32 @@ t_docker_run_fg() {
         assert_eq "$(tr -d '\r' <<<"$out")" on-a-tty
 }
 
+# docker pause stops its output (the cgroup freezer), unpause resumes it;
+# restart runs it again
+t_docker_pause_restart() {
+        local a b n=0
+        dk run -d --name "tick$ID" busybox:test sh -c 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done' >/dev/null || return 1
+        for _ in $(seq 1 100); do [ -n "$(dk logs "tick$ID")" ] && break; sleep 0.1; done
+        dk pause "tick$ID" >/dev/null || return 1
+        assert_contains "$(dk ps --format '{{.Names}} {{.Status}}')" "tick$ID Up" || return 1
+        assert_eq "$(dk inspect -f '{{.State.Status}} {{.State.Paused}}' "tick$ID")" "paused true" || return 1
+        b=$(dk pause "tick$ID" 2>&1) && { fail "a second pause worked: $b"; return 1; }
+        assert_contains "$b" "is already paused" || return 1
+        sleep 0.5
+        a=$(dk logs "tick$ID" | tail -1)
+        sleep 1
+        b=$(dk logs "tick$ID" | tail -1)
+        assert_eq "$b" "$a" "(output while paused)" || return 1
+        dk unpause "tick$ID" >/dev/null || return 1
+        for _ in $(seq 1 100); do b=$(dk logs "tick$ID" | tail -1); [ "$b" != "$a" ] && break; sleep 0.1; done
+        [ "$b" != "$a" ] || fail "no output after unpause" || return 1
+        dk restart -t 0 "tick$ID" >/dev/null || return 1
+        for _ in $(seq 1 100); do n=$(dk logs "tick$ID" | grep -cx 1); [ "$n" -ge 2 ] && break; sleep 0.1; done
+        assert_eq "$n" 2 "(runs after restart)" || return 1
+        assert_eq "$(dk inspect -f '{{.State.Status}}' "tick$ID")" running || return 1
+        assert_eq "$(dk rm -f "tick$ID")" "tick$ID"
+}
+
 # docker run -d, then rm -f of the running container; a restart policy
 t_docker_rm_force() {
         dk run -d --name "keep$ID" --restart always busybox:test sh -c 'sleep 1; exit 1' >/dev/null || return 1
@@ -226,6 +252,7 @@ t "docker version / info" t_docker_version_info
 t "docker images / image inspect" t_docker_images
 t "docker run -d -p, ps, curl, logs, inspect, rm refused, stop, wait, rm" t_docker_run
 t "docker run --restart always, rm -f" t_docker_rm_force
+t "docker pause (no output, 409 twice), unpause, restart" t_docker_pause_restart
 t "docker run (foreground): output, stderr, exit code; --rm; -t" t_docker_run_fg
 t "attach: 101 UPGRADED, framed output until exit, stdin refused" t_attach
 t "python3-docker: run, wait, logs, list, remove" t_python_sdk
