@@ -142,6 +142,9 @@ int cc_project_build(struct cc_cli *cli, const struct cc_project *p, const bool 
 /* A --progress value docker compose takes: auto, tty, plain, quiet (json
  * is refused: there are no JSON events); else -1 after saying so. */
 int cc_cli_progress_check(const char *v);
+/* The ID of the service's image (cc_project_service_image) in the store,
+ * or NULL. */
+char *cc_service_image_id(struct cc_cli *cli, const struct cc_project *p, const char *service);
 /* The build flags the global --progress gives (quiet or not). */
 void cc_cli_build_flags(const struct cc_cli *cli, struct cc_build_flags *f);
 int cc_cmd_build(struct cc_cli *cli, int argc, char **argv);

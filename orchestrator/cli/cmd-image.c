@@ -523,9 +523,7 @@ static size_t distinct_repos(const struct cc_strv *tags)
         return n;
 }
 
-/* A container of a project of this runtime dir made from image id:
- * "<name>" (caller frees), or NULL. */
-static char *container_using(const struct cc_cli *cli, const char *id)
+char *cc_image_container_using(const struct cc_cli *cli, const char *id)
 {
         DIR *dir = opendir(cli->runtime_dir);
         char *who = NULL;
@@ -552,7 +550,7 @@ static int rm_one(const struct cc_cli *cli, struct cc_image_store *s, const char
         if (r < 0)
                 return r;
         /* as Docker: a container's image is not deleted; -f only untags it */
-        _cleanup_free_ char *user = container_using(cli, id);
+        _cleanup_free_ char *user = cc_image_container_using(cli, id);
         if (user && !force)
                 return cc_error_set(err, -EBUSY,
                                     "conflict: unable to remove repository reference \"%s\" (must force) - "

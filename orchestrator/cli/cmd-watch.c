@@ -26,6 +26,8 @@
 #include "cli.h"
 #include "container-internal.h" /* cc_user_resolve */
 #include "copy.h"
+#include "image-cmd.h"
+#include "image-store.h"
 #include "nsexec.h"
 #include "state.h"
 #include "supervisor.h"
@@ -62,9 +64,9 @@ struct watcher {
         size_t n_events;                         /* since first_event_ms */
         struct cc_strv writing;                  /* taken files open for writing */
         bool warned_limit;
-        /* --quiet (no build output), --prune (dangling images removed
-         * after a rebuild): for the rebuild action, which ccompose does
-         * not have yet; nothing else builds */
+        /* --quiet (no build output), --prune (the image a rebuild
+         * replaced, left without a tag or a container, removed): for the
+         * rebuild action */
         bool quiet, prune;
 };
 
@@ -541,6 +543,31 @@ static void cc__restart(struct watcher *w, const char *service)
  * up: the running supervisor re-executes itself with that command line
  * (an attached up --watch stays attached), and only the service whose
  * image changed is recreated. */
+/* --prune: the image a rebuild replaced, when nothing names it any more
+ * (no tag, no container of any project), as docker compose prunes its
+ * dangling image. */
+static void cc__prune(const struct cc_cli *cli, const char *id)
+{
+        struct cc_image_store *s = NULL;
+        struct cc_error err = {0};
+        _cleanup_free_ char *user = cc_image_container_using(cli, id);
+        if (user || cc_image_store_open(cli->root, &s, &err) < 0 || cc_image_tx_begin(s, &err) < 0) {
+                cc_error_clear(&err);
+                cc_image_store_close(s);
+                return;
+        }
+        struct cc_strv tags = {0};
+        cc_image_tags_of(s, id, &tags);
+        int r = tags.n == 0 ? cc_image_forget(s, id, &err) : 0;
+        if (r < 0 || cc_image_tx_commit(s, &err) < 0) {
+                fprintf(stderr, "pruning image %.19s: %s\n", id, cc_error_msg(&err));
+                cc_image_tx_abort(s);
+        }
+        cc_error_clear(&err);
+        cc_strv_free(&tags);
+        cc_image_store_close(s);
+}
+
 static void cc__rebuild(struct watcher *w, const char *service)
 {
         printf("Rebuilding service(s) [\"%s\"] after changes were detected...\n", service);
@@ -548,6 +575,8 @@ static void cc__rebuild(struct watcher *w, const char *service)
         struct cc_build_flags bf = {0};
         struct cc_error err = {0};
         cc_cli_build_flags(w->cli, &bf);
+        bf.quiet = bf.quiet || w->quiet;
+        _cleanup_free_ char *old = cc_service_image_id(w->cli, w->p, service);
         if (cc_service_build(w->cli, w->p, service, &bf, &err) < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));
                 cc_error_clear(&err);
@@ -568,6 +597,9 @@ static void cc__rebuild(struct watcher *w, const char *service)
         }
         if (cc_up(&up, w->p, &o) != 0)
                 fprintf(stderr, "service \"%s\": rebuilt, but bringing it up again failed\n", service);
+        _cleanup_free_ char *now = cc_service_image_id(w->cli, w->p, service);
+        if (w->prune && old && !cc_streq(old, now))
+                cc__prune(w->cli, old);
         fflush(NULL);
         cc_strv_free(&o.services);
         cc_strv_free(&up.argv);

@@ -7,6 +7,9 @@ struct cc_cli;
 
 /* argv[0] is "image"; returns the process exit code. */
 int cc_cmd_image(struct cc_cli *cli, int argc, char **argv);
+/* A container of a project of this runtime dir made from image id:
+ * "<name>" (caller frees), or NULL. */
+char *cc_image_container_using(const struct cc_cli *cli, const char *id);
 
 /* docker image inspect's object for the image with this ID ("sha256:..."),
  * as the CLI prints it and the API answers it; NULL with err set. */

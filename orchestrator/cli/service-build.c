@@ -264,11 +264,22 @@ int cc_service_build(struct cc_cli *cli, const struct cc_project *p, const char 
         return r;
 }
 
-/* Is ref in the store? */
-static bool cc__image_present(struct cc_image_store *s, const char *ref)
+/* The ID of the image ref names in the store, or NULL. */
+static char *cc__image_id(struct cc_image_store *s, const char *ref)
 {
-        _cleanup_free_ char *id = NULL;
-        return s && cc_image_index_load(s, NULL) == 0 && cc_image_resolve(s, ref, &id, NULL, NULL) == 0;
+        char *id = NULL;
+        if (!s || cc_image_index_load(s, NULL) < 0 || cc_image_resolve(s, ref, &id, NULL, NULL) < 0)
+                return NULL;
+        return id;
+}
+
+char *cc_service_image_id(struct cc_cli *cli, const struct cc_project *p, const char *service)
+{
+        _cleanup_free_ char *image = cc_project_service_image(p, service);
+        struct cc_image_store *s = NULL;
+        char *id = image && cc_image_store_open(cli->root, &s, NULL) == 0 ? cc__image_id(s, image) : NULL;
+        cc_image_store_close(s);
+        return id;
 }
 
 int cc_project_build(struct cc_cli *cli, const struct cc_project *p, const bool *sel, bool only_missing,
@@ -293,8 +304,8 @@ int cc_project_build(struct cc_cli *cli, const struct cc_project *p, const bool 
                 /* services sharing one image build it once */
                 if (cc_strv_contains(built, key))
                         continue;
-                if (only_missing && !cc_streq(cc_node_map_str(svc, "pull_policy"), "build") &&
-                    cc__image_present(store, image))
+                _cleanup_free_ char *have = only_missing ? cc__image_id(store, image) : NULL;
+                if (have && !cc_streq(cc_node_map_str(svc, "pull_policy"), "build"))
                         continue;
                 if (cc_service_build(cli, p, g->names[i], f, &err) < 0) {
                         fprintf(stderr, "%s\n", cc_error_msg(&err));

@@ -358,18 +358,23 @@ changed_from() { [ "$(ctr_id "$1")" != "$2" ] && is_status "$1" running; }
 t_watch_rebuild() {
         watch_project
         : >"$WLOG"
-        ccp_bg watch >"$WLOG" 2>&1 &
+        ccp_bg watch --quiet >"$WLOG" 2>&1 &
         WPID=$!
         wait_for 120 file_has "$WLOG" "Watch enabled" || { cat "$WLOG"; return 1; }
         wait_for 30 is_status app running || return 1
         local app1 other1 img1
         app1=$(ctr_id app) other1=$(ctr_id other) img1=$(image_id "$P-app")
+        local n0; n0=$(wc -l <"$WLOG")
         echo two >"$D/app/msg.txt"
         wait_for 120 changed_from app "$app1" || { cat "$WLOG"; return 1; }
         assert_contains "$(cat "$WLOG")" 'Rebuilding service(s) ["app"] after changes were detected' || return 1
         [ "$(image_id "$P-app")" != "$img1" ] || { fail "not rebuilt"; return 1; }
         assert_eq "$(ctr_id other)" "$other1" "(other recreated: $(cat "$WLOG"))" || return 1
         wait_for 30 eval 'ccp logs app | grep -q "message two"' || { ccp logs app; return 1; }
+        # --quiet: no output of the rebuild; --prune (the default): the
+        # replaced image, without tag or container now, is gone
+        assert_not_contains "$(tail -n +$((n0 + 1)) "$WLOG")" "COPY msg.txt" || return 1
+        wait_for 30 eval '! cc image inspect "$img1" >/dev/null 2>&1' || { fail "$img1 not pruned"; return 1; }
         kill -INT "$WPID"; wait_exit "$WPID" 30 || return 1
         WPID=
         # Ctrl-C of watch leaves the stack running
@@ -389,6 +394,7 @@ t_up_watch_rebuild() {
         assert_eq "$(ctr_id other)" "$other1" "(other recreated: $(cat "$WLOG"))" || return 1
         # still attached: the new container's output shows
         wait_for 30 file_has "$WLOG" "message three" || { cat "$WLOG"; return 1; }
+        file_has "$WLOG" "COPY msg.txt" || { fail "no build output: $(cat "$WLOG")"; return 1; }
         alive "$WPID" || { fail "up --watch ended: $(cat "$WLOG")"; return 1; }
         kill -INT "$WPID"; wait_exit "$WPID" 60 || return 1
         WPID=
