@@ -195,58 +195,103 @@ static int start_upload(struct pusher *p, const char *digest, const char *from, 
         return r;
 }
 
-/* One request of an upload at *location, which it moves on to where the
- * registry says the upload continues. */
-static int upload_request(struct pusher *p, char **location, const char *method, const struct blob *b,
-                          uint64_t off, uint64_t len, const char *range, bool last)
-{
+/* A blob going up: where its upload continues and how far it is. */
+struct upload {
+        struct blob b;
+        char *location;
+        uint64_t off;       /* bytes the registry has */
+        bool last;          /* the request out is the closing PUT */
+        bool done;
+        char range[64];
+        char *query;
         struct cc_reg_xfer x;
-        cc_reg_xfer_init(&x, "", -1);
-        x.method = method;
-        x.send_mem = b->mem ? (const char *) b->mem + off : NULL;
-        x.send_fd = b->mem ? -1 : b->fd;
-        x.send_off = off;
-        x.send_len = len;
-        x.send_range = range;
-        _cleanup_free_ char *query = last ? cc_xasprintf("digest=%s", b->digest) : NULL;
-        int r = cc_reg_xfer_set_location(p->c, &x, *location, query, p->err);
-        struct cc_reg_xfer *xs[] = { &x };
-        if (r == 0)
-                r = cc_reg_fetch(p->c, xs, 1, p->err);
-        long want = last ? 201 : 202;
-        if (r == 0 && x.status != want)
-                r = cc_error_set(p->err, -EPROTO, "%s of the upload: the registry answered HTTP %ld, not %ld", method,
-                                 x.status, want);
-        if (r == 0 && last && x.docker_digest && strcmp(x.docker_digest, b->digest) != 0)
-                r = cc_error_set(p->err, -EBADMSG, "the registry stored the blob as %s", x.docker_digest);
-        if (r == 0 && !last && !x.location)
-                r = cc_error_set(p->err, -EPROTO, "%s of the upload: the registry gave no Location", method);
-        if (r == 0 && !last) {
-                free(*location);
-                *location = cc_steal(&x.location);
+};
+
+/* u's next request: the whole blob in one PUT (with the digest); else the
+ * next chunk in a PATCH (Content-Range), then, all sent, an empty PUT. */
+static int upload_next(struct pusher *p, struct upload *u)
+{
+        bool whole = u->b.size <= p->chunk;
+        u->last = whole || u->off >= u->b.size;
+        uint64_t len = whole ? u->b.size : u->last ? 0 : u->b.size - u->off < p->chunk ? u->b.size - u->off : p->chunk;
+        cc_reg_xfer_init(&u->x, "", -1);
+        u->x.method = u->last ? "PUT" : "PATCH";
+        u->x.send_mem = u->b.mem ? (const char *) u->b.mem + u->off : NULL;
+        u->x.send_fd = u->b.mem ? -1 : u->b.fd;
+        u->x.send_off = u->off;
+        u->x.send_len = len;
+        if (!u->last) {
+                snprintf(u->range, sizeof(u->range), "%llu-%llu", (unsigned long long) u->off,
+                         (unsigned long long) (u->off + len - 1));
+                u->x.send_range = u->range;
         }
-        cc_reg_xfer_free(&x);
+        free(u->query);
+        u->query = u->last ? cc_xasprintf("digest=%s", u->b.digest) : NULL;
+        return cc_reg_xfer_set_location(p->c, &u->x, u->location, u->query, p->err);
+}
+
+/* Check the registry's answer to u's request and move u on. */
+static int upload_answer(struct pusher *p, struct upload *u)
+{
+        struct cc_reg_xfer *x = &u->x;
+        long want = u->last ? 201 : 202;
+        if (x->status != want)
+                return cc_error_set(p->err, -EPROTO, "%s of the upload: the registry answered HTTP %ld, not %ld",
+                                    x->method, x->status, want);
+        if (u->last) {
+                if (x->docker_digest && strcmp(x->docker_digest, u->b.digest) != 0)
+                        return cc_error_set(p->err, -EBADMSG, "the registry stored the blob as %s", x->docker_digest);
+                u->done = true;
+                emit_layer(p, &u->b, CC_PUSH_LAYER_PUSHED, u->b.size, NULL);
+                return 0;
+        }
+        if (!x->location)
+                return cc_error_set(p->err, -EPROTO, "%s of the upload: the registry gave no Location", x->method);
+        free(u->location);
+        u->location = cc_steal(&x->location);
+        u->off += x->send_len;
+        emit_layer(p, &u->b, CC_PUSH_LAYER_PUSHING, u->off, NULL);
+        return 0;
+}
+
+/* Upload the blobs of us[0..n) together: each round sends the next
+ * request of every upload at once (the client runs several at a time).
+ * Each request's transfer is freed in its round. */
+static int upload_all(struct pusher *p, struct upload *us, size_t n)
+{
+        struct cc_reg_xfer **xs = cc_xcalloc(n + 1, sizeof(*xs));
+        size_t *which = cc_xcalloc(n + 1, sizeof(*which));
+        int r = 0;
+        while (r == 0) {
+                size_t k = 0;
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        if (us[i].done)
+                                continue;
+                        r = upload_next(p, &us[i]);
+                        xs[k] = &us[i].x;
+                        which[k++] = i;
+                }
+                if (r == 0 && k == 0)
+                        break;
+                if (r == 0)
+                        r = cc_reg_fetch(p->c, xs, k, p->err);
+                for (size_t j = 0; j < k; j++) {
+                        struct upload *u = &us[which[j]];
+                        if (r < 0 && u->x.fail != CC_REG_OK)
+                                cc_error_prefix(p->err, "%s %s", u->b.short_id ? "layer" : "config", u->b.digest);
+                        else if (r == 0 && (r = upload_answer(p, u)) < 0)
+                                cc_error_prefix(p->err, "%s %s", u->b.short_id ? "layer" : "config", u->b.digest);
+                        cc_reg_xfer_free(&u->x);
+                }
+        }
+        free(xs);
+        free(which);
         return r;
 }
 
-static int upload(struct pusher *p, const struct blob *b, char **location)
-{
-        if (b->size <= p->chunk)
-                return upload_request(p, location, "PUT", b, 0, b->size, NULL, true);
-        for (uint64_t off = 0; off < b->size; off += p->chunk) {
-                uint64_t n = b->size - off < p->chunk ? b->size - off : p->chunk;
-                char range[64];
-                snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long) off,
-                         (unsigned long long) (off + n - 1));
-                int r = upload_request(p, location, "PATCH", b, off, n, range, false);
-                if (r < 0)
-                        return r;
-                emit_layer(p, b, CC_PUSH_LAYER_PUSHING, off + n, NULL);
-        }
-        return upload_request(p, location, "PUT", b, 0, 0, NULL, true);
-}
-
-static int push_blob(struct pusher *p, const struct blob *b)
+/* What b needs: 0 nothing (the registry has it, or mounted it now), 1 an
+ * upload at *location. */
+static int prepare_blob(struct pusher *p, const struct blob *b, char **location)
 {
         int r = head_blob(p, b->digest);
         if (r < 0)
@@ -255,10 +300,9 @@ static int push_blob(struct pusher *p, const struct blob *b)
                 emit_layer(p, b, CC_PUSH_LAYER_EXISTS, 0, NULL);
                 return 0;
         }
-        _cleanup_free_ char *location = NULL;
         const char *from = mount_source(p, b->digest);
         if (from) {
-                r = start_upload(p, b->digest, from, &location);
+                r = start_upload(p, b->digest, from, location);
                 if (r > 0) {
                         emit_layer(p, b, CC_PUSH_LAYER_MOUNTED, 0, from);
                         return 0;
@@ -268,15 +312,25 @@ static int push_blob(struct pusher *p, const struct blob *b)
                 if (r < 0)
                         cc_error_clear(p->err);
         }
-        if (!location && (r = start_upload(p, b->digest, NULL, &location)) < 0)
+        if (!*location && (r = start_upload(p, b->digest, NULL, location)) < 0)
                 return r;
         emit_layer(p, b, CC_PUSH_LAYER_PUSHING, 0, NULL);
-        r = upload(p, b, &location);
-        if (r == 0)
-                emit_layer(p, b, CC_PUSH_LAYER_PUSHED, b->size, NULL);
-        return r;
+        return 1;
 }
 
+static void uploads_free(struct upload *us, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (us[i].b.fd >= 0)
+                        close(us[i].b.fd);
+                free(us[i].location);
+                free(us[i].query);
+        }
+        free(us);
+}
+
+/* The blobs of the layers the registry lacks go up together, after the
+ * checks and mounts (one by one: cheap requests). */
 static int push_layers(struct pusher *p, json_object *man, json_object *cfg)
 {
         json_object *layers, *rootfs, *diffs = NULL;
@@ -284,8 +338,9 @@ static int push_layers(struct pusher *p, json_object *man, json_object *cfg)
                 return cc_error_set(p->err, -EINVAL, "the image's manifest lists no layers");
         if (json_object_object_get_ex(cfg, "rootfs", &rootfs))
                 json_object_object_get_ex(rootfs, "diff_ids", &diffs);
-        size_t n = json_object_array_length(layers);
+        size_t n = json_object_array_length(layers), nup = 0;
         char (*ids)[13] = cc_xcalloc(n + 1, sizeof(*ids));
+        struct upload *us = cc_xcalloc(n + 1, sizeof(*us));
         for (size_t i = 0; i < n; i++) {
                 const char *diff = diffs ? json_object_get_string(json_object_array_get_idx(diffs, i)) : NULL;
                 const char *d = jstr(json_object_array_get_idx(layers, i), "digest");
@@ -319,12 +374,39 @@ static int push_layers(struct pusher *p, json_object *man, json_object *cfg)
                                             path);
                         break;
                 }
-                struct blob b = { .digest = digest, .size = (uint64_t) st.st_size, .fd = fd, .short_id = ids[i] };
-                r = push_blob(p, &b);
-                if (r < 0)
+                struct upload *u = &us[nup];
+                u->b = (struct blob){ .digest = digest, .size = (uint64_t) st.st_size, .fd = fd, .short_id = ids[i] };
+                r = prepare_blob(p, &u->b, &u->location);
+                if (r < 0) {
                         cc_error_prefix(p->err, "layer %s", digest);
+                } else if (r > 0) {
+                        u->b.fd = cc_steal_fd(&fd);
+                        nup++;
+                        r = 0;
+                } else {
+                        free(u->location);
+                        u->location = NULL;
+                }
         }
+        for (size_t i = nup; i <= n; i++)
+                us[i].b.fd = -1;
+        if (r == 0)
+                r = upload_all(p, us, nup);
+        uploads_free(us, n + 1);
         free(ids);
+        return r;
+}
+
+static int push_config(struct pusher *p, const char *id, const char *raw, size_t len)
+{
+        struct upload u = { .b = { .digest = id, .size = len, .mem = raw, .fd = -1 } };
+        int r = prepare_blob(p, &u.b, &u.location);
+        if (r < 0)
+                cc_error_prefix(p->err, "config %s", id);
+        else if (r > 0)
+                r = upload_all(p, &u, 1);
+        free(u.location);
+        free(u.query);
         return r;
 }
 
@@ -414,9 +496,8 @@ static int push(struct pusher *p, struct cc_push_result *res)
                 r = cc_reg_ping(p->c, p->err);
         if (r == 0)
                 r = push_layers(p, man, cfg);
-        struct blob config = { .digest = id, .size = cfg_len, .mem = cfg_raw, .fd = -1 };
-        if (r == 0 && (r = push_blob(p, &config)) < 0)
-                cc_error_prefix(p->err, "config %s", id);
+        if (r == 0)
+                r = push_config(p, id, cfg_raw, cfg_len);
         if (r == 0)
                 r = put_manifest(p, raw, len, mdigest, manifest_type(man), res);
         if (r == 0) {

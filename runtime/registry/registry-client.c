@@ -189,6 +189,7 @@ void cc_reg_xfer_free(struct cc_reg_xfer *x)
         free(x->url);
         memset(x, 0, sizeof(*x));
         x->fd = -1;
+        x->tee_fd = -1;
         x->send_fd = -1;
 }
 
