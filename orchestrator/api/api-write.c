@@ -538,7 +538,9 @@ static int cc__pick_subnet(struct cc_api *api, struct net_subnet *out, struct cc
                         continue;
                 json_object *m = json_tokener_parse(text);
                 json_object *cfg = cc__get(cc__get(cc__get(cc__get(m, "networks"), "default"), "ipam"), "config");
-                json_object *sub = cc__get(json_object_array_get_idx(cfg, 0), "subnet");
+                json_object *sub = json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg) > 0
+                                            ? cc__get(json_object_array_get_idx(cfg, 0), "subnet")
+                                            : NULL;
                 if (sub)
                         cc_strv_push(&used, json_object_get_string(sub));
                 json_object_put(m);

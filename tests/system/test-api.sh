@@ -125,11 +125,15 @@ t_docker_run_fg() {
         assert_eq "$(cat "$TMP/err")" err || return 1
         assert_contains "$(dk ps -a --format '{{.Names}} {{.Status}}')" "fg$ID Exited (3)" || return 1
         dk rm "fg$ID" >/dev/null || return 1
+        # one on no network beside (the next one's subnet is picked among theirs)
+        dk run -d --network none --name "none$ID" busybox:test sleep 300 >/dev/null || return 1
+        assert_eq "$(dk inspect -f '{{.HostConfig.NetworkMode}}' "none$ID")" none || return 1
         out=$(dk run --rm --name "rm$ID" busybox:test sh -c 'echo bye; exit 5'); rc=$?
         assert_eq "$rc" 5 "(exit code of docker run --rm)" || return 1
         assert_eq "$out" bye || return 1
         assert_eq "$(dk ps -a -q --filter "name=rm$ID")" "" "(--rm: the container is gone)" || return 1
         assert_eq "$(project_of "rm$ID")" "" "(--rm: its project is gone)" || return 1
+        dk rm -f "none$ID" >/dev/null || return 1
         out=$(dk run --rm -t busybox:test sh -c 'echo on-a-tty; exit 4' </dev/null); rc=$?
         assert_eq "$rc" 4 "(exit code of docker run -t)" || return 1
         assert_eq "$(tr -d '\r' <<<"$out")" on-a-tty
