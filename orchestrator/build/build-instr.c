@@ -325,7 +325,7 @@ static int parse_chown(const struct cc_stage *st, const char *v, struct cc_build
 }
 
 static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
-                      struct cc_build_copy *c, const struct cc_stage **from, struct cc_error *err)
+                      struct cc_build_copy *c, const struct cc_stage **from, char **checksum, struct cc_error *err)
 {
         struct cc_env vars = {0};
         cc_stage_vars(st, &vars);
@@ -349,6 +349,9 @@ static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc
                         if (!v[8] || *end || m > 07777)
                                 r = cc_error_set(err, -EINVAL, "invalid chmod %s: an octal mode is needed", v + 8);
                         c->chmod = (int) m;
+                } else if (cc_startswith(v, "--checksum=") && cc_streq(in->cmd, "add")) {
+                        free(*checksum);
+                        *checksum = cc_xstrdup(v + 11);
                 } else if (!cc_streq(v, "--link") && !cc_streq(v, "--link=true") && !cc_streq(v, "--link=false")) {
                         r = cc_error_set(err, -EINVAL, "unknown flag: %s", v);
                 }
@@ -427,12 +430,8 @@ static int copy_words(struct cc_builder *b, struct cc_stage *st, const struct cc
         if (r == 0 && words.n < 2)
                 r = cc_error_set(err, -EINVAL, "%s requires at least two arguments",
                                  cc_streq(in->cmd, "add") ? "ADD" : "COPY");
-        for (size_t i = 0; r == 0 && i + 1 < words.n; i++) {
-                if (cc_startswith(words.v[i], "http://") || cc_startswith(words.v[i], "https://") ||
-                    cc_startswith(words.v[i], "git@"))
-                        r = cc_error_set(err, -ENOTSUP, "%s: remote sources are not supported", words.v[i]);
+        for (size_t i = 0; r == 0 && i + 1 < words.n; i++)
                 cc_strv_push(srcs, words.v[i]);
-        }
         if (r < 0) {
                 cc_strv_free(&words);
                 return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
@@ -513,8 +512,8 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         struct cc_build_copy c = {.ignore = b->ignore.n ? &b->ignore : NULL};
         const struct cc_stage *from = NULL;
         struct cc_strv srcs = {0};
-        _cleanup_free_ char *dest = NULL;
-        int r = copy_flags(b, st, in, &c, &from, err);
+        _cleanup_free_ char *dest = NULL, *checksum = NULL;
+        int r = copy_flags(b, st, in, &c, &from, &checksum, err);
         if (r == 0)
                 r = copy_words(b, st, in, &srcs, &dest, err);
         if (r < 0) {
@@ -526,10 +525,16 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
                 cc_strv_free(&srcs);
                 return r;
         }
+        _cleanup_close_ int addfd = -1;
+        bool extract = false;
+        if (!from && docfd < 0 && (r = cc_build_add_sources(b, in, &srcs, checksum, &addfd, &extract, err)) < 0) {
+                cc_strv_free(&srcs);
+                return r;
+        }
         c.srcs = &srcs;
         c.dest = dest;
-        c.srcfd = docfd >= 0 ? docfd : b->ctxfd;
-        if (docfd >= 0)
+        c.srcfd = docfd >= 0 ? docfd : addfd >= 0 ? addfd : b->ctxfd;
+        if (docfd >= 0 || addfd >= 0)
                 c.ignore = NULL;
         _cleanup_free_ char *label = cc_builder_step_label(b, st);
         cc_builder_vertex(b, "%s %s", label, in->text);
@@ -540,7 +545,9 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         if (r == 0)
                 cached = cc_stage_cached(b, st, key, by);
         _cleanup_free_ char *dir = NULL;
-        if (r == 0 && !cached && (r = copy_tree(b, &c, from, &dir, err)) == 0)
+        if (r == 0 && !cached)
+                r = extract ? cc_build_add_extract(b, srcs.v[0], dest, &dir, err) : copy_tree(b, &c, from, &dir, err);
+        if (r == 0 && !cached)
                 r = cc_stage_add_layer(b, st, key, by, dir, err);
         if (r == 0)
                 cc_builder_vertex_done(b, cached);

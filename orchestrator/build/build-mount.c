@@ -2,6 +2,8 @@
  * BuildKit reads them, turned into the mounts and files of the step's
  * container and into what they add to the step's cache key. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -145,7 +147,14 @@ static int bind_mount(struct cc_builder *b, struct cc_stage *st, const struct mo
                 }
         }
         _cleanup_free_ char *path = *rel ? cc_path_join(root, rel) : cc_xstrdup(root);
-        add_mount(rm, CC_MOUNT_BIND, path, target, true);
+        /* a symlink on the way must not lead the mount out of the tree */
+        char real[PATH_MAX], real_root[PATH_MAX];
+        if (!realpath(path, real) || !realpath(root, real_root))
+                return cc_error_setsys(err, -errno, "bind source %s", *rel ? rel : ".");
+        size_t n = strlen(real_root);
+        if (strncmp(real, real_root, n) != 0 || (real[n] && real[n] != '/'))
+                return cc_error_set(err, -EINVAL, "bind source %s leads out of the build context", rel);
+        add_mount(rm, CC_MOUNT_BIND, real, target, true);
         return 0;
 }
 

@@ -118,6 +118,14 @@ void cc_run_mounts_free(struct cc_run_mounts *rm);
  * mount under the work dir, to unmount). */
 int cc_stage_root(struct cc_builder *b, const struct cc_stage *st, char **path, bool *mounted, struct cc_error *err);
 
+/* ADD's sources (build-add.c): URLs are fetched into a directory of the
+ * build's (*dirfd; the sources renamed to their files), from loopback
+ * hosts only; a single local tar archive is to be unpacked (*extract: by
+ * cc_build_add_extract into a new tree *dir). COPY refuses URLs. */
+int cc_build_add_sources(struct cc_builder *b, const struct cc_df_instr *in, struct cc_strv *srcs,
+                         const char *checksum, int *dirfd, bool *extract, struct cc_error *err);
+int cc_build_add_extract(struct cc_builder *b, const char *src, const char *dest, char **dir, struct cc_error *err);
+
 /* Carry out instruction in of st (everything but FROM). */
 int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err);
 /* An image (pulled when missing) as a stage for COPY --from=IMAGE and

@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 13
+plan 14
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -459,6 +459,45 @@ EOF
         nothing_left
 }
 
+t_add() {
+        local d=$W/add; ctx "$d"
+        mkdir -p "$W/tarsrc/pkg" "$W/www"
+        echo packed >"$W/tarsrc/pkg/p.txt"
+        tar -C "$W/tarsrc" -czf "$d/pkg.tar.gz" pkg
+        echo served >"$W/www/file.txt"
+        # a web server on loopback only, ended by its PID
+        local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        python3 -m http.server --bind 127.0.0.1 --directory "$W/www" "$port" >/dev/null 2>&1 &
+        local web=$!
+        on_exit "kill $web"
+        local i; for i in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break; sleep 0.1; done
+        local sum; sum=sha256:$(sha256sum "$W/www/file.txt" | cut -d' ' -f1)
+        cat >"$d/Dockerfile" <<EOF
+FROM busybox:test
+ADD pkg.tar.gz /opt/
+ADD f /plain/
+ADD http://127.0.0.1:$port/file.txt /web/
+ADD --checksum=$sum http://127.0.0.1:$port/file.txt /web/checked.txt
+EOF
+        local out; out=$(cc image build -q -t bt/add:1 "$d" 2>&1) || { fail "$out"; kill "$web"; return 1; }
+        printf 'services:\n  a:\n    image: bt/add:1\n    network_mode: none\n' >"$d/compose.yaml"
+        out=$(cc -f "$d/compose.yaml" -p bt-add run --rm a sh -c 'cat /opt/pkg/p.txt /plain/f /web/file.txt /web/checked.txt; stat -c %a /web/file.txt; ls /opt' 2>&1)
+        assert_eq "$out" $'packed\nhello\nserved\nserved\n600\npkg' || { kill "$web"; return 1; }
+        printf 'FROM busybox:test\nADD --checksum=sha256:%064d http://127.0.0.1:%s/file.txt /x\n' 0 "$port" >"$d/Dockerfile.sum"
+        if out=$(cc image build -f "$d/Dockerfile.sum" "$d" 2>&1); then fail "a wrong checksum built"; kill "$web"; return 1; fi
+        assert_contains "$out" "digest mismatch" || { kill "$web"; return 1; }
+        kill "$web"
+        # off this machine: refused before any connection
+        printf 'FROM busybox:test\nADD https://example.com/x.tar.gz /x/\n' >"$d/Dockerfile.remote"
+        if out=$(cc image build -f "$d/Dockerfile.remote" "$d" 2>&1); then fail "a remote URL built"; return 1; fi
+        assert_contains "$out" "remote URLs are not reachable from this machine" || return 1
+        printf 'FROM busybox:test\nCOPY http://127.0.0.1/x /x\n' >"$d/Dockerfile.copyurl"
+        if out=$(cc image build -f "$d/Dockerfile.copyurl" "$d" 2>&1); then fail "COPY of a URL built"; return 1; fi
+        assert_contains "$out" "source can't be a URL for COPY" || return 1
+        cc -f "$d/compose.yaml" -p bt-add down >/dev/null 2>&1
+        nothing_left
+}
+
 t "build, then run: files, .dockerignore, config" t_build_and_run
 t "multi-stage: COPY --from, unneeded (failing) stages skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
@@ -472,4 +511,5 @@ t "SOURCE_DATE_EPOCH: two clean builds, one image; times clamped" t_source_date_
 t "RUN --mount cache, bind, tmpfs, secret; --network; secrets in no layer" t_run_mounts
 t "heredocs: RUN <<EOF, RUN cmd <<EOF, COPY <<EOF (expanded, quoted), <<-" t_heredocs
 t "COPY --chmod, --chown names, --link, --from=image; ONBUILD; FROM --platform" t_copy_flags_onbuild_platform
+t "ADD: a tar unpacked, loopback URLs (--checksum), remote URLs refused" t_add
 done_testing
