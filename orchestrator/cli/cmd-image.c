@@ -542,6 +542,35 @@ char *cc_image_container_using(const struct cc_cli *cli, const char *id)
         return who;
 }
 
+int cc_image_remove_unused(const struct cc_cli *cli, const char *ref, struct cc_error *err)
+{
+        struct cc_image_store *s = NULL;
+        _cleanup_free_ char *id = NULL, *tag = NULL;
+        int r = cc_image_store_open(cli->root, &s, err);
+        if (r >= 0)
+                r = cc_image_tx_begin(s, err);
+        if (r < 0) {
+                cc_image_store_close(s);
+                return r;
+        }
+        r = cc_image_resolve(s, ref, &id, &tag, NULL) < 0 ? 1 : 0;
+        if (r == 0 && tag)
+                r = cc_image_untag(s, tag, err);
+        struct cc_strv tags = {0};
+        if (r == 0)
+                cc_image_tags_of(s, id, &tags);
+        _cleanup_free_ char *user = r == 0 && tags.n == 0 ? cc_image_container_using(cli, id) : NULL;
+        if (r == 0 && tags.n == 0 && !user)
+                r = cc_image_forget(s, id, err);
+        cc_strv_free(&tags);
+        if (r >= 0 && cc_image_tx_commit(s, err) < 0)
+                r = -EIO;
+        if (r < 0)
+                cc_image_tx_abort(s);
+        cc_image_store_close(s);
+        return r;
+}
+
 static int rm_one(const struct cc_cli *cli, struct cc_image_store *s, const char *ref, bool force,
                   struct cc_error *err)
 {

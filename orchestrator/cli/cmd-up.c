@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "dry-run.h"
+#include "image-cmd.h"
 #include "container.h"
 #include "normalize.h"
 #include "sup-net.h" /* network */
@@ -382,9 +383,48 @@ static void cc__down_help(void)
              "Stop and remove containers, networks\n\n"
              "Options:\n"
              "      --remove-orphans    Remove containers for services not defined in the Compose file\n"
+             "      --rmi string        Remove images used by services. \"local\" remove only images that don't have "
+             "a custom tag (\"local\"|\"all\")\n"
              "  -t, --timeout int       Specify a shutdown timeout in seconds\n"
              "  -v, --volumes           Remove named volumes declared in the \"volumes\" section of the Compose file "
              "and anonymous volumes attached to containers");
+}
+
+/* down --rmi local|all: the images of the project's services (local:
+ * only those built under <project>-<service>, without an image: of their
+ * own), each once, removed when no container uses them any more. */
+static int cc__down_images(struct cc_cli *cli, const struct cc_project *p, const char *rmi)
+{
+        const struct cc_node *svcs = p ? cc_project_services(p) : NULL;
+        struct cc_strv done = {0};
+        struct cc_error err = {0};
+        int rc = 0;
+        for (size_t i = 0; svcs && i < svcs->n; i++) {
+                const char *service = cc_node_key(svcs, i);
+                _cleanup_free_ char *image = cc_project_service_image(p, service);
+                if (!image || (cc_streq(rmi, "local") && cc_node_map_str(svcs->items[i], "image")) ||
+                    cc_strv_contains(&done, image))
+                        continue;
+                cc_strv_push(&done, image);
+                _cleanup_free_ char *id = cc_service_image_id(cli, p, service);
+                if (!id)
+                        continue;
+                if (cli->dry_run) {
+                        cc_cli_dry(" Image %s  Removing", image);
+                        cc_cli_dry(" Image %s  Removed", image);
+                        continue;
+                }
+                fprintf(stderr, " Image %s  Removing\n", image);
+                if (cc_image_remove_unused(cli, image, &err) < 0) {
+                        fprintf(stderr, "removing image %s: %s\n", image, cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                        continue;
+                }
+                fprintf(stderr, " Image %s  Removed\n", image);
+        }
+        cc_strv_free(&done);
+        return rc;
 }
 
 int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
@@ -396,6 +436,7 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 {"help", no_argument, NULL, 'h'}, {0},
         };
         bool volumes = false;
+        const char *rmi = NULL;
         long long timeout_ms = -1;
         int c;
         optind = 0;
@@ -404,8 +445,12 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 case 'v': volumes = true; break;
                 case O_ORPHANS: break; /* down removes every container of the project */
                 case O_RMI:
-                        fputs("--rmi is not supported yet: remove images with 'ccompose image rm'\n", stderr);
-                        return 1;
+                        if (!cc_streq(optarg, "local") && !cc_streq(optarg, "all")) {
+                                fprintf(stderr, "invalid --rmi value \"%s\": use local or all\n", optarg);
+                                return 1;
+                        }
+                        rmi = optarg;
+                        break;
                 case 't':
                         if (cc__seconds(optarg, &timeout_ms) < 0) {
                                 fprintf(stderr, "invalid --timeout value \"%s\": a number of seconds\n", optarg);
@@ -428,8 +473,10 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         }
         cc_cli_print_warnings(p);
         const char *name = p ? p->name : cli->load.project_name;
-        if (cli->dry_run)
-                return cc_dry_down(cli, name, p, volumes);
+        if (cli->dry_run) {
+                int dr = cc_dry_down(cli, name, p, volumes);
+                return rmi && dr == 0 ? cc__down_images(cli, p, rmi) : dr;
+        }
         _cleanup_state_ struct cc_state *st = NULL;
         int lock = cc_cli_lock_state(cli, name, &st);
         if (lock < 0)
@@ -507,6 +554,8 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 }
         cc_strv_free(&ids);
         /* the keepers of its supervisors end with their last child */
+        if (rmi && cc__down_images(cli, p, rmi) != 0)
+                rc = 1;
         cc_state_wait_keepers(cli->runtime_dir, name, 10000);
         _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
         cc_state_unlock(lock);

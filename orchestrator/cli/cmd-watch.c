@@ -27,7 +27,6 @@
 #include "container-internal.h" /* cc_user_resolve */
 #include "copy.h"
 #include "image-cmd.h"
-#include "image-store.h"
 #include "nsexec.h"
 #include "state.h"
 #include "supervisor.h"
@@ -543,31 +542,6 @@ static void cc__restart(struct watcher *w, const char *service)
  * up: the running supervisor re-executes itself with that command line
  * (an attached up --watch stays attached), and only the service whose
  * image changed is recreated. */
-/* --prune: the image a rebuild replaced, when nothing names it any more
- * (no tag, no container of any project), as docker compose prunes its
- * dangling image. */
-static void cc__prune(const struct cc_cli *cli, const char *id)
-{
-        struct cc_image_store *s = NULL;
-        struct cc_error err = {0};
-        _cleanup_free_ char *user = cc_image_container_using(cli, id);
-        if (user || cc_image_store_open(cli->root, &s, &err) < 0 || cc_image_tx_begin(s, &err) < 0) {
-                cc_error_clear(&err);
-                cc_image_store_close(s);
-                return;
-        }
-        struct cc_strv tags = {0};
-        cc_image_tags_of(s, id, &tags);
-        int r = tags.n == 0 ? cc_image_forget(s, id, &err) : 0;
-        if (r < 0 || cc_image_tx_commit(s, &err) < 0) {
-                fprintf(stderr, "pruning image %.19s: %s\n", id, cc_error_msg(&err));
-                cc_image_tx_abort(s);
-        }
-        cc_error_clear(&err);
-        cc_strv_free(&tags);
-        cc_image_store_close(s);
-}
-
 static void cc__rebuild(struct watcher *w, const char *service)
 {
         printf("Rebuilding service(s) [\"%s\"] after changes were detected...\n", service);
@@ -598,8 +572,12 @@ static void cc__rebuild(struct watcher *w, const char *service)
         if (cc_up(&up, w->p, &o) != 0)
                 fprintf(stderr, "service \"%s\": rebuilt, but bringing it up again failed\n", service);
         _cleanup_free_ char *now = cc_service_image_id(w->cli, w->p, service);
-        if (w->prune && old && !cc_streq(old, now))
-                cc__prune(w->cli, old);
+        /* --prune: the replaced image, when nothing names it any more, as
+         * docker compose prunes its dangling image */
+        if (w->prune && old && !cc_streq(old, now) && cc_image_remove_unused(w->cli, old, &err) < 0) {
+                fprintf(stderr, "pruning image %.19s: %s\n", old, cc_error_msg(&err));
+                cc_error_clear(&err);
+        }
         fflush(NULL);
         cc_strv_free(&o.services);
         cc_strv_free(&up.argv);

@@ -328,6 +328,39 @@ EOF
         assert_eq "$(ctr app status)" created || return 1
 }
 
+# down --rmi local removes the images built under <project>-<service>;
+# --rmi all the tagged ones of image: too (a tag another image name still
+# holds keeps the image); --dry-run says so and removes nothing
+t_down_rmi() {
+        mkdir -p "$D/app"
+        printf 'FROM busybox:test\nRUN echo built > /built\n' >"$D/app/Dockerfile"
+        cc image tag busybox:test "$P-db:1" || return 1
+        compose <<EOF
+services:
+  app:
+    build: ./app
+    command: sleep 1000
+  db:
+    image: $P-db:1
+    command: sleep 1000
+$NET
+EOF
+        local out
+        out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+        out=$(ccp --dry-run down --rmi local 2>&1) || { fail "dry-run down: $out"; return 1; }
+        assert_contains "$out" "DRY-RUN MODE -  Image $P-app  Removing" || return 1
+        [ -n "$(image_id "$P-app")" ] || { fail "--dry-run removed $P-app"; return 1; }
+        out=$(ccp down --rmi local 2>&1) || { fail "down --rmi local: $out"; return 1; }
+        assert_contains "$out" " Image $P-app  Removed" || return 1
+        [ -z "$(image_id "$P-app")" ] || { fail "$P-app left"; return 1; }
+        [ -n "$(image_id "$P-db:1")" ] || { fail "--rmi local removed $P-db:1"; return 1; }
+        out=$(ccp up -d 2>&1) || { fail "up again: $out"; return 1; }
+        out=$(ccp down --rmi all 2>&1) || { fail "down --rmi all: $out"; return 1; }
+        assert_contains "$out" " Image $P-db:1  Removed" || return 1
+        [ -z "$(image_id "$P-app")" ] && [ -z "$(image_id "$P-db:1")" ] || { fail "images left: $(cc image ls)"; return 1; }
+        [ -n "$(image_id busybox:test)" ] || fail "busybox:test went with its other tag"
+}
+
 # develop.watch's rebuild: a change under the rule's path rebuilds the
 # service's image and recreates only that service, under watch and under
 # an attached up --watch (which stays attached and shows the new output).
@@ -433,6 +466,7 @@ CASES=(
         "services sharing one image build it once:t_shared_image_built_once"
         "build SERVICE: target, args, --build-arg, labels, tags, dockerfile(_inline), -q:t_build_command_keys"
         "run and create build a missing image:t_run_and_create_build"
+        "down --rmi local and all remove the project's images; --dry-run only says so:t_down_rmi"
         "watch: a rebuild rule rebuilds and recreates only its service:t_watch_rebuild"
         "up --watch: a rebuild recreates only its service and stays attached:t_up_watch_rebuild"
 )
