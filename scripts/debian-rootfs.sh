@@ -10,8 +10,9 @@
 # variant; the options go to mmdebstrap as they are. The tarball is cached
 # in $CCOMPOSE_STACK_CACHE (default /var/cache/ccompose-tests) under NAME
 # and a key of the packages, the options and the mirror: a later call with
-# the same arguments returns at once, without the mirror. Concurrent calls
-# are serialised with a lock. Needs root, mmdebstrap
+# the same arguments returns at once, without the mirror; a new one
+# replaces the older ones of NAME. Concurrent calls are serialised with a
+# lock. Needs root, mmdebstrap
 # (scripts/install-deps.sh) and the mirror ($CCOMPOSE_DEBIAN_MIRROR,
 # default http://deb.debian.org/debian) the first time.
 set -euo pipefail
@@ -48,5 +49,9 @@ if [ ! -s "$tarball" ]; then
         fi
         rm -f "$log"
         mv "$tarball.part" "$tarball"
+        # the ones of this name made for other package lists go (half a GB each)
+        for old in "$CACHE/$name"-*.tar; do
+                [ "$old" = "$tarball" ] || rm -f "$old"
+        done
 fi
 echo "$tarball"

@@ -44,7 +44,7 @@ static const struct cc_cmd cc__commands[] = {
         {"push", cc_cmd_push, "Push service images", X},
         {"restart", cc_cmd_restart, "Restart service containers", P},
         {"rm", cc_cmd_rm, "Removes stopped service containers", P},
-        {"run", cc_cmd_run, "Run a one-off command on a service", X},
+        {"run", cc_cmd_run, "Run a one-off command on a service", P},
         {"start", cc_cmd_start, "Start services", P},
         {"stats", cc_cmd_stats, "Display a live stream of container(s) resource usage statistics", R},
         {"stop", cc_cmd_stop, "Stop services", P},

@@ -1,5 +1,5 @@
-/* --dry-run: what up, create, down, start, stop, restart, kill, pause,
- * unpause and rm would do, worked out from the project and its state as
+/* --dry-run: what up, create, run, down, start, stop, restart, kill,
+ * pause, unpause and rm would do, worked out from the project and its state as
  * they are and printed as docker compose's dry run prints it (" DRY-RUN
  * MODE -  Container x-web-1  Created"), in the order and words the real
  * command uses. Nothing is locked, created, signalled or removed: the
@@ -218,7 +218,9 @@ static void cc__up_service(const struct cc_project *p, const struct cc_state *st
                         cc__stop_remove(st->ctrs[i].name, cc__alive(&st->ctrs[i]));
 }
 
-int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
+/* up's plan; with one_off (run), that service's image and networks too,
+ * without containers of its own. */
+static int cc__dry_plan(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, const char *one_off)
 {
         for (size_t i = 0; i < o->services.n; i++)
                 if (!cc_node_map_get(cc_project_services(p), o->services.v[i])) {
@@ -231,12 +233,18 @@ int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts 
         const struct cc_graph *g = &p->graph;
         _cleanup_free_ bool *sel = cc_xcalloc(g->n + 1, sizeof(bool));
         _cleanup_free_ size_t *order = cc_xcalloc(g->n + 1, sizeof(size_t));
-        if (o->services.n > 0)
+        if (o->services.n > 0 || o->only_services)
                 cc_graph_select(g, &o->services, o->no_deps, sel);
         else
                 for (size_t i = 0; i < g->n; i++)
                         sel[i] = true;
         cc_graph_start_order(g, order);
+        /* the one-off's service: its image and networks (sel), not its containers (deps) */
+        _cleanup_free_ bool *deps = cc_xcalloc(g->n + 1, sizeof(bool));
+        memcpy(deps, sel, g->n * sizeof(bool));
+        ssize_t self = one_off ? cc_graph_index(g, one_off) : -1;
+        if (self >= 0)
+                sel[self] = true;
         struct cc_image_store *s = cc_dry_store(cli);
         struct cc_strv ids = {0}, start = {0};
         int rc = 0;
@@ -255,7 +263,7 @@ int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts 
                 cc__up_orphans(p, st, o);
                 cc__up_networks(p, st, sel);
                 for (size_t k = 0; k < g->n; k++)
-                        if (sel[order[k]])
+                        if (deps[order[k]])
                                 cc__up_service(p, st, o, g->names[order[k]], *ids.v[k] ? ids.v[k] : NULL, &start);
         }
         /* in dependency order, each once what it depends on runs */
@@ -270,6 +278,28 @@ int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts 
         cc_strv_free(&ids);
         cc_strv_free(&start);
         return rc;
+}
+
+int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o)
+{
+        return cc__dry_plan(cli, p, o, NULL);
+}
+
+int cc_dry_run(struct cc_cli *cli, struct cc_project *p, const char *service, bool no_deps, const char *name)
+{
+        struct cc_up_opts up = {.detach = true, .only_services = true, .stop_timeout_ms = -1};
+        const struct cc_node *deps = cc_node_map_get(cc_node_map_get(cc_project_services(p), service), "depends_on");
+        for (size_t i = 0; !no_deps && cc_node_is_map(deps) && i < deps->n; i++)
+                cc_strv_push(&up.services, cc_node_key(deps, i));
+        int rc = cc__dry_plan(cli, p, &up, service);
+        cc_strv_free(&up.services);
+        if (rc != 0)
+                return rc;
+        _cleanup_free_ char *id = cc_container_new_id();
+        _cleanup_free_ char *cname = name ? cc_xstrdup(name) : cc_xasprintf("%s-%s-run-%.12s", p->name, service, id + 52);
+        cc_cli_dry(" Container %s  Creating", cname);
+        cc_cli_dry(" Container %s  Created", cname);
+        return 0;
 }
 
 /* ---- down ---- */

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "dry-run.h"
 #include "image.h"
 #include "normalize.h"
 #include "registry.h"
@@ -453,6 +454,10 @@ int cc_cmd_run(struct cc_cli *cli, int argc, char **argv)
                 cc_strv_push(&self, o.service);
                 cc_cli_print_support_warnings(p, &self, o.no_deps);
                 cc_strv_free(&self);
+        }
+        if (cli->dry_run) {
+                rc = cc_dry_run(cli, p, o.service, o.no_deps, o.name);
+                goto out;
         }
         if (cc__run_build(cli, p, &o) != 0)
                 goto out;

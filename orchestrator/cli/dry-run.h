@@ -9,6 +9,10 @@
 
 /* up and create (o->no_start). */
 int cc_dry_up(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o);
+/* run SERVICE: its dependencies as up would start them (unless no_deps),
+ * its image and networks, and the one-off container (name, else
+ * PROJECT-SERVICE-run-ID as run names it). */
+int cc_dry_run(struct cc_cli *cli, struct cc_project *p, const char *service, bool no_deps, const char *name);
 /* down; p is NULL when the compose file is gone (down -p NAME). */
 int cc_dry_down(struct cc_cli *cli, const char *project, const struct cc_project *p, bool volumes);
 /* op: stop, start, restart, kill, pause or unpause; services[0..n), all when n is 0. */

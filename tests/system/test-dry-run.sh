@@ -82,6 +82,16 @@ t_fresh() {
         dry out create --dry-run web || return 1
         in_order "$out" "${DRY} Container $P-db-1  Created" "${DRY} Container $P-web-1  Created" || return 1
         assert_not_contains "$out" "Started" || return 1
+        # run: its dependencies as up starts them, its network, the one-off container
+        dry out --dry-run run --rm web touch /tmp/ran || return 1
+        in_order "$out" "${DRY} Network ${P}_back  Created" "${DRY} Container $P-db-1  Created" \
+                "${DRY} Container $P-db-1  Started" "${DRY} Container $P-web-run-" "  Created" || return 1
+        assert_not_contains "$out" "web-1" || return 1
+        dry out run --dry-run --no-deps --name ${P}-one web true || return 1
+        assert_eq "$out" "${DRY} Network ${P}_back  Creating
+${DRY} Network ${P}_back  Created
+${DRY} Container ${P}-one  Creating
+${DRY} Container ${P}-one  Created" || return 1
         # nothing to stop, remove or kill
         dry out --dry-run down -v || return 1
         assert_not_contains "$out" "Container" || return 1
@@ -166,7 +176,7 @@ t_refused() {
         out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
         wait_for 30 is_status web running || return 1
         before=$(snapshot)
-        for cmd in "exec -T web touch /tmp/ran" "run --rm web touch /tmp/ran" "image load -i /nonexistent.tar" \
+        for cmd in "exec -T web touch /tmp/ran" "image load -i /nonexistent.tar" \
                 "image rm busybox:test" "watch" "attach web"; do
                 # shellcheck disable=SC2086
                 if out=$(ccp --dry-run $cmd 2>&1 </dev/null); then
@@ -179,6 +189,9 @@ t_refused() {
         out=$(ccp exec --dry-run -T web touch /tmp/ran 2>&1) && { fail "exec --dry-run ran: $out"; return 1; }
         after=$(snapshot)
         [ "$before" = "$after" ] || { fail "refused commands changed: $(diff <(echo "$before") <(echo "$after"))"; return 1; }
+        # run: said, not run; its dependency runs already
+        dry out --dry-run run --rm web touch /tmp/ran || return 1
+        in_order "$out" "${DRY} Container $P-db-1  Running" "${DRY} Container $P-web-run-" || return 1
         out=$(ccp exec -T web sh -c 'ls /tmp/ran 2>&1; true')
         assert_contains "$out" "No such file" || return 1
         out=$(ccp exec -T web echo --dry-run 2>&1) || { fail "exec echo --dry-run: $out"; return 1; }
@@ -194,4 +207,4 @@ run_cases \
         "a new project: up, create, down, pull say what they would do, nothing is made:t_fresh" \
         "a running project: up, stop, restart, kill, pause, unpause, rm, down change nothing:t_running" \
         "a changed service, scale, cp, COMPOSE_STATUS_STDOUT:t_changed" \
-        "exec, run, image load/rm, watch, attach refuse --dry-run; ps and image ls read:t_refused"
+        "exec, image load/rm, watch, attach refuse --dry-run; run says; ps and image ls read:t_refused"
