@@ -32,9 +32,30 @@ networks:
 YAML
 }
 
+# network/netlink.c's net_hash(A, ""): FNV-1a over A and a 0 byte
+fnv() {
+        python3 -c 'import sys
+h = 2166136261
+for c in sys.argv[1].encode() + b"\0":
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("%08x" % h)' "$1"
+}
+# the project's own nft table (sup-net.c: ccompose_p<hash of its owner>)
+TABLE=ccompose_p$(fnv "$P@$(fnv "$CCOMPOSE_RUNTIME_DIR")")
+# The project's nft rules: its table, and the lines of the others (the
+# shared masquerade table) that name its bridges or its subnet; other
+# projects' tables come and go meanwhile.
+project_nft() {
+        local rules
+        rules=$(nft list ruleset 2>/dev/null)
+        nft list tables 2>/dev/null | grep -w -- "$TABLE"
+        grep -F -e 10.213.121. $(project_links | sed 's/^/-e /') <<<"$rules"
+        return 0
+}
+
 # Everything a command could change: the files under the state dirs (type,
 # path, size; state.json's content), the project's cgroups, processes,
-# mounts, network links and the nft tables.
+# mounts, network links and nft rules.
 snapshot() {
         find "$CCOMPOSE_ROOT" "$CCOMPOSE_RUNTIME_DIR" -printf '%y %p %s\n' 2>/dev/null | sort
         sha256sum "$STATE" 2>/dev/null
@@ -42,7 +63,7 @@ snapshot() {
         { cgroup_pids; our_ccompose_pids; } | sort -n
         grep -F " $TMP/" /proc/self/mountinfo | awk '{print $5}' | sort
         project_links | sort
-        nft list tables 2>/dev/null | sort
+        project_nft
 }
 
 # dry OUT-VAR ARGS...: run ccompose ARGS (with --dry-run in them), check
@@ -108,6 +129,8 @@ t_running() {
         local out
         out=$(ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
         wait_for 30 is_status web running || return 1
+        # (the snapshot sees the project's nft rules)
+        [ -n "$(project_nft)" ] || { fail "no nft rules of the project in: $(nft list ruleset)"; return 1; }
         dry out --dry-run up -d || return 1
         in_order "$out" "${DRY} Container $P-db-1  Running" "${DRY} Container $P-web-1  Running" || return 1
         assert_not_contains "$out" "Network" || return 1
