@@ -414,14 +414,14 @@ static int cc__down_images(struct cc_cli *cli, const struct cc_project *p, const
                         cc_cli_dry(" Image %s  Removed", image);
                         continue;
                 }
-                fprintf(stderr, " Image %s  Removing\n", image);
+                fprintf(cc_cli_status(), " Image %s  Removing\n", image);
                 if (cc_image_remove_unused(cli, image, &err) < 0) {
                         fprintf(stderr, "removing image %s: %s\n", image, cc_error_msg(&err));
                         cc_error_clear(&err);
                         rc = 1;
                         continue;
                 }
-                fprintf(stderr, " Image %s  Removed\n", image);
+                fprintf(cc_cli_status(), " Image %s  Removed\n", image);
         }
         cc_strv_free(&done);
         return rc;
