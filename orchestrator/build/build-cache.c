@@ -52,6 +52,70 @@ static void layer_done(struct cc_stage *st, const char *key, const char *created
         strcpy(st->key, key);
 }
 
+static void record(struct cc_builder *b, const char *key, json_object *rec);
+
+/* cache_from: an image of the store whose history has this step (the same
+ * created_by) right above the stage's layers, as the classic builder
+ * matches it; RUN steps only (a COPY's created_by does not name its
+ * content). */
+static int cached_from(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by)
+{
+        if (!b->o->cache_from || !cc_startswith(created_by, "RUN "))
+                return 0;
+        for (size_t i = 0; i < b->o->cache_from->n; i++) {
+                _cleanup_free_ char *id = NULL;
+                json_object *cfg = NULL, *hist, *rootfs, *diffs;
+                if (cc_image_resolve(b->s, b->o->cache_from->v[i], &id, NULL, NULL) < 0 ||
+                    cc_image_config(b->s, id, &cfg, NULL) < 0)
+                        continue;
+                if (!json_object_object_get_ex(cfg, "history", &hist) || !json_object_object_get_ex(cfg, "rootfs", &rootfs) ||
+                    !json_object_object_get_ex(rootfs, "diff_ids", &diffs)) {
+                        json_object_put(cfg);
+                        continue;
+                }
+                char chain[CC_DIGEST_LEN + 1] = "";
+                size_t layer = 0;
+                int found = 0;
+                for (size_t h = 0; !found && h < json_object_array_length(hist); h++) {
+                        json_object *e = json_object_array_get_idx(hist, h), *empty;
+                        bool has_layer = !(json_object_object_get_ex(e, "empty_layer", &empty) &&
+                                           json_object_get_boolean(empty));
+                        const char *diff = has_layer && layer < json_object_array_length(diffs)
+                                                   ? json_object_get_string(json_object_array_get_idx(diffs, layer))
+                                                   : NULL;
+                        if (has_layer && !cc_digest_valid(diff))
+                                break;
+                        if (cc_streq(chain, st->chain) && cc_streq(rec_str(e, "created_by"), created_by)) {
+                                char next[CC_DIGEST_LEN + 1];
+                                if (diff)
+                                        cc_image_chain_id(*chain ? chain : NULL, diff, next);
+                                _cleanup_free_ char *dir = diff ? cc_image_layer_path(b->s, next) : NULL;
+                                if (!dir || access(dir, F_OK) == 0) {
+                                        json_object *rec = json_object_new_object();
+                                        if (diff) {
+                                                json_object_object_add(rec, "diff_id", json_object_new_string(diff));
+                                                json_object_object_add(rec, "chain", json_object_new_string(next));
+                                        } else {
+                                                json_object_object_add(rec, "empty", json_object_new_boolean(1));
+                                        }
+                                        record(b, key, rec);
+                                        layer_done(st, key, created_by, diff, diff ? next : NULL, dir);
+                                        found = 1;
+                                }
+                                break;
+                        }
+                        if (diff) {
+                                cc_image_chain_id(*chain ? chain : NULL, diff, chain);
+                                layer++;
+                        }
+                }
+                json_object_put(cfg);
+                if (found)
+                        return 1;
+        }
+        return 0;
+}
+
 int cc_stage_cached(struct cc_builder *b, struct cc_stage *st, const char *key, const char *created_by)
 {
         if (b->o->no_cache)
@@ -64,13 +128,13 @@ int cc_stage_cached(struct cc_builder *b, struct cc_stage *st, const char *key, 
                 return 1;
         }
         if (!cc_digest_valid(diff) || !cc_digest_valid(chain))
-                return 0;
+                return cached_from(b, st, key, created_by);
         /* the layer must still be there, and above this stage's chain */
         char want[CC_DIGEST_LEN + 1];
         cc_image_chain_id(*st->chain ? st->chain : NULL, diff, want);
         _cleanup_free_ char *dir = cc_image_layer_path(b->s, chain);
         if (!cc_streq(want, chain) || access(dir, F_OK) < 0 || !cc_image_blob_exists(b->s, diff))
-                return 0;
+                return cached_from(b, st, key, created_by);
         layer_done(st, key, created_by, diff, chain, dir);
         return 1;
 }

@@ -177,11 +177,28 @@ static void run_key(const struct cc_stage *st, const struct cc_df_instr *in, con
         cc_buf_free(&what);
 }
 
+/* /etc/hosts with the build's extra hosts ("name:ip" or "name=ip"), or NULL. */
+static char *extra_hosts(const struct cc_build_opts *o)
+{
+        if (!o->extra_hosts || !o->extra_hosts->n)
+                return NULL;
+        struct cc_buf h = {0};
+        cc_buf_puts(&h, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        for (size_t i = 0; i < o->extra_hosts->n; i++) {
+                const char *e = o->extra_hosts->v[i];
+                size_t n = strcspn(e, "=:");
+                if (e[n])
+                        cc_buf_printf(&h, "%s\t%.*s\n", e + n + 1, (int) n, e);
+        }
+        return cc_buf_steal(&h);
+}
+
 static int run_step(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, const char *label,
                     const struct cc_strv *argv, const struct cc_strv *env, const struct cc_run_mounts *rm,
                     const char *key, const char *by, struct cc_error *err)
 {
         _cleanup_close_ int outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        _cleanup_free_ char *hosts = extra_hosts(b->o);
         struct cc_strv full_env = {0}; /* with secrets' env=: never in the key */
         for (size_t i = 0; i < env->n; i++)
                 cc_strv_push(&full_env, env->v[i]);
@@ -199,7 +216,8 @@ static int run_step(struct cc_builder *b, struct cc_stage *st, const struct cc_d
                                  .n_mounts = rm->n,
                                  .files = rm->files,
                                  .n_files = rm->nfiles,
-                                 .net_host = rm->net_host};
+                                 .net_host = rm->net_host,
+                                 .hosts = hosts};
         _cleanup_free_ char *upper = NULL;
         int code = 0;
         int rc = outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)

@@ -101,6 +101,10 @@ int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char *
                 c->tmpfs_size = m->tmpfs_size;
                 c->tmpfs_mode = m->tmpfs_mode;
         }
+        if (r->hosts) {
+                struct cc_file_mount *h = cc_container_spec_add_file(&spec, r->hosts, strlen(r->hosts), "/etc/hosts");
+                h->mode = 0644;
+        }
         for (size_t i = 0; i < r->n_files; i++) {
                 const struct cc_file_mount *f = &r->files[i];
                 struct cc_file_mount *c = cc_container_spec_add_file(&spec, f->content, f->len, f->target);

@@ -26,6 +26,7 @@ struct cc_build_run {
         const struct cc_file_mount *files; /* RUN --mount=type=secret: the secret files */
         size_t n_files;
         bool net_host;                 /* --network=host, else loopback only */
+        const char *hosts;             /* /etc/hosts of the step (extra hosts), NULL: the engine's */
 };
 
 /* Run the step to its end. On exit code 0, *upper (owned) is a directory

@@ -14,7 +14,9 @@ static void build_usage(void)
              "Build an image from a Dockerfile\n"
              "\n"
              "Options:\n"
+             "      --add-host list         Add a custom host-to-IP mapping (format: \"host:ip\")\n"
              "      --build-arg list        Set build-time variables\n"
+             "      --cache-from strings    Images to consider as cache sources\n"
              "  -f, --file string           Name of the Dockerfile (default: \"PATH/Dockerfile\")\n"
              "      --label list            Set metadata for an image\n"
              "      --no-cache              Do not use cache when building the image\n"
@@ -93,14 +95,15 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 { "label", required_argument, NULL, 'L' },     { "progress", required_argument, NULL, 'p' },
                 { "quiet", no_argument, NULL, 'q' },           { "help", no_argument, NULL, 'h' },
                 { "secret", required_argument, NULL, 'S' },    { "network", required_argument, NULL, 'n' },
+                { "add-host", required_argument, NULL, 'H' },  { "cache-from", required_argument, NULL, 'C' },
                 { 0 },
         };
-        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0};
+        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0}, hosts = {0}, cache_from = {0};
         struct cc_build_secret *secrets = NULL;
         size_t nsecrets = 0;
         struct cc_build_secret sec;
         struct cc_build_opts o = {.root = cli->root, .project = "build", .tags = &tags, .args = &args,
-                                  .labels = &labels};
+                                  .labels = &labels, .extra_hosts = &hosts, .cache_from = &cache_from};
         const char *file = NULL;
         _cleanup_free_ char *inline_text = NULL, *dfpath = NULL;
         bool quiet = false;
@@ -117,6 +120,8 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 case 'P': o.pull = true; break;
                 case 'q': quiet = true; break;
                 case 'n': o.network = optarg; break;
+                case 'H': cc_strv_push(&hosts, optarg); break;
+                case 'C': cc_strv_push(&cache_from, optarg); break;
                 case 'S':
                         if (secret_opt(optarg, &keep, &sec) < 0) {
                                 fprintf(stderr, "ERROR: invalid secret \"%s\": use id=ID[,src=FILE] or id=ID,env=VAR\n",
@@ -167,6 +172,8 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
 out:
         free(secrets);
         cc_strv_free(&keep);
+        cc_strv_free(&hosts);
+        cc_strv_free(&cache_from);
         cc_strv_free(&tags);
         cc_strv_free(&args);
         cc_strv_free(&labels);

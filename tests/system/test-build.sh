@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 14
+plan 15
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -498,6 +498,33 @@ EOF
         nothing_left
 }
 
+t_cache_from_and_hosts() {
+        local d=$W/cfrom; ctx "$d"
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test
+RUN cat /proc/sys/kernel/random/uuid > /one
+COPY f /f
+RUN cat /proc/sys/kernel/random/uuid > /two
+RUN grep -w myhost /etc/hosts > /hosts-line
+EOF
+        local out; out=$(cc image build -q -t bt/cfrom:1 --add-host myhost:10.213.100.7 "$d" 2>&1) || { fail "$out"; return 1; }
+        cc image save -o "$W/cfrom.tar" bt/cfrom:1 || return 1
+        # another store: the saved image is all it has of that build
+        CCOMPOSE_ROOT=$TMP/root2 cc image load -i "$W/cfrom.tar" >/dev/null || return 1
+        CCOMPOSE_ROOT=$TMP/root2 cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || return 1
+        out=$(CCOMPOSE_ROOT=$TMP/root2 cc image build -q --add-host myhost:10.213.100.7 "$d" 2>&1) || { fail "$out"; return 1; }
+        [ "$out" != "$(jget bt/cfrom:1 "x['Id']")" ] || { fail "the same image without --cache-from"; return 1; }
+        out=$(CCOMPOSE_ROOT=$TMP/root2 cc image build --cache-from bt/cfrom:1 --add-host myhost:10.213.100.7 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_contains "$out" "RUN cat /proc/sys/kernel/random/uuid > /one"$'\n'"#2 CACHED" || return 1
+        assert_contains "$out" "RUN cat /proc/sys/kernel/random/uuid > /two"$'\n'"#4 CACHED" || return 1
+        printf 'services:\n  c:\n    image: bt/cfrom:1\n    network_mode: none\n' >"$d/compose.yaml"
+        assert_eq "$(cc -f "$d/compose.yaml" -p bt-cfrom run --rm c cat /hosts-line 2>&1)" $'10.213.100.7\tmyhost' "(--add-host in RUN's /etc/hosts)" || return 1
+        assert_eq "$(cc -f "$d/compose.yaml" -p bt-cfrom run --rm c sh -c 'grep -c myhost /etc/hosts' 2>&1)" 0 "(not in the image)" || return 1
+        cc -f "$d/compose.yaml" -p bt-cfrom down >/dev/null 2>&1
+        CCOMPOSE_ROOT=$TMP/root2 nothing_left
+        nothing_left
+}
+
 t "build, then run: files, .dockerignore, config" t_build_and_run
 t "multi-stage: COPY --from, unneeded (failing) stages skipped, --target" t_multi_stage
 t "a failing RUN: its output, step, exit code; nothing left" t_failing_run
@@ -512,4 +539,5 @@ t "RUN --mount cache, bind, tmpfs, secret; --network; secrets in no layer" t_run
 t "heredocs: RUN <<EOF, RUN cmd <<EOF, COPY <<EOF (expanded, quoted), <<-" t_heredocs
 t "COPY --chmod, --chown names, --link, --from=image; ONBUILD; FROM --platform" t_copy_flags_onbuild_platform
 t "ADD: a tar unpacked, loopback URLs (--checksum), remote URLs refused" t_add
+t "--cache-from an image loaded into another store; --add-host in RUN" t_cache_from_and_hosts
 done_testing
