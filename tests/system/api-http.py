@@ -275,6 +275,34 @@ def case_attach(name):
     expect("DELETE", f"/containers/{name}", 204)
 
 
+def case_concurrent(n):
+    """n clients at once, each on its own connection: every answer whole."""
+    import threading
+    n = int(n)
+    errors = []
+
+    def client(i):
+        try:
+            conn = UnixConnection(SOCK, timeout=120)
+            for path in ("/_ping", "/containers/json?all=1", "/images/json", "/nope"):
+                resp, data = request("GET", path, conn=conn)
+                want = 404 if path == "/nope" else 200
+                if resp.status != want or (want == 200 and path != "/_ping" and not isinstance(json.loads(data), list)):
+                    errors.append(f"client {i} {path}: {resp.status} {data[:100]!r}")
+            conn.close()
+        except Exception as e:  # noqa: BLE001 - any failure is the finding
+            errors.append(f"client {i}: {e!r}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, f"{len(errors)} of {n} clients failed: {errors[:5]}")
+    resp, _ = request("GET", "/_ping")
+    check(resp.status == 200, "the service answers after the crowd")
+
+
 def names_of(query):
     _, data = expect("GET", "/containers/json" + query, 200)
     return sorted(n.lstrip("/") for c in json.loads(data) for n in c["Names"])
@@ -336,6 +364,7 @@ CASES = {
     "logs": case_logs,
     "follow": case_follow,
     "attach": case_attach,
+    "concurrent": case_concurrent,
     "list": case_list,
     "remove": case_remove,
 }
