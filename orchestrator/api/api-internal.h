@@ -83,6 +83,10 @@ bool cc_api_req_alive(const struct cc_api_req *r);
 void cc_api_done(struct cc_api_req *r);
 
 /* ---- the request ---- */
+/* A request target: *path decoded, without the /vN.NN version prefix
+ * (owned, also on failure, may be NULL); query decoded into key, value
+ * pairs. -1 when it is malformed (not /..., a bad or NUL escape). Pure. */
+int cc_api_parse_target(const char *url, char **path, struct cc_strv *query);
 /* A query parameter's value, or NULL. */
 const char *cc_api_query(const struct cc_api_req *r, const char *key);
 /* Docker's boolean parameters: "1", "true", "True" (and anything else
@@ -126,6 +130,12 @@ struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, 
 #define CC_API_RECORD "api.json"
 /* api-images.c */
 int cc_api_image_count(struct cc_api *api);
+
+/* ---- create (api-compose.c) ---- */
+/* The compose service for a create request's body; NULL with the HTTP
+ * status (400, 409) and err saying what is refused. */
+struct cc_error;
+json_object *cc_api_compose_service(json_object *body, const char *name, int *status, struct cc_error *err);
 
 /* ---- endpoints ---- */
 typedef void (*cc_api_handler)(struct cc_api_req *r, char **params);

@@ -247,24 +247,24 @@ static char *cc__unescape(const char *s, size_t n, bool query)
         return cc_buf_steal(&b);
 }
 
-/* The target: path (without the /vN.NN version prefix) and query. */
-static int cc__parse_target(struct cc_api_req *r, const char *url)
+int cc_api_parse_target(const char *url, char **path_out, struct cc_strv *query)
 {
         const char *q = strchr(url, '?');
         size_t plen = q ? (size_t) (q - url) : strlen(url);
-        r->path = cc__unescape(url, plen, false);
-        if (!r->path || r->path[0] != '/')
+        char *path = cc__unescape(url, plen, false);
+        *path_out = path;
+        if (!path || path[0] != '/')
                 return -1;
         /* /v1.41/containers/json -> /containers/json */
-        const char *p = r->path;
+        const char *p = path;
         if (p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
                 const char *e = p + 2;
                 while ((*e >= '0' && *e <= '9') || *e == '.')
                         e++;
                 if (*e == '/' || *e == '\0')
-                        memmove(r->path, e, strlen(e) + 1);
-                if (!r->path[0])
-                        strcpy(r->path, "/");
+                        memmove(path, e, strlen(e) + 1);
+                if (!path[0])
+                        strcpy(path, "/");
         }
         for (const char *s = q ? q + 1 : NULL; s && *s;) {
                 const char *amp = strchrnul(s, '&');
@@ -278,8 +278,8 @@ static int cc__parse_target(struct cc_api_req *r, const char *url)
                         return -1;
                 }
                 if (*k) {
-                        cc_strv_push_owned(&r->query, k);
-                        cc_strv_push_owned(&r->query, v);
+                        cc_strv_push_owned(query, k);
+                        cc_strv_push_owned(query, v);
                 } else {
                         free(k);
                         free(v);
@@ -615,7 +615,7 @@ static int cc__on_headers(http_parser *p)
         r->method = (enum http_method) p->method;
         r->head = r->method == HTTP_HEAD;
         cc_buf_putc(&c->url, '\0');
-        if (!c->reject && cc__parse_target(r, c->url.s) < 0) {
+        if (!c->reject && cc_api_parse_target(c->url.s, &r->path, &r->query) < 0) {
                 free(r->path);
                 r->path = cc_xstrdup("/");
                 c->reject = 400;

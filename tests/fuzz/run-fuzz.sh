@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-fuzz.sh TARGET SECONDS: build the libFuzzer target tests/fuzz/fuzz-TARGET.c
-# ("compose", "layer", "dns", "control") with clang in build-fuzz/ and run it for SECONDS,
+# ("compose", "layer", "dns", "control", "api") with clang in build-fuzz/ and run it for SECONDS,
 # starting from the seed corpus tests/fuzz/corpus/TARGET/. The whole core
 # library is instrumented (coverage + AddressSanitizer). New inputs go to
 # build-fuzz/corpus-TARGET/, crashes to build-fuzz/artifacts-TARGET/;

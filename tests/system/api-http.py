@@ -128,6 +128,8 @@ def case_bad_input():
     expect("POST", "/containers/create", 400, {"Image": "busybox:test", "HostConfig": {"Privileged": True}},
            message="HostConfig.Privileged is not supported")
     expect("POST", "/containers/create", 400, {"Cmd": ["true"]}, message="Config.Image is required")
+    expect("POST", "/containers/create", 400, {"Image": "busybox:test", "HostConfig": {"PortBindings": {"80/tcp$x": []}}},
+           message='invalid port "80/tcp$x"')
     expect("POST", "/containers/create", 404, {"Image": "nosuch:image"}, message="No such image: nosuch:image")
     expect("POST", "/containers/create?name=bad/name", 400, {"Image": "busybox:test"},
            message="Invalid container name")
