@@ -112,7 +112,9 @@ static int cc__plan_platforms(const char *service, const struct cc_node *svc, co
 }
 
 /* build.additional_contexts: local directories only (the loader made them
- * absolute); an image, another service's build or a URL is refused. */
+ * absolute); an image, another service's build or a URL is refused. The
+ * builder does not read named contexts yet (COPY --from=NAME would look
+ * for an image NAME): refused, naming the service, until it does. */
 static int cc__plan_contexts(const char *service, const struct cc_node *b, struct cc_strv *out, struct cc_error *err)
 {
         const struct cc_node *ac = cc_node_map_get(b, "additional_contexts");
@@ -125,6 +127,11 @@ static int cc__plan_contexts(const char *service, const struct cc_node *b, struc
                                             service, cc_node_key(ac, i), v ? v : "null");
                 cc_strv_push_owned(out, cc_xasprintf("%s=%s", cc_node_key(ac, i), v));
         }
+        if (out->n)
+                return cc_error_set(err, -ENOTSUP,
+                                    "service %s: build.additional_contexts is not supported yet: the builder takes "
+                                    "the build context only",
+                                    service);
         return 0;
 }
 

@@ -108,10 +108,10 @@ static const struct cc_support_rule cc__rules[] = {
         /* mapped to the builder's options by cli/service-build.c; a
          * remote context, an additional context that is not a directory,
          * a platform of another machine or a build.network but default,
-         * none and host are refused with an error; the builder refuses
-         * what it does not take yet (COPY --from a named context, RUN
-         * --mount) when a Dockerfile uses it. cache_from and extra_hosts
-         * go to the builder, which does not apply them yet. */
+         * none and host are refused with an error, and so is any
+         * additional context until the builder takes named contexts.
+         * cache_from and extra_hosts go to the builder, which does not
+         * apply them yet. */
         YES("services.*.build"),
         YES("services.*.build.context"),
         YES("services.*.build.dockerfile"),

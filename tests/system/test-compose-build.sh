@@ -6,9 +6,9 @@
 # recreating only the service it builds, a failing build (exit code, the
 # service and step named, nothing started, nothing left), and the build:
 # keys mapped to the builder (args, target, labels, tags, dockerfile,
-# dockerfile_inline, additional_contexts). examples/build-stack runs as its
-# README says. Images are built from the local busybox images (no
-# registry); networks use 10.213.105.0/24.
+# dockerfile_inline), down --rmi, watch's rebuild action.
+# examples/build-stack runs as its README says. Images are built from the
+# local busybox images (no registry); networks use 10.213.105.0/24.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ccbld
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
@@ -276,29 +276,6 @@ EOF
         assert_contains "$out" "inline" || return 1
 }
 
-# build.additional_contexts: a named directory for COPY --from=NAME.
-t_additional_contexts() {
-        mkdir -p "$D/app" "$D/extra"
-        echo "from the extra context" >"$D/extra/note.txt"
-        cat >"$D/app/Dockerfile" <<'EOF'
-FROM busybox:test
-COPY --from=extra note.txt /note.txt
-EOF
-        compose <<EOF
-services:
-  app:
-    build:
-      context: ./app
-      additional_contexts:
-        extra: ./extra
-$NET
-EOF
-        local out
-        out=$(ccp build 2>&1) || { fail "build: $out"; return 1; }
-        out=$(ccp run --rm -T app cat /note.txt 2>&1) || { fail "run: $out"; return 1; }
-        assert_contains "$out" "from the extra context"
-}
-
 # run builds the service's missing image; create too (and starts nothing).
 t_run_and_create_build() {
         mkdir -p "$D/app"
@@ -441,50 +418,14 @@ _case() {
         _up_case "$@"
 }
 
-# Cases that need a part of the builder which may not be there yet: the
-# probe says whether it is (else the case is skipped, saying why).
-builder_caches() { # an unchanged build gives the same image
-        local ctx=$TMP/probe-cache a b
-        mkdir -p "$ctx"; printf 'FROM busybox:test\nRUN echo probe > /probe\n' >"$ctx/Dockerfile"
-        a=$(cc image build -q -t ccbuild-probe:1 "$ctx" 2>/dev/null) && b=$(cc image build -q -t ccbuild-probe:1 "$ctx" 2>/dev/null)
-        local rc=$?
-        cc image rm -f ccbuild-probe:1 >/dev/null 2>&1
-        [ "$rc" = 0 ] && [ -n "$a" ] && [ "$a" = "$b" ]
-}
-builder_has_contexts() { # COPY --from a named context
-        local ctx=$TMP/probe-ctx out
-        mkdir -p "$ctx"; printf 'FROM busybox:test\nCOPY --from=x a /a\n' >"$ctx/Dockerfile"
-        out=$(cc image build -q -t ccbuild-probe:2 "$ctx" 2>&1)
-        cc image rm -f ccbuild-probe:2 >/dev/null 2>&1
-        ! grep -q "not supported yet" <<<"$out"
-}
-
-CASES=(
-        "example: up --build serves the build, a source change recreates only its service:t_example_up_build"
-        "a failing build: exit code, service and step named, nothing started or left:t_failing_build"
-        "up builds a missing image once; --no-build; pull_policy build:t_missing_image_and_policies"
-        "services sharing one image build it once:t_shared_image_built_once"
-        "build SERVICE: target, args, --build-arg, labels, tags, dockerfile(_inline), -q:t_build_command_keys"
-        "run and create build a missing image:t_run_and_create_build"
-        "down --rmi local and all remove the project's images; --dry-run only says so:t_down_rmi"
-        "watch: a rebuild rule rebuilds and recreates only its service:t_watch_rebuild"
+run_cases \
+        "example: up --build serves the build, a source change recreates only its service:t_example_up_build" \
+        "build of an unchanged project (every step CACHED, same image, nothing recreated):t_unchanged_rebuild" \
+        "a failing build: exit code, service and step named, nothing started or left:t_failing_build" \
+        "up builds a missing image once; --no-build; pull_policy build:t_missing_image_and_policies" \
+        "services sharing one image build it once:t_shared_image_built_once" \
+        "build SERVICE: target, args, --build-arg, labels, tags, dockerfile(_inline), -q:t_build_command_keys" \
+        "run and create build a missing image:t_run_and_create_build" \
+        "down --rmi local and all remove the project's images; --dry-run only says so:t_down_rmi" \
+        "watch: a rebuild rule rebuilds and recreates only its service:t_watch_rebuild" \
         "up --watch: a rebuild recreates only its service and stays attached:t_up_watch_rebuild"
-)
-# NAME:FUNC:PROBE:WHY-SKIPPED
-GATED=(
-        "build of an unchanged project (every step CACHED, same image, nothing recreated):t_unchanged_rebuild:builder_caches:the builder's cache is not there yet (an unchanged build makes a new image)"
-        "build.additional_contexts for COPY --from:t_additional_contexts:builder_has_contexts:the builder does not take named contexts yet"
-)
-plan $((1 + ${#CASES[@]} + ${#GATED[@]}))
-t "image setup" setup_images
-[ "$_T_FAILED" -eq 0 ] || bail_out "images could not be set up (see the case above)"
-for e in "${CASES[@]}"; do
-        [[ ${e##*:} =~ ${UP_ONLY:-.} ]] || { skip "${e%:*}" "UP_ONLY"; continue; }
-        c "${e%:*}" "${e##*:}"
-done
-for e in "${GATED[@]}"; do
-        IFS=: read -r name func probe why <<<"$e"
-        [[ $func =~ ${UP_ONLY:-.} ]] || { skip "$name" "UP_ONLY"; continue; }
-        if "$probe"; then c "$name" "$func"; else skip "$name" "$why"; fi
-done
-done_testing
