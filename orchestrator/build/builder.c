@@ -553,6 +553,26 @@ static int source_date_epoch(struct cc_builder *b, struct cc_error *err)
         return 0;
 }
 
+/* As BuildKit: build args no ARG declared (but its predefined ones). */
+static void warn_unused_args(struct cc_builder *b)
+{
+        static const char *const predefined[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                                 "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
+                                                 "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH"};
+        struct cc_buf list = {0};
+        for (size_t i = 0; i < b->build_args.n; i++) {
+                const char *k = b->build_args.keys[i];
+                bool known = cc_strv_contains(&b->used_args, k);
+                for (size_t j = 0; !known && j < CC_ARRAY_SIZE(predefined); j++)
+                        known = cc_streq(k, predefined[j]);
+                if (!known)
+                        cc_buf_printf(&list, "%s%s", list.len ? " " : "", k);
+        }
+        if (list.len && b->out)
+                fprintf(b->out, "[Warning] One or more build-args [%s] were not consumed\n", list.s);
+        cc_buf_free(&list);
+}
+
 static int make_work_dir(struct cc_builder *b, struct cc_error *err)
 {
         _cleanup_free_ char *parent = cc_path_join(b->o->root, "build-tmp");
@@ -598,8 +618,10 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
         for (size_t i = 0; i <= target && r == 0; i++)
                 if (b->stages[i].needed)
                         r = build_stage(b, &b->stages[i], err);
-        if (r == 0)
+        if (r == 0) {
+                warn_unused_args(b);
                 return cc_builder_save(b, &b->stages[target], id_out, err);
+        }
         /* keep what the steps before the failing one built, for the next try */
         struct cc_error serr = {0};
         cc_builder_save(b, NULL, id_out, &serr);

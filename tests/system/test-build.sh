@@ -257,9 +257,10 @@ ARG DEF=dflt
 ENV FROM_ARG=${DEF}
 RUN echo "tag=$TAG arch=$TARGETARCH unset=${UNSET:-none} def=$DEF" > /args
 EOF
-        cc image build -q -t bt/args:1 --build-arg DEF=given "$d" >/dev/null || return 1
+        local out; out=$(cc image build -t bt/args:1 --build-arg DEF=given --build-arg NOT_DECLARED=1 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_contains "$out" "[Warning] One or more build-args [NOT_DECLARED] were not consumed" || return 1
         printf 'services:\n  a:\n    image: bt/args:1\n    network_mode: none\n' >"$d/compose.yaml"
-        local out; out=$(cc -f "$d/compose.yaml" -p bt-args run --rm a sh -c 'cat /args; echo $FROM_ARG; echo "[$TAG]"' 2>&1) || { fail "$out"; return 1; }
+        out=$(cc -f "$d/compose.yaml" -p bt-args run --rm a sh -c 'cat /args; echo $FROM_ARG; echo "[$TAG]"' 2>&1) || { fail "$out"; return 1; }
         local arch; arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
         assert_eq "$out" "tag=test arch=$arch unset=none def=given"$'\n'"given"$'\n'"[]" "(ARG values are not in the image's env)" || return 1
         cc -f "$d/compose.yaml" -p bt-args down >/dev/null 2>&1
