@@ -270,11 +270,7 @@ static void add_labels(json_object *config, const struct cc_strv *labels)
 {
         if (!labels || !labels->n)
                 return;
-        json_object *l;
-        if (!json_object_object_get_ex(config, "Labels", &l) || !json_object_is_type(l, json_type_object)) {
-                l = json_object_new_object();
-                json_object_object_add(config, "Labels", l);
-        }
+        json_object *l = cc_image_json_member(config, "Labels", json_type_object);
         for (size_t i = 0; i < labels->n; i++) {
                 const char *eq = strchr(labels->v[i], '=');
                 _cleanup_free_ char *k = eq ? cc_xstrndup(labels->v[i], (size_t) (eq - labels->v[i]))

@@ -31,23 +31,13 @@ static int base_layers(struct cc_image_store *s, const char *id, json_object **c
         return 0;
 }
 
-static json_object *member(json_object *o, const char *key, json_type type)
-{
-        json_object *v;
-        if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, type))
-                return v;
-        v = type == json_type_array ? json_object_new_array() : json_object_new_object();
-        json_object_object_add(o, key, v);
-        return v;
-}
-
 static int commit_tx(struct cc_image_store *s, const struct cc_build_commit *c, json_object *top,
                      struct cc_strv *blobs, char *id_out, struct cc_error *err)
 {
-        json_object *rootfs = member(top, "rootfs", json_type_object);
+        json_object *rootfs = cc_image_json_member(top, "rootfs", json_type_object);
         json_object_object_add(rootfs, "type", json_object_new_string("layers"));
-        json_object *diffs = member(rootfs, "diff_ids", json_type_array);
-        json_object *hist = member(top, "history", json_type_array);
+        json_object *diffs = cc_image_json_member(rootfs, "diff_ids", json_type_array);
+        json_object *hist = cc_image_json_member(top, "history", json_type_array);
         _cleanup_free_ char *now = c->created ? cc_xstrdup(c->created) : cc_image_now_rfc3339();
         for (size_t i = 0; i < c->n; i++) {
                 json_object *h = json_object_new_object();

@@ -579,11 +579,7 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
 
 static void env_set(json_object *config, const char *kv)
 {
-        json_object *env;
-        if (!json_object_object_get_ex(config, "Env", &env) || !json_object_is_type(env, json_type_array)) {
-                env = json_object_new_array();
-                json_object_object_add(config, "Env", env);
-        }
+        json_object *env = cc_image_json_member(config, "Env", json_type_array);
         size_t klen = strcspn(kv, "=");
         for (size_t i = 0; i < json_object_array_length(env); i++) {
                 const char *e = json_object_get_string(json_object_array_get_idx(env, i));
@@ -606,12 +602,7 @@ static int instr_pairs(struct cc_builder *b, struct cc_stage *st, const struct c
         if (r < 0)
                 return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
         bool env = cc_streq(in->cmd, "env");
-        json_object *labels = NULL;
-        if (!env && (!json_object_object_get_ex(st->config, "Labels", &labels) ||
-                     !json_object_is_type(labels, json_type_object))) {
-                labels = json_object_new_object();
-                json_object_object_add(st->config, "Labels", labels);
-        }
+        json_object *labels = env ? NULL : cc_image_json_member(st->config, "Labels", json_type_object);
         for (size_t i = 0; i < pairs.n; i++) {
                 if (env) {
                         env_set(st->config, pairs.v[i]);

@@ -44,7 +44,7 @@ static int split_words(const char *s, struct cc_strv *out, struct cc_error *err)
         return 0;
 }
 
-static json_object *member(json_object *o, const char *key, json_type type)
+json_object *cc_image_json_member(json_object *o, const char *key, json_type type)
 {
         json_object *v;
         if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, type))
@@ -119,7 +119,7 @@ static int change_env(json_object *cfg, const char *rest, struct cc_error *err)
 {
         struct cc_strv keys = {0}, vals = {0};
         int r = key_values(rest, &keys, &vals, err);
-        json_object *env = member(cfg, "Env", json_type_array);
+        json_object *env = cc_image_json_member(cfg, "Env", json_type_array);
         for (size_t i = 0; r == 0 && i < keys.n; i++) {
                 char *kv = cc_xasprintf("%s=%s", keys.v[i], vals.v[i]);
                 size_t klen = strlen(keys.v[i]);
@@ -144,7 +144,7 @@ static int change_label(json_object *cfg, const char *rest, struct cc_error *err
 {
         struct cc_strv keys = {0}, vals = {0};
         int r = key_values(rest, &keys, &vals, err);
-        json_object *labels = member(cfg, "Labels", json_type_object);
+        json_object *labels = cc_image_json_member(cfg, "Labels", json_type_object);
         for (size_t i = 0; r == 0 && i < keys.n; i++)
                 json_object_object_add(labels, keys.v[i], json_object_new_string(vals.v[i]));
         cc_strv_free(&keys);
@@ -169,7 +169,7 @@ static int change_expose(json_object *cfg, const char *rest, struct cc_error *er
         int r = split_words(rest, &words, err);
         if (r == 0 && words.n == 0)
                 r = cc_error_set(err, -EINVAL, "needs a port");
-        json_object *ports = member(cfg, "ExposedPorts", json_type_object);
+        json_object *ports = cc_image_json_member(cfg, "ExposedPorts", json_type_object);
         for (size_t i = 0; r == 0 && i < words.n; i++) {
                 const char *w = words.v[i], *proto = "tcp";
                 unsigned long lo, hi;
@@ -202,7 +202,7 @@ static int change_expose(json_object *cfg, const char *rest, struct cc_error *er
 
 static int change_volume(json_object *cfg, const char *rest, struct cc_error *err)
 {
-        json_object *vols = member(cfg, "Volumes", json_type_object);
+        json_object *vols = cc_image_json_member(cfg, "Volumes", json_type_object);
         json_object *a = string_array(rest);
         struct cc_strv words = {0};
         int r = 0;
@@ -361,7 +361,7 @@ int cc_image_apply_change(json_object *cfg, const char *change, struct cc_error 
         } else if (strcmp(kw, "HEALTHCHECK") == 0) {
                 r = change_healthcheck(cfg, rest, err);
         } else if (strcmp(kw, "ONBUILD") == 0) {
-                json_object_array_add(member(cfg, "OnBuild", json_type_array), json_object_new_string(rest));
+                json_object_array_add(cc_image_json_member(cfg, "OnBuild", json_type_array), json_object_new_string(rest));
         } else {
                 return cc_error_set(err, -EINVAL,
                                     "--change \"%s\": unsupported instruction \"%s\" (supported: CMD, ENTRYPOINT, ENV, "

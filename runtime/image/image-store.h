@@ -211,6 +211,9 @@ struct cc_import_options {
 };
 int cc_image_import(struct cc_image_store *s, const struct cc_import_options *o, char *id_out,
                     struct cc_error *err);
+/* o's member key of that type (an object or an array), added when missing
+ * or of another type. */
+json_object *cc_image_json_member(json_object *o, const char *key, json_type type);
 /* Apply one Dockerfile-style instruction (CMD, ENV, ...) to a config's
  * "config" object. */
 int cc_image_apply_change(json_object *config, const char *change, struct cc_error *err);

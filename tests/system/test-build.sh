@@ -203,19 +203,13 @@ t_dockerignore() {
 
 t_errors_name_the_line() {
         local d=$W/err; mkdir -p "$d"
+        refused "$d" 'FROM busybox:test\nCOPY missing /x\n' "ERROR: failed to solve: " || return 1
+        refused "$d" 'FROM busybox:test\nCOPY missing /x\n' "missing" || return 1
+        refused "$d" 'FROM busybox:test\nFORM x\n' "Dockerfile.refused:2" || return 1
+        refused "$d" 'FROM busybox:test\nRUN --bogus=1 true\n' \
+                "Dockerfile.refused:2: RUN --bogus=1 true: unknown flag: --bogus=1" || return 1
+        refused "$d" 'FROM busybox:test\n' 'invalid tag "Bad Tag"' -t 'Bad Tag' || return 1
         local out
-        printf 'FROM busybox:test\nCOPY missing /x\n' >"$d/Dockerfile"
-        if out=$(cc image build "$d" 2>&1); then fail "built with a missing source"; return 1; fi
-        assert_contains "$out" "ERROR: failed to solve: " || return 1
-        assert_contains "$out" "missing" || return 1
-        printf 'FROM busybox:test\nFORM x\n' >"$d/Dockerfile"
-        if out=$(cc image build "$d" 2>&1); then fail "built an unknown instruction"; return 1; fi
-        assert_contains "$out" "Dockerfile:2" || return 1
-        printf 'FROM busybox:test\nRUN --bogus=1 true\n' >"$d/Dockerfile"
-        if out=$(cc image build "$d" 2>&1); then fail "built an unknown flag"; return 1; fi
-        assert_contains "$out" "Dockerfile:2: RUN --bogus=1 true: unknown flag: --bogus=1" || return 1
-        if out=$(cc image build -t 'Bad Tag' "$d" 2>&1); then fail "bad tag accepted"; return 1; fi
-        assert_contains "$out" 'invalid tag "Bad Tag"' || return 1
         if out=$(cc image build "$W/nonexistent" 2>&1); then fail "missing context accepted"; return 1; fi
         assert_contains "$out" 'unable to prepare context: path' || return 1
         nothing_left
@@ -265,6 +259,16 @@ EOF
         assert_eq "$out" "tag=test arch=$arch unset=none def=given"$'\n'"given"$'\n'"[]" "(ARG values are not in the image's env)" || return 1
         cc -f "$d/compose.yaml" -p bt-args down >/dev/null 2>&1
         nothing_left
+}
+
+# refused DIR DOCKERFILE WANT [BUILD-OPTION...]: building DOCKERFILE (printf
+# %b escapes) in DIR fails, saying WANT
+refused() {
+        local dir=$1 text=$2 want=$3 out
+        shift 3
+        printf '%b' "$text" >"$dir/Dockerfile.refused"
+        if out=$(cc image build "$@" -f "$dir/Dockerfile.refused" "$dir" 2>&1); then fail "built: $text"; return 1; fi
+        assert_contains "$out" "$want"
 }
 
 # count_cached OUT: how many steps the build output says were cached
@@ -379,9 +383,7 @@ EOF
                 if grep -rq s3cr3t-value "$CCOMPOSE_ROOT/layers/$(chain_of bt/mounts:1 "$i")"; then fail "the secret is in layer $i"; return 1; fi
         done
         # a secret the build does not get: a required one fails the step
-        printf 'FROM busybox:test\nRUN --mount=type=secret,id=nope,required=true true\n' >"$d/Dockerfile.req"
-        if out=$(cc image build -f "$d/Dockerfile.req" "$d" 2>&1); then fail "built without a required secret"; return 1; fi
-        assert_contains "$out" "secret nope: not provided" || return 1
+        refused "$d" 'FROM busybox:test\nRUN --mount=type=secret,id=nope,required=true true\n' "secret nope: not provided" || return 1
         # the cache mount outlives the build; the bound files are in the step's key
         out=$(cc image build -t bt/mounts:2 --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
         assert_eq "$(count_cached "$out")" 7 "(nothing changed: $out)" || return 1
@@ -423,9 +425,7 @@ DOCKERFILE
         printf 'services:\n  h:\n    image: bt/heredoc:1\n    network_mode: none\n' >"$d/compose.yaml"
         out=$(cc -f "$d/compose.yaml" -p bt-heredoc run --rm h cat /one /two /etc/greeting /etc/raw /three 2>&1)
         assert_eq "$out" $'script line 1\nscript line 2\nhello there\nafter\nhello there\nhello ${NAME}\ntabs stripped' || return 1
-        printf 'FROM busybox:test\nRUN <<EOF\necho never ends\n' >"$d/Dockerfile.bad"
-        if out=$(cc image build -f "$d/Dockerfile.bad" "$d" 2>&1); then fail "an unterminated heredoc built"; return 1; fi
-        assert_contains "$out" "unterminated heredoc EOF" || return 1
+        refused "$d" 'FROM busybox:test\nRUN <<EOF\necho never ends\n' "unterminated heredoc EOF" || return 1
         cc -f "$d/compose.yaml" -p bt-heredoc down >/dev/null 2>&1
         nothing_left
 }
@@ -450,12 +450,8 @@ EOF
         printf 'services:\n  f:\n    image: bt/flags:1\n    network_mode: none\n' >"$d/compose.yaml"
         out=$(cc -f "$d/compose.yaml" -p bt-flags run --rm f sh -c 'cat /trig /from-trigger; stat -c "%a %u:%g %n" /f-app /sub-nobody/g /f-exec; test -x /from-image/busybox && echo image-ok' 2>&1)
         assert_eq "$out" $'triggered\nhello\n640 1000:10 /f-app\n644 65534:65534 /sub-nobody/g\n755 0:0 /f-exec\nimage-ok' || return 1
-        printf 'FROM busybox:test\nCOPY --chown=nosuchuser f /f\n' >"$d/Dockerfile.nouser"
-        if out=$(cc image build -f "$d/Dockerfile.nouser" "$d" 2>&1); then fail "chown to a missing user built"; return 1; fi
-        assert_contains "$out" "unable to convert uid/gid chown string to host mapping" || return 1
-        printf 'FROM --platform=linux/s390x busybox:test\n' >"$d/Dockerfile.platform"
-        if out=$(cc image build -f "$d/Dockerfile.platform" "$d" 2>&1); then fail "another platform built"; return 1; fi
-        assert_contains "$out" "platform linux/s390x: only this host's platform" || return 1
+        refused "$d" 'FROM busybox:test\nCOPY --chown=nosuchuser f /f\n' "unable to convert uid/gid chown string to host mapping" || return 1
+        refused "$d" 'FROM --platform=linux/s390x busybox:test\n' "platform linux/s390x: only this host's platform" || return 1
         cc -f "$d/compose.yaml" -p bt-flags down >/dev/null 2>&1
         nothing_left
 }
@@ -489,12 +485,8 @@ EOF
         assert_contains "$out" "digest mismatch" || { kill "$web"; return 1; }
         kill "$web"
         # off this machine: refused before any connection
-        printf 'FROM busybox:test\nADD https://example.com/x.tar.gz /x/\n' >"$d/Dockerfile.remote"
-        if out=$(cc image build -f "$d/Dockerfile.remote" "$d" 2>&1); then fail "a remote URL built"; return 1; fi
-        assert_contains "$out" "remote URLs are not reachable from this machine" || return 1
-        printf 'FROM busybox:test\nCOPY http://127.0.0.1/x /x\n' >"$d/Dockerfile.copyurl"
-        if out=$(cc image build -f "$d/Dockerfile.copyurl" "$d" 2>&1); then fail "COPY of a URL built"; return 1; fi
-        assert_contains "$out" "source can't be a URL for COPY" || return 1
+        refused "$d" 'FROM busybox:test\nADD https://example.com/x.tar.gz /x/\n' "remote URLs are not reachable from this machine" || return 1
+        refused "$d" 'FROM busybox:test\nCOPY http://127.0.0.1/x /x\n' "source can't be a URL for COPY" || return 1
         cc -f "$d/compose.yaml" -p bt-add down >/dev/null 2>&1
         nothing_left
 }
