@@ -560,8 +560,8 @@ int cc_image_remove_unused(const struct cc_cli *cli, const char *ref, struct cc_
         if (r == 0)
                 cc_image_tags_of(s, id, &tags);
         _cleanup_free_ char *user = r == 0 && tags.n == 0 ? cc_image_container_using(cli, id) : NULL;
-        if (r == 0 && tags.n == 0 && !user)
-                r = cc_image_forget(s, id, err);
+        if (r == 0 && tags.n == 0 && !user && (r = cc_image_forget(s, id, err)) == 0)
+                r = cc_image_gc(s, err); /* with the blobs and layers only it used */
         cc_strv_free(&tags);
         if (r >= 0 && cc_image_tx_commit(s, err) < 0)
                 r = -EIO;

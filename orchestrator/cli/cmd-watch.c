@@ -775,6 +775,8 @@ int cc_cmd_watch(struct cc_cli *cli, int argc, char **argv)
                 default: return 1;
                 }
         }
+        if (w.quiet) /* the build of its up too: errors only */
+                cli->progress = "quiet";
         _cleanup_project_ struct cc_project *p = NULL;
         _cleanup_state_ struct cc_state *st = NULL;
         if (cc_cli_load_project_state(cli, argv + optind, argc - optind, &p, &st) != 0)

@@ -11,7 +11,8 @@ int cc_cmd_image(struct cc_cli *cli, int argc, char **argv);
  * "<name>" (caller frees), or NULL. */
 char *cc_image_container_using(const struct cc_cli *cli, const char *id);
 /* Remove tag ref, then the image it names (ref may be its ID) once no tag
- * and no container of any project names it: down --rmi, watch --prune.
+ * and no container of any project names it (with the blobs and layers
+ * only it used): down --rmi, watch --prune.
  * 0; 1 when ref names nothing in the store; -errno with err set. */
 struct cc_error;
 int cc_image_remove_unused(const struct cc_cli *cli, const char *ref, struct cc_error *err);

@@ -294,6 +294,50 @@ t_no_up_flags() {
         assert_contains "$out" 'invalid argument "maybe" for "--prune" flag'
 }
 
+# --quiet: no build output (up's first build, the rebuilds); --prune
+# (the default): the image a rebuild replaced is gone from the store once
+# dangling; --prune=false keeps it, and without --quiet the builder's
+# lines show.
+image_id() { cc image inspect "$1" 2>/dev/null | jq -r '.[0].Id // empty'; }
+rebuilt_from() { local id; id=$(image_id "$P-app"); [ -n "$id" ] && [ "$id" != "$1" ] &&
+        [ "$(ctr app image_id)" = "$id" ] && is_status app running; }
+build_lines() { grep -c '^#[0-9]' "$WLOG"; }
+t_rebuild_quiet_prune() {
+        rm -rf "$D/app"; mkdir -p "$D/app"
+        echo one >"$D/app/msg.txt"
+        printf 'FROM busybox:test\nCOPY msg.txt /msg.txt\nCMD ["sh", "-c", "trap \x27exit 0\x27 TERM; while :; do sleep 0.1; done"]\n' >"$D/app/Dockerfile"
+        compose <<EOF
+services:
+  app:
+    build: ./app
+    network_mode: none
+    develop:
+      watch:
+        - path: ./app
+          action: rebuild
+EOF
+        start_watch --quiet || return 1
+        wait_for 60 is_status app running || { cat "$WLOG"; return 1; }
+        local img1; img1=$(image_id "$P-app")
+        [ -n "$img1" ] || fail "no image $P-app: $(cat "$WLOG")" || return 1
+        echo two >"$D/app/msg.txt"
+        wait_for 120 rebuilt_from "$img1" || { cat "$WLOG"; return 1; }
+        wait_for 30 eval '[ -z "$(image_id "'"$img1"'")" ]' || fail "the replaced image stayed: $(cat "$WLOG")" || return 1
+        # with what only it used: its config blob
+        [ ! -e "$CCOMPOSE_ROOT/images/blobs/sha256/${img1#sha256:}" ] || fail "the replaced image's blobs stayed" || return 1
+        assert_eq "$(in_ctr app /msg.txt)" two || return 1
+        assert_eq "$(build_lines)" 0 "(--quiet: $(cat "$WLOG"))" || return 1
+        stop_watch || return 1
+        local img2; img2=$(image_id "$P-app")
+        start_watch --no-up --prune=false || return 1
+        echo three >"$D/app/msg.txt"
+        wait_for 120 rebuilt_from "$img2" || { cat "$WLOG"; return 1; }
+        [ -n "$(image_id "$img2")" ] || fail "--prune=false removed the replaced image" || return 1
+        [ "$(build_lines)" -gt 0 ] || fail "no build output without --quiet: $(cat "$WLOG")" || return 1
+        stop_watch || return 1
+        cc image rm "$img2" >/dev/null
+}
+
 # The kernel's event queue overflows (IN_Q_OVERFLOW) while the watch is
 # stopped: the rescan syncs every file, in one batch. The queue's size is
 # taken when the watch starts: lowered for that moment, restored at once
@@ -424,5 +468,6 @@ run_cases \
         "a project without develop is refused:t_no_develop_refused" \
         "--no-up starts nothing, later containers are synced; --quiet, --prune=false; a bad value refused:t_no_up_flags" \
         "an event queue overflow is answered by a rescan that syncs every file:t_overflow" \
+        "rebuild: --quiet hides the build output, --prune removes the replaced image, --prune=false keeps it:t_rebuild_quiet_prune" \
         "examples/watch-web: an edited page is served changed, conf/ restarts:t_example" \
         "latency from write to container (reported):t_latency"
