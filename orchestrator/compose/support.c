@@ -109,9 +109,7 @@ static const struct cc_support_rule cc__rules[] = {
          * remote context, an additional context that is not a directory,
          * a platform of another machine or a build.network but default,
          * none and host are refused with an error, and so is any
-         * additional context until the builder takes named contexts.
-         * cache_from and extra_hosts go to the builder, which does not
-         * apply them yet. */
+         * additional context until the builder takes named contexts */
         YES("services.*.build"),
         YES("services.*.build.context"),
         YES("services.*.build.dockerfile"),
@@ -119,7 +117,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.build.args"),
         NO("services.*.build.ssh", "is not supported: no SSH agent is forwarded to RUN steps"),
         YES("services.*.build.labels"),
-        NO("services.*.build.cache_from", "is not used yet: the builder reuses the layers of its own cache only"),
+        YES("services.*.build.cache_from"),
         NO("services.*.build.cache_to", "is not supported: the build cache stays in the local store"),
         YES("services.*.build.no_cache"),
         YES("services.*.build.additional_contexts"),
@@ -130,7 +128,7 @@ static const struct cc_support_rule cc__rules[] = {
         YES("services.*.build.pull"),
         YES("services.*.build.target"),
         NO("services.*.build.shm_size", cc__build_run),
-        NO("services.*.build.extra_hosts", "is not applied yet: RUN steps do not get these /etc/hosts entries"),
+        YES("services.*.build.extra_hosts"),
         NO_BUT("services.*.build.isolation", cc__windows, "default"),
         NO("services.*.build.privileged", cc__build_run),
         YES("services.*.build.secrets"),

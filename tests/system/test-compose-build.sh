@@ -276,6 +276,54 @@ EOF
         assert_contains "$out" "inline" || return 1
 }
 
+# build.secrets (a file, and an environment variable that only .env sets),
+# build.extra_hosts and build.network (host) reach the RUN steps; the
+# secrets are in no layer and not in the image config
+t_build_run_options() {
+        mkdir -p "$D/app"
+        echo "s3cr3t-from-file" >"$D/token.txt"
+        echo "TOKEN_ENV=s3cr3t-from-env" >"$D/.env"
+        cat >"$D/app/Dockerfile" <<'EOF'
+FROM busybox:test
+RUN grep -q "10.213.105.77.*registry.local" /etc/hosts && echo hosts-ok > /hosts
+RUN --mount=type=secret,id=token md5sum < /run/secrets/token | cut -c1-32 > /file
+RUN --mount=type=secret,id=envtok md5sum < /run/secrets/envtok | cut -c1-32 > /env
+RUN ip -o link | grep -vc ': lo:' > /links
+EOF
+        compose <<EOF
+services:
+  app:
+    build:
+      context: ./app
+      extra_hosts: ["registry.local=10.213.105.77"]
+      network: host
+      secrets:
+        - token
+        - source: envsec
+          target: envtok
+secrets:
+  token:
+    file: ./token.txt
+  envsec:
+    environment: TOKEN_ENV
+$NET
+EOF
+        local out
+        out=$(ccp build 2>&1) || { fail "build: $out"; return 1; }
+        out=$(ccp run --rm -T app sh -c 'cat /hosts /file /env; grep -c registry.local /etc/hosts' 2>"$TMP/run.err")
+        # the secrets' contents, seen by RUN as their digests
+        local want
+        want=$(printf 'hosts-ok\n%s\n%s\n0' "$(md5sum <"$D/token.txt" | cut -c1-32)" \
+                "$(printf s3cr3t-from-env | md5sum | cut -c1-32)")
+        assert_eq "$out" "$want" "(run: $out $(cat "$TMP/run.err"))" || return 1
+        # network: host, the RUN step saw the host's links (default: loopback only)
+        local links; links=$(ccp run --rm -T app cat /links 2>/dev/null)
+        [ "${links:-0}" -gt 0 ] || { fail "RUN saw no link but lo with network: host"; return 1; }
+        cc image save -o "$TMP/secret-check.tar" "$P-app" || return 1
+        ! grep -aq "s3cr3t-from" "$TMP/secret-check.tar" || { fail "a secret is in the saved image"; return 1; }
+        rm -f "$TMP/secret-check.tar"
+}
+
 # run builds the service's missing image; create too (and starts nothing).
 t_run_and_create_build() {
         mkdir -p "$D/app"
@@ -425,6 +473,7 @@ run_cases \
         "up builds a missing image once; --no-build; pull_policy build:t_missing_image_and_policies" \
         "services sharing one image build it once:t_shared_image_built_once" \
         "build SERVICE: target, args, --build-arg, labels, tags, dockerfile(_inline), -q:t_build_command_keys" \
+        "build.secrets (file, .env variable), extra_hosts, network host reach RUN; no secret in the image:t_build_run_options" \
         "run and create build a missing image:t_run_and_create_build" \
         "down --rmi local and all remove the project's images; --dry-run only says so:t_down_rmi" \
         "watch: a rebuild rule rebuilds and recreates only its service:t_watch_rebuild" \

@@ -51,13 +51,11 @@ service all: deploy.restart_policy.window "10s" is not supported: every exit cou
 service all: deploy.placement has no effect on a single host
 service all: annotations are not recorded: ccompose has no container inspect
 service all: build.ssh is not supported: no SSH agent is forwarded to RUN steps
-service all: build.cache_from is not used yet: the builder reuses the layers of its own cache only
 service all: build.cache_to is not supported: the build cache stays in the local store
 service all: build.entitlements is not applied: RUN steps run with Docker's build defaults
 service all: build.provenance is not supported: no attestation is attached to the image
 service all: build.sbom is not supported: no attestation is attached to the image
 service all: build.shm_size is not applied: RUN steps run with Docker's build defaults
-service all: build.extra_hosts is not applied yet: RUN steps do not get these /etc/hosts entries
 service all: build.isolation "process" has no effect on Linux
 service all: build.privileged is not applied: RUN steps run with Docker's build defaults
 service all: build.secrets.uid has no effect: RUN --mount=type=secret sets a build secret's owner
