@@ -52,7 +52,6 @@ static void layer_done(struct cc_stage *st, const char *key, const char *created
         strcpy(st->key, key);
 }
 
-static void record(struct cc_builder *b, const char *key, json_object *rec);
 
 /* cache_from: an image of the store whose history has this step (the same
  * created_by) right above the stage's layers, as the classic builder
@@ -98,7 +97,7 @@ static int cached_from(struct cc_builder *b, struct cc_stage *st, const char *ke
                                         } else {
                                                 json_object_object_add(rec, "empty", json_object_new_boolean(1));
                                         }
-                                        record(b, key, rec);
+                                        cc_builder_record(b, key, rec);
                                         layer_done(st, key, created_by, diff, diff ? next : NULL, dir);
                                         found = 1;
                                 }
@@ -175,13 +174,13 @@ static int clamp_at(int at, const char *name, time_t epoch, unsigned depth)
                 if (r < 0)
                         return r;
         }
-        if (st.st_mtime < epoch)
-                return 0;
+        if (st.st_mtim.tv_sec < epoch || (st.st_mtim.tv_sec == epoch && st.st_mtim.tv_nsec == 0))
+                return 0; /* untouched: it may be a file linked from an older layer */
         struct timespec ts[2] = {{.tv_sec = epoch}, {.tv_sec = epoch}};
         return utimensat(at, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static void record(struct cc_builder *b, const char *key, json_object *rec)
+void cc_builder_record(struct cc_builder *b, const char *key, json_object *rec)
 {
         cc_strv_push(&b->pending_keys, cc_digest_hex(key));
         if (!b->pending_recs)
@@ -212,7 +211,7 @@ int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *ke
         if (dir_empty(dir)) {
                 cc_rm_rf(dir);
                 json_object_object_add(rec, "empty", json_object_new_boolean(1));
-                record(b, key, rec);
+                cc_builder_record(b, key, rec);
                 layer_done(st, key, created_by, NULL, NULL, NULL);
                 return 0;
         }
@@ -245,7 +244,7 @@ int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *ke
         }
         json_object_object_add(rec, "diff_id", json_object_new_string(info.diff_id));
         json_object_object_add(rec, "chain", json_object_new_string(chain));
-        record(b, key, rec);
+        cc_builder_record(b, key, rec);
         layer_done(st, key, created_by, info.diff_id, chain, ldir);
         return 0;
 }

@@ -115,6 +115,21 @@ static int copy_data(struct copier *cp, int in, const char *dest, const struct s
 
 static int copy_tree(struct copier *cp, int dirfd, const char *rel, const char *dest);
 
+/* The same file in the tree this COPY made last time: linked, not copied. */
+static bool link_previous(struct copier *cp, const char *dest, const struct stat *src)
+{
+        struct stat old;
+        if (cp->c->prevfd <= 0 || fstatat(cp->c->prevfd, dest + 1, &old, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        uid_t u = cp->c->chown ? cp->c->uid : 0;
+        gid_t g = cp->c->chown ? cp->c->gid : 0;
+        if (!S_ISREG(old.st_mode) || old.st_size != src->st_size || old.st_mtim.tv_sec != src->st_mtim.tv_sec ||
+            old.st_mtim.tv_nsec != src->st_mtim.tv_nsec || (old.st_mode & 07777) != (src->st_mode & 07777) ||
+            old.st_uid != u || old.st_gid != g)
+                return false;
+        return linkat(cp->c->prevfd, dest + 1, cp->stagefd, dest + 1, 0) == 0;
+}
+
 /* One entry name of dirfd (context path rel) to dest. */
 static int copy_entry(struct copier *cp, int dirfd, const char *name, const char *rel, const char *dest)
 {
@@ -146,6 +161,8 @@ static int copy_entry(struct copier *cp, int dirfd, const char *name, const char
                 if (cp->stagefd >= 0 && symlinkat(target, cp->stagefd, dest + 1) < 0)
                         return cc_error_setsys(cp->err, -errno, "create %s", dest);
         } else if (S_ISREG(st.st_mode)) {
+                if (cp->stagefd >= 0 && link_previous(cp, dest, &st))
+                        return 0;
                 int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
                         return cc_error_setsys(cp->err, -errno, "open %s", rel);

@@ -20,6 +20,10 @@ struct cc_build_copy {
         gid_t gid;
         const struct cc_dockerignore *ignore; /* NULL: nothing ignored */
         int chmod;                       /* --chmod: permission bits of what is copied; 0: keep */
+        int prevfd;                      /* the tree this COPY made before (a layer of the store's,
+                                            never written to), or <= 0 for none: a file the same there (path,
+                                            size, time to the nanosecond, mode, owner) is hard-linked
+                                            from it instead of copied */
 };
 
 /* Copy into the staging tree stagefd (its root is the image's "/"), or

@@ -524,6 +524,28 @@ static int heredoc_sources(struct cc_builder *b, struct cc_stage *st, const stru
         return r;
 }
 
+/* The tree this COPY (the same sources, destination and flags, whatever
+ * came before it) made last time, still in the store: its unchanged files
+ * are linked from there. prev_key names it for the next time. */
+static int previous_tree(struct cc_builder *b, const struct cc_build_copy *c, const struct cc_df_instr *in,
+                         char *prev_key)
+{
+        struct cc_buf what = {0};
+        cc_buf_printf(&what, "PREVIOUS%c%s%c%s%c%u:%u:%d:%o%c", 0, in->cmd, 0, c->dest, 0, (unsigned) c->uid,
+                      (unsigned) c->gid, c->chown, (unsigned) c->chmod, 0);
+        for (size_t i = 0; i < c->srcs->n; i++)
+                cc_buf_add(&what, c->srcs->v[i], strlen(c->srcs->v[i]) + 1);
+        for (size_t i = 0; i < in->flags.n; i++)
+                cc_buf_add(&what, in->flags.v[i], strlen(in->flags.v[i]) + 1);
+        cc_build_key(b->o->context, what.s, what.len, prev_key);
+        cc_buf_free(&what);
+        json_object *rec = b->o->no_cache ? NULL : cc_image_cache_get(b->s, cc_digest_hex(prev_key)), *chain;
+        if (!rec || !json_object_object_get_ex(rec, "chain", &chain) || !cc_digest_valid(json_object_get_string(chain)))
+                return -1;
+        _cleanup_free_ char *dir = cc_image_layer_path(b->s, json_object_get_string(chain));
+        return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
                       struct cc_error *err)
 {
@@ -563,10 +585,18 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         if (r == 0)
                 cached = cc_stage_cached(b, st, key, by);
         _cleanup_free_ char *dir = NULL;
+        char prev_key[CC_DIGEST_LEN + 1];
+        _cleanup_close_ int prevfd = r == 0 && !cached ? previous_tree(b, &c, in, prev_key) : -1;
+        c.prevfd = prevfd;
         if (r == 0 && !cached)
                 r = extract ? cc_build_add_extract(b, srcs.v[0], dest, &dir, err) : copy_tree(b, &c, from, &dir, err);
         if (r == 0 && !cached)
                 r = cc_stage_add_layer(b, st, key, by, dir, err);
+        if (r == 0 && !cached && *st->chain) {
+                json_object *rec = json_object_new_object();
+                json_object_object_add(rec, "chain", json_object_new_string(st->chain));
+                cc_builder_record(b, prev_key, rec);
+        }
         if (r == 0)
                 cc_builder_vertex_done(b, cached);
         else

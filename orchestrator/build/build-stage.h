@@ -92,6 +92,8 @@ int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *ke
  * new. */
 int cc_builder_save(struct cc_builder *b, struct cc_stage *target, char *id_out, struct cc_error *err);
 void cc_builder_pending_free(struct cc_builder *b);
+/* Record rec (owned) under key ("sha256:..."), saved with the build. */
+void cc_builder_record(struct cc_builder *b, const char *key, json_object *rec);
 
 /* ARG name[=default] (the global scope: global NULL) into `into`: a build
  * arg wins, then the default, then the global value. */

@@ -311,6 +311,15 @@ EOF
         assert_eq "$(count_cached "$out")" 2 "(--no-cache: only the FROMs: $out)" || return 1
         id3=$(jget bt/cache:3 "x['Id']")
         [ "$id3" != "$id2" ] || { fail "--no-cache gave the same image"; return 1; }
+        # a COPY that runs again links the files it copied last time and that did not change
+        mkdir -p "$d/many"; echo 1 >"$d/many/x"; echo 2 >"$d/many/y"
+        printf 'FROM busybox:test\nCOPY many /many/\n' >"$d/Dockerfile.many"
+        cc image build -q -t bt/many:1 -f "$d/Dockerfile.many" "$d" >/dev/null || return 1
+        echo 3 >"$d/many/y"
+        cc image build -q -t bt/many:2 -f "$d/Dockerfile.many" "$d" >/dev/null || return 1
+        local l1=$CCOMPOSE_ROOT/layers/$(chain_of bt/many:1 -1) l2=$CCOMPOSE_ROOT/layers/$(chain_of bt/many:2 -1)
+        assert_eq "$(stat -c %i "$l2/many/x")" "$(stat -c %i "$l1/many/x")" "(x linked)" || return 1
+        assert_eq "$(cat "$l2/many/y" "$l1/many/y")" $'3\n2' "(y copied, the old layer unchanged)" || return 1
         # the cache outlives the images (and the store's gc after rm and load)
         cc image rm bt/cache:1 bt/cache:2 bt/cache:3 >/dev/null || return 1
         cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null || return 1
