@@ -5,7 +5,9 @@
  * labels docker compose writes. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -496,7 +498,47 @@ struct cc__logs {
         struct timespec since, until;
         bool has_since, has_until;
         struct cc_buf buf;
+        /* attach's stdin: into the container's stdin FIFO (stdin_open) */
+        char *fifo_path;
+        int fifo;
+        struct cc_buf in;
 };
+
+#define CC__MAX_STDIN (1024 * 1024)
+
+/* What came from the client, into the FIFO as far as it takes it (opened
+ * once the container's supervisor made it: attach comes before start). */
+static void cc__stdin_flush(struct cc__logs *l)
+{
+        if (!l->fifo_path || l->in.len == 0)
+                return;
+        if (l->fifo < 0)
+                l->fifo = open(l->fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        if (l->fifo < 0)
+                return;
+        size_t off = 0;
+        while (off < l->in.len) {
+                ssize_t n = write(l->fifo, l->in.s + off, l->in.len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                off += (size_t) n;
+        }
+        memmove(l->in.s, l->in.s + off, l->in.len - off);
+        l->in.len -= off;
+}
+
+static void cc__stdin(struct cc_api_req *r, const char *data, size_t n)
+{
+        struct cc__logs *l = r->input_data;
+        if (!data)
+                return; /* the client's end of input: the FIFO stays (no EOF between attaches) */
+        if (l->in.len + n > CC__MAX_STDIN)
+                n = CC__MAX_STDIN - l->in.len; /* the container does not read: the rest is dropped */
+        cc_buf_add(&l->in, data, n);
+        cc__stdin_flush(l);
+}
 
 /* One entry, framed: [stream, 0, 0, 0, size (big endian)] + payload
  * (docker's stdcopy), or raw when the container has a tty. */
@@ -544,6 +586,10 @@ static void cc__logs_flush(struct cc__logs *l)
 
 static void cc__logs_free(struct cc__logs *l)
 {
+        if (l->fifo >= 0)
+                close(l->fifo);
+        free(l->fifo_path);
+        cc_buf_free(&l->in);
         free(l->path);
         free(l->project);
         free(l->id);
@@ -594,6 +640,7 @@ static bool cc__logs_live(struct cc__logs *l)
 static void cc__logs_tick(uv_timer_t *t)
 {
         struct cc__logs *l = t->data;
+        cc__stdin_flush(l);
         struct cc_error err = {0};
         struct stat st;
         if (stat(l->path, &st) == 0 && (long long) st.st_size < l->offset)
@@ -622,6 +669,7 @@ static void cc__logs_serve(struct cc_api_req *r, char **params, bool attach)
         }
         struct cc__logs *l = cc_xcalloc(1, sizeof(*l));
         l->req = r;
+        l->fifo = -1;
         l->out = cc_api_query_bool(r, "stdout", false);
         l->err = cc_api_query_bool(r, "stderr", false);
         l->timestamps = cc_api_query_bool(r, "timestamps", false);
@@ -635,10 +683,9 @@ static void cc__logs_serve(struct cc_api_req *r, char **params, bool attach)
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         const char *since = cc_api_query(r, "since"), *until = cc_api_query(r, "until");
-        if (attach && cc_api_query_bool(r, "stdin", false)) {
-                cc_api_reply_error(r, 501, "attaching to the standard input of %s is not supported yet", params[0]);
-                goto out;
-        }
+        json_object *open_stdin = cc__rec(c, "Config", "OpenStdin");
+        bool with_stdin = attach && cc_api_query_bool(r, "stdin", false) && json_object_get_boolean(open_stdin);
+        json_object_put(open_stdin);
         if (!l->out && !l->err) {
                 cc_api_reply_error(r, 400, "Bad parameters: you must choose at least one stream");
                 goto out;
@@ -693,7 +740,15 @@ static void cc__logs_serve(struct cc_api_req *r, char **params, bool attach)
                 cc_strv_push(&r->api->following, l->id);
                 uv_timer_init(r->api->loop, &l->timer);
                 l->timer.data = l;
-                uv_timer_start(&l->timer, cc__logs_tick, 100, 100);
+                if (with_stdin) {
+                        l->fifo_path = cc_xasprintf("%s/containers/%s/stdin.fifo", r->api->opts->root, l->id);
+                        r->input = cc__stdin;
+                        r->input_data = l;
+                        cc_api_hijack_input(r);
+                }
+                /* attached: a terminal's echo comes back through here */
+                uint64_t every = attach ? 25 : 100;
+                uv_timer_start(&l->timer, cc__logs_tick, every, every);
                 cc_api_ctrs_free(&cs);
                 return;
         }
@@ -710,4 +765,33 @@ void cc_api_container_logs(struct cc_api_req *r, char **params)
 void cc_api_container_attach(struct cc_api_req *r, char **params)
 {
         cc__logs_serve(r, params, true);
+}
+
+/* The terminal size of a container with a tty: the supervisor holds its
+ * pty (as `ccompose attach` asks it). A short request on its socket. */
+void cc_api_container_resize(struct cc_api_req *r, char **params)
+{
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
+        const char *h = cc_api_query(r, "h"), *w = cc_api_query(r, "w");
+        char *he = NULL, *we = NULL;
+        long rows = h ? strtol(h, &he, 10) : -1, cols = w ? strtol(w, &we, 10) : -1;
+        if (c && (!h || !w || *he || *we || rows < 0 || cols < 0 || rows > 65535 || cols > 65535)) {
+                cc_api_reply_error(r, 400, "invalid size: h and w are numbers of rows and columns");
+        } else if (c && !cc__up(c->ct)) {
+                cc_api_reply_error(r, 409, "Container %s is not running", c->ct->id);
+        } else if (c) {
+                struct cc_cli cli = {.root = r->api->opts->root, .runtime_dir = r->api->opts->runtime_dir};
+                _cleanup_free_ char *req = cc_xasprintf("{\"op\":\"resize\",\"id\":\"%s\",\"rows\":%ld,\"cols\":%ld}",
+                                                        c->ct->id, rows, cols);
+                struct cc_error err = {0};
+                int code = 0;
+                if (cc_sup_request(&cli, c->st->project, req, &code, &err) < 0 || code != 0)
+                        cc_api_reply_error(r, 500, "resizing the terminal of %s: %s", c->ct->name,
+                                           err.msg ? cc_error_msg(&err) : "refused");
+                else
+                        cc_api_reply(r, 200, "text/plain; charset=utf-8", "", 0);
+                cc_error_clear(&err);
+        }
+        cc_api_ctrs_free(&cs);
 }

@@ -42,6 +42,10 @@ struct cc_api_req {
         /* the response */
         bool streaming;          /* chunked body under way */
         bool raw;                /* a hijacked connection: the stream is the rest of it */
+        /* a hijacked connection's input (attach's stdin): data, or NULL at
+         * the end of it; without one, input waits as a next request would */
+        void (*input)(struct cc_api_req *r, const char *data, size_t n);
+        void *input_data;
         bool answered;
         struct cc_api_task *task;
 };
@@ -57,6 +61,7 @@ struct cc_api {
         uv_timer_t reaper;       /* AutoRemove (api-write.c) */
         struct cc_strv reaping;  /* projects being removed by it */
         struct cc_strv following; /* containers whose output a request streams (not reaped meanwhile) */
+        struct cc_strv reaped;   /* "ID CODE" of the last containers it removed (wait condition=removed) */
         bool stopping;
 };
 
@@ -76,6 +81,8 @@ void cc_api_stream_end(struct cc_api_req *r);
  * the client asked for "Upgrade: tcp", else 200; cc_api_stream_write then
  * writes raw bytes, and the connection closes at cc_api_done. */
 void cc_api_hijack(struct cc_api_req *r);
+/* After setting r->input: what the client sent already goes to it. */
+void cc_api_hijack_input(struct cc_api_req *r);
 /* Is the client still there? (a stream stops writing when not) */
 bool cc_api_req_alive(const struct cc_api_req *r);
 /* The end of a handler's deferred work (after its response or stream end):
@@ -149,6 +156,7 @@ void cc_api_containers_list(struct cc_api_req *r, char **params);
 void cc_api_container_inspect(struct cc_api_req *r, char **params);
 void cc_api_container_logs(struct cc_api_req *r, char **params);
 void cc_api_container_attach(struct cc_api_req *r, char **params);
+void cc_api_container_resize(struct cc_api_req *r, char **params);
 /* api-images.c: images, networks, volumes */
 void cc_api_images_list(struct cc_api_req *r, char **params);
 void cc_api_image_inspect(struct cc_api_req *r, char **params);

@@ -26,6 +26,7 @@ static const struct cc_api_routedef cc__routes[] = {
         {HTTP_GET, "/containers/{}/json", cc_api_container_inspect},
         {HTTP_GET, "/containers/{}/logs", cc_api_container_logs},
         {HTTP_POST, "/containers/{}/attach", cc_api_container_attach},
+        {HTTP_POST, "/containers/{}/resize", cc_api_container_resize},
         {HTTP_POST, "/containers/{}/start", cc_api_container_start},
         {HTTP_POST, "/containers/{}/stop", cc_api_container_stop},
         {HTTP_POST, "/containers/{}/restart", cc_api_container_restart},

@@ -163,6 +163,17 @@ void cc_api_stream_begin(struct cc_api_req *r, int status, const char *ctype)
         cc__conn_send(r->conn, cc_buf_steal(&b), n);
 }
 
+void cc_api_hijack_input(struct cc_api_req *r)
+{
+        struct cc_api_conn *c = r->conn;
+        if (r->input && c->pending.len) {
+                struct cc_buf p = c->pending;
+                memset(&c->pending, 0, sizeof(c->pending));
+                r->input(r, p.s, p.len);
+                cc_buf_free(&p);
+        }
+}
+
 void cc_api_hijack(struct cc_api_req *r)
 {
         if (r->answered)
@@ -513,8 +524,11 @@ static void cc__read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 uv_read_stop(s);
                 /* a hijacked stream's client may close its sending side
                  * and still read: it is gone when a write fails */
-                if (nread == UV_EOF && c->handling && c->req && c->req->raw)
+                if (nread == UV_EOF && c->handling && c->req && c->req->raw) {
+                        if (c->req->input)
+                                c->req->input(c->req, NULL, 0);
                         return;
+                }
                 c->peer_gone = true;
                 if (c->handling && c->req && c->req->task)
                         c->req->task->abort(c->req->task); /* ends with cc_api_done */
@@ -523,7 +537,9 @@ static void cc__read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 return;
         }
         if (nread > 0) {
-                if (c->handling) {
+                if (c->handling && c->req && c->req->raw && c->req->input) {
+                        c->req->input(c->req, buf->base, (size_t) nread);
+                } else if (c->handling) {
                         /* the next request waits; a client that sends without
                          * bound while it waits is cut off */
                         if (c->pending.len + (size_t) nread > CC_API_MAX_BODY + CC_API_MAX_HEAD)
@@ -795,6 +811,7 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         uv_run(&loop, UV_RUN_DEFAULT);
         cc_strv_free(&api.reaping);
         cc_strv_free(&api.following);
+        cc_strv_free(&api.reaped);
         uv_loop_close(&loop);
         return 0;
 }

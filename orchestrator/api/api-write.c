@@ -607,6 +607,12 @@ static void cc__wait_tick(uv_timer_t *t)
         _cleanup_state_ struct cc_state *st = cc_api_state_load(w->req->api, w->project);
         struct cc_ctr_state *ct = st ? cc_state_find(st, w->id) : NULL;
         if (!ct) {
+                /* removed: by the AutoRemove reaper, which kept its code */
+                const struct cc_strv *rp = &w->req->api->reaped;
+                size_t idl = strlen(w->id);
+                for (size_t i = 0; i < rp->n; i++)
+                        if (strncmp(rp->v[i], w->id, idl) == 0 && rp->v[i][idl] == ' ')
+                                w->last_code = atoi(rp->v[i] + idl + 1);
                 cc__wait_end(w, w->last_code);
                 return;
         }
@@ -691,6 +697,13 @@ static void cc__reap_tick(uv_timer_t *t)
                     cc_strv_contains(&api->reaping, ctr->st->project) || cc_strv_contains(&api->following, ctr->ct->id))
                         continue;
                 cc_strv_push(&api->reaping, ctr->st->project);
+                /* its exit code, for a wait that sees it only gone */
+                if (api->reaped.n >= 256) {
+                        free(api->reaped.v[0]);
+                        memmove(api->reaped.v, api->reaped.v + 1, (api->reaped.n - 1) * sizeof(char *));
+                        api->reaped.n--;
+                }
+                cc_strv_push_owned(&api->reaped, cc_xasprintf("%s %d", ctr->ct->id, ctr->ct->exit_code));
                 struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
                 c->api = api;
                 c->done = cc__reaped;

@@ -242,11 +242,10 @@ def case_follow(name):
 
 def case_attach(name):
     """POST attach with Upgrade: tcp: 101, then the container's output,
-    framed, until it exits; stdin is refused."""
+    framed, until it exits."""
     cid = create(name, {"Image": "busybox:test", "Cmd": ["sh", "-c", "echo a; echo b >&2; echo c; exit 2"]})
     if not cid:
         return
-    expect("POST", f"/containers/{name}/attach?stream=1&stdin=1&stdout=1", 501, message="standard input")
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(60)
     s.connect(SOCK)
@@ -303,6 +302,40 @@ def case_concurrent(n):
     check(not errors, f"{len(errors)} of {n} clients failed: {errors[:5]}")
     resp, _ = request("GET", "/_ping")
     check(resp.status == 200, "the service answers after the crowd")
+
+
+def case_docker_it(docker, name):
+    """`docker run --rm -it IMAGE sh` on a terminal (a pty made here): a
+    command typed is run and its output shown, `exit 3` ends it with 3,
+    and the container is gone."""
+    import os
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(docker, [docker, "run", "--rm", "-it", "--name", name, "busybox:test", "sh"])
+    out = b""
+
+    def read_until(want, secs=60):
+        nonlocal out
+        end = time.time() + secs
+        while want not in out and time.time() < end:
+            r, _, _ = select.select([fd], [], [], 1)
+            if r:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+        return want in out
+
+    os.write(fd, b"echo hi-$((6*7))\n")
+    check(read_until(b"hi-42"), f"the typed command's output: {out!r}")
+    os.write(fd, b"stty size; exit 3\n")
+    read_until(b"\0", secs=30)  # until it ends (EOF of the terminal)
+    _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3, f"docker run -it: status {status}, output {out!r}")
+    resp, _ = request("GET", f"/containers/{name}/json")
+    check(resp.status == 404, f"--rm: the container is still there ({resp.status})")
 
 
 def names_of(query):
@@ -367,6 +400,7 @@ CASES = {
     "follow": case_follow,
     "attach": case_attach,
     "concurrent": case_concurrent,
+    "docker-it": case_docker_it,
     "list": case_list,
     "remove": case_remove,
 }

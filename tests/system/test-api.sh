@@ -22,10 +22,10 @@ HTTP="$SRCDIR/tests/system/api-http.py"
 export DOCKER_HOST=unix://$SOCK
 PORT=$((20000 + RANDOM % 20000))
 
-plan 18
+plan 19
 
 if ip -4 route show | grep -qE "^10\.213\.11[78]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 18); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
+        for i in $(seq 1 19); do skip "api $i" "10.213.117-118.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -66,6 +66,7 @@ t_logs() { python3 "$HTTP" "$SOCK" logs "logs$ID"; }
 t_follow() { python3 "$HTTP" "$SOCK" follow "follow$ID"; }
 t_attach() { python3 "$HTTP" "$SOCK" attach "attach$ID"; }
 t_concurrent() { python3 "$HTTP" "$SOCK" concurrent 100; }
+t_docker_it() { python3 "$HTTP" "$SOCK" docker-it "$DOCKER" "it$ID"; }
 
 t_docker_version_info() {
         local out
@@ -259,7 +260,8 @@ t "docker run -d -p, ps, curl, logs, inspect, rm refused, stop, wait, rm" t_dock
 t "docker run --restart always, rm -f" t_docker_rm_force
 t "docker pause (no output, 409 twice), unpause, restart" t_docker_pause_restart
 t "docker run (foreground): output, stderr, exit code; --rm; -t" t_docker_run_fg
-t "attach: 101 UPGRADED, framed output until exit, stdin refused" t_attach
+t "attach: 101 UPGRADED, framed output until exit" t_attach
+t "docker run --rm -it busybox sh on a terminal: typed commands run, exit code, removed" t_docker_it
 t "100 concurrent clients: every answer whole, the service serving after" t_concurrent
 t "python3-docker: run, wait, logs, list, remove" t_python_sdk
 t "lists: filters label/name/status/id, compose labels, images, networks, volumes; remove" t_lists
