@@ -21,13 +21,30 @@ class UnixConnection(http.client.HTTPConnection):
         self.path = path
 
     def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
+        self.sock = raw_socket(self.timeout)
 
 
 SOCK = sys.argv[1]
 FAILS = []
+
+
+def raw_socket(timeout=60):
+    """A plain connection to the service (no HTTP client in between)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(SOCK)
+    return s
+
+
+def recv_all(s, got=b""):
+    """Everything until the service closes the connection; then closed."""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    return got
 
 
 def check(cond, what):
@@ -106,17 +123,9 @@ def case_system():
         check(resp.status == 200 and data == b"OK", "keep-alive request")
     conn.close()
     # pipelined: two requests in one write, two answers in order
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    s.connect(SOCK)
+    s = raw_socket()
     s.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    got = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    s.close()
+    got = recv_all(s)
     check(got.startswith(b"HTTP/1.1 200 OK") and got.count(b"HTTP/1.1 404 Not Found") == 1 and
           got.index(b"200 OK") < got.index(b"404"), f"pipelined answers: {got!r}")
 
@@ -145,16 +154,13 @@ def case_bad_input():
     except (ConnectionError, BrokenPipeError, socket.timeout) as e:
         check(False, f"huge body: no answer ({e})")
     # not HTTP at all: 400, closed
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    s.connect(SOCK)
+    s = raw_socket()
     s.sendall(b"\x00\x01garbage\r\n\r\n")
     got = s.recv(65536)
     s.close()
     check(got.startswith(b"HTTP/1.1 400"), f"garbage: {got!r}")
     # a client that goes away mid-request, then one that leaves a follow stream
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(SOCK)
+    s = raw_socket()
     s.sendall(b"POST /containers/create HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"Ima")
     s.close()
     # still serving
@@ -231,8 +237,7 @@ def case_follow(name):
           f"follow: {resp.status} {frames(data)}")
     # a follower that leaves early: the service goes on
     expect("POST", f"/containers/{name}/start", 204)
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(SOCK)
+    s = raw_socket()
     s.sendall(f"GET /containers/{name}/logs?stdout=1&follow=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     s.recv(100)
     s.close()
@@ -246,9 +251,7 @@ def case_attach(name):
     cid = create(name, {"Image": "busybox:test", "Cmd": ["sh", "-c", "echo a; echo b >&2; echo c; exit 2"]})
     if not cid:
         return
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(60)
-    s.connect(SOCK)
+    s = raw_socket()
     s.sendall(f"POST /v1.41/containers/{name}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\n"
               "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
     s.shutdown(socket.SHUT_WR)  # no stdin: the stream goes on
@@ -262,13 +265,7 @@ def case_attach(name):
     check(head.startswith(b"HTTP/1.1 101 UPGRADED") and b"Upgrade: tcp" in head and
           b"application/vnd.docker.raw-stream" in head, f"attach head: {head!r}")
     expect("POST", f"/containers/{name}/start", 204)
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    s.close()
-    fr = frames(rest)
+    fr = frames(recv_all(s, rest))
     check([p for st, p in fr if st == 1] == [b"a\n", b"c\n"] and [p for st, p in fr if st == 2] == [b"b\n"],
           f"attached output: {fr}")
     resp, data = expect("POST", f"/containers/{name}/wait", 200)
