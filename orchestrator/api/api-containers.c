@@ -601,6 +601,7 @@ static void cc__logs_closed(uv_handle_t *h)
 {
         struct cc__logs *l = h->data;
         struct cc_api_req *r = l->req;
+        cc_api_reap_soon(r->api); /* an AutoRemove container waited for this follower */
         struct cc_strv *f = &r->api->following;
         for (size_t i = 0; i < f->n; i++)
                 if (strcmp(f->v[i], l->id) == 0) {

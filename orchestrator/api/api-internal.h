@@ -175,5 +175,7 @@ void cc_api_container_remove(struct cc_api_req *r, char **params);
 /* Remove the exited containers made with HostConfig.AutoRemove (once no
  * request streams their output). */
 void cc_api_reaper_start(struct cc_api *api);
+/* Look now (a follower ended, a wait for removal saw the exit). */
+void cc_api_reap_soon(struct cc_api *api);
 
 #endif

@@ -618,8 +618,11 @@ static void cc__wait_tick(uv_timer_t *t)
         }
         if (!cc__running(ct) && ct->status != CC_CTR_CREATED)
                 w->last_code = ct->exit_code;
-        if (w->until == CC__REMOVED)
+        if (w->until == CC__REMOVED) {
+                if (!cc__running(ct) && ct->status != CC_CTR_CREATED)
+                        cc_api_reap_soon(w->req->api); /* docker run --rm waits for this */
                 return;
+        }
         bool stopped = !cc__running(ct) && ct->status != CC_CTR_CREATED;
         if (w->until == CC__NEXT_EXIT && (ct->finished_at == w->finished_at && ct->restart_count == w->restarts))
                 stopped = false;
@@ -714,6 +717,12 @@ static void cc__reap_tick(uv_timer_t *t)
                 cc__cmd_run(c, args);
         }
         cc_api_ctrs_free(&cs);
+}
+
+void cc_api_reap_soon(struct cc_api *api)
+{
+        if (!api->stopping && uv_is_active((uv_handle_t *) &api->reaper))
+                uv_timer_start(&api->reaper, cc__reap_tick, 0, 200);
 }
 
 void cc_api_reaper_start(struct cc_api *api)
