@@ -44,6 +44,7 @@ struct cc_builder {
         struct cc_dockerignore ignore;
         int ctxfd;               /* the context directory */
         char *work;              /* scratch directory for this build (upper dirs, COPY trees) */
+        int work_lock;           /* flock()ed on work while the build runs */
         long long epoch;         /* SOURCE_DATE_EPOCH, -1 when unset */
         char *created;           /* the image's time: the epoch's, or NULL (now) */
         struct cc_stage *stages;

@@ -2,7 +2,10 @@
  * needs them, the target committed as an image. */
 #include <ctype.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -133,6 +136,8 @@ static void builder_free(struct cc_builder *b)
                 close(b->ctxfd);
         if (b->work)
                 cc_rm_rf(b->work);
+        if (b->work_lock >= 0)
+                close(b->work_lock);
         free(b->work);
         cc_env_free(&b->build_args);
         free(b->created);
@@ -573,14 +578,50 @@ static void warn_unused_args(struct cc_builder *b)
         cc_buf_free(&list);
 }
 
+/* Work directories of builds that ended without cleaning up (killed):
+ * nobody holds their lock any more. */
+static void remove_stale(const char *parent)
+{
+        DIR *d = opendir(parent);
+        struct dirent *de;
+        struct cc_strv stale = {0};
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *p = cc_path_join(parent, de->d_name);
+                _cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        cc_strv_push(&stale, p);
+        }
+        if (d)
+                closedir(d);
+        for (size_t i = 0; i < stale.n; i++) {
+                DIR *w = opendir(stale.v[i]);
+                while (w && (de = readdir(w)))
+                        if (cc_startswith(de->d_name, "root-")) { /* a stage's layers, mounted */
+                                _cleanup_free_ char *m = cc_path_join(stale.v[i], de->d_name);
+                                umount2(m, MNT_DETACH);
+                        }
+                if (w)
+                        closedir(w);
+                cc_rm_rf(stale.v[i]);
+        }
+        cc_strv_free(&stale);
+}
+
 static int make_work_dir(struct cc_builder *b, struct cc_error *err)
 {
         _cleanup_free_ char *parent = cc_path_join(b->o->root, "build-tmp");
         if (cc_mkdir_p(parent, 0700) < 0)
                 return cc_error_setsys(err, -errno, "create %s", parent);
+        remove_stale(parent);
         _cleanup_free_ char *tmpl = cc_path_join(parent, "XXXXXX");
         if (!mkdtemp(tmpl))
                 return cc_error_setsys(err, -errno, "create a directory in %s", parent);
+        /* held while the build runs: a directory without it is a dead build's */
+        b->work_lock = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (b->work_lock < 0 || flock(b->work_lock, LOCK_EX) < 0)
+                return cc_error_setsys(err, -errno, "lock %s", tmpl);
         b->work = cc_steal(&tmpl);
         return 0;
 }
@@ -631,7 +672,7 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
 
 int cc_build(const struct cc_build_opts *o, char *id_out, struct cc_error *err)
 {
-        struct cc_builder b = {.o = o, .ctxfd = -1};
+        struct cc_builder b = {.o = o, .ctxfd = -1, .work_lock = -1};
         if (o->progress != CC_BUILD_PROGRESS_QUIET)
                 b.out = o->out ? o->out : stderr;
         int r = run_build(&b, id_out, err);

@@ -232,7 +232,16 @@ t_scratch_and_inline() {
 t_history() {
         local d=$W/hist; ctx "$d"
         printf 'FROM busybox:test\nENV A=1\nRUN true\nRUN touch /x\nCOPY f /f\nCMD ["sh"]\n' >"$d/Dockerfile"
-        cc image build -q -t bt/hist:1 "$d" >/dev/null || return 1
+        # the work directory of a killed build goes; a running build's (locked) stays
+        local bt=$CCOMPOSE_ROOT/build-tmp
+        mkdir -p "$bt/deadbuild/x" "$bt/livebuild"
+        flock "$bt/livebuild" sleep 120 &
+        local holder=$! i
+        on_exit "kill $holder"
+        for i in $(seq 100); do flock -n "$bt/livebuild" true || break; sleep 0.1; done
+        cc image build -q -t bt/hist:1 "$d" >/dev/null || { kill "$holder"; return 1; }
+        [ ! -e "$bt/deadbuild" ] && [ -d "$bt/livebuild" ] || { fail "$(ls "$bt")"; kill "$holder"; return 1; }
+        kill "$holder"; wait "$holder" 2>/dev/null; rmdir "$bt/livebuild"
         local id; id=$(jget bt/hist:1 "x['Id']")
         local cfg=$CCOMPOSE_ROOT/images/blobs/sha256/${id#sha256:}
         local h; h=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print([(e['created_by'], e.get('empty_layer', False)) for e in c['history']][-5:]); print(len(c['rootfs']['diff_ids']), bool(c['created']))" "$cfg")
