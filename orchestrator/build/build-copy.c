@@ -258,18 +258,21 @@ static int copy_source(struct copier *cp, const char *src, bool into_dir, const 
                 if (ignored(cp, crel) || fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 (*copied)++;
+                /* --parents: the match's path from the context below dest */
+                _cleanup_free_ char *kept = cp->c->parents ? cc_path_join(dest, crel) : NULL;
                 if (S_ISDIR(st.st_mode)) {
                         /* a directory's contents go into dest */
-                        _cleanup_free_ char *inside = cc_path_join(dest, "x");
+                        _cleanup_free_ char *inside = cc_path_join(kept ? kept : dest, "x");
                         int fd = openat(dfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (fd < 0)
                                 r = cc_error_setsys(cp->err, -errno, "open %s", crel);
                         else if ((r = make_parents(cp, inside)) == 0)
-                                r = copy_tree(cp, fd, crel, dest);
+                                r = copy_tree(cp, fd, crel, kept ? kept : dest);
                         if (fd >= 0)
                                 close(fd);
                 } else {
-                        _cleanup_free_ char *to = into_dir ? cc_path_join(dest, names.v[i]) : cc_xstrdup(dest);
+                        _cleanup_free_ char *to = kept ? cc_xstrdup(kept)
+                                                  : into_dir ? cc_path_join(dest, names.v[i]) : cc_xstrdup(dest);
                         r = make_parents(cp, to);
                         if (r == 0)
                                 r = copy_entry(cp, dfd, names.v[i], crel, to);

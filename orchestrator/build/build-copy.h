@@ -20,6 +20,7 @@ struct cc_build_copy {
         gid_t gid;
         const struct cc_dockerignore *ignore; /* NULL: nothing ignored */
         int chmod;                       /* --chmod: permission bits of what is copied; 0: keep */
+        bool parents;                    /* --parents: each source keeps its path below dest */
         int prevfd;                      /* the tree this COPY made before (a layer of the store's,
                                             never written to), or <= 0 for none: a file the same there (path,
                                             size, time to the nanosecond, mode, owner) is hard-linked

@@ -367,6 +367,8 @@ static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc
                         if (!v[8] || *end || m > 07777)
                                 r = cc_error_set(err, -EINVAL, "invalid chmod %s: an octal mode is needed", v + 8);
                         c->chmod = (int) m;
+                } else if (cc_streq(v, "--parents") || cc_streq(v, "--parents=true")) {
+                        c->parents = true;
                 } else if (cc_startswith(v, "--checksum=") && cc_streq(in->cmd, "add")) {
                         free(*checksum);
                         *checksum = cc_xstrdup(v + 11);
@@ -421,8 +423,8 @@ static int copy_key(struct cc_builder *b, struct cc_stage *st, const struct cc_d
                     struct cc_build_copy *c, const struct cc_stage *from, char *key, struct cc_error *err)
 {
         struct cc_buf what = {0};
-        cc_buf_printf(&what, "%s%c%s%c%u:%u:%d%c", in->cmd, 0, c->dest, 0, (unsigned) c->uid, (unsigned) c->gid,
-                      c->chown, 0);
+        cc_buf_printf(&what, "%s%c%s%c%u:%u:%d:%o:%d%c", in->cmd, 0, c->dest, 0, (unsigned) c->uid,
+                      (unsigned) c->gid, c->chown, (unsigned) c->chmod, c->parents, 0);
         for (size_t i = 0; i < c->srcs->n; i++)
                 cc_buf_add(&what, c->srcs->v[i], strlen(c->srcs->v[i]) + 1);
         int r = 0;

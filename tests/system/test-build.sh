@@ -461,13 +461,14 @@ COPY --chmod=640 --chown=app:wheel f /f-app
 COPY --chown=nobody sub /sub-nobody/
 COPY --link --chmod=755 f /f-exec
 COPY --from=busybox:test /bin/busybox /from-image/busybox
+COPY --parents sub/g f /par/
 EOF
         local out; out=$(cc image build -t bt/flags:1 "$d" 2>&1) || { fail "$out"; return 1; }
         assert_contains "$out" "[internal] load image docker.io/library/busybox:test" || return 1
         assert_eq "$(jget bt/flags:1 "x['Config']['OnBuild']")" "None" "(triggers are not handed down)" || return 1
         printf 'services:\n  f:\n    image: bt/flags:1\n    network_mode: none\n' >"$d/compose.yaml"
-        out=$(cc -f "$d/compose.yaml" -p bt-flags run --rm f sh -c 'cat /trig /from-trigger; stat -c "%a %u:%g %n" /f-app /sub-nobody/g /f-exec; test -x /from-image/busybox && echo image-ok' 2>&1)
-        assert_eq "$out" $'triggered\nhello\n640 1000:10 /f-app\n644 65534:65534 /sub-nobody/g\n755 0:0 /f-exec\nimage-ok' || return 1
+        out=$(cc -f "$d/compose.yaml" -p bt-flags run --rm f sh -c 'cat /trig /from-trigger; stat -c "%a %u:%g %n" /f-app /sub-nobody/g /f-exec; test -x /from-image/busybox && echo image-ok; cat /par/sub/g /par/f' 2>&1)
+        assert_eq "$out" $'triggered\nhello\n640 1000:10 /f-app\n644 65534:65534 /sub-nobody/g\n755 0:0 /f-exec\nimage-ok\nsub\nhello' || return 1
         refused "$d" 'FROM busybox:test\nCOPY --chown=nosuchuser f /f\n' "unable to convert uid/gid chown string to host mapping" || return 1
         refused "$d" 'FROM --platform=linux/s390x busybox:test\n' "platform linux/s390x: only this host's platform" || return 1
         cc -f "$d/compose.yaml" -p bt-flags down >/dev/null 2>&1
@@ -548,7 +549,7 @@ t "cache: nothing changed, mtimes, one file, --no-cache, after rm" t_cache
 t "SOURCE_DATE_EPOCH: two clean builds, one image; times clamped" t_source_date_epoch
 t "RUN --mount cache, bind, tmpfs, secret; --network; secrets in no layer" t_run_mounts
 t "heredocs: RUN <<EOF, RUN cmd <<EOF, COPY <<EOF (expanded, quoted), <<-" t_heredocs
-t "COPY --chmod, --chown names, --link, --from=image; ONBUILD; FROM --platform" t_copy_flags_onbuild_platform
+t "COPY --chmod, --chown names, --link, --parents, --from=image; ONBUILD; FROM --platform" t_copy_flags_onbuild_platform
 t "ADD: a tar unpacked, loopback URLs (--checksum), remote URLs refused" t_add
 t "--cache-from an image loaded into another store; --add-host in RUN" t_cache_from_and_hosts
 done_testing
