@@ -1,6 +1,10 @@
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,10 +54,41 @@ void tap_skip(const char *fmt, ...)
         exit(TAP_SKIP_STATUS);
 }
 
+/* Every test's scratch directories live under one root the runner makes
+ * and removes after the last test, also when a test failed or crashed
+ * before its own clean-up. */
+static char tap_root[] = "/tmp/ccompose-unit-XXXXXX";
+
+char *tap_tmpdir(const char *prefix)
+{
+        size_t len = strlen(tap_root) + strlen(prefix) + 9;
+        char *dir = malloc(len);
+        if (!dir)
+                tap_fail(__FILE__, __LINE__, "out of memory");
+        snprintf(dir, len, "%s/%s-XXXXXX", tap_root, prefix);
+        if (!mkdtemp(dir))
+                tap_fail(__FILE__, __LINE__, "mkdtemp %s: %s", dir, strerror(errno));
+        return dir;
+}
+
+static int tap_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void) st;
+        (void) ftw;
+        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0)
+                printf("# leaving %s: %s\n", path, strerror(errno));
+        return 0;
+}
+
 int tap_main(int argc, char **argv)
 {
         const char *only = argc > 1 ? argv[1] : NULL;
         int failed = 0, n = 0;
+
+        if (!mkdtemp(tap_root)) {
+                perror("mkdtemp");
+                return 1;
+        }
 
         for (int i = 0; i < tap_n; i++)
                 if (!only || strcmp(only, tap_tests[i].name) == 0)
@@ -105,6 +140,8 @@ int tap_main(int argc, char **argv)
                 if (!ok)
                         failed++;
         }
+        /* FTW_MOUNT: a mount a test left stays, and so does the root */
+        nftw(tap_root, tap_remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
         return failed ? 1 : 0;
 }
 

@@ -14,6 +14,9 @@ void tap_register(const char *name, tap_fn fn);
 void tap_fail(const char *file, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 /* End the running test as skipped, with the reason on its TAP line. */
 void tap_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* A new directory "<prefix>-XXXXXX" under the runner's scratch root,
+ * removed with everything in it after the last test (malloc'd). */
+char *tap_tmpdir(const char *prefix);
 int tap_main(int argc, char **argv);
 
 #define TEST(name)                                                                  \

@@ -29,8 +29,7 @@ static struct cc_image_store *store_with_base(void)
 {
         if (geteuid() != 0)
                 tap_skip("needs root");
-        char tmpl[] = "/tmp/cc-build-commit-XXXXXX";
-        root = cc_xstrdup(mkdtemp(tmpl));
+        root = tap_tmpdir("build-commit");
         _cleanup_free_ char *base = cc_path_join(root, "base"), *tar = cc_path_join(root, "base.tar");
         put(base, "etc/x", "x");
         int dfd = open(base, O_RDONLY | O_DIRECTORY), tfd = open(tar, O_CREAT | O_RDWR, 0600);

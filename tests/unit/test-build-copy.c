@@ -21,8 +21,7 @@ static void put(const char *dir, const char *rel, const char *data)
 
 static char *tmpdir(void)
 {
-        char tmpl[] = "/tmp/cc-build-copy-XXXXXX";
-        return cc_xstrdup(mkdtemp(tmpl));
+        return tap_tmpdir("build-copy");
 }
 
 static char *context(void)

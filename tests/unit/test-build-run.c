@@ -24,8 +24,7 @@ static void setup(void)
         size_t len;
         if (cc_read_file("/usr/bin/busybox", &data, &len) < 0 && cc_read_file("/bin/busybox", &data, &len) < 0)
                 tap_skip("no busybox");
-        char tmpl[] = "/tmp/cc-build-run-XXXXXX";
-        root = cc_xstrdup(mkdtemp(tmpl));
+        root = tap_tmpdir("build-run");
         layer = cc_path_join(root, "layer");
         _cleanup_free_ char *bin = cc_path_join(layer, "bin"), *etc = cc_path_join(layer, "etc");
         cc_mkdir_p(bin, 0755);

@@ -510,10 +510,7 @@ TEST(dotenv_does_not_see_keys_already_in_the_output)
 
 static char *tmpdir(void)
 {
-        char tmpl[] = "/tmp/test-env-XXXXXX";
-        if (!mkdtemp(tmpl))
-                tap_fail(__FILE__, __LINE__, "mkdtemp failed");
-        return cc_xstrdup(tmpl);
+        return tap_tmpdir("env");
 }
 
 TEST(dotenv_load_reads_a_file)

@@ -26,8 +26,7 @@ static char *make_upper(void)
 {
         if (geteuid() != 0)
                 tap_skip("needs root (device nodes, trusted.* attributes)");
-        char tmpl[] = "/tmp/cc-layer-write-XXXXXX";
-        char *dir = cc_xstrdup(mkdtemp(tmpl));
+        char *dir = tap_tmpdir("layer-write");
         int fd = open(dir, O_RDONLY | O_DIRECTORY);
         must(fd, "open");
         int f = openat(fd, "a", O_CREAT | O_WRONLY, 0640);
@@ -136,8 +135,7 @@ TEST(unpacks_back_to_the_overlay_tree)
         char *dir = make_upper();
         struct cc_layer_info w, u;
         int out = write_layer(dir, &w);
-        char tmpl[] = "/tmp/cc-layer-back-XXXXXX";
-        char *back = mkdtemp(tmpl);
+        _cleanup_free_ char *back = tap_tmpdir("layer-back");
         int bfd = open(back, O_RDONLY | O_DIRECTORY);
         struct cc_error err = {0};
         if (cc_layer_unpack_fd(out, bfd, CC_LAYER_IMAGE, &u, &err) < 0)

@@ -9,10 +9,7 @@
 
 static char *tmpdir(void)
 {
-        char tmpl[] = "/tmp/ccompose-loader-XXXXXX";
-        if (!mkdtemp(tmpl))
-                tap_fail(__FILE__, __LINE__, "mkdtemp failed");
-        return cc_xstrdup(tmpl);
+        return tap_tmpdir("loader");
 }
 
 static void put(const char *dir, const char *name, const char *text)

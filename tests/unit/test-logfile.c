@@ -8,10 +8,8 @@
 
 static char *tmpfile_path(void)
 {
-        char tmpl[] = "/tmp/ccompose-log-XXXXXX";
-        if (!mkdtemp(tmpl))
-                tap_fail(__FILE__, __LINE__, "mkdtemp");
-        return cc_xasprintf("%s/c-json.log", tmpl);
+        _cleanup_free_ char *dir = tap_tmpdir("log");
+        return cc_path_join(dir, "c-json.log");
 }
 
 static const struct timespec T0 = {1795814400, 123456789}; /* 2026-11-27T21:20:00.123456789Z */

@@ -180,9 +180,7 @@ TEST(server_keys)
 
 static char *tmpdir(void)
 {
-        char *d = cc_xstrdup("/tmp/ccompose-unit-registry.XXXXXX");
-        ASSERT_NOT_NULL(mkdtemp(d));
-        return d;
+        return tap_tmpdir("registry");
 }
 
 TEST(config_json_credentials)

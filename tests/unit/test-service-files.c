@@ -41,10 +41,7 @@ static void put(struct fixture *f, const char *name, const char *text, size_t le
 static void fx_load(struct fixture *f, const char *yaml)
 {
         memset(f, 0, sizeof(*f));
-        char tmpl[] = "/tmp/ccompose-files-XXXXXX";
-        if (!mkdtemp(tmpl))
-                tap_fail(__FILE__, __LINE__, "mkdtemp failed");
-        f->dir = cc_xstrdup(tmpl);
+        f->dir = tap_tmpdir("files");
         cc_env_set(&f->shell, "TOKEN", "from-env");
         f->o.cwd = f->dir;
         f->o.shell = &f->shell;

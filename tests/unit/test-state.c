@@ -10,10 +10,7 @@
 
 static char *tmpdir(void)
 {
-        char tmpl[] = "/tmp/ccompose-state-XXXXXX";
-        if (!mkdtemp(tmpl))
-                tap_fail(__FILE__, __LINE__, "mkdtemp");
-        return cc_xstrdup(tmpl);
+        return tap_tmpdir("state");
 }
 
 TEST(project_names)
@@ -89,8 +86,7 @@ TEST(no_symlinks_followed)
 
 TEST(atomic_write_never_follows_its_temporary_name)
 {
-        char dir[] = "/tmp/ccompose-test-atomic-XXXXXX";
-        ASSERT_NOT_NULL(mkdtemp(dir));
+        _cleanup_free_ char *dir = tap_tmpdir("atomic");
         _cleanup_free_ char *victim = cc_xasprintf("%s/victim", dir);
         _cleanup_free_ char *path = cc_xasprintf("%s/network.json", dir);
         _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());

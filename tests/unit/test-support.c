@@ -82,9 +82,7 @@ TEST(unsupported_keys_decide_their_children)
 
 static struct cc_project *load(const char *yaml)
 {
-        char dir[] = "/tmp/ccompose-support-XXXXXX";
-        if (!mkdtemp(dir))
-                tap_fail(__FILE__, __LINE__, "mkdtemp failed");
+        _cleanup_free_ char *dir = tap_tmpdir("support");
         _cleanup_free_ char *file = cc_path_join(dir, "compose.yaml");
         if (cc_write_file_atomic(file, yaml, strlen(yaml), 0644) < 0)
                 tap_fail(__FILE__, __LINE__, "write %s", file);
