@@ -96,9 +96,9 @@ static void command_argv(const struct cc_stage *st, const struct cc_df_instr *in
 
 /* ---- RUN ---- */
 
-/* Print what the step wrote (fd, from its start), "#N " before each line;
- * only the last `tail` lines when tail > 0. */
-static void print_output(struct cc_builder *b, FILE *f, int fd, size_t tail, const char *prefix)
+/* Print what the step (vertex no) wrote (fd, from its start), "#N "
+ * before each line; only the last `tail` lines when tail > 0. */
+static void print_output(FILE *f, int fd, size_t tail, unsigned no, const char *prefix)
 {
         _cleanup_free_ char *data = NULL;
         off_t size = lseek(fd, 0, SEEK_END);
@@ -122,7 +122,7 @@ static void print_output(struct cc_builder *b, FILE *f, int fd, size_t tail, con
                 if (prefix)
                         fprintf(f, "%s", prefix);
                 else
-                        fprintf(f, "#%u ", b->vertex);
+                        fprintf(f, "#%u ", no);
                 fprintf(f, "%.*s\n", (int) (nl ? nl - p : (long) strlen(p)), p);
                 p = nl ? nl + 1 : NULL;
         }
@@ -130,14 +130,14 @@ static void print_output(struct cc_builder *b, FILE *f, int fd, size_t tail, con
 
 /* A failed step as BuildKit shows it: its error, the end of its output
  * and the Dockerfile line. */
-static int step_failed(struct cc_builder *b, const struct cc_df_instr *in, const char *label, int outfd,
+static int step_failed(struct cc_builder *b, const struct cc_df_instr *in, const char *label, unsigned no, int outfd,
                        struct cc_error *err)
 {
         FILE *f = b->out ? b->out : stderr;
-        fprintf(f, "#%u ERROR: %s\n", b->vertex, cc_error_msg(err));
+        fprintf(f, "#%u ERROR: %s\n", no, cc_error_msg(err));
         fprintf(f, "------\n > %s %s:\n", label, in->text);
         if (outfd >= 0)
-                print_output(b, f, outfd, 10, "");
+                print_output(f, outfd, 10, no, "");
         fprintf(f, "------\n%s:%d\n--------------------\n%4d | >>> %s\n--------------------\n", b->df.path,
                 in->line, in->line, in->text);
         fflush(f);
@@ -193,75 +193,130 @@ static char *extra_hosts(const struct cc_build_opts *o)
         return cc_buf_steal(&h);
 }
 
-static int run_step(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, const char *label,
-                    const struct cc_strv *argv, const struct cc_strv *env, const struct cc_run_mounts *rm,
-                    const char *key, const char *by, struct cc_error *err)
+/* A RUN step that runs (the stage's st->run): what its container is
+ * handed lives here until the step ends. */
+struct cc_run_pending {
+        const struct cc_df_instr *in;
+        char *label, *by, *hosts;
+        char key[CC_DIGEST_LEN + 1];
+        struct cc_vertex v;
+        struct cc_strv argv, env;
+        struct cc_run_mounts rm;
+        int outfd;
+        struct cc_build_running *h;
+};
+
+static void run_pending_free(struct cc_run_pending *p)
 {
-        _cleanup_close_ int outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        _cleanup_free_ char *hosts = extra_hosts(b->o);
+        free(p->label);
+        free(p->by);
+        free(p->hosts);
+        cc_strv_free(&p->argv);
+        cc_strv_free(&p->env);
+        cc_run_mounts_free(&p->rm);
+        if (p->outfd >= 0)
+                close(p->outfd);
+        free(p);
+}
+
+/* Start p's container over the stage's layers (st->run: p). */
+static int run_start(struct cc_builder *b, struct cc_stage *st, struct cc_run_pending *p, struct cc_error *err)
+{
+        p->outfd = open(b->work, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        p->hosts = extra_hosts(b->o);
         struct cc_strv full_env = {0}; /* with secrets' env=: never in the key */
-        for (size_t i = 0; i < env->n; i++)
-                cc_strv_push(&full_env, env->v[i]);
-        for (size_t i = 0; i < rm->env.n; i++)
-                cc_strv_push(&full_env, rm->env.v[i]);
+        for (size_t i = 0; i < p->env.n; i++)
+                cc_strv_push(&full_env, p->env.v[i]);
+        for (size_t i = 0; i < p->rm.env.n; i++)
+                cc_strv_push(&full_env, p->rm.env.v[i]);
         struct cc_build_run r = {.root = b->o->root,
                                  .project = b->o->project && *b->o->project ? b->o->project : "build",
                                  .layers = &st->layers,
-                                 .argv = argv,
+                                 .argv = &p->argv,
                                  .env = &full_env,
                                  .user = config_str(st->config, "User"),
                                  .cwd = config_str(st->config, "WorkingDir"),
-                                 .out_fd = outfd,
-                                 .mounts = rm->mounts,
-                                 .n_mounts = rm->n,
-                                 .files = rm->files,
-                                 .n_files = rm->nfiles,
-                                 .net_host = rm->net_host,
-                                 .hosts = hosts};
-        _cleanup_free_ char *upper = NULL;
-        int code = 0;
-        int rc = outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)
-                           : cc_build_run_step(&r, b->work, &upper, &code, err);
+                                 .out_fd = p->outfd,
+                                 .mounts = p->rm.mounts,
+                                 .n_mounts = p->rm.n,
+                                 .files = p->rm.files,
+                                 .n_files = p->rm.nfiles,
+                                 .net_host = p->rm.net_host,
+                                 .hosts = p->hosts};
+        int rc = p->outfd < 0 ? cc_error_setsys(err, -errno, "create a file in %s", b->work)
+                              : cc_build_run_start(&r, &p->h, err);
         for (size_t i = 0; i < full_env.n; i++)
                 explicit_bzero(full_env.v[i], strlen(full_env.v[i]));
         cc_strv_free(&full_env);
-        if (b->out && outfd >= 0)
-                print_output(b, b->out, outfd, 0, NULL);
-        if (rc == 0)
-                rc = cc_stage_add_layer(b, st, key, by, upper, err);
         if (rc < 0)
-                return step_failed(b, in, label, outfd, err);
-        cc_builder_vertex_done(b, false);
+                return rc;
+        st->run = p;
         return 0;
 }
 
+int cc_build_run_fd(const struct cc_stage *st)
+{
+        return st->run ? cc_build_run_pidfd(st->run->h) : -1;
+}
+
+int cc_build_run_end(struct cc_builder *b, struct cc_stage *st, bool cancel, struct cc_error *err)
+{
+        struct cc_run_pending *p = st->run;
+        st->run = NULL;
+        if (cancel)
+                cc_build_run_cancel(p->h);
+        _cleanup_free_ char *upper = NULL;
+        int code = 0;
+        int rc = cc_build_run_finish(p->h, b->work, &upper, &code, err);
+        if (cancel) {
+                cc_builder_vertex_end(b, &p->v, CC_VERTEX_CANCELED);
+                run_pending_free(p);
+                return rc;
+        }
+        if (b->out)
+                print_output(b->out, p->outfd, 0, p->v.no, NULL);
+        if (rc == 0)
+                rc = cc_stage_add_layer(b, st, p->key, p->by, upper, err);
+        if (rc < 0)
+                rc = step_failed(b, p->in, p->label, p->v.no, p->outfd, err);
+        else
+                cc_builder_vertex_end(b, &p->v, CC_VERTEX_DONE);
+        run_pending_free(p);
+        return rc;
+}
+
+/* RUN: 0 when the step was cached, 1 when its container runs (st->run;
+ * cc_build_run_end ends it). */
 static int instr_run(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
                      struct cc_error *err)
 {
-        struct cc_run_mounts rm = {0};
-        int rc = cc_run_mounts_parse(b, st, in, &rm, err);
+        struct cc_run_pending *p = cc_xcalloc(1, sizeof(*p));
+        p->in = in;
+        p->outfd = -1;
+        int rc = cc_run_mounts_parse(b, st, in, &p->rm, err);
         if (rc < 0) {
-                cc_run_mounts_free(&rm);
+                run_pending_free(p);
                 return rc;
         }
-        _cleanup_free_ char *label = cc_builder_step_label(b, st);
-        cc_builder_vertex(b, "%s %s", label, in->text);
-        struct cc_strv argv = {0}, env = {0};
-        command_argv(st, in, &argv);
-        run_env(st, &env);
+        p->label = cc_builder_step_label(b, st);
+        p->v = cc_builder_vertex(b, "%s %s", p->label, in->text);
+        command_argv(st, in, &p->argv);
+        run_env(st, &p->env);
         const char *user = config_str(st->config, "User"), *cwd = config_str(st->config, "WorkingDir");
-        _cleanup_free_ char *cmd = join(&argv, 0, argv.n);
-        _cleanup_free_ char *by = cc_xasprintf("RUN %s # buildkit", cmd);
-        char key[CC_DIGEST_LEN + 1];
-        run_key(st, in, &argv, &env, user, cwd, &rm.key, key);
-        if (cc_stage_cached(b, st, key, by))
-                cc_builder_vertex_done(b, true);
-        else
-                rc = run_step(b, st, in, label, &argv, &env, &rm, key, by, err);
-        cc_run_mounts_free(&rm);
-        cc_strv_free(&argv);
-        cc_strv_free(&env);
-        return rc;
+        _cleanup_free_ char *cmd = join(&p->argv, 0, p->argv.n);
+        p->by = cc_xasprintf("RUN %s # buildkit", cmd);
+        run_key(st, in, &p->argv, &p->env, user, cwd, &p->rm.key, p->key);
+        if (cc_stage_cached(b, st, p->key, p->by)) {
+                cc_builder_vertex_end(b, &p->v, CC_VERTEX_CACHED);
+                run_pending_free(p);
+                return 0;
+        }
+        if ((rc = run_start(b, st, p, err)) < 0) {
+                rc = step_failed(b, in, p->label, p->v.no, p->outfd, err);
+                run_pending_free(p);
+                return rc;
+        }
+        return 1;
 }
 
 /* ---- COPY and ADD ---- */
@@ -602,7 +657,7 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         if (r == 0)
                 cc_builder_vertex_done(b, cached);
         else
-                r = step_failed(b, in, label, -1, err);
+                r = step_failed(b, in, label, b->vertex, -1, err);
         cc_strv_free(&srcs);
         return r;
 }
@@ -714,6 +769,13 @@ static int instr_change(struct cc_builder *b, struct cc_stage *st, const struct 
 }
 
 int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err)
+{
+        int r = cc_build_instr_begin(b, st, in, err);
+        return r == 1 ? cc_build_run_end(b, st, false, err) : r;
+}
+
+int cc_build_instr_begin(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                         struct cc_error *err)
 {
         const char *cmd = in->cmd;
         if (cc_streq(cmd, "run"))

@@ -73,88 +73,140 @@ static void drop_mount_stubs(const char *upper, const struct cc_build_run *r)
                 drop_stub(upper, r->files[i].target, r->layers);
 }
 
-int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char **upper, int *exit_code,
-                      struct cc_error *err)
-{
-        *upper = NULL;
-        *exit_code = -1;
+struct cc_build_running {
+        struct cc_build_run r; /* what it points at outlives the step (the caller's) */
         struct cc_container_spec spec;
-        cc_container_spec_init(&spec);
-        spec.root = cc_xstrdup(r->root);
-        spec.project = cc_xstrdup(r->project);
-        spec.id = cc_container_new_id();
-        spec.name = cc_xasprintf("%s-build-%.12s", r->project, spec.id);
+        struct cc_seccomp *seccomp;
+        struct cc_container *c;
+        char *cmd;
+        bool cancelled;
+};
+
+static void running_free(struct cc_build_running *h)
+{
+        if (h->seccomp)
+                cc_seccomp_free(h->seccomp);
+        h->spec.seccomp = NULL;
+        cc_container_spec_free(&h->spec);
+        free(h->cmd);
+        free(h);
+}
+
+static void plan_spec(const struct cc_build_run *r, struct cc_container_spec *spec)
+{
+        cc_container_spec_init(spec);
+        spec->root = cc_xstrdup(r->root);
+        spec->project = cc_xstrdup(r->project);
+        spec->id = cc_container_new_id();
+        spec->name = cc_xasprintf("%s-build-%.12s", r->project, spec->id);
         for (size_t i = 0; i < r->layers->n; i++)
-                cc_strv_push(&spec.layer_dirs, r->layers->v[i]);
+                cc_strv_push(&spec->layer_dirs, r->layers->v[i]);
         for (size_t i = 0; i < r->argv->n; i++)
-                cc_strv_push(&spec.argv, r->argv->v[i]);
+                cc_strv_push(&spec->argv, r->argv->v[i]);
         for (size_t i = 0; r->env && i < r->env->n; i++)
-                cc_strv_push(&spec.env, r->env->v[i]);
-        spec.cwd = r->cwd && *r->cwd ? cc_xstrdup(r->cwd) : NULL;
-        spec.user = r->user && *r->user ? cc_xstrdup(r->user) : NULL;
-        spec.stdio[0] = -1;
-        spec.stdio[1] = spec.stdio[2] = r->out_fd;
-        spec.net = r->net_host ? CC_NET_HOST : CC_NET_NONE;
+                cc_strv_push(&spec->env, r->env->v[i]);
+        spec->cwd = r->cwd && *r->cwd ? cc_xstrdup(r->cwd) : NULL;
+        spec->user = r->user && *r->user ? cc_xstrdup(r->user) : NULL;
+        spec->stdio[0] = -1;
+        spec->stdio[1] = spec->stdio[2] = r->out_fd;
+        spec->net = r->net_host ? CC_NET_HOST : CC_NET_NONE;
         for (size_t i = 0; i < r->n_mounts; i++) {
                 const struct cc_mount *m = &r->mounts[i];
-                struct cc_mount *c = cc_container_spec_add_mount(&spec, m->type, m->source, m->target, m->read_only);
+                struct cc_mount *c = cc_container_spec_add_mount(spec, m->type, m->source, m->target, m->read_only);
                 c->tmpfs_size = m->tmpfs_size;
                 c->tmpfs_mode = m->tmpfs_mode;
         }
         if (r->hosts) {
-                struct cc_file_mount *h = cc_container_spec_add_file(&spec, r->hosts, strlen(r->hosts), "/etc/hosts");
+                struct cc_file_mount *h = cc_container_spec_add_file(spec, r->hosts, strlen(r->hosts), "/etc/hosts");
                 h->mode = 0644;
         }
         for (size_t i = 0; i < r->n_files; i++) {
                 const struct cc_file_mount *f = &r->files[i];
-                struct cc_file_mount *c = cc_container_spec_add_file(&spec, f->content, f->len, f->target);
+                struct cc_file_mount *c = cc_container_spec_add_file(spec, f->content, f->len, f->target);
                 c->uid = f->uid;
                 c->gid = f->gid;
                 c->mode = f->mode;
         }
-        spec.caps = cc_caps_default();
-        _cleanup_free_ char *cmd = command_text(r->argv);
-        struct cc_seccomp *seccomp = NULL;
-        struct cc_container *c = NULL;
-        _cleanup_free_ char *dir = NULL;
+        spec->caps = cc_caps_default();
+}
+
+int cc_build_run_start(const struct cc_build_run *r, struct cc_build_running **out, struct cc_error *err)
+{
+        *out = NULL;
+        struct cc_build_running *h = cc_xcalloc(1, sizeof(*h));
+        h->r = *r;
+        plan_spec(r, &h->spec);
+        h->cmd = command_text(r->argv);
         int status = 0;
-        int rc = cc_container_seccomp_default(r->root, spec.caps, &seccomp, err);
-        spec.seccomp = seccomp;
+        int rc = cc_container_seccomp_default(r->root, h->spec.caps, &h->seccomp, err);
+        h->spec.seccomp = h->seccomp;
         if (rc == 0)
-                rc = cc_container_start(&spec, &c, &status, err);
+                rc = cc_container_start(&h->spec, &h->c, &status, err);
+        /* the environment (secrets' env= among it) is the container's now */
+        for (size_t i = 0; i < h->spec.env.n; i++)
+                explicit_bzero(h->spec.env.v[i], strlen(h->spec.env.v[i]));
         if (rc < 0) {
-                *exit_code = status;
-                cc_error_prefix(err, "process \"%s\"", cmd);
-                goto out;
+                cc_error_prefix(err, "process \"%s\"", h->cmd);
+                running_free(h);
+                return rc;
         }
-        dir = cc_xstrdup(cc_container_dir(c));
-        rc = cc_container_wait(c, exit_code, err);
+        *out = h;
+        return 0;
+}
+
+int cc_build_run_pidfd(const struct cc_build_running *h)
+{
+        return cc_container_pidfd(h->c);
+}
+
+void cc_build_run_cancel(struct cc_build_running *h)
+{
+        struct cc_error e = {0};
+        cc_container_kill_all(h->c, &e);
+        cc_error_clear(&e);
+        h->cancelled = true;
+}
+
+int cc_build_run_finish(struct cc_build_running *h, const char *dest_dir, char **upper, int *exit_code,
+                        struct cc_error *err)
+{
+        *upper = NULL;
+        *exit_code = -1;
+        _cleanup_free_ char *dir = cc_xstrdup(cc_container_dir(h->c));
+        int rc = cc_container_wait(h->c, exit_code, err);
         struct cc_error derr = {0};
         /* keep the directory for its upper dir; the rest of it goes below */
-        if (cc_container_destroy(c, true, &derr) < 0 && rc == 0) {
+        if (cc_container_destroy(h->c, true, &derr) < 0 && rc == 0)
                 rc = cc_error_set(err, derr.code, "%s", cc_error_msg(&derr));
-        }
         cc_error_clear(&derr);
+        if (rc == 0 && h->cancelled)
+                rc = cc_error_set(err, -ECANCELED, "process \"%s\" was cancelled", h->cmd);
         if (rc == 0 && *exit_code != 0)
-                rc = cc_error_set(err, -ECHILD, "process \"%s\" did not complete successfully: exit code: %d", cmd,
-                                  *exit_code);
+                rc = cc_error_set(err, -ECHILD, "process \"%s\" did not complete successfully: exit code: %d",
+                                  h->cmd, *exit_code);
         if (rc == 0) {
                 _cleanup_free_ char *from = cc_path_join(dir, "upper");
-                drop_mount_stubs(from, r);
-                *upper = cc_xasprintf("%s/%s", dest_dir, spec.id);
+                drop_mount_stubs(from, &h->r);
+                *upper = cc_xasprintf("%s/%s", dest_dir, h->spec.id);
                 if (rename(from, *upper) < 0) {
-                        rc = cc_error_setsys(err, -errno, "keep the changes of \"%s\"", cmd);
+                        rc = cc_error_setsys(err, -errno, "keep the changes of \"%s\"", h->cmd);
                         free(*upper);
                         *upper = NULL;
                 }
         }
         struct cc_error cerr = {0};
-        cc_container_cleanup(r->root, r->project, spec.id, &cerr);
+        cc_container_cleanup(h->r.root, h->r.project, h->spec.id, &cerr);
         cc_error_clear(&cerr);
-out:
-        if (seccomp)
-                cc_seccomp_free(seccomp);
-        spec.seccomp = NULL;
-        cc_container_spec_free(&spec);
+        running_free(h);
         return rc;
+}
+
+int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char **upper, int *exit_code,
+                      struct cc_error *err)
+{
+        struct cc_build_running *h;
+        *upper = NULL;
+        *exit_code = -1;
+        int rc = cc_build_run_start(r, &h, err);
+        return rc < 0 ? rc : cc_build_run_finish(h, dest_dir, upper, exit_code, err);
 }

@@ -37,4 +37,16 @@ struct cc_build_run {
 int cc_build_run_step(const struct cc_build_run *r, const char *dest_dir, char **upper, int *exit_code,
                       struct cc_error *err);
 
+/* The same in two halves, for steps of independent stages that run at
+ * the same time: start the step (what r points at must live until its
+ * finish), learn from its pidfd (readable) that it ended, then finish it
+ * (blocks until it ends): the result as above, the handle freed. Cancel
+ * kills what the step runs; its finish then fails with -ECANCELED. */
+struct cc_build_running;
+int cc_build_run_start(const struct cc_build_run *r, struct cc_build_running **out, struct cc_error *err);
+int cc_build_run_pidfd(const struct cc_build_running *h);
+void cc_build_run_cancel(struct cc_build_running *h);
+int cc_build_run_finish(struct cc_build_running *h, const char *dest_dir, char **upper, int *exit_code,
+                        struct cc_error *err);
+
 #endif

@@ -15,6 +15,15 @@
 #include "image-store.h"
 #include "container.h"
 
+/* One of BuildKit's "#N" steps of the progress output. */
+struct cc_vertex {
+        unsigned no;
+        double t0;
+};
+enum cc_vertex_end { CC_VERTEX_DONE, CC_VERTEX_CACHED, CC_VERTEX_CANCELED, CC_VERTEX_ERROR };
+
+struct cc_run_pending;
+
 struct cc_stage {
         char *name;              /* "AS name" (lower case), or NULL */
         size_t from, end;        /* its instructions: df.instrs[from] is the FROM, end is one past the last */
@@ -35,6 +44,10 @@ struct cc_stage {
         struct cc_env args;      /* ARGs in effect */
         struct cc_strv shell;    /* SHELL, default ["/bin/sh", "-c"] */
         unsigned step_no;        /* the [i/n] counter */
+        /* where the build of it stands (builder.c runs independent stages at once) */
+        bool started;            /* its FROM is done */
+        size_t next;             /* the next instruction */
+        struct cc_run_pending *run; /* its RUN step that runs, or NULL */
 };
 
 struct cc_builder {
@@ -54,8 +67,8 @@ struct cc_builder {
         struct cc_env build_args; /* --build-arg, resolved */
         struct cc_env meta;      /* ARGs before the first FROM and the platform ARGs */
         FILE *out;               /* progress, NULL: quiet */
-        unsigned vertex;         /* BuildKit's "#N" */
-        double t0;               /* start of the running vertex */
+        unsigned vertex;         /* BuildKit's "#N": the last one opened */
+        struct cc_vertex last;
         struct cc_strv used_args; /* build args some ARG consumed */
         /* what enters the store at the end (build-cache.c) */
         struct cc_pending_layer *pending;
@@ -64,8 +77,10 @@ struct cc_builder {
         json_object *pending_recs;
 };
 
-/* Progress: "#N [stage i/n] TEXT" opens a vertex, done closes it. */
-void cc_builder_vertex(struct cc_builder *b, const char *fmt, ...) CC_PRINTF(2, 3);
+/* Progress: "#N [stage i/n] TEXT" opens a vertex, end closes it ("#N
+ * DONE 0.3s", "#N CACHED"...); done closes the last one opened. */
+struct cc_vertex cc_builder_vertex(struct cc_builder *b, const char *fmt, ...) CC_PRINTF(2, 3);
+void cc_builder_vertex_end(struct cc_builder *b, const struct cc_vertex *v, enum cc_vertex_end how);
 void cc_builder_vertex_done(struct cc_builder *b, bool cached);
 /* "[stage-0 2/5] " / "[2/5] " for the stage's next step. */
 char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st);
@@ -131,6 +146,14 @@ int cc_build_add_extract(struct cc_builder *b, const char *src, const char *dest
 
 /* Carry out instruction in of st (everything but FROM). */
 int cc_build_instr(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in, struct cc_error *err);
+/* The same, but a RUN step that runs is left running: 1 (st->run set).
+ * Its pidfd (cc_build_run_fd, -1 for none) is readable when it ended;
+ * cc_build_run_end then finishes it (its layer, output, errors), or
+ * cancels it (cancel: killed, "#N CANCELED"). */
+int cc_build_instr_begin(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
+                         struct cc_error *err);
+int cc_build_run_fd(const struct cc_stage *st);
+int cc_build_run_end(struct cc_builder *b, struct cc_stage *st, bool cancel, struct cc_error *err);
 /* An image (pulled when missing) as a stage for COPY --from=IMAGE and
  * bind mounts from it; NULL with err set when there is none. */
 struct cc_stage *cc_builder_image_stage(struct cc_builder *b, const char *ref, struct cc_error *err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <stdarg.h>
@@ -16,39 +17,6 @@
 #include "registry.h"
 
 extern char **environ;
-
-static double now_s(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-void cc_builder_vertex(struct cc_builder *b, const char *fmt, ...)
-{
-        b->vertex++;
-        b->t0 = now_s();
-        if (!b->out)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        fprintf(b->out, "#%u ", b->vertex);
-        vfprintf(b->out, fmt, ap);
-        fputc('\n', b->out);
-        va_end(ap);
-        fflush(b->out);
-}
-
-void cc_builder_vertex_done(struct cc_builder *b, bool cached)
-{
-        if (!b->out)
-                return;
-        if (cached)
-                fprintf(b->out, "#%u CACHED\n\n", b->vertex);
-        else
-                fprintf(b->out, "#%u DONE %.1fs\n\n", b->vertex, now_s() - b->t0);
-        fflush(b->out);
-}
 
 char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st)
 {
@@ -310,7 +278,21 @@ static int parse_stages(struct cc_builder *b, struct cc_error *err)
         return 0;
 }
 
-/* COPY --from=X and RUN --mount=from=X name other stages. */
+/* The stage a flag of an instruction of stage idx names (COPY --from=X,
+ * RUN --mount=...,from=X), or NULL. */
+static struct cc_stage *flag_stage(struct cc_builder *b, size_t idx, const char *v)
+{
+        const char *from = strstr(v, "from=");
+        if (cc_startswith(v, "--from="))
+                from = v + 7;
+        else if (!cc_startswith(v, "--mount=") || !from || (from[-1] != ',' && from[-1] != '='))
+                return NULL;
+        else
+                from += 5;
+        _cleanup_free_ char *name = cc_xstrndup(from, strcspn(from, ","));
+        return cc_builder_find_stage(b, name, idx);
+}
+
 static void mark_needed(struct cc_builder *b, size_t idx)
 {
         struct cc_stage *st = &b->stages[idx];
@@ -322,13 +304,7 @@ static void mark_needed(struct cc_builder *b, size_t idx)
         for (size_t i = st->from + 1; i < st->end; i++) {
                 const struct cc_df_instr *in = &b->df.instrs[i];
                 for (size_t f = 0; f < in->flags.n; f++) {
-                        const char *v = in->flags.v[f];
-                        _cleanup_free_ char *name = NULL;
-                        if (cc_startswith(v, "--from="))
-                                name = cc_xstrdup(v + 7);
-                        else if (cc_startswith(v, "--mount=") && strstr(v, "from="))
-                                name = cc_xstrndup(strstr(v, "from=") + 5, strcspn(strstr(v, "from=") + 5, ","));
-                        struct cc_stage *dep = name ? cc_builder_find_stage(b, name, idx) : NULL;
+                        struct cc_stage *dep = flag_stage(b, idx, in->flags.v[f]);
                         if (dep)
                                 mark_needed(b, (size_t) (dep - b->stages));
                 }
@@ -511,13 +487,106 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
         return run_triggers(b, st, err);
 }
 
-static int build_stage(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+/* ---- the stages, independent ones at the same time ---- */
+
+/* Are the stages instruction in of st names built? They are named as the
+ * stage's variables expand the flags (a stage named through an ARG is
+ * found here, and built too). */
+static bool instr_ready(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in)
 {
-        int r = stage_from(b, st, err);
-        for (size_t i = st->from + 1; r == 0 && i < st->end; i++)
-                r = cc_build_instr(b, st, &b->df.instrs[i], err);
-        st->built = r == 0;
+        size_t idx = (size_t) (st - b->stages);
+        bool ready = true;
+        struct cc_env vars = {0};
+        cc_stage_vars(st, &vars);
+        for (size_t f = 0; f < in->flags.n; f++) {
+                _cleanup_free_ char *v = NULL;
+                struct cc_error e = {0};
+                if (cc_df_expand(in->flags.v[f], b->df.escape, &vars, &v, &e) < 0) {
+                        cc_error_clear(&e); /* the instruction says so */
+                        continue;
+                }
+                struct cc_stage *dep = flag_stage(b, idx, v);
+                if (dep && !dep->built) {
+                        mark_needed(b, (size_t) (dep - b->stages));
+                        ready = false;
+                }
+        }
+        cc_env_free(&vars);
+        return ready;
+}
+
+/* Carry st on until it waits: for a RUN step it started (1), for a stage
+ * it needs, or at its end (0, st->built). */
+static int stage_advance(struct cc_builder *b, struct cc_stage *st, struct cc_error *err)
+{
+        if (!st->started) {
+                if (st->base_stage >= 0 && !b->stages[st->base_stage].built)
+                        return 0;
+                int r = stage_from(b, st, err);
+                if (r < 0)
+                        return r;
+                st->started = true;
+                st->next = st->from + 1;
+        }
+        while (st->next < st->end) {
+                const struct cc_df_instr *in = &b->df.instrs[st->next];
+                if (!instr_ready(b, st, in))
+                        return 0;
+                st->next++;
+                int r = cc_build_instr_begin(b, st, in, err);
+                if (r != 0)
+                        return r;
+        }
+        st->built = true;
+        return 0;
+}
+
+/* Wait until a RUN step that runs ends, and end it (and any other that
+ * ended meanwhile). */
+static int wait_steps(struct cc_builder *b, size_t target, struct cc_error *err)
+{
+        struct pollfd fds[target + 1];
+        size_t idx[target + 1], n = 0;
+        for (size_t i = 0; i <= target; i++)
+                if (b->stages[i].run) {
+                        fds[n] = (struct pollfd){.fd = cc_build_run_fd(&b->stages[i]), .events = POLLIN};
+                        idx[n++] = i;
+                }
+        if (n == 0)
+                return cc_error_set(err, -EDEADLK, "the stages wait for each other");
+        int k;
+        while ((k = poll(fds, (nfds_t) n, -1)) < 0 && errno == EINTR)
+                ;
+        if (k < 0)
+                return cc_error_setsys(err, -errno, "wait for the build steps");
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i++)
+                if (fds[i].revents)
+                        r = cc_build_run_end(b, &b->stages[idx[i]], false, err);
         return r;
+}
+
+/* Build what the target needs: each stage as far as it can go, then wait
+ * for a step that runs; a failure cancels the steps of the other stages. */
+static int build_stages(struct cc_builder *b, size_t target, struct cc_error *err)
+{
+        int r = 0;
+        while (r == 0 && !b->stages[target].built) {
+                for (size_t i = 0; r == 0 && i <= target; i++) {
+                        struct cc_stage *st = &b->stages[i];
+                        if (st->needed && !st->built && !st->run)
+                                r = stage_advance(b, st, err) < 0 ? -1 : 0;
+                }
+                if (r == 0 && !b->stages[target].built)
+                        r = wait_steps(b, target, err);
+        }
+        for (size_t i = 0; i <= target; i++)
+                if (b->stages[i].run) {
+                        struct cc_error e = {0};
+                        cc_build_run_end(b, &b->stages[i], true, &e);
+                        cc_error_clear(&e);
+                }
+        return r < 0 ? (err->code ? err->code : -EINVAL) : 0;
 }
 
 /* ---- the image ---- */
@@ -656,9 +725,7 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
         mark_needed(b, target);
         if ((r = cc_image_store_open(o->root, &b->s, err)) < 0 || (r = make_work_dir(b, err)) < 0)
                 return r;
-        for (size_t i = 0; i <= target && r == 0; i++)
-                if (b->stages[i].needed)
-                        r = build_stage(b, &b->stages[i], err);
+        r = build_stages(b, target, err);
         if (r == 0) {
                 warn_unused_args(b);
                 return cc_builder_save(b, &b->stages[target], id_out, err);

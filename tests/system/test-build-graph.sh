@@ -1,0 +1,100 @@
+#!/bin/bash
+# System tests of the builder's stage graph and what runs beside the
+# build (issue 14), through `ccompose image build` and `ccompose build`:
+# independent stages building at the same time (a rendezvous no
+# sequential build passes), a failing stage cancelling the others. Run
+# as root:  CCOMPOSE=build/ccompose bash tests/system/test-build-graph.sh
+# Base images come from make-images.sh (busybox-static, offline). Every
+# case checks that a build leaves no container, cgroup, mount or scratch
+# directory behind. No network is made.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
+W=$TMP/work
+mkdir -p "$W"
+MARK=$W/.start
+touch "$MARK"
+
+plan 2
+
+[ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
+
+# nothing of a build is left: containers, cgroups of RUN steps, mounts,
+# scratch directories
+nothing_left() {
+        local left
+        left=$(ls -A "$CCOMPOSE_ROOT/containers" 2>/dev/null) && [ -n "$left" ] && { fail "containers left: $left"; return 1; }
+        left=$(ls -A "$CCOMPOSE_ROOT/build-tmp" 2>/dev/null) && [ -n "$left" ] && { fail "build-tmp left: $left"; return 1; }
+        left=$(find /sys/fs/cgroup -path '*/ccompose/build/*' -type d -newer "$MARK" 2>/dev/null)
+        [ -z "$left" ] || { fail "cgroups left: $left"; return 1; }
+        left=$(grep -F " $CCOMPOSE_ROOT/" /proc/self/mountinfo)
+        [ -z "$left" ] || { fail "mounts left: $left"; return 1; }
+}
+
+# run_in IMAGE CMD: CMD's output in a container of IMAGE
+run_in() {
+        printf 'services:\n  x:\n    image: %s\n    network_mode: none\n' "$1" >"$W/run.yaml"
+        cc -f "$W/run.yaml" -p bfeat-run run --rm x sh -c "$2" 2>&1
+        cc -f "$W/run.yaml" -p bfeat-run down >/dev/null 2>&1
+}
+
+# A RUN of stage NAME that leaves its marker in a cache mount shared by the
+# stages and waits (up to 60 s) for the marker of stage OTHER: one that
+# runs before the other started fails.
+rendezvous() {
+        printf 'RUN --mount=type=cache,id=rv-${RV},target=/rv touch /rv/%s && for i in $(seq 600); do [ -e /rv/%s ] && echo %s met %s > /met-%s && exit 0; sleep 0.1; done; echo %s waited for %s in vain; exit 1\n' \
+                "$1" "$2" "$1" "$2" "$1" "$1" "$2"
+}
+
+t_stages_at_once() {
+        local d=$W/rendezvous; mkdir -p "$d"
+        {
+                printf 'FROM busybox:test AS a\nARG RV\n'
+                rendezvous a b
+                printf 'FROM busybox:test AS b\nARG RV\n'
+                rendezvous b a
+                printf 'FROM busybox:test\nCOPY --from=a /met-a /\nCOPY --from=b /met-b /\n'
+        } >"$d/Dockerfile"
+        local out; out=$(timeout 300 "$CCOMPOSE" image build -t bfeat/rv:1 --build-arg RV=$$-$RANDOM "$d" 2>&1) ||
+                { fail "build: $out"; return 1; }
+        # both steps opened before either was done, each under its stage
+        local order; order=$(grep -oE '^#[0-9]+ (\[[ab] 2/2\] RUN|DONE)' <<<"$out" | sed 's/^#[0-9]* //' | head -3 | tr '\n' ,)
+        assert_eq "$order" "[a 2/2] RUN,[b 2/2] RUN,DONE," "(output: $out)" || return 1
+        assert_eq "$(run_in bfeat/rv:1 'cat /met-a /met-b')" $'a met b\nb met a' || return 1
+        nothing_left
+}
+
+t_failure_cancels() {
+        local d=$W/cancel; mkdir -p "$d"
+        # broken fails once slow runs (its marker in their cache mount)
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test AS slow
+ARG RV
+RUN --mount=type=cache,id=rv-${RV},target=/rv touch /rv/slow && sleep 600
+
+FROM busybox:test AS broken
+ARG RV
+RUN --mount=type=cache,id=rv-${RV},target=/rv for i in $(seq 600); do [ -e /rv/slow ] && break; sleep 0.1; done; echo broken; exit 4
+
+FROM busybox:test
+COPY --from=slow /etc/passwd /a
+COPY --from=broken /etc/passwd /b
+EOF
+        local out rc=0
+        out=$(timeout 300 "$CCOMPOSE" image build -t bfeat/cancel:1 --build-arg RV=$$-$RANDOM "$d" 2>&1) || rc=$?
+        assert_eq "$rc" 1 "(exit code; output: $out)" || return 1
+        assert_contains "$out" 'ERROR: failed to solve: process "/bin/sh -c for i in' || return 1
+        grep -qE "^#[0-9]+ broken$" <<<"$out" || { fail "the output of the failing step: $out"; return 1; }
+        assert_contains "$out" "exit code: 4" || return 1
+        local slow; slow=$(grep -oE '^#[0-9]+ \[slow 2/2\] RUN --mount' <<<"$out" | cut -d' ' -f1)
+        [ -n "$slow" ] || { fail "no slow step: $out"; return 1; }
+        assert_contains "$out" "$slow CANCELED" || return 1
+        if cc image inspect bfeat/cancel:1 >/dev/null 2>&1; then fail "an image was written"; return 1; fi
+        nothing_left
+}
+
+t "independent stages build at the same time (a rendezvous of two RUN steps)" t_stages_at_once
+t "a failing stage cancels the steps of the others; nothing left" t_failure_cancels
+done_testing
