@@ -1,7 +1,7 @@
 /* ccompose watch, and up --watch: the develop.watch rules of the
  * selected services, their trees watched with inotify (a watch per
  * directory, new directories added as they appear, a queue overflow
- * answered by a rescan), the events until a short quiet period
+ * answered by a rescan that also finds the deletions it lost), the events until a short quiet period
  * (cc_watch_batch_due) gathered into one batch per rule (watch-match.c),
  * then each batch acted on in the
  * service's running containers: files written into the container's root
@@ -48,6 +48,10 @@ struct watch_rule {
 struct watch_dir {
         int wd;
         char *path;
+        /* its entries as last seen (cc_watch_names_*), when it was scanned
+         * (not the directory of a rule's single file) */
+        bool listed;
+        struct cc_strv names;
 };
 
 struct watcher {
@@ -154,40 +158,61 @@ static int cc__watch_rules(struct watcher *w, const struct cc_strv *services)
         (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |       \
          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
 
-static void cc__dir_set(struct watcher *w, int wd, const char *path)
+static struct watch_dir *cc__dir_find(const struct watcher *w, int wd)
 {
         for (size_t i = 0; i < w->n_dirs; i++)
-                if (w->dirs[i].wd == wd) {
-                        free(w->dirs[i].path);
-                        w->dirs[i].path = cc_xstrdup(path);
-                        return;
-                }
+                if (w->dirs[i].wd == wd)
+                        return &w->dirs[i];
+        return NULL;
+}
+
+static void cc__dir_set(struct watcher *w, int wd, const char *path)
+{
+        struct watch_dir *d = cc__dir_find(w, wd);
+        if (d) {
+                free(d->path);
+                d->path = cc_xstrdup(path);
+                return;
+        }
         w->dirs = cc_xrealloc(w->dirs, (w->n_dirs + 1) * sizeof(*w->dirs));
-        w->dirs[w->n_dirs++] = (struct watch_dir){wd, cc_xstrdup(path)};
+        w->dirs[w->n_dirs++] = (struct watch_dir){.wd = wd, .path = cc_xstrdup(path)};
+}
+
+static void cc__dir_drop_at(struct watcher *w, size_t i)
+{
+        free(w->dirs[i].path);
+        cc_strv_free(&w->dirs[i].names);
+        w->dirs[i] = w->dirs[--w->n_dirs];
 }
 
 static void cc__dir_drop(struct watcher *w, int wd)
 {
-        for (size_t i = 0; i < w->n_dirs; i++)
-                if (w->dirs[i].wd == wd) {
-                        free(w->dirs[i].path);
-                        w->dirs[i] = w->dirs[--w->n_dirs];
-                        return;
-                }
+        struct watch_dir *d = cc__dir_find(w, wd);
+        if (d)
+                cc__dir_drop_at(w, (size_t) (d - w->dirs));
 }
 
-static const char *cc__dir_path(const struct watcher *w, int wd)
+/* A directory gone from the tree (deleted, moved away): its watch and
+ * those of the directories below it end, so that a directory moved
+ * elsewhere is not taken for the path it had. */
+static void cc__dir_forget(struct watcher *w, const char *path)
 {
-        for (size_t i = 0; i < w->n_dirs; i++)
-                if (w->dirs[i].wd == wd)
-                        return w->dirs[i].path;
-        return NULL;
+        size_t n = strlen(path);
+        for (size_t i = w->n_dirs; i-- > 0;) {
+                const char *p = w->dirs[i].path;
+                if (strncmp(p, path, n) == 0 && (p[n] == '\0' || p[n] == '/')) {
+                        inotify_rm_watch(w->ifd, w->dirs[i].wd);
+                        cc__dir_drop_at(w, i);
+                }
+        }
 }
 
 static bool cc__note(struct watcher *w, const char *path, bool born);
 
 /* Watch dir and every directory below it; with note, every entry found
- * counts as changed (it may have been written before its watch existed). */
+ * counts as changed (it may have been written before its watch existed).
+ * An entry a directory had when last seen and has no more (deleted while
+ * events were lost: a rescan) counts as changed too: its deletion. */
 static void cc__watch_tree(struct watcher *w, const char *dir, bool note)
 {
         int wd = inotify_add_watch(w->ifd, dir, CC_WATCH_MASK);
@@ -205,10 +230,12 @@ static void cc__watch_tree(struct watcher *w, const char *dir, bool note)
         DIR *d = opendir(dir);
         if (!d)
                 return;
+        struct cc_strv names = {0};
         struct dirent *e;
         while ((e = readdir(d))) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;
+                cc_strv_push(&names, e->d_name);
                 _cleanup_free_ char *sub = cc_xasprintf("%s/%s", dir, e->d_name);
                 if (note)
                         cc__note(w, sub, false);
@@ -216,6 +243,23 @@ static void cc__watch_tree(struct watcher *w, const char *dir, bool note)
                         cc__watch_tree(w, sub, note);
         }
         closedir(d);
+        cc_watch_names_sort(&names);
+        struct watch_dir *wdir = cc__dir_find(w, wd); /* (w->dirs grew meanwhile) */
+        if (!wdir) {
+                cc_strv_free(&names);
+                return;
+        }
+        struct cc_strv gone = {0};
+        cc_watch_names_gone(&wdir->names, &names, &gone);
+        cc_strv_free(&wdir->names);
+        wdir->names = names;
+        wdir->listed = true;
+        for (size_t i = 0; i < gone.n; i++) {
+                _cleanup_free_ char *sub = cc_xasprintf("%s/%s", dir, gone.v[i]);
+                cc__dir_forget(w, sub);
+                cc__note(w, sub, false);
+        }
+        cc_strv_free(&gone);
 }
 
 /* A rule's path: its tree when a directory, else its parent directory. */
@@ -282,10 +326,17 @@ static void cc__read_events(struct watcher *w)
                                 cc__dir_drop(w, ev->wd);
                                 continue;
                         }
-                        const char *dir = cc__dir_path(w, ev->wd);
+                        struct watch_dir *dir = cc__dir_find(w, ev->wd);
                         if (!dir || ev->len == 0 || !ev->name[0])
                                 continue;
-                        _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, ev->name);
+                        if (dir->listed && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+                                cc_watch_names_add(&dir->names, ev->name);
+                        if (dir->listed && (ev->mask & (IN_DELETE | IN_MOVED_FROM)))
+                                cc_watch_names_remove(&dir->names, ev->name);
+                        _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir->path, ev->name);
+                        dir = NULL; /* (w->dirs may change below) */
+                        if ((ev->mask & IN_ISDIR) && (ev->mask & IN_MOVED_FROM))
+                                cc__dir_forget(w, path);
                         if (cc__note(w, path, (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0))
                                 cc_watch_writing_update(
                                         &w->writing, path,
@@ -708,8 +759,8 @@ static void cc__watcher_free(struct watcher *w)
         free(w->rules);
         cc_strv_free(&w->services);
         cc_strv_free(&w->writing);
-        for (size_t i = 0; i < w->n_dirs; i++)
-                free(w->dirs[i].path);
+        while (w->n_dirs)
+                cc__dir_drop_at(w, w->n_dirs - 1);
         free(w->dirs);
         if (w->ifd >= 0)
                 close(w->ifd);

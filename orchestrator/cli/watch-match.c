@@ -176,3 +176,64 @@ void cc_watch_writing_update(struct cc_strv *writing, const char *path, bool ope
         if (opened && !closed)
                 cc_strv_push(writing, path);
 }
+
+void cc_watch_names_sort(struct cc_strv *names)
+{
+        if (names->n > 1)
+                qsort(names->v, names->n, sizeof(char *), cc__cmp);
+}
+
+/* Where name is in names, or would go; *found: it is there. */
+static size_t cc__names_find(const struct cc_strv *names, const char *name, bool *found)
+{
+        size_t lo = 0, hi = names->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(names->v[mid], name);
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return lo;
+}
+
+void cc_watch_names_add(struct cc_strv *names, const char *name)
+{
+        bool found;
+        size_t at = cc__names_find(names, name, &found);
+        if (found)
+                return;
+        cc_strv_push(names, name);
+        char *s = names->v[names->n - 1];
+        memmove(names->v + at + 1, names->v + at, (names->n - 1 - at) * sizeof(char *));
+        names->v[at] = s;
+}
+
+void cc_watch_names_remove(struct cc_strv *names, const char *name)
+{
+        bool found;
+        size_t at = cc__names_find(names, name, &found);
+        if (!found)
+                return;
+        free(names->v[at]);
+        memmove(names->v + at, names->v + at + 1, (names->n - at) * sizeof(char *)); /* the NULL too */
+        names->n--;
+}
+
+void cc_watch_names_gone(const struct cc_strv *old, const struct cc_strv *now, struct cc_strv *gone)
+{
+        size_t j = 0;
+        for (size_t i = 0; i < old->n; i++) {
+                int c = 1;
+                while (j < now->n && (c = strcmp(now->v[j], old->v[i])) < 0)
+                        j++;
+                if (j >= now->n || c != 0)
+                        cc_strv_push(gone, old->v[i]);
+        }
+}

@@ -65,4 +65,13 @@ long long cc_watch_batch_due(long long first_ms, long long last_ms, size_t n_eve
  * or moved away (closed). */
 void cc_watch_writing_update(struct cc_strv *writing, const char *path, bool opened, bool closed);
 
+/* The entries of a watched directory as the watch last saw them (a scan,
+ * then its events): a sorted set of names, so that the rescan that
+ * follows lost events (IN_Q_OVERFLOW) finds what was deleted meanwhile. */
+void cc_watch_names_sort(struct cc_strv *names);
+void cc_watch_names_add(struct cc_strv *names, const char *name);
+void cc_watch_names_remove(struct cc_strv *names, const char *name);
+/* The names of old that now lacks (both sorted), pushed to gone. */
+void cc_watch_names_gone(const struct cc_strv *old, const struct cc_strv *now, struct cc_strv *gone);
+
 #endif

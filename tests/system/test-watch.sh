@@ -74,6 +74,19 @@ t_sync() {
         wait_for 30 ctr_lacks web /tmp/app/a.txt || return 1
         wait_for 30 ctr_lacks web /tmp/app/sub || return 1
         grep -q '^Syncing service "web" after 1 changes were detected$' "$WLOG" || fail "$(cat "$WLOG")" || return 1
+        # a directory moved out of the tree leaves the container and is no
+        # longer watched: a write in it is no change of the tree
+        mkdir -p "$SRC/moved"; echo m >"$SRC/moved/m.txt"
+        wait_for 30 ctr_has web /tmp/app/moved/m.txt m || return 1
+        mv "$SRC/moved" "$TMP/moved-away"
+        wait_for 30 ctr_lacks web /tmp/app/moved || return 1
+        local before; before=$(sync_lines)
+        echo elsewhere >"$TMP/moved-away/m.txt"
+        echo mark >"$SRC/mark.txt"
+        wait_for 30 ctr_has web /tmp/app/mark.txt mark || return 1
+        assert_eq "$(sync_lines)" $((before + 1)) "$(cat "$WLOG")" || return 1
+        tail -n 1 "$WLOG" | grep -qx 'Syncing service "web" after 1 changes were detected' ||
+                fail "the moved-away directory is still watched: $(cat "$WLOG")" || return 1
         stop_watch || return 1
         # Ctrl-C of watch leaves the stack running
         is_status web running || fail "web stopped with watch"
@@ -339,9 +352,12 @@ EOF
 }
 
 # The kernel's event queue overflows (IN_Q_OVERFLOW) while the watch is
-# stopped: the rescan syncs every file, in one batch. The queue's size is
-# taken when the watch starts: lowered for that moment, restored at once
-# (and at exit, whatever happens).
+# stopped: the rescan syncs every file, in one batch, and removes from the
+# container what was deleted on the host meanwhile (deletions whose events
+# were lost): a file there when the watch started, a file and a directory
+# tree made while it watched; a file only the container has (not from the
+# host) stays. The queue's size is taken when the watch starts: lowered
+# for that moment, restored at once (and at exit, whatever happens).
 QUEUED=/proc/sys/fs/inotify/max_queued_events
 QUEUED_WAS=
 restore_queued() { [ -z "$QUEUED_WAS" ] || echo "$QUEUED_WAS" >"$QUEUED"; QUEUED_WAS=; }
@@ -350,26 +366,45 @@ stopped() { local st; st=$(cat "/proc/$1/stat") && st=${st##*) } && [ "${st%% *}
 t_overflow() {
         web sync
         echo old >"$SRC/old.txt"
+        echo pre >"$SRC/pre.txt"
         QUEUED_WAS=$(cat "$QUEUED")
         echo 64 >"$QUEUED"
         start_watch; local rc=$?
         restore_queued
         [ "$rc" = 0 ] || return 1
+        # synced by their events: pre.txt touched, the others made now
+        touch "$SRC/pre.txt"
+        echo del >"$SRC/del.txt"
+        mkdir -p "$SRC/gone/deep"; echo g >"$SRC/gone/deep/g.txt"
+        wait_for 30 ctr_has web /tmp/app/pre.txt pre || { cat "$WLOG"; return 1; }
+        wait_for 30 ctr_has web /tmp/app/del.txt del || return 1
+        wait_for 30 ctr_has web /tmp/app/gone/deep/g.txt g || return 1
+        echo mine >"/proc/$(ctr web pid)/root/tmp/app/ctr-only.txt"
+        local before; before=$(sync_lines)
         kill -STOP "$WPID"
         wait_for 10 stopped "$WPID" || { kill -CONT "$WPID"; return 1; }
-        # 300 files, 3 events each, into a queue of 64
+        # 300 files, 3 events each, into a queue of 64; then deletions,
+        # whose events are lost too
         python3 - "$SRC" <<'EOF'
-import os, sys
+import os, shutil, sys
+d = sys.argv[1]
 for i in range(300):
-    with open(os.path.join(sys.argv[1], "o%03d.txt" % i), "w") as f:
+    with open(os.path.join(d, "o%03d.txt" % i), "w") as f:
         f.write("%d\n" % i)
+os.unlink(os.path.join(d, "pre.txt"))
+os.unlink(os.path.join(d, "del.txt"))
+shutil.rmtree(os.path.join(d, "gone"))
 EOF
         kill -CONT "$WPID"
         wait_for 60 ctr_has web /tmp/app/o299.txt 299 || { cat "$WLOG"; return 1; }
         wait_for 30 ctr_has web /tmp/app/o000.txt 0 || return 1
         wait_for 30 ctr_has web /tmp/app/old.txt old || return 1 # the rescan takes the whole tree
-        assert_eq "$(ls "/proc/$(ctr web pid)/root/tmp/app" | wc -l)" 301 || return 1
-        assert_eq "$(sync_lines)" 1 "$(cat "$WLOG")" || return 1
+        wait_for 30 ctr_lacks web /tmp/app/pre.txt || fail "pre.txt, deleted on the host, stayed: $(cat "$WLOG")" || return 1
+        wait_for 30 ctr_lacks web /tmp/app/del.txt || fail "del.txt, deleted on the host, stayed" || return 1
+        wait_for 30 ctr_lacks web /tmp/app/gone || fail "gone/, deleted on the host, stayed" || return 1
+        assert_eq "$(in_ctr web /tmp/app/ctr-only.txt)" mine "(the container's own file)" || return 1
+        assert_eq "$(ls "/proc/$(ctr web pid)/root/tmp/app" | wc -l)" 302 || return 1
+        assert_eq "$(sync_lines)" $((before + 1)) "$(cat "$WLOG")" || return 1
         stop_watch
 }
 
@@ -456,7 +491,7 @@ t_latency() {
 }
 
 run_cases \
-        "sync: files, new directories, ignore, owner, deletions; Ctrl-C leaves the stack:t_sync" \
+        "sync: files, new directories, ignore, owner, deletions, a directory moved away; Ctrl-C leaves the stack:t_sync" \
         "include; an editor's rename-over save is one change; vim files ignored:t_include_editor" \
         "a burst of 1000 writes is one sync:t_burst" \
         "a write held open (an editor's fsync), vim's rename-away save: one sync each:t_held_open_write" \
@@ -467,7 +502,7 @@ run_cases \
         "the build context's .dockerignore applies:t_dockerignore" \
         "a project without develop is refused:t_no_develop_refused" \
         "--no-up starts nothing, later containers are synced; --quiet, --prune=false; a bad value refused:t_no_up_flags" \
-        "an event queue overflow is answered by a rescan that syncs every file:t_overflow" \
+        "an event queue overflow: a rescan syncs every file and the deletions whose events were lost:t_overflow" \
         "rebuild: --quiet hides the build output, --prune removes the replaced image, --prune=false keeps it:t_rebuild_quiet_prune" \
         "examples/watch-web: an edited page is served changed, conf/ restarts:t_example" \
         "latency from write to container (reported):t_latency"

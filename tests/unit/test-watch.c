@@ -133,3 +133,37 @@ TEST(files_open_for_writing_until_closed_deleted_or_moved_away)
         ASSERT(w.n == 1 && strcmp(w.v[0], "/src/b") == 0 && w.v[1] == NULL);
         cc_strv_free(&w);
 }
+
+static char *joined(const struct cc_strv *v)
+{
+        struct cc_buf b = {0};
+        for (size_t i = 0; i < v->n; i++)
+                cc_buf_printf(&b, "%s%s", i ? "," : "", v->v[i]);
+        return cc_buf_steal(&b);
+}
+
+TEST(a_directory_listing_follows_its_events_and_tells_what_a_rescan_lacks)
+{
+        struct cc_strv seen = list("c.txt", "a.txt", "sub"), now = {0}, gone = {0};
+        cc_watch_names_sort(&seen); /* as scanned */
+        cc_watch_names_add(&seen, "b.txt"); /* IN_CREATE */
+        cc_watch_names_add(&seen, "b.txt"); /* once */
+        cc_watch_names_add(&seen, "0.txt");
+        cc_watch_names_add(&seen, "z.txt");
+        cc_watch_names_remove(&seen, "c.txt"); /* IN_DELETE */
+        cc_watch_names_remove(&seen, "never"); /* nothing */
+        _cleanup_free_ char *s1 = joined(&seen);
+        ASSERT(strcmp(s1, "0.txt,a.txt,b.txt,sub,z.txt") == 0);
+        ASSERT(seen.v[seen.n] == NULL);
+        /* events lost, then a rescan: a.txt, sub and z.txt deleted, new.txt made */
+        now = list("new.txt", "b.txt", "0.txt");
+        cc_watch_names_sort(&now);
+        cc_watch_names_gone(&seen, &now, &gone);
+        _cleanup_free_ char *s2 = joined(&gone);
+        ASSERT(strcmp(s2, "a.txt,sub,z.txt") == 0);
+        cc_strv_free(&gone);
+        cc_watch_names_gone(&now, &now, &gone);
+        ASSERT(gone.n == 0);
+        cc_strv_free(&seen);
+        cc_strv_free(&now);
+}
