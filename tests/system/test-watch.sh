@@ -442,14 +442,25 @@ EOF
 
 # examples/watch-web as its README runs it, on a copy: the page edited on
 # the host is served changed through the published port on 127.0.0.1 (the
-# time it took is reported); an ignored file is not served; a change of
-# conf/ restarts the service, which serves the new greeting; Ctrl-C leaves
-# the site up.
+# time it took is reported); a draft is not served; a change of conf/
+# restarts the service, which serves the new greeting; a change to the
+# Dockerfile, then to a CGI script the image bakes in, rebuilds the image
+# and recreates web alone (new container, new image, the new release
+# served), api not recreated nor restarted; the watch goes on syncing
+# into the new container; Ctrl-C leaves the site up.
 setup_example_image() {
         CCOMPOSE=$CCOMPOSE CCOMPOSE_EXAMPLE_IMAGES=$IMAGES "$SRCDIR/scripts/make-example-images.sh" >/dev/null
 }
 served() { curl -fsS --max-time 5 "http://127.0.0.1:$PORT/$1" 2>/dev/null; }
 served_has() { served "$1" | grep -qF -- "$2"; }
+rebuilds() { grep -c '^Rebuilding service(s) \["web"\] after changes were detected\.\.\.$' "$WLOG"; }
+# rebuilt_web FROM-CONTAINER-ID FROM-IMAGE-ID: web runs a new container of
+# a new image
+rebuilt_web() {
+        local img; img=$(image_id "$P-web")
+        [ "$(ctr web id)" != "$1" ] && is_status web running && [ -n "$img" ] && [ "$img" != "$2" ] &&
+                [ "$(ctr web image_id)" = "$img" ]
+}
 t_example() {
         setup_example_image || return 1
         cp -r "$SRCDIR/examples/watch-web/." "$D/"
@@ -465,19 +476,51 @@ EOF
         WEB_PORT=$PORT start_watch || return 1
         wait_for 60 served_has "" "Hello from ccompose watch" || { cat "$WLOG"; return 1; }
         assert_eq "$(served greeting.txt)" "Greetings from the watch-web example" || return 1
-        local took; took=$(save_poll "$D/html/index.html" "http://127.0.0.1:$PORT/" 1) || return 1
+        wait_for 30 served_has cgi-bin/release "api: api up since" || { served cgi-bin/release; return 1; }
+        served_has cgi-bin/release "release 1" || fail "$(served cgi-bin/release)" || return 1
+        local api_id api_pid api_says
+        api_id=$(ctr api id) api_pid=$(ctr api pid) api_says=$(served cgi-bin/release | grep '^api:')
+        # sync: the page
+        local took; took=$(save_poll "$D/web/html/index.html" "http://127.0.0.1:$PORT/" 1) || return 1
         echo "# examples/watch-web: page saved -> served changed on 127.0.0.1: $took" >&3
-        echo secret >"$D/html/notes.draft"
-        echo "<p>second</p>" >"$D/html/second.html"
+        echo secret >"$D/web/html/notes.draft"
+        echo "<p>second</p>" >"$D/web/html/second.html"
         wait_for 30 served_has second.html "<p>second</p>" || return 1
-        ! served notes.draft >/dev/null || fail "an ignored *.draft file is served" || return 1
+        ! served notes.draft >/dev/null || fail "a *.draft file (.dockerignore) is served" || return 1
+        # restart: conf/
         local pid; pid=$(ctr web pid)
         echo "Greetings, restarted" >"$D/conf/greeting"
         wait_for 60 served_has greeting.txt "Greetings, restarted" || { cat "$WLOG"; return 1; }
         [ "$(ctr web pid)" != "$pid" ] || fail "web was not restarted" || return 1
         file_has "$WLOG" 'service(s) \["web"\] restarted' || fail "$(cat "$WLOG")" || return 1
+        # rebuild: the Dockerfile
+        local web_id img; web_id=$(ctr web id) img=$(image_id "$P-web")
+        [ -n "$img" ] || fail "no image $P-web: $(cat "$WLOG")" || return 1
+        sed -i 's/^ENV SITE_RELEASE=1$/ENV SITE_RELEASE=2/' "$D/web/Dockerfile"
+        wait_for 180 rebuilt_web "$web_id" "$img" || { cat "$WLOG"; return 1; }
+        wait_for 30 served_has cgi-bin/release "release 2" || fail "$(served cgi-bin/release)" || return 1
+        assert_eq "$(rebuilds)" 1 "$(cat "$WLOG")" || return 1
+        file_has "$WLOG" '^service(s) \["web"\] successfully built$' || fail "$(cat "$WLOG")" || return 1
+        # the new image has the page as edited, the draft left out
+        served_has "" "saved 0" && served_has second.html "<p>second</p>" || fail "$(served)" || return 1
+        ! served notes.draft >/dev/null || fail "the draft went into the image" || return 1
+        # ...and the watch syncs into the new container
+        echo "<p>after the rebuild</p>" >"$D/web/html/index.html"
+        wait_for 30 served_has "" "after the rebuild" || { cat "$WLOG"; return 1; }
+        # rebuild: what the image bakes in (cgi-bin/)
+        web_id=$(ctr web id) img=$(image_id "$P-web")
+        sed -i 's/^echo "release \$SITE_RELEASE"$/echo "release $SITE_RELEASE, edited"/' "$D/web/cgi-bin/release"
+        wait_for 180 rebuilt_web "$web_id" "$img" || { cat "$WLOG"; return 1; }
+        wait_for 30 served_has cgi-bin/release "release 2, edited" || fail "$(served cgi-bin/release)" || return 1
+        assert_eq "$(rebuilds)" 2 "$(cat "$WLOG")" || return 1
+        # api: neither recreated nor restarted
+        assert_eq "$(ctr api id)" "$api_id" "(api recreated: $(cat "$WLOG"))" || return 1
+        assert_eq "$(ctr api pid)" "$api_pid" "(api restarted)" || return 1
+        served_has cgi-bin/release "$api_says" || fail "api says: $(served cgi-bin/release)" || return 1
         stop_watch || return 1
-        served_has "" "saved 0" || fail "the site stopped with watch"
+        # Ctrl-C leaves the stack up
+        served_has "" "after the rebuild" || fail "the site stopped with watch" || return 1
+        is_status api running || fail "api stopped with watch"
 }
 
 # Latency (reported, not asserted): write on the host -> content readable
@@ -504,5 +547,5 @@ run_cases \
         "--no-up starts nothing, later containers are synced; --quiet, --prune=false; a bad value refused:t_no_up_flags" \
         "an event queue overflow: a rescan syncs every file and the deletions whose events were lost:t_overflow" \
         "rebuild: --quiet hides the build output, --prune removes the replaced image, --prune=false keeps it:t_rebuild_quiet_prune" \
-        "examples/watch-web: an edited page is served changed, conf/ restarts:t_example" \
+        "examples/watch-web: a page edit is served, conf/ restarts, Dockerfile and cgi-bin/ rebuild web alone; Ctrl-C leaves it up:t_example" \
         "latency from write to container (reported):t_latency"
