@@ -2,8 +2,10 @@
 # bench/watch.sh: ccompose watch (issue 15). From the write() of a file on
 # the host to its new content being readable in the container (polled
 # through the container's root, /proc/PID/root), median of RUNS saves;
-# the time to set up the watches of a 50,000-file tree (500 directories)
-# and the CPU the idle watch takes over it for IDLE seconds.
+# the time to set up the watches of a 50,000-file tree (500 directories),
+# the CPU the idle watch takes over it for IDLE seconds and its memory
+# (the entries of every directory as last seen are kept, for the rescan
+# after an event queue overflow).
 #
 #   bench/watch.sh          # as root; CCOMPOSE=build/ccompose by default
 #   RUNS=50 FILES=50000 IDLE=20 bench/watch.sh
@@ -67,6 +69,7 @@ echo "watch set up over $FILES files: $(( ($(date +%s%N) - start) / 1000000 )) m
 ticks() { awk '{print $14 + $15}' "/proc/$WPID/stat"; }
 t0=$(ticks); sleep "$IDLE"; t1=$(ticks)
 echo "idle watch CPU over ${IDLE} s: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms"
+echo "watch process memory (VmRSS) over $FILES files: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$WPID/status")"
 pid=$(jq -r '.containers[0].pid' "$CCOMPOSE_RUNTIME_DIR/$P/state.json")
 python3 - "$TMP/proj/src" "/proc/$pid/root/tmp/app" "$RUNS" <<'EOF'
 import os, sys, time, statistics
