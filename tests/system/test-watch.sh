@@ -509,7 +509,10 @@ EOF
         wait_for 30 served_has "" "after the rebuild" || { cat "$WLOG"; return 1; }
         # rebuild: what the image bakes in (cgi-bin/)
         web_id=$(ctr web id) img=$(image_id "$P-web")
-        sed -i 's/^echo "release \$SITE_RELEASE"$/echo "release $SITE_RELEASE, edited"/' "$D/web/cgi-bin/release"
+        # (written in place: sed -i's temporary file, taken by the rule,
+        # could be a change of its own on a busy machine)
+        local cgi; cgi=$(sed 's/^echo "release \$SITE_RELEASE"$/echo "release $SITE_RELEASE, edited"/' "$D/web/cgi-bin/release")
+        printf '%s\n' "$cgi" >"$D/web/cgi-bin/release"
         wait_for 180 rebuilt_web "$web_id" "$img" || { cat "$WLOG"; return 1; }
         wait_for 30 served_has cgi-bin/release "release 2, edited" || fail "$(served cgi-bin/release)" || return 1
         assert_eq "$(rebuilds)" 2 "$(cat "$WLOG")" || return 1
