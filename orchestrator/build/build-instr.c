@@ -409,9 +409,16 @@ static int copy_flags(struct cc_builder *b, struct cc_stage *st, const struct cc
                         break;
                 r = 0;
                 if (cc_startswith(v, "--from=")) {
+                        /* a stage, a named context (a directory: copied from as the
+                         * context is, by content; an image), or an image */
+                        const struct cc_build_context *nc = cc_builder_context(b, v + 7);
                         *from = cc_builder_find_stage(b, v + 7, (size_t) (st - b->stages));
-                        if (!*from && !(*from = cc_builder_image_stage(b, v + 7, err)))
+                        if (!*from && nc && nc->dir) {
+                                c->srcfd = nc->fd;
+                                c->ignore = NULL;
+                        } else if (!*from && !(*from = cc_builder_image_stage(b, nc ? nc->image : v + 7, err))) {
                                 r = -ENOENT;
+                        }
                 } else if (cc_startswith(v, "--chown=")) {
                         if (parse_chown(st, v + 8, c) < 0)
                                 r = cc_error_set(err, -EINVAL, "unable to convert uid/gid chown string to host mapping: "
@@ -606,7 +613,7 @@ static int previous_tree(struct cc_builder *b, const struct cc_build_copy *c, co
 static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
                       struct cc_error *err)
 {
-        struct cc_build_copy c = {.ignore = b->ignore.n ? &b->ignore : NULL};
+        struct cc_build_copy c = {.ignore = b->ignore.n ? &b->ignore : NULL, .srcfd = b->ctxfd};
         const struct cc_stage *from = NULL;
         struct cc_strv srcs = {0};
         _cleanup_free_ char *dest = NULL, *checksum = NULL;
@@ -630,7 +637,7 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         }
         c.srcs = &srcs;
         c.dest = dest;
-        c.srcfd = docfd >= 0 ? docfd : addfd >= 0 ? addfd : b->ctxfd;
+        c.srcfd = docfd >= 0 ? docfd : addfd >= 0 ? addfd : c.srcfd;
         if (docfd >= 0 || addfd >= 0)
                 c.ignore = NULL;
         _cleanup_free_ char *label = cc_builder_step_label(b, st);
@@ -660,6 +667,29 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
                 r = step_failed(b, in, label, b->vertex, -1, err);
         cc_strv_free(&srcs);
         return r;
+}
+
+int cc_build_from_context(struct cc_builder *b, struct cc_stage *st, const struct cc_build_context *ctx,
+                          struct cc_error *err)
+{
+        struct cc_strv srcs = {0};
+        cc_strv_push(&srcs, ".");
+        struct cc_build_copy c = {.srcfd = ctx->fd, .srcs = &srcs, .dest = "/"};
+        const struct cc_df_instr in = {.cmd = (char *) "from"};
+        _cleanup_free_ char *by = cc_xasprintf("COPY --from=%s . / # buildkit", ctx->name), *dir = NULL;
+        struct cc_vertex v = cc_builder_vertex(b, "[context %s] load from client", ctx->name);
+        char key[CC_DIGEST_LEN + 1];
+        int r = copy_key(b, st, &in, &c, NULL, key, err);
+        bool cached = r == 0 && cc_stage_cached(b, st, key, by);
+        if (r == 0 && !cached)
+                r = copy_tree(b, &c, NULL, &dir, err);
+        if (r == 0 && !cached)
+                r = cc_stage_add_layer(b, st, key, by, dir, err);
+        cc_strv_free(&srcs);
+        if (r < 0)
+                return cc_error_prefix(err, "build context %s", ctx->name);
+        cc_builder_vertex_end(b, &v, cached ? CC_VERTEX_CACHED : CC_VERTEX_DONE);
+        return 0;
 }
 
 /* ---- the config ---- */

@@ -108,11 +108,12 @@ static int bind_mount(struct cc_builder *b, struct cc_stage *st, const struct mo
         if (cc_streq(rel, "..") || cc_startswith(rel, "../"))
                 return cc_error_set(err, -EINVAL, "bind source %s is outside of the build context", src);
         const char *from = spec_get(m, "from");
+        const struct cc_build_context *nc = from ? cc_builder_context(b, from) : NULL;
+        const struct cc_stage *fs = from ? cc_builder_find_stage(b, from, (size_t) (st - b->stages)) : NULL;
         _cleanup_free_ char *root = NULL;
-        if (from) {
-                const struct cc_stage *fs = cc_builder_find_stage(b, from, (size_t) (st - b->stages));
-                if (!fs && !(fs = cc_builder_image_stage(b, from, err)))
-                        return -ENOENT;
+        if (from && !fs && !(nc && nc->dir) && !(fs = cc_builder_image_stage(b, nc ? nc->image : from, err)))
+                return -ENOENT;
+        if (fs) {
                 bool mounted;
                 int r = cc_stage_root(b, fs, &root, &mounted, err);
                 if (r < 0)
@@ -121,16 +122,18 @@ static int bind_mount(struct cc_builder *b, struct cc_stage *st, const struct mo
                         cc_strv_push(&rm->unmount, root);
                 cc_buf_printf(&rm->key, "BIND%c%s%c%s%c", 0, fs->key, 0, rel, 0);
         } else {
-                /* the content of what is bound, less .dockerignore, as a COPY of it: with
-                 * ignore patterns, into a tree of the build's (what the step sees) */
-                _cleanup_free_ char *tree = b->ignore.n ? cc_path_join(b->work, "bind-XXXXXX") : NULL;
+                /* the content of what is bound (of the context less .dockerignore, or
+                 * of a named context's directory), as a COPY of it: with ignore
+                 * patterns, into a tree of the build's (what the step sees) */
+                const struct cc_dockerignore *ignore = !nc && b->ignore.n ? &b->ignore : NULL;
+                _cleanup_free_ char *tree = ignore ? cc_path_join(b->work, "bind-XXXXXX") : NULL;
                 int tfd = -1;
                 if (tree && (!mkdtemp(tree) || (tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0))
                         return cc_error_setsys(err, -errno, "create a directory in %s", b->work);
                 struct cc_strv srcs = {0};
                 cc_strv_push(&srcs, *rel ? rel : ".");
-                struct cc_build_copy c = {.srcfd = b->ctxfd, .srcs = &srcs, .dest = "/bind/",
-                                          .ignore = b->ignore.n ? &b->ignore : NULL};
+                struct cc_build_copy c = {.srcfd = nc ? nc->fd : b->ctxfd, .srcs = &srcs, .dest = "/bind/",
+                                          .ignore = ignore};
                 char digest[CC_DIGEST_LEN + 1];
                 int r = cc_build_copy_run(&c, tfd, digest, err);
                 cc_strv_free(&srcs);
@@ -143,7 +146,7 @@ static int bind_mount(struct cc_builder *b, struct cc_stage *st, const struct mo
                         root = cc_path_join(tree, "bind");
                         rel = "";
                 } else {
-                        root = cc_xstrdup(b->o->context);
+                        root = cc_xstrdup(nc ? nc->dir : b->o->context);
                 }
         }
         _cleanup_free_ char *path = *rel ? cc_path_join(root, rel) : cc_xstrdup(root);

@@ -24,11 +24,19 @@ enum cc_vertex_end { CC_VERTEX_DONE, CC_VERTEX_CACHED, CC_VERTEX_CANCELED, CC_VE
 
 struct cc_run_pending;
 
+/* A named context (--build-context NAME=..., build.additional_contexts):
+ * a directory (dir, open as fd) or an image (image: its reference). */
+struct cc_build_context {
+        char *name, *dir, *image;
+        int fd;
+};
+
 struct cc_stage {
         char *name;              /* "AS name" (lower case), or NULL */
         size_t from, end;        /* its instructions: df.instrs[from] is the FROM, end is one past the last */
         char *base;              /* FROM's image, expanded ("scratch", a stage name or a reference) */
         long base_stage;         /* the stage it builds on, or -1 */
+        const struct cc_build_context *base_ctx; /* or a named context's directory, or NULL */
         unsigned nsteps;         /* the steps counted in "[name i/n]": FROM, RUN, COPY, ADD, WORKDIR */
         bool needed, built;
         /* the state while it builds, then its result */
@@ -56,6 +64,8 @@ struct cc_builder {
         struct cc_dockerfile df;
         struct cc_dockerignore ignore;
         int ctxfd;               /* the context directory */
+        struct cc_build_context *contexts; /* the named ones */
+        size_t ncontexts;
         char *work;              /* scratch directory for this build (upper dirs, COPY trees) */
         int work_lock;           /* flock()ed on work while the build runs */
         long long epoch;         /* SOURCE_DATE_EPOCH, -1 when unset */
@@ -158,6 +168,11 @@ int cc_build_run_end(struct cc_builder *b, struct cc_stage *st, bool cancel, str
  * bind mounts from it; NULL with err set when there is none. */
 struct cc_stage *cc_builder_image_stage(struct cc_builder *b, const char *ref, struct cc_error *err);
 void cc_stage_free(struct cc_stage *st);
+/* The named context name (case-insensitive), or NULL. */
+const struct cc_build_context *cc_builder_context(const struct cc_builder *b, const char *name);
+/* FROM a named context's directory: its files, as one layer over scratch. */
+int cc_build_from_context(struct cc_builder *b, struct cc_stage *st, const struct cc_build_context *ctx,
+                          struct cc_error *err);
 /* The stage named by COPY --from (name or index), or NULL. */
 struct cc_stage *cc_builder_find_stage(struct cc_builder *b, const char *name, size_t before);
 

@@ -102,6 +102,15 @@ static void builder_free(struct cc_builder *b)
         cc_dockerignore_free(&b->ignore);
         if (b->ctxfd >= 0)
                 close(b->ctxfd);
+        for (size_t i = 0; i < b->ncontexts; i++) {
+                struct cc_build_context *c = &b->contexts[i];
+                free(c->name);
+                free(c->dir);
+                free(c->image);
+                if (c->fd >= 0)
+                        close(c->fd);
+        }
+        free(b->contexts);
         if (b->work)
                 cc_rm_rf(b->work);
         if (b->work_lock >= 0)
@@ -155,6 +164,54 @@ static int read_dockerignore(struct cc_builder *b, const char *dfpath, struct cc
         if (r < 0)
                 return cc_error_setsys(err, r, "read %s", file);
         return cc_dockerignore_parse(text, file, &b->ignore, err);
+}
+
+/* ---- named contexts ---- */
+
+const struct cc_build_context *cc_builder_context(const struct cc_builder *b, const char *name)
+{
+        for (size_t i = 0; i < b->ncontexts; i++)
+                if (strcasecmp(b->contexts[i].name, name) == 0)
+                        return &b->contexts[i];
+        return NULL;
+}
+
+/* "NAME=/abs/dir" or "NAME=docker-image://REF", as BuildKit takes them;
+ * its other sources (URLs, oci-layout://, target:) are refused. */
+static int open_contexts(struct cc_builder *b, struct cc_error *err)
+{
+        const struct cc_strv *v = b->o->additional_contexts;
+        for (size_t i = 0; v && i < v->n; i++) {
+                const char *eq = strchr(v->v[i], '=');
+                if (!eq || eq == v->v[i])
+                        return cc_error_set(err, -EINVAL, "invalid build context \"%s\": NAME=VALUE is needed", v->v[i]);
+                _cleanup_free_ char *name = cc_xstrndup(v->v[i], (size_t) (eq - v->v[i]));
+                const char *val = eq + 1;
+                if (cc_builder_context(b, name))
+                        return cc_error_set(err, -EINVAL, "build context %s is given twice", name);
+                struct cc_build_context c = {.fd = -1};
+                if (cc_startswith(val, "docker-image://")) {
+                        _cleanup_free_ char *norm = cc_image_ref_normalize(val + 15);
+                        if (!norm)
+                                return cc_error_set(err, -EINVAL, "build context %s: invalid reference format \"%s\"",
+                                                    name, val + 15);
+                        c.image = cc_xstrdup(val + 15);
+                } else if (val[0] == '/') {
+                        c.fd = open(val, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (c.fd < 0)
+                                return cc_error_setsys(err, -errno, "failed to get build context %s: open %s", name, val);
+                        c.dir = cc_xstrdup(val);
+                } else {
+                        return cc_error_set(err, -ENOTSUP,
+                                            "build context %s: %s is not supported: a local directory or "
+                                            "docker-image://REF (this host reaches no network for it)",
+                                            name, val);
+                }
+                c.name = cc_steal(&name);
+                b->contexts = cc_xrealloc(b->contexts, (b->ncontexts + 1) * sizeof(*b->contexts));
+                b->contexts[b->ncontexts++] = c;
+        }
+        return 0;
 }
 
 /* ---- arguments ---- */
@@ -269,8 +326,15 @@ static int parse_stages(struct cc_builder *b, struct cc_error *err)
                                 *c = (char) tolower((unsigned char) *c);
                 }
                 struct cc_stage *prev = cc_builder_find_stage(b, image, b->nstages);
-                if (prev && prev->name) /* FROM names a stage, not an index */
+                const struct cc_build_context *nc = cc_builder_context(b, image);
+                if (prev && prev->name) { /* FROM names a stage, not an index */
                         st->base_stage = prev - b->stages;
+                } else if (nc && nc->image) {
+                        free(image);
+                        image = cc_xstrdup(nc->image);
+                } else if (nc) {
+                        st->base_ctx = nc;
+                }
                 st->base = cc_steal(&image);
                 b->nstages++;
                 cc_strv_free(&words);
@@ -468,12 +532,14 @@ static int stage_from(struct cc_builder *b, struct cc_stage *st, struct cc_error
                 inherit(st, &b->stages[st->base_stage]);
                 return 0;
         }
-        if (cc_streq(st->base, "scratch")) {
+        if (cc_streq(st->base, "scratch") || st->base_ctx) {
                 _cleanup_free_ char *from = cc_xasprintf("FROM scratch %lld", b->epoch);
                 cc_build_key("", from, strlen(from), st->key);
                 st->config = json_object_new_object();
                 cc_strv_push(&st->shell, "/bin/sh");
                 cc_strv_push(&st->shell, "-c");
+                if (st->base_ctx && cc_build_from_context(b, st, st->base_ctx, err) < 0)
+                        return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
                 return 0;
         }
         _cleanup_free_ char *norm = cc_image_ref_normalize(st->base);
@@ -707,6 +773,8 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
         if (r == 0)
                 r = read_dockerignore(b, dfpath, err);
         if (r < 0)
+                return r;
+        if ((r = open_contexts(b, err)) < 0)
                 return r;
         resolve_build_args(b);
         platform_args(&b->meta);

@@ -16,6 +16,7 @@ static void build_usage(void)
              "Options:\n"
              "      --add-host list         Add a custom host-to-IP mapping (format: \"host:ip\")\n"
              "      --build-arg list        Set build-time variables\n"
+             "      --build-context list    Additional build contexts (e.g., name=path, name=docker-image://ref)\n"
              "      --cache-from strings    Images to consider as cache sources\n"
              "  -f, --file string           Name of the Dockerfile (default: \"PATH/Dockerfile\")\n"
              "      --label list            Set metadata for an image\n"
@@ -51,6 +52,29 @@ static int dockerfile_opt(const char *f, struct cc_build_opts *o, char **inline_
         }
         *path = cc_xstrdup(real);
         o->dockerfile = *path;
+        return 0;
+}
+
+/* --build-context NAME=VALUE: a directory (relative to the working
+ * directory) made absolute; other values (docker-image://REF, and what
+ * the builder refuses) as given. */
+static int context_opt(const char *v, struct cc_strv *out)
+{
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v || !eq[1]) {
+                fprintf(stderr, "ERROR: invalid build context \"%s\": use name=path or name=docker-image://ref\n", v);
+                return -1;
+        }
+        if (strstr(eq + 1, "://") || cc_startswith(eq + 1, "target:")) {
+                cc_strv_push(out, v);
+                return 0;
+        }
+        char real[PATH_MAX];
+        if (!realpath(eq + 1, real)) {
+                fprintf(stderr, "ERROR: failed to get build context %.*s: %s: %m\n", (int) (eq - v), v, eq + 1);
+                return -1;
+        }
+        cc_strv_push_owned(out, cc_xasprintf("%.*s=%s", (int) (eq - v), v, real));
         return 0;
 }
 
@@ -96,14 +120,16 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 { "quiet", no_argument, NULL, 'q' },           { "help", no_argument, NULL, 'h' },
                 { "secret", required_argument, NULL, 'S' },    { "network", required_argument, NULL, 'n' },
                 { "add-host", required_argument, NULL, 'H' },  { "cache-from", required_argument, NULL, 'C' },
+                { "build-context", required_argument, NULL, 'X' },
                 { 0 },
         };
-        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0}, hosts = {0}, cache_from = {0};
+        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0}, hosts = {0}, cache_from = {0}, contexts = {0};
         struct cc_build_secret *secrets = NULL;
         size_t nsecrets = 0;
         struct cc_build_secret sec;
         struct cc_build_opts o = {.root = cli->root, .project = "build", .tags = &tags, .args = &args,
-                                  .labels = &labels, .extra_hosts = &hosts, .cache_from = &cache_from};
+                                  .labels = &labels, .extra_hosts = &hosts, .cache_from = &cache_from,
+                                  .additional_contexts = &contexts};
         const char *file = NULL;
         _cleanup_free_ char *inline_text = NULL, *dfpath = NULL;
         bool quiet = false;
@@ -122,6 +148,10 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 case 'n': o.network = optarg; break;
                 case 'H': cc_strv_push(&hosts, optarg); break;
                 case 'C': cc_strv_push(&cache_from, optarg); break;
+                case 'X':
+                        if (context_opt(optarg, &contexts) < 0)
+                                goto out;
+                        break;
                 case 'S':
                         if (secret_opt(optarg, &keep, &sec) < 0) {
                                 fprintf(stderr, "ERROR: invalid secret \"%s\": use id=ID[,src=FILE] or id=ID,env=VAR\n",
@@ -174,6 +204,7 @@ out:
         cc_strv_free(&keep);
         cc_strv_free(&hosts);
         cc_strv_free(&cache_from);
+        cc_strv_free(&contexts);
         cc_strv_free(&tags);
         cc_strv_free(&args);
         cc_strv_free(&labels);

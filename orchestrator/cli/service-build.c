@@ -111,27 +111,21 @@ static int cc__plan_platforms(const char *service, const struct cc_node *svc, co
         return 0;
 }
 
-/* build.additional_contexts: local directories only (the loader made them
- * absolute); an image, another service's build or a URL is refused. The
- * builder does not read named contexts yet (COPY --from=NAME would look
- * for an image NAME): refused, naming the service, until it does. */
+/* build.additional_contexts: local directories (the loader made them
+ * absolute) and images (docker-image://REF); another service's image
+ * (service:NAME) or a URL is refused, naming the service. */
 static int cc__plan_contexts(const char *service, const struct cc_node *b, struct cc_strv *out, struct cc_error *err)
 {
         const struct cc_node *ac = cc_node_map_get(b, "additional_contexts");
         for (size_t i = 0; cc_node_is_map(ac) && i < ac->n; i++) {
                 const char *v = ac->items[i]->str;
-                if (!v || v[0] != '/')
+                if (!v || (v[0] != '/' && !cc_startswith(v, "docker-image://")))
                         return cc_error_set(err, -ENOTSUP,
                                             "service %s: build.additional_contexts.%s: %s is not supported: ccompose "
-                                            "takes a local directory only",
+                                            "takes a local directory or docker-image://REF",
                                             service, cc_node_key(ac, i), v ? v : "null");
                 cc_strv_push_owned(out, cc_xasprintf("%s=%s", cc_node_key(ac, i), v));
         }
-        if (out->n)
-                return cc_error_set(err, -ENOTSUP,
-                                    "service %s: build.additional_contexts is not supported yet: the builder takes "
-                                    "the build context only",
-                                    service);
         return 0;
 }
 

@@ -15,7 +15,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 2
+plan 3
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -95,6 +95,56 @@ EOF
         nothing_left
 }
 
+t_named_contexts() {
+        local d=$W/named; mkdir -p "$d/app" "$d/extra" "$d/tree"
+        echo data-1 >"$d/extra/data.txt"
+        echo in-tree >"$d/tree/t.txt"
+        printf 'data.txt\n' >"$d/app/.dockerignore" # the main context's: not the named ones'
+        cat >"$d/app/Dockerfile" <<'EOF'
+FROM base AS b1
+COPY --from=extra data.txt /from-extra/data.txt
+RUN --mount=type=bind,from=extra,target=/x cat /x/data.txt > /bound
+
+FROM tree AS t
+
+FROM b1
+COPY --from=t /t.txt /t.txt
+EOF
+        local out
+        out=$(cc image build -t bfeat/named:1 --build-context base=docker-image://busybox:test \
+                --build-context extra="$d/extra" --build-context tree="$d/tree" "$d/app" 2>&1) || { fail "build: $out"; return 1; }
+        assert_contains "$out" "[context tree] load from client" || return 1
+        assert_eq "$(run_in bfeat/named:1 'cat /from-extra/data.txt /bound /t.txt')" $'data-1\ndata-1\nin-tree' || return 1
+        # the named directory is keyed by content: a change reruns what uses it
+        echo data-2 >"$d/extra/data.txt"
+        out=$(cc image build -t bfeat/named:2 --build-context base=docker-image://busybox:test \
+                --build-context extra="$d/extra" --build-context tree="$d/tree" "$d/app" 2>&1) || { fail "build: $out"; return 1; }
+        grep -A1 -F '[context tree] load from client' <<<"$out" | grep -q CACHED || { fail "the unchanged tree not cached: $out"; return 1; }
+        grep -A1 -F '[b1 2/3] COPY --from=extra' <<<"$out" | grep -q DONE || { fail "COPY --from=extra cached after a change: $out"; return 1; }
+        assert_eq "$(run_in bfeat/named:2 'cat /from-extra/data.txt /bound')" $'data-2\ndata-2' || return 1
+        # what is refused, and a missing directory
+        if out=$(cc image build --build-context src=https://example.com/x.git "$d/app" 2>&1); then fail "a URL context built"; return 1; fi
+        assert_contains "$out" "build context src: https://example.com/x.git is not supported" || return 1
+        if out=$(cc image build --build-context extra="$d/nope" "$d/app" 2>&1); then fail "a missing context built"; return 1; fi
+        assert_contains "$out" "failed to get build context extra" || return 1
+        # compose: build.additional_contexts, relative to the project
+        cat >"$d/compose.yaml" <<'EOF'
+services:
+  app:
+    image: bfeat/named:compose
+    build:
+      context: ./app
+      additional_contexts:
+        base: docker-image://busybox:test
+        extra: ./extra
+        tree: ./tree
+EOF
+        out=$(cc -f "$d/compose.yaml" -p bfeat-named build 2>&1) || { fail "compose build: $out"; return 1; }
+        assert_eq "$(run_in bfeat/named:compose 'cat /from-extra/data.txt /t.txt')" $'data-2\nin-tree' || return 1
+        nothing_left
+}
+
 t "independent stages build at the same time (a rendezvous of two RUN steps)" t_stages_at_once
 t "a failing stage cancels the steps of the others; nothing left" t_failure_cancels
+t "named contexts: --build-context dir and docker-image:// for FROM, COPY --from, RUN --mount from; compose additional_contexts" t_named_contexts
 done_testing
