@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "api-internal.h"
+#include "normalize.h"
 
 /* Compose interpolates ${...}: every string of the generated file has
  * its $ doubled, so the container gets what the client sent. */
@@ -87,6 +88,8 @@ static const char *const cc__config_keys[] = {
         "StdinOnce", "Domainname", "Volumes", "StopSignal", "StopTimeout", "OnBuild", "ArgsEscaped",
         "NetworkDisabled", "MacAddress", "Shell", "Healthcheck",
 };
+/* ... of which these are not applied (refused unless empty) */
+static const char *const cc__config_not[] = {"Shell", "MacAddress", "OnBuild", "NetworkDisabled"};
 static const char *const cc__host_keys[] = {
         "Binds", "PortBindings", "RestartPolicy", "NetworkMode", "AutoRemove", "LogConfig",
         "Privileged", "PublishAllPorts", "ReadonlyRootfs", "Init", "ConsoleSize", "Isolation",
@@ -101,9 +104,49 @@ static const char *const cc__host_keys[] = {
         "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "CpuRealtimePeriod",
         "CpuRealtimeRuntime", "KernelMemoryTCP", "Annotations",
 };
-/* ... of which these are honoured (the rest must be empty, zero or false) */
+
+/* HostConfig members that are one compose key each. */
+enum cc__kind {
+        CC__INT,     /* a number, set when > 0 (bytes, shares, counts) */
+        CC__SIGNED,  /* a number, set when not 0 */
+        CC__BOOL,    /* set when true */
+        CC__STRINGS, /* a list of strings, set when not empty */
+        CC__STRING,  /* a string, set when not empty */
+        CC__MAP,     /* string: string, set when not empty */
+};
+static const struct {
+        const char *api, *compose;
+        enum cc__kind kind;
+} cc__host_map[] = {
+        {"Memory", "mem_limit", CC__INT},
+        {"MemoryReservation", "mem_reservation", CC__INT},
+        {"MemorySwap", "memswap_limit", CC__SIGNED}, /* -1: unlimited swap */
+        {"ShmSize", "shm_size", CC__INT},
+        {"CpuShares", "cpu_shares", CC__INT},
+        {"CpuPeriod", "cpu_period", CC__INT},
+        {"CpuQuota", "cpu_quota", CC__INT},
+        {"PidsLimit", "pids_limit", CC__INT}, /* 0 and -1: no limit */
+        {"OomScoreAdj", "oom_score_adj", CC__SIGNED},
+        {"Privileged", "privileged", CC__BOOL},
+        {"ReadonlyRootfs", "read_only", CC__BOOL},
+        {"Init", "init", CC__BOOL},
+        {"OomKillDisable", "oom_kill_disable", CC__BOOL},
+        {"CapAdd", "cap_add", CC__STRINGS},
+        {"CapDrop", "cap_drop", CC__STRINGS},
+        {"Dns", "dns", CC__STRINGS},
+        {"DnsSearch", "dns_search", CC__STRINGS},
+        {"DnsOptions", "dns_opt", CC__STRINGS},
+        {"ExtraHosts", "extra_hosts", CC__STRINGS},
+        {"SecurityOpt", "security_opt", CC__STRINGS},
+        {"GroupAdd", "group_add", CC__STRINGS},
+        {"CpusetCpus", "cpuset", CC__STRING},
+        {"Sysctls", "sysctls", CC__MAP},
+};
+/* ... and the ones mapped by hand in cc__host_more (or above) */
 static const char *const cc__host_done[] = {"Binds", "PortBindings", "RestartPolicy", "NetworkMode", "LogConfig",
-                                           "ConsoleSize", "Isolation", "AutoRemove"};
+                                           "ConsoleSize", "Isolation", "AutoRemove", "NanoCpus", "Tmpfs",
+                                           "Ulimits", "MemorySwappiness", "IpcMode", "PidMode", "UTSMode",
+                                           "Devices"};
 
 static bool cc__in(const char *k, const char *const *v, size_t n)
 {
@@ -111,6 +154,14 @@ static bool cc__in(const char *k, const char *const *v, size_t n)
                 if (strcmp(k, v[i]) == 0)
                         return true;
         return false;
+}
+
+static int cc__host_mapped(const char *k)
+{
+        for (size_t i = 0; i < CC_ARRAY_SIZE(cc__host_map); i++)
+                if (strcmp(k, cc__host_map[i].api) == 0)
+                        return (int) i;
+        return -1;
 }
 
 static bool cc__empty(json_object *v)
@@ -141,6 +192,263 @@ static json_object *cc__fail(int *status, struct cc_error *err, int code, const 
         return NULL;
 }
 
+/* A member of the table: into svc; -1 when its value has the wrong type. */
+static int cc__host_one(size_t i, json_object *v, json_object *svc)
+{
+        const char *as = cc__host_map[i].compose;
+        switch (cc__host_map[i].kind) {
+        case CC__INT:
+        case CC__SIGNED:
+                if (!json_object_is_type(v, json_type_int))
+                        return json_object_is_type(v, json_type_null) ? 0 : -1;
+                if (json_object_get_int64(v) > 0 ||
+                    (cc__host_map[i].kind == CC__SIGNED && json_object_get_int64(v) != 0))
+                        json_object_object_add(svc, as, json_object_new_int64(json_object_get_int64(v)));
+                return 0;
+        case CC__BOOL:
+                if (!json_object_is_type(v, json_type_boolean))
+                        return json_object_is_type(v, json_type_null) ? 0 : -1;
+                if (json_object_get_boolean(v))
+                        json_object_object_add(svc, as, json_object_new_boolean(1));
+                return 0;
+        case CC__STRING:
+                if (!json_object_is_type(v, json_type_string))
+                        return json_object_is_type(v, json_type_null) ? 0 : -1;
+                if (*json_object_get_string(v))
+                        json_object_object_add(svc, as, cc__lit(json_object_get_string(v)));
+                return 0;
+        case CC__STRINGS:
+        case CC__MAP: {
+                const char *bad = NULL;
+                json_object *wrap = json_object_new_object();
+                json_object_object_add(wrap, "v", json_object_get(v));
+                int r = 0;
+                if (cc__host_map[i].kind == CC__STRINGS) {
+                        r = json_object_is_type(v, json_type_string) ? -1 : cc__strings(wrap, "v", svc, as, &bad);
+                } else if (json_object_is_type(v, json_type_object) && json_object_object_length(v) > 0) {
+                        json_object *m = json_object_new_object();
+                        json_object_object_foreach(v, mk, mv)
+                        {
+                                if (!json_object_is_type(mv, json_type_string))
+                                        r = -1;
+                                else
+                                        json_object_object_add(m, mk, cc__lit(json_object_get_string(mv)));
+                        }
+                        json_object_object_add(svc, as, m);
+                } else if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_null)) {
+                        r = -1;
+                }
+                json_object_put(wrap);
+                return r;
+        }
+        }
+        return -1;
+}
+
+/* Go's time.Duration (nanoseconds) as a compose duration; NULL when it is
+ * not a number or not positive. */
+static json_object *cc__duration(json_object *v)
+{
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) <= 0)
+                return NULL;
+        char *d = cc_format_duration(json_object_get_int64(v));
+        json_object *o = json_object_new_string(d);
+        free(d);
+        return o;
+}
+
+/* Config.Healthcheck: {Test, Interval, Timeout, StartPeriod, StartInterval,
+ * Retries} (durations in nanoseconds); Test ["NONE"] disables the image's.
+ * -1 after cc__fail. */
+static int cc__healthcheck(json_object *hc, json_object *svc, int *status, struct cc_error *err)
+{
+        if (!hc || cc__empty(hc))
+                return 0;
+        if (!json_object_is_type(hc, json_type_object)) {
+                cc__fail(status, err, 400, "Config.Healthcheck must be an object");
+                return -1;
+        }
+        json_object *h = json_object_new_object();
+        json_object_object_add(svc, "healthcheck", h);
+        json_object *test = cc__get(hc, "Test");
+        if (test && !json_object_is_type(test, json_type_null)) {
+                const char *bad = NULL;
+                if (!json_object_is_type(test, json_type_array) || cc__strings(hc, "Test", h, "test", &bad) < 0) {
+                        cc__fail(status, err, 400, "Config.Healthcheck.Test must be a list of strings");
+                        return -1;
+                }
+                const char *first = json_object_get_string(json_object_array_get_idx(test, 0));
+                if (first && strcmp(first, "NONE") == 0) {
+                        json_object_object_del(h, "test");
+                        json_object_object_add(h, "disable", json_object_new_boolean(1));
+                        return 0;
+                }
+                if (first && strcmp(first, "CMD") != 0 && strcmp(first, "CMD-SHELL") != 0) {
+                        cc__fail(status, err, 400, "Config.Healthcheck.Test: the first element must be CMD, CMD-SHELL "
+                                                   "or NONE, not \"%s\"", first);
+                        return -1;
+                }
+        }
+        static const char *const durs[][2] = {{"Interval", "interval"}, {"Timeout", "timeout"},
+                                              {"StartPeriod", "start_period"}, {"StartInterval", "start_interval"}};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(durs); i++) {
+                json_object *v = cc__get(hc, durs[i][0]);
+                if (v && !json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_null)) {
+                        cc__fail(status, err, 400, "Config.Healthcheck.%s must be a number of nanoseconds", durs[i][0]);
+                        return -1;
+                }
+                json_object *d = cc__duration(v);
+                if (d)
+                        json_object_object_add(h, durs[i][1], d);
+        }
+        json_object *retries = cc__get(hc, "Retries");
+        if (json_object_is_type(retries, json_type_int) && json_object_get_int(retries) > 0)
+                json_object_object_add(h, "retries", json_object_new_int(json_object_get_int(retries)));
+        json_object_object_foreach(hc, k, v)
+        {
+                if (strcmp(k, "Test") != 0 && strcmp(k, "Interval") != 0 && strcmp(k, "Timeout") != 0 &&
+                    strcmp(k, "StartPeriod") != 0 && strcmp(k, "StartInterval") != 0 && strcmp(k, "Retries") != 0 &&
+                    !cc__empty(v)) {
+                        cc__fail(status, err, 400, "Config.Healthcheck.%s is not supported by this service yet", k);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* What the table does not cover: NanoCpus, Tmpfs, Ulimits, Devices,
+ * MemorySwappiness, the IPC/PID/UTS modes; Config's Domainname,
+ * StopSignal, StopTimeout, Volumes. -1 after cc__fail. */
+static int cc__host_more(json_object *body, json_object *hc, json_object *svc, int *status, struct cc_error *err)
+{
+        json_object *v = cc__get(hc, "NanoCpus");
+        if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+                json_object_object_add(svc, "cpus", json_object_new_double((double) json_object_get_int64(v) / 1e9));
+        v = cc__get(hc, "MemorySwappiness"); /* -1 (the docker CLI's): unset */
+        if (json_object_is_type(v, json_type_int) && json_object_get_int(v) >= 0) {
+                if (json_object_get_int(v) > 100) {
+                        cc__fail(status, err, 400, "Invalid value: %d, valid memory swappiness range is 0-100",
+                                 json_object_get_int(v));
+                        return -1;
+                }
+                json_object_object_add(svc, "mem_swappiness", json_object_new_int(json_object_get_int(v)));
+        }
+        /* Tmpfs: {"/run": "size=1m,mode=700"} -> ["/run:size=1m,mode=700"] */
+        v = cc__get(hc, "Tmpfs");
+        if (json_object_is_type(v, json_type_object) && json_object_object_length(v) > 0) {
+                json_object *a = json_object_new_array();
+                json_object_object_add(svc, "tmpfs", a);
+                json_object_object_foreach(v, path, opts)
+                {
+                        const char *o = json_object_is_type(opts, json_type_string) ? json_object_get_string(opts) : "";
+                        if (path[0] != '/' || strchr(path, ':')) {
+                                cc__fail(status, err, 400, "HostConfig.Tmpfs: invalid mount point \"%s\"", path);
+                                return -1;
+                        }
+                        struct cc_buf e = {0};
+                        cc_buf_printf(&e, "%s%s%s", path, *o ? ":" : "", o);
+                        json_object_array_add(a, cc__lit(e.s));
+                        cc_buf_free(&e);
+                }
+        }
+        /* Ulimits: [{"Name": "nofile", "Soft": 100, "Hard": 200}] -> {nofile: {soft, hard}} */
+        v = cc__get(hc, "Ulimits");
+        if (json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0) {
+                json_object *u = json_object_new_object();
+                json_object_object_add(svc, "ulimits", u);
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        json_object *e = json_object_array_get_idx(v, i);
+                        const char *name = json_object_get_string(cc__get(e, "Name"));
+                        if (!name || !*name || !json_object_is_type(cc__get(e, "Soft"), json_type_int) ||
+                            !json_object_is_type(cc__get(e, "Hard"), json_type_int)) {
+                                cc__fail(status, err, 400, "HostConfig.Ulimits: each is {\"Name\", \"Soft\", \"Hard\"}");
+                                return -1;
+                        }
+                        json_object *l = json_object_new_object();
+                        json_object_object_add(l, "soft", json_object_new_int64(json_object_get_int64(cc__get(e, "Soft"))));
+                        json_object_object_add(l, "hard", json_object_new_int64(json_object_get_int64(cc__get(e, "Hard"))));
+                        json_object_object_add(u, name, l);
+                }
+        }
+        /* Devices: [{"PathOnHost", "PathInContainer", "CgroupPermissions"}] -> ["host:ctr:perms"] */
+        v = cc__get(hc, "Devices");
+        if (json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0) {
+                json_object *a = json_object_new_array();
+                json_object_object_add(svc, "devices", a);
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        json_object *e = json_object_array_get_idx(v, i);
+                        const char *host = json_object_get_string(cc__get(e, "PathOnHost"));
+                        const char *in = json_object_get_string(cc__get(e, "PathInContainer"));
+                        const char *perms = json_object_get_string(cc__get(e, "CgroupPermissions"));
+                        if (!host || host[0] != '/') {
+                                cc__fail(status, err, 400, "HostConfig.Devices: PathOnHost must be an absolute path");
+                                return -1;
+                        }
+                        struct cc_buf d = {0};
+                        cc_buf_printf(&d, "%s:%s", host, in && *in ? in : host);
+                        if (perms && *perms)
+                                cc_buf_printf(&d, ":%s", perms);
+                        json_object_array_add(a, cc__lit(d.s));
+                        cc_buf_free(&d);
+                }
+        }
+        /* the namespaces: the container's own, or the host's */
+        static const char *const modes[][3] = {
+                {"IpcMode", "ipc", "host private shareable"}, {"PidMode", "pid", "host"}, {"UTSMode", "uts", "host private"}};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(modes); i++) {
+                const char *m = json_object_get_string(cc__get(hc, modes[i][0]));
+                if (!m || !*m)
+                        continue;
+                bool ok = false;
+                for (const char *w = modes[i][2]; *w;) {
+                        size_t n = strcspn(w, " ");
+                        ok = ok || (strlen(m) == n && strncmp(m, w, n) == 0);
+                        w += n + (w[n] == ' ');
+                }
+                if (!ok) {
+                        cc__fail(status, err, 400, "HostConfig.%s %s is not supported by this service yet (%s)", modes[i][0],
+                                 m, modes[i][2]);
+                        return -1;
+                }
+                json_object_object_add(svc, modes[i][1], json_object_new_string(m));
+        }
+        /* Config: the domain name, how it stops, anonymous volumes */
+        const char *bad = NULL;
+        if (cc__string(body, "Domainname", svc, "domainname", &bad) < 0 ||
+            cc__string(body, "StopSignal", svc, "stop_signal", &bad) < 0) {
+                cc__fail(status, err, 400, "Config.%s has the wrong type", bad);
+                return -1;
+        }
+        v = cc__get(body, "StopTimeout");
+        if (v && !json_object_is_type(v, json_type_null)) {
+                if (!json_object_is_type(v, json_type_int)) {
+                        cc__fail(status, err, 400, "Config.StopTimeout must be a number of seconds");
+                        return -1;
+                }
+                char t[32];
+                snprintf(t, sizeof(t), "%llds", (long long) json_object_get_int64(v) < 0 ? 0LL : (long long) json_object_get_int64(v));
+                json_object_object_add(svc, "stop_grace_period", json_object_new_string(t));
+        }
+        v = cc__get(body, "Volumes"); /* {"/data": {}}: anonymous volumes */
+        if (json_object_is_type(v, json_type_object) && json_object_object_length(v) > 0) {
+                json_object *vols = cc__get(svc, "volumes");
+                if (!vols) {
+                        vols = json_object_new_array();
+                        json_object_object_add(svc, "volumes", vols);
+                }
+                json_object_object_foreach(v, path, unused)
+                {
+                        (void) unused;
+                        if (path[0] != '/' || strchr(path, ':')) {
+                                cc__fail(status, err, 400, "Config.Volumes: invalid path \"%s\" (an absolute path)", path);
+                                return -1;
+                        }
+                        json_object_array_add(vols, cc__lit(path));
+                }
+        }
+        return 0;
+}
+
 json_object *cc_api_compose_service(json_object *body, const char *name, int *status, struct cc_error *err)
 {
         const char *bad = NULL;
@@ -150,11 +458,7 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
                         cc__fail(status, err, 400, "unknown field \"%s\" in the container's configuration", k);
                         return NULL;
                 }
-                if (!cc__empty(v) && (strcmp(k, "Healthcheck") == 0 || strcmp(k, "StopSignal") == 0 ||
-                                      strcmp(k, "StopTimeout") == 0 || strcmp(k, "Volumes") == 0 ||
-                                      strcmp(k, "Shell") == 0 ||
-                                      strcmp(k, "MacAddress") == 0 || strcmp(k, "OnBuild") == 0 ||
-                                      strcmp(k, "Domainname") == 0 || strcmp(k, "NetworkDisabled") == 0)) {
+                if (!cc__empty(v) && cc__in(k, cc__config_not, CC_ARRAY_SIZE(cc__config_not))) {
                         cc__fail(status, err, 400, "Config.%s is not supported by this service yet", k);
                         return NULL;
                 }
@@ -190,7 +494,7 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
                         }
                         /* the docker CLI sends MemorySwappiness -1: "unset" */
                         bool unset = cc__empty(hv) || (strcmp(hk, "MemorySwappiness") == 0 && json_object_get_int(hv) == -1);
-                        if (!unset && !cc__in(hk, cc__host_done, CC_ARRAY_SIZE(cc__host_done))) {
+                        if (!unset && cc__host_mapped(hk) < 0 && !cc__in(hk, cc__host_done, CC_ARRAY_SIZE(cc__host_done))) {
                                 cc__fail(status, err, 400, "HostConfig.%s is not supported by this service yet", hk);
                                 return NULL;
                         }
@@ -301,6 +605,20 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
                 json_object_object_add(svc, "network_mode", json_object_new_string(mode));
         } else if (mode && *mode && strcmp(mode, "default") != 0 && strcmp(mode, "bridge") != 0) {
                 cc__fail(status, err, 400, "HostConfig.NetworkMode %s is not supported yet (bridge, host, none)", mode);
+                json_object_put(svc);
+                return NULL;
+        }
+        if (json_object_is_type(hc, json_type_object)) {
+                json_object_object_foreach(hc, mk, mv)
+                {
+                        int i = cc__host_mapped(mk);
+                        if (i >= 0 && cc__host_one((size_t) i, mv, svc) < 0) {
+                                json_object_put(svc);
+                                return cc__fail(status, err, 400, "HostConfig.%s has the wrong type", mk);
+                        }
+                }
+        }
+        if (cc__host_more(body, hc, svc, status, err) < 0 || cc__healthcheck(cc__get(body, "Healthcheck"), svc, status, err) < 0) {
                 json_object_put(svc);
                 return NULL;
         }

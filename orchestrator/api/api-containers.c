@@ -408,12 +408,27 @@ static json_object *cc__or(json_object *v, json_object *def)
         return def;
 }
 
+/* An API container's recorded request members first (what it was made
+ * with, as dockerd shows it), then the defaults of what it did not send. */
+static json_object *cc__recorded(const struct cc_api_ctr *c, const char *part)
+{
+        json_object *o = json_object_new_object(), *rec = cc__get(c->api, part);
+        if (json_object_is_type(rec, json_type_object)) {
+                json_object_object_foreach(rec, k, v)
+                {
+                        if (strcmp(k, "HostConfig") != 0 && strcmp(k, "NetworkingConfig") != 0)
+                                json_object_object_add(o, k, json_object_get(v));
+                }
+        }
+        return o;
+}
+
 static json_object *cc__inspect_config(const struct cc_api_ctr *c)
 {
         const struct cc_ctr_state *ct = c->ct;
-        json_object *o = json_object_new_object();
+        json_object *o = cc__recorded(c, "Config");
         json_object_object_add(o, "Hostname", cc__or(cc__rec(c, "Config", "Hostname"), json_object_new_string_len(ct->id ? ct->id : "", ct->id ? 12 : 0)));
-        json_object_object_add(o, "Domainname", json_object_new_string(""));
+        json_object_object_add(o, "Domainname", cc__or(cc__rec(c, "Config", "Domainname"), json_object_new_string("")));
         json_object_object_add(o, "User", cc__or(cc__rec(c, "Config", "User"), json_object_new_string("")));
         json_object_object_add(o, "AttachStdin", json_object_new_boolean(0));
         json_object_object_add(o, "AttachStdout", json_object_new_boolean(0));
@@ -424,7 +439,7 @@ static json_object *cc__inspect_config(const struct cc_api_ctr *c)
         json_object_object_add(o, "Env", cc__or(cc__rec(c, "Config", "Env"), json_object_new_array()));
         json_object_object_add(o, "Cmd", cc__or(cc__rec(c, "Config", "Cmd"), NULL));
         json_object_object_add(o, "Image", cc__jstr(ct->image));
-        json_object_object_add(o, "Volumes", NULL);
+        json_object_object_add(o, "Volumes", cc__or(cc__rec(c, "Config", "Volumes"), NULL));
         json_object_object_add(o, "WorkingDir", cc__or(cc__rec(c, "Config", "WorkingDir"), json_object_new_string("")));
         json_object_object_add(o, "Entrypoint", cc__or(cc__rec(c, "Config", "Entrypoint"), NULL));
         json_object_object_add(o, "OnBuild", NULL);
@@ -434,7 +449,7 @@ static json_object *cc__inspect_config(const struct cc_api_ctr *c)
 
 static json_object *cc__inspect_hostconfig(const struct cc_api_ctr *c)
 {
-        json_object *o = json_object_new_object();
+        json_object *o = cc__recorded(c, "HostConfig");
         json_object_object_add(o, "Binds", cc__or(cc__rec(c, "HostConfig", "Binds"), NULL));
         json_object_object_add(o, "NetworkMode", cc__or(cc__rec(c, "HostConfig", "NetworkMode"), json_object_new_string("default")));
         json_object_object_add(o, "PortBindings", cc__or(cc__rec(c, "HostConfig", "PortBindings"), json_object_new_object()));
