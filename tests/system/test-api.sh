@@ -9,17 +9,12 @@
 # Subnets: 10.213.117.0/24 (--bip), 10.213.118.0/24 (a compose project).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_commands curl
-DOCKER=/usr/bin/docker # Debian's docker.io (API 1.41), not another docker on PATH
-[ -x "$DOCKER" ] || bail_out "missing $DOCKER: run scripts/install-deps.sh (it installs docker.io)"
+source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 PY=/usr/bin/python3 # Debian's, with python3-docker (not another python3 on PATH)
 "$PY" -c 'import docker' 2>/dev/null || bail_out "missing the Python docker SDK: run scripts/install-deps.sh (python3-docker)"
 
-IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
-ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
 P=ccapi$ID
-SOCK=$TMP/api/docker.sock
 HTTP="$SRCDIR/tests/system/api-http.py"
-export DOCKER_HOST=unix://$SOCK
 PORT=$((20000 + RANDOM % 20000))
 
 plan 19
@@ -32,30 +27,8 @@ fi
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
 setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
-SVC_PID=
-start_service() {
-        "$CCOMPOSE" system service --host "unix://$SOCK" --time 0 --bip 10.213.117.0/24 >"$TMP/service.log" 2>&1 &
-        SVC_PID=$!
-        for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
-        bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
-}
-api_projects() { ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep '^api-'; }
-# the one-container project the API made for container NAME
-project_of() {
-        local f
-        for f in "$CCOMPOSE_RUNTIME_DIR"/api-*/state.json; do
-                [ -e "$f" ] && jq -r --arg n "$1" 'select(any(.containers[]?; .name == $n)) | .project' "$f"
-        done
-}
-cleanup() {
-        # the service, when it is still the process started here
-        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null && kill "$SVC_PID"
-        for p in $(api_projects) $P; do cc -p "$p" down -t 0 -v; done
-        for p in $(api_projects) $P; do for l in $(links_of "$p"); do ip link del "$l"; done; done
-}
-on_exit cleanup
-start_service
-dk() { "$DOCKER" "$@"; }
+on_exit api_cleanup "$P"
+start_service 10.213.117.0/24
 
 t_socket() {
         assert_eq "$(stat -c '%a %U' "$SOCK")" "600 root" "(the socket's mode and owner)"
@@ -243,9 +216,8 @@ t_stop() {
 # nothing of the API's containers is left: no project, veth, bridge or process
 t_nothing_left() {
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
-        for p in $P api-; do
-                [ -z "$(all_links | grep "alias ccompose $p")" ] || fail "links of $p left: $(all_links | grep "alias ccompose $p")" || return 1
-        done
+        assert_eq "$(links_of "$P")" "" "(links of $P)" || return 1
+        [ -z "$(api_links)" ] || fail "links of API containers left: $(api_links)" || return 1
         ! pgrep -f "$SOCK" >/dev/null || fail "a process still names $SOCK" || return 1
 }
 

@@ -1,0 +1,47 @@
+# Shared by the system tests of the Docker Engine API service
+# (test-api.sh, test-api-run.sh); sourced after lib.sh. Debian's docker CLI
+# against a service this file starts (start_service CIDR: its --bip) and
+# stops by its PID (api_cleanup [PROJECT...], registered by the caller with
+# on_exit), which also takes down every project the API made.
+DOCKER=/usr/bin/docker # Debian's docker.io (API 1.41), not another docker on PATH
+[ -x "$DOCKER" ] || bail_out "missing $DOCKER: run scripts/install-deps.sh (it installs docker.io)"
+IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
+ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
+SOCK=$TMP/api/docker.sock
+export DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TMP/docker-cli
+SVC_PID=
+
+start_service() {
+        "$CCOMPOSE" system service --host "unix://$SOCK" --time 0 --bip "$1" >"$TMP/service.log" 2>&1 &
+        SVC_PID=$!
+        for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
+        bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
+}
+api_projects() { ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep '^api-'; }
+# the one-container project the API made for container NAME
+project_of() {
+        local f
+        for f in "$CCOMPOSE_RUNTIME_DIR"/api-*/state.json; do
+                [ -e "$f" ] && jq -r --arg n "$1" 'select(any(.containers[]?; .name == $n)) | .project' "$f"
+        done
+}
+api_cleanup() {
+        local p l
+        # the service, when it is still the process started here
+        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null && kill "$SVC_PID"
+        for p in $(api_projects) "$@"; do cc -p "$p" down -t 0 -v; done
+        for p in $(api_projects) "$@"; do for l in $(links_of "$p"); do ip link del "$l"; done; done
+}
+dk() { "$DOCKER" "$@"; }
+# the links of this file's API containers (not another test's): their
+# alias names an api- project with the hash of our runtime directory
+# (net_hash: FNV-1a, as sup-net.c's owner)
+api_links() {
+        local h
+        h=$(python3 -c 'import sys
+h = 2166136261
+for c in sys.argv[1].encode() + b"\0":
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("%08x" % h)' "$CCOMPOSE_RUNTIME_DIR")
+        all_links | grep -E "alias ccompose api-[0-9a-f]+@$h "
+}
