@@ -134,8 +134,8 @@ def case_bad_input():
     expect("POST", "/containers/create", 400, b"{not json", message="invalid JSON")
     expect("POST", "/containers/create", 400, b"[1,2]", message="an object is expected")
     expect("POST", "/containers/create", 400, {"Image": "busybox:test", "Bogus": 1}, message='unknown field "Bogus"')
-    expect("POST", "/containers/create", 400, {"Image": "busybox:test", "HostConfig": {"Privileged": True}},
-           message="HostConfig.Privileged is not supported")
+    expect("POST", "/containers/create", 400, {"Image": "busybox:test", "HostConfig": {"BlkioWeight": 300}},
+           message="HostConfig.BlkioWeight is not supported")
     expect("POST", "/containers/create", 400, {"Cmd": ["true"]}, message="Config.Image is required")
     expect("POST", "/containers/create", 400, {"Image": "busybox:test", "HostConfig": {"PortBindings": {"80/tcp$x": []}}},
            message='invalid port "80/tcp$x"')
