@@ -18,9 +18,13 @@
 /* Bounds on what a client sends: a request's target and headers, its body. */
 #define CC_API_MAX_HEAD (64 * 1024)
 #define CC_API_MAX_BODY (4 * 1024 * 1024)
+/* ... but a tar stream for PUT /containers/{id}/archive (docker cp into a
+ * container) goes to an unlinked file under CCOMPOSE_ROOT, up to this. */
+#define CC_API_MAX_ARCHIVE (64LL * 1024 * 1024 * 1024)
 
 struct cc_api;
 struct cc_api_conn;
+struct cc_api_exec;
 
 /* A handler's work that outlives the call (a stream, a wait, a child
  * process): abort is called when the client goes away first; it must end
@@ -37,9 +41,11 @@ struct cc_api_req {
         char *path;              /* decoded, without the /vN.NN prefix and the query */
         struct cc_strv query;    /* decoded: key, value, key, value, ... */
         struct cc_buf body;
+        int body_fd;             /* a body spooled to a file (PUT .../archive), else -1 */
         char *content_type;
         bool keep_alive;
         /* the response */
+        char *headers;           /* more header lines ("Name: value\r\n"...), or NULL */
         bool streaming;          /* chunked body under way */
         bool raw;                /* a hijacked connection: the stream is the rest of it */
         /* a hijacked connection's input (attach's stdin): data, or NULL at
@@ -62,6 +68,7 @@ struct cc_api {
         struct cc_strv reaping;  /* projects being removed by it */
         struct cc_strv following; /* containers whose output a request streams (not reaped meanwhile) */
         struct cc_strv reaped;   /* "ID CODE" of the last containers it removed (wait condition=removed) */
+        struct cc_api_exec *execs; /* exec instances (api-exec.c) */
         bool stopping;
 };
 
@@ -83,6 +90,9 @@ void cc_api_stream_end(struct cc_api_req *r);
 void cc_api_hijack(struct cc_api_req *r);
 /* After setting r->input: what the client sent already goes to it. */
 void cc_api_hijack_input(struct cc_api_req *r);
+/* Bytes written to the client and not yet taken by it (a fast stream
+ * pauses while this is large). */
+size_t cc_api_queued(const struct cc_api_req *r);
 /* Is the client still there? (a stream stops writing when not) */
 bool cc_api_req_alive(const struct cc_api_req *r);
 /* The end of a handler's deferred work (after its response or stream end):
@@ -177,5 +187,17 @@ void cc_api_container_remove(struct cc_api_req *r, char **params);
 void cc_api_reaper_start(struct cc_api *api);
 /* Look now (a follower ended, a wait for removal saw the exit). */
 void cc_api_reap_soon(struct cc_api *api);
+/* api-exec.c */
+void cc_api_exec_create(struct cc_api_req *r, char **params);
+void cc_api_exec_start(struct cc_api_req *r, char **params);
+void cc_api_exec_inspect(struct cc_api_req *r, char **params);
+void cc_api_exec_resize(struct cc_api_req *r, char **params);
+/* api-archive.c: GET and HEAD, PUT */
+void cc_api_archive_get(struct cc_api_req *r, char **params);
+void cc_api_archive_put(struct cc_api_req *r, char **params);
+/* The service stops: close the handles of running instances (which go
+ * on); then, after the loop ran them closed, free every instance. */
+void cc_api_execs_close(struct cc_api *api);
+void cc_api_execs_free(struct cc_api *api);
 
 #endif

@@ -4,6 +4,7 @@
  * responses Docker's daemon writes (its headers, its error body), and the
  * idle timer of --time. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +102,8 @@ static void cc__head(struct cc_buf *b, const struct cc_api_req *r, int status, c
         cc_buf_printf(b, "Server: Docker/%s (linux)\r\nDate: %s\r\n", CC_VERSION, date);
         if (ctype)
                 cc_buf_printf(b, "Content-Type: %s\r\n", ctype);
+        if (r->headers)
+                cc_buf_puts(b, r->headers);
         if (!r->keep_alive)
                 cc_buf_puts(b, "Connection: close\r\n");
 }
@@ -214,6 +217,11 @@ void cc_api_stream_end(struct cc_api_req *r)
         if (r->raw)
                 return; /* the end of the connection ends it */
         cc__conn_send(r->conn, cc_xstrdup("0\r\n\r\n"), 5);
+}
+
+size_t cc_api_queued(const struct cc_api_req *r)
+{
+        return uv_stream_get_write_queue_size((const uv_stream_t *) &r->conn->pipe);
 }
 
 bool cc_api_req_alive(const struct cc_api_req *r)
@@ -395,7 +403,10 @@ static void cc__req_free(struct cc_api_req *r)
         free(r->path);
         cc_strv_free(&r->query);
         cc_buf_free(&r->body);
+        if (r->body_fd >= 0)
+                close(r->body_fd);
         free(r->content_type);
+        free(r->headers);
         free(r);
 }
 
@@ -479,7 +490,14 @@ static void cc__dispatch(struct cc_api_conn *c)
         struct cc_api_req *r = c->req;
         r->keep_alive = http_should_keep_alive(&c->parser);
         c->handling = true;
-        if (c->reject) {
+        if (c->reject == 500) {
+                cc_api_reply_error(r, 500, "the request body could not be stored under %s (disk full?)",
+                                   c->api->opts->root);
+                r->keep_alive = false;
+        } else if (c->reject == 413 && r->body_fd >= 0) {
+                cc_api_reply_error(r, 413, "the archive is larger than %lld bytes", CC_API_MAX_ARCHIVE);
+                r->keep_alive = false;
+        } else if (c->reject) {
                 cc_api_reply_error(r, c->reject, c->reject == 413 ? "the request body is larger than %d bytes"
                                                                   : "the request's target and headers exceed %d bytes",
                                    c->reject == 413 ? CC_API_MAX_BODY : CC_API_MAX_HEAD);
@@ -567,6 +585,7 @@ static int cc__on_begin(http_parser *p)
         c->req = cc_xcalloc(1, sizeof(*c->req));
         c->req->conn = c;
         c->req->api = c->api;
+        c->req->body_fd = -1;
         c->url.len = c->hfield.len = c->hvalue.len = 0;
         c->head_bytes = 0;
         c->in_value = false;
@@ -638,7 +657,14 @@ static int cc__on_headers(http_parser *p)
         }
         if (!r->path)
                 r->path = cc_xstrdup("/");
-        if (p->content_length != ULLONG_MAX && p->content_length > CC_API_MAX_BODY)
+        /* docker cp's tar stream: to a file, not to memory */
+        if (!c->reject && r->method == HTTP_PUT && cc_endswith(r->path, "/archive")) {
+                r->body_fd = open(c->api->opts->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+                if (r->body_fd < 0)
+                        c->reject = 500;
+        }
+        unsigned long long max = r->body_fd >= 0 ? (unsigned long long) CC_API_MAX_ARCHIVE : CC_API_MAX_BODY;
+        if (p->content_length != ULLONG_MAX && p->content_length > max)
                 c->reject = 413;
         return 0;
 }
@@ -646,10 +672,26 @@ static int cc__on_headers(http_parser *p)
 static int cc__on_body(http_parser *p, const char *at, size_t n)
 {
         struct cc_api_conn *c = cc__conn_of(p);
-        if (c->req->body.len + n > CC_API_MAX_BODY)
+        struct cc_api_req *r = c->req;
+        if (!c->reject && r->body_fd >= 0) {
+                r->body.len += n; /* counted only */
+                if ((long long) r->body.len > CC_API_MAX_ARCHIVE)
+                        c->reject = 413;
+                for (size_t off = 0; !c->reject && off < n;) {
+                        ssize_t w = write(r->body_fd, at + off, n - off);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                c->reject = 500;
+                        else
+                                off += (size_t) w;
+                }
+                return 0;
+        }
+        if (r->body.len + n > CC_API_MAX_BODY)
                 c->reject = 413;
         if (!c->reject)
-                cc_buf_add(&c->req->body, at, n);
+                cc_buf_add(&r->body, at, n);
         return 0;
 }
 
@@ -808,7 +850,9 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         uv_close((uv_handle_t *) &api.sigterm, NULL);
         uv_close((uv_handle_t *) &api.idle, NULL);
         uv_close((uv_handle_t *) &api.reaper, NULL);
+        cc_api_execs_close(&api);
         uv_run(&loop, UV_RUN_DEFAULT);
+        cc_api_execs_free(&api);
         cc_strv_free(&api.reaping);
         cc_strv_free(&api.following);
         cc_strv_free(&api.reaped);

@@ -102,6 +102,14 @@ int cc_cmd_create(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_rm(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_version(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_cp(struct cc_cli *cli, int argc, char **argv);
+/* cp's view of a container's files (also the API's archive): an fd of its
+ * root, a running one's through /proc/PID/root, a stopped one's overlay
+ * mounted again (without its volumes); -EBUSY while it restarts. */
+struct cc_ctr_state;
+int cc_cp_open_root(const struct cc_cli *cli, const struct cc_ctr_state *ct, int *root, struct cc_error *err);
+/* The name of the top entry of an archive of path, as docker cp names
+ * it: its base name, or "." (the contents) for a directory named "dir/.". */
+char *cc_cp_archive_name(const char *path, bool is_dir);
 int cc_cmd_images(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_stats(struct cc_cli *cli, int argc, char **argv);
 int cc_cmd_attach(struct cc_cli *cli, int argc, char **argv);

@@ -143,7 +143,7 @@ static int cc__cp_plan(const char *src, bool src_dir, const char *dest, int dest
         _cleanup_close_ int fd = cc_copy_open(dest_root, dest, O_PATH, true);
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
                 *dir = cc_xstrdup(dest);
-                *name = src_dir && cc__cp_contents_only(src) ? cc_xstrdup(".") : cc__cp_base(src);
+                *name = cc_cp_archive_name(src, src_dir);
                 return 0;
         }
         if (fd >= 0) {
@@ -193,7 +193,7 @@ static int cc__cp_from(int root, const struct cc_ctr_state *ct, const char *src,
         if (r < 0)
                 return cc_error_setsys(err, r, "%s:%s", ct->name, src);
         if (strcmp(dest, "-") == 0) {
-                _cleanup_free_ char *name = src_dir && cc__cp_contents_only(src) ? cc_xstrdup(".") : cc__cp_base(src);
+                _cleanup_free_ char *name = cc_cp_archive_name(src, src_dir);
                 return cc_copy_tar(root, src, o->follow, name, STDOUT_FILENO, err);
         }
         _cleanup_free_ char *dir = NULL, *name = NULL;
@@ -283,7 +283,7 @@ static int cc__cp_stdin_replayable(void)
 }
 
 /* A stopped container's files: its overlay mounted again over the image's layers. */
-static int cc__cp_stopped_root(struct cc_cli *cli, const struct cc_ctr_state *ct, int *root, struct cc_error *err)
+static int cc__cp_stopped_root(const struct cc_cli *cli, const struct cc_ctr_state *ct, int *root, struct cc_error *err)
 {
         struct cc_image_store *s = NULL;
         struct cc_image *img = NULL;
@@ -301,27 +301,40 @@ static int cc__cp_stopped_root(struct cc_cli *cli, const struct cc_ctr_state *ct
         return r < 0 ? cc_error_prefix(err, "container %s", ct->name) : 0;
 }
 
+int cc_cp_open_root(const struct cc_cli *cli, const struct cc_ctr_state *ct, int *root, struct cc_error *err)
+{
+        int r;
+        if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED) && cc_proc_alive(ct->pid, ct->pid_start)) {
+                r = cc_copy_container_root(ct->pid, root, err);
+                if (r == 0 && !cc_proc_alive(ct->pid, ct->pid_start)) {
+                        close(*root);
+                        *root = -1;
+                        r = cc_error_set(err, -ESRCH, "container %s stopped while cp started", ct->name);
+                }
+                return r;
+        }
+        if (ct->status == CC_CTR_RESTARTING)
+                return cc_error_set(err, -EBUSY, "container %s is restarting: copy when it runs or has stopped",
+                                    ct->name);
+        return cc__cp_stopped_root(cli, ct, root, err);
+}
+
+char *cc_cp_archive_name(const char *path, bool is_dir)
+{
+        return is_dir && cc__cp_contents_only(path) ? cc_xstrdup(".") : cc__cp_base(path);
+}
+
 static int cc__cp_one(struct cc_cli *cli, const struct cc_ctr_state *ct, struct cp_side *src, struct cp_side *dst,
                       int stdin_fd, const struct cp_opts *o)
 {
         struct cc_error err = {0};
         _cleanup_close_ int root = -1;
-        int r;
         if (cli->dry_run) {
                 cc_cli_dry(" Container %s  Copying", ct->name);
                 cc_cli_dry(" Container %s  Copied", ct->name);
                 return 0;
         }
-        if ((ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED) && cc_proc_alive(ct->pid, ct->pid_start)) {
-                r = cc_copy_container_root(ct->pid, &root, &err);
-                if (r == 0 && !cc_proc_alive(ct->pid, ct->pid_start))
-                        r = cc_error_set(&err, -ESRCH, "container %s stopped while cp started", ct->name);
-        } else if (ct->status == CC_CTR_RESTARTING) {
-                r = cc_error_set(&err, -EBUSY, "container %s is restarting: copy when it runs or has stopped",
-                                 ct->name);
-        } else {
-                r = cc__cp_stopped_root(cli, ct, &root, &err);
-        }
+        int r = cc_cp_open_root(cli, ct, &root, &err);
         fprintf(cc_cli_status(), " Container %s  Copying\n", ct->name);
         if (r == 0 && src->service)
                 r = cc__cp_from(root, ct, src->path, dst->path, o, &err);

@@ -115,7 +115,9 @@ out:
 }
 
 /* ccompose __nsexec --pid PID [--dir DIR] [--user U] [--workdir W] [--env K=V]...
- *                   [--tty] [--privileged] -- COMMAND... */
+ *                   [--tty [--pts N]] [--privileged] -- COMMAND...
+ * --pts: the terminal is /dev/pts/N of the container, whose master the
+ * caller holds (the API service's exec). */
 int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -123,7 +125,7 @@ int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
                 {"user", required_argument, NULL, 'u'},
                 {"workdir", required_argument, NULL, 'w'}, {"env", required_argument, NULL, 'e'},
                 {"tty", no_argument, NULL, 't'},       {"privileged", no_argument, NULL, 'P'},
-                {0},
+                {"pts", required_argument, NULL, 'n'}, {0},
         };
         struct cc_nsexec x = {0};
         int c, rc = 1;
@@ -138,6 +140,10 @@ int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
                 case 'e': cc_strv_push(&x.env, optarg); break;
                 case 't': x.tty = true; break;
                 case 'P': x.privileged = true; break;
+                case 'n':
+                        x.has_pts = true;
+                        x.pts = atoi(optarg);
+                        break;
                 default: goto out;
                 }
         }

@@ -438,8 +438,8 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
         if (!cc_process_env_has(&env, "HOME") && uspec)
                 cc_strv_push_owned(&env, cc_xasprintf("HOME=%s", user.home ? user.home : "/"));
 
-        int pts_num = -1;
-        if (x->tty) {
+        int pts_num = x->has_pts ? x->pts : -1;
+        if (x->tty && pts_num < 0) {
                 char ptmx[64];
                 snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int) x->target);
                 master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -472,7 +472,7 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
         sigemptyset(&ign.sa_mask);
         sigaction(SIGINT, &ign, &old_int);
         sigaction(SIGTERM, &ign, &old_term);
-        if (x->tty)
+        if (master >= 0)
                 cc__relay(master, pid);
         int st;
         while (waitpid(pid, &st, 0) < 0)

@@ -21,11 +21,14 @@ struct cc_nsexec {
         const char *workdir;        /* NULL: "/" */
         bool privileged;            /* all capabilities, no seccomp */
         bool tty;                   /* a pty from the container's devpts */
+        bool has_pts;               /* with tty: the caller's pty, /dev/pts/<pts> of the */
+        int pts;                    /* container (its master the caller's), is the
+                                       process's terminal; nothing is relayed */
 };
 
 /* Run the process and wait for it; stdin/stdout/stderr are ours (with
- * tty: relayed through a pty, the terminal in raw mode). Returns the exit
- * code as docker exec does (status, 128+signal, 126/127 when it cannot be
+ * tty: relayed through a pty, the terminal in raw mode; with has_pts,
+ * that one). Returns the exit code as docker exec does (status, 128+signal, 126/127 when it cannot be
  * executed), or a negative error with err set before the process ran. */
 int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err);
 

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Raw HTTP and SDK checks of the API service's exec, archive, top, stats,
+rename, prune, df and events endpoints (tests/system/test-api-exec.sh),
+on top of api-http.py's helpers.
+
+    api-exec.py SOCKET CASE [ARGS...]
+
+Each CASE prints what is wrong and exits 1, or exits 0."""
+import base64
+import importlib.util
+import json
+import os
+import select
+import socket
+import sys
+import time
+
+_spec = importlib.util.spec_from_file_location("api_http", os.path.join(os.path.dirname(__file__), "api-http.py"))
+api = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(api)
+check, expect, request, frames, raw_socket = api.check, api.expect, api.request, api.frames, api.raw_socket
+
+
+def hijack(path, body, stdin=b""):
+    """POST path with Upgrade: tcp; stdin sent then the sending side
+    closed; (head, everything until the service closes)."""
+    s = raw_socket()
+    data = json.dumps(body).encode()
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+              f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    head, _, rest = got.partition(b"\r\n\r\n")
+    if stdin:
+        s.sendall(stdin)
+    s.shutdown(socket.SHUT_WR)
+    return head, api.recv_all(s, rest)
+
+
+def case_exec(name):
+    """exec create/start/inspect over raw HTTP: 101, framed stdout and
+    stderr, stdin to EOF, the exit code; errors: 404, 409, 400."""
+    _, data = expect("POST", f"/containers/{name}/exec", 201,
+                     {"AttachStdin": True, "AttachStdout": True, "AttachStderr": True,
+                      "Cmd": ["sh", "-c", "cat; echo err >&2; exit 6"], "Env": ["X=1"]})
+    eid = json.loads(data)["Id"]
+    _, data = expect("GET", f"/exec/{eid}/json", 200)
+    info = json.loads(data)
+    check(info["Running"] is False and info["ExitCode"] is None and info["ProcessConfig"]["entrypoint"] == "sh",
+          f"exec inspect before start: {info}")
+    head, out = hijack(f"/v1.41/exec/{eid}/start", {"Detach": False, "Tty": False}, b"from-stdin\n")
+    check(head.startswith(b"HTTP/1.1 101 UPGRADED") and b"Upgrade: tcp" in head, f"exec start head: {head!r}")
+    fr = frames(out)
+    check([p for s, p in fr if s == 1] == [b"from-stdin\n"] and [p for s, p in fr if s == 2] == [b"err\n"],
+          f"exec output: {fr}")
+    _, data = expect("GET", f"/exec/{eid}/json", 200)
+    info = json.loads(data)
+    check(info["Running"] is False and info["ExitCode"] == 6 and info["Pid"] > 0, f"exec inspect after: {info}")
+    expect("POST", f"/exec/{eid}/start", 409, {"Detach": False}, "already")
+    expect("GET", "/exec/nope/json", 404, message="No such exec instance")
+    expect("POST", f"/containers/{name}/exec", 400, {"Cmd": ["true"], "Bogus": 1}, "Bogus")
+    expect("POST", f"/containers/{name}/exec", 400, {"Cmd": []}, "No exec command")
+    expect("POST", "/containers/no-such-ctr/exec", 404, {"Cmd": ["true"]}, "No such container")
+    # detached: answered at once, runs on; inspect sees it end
+    _, data = expect("POST", f"/containers/{name}/exec", 201, {"Cmd": ["sh", "-c", "sleep 1; exit 2"]})
+    eid = json.loads(data)["Id"]
+    expect("POST", f"/exec/{eid}/start", 200, {"Detach": True})
+    for _ in range(300):
+        info = json.loads(request("GET", f"/exec/{eid}/json")[1])
+        if not info["Running"]:
+            break
+        time.sleep(0.1)
+    check(info["ExitCode"] == 2, f"detached exec: {info}")
+    # a client that leaves mid-exec: the service serves on
+    _, data = expect("POST", f"/containers/{name}/exec", 201, {"AttachStdout": True, "Cmd": ["sleep", "2"]})
+    eid = json.loads(data)["Id"]
+    s = raw_socket()
+    s.sendall(f"POST /exec/{eid}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+              "Content-Length: 2\r\n\r\n{}".encode())
+    s.recv(100)
+    s.close()
+    check(request("GET", "/_ping")[0].status == 200, "the service answers after an exec client left")
+
+
+def case_exec_stopped(name):
+    expect("POST", f"/containers/{name}/exec", 409, {"Cmd": ["true"]}, "is not running")
+
+
+def case_sdk_exec(name):
+    import docker
+    c = docker.DockerClient(base_url="unix://" + api.SOCK, version="1.41")
+    ct = c.containers.get(name)
+    res = ct.exec_run(["sh", "-c", "echo sdk-out; echo sdk-err >&2; exit 4"], demux=True)
+    check(res.exit_code == 4 and res.output == (b"sdk-out\n", b"sdk-err\n"), f"exec_run: {res}")
+    res = ct.exec_run(["sh", "-c", "pwd; id -un; echo $A"], workdir="/tmp", user="nobody", environment={"A": "b"})
+    check(res.exit_code == 0 and res.output == b"/tmp\nnobody\nb\n", f"exec_run -w -u -e: {res}")
+
+
+def case_exec_tty(docker, name):
+    """`docker exec -it NAME sh` on a terminal made here: typed commands
+    run on a terminal of the terminal's size; exit 5 is docker's code."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(docker, [docker, "exec", "-it", name, "sh"])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+    out = b""
+
+    def read_until(want, secs=60):
+        nonlocal out
+        end = time.time() + secs
+        while want not in out and time.time() < end:
+            r, _, _ = select.select([fd], [], [], 1)
+            if r:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+        return want in out
+
+    check(read_until(b"# "), f"no prompt: {out!r}")
+    os.write(fd, b"echo hi-$((6*7)); stty size; tty\n")
+    check(read_until(b"hi-42"), f"the typed command's output: {out!r}")
+    check(read_until(b"/dev/pts/"), f"no terminal: {out!r}")
+    check(b"33 101" in out, f"the terminal's size: {out!r}")
+    os.write(fd, b"exit 5\n")
+    read_until(b"\0", secs=30)
+    _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5, f"docker exec -it: status {status}, output {out!r}")
+
+
+def case_archive(name):
+    """HEAD: the stat header; GET: a tar; 404s; PUT into a file: 400."""
+    resp, _ = expect("HEAD", f"/containers/{name}/archive?path=/etc/passwd", 200)
+    st = json.loads(base64.b64decode(resp.getheader("X-Docker-Container-Path-Stat")))
+    check(st["name"] == "passwd" and st["size"] > 0 and st["mode"] & 0o777 == 0o644 and not st["mode"] & (1 << 31),
+          f"stat of /etc/passwd: {st}")
+    resp, _ = expect("HEAD", f"/containers/{name}/archive?path=/etc", 200)
+    st = json.loads(base64.b64decode(resp.getheader("X-Docker-Container-Path-Stat")))
+    check(st["name"] == "etc" and st["mode"] & (1 << 31), f"stat of /etc: {st}")
+    resp, data = expect("GET", f"/containers/{name}/archive?path=/etc/passwd", 200)
+    check(resp.getheader("Content-Type") == "application/x-tar" and data[:7] == b"passwd\0" and b"root:x:0:0" in data,
+          f"archive of /etc/passwd: {data[:200]!r}")
+    expect("GET", f"/containers/{name}/archive?path=/no/such", 404, message="Could not find the file /no/such")
+    resp, _ = request("HEAD", f"/containers/{name}/archive?path=/no/such")
+    check(resp.status == 404, f"HEAD of a missing path: {resp.status}")
+    expect("PUT", f"/containers/{name}/archive?path=/etc/passwd", 400, b"x" * 10, "not a directory")
+    expect("PUT", f"/containers/{name}/archive?path=/no/such", 404, b"x" * 10, "Could not find the file")
+    expect("GET", f"/containers/{name}/archive", 400, message="path")
+    expect("GET", "/containers/no-such-ctr/archive?path=/", 404, message="No such container")
+
+
+CASES = {
+    "exec": case_exec,
+    "exec-stopped": case_exec_stopped,
+    "sdk-exec": case_sdk_exec,
+    "exec-tty": case_exec_tty,
+    "archive": case_archive,
+}
+
+if __name__ == "__main__":
+    CASES[sys.argv[2]](*sys.argv[3:])
+    for f in api.FAILS:
+        print("FAIL:", f)
+    sys.exit(1 if api.FAILS else 0)

