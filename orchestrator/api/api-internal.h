@@ -195,6 +195,11 @@ void cc_api_exec_resize(struct cc_api_req *r, char **params);
 /* api-archive.c: GET and HEAD, PUT */
 void cc_api_archive_get(struct cc_api_req *r, char **params);
 void cc_api_archive_put(struct cc_api_req *r, char **params);
+/* api-stats.c */
+void cc_api_container_top(struct cc_api_req *r, char **params);
+void cc_api_container_stats(struct cc_api_req *r, char **params);
+/* api-events.c */
+void cc_api_events(struct cc_api_req *r, char **params);
 /* The service stops: close the handles of running instances (which go
  * on); then, after the loop ran them closed, free every instance. */
 void cc_api_execs_close(struct cc_api *api);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "state.h"
 #include "supervisor.h"
+#include "usage.h"
 
 static bool cc__wanted(const char *service, char **names, int n)
 {
@@ -246,13 +247,7 @@ int cc_cmd_top(struct cc_cli *cli, int argc, char **argv)
                         continue;
                 /* every process of the container: its cgroup's members */
                 _cleanup_free_ char *procs = NULL;
-                static const char *const hier[] = {"pids", "memory", "freezer", "unified", ""};
-                for (size_t k = 0; k < CC_ARRAY_SIZE(hier) && !procs; k++) {
-                        _cleanup_free_ char *path = cc_xasprintf("/sys/fs/cgroup/%s%sccompose/%s/%s/cgroup.procs",
-                                                                 hier[k], *hier[k] ? "/" : "", p->name, ct->id);
-                        if (cc_read_file(path, &procs, NULL) < 0)
-                                procs = NULL;
-                }
+                cc_usage_procs(p->name, ct->id, &procs);
                 struct cc_buf b = {0};
                 cc_buf_printf(&b, "%s\n%-8s %-8s %-8s %s\n", ct->name, "UID", "PID", "PPID", "CMD");
                 for (char *line = procs; line && *line;) {

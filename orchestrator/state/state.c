@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "loader.h"
@@ -426,4 +427,27 @@ int cc_state_list_projects(const char *runtime_dir, struct cc_strv *out)
         }
         closedir(d);
         return 0;
+}
+
+void cc_state_event_log(const char *runtime_dir, const char *line)
+{
+        _cleanup_free_ char *path = cc_path_join(runtime_dir, CC_STATE_EVENT_LOG);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return;
+        if (st.st_size > CC_STATE_EVENT_LOG_MAX) {
+                /* one older generation is kept; a reader follows the rename */
+                _cleanup_free_ char *old = cc_xasprintf("%s.1", path);
+                if (rename(path, old) == 0) {
+                        close(fd);
+                        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+                        if (fd < 0)
+                                return;
+                }
+        }
+        struct iovec iov[2] = {{(void *) line, strlen(line)}, {(void *) "\n", 1}};
+        if (writev(fd, iov, 2) < 0) {
+                /* events are best effort */
+        }
 }

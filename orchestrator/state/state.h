@@ -114,6 +114,15 @@ bool cc_state_exit_code(const char *runtime_dir, const char *project, pid_t pid,
  * process of the project is left behind). */
 void cc_state_wait_keepers(const char *runtime_dir, const char *project, int timeout_ms);
 
+/* The host's event log, <runtime_dir>/events.jsonl: every project's
+ * container events, one JSON object a line (what the API service's
+ * /events reads; a project's own events.jsonl goes with the project).
+ * Past CC_STATE_EVENT_LOG_MAX bytes it moves to events.jsonl.1. */
+#define CC_STATE_EVENT_LOG "events.jsonl"
+#define CC_STATE_EVENT_LOG_MAX (4 * 1024 * 1024)
+/* Append one line (without its newline); best effort. */
+void cc_state_event_log(const char *runtime_dir, const char *line);
+
 /* Every project that has a state directory (for `ccompose ls`). */
 int cc_state_list_projects(const char *runtime_dir, struct cc_strv *out);
 

@@ -160,6 +160,21 @@ void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *a
                 }
                 close(fd);
         }
+        /* the host's log: also the project, the container's number and
+         * one-off flag, and its service's labels (the API's /events) */
+        json_object_object_add(o, "project", json_object_new_string(s->project->name));
+        json_object_object_add(o, "number", json_object_new_int(st->number));
+        json_object_object_add(o, "oneoff", json_object_new_boolean(st->one_off));
+        json_object *labels = json_object_new_object();
+        struct cc_sup_svc *svc = cc_sup_svc_find(s, st->service);
+        struct cc_node *l = svc ? cc_node_map_get(svc->def, "labels") : NULL;
+        for (size_t i = 0; cc_node_is_map(l) && i < l->n; i++) {
+                const char *v = l->items[i] ? l->items[i]->str : NULL;
+                json_object_object_add(labels, cc_node_key(l, i), json_object_new_string(v ? v : ""));
+        }
+        json_object_object_add(o, "labels", labels);
+        cc_state_event_log(s->cli->runtime_dir,
+                           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
 }
 

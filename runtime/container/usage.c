@@ -58,3 +58,17 @@ int cc_usage_read(const char *project, const char *id, pid_t pid, struct cc_usag
                 cc_usage_parse_net_dev(text, &out->net_rx, &out->net_tx);
         return 0;
 }
+
+int cc_usage_procs(const char *project, const char *id, char **procs)
+{
+        static const char *const hier[] = {"pids", "memory", "freezer", "unified", ""};
+        *procs = NULL;
+        for (size_t k = 0; k < CC_ARRAY_SIZE(hier); k++) {
+                _cleanup_free_ char *path = cc_xasprintf("/sys/fs/cgroup/%s%sccompose/%s/%s/cgroup.procs", hier[k],
+                                                         *hier[k] ? "/" : "", project, id);
+                if (cc_read_file(path, procs, NULL) == 0)
+                        return 0;
+                *procs = NULL;
+        }
+        return -ENOENT;
+}

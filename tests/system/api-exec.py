@@ -157,7 +157,67 @@ def case_archive(name):
     expect("GET", "/containers/no-such-ctr/archive?path=/", 404, message="No such container")
 
 
+def case_stats(name, stopped):
+    """stats: stream (one a second, precpu from the one before), stream=false
+    (precpu filled), one-shot; a stopped container: zeros."""
+    import http.client  # noqa: F401 - api's UnixConnection is one
+    conn = api.UnixConnection(api.SOCK)
+    conn.request("GET", f"/containers/{name}/stats")
+    resp = conn.getresponse()
+    check(resp.status == 200 and resp.getheader("Content-Type") == "application/json", f"stats stream: {resp.status}")
+    first, second = json.loads(resp.readline()), json.loads(resp.readline())
+    conn.close()
+    check(first["name"] == "/" + name and first["pids_stats"]["current"] >= 1 and first["memory_stats"]["usage"] > 0
+          and first["cpu_stats"]["online_cpus"] >= 1 and "eth0" in first["networks"], f"first stats: {first}")
+    check(second["precpu_stats"]["cpu_usage"]["total_usage"] == first["cpu_stats"]["cpu_usage"]["total_usage"]
+          and second["cpu_stats"]["system_cpu_usage"] > first["cpu_stats"]["system_cpu_usage"],
+          f"second stats: precpu {second['precpu_stats']} after {first['cpu_stats']}")
+    _, data = expect("GET", f"/containers/{name}/stats?stream=false", 200)
+    one = json.loads(data)
+    check(one["precpu_stats"]["system_cpu_usage"] > 0 and one["preread"] != "0001-01-01T00:00:00Z",
+          f"stream=false has no precpu: {one}")
+    _, data = expect("GET", f"/containers/{name}/stats?stream=false&one-shot=true", 200)
+    check(json.loads(data)["precpu_stats"]["cpu_usage"]["total_usage"] == 0, f"one-shot: {data[:300]!r}")
+    expect("GET", f"/containers/{name}/stats?stream=true&one-shot=true", 400, message="one-shot")
+    _, data = expect("GET", f"/containers/{stopped}/stats?stream=false", 200)
+    z = json.loads(data)
+    check(z["read"] == "0001-01-01T00:00:00Z" and z["cpu_stats"]["cpu_usage"]["total_usage"] == 0,
+          f"stats of a stopped container: {z}")
+    expect("GET", "/containers/no-such-ctr/stats?stream=false", 404, message="No such container")
+
+
+def case_top(name, stopped):
+    _, data = expect("GET", f"/containers/{name}/top", 200)
+    t = json.loads(data)
+    check(t["Titles"][:3] == ["UID", "PID", "PPID"] and t["Titles"][-1] == "CMD", f"top titles: {t}")
+    check(len(t["Processes"]) == 1 and t["Processes"][0][-1] == "sleep 600", f"top processes: {t}")
+    _, data = expect("GET", f"/containers/{name}/top?ps_args=-o+pid,comm", 200)
+    t = json.loads(data)
+    check(t["Titles"] == ["PID", "COMMAND"] and [p[1] for p in t["Processes"]] == ["sleep"], f"top -o: {t}")
+    expect("GET", f"/containers/{name}/top?ps_args=-o+comm", 500, message="PID")
+    expect("GET", f"/containers/{stopped}/top", 409, message="is not running")
+
+
+def case_events(since):
+    """Past events (since, until: the stream ends), filters, bad input."""
+    from urllib.parse import quote
+    until = str(time.time())
+    _, data = expect("GET", f"/events?since={since}&until={until}&filters=" +
+                     quote(json.dumps({"event": ["die"], "type": ["container"]})), 200)
+    msgs = [json.loads(x) for x in data.decode().splitlines()]
+    check(msgs and all(m["Action"] == "die" and m["Type"] == "container" and m["status"] == "die" and
+                       m["Actor"]["ID"] == m["id"] and m["timeNano"] // 10**9 == m["time"] and
+                       "exitCode" in m["Actor"]["Attributes"] for m in msgs), f"past die events: {msgs}")
+    _, data = expect("GET", f"/events?since={since}&until={until}&filters=" + quote(json.dumps({"type": ["image"]})), 200)
+    check(data == b"", f"type=image: container events came: {data[:300]!r}")
+    expect("GET", "/events?filters=" + quote(json.dumps({"network": ["x"]})), 400, message="network")
+    expect("GET", "/events?since=yesterday-ish", 400, message="since")
+
+
 CASES = {
+    "stats": case_stats,
+    "top": case_top,
+    "events": case_events,
     "exec": case_exec,
     "exec-stopped": case_exec_stopped,
     "sdk-exec": case_sdk_exec,

@@ -14,7 +14,7 @@ PY=/usr/bin/python3 # Debian's, with python3-docker (not another python3 on PATH
 "$PY" -c 'import docker' 2>/dev/null || bail_out "missing the Python docker SDK: run scripts/install-deps.sh (python3-docker)"
 P=apix$ID
 EX="$SRCDIR/tests/system/api-exec.py"
-N=8
+N=10
 
 plan $N
 
@@ -101,6 +101,74 @@ t_docker_cp() {
         serving
 }
 
+# docker top (ps_args), stats --no-stream of a busy container (its CPU %),
+# raw stats: stream, stream=false, one-shot, a stopped container
+t_top_stats() {
+        local out cpu
+        out=$(dk top "ex$ID") || return 1
+        assert_contains "$out" "sleep 600" || return 1
+        assert_eq "$(dk top "ex$ID" -o pid,comm | awk 'NR > 1 {print $2}')" sleep "(top -o pid,comm)" || return 1
+        dk run -d --name "stp$ID" busybox:test true >/dev/null && dk wait "stp$ID" >/dev/null || return 1
+        out=$(dk top "stp$ID" 2>&1) && { fail "top of a stopped container worked: $out"; return 1; }
+        assert_contains "$out" "is not running" || return 1
+        "$PY" "$EX" "$SOCK" top "ex$ID" "stp$ID" || return 1
+        dk run -d --name "busy$ID" busybox:test sh -c 'while :; do :; done' >/dev/null || return 1
+        out=$(dk stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.PIDs}} {{.MemUsage}}' "busy$ID") || return 1
+        cpu=$(awk '{print int($2)}' <<<"$out")
+        [ "$cpu" -ge 5 ] || fail "CPU % of a busy loop: $out" || return 1
+        assert_eq "$(awk '{print $1, $3}' <<<"$out")" "busy$ID 1" || return 1
+        assert_not_contains "$out" " 0B /" || return 1
+        "$PY" "$EX" "$SOCK" stats "busy$ID" "stp$ID" || return 1
+        dk rm -f "busy$ID" "stp$ID" >/dev/null || return 1
+        serving
+}
+
+# docker events: a container's create, start, die (its exit code) and
+# destroy, as they happen, filtered by container; the past ones with
+# --since/--until; a compose project's by its compose label
+t_docker_events() {
+        local since pid out
+        since=$(date +%s)
+        dk events --filter "container=ev$ID" --format '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}' >"$TMP/events" 2>&1 &
+        pid=$!
+        sleep 0.5
+        dk run --name "ev$ID" -l "evlabel=$ID" busybox:test sh -c 'exit 2'
+        dk rm "ev$ID" >/dev/null || { kill "$pid"; return 1; }
+        for _ in $(seq 1 100); do grep -q destroy "$TMP/events" && break; sleep 0.1; done
+        kill "$pid"
+        wait "$pid" 2>/dev/null
+        out=$(sed 's/ <no value>$//' "$TMP/events")
+        assert_eq "$out" "$(printf 'create ev%s\nstart ev%s\ndie ev%s 2\ndestroy ev%s' "$ID" "$ID" "$ID" "$ID")" || return 1
+        out=$(dk events --since "$since" --until "$(date +%s.%N)" --filter "label=evlabel=$ID" --filter event=die \
+                --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}') || return 1
+        assert_eq "$out" "container die ev$ID" "(--since/--until, label and event filters)" || return 1
+        "$PY" "$EX" "$SOCK" events "$since" || return 1
+        # a compose project's containers, seen with docker compose's labels
+        mkdir -p "$TMP/proj"
+        cat >"$TMP/proj/compose.yaml" <<EOF2
+services:
+  app:
+    image: busybox:test
+    command: ["sleep", "300"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: 10.213.119.128/25
+EOF2
+        dk events --filter "label=com.docker.compose.project=$P" --format '{{.Action}} {{index .Actor.Attributes "com.docker.compose.service"}}' >"$TMP/cevents" 2>&1 &
+        pid=$!
+        sleep 0.5
+        (cd "$TMP/proj" && cc -p "$P" up -d >/dev/null 2>&1) || { kill "$pid"; fail "up -d of the compose project"; return 1; }
+        for _ in $(seq 1 100); do grep -q start "$TMP/cevents" && break; sleep 0.1; done
+        kill "$pid"
+        wait "$pid" 2>/dev/null
+        assert_contains "$(cat "$TMP/cevents")" "start app" "(a compose container's start)" || return 1
+        assert_contains "$(dk top "$P-app-1")" "sleep 300" "(top of a compose container)" || return 1
+        (cd "$TMP/proj" && cc -p "$P" down -t 0 >/dev/null 2>&1) || return 1
+        serving
+}
+
 # nothing of the API's containers is left: no project, veth, bridge or process
 t_nothing_left() {
         dk rm -f "ex$ID" >/dev/null || return 1
@@ -117,6 +185,8 @@ t "exec over raw HTTP: 101, framing, stdin, inspect, 404/409/400, detached, a cl
 t "docker exec -it on a terminal (size, exit code); exec -t" t_exec_tty
 t "python3-docker exec_run (demux, user, workdir, environment)" t_sdk_exec
 t "docker cp both ways, dir/., to stdout, missing paths; archive HEAD/GET/PUT; a stopped container" t_docker_cp
+t "docker top, stats --no-stream (CPU % of a busy loop); raw top and stats (stream, stream=false, one-shot)" t_top_stats
+t "docker events: create/start/die/destroy live, --since/--until with filters, compose labels; raw events" t_docker_events
 t "nothing left behind" t_nothing_left
 t "SIGTERM stops the service" bash -c "kill $SVC_PID; for _ in \$(seq 1 200); do kill -0 $SVC_PID 2>/dev/null || exit 0; sleep 0.05; done; exit 1"
 t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
