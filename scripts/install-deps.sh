@@ -36,6 +36,9 @@ packages=(
         zsh fish
         # the builder's peer in bench/build.sh (buildah bud needs no daemon)
         buildah
+        # RUN --mount=type=ssh (test-build-graph.sh): an ssh-agent with a key, and
+        # ssh-add inside a build step asking it through the forwarded socket
+        openssh-client
 )
 missing=()
 for p in "${packages[@]}"; do

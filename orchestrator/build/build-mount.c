@@ -1,4 +1,4 @@
-/* RUN's flags: --mount=type=cache|bind|tmpfs|secret and --network, as
+/* RUN's flags: --mount=type=cache|bind|tmpfs|secret|ssh and --network, as
  * BuildKit reads them, turned into the mounts and files of the step's
  * container and into what they add to the step's cache key. */
 #include <errno.h>
@@ -208,6 +208,70 @@ static int secret_mount(struct cc_builder *b, const struct mount_spec *m, struct
         return 0;
 }
 
+int cc_build_ssh_check(const char *v, struct cc_error *err)
+{
+        const char *eq = strchr(v, '=');
+        if (!*v || eq == v)
+                return cc_error_set(err, -EINVAL, "invalid ssh \"%s\": default|<id>[=<socket>] is needed", v);
+        if (!eq && !(getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")))
+                return cc_error_set(err, -EINVAL, "ssh %s: invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set",
+                                    v);
+        return 0;
+}
+
+/* The agent socket the build forwards as ssh id (--ssh ID=SOCKET, a bare
+ * ID: $SSH_AUTH_SOCK), or NULL. */
+static const char *ssh_socket(const struct cc_builder *b, const char *id)
+{
+        size_t n = strlen(id);
+        for (size_t i = 0; b->o->ssh && i < b->o->ssh->n; i++) {
+                const char *v = b->o->ssh->v[i];
+                if (strncmp(v, id, n) == 0 && v[n] == '=')
+                        return v + n + 1;
+                if (cc_streq(v, id))
+                        return getenv("SSH_AUTH_SOCK");
+        }
+        return NULL;
+}
+
+/* type=ssh: the agent socket forwarded as id (default "default") bound at
+ * the target (default /run/buildkit/ssh_agent.N), SSH_AUTH_SOCK naming it;
+ * a mount the build forwards nothing for is left out (required=true: an
+ * error). The mount point goes with the step (build-run.c). */
+static int ssh_mount(struct cc_builder *b, const struct mount_spec *m, const char *target, struct cc_run_mounts *rm,
+                     struct cc_error *err)
+{
+        const char *id = spec_get(m, "id") ? spec_get(m, "id") : "default";
+        const char *sock = ssh_socket(b, id);
+        if (!sock || !*sock) {
+                if (spec_bool(m, "required"))
+                        return cc_error_set(err, -ENOENT, "no SSH key \"%s\" forwarded from the client", id);
+                return 0;
+        }
+        struct stat st;
+        if (stat(sock, &st) < 0)
+                return cc_error_setsys(err, -errno, "ssh %s: %s", id, sock);
+        if (!S_ISSOCK(st.st_mode))
+                return cc_error_set(err, -ENOTSUP,
+                                    "ssh %s: %s is not an agent socket (keys are not read: load them into ssh-agent "
+                                    "and forward its socket)",
+                                    id, sock);
+        _cleanup_free_ char *dflt = NULL;
+        if (!target) {
+                size_t nssh = 0;
+                for (size_t i = 0; i < rm->n; i++)
+                        nssh += cc_startswith(rm->mounts[i].target, "/run/buildkit/ssh_agent.");
+                target = dflt = cc_xasprintf("/run/buildkit/ssh_agent.%zu", nssh);
+        }
+        add_mount(rm, CC_MOUNT_BIND, sock, target, false);
+        bool set = false;
+        for (size_t i = 0; i < rm->env.n && !set; i++)
+                set = cc_startswith(rm->env.v[i], "SSH_AUTH_SOCK=");
+        if (!set)
+                cc_strv_push_owned(&rm->env, cc_xasprintf("SSH_AUTH_SOCK=%s", rm->mounts[rm->n - 1].target));
+        return 0;
+}
+
 static int one_mount(struct cc_builder *b, struct cc_stage *st, const struct mount_spec *m, struct cc_run_mounts *rm,
                      struct cc_error *err)
 {
@@ -217,6 +281,8 @@ static int one_mount(struct cc_builder *b, struct cc_stage *st, const struct mou
         const char *target = spec_get(m, "target") ? spec_get(m, "target")
                              : spec_get(m, "dst")  ? spec_get(m, "dst")
                                                    : spec_get(m, "destination");
+        if (cc_streq(type, "ssh"))
+                return ssh_mount(b, m, target && *target ? target : NULL, rm, err);
         if (!target || !*target)
                 return cc_error_set(err, -EINVAL, "mount type=%s needs a target", type);
         _cleanup_free_ char *abs = NULL;
@@ -235,8 +301,6 @@ static int one_mount(struct cc_builder *b, struct cc_stage *st, const struct mou
                 t->tmpfs_size = spec_get(m, "size") ? strtoll(spec_get(m, "size"), NULL, 10) : 0;
                 return 0;
         }
-        if (cc_streq(type, "ssh"))
-                return cc_error_set(err, -ENOTSUP, "ssh mounts are not supported (no SSH agent is forwarded)");
         return cc_error_set(err, -EINVAL, "unsupported mount type \"%s\"", type);
 }
 

@@ -38,6 +38,7 @@ struct cc_build_opts {
         const struct cc_strv *additional_contexts; /* "name=/abs/dir" for COPY --from=name, FROM name */
         const struct cc_strv *extra_hosts;      /* "name:ip" for RUN steps' /etc/hosts */
         const char *network;                    /* RUN steps: NULL/"default" (loopback only here), "none", "host" */
+        const struct cc_strv *ssh;              /* "ID=/agent/socket", or "ID": $SSH_AUTH_SOCK (RUN --mount=type=ssh) */
         const struct cc_build_secret *secrets;
         size_t nsecrets;
         bool no_cache;
@@ -46,6 +47,10 @@ struct cc_build_opts {
         FILE *out;                              /* progress lines; NULL: stderr */
         const char *name;                       /* what is built, for messages: a service name, or NULL */
 };
+
+/* An --ssh value ("ID=SOCKET", or "ID" with $SSH_AUTH_SOCK set), checked
+ * before a build; the socket itself is checked by the steps that mount it. */
+int cc_build_ssh_check(const char *v, struct cc_error *err);
 
 /* Build. id_out (CC_DIGEST_LEN + 1 bytes) gets the image's ID
  * ("sha256:..."). On an error nothing half-built is left: no container,

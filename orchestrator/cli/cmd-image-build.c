@@ -27,6 +27,8 @@ static void build_usage(void)
              "  -q, --quiet                 Suppress the build output and print image ID on success\n"
              "      --secret stringArray    Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\"\n"
              "                              or \"id=mysecret,env=VAR\")\n"
+             "      --ssh stringArray       SSH agent socket to expose to the build (format:\n"
+             "                              \"default|<id>[=<socket>]\")\n"
              "  -t, --tag list              Name and optionally a tag in the \"name:tag\" format\n"
              "      --target string         Set the target build stage to build");
 }
@@ -120,19 +122,21 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 { "quiet", no_argument, NULL, 'q' },           { "help", no_argument, NULL, 'h' },
                 { "secret", required_argument, NULL, 'S' },    { "network", required_argument, NULL, 'n' },
                 { "add-host", required_argument, NULL, 'H' },  { "cache-from", required_argument, NULL, 'C' },
-                { "build-context", required_argument, NULL, 'X' },
+                { "build-context", required_argument, NULL, 'X' }, { "ssh", required_argument, NULL, 's' },
                 { 0 },
         };
-        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0}, hosts = {0}, cache_from = {0}, contexts = {0};
+        struct cc_strv tags = {0}, args = {0}, labels = {0}, keep = {0}, hosts = {0}, cache_from = {0}, contexts = {0},
+                      ssh = {0};
         struct cc_build_secret *secrets = NULL;
         size_t nsecrets = 0;
         struct cc_build_secret sec;
         struct cc_build_opts o = {.root = cli->root, .project = "build", .tags = &tags, .args = &args,
                                   .labels = &labels, .extra_hosts = &hosts, .cache_from = &cache_from,
-                                  .additional_contexts = &contexts};
+                                  .additional_contexts = &contexts, .ssh = &ssh};
         const char *file = NULL;
         _cleanup_free_ char *inline_text = NULL, *dfpath = NULL;
         bool quiet = false;
+        struct cc_error err = {0};
         int c, rc = 1;
         optind = 0;
         while ((c = getopt_long(argc, argv, "t:f:qh", longopts, NULL)) != -1) {
@@ -151,6 +155,14 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 case 'X':
                         if (context_opt(optarg, &contexts) < 0)
                                 goto out;
+                        break;
+                case 's':
+                        if (cc_build_ssh_check(optarg, &err) < 0) {
+                                fprintf(stderr, "ERROR: %s\n", cc_error_msg(&err));
+                                cc_error_clear(&err);
+                                goto out;
+                        }
+                        cc_strv_push(&ssh, optarg);
                         break;
                 case 'S':
                         if (secret_opt(optarg, &keep, &sec) < 0) {
@@ -190,7 +202,6 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
         if (file && dockerfile_opt(file, &o, &inline_text, &dfpath) < 0)
                 goto out;
         char id[CC_DIGEST_LEN + 1];
-        struct cc_error err = {0};
         if (cc_build(&o, id, &err) < 0) {
                 fprintf(stderr, "ERROR: %s\n", cc_error_msg(&err));
                 cc_error_clear(&err);
@@ -205,6 +216,7 @@ out:
         cc_strv_free(&hosts);
         cc_strv_free(&cache_from);
         cc_strv_free(&contexts);
+        cc_strv_free(&ssh);
         cc_strv_free(&tags);
         cc_strv_free(&args);
         cc_strv_free(&labels);

@@ -17,7 +17,7 @@
 /* The options of one build and what they point at. */
 struct cc__build_plan {
         struct cc_build_opts o;
-        struct cc_strv args, labels, tags, cache_from, contexts, hosts;
+        struct cc_strv args, labels, tags, cache_from, contexts, hosts, ssh;
         struct cc_build_secret *secrets;
         size_t nsecrets;
         char *image;
@@ -31,6 +31,7 @@ static void cc__plan_free(struct cc__build_plan *bp)
         cc_strv_free(&bp->cache_from);
         cc_strv_free(&bp->contexts);
         cc_strv_free(&bp->hosts);
+        cc_strv_free(&bp->ssh);
         free(bp->secrets);
         free(bp->image);
 }
@@ -129,6 +130,20 @@ static int cc__plan_contexts(const char *service, const struct cc_node *b, struc
         return 0;
 }
 
+/* build.ssh: ["default", "id=/abs/socket"] (or id: path), as --ssh. */
+static int cc__plan_ssh(const char *service, const struct cc_node *b, struct cc_strv *out, struct cc_error *err)
+{
+        const struct cc_node *ssh = cc_node_map_get(b, "ssh");
+        if (cc_node_is_map(ssh))
+                cc__map_pairs(ssh, out);
+        else
+                cc__seq_strs(ssh, out);
+        for (size_t i = 0; i < out->n; i++)
+                if (cc_build_ssh_check(out->v[i], err) < 0)
+                        return cc_error_prefix(err, "service %s: build.ssh", service);
+        return 0;
+}
+
 /* build.cache_from: image references ("ref" or buildx's "type=registry,ref=ref"). */
 static int cc__plan_cache_from(const char *service, const struct cc_node *b, struct cc_strv *out, struct cc_error *err)
 {
@@ -209,7 +224,8 @@ static int cc__plan(struct cc_cli *cli, const struct cc_project *p, const char *
                                     service, net);
         int r;
         if ((r = cc__plan_platforms(service, svc, b, err)) < 0 || (r = cc__plan_contexts(service, b, &bp->contexts, err)) < 0 ||
-            (r = cc__plan_cache_from(service, b, &bp->cache_from, err)) < 0 || (r = cc__plan_secrets(p, service, b, bp, err)) < 0)
+            (r = cc__plan_cache_from(service, b, &bp->cache_from, err)) < 0 || (r = cc__plan_secrets(p, service, b, bp, err)) < 0 ||
+            (r = cc__plan_ssh(service, b, &bp->ssh, err)) < 0)
                 return r;
         cc__map_pairs(cc_node_map_get(b, "args"), &bp->args);
         for (size_t i = 0; f && f->build_args && i < f->build_args->n; i++)
@@ -238,6 +254,7 @@ static int cc__plan(struct cc_cli *cli, const struct cc_project *p, const char *
                 .tags = &bp->tags,
                 .cache_from = &bp->cache_from,
                 .additional_contexts = &bp->contexts,
+                .ssh = &bp->ssh,
                 .extra_hosts = &bp->hosts,
                 .network = net,
                 .secrets = bp->secrets,

@@ -106,16 +106,16 @@ static const struct cc_support_rule cc__rules[] = {
         NO("services.*.annotations", "are not recorded: ccompose has no container inspect"),
         YES("services.*.attach"),
         /* mapped to the builder's options by cli/service-build.c; a
-         * remote context, an additional context that is not a directory,
-         * a platform of another machine or a build.network but default,
-         * none and host are refused with an error, and so is any
-         * additional context until the builder takes named contexts */
+         * remote context, an additional context that is neither a
+         * directory nor docker-image://, a platform of another machine or
+         * a build.network but default, none and host are refused with an
+         * error */
         YES("services.*.build"),
         YES("services.*.build.context"),
         YES("services.*.build.dockerfile"),
         YES("services.*.build.dockerfile_inline"),
         YES("services.*.build.args"),
-        NO("services.*.build.ssh", "is not supported: no SSH agent is forwarded to RUN steps"),
+        YES("services.*.build.ssh"),
         YES("services.*.build.labels"),
         YES("services.*.build.cache_from"),
         NO("services.*.build.cache_to", "is not supported: the build cache stays in the local store"),

@@ -8,6 +8,7 @@
 # case checks that a build leaves no container, cgroup, mount or scratch
 # directory behind. No network is made.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_commands ssh-agent ssh-add ssh-keygen
 
 IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
 W=$TMP/work
@@ -15,7 +16,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 3
+plan 4
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -144,7 +145,62 @@ EOF
         nothing_left
 }
 
+# with_ssh_add DIR: DIR gets ssh-add with its libraries and loader (ldd),
+# to be copied into a busybox image ("COPY sshbits/ /")
+with_ssh_add() {
+        local f
+        mkdir -p "$1/sshbits/usr/bin"
+        cp "$(command -v ssh-add)" "$1/sshbits/usr/bin/"
+        for f in $(ldd "$(command -v ssh-add)" | grep -oE '/[^ ]+'); do
+                mkdir -p "$1/sshbits$(dirname "$f")"
+                cp -L "$f" "$1/sshbits$f"
+        done
+}
+
+t_ssh_mount() {
+        local d=$W/ssh; mkdir -p "$d"
+        with_ssh_add "$d"
+        # an agent of this test's (ended by its PID) holding one key
+        ssh-keygen -q -t ed25519 -N '' -C bfeat-test-key -f "$W/key" || return 1
+        local agent; agent=$(ssh-agent -a "$W/agent.sock" -s) || return 1
+        local pid; pid=$(sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p' <<<"$agent")
+        on_exit "kill $pid"
+        SSH_AUTH_SOCK=$W/agent.sock ssh-add -q "$W/key" || { kill "$pid"; return 1; }
+        cat >"$d/Dockerfile" <<'EOF'
+FROM busybox:test
+COPY sshbits/ /
+RUN --mount=type=ssh echo "$SSH_AUTH_SOCK" > /sock && ssh-add -l > /keys
+RUN --mount=type=ssh,id=other,target=/agent,required=true SSH_AUTH_SOCK=/agent ssh-add -l > /keys-other
+RUN --mount=type=ssh,id=absent echo "[${SSH_AUTH_SOCK:-}]" > /absent && ls /run/buildkit >> /absent 2>&1; true
+EOF
+        local out
+        out=$(SSH_AUTH_SOCK=$W/agent.sock cc image build -t bfeat/ssh:1 --ssh default --ssh other="$W/agent.sock" "$d" 2>&1) ||
+                { fail "build: $out"; kill "$pid"; return 1; }
+        # compose: build.ssh
+        printf 'FROM busybox:test\nCOPY sshbits/ /\nRUN --mount=type=ssh,id=other,required=true ssh-add -l > /keys\n' >"$d/Dockerfile.compose"
+        printf 'services:\n  s:\n    image: bfeat/ssh:compose\n    build:\n      context: .\n      dockerfile: Dockerfile.compose\n      ssh: ["other=%s"]\n' \
+                "$W/agent.sock" >"$d/compose.yaml"
+        local cout; cout=$(cc -f "$d/compose.yaml" -p bfeat-ssh build 2>&1) || { fail "compose build: $cout"; kill "$pid"; return 1; }
+        out=$(run_in bfeat/ssh:1 'cat /sock /keys /keys-other /absent; ls /run/buildkit /agent 2>&1; echo "[$SSH_AUTH_SOCK]"')
+        kill "$pid"
+        assert_not_contains "$cout" "build.ssh" "(no warning)" || return 1
+        assert_contains "$(run_in bfeat/ssh:compose 'cat /keys')" "bfeat-test-key (ED25519)" || return 1
+        # the agent answered through the socket; nothing of the mounts is in the image
+        [[ $out =~ ^/run/buildkit/ssh_agent.0$'\n'"256 SHA256:"[^$'\n']*" bfeat-test-key (ED25519)"$'\n'"256 SHA256:"[^$'\n']*" bfeat-test-key (ED25519)"$'\n'"[]"$'\n'"ls: /run/buildkit: No such file or directory"$'\n'"ls: /run/buildkit: No such file or directory"$'\n'"ls: /agent: No such file or directory"$'\n'"[]"$ ]] ||
+                { fail "in the image: $out"; return 1; }
+        # a required one nobody forwards; --ssh default without an agent; a key file
+        printf 'FROM busybox:test\nRUN --mount=type=ssh,required=true true\n' >"$d/Dockerfile.req"
+        if out=$(cc image build -f "$d/Dockerfile.req" "$d" 2>&1); then fail "built without the agent"; return 1; fi
+        assert_contains "$out" 'no SSH key "default" forwarded from the client' || return 1
+        if out=$(env -u SSH_AUTH_SOCK "$CCOMPOSE" image build --ssh default -f "$d/Dockerfile.req" "$d" 2>&1); then fail "built"; return 1; fi
+        assert_contains "$out" "invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set" || return 1
+        if out=$(cc image build --ssh default="$W/key" -f "$d/Dockerfile.req" "$d" 2>&1); then fail "built with a key"; return 1; fi
+        assert_contains "$out" "is not an agent socket" || return 1
+        nothing_left
+}
+
 t "independent stages build at the same time (a rendezvous of two RUN steps)" t_stages_at_once
 t "a failing stage cancels the steps of the others; nothing left" t_failure_cancels
+t "RUN --mount=type=ssh: the agent asked through the socket (ssh-add -l), nothing of it in the image" t_ssh_mount
 t "named contexts: --build-context dir and docker-image:// for FROM, COPY --from, RUN --mount from; compose additional_contexts" t_named_contexts
 done_testing
