@@ -30,6 +30,8 @@ packages=(
         # real clients of the API service (tests/system/test-api.sh): Debian's docker CLI
         # (docker.io; its daemon is never started) and the Python SDK
         docker.io python3-docker
+        # docker-compose 1.29 (the Python client) against the API service (test-api-images.sh)
+        docker-compose
         # the Debian package (debian/, tests/system/test-deb.sh)
         dpkg-dev debhelper lintian
         # the zsh and fish completions, run by tests/system/test-completion.sh

@@ -1,16 +1,20 @@
-/* The API's image, network and volume reads: the image store as
- * `ccompose image ls/inspect` read it, the networks the projects' address
- * records name, the volume directories. */
+/* The API's images: list, inspect and history read the image store as
+ * `ccompose image ls/inspect` read it; pull, push, tag, delete, save, load
+ * and prune run ccompose's image commands (api-run.c). */
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/sha.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api-internal.h"
 #include "logfile.h"
 #include "image-cmd.h"
 #include "image-store.h"
+#include "image.h"
+#include "registry.h"
 #include "state.h"
 
 static struct cc_image_store *cc__store(struct cc_api_req *r)
@@ -109,120 +113,571 @@ void cc_api_image_inspect(struct cc_api_req *r, char **params)
         cc_image_store_close(s);
 }
 
-/* ---- networks ---- */
+/* ---- parameters ---- */
 
-/* Docker's 64-hex ID for a network that has none of its own: sha256 of its name. */
-static char *cc__name_id(const char *name)
+int cc_api_params_check(struct cc_api_req *r, const char *what, const char *const *spec)
 {
-        unsigned char md[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *) name, strlen(name), md);
-        char *hex = cc_xmalloc(2 * SHA256_DIGEST_LENGTH + 1);
-        for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++)
-                sprintf(hex + 2 * i, "%02x", md[i]);
-        return hex;
-}
-
-static json_object *cc__network(const char *name, const char *driver, const char *project)
-{
-        _cleanup_free_ char *id = cc__name_id(name);
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "Name", json_object_new_string(name));
-        json_object_object_add(o, "Id", json_object_new_string(id));
-        json_object_object_add(o, "Created", json_object_new_string("0001-01-01T00:00:00Z"));
-        json_object_object_add(o, "Scope", json_object_new_string("local"));
-        json_object_object_add(o, "Driver", json_object_new_string(driver));
-        json_object_object_add(o, "EnableIPv6", json_object_new_boolean(0));
-        json_object *ipam = json_object_new_object();
-        json_object_object_add(ipam, "Driver", json_object_new_string("default"));
-        json_object_object_add(ipam, "Options", NULL);
-        json_object_object_add(ipam, "Config", json_object_new_array());
-        json_object_object_add(o, "IPAM", ipam);
-        json_object_object_add(o, "Internal", json_object_new_boolean(0));
-        json_object_object_add(o, "Attachable", json_object_new_boolean(0));
-        json_object_object_add(o, "Ingress", json_object_new_boolean(0));
-        json_object_object_add(o, "Containers", json_object_new_object());
-        json_object_object_add(o, "Options", json_object_new_object());
-        json_object *labels = json_object_new_object();
-        if (project) {
-                size_t pl = strlen(project);
-                const char *key = strncmp(name, project, pl) == 0 && name[pl] == '_' ? name + pl + 1 : name;
-                json_object_object_add(labels, "com.docker.compose.network", json_object_new_string(key));
-                json_object_object_add(labels, "com.docker.compose.project", json_object_new_string(project));
-        }
-        json_object_object_add(o, "Labels", labels);
-        return o;
-}
-
-void cc_api_networks_list(struct cc_api_req *r, char **params)
-{
-        json_object *a = json_object_new_array();
-        json_object_array_add(a, cc__network("bridge", "bridge", NULL));
-        json_object_array_add(a, cc__network("host", "host", NULL));
-        json_object_array_add(a, cc__network("none", "null", NULL));
-        struct cc_strv projects = {0}, seen = {0};
-        cc_state_list_projects(r->api->opts->runtime_dir, &projects);
-        for (size_t i = 0; i < projects.n; i++) {
-                _cleanup_free_ char *dir = cc_state_dir(r->api->opts->runtime_dir, projects.v[i]);
-                _cleanup_free_ char *path = cc_path_join(dir, "network.json");
-                _cleanup_free_ char *text = NULL;
-                size_t len;
-                if (cc_read_file(path, &text, &len) < 0)
-                        continue;
-                json_object *m = json_tokener_parse(text);
-                if (json_object_is_type(m, json_type_object)) {
-                        json_object_object_foreach(m, ctr, nets)
-                        {
-                                (void) ctr;
-                                if (!json_object_is_type(nets, json_type_object))
-                                        continue;
-                                json_object_object_foreach(nets, net, addr)
-                                {
-                                        (void) addr;
-                                        if (strchr(net, '/') || cc_strv_contains(&seen, net))
-                                                continue;
-                                        cc_strv_push(&seen, net);
-                                        json_object_array_add(a, cc__network(net, "bridge", projects.v[i]));
-                                }
+        for (size_t i = 0; i + 1 < r->query.n; i += 2) {
+                const char *k = r->query.v[i], *v = r->query.v[i + 1];
+                bool ok = false, known = false;
+                for (size_t j = 0; spec[j] && !ok; j++) {
+                        size_t kl = strcspn(spec[j], ":");
+                        if (strlen(k) != kl || strncmp(spec[j], k, kl) != 0)
+                                continue;
+                        known = true;
+                        if (!spec[j][kl]) {
+                                ok = true;
+                                break;
+                        }
+                        /* only these values: what a client sends by default */
+                        for (const char *p = spec[j] + kl + 1;; p++) {
+                                size_t n = strcspn(p, ",");
+                                if (strlen(v) == n && strncmp(p, v, n) == 0)
+                                        ok = true;
+                                p += n;
+                                if (!*p || ok)
+                                        break;
                         }
                 }
-                json_object_put(m);
+                if (!ok) {
+                        if (known)
+                                cc_api_reply_error(r, 400, "the parameter %s=%s of %s is not supported", k, v, what);
+                        else
+                                cc_api_reply_error(r, 400, "the parameter %s of %s is not supported", k, what);
+                        return -1;
+                }
         }
-        cc_strv_free(&projects);
-        cc_strv_free(&seen);
+        return 0;
+}
+
+/* ---- commands with a JSON progress stream (pull, push, load) ---- */
+
+void cc_api_stream_json(struct cc_api_req *r, json_object *o)
+{
+        size_t len = 0;
+        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                          &len);
+        _cleanup_free_ char *line = cc_xasprintf("%s\r\n", s);
+        cc_api_stream_write(r, line, len + 2);
+        json_object_put(o);
+}
+
+/* {"status": line}, or {"stream": "line\n"} for load and build */
+static void cc__progress_line(struct cc_api_run *x, char *line)
+{
+        struct cc_api_req *r = x->req;
+        /* pull's last line names the image: the docker CLI prints that itself */
+        if (!*line || (!x->data && !strchr(line, ' ')))
+                return;
+        if (!r->answered)
+                cc_api_stream_begin(r, 200, "application/json");
+        json_object *o = json_object_new_object();
+        if (x->data && cc_startswith(line, "Loaded image: ")) {
+                /* docker load names the image as docker images shows it */
+                _cleanup_free_ char *fam = cc_image_ref_familiar(line + 14);
+                _cleanup_free_ char *l = cc_xasprintf("Loaded image: %s\n", fam);
+                json_object_object_add(o, (const char *) x->data, json_object_new_string(l));
+        } else if (x->data) {
+                _cleanup_free_ char *l = cc_xasprintf("%s\n", line);
+                json_object_object_add(o, (const char *) x->data, json_object_new_string(l));
+        } else {
+                json_object_object_add(o, "status", json_object_new_string(line));
+        }
+        cc_api_stream_json(r, o);
+}
+
+void cc_api_stream_error(struct cc_api_req *r, const char *msg)
+{
+        json_object *d = json_object_new_object(), *o = json_object_new_object();
+        json_object_object_add(d, "message", json_object_new_string(msg));
+        json_object_object_add(o, "errorDetail", d);
+        json_object_object_add(o, "error", json_object_new_string(msg));
+        cc_api_stream_json(r, o);
+}
+
+/* Docker's status for a failed image command that has not answered yet. */
+static int cc__failure_status(const char *msg)
+{
+        if (strstr(msg, "No such image") || strstr(msg, "not found") || strstr(msg, "unknown") ||
+            strstr(msg, "denied"))
+                return 404;
+        if (strstr(msg, "conflict"))
+                return 409;
+        if (strstr(msg, "invalid") || strstr(msg, "Invalid") || strstr(msg, "malformed"))
+                return 400;
+        return 500;
+}
+
+void cc_api_progress_done(struct cc_api_run *x, int64_t code)
+{
+        struct cc_api_req *r = x->req;
+        if (code != 0) {
+                _cleanup_free_ char *msg = cc_api_run_message(x);
+                if (!r->answered)
+                        cc_api_reply_error(r, cc__failure_status(msg), "%s", msg);
+                else
+                        cc_api_stream_error(r, msg);
+                return;
+        }
+        if (!r->answered)
+                cc_api_stream_begin(r, 200, "application/json");
+}
+
+/* X-Registry-Auth (base64url of {"username", "password", "serveraddress",
+ * "identitytoken"}): with credentials, a DOCKER_CONFIG of the run's own
+ * naming them for the registry of ref. 0, or -1 after answering 400. */
+static int cc__registry_auth(struct cc_api_run *x, const char *ref)
+{
+        struct cc_api_req *r = x->req;
+        const char *h = r->registry_auth;
+        if (!h || !*h)
+                return 0;
+        _cleanup_free_ char *b = cc_xstrdup(h);
+        size_t n = strlen(b);
+        for (size_t i = 0; i < n; i++)
+                b[i] = b[i] == '-' ? '+' : b[i] == '_' ? '/' : b[i];
+        _cleanup_free_ char *padded = cc_xasprintf("%s%s", b, n % 4 == 2 ? "==" : n % 4 == 3 ? "=" : "");
+        _cleanup_free_ char *text = cc_base64_decode(padded, NULL);
+        json_object *a = text ? json_tokener_parse(text) : NULL;
+        if (!json_object_is_type(a, json_type_object)) {
+                json_object_put(a);
+                cc_api_reply_error(r, 400, "X-Registry-Auth is not base64url-encoded JSON");
+                return -1;
+        }
+        json_object *v;
+        const char *user = json_object_object_get_ex(a, "username", &v) ? json_object_get_string(v) : NULL;
+        const char *pass = json_object_object_get_ex(a, "password", &v) ? json_object_get_string(v) : NULL;
+        const char *token = json_object_object_get_ex(a, "identitytoken", &v) ? json_object_get_string(v) : NULL;
+        const char *server = json_object_object_get_ex(a, "serveraddress", &v) ? json_object_get_string(v) : NULL;
+        int rc = 0;
+        if ((user && *user) || (token && *token)) {
+                /* the registry: the reference's domain (docker.io's is Docker's v1 URL) */
+                _cleanup_free_ char *norm = cc_image_ref_normalize(ref);
+                _cleanup_free_ char *domain = norm ? cc_xstrndup(norm, strcspn(norm, "/")) : cc_xstrdup("docker.io");
+                const char *reg = strcmp(domain, "docker.io") == 0 ? "https://index.docker.io/v1/" : domain;
+                json_object *entry = json_object_new_object();
+                if (token && *token) {
+                        json_object_object_add(entry, "identitytoken", json_object_new_string(token));
+                } else {
+                        _cleanup_free_ char *up = cc_xasprintf("%s:%s", user, pass ? pass : "");
+                        _cleanup_free_ char *enc = cc_base64_encode(up, strlen(up));
+                        json_object_object_add(entry, "auth", json_object_new_string(enc));
+                }
+                json_object *auths = json_object_new_object();
+                json_object_object_add(auths, reg, json_object_get(entry));
+                if (server && *server && strcmp(server, reg) != 0)
+                        json_object_object_add(auths, server, json_object_get(entry));
+                json_object_put(entry);
+                json_object *cfg = json_object_new_object();
+                json_object_object_add(cfg, "auths", auths);
+                char tmpl[] = "/tmp/ccompose-api-auth-XXXXXX";
+                if (!mkdtemp(tmpl)) {
+                        cc_api_reply_error(r, 500, "making a directory for the registry credentials: %s", strerror(errno));
+                        rc = -1;
+                } else {
+                        x->tmp = cc_xstrdup(tmpl);
+                        _cleanup_free_ char *path = cc_path_join(tmpl, "config.json");
+                        const char *t = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN);
+                        if (cc_write_file_atomic(path, t, strlen(t), 0600) < 0) {
+                                cc_api_reply_error(r, 500, "writing %s", path);
+                                rc = -1;
+                        }
+                        x->docker_config = x->tmp;
+                }
+                json_object_put(cfg);
+        }
+        json_object_put(a);
+        return rc;
+}
+
+/* Start a run whose failure before it answered leaves x to free. */
+static void cc__run_or_free(struct cc_api_run *x, const char *const *args, int ok)
+{
+        if (ok < 0) {
+                if (x->tmp)
+                        cc_rm_rf(x->tmp);
+                free(x->tmp);
+                free(x);
+                return;
+        }
+        cc_api_run(x, args);
+}
+
+/* POST /images/create?fromImage=NAME&tag=TAG: pull */
+void cc_api_image_create(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"fromImage", "tag", "platform", "fromSrc:", "repo:", "message:", NULL};
+        if (cc_api_params_check(r, "image create", spec) < 0)
+                return;
+        const char *from = cc_api_query(r, "fromImage"), *tag = cc_api_query(r, "tag");
+        const char *platform = cc_api_query(r, "platform");
+        if (!from || !*from) {
+                cc_api_reply_error(r, 400, "fromImage is required (importing with fromSrc is not supported)");
+                return;
+        }
+        _cleanup_free_ char *ref = NULL;
+        if (tag && *tag)
+                ref = cc_xasprintf("%s%s%s", from, strchr(tag, ':') ? "@" : ":", tag);
+        else
+                ref = cc_xstrdup(from);
+        struct cc_api_run *x = cc_api_run_new(r, cc_api_progress_done);
+        x->on_line = cc__progress_line;
+        int ok = cc__registry_auth(x, ref);
+        const char *const args[] = {"image", "pull", ref, platform && *platform ? "--platform" : NULL, platform, NULL};
+        cc__run_or_free(x, args, ok);
+}
+
+/* POST /images/{name}/push?tag=TAG */
+void cc_api_image_push(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"tag", NULL};
+        if (cc_api_params_check(r, "image push", spec) < 0)
+                return;
+        const char *tag = cc_api_query(r, "tag");
+        _cleanup_free_ char *ref =
+                tag && *tag ? cc_xasprintf("%s%s%s", params[0], strchr(tag, ':') ? "@" : ":", tag) : cc_xstrdup(params[0]);
+        struct cc_api_run *x = cc_api_run_new(r, cc_api_progress_done);
+        x->on_line = cc__progress_line;
+        int ok = cc__registry_auth(x, ref);
+        /* without a tag docker pushes every tag of the repository */
+        const char *const args[] = {"image", "push", ref, tag && *tag ? NULL : "--all-tags", NULL};
+        cc__run_or_free(x, args, ok);
+}
+
+/* POST /images/{name}/tag?repo=REPO&tag=TAG */
+static void cc__tagged(struct cc_api_run *x, int64_t code)
+{
+        _cleanup_free_ char *src = x->data;
+        _cleanup_free_ char *msg = code ? cc_api_run_message(x) : NULL;
+        if (code == 0)
+                cc_api_reply_empty(x->req, 201);
+        else if (cc__failure_status(msg) == 404)
+                cc_api_reply_error(x->req, 404, "No such image: %s", src);
+        else
+                cc_api_reply_error(x->req, cc__failure_status(msg), "%s", msg);
+}
+
+void cc_api_image_tag(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"repo", "tag", "force:,0,false", NULL};
+        if (cc_api_params_check(r, "image tag", spec) < 0)
+                return;
+        const char *repo = cc_api_query(r, "repo"), *tag = cc_api_query(r, "tag");
+        if (!repo || !*repo) {
+                cc_api_reply_error(r, 400, "repository name (repo) is required");
+                return;
+        }
+        _cleanup_free_ char *dst = tag && *tag ? cc_xasprintf("%s:%s", repo, tag) : cc_xstrdup(repo);
+        const char *const args[] = {"image", "tag", params[0], dst, NULL};
+        struct cc_api_run *x = cc_api_run_new(r, cc__tagged);
+        x->data = cc_xstrdup(params[0]);
+        cc_api_run(x, args);
+}
+
+/* DELETE /images/{name}?force=&noprune=: [{"Untagged": ...}, {"Deleted": ...}] */
+static void cc__removed_line(struct cc_api_run *x, char *line)
+{
+        json_object *a = x->data;
+        const char *v;
+        if ((v = cc_startswith(line, "Untagged: ") ? line + 10 : NULL) ||
+            (v = cc_startswith(line, "Deleted: ") ? line + 9 : NULL)) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, line[0] == 'U' ? "Untagged" : "Deleted", json_object_new_string(v));
+                json_object_array_add(a, o);
+        }
+}
+
+static void cc__removed(struct cc_api_run *x, int64_t code)
+{
+        json_object *a = x->data;
+        if (code == 0) {
+                cc_api_reply_json(x->req, 200, a);
+                return;
+        }
+        json_object_put(a);
+        _cleanup_free_ char *msg = cc_api_run_message(x);
+        cc_api_reply_error(x->req, cc__failure_status(msg), "%s", msg);
+}
+
+void cc_api_image_remove(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"force", "noprune:,0,false", NULL};
+        if (cc_api_params_check(r, "image delete", spec) < 0)
+                return;
+        struct cc_api_run *x = cc_api_run_new(r, cc__removed);
+        x->on_line = cc__removed_line;
+        x->data = json_object_new_array();
+        const char *const args[] = {"image", "rm", params[0], cc_api_query_bool(r, "force", false) ? "-f" : NULL, NULL};
+        cc_api_run(x, args);
+}
+
+/* ---- history ---- */
+
+static uint64_t cc__du_total;
+static int cc__du_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        if (flag == FTW_F)
+                cc__du_total += (uint64_t) st->st_size;
+        return 0;
+}
+
+uint64_t cc_api_du(const char *dir)
+{
+        cc__du_total = 0;
+        nftw(dir, cc__du_one, 16, FTW_PHYS);
+        return cc__du_total;
+}
+
+void cc_api_image_history(struct cc_api_req *r, char **params)
+{
+        if (r->query.n) {
+                cc_api_reply_error(r, 400, "the parameter %s of image history is not supported", r->query.v[0]);
+                return;
+        }
+        struct cc_image_store *s = cc__store(r);
+        if (!s)
+                return;
+        struct cc_error err = {0};
+        struct cc_image *img = NULL;
+        if (cc_image_lookup(s, params[0], &img, &err) < 0) {
+                if (err.code == -ENOENT)
+                        cc_api_reply_error(r, 404, "No such image: %s", params[0]);
+                else
+                        cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
+                cc_image_store_close(s);
+                return;
+        }
+        json_object *cfg = NULL;
+        json_object *hist = NULL;
+        if (cc_image_config(s, img->id, &cfg, &err) == 0)
+                hist = cc_image_json_member(cfg, "history", json_type_array);
+        cc_error_clear(&err);
+        struct cc_strv tags = {0};
+        cc_image_tags_of(s, img->id, &tags);
+        json_object *a = json_object_new_array();
+        size_t nh = hist ? json_object_array_length(hist) : 0, layer = 0;
+        /* oldest first in the config; newest first in the answer */
+        json_object **items = cc_xcalloc(nh + 1, sizeof(*items));
+        /* layers without a history entry (an image made without one) are the lowest */
+        size_t filled = 0;
+        for (size_t i = 0; i < nh; i++) {
+                json_object *v;
+                if (!(json_object_object_get_ex(json_object_array_get_idx(hist, i), "empty_layer", &v) &&
+                      json_object_get_boolean(v)))
+                        filled++;
+        }
+        if (filled < img->layer_dirs.n)
+                layer = img->layer_dirs.n - filled;
+        for (size_t i = 0; i < nh; i++) {
+                json_object *h = json_object_array_get_idx(hist, i), *v;
+                bool empty = json_object_object_get_ex(h, "empty_layer", &v) && json_object_get_boolean(v);
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "Id", json_object_new_string("<missing>"));
+                time_t t = json_object_object_get_ex(h, "created", &v) ? cc_image_parse_time(json_object_get_string(v)) : 0;
+                json_object_object_add(o, "Created", json_object_new_int64(t < 0 ? 0 : t));
+                json_object_object_add(o, "CreatedBy", json_object_new_string(
+                        json_object_object_get_ex(h, "created_by", &v) ? json_object_get_string(v) : ""));
+                json_object_object_add(o, "Tags", NULL);
+                uint64_t size = 0;
+                if (!empty && layer < img->layer_dirs.n)
+                        size = cc_api_du(img->layer_dirs.v[layer++]);
+                json_object_object_add(o, "Size", json_object_new_int64((int64_t) size));
+                json_object_object_add(o, "Comment", json_object_new_string(
+                        json_object_object_get_ex(h, "comment", &v) ? json_object_get_string(v) : ""));
+                items[i] = o;
+        }
+        for (size_t i = nh; i-- > 0;) {
+                if (i == nh - 1) {
+                        json_object_object_add(items[i], "Id", json_object_new_string(img->id));
+                        json_object *t = json_object_new_array();
+                        for (size_t k = 0; k < tags.n; k++) {
+                                _cleanup_free_ char *fam = cc_image_ref_familiar(tags.v[k]);
+                                json_object_array_add(t, json_object_new_string(fam));
+                        }
+                        json_object_object_add(items[i], "Tags", t);
+                }
+                json_object_array_add(a, items[i]);
+        }
+        free(items);
+        cc_strv_free(&tags);
+        json_object_put(cfg);
+        cc_image_free(img);
+        cc_image_store_close(s);
         cc_api_reply_json(r, 200, a);
 }
 
-/* ---- volumes ---- */
+/* ---- save and load ---- */
 
-void cc_api_volumes_list(struct cc_api_req *r, char **params)
+static void cc__tar_data(struct cc_api_run *x, const char *data, size_t n)
 {
-        json_object *vols = json_object_new_array();
-        _cleanup_free_ char *dir = cc_path_join(r->api->opts->root, "volumes");
-        DIR *d = opendir(dir);
-        for (struct dirent *de; d && (de = readdir(d));) {
-                if (de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *data = cc_xasprintf("%s/%s/_data", dir, de->d_name);
-                struct stat st;
-                if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
-                        continue;
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "Name", json_object_new_string(de->d_name));
-                json_object_object_add(o, "Driver", json_object_new_string("local"));
-                json_object_object_add(o, "Mountpoint", json_object_new_string(data));
-                char when[48];
-                struct timespec ts = {.tv_sec = st.st_mtim.tv_sec};
-                cc_log_format_time(&ts, when, sizeof(when));
-                json_object_object_add(o, "CreatedAt", json_object_new_string(when));
-                json_object_object_add(o, "Labels", json_object_new_object());
-                json_object_object_add(o, "Scope", json_object_new_string("local"));
-                json_object_object_add(o, "Options", NULL);
-                json_object_array_add(vols, o);
+        if (!x->req->answered)
+                cc_api_stream_begin(x->req, 200, "application/x-tar");
+        cc_api_stream_write(x->req, data, n);
+}
+
+static void cc__saved(struct cc_api_run *x, int64_t code)
+{
+        struct cc_api_req *r = x->req;
+        _cleanup_free_ char *msg = code ? cc_api_run_message(x) : NULL;
+        if (code && !r->answered)
+                cc_api_reply_error(r, cc__failure_status(msg), "%s", msg);
+        else if (code)
+                r->keep_alive = false; /* a tar cut short: the client sees the connection end */
+        else if (!r->answered)
+                cc_api_stream_begin(r, 200, "application/x-tar");
+}
+
+static void cc__save(struct cc_api_req *r, const struct cc_strv *names)
+{
+        struct cc_strv args = {0};
+        cc_strv_push(&args, "image");
+        cc_strv_push(&args, "save");
+        for (size_t i = 0; i < names->n; i++)
+                cc_strv_push(&args, names->v[i]);
+        cc_strv_push_owned(&args, NULL);
+        struct cc_api_run *x = cc_api_run_new(r, cc__saved);
+        x->on_data = cc__tar_data;
+        x->kill_on_abort = true;
+        cc_api_run(x, (const char *const *) args.v);
+        cc_strv_free(&args);
+}
+
+/* GET /images/{name}/get */
+void cc_api_image_get(struct cc_api_req *r, char **params)
+{
+        if (r->query.n) {
+                cc_api_reply_error(r, 400, "the parameter %s of image get is not supported", r->query.v[0]);
+                return;
         }
-        if (d)
-                closedir(d);
+        struct cc_strv names = {0};
+        cc_strv_push(&names, params[0]);
+        cc__save(r, &names);
+        cc_strv_free(&names);
+}
+
+/* GET /images/get?names=A&names=B */
+void cc_api_images_get(struct cc_api_req *r, char **params)
+{
+        struct cc_strv names = {0};
+        for (size_t i = 0; i + 1 < r->query.n; i += 2) {
+                if (strcmp(r->query.v[i], "names") != 0) {
+                        cc_api_reply_error(r, 400, "the parameter %s of image get is not supported", r->query.v[i]);
+                        cc_strv_free(&names);
+                        return;
+                }
+                cc_strv_push(&names, r->query.v[i + 1]);
+        }
+        if (names.n == 0)
+                cc_api_reply_error(r, 400, "no image names given (names=)");
+        else
+                cc__save(r, &names);
+        cc_strv_free(&names);
+}
+
+/* POST /images/load (a tar body): {"stream": "Loaded image: ...\n"} */
+void cc_api_images_load(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"quiet", NULL};
+        if (cc_api_params_check(r, "image load", spec) < 0)
+                return;
+        if (r->body.len == 0) {
+                cc_api_reply_error(r, 400, "the request has no body (an image archive is expected)");
+                return;
+        }
+        /* the archive, spooled to a file by the server, is its stdin */
+        int fd = r->body_fd >= 0 && lseek(r->body_fd, 0, SEEK_SET) == 0 ? fcntl(r->body_fd, F_DUPFD_CLOEXEC, 0) : -1;
+        if (fd < 0) {
+                cc_api_reply_error(r, 500, "reading the archive: %s", strerror(errno));
+                return;
+        }
+        struct cc_api_run *x = cc_api_run_new(r, cc_api_progress_done);
+        x->input_fd = fd;
+        x->on_line = cc__progress_line;
+        x->data = (void *) "stream";
+        const char *const args[] = {"image", "load", NULL};
+        cc_api_run(x, args);
+}
+
+/* ---- prune ---- */
+
+static void cc__pruned(struct cc_api_run *x, int64_t code)
+{
+        json_object *a = x->data;
+        if (code != 0) {
+                json_object_put(a);
+                _cleanup_free_ char *msg = cc_api_run_message(x);
+                cc_api_reply_error(x->req, 500, "%s", msg);
+                return;
+        }
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "Volumes", vols);
-        json_object_object_add(o, "Warnings", NULL);
-        cc_api_reply_json(r, 200, o);
+        json_object_object_add(o, "ImagesDeleted", a);
+        json_object_object_add(o, "SpaceReclaimed", json_object_new_int64((int64_t) x->space));
+        cc_api_reply_json(x->req, 200, o);
+}
+
+/* POST /images/prune?filters={"dangling":["false"]}: the images no
+ * container uses, untagged ones only unless dangling=false. */
+void cc_api_images_prune(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"filters", NULL};
+        struct cc_strv f = {0};
+        if (cc_api_params_check(r, "image prune", spec) < 0 || cc_api_filters(r, &f) < 0)
+                return;
+        bool all = false;
+        for (size_t i = 0; i + 1 < f.n; i += 2) {
+                if (strcmp(f.v[i], "dangling") == 0) {
+                        all = strcmp(f.v[i + 1], "false") == 0 || strcmp(f.v[i + 1], "0") == 0;
+                } else {
+                        cc_api_reply_error(r, 400, "the filter %s of image prune is not supported", f.v[i]);
+                        cc_strv_free(&f);
+                        return;
+                }
+        }
+        cc_strv_free(&f);
+        struct cc_image_store *s = cc__store(r);
+        if (!s)
+                return;
+        struct cc_api_ctrs cs;
+        cc_api_ctrs_load(r->api, &cs);
+        struct cc_strv ids = {0}, victims = {0};
+        cc_image_ids(s, &ids);
+        for (size_t i = 0; i < ids.n; i++) {
+                bool used = false;
+                for (size_t k = 0; k < cs.n && !used; k++)
+                        used = cs.v[k].ct->image_id && strcmp(cs.v[k].ct->image_id, ids.v[i]) == 0;
+                struct cc_strv tags = {0};
+                cc_image_tags_of(s, ids.v[i], &tags);
+                if (!used && (all || tags.n == 0))
+                        cc_strv_push(&victims, ids.v[i]);
+                cc_strv_free(&tags);
+        }
+        cc_api_ctrs_free(&cs);
+        cc_strv_free(&ids);
+        uint64_t before = 0;
+        for (size_t i = 0; i < victims.n; i++)
+                before += cc_image_size(s, victims.v[i]);
+        cc_image_store_close(s);
+        if (victims.n == 0) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "ImagesDeleted", NULL);
+                json_object_object_add(o, "SpaceReclaimed", json_object_new_int64(0));
+                cc_api_reply_json(r, 200, o);
+                cc_strv_free(&victims);
+                return;
+        }
+        struct cc_strv args = {0};
+        cc_strv_push(&args, "image");
+        cc_strv_push(&args, "rm");
+        cc_strv_push(&args, "-f");
+        for (size_t i = 0; i < victims.n; i++)
+                cc_strv_push(&args, victims.v[i]);
+        cc_strv_push_owned(&args, NULL);
+        struct cc_api_run *x = cc_api_run_new(r, cc__pruned);
+        x->on_line = cc__removed_line;
+        x->data = json_object_new_array();
+        x->space = before;
+        cc_api_run(x, (const char *const *) args.v);
+        cc_strv_free(&args);
+        cc_strv_free(&victims);
 }

@@ -43,6 +43,7 @@ struct cc_api_req {
         struct cc_buf body;
         int body_fd;             /* a body spooled to a file (PUT .../archive), else -1 */
         char *content_type;
+        char *registry_auth;     /* X-Registry-Auth (pull, push) */
         bool keep_alive;
         /* the response */
         char *headers;           /* more header lines ("Name: value\r\n"...), or NULL */
@@ -148,6 +149,51 @@ struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, 
 /* api-images.c */
 int cc_api_image_count(struct cc_api *api);
 
+/* ---- ccompose's own commands for a request (api-run.c) ---- */
+struct cc_api_run;
+typedef void (*cc_api_run_done)(struct cc_api_run *x, int64_t code);
+struct cc_api_run {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+        uv_process_t proc;
+        uv_pipe_t out, errp;
+        int open;                /* handles not closed yet */
+        bool exited;
+        int64_t code;            /* exit code, 128+signal */
+        struct cc_buf err;       /* what it printed on stderr (bounded) */
+        struct cc_buf line;      /* a line of stdout not ended yet */
+        struct cc_buf eline;     /* of stderr (err_lines) */
+        bool err_lines;          /* stderr's lines go to on_line too (build's progress) */
+        /* stdout: raw pieces (on_data) or whole lines (on_line), else dropped */
+        void (*on_data)(struct cc_api_run *x, const char *data, size_t n);
+        void (*on_line)(struct cc_api_run *x, char *line);
+        cc_api_run_done done;    /* answers the request (unless answered) */
+        int input_fd;            /* stdin (the run's own), else -1 */
+        const char *docker_config; /* DOCKER_CONFIG for it, or NULL */
+        bool kill_on_abort;      /* the client going away stops it */
+        char *tmp;               /* removed (recursively) at the end */
+        uint64_t space;          /* prune: the bytes it frees */
+        void *data;
+};
+struct cc_api_run *cc_api_run_new(struct cc_api_req *r, cc_api_run_done done);
+/* Start `ccompose ARGS...` (NULL-terminated) in the runtime directory; the
+ * request is answered by done, then cc_api_done. Takes x. */
+void cc_api_run(struct cc_api_run *x, const char *const *args);
+/* Its error message: the last line it printed on stderr, without "Error: ". */
+char *cc_api_run_message(const struct cc_api_run *x);
+/* A run's done for a JSON progress stream: Docker's {"errorDetail"} line
+ * when it failed after the stream began, else an error status. */
+void cc_api_progress_done(struct cc_api_run *x, int64_t code);
+void cc_api_stream_error(struct cc_api_req *r, const char *msg);
+/* The bytes of the files below dir (an unpacked layer, a volume). */
+uint64_t cc_api_du(const char *dir);
+/* One line of a JSON stream (takes o). */
+void cc_api_stream_json(struct cc_api_req *r, json_object *o);
+/* Refuse (400, naming it) a query parameter spec does not list: "key"
+ * takes any value, "key:v1,v2" only those (a client's defaults). -1 after
+ * answering. */
+int cc_api_params_check(struct cc_api_req *r, const char *what, const char *const *spec);
+
 /* ---- create (api-compose.c) ---- */
 /* The compose service for a create request's body; NULL with the HTTP
  * status (400, 409) and err saying what is refused. */
@@ -172,6 +218,31 @@ void cc_api_images_list(struct cc_api_req *r, char **params);
 void cc_api_image_inspect(struct cc_api_req *r, char **params);
 void cc_api_networks_list(struct cc_api_req *r, char **params);
 void cc_api_volumes_list(struct cc_api_req *r, char **params);
+void cc_api_image_create(struct cc_api_req *r, char **params);
+void cc_api_image_tag(struct cc_api_req *r, char **params);
+void cc_api_image_remove(struct cc_api_req *r, char **params);
+void cc_api_image_history(struct cc_api_req *r, char **params);
+void cc_api_image_push(struct cc_api_req *r, char **params);
+void cc_api_image_get(struct cc_api_req *r, char **params);
+void cc_api_images_get(struct cc_api_req *r, char **params);
+void cc_api_images_load(struct cc_api_req *r, char **params);
+void cc_api_images_prune(struct cc_api_req *r, char **params);
+/* api-build.c */
+void cc_api_build(struct cc_api_req *r, char **params);
+/* api-networks.c */
+void cc_api_network_inspect(struct cc_api_req *r, char **params);
+void cc_api_network_create(struct cc_api_req *r, char **params);
+void cc_api_network_connect(struct cc_api_req *r, char **params);
+void cc_api_network_disconnect(struct cc_api_req *r, char **params);
+void cc_api_network_remove(struct cc_api_req *r, char **params);
+void cc_api_networks_prune(struct cc_api_req *r, char **params);
+/* api-volumes.c */
+void cc_api_volume_inspect(struct cc_api_req *r, char **params);
+void cc_api_volume_create(struct cc_api_req *r, char **params);
+void cc_api_volume_remove(struct cc_api_req *r, char **params);
+void cc_api_volumes_prune(struct cc_api_req *r, char **params);
+/* Is the body of a request to path spooled to a file (r->body_fd)? */
+bool cc_api_body_spooled(enum http_method method, const char *path);
 /* api-write.c */
 void cc_api_container_create(struct cc_api_req *r, char **params);
 void cc_api_container_start(struct cc_api_req *r, char **params);

@@ -50,6 +50,28 @@ static const struct cc_api_routedef cc__routes[] = {
         {HTTP_GET, "/images/{*}/json", cc_api_image_inspect},
         {HTTP_GET, "/networks", cc_api_networks_list},
         {HTTP_GET, "/volumes", cc_api_volumes_list},
+        /* images, build, networks, volumes (api-images.c, api-build.c,
+         * api-networks.c, api-volumes.c) */
+        {HTTP_POST, "/images/create", cc_api_image_create},
+        {HTTP_POST, "/images/load", cc_api_images_load},
+        {HTTP_GET, "/images/get", cc_api_images_get},
+        {HTTP_POST, "/images/prune", cc_api_images_prune},
+        {HTTP_GET, "/images/{*}/history", cc_api_image_history},
+        {HTTP_GET, "/images/{*}/get", cc_api_image_get},
+        {HTTP_POST, "/images/{*}/tag", cc_api_image_tag},
+        {HTTP_POST, "/images/{*}/push", cc_api_image_push},
+        {HTTP_DELETE, "/images/{*}", cc_api_image_remove},
+        {HTTP_POST, "/build", cc_api_build},
+        {HTTP_POST, "/networks/create", cc_api_network_create},
+        {HTTP_POST, "/networks/prune", cc_api_networks_prune},
+        {HTTP_POST, "/networks/{}/connect", cc_api_network_connect},
+        {HTTP_POST, "/networks/{}/disconnect", cc_api_network_disconnect},
+        {HTTP_GET, "/networks/{}", cc_api_network_inspect},
+        {HTTP_DELETE, "/networks/{}", cc_api_network_remove},
+        {HTTP_POST, "/volumes/create", cc_api_volume_create},
+        {HTTP_POST, "/volumes/prune", cc_api_volumes_prune},
+        {HTTP_GET, "/volumes/{}", cc_api_volume_inspect},
+        {HTTP_DELETE, "/volumes/{}", cc_api_volume_remove},
 };
 
 /* Match path against pattern; the {} parts into params (owned). */
@@ -294,4 +316,12 @@ void cc_api_info(struct cc_api_req *r, char **params)
         json_object_object_add(o, "Warnings", NULL);
         cc_api_ctrs_free(&cs);
         cc_api_reply_json(r, 200, o);
+}
+
+/* docker cp's tar stream, an image archive and a build context go to a
+ * file, not to memory (and may be larger than a JSON body). */
+bool cc_api_body_spooled(enum http_method method, const char *path)
+{
+        return (method == HTTP_PUT && cc_endswith(path, "/archive")) ||
+               (method == HTTP_POST && (strcmp(path, "/images/load") == 0 || strcmp(path, "/build") == 0));
 }

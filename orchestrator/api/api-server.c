@@ -407,6 +407,7 @@ static void cc__req_free(struct cc_api_req *r)
                 close(r->body_fd);
         free(r->content_type);
         free(r->headers);
+        free(r->registry_auth);
         free(r);
 }
 
@@ -618,6 +619,9 @@ static void cc__header_done(struct cc_api_conn *c)
         if (strcasecmp(c->hfield.s, "Content-Type") == 0) {
                 free(c->req->content_type);
                 c->req->content_type = cc_xstrdup(c->hvalue.s);
+        } else if (strcasecmp(c->hfield.s, "X-Registry-Auth") == 0) {
+                free(c->req->registry_auth);
+                c->req->registry_auth = cc_xstrdup(c->hvalue.s);
         }
         c->hfield.len = c->hvalue.len = 0;
 }
@@ -657,8 +661,8 @@ static int cc__on_headers(http_parser *p)
         }
         if (!r->path)
                 r->path = cc_xstrdup("/");
-        /* docker cp's tar stream: to a file, not to memory */
-        if (!c->reject && r->method == HTTP_PUT && cc_endswith(r->path, "/archive")) {
+        /* docker cp's tar stream, an image archive, a build context: to a file, not to memory */
+        if (!c->reject && cc_api_body_spooled(r->method, r->path)) {
                 r->body_fd = open(c->api->opts->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
                 if (r->body_fd < 0)
                         c->reject = 500;

@@ -578,9 +578,14 @@ static int rm_one(const struct cc_cli *cli, struct cc_image_store *s, const char
         int r = cc_image_resolve(s, ref, &id, &tag, err);
         if (r < 0)
                 return r;
-        /* as Docker: a container's image is not deleted; -f only untags it */
+        /* as Docker: a container's image is not deleted; -f only untags it.
+         * A tag the image has others beside is only untagged. */
+        struct cc_strv all = {0};
+        cc_image_tags_of(s, id, &all);
+        bool last = !tag || all.n <= 1;
+        cc_strv_free(&all);
         _cleanup_free_ char *user = cc_image_container_using(cli, id);
-        if (user && !force)
+        if (user && !force && last)
                 return cc_error_set(err, -EBUSY,
                                     "conflict: unable to remove repository reference \"%s\" (must force) - "
                                     "container %s is using its referenced image %.12s",

@@ -1,0 +1,486 @@
+/* The API's networks: docker's three (bridge, host, none), the networks of
+ * compose projects (those their containers' address records name), and
+ * the ones made with POST /networks/create, recorded in
+ * $CCOMPOSE_RUNTIME_DIR/.api-networks/<name>.json (runtime state, as the
+ * bridges are: a container joining one makes its bridge, the last one
+ * leaving removes it). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api-internal.h"
+#include "ipam.h"
+#include "logfile.h"
+#include "netlink.h"
+#include "state.h"
+
+#define CC__NETS_DIR ".api-networks"
+
+/* Docker's 64-hex ID for a network that has none of its own: sha256 of its name. */
+static char *cc__name_id(const char *name)
+{
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *) name, strlen(name), md);
+        char *hex = cc_xmalloc(2 * SHA256_DIGEST_LENGTH + 1);
+        for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++)
+                sprintf(hex + 2 * i, "%02x", md[i]);
+        return hex;
+}
+
+static json_object *cc__network(const char *name, const char *driver, const char *project)
+{
+        _cleanup_free_ char *id = cc__name_id(name);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "Name", json_object_new_string(name));
+        json_object_object_add(o, "Id", json_object_new_string(id));
+        json_object_object_add(o, "Created", json_object_new_string("0001-01-01T00:00:00Z"));
+        json_object_object_add(o, "Scope", json_object_new_string("local"));
+        json_object_object_add(o, "Driver", json_object_new_string(driver));
+        json_object_object_add(o, "EnableIPv6", json_object_new_boolean(0));
+        json_object *ipam = json_object_new_object();
+        json_object_object_add(ipam, "Driver", json_object_new_string("default"));
+        json_object_object_add(ipam, "Options", NULL);
+        json_object_object_add(ipam, "Config", json_object_new_array());
+        json_object_object_add(o, "IPAM", ipam);
+        json_object_object_add(o, "Internal", json_object_new_boolean(0));
+        json_object_object_add(o, "Attachable", json_object_new_boolean(0));
+        json_object_object_add(o, "Ingress", json_object_new_boolean(0));
+        json_object_object_add(o, "Containers", json_object_new_object());
+        json_object_object_add(o, "Options", json_object_new_object());
+        json_object *labels = json_object_new_object();
+        if (project) {
+                size_t pl = strlen(project);
+                const char *key = strncmp(name, project, pl) == 0 && name[pl] == '_' ? name + pl + 1 : name;
+                json_object_object_add(labels, "com.docker.compose.network", json_object_new_string(key));
+                json_object_object_add(labels, "com.docker.compose.project", json_object_new_string(project));
+        }
+        json_object_object_add(o, "Labels", labels);
+        return o;
+}
+
+static char *cc__record_path(struct cc_api *api, const char *name)
+{
+        return cc_xasprintf("%s/" CC__NETS_DIR "/%s.json", api->opts->runtime_dir, name);
+}
+
+/* The containers on network name, by the projects' address records
+ * (network.json: {container: {network: address}}): into o's Containers. */
+static void cc__fill_containers(struct cc_api *api, json_object *o, const char *name)
+{
+        json_object *ctrs = json_object_new_object();
+        struct cc_strv projects = {0};
+        /* the prefix of its subnet, for the addresses (a compose network's: not recorded) */
+        json_object *cfg = json_object_object_get(json_object_object_get(o, "IPAM"), "Config");
+        const char *sub = json_object_array_length(cfg) > 0
+                                  ? json_object_get_string(json_object_object_get(json_object_array_get_idx(cfg, 0), "Subnet"))
+                                  : NULL;
+        const char *slash = sub ? strchr(sub, '/') : NULL;
+        int prefix = slash ? atoi(slash + 1) : 16;
+        cc_state_list_projects(api->opts->runtime_dir, &projects);
+        for (size_t i = 0; i < projects.n; i++) {
+                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, projects.v[i]);
+                _cleanup_free_ char *path = cc_path_join(dir, "network.json");
+                json_object *m = json_object_from_file(path);
+                _cleanup_state_ struct cc_state *st = json_object_is_type(m, json_type_object)
+                                                              ? cc_api_state_load(api, projects.v[i])
+                                                              : NULL;
+                for (size_t k = 0; st && k < st->n_ctrs; k++) {
+                        json_object *nets, *ip;
+                        const struct cc_ctr_state *ct = &st->ctrs[k];
+                        if (!json_object_object_get_ex(m, ct->name, &nets) ||
+                            !json_object_object_get_ex(nets, name, &ip) ||
+                            (ct->status != CC_CTR_RUNNING && ct->status != CC_CTR_PAUSED))
+                                continue;
+                        json_object *e = json_object_new_object();
+                        _cleanup_free_ char *eid = cc__name_id(ct->id);
+                        _cleanup_free_ char *addr = cc_xasprintf("%s/%d", json_object_get_string(ip), prefix);
+                        json_object_object_add(e, "Name", json_object_new_string(ct->name));
+                        json_object_object_add(e, "EndpointID", json_object_new_string(eid));
+                        json_object_object_add(e, "MacAddress", json_object_new_string(""));
+                        json_object_object_add(e, "IPv4Address", json_object_new_string(addr));
+                        json_object_object_add(e, "IPv6Address", json_object_new_string(""));
+                        json_object_object_add(ctrs, ct->id, e);
+                }
+                json_object_put(m);
+        }
+        cc_strv_free(&projects);
+        json_object_object_add(o, "Containers", ctrs);
+}
+
+/* Every network: docker's three, the API's records, the compose projects'. */
+static json_object *cc__networks(struct cc_api *api, bool with_containers)
+{
+        json_object *a = json_object_new_array();
+        json_object_array_add(a, cc__network("bridge", "bridge", NULL));
+        json_object_array_add(a, cc__network("host", "host", NULL));
+        json_object_array_add(a, cc__network("none", "null", NULL));
+        struct cc_strv seen = {0}, projects = {0};
+        _cleanup_free_ char *rdir = cc_path_join(api->opts->runtime_dir, CC__NETS_DIR);
+        DIR *d = opendir(rdir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                size_t n = strlen(de->d_name);
+                if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
+                        continue;
+                _cleanup_free_ char *path = cc_path_join(rdir, de->d_name);
+                json_object *rec = json_object_from_file(path), *v;
+                if (!json_object_is_type(rec, json_type_object) || !json_object_object_get_ex(rec, "Name", &v)) {
+                        json_object_put(rec);
+                        continue;
+                }
+                cc_strv_push(&seen, json_object_get_string(v));
+                json_object_array_add(a, rec);
+        }
+        if (d)
+                closedir(d);
+        cc_state_list_projects(api->opts->runtime_dir, &projects);
+        for (size_t i = 0; i < projects.n; i++) {
+                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, projects.v[i]);
+                _cleanup_free_ char *path = cc_path_join(dir, "network.json");
+                json_object *m = json_object_from_file(path);
+                if (json_object_is_type(m, json_type_object) && !cc_startswith(projects.v[i], "api-")) {
+                        json_object_object_foreach(m, ctr, nets)
+                        {
+                                (void) ctr;
+                                if (!json_object_is_type(nets, json_type_object))
+                                        continue;
+                                json_object_object_foreach(nets, net, addr)
+                                {
+                                        (void) addr;
+                                        if (strchr(net, '/') || cc_strv_contains(&seen, net))
+                                                continue;
+                                        cc_strv_push(&seen, net);
+                                        json_object_array_add(a, cc__network(net, "bridge", projects.v[i]));
+                                }
+                        }
+                }
+                json_object_put(m);
+        }
+        cc_strv_free(&projects);
+        cc_strv_free(&seen);
+        for (size_t i = 0; with_containers && i < json_object_array_length(a); i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                cc__fill_containers(api, o, json_object_get_string(json_object_object_get(o, "Name")));
+        }
+        return a;
+}
+
+/* By name, full ID or unique ID prefix (a new reference); NULL after
+ * answering 404. */
+static json_object *cc__network_find(struct cc_api_req *r, const char *ref, bool with_containers)
+{
+        json_object *a = cc__networks(r->api, with_containers), *found = NULL;
+        size_t n = json_object_array_length(a), hits = 0;
+        for (size_t i = 0; i < n && !found; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                if (strcmp(json_object_get_string(json_object_object_get(o, "Name")), ref) == 0 ||
+                    strcmp(json_object_get_string(json_object_object_get(o, "Id")), ref) == 0)
+                        found = o;
+        }
+        for (size_t i = 0; i < n && !found; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                if (cc_startswith(json_object_get_string(json_object_object_get(o, "Id")), ref))
+                        hits++;
+        }
+        for (size_t i = 0; i < n && !found && hits == 1; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                if (cc_startswith(json_object_get_string(json_object_object_get(o, "Id")), ref))
+                        found = o;
+        }
+        if (found)
+                json_object_get(found);
+        else
+                cc_api_reply_error(r, 404, "network %s not found", ref);
+        json_object_put(a);
+        return found;
+}
+
+void cc_api_networks_list(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"filters:,{}", NULL};
+        if (cc_api_params_check(r, "network list", spec) < 0)
+                return;
+        cc_api_reply_json(r, 200, cc__networks(r->api, false));
+}
+
+void cc_api_network_inspect(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"verbose:,0,false", "scope:,local", NULL};
+        if (cc_api_params_check(r, "network inspect", spec) < 0)
+                return;
+        json_object *o = cc__network_find(r, params[0], true);
+        if (o)
+                cc_api_reply_json(r, 200, o);
+}
+
+/* A subnet for a network made without one: the first of the default pool
+ * that no route of the host and no other API network has. */
+static int cc__pick(struct cc_api *api, struct net_subnet *out, struct cc_error *err)
+{
+        struct net_nl *nl = NULL;
+        struct net_subnet *used = NULL;
+        char **devs = NULL;
+        size_t n = 0;
+        int r = net_nl_open(&nl, err);
+        if (r >= 0)
+                r = net_host_routes(nl, NULL, &used, &n, &devs, err);
+        net_nl_close(nl);
+        for (size_t i = 0; i < n; i++)
+                free(devs[i]);
+        free(devs);
+        if (r < 0) {
+                free(used);
+                return r;
+        }
+        json_object *a = cc__networks(api, false);
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *cfg = json_object_object_get(json_object_object_get(json_object_array_get_idx(a, i), "IPAM"),
+                                                          "Config");
+                for (size_t k = 0; k < json_object_array_length(cfg); k++) {
+                        struct net_subnet s;
+                        const char *sub = json_object_get_string(json_object_object_get(json_object_array_get_idx(cfg, k), "Subnet"));
+                        if (sub && net_subnet_parse(sub, true, &s, NULL) == 0) {
+                                used = cc_xrealloc(used, (n + 1) * sizeof(*used));
+                                used[n++] = s;
+                        }
+                }
+        }
+        json_object_put(a);
+        r = net_pool_pick(used, n, out, err);
+        free(used);
+        return r;
+}
+
+/* POST /networks/create {"Name", "Driver", "Internal", "Labels", "IPAM",
+ * "CheckDuplicate", "Attachable", "Options", "EnableIPv6"}: 201 {"Id", "Warning"} */
+void cc_api_network_create(struct cc_api_req *r, char **params)
+{
+        json_object *body = cc_api_body_json(r);
+        if (!body)
+                return;
+        struct cc_error err = {0};
+        json_object *rec = NULL, *v, *cfgs = NULL;
+        const char *name = NULL;
+        json_object_object_foreach(body, k, val)
+        {
+                bool empty = json_object_is_type(val, json_type_null) ||
+                             (json_object_is_type(val, json_type_boolean) && !json_object_get_boolean(val)) ||
+                             (json_object_is_type(val, json_type_object) && json_object_object_length(val) == 0) ||
+                             (json_object_is_type(val, json_type_string) && !*json_object_get_string(val));
+                if (strcmp(k, "Name") == 0 || strcmp(k, "Labels") == 0 || strcmp(k, "IPAM") == 0 ||
+                    strcmp(k, "Internal") == 0 || strcmp(k, "CheckDuplicate") == 0 || strcmp(k, "Attachable") == 0)
+                        continue;
+                if (strcmp(k, "Driver") == 0 && (empty || strcmp(json_object_get_string(val), "bridge") == 0))
+                        continue;
+                if (!empty) {
+                        cc_api_reply_error(r, 400, "%s of a network create is not supported%s", k,
+                                           strcmp(k, "Driver") == 0 ? " (only the bridge driver)" : "");
+                        goto out;
+                }
+        }
+        name = json_object_get_string(json_object_object_get(body, "Name"));
+        if (!name || !*name || strchr(name, '/') || name[0] == '.' || strlen(name) > 200) {
+                cc_api_reply_error(r, 400, "invalid network name \"%s\"", name ? name : "");
+                goto out;
+        }
+        {
+                json_object *all = cc__networks(r->api, false);
+                bool dup = false;
+                for (size_t i = 0; i < json_object_array_length(all) && !dup; i++)
+                        dup = strcmp(json_object_get_string(json_object_object_get(json_object_array_get_idx(all, i), "Name")),
+                                     name) == 0;
+                json_object_put(all);
+                if (dup) {
+                        cc_api_reply_error(r, 409, "network with name %s already exists", name);
+                        goto out;
+                }
+        }
+        json_object *ipam = json_object_object_get(body, "IPAM");
+        const char *ipdrv = json_object_get_string(json_object_object_get(ipam, "Driver"));
+        if (ipdrv && *ipdrv && strcmp(ipdrv, "default") != 0) {
+                cc_api_reply_error(r, 400, "IPAM driver %s is not supported (default only)", ipdrv);
+                goto out;
+        }
+        json_object *in = json_object_object_get(ipam, "Config");
+        cfgs = json_object_new_array();
+        for (size_t i = 0; json_object_is_type(in, json_type_array) && i < json_object_array_length(in); i++) {
+                json_object *c = json_object_array_get_idx(in, i);
+                const char *sub = json_object_get_string(json_object_object_get(c, "Subnet"));
+                const char *gw = json_object_get_string(json_object_object_get(c, "Gateway"));
+                const char *range = json_object_get_string(json_object_object_get(c, "IPRange"));
+                struct net_subnet s;
+                uint32_t g;
+                if (!sub || net_subnet_parse(sub, false, &s, &err) < 0) {
+                        cc_api_reply_error(r, 400, "invalid subnet %s: %s", sub ? sub : "(none)",
+                                           err.code ? cc_error_msg(&err) : "a subnet is required");
+                        goto out;
+                }
+                if (gw && *gw && (net_ip_parse(gw, &g) < 0 || !net_subnet_contains(&s, g))) {
+                        cc_api_reply_error(r, 400, "invalid gateway %s for the subnet %s", gw, sub);
+                        goto out;
+                }
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "Subnet", json_object_new_string(sub));
+                char buf[16];
+                struct in_addr a = {.s_addr = htonl(s.addr + 1)};
+                snprintf(buf, sizeof(buf), "%s", inet_ntoa(a));
+                json_object_object_add(o, "Gateway", json_object_new_string(gw && *gw ? gw : buf));
+                if (range && *range)
+                        json_object_object_add(o, "IPRange", json_object_new_string(range));
+                json_object_array_add(cfgs, o);
+        }
+        if (json_object_array_length(cfgs) == 0) {
+                struct net_subnet s;
+                if (cc__pick(r->api, &s, &err) < 0) {
+                        cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                        goto out;
+                }
+                char sb[20];
+                struct in_addr a = {.s_addr = htonl(s.addr + 1)};
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "Subnet", json_object_new_string(net_subnet_str(&s, sb)));
+                json_object_object_add(o, "Gateway", json_object_new_string(inet_ntoa(a)));
+                json_object_array_add(cfgs, o);
+        }
+        {
+                unsigned char b[32];
+                if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b)) {
+                        cc_api_reply_error(r, 500, "getrandom: %s", strerror(errno));
+                        goto out;
+                }
+                char id[65];
+                for (size_t i = 0; i < 32; i++)
+                        sprintf(id + 2 * i, "%02x", b[i]);
+                char when[48];
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                cc_log_format_time(&ts, when, sizeof(when));
+                rec = cc__network(name, "bridge", NULL);
+                json_object_object_add(rec, "Id", json_object_new_string(id));
+                json_object_object_add(rec, "Created", json_object_new_string(when));
+                json_object *ip = json_object_object_get(rec, "IPAM");
+                json_object_object_add(ip, "Config", json_object_get(cfgs));
+                json_object_object_add(rec, "Internal",
+                                       json_object_new_boolean(json_object_get_boolean(json_object_object_get(body, "Internal"))));
+                json_object_object_add(rec, "Attachable",
+                                       json_object_new_boolean(json_object_get_boolean(json_object_object_get(body, "Attachable"))));
+                if (json_object_object_get_ex(body, "Labels", &v) && json_object_is_type(v, json_type_object))
+                        json_object_object_add(rec, "Labels", json_object_get(v));
+                _cleanup_free_ char *dir = cc_path_join(r->api->opts->runtime_dir, CC__NETS_DIR);
+                _cleanup_free_ char *path = cc__record_path(r->api, name);
+                const char *t = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+                int e = cc_mkdir_p(dir, 0700);
+                if (e >= 0)
+                        e = cc_write_file_atomic(path, t, strlen(t), 0600);
+                if (e < 0) {
+                        cc_api_reply_error(r, 500, "writing %s: %s", path, strerror(-e));
+                        goto out;
+                }
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "Id", json_object_new_string(id));
+                json_object_object_add(o, "Warning", json_object_new_string(""));
+                cc_api_reply_json(r, 201, o);
+        }
+out:
+        cc_error_clear(&err);
+        json_object_put(cfgs);
+        json_object_put(rec);
+        json_object_put(body);
+}
+
+/* An API network's record by reference; NULL after answering (404, or 403
+ * for docker's own and compose's networks). */
+static json_object *cc__api_network(struct cc_api_req *r, const char *ref, const char *op)
+{
+        json_object *o = cc__network_find(r, ref, true);
+        if (!o)
+                return NULL;
+        const char *name = json_object_get_string(json_object_object_get(o, "Name"));
+        _cleanup_free_ char *path = cc__record_path(r->api, name);
+        if (access(path, F_OK) < 0) {
+                cc_api_reply_error(r, 403, "%s %s: it is %s, not one made through this API", op, name,
+                                   strcmp(name, "bridge") == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0
+                                           ? "a pre-defined network"
+                                           : "a compose project's network (it goes with ccompose down)");
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* Remove an API network no running container is on: 0, -1 (answered when answer). */
+static int cc__network_remove(struct cc_api_req *r, json_object *o, bool answer)
+{
+        const char *name = json_object_get_string(json_object_object_get(o, "Name"));
+        json_object *ctrs = json_object_object_get(o, "Containers");
+        if (json_object_object_length(ctrs) > 0) {
+                if (answer)
+                        cc_api_reply_error(r, 403, "error while removing network: network %s id %s has active endpoints",
+                                           name, json_object_get_string(json_object_object_get(o, "Id")));
+                return -1;
+        }
+        _cleanup_free_ char *path = cc__record_path(r->api, name);
+        if (unlink(path) < 0) {
+                if (answer)
+                        cc_api_reply_error(r, 500, "removing %s: %s", path, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+void cc_api_network_remove(struct cc_api_req *r, char **params)
+{
+        json_object *o = cc__api_network(r, params[0], "remove");
+        if (o && cc__network_remove(r, o, true) == 0)
+                cc_api_reply_empty(r, 204);
+        json_object_put(o);
+}
+
+/* POST /networks/prune: the API's networks no running container is on. */
+void cc_api_networks_prune(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"filters:,{}", NULL};
+        if (cc_api_params_check(r, "network prune", spec) < 0)
+                return;
+        json_object *a = cc__networks(r->api, true), *deleted = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                const char *name = json_object_get_string(json_object_object_get(o, "Name"));
+                _cleanup_free_ char *path = cc__record_path(r->api, name);
+                if (access(path, F_OK) == 0 && cc__network_remove(r, o, false) == 0)
+                        json_object_array_add(deleted, json_object_new_string(name));
+        }
+        json_object_put(a);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "NetworksDeleted", deleted);
+        cc_api_reply_json(r, 200, o);
+}
+
+/* connect and disconnect change a running container's interfaces: the
+ * supervisor cannot do that yet; a container joins a network when it is
+ * created (NetworkingConfig, HostConfig.NetworkMode). */
+static void cc__connect(struct cc_api_req *r, char **params, const char *op)
+{
+        json_object *o = cc__network_find(r, params[0], false);
+        if (!o)
+                return;
+        json_object_put(o);
+        cc_api_reply_error(r, 501, "network %s of a container that exists is not supported yet: name the network "
+                                   "when the container is created",
+                           op);
+}
+
+void cc_api_network_connect(struct cc_api_req *r, char **params)
+{
+        cc__connect(r, params, "connect");
+}
+
+void cc_api_network_disconnect(struct cc_api_req *r, char **params)
+{
+        cc__connect(r, params, "disconnect");
+}

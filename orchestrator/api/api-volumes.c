@@ -1,0 +1,314 @@
+/* The API's volumes: the directories $CCOMPOSE_ROOT/volumes/<name>/_data
+ * that compose's named volumes are (runtime/container/volume.c), with what
+ * a create request gave (labels, the time) in <name>/api-volume.json. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api-internal.h"
+#include "logfile.h"
+#include "state.h"
+
+#define CC__VOLUME_RECORD "api-volume.json"
+
+static char *cc__volume_dir(struct cc_api *api, const char *name)
+{
+        return cc_xasprintf("%s/volumes/%s", api->opts->root, name);
+}
+
+static bool cc__volume_name_ok(const char *n)
+{
+        /* docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+        if (!n[0] || !n[1] || !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= '0' && n[0] <= '9')))
+                return false;
+        for (const char *p = n; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+                      *p == '.' || *p == '-'))
+                        return false;
+        return true;
+}
+
+/* Docker's volume object; NULL when there is no such volume. */
+static json_object *cc__volume_json(struct cc_api *api, const char *name)
+{
+        if (!cc__volume_name_ok(name))
+                return NULL;
+        _cleanup_free_ char *dir = cc__volume_dir(api, name);
+        _cleanup_free_ char *data = cc_path_join(dir, "_data");
+        struct stat st;
+        if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
+                return NULL;
+        _cleanup_free_ char *rp = cc_path_join(dir, CC__VOLUME_RECORD);
+        json_object *rec = json_object_from_file(rp), *v;
+        json_object *o = json_object_new_object();
+        char when[48];
+        struct timespec ts = {.tv_sec = st.st_mtim.tv_sec};
+        cc_log_format_time(&ts, when, sizeof(when));
+        bool has = json_object_is_type(rec, json_type_object);
+        json_object_object_add(o, "CreatedAt", has && json_object_object_get_ex(rec, "CreatedAt", &v)
+                                                       ? json_object_get(v)
+                                                       : json_object_new_string(when));
+        json_object_object_add(o, "Driver", json_object_new_string("local"));
+        json_object_object_add(o, "Labels", has && json_object_object_get_ex(rec, "Labels", &v)
+                                                    ? json_object_get(v)
+                                                    : json_object_new_object());
+        json_object_object_add(o, "Mountpoint", json_object_new_string(data));
+        json_object_object_add(o, "Name", json_object_new_string(name));
+        json_object_object_add(o, "Options", has && json_object_object_get_ex(rec, "Options", &v)
+                                                     ? json_object_get(v)
+                                                     : NULL);
+        json_object_object_add(o, "Scope", json_object_new_string("local"));
+        json_object_put(rec);
+        return o;
+}
+
+/* The running containers that have the volume mounted ("name" or "id"). */
+static void cc__volume_users(struct cc_api *api, const char *name, struct cc_strv *out)
+{
+        _cleanup_free_ char *suffix = cc_xasprintf("/volumes/%s/_data", name);
+        size_t sl = strlen(suffix);
+        struct cc_api_ctrs cs;
+        cc_api_ctrs_load(api, &cs);
+        for (size_t i = 0; i < cs.n; i++) {
+                const struct cc_ctr_state *ct = cs.v[i].ct;
+                if (ct->pid <= 0)
+                        continue;
+                _cleanup_free_ char *mi = cc_xasprintf("/proc/%d/mountinfo", (int) ct->pid);
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+                if (cc_read_file(mi, &text, &len) < 0)
+                        continue;
+                /* the fourth field: the mount's root inside its filesystem */
+                for (char *line = text; *line;) {
+                        char *nl = strchrnul(line, '\n'), *f = line;
+                        for (int k = 0; k < 3 && f < nl; k++)
+                                f = strchrnul(f, ' ') + 1;
+                        size_t fl = f < nl ? strcspn(f, " \n") : 0;
+                        if (fl >= sl && strncmp(f + fl - sl, suffix, sl) == 0) {
+                                cc_strv_push(out, ct->id);
+                                break;
+                        }
+                        line = *nl ? nl + 1 : nl;
+                }
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+void cc_api_volumes_list(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"filters:,{}", NULL};
+        if (cc_api_params_check(r, "volume list", spec) < 0)
+                return;
+        json_object *vols = json_object_new_array();
+        _cleanup_free_ char *dir = cc_path_join(r->api->opts->root, "volumes");
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                json_object *o = de->d_name[0] == '.' ? NULL : cc__volume_json(r->api, de->d_name);
+                if (o)
+                        json_object_array_add(vols, o);
+        }
+        if (d)
+                closedir(d);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "Volumes", vols);
+        json_object_object_add(o, "Warnings", NULL);
+        cc_api_reply_json(r, 200, o);
+}
+
+void cc_api_volume_inspect(struct cc_api_req *r, char **params)
+{
+        json_object *o = cc__volume_json(r->api, params[0]);
+        if (o)
+                cc_api_reply_json(r, 200, o);
+        else
+                cc_api_reply_error(r, 404, "get %s: no such volume", params[0]);
+}
+
+/* POST /volumes/create {"Name", "Driver", "DriverOpts", "Labels"}: made,
+ * or the one of that name that is there already (as docker answers). */
+void cc_api_volume_create(struct cc_api_req *r, char **params)
+{
+        json_object *body = cc_api_body_json(r);
+        if (!body)
+                return;
+        json_object *name = NULL, *labels = NULL, *drv = NULL, *opts = NULL;
+        _cleanup_free_ char *gen = NULL;
+        json_object_object_foreach(body, k, v)
+        {
+                if (strcmp(k, "Name") == 0)
+                        name = v;
+                else if (strcmp(k, "Labels") == 0)
+                        labels = v;
+                else if (strcmp(k, "Driver") == 0)
+                        drv = v;
+                else if (strcmp(k, "DriverOpts") == 0)
+                        opts = v;
+                else if (!json_object_is_type(v, json_type_null)) {
+                        cc_api_reply_error(r, 400, "the field %s of a volume create is not supported", k);
+                        goto out;
+                }
+        }
+        const char *n = json_object_get_string(name), *d = json_object_get_string(drv);
+        if (d && *d && strcmp(d, "local") != 0) {
+                cc_api_reply_error(r, 400, "volume driver %s is not supported (only local)", d);
+                goto out;
+        }
+        if (json_object_is_type(opts, json_type_object) && json_object_object_length(opts) > 0) {
+                cc_api_reply_error(r, 400, "DriverOpts of a volume are not supported (local directories only)");
+                goto out;
+        }
+        if ((labels && !json_object_is_type(labels, json_type_object) && !json_object_is_type(labels, json_type_null))) {
+                cc_api_reply_error(r, 400, "Labels of a volume must be an object of strings");
+                goto out;
+        }
+        if (!n || !*n) {
+                unsigned char b[32];
+                if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b)) {
+                        cc_api_reply_error(r, 500, "getrandom: %s", strerror(errno));
+                        goto out;
+                }
+                gen = cc_xmalloc(65);
+                for (size_t i = 0; i < 32; i++)
+                        sprintf(gen + 2 * i, "%02x", b[i]);
+                n = gen;
+        }
+        if (!cc__volume_name_ok(n)) {
+                cc_api_reply_error(r, 400, "create %s: \"%s\" includes invalid characters for a local volume name, only "
+                                           "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
+                                   n, n);
+                goto out;
+        }
+        json_object *o = cc__volume_json(r->api, n);
+        if (!o) {
+                _cleanup_free_ char *dir = cc__volume_dir(r->api, n);
+                _cleanup_free_ char *data = cc_path_join(dir, "_data");
+                int e = cc_mkdir_p(data, 0755);
+                json_object *rec = json_object_new_object();
+                char when[48];
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec = 0;
+                cc_log_format_time(&ts, when, sizeof(when));
+                json_object_object_add(rec, "CreatedAt", json_object_new_string(when));
+                json_object_object_add(rec, "Labels", json_object_is_type(labels, json_type_object)
+                                                              ? json_object_get(labels)
+                                                              : json_object_new_object());
+                json_object_object_add(rec, "Options", json_object_is_type(opts, json_type_object)
+                                                               ? json_object_get(opts)
+                                                               : NULL);
+                _cleanup_free_ char *rp = cc_path_join(dir, CC__VOLUME_RECORD);
+                const char *t = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+                if (e >= 0)
+                        e = cc_write_file_atomic(rp, t, strlen(t), 0600);
+                json_object_put(rec);
+                if (e < 0) {
+                        cc_api_reply_error(r, 500, "create %s: %s", n, strerror(-e));
+                        goto out;
+                }
+                o = cc__volume_json(r->api, n);
+        }
+        cc_api_reply_json(r, 201, o);
+out:
+        json_object_put(body);
+}
+
+/* Remove a volume no running container has mounted: 0; -1 after answering. */
+static int cc__volume_remove(struct cc_api_req *r, const char *name, bool answer)
+{
+        struct cc_strv users = {0};
+        cc__volume_users(r->api, name, &users);
+        if (users.n) {
+                if (answer) {
+                        struct cc_buf b = {0};
+                        for (size_t i = 0; i < users.n; i++)
+                                cc_buf_printf(&b, "%s%s", i ? ", " : "", users.v[i]);
+                        cc_api_reply_error(r, 409, "remove %s: volume is in use - [%s]", name, b.s);
+                        cc_buf_free(&b);
+                }
+                cc_strv_free(&users);
+                return -1;
+        }
+        _cleanup_free_ char *dir = cc__volume_dir(r->api, name);
+        int e = cc_rm_rf(dir);
+        if (e < 0 && answer)
+                cc_api_reply_error(r, 500, "remove %s: %s", name, strerror(-e));
+        return e < 0 ? -1 : 0;
+}
+
+void cc_api_volume_remove(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"force", NULL};
+        if (cc_api_params_check(r, "volume remove", spec) < 0)
+                return;
+        json_object *o = cc__volume_json(r->api, params[0]);
+        if (!o) {
+                /* force: a volume that is not there is no error */
+                if (cc_api_query_bool(r, "force", false))
+                        cc_api_reply_empty(r, 204);
+                else
+                        cc_api_reply_error(r, 404, "get %s: no such volume", params[0]);
+                return;
+        }
+        json_object_put(o);
+        if (cc__volume_remove(r, params[0], true) == 0)
+                cc_api_reply_empty(r, 204);
+}
+
+/* POST /volumes/prune: the volumes no running container has mounted;
+ * filters label=K[=V] and label!=K[=V]. */
+void cc_api_volumes_prune(struct cc_api_req *r, char **params)
+{
+        static const char *const spec[] = {"filters", NULL};
+        struct cc_strv f = {0};
+        if (cc_api_params_check(r, "volume prune", spec) < 0 || cc_api_filters(r, &f) < 0)
+                return;
+        for (size_t i = 0; i + 1 < f.n; i += 2)
+                if (strcmp(f.v[i], "label") != 0 && strcmp(f.v[i], "label!") != 0 &&
+                    !(strcmp(f.v[i], "all") == 0)) {
+                        cc_api_reply_error(r, 400, "the filter %s of volume prune is not supported", f.v[i]);
+                        cc_strv_free(&f);
+                        return;
+                }
+        json_object *deleted = json_object_new_array();
+        uint64_t space = 0;
+        _cleanup_free_ char *dir = cc_path_join(r->api->opts->root, "volumes");
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                json_object *o = de->d_name[0] == '.' ? NULL : cc__volume_json(r->api, de->d_name), *labels = NULL;
+                if (!o)
+                        continue;
+                json_object_object_get_ex(o, "Labels", &labels);
+                bool keep = false;
+                for (size_t i = 0; i + 1 < f.n && !keep; i += 2) {
+                        if (strcmp(f.v[i], "all") == 0)
+                                continue;
+                        _cleanup_free_ char *k = cc_xstrndup(f.v[i + 1], strcspn(f.v[i + 1], "="));
+                        const char *want = strchr(f.v[i + 1], '='), *has = NULL;
+                        json_object *lv;
+                        if (json_object_object_get_ex(labels, k, &lv))
+                                has = json_object_get_string(lv);
+                        bool match = has && (!want || strcmp(has, want + 1) == 0);
+                        keep = strcmp(f.v[i], "label") == 0 ? !match : match;
+                }
+                json_object_put(o);
+                if (keep)
+                        continue;
+                _cleanup_free_ char *data = cc_xasprintf("%s/%s/_data", dir, de->d_name);
+                uint64_t size = cc_api_du(data);
+                if (cc__volume_remove(r, de->d_name, false) == 0) {
+                        json_object_array_add(deleted, json_object_new_string(de->d_name));
+                        space += size;
+                }
+        }
+        if (d)
+                closedir(d);
+        cc_strv_free(&f);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "VolumesDeleted", deleted);
+        json_object_object_add(o, "SpaceReclaimed", json_object_new_int64((int64_t) space));
+        cc_api_reply_json(r, 200, o);
+}

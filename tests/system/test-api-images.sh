@@ -1,0 +1,290 @@
+#!/bin/bash
+# The Docker Engine API service's images, build, networks and volumes
+# (issue 16) with real clients: Debian's docker CLI (pull, push against a
+# local registry, tag, rmi, history, save | load, build, image prune,
+# network and volume commands), raw HTTP for the errors, and Debian's
+# docker-compose 1.29 bringing a stack up and down through the socket.
+# The service is started here and stopped by its PID; its socket,
+# containers, veths, bridges, volumes and temporary files are gone at the end.
+# Subnets: 10.213.110.0/24 (--bip), 10.213.111.0/24-10.213.112.0/24 (networks).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
+require_commands curl docker-registry
+DOCKER=/usr/bin/docker # Debian's docker.io (API 1.41), not another docker on PATH
+[ -x "$DOCKER" ] || bail_out "missing $DOCKER: run scripts/install-deps.sh (it installs docker.io)"
+COMPOSE1=/usr/bin/docker-compose # Debian's docker-compose 1.29
+[ -x "$COMPOSE1" ] || bail_out "missing $COMPOSE1: run scripts/install-deps.sh (it installs docker-compose)"
+
+IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
+ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
+SOCK=$TMP/api/docker.sock
+export DOCKER_HOST=unix://$SOCK
+# the docker CLI's own configuration (no credentials of this host's user)
+export DOCKER_CONFIG=$TMP/docker-config
+mkdir -p "$DOCKER_CONFIG"
+N=11
+plan $N
+
+if ip -4 route show | grep -qE "^10\.213\.11[012]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
+        for i in $(seq 1 $N); do skip "api images $i" "10.213.110-112.0/24 overlap a route of this host"; done
+        done_testing
+fi
+
+setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
+
+SVC_PID=
+start_service() {
+        "$CCOMPOSE" system service --host "unix://$SOCK" --time 0 --bip 10.213.110.0/24 >"$TMP/service.log" 2>&1 &
+        SVC_PID=$!
+        for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
+        bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
+}
+api_projects() { ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep '^api-'; }
+# the temporary files of the service's requests (archives, contexts, credentials)
+api_tmp() { ls -d /tmp/ccompose-api-* 2>/dev/null | while read -r d; do [ -O "$d" ] && find "$d" -newer "$TMP" -maxdepth 0; done; }
+cleanup() {
+        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null && kill "$SVC_PID"
+        for p in $(api_projects); do cc -p "$p" down -t 0 -v; done
+        for p in $(api_projects); do for l in $(links_of "$p"); do ip link del "$l"; done; done
+}
+on_exit cleanup
+start_service
+dk() { "$DOCKER" "$@"; }
+# HTTP on the socket: curl -s --unix-socket, printing the body then the status
+api() { curl -s --unix-socket "$SOCK" -w '\n%{http_code}' "$@"; }
+
+# push to a registry on loopback, remove, pull back; what is not there
+t_pull_push() {
+        reg_start apii || return 1
+        local out
+        dk tag busybox:test "$REG/apii/bb:t1" || return 1
+        out=$(dk push "$REG/apii/bb:t1" 2>&1) || { fail "push: $out"; return 1; }
+        assert_contains "$out" "The push refers to repository [$REG/apii/bb]" || return 1
+        assert_contains "$out" "t1: digest: sha256:" || return 1
+        assert_eq "$(curl -sf "http://$REG/v2/apii/bb/tags/list")" '{"name":"apii/bb","tags":["t1"]}' "(the registry's tags)" || return 1
+        out=$(dk rmi "$REG/apii/bb:t1") || return 1
+        assert_eq "$out" "Untagged: $REG/apii/bb:t1" || return 1
+        out=$(dk pull "$REG/apii/bb:t1" 2>&1) || { fail "pull: $out"; return 1; }
+        assert_contains "$out" "Status: Downloaded newer image for $REG/apii/bb:t1" || return 1
+        assert_eq "$(tail -1 <<<"$out")" "$REG/apii/bb:t1" "(the last line, once)" || return 1
+        assert_eq "$(grep -cx "$REG/apii/bb:t1" <<<"$out")" 1 || return 1
+        assert_eq "$(dk image inspect -f '{{.Id}}' "$REG/apii/bb:t1")" "$(dk image inspect -f '{{.Id}}' busybox:test)" || return 1
+        out=$(dk pull "$REG/apii/missing:t1" 2>&1) && { fail "pulled what is not there: $out"; return 1; }
+        assert_contains "$out" "manifest unknown" || return 1
+        # an X-Registry-Auth that is not base64 JSON
+        out=$(api -X POST -H 'X-Registry-Auth: !!' "http://d/images/create?fromImage=$REG/apii/bb&tag=t1")
+        assert_eq "$(tail -1 <<<"$out")" 400 || return 1
+        dk rmi "$REG/apii/bb:t1" >/dev/null
+}
+
+# tag, rmi (untag; an image a container uses is refused, 409), rmi -f
+t_tag_rmi() {
+        local out
+        dk tag busybox:test "apii/one:1" || return 1
+        dk tag busybox:test "apii/two:2" || return 1
+        out=$(dk images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')
+        assert_eq "$out" "apii/one:1 apii/two:2 busybox:test " || return 1
+        out=$(dk tag nothing:here apii/x:1 2>&1) && { fail "tagged a missing image"; return 1; }
+        assert_contains "$out" "No such image: nothing:here" || return 1
+        out=$(dk rmi "$(dk image inspect -f '{{.Id}}' busybox:test)" 2>&1) && { fail "removed an image of 3 tags: $out"; return 1; }
+        assert_contains "$out" "must be forced" || return 1
+        assert_eq "$(dk rmi apii/one:1)" "Untagged: apii/one:1" || return 1
+        dk create --network none --name "user$ID" apii/two:2 true >/dev/null || return 1
+        dk rmi busybox:test >/dev/null || return 1
+        out=$(api -X DELETE "http://d/images/apii/two:2")
+        assert_eq "$(tail -1 <<<"$out")" 409 "(an image a container uses: $out)" || return 1
+        assert_contains "$out" "container user$ID is using its referenced image" || return 1
+        dk rm "user$ID" >/dev/null || return 1
+        out=$(dk rmi apii/two:2) || return 1
+        assert_contains "$out" "Untagged: apii/two:2" || return 1
+        assert_contains "$out" "Deleted: sha256:" || return 1
+        assert_eq "$(dk images -q)" "" "(no image is left)" || return 1
+        out=$(dk rmi apii/two:2 2>&1) && { fail "removed it twice"; return 1; }
+        assert_contains "$out" "No such image" || return 1
+        cc image load -i "$IMAGES/busybox-docker.tar" >/dev/null
+}
+
+# docker save (one image, two names), docker load back, from a pipe too
+t_save_load() {
+        local out id
+        id=$(dk image inspect -f '{{.Id}}' busybox:test) || return 1
+        dk tag busybox:test apii/saved:1 || return 1
+        dk save -o "$TMP/saved.tar" busybox:test apii/saved:1 || return 1
+        tar -tf "$TMP/saved.tar" | grep -qx manifest.json || fail "no manifest.json in the archive" || return 1
+        dk rmi busybox:test apii/saved:1 >/dev/null || return 1
+        out=$(dk load -i "$TMP/saved.tar") || return 1
+        assert_contains "$out" "Loaded image: busybox:test" || return 1
+        assert_contains "$out" "Loaded image: apii/saved:1" || return 1
+        assert_eq "$(dk image inspect -f '{{.Id}}' apii/saved:1)" "$id" || return 1
+        dk rmi apii/saved:1 >/dev/null || return 1
+        # save | load through two requests of the same service
+        out=$(dk save busybox:test | dk load) || return 1
+        assert_eq "$out" "Loaded image: busybox:test" || return 1
+        out=$(dk save nothing:here 2>&1 >/dev/null) && { fail "saved a missing image"; return 1; }
+        assert_contains "$out" "No such image" || return 1
+        out=$(api -X POST --data-binary 'not a tar' "http://d/images/load")
+        assert_eq "$(tail -1 <<<"$out")" 400 "(a load of garbage: $out)" || return 1
+        assert_contains "$out" "malformed archive" || return 1
+}
+
+# docker build of a context (Dockerfile FROM the test image): -t, -f,
+# --build-arg, --label, --target, -q, a failing step; history
+t_build() {
+        local ctx=$TMP/ctx out id
+        mkdir -p "$ctx/sub"
+        echo hello-file >"$ctx/sub/file.txt"
+        cat >"$ctx/Dockerfile" <<'EOF'
+FROM busybox:test AS base
+ARG GREETING=none
+RUN echo "$GREETING" > /greeting
+COPY sub/file.txt /file.txt
+FROM base AS final
+LABEL stage=final
+RUN echo final > /final
+EOF
+        printf 'FROM busybox:test\nRUN echo other > /other\n' >"$ctx/Other.Dockerfile"
+        out=$(dk build -t "apii/built:1" --build-arg GREETING=hi --label from=api --target base "$ctx" 2>&1) ||
+                { fail "build: $out"; return 1; }
+        assert_contains "$out" "Successfully built" || return 1
+        assert_contains "$out" "Successfully tagged apii/built:1" || return 1
+        out=$(dk run --rm --network none apii/built:1 cat /greeting /file.txt) || return 1
+        assert_eq "$out" "hi
+hello-file" || return 1
+        assert_eq "$(dk image inspect -f '{{index .Config.Labels "from"}} {{index .Config.Labels "stage"}}' apii/built:1)" "api " || return 1
+        out=$(dk history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' apii/built:1) || return 1
+        assert_contains "$(head -1 <<<"$out")" "COPY sub/file.txt /file.txt" "(newest first)" || return 1
+        assert_contains "$out" 'RUN /bin/sh -c echo "$GREETING" > /greeting # buildkit|3B' || return 1
+        assert_eq "$(dk history -q apii/built:1 | head -1)" "$(dk image inspect -f '{{.Id}}' apii/built:1 | cut -c8-19)" || return 1
+        id=$(dk build -q -f "$ctx/Other.Dockerfile" "$ctx") || return 1
+        [[ "$id" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "build -q printed '$id'" || return 1
+        assert_eq "$(dk run --rm --network none "$id" cat /other)" other || return 1
+        printf 'FROM busybox:test\nRUN echo failing; exit 3\n' >"$ctx/Bad.Dockerfile"
+        out=$(dk build -f "$ctx/Bad.Dockerfile" "$ctx" 2>&1) && { fail "a failing build succeeded: $out"; return 1; }
+        assert_contains "$out" "exit code: 3" || return 1
+        # what the builder does not do is refused, named
+        out=$(api -X POST -H 'Content-Type: application/x-tar' --data-binary @"$IMAGES/rootfs.tar" "http://d/build?memory=1000000")
+        assert_eq "$(tail -1 <<<"$out")" 400 || return 1
+        assert_contains "$out" "the parameter memory=1000000 of build is not supported" || return 1
+        dk rmi apii/built:1 "$id" >/dev/null
+}
+
+# image prune: the untagged images; -a: every image no container uses
+t_image_prune() {
+        local out id
+        printf 'FROM busybox:test\nRUN echo 1 > /one\n' | dk build -q -t apii/prune:1 - >/dev/null || return 1
+        printf 'FROM busybox:test\nRUN echo 2 > /two\n' | dk build -q -t apii/prune:1 - >/dev/null || return 1
+        out=$(dk images --filter dangling=true -q 2>/dev/null || dk images -q)
+        out=$(dk image prune -f) || return 1
+        assert_contains "$out" "deleted: sha256:" || return 1
+        assert_contains "$out" "Total reclaimed space:" || return 1
+        assert_eq "$(dk images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')" "apii/prune:1 busybox:test " || return 1
+        dk create --network none --name "keep$ID" busybox:test true >/dev/null || return 1
+        out=$(dk image prune -a -f) || return 1
+        assert_contains "$out" "untagged: apii/prune:1" || return 1
+        assert_eq "$(dk images --format '{{.Repository}}:{{.Tag}}')" "busybox:test" "(the image a container uses stays)" || return 1
+        dk rm "keep$ID" >/dev/null
+}
+
+# network create (subnet, labels), inspect, ls, a duplicate, connect of a
+# made container (not supported: a clear error), rm, prune
+t_networks() {
+        local out id
+        id=$(dk network create --subnet 10.213.111.0/24 --label team=apii "net$ID") || return 1
+        [[ "$id" =~ ^[0-9a-f]{64}$ ]] || fail "network create printed '$id'" || return 1
+        out=$(dk network inspect -f '{{.Name}} {{.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Labels.team}}' "${id:0:12}") || return 1
+        assert_eq "$out" "net$ID bridge 10.213.111.0/24 10.213.111.1 apii" || return 1
+        assert_contains "$(dk network ls --format '{{.Name}}')" "net$ID" || return 1
+        out=$(dk network create "net$ID" 2>&1) && { fail "made it twice"; return 1; }
+        assert_contains "$out" "network with name net$ID already exists" || return 1
+        out=$(dk network create -d overlay "ov$ID" 2>&1) && { fail "made an overlay network"; return 1; }
+        assert_contains "$out" "only the bridge driver" || return 1
+        out=$(dk network connect "net$ID" nothing 2>&1) && { fail "connect worked: $out"; return 1; }
+        assert_contains "$out" "not supported yet" || return 1
+        out=$(dk network rm bridge 2>&1) && { fail "removed bridge"; return 1; }
+        assert_contains "$out" "pre-defined network" || return 1
+        assert_eq "$(dk network rm "net$ID")" "net$ID" || return 1
+        out=$(dk network inspect "net$ID" 2>&1) && { fail "still there: $out"; return 1; }
+        assert_contains "$out" "No such network" || return 1
+        dk network create --subnet 10.213.112.0/24 "p1$ID" >/dev/null || return 1
+        out=$(dk network prune -f) || return 1
+        assert_contains "$out" "p1$ID" || return 1
+        assert_eq "$(dk network ls -q | wc -l)" 3 "(bridge, host, none)"
+}
+
+# volume create (labels, generated name), inspect, ls, rm, prune
+t_volumes() {
+        local out anon
+        assert_eq "$(dk volume create --label team=apii "vol$ID")" "vol$ID" || return 1
+        out=$(dk volume inspect -f '{{.Name}} {{.Driver}} {{.Labels.team}} {{.Mountpoint}}' "vol$ID") || return 1
+        assert_eq "$out" "vol$ID local apii $CCOMPOSE_ROOT/volumes/vol$ID/_data" || return 1
+        assert_eq "$(dk volume create "vol$ID")" "vol$ID" "(creating it again: the same one)" || return 1
+        anon=$(dk volume create) || return 1
+        [[ "$anon" =~ ^[0-9a-f]{64}$ ]] || fail "an unnamed volume is '$anon'" || return 1
+        assert_eq "$(dk volume ls -q | sort | tr '\n' ' ')" "$(printf '%s\n' "$anon" "vol$ID" | sort | tr '\n' ' ')" || return 1
+        out=$(dk volume create -o type=tmpfs "opt$ID" 2>&1) && { fail "made a volume with options"; return 1; }
+        assert_contains "$out" "DriverOpts of a volume are not supported" || return 1
+        out=$(dk volume create "bad/name" 2>&1) && { fail "made bad/name"; return 1; }
+        assert_eq "$(dk volume rm "$anon")" "$anon" || return 1
+        out=$(dk volume inspect "$anon" 2>&1) && { fail "still there"; return 1; }
+        assert_contains "$out" "No such volume" || return 1
+        echo data >"$CCOMPOSE_ROOT/volumes/vol$ID/_data/f"
+        out=$(dk volume prune -f --filter label=team=other) || return 1
+        assert_not_contains "$out" "vol$ID" || return 1
+        out=$(dk volume prune -f) || return 1
+        assert_contains "$out" "vol$ID" || return 1
+        assert_contains "$out" "Total reclaimed space: 5B" || return 1
+        [ ! -e "$CCOMPOSE_ROOT/volumes/vol$ID" ] || fail "the volume's directory is left"
+}
+
+# bad input to the new endpoints: clear errors, the service serving
+t_bad_input() {
+        local out
+        out=$(api -X POST -H 'Content-Type: application/json' -d '{"Name": ' http://d/networks/create)
+        assert_eq "$(tail -1 <<<"$out")" 400 || return 1
+        assert_contains "$out" "invalid JSON" || return 1
+        out=$(api -X POST -H 'Content-Type: application/json' -d '{"Name": "x", "Frobnicate": true}' http://d/volumes/create)
+        assert_contains "$out" "the field Frobnicate of a volume create is not supported" || return 1
+        out=$(api -X POST "http://d/images/create?fromSrc=-")
+        assert_eq "$(tail -1 <<<"$out")" 400 || return 1
+        out=$(api "http://d/images/nothing/history")
+        assert_eq "$(tail -1 <<<"$out")" 404 || return 1
+        out=$(api "http://d/images/busybox:test/history?verbose=1")
+        assert_contains "$out" "the parameter verbose of image history is not supported" || return 1
+        out=$(api -X DELETE "http://d/volumes/nothing")
+        assert_eq "$(tail -1 <<<"$out")" 404 || return 1
+        # a client that leaves in the middle of a save
+        python3 - "$SOCK" <<'EOF' || return 1
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"GET /images/get?names=busybox:test HTTP/1.1\r\nHost: d\r\n\r\n")
+assert s.recv(100).startswith(b"HTTP/1.1 200"); s.close()
+EOF
+        assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK
+}
+
+t_nothing_left() {
+        local out
+        assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
+        for _ in $(seq 1 50); do [ -z "$(api_tmp)" ] && break; sleep 0.1; done
+        assert_eq "$(api_tmp)" "" "(temporary files of the requests)" || return 1
+        assert_eq "$(api_projects)" "" "(API projects)" || return 1
+        assert_eq "$(ls "$CCOMPOSE_ROOT/volumes" 2>/dev/null)" "" "(volumes)" || return 1
+        assert_eq "$(all_links | grep -E '10\.213\.11[0-2]|ccompose api-|ccompose apii' )" "" "(bridges, veths)" || return 1
+        kill "$SVC_PID" || return 1
+        for _ in $(seq 1 100); do [ -e "$SOCK" ] || break; sleep 0.1; done
+        [ ! -e "$SOCK" ] || fail "the socket is left"
+}
+
+t "docker push to a loopback registry, rmi, pull back; a missing image; bad X-Registry-Auth" t_pull_push
+t "docker tag, rmi (multiple tags, an image in use: 409), rmi of the last tag deletes" t_tag_rmi
+t "docker save (two names) | load, from a pipe; garbage refused" t_save_load
+t "docker build -t --build-arg --label --target, -f, -q, a failing RUN; history; refused parameter" t_build
+t "docker image prune (dangling), prune -a (keeps an image in use)" t_image_prune
+t "docker network create/inspect/ls/rm/prune; duplicate, overlay, connect refused" t_networks
+t "docker volume create/inspect/ls/rm/prune (labels, unnamed, options refused)" t_volumes
+t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
+skip "docker-compose 1.29 up/ps/logs/exec/down -v" "not yet"
+t "nothing left behind; SIGTERM ends the service" t_nothing_left
+t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
+done_testing
