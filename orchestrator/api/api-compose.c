@@ -443,7 +443,9 @@ static int cc__host_more(json_object *body, json_object *hc, json_object *svc, i
                                 cc__fail(status, err, 400, "Config.Volumes: invalid path \"%s\" (an absolute path)", path);
                                 return -1;
                         }
-                        json_object_array_add(vols, cc__lit(path));
+                        /* a bind or named volume there (docker-compose sends both) */
+                        if (!cc_api_volume_bound(vols, path))
+                                json_object_array_add(vols, cc__lit(path));
                 }
         }
         return 0;
@@ -472,7 +474,8 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
                                 continue;
                         json_object_object_foreach(ep, ek, ev)
                         {
-                                if (!cc__empty(ev)) {
+                                /* Aliases: names on a network of the API's (below) */
+                                if (!cc__empty(ev) && strcmp(ek, "Aliases") != 0) {
                                         cc__fail(status, err, 400, "NetworkingConfig.EndpointsConfig.%s.%s is not supported "
                                                                    "by this service yet", net, ek);
                                         return NULL;
@@ -537,16 +540,10 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
                 json_object_object_add(svc, "tty", json_object_new_boolean(1));
         if (json_object_get_boolean(cc__get(body, "OpenStdin")))
                 json_object_object_add(svc, "stdin_open", json_object_new_boolean(1));
-        /* binds: host paths only (a named volume would be the project's) */
-        json_object *vols = cc__get(svc, "volumes");
-        for (size_t i = 0; vols && i < json_object_array_length(vols); i++) {
-                const char *b = json_object_get_string(json_object_array_get_idx(vols, i));
-                if (b[0] != '/') {
-                        cc__fail(status, err, 400, "HostConfig.Binds: %s: only host paths (/...) are supported yet, "
-                                                   "not named volumes", b);
-                        json_object_put(svc);
-                        return NULL;
-                }
+        /* binds: host paths and named volumes (api-volumes.c makes those) */
+        if (cc_api_compose_volumes(svc, status, err) < 0) {
+                json_object_put(svc);
+                return NULL;
         }
         /* ports: {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]} */
         json_object *pb = cc__get(hc, "PortBindings");
@@ -603,8 +600,9 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
         const char *mode = json_object_get_string(cc__get(hc, "NetworkMode"));
         if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)) {
                 json_object_object_add(svc, "network_mode", json_object_new_string(mode));
-        } else if (mode && *mode && strcmp(mode, "default") != 0 && strcmp(mode, "bridge") != 0) {
-                cc__fail(status, err, 400, "HostConfig.NetworkMode %s is not supported yet (bridge, host, none)", mode);
+        } else if (mode && *mode && strcmp(mode, "default") != 0 && strcmp(mode, "bridge") != 0 &&
+                   cc_api_compose_network(body, mode, svc, status, err) < 0) {
+                /* a network of the API's (api-networks.c) */
                 json_object_put(svc);
                 return NULL;
         }

@@ -210,12 +210,13 @@ static bool cc__label_match(json_object *labels, const char *want)
         return v && (!eq || strcmp(json_object_get_string(v), eq + 1) == 0);
 }
 
-/* Keys AND, values of one key OR, as docker's filters. */
+/* Keys AND, values of one key OR, as docker's filters; but every label
+ * given must match (docker's MatchKVList). */
 static bool cc__filter_match(const struct cc__filter *f, const struct cc_api_ctr *c)
 {
         static const char *const keys[] = {"label", "name", "status", "id"};
         for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++) {
-                bool has = false, any = false;
+                bool has = false, any = false, all = true;
                 size_t ni = 0;
                 for (size_t i = 0; i + 1 < f->kv.n; i += 2) {
                         if (strcmp(f->kv.v[i], keys[k]) != 0)
@@ -225,7 +226,8 @@ static bool cc__filter_match(const struct cc__filter *f, const struct cc_api_ctr
                         switch (k) {
                         case 0: {
                                 json_object *l = cc__labels(c);
-                                any = any || cc__label_match(l, v);
+                                all = all && cc__label_match(l, v);
+                                any = all;
                                 json_object_put(l);
                                 break;
                         }
@@ -495,7 +497,7 @@ void cc_api_container_inspect(struct cc_api_req *r, char **params)
         json_object_object_add(o, "Config", cc__inspect_config(c));
         json_object *ns = json_object_new_object();
         json_object_object_add(ns, "Ports", json_object_new_object());
-        json_object_object_add(ns, "Networks", json_object_new_object());
+        json_object_object_add(ns, "Networks", cc_api_ctr_networks(r->api, c));
         json_object_object_add(o, "NetworkSettings", ns);
         cc_api_ctrs_free(&cs);
         cc_api_reply_json(r, 200, o);

@@ -73,6 +73,13 @@ struct cc_api {
         bool stopping;
 };
 
+/* The length of an array, 0 for anything else (json-c asserts on those):
+ * for what a client or a record on disk may have of another type. */
+static inline size_t cc_api_len(json_object *o)
+{
+        return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
+}
+
 /* ---- responses (api-server.c) ---- */
 /* A whole response: status, content type, body (len bytes). */
 void cc_api_reply(struct cc_api_req *r, int status, const char *ctype, const char *body, size_t len);
@@ -199,6 +206,27 @@ int cc_api_params_check(struct cc_api_req *r, const char *what, const char *cons
  * status (400, 409) and err saying what is refused. */
 struct cc_error;
 json_object *cc_api_compose_service(json_object *body, const char *name, int *status, struct cc_error *err);
+/* Its parts for networks and volumes the API makes (pure as well): the
+ * service's volumes from HostConfig.Binds checked (host paths, names of
+ * volumes: api-volumes.c); a NetworkMode naming a network into its
+ * networks, with the endpoint's Aliases (api-networks.c). -1 with the
+ * status and err. */
+int cc_api_compose_volumes(json_object *svc, int *status, struct cc_error *err);
+/* Does one of the service's volumes ("SRC:DST[:OPTS]" or "DST") mount at path? */
+bool cc_api_volume_bound(json_object *vols, const char *path);
+int cc_api_compose_network(json_object *body, const char *mode, json_object *svc, int *status, struct cc_error *err);
+/* The compose file of a new API container (model: its "services" not yet
+ * added): the networks its service names (an API network's subnet) and the
+ * named volumes (made when missing, external: true, so its removal never
+ * takes them). *key: the service's name in it (its first alias, which
+ * other containers on the network resolve), else NULL. -1 with the status
+ * and err. */
+int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, char **key, int *status,
+                          struct cc_error *err);
+int cc_api_model_volumes(struct cc_api *api, json_object *svc, json_object *model, struct cc_error *err);
+/* NetworkSettings.Networks of a container: the network of the API's it is
+ * on, with its aliases (and its short ID, as docker adds). */
+json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c);
 
 /* ---- endpoints ---- */
 typedef void (*cc_api_handler)(struct cc_api_req *r, char **params);

@@ -77,7 +77,7 @@ static void cc__fill_containers(struct cc_api *api, json_object *o, const char *
         struct cc_strv projects = {0};
         /* the prefix of its subnet, for the addresses (a compose network's: not recorded) */
         json_object *cfg = json_object_object_get(json_object_object_get(o, "IPAM"), "Config");
-        const char *sub = json_object_array_length(cfg) > 0
+        const char *sub = cc_api_len(cfg) > 0
                                   ? json_object_get_string(json_object_object_get(json_object_array_get_idx(cfg, 0), "Subnet"))
                                   : NULL;
         const char *slash = sub ? strchr(sub, '/') : NULL;
@@ -163,7 +163,7 @@ static json_object *cc__networks(struct cc_api *api, bool with_containers)
         }
         cc_strv_free(&projects);
         cc_strv_free(&seen);
-        for (size_t i = 0; with_containers && i < json_object_array_length(a); i++) {
+        for (size_t i = 0; with_containers && i < cc_api_len(a); i++) {
                 json_object *o = json_object_array_get_idx(a, i);
                 cc__fill_containers(api, o, json_object_get_string(json_object_object_get(o, "Name")));
         }
@@ -175,7 +175,7 @@ static json_object *cc__networks(struct cc_api *api, bool with_containers)
 static json_object *cc__network_find(struct cc_api_req *r, const char *ref, bool with_containers)
 {
         json_object *a = cc__networks(r->api, with_containers), *found = NULL;
-        size_t n = json_object_array_length(a), hits = 0;
+        size_t n = cc_api_len(a), hits = 0;
         for (size_t i = 0; i < n && !found; i++) {
                 json_object *o = json_object_array_get_idx(a, i);
                 if (strcmp(json_object_get_string(json_object_object_get(o, "Name")), ref) == 0 ||
@@ -238,10 +238,10 @@ static int cc__pick(struct cc_api *api, struct net_subnet *out, struct cc_error 
                 return r;
         }
         json_object *a = cc__networks(api, false);
-        for (size_t i = 0; i < json_object_array_length(a); i++) {
+        for (size_t i = 0; i < cc_api_len(a); i++) {
                 json_object *cfg = json_object_object_get(json_object_object_get(json_object_array_get_idx(a, i), "IPAM"),
                                                           "Config");
-                for (size_t k = 0; k < json_object_array_length(cfg); k++) {
+                for (size_t k = 0; k < cc_api_len(cfg); k++) {
                         struct net_subnet s;
                         const char *sub = json_object_get_string(json_object_object_get(json_object_array_get_idx(cfg, k), "Subnet"));
                         if (sub && net_subnet_parse(sub, true, &s, NULL) == 0) {
@@ -291,7 +291,7 @@ void cc_api_network_create(struct cc_api_req *r, char **params)
         {
                 json_object *all = cc__networks(r->api, false);
                 bool dup = false;
-                for (size_t i = 0; i < json_object_array_length(all) && !dup; i++)
+                for (size_t i = 0; i < cc_api_len(all) && !dup; i++)
                         dup = strcmp(json_object_get_string(json_object_object_get(json_object_array_get_idx(all, i), "Name")),
                                      name) == 0;
                 json_object_put(all);
@@ -308,7 +308,7 @@ void cc_api_network_create(struct cc_api_req *r, char **params)
         }
         json_object *in = json_object_object_get(ipam, "Config");
         cfgs = json_object_new_array();
-        for (size_t i = 0; json_object_is_type(in, json_type_array) && i < json_object_array_length(in); i++) {
+        for (size_t i = 0; i < cc_api_len(in); i++) {
                 json_object *c = json_object_array_get_idx(in, i);
                 const char *sub = json_object_get_string(json_object_object_get(c, "Subnet"));
                 const char *gw = json_object_get_string(json_object_object_get(c, "Gateway"));
@@ -334,7 +334,7 @@ void cc_api_network_create(struct cc_api_req *r, char **params)
                         json_object_object_add(o, "IPRange", json_object_new_string(range));
                 json_object_array_add(cfgs, o);
         }
-        if (json_object_array_length(cfgs) == 0) {
+        if (cc_api_len(cfgs) == 0) {
                 struct net_subnet s;
                 if (cc__pick(r->api, &s, &err) < 0) {
                         cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
@@ -448,7 +448,7 @@ void cc_api_networks_prune(struct cc_api_req *r, char **params)
         if (cc_api_params_check(r, "network prune", spec) < 0)
                 return;
         json_object *a = cc__networks(r->api, true), *deleted = json_object_new_array();
-        for (size_t i = 0; i < json_object_array_length(a); i++) {
+        for (size_t i = 0; i < cc_api_len(a); i++) {
                 json_object *o = json_object_array_get_idx(a, i);
                 const char *name = json_object_get_string(json_object_object_get(o, "Name"));
                 _cleanup_free_ char *path = cc__record_path(r->api, name);
@@ -483,4 +483,148 @@ void cc_api_network_connect(struct cc_api_req *r, char **params)
 void cc_api_network_disconnect(struct cc_api_req *r, char **params)
 {
         cc__connect(r, params, "disconnect");
+}
+
+/* ---- a container's network (container create) ---- */
+
+int cc_api_compose_network(json_object *body, const char *mode, json_object *svc, int *status, struct cc_error *err)
+{
+        json_object *eps = json_object_object_get(json_object_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+        json_object *ep = NULL;
+        if (json_object_is_type(eps, json_type_object)) {
+                json_object_object_foreach(eps, net, e)
+                {
+                        if (strcmp(net, mode) == 0)
+                                ep = e;
+                        else if (json_object_is_type(e, json_type_object) && json_object_object_length(e) > 0) {
+                                *status = 400;
+                                return cc_error_set(err, -ENOTSUP, "NetworkingConfig.EndpointsConfig.%s: a container "
+                                                                   "joins one network (HostConfig.NetworkMode %s) here",
+                                                    net, mode);
+                        }
+                }
+        }
+        json_object *def = json_object_new_object(), *al = json_object_object_get(ep, "Aliases");
+        if (cc_api_len(al) > 0) {
+                json_object *a = json_object_new_array();
+                for (size_t i = 0; i < cc_api_len(al); i++) {
+                        json_object *v = json_object_array_get_idx(al, i);
+                        if (!json_object_is_type(v, json_type_string)) {
+                                json_object_put(a);
+                                json_object_put(def);
+                                *status = 400;
+                                return cc_error_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig.%s.Aliases must be "
+                                                                  "strings", mode);
+                        }
+                        json_object_array_add(a, json_object_get(v));
+                }
+                json_object_object_add(def, "aliases", a);
+        }
+        json_object *nets = json_object_new_object();
+        json_object_object_add(nets, mode, def);
+        json_object_object_add(svc, "networks", nets);
+        return 0;
+}
+
+/* a compose service name: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+static bool cc__service_name_ok(const char *s)
+{
+        if (!*s)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      (p > s && (*p == '_' || *p == '.' || *p == '-'))))
+                        return false;
+        return true;
+}
+
+int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, char **key, int *status,
+                          struct cc_error *err)
+{
+        *key = NULL;
+        json_object *nets = json_object_object_get(svc, "networks");
+        if (!json_object_is_type(nets, json_type_object))
+                return 0;
+        json_object *top = json_object_new_object();
+        json_object_object_add(model, "networks", top);
+        json_object_object_foreach(nets, name, def)
+        {
+                _cleanup_free_ char *path = cc__record_path(api, name);
+                json_object *rec = strchr(name, '/') ? NULL : json_object_from_file(path);
+                if (!json_object_is_type(rec, json_type_object)) {
+                        json_object_put(rec);
+                        *status = 404;
+                        return cc_error_set(err, -ENOENT, "network %s not found", name);
+                }
+                json_object *cfg = json_object_object_get(json_object_object_get(rec, "IPAM"), "Config");
+                json_object *c0 = cc_api_len(cfg) > 0 ? json_object_array_get_idx(cfg, 0) : NULL;
+                json_object *conf = json_object_new_object(), *confs = json_object_new_array(),
+                            *ipam = json_object_new_object(), *d = json_object_new_object();
+                json_object_object_add(conf, "subnet", json_object_get(json_object_object_get(c0, "Subnet")));
+                json_object_object_add(conf, "gateway", json_object_get(json_object_object_get(c0, "Gateway")));
+                json_object_array_add(confs, conf);
+                json_object_object_add(ipam, "config", confs);
+                json_object_object_add(d, "name", json_object_new_string(name));
+                json_object_object_add(d, "ipam", ipam);
+                if (json_object_get_boolean(json_object_object_get(rec, "Internal")))
+                        json_object_object_add(d, "internal", json_object_new_boolean(1));
+                json_object_object_add(top, name, d);
+                json_object_put(rec);
+                /* other containers on the network find it by its service name too */
+                json_object *al = json_object_object_get(def, "aliases");
+                for (size_t i = 0; !*key && i < cc_api_len(al); i++) {
+                        const char *a = json_object_get_string(json_object_array_get_idx(al, i));
+                        if (cc__service_name_ok(a))
+                                *key = cc_xstrdup(a);
+                }
+        }
+        return 0;
+}
+
+json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
+{
+        json_object *out = json_object_new_object();
+        _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, c->st->project);
+        _cleanup_free_ char *path = cc_path_join(dir, "network.json");
+        json_object *m = json_object_from_file(path), *addrs = NULL;
+        json_object_object_get_ex(m, c->ct->name, &addrs);
+        json_object *eps = json_object_object_get(
+                json_object_object_get(json_object_object_get(c->api, "Config"), "NetworkingConfig"), "EndpointsConfig");
+        const char *mode = json_object_get_string(
+                json_object_object_get(json_object_object_get(c->api, "HostConfig"), "NetworkMode"));
+        _cleanup_free_ char *rp = mode ? cc__record_path(api, mode) : NULL;
+        json_object *rec = rp && !strchr(mode, '/') ? json_object_from_file(rp) : NULL;
+        if (json_object_is_type(rec, json_type_object)) {
+                json_object *e = json_object_new_object(), *al = json_object_new_array(), *ip = NULL;
+                json_object *given = json_object_object_get(json_object_object_get(eps, mode), "Aliases");
+                for (size_t i = 0; i < cc_api_len(given); i++)
+                        json_object_array_add(al, json_object_get(json_object_array_get_idx(given, i)));
+                /* docker adds the short ID */
+                json_object_array_add(al, json_object_new_string_len(c->ct->id, 12));
+                json_object *cfg = json_object_object_get(json_object_object_get(rec, "IPAM"), "Config");
+                json_object *c0 = cc_api_len(cfg) > 0 ? json_object_array_get_idx(cfg, 0) : NULL;
+                const char *sub = json_object_get_string(json_object_object_get(c0, "Subnet"));
+                const char *slash = sub ? strchr(sub, '/') : NULL;
+                bool up = c->ct->status == CC_CTR_RUNNING || c->ct->status == CC_CTR_PAUSED;
+                json_object_object_get_ex(addrs, mode, &ip);
+                _cleanup_free_ char *eid = cc__name_id(c->ct->id);
+                json_object_object_add(e, "IPAMConfig", NULL);
+                json_object_object_add(e, "Links", NULL);
+                json_object_object_add(e, "Aliases", al);
+                json_object_object_add(e, "NetworkID", json_object_get(json_object_object_get(rec, "Id")));
+                json_object_object_add(e, "EndpointID", json_object_new_string(up ? eid : ""));
+                json_object_object_add(e, "Gateway", json_object_new_string(
+                        up ? json_object_get_string(json_object_object_get(c0, "Gateway")) : ""));
+                json_object_object_add(e, "IPAddress", json_object_new_string(up && ip ? json_object_get_string(ip) : ""));
+                json_object_object_add(e, "IPPrefixLen", json_object_new_int(up && slash ? atoi(slash + 1) : 0));
+                json_object_object_add(e, "IPv6Gateway", json_object_new_string(""));
+                json_object_object_add(e, "GlobalIPv6Address", json_object_new_string(""));
+                json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
+                json_object_object_add(e, "MacAddress", json_object_new_string(""));
+                json_object_object_add(e, "DriverOpts", NULL);
+                json_object_object_add(out, mode, e);
+        }
+        json_object_put(rec);
+        json_object_put(m);
+        return out;
 }

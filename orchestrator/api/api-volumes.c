@@ -15,6 +15,8 @@
 
 #define CC__VOLUME_RECORD "api-volume.json"
 
+static int cc__volume_make(struct cc_api *api, const char *n, json_object *labels, json_object *opts, struct cc_error *err);
+
 static char *cc__volume_dir(struct cc_api *api, const char *name)
 {
         return cc_xasprintf("%s/volumes/%s", api->opts->root, name);
@@ -137,6 +139,7 @@ void cc_api_volume_create(struct cc_api_req *r, char **params)
                 return;
         json_object *name = NULL, *labels = NULL, *drv = NULL, *opts = NULL;
         _cleanup_free_ char *gen = NULL;
+        struct cc_error err = {0};
         json_object_object_foreach(body, k, v)
         {
                 if (strcmp(k, "Name") == 0)
@@ -182,35 +185,12 @@ void cc_api_volume_create(struct cc_api_req *r, char **params)
                                    n, n);
                 goto out;
         }
-        json_object *o = cc__volume_json(r->api, n);
-        if (!o) {
-                _cleanup_free_ char *dir = cc__volume_dir(r->api, n);
-                _cleanup_free_ char *data = cc_path_join(dir, "_data");
-                int e = cc_mkdir_p(data, 0755);
-                json_object *rec = json_object_new_object();
-                char when[48];
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec = 0;
-                cc_log_format_time(&ts, when, sizeof(when));
-                json_object_object_add(rec, "CreatedAt", json_object_new_string(when));
-                json_object_object_add(rec, "Labels", json_object_is_type(labels, json_type_object)
-                                                              ? json_object_get(labels)
-                                                              : json_object_new_object());
-                json_object_object_add(rec, "Options", json_object_is_type(opts, json_type_object)
-                                                               ? json_object_get(opts)
-                                                               : NULL);
-                _cleanup_free_ char *rp = cc_path_join(dir, CC__VOLUME_RECORD);
-                const char *t = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
-                if (e >= 0)
-                        e = cc_write_file_atomic(rp, t, strlen(t), 0600);
-                json_object_put(rec);
-                if (e < 0) {
-                        cc_api_reply_error(r, 500, "create %s: %s", n, strerror(-e));
-                        goto out;
-                }
-                o = cc__volume_json(r->api, n);
+        if (cc__volume_make(r->api, n, labels, opts, &err) < 0) {
+                cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
+                goto out;
         }
+        json_object *o = cc__volume_json(r->api, n);
         cc_api_reply_json(r, 201, o);
 out:
         json_object_put(body);
@@ -311,4 +291,92 @@ void cc_api_volumes_prune(struct cc_api_req *r, char **params)
         json_object_object_add(o, "VolumesDeleted", deleted);
         json_object_object_add(o, "SpaceReclaimed", json_object_new_int64((int64_t) space));
         cc_api_reply_json(r, 200, o);
+}
+
+/* ---- a container's volumes (container create) ---- */
+
+int cc_api_compose_volumes(json_object *svc, int *status, struct cc_error *err)
+{
+        json_object *vols = NULL;
+        json_object_object_get_ex(svc, "volumes", &vols);
+        size_t n = cc_api_len(vols);
+        for (size_t i = 0; i < n; i++) {
+                const char *b = json_object_get_string(json_object_array_get_idx(vols, i));
+                size_t sl = strcspn(b, ":");
+                _cleanup_free_ char *src = cc_xstrndup(b, sl);
+                if (!b[sl] || src[0] == '/')
+                        continue;
+                if (!cc__volume_name_ok(src)) {
+                        *status = 400;
+                        return cc_error_set(err, -EINVAL, "HostConfig.Binds: %s: the source is neither a host path (/...) "
+                                                          "nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)", b);
+                }
+        }
+        return 0;
+}
+
+bool cc_api_volume_bound(json_object *vols, const char *path)
+{
+        for (size_t i = 0; i < cc_api_len(vols); i++) {
+                const char *b = json_object_get_string(json_object_array_get_idx(vols, i));
+                const char *dst = strchr(b, ':');
+                dst = dst ? dst + 1 : b;
+                size_t dl = strcspn(dst, ":");
+                if (strlen(path) == dl && strncmp(dst, path, dl) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* A volume of that name, made (with the labels given) when missing. */
+static int cc__volume_make(struct cc_api *api, const char *n, json_object *labels, json_object *opts, struct cc_error *err)
+{
+        json_object *o = cc__volume_json(api, n);
+        if (o) {
+                json_object_put(o);
+                return 0;
+        }
+        _cleanup_free_ char *dir = cc__volume_dir(api, n);
+        _cleanup_free_ char *data = cc_path_join(dir, "_data");
+        int e = cc_mkdir_p(data, 0755);
+        json_object *rec = json_object_new_object();
+        char when[48];
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec = 0;
+        cc_log_format_time(&ts, when, sizeof(when));
+        json_object_object_add(rec, "CreatedAt", json_object_new_string(when));
+        json_object_object_add(rec, "Labels", json_object_is_type(labels, json_type_object) ? json_object_get(labels)
+                                                                                            : json_object_new_object());
+        json_object_object_add(rec, "Options", json_object_is_type(opts, json_type_object) ? json_object_get(opts) : NULL);
+        _cleanup_free_ char *rp = cc_path_join(dir, CC__VOLUME_RECORD);
+        const char *t = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+        if (e >= 0)
+                e = cc_write_file_atomic(rp, t, strlen(t), 0600);
+        json_object_put(rec);
+        return e < 0 ? cc_error_setsys(err, e, "create volume %s", n) : 0;
+}
+
+int cc_api_model_volumes(struct cc_api *api, json_object *svc, json_object *model, struct cc_error *err)
+{
+        json_object *vols = NULL, *top = NULL;
+        json_object_object_get_ex(svc, "volumes", &vols);
+        for (size_t i = 0; json_object_is_type(vols, json_type_array) && i < json_object_array_length(vols); i++) {
+                const char *b = json_object_get_string(json_object_array_get_idx(vols, i));
+                size_t sl = strcspn(b, ":");
+                _cleanup_free_ char *src = cc_xstrndup(b, sl);
+                if (!b[sl] || src[0] == '/')
+                        continue;
+                if (cc__volume_make(api, src, NULL, NULL, err) < 0)
+                        return -1;
+                if (!top) {
+                        top = json_object_new_object();
+                        json_object_object_add(model, "volumes", top);
+                }
+                json_object *def = json_object_new_object();
+                json_object_object_add(def, "name", json_object_new_string(src));
+                json_object_object_add(def, "external", json_object_new_boolean(1));
+                json_object_object_add(top, src, def);
+        }
+        return 0;
 }

@@ -329,7 +329,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc__random_name();
         struct cc_api_ctrs cs = {0};
         json_object *svc = NULL, *model = NULL;
-        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL;
+        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL, *key = NULL;
         struct cc_error err = {0};
         if (!cc__name_valid(name)) {
                 cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
@@ -374,10 +374,16 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         project = cc_xasprintf("api-%s", hex);
         model = json_object_new_object();
         json_object_object_add(model, "name", json_object_new_string(project));
+        /* a network and named volumes of the API's (api-networks.c, api-volumes.c) */
+        if (cc_api_model_networks(r->api, svc, model, &key, &status, &err) < 0 ||
+            (status = 500, cc_api_model_volumes(r->api, svc, model, &err)) < 0) {
+                cc_api_reply_error(r, status, "%s", cc_error_msg(&err));
+                goto out;
+        }
         json_object *services = json_object_new_object();
-        json_object_object_add(services, CC__SERVICE, json_object_get(svc));
+        json_object_object_add(services, key ? key : CC__SERVICE, json_object_get(svc));
         json_object_object_add(model, "services", services);
-        if (r->api->opts->bip && !cc__get(svc, "network_mode")) {
+        if (r->api->opts->bip && !cc__get(svc, "network_mode") && !cc__get(svc, "networks")) {
                 struct net_subnet sub;
                 if (cc__pick_subnet(r->api, &sub, &err) < 0) {
                         cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
