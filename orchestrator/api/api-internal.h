@@ -183,7 +183,7 @@ struct cc_api_run {
         void *data;
 };
 struct cc_api_run *cc_api_run_new(struct cc_api_req *r, cc_api_run_done done);
-/* Start `ccompose ARGS...` (NULL-terminated) in the runtime directory; the
+/* Start `ccompose ARGS...` (NULL-terminated) in /; the
  * request is answered by done, then cc_api_done. Takes x. */
 void cc_api_run(struct cc_api_run *x, const char *const *args);
 /* Its error message: the last line it printed on stderr, without "Error: ". */

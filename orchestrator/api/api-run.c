@@ -161,7 +161,7 @@ void cc_api_run(struct cc_api_run *x, const char *const *args)
                 .file = o->self_exe,
                 .args = argv.v,
                 .env = env.v,
-                .cwd = o->runtime_dir,
+                .cwd = "/", /* the runtime directory may not be made yet */
                 .stdio_count = 3,
                 .stdio = stdio,
         };

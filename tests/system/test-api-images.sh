@@ -22,7 +22,7 @@ export DOCKER_HOST=unix://$SOCK
 # the docker CLI's own configuration (no credentials of this host's user)
 export DOCKER_CONFIG=$TMP/docker-config
 mkdir -p "$DOCKER_CONFIG"
-N=11
+N=12
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.11[012]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -263,6 +263,35 @@ EOF
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK
 }
 
+# docker run on a network made through the API, with an alias and a named
+# volume: another container reaches it by the alias; the volume and the
+# network are refused removal while it runs (409, 403), go after
+t_run_on_network() {
+        local out id
+        dk network create --subnet 10.213.111.0/24 "run$ID" >/dev/null || return 1
+        dk volume create "data$ID" >/dev/null || return 1
+        id=$(dk run -d --name "srv$ID" --network "run$ID" --network-alias srv -v "data$ID:/data" busybox:test \
+                sh -c 'echo on-volume > /data/f; exec httpd -f -p 80 -h /data') || return 1
+        api_projects >>"$TMP/api-projects"
+        for _ in $(seq 1 100); do [ -s "$CCOMPOSE_ROOT/volumes/data$ID/_data/f" ] && break; sleep 0.1; done
+        out=$(dk run --rm --network "run$ID" busybox:test wget -qO- http://srv/f) || return 1
+        assert_eq "$out" on-volume "(by its alias, from the named volume)" || return 1
+        out=$(dk run --rm --network "run$ID" busybox:test wget -qO- "http://srv$ID/f") || return 1
+        assert_eq "$out" on-volume "(by its name)" || return 1
+        assert_eq "$(dk network inspect -f '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}' "run$ID")" "srv$ID 10.213.111.2/24" || return 1
+        out=$(dk volume rm "data$ID" 2>&1) && { fail "removed a volume in use"; return 1; }
+        assert_contains "$out" "volume is in use - [$id]" || return 1
+        out=$(dk network rm "run$ID" 2>&1) && { fail "removed a network in use"; return 1; }
+        assert_contains "$out" "has active endpoints" || return 1
+        out=$(api -X POST -H 'Content-Type: application/json' \
+                -d '{"Image": "busybox:test", "HostConfig": {"NetworkMode": "nothing'"$ID"'"}}' http://d/containers/create)
+        assert_eq "$(tail -1 <<<"$out")" 404 || return 1
+        assert_contains "$out" "network nothing$ID not found" || return 1
+        dk rm -f "srv$ID" >/dev/null || return 1
+        assert_eq "$(dk volume rm "data$ID")" "data$ID" "(the container's removal left the named volume)" || return 1
+        assert_eq "$(dk network rm "run$ID")" "run$ID" || return 1
+}
+
 # Debian's docker-compose 1.29 through the socket: a network of its own
 # (10.213.112.0/24), a named volume, a published port on 127.0.0.1,
 # depends_on; web reaches db by its service name; ps, logs; down -v leaves
@@ -343,6 +372,7 @@ t "docker image prune (dangling), prune -a (keeps an image in use)" t_image_prun
 t "docker network create/inspect/ls/rm/prune; duplicate, overlay, connect refused" t_networks
 t "docker volume create/inspect/ls/rm/prune (labels, unnamed, options refused)" t_volumes
 t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
+t "docker run --network (made here) --network-alias -v VOLUME: reached by alias and name; rm refused while in use" t_run_on_network
 t "docker-compose 1.29: up -d (network, named volume, port, depends_on, names), ps, logs, down -v" t_compose
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
