@@ -1,5 +1,5 @@
 # Shared by the system tests of the Docker Engine API service
-# (test-api.sh, test-api-run.sh); sourced after lib.sh. Debian's docker CLI
+# (test-api.sh, test-api-run.sh, test-api-images.sh); sourced after lib.sh. Debian's docker CLI
 # against a service this file starts (start_service CIDR: its --bip) and
 # stops by its PID (api_cleanup [PROJECT...], registered by the caller with
 # on_exit), which also takes down every project the API made.

@@ -9,18 +9,10 @@
 # Subnets: 10.213.110.0/24 (--bip), 10.213.111.0/24-10.213.112.0/24 (networks).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 require_commands curl docker-registry
-DOCKER=/usr/bin/docker # Debian's docker.io (API 1.41), not another docker on PATH
-[ -x "$DOCKER" ] || bail_out "missing $DOCKER: run scripts/install-deps.sh (it installs docker.io)"
 COMPOSE1=/usr/bin/docker-compose # Debian's docker-compose 1.29
 [ -x "$COMPOSE1" ] || bail_out "missing $COMPOSE1: run scripts/install-deps.sh (it installs docker-compose)"
-
-IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
-ID=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -dc 'a-z0-9')
-SOCK=$TMP/api/docker.sock
-export DOCKER_HOST=unix://$SOCK
-# the docker CLI's own configuration (no credentials of this host's user)
-export DOCKER_CONFIG=$TMP/docker-config
 mkdir -p "$DOCKER_CONFIG"
 N=12
 plan $N
@@ -33,24 +25,10 @@ fi
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
 setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
-SVC_PID=
-start_service() {
-        "$CCOMPOSE" system service --host "unix://$SOCK" --time 0 --bip 10.213.110.0/24 >"$TMP/service.log" 2>&1 &
-        SVC_PID=$!
-        for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
-        bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
-}
-api_projects() { ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep '^api-'; }
 # the temporary files of the service's requests (archives, contexts, credentials)
 api_tmp() { ls -d /tmp/ccompose-api-* 2>/dev/null | while read -r d; do [ -O "$d" ] && find "$d" -newer "$TMP" -maxdepth 0; done; }
-cleanup() {
-        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null && kill "$SVC_PID"
-        for p in $(api_projects); do cc -p "$p" down -t 0 -v; done
-        for p in $(api_projects); do for l in $(links_of "$p"); do ip link del "$l"; done; done
-}
-on_exit cleanup
-start_service
-dk() { "$DOCKER" "$@"; }
+on_exit api_cleanup
+start_service 10.213.110.0/24
 # HTTP on the socket: curl -s --unix-socket, printing the body then the status
 api() { curl -s --unix-socket "$SOCK" -w '\n%{http_code}' "$@"; }
 
@@ -272,7 +250,6 @@ t_run_on_network() {
         dk volume create "data$ID" >/dev/null || return 1
         id=$(dk run -d --name "srv$ID" --network "run$ID" --network-alias srv -v "data$ID:/data" busybox:test \
                 sh -c 'echo on-volume > /data/f; exec httpd -f -p 80 -h /data') || return 1
-        api_projects >>"$TMP/api-projects"
         for _ in $(seq 1 100); do [ -s "$CCOMPOSE_ROOT/volumes/data$ID/_data/f" ] && break; sleep 0.1; done
         out=$(dk run --rm --network "run$ID" busybox:test wget -qO- http://srv/f) || return 1
         assert_eq "$out" on-volume "(by its alias, from the named volume)" || return 1
@@ -297,7 +274,7 @@ t_run_on_network() {
 # depends_on; web reaches db by its service name; ps, logs; down -v leaves
 # no container, network, volume, bridge or veth
 t_compose() {
-        local dir=$TMP/stack out port=$((20000 + RANDOM % 20000)) p=apii$ID proj
+        local dir=$TMP/stack out port=$((20000 + RANDOM % 20000)) p=apii$ID
         mkdir -p "$dir"
         cat >"$dir/docker-compose.yml" <<EOF
 version: "3.8"
@@ -324,7 +301,6 @@ EOF
         on_exit "cd '$dir' && '$COMPOSE1' -p $p down -v -t 0"
         out=$(cd "$dir" && "$COMPOSE1" -p "$p" up -d 2>&1) || { fail "up: $out"; return 1; }
         assert_contains "$out" "Creating ${p}_web_1 ... done" || return 1
-        api_projects >>"$TMP/api-projects"
         out=$(cd "$dir" && "$COMPOSE1" -p "$p" ps --services --filter status=running | sort | tr '\n' ' ')
         assert_eq "$out" "db web " "(docker-compose ps)" || return 1
         for _ in $(seq 1 100); do out=$(curl -s -m 2 "http://127.0.0.1:$port/") && [ "$out" = from-db ] && break; sleep 0.1; done
@@ -342,23 +318,18 @@ EOF
         assert_eq "$(dk volume ls -q)" "" "(volumes after down -v)" || return 1
         assert_eq "$(dk network ls -q | wc -l)" 3 "(networks after down)" || return 1
         assert_eq "$(api_projects)" "" "(API projects after down)" || return 1
-        for proj in $(cat "$TMP/api-projects"); do
-                assert_eq "$(links_of "$proj")" "" "(the bridge and veths of $proj after down)" || return 1
-        done
+        assert_eq "$(api_links)" "" "(bridges and veths after down)" || return 1
         curl -s -m 2 "http://127.0.0.1:$port/" >/dev/null && { fail "port $port still answers"; return 1; }
         return 0
 }
 
 t_nothing_left() {
-        local out p
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         for _ in $(seq 1 50); do [ -z "$(api_tmp)" ] && break; sleep 0.1; done
         assert_eq "$(api_tmp)" "" "(temporary files of the requests)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
         assert_eq "$(ls "$CCOMPOSE_ROOT/volumes" 2>/dev/null)" "" "(volumes)" || return 1
-        for p in $(cat "$TMP/api-projects" 2>/dev/null); do
-                assert_eq "$(links_of "$p")" "" "(the bridge and veths of $p)" || return 1
-        done
+        assert_eq "$(api_links)" "" "(bridges, veths)" || return 1
         kill "$SVC_PID" || return 1
         for _ in $(seq 1 100); do [ -e "$SOCK" ] || break; sleep 0.1; done
         [ ! -e "$SOCK" ] || fail "the socket is left"
