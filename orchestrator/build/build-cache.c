@@ -249,8 +249,26 @@ int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *ke
         return 0;
 }
 
+struct cc_file_hashes *cc_builder_file_hashes(struct cc_builder *b)
+{
+        if (!b->hashes) {
+                _cleanup_free_ char *ctx = realpath(b->o->context, NULL);
+                char digest[CC_DIGEST_LEN + 1];
+                cc_sha256_digest(ctx ? ctx : b->o->context, strlen(ctx ? ctx : b->o->context), digest);
+                _cleanup_free_ char *path = cc_xasprintf("%s/build-context-hashes/%s", b->o->root, cc_digest_hex(digest));
+                b->hashes = cc_xmalloc(sizeof(*b->hashes));
+                cc_file_hashes_load(b->hashes, path, time(NULL));
+        }
+        return b->hashes;
+}
+
 void cc_builder_pending_free(struct cc_builder *b)
 {
+        if (b->hashes) {
+                cc_file_hashes_free(b->hashes);
+                free(b->hashes);
+                b->hashes = NULL;
+        }
         for (size_t i = 0; i < b->npending; i++) {
                 free(b->pending[i].tar);
                 free(b->pending[i].dir);
@@ -360,6 +378,11 @@ int cc_builder_save(struct cc_builder *b, struct cc_stage *target, char *id_out,
                 export_key(b, target, key);
                 cached = exported(b, key);
         }
+        /* a cache of the builder's own: a failure to keep it costs time, not the build */
+        struct cc_error herr = {0};
+        if (b->hashes && cc_file_hashes_save(b->hashes, &herr) < 0 && b->out)
+                fprintf(b->out, "#%u WARNING: %s\n", b->vertex, cc_error_msg(&herr));
+        cc_error_clear(&herr);
         int r = 0;
         bool nothing = !b->npending && !b->pending_keys.n && (!target || (cached && tagged(b, cached)));
         if (!nothing) {

@@ -115,8 +115,34 @@ static int copy_data(struct copier *cp, int in, const char *dest, const struct s
 
 static int copy_tree(struct copier *cp, int dirfd, const char *rel, const char *dest);
 
-/* The same file in the tree this COPY made last time: linked, not copied. */
-static bool link_previous(struct copier *cp, const char *dest, const struct stat *src)
+/* The digest of the data of regular file name of dirfd. */
+static int file_digest(int dirfd, const char *name, char *digest)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct cc_sha256 h;
+        cc_sha256_init(&h);
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+                cc_sha256_update(&h, buf, (size_t) n);
+        if (n < 0) {
+                int e = -errno;
+                cc_sha256_abort(&h);
+                return e;
+        }
+        cc_sha256_final(&h, digest);
+        return 0;
+}
+
+/* The same file in the tree this COPY made last time: linked, not copied.
+ * The same size, mtime, mode and owner are not enough (a file rewritten
+ * in place and its mtime put back has them): the data must be the same,
+ * by digest (the source's from this build's hashing when its stat is
+ * still the one hashed). */
+static bool link_previous(struct copier *cp, int dirfd, const char *name, const char *rel, const char *dest,
+                          const struct stat *orig, const struct stat *src, char *digest)
 {
         struct stat old;
         if (cp->c->prevfd <= 0 || fstatat(cp->c->prevfd, dest + 1, &old, AT_SYMLINK_NOFOLLOW) < 0)
@@ -127,7 +153,28 @@ static bool link_previous(struct copier *cp, const char *dest, const struct stat
             old.st_mtim.tv_nsec != src->st_mtim.tv_nsec || (old.st_mode & 07777) != (src->st_mode & 07777) ||
             old.st_uid != u || old.st_gid != g)
                 return false;
+        char have[CC_DIGEST_LEN + 1];
+        const char *known = cp->c->hashes ? cc_file_hashes_get(cp->c->hashes, rel, orig) : NULL;
+        if (known)
+                strcpy(digest, known);
+        else if (file_digest(dirfd, name, digest) < 0)
+                return false;
+        /* the previous tree's (a layer of the store: its chain names its data) */
+        const char *prev = cp->c->hashes && cp->c->prev_chain
+                                   ? cc_file_hashes_get_tree(cp->c->hashes, cp->c->prev_chain, dest)
+                                   : NULL;
+        if (!prev && file_digest(cp->c->prevfd, dest + 1, have) < 0)
+                return false;
+        if (!cc_streq(prev ? prev : have, digest))
+                return false;
         return linkat(cp->c->prevfd, dest + 1, cp->stagefd, dest + 1, 0) == 0;
+}
+
+/* What the staged tree holds: dest's digest, for cc_file_hashes_put_tree. */
+static void staged(struct copier *cp, const char *dest, const char *digest)
+{
+        if (cp->c->staged)
+                cc_strv_push_owned(cp->c->staged, cc_xasprintf("%s %s", digest, dest));
 }
 
 /* One entry name of dirfd (context path rel) to dest. */
@@ -138,6 +185,7 @@ static int copy_entry(struct copier *cp, int dirfd, const char *name, const char
                 return cc_error_setsys(cp->err, -errno, "%s", rel);
         if (ignored(cp, rel) && !(S_ISDIR(st.st_mode) && cp->exceptions))
                 return 0;
+        const struct stat orig = st;
         if (cp->c->chmod > 0 && !S_ISLNK(st.st_mode))
                 st.st_mode = (st.st_mode & S_IFMT) | (mode_t) cp->c->chmod;
         int r = 0;
@@ -161,16 +209,28 @@ static int copy_entry(struct copier *cp, int dirfd, const char *name, const char
                 if (cp->stagefd >= 0 && symlinkat(target, cp->stagefd, dest + 1) < 0)
                         return cc_error_setsys(cp->err, -errno, "create %s", dest);
         } else if (S_ISREG(st.st_mode)) {
-                if (cp->stagefd >= 0 && link_previous(cp, dest, &st))
+                char digest[CC_DIGEST_LEN + 1];
+                if (cp->stagefd >= 0 && link_previous(cp, dirfd, name, rel, dest, &orig, &st, digest)) {
+                        staged(cp, dest, digest);
                         return 0;
+                }
+                const char *known = cp->stagefd < 0 && cp->c->hashes ? cc_file_hashes_get(cp->c->hashes, rel, &orig)
+                                                                      : NULL;
+                if (known) {
+                        hash_entry(cp, dest, &st, known);
+                        return 0;
+                }
                 int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
                         return cc_error_setsys(cp->err, -errno, "open %s", rel);
-                char digest[CC_DIGEST_LEN + 1];
                 r = copy_data(cp, fd, dest, &st, digest);
                 close(fd);
                 if (r == 0)
                         hash_entry(cp, dest, &st, digest);
+                if (r == 0 && cp->c->hashes)
+                        cc_file_hashes_put(cp->c->hashes, rel, &orig, digest);
+                if (r == 0 && cp->stagefd >= 0)
+                        staged(cp, dest, digest);
                 return r; /* owner, mode and times set on the descriptor */
         } else {
                 return 0; /* devices, fifos, sockets of a context are not copied */

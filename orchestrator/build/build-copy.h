@@ -9,6 +9,7 @@
 
 #include "cc-error.h"
 #include "cc-util.h"
+#include "build-hashes.h"
 #include "dockerignore.h"
 
 struct cc_build_copy {
@@ -25,6 +26,12 @@ struct cc_build_copy {
                                             never written to), or <= 0 for none: a file the same there (path,
                                             size, time to the nanosecond, mode, owner) is hard-linked
                                             from it instead of copied */
+        struct cc_file_hashes *hashes;   /* srcfd is the context: digests of its files kept
+                                            by their stat (used and added to), or NULL */
+        const char *prev_chain;          /* the layer prevfd is ("sha256:..."): with hashes, the
+                                            digests of its files are looked up there */
+        struct cc_strv *staged;          /* NULL, or gets "DIGEST DEST" of each regular file
+                                            staged (for cc_file_hashes_put_tree) */
 };
 
 /* Copy into the staging tree stagefd (its root is the image's "/"), or

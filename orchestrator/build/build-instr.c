@@ -592,7 +592,7 @@ static int heredoc_sources(struct cc_builder *b, struct cc_stage *st, const stru
  * came before it) made last time, still in the store: its unchanged files
  * are linked from there. prev_key names it for the next time. */
 static int previous_tree(struct cc_builder *b, const struct cc_build_copy *c, const struct cc_df_instr *in,
-                         char *prev_key)
+                         char *prev_key, char *prev_chain)
 {
         struct cc_buf what = {0};
         cc_buf_printf(&what, "PREVIOUS%c%s%c%s%c%u:%u:%d:%o%c", 0, in->cmd, 0, c->dest, 0, (unsigned) c->uid,
@@ -607,7 +607,10 @@ static int previous_tree(struct cc_builder *b, const struct cc_build_copy *c, co
         if (!rec || !json_object_object_get_ex(rec, "chain", &chain) || !cc_digest_valid(json_object_get_string(chain)))
                 return -1;
         _cleanup_free_ char *dir = cc_image_layer_path(b->s, json_object_get_string(chain));
-        return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                strcpy(prev_chain, json_object_get_string(chain));
+        return fd;
 }
 
 static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
@@ -640,6 +643,8 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         c.srcfd = docfd >= 0 ? docfd : addfd >= 0 ? addfd : c.srcfd;
         if (docfd >= 0 || addfd >= 0)
                 c.ignore = NULL;
+        if (!from && c.srcfd == b->ctxfd && !b->o->no_cache)
+                c.hashes = cc_builder_file_hashes(b);
         _cleanup_free_ char *label = cc_builder_step_label(b, st);
         cc_builder_vertex(b, "%s %s", label, in->text);
         _cleanup_free_ char *by = cc_xasprintf("%s %s # buildkit", cc_streq(in->cmd, "add") ? "ADD" : "COPY", in->rest);
@@ -649,13 +654,20 @@ static int instr_copy(struct cc_builder *b, struct cc_stage *st, const struct cc
         if (r == 0)
                 cached = cc_stage_cached(b, st, key, by);
         _cleanup_free_ char *dir = NULL;
-        char prev_key[CC_DIGEST_LEN + 1];
-        _cleanup_close_ int prevfd = r == 0 && !cached ? previous_tree(b, &c, in, prev_key) : -1;
+        char prev_key[CC_DIGEST_LEN + 1], prev_chain[CC_DIGEST_LEN + 1] = "";
+        _cleanup_close_ int prevfd = r == 0 && !cached ? previous_tree(b, &c, in, prev_key, prev_chain) : -1;
         c.prevfd = prevfd;
+        c.prev_chain = *prev_chain ? prev_chain : NULL;
+        struct cc_strv staged = {0};
+        c.staged = c.hashes ? &staged : NULL;
         if (r == 0 && !cached)
                 r = extract ? cc_build_add_extract(b, srcs.v[0], dest, &dir, err) : copy_tree(b, &c, from, &dir, err);
         if (r == 0 && !cached)
                 r = cc_stage_add_layer(b, st, key, by, dir, err);
+        /* the digests of what the new layer holds, for the next run of this COPY */
+        if (r == 0 && !cached && c.hashes && *st->chain)
+                cc_file_hashes_put_tree(c.hashes, st->chain, &staged);
+        cc_strv_free(&staged);
         if (r == 0 && !cached && *st->chain) {
                 json_object *rec = json_object_new_object();
                 json_object_object_add(rec, "chain", json_object_new_string(st->chain));

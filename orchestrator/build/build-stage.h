@@ -9,6 +9,7 @@
 
 #include "builder.h"
 #include "build-commit.h"
+#include "build-hashes.h"
 #include "dockerfile.h"
 #include "dockerignore.h"
 #include "env.h"
@@ -85,6 +86,7 @@ struct cc_builder {
         size_t npending;
         struct cc_strv pending_keys; /* cache keys (hex), and their records: */
         json_object *pending_recs;
+        struct cc_file_hashes *hashes; /* digests of the context's files, once a COPY needs them */
 };
 
 /* Progress: "#N [stage i/n] TEXT" opens a vertex, end closes it ("#N
@@ -118,6 +120,9 @@ int cc_stage_add_layer(struct cc_builder *b, struct cc_stage *st, const char *ke
  * new. */
 int cc_builder_save(struct cc_builder *b, struct cc_stage *target, char *id_out, struct cc_error *err);
 void cc_builder_pending_free(struct cc_builder *b);
+/* The digests of the context's files kept from earlier builds (loaded on
+ * the first call, written back by cc_builder_save). */
+struct cc_file_hashes *cc_builder_file_hashes(struct cc_builder *b);
 /* Record rec (owned) under key ("sha256:..."), saved with the build. */
 void cc_builder_record(struct cc_builder *b, const char *key, json_object *rec);
 

@@ -12,7 +12,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 15
+plan 16
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -338,6 +338,46 @@ EOF
         nothing_left
 }
 
+# The digests of context files are kept by their stat between builds: a
+# file changed in place to the same size, its mtime put back, is still a
+# change (its ctime moved); a record file cut short is not used.
+t_cache_kept_digests() {
+        local d=$W/kept; mkdir -p "$d"
+        echo one >"$d/f"; echo keep >"$d/k"
+        printf 'FROM busybox:test\nCOPY f k /\n' >"$d/Dockerfile"
+        # only files older than 2 s at the start of a build are recorded
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [ $(($(date +%s) - $(stat -c %Z "$d/f"))) -ge 3 ] && break
+                sleep 0.1
+        done
+        local out id1
+        out=$(cc image build -q -t bt/kept:1 "$d" 2>&1) || { fail "$out"; return 1; }
+        id1=$out
+        local rec
+        rec=$(grep -l ' f$' "$CCOMPOSE_ROOT"/build-context-hashes/* 2>/dev/null)
+        [ -n "$rec" ] || { fail "no digest of f recorded"; return 1; }
+        out=$(cc image build -q -t bt/kept:1 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$out" "$id1" "(nothing changed)" || return 1
+        local mtime
+        mtime=$(stat -c %y "$d/f")
+        printf 'two\n' 1<>"$d/f"
+        touch -d "$mtime" "$d/f"
+        assert_eq "$(stat -c %y "$d/f")" "$mtime" "(the same mtime)" || return 1
+        out=$(cc image build -t bt/kept:2 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$(count_cached "$out")" 1 "(only FROM: $out)" || return 1
+        printf 'services:\n  c:\n    image: bt/kept:2\n    network_mode: none\n' >"$d/compose.yaml"
+        assert_eq "$(cc -f "$d/compose.yaml" -p bt-kept run --rm c cat /f /k 2>&1)" $'two\nkeep' || return 1
+        # a torn record file: not used, the build still right
+        truncate -s 100 "$rec"
+        printf 'one\n' 1<>"$d/f"
+        touch -d "$mtime" "$d/f"
+        out=$(cc image build -q -t bt/kept:3 "$d" 2>&1) || { fail "$out"; return 1; }
+        assert_eq "$out" "$id1" "(back to one: the first image)" || return 1
+        cc -f "$d/compose.yaml" -p bt-kept down >/dev/null 2>&1
+        nothing_left
+}
+
 t_source_date_epoch() {
         local d=$W/sde; ctx "$d"
         cat >"$d/Dockerfile" <<'EOF'
@@ -546,6 +586,7 @@ t "FROM scratch, -f -, COPY --chown" t_scratch_and_inline
 t "history: empty layers, created_by, diff_ids" t_history
 t "ARG before FROM, build args, platform ARGs" t_build_args_and_platform
 t "cache: nothing changed, mtimes, one file, --no-cache, after rm" t_cache
+t "cache: digests kept by stat; a same-size change with its mtime put back counts" t_cache_kept_digests
 t "SOURCE_DATE_EPOCH: two clean builds, one image; times clamped" t_source_date_epoch
 t "RUN --mount cache, bind, tmpfs, secret; --network; secrets in no layer" t_run_mounts
 t "heredocs: RUN <<EOF, RUN cmd <<EOF, COPY <<EOF (expanded, quoted), <<-" t_heredocs

@@ -190,3 +190,49 @@ TEST(chown_sets_owner)
         free(ctx);
         free(stage);
 }
+
+/* A COPY that runs again links the files of its previous tree that are
+ * the same, by data: a file rewritten in place to the same size, its
+ * mtime put back, is copied anew. */
+TEST(previous_tree_linked_only_for_the_same_data)
+{
+        char *ctx = context(), *prev = tmpdir(), *next = tmpdir();
+        struct cc_strv sv = {0};
+        cc_strv_push(&sv, "src");
+        int fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int pfd = open(prev, O_RDONLY | O_DIRECTORY | O_CLOEXEC), nfd = open(next, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct cc_build_copy c = {.srcfd = fd, .srcs = &sv, .dest = "/s/"};
+        char d[CC_DIGEST_LEN + 1];
+        struct cc_error err = {0};
+        ASSERT_INTEQ(cc_build_copy_run(&c, pfd, d, &err), 0);
+        _cleanup_free_ char *p = cc_path_join(ctx, "src/main.c");
+        struct stat before;
+        ASSERT_INTEQ(stat(p, &before), 0);
+        int w = open(p, O_WRONLY | O_CLOEXEC);
+        ASSERT(w >= 0);
+        ASSERT_INTEQ(write(w, "int mAin;", 9), 9); /* the same size, in place */
+        close(w);
+        struct timespec ts[2] = {before.st_atim, before.st_mtim};
+        ASSERT_INTEQ(utimensat(AT_FDCWD, p, ts, 0), 0);
+        c.prevfd = pfd;
+        ASSERT_INTEQ(cc_build_copy_run(&c, nfd, d, &err), 0);
+        has(next, "s/main.c", "int mAin;");
+        has(prev, "s/main.c", "int main;");
+        struct stat a, b;
+        ASSERT_INTEQ(fstatat(pfd, "s/skip.log", &a, 0), 0);
+        ASSERT_INTEQ(fstatat(nfd, "s/skip.log", &b, 0), 0);
+        ASSERT_INTEQ(a.st_ino, b.st_ino); /* unchanged: linked */
+        ASSERT_INTEQ(fstatat(pfd, "s/main.c", &a, 0), 0);
+        ASSERT_INTEQ(fstatat(nfd, "s/main.c", &b, 0), 0);
+        ASSERT(a.st_ino != b.st_ino);
+        close(fd);
+        close(pfd);
+        close(nfd);
+        cc_strv_free(&sv);
+        cc_rm_rf(ctx);
+        cc_rm_rf(prev);
+        cc_rm_rf(next);
+        free(ctx);
+        free(prev);
+        free(next);
+}
