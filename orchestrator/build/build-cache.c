@@ -407,12 +407,10 @@ int cc_builder_save(struct cc_builder *b, struct cc_stage *target, char *id_out,
         cc_builder_pending_free(b);
         if (r < 0 || !target)
                 return r;
-        if (b->out) {
-                fprintf(b->out, "#%u writing image %s done\n", b->vertex, id_out);
-                for (size_t i = 0; b->o->tags && i < b->o->tags->n; i++) {
-                        _cleanup_free_ char *norm = cc_image_ref_normalize(b->o->tags->v[i]);
-                        fprintf(b->out, "#%u naming to %s done\n", b->vertex, norm ? norm : b->o->tags->v[i]);
-                }
+        cc_builder_vertex_log(b, "writing image %s done", id_out);
+        for (size_t i = 0; b->o->tags && i < b->o->tags->n; i++) {
+                _cleanup_free_ char *norm = cc_image_ref_normalize(b->o->tags->v[i]);
+                cc_builder_vertex_log(b, "naming to %s done", norm ? norm : b->o->tags->v[i]);
         }
         cc_builder_vertex_done(b, false);
         return 0;

@@ -134,7 +134,13 @@ static int step_failed(struct cc_builder *b, const struct cc_df_instr *in, const
                        struct cc_error *err)
 {
         FILE *f = b->out ? b->out : stderr;
-        fprintf(f, "#%u ERROR: %s\n", no, cc_error_msg(err));
+        if (cc_builder_live(b)) {
+                struct cc_vertex v = {.no = no};
+                cc_builder_vertex_end(b, &v, CC_VERTEX_ERROR);
+                cc_builder_view_close(b);
+        } else {
+                fprintf(f, "#%u ERROR: %s\n", no, cc_error_msg(err));
+        }
         fprintf(f, "------\n > %s %s:\n", label, in->text);
         if (outfd >= 0)
                 print_output(f, outfd, 10, no, "");
@@ -273,7 +279,7 @@ int cc_build_run_end(struct cc_builder *b, struct cc_stage *st, bool cancel, str
                 run_pending_free(p);
                 return rc;
         }
-        if (b->out)
+        if (b->out && !cc_builder_live(b))
                 print_output(b->out, p->outfd, 0, p->v.no, NULL);
         if (rc == 0)
                 rc = cc_stage_add_layer(b, st, p->key, p->by, upper, err);

@@ -80,6 +80,7 @@ struct cc_builder {
         FILE *out;               /* progress, NULL: quiet */
         unsigned vertex;         /* BuildKit's "#N": the last one opened */
         struct cc_vertex last;
+        struct cc_build_view *view; /* the live view on a terminal, or NULL */
         struct cc_strv used_args; /* build args some ARG consumed */
         /* what enters the store at the end (build-cache.c) */
         struct cc_pending_layer *pending;
@@ -94,6 +95,19 @@ struct cc_builder {
 struct cc_vertex cc_builder_vertex(struct cc_builder *b, const char *fmt, ...) CC_PRINTF(2, 3);
 void cc_builder_vertex_end(struct cc_builder *b, const struct cc_vertex *v, enum cc_vertex_end how);
 void cc_builder_vertex_done(struct cc_builder *b, bool cached);
+/* A line of the last vertex ("#N writing image ... done"; a sub-row of
+ * the live view), and a line of the build's own (a warning: after the
+ * live view's final frame). */
+void cc_builder_vertex_log(struct cc_builder *b, const char *fmt, ...) CC_PRINTF(2, 3);
+void cc_builder_note(struct cc_builder *b, const char *fmt, ...) CC_PRINTF(2, 3);
+/* The live view (CC_BUILD_PROGRESS_TTY): started with the build, ticked
+ * while steps run (the running rows' times), closed (the final frame and
+ * the held lines) before an error block or at the end, then freed. */
+void cc_builder_view_start(struct cc_builder *b);
+void cc_builder_view_tick(struct cc_builder *b);
+void cc_builder_view_close(struct cc_builder *b);
+void cc_builder_view_free(struct cc_builder *b);
+bool cc_builder_live(const struct cc_builder *b);
 /* "[stage-0 2/5] " / "[2/5] " for the stage's next step. */
 char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st);
 

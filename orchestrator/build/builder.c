@@ -621,10 +621,12 @@ static int wait_steps(struct cc_builder *b, size_t target, struct cc_error *err)
         if (n == 0)
                 return cc_error_set(err, -EDEADLK, "the stages wait for each other");
         int k;
-        while ((k = poll(fds, (nfds_t) n, -1)) < 0 && errno == EINTR)
-                ;
-        if (k < 0)
-                return cc_error_setsys(err, -errno, "wait for the build steps");
+        /* the live view's running rows count up meanwhile */
+        while ((k = poll(fds, (nfds_t) n, cc_builder_live(b) ? 100 : -1)) <= 0) {
+                if (k < 0 && errno != EINTR)
+                        return cc_error_setsys(err, -errno, "wait for the build steps");
+                cc_builder_view_tick(b);
+        }
         int r = 0;
         for (size_t i = 0; i < n && r == 0; i++)
                 if (fds[i].revents)
@@ -708,8 +710,8 @@ static void warn_unused_args(struct cc_builder *b)
                 if (!known)
                         cc_buf_printf(&list, "%s%s", list.len ? " " : "", k);
         }
-        if (list.len && b->out)
-                fprintf(b->out, "[Warning] One or more build-args [%s] were not consumed\n", list.s);
+        if (list.len)
+                cc_builder_note(b, "[Warning] One or more build-args [%s] were not consumed\n", list.s);
         cc_buf_free(&list);
 }
 
@@ -810,7 +812,11 @@ int cc_build(const struct cc_build_opts *o, char *id_out, struct cc_error *err)
         struct cc_builder b = {.o = o, .ctxfd = -1, .work_lock = -1};
         if (o->progress != CC_BUILD_PROGRESS_QUIET)
                 b.out = o->out ? o->out : stderr;
+        if (o->progress == CC_BUILD_PROGRESS_TTY)
+                cc_builder_view_start(&b);
         int r = run_build(&b, id_out, err);
+        cc_builder_view_close(&b);
+        cc_builder_view_free(&b);
         builder_free(&b);
         return r < 0 ? cc_error_prefix(err, "failed to solve") : 0;
 }

@@ -16,6 +16,7 @@
 enum cc_build_progress {
         CC_BUILD_PROGRESS_PLAIN, /* BuildKit's plain lines: "#5 [2/4] RUN make", "#5 CACHED", "#5 DONE 0.3s" */
         CC_BUILD_PROGRESS_QUIET, /* nothing but errors */
+        CC_BUILD_PROGRESS_TTY,   /* a terminal: BuildKit's live view, redrawn in place */
 };
 
 struct cc_build_secret {

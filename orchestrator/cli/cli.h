@@ -132,8 +132,12 @@ struct cc_build_flags {
         bool no_cache;                     /* --no-cache */
         bool pull;                         /* --pull */
         bool quiet;                        /* -q, --progress quiet: errors only */
+        bool tty;                          /* the live view (cc_cli_build_live) */
         const struct cc_strv *build_args;  /* --build-arg K=V (or K: from the environment) */
 };
+/* The builder's live view for --progress P (NULL: auto): tty, or auto on
+ * a terminal (stderr), unless --ansi never. */
+bool cc_cli_build_live(const struct cc_cli *cli, const char *progress);
 /* Build one service's image from its build: section (every key of the
  * Compose Specification mapped to the builder's options), tagged with its
  * image name (cc_project_service_image) and build.tags. The builder's

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "support.h"
@@ -30,9 +31,17 @@ static void cc__build_warning(const struct cc_support_rule *r, const char *msg, 
                 fprintf(stderr, "WARN[0000] %s\n", msg);
 }
 
+bool cc_cli_build_live(const struct cc_cli *cli, const char *progress)
+{
+        if (cli->ansi == CC_ANSI_NEVER || (progress && !cc_streq(progress, "auto") && !cc_streq(progress, "tty")))
+                return false;
+        return (progress && cc_streq(progress, "tty")) || isatty(STDERR_FILENO);
+}
+
 void cc_cli_build_flags(const struct cc_cli *cli, struct cc_build_flags *f)
 {
         f->quiet = cc_streq(cli->progress, "quiet");
+        f->tty = cc_cli_build_live(cli, cli->progress);
 }
 
 int cc_cmd_build(struct cc_cli *cli, int argc, char **argv)
@@ -63,6 +72,7 @@ int cc_cmd_build(struct cc_cli *cli, int argc, char **argv)
                         if (cc_cli_progress_check(optarg) < 0)
                                 goto out;
                         f.quiet = strcmp(optarg, "quiet") == 0;
+                        f.tty = cc_cli_build_live(cli, optarg);
                         break;
                 case O_PULL: f.pull = true; break;
                 case O_PUSH: push = true; break;

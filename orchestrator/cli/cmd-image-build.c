@@ -133,7 +133,7 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
         struct cc_build_opts o = {.root = cli->root, .project = "build", .tags = &tags, .args = &args,
                                   .labels = &labels, .extra_hosts = &hosts, .cache_from = &cache_from,
                                   .additional_contexts = &contexts, .ssh = &ssh};
-        const char *file = NULL;
+        const char *file = NULL, *progress = NULL;
         _cleanup_free_ char *inline_text = NULL, *dfpath = NULL;
         bool quiet = false;
         struct cc_error err = {0};
@@ -181,6 +181,7 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                                         optarg);
                                 goto out;
                         }
+                        progress = optarg;
                         break;
                 case 'h': build_usage(); rc = 0; goto out;
                 default: goto out;
@@ -196,7 +197,9 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 goto out;
         }
         o.context = context;
-        o.progress = quiet ? CC_BUILD_PROGRESS_QUIET : CC_BUILD_PROGRESS_PLAIN;
+        o.progress = quiet                                ? CC_BUILD_PROGRESS_QUIET
+                     : cc_cli_build_live(cli, progress ? progress : cli->progress) ? CC_BUILD_PROGRESS_TTY
+                                                        : CC_BUILD_PROGRESS_PLAIN;
         o.secrets = secrets;
         o.nsecrets = nsecrets;
         if (file && dockerfile_opt(file, &o, &inline_text, &dfpath) < 0)

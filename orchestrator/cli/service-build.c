@@ -261,7 +261,9 @@ static int cc__plan(struct cc_cli *cli, const struct cc_project *p, const char *
                 .nsecrets = bp->nsecrets,
                 .no_cache = (f && f->no_cache) || cc_streq(cc_node_map_str(b, "no_cache"), "true"),
                 .pull = (f && f->pull) || cc_streq(cc_node_map_str(b, "pull"), "true"),
-                .progress = f && f->quiet ? CC_BUILD_PROGRESS_QUIET : CC_BUILD_PROGRESS_PLAIN,
+                .progress = f && f->quiet ? CC_BUILD_PROGRESS_QUIET
+                            : f && f->tty ? CC_BUILD_PROGRESS_TTY
+                                          : CC_BUILD_PROGRESS_PLAIN,
                 .out = stderr,
                 .name = service,
         };

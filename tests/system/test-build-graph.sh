@@ -16,7 +16,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 4
+plan 5
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -199,8 +199,64 @@ EOF
         nothing_left
 }
 
+# on_pty OUT GATE CMD...: run CMD on a new terminal, its output into OUT;
+# once the terminal shows a running "[2/2] RUN" row redrawn (twice), GATE
+# is created (the step waits for it). Exits as CMD does.
+on_pty() {
+        python3 - "$@" <<'EOF'
+import os, pty, sys
+out, gate, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+data = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+    if data.count(b"[2/2] RUN") >= 2 and not os.path.exists(gate):
+        open(gate, "w").close()
+open(out, "wb").write(data)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+EOF
+}
+
+t_live_view() {
+        local d=$W/live; mkdir -p "$d"
+        local id=gate-$$-$RANDOM
+        # the step runs until the test has seen it on the terminal
+        local gate; gate=$CCOMPOSE_ROOT/build-cache-mounts/$(printf '%s' "$id" | sha256sum | cut -d' ' -f1)/go
+        printf 'FROM busybox:test\nRUN --mount=type=cache,id=%s,target=/gate for i in $(seq 600); do [ -e /gate/go ] && exit 0; sleep 0.1; done; exit 1\n' "$id" >"$d/Dockerfile"
+        on_pty "$W/tty.out" "$gate" "$CCOMPOSE" image build -t bfeat/live:1 "$d" || { fail "build on a tty: $(cat -v "$W/tty.out")"; return 1; }
+        local out; out=$(cat -v "$W/tty.out")
+        # frames redrawn in place (cursor up), the step's row while it ran and at the end
+        assert_contains "$out" '^[[' || return 1
+        [ "$(grep -c '\[+\] Building' <<<"$out")" -ge 3 ] || { fail "fewer than 3 frames: $out"; return 1; }
+        assert_contains "$out" ' => CACHED [1/2] FROM docker.io/library/busybox:test' || return 1
+        assert_contains "$out" ' => [2/2] RUN --mount=type=cache' || return 1
+        grep -qE '\[\+\] Building [0-9.]+s \(3/3\) FINISHED' <<<"$out" || { fail "no final frame: $out"; return 1; }
+        assert_not_contains "$out" "#1 " "(no plain lines)" || return 1
+        # through a pipe: plain lines, no escapes
+        out=$(cc image build --no-cache -t bfeat/live:2 "$d" 2>&1 | cat -v)
+        assert_contains "$out" "#1 [1/2] FROM docker.io/library/busybox:test" || return 1
+        assert_not_contains "$out" '^[' || return 1
+        # --progress plain on the terminal, and compose's build there: live
+        on_pty "$W/tty2.out" "$gate" "$CCOMPOSE" image build --progress plain --no-cache "$d" || return 1
+        assert_contains "$(cat -v "$W/tty2.out")" "#2 [2/2] RUN --mount" || return 1
+        printf 'services:\n  l:\n    image: bfeat/live:compose\n    build: .\n' >"$d/compose.yaml"
+        on_pty "$W/tty3.out" "$gate" "$CCOMPOSE" -f "$d/compose.yaml" -p bfeat-live build --no-cache || { fail "compose: $(cat -v "$W/tty3.out")"; return 1; }
+        assert_contains "$(cat -v "$W/tty3.out")" ' FINISHED^[[K' || return 1
+        nothing_left
+}
+
 t "independent stages build at the same time (a rendezvous of two RUN steps)" t_stages_at_once
 t "a failing stage cancels the steps of the others; nothing left" t_failure_cancels
 t "RUN --mount=type=ssh: the agent asked through the socket (ssh-add -l), nothing of it in the image" t_ssh_mount
+t "--progress auto: a live view on a terminal, plain lines through a pipe" t_live_view
 t "named contexts: --build-context dir and docker-image:// for FROM, COPY --from, RUN --mount from; compose additional_contexts" t_named_contexts
 done_testing
