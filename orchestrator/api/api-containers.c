@@ -167,7 +167,7 @@ static json_object *cc__ports(const struct cc_ctr_state *ct)
         return a;
 }
 
-static json_object *cc__list_entry(const struct cc_api_ctr *c, long long now)
+json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now)
 {
         const struct cc_ctr_state *ct = c->ct;
         json_object *o = json_object_new_object(), *names = json_object_new_array();
@@ -330,7 +330,7 @@ void cc_api_containers_list(struct cc_api_req *r, char **params)
                         continue;
                 if (!cc__filter_match(&f, &cs.v[i]))
                         continue;
-                json_object_array_add(a, cc__list_entry(&cs.v[i], now));
+                json_object_array_add(a, cc_api_ctr_summary(&cs.v[i], now));
         }
         cc_api_ctrs_free(&cs);
         cc__filter_free(&f);

@@ -46,6 +46,36 @@ int cc_api_image_count(struct cc_api *api)
         return n;
 }
 
+json_object *cc_api_image_summary(struct cc_image_store *s, const char *id)
+{
+        struct cc_error err = {0};
+        json_object *ins = cc_image_inspect_json(s, id, &err);
+        cc_error_clear(&err);
+        if (!ins)
+                return NULL;
+        json_object *o = json_object_new_object(), *v;
+        json_object_object_add(o, "Id", json_object_new_string(id));
+        json_object_object_add(o, "ParentId", json_object_new_string(""));
+        json_object_object_get_ex(ins, "RepoTags", &v);
+        json_object_object_add(o, "RepoTags", json_object_get(v));
+        json_object_object_get_ex(ins, "RepoDigests", &v);
+        json_object_object_add(o, "RepoDigests", json_object_get(v));
+        json_object_object_get_ex(ins, "Created", &v);
+        time_t created = cc_image_parse_time(json_object_get_string(v));
+        json_object_object_add(o, "Created", json_object_new_int64(created < 0 ? 0 : created));
+        int64_t size = (int64_t) cc_image_size(s, id);
+        json_object_object_add(o, "Size", json_object_new_int64(size));
+        json_object_object_add(o, "SharedSize", json_object_new_int(-1));
+        json_object_object_add(o, "VirtualSize", json_object_new_int64(size));
+        json_object *cfg = NULL, *labels = NULL;
+        if (json_object_object_get_ex(ins, "Config", &cfg))
+                json_object_object_get_ex(cfg, "Labels", &labels);
+        json_object_object_add(o, "Labels", labels ? json_object_get(labels) : json_object_new_object());
+        json_object_object_add(o, "Containers", json_object_new_int(-1));
+        json_object_put(ins);
+        return o;
+}
+
 void cc_api_images_list(struct cc_api_req *r, char **params)
 {
         for (size_t i = 0; i + 1 < r->query.n; i += 2)
@@ -61,32 +91,9 @@ void cc_api_images_list(struct cc_api_req *r, char **params)
         cc_image_ids(s, &ids);
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < ids.n; i++) {
-                struct cc_error err = {0};
-                json_object *ins = cc_image_inspect_json(s, ids.v[i], &err);
-                cc_error_clear(&err);
-                if (!ins)
-                        continue;
-                json_object *o = json_object_new_object(), *v;
-                json_object_object_add(o, "Id", json_object_new_string(ids.v[i]));
-                json_object_object_add(o, "ParentId", json_object_new_string(""));
-                json_object_object_get_ex(ins, "RepoTags", &v);
-                json_object_object_add(o, "RepoTags", json_object_get(v));
-                json_object_object_get_ex(ins, "RepoDigests", &v);
-                json_object_object_add(o, "RepoDigests", json_object_get(v));
-                json_object_object_get_ex(ins, "Created", &v);
-                time_t created = cc_image_parse_time(json_object_get_string(v));
-                json_object_object_add(o, "Created", json_object_new_int64(created < 0 ? 0 : created));
-                int64_t size = (int64_t) cc_image_size(s, ids.v[i]);
-                json_object_object_add(o, "Size", json_object_new_int64(size));
-                json_object_object_add(o, "SharedSize", json_object_new_int(-1));
-                json_object_object_add(o, "VirtualSize", json_object_new_int64(size));
-                json_object *cfg = NULL, *labels = NULL;
-                if (json_object_object_get_ex(ins, "Config", &cfg))
-                        json_object_object_get_ex(cfg, "Labels", &labels);
-                json_object_object_add(o, "Labels", labels ? json_object_get(labels) : json_object_new_object());
-                json_object_object_add(o, "Containers", json_object_new_int(-1));
-                json_object_array_add(a, o);
-                json_object_put(ins);
+                json_object *o = cc_api_image_summary(s, ids.v[i]);
+                if (o)
+                        json_object_array_add(a, o);
         }
         cc_strv_free(&ids);
         cc_image_store_close(s);

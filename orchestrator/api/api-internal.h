@@ -149,12 +149,17 @@ void cc_api_ctrs_free(struct cc_api_ctrs *cs);
 /* By name (with or without docker's leading "/"), full ID or unique ID
  * prefix; NULL after answering 404 when none. */
 struct cc_api_ctr *cc_api_ctr_find(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
+/* docker's container list entry (GET /containers/json, /system/df). */
+json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now);
 /* cc_api_ctrs_load, then cc_api_ctr_find (cs is to be freed either way). */
 struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* The file of an API-made container's project that holds its request. */
 #define CC_API_RECORD "api.json"
 /* api-images.c */
 int cc_api_image_count(struct cc_api *api);
+/* docker's image list entry of image id (NULL when it cannot be read). */
+struct cc_image_store;
+json_object *cc_api_image_summary(struct cc_image_store *s, const char *id);
 
 /* ---- ccompose's own commands for a request (api-run.c) ---- */
 struct cc_api_run;
@@ -281,6 +286,14 @@ void cc_api_container_unpause(struct cc_api_req *r, char **params);
 void cc_api_container_kill(struct cc_api_req *r, char **params);
 void cc_api_container_wait(struct cc_api_req *r, char **params);
 void cc_api_container_remove(struct cc_api_req *r, char **params);
+/* A container name docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool cc_api_name_valid(const char *name);
+/* Run `ccompose -p PROJECT -f its compose file ARGS...` (an API-made
+ * container's project) as a child on the loop; done(data, exit code, the
+ * last line it printed) when it ends. */
+typedef void (*cc_api_command_fn)(void *data, int64_t code, const char *message);
+void cc_api_command(struct cc_api *api, const char *project, const char *const *args, cc_api_command_fn done,
+                    void *data);
 /* Remove the exited containers made with HostConfig.AutoRemove (once no
  * request streams their output). */
 void cc_api_reaper_start(struct cc_api *api);
@@ -297,6 +310,10 @@ void cc_api_archive_put(struct cc_api_req *r, char **params);
 /* api-stats.c */
 void cc_api_container_top(struct cc_api_req *r, char **params);
 void cc_api_container_stats(struct cc_api_req *r, char **params);
+/* api-system.c */
+void cc_api_container_rename(struct cc_api_req *r, char **params);
+void cc_api_containers_prune(struct cc_api_req *r, char **params);
+void cc_api_system_df(struct cc_api_req *r, char **params);
 /* api-events.c */
 void cc_api_events(struct cc_api_req *r, char **params);
 /* The service stops: close the handles of running instances (which go

@@ -38,6 +38,8 @@ struct cc__cmd {
         int open;               /* handles not closed yet */
         int64_t code;
         cc__cmd_fn done;        /* answers the request from the exit code */
+        cc_api_command_fn ext;  /* cc_api_command's caller's */
+        void *ext_data;
         char *project, *id, *name;
 };
 
@@ -163,6 +165,25 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
         uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__cmd_read);
 }
 
+/* cc_api_command's end: its callback with the exit code and last line. */
+static void cc__cmd_ext(struct cc__cmd *c, int64_t code)
+{
+        _cleanup_free_ char *msg = cc__cmd_message(c);
+        c->ext(c->ext_data, code, msg);
+}
+
+void cc_api_command(struct cc_api *api, const char *project, const char *const *args, cc_api_command_fn done,
+                    void *data)
+{
+        struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->api = api;
+        c->done = cc__cmd_ext;
+        c->ext = done;
+        c->ext_data = data;
+        c->project = cc_xstrdup(project);
+        cc__cmd_run(c, args);
+}
+
 static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr *ctr, cc__cmd_fn done)
 {
         struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
@@ -198,8 +219,7 @@ static bool cc__running(const struct cc_ctr_state *ct)
 
 /* ---- create ---- */
 
-/* A name docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static bool cc__name_valid(const char *n)
+bool cc_api_name_valid(const char *n)
 {
         if (!n[0] || !n[1] || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n[0]))
                 return false;
@@ -331,7 +351,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         json_object *svc = NULL, *model = NULL;
         _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL, *key = NULL;
         struct cc_error err = {0};
-        if (!cc__name_valid(name)) {
+        if (!cc_api_name_valid(name)) {
                 cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
                 goto out;
         }

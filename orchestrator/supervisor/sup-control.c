@@ -302,6 +302,21 @@ static int cc__op_resize(struct cc_sup *s, const struct cc_ctl_req *req)
         return 1;
 }
 
+/* the API's rename: {"op":"rename","id":ID,"name":NEW}; the new name is
+ * the container's from now on (its state, ps, events), as docker renames */
+static int cc__op_rename(struct cc_sup *s, const struct cc_ctl_req *req)
+{
+        struct cc_ctr_state *st = cc_state_find(s->state, req->id);
+        if (!st) {
+                cc_sup_progress(s, "no such container: %s", req->id);
+                return 1;
+        }
+        _cleanup_free_ char *old = st->name;
+        st->name = cc_xstrdup(req->name);
+        cc_sup_event(s, st, "rename", "oldName", old);
+        return cc__save(s) < 0 ? 1 : 0;
+}
+
 /* Act on a request that parsed; returns the exit code for the client. */
 static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, bool *keep)
 {
@@ -324,6 +339,8 @@ static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, 
                 return cc__op_rm(s, req);
         case CC_CTL_RESIZE:
                 return cc__op_resize(s, req);
+        case CC_CTL_RENAME:
+                return cc__op_rename(s, req);
         case CC_CTL_NETATTACH:
         case CC_CTL_NETDETACH:
                 return cc__op_net(s, req);

@@ -15,7 +15,7 @@ static const struct {
         {"netdetach", CC_CTL_NETDETACH}, {"stop", CC_CTL_STOP},       {"start", CC_CTL_START},
         {"restart", CC_CTL_RESTART},     {"kill", CC_CTL_KILL},       {"pause", CC_CTL_PAUSE},
         {"unpause", CC_CTL_UNPAUSE},     {"reexec", CC_CTL_REEXEC},
-        {"resize", CC_CTL_RESIZE},
+        {"resize", CC_CTL_RESIZE},       {"rename", CC_CTL_RENAME},
 };
 
 static void cc__json_putp(json_object **o)
@@ -149,6 +149,8 @@ static int cc__parse_fields(json_object *j, struct cc_ctl_req *req, struct cc_er
                 req->rows = (unsigned) rows;
                 req->cols = (unsigned) cols;
         }
+        if (req->op == CC_CTL_RENAME && (!req->id || !req->name || !*req->name))
+                return cc_error_set(err, -EINVAL, "bad request: id and name are needed");
         if ((req->op == CC_CTL_NETATTACH || req->op == CC_CTL_NETDETACH) &&
             (!req->service || !req->id || !req->name || (req->op == CC_CTL_NETATTACH && req->pid <= 0)))
                 return cc_error_set(err, -EINVAL, "bad request: service, id, name and pid are needed");

@@ -32,6 +32,7 @@ enum cc_ctl_op {
         CC_CTL_UNPAUSE,
         CC_CTL_REEXEC,
         CC_CTL_RESIZE,
+        CC_CTL_RENAME,
 };
 
 struct cc_ctl_req {

@@ -190,10 +190,11 @@ def case_top(name, stopped):
     _, data = expect("GET", f"/containers/{name}/top", 200)
     t = json.loads(data)
     check(t["Titles"][:3] == ["UID", "PID", "PPID"] and t["Titles"][-1] == "CMD", f"top titles: {t}")
-    check(len(t["Processes"]) == 1 and t["Processes"][0][-1] == "sleep 600", f"top processes: {t}")
+    # the container's processes only (an earlier exec's may be among them)
+    check("sleep 600" in [p[-1] for p in t["Processes"]] and len(t["Processes"]) < 5, f"top processes: {t}")
     _, data = expect("GET", f"/containers/{name}/top?ps_args=-o+pid,comm", 200)
     t = json.loads(data)
-    check(t["Titles"] == ["PID", "COMMAND"] and [p[1] for p in t["Processes"]] == ["sleep"], f"top -o: {t}")
+    check(t["Titles"] == ["PID", "COMMAND"] and "sleep" in [p[1] for p in t["Processes"]], f"top -o: {t}")
     expect("GET", f"/containers/{name}/top?ps_args=-o+comm", 500, message="PID")
     expect("GET", f"/containers/{stopped}/top", 409, message="is not running")
 

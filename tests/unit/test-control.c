@@ -44,6 +44,11 @@ TEST(good_requests)
         ASSERT(req.op == CC_CTL_RESIZE && req.rows == 40 && req.cols == 132);
         ASSERT_STREQ(req.id, "abc");
         cc_ctl_req_clear(&req);
+        ASSERT(parse("{\"op\":\"rename\",\"id\":\"abc\",\"name\":\"new\"}", &req, &err) == 0);
+        ASSERT(req.op == CC_CTL_RENAME);
+        ASSERT_STREQ(req.id, "abc");
+        ASSERT_STREQ(req.name, "new");
+        cc_ctl_req_clear(&req);
 }
 
 TEST(bad_requests)
@@ -67,6 +72,9 @@ TEST(bad_requests)
                 "{\"op\":\"resize\",\"id\":\"a\",\"rows\":-1,\"cols\":1}",
                 "{\"op\":\"resize\",\"id\":\"a\",\"rows\":1,\"cols\":65536}",
                 "{\"op\":\"resize\",\"id\":\"a\",\"rows\":\"1\",\"cols\":1}",
+                /* rename: a container and a name */
+                "{\"op\":\"rename\",\"id\":\"a\"}", "{\"op\":\"rename\",\"name\":\"n\"}",
+                "{\"op\":\"rename\",\"id\":\"a\",\"name\":\"\"}",
         };
         for (size_t i = 0; i < CC_ARRAY_SIZE(bad); i++) {
                 struct cc_ctl_req req;

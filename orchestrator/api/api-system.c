@@ -1,0 +1,349 @@
+/* The API's container rename and prune, and /system/df. rename goes to
+ * the project's supervisor (which owns the state while it runs) or, with
+ * none, to the state file under the project lock. prune takes down the
+ * API's stopped containers' projects (`ccompose down`, as DELETE does);
+ * compose containers are left to ccompose's commands. df sums the image
+ * store's layers, the containers' own layers and the volumes. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <dirent.h>
+
+#include "api-internal.h"
+#include "image-store.h"
+#include "image.h"
+#include "logfile.h"
+#include "state.h"
+#include "supervisor.h"
+
+static json_object *cc__get(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* ---- disk usage ---- */
+
+static __thread int64_t cc__du_sum;
+
+static int cc__du_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+        if (flag == FTW_F && (st->st_nlink == 1 || S_ISREG(st->st_mode)))
+                cc__du_sum += (int64_t) st->st_size;
+        return 0;
+}
+
+/* The bytes of the files under path (0 when it is not there). */
+static int64_t cc__du(const char *path)
+{
+        cc__du_sum = 0;
+        nftw(path, cc__du_one, 32, FTW_PHYS | FTW_MOUNT);
+        return cc__du_sum;
+}
+
+/* ---- rename ---- */
+
+/* Without a supervisor: the state file, under the project lock. */
+static int cc__rename_offline(struct cc_api *api, const char *project, const char *id, const char *name,
+                              struct cc_error *err)
+{
+        int lock = cc_state_lock(api->opts->runtime_dir, project, true, err);
+        if (lock < 0)
+                return lock;
+        struct cc_state *st = NULL;
+        int r = cc_state_load(api->opts->runtime_dir, project, &st, err);
+        struct cc_ctr_state *ct = r == 0 ? cc_state_find(st, id) : NULL;
+        if (r == 0 && !ct)
+                r = cc_error_set(err, -ENOENT, "no such container: %s", id);
+        if (ct) {
+                free(ct->name);
+                ct->name = cc_xstrdup(name);
+                r = cc_state_save(api->opts->runtime_dir, st, err);
+        }
+        cc_state_free(st);
+        cc_state_unlock(lock);
+        return r;
+}
+
+/* An API container's record keeps its name for inspect. */
+static void cc__rename_record(struct cc_api *api, const char *project, const char *name)
+{
+        _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, project);
+        _cleanup_free_ char *path = cc_path_join(dir, CC_API_RECORD);
+        json_object *rec = json_object_from_file(path);
+        if (!rec)
+                return;
+        json_object_object_add(rec, "Name", json_object_new_string(name));
+        const char *t = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+        cc_write_file_atomic(path, t, strlen(t), 0600);
+        json_object_put(rec);
+}
+
+void cc_api_container_rename(struct cc_api_req *r, char **params)
+{
+        const char *q = cc_api_query(r, "name");
+        const char *name = q && q[0] == '/' ? q + 1 : q;
+        if (!name || !*name) {
+                cc_api_reply_error(r, 400, "Neither old nor new names may be empty");
+                return;
+        }
+        if (!cc_api_name_valid(name)) {
+                cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+                return;
+        }
+        struct cc_api_ctrs cs;
+        struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
+        for (size_t i = 0; c && i < cs.n; i++)
+                if (strcmp(cs.v[i].ct->name, name) == 0) {
+                        if (&cs.v[i] == c)
+                                cc_api_reply_error(r, 400, "Renaming a container with the same name as its current name");
+                        else
+                                cc_api_reply_error(r, 409,
+                                                   "Conflict. The container name \"/%s\" is already in use by container "
+                                                   "\"%s\". You have to remove (or rename) that container to be able "
+                                                   "to reuse that name.",
+                                                   name, cs.v[i].ct->id);
+                        c = NULL;
+                }
+        if (c) {
+                struct cc_error err = {0};
+                int e;
+                if (cc_sup_alive(c->st)) {
+                        struct cc_cli cli = {.root = r->api->opts->root, .runtime_dir = r->api->opts->runtime_dir};
+                        json_object *req = json_object_new_object();
+                        json_object_object_add(req, "op", json_object_new_string("rename"));
+                        json_object_object_add(req, "id", json_object_new_string(c->ct->id));
+                        json_object_object_add(req, "name", json_object_new_string(name));
+                        int code = 0;
+                        e = cc_sup_request(&cli, c->st->project, json_object_to_json_string(req), &code, &err);
+                        if (e == 0 && code != 0)
+                                e = cc_error_set(&err, -EIO, "the supervisor of %s refused it", c->st->project);
+                        json_object_put(req);
+                } else {
+                        e = cc__rename_offline(r->api, c->st->project, c->ct->id, name, &err);
+                }
+                if (e < 0) {
+                        cc_api_reply_error(r, 500, "renaming %s to %s: %s", c->ct->name, name, cc_error_msg(&err));
+                } else {
+                        if (c->api)
+                                cc__rename_record(r->api, c->st->project, name);
+                        cc_api_reply_empty(r, 204);
+                }
+                cc_error_clear(&err);
+        }
+        cc_api_ctrs_free(&cs);
+}
+
+/* ---- prune ---- */
+
+struct cc__prune {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+        int pending;
+        json_object *deleted;
+        int64_t reclaimed;
+        struct cc_strv errors;
+};
+
+struct cc__prune_one {
+        struct cc__prune *p;
+        char *id;
+        int64_t size;
+};
+
+/* One fewer to wait for; the last answers. */
+static void cc__prune_release(struct cc__prune *p)
+{
+        if (--p->pending > 0)
+                return;
+        struct cc_api_req *r = p->req;
+        if (p->errors.n) {
+                /* as dockerd: the first error; what was removed stays removed */
+                cc_api_reply_error(r, 500, "removing containers: %s", p->errors.v[0]);
+                json_object_put(p->deleted);
+        } else {
+                json_object *o = json_object_new_object();
+                bool none = json_object_array_length(p->deleted) == 0;
+                if (none)
+                        json_object_put(p->deleted);
+                json_object_object_add(o, "ContainersDeleted", none ? NULL : p->deleted);
+                json_object_object_add(o, "SpaceReclaimed", json_object_new_int64(p->reclaimed));
+                cc_api_reply_json(r, 200, o);
+        }
+        cc_strv_free(&p->errors);
+        free(p);
+        cc_api_done(r);
+}
+
+static void cc__prune_done(void *data, int64_t code, const char *message)
+{
+        struct cc__prune_one *one = data;
+        struct cc__prune *p = one->p;
+        if (code == 0) {
+                json_object_array_add(p->deleted, json_object_new_string(one->id));
+                p->reclaimed += one->size;
+        } else {
+                cc_strv_push_owned(&p->errors, cc_xasprintf("%.12s: %s", one->id, message));
+        }
+        free(one->id);
+        free(one);
+        cc__prune_release(p);
+}
+
+/* The downs run to their end: a client that left gets no answer. */
+static void cc__prune_abort(struct cc_api_task *t)
+{
+}
+
+/* Does c pass prune's filters (until: created before; label, label!)? */
+static bool cc__prune_match(const struct cc_strv *f, const struct cc_api_ctr *c, const struct timespec *until)
+{
+        json_object *labels = cc__get(cc__get(c->api, "Config"), "Labels");
+        if (until && c->ct->created >= until->tv_sec)
+                return false;
+        for (size_t i = 0; i + 1 < f->n; i += 2) {
+                bool neg = strcmp(f->v[i], "label!") == 0;
+                if (!neg && strcmp(f->v[i], "label") != 0)
+                        continue;
+                const char *want = f->v[i + 1], *eq = strchr(want, '=');
+                _cleanup_free_ char *key = eq ? cc_xstrndup(want, (size_t) (eq - want)) : cc_xstrdup(want);
+                json_object *v = cc__get(labels, key);
+                bool has = v && (!eq || strcmp(json_object_get_string(v), eq + 1) == 0);
+                if (has == neg)
+                        return false;
+        }
+        return true;
+}
+
+void cc_api_containers_prune(struct cc_api_req *r, char **params)
+{
+        struct cc_strv f = {0};
+        if (cc_api_filters(r, &f) < 0)
+                return;
+        struct timespec until = {0}, now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        bool has_until = false;
+        for (size_t i = 0; i + 1 < f.n; i += 2) {
+                if (strcmp(f.v[i], "until") == 0) {
+                        char *end;
+                        long long secs = strtoll(f.v[i + 1], &end, 10);
+                        if (end != f.v[i + 1] && (!*end || *end == '.'))
+                                until.tv_sec = secs;
+                        else if (cc_log_parse_time(f.v[i + 1], &now, &until) < 0) {
+                                cc_api_reply_error(r, 400, "invalid filter 'until=%s'", f.v[i + 1]);
+                                cc_strv_free(&f);
+                                return;
+                        }
+                        has_until = true;
+                } else if (strcmp(f.v[i], "label") != 0 && strcmp(f.v[i], "label!") != 0) {
+                        cc_api_reply_error(r, 400, "invalid filter '%s' (supported: until, label, label!)", f.v[i]);
+                        cc_strv_free(&f);
+                        return;
+                }
+        }
+        struct cc_api_ctrs cs;
+        cc_api_ctrs_load(r->api, &cs);
+        struct cc__prune *p = cc_xcalloc(1, sizeof(*p));
+        p->req = r;
+        p->deleted = json_object_new_array();
+        p->pending = 1; /* held until every down is started */
+        p->task.abort = cc__prune_abort;
+        r->task = &p->task;
+        for (size_t i = 0; i < cs.n; i++) {
+                const struct cc_api_ctr *c = &cs.v[i];
+                enum cc_ctr_status s = c->ct->status;
+                if (!c->api || s == CC_CTR_RUNNING || s == CC_CTR_PAUSED || s == CC_CTR_RESTARTING ||
+                    cc_strv_contains(&r->api->reaping, c->st->project) ||
+                    !cc__prune_match(&f, c, has_until ? &until : NULL))
+                        continue;
+                struct cc__prune_one *one = cc_xcalloc(1, sizeof(*one));
+                one->p = p;
+                one->id = cc_xstrdup(c->ct->id);
+                _cleanup_free_ char *upper = cc_xasprintf("%s/containers/%s/upper", r->api->opts->root, c->ct->id);
+                one->size = cc__du(upper);
+                p->pending++;
+                static const char *const args[] = {"down", "-t", "0", NULL};
+                cc_api_command(r->api, c->st->project, args, cc__prune_done, one);
+        }
+        cc_api_ctrs_free(&cs);
+        cc_strv_free(&f);
+        cc__prune_release(p); /* the share held while they were started */
+}
+
+/* ---- df ---- */
+
+void cc_api_system_df(struct cc_api_req *r, char **params)
+{
+        const char *root = r->api->opts->root;
+        struct cc_api_ctrs cs;
+        cc_api_ctrs_load(r->api, &cs);
+        long long now = (long long) time(NULL);
+        /* images, with how many containers use each */
+        json_object *images = json_object_new_array();
+        struct cc_image_store *s = NULL;
+        struct cc_error err = {0};
+        if (cc_image_store_open(root, &s, &err) == 0) {
+                struct cc_strv ids = {0};
+                cc_image_ids(s, &ids);
+                for (size_t i = 0; i < ids.n; i++) {
+                        json_object *o = cc_api_image_summary(s, ids.v[i]);
+                        if (!o)
+                                continue;
+                        int n = 0;
+                        for (size_t k = 0; k < cs.n; k++)
+                                n += cs.v[k].ct->image_id && strcmp(ids.v[i], cs.v[k].ct->image_id) == 0;
+                        json_object_object_add(o, "Containers", json_object_new_int(n));
+                        json_object_object_add(o, "SharedSize", json_object_new_int(0));
+                        json_object_array_add(images, o);
+                }
+                cc_strv_free(&ids);
+                cc_image_store_close(s);
+        }
+        cc_error_clear(&err);
+        /* containers, with their own layer's size */
+        json_object *ctrs = json_object_new_array();
+        for (size_t i = 0; i < cs.n; i++) {
+                json_object *o = cc_api_ctr_summary(&cs.v[i], now);
+                _cleanup_free_ char *upper = cc_xasprintf("%s/containers/%s/upper", root, cs.v[i].ct->id);
+                int64_t rw = cc__du(upper);
+                json_object_object_add(o, "SizeRw", json_object_new_int64(rw));
+                json_object_object_add(o, "SizeRootFs", json_object_new_int64(rw));
+                json_object_array_add(ctrs, o);
+        }
+        /* volumes: RefCount is not known (-1, as dockerd when it cannot tell) */
+        json_object *vols = json_object_new_array();
+        _cleanup_free_ char *vdir = cc_path_join(root, "volumes");
+        DIR *d = opendir(vdir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *data = cc_xasprintf("%s/%s/_data", vdir, de->d_name);
+                struct stat st;
+                if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                json_object *o = json_object_new_object(), *use = json_object_new_object();
+                json_object_object_add(o, "Name", json_object_new_string(de->d_name));
+                json_object_object_add(o, "Driver", json_object_new_string("local"));
+                json_object_object_add(o, "Mountpoint", json_object_new_string(data));
+                json_object_object_add(o, "Labels", json_object_new_object());
+                json_object_object_add(o, "Scope", json_object_new_string("local"));
+                json_object_object_add(o, "Options", NULL);
+                json_object_object_add(use, "Size", json_object_new_int64(cc__du(data)));
+                json_object_object_add(use, "RefCount", json_object_new_int(-1));
+                json_object_object_add(o, "UsageData", use);
+                json_object_array_add(vols, o);
+        }
+        if (d)
+                closedir(d);
+        _cleanup_free_ char *layers = cc_path_join(root, "layers");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "LayersSize", json_object_new_int64(cc__du(layers)));
+        json_object_object_add(o, "Images", images);
+        json_object_object_add(o, "Containers", ctrs);
+        json_object_object_add(o, "Volumes", vols);
+        json_object_object_add(o, "BuildCache", json_object_new_array());
+        cc_api_ctrs_free(&cs);
+        cc_api_reply_json(r, 200, o);
+}
