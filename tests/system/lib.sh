@@ -19,6 +19,21 @@ _CLEANUPS=()
 
 # Register a cleanup command (run in reverse order at exit).
 on_exit() { _CLEANUPS+=("$*"); }
+# bg_record PID: stop PID when this file exits, also when recorded in a
+# subshell (a case run by t). The PID's start time is kept with it, so a
+# PID reused by another process after ours ended is left alone.
+bg_record() {
+        local st
+        st=$(awk '{print $22}' "/proc/$1/stat" 2>/dev/null) && echo "$1 $st" >>"$TMP/.bg-pids"
+}
+_stop_recorded() {
+        local pid st now
+        [ -f "$TMP/.bg-pids" ] || return 0
+        while read -r pid st; do
+                now=$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null) || continue
+                [ "$now" = "$st" ] && kill "$pid" 2>/dev/null
+        done <"$TMP/.bg-pids"
+}
 _run_cleanups() {
         local rc=$? last=$BASH_COMMAND i
         # a file that ends early (a set-up step, an unset variable, a
@@ -27,6 +42,7 @@ _run_cleanups() {
                 echo "Bail out! $(basename "$0") ended with status $rc after $_T_N of $_T_PLAN cases (last command: $last)"
         fi
         for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[i]}" >/dev/null 2>&1 || true; done
+        _stop_recorded
         # never leave mounts of this test behind
         grep -F " $TMP/" /proc/self/mountinfo 2>/dev/null | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
         rm -rf "$TMP"

@@ -36,6 +36,9 @@ start_bg() {
         "$@" &
         local __sb_pid=$!
         printf -v "$__sb_var" '%s' "$__sb_pid"
+        # also from a case's subshell (t runs cases in $(...), whose
+        # on_exit list is lost): lib.sh's exit stops what bg_record lists
+        bg_record "$__sb_pid"
         on_exit "kill $__sb_pid; wait $__sb_pid"
 }
 
