@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/un.h>
 
 #include "api-internal.h"
 #include "ipam.h"
@@ -41,11 +42,21 @@ struct cc__cmd {
         cc_api_command_fn ext;  /* cc_api_command's caller's */
         void *ext_data;
         char *project, *id, *name;
+        /* a request to the project's supervisor (cc__sup_run) */
+        uv_connect_t connect;
+        uv_write_t write;
+        char *line;             /* the request, with its newline */
+        struct cc_buf in;       /* its answer lines not read yet */
+        struct cc_strv args;    /* the command to run when no supervisor answers */
+        bool answered;          /* it said {"done": ...} */
 };
 
 static void cc__cmd_free(struct cc__cmd *c)
 {
         cc_buf_free(&c->text);
+        cc_buf_free(&c->in);
+        cc_strv_free(&c->args);
+        free(c->line);
         free(c->project);
         free(c->id);
         free(c->name);
@@ -194,6 +205,105 @@ static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr
         c->id = cc_xstrdup(ctr->ct->id);
         c->name = cc_xstrdup(ctr->ct->name);
         return c;
+}
+
+/* ---- a request to the project's supervisor ----
+ * What `ccompose start/stop/...` would ask it, sent on its control socket
+ * from here: no process to start and no compose file to load. When no
+ * supervisor answers, the command runs instead (it starts one). */
+
+static void cc__sup_fallback(uv_handle_t *h)
+{
+        struct cc__cmd *c = h->data;
+        cc__cmd_run(c, (const char *const *) c->args.v);
+}
+
+/* Its answer: {"progress": "..."} lines (kept as a command's output, the
+ * last one its message), then {"done": true, "exit": N}. */
+static void cc__sup_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+        struct cc__cmd *c = s->data;
+        if (n > 0 && c->in.len < 64 * 1024)
+                cc_buf_add(&c->in, buf->base, (size_t) n);
+        free(buf->base);
+        char *nl;
+        while (c->in.len && (nl = memchr(c->in.s, '\n', c->in.len))) {
+                *nl = '\0';
+                json_object *o = json_tokener_parse(c->in.s), *v = NULL;
+                if (o && json_object_object_get_ex(o, "progress", &v)) {
+                        cc_buf_puts(&c->text, json_object_get_string(v));
+                        cc_buf_putc(&c->text, '\n');
+                } else if (o && json_object_object_get_ex(o, "done", &v)) {
+                        json_object *e = NULL;
+                        c->code = json_object_object_get_ex(o, "exit", &e) ? json_object_get_int(e) : 0;
+                        c->answered = true;
+                }
+                json_object_put(o);
+                size_t used = (size_t) (nl + 1 - c->in.s);
+                memmove(c->in.s, nl + 1, c->in.len - used);
+                c->in.len -= used;
+        }
+        if ((n < 0 || c->answered) && !uv_is_closing((uv_handle_t *) s)) {
+                if (!c->answered) {
+                        c->code = 1;
+                        cc_buf_printf(&c->text, "the supervisor of %s closed the connection\n", c->project);
+                }
+                c->open = 1;
+                uv_close((uv_handle_t *) s, cc__cmd_closed);
+        }
+}
+
+static void cc__sup_written(uv_write_t *w, int status)
+{
+        struct cc__cmd *c = w->data;
+        if (status < 0 && !uv_is_closing((uv_handle_t *) &c->out)) {
+                c->code = 1;
+                cc_buf_printf(&c->text, "sending to the supervisor of %s: %s\n", c->project, uv_strerror(status));
+                c->open = 1;
+                uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
+        }
+}
+
+static void cc__sup_connected(uv_connect_t *req, int status)
+{
+        struct cc__cmd *c = req->data;
+        if (status < 0) {
+                uv_close((uv_handle_t *) &c->out, cc__sup_fallback);
+                return;
+        }
+        uv_buf_t b = uv_buf_init(c->line, (unsigned) strlen(c->line));
+        c->write.data = c;
+        uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__sup_read);
+        if (uv_write(&c->write, (uv_stream_t *) &c->out, &b, 1, cc__sup_written) < 0 &&
+            !uv_is_closing((uv_handle_t *) &c->out)) {
+                c->code = 1;
+                c->open = 1;
+                uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
+        }
+}
+
+/* Send request (a JSON object) to the project's supervisor; without one,
+ * run `ccompose ARGS...` instead. done answers either way. Takes c. */
+static void cc__sup_run(struct cc__cmd *c, const char *request, const char *const *args)
+{
+        for (size_t i = 0; args[i]; i++)
+                cc_strv_push(&c->args, args[i]);
+        cc_strv_push_owned(&c->args, NULL);
+        _cleanup_free_ char *dir = cc_state_dir(c->api->opts->runtime_dir, c->project);
+        _cleanup_free_ char *path = cc_path_join(dir, "control.sock");
+        struct sockaddr_un sa;
+        c->task.abort = cc__cmd_abort;
+        if (c->req)
+                c->req->task = &c->task;
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                cc__cmd_run(c, (const char *const *) c->args.v);
+                return;
+        }
+        c->line = cc_xasprintf("%s\n", request);
+        uv_pipe_init(c->api->loop, &c->out, 0);
+        c->out.data = c;
+        c->connect.data = c;
+        uv_pipe_connect(&c->connect, &c->out, path, cc__sup_connected);
 }
 
 /* The container named in the path, made through the API; NULL after
@@ -483,7 +593,7 @@ void cc_api_container_start(struct cc_api_req *r, char **params)
                 cc_api_reply_empty(r, 304);
         } else if (ctr) {
                 static const char *const args[] = {"start", NULL};
-                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+                cc__sup_run(cc__cmd_new(r, ctr, cc__answered_204), "{\"op\":\"start\",\"services\":[],\"timeout\":-1}", args);
         }
         cc_api_ctrs_free(&cs);
 }
@@ -504,7 +614,9 @@ static void cc__stop_restart(struct cc_api_req *r, char **params, const char *op
                 char tt[32];
                 snprintf(tt, sizeof(tt), "%lld", secs < 0 ? 10 : secs);
                 const char *const args[] = {op, "-t", tt, NULL};
-                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+                _cleanup_free_ char *req = cc_xasprintf("{\"op\":\"%s\",\"services\":[],\"timeout\":%lld}", op,
+                                                        (secs < 0 ? 10 : secs) * 1000);
+                cc__sup_run(cc__cmd_new(r, ctr, cc__answered_204), req, args);
         }
         cc_api_ctrs_free(&cs);
 }
@@ -532,7 +644,8 @@ static void cc__freeze(struct cc_api_req *r, char **params, bool pause)
                 cc_api_reply_error(r, 409, "Container %s is not paused", ctr->ct->id);
         } else if (ctr) {
                 const char *const args[] = {pause ? "pause" : "unpause", NULL};
-                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+                _cleanup_free_ char *req = cc_xasprintf("{\"op\":\"%s\",\"services\":[]}", args[0]);
+                cc__sup_run(cc__cmd_new(r, ctr, cc__answered_204), req, args);
         }
         cc_api_ctrs_free(&cs);
 }
@@ -561,7 +674,12 @@ void cc_api_container_kill(struct cc_api_req *r, char **params)
                                    ctr->ct->id);
         } else if (ctr) {
                 const char *const args[] = {"kill", "-s", sig, NULL};
-                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+                json_object *req = json_object_new_object();
+                json_object_object_add(req, "op", json_object_new_string("kill"));
+                json_object_object_add(req, "services", json_object_new_array());
+                json_object_object_add(req, "signal", json_object_new_string(sig));
+                cc__sup_run(cc__cmd_new(r, ctr, cc__answered_204), json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), args);
+                json_object_put(req);
         }
         cc_api_ctrs_free(&cs);
 }
@@ -594,16 +712,22 @@ struct cc__wait {
         struct cc_api_task task;
         struct cc_api_req *req;
         uv_timer_t timer;
+        uv_fs_event_t changes;  /* the project's runtime directory: its state written, the project gone */
+        int open;               /* handles not closed yet */
+        bool ending;
         char *project, *id;
         enum cc__until until;
         long long finished_at; /* next-exit: the exit before */
         int restarts;
         int last_code;         /* removed: the exit code seen last */
+        uint64_t gone_at;      /* when its state first lacked it (loop time) */
 };
 
 static void cc__wait_closed(uv_handle_t *h)
 {
         struct cc__wait *w = h->data;
+        if (--w->open > 0)
+                return;
         struct cc_api_req *r = w->req;
         free(w->project);
         free(w->id);
@@ -618,8 +742,12 @@ static void cc__wait_end(struct cc__wait *w, int code)
                 int n = snprintf(body, sizeof(body), "{\"Error\":null,\"StatusCode\":%d}\n", code);
                 cc_api_stream_write(w->req, body, (size_t) n);
         }
-        if (!uv_is_closing((uv_handle_t *) &w->timer))
-                uv_close((uv_handle_t *) &w->timer, cc__wait_closed);
+        if (w->ending)
+                return;
+        w->ending = true;
+        uv_close((uv_handle_t *) &w->timer, cc__wait_closed);
+        if (w->open == 2)
+                uv_close((uv_handle_t *) &w->changes, cc__wait_closed);
 }
 
 static void cc__wait_abort(struct cc_api_task *t)
@@ -630,9 +758,19 @@ static void cc__wait_abort(struct cc_api_task *t)
 static void cc__wait_tick(uv_timer_t *t)
 {
         struct cc__wait *w = t->data;
+        if (w->ending)
+                return;
         _cleanup_state_ struct cc_state *st = cc_api_state_load(w->req->api, w->project);
         struct cc_ctr_state *ct = st ? cc_state_find(st, w->id) : NULL;
         if (!ct) {
+                /* removed once its project is gone too (down ends with its
+                 * directory: a later event), or 10 s after, whatever is left */
+                _cleanup_free_ char *dir = cc_state_dir(w->req->api->opts->runtime_dir, w->project);
+                uint64_t now = uv_now(w->req->api->loop);
+                if (!w->gone_at)
+                        w->gone_at = now;
+                if (w->until == CC__REMOVED && access(dir, F_OK) == 0 && now - w->gone_at < 10000)
+                        return;
                 /* removed: by the AutoRemove reaper, which kept its code */
                 const struct cc_strv *rp = &w->req->api->reaped;
                 size_t idl = strlen(w->id);
@@ -656,6 +794,12 @@ static void cc__wait_tick(uv_timer_t *t)
                 stopped = true;
         if (stopped)
                 cc__wait_end(w, ct->exit_code);
+}
+
+static void cc__wait_changed(uv_fs_event_t *h, const char *file, int events, int status)
+{
+        struct cc__wait *w = h->data;
+        cc__wait_tick(&w->timer);
 }
 
 void cc_api_container_wait(struct cc_api_req *r, char **params)
@@ -688,7 +832,17 @@ void cc_api_container_wait(struct cc_api_req *r, char **params)
                 cc_api_stream_begin(r, 200, "application/json");
                 uv_timer_init(r->api->loop, &w->timer);
                 w->timer.data = w;
-                uv_timer_start(&w->timer, cc__wait_tick, 0, 100);
+                w->open = 1;
+                /* a look whenever the supervisor writes the state (or down
+                 * removes the project), and every so often besides */
+                _cleanup_free_ char *dir = cc_state_dir(r->api->opts->runtime_dir, w->project);
+                uv_fs_event_init(r->api->loop, &w->changes);
+                w->changes.data = w;
+                if (uv_fs_event_start(&w->changes, cc__wait_changed, dir, 0) == 0)
+                        w->open = 2;
+                else
+                        uv_close((uv_handle_t *) &w->changes, NULL);
+                uv_timer_start(&w->timer, cc__wait_tick, 0, w->open == 2 ? 500 : 100);
         }
         cc_api_ctrs_free(&cs);
 }

@@ -11,10 +11,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 
-plan 11
+plan 12
 
 if ip -4 route show | grep -qE "^10\.213\.106\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 11); do skip "api-run $i" "10.213.106.0/24 overlaps a route of this host"; done
+        for i in $(seq 1 12); do skip "api-run $i" "10.213.106.0/24 overlaps a route of this host"; done
         done_testing
 fi
 
@@ -147,6 +147,25 @@ t_inspect() {
         dk rm "made$ID" >/dev/null
 }
 
+# start, stop and kill go to the container's supervisor on its control
+# socket; with none (killed here), start runs a new one
+t_start_without_supervisor() {
+        local proj sup out
+        dk create --name "lone$ID" busybox:test sh -c 'trap "exit 3" TERM; echo started; while :; do sleep 0.1; done' >/dev/null || return 1
+        proj=$(project_of "lone$ID")
+        sup=$(jq -r .supervisor_pid "$CCOMPOSE_RUNTIME_DIR/$proj/state.json")
+        [ "$sup" -gt 0 ] 2>/dev/null || fail "no supervisor recorded for $proj" || return 1
+        grep -q ccompose "/proc/$sup/cmdline" && kill -KILL "$sup"
+        for _ in $(seq 1 100); do kill -0 "$sup" 2>/dev/null || break; sleep 0.05; done
+        dk start "lone$ID" >/dev/null || return 1
+        assert_eq "$(dk inspect -f '{{.State.Status}}' "lone$ID")" running || return 1
+        for _ in $(seq 1 100); do out=$(dk logs "lone$ID") && [ -n "$out" ] && break; sleep 0.1; done
+        assert_eq "$out" started || return 1
+        dk kill -s TERM "lone$ID" >/dev/null || return 1
+        assert_eq "$(dk wait "lone$ID")" 3 "(exit code after kill -s TERM)" || return 1
+        dk rm "lone$ID" >/dev/null
+}
+
 # what the service does not apply: refused naming it, as dockerd's errors
 # come out of docker run (exit code 125); nothing is made
 t_refused() {
@@ -182,6 +201,7 @@ t "--init: an init is PID 1, the exit code passes through" t_init
 t "--health-cmd: healthy in inspect and ps" t_healthcheck
 t "--security-opt no-new-privileges --shm-size --ulimit --sysctl" t_security_limits
 t "inspect shows the options; --stop-signal is used by stop" t_inspect
+t "start without a supervisor runs one; kill -s TERM; wait" t_start_without_supervisor
 t "options not applied are refused by name (docker run exits 125), nothing made" t_refused
 t "docker run --rm: the container is gone when it returns" bash -c "out=\$($DOCKER run --rm --name rm$ID busybox:test echo hi) && [ \"\$out\" = hi ] && [ -z \"\$($DOCKER ps -a -q --filter name=rm$ID)\" ]"
 t "nothing left: containers, projects, links; no crash in the service's log" t_nothing_left
