@@ -282,7 +282,7 @@ struct cc__untar {
         struct cc_api_task task;
         struct cc_api_req *req;
         int root, dirfd, infd;
-        bool keep_owner;
+        bool keep_owner, no_overwrite;
         int result;
         struct cc_error err;
         char *path, *name;
@@ -291,6 +291,10 @@ struct cc__untar {
 static void cc__untar_work(uv_work_t *w)
 {
         struct cc__untar *u = w->data;
+        if (u->no_overwrite && lseek(u->infd, 0, SEEK_SET) == 0)
+                u->result = cc_copy_check_overwrite(u->infd, u->root, u->path, &u->err);
+        if (u->result < 0)
+                return;
         if (lseek(u->infd, 0, SEEK_SET) < 0)
                 u->result = cc_error_setsys(&u->err, -errno, "rewinding the archive");
         else
@@ -326,16 +330,9 @@ static void cc__untar_abort(struct cc_api_task *t)
 
 void cc_api_archive_put(struct cc_api_req *r, char **params)
 {
-        for (size_t i = 0; i + 1 < r->query.n; i += 2) {
-                static const char *const known[] = {"path", "noOverwriteDirNonDir", "copyUIDGID"};
-                bool ok = false;
-                for (size_t k = 0; k < CC_ARRAY_SIZE(known); k++)
-                        ok = ok || strcmp(r->query.v[i], known[k]) == 0;
-                if (!ok) {
-                        cc_api_reply_error(r, 400, "the parameter %s of archive upload is not supported", r->query.v[i]);
-                        return;
-                }
-        }
+        static const char *const spec[] = {"path", "noOverwriteDirNonDir", "copyUIDGID", NULL};
+        if (cc_api_params_check(r, "archive upload", spec) < 0)
+                return;
         const char *path = cc__archive_path(r);
         if (!path)
                 return;
@@ -365,6 +362,7 @@ void cc_api_archive_put(struct cc_api_req *r, char **params)
                 u->dirfd = dirfd;
                 u->infd = r->body_fd;
                 u->keep_owner = cc_api_query_bool(r, "copyUIDGID", false);
+                u->no_overwrite = cc_api_query_bool(r, "noOverwriteDirNonDir", false);
                 u->path = cc_xstrdup(path);
                 u->name = cc_xstrdup(c->ct->name);
                 u->work.data = u;

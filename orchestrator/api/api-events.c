@@ -173,10 +173,8 @@ static void cc__events_lines(struct cc__events *e, const char *text, size_t len,
                 if (e->has_until && cc__ts_before(&e->until, &when))
                         *ended = true;
                 else if ((!e->has_since || !cc__ts_before(&when, &e->since)) && cc__wanted(&e->filters, m)) {
-                        const char *s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
-                                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
-                        _cleanup_free_ char *line = cc_xasprintf("%s\n", s);
-                        cc_api_stream_write(e->req, line, strlen(line));
+                        cc_api_stream_json(e->req, m);
+                        continue;
                 }
                 json_object_put(m);
         }

@@ -373,14 +373,6 @@ static void cc__stats_abort(struct cc_api_task *t)
         cc__stats_end((struct cc__stats *) t);
 }
 
-static void cc__stats_send(struct cc_api_req *r, json_object *o)
-{
-        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        _cleanup_free_ char *line = cc_xasprintf("%s\n", text);
-        cc_api_stream_write(r, line, strlen(line));
-        json_object_put(o);
-}
-
 /* A sample a second: stream sends each; stream=false answers with the
  * second. The stream ends when the container is gone or stopped. */
 static void cc__stats_tick(uv_timer_t *t)
@@ -395,7 +387,7 @@ static void cc__stats_tick(uv_timer_t *t)
         struct cc_api_ctr c = {.st = st, .ct = ct};
         struct cc__sample cur;
         cc__sample_take(&c, &cur);
-        cc__stats_send(s->req, cc__stats_json(&c, &cur, &s->prev));
+        cc_api_stream_json(s->req, cc__stats_json(&c, &cur, &s->prev));
         s->prev = cur;
         if (!s->stream || !cur.have)
                 cc__stats_end(s);
@@ -421,7 +413,7 @@ void cc_api_container_stats(struct cc_api_req *r, char **params)
         if (one_shot || !first.have || r->head) {
                 /* at once (a container that does not run: zeros) */
                 struct cc__sample none = {0};
-                cc__stats_send(r, cc__stats_json(c, &first, &none));
+                cc_api_stream_json(r, cc__stats_json(c, &first, &none));
                 cc_api_ctrs_free(&cs);
                 return;
         }
@@ -437,7 +429,7 @@ void cc_api_container_stats(struct cc_api_req *r, char **params)
         if (stream) {
                 /* the first message at once, without precpu */
                 struct cc__sample none = {0};
-                cc__stats_send(r, cc__stats_json(c, &first, &none));
+                cc_api_stream_json(r, cc__stats_json(c, &first, &none));
         }
         s->prev = first;
         uv_timer_start(&s->timer, cc__stats_tick, 1000, 1000);

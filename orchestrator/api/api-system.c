@@ -3,9 +3,8 @@
  * none, to the state file under the project lock. prune takes down the
  * API's stopped containers' projects (`ccompose down`, as DELETE does);
  * compose containers are left to ccompose's commands. df sums the image
- * store's layers, the containers' own layers and the volumes. */
+ * store's layers, the containers' own layers and the volumes (cc_api_du). */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,25 +21,6 @@ static json_object *cc__get(json_object *o, const char *key)
 {
         json_object *v = NULL;
         return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* ---- disk usage ---- */
-
-static __thread int64_t cc__du_sum;
-
-static int cc__du_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-        if (flag == FTW_F && (st->st_nlink == 1 || S_ISREG(st->st_mode)))
-                cc__du_sum += (int64_t) st->st_size;
-        return 0;
-}
-
-/* The bytes of the files under path (0 when it is not there). */
-static int64_t cc__du(const char *path)
-{
-        cc__du_sum = 0;
-        nftw(path, cc__du_one, 32, FTW_PHYS | FTW_MOUNT);
-        return cc__du_sum;
 }
 
 /* ---- rename ---- */
@@ -262,7 +242,7 @@ void cc_api_containers_prune(struct cc_api_req *r, char **params)
                 one->p = p;
                 one->id = cc_xstrdup(c->ct->id);
                 _cleanup_free_ char *upper = cc_xasprintf("%s/containers/%s/upper", r->api->opts->root, c->ct->id);
-                one->size = cc__du(upper);
+                one->size = (int64_t) cc_api_du(upper);
                 p->pending++;
                 static const char *const args[] = {"down", "-t", "0", NULL};
                 cc_api_command(r->api, c->st->project, args, cc__prune_done, one);
@@ -307,7 +287,7 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
         for (size_t i = 0; i < cs.n; i++) {
                 json_object *o = cc_api_ctr_summary(&cs.v[i], now);
                 _cleanup_free_ char *upper = cc_xasprintf("%s/containers/%s/upper", root, cs.v[i].ct->id);
-                int64_t rw = cc__du(upper);
+                int64_t rw = (int64_t) cc_api_du(upper);
                 json_object_object_add(o, "SizeRw", json_object_new_int64(rw));
                 json_object_object_add(o, "SizeRootFs", json_object_new_int64(rw));
                 json_object_array_add(ctrs, o);
@@ -330,7 +310,7 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
                 json_object_object_add(o, "Labels", json_object_new_object());
                 json_object_object_add(o, "Scope", json_object_new_string("local"));
                 json_object_object_add(o, "Options", NULL);
-                json_object_object_add(use, "Size", json_object_new_int64(cc__du(data)));
+                json_object_object_add(use, "Size", json_object_new_int64((int64_t) cc_api_du(data)));
                 json_object_object_add(use, "RefCount", json_object_new_int(-1));
                 json_object_object_add(o, "UsageData", use);
                 json_object_array_add(vols, o);
@@ -339,7 +319,7 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
                 closedir(d);
         _cleanup_free_ char *layers = cc_path_join(root, "layers");
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "LayersSize", json_object_new_int64(cc__du(layers)));
+        json_object_object_add(o, "LayersSize", json_object_new_int64((int64_t) cc_api_du(layers)));
         json_object_object_add(o, "Images", images);
         json_object_object_add(o, "Containers", ctrs);
         json_object_object_add(o, "Volumes", vols);

@@ -245,3 +245,39 @@ int cc_copy_untar(int infd, int dirfd, bool keep_owner, bool host, struct cc_err
         unsigned flags = (host ? 0 : CC_LAYER_SPECIAL) | (keep_owner ? CC_LAYER_OWNERS | CC_LAYER_XATTRS : CC_LAYER_MODES);
         return cc_layer_unpack_fd(infd, dirfd, flags, NULL, err);
 }
+
+int cc_copy_check_overwrite(int infd, int root, const char *dir, struct cc_error *err)
+{
+        struct archive *a = archive_read_new();
+        archive_read_support_filter_all(a);
+        archive_read_support_format_tar(a);
+        if (archive_read_open_fd(a, infd, 65536) != ARCHIVE_OK) {
+                int r = cc_error_set(err, -EINVAL, "reading the archive: %s", archive_error_string(a));
+                archive_read_free(a);
+                return r;
+        }
+        struct archive_entry *e;
+        int r = 0, ar;
+        while (r == 0 && (ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+                const char *name = archive_entry_pathname(e);
+                if (!name)
+                        continue;
+                _cleanup_free_ char *full = cc_xasprintf("%s/%s", dir, name);
+                _cleanup_free_ char *clean = cc_path_clean(full);
+                _cleanup_close_ int fd = cc_copy_open(root, clean, O_PATH, false);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        continue;
+                bool entry_dir = archive_entry_filetype(e) == AE_IFDIR;
+                if (entry_dir && !S_ISDIR(st.st_mode))
+                        r = cc_error_set(err, -EEXIST, "cannot overwrite non-directory \"%s\" with directory \"%s\"",
+                                         clean, name);
+                else if (!entry_dir && S_ISDIR(st.st_mode))
+                        r = cc_error_set(err, -EEXIST, "cannot overwrite directory \"%s\" with non-directory \"%s\"",
+                                         clean, name);
+        }
+        if (r == 0 && ar != ARCHIVE_EOF)
+                r = cc_error_set(err, -EINVAL, "reading the archive: %s", archive_error_string(a));
+        archive_read_free(a);
+        return r;
+}

@@ -51,4 +51,10 @@ int cc_copy_tar(int root, const char *path, bool follow, const char *name, int o
  * plant a node of a host disk there). */
 int cc_copy_untar(int infd, int dirfd, bool keep_owner, bool host, struct cc_error *err);
 
+/* docker's noOverwriteDirNonDir: would extracting the archive read from
+ * infd into dir (under root) put a directory where a non-directory is, or
+ * the reverse? -EEXIST naming both when it would (docker's message), 0 when
+ * not. infd is read to its end (rewind it to extract). */
+int cc_copy_check_overwrite(int infd, int root, const char *dir, struct cc_error *err);
+
 #endif

@@ -92,6 +92,11 @@ t_docker_cp() {
         out=$(dk cp "ex$ID:/no/such" "$TMP/cp/x" 2>&1) && { fail "cp of a missing path worked"; return 1; }
         assert_contains "$out" "No such container:path" || return 1
         out=$(dk cp "$TMP/cp/src" "ex$ID:/no/such/dir" 2>&1) && { fail "cp into a missing directory worked"; return 1; }
+        # noOverwriteDirNonDir (docker cp sends it): a file over a directory is refused, the directory stays
+        mkdir -p "$TMP/cp/clash" && echo f >"$TMP/cp/clash/src"
+        out=$(dk cp "$TMP/cp/clash/src" "ex$ID:/tmp/" 2>&1) && { fail "a file replaced the directory /tmp/src"; return 1; }
+        assert_contains "$out" 'cannot overwrite directory "/tmp/src" with non-directory' || return 1
+        assert_eq "$(dk exec "ex$ID" cat /tmp/src/a.txt)" one "(the directory stays)" || return 1
         "$PY" "$EX" "$SOCK" archive "ex$ID" || return 1
         dk run -d --name "cps$ID" busybox:test sh -c 'echo kept >/tmp/f' >/dev/null || return 1
         dk wait "cps$ID" >/dev/null || return 1
