@@ -139,6 +139,7 @@ t_docker_events() {
         since=$(date +%s)
         dk events --filter "container=ev$ID" --format '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}' >"$TMP/events" 2>&1 &
         pid=$!
+        bg_record "$pid"
         sleep 0.5
         dk run --name "ev$ID" -l "evlabel=$ID" busybox:test sh -c 'exit 2'
         dk rm "ev$ID" >/dev/null || { kill "$pid"; return 1; }
@@ -166,6 +167,7 @@ networks:
 EOF2
         dk events --filter "label=com.docker.compose.project=$P" --format '{{.Action}} {{index .Actor.Attributes "com.docker.compose.service"}}' >"$TMP/cevents" 2>&1 &
         pid=$!
+        bg_record "$pid"
         sleep 0.5
         (cd "$TMP/proj" && cc -p "$P" up -d >/dev/null 2>&1) || { kill "$pid"; fail "up -d of the compose project"; return 1; }
         for _ in $(seq 1 100); do grep -q start "$TMP/cevents" && break; sleep 0.1; done
