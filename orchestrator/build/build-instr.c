@@ -695,7 +695,8 @@ int cc_build_from_context(struct cc_builder *b, struct cc_stage *st, const struc
         struct cc_build_copy c = {.srcfd = ctx->fd, .srcs = &srcs, .dest = "/"};
         const struct cc_df_instr in = {.cmd = (char *) "from"};
         _cleanup_free_ char *by = cc_xasprintf("COPY --from=%s . / # buildkit", ctx->name), *dir = NULL;
-        struct cc_vertex v = cc_builder_vertex(b, "[context %s] load from client", ctx->name);
+        _cleanup_free_ char *what = cc_xasprintf("context %s", ctx->name), *label = cc_builder_label(b, what);
+        struct cc_vertex v = cc_builder_vertex(b, "%s load from client", label);
         char key[CC_DIGEST_LEN + 1];
         int r = copy_key(b, st, &in, &c, NULL, key, err);
         bool cached = r == 0 && cc_stage_cached(b, st, key, by);
@@ -776,6 +777,25 @@ static int instr_command(struct cc_builder *b, struct cc_stage *st, const struct
         return 0;
 }
 
+/* Has this WORKDIR (path, over the stage's state) been done before? As
+ * BuildKit's mkdir of it is cached: recorded with the build the first
+ * time, CACHED in the progress after that (not with --no-cache). */
+static bool workdir_cached(struct cc_builder *b, const struct cc_stage *st, const char *path)
+{
+        path = path ? path : "/";
+        struct cc_buf what = {0};
+        cc_buf_printf(&what, "WORKDIR%c%s", 0, path);
+        char key[CC_DIGEST_LEN + 1];
+        cc_stage_step_key(st, what.s, what.len, key);
+        cc_buf_free(&what);
+        if (!b->o->no_cache && cc_image_cache_get(b->s, cc_digest_hex(key)))
+                return true;
+        json_object *rec = json_object_new_object();
+        json_object_object_add(rec, "workdir", json_object_new_string(path));
+        cc_builder_record(b, key, rec);
+        return false;
+}
+
 /* WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL: expanded words, then the
  * image store's config change; HEALTHCHECK and ONBUILD as written. */
 static int instr_change(struct cc_builder *b, struct cc_stage *st, const struct cc_df_instr *in,
@@ -811,7 +831,7 @@ static int instr_change(struct cc_builder *b, struct cc_stage *st, const struct 
                 return cc_df_fail(&b->df, in, err, "%s", cc_error_msg(err));
         }
         if (workdir)
-                cc_builder_vertex_done(b, false);
+                cc_builder_vertex_done(b, workdir_cached(b, st, config_str(st->config, "WorkingDir")));
         cc_stage_add_step(st, change);
         return 0;
 }

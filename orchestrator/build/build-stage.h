@@ -108,8 +108,10 @@ void cc_builder_view_tick(struct cc_builder *b);
 void cc_builder_view_close(struct cc_builder *b);
 void cc_builder_view_free(struct cc_builder *b);
 bool cc_builder_live(const struct cc_builder *b);
-/* "[stage-0 2/5] " / "[2/5] " for the stage's next step. */
+/* "[stage-0 2/5]" / "[2/5]" for the stage's next step ("[web 2/5]" in a
+ * service's build), and "[internal]" ("[web internal]") for what. */
 char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st);
+char *cc_builder_label(struct cc_builder *b, const char *what);
 
 /* The variables instructions of st expand: its ARGs, overridden by its ENV. */
 void cc_stage_vars(const struct cc_stage *st, struct cc_env *out);

@@ -18,14 +18,22 @@
 
 extern char **environ;
 
+/* As compose shows the steps of its builds: the service first,
+ * "[web builder 2/5]", "[web 2/3]". */
 char *cc_builder_step_label(struct cc_builder *b, struct cc_stage *st)
 {
         st->step_no++;
+        const char *svc = b->o->name ? b->o->name : "", *sp = b->o->name ? " " : "";
         if (b->nstages == 1)
-                return cc_xasprintf("[%u/%u]", st->step_no, st->nsteps);
+                return cc_xasprintf("[%s%s%u/%u]", svc, sp, st->step_no, st->nsteps);
         if (st->name)
-                return cc_xasprintf("[%s %u/%u]", st->name, st->step_no, st->nsteps);
-        return cc_xasprintf("[stage-%zu %u/%u]", (size_t) (st - b->stages), st->step_no, st->nsteps);
+                return cc_xasprintf("[%s%s%s %u/%u]", svc, sp, st->name, st->step_no, st->nsteps);
+        return cc_xasprintf("[%s%sstage-%zu %u/%u]", svc, sp, (size_t) (st - b->stages), st->step_no, st->nsteps);
+}
+
+char *cc_builder_label(struct cc_builder *b, const char *what)
+{
+        return b->o->name ? cc_xasprintf("[%s %s]", b->o->name, what) : cc_xasprintf("[%s]", what);
 }
 
 void cc_stage_vars(const struct cc_stage *st, struct cc_env *out)
@@ -458,7 +466,8 @@ struct cc_stage *cc_builder_image_stage(struct cc_builder *b, const char *ref, s
         st->base = cc_steal(&norm);
         st->base_stage = -1;
         bool cached;
-        cc_builder_vertex(b, "[internal] load image %s", st->base);
+        _cleanup_free_ char *label = cc_builder_label(b, "internal");
+        cc_builder_vertex(b, "%s load image %s", label, st->base);
         if (load_image(b, st, st->base, &cached, err) < 0) {
                 cc_stage_free(st);
                 free(st);
@@ -809,7 +818,7 @@ static int run_build(struct cc_builder *b, char *id_out, struct cc_error *err)
 
 int cc_build(const struct cc_build_opts *o, char *id_out, struct cc_error *err)
 {
-        struct cc_builder b = {.o = o, .ctxfd = -1, .work_lock = -1};
+        struct cc_builder b = {.o = o, .ctxfd = -1, .work_lock = -1, .vertex = o->vertex ? *o->vertex : 0};
         if (o->progress != CC_BUILD_PROGRESS_QUIET)
                 b.out = o->out ? o->out : stderr;
         if (o->progress == CC_BUILD_PROGRESS_TTY)
@@ -817,6 +826,8 @@ int cc_build(const struct cc_build_opts *o, char *id_out, struct cc_error *err)
         int r = run_build(&b, id_out, err);
         cc_builder_view_close(&b);
         cc_builder_view_free(&b);
+        if (o->vertex)
+                *o->vertex = b.vertex;
         builder_free(&b);
         return r < 0 ? cc_error_prefix(err, "failed to solve") : 0;
 }

@@ -46,7 +46,8 @@ struct cc_build_opts {
         bool pull;                              /* always pull FROM images */
         enum cc_build_progress progress;
         FILE *out;                              /* progress lines; NULL: stderr */
-        const char *name;                       /* what is built, for messages: a service name, or NULL */
+        const char *name;                       /* what is built, for messages and step labels: a service name, or NULL */
+        unsigned *vertex;                       /* the "#N" counter the builds of one command share, or NULL: from 1 */
 };
 
 /* An --ssh value ("ID=SOCKET", or "ID" with $SSH_AUTH_SOCK set), checked

@@ -134,6 +134,7 @@ struct cc_build_flags {
         bool quiet;                        /* -q, --progress quiet: errors only */
         bool tty;                          /* the live view (cc_cli_build_live) */
         const struct cc_strv *build_args;  /* --build-arg K=V (or K: from the environment) */
+        unsigned *vertex;                  /* the builds' shared "#N" counter, or NULL */
 };
 /* The builder's live view for --progress P (NULL: auto): tty, or auto on
  * a terminal (stderr), unless --ansi never. */

@@ -266,6 +266,7 @@ static int cc__plan(struct cc_cli *cli, const struct cc_project *p, const char *
                                           : CC_BUILD_PROGRESS_PLAIN,
                 .out = stderr,
                 .name = service,
+                .vertex = f ? f->vertex : NULL,
         };
         return 0;
 }
@@ -313,6 +314,12 @@ int cc_project_build(struct cc_cli *cli, const struct cc_project *p, const bool 
                 cc_error_clear(&err);
                 return 1;
         }
+        /* one "#N" sequence over the services' builds, as compose's one session */
+        unsigned vertex = 0;
+        struct cc_build_flags fv = f ? *f : (struct cc_build_flags){0};
+        if (!fv.vertex)
+                fv.vertex = &vertex;
+        f = &fv;
         int rc = 0;
         for (size_t i = 0; i < g->n && rc == 0; i++) {
                 const struct cc_node *svc = cc_node_map_get(cc_project_services(p), g->names[i]);

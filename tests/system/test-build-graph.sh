@@ -16,7 +16,7 @@ mkdir -p "$W"
 MARK=$W/.start
 touch "$MARK"
 
-plan 5
+plan 6
 
 [ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
@@ -254,9 +254,41 @@ t_live_view() {
         nothing_left
 }
 
+t_compose_step_lines() {
+        local d=$W/steps; mkdir -p "$d/web" "$d/worker"
+        echo src >"$d/web/main.txt"
+        cat >"$d/web/Dockerfile" <<'EOF'
+FROM busybox:test AS builder
+WORKDIR /src
+COPY main.txt .
+
+FROM busybox:test
+COPY --from=builder /src/main.txt /app/
+COPY --from=busybox:test /bin/busybox /app/bb
+EOF
+        printf 'FROM busybox:test\nWORKDIR /w\nRUN echo worker > /w/out\n' >"$d/worker/Dockerfile"
+        printf 'services:\n  web:\n    build: ./web\n  worker:\n    build: ./worker\n' >"$d/compose.yaml"
+        local out; out=$(cc -f "$d/compose.yaml" -p bfeat-steps build 2>&1) || { fail "build: $out"; return 1; }
+        assert_contains "$out" "[web builder 2/3] WORKDIR /src" || return 1
+        assert_contains "$out" "[web stage-1 2/3] COPY --from=builder /src/main.txt /app/" || return 1
+        assert_contains "$out" "[web internal] load image docker.io/library/busybox:test" || return 1
+        assert_contains "$out" "[worker 3/3] RUN echo worker > /w/out" || return 1
+        # one #N sequence over both builds, as compose's one session
+        local dup; dup=$(grep -oE '^#[0-9]+ \[' <<<"$out" | sort | uniq -d)
+        [ -z "$dup" ] || { fail "#N opened twice: $dup in $out"; return 1; }
+        # WORKDIR: DONE the first time, CACHED when nothing changed
+        grep -A1 -F '[worker 2/3] WORKDIR /w' <<<"$out" | grep -qE '^#[0-9]+ DONE' || { fail "first WORKDIR: $out"; return 1; }
+        out=$(cc -f "$d/compose.yaml" -p bfeat-steps build 2>&1) || { fail "rebuild: $out"; return 1; }
+        grep -A1 -F '[worker 2/3] WORKDIR /w' <<<"$out" | grep -qE '^#[0-9]+ CACHED$' || { fail "WORKDIR not CACHED: $out"; return 1; }
+        grep -A1 -F '[web builder 2/3] WORKDIR /src' <<<"$out" | grep -qE '^#[0-9]+ CACHED$' || { fail "WORKDIR not CACHED: $out"; return 1; }
+        assert_eq "$(grep -cE '^#[0-9]+ DONE' <<<"$out")" 2 "(nothing done again but the two exports: $out)" || return 1
+        nothing_left
+}
+
 t "independent stages build at the same time (a rendezvous of two RUN steps)" t_stages_at_once
 t "a failing stage cancels the steps of the others; nothing left" t_failure_cancels
 t "RUN --mount=type=ssh: the agent asked through the socket (ssh-add -l), nothing of it in the image" t_ssh_mount
 t "--progress auto: a live view on a terminal, plain lines through a pipe" t_live_view
+t "compose build: step lines name the service, one #N sequence, WORKDIR CACHED on a rebuild" t_compose_step_lines
 t "named contexts: --build-context dir and docker-image:// for FROM, COPY --from, RUN --mount from; compose additional_contexts" t_named_contexts
 done_testing

@@ -444,7 +444,7 @@ EOF
         refused "$d" 'FROM busybox:test\nRUN --mount=type=secret,id=nope,required=true true\n' "secret nope: not provided" || return 1
         # the cache mount outlives the build; the bound files are in the step's key
         out=$(cc image build -t bt/mounts:2 --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
-        assert_eq "$(count_cached "$out")" 7 "(nothing changed: $out)" || return 1
+        assert_eq "$(count_cached "$out")" 8 "(nothing changed, WORKDIR too: $out)" || return 1
         echo changed >"$d/src/b"
         out=$(cc image build --secret id=tok,src="$W/secret.txt" "$d" 2>&1) || { fail "$out"; return 1; }
         assert_contains "$out" "RUN --mount=type=bind,source=src,target=/mnt/src ls /mnt/src > /w/bound"$'\n'"#4 DONE" \
