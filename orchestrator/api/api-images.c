@@ -688,3 +688,74 @@ void cc_api_images_prune(struct cc_api_req *r, char **params)
         cc_strv_free(&args);
         cc_strv_free(&victims);
 }
+
+/* ---- POST /auth (docker login) ---- */
+
+static void cc__logged_in(struct cc_api_run *x, int64_t code)
+{
+        if (code != 0) {
+                _cleanup_free_ char *msg = cc_api_run_message(x);
+                cc_api_reply_error(x->req, 401, "%s", msg);
+                return;
+        }
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "Status", json_object_new_string("Login Succeeded"));
+        json_object_object_add(o, "IdentityToken", json_object_new_string(""));
+        cc_api_reply_json(x->req, 200, o);
+}
+
+/* The credentials are checked against the registry by ccompose login (in
+ * a DOCKER_CONFIG of its own, removed after: the client keeps them and
+ * sends them with each pull and push, X-Registry-Auth). */
+void cc_api_auth(struct cc_api_req *r, char **params)
+{
+        json_object *body = cc_api_body_json(r);
+        if (!body)
+                return;
+        const char *user = json_object_get_string(json_object_object_get(body, "username"));
+        const char *pass = json_object_get_string(json_object_object_get(body, "password"));
+        const char *server = json_object_get_string(json_object_object_get(body, "serveraddress"));
+        char tmpl[] = "/tmp/ccompose-api-auth-XXXXXX";
+        struct cc_api_run *x = NULL;
+        int fd = -1;
+        json_object_object_foreach(body, k, v)
+        {
+                if (strcmp(k, "username") != 0 && strcmp(k, "password") != 0 && strcmp(k, "serveraddress") != 0 &&
+                    strcmp(k, "email") != 0 && !(json_object_is_type(v, json_type_string) && !*json_object_get_string(v))) {
+                        cc_api_reply_error(r, 400, "the field %s of a login is not supported (username and password)", k);
+                        goto out;
+                }
+        }
+        if (!user || !*user || !pass || !*pass) {
+                cc_api_reply_error(r, 400, "a login needs a username and a password");
+                goto out;
+        }
+        if (!mkdtemp(tmpl)) {
+                cc_api_reply_error(r, 500, "making a directory for the login: %s", strerror(errno));
+                goto out;
+        }
+        x = cc_api_run_new(r, cc__logged_in);
+        x->tmp = cc_xstrdup(tmpl);
+        x->docker_config = x->tmp;
+        {
+                /* the password on stdin, not in the arguments */
+                _cleanup_free_ char *pp = cc_path_join(tmpl, "password");
+                int e = cc_write_file_atomic(pp, pass, strlen(pass), 0600);
+                fd = e < 0 ? -1 : open(pp, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        cc_api_reply_error(r, 500, "writing %s: %s", pp, strerror(e < 0 ? -e : errno));
+                        cc_rm_rf(x->tmp);
+                        free(x->tmp);
+                        free(x);
+                        goto out;
+                }
+                unlink(pp);
+        }
+        x->input_fd = fd;
+        /* Docker Hub's address as the docker CLI sends it is the default */
+        bool hub = !server || !*server || strstr(server, "index.docker.io");
+        const char *const args[] = {"login", "-u", user, "--password-stdin", hub ? NULL : server, NULL};
+        cc_api_run(x, args);
+out:
+        json_object_put(body);
+}

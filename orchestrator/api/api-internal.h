@@ -260,6 +260,7 @@ void cc_api_image_get(struct cc_api_req *r, char **params);
 void cc_api_images_get(struct cc_api_req *r, char **params);
 void cc_api_images_load(struct cc_api_req *r, char **params);
 void cc_api_images_prune(struct cc_api_req *r, char **params);
+void cc_api_auth(struct cc_api_req *r, char **params);
 /* api-build.c */
 void cc_api_build(struct cc_api_req *r, char **params);
 /* api-networks.c */

@@ -65,6 +65,7 @@ static const struct cc_api_routedef cc__routes[] = {
         {HTTP_POST, "/images/{*}/push", cc_api_image_push},
         {HTTP_DELETE, "/images/{*}", cc_api_image_remove},
         {HTTP_POST, "/build", cc_api_build},
+        {HTTP_POST, "/auth", cc_api_auth},
         {HTTP_POST, "/networks/create", cc_api_network_create},
         {HTTP_POST, "/networks/prune", cc_api_networks_prune},
         {HTTP_POST, "/networks/{}/connect", cc_api_network_connect},

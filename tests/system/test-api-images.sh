@@ -10,11 +10,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
-require_commands curl docker-registry
+require_commands curl docker-registry htpasswd
 COMPOSE1=/usr/bin/docker-compose # Debian's docker-compose 1.29
 [ -x "$COMPOSE1" ] || bail_out "missing $COMPOSE1: run scripts/install-deps.sh (it installs docker-compose)"
 mkdir -p "$DOCKER_CONFIG"
-N=12
+N=13
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.11[012]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -54,6 +54,33 @@ t_pull_push() {
         out=$(api -X POST -H 'X-Registry-Auth: !!' "http://d/images/create?fromImage=$REG/apii/bb&tag=t1")
         assert_eq "$(tail -1 <<<"$out")" 400 || return 1
         dk rmi "$REG/apii/bb:t1" >/dev/null
+}
+
+# docker login (POST /auth) against a registry with Basic auth; push and
+# pull with the credentials the docker CLI then sends (X-Registry-Auth);
+# a wrong password and no credentials refused
+t_auth() {
+        local out W=$TMP/auth
+        mkdir -p "$W"
+        htpasswd -Bbn alice secret >"$W/htpasswd" 2>/dev/null || return 1
+        printf 'auth:\n  htpasswd:\n    realm: basic-realm\n    path: %s\n' "$W/htpasswd" >"$W/auth-basic.yml"
+        reg_start basic "$W/auth-basic.yml" || return 1
+        dk tag busybox:test "$REG/private/bb:1" || return 1
+        out=$(dk push "$REG/private/bb:1" 2>&1) && { fail "pushed without credentials: $out"; return 1; }
+        assert_contains "$out" "requires authentication" || return 1
+        out=$(echo wrong | dk login -u alice --password-stdin "$REG" 2>&1) && { fail "logged in with a wrong password"; return 1; }
+        assert_contains "$out" "login to $REG failed" || return 1
+        out=$(echo secret | dk login -u alice --password-stdin "$REG" 2>&1) || { fail "login: $out"; return 1; }
+        assert_contains "$out" "Login Succeeded" || return 1
+        out=$(dk push "$REG/private/bb:1" 2>&1) || { fail "push with credentials: $out"; return 1; }
+        assert_contains "$out" "1: digest: sha256:" || return 1
+        dk rmi "$REG/private/bb:1" >/dev/null || return 1
+        out=$(dk pull "$REG/private/bb:1" 2>&1) || { fail "pull with credentials: $out"; return 1; }
+        assert_contains "$out" "Status: Downloaded newer image for $REG/private/bb:1" || return 1
+        dk logout "$REG" >/dev/null || return 1
+        dk rmi "$REG/private/bb:1" >/dev/null || return 1
+        out=$(dk pull "$REG/private/bb:1" 2>&1) && { fail "pulled after logout: $out"; return 1; }
+        assert_contains "$out" "requires authentication" || return 1
 }
 
 # tag, rmi (untag; an image a container uses is refused, 409), rmi -f
@@ -308,6 +335,10 @@ EOF
         out=$(cd "$dir" && "$COMPOSE1" -p "$p" logs --no-color 2>&1)
         assert_contains "$out" "db_1   | db up" || return 1
         assert_contains "$out" "web_1  | web up" || return 1
+        out=$(cd "$dir" && "$COMPOSE1" -p "$p" exec -T db cat /data/index.html) || return 1
+        assert_eq "$out" from-db "(docker-compose exec)" || return 1
+        (cd "$dir" && "$COMPOSE1" -p "$p" exec -T web sh -c 'exit 3'); out=$?
+        assert_eq "$out" 3 "(the exit code of docker-compose exec)" || return 1
         assert_eq "$(dk volume ls -q)" "${p}_data" || return 1
         assert_eq "$(dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{len .Containers}}' "${p}_default")" "10.213.112.0/24 2" || return 1
         assert_eq "$(dk inspect -f '{{json .NetworkSettings.Networks}}' "${p}_db_1" | jq -r --arg n "${p}_default" '.[$n].Aliases[0]')" db || return 1
@@ -336,6 +367,7 @@ t_nothing_left() {
 }
 
 t "docker push to a loopback registry, rmi, pull back; a missing image; bad X-Registry-Auth" t_pull_push
+t "docker login (POST /auth) to a Basic-auth registry; push, pull with its credentials; refused without" t_auth
 t "docker tag, rmi (multiple tags, an image in use: 409), rmi of the last tag deletes" t_tag_rmi
 t "docker save (two names) | load, from a pipe; garbage refused" t_save_load
 t "docker build -t --build-arg --label --target, -f, -q, a failing RUN; history; refused parameter" t_build
@@ -344,7 +376,7 @@ t "docker network create/inspect/ls/rm/prune; duplicate, overlay, connect refuse
 t "docker volume create/inspect/ls/rm/prune (labels, unnamed, options refused)" t_volumes
 t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
 t "docker run --network (made here) --network-alias -v VOLUME: reached by alias and name; rm refused while in use" t_run_on_network
-t "docker-compose 1.29: up -d (network, named volume, port, depends_on, names), ps, logs, down -v" t_compose
+t "docker-compose 1.29: up -d (network, named volume, port, depends_on, names), ps, logs, exec, down -v" t_compose
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
 done_testing
