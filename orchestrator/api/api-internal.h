@@ -182,13 +182,14 @@ struct cc_api_run {
         cc_api_run_done done;    /* answers the request (unless answered) */
         int input_fd;            /* stdin (the run's own), else -1 */
         const char *docker_config; /* DOCKER_CONFIG for it, or NULL */
+        const char *program;     /* another program to run (on PATH, top's ps), or NULL */
         bool kill_on_abort;      /* the client going away stops it */
         char *tmp;               /* removed (recursively) at the end */
         uint64_t space;          /* prune: the bytes it frees */
         void *data;
 };
 struct cc_api_run *cc_api_run_new(struct cc_api_req *r, cc_api_run_done done);
-/* Start `ccompose ARGS...` (NULL-terminated) in /; the
+/* Start `ccompose ARGS...` (or program's) (NULL-terminated) in /; the
  * request is answered by done, then cc_api_done. Takes x. */
 void cc_api_run(struct cc_api_run *x, const char *const *args);
 /* Its error message: the last line it printed on stderr, without "Error: ". */

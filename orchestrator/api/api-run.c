@@ -132,7 +132,8 @@ void cc_api_run(struct cc_api_run *x, const char *const *args)
         struct cc_api_req *r = x->req;
         const struct cc_api_opts *o = r->api->opts;
         struct cc_strv argv = {0}, env = {0};
-        cc_strv_push(&argv, o->self_exe);
+        const char *file = x->program ? x->program : o->self_exe;
+        cc_strv_push(&argv, file);
         for (size_t i = 0; args[i]; i++)
                 cc_strv_push(&argv, args[i]);
         cc_strv_push_owned(&argv, NULL);
@@ -158,7 +159,7 @@ void cc_api_run(struct cc_api_run *x, const char *const *args)
         };
         uv_process_options_t po = {
                 .exit_cb = cc__run_exit,
-                .file = o->self_exe,
+                .file = file,
                 .args = argv.v,
                 .env = env.v,
                 .cwd = "/", /* the runtime directory may not be made yet */
@@ -173,7 +174,7 @@ void cc_api_run(struct cc_api_run *x, const char *const *args)
         r->task = &x->task;
         if (e < 0) {
                 /* answered here; done's answer is then dropped */
-                cc_api_reply_error(r, 500, "running %s: %s", o->self_exe, strerror(-e));
+                cc_api_reply_error(r, 500, "running %s: %s", file, strerror(-e));
                 x->code = -1;
                 x->exited = true;
                 x->open = 2;

@@ -1,5 +1,5 @@
 /* The API's top and stats of a container. top runs ps (ps_args, as
- * dockerd does) and keeps the lines of the container's processes, those
+ * dockerd does, through api-run.c) and keeps the lines of the container's processes, those
  * in its cgroup (what `ccompose top` lists). stats answers docker's
  * StatsJSON from the counters `ccompose stats` reads (cgroup, network
  * namespace): one message (stream=false: two samples a second apart, so
@@ -23,16 +23,10 @@ static bool cc__up(const struct cc_ctr_state *ct)
 
 /* ---- top ---- */
 
+/* What ps prints, and the container's PIDs (one a line). */
 struct cc__top {
-        struct cc_api_task task;
-        struct cc_api_req *req;
-        uv_process_t proc;
-        uv_pipe_t out, err;
-        int open;
-        int64_t code;
-        struct cc_buf text, errtext;
-        char *procs;   /* the container's PIDs, one a line */
-        char *name;
+        struct cc_buf text;
+        char *procs;
 };
 
 /* Split a ps line into at most n fields on blanks (the last one takes the rest). */
@@ -71,14 +65,8 @@ static bool cc__pid_in(const char *procs, const char *pid)
 }
 
 /* ps's output: Titles, and the Processes whose PID is the container's. */
-static void cc__top_answer(struct cc__top *t)
+static void cc__top_answer(struct cc_api_req *r, struct cc__top *t)
 {
-        struct cc_api_req *r = t->req;
-        if (t->code != 0) {
-                _cleanup_free_ char *e = cc_xstrndup(t->errtext.s ? t->errtext.s : "", t->errtext.len);
-                cc_api_reply_error(r, 500, "Error running ps: exit status %d: %s", (int) t->code, e);
-                return;
-        }
         cc_buf_putc(&t->text, '\0');
         char *text = t->text.s, *nl = strchr(text, '\n');
         if (nl)
@@ -112,48 +100,25 @@ static void cc__top_answer(struct cc__top *t)
         cc_api_reply_json(r, 200, o);
 }
 
-static void cc__top_closed(uv_handle_t *h)
+static void cc__top_out(struct cc_api_run *x, const char *data, size_t n)
 {
-        struct cc__top *t = h->data;
-        if (--t->open > 0)
-                return;
-        struct cc_api_req *r = t->req;
-        cc__top_answer(t);
+        struct cc__top *t = x->data;
+        if (t->text.len < 16 * 1024 * 1024)
+                cc_buf_add(&t->text, data, n);
+}
+
+static void cc__top_done(struct cc_api_run *x, int64_t code)
+{
+        struct cc__top *t = x->data;
+        if (code != 0) {
+                _cleanup_free_ char *msg = cc_api_run_message(x);
+                cc_api_reply_error(x->req, 500, "Error running ps: exit status %d: %s", (int) code, msg);
+        } else {
+                cc__top_answer(x->req, t);
+        }
         cc_buf_free(&t->text);
-        cc_buf_free(&t->errtext);
         free(t->procs);
-        free(t->name);
         free(t);
-        cc_api_done(r);
-}
-
-static void cc__top_exit(uv_process_t *p, int64_t status, int sig)
-{
-        struct cc__top *t = p->data;
-        t->code = sig ? 128 + sig : status;
-        uv_close((uv_handle_t *) p, cc__top_closed);
-}
-
-static void cc__top_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-        buf->base = cc_xmalloc(65536);
-        buf->len = 65536;
-}
-
-static void cc__top_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-        struct cc__top *t = s->data;
-        struct cc_buf *b = s == (uv_stream_t *) &t->out ? &t->text : &t->errtext;
-        if (n > 0 && b->len < 16 * 1024 * 1024)
-                cc_buf_add(b, buf->base, (size_t) n);
-        free(buf->base);
-        if (n < 0)
-                uv_close((uv_handle_t *) s, cc__top_closed);
-}
-
-/* ps runs briefly: a client that leaves gets nothing; ps ends anyway. */
-static void cc__top_abort(struct cc_api_task *task)
-{
 }
 
 void cc_api_container_top(struct cc_api_req *r, char **params)
@@ -166,46 +131,23 @@ void cc_api_container_top(struct cc_api_req *r, char **params)
                 cc_api_reply_error(r, 409, "Container %s is not running", c->ct->id);
         else if (c && cc_usage_procs(c->st->project, c->ct->id, &procs) < 0)
                 procs = cc_xasprintf("%d\n", (int) c->ct->pid);
-        if (!procs) {
-                cc_api_ctrs_free(&cs);
-                return;
-        }
-        struct cc_strv argv = {0};
-        cc_strv_push(&argv, "ps");
-        /* dockerd splits ps_args on spaces */
-        _cleanup_free_ char *args = cc_xstrdup(ps_args && *ps_args ? ps_args : "-ef");
-        for (char *save = NULL, *a = strtok_r(args, " ", &save); a; a = strtok_r(NULL, " ", &save))
-                cc_strv_push(&argv, a);
-        cc_strv_push_owned(&argv, NULL);
-        struct cc__top *t = cc_xcalloc(1, sizeof(*t));
-        t->req = r;
-        t->procs = procs;
-        t->name = cc_xstrdup(c->ct->name);
-        t->task.abort = cc__top_abort;
-        uv_pipe_init(r->api->loop, &t->out, 0);
-        uv_pipe_init(r->api->loop, &t->err, 0);
-        t->out.data = t->err.data = t->proc.data = t;
-        uv_stdio_container_t stdio[3] = {
-                {.flags = UV_IGNORE},
-                {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *) &t->out},
-                {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *) &t->err},
-        };
-        uv_process_options_t po = {.exit_cb = cc__top_exit, .file = "ps", .args = argv.v, .stdio_count = 3,
-                                   .stdio = stdio};
-        int e = uv_spawn(r->api->loop, &t->proc, &po);
-        cc_strv_free(&argv);
-        r->task = &t->task;
-        if (e < 0) {
-                cc_api_reply_error(r, 500, "running ps: %s", uv_strerror(e));
-                t->open = 2;
-                uv_close((uv_handle_t *) &t->out, cc__top_closed);
-                uv_close((uv_handle_t *) &t->err, cc__top_closed);
-        } else {
-                t->open = 3;
-                uv_read_start((uv_stream_t *) &t->out, cc__top_alloc, cc__top_read);
-                uv_read_start((uv_stream_t *) &t->err, cc__top_alloc, cc__top_read);
-        }
         cc_api_ctrs_free(&cs);
+        if (!procs)
+                return;
+        /* dockerd splits ps_args on spaces */
+        struct cc_strv args = {0};
+        _cleanup_free_ char *all = cc_xstrdup(ps_args && *ps_args ? ps_args : "-ef");
+        for (char *save = NULL, *a = strtok_r(all, " ", &save); a; a = strtok_r(NULL, " ", &save))
+                cc_strv_push(&args, a);
+        cc_strv_push_owned(&args, NULL);
+        struct cc__top *t = cc_xcalloc(1, sizeof(*t));
+        t->procs = procs;
+        struct cc_api_run *x = cc_api_run_new(r, cc__top_done);
+        x->program = "ps";
+        x->on_data = cc__top_out;
+        x->data = t;
+        cc_api_run(x, (const char *const *) args.v);
+        cc_strv_free(&args);
 }
 
 /* ---- stats ---- */
