@@ -92,6 +92,12 @@ t_docker_cp() {
         out=$(dk cp "ex$ID:/no/such" "$TMP/cp/x" 2>&1) && { fail "cp of a missing path worked"; return 1; }
         assert_contains "$out" "No such container:path" || return 1
         out=$(dk cp "$TMP/cp/src" "ex$ID:/no/such/dir" 2>&1) && { fail "cp into a missing directory worked"; return 1; }
+        # 24 MB both ways (beyond the 4 MB bound of request bodies held in memory)
+        head -c 24000000 /dev/urandom >"$TMP/cp/big"
+        dk cp "$TMP/cp/big" "ex$ID:/tmp/big" || return 1
+        assert_eq "$(dk exec "ex$ID" sha256sum /tmp/big | cut -d' ' -f1)" "$(sha256sum <"$TMP/cp/big" | cut -d' ' -f1)" "(24 MB in)" || return 1
+        dk cp "ex$ID:/tmp/big" "$TMP/cp/big.back" || return 1
+        cmp -s "$TMP/cp/big" "$TMP/cp/big.back" || fail "24 MB out: not the same bytes" || return 1
         # noOverwriteDirNonDir (docker cp sends it): a file over a directory is refused, the directory stays
         mkdir -p "$TMP/cp/clash" && echo f >"$TMP/cp/clash/src"
         out=$(dk cp "$TMP/cp/clash/src" "ex$ID:/tmp/" 2>&1) && { fail "a file replaced the directory /tmp/src"; return 1; }
