@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -427,6 +428,22 @@ static int cc__down_images(struct cc_cli *cli, const struct cc_project *p, const
         return rc;
 }
 
+/* Wait up to timeout_ms for the process pid (started at start) to end:
+ * on its pidfd (at once when it does), else looking every 10 ms. */
+static void cc__wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+        _cleanup_close_ int fd = pid > 0 ? pidfd_open(pid, 0) : -1;
+        if (fd >= 0 && cc_proc_alive(pid, start)) { /* opened before the check: not a reused pid */
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR) {
+                        /* again (the full time: a bound, not a deadline) */
+                }
+                return;
+        }
+        for (int i = 0; fd < 0 && i < timeout_ms / 10 && cc_proc_alive(pid, start); i++)
+                usleep(10000);
+}
+
 int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_ORPHANS = 1000, O_RMI };
@@ -496,8 +513,7 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                         fprintf(stderr, "%s; finishing from the state files\n", cc_error_msg(&err));
                         cc_error_clear(&err);
                 }
-                for (int i = 0; i < 1000 && cc_proc_alive(st->supervisor_pid, st->supervisor_start); i++)
-                        usleep(10000);
+                cc__wait_gone(st->supervisor_pid, st->supervisor_start, 10000);
                 if (cc_proc_alive(st->supervisor_pid, st->supervisor_start)) {
                         fprintf(stderr, "the supervisor (pid %d) did not exit; stopping it\n", (int) st->supervisor_pid);
                         kill(st->supervisor_pid, SIGKILL);
