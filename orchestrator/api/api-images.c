@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -76,26 +77,68 @@ json_object *cc_api_image_summary(struct cc_image_store *s, const char *id)
         return o;
 }
 
+/* docker images --filter: dangling=true|false, label=K[=V] (all must
+ * match), reference=PATTERN (a glob on REPO or REPO:TAG; one of them). */
+static bool cc__image_match(json_object *o, const struct cc_strv *f)
+{
+        json_object *tags = json_object_object_get(o, "RepoTags"), *labels = json_object_object_get(o, "Labels");
+        size_t nt = cc_api_len(tags);
+        bool has_ref = false, ref_ok = false;
+        for (size_t i = 0; i + 1 < f->n; i += 2) {
+                const char *k = f->v[i], *v = f->v[i + 1];
+                if (strcmp(k, "dangling") == 0) {
+                        if ((strcmp(v, "true") == 0 || strcmp(v, "1") == 0) != (nt == 0))
+                                return false;
+                } else if (strcmp(k, "label") == 0) {
+                        const char *eq = strchr(v, '=');
+                        _cleanup_free_ char *key = eq ? cc_xstrndup(v, (size_t) (eq - v)) : cc_xstrdup(v);
+                        json_object *lv = NULL;
+                        if (!json_object_object_get_ex(labels, key, &lv) || (eq && strcmp(json_object_get_string(lv), eq + 1) != 0))
+                                return false;
+                } else {
+                        has_ref = true;
+                        for (size_t t = 0; t < nt && !ref_ok; t++) {
+                                const char *tag = json_object_get_string(json_object_array_get_idx(tags, t));
+                                const char *colon = strrchr(tag, ':');
+                                _cleanup_free_ char *repo = colon && !strchr(colon, '/') ? cc_xstrndup(tag, (size_t) (colon - tag))
+                                                                                           : cc_xstrdup(tag);
+                                ref_ok = fnmatch(v, tag, 0) == 0 || fnmatch(v, repo, 0) == 0;
+                        }
+                }
+        }
+        return !has_ref || ref_ok;
+}
+
 void cc_api_images_list(struct cc_api_req *r, char **params)
 {
-        for (size_t i = 0; i + 1 < r->query.n; i += 2)
-                if (strcmp(r->query.v[i], "all") != 0 && strcmp(r->query.v[i], "digests") != 0 &&
-                    !(strcmp(r->query.v[i], "filters") == 0 && strcmp(r->query.v[i + 1], "{}") == 0)) {
-                        cc_api_reply_error(r, 400, "the parameter %s of the image list is not supported", r->query.v[i]);
+        static const char *const spec[] = {"all", "digests", "filters", NULL};
+        struct cc_strv f = {0};
+        if (cc_api_params_check(r, "image list", spec) < 0 || cc_api_filters(r, &f) < 0)
+                return;
+        for (size_t i = 0; i + 1 < f.n; i += 2)
+                if (strcmp(f.v[i], "dangling") != 0 && strcmp(f.v[i], "label") != 0 && strcmp(f.v[i], "reference") != 0) {
+                        cc_api_reply_error(r, 400, "the filter %s of the image list is not supported "
+                                                   "(dangling, label, reference)", f.v[i]);
+                        cc_strv_free(&f);
                         return;
                 }
         struct cc_image_store *s = cc__store(r);
-        if (!s)
+        if (!s) {
+                cc_strv_free(&f);
                 return;
+        }
         struct cc_strv ids = {0};
         cc_image_ids(s, &ids);
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < ids.n; i++) {
                 json_object *o = cc_api_image_summary(s, ids.v[i]);
-                if (o)
+                if (o && cc__image_match(o, &f))
                         json_object_array_add(a, o);
+                else
+                        json_object_put(o);
         }
         cc_strv_free(&ids);
+        cc_strv_free(&f);
         cc_image_store_close(s);
         cc_api_reply_json(r, 200, a);
 }

@@ -179,7 +179,13 @@ t_image_prune() {
         local out id
         printf 'FROM busybox:test\nRUN echo 1 > /one\n' | dk build -q -t apii/prune:1 - >/dev/null || return 1
         printf 'FROM busybox:test\nRUN echo 2 > /two\n' | dk build -q -t apii/prune:1 - >/dev/null || return 1
-        out=$(dk images --filter dangling=true -q 2>/dev/null || dk images -q)
+        # the list's filters: dangling, reference, label
+        assert_eq "$(dk images -q --filter dangling=true | wc -l)" 1 "(the image the second build untagged)" || return 1
+        assert_eq "$(dk images --format '{{.Repository}}:{{.Tag}}' --filter reference='apii/*')" "apii/prune:1" || return 1
+        assert_eq "$(dk images --format '{{.Repository}}' --filter reference=busybox --filter dangling=false)" busybox || return 1
+        assert_eq "$(dk images -q --filter label=nothing=here)" "" || return 1
+        out=$(dk images --filter since=busybox:test 2>&1) && { fail "an unsupported filter worked: $out"; return 1; }
+        assert_contains "$out" "the filter since of the image list is not supported" || return 1
         out=$(dk image prune -f) || return 1
         assert_contains "$out" "deleted: sha256:" || return 1
         assert_contains "$out" "Total reclaimed space:" || return 1
@@ -371,7 +377,7 @@ t "docker login (POST /auth) to a Basic-auth registry; push, pull with its crede
 t "docker tag, rmi (multiple tags, an image in use: 409), rmi of the last tag deletes" t_tag_rmi
 t "docker save (two names) | load, from a pipe; garbage refused" t_save_load
 t "docker build -t --build-arg --label --target, -f, -q, a failing RUN; history; refused parameter" t_build
-t "docker image prune (dangling), prune -a (keeps an image in use)" t_image_prune
+t "docker images --filter dangling/reference/label; image prune (dangling), prune -a (keeps an image in use)" t_image_prune
 t "docker network create/inspect/ls/rm/prune; duplicate, overlay, connect refused" t_networks
 t "docker volume create/inspect/ls/rm/prune (labels, unnamed, options refused)" t_volumes
 t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
