@@ -140,7 +140,13 @@ static bool cc__wanted(const struct cc_strv *f, json_object *m)
                         case 1:
                                 any = any || cc_startswith(cc__str(m, "id"), v) || strcmp(cc__str(attrs, "name"), v) == 0;
                                 break;
-                        case 2: any = any || strcmp(cc__str(m, "Action"), v) == 0; break;
+                        case 2: {
+                                /* exec_start: also "exec_start: CMD ARGS" */
+                                const char *act = cc__str(m, "Action");
+                                size_t n = strlen(v);
+                                any = any || strcmp(act, v) == 0 || (strncmp(act, v, n) == 0 && act[n] == ':');
+                                break;
+                        }
                         case 3: any = any || strcmp(cc__str(attrs, "image"), v) == 0; break;
                         case 4: any = any || cc__label_match(attrs, v); break;
                         }

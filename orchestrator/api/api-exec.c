@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api-internal.h"
+#include "logfile.h"
 #include "state.h"
 
 /* Finished instances are forgotten after this long (dockerd drops them
@@ -30,6 +31,7 @@ struct cc_api_exec {
         struct cc_api *api;
         char id[65];
         char *ctr_id, *project;
+        json_object *event;      /* the container's part of its events (api-events.c's log line) */
         struct cc_strv argv, env;
         char *user, *workdir;
         bool tty, privileged, attach_in, attach_out, attach_err;
@@ -63,6 +65,7 @@ static json_object *cc__get(json_object *o, const char *key)
 
 static void cc__exec_free(struct cc_api_exec *e)
 {
+        json_object_put(e->event);
         free(e->ctr_id);
         free(e->project);
         cc_strv_free(&e->argv);
@@ -94,6 +97,58 @@ static struct cc_api_exec *cc__exec_find(struct cc_api_req *r, const char *id)
                         return e;
         cc_api_reply_error(r, 404, "No such exec instance: %s", id);
         return NULL;
+}
+
+/* ---- events ---- */
+
+/* The container's part of an exec's events, as its supervisor writes
+ * them to the host's event log (state.h). */
+static json_object *cc__exec_event_base(const struct cc_api_ctr *c)
+{
+        json_object *o = json_object_new_object(), *labels = cc__get(cc__get(c->api, "Config"), "Labels");
+        json_object_object_add(o, "type", json_object_new_string("container"));
+        json_object_object_add(o, "id", json_object_new_string(c->ct->id));
+        json_object_object_add(o, "service", json_object_new_string(c->ct->service));
+        json_object_object_add(o, "project", json_object_new_string(c->st->project));
+        json_object_object_add(o, "number", json_object_new_int(c->ct->number));
+        json_object_object_add(o, "oneoff", json_object_new_boolean(c->ct->one_off));
+        json_object_object_add(o, "labels", labels ? json_object_get(labels) : json_object_new_object());
+        json_object *a = json_object_new_object();
+        json_object_object_add(a, "image", json_object_new_string(c->ct->image ? c->ct->image : ""));
+        json_object_object_add(a, "name", json_object_new_string(c->ct->name));
+        json_object_object_add(o, "attributes", a);
+        return o;
+}
+
+/* docker's exec_create / exec_start ("ACTION: CMD ARGS") and exec_die
+ * (with its exit code), each with the exec's ID. */
+static void cc__exec_event(struct cc_api_exec *e, const char *action, bool with_cmd)
+{
+        json_object *o = NULL;
+        json_object_deep_copy(e->event, &o, NULL);
+        if (!o)
+                return;
+        struct cc_buf act = {0};
+        cc_buf_puts(&act, action);
+        for (size_t i = 0; with_cmd && i < e->argv.n; i++)
+                cc_buf_printf(&act, "%s%s", i ? " " : ": ", e->argv.v[i]);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char tb[48];
+        cc_log_format_time(&now, tb, sizeof(tb));
+        json_object_object_add(o, "time", json_object_new_string(tb));
+        json_object_object_add(o, "action", json_object_new_string(act.s));
+        json_object *a = cc__get(o, "attributes");
+        json_object_object_add(a, "execID", json_object_new_string(e->id));
+        if (e->exited) {
+                char code[16];
+                snprintf(code, sizeof(code), "%d", e->exit_code);
+                json_object_object_add(a, "exitCode", json_object_new_string(code));
+        }
+        cc_state_event_log(e->api->opts->runtime_dir,
+                           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        cc_buf_free(&act);
+        json_object_put(o);
 }
 
 /* ---- create ---- */
@@ -203,6 +258,8 @@ void cc_api_exec_create(struct cc_api_req *r, char **params)
         e->api = r->api;
         e->ctr_id = cc_xstrdup(c->ct->id);
         e->project = cc_xstrdup(c->st->project);
+        e->event = cc__exec_event_base(c);
+        cc__exec_event(e, "exec_create", true);
         cc__exec_expire(r->api);
         e->next = r->api->execs;
         r->api->execs = e;
@@ -265,6 +322,7 @@ static void cc__exec_exit(uv_process_t *p, int64_t status, int sig)
         struct cc_api_exec *e = p->data;
         e->exit_code = sig ? 128 + sig : (int) status;
         e->exited = true;
+        cc__exec_event(e, "exec_die", false);
         cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
         cc__exec_close(e, (uv_handle_t *) p, &e->proc_open);
 }
@@ -475,6 +533,7 @@ void cc_api_exec_start(struct cc_api_req *r, char **params)
                 cc_error_clear(&err);
                 return;
         }
+        cc__exec_event(e, "exec_start", true);
         if (detach) {
                 cc_api_reply(r, 200, NULL, "", 0);
                 return;

@@ -158,6 +158,11 @@ t_docker_events() {
                 --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}') || return 1
         assert_eq "$out" "container die ev$ID" "(--since/--until, label and event filters)" || return 1
         "$PY" "$EX" "$SOCK" events "$since" || return 1
+        # an exec's events: exec_create/exec_start with its command, exec_die with its exit code
+        dk exec "ex$ID" sh -c 'exit 3'
+        out=$(dk events --since "$since" --until "$(date +%s.%N)" --filter "container=ex$ID" --filter event=exec_start \
+                --filter event=exec_die --format '{{.Action}} {{.Actor.Attributes.exitCode}}') || return 1
+        assert_eq "$(sed 's/ <no value>$//' <<<"$out")" "$(printf 'exec_start: sh -c exit 3\nexec_die 3')" "(exec events)" || return 1
         # a compose project's containers, seen with docker compose's labels
         mkdir -p "$TMP/proj"
         cat >"$TMP/proj/compose.yaml" <<EOF2
@@ -241,7 +246,7 @@ t "docker exec -it on a terminal (size, exit code); exec -t" t_exec_tty
 t "python3-docker exec_run (demux, user, workdir, environment)" t_sdk_exec
 t "docker cp both ways, dir/., to stdout, missing paths; archive HEAD/GET/PUT; a stopped container" t_docker_cp
 t "docker top, stats --no-stream (CPU % of a busy loop); raw top and stats (stream, stream=false, one-shot)" t_top_stats
-t "docker events: create/start/die/destroy live, --since/--until with filters, compose labels; raw events" t_docker_events
+t "docker events: create/start/die/destroy live, --since/--until with filters, exec events, compose labels; raw events" t_docker_events
 t "docker rename (running, stopped; event; name in use), container prune (label!=, all), system df" t_rename_prune_df
 t "nothing left behind" t_nothing_left
 t "SIGTERM stops the service" bash -c "kill $SVC_PID; for _ in \$(seq 1 200); do kill -0 $SVC_PID 2>/dev/null || exit 0; sleep 0.05; done; exit 1"
