@@ -138,6 +138,22 @@ bool cc_builder_live(const struct cc_builder *b)
         return b->view != NULL;
 }
 
+/* A row of the live view, or the plain line "#N TEXT". */
+static void emit(struct cc_builder *b, unsigned no, enum row_state state, const char *fmt, va_list ap)
+{
+        struct cc_buf t = {0};
+        cc_buf_vprintf(&t, fmt, ap);
+        if (b->view) {
+                add_row(b->view, no, cc_buf_steal(&t), state);
+                if (!b->view->closed)
+                        redraw(b, false);
+                return;
+        }
+        fprintf(b->out, "#%u %s\n", no, t.s);
+        cc_buf_free(&t);
+        fflush(b->out);
+}
+
 struct cc_vertex cc_builder_vertex(struct cc_builder *b, const char *fmt, ...)
 {
         struct cc_vertex v = {.no = ++b->vertex, .t0 = now_s()};
@@ -146,19 +162,8 @@ struct cc_vertex cc_builder_vertex(struct cc_builder *b, const char *fmt, ...)
                 return v;
         va_list ap;
         va_start(ap, fmt);
-        struct cc_buf t = {0};
-        cc_buf_vprintf(&t, fmt, ap);
+        emit(b, v.no, ROW_RUNNING, fmt, ap);
         va_end(ap);
-        char *text = cc_buf_steal(&t);
-        if (b->view) {
-                add_row(b->view, v.no, text, ROW_RUNNING);
-                if (!b->view->closed)
-                        redraw(b, false);
-                return v;
-        }
-        fprintf(b->out, "#%u %s\n", v.no, text);
-        free(text);
-        fflush(b->out);
         return v;
 }
 
@@ -168,16 +173,8 @@ void cc_builder_vertex_log(struct cc_builder *b, const char *fmt, ...)
                 return;
         va_list ap;
         va_start(ap, fmt);
-        struct cc_buf t = {0};
-        cc_buf_vprintf(&t, fmt, ap);
+        emit(b, b->last.no, ROW_SUB, fmt, ap);
         va_end(ap);
-        char *text = cc_buf_steal(&t);
-        if (b->view) {
-                add_row(b->view, b->last.no, text, ROW_SUB);
-                return;
-        }
-        fprintf(b->out, "#%u %s\n", b->last.no, text);
-        free(text);
 }
 
 void cc_builder_note(struct cc_builder *b, const char *fmt, ...)

@@ -1,38 +1,22 @@
 #!/bin/bash
-# System tests of the builder's stage graph and what runs beside the
-# build (issue 14), through `ccompose image build` and `ccompose build`:
+# System tests of the builder's stage graph and what a build is handed
+# (issue 14), through `ccompose image build` and `ccompose build`:
 # independent stages building at the same time (a rendezvous no
-# sequential build passes), a failing stage cancelling the others. Run
-# as root:  CCOMPOSE=build/ccompose bash tests/system/test-build-graph.sh
+# sequential build passes), a failing stage cancelling the others, RUN
+# --mount=type=ssh (an ssh-agent asked from inside a step), the live view
+# on a terminal (a pty) and plain lines through a pipe, compose's step
+# lines naming the service, and named build contexts. Run as root:
+#   CCOMPOSE=build/ccompose bash tests/system/test-build-graph.sh
 # Base images come from make-images.sh (busybox-static, offline). Every
 # case checks that a build leaves no container, cgroup, mount or scratch
 # directory behind. No network is made.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/build-lib.sh"
 require_commands ssh-agent ssh-add ssh-keygen
-
-IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
-W=$TMP/work
-mkdir -p "$W"
-MARK=$W/.start
-touch "$MARK"
 
 plan 6
 
-[ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
-setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
-setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
-
-# nothing of a build is left: containers, cgroups of RUN steps, mounts,
-# scratch directories
-nothing_left() {
-        local left
-        left=$(ls -A "$CCOMPOSE_ROOT/containers" 2>/dev/null) && [ -n "$left" ] && { fail "containers left: $left"; return 1; }
-        left=$(ls -A "$CCOMPOSE_ROOT/build-tmp" 2>/dev/null) && [ -n "$left" ] && { fail "build-tmp left: $left"; return 1; }
-        left=$(find /sys/fs/cgroup -path '*/ccompose/build/*' -type d -newer "$MARK" 2>/dev/null)
-        [ -z "$left" ] || { fail "cgroups left: $left"; return 1; }
-        left=$(grep -F " $CCOMPOSE_ROOT/" /proc/self/mountinfo)
-        [ -z "$left" ] || { fail "mounts left: $left"; return 1; }
-}
+build_setup
 
 # run_in IMAGE CMD: CMD's output in a container of IMAGE
 run_in() {

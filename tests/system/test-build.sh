@@ -5,18 +5,11 @@
 # case checks that a build leaves no container, cgroup, mount or scratch
 # directory behind.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-IMAGES=${CCOMPOSE_TEST_IMAGES:-/tmp/ccompose-test-images}
-W=$TMP/work
-mkdir -p "$W"
-MARK=$W/.start
-touch "$MARK"
+. "$(dirname "${BASH_SOURCE[0]}")/build-lib.sh"
 
 plan 16
 
-[ "$(id -u)" = 0 ] || bail_out "needs root (RUN steps are containers)"
-setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
-setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
+build_setup
 
 # ---- helpers ----
 
@@ -36,17 +29,6 @@ for d in ls[1:end + 1]:
 print(c[7:])" "$2"
 }
 
-# nothing of a build is left: containers, cgroups of RUN steps, mounts,
-# scratch directories
-nothing_left() {
-        local left
-        left=$(ls -A "$CCOMPOSE_ROOT/containers" 2>/dev/null) && [ -n "$left" ] && { fail "containers left: $left"; return 1; }
-        left=$(ls -A "$CCOMPOSE_ROOT/build-tmp" 2>/dev/null) && [ -n "$left" ] && { fail "build-tmp left: $left"; return 1; }
-        left=$(find /sys/fs/cgroup -path '*/ccompose/build/*' -type d -newer "$MARK" 2>/dev/null)
-        [ -z "$left" ] || { fail "cgroups left: $left"; return 1; }
-        left=$(grep -F " $CCOMPOSE_ROOT/" /proc/self/mountinfo)
-        [ -z "$left" ] || { fail "mounts left: $left"; return 1; }
-}
 
 # ctx DIR: a build context with files, a subdirectory and an ignored file
 ctx() {
