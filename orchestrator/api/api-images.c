@@ -90,10 +90,7 @@ static bool cc__image_match(json_object *o, const struct cc_strv *f)
                         if ((strcmp(v, "true") == 0 || strcmp(v, "1") == 0) != (nt == 0))
                                 return false;
                 } else if (strcmp(k, "label") == 0) {
-                        const char *eq = strchr(v, '=');
-                        _cleanup_free_ char *key = eq ? cc_xstrndup(v, (size_t) (eq - v)) : cc_xstrdup(v);
-                        json_object *lv = NULL;
-                        if (!json_object_object_get_ex(labels, key, &lv) || (eq && strcmp(json_object_get_string(lv), eq + 1) != 0))
+                        if (!cc_api_label_match(labels, v))
                                 return false;
                 } else {
                         has_ref = true;

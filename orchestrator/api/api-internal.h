@@ -200,6 +200,8 @@ void cc_api_progress_done(struct cc_api_run *x, int64_t code);
 void cc_api_stream_error(struct cc_api_req *r, const char *msg);
 /* The bytes of the files below dir (an unpacked layer, a volume). */
 uint64_t cc_api_du(const char *dir);
+/* Does a labels object match a label filter's K or K=V? (api-networks.c) */
+bool cc_api_label_match(json_object *labels, const char *want);
 /* One line of a JSON stream (takes o). */
 void cc_api_stream_json(struct cc_api_req *r, json_object *o);
 /* Refuse (400, naming it) a query parameter spec does not list: "key"

@@ -200,12 +200,66 @@ static json_object *cc__network_find(struct cc_api_req *r, const char *ref, bool
         return found;
 }
 
+/* A label filter's K or K=V against a labels object. */
+bool cc_api_label_match(json_object *labels, const char *want)
+{
+        const char *eq = strchr(want, '=');
+        _cleanup_free_ char *key = eq ? cc_xstrndup(want, (size_t) (eq - want)) : cc_xstrdup(want);
+        json_object *v = NULL;
+        return json_object_object_get_ex(labels, key, &v) && (!eq || strcmp(json_object_get_string(v), eq + 1) == 0);
+}
+
+/* docker network ls --filter: name (a part of it), id (a prefix), driver,
+ * type (custom, builtin), label (all must match); values of one key OR. */
+static bool cc__network_match(json_object *o, const struct cc_strv *f)
+{
+        static const char *const keys[] = {"name", "id", "driver", "type", "label"};
+        const char *name = json_object_get_string(json_object_object_get(o, "Name"));
+        bool builtin = strcmp(name, "bridge") == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0;
+        for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++) {
+                bool has = false, any = false, all = true;
+                for (size_t i = 0; i + 1 < f->n; i += 2) {
+                        const char *v = f->v[i + 1];
+                        if (strcmp(f->v[i], keys[k]) != 0)
+                                continue;
+                        has = true;
+                        switch (k) {
+                        case 0: any = any || strstr(name, v); break;
+                        case 1: any = any || cc_startswith(json_object_get_string(json_object_object_get(o, "Id")), v); break;
+                        case 2: any = any || strcmp(json_object_get_string(json_object_object_get(o, "Driver")), v) == 0; break;
+                        case 3: any = any || strcmp(v, builtin ? "builtin" : "custom") == 0; break;
+                        default: all = all && cc_api_label_match(json_object_object_get(o, "Labels"), v); any = all;
+                        }
+                }
+                if (has && !any)
+                        return false;
+        }
+        return true;
+}
+
 void cc_api_networks_list(struct cc_api_req *r, char **params)
 {
-        static const char *const spec[] = {"filters:,{}", NULL};
-        if (cc_api_params_check(r, "network list", spec) < 0)
+        static const char *const spec[] = {"filters", NULL};
+        struct cc_strv f = {0};
+        if (cc_api_params_check(r, "network list", spec) < 0 || cc_api_filters(r, &f) < 0)
                 return;
-        cc_api_reply_json(r, 200, cc__networks(r->api, false));
+        for (size_t i = 0; i + 1 < f.n; i += 2)
+                if (strcmp(f.v[i], "name") != 0 && strcmp(f.v[i], "id") != 0 && strcmp(f.v[i], "driver") != 0 &&
+                    strcmp(f.v[i], "type") != 0 && strcmp(f.v[i], "label") != 0) {
+                        cc_api_reply_error(r, 400, "the filter %s of the network list is not supported "
+                                                   "(name, id, driver, type, label)", f.v[i]);
+                        cc_strv_free(&f);
+                        return;
+                }
+        json_object *a = cc__networks(r->api, false), *out = json_object_new_array();
+        for (size_t i = 0; i < cc_api_len(a); i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                if (cc__network_match(o, &f))
+                        json_object_array_add(out, json_object_get(o));
+        }
+        json_object_put(a);
+        cc_strv_free(&f);
+        cc_api_reply_json(r, 200, out);
 }
 
 void cc_api_network_inspect(struct cc_api_req *r, char **params)

@@ -100,21 +100,60 @@ static void cc__volume_users(struct cc_api *api, const char *name, struct cc_str
         cc_api_ctrs_free(&cs);
 }
 
+/* docker volume ls --filter: name (a part of it), label (all must match),
+ * dangling (no running container has it mounted), driver (local). */
+static bool cc__volume_match(struct cc_api *api, json_object *o, const struct cc_strv *f)
+{
+        const char *name = json_object_get_string(json_object_object_get(o, "Name"));
+        bool has_name = false, name_ok = false;
+        for (size_t i = 0; i + 1 < f->n; i += 2) {
+                const char *k = f->v[i], *v = f->v[i + 1];
+                if (strcmp(k, "name") == 0) {
+                        has_name = true;
+                        name_ok = name_ok || strstr(name, v);
+                } else if (strcmp(k, "label") == 0 && !cc_api_label_match(json_object_object_get(o, "Labels"), v)) {
+                        return false;
+                } else if (strcmp(k, "driver") == 0 && strcmp(v, "local") != 0) {
+                        return false;
+                } else if (strcmp(k, "dangling") == 0) {
+                        struct cc_strv users = {0};
+                        cc__volume_users(api, name, &users);
+                        bool dangling = users.n == 0;
+                        cc_strv_free(&users);
+                        if (dangling != (strcmp(v, "true") == 0 || strcmp(v, "1") == 0))
+                                return false;
+                }
+        }
+        return !has_name || name_ok;
+}
+
 void cc_api_volumes_list(struct cc_api_req *r, char **params)
 {
-        static const char *const spec[] = {"filters:,{}", NULL};
-        if (cc_api_params_check(r, "volume list", spec) < 0)
+        static const char *const spec[] = {"filters", NULL};
+        struct cc_strv f = {0};
+        if (cc_api_params_check(r, "volume list", spec) < 0 || cc_api_filters(r, &f) < 0)
                 return;
+        for (size_t i = 0; i + 1 < f.n; i += 2)
+                if (strcmp(f.v[i], "name") != 0 && strcmp(f.v[i], "label") != 0 && strcmp(f.v[i], "dangling") != 0 &&
+                    strcmp(f.v[i], "driver") != 0) {
+                        cc_api_reply_error(r, 400, "the filter %s of the volume list is not supported "
+                                                   "(name, label, dangling, driver)", f.v[i]);
+                        cc_strv_free(&f);
+                        return;
+                }
         json_object *vols = json_object_new_array();
         _cleanup_free_ char *dir = cc_path_join(r->api->opts->root, "volumes");
         DIR *d = opendir(dir);
         for (struct dirent *de; d && (de = readdir(d));) {
                 json_object *o = de->d_name[0] == '.' ? NULL : cc__volume_json(r->api, de->d_name);
-                if (o)
+                if (o && cc__volume_match(r->api, o, &f))
                         json_object_array_add(vols, o);
+                else
+                        json_object_put(o);
         }
         if (d)
                 closedir(d);
+        cc_strv_free(&f);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "Volumes", vols);
         json_object_object_add(o, "Warnings", NULL);
@@ -266,12 +305,7 @@ void cc_api_volumes_prune(struct cc_api_req *r, char **params)
                 for (size_t i = 0; i + 1 < f.n && !keep; i += 2) {
                         if (strcmp(f.v[i], "all") == 0)
                                 continue;
-                        _cleanup_free_ char *k = cc_xstrndup(f.v[i + 1], strcspn(f.v[i + 1], "="));
-                        const char *want = strchr(f.v[i + 1], '='), *has = NULL;
-                        json_object *lv;
-                        if (json_object_object_get_ex(labels, k, &lv))
-                                has = json_object_get_string(lv);
-                        bool match = has && (!want || strcmp(has, want + 1) == 0);
+                        bool match = cc_api_label_match(labels, f.v[i + 1]);
                         keep = strcmp(f.v[i], "label") == 0 ? !match : match;
                 }
                 json_object_put(o);

@@ -206,6 +206,14 @@ t_networks() {
         out=$(dk network inspect -f '{{.Name}} {{.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Labels.team}}' "${id:0:12}") || return 1
         assert_eq "$out" "net$ID bridge 10.213.111.0/24 10.213.111.1 apii" || return 1
         assert_contains "$(dk network ls --format '{{.Name}}')" "net$ID" || return 1
+        # the list's filters
+        assert_eq "$(dk network ls --format '{{.Name}}' --filter name="t$ID")" "net$ID" || return 1
+        assert_eq "$(dk network ls --format '{{.Name}}' --filter label=team=apii --filter type=custom)" "net$ID" || return 1
+        assert_eq "$(dk network ls --format '{{.Name}}' --filter type=builtin | sort | tr '\n' ' ')" "bridge host none " || return 1
+        assert_eq "$(dk network ls --format '{{.Name}}' --filter driver=null)" none || return 1
+        assert_eq "$(dk network ls -q --filter id="${id:0:10}")" "${id:0:12}" || return 1
+        out=$(dk network ls --filter scope=swarm 2>&1) && { fail "an unsupported filter worked"; return 1; }
+        assert_contains "$out" "the filter scope of the network list is not supported" || return 1
         out=$(dk network create "net$ID" 2>&1) && { fail "made it twice"; return 1; }
         assert_contains "$out" "network with name net$ID already exists" || return 1
         out=$(dk network create -d overlay "ov$ID" 2>&1) && { fail "made an overlay network"; return 1; }
@@ -233,6 +241,9 @@ t_volumes() {
         anon=$(dk volume create) || return 1
         [[ "$anon" =~ ^[0-9a-f]{64}$ ]] || fail "an unnamed volume is '$anon'" || return 1
         assert_eq "$(dk volume ls -q | sort | tr '\n' ' ')" "$(printf '%s\n' "$anon" "vol$ID" | sort | tr '\n' ' ')" || return 1
+        assert_eq "$(dk volume ls -q --filter name="l$ID")" "vol$ID" || return 1
+        assert_eq "$(dk volume ls -q --filter label=team)" "vol$ID" || return 1
+        assert_eq "$(dk volume ls -q --filter label=team=other)" "" || return 1
         out=$(dk volume create -o type=tmpfs "opt$ID" 2>&1) && { fail "made a volume with options"; return 1; }
         assert_contains "$out" "DriverOpts of a volume are not supported" || return 1
         out=$(dk volume create "bad/name" 2>&1) && { fail "made bad/name"; return 1; }
@@ -289,6 +300,8 @@ t_run_on_network() {
         out=$(dk run --rm --network "run$ID" busybox:test wget -qO- "http://srv$ID/f") || return 1
         assert_eq "$out" on-volume "(by its name)" || return 1
         assert_eq "$(dk network inspect -f '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}' "run$ID")" "srv$ID 10.213.111.2/24" || return 1
+        assert_eq "$(dk volume ls -q --filter dangling=false)" "data$ID" "(the volume in use)" || return 1
+        assert_eq "$(dk volume ls -q --filter dangling=true)" "" || return 1
         out=$(dk volume rm "data$ID" 2>&1) && { fail "removed a volume in use"; return 1; }
         assert_contains "$out" "volume is in use - [$id]" || return 1
         out=$(dk network rm "run$ID" 2>&1) && { fail "removed a network in use"; return 1; }
@@ -378,8 +391,8 @@ t "docker tag, rmi (multiple tags, an image in use: 409), rmi of the last tag de
 t "docker save (two names) | load, from a pipe; garbage refused" t_save_load
 t "docker build -t --build-arg --label --target, -f, -q, a failing RUN; history; refused parameter" t_build
 t "docker images --filter dangling/reference/label; image prune (dangling), prune -a (keeps an image in use)" t_image_prune
-t "docker network create/inspect/ls/rm/prune; duplicate, overlay, connect refused" t_networks
-t "docker volume create/inspect/ls/rm/prune (labels, unnamed, options refused)" t_volumes
+t "docker network create/inspect/ls (filters)/rm/prune; duplicate, overlay, connect refused" t_networks
+t "docker volume create/inspect/ls (filters)/rm/prune (labels, unnamed, options refused)" t_volumes
 t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
 t "docker run --network (made here) --network-alias -v VOLUME: reached by alias and name; rm refused while in use" t_run_on_network
 t "docker-compose 1.29: up -d (network, named volume, port, depends_on, names), ps, logs, exec, down -v" t_compose
