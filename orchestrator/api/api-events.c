@@ -157,6 +157,44 @@ static bool cc__wanted(const struct cc_strv *f, json_object *m)
         return true;
 }
 
+/* ---- events the service itself writes (exec, rename without a supervisor) ---- */
+
+json_object *cc_api_event_base(const struct cc_api_ctr *c)
+{
+        json_object *o = json_object_new_object(), *labels = cc__get(cc__get(c->api, "Config"), "Labels");
+        json_object_object_add(o, "type", json_object_new_string("container"));
+        json_object_object_add(o, "id", json_object_new_string(c->ct->id));
+        json_object_object_add(o, "service", json_object_new_string(c->ct->service));
+        json_object_object_add(o, "project", json_object_new_string(c->st->project));
+        json_object_object_add(o, "number", json_object_new_int(c->ct->number));
+        json_object_object_add(o, "oneoff", json_object_new_boolean(c->ct->one_off));
+        json_object_object_add(o, "labels", labels ? json_object_get(labels) : json_object_new_object());
+        json_object *a = json_object_new_object();
+        json_object_object_add(a, "image", json_object_new_string(c->ct->image ? c->ct->image : ""));
+        json_object_object_add(a, "name", json_object_new_string(c->ct->name));
+        json_object_object_add(o, "attributes", a);
+        return o;
+}
+
+void cc_api_event_log(struct cc_api *api, json_object *base, const char *action, const char *const *attrs)
+{
+        json_object *o = NULL;
+        if (json_object_deep_copy(base, &o, NULL) < 0 || !o)
+                return;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char tb[48];
+        cc_log_format_time(&now, tb, sizeof(tb));
+        json_object_object_add(o, "time", json_object_new_string(tb));
+        json_object_object_add(o, "action", json_object_new_string(action));
+        json_object *a = cc__get(o, "attributes");
+        for (size_t i = 0; attrs && attrs[i]; i += 2)
+                json_object_object_add(a, attrs[i], json_object_new_string(attrs[i + 1]));
+        cc_state_event_log(api->opts->runtime_dir,
+                           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+}
+
 /* Each whole line of text: sent when it is an event in range that the
  * filters take. *ended: one after until was seen. */
 static void cc__events_lines(struct cc__events *e, const char *text, size_t len, bool *ended)

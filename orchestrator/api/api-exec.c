@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "api-internal.h"
-#include "logfile.h"
 #include "state.h"
 
 /* Finished instances are forgotten after this long (dockerd drops them
@@ -101,54 +100,19 @@ static struct cc_api_exec *cc__exec_find(struct cc_api_req *r, const char *id)
 
 /* ---- events ---- */
 
-/* The container's part of an exec's events, as its supervisor writes
- * them to the host's event log (state.h). */
-static json_object *cc__exec_event_base(const struct cc_api_ctr *c)
-{
-        json_object *o = json_object_new_object(), *labels = cc__get(cc__get(c->api, "Config"), "Labels");
-        json_object_object_add(o, "type", json_object_new_string("container"));
-        json_object_object_add(o, "id", json_object_new_string(c->ct->id));
-        json_object_object_add(o, "service", json_object_new_string(c->ct->service));
-        json_object_object_add(o, "project", json_object_new_string(c->st->project));
-        json_object_object_add(o, "number", json_object_new_int(c->ct->number));
-        json_object_object_add(o, "oneoff", json_object_new_boolean(c->ct->one_off));
-        json_object_object_add(o, "labels", labels ? json_object_get(labels) : json_object_new_object());
-        json_object *a = json_object_new_object();
-        json_object_object_add(a, "image", json_object_new_string(c->ct->image ? c->ct->image : ""));
-        json_object_object_add(a, "name", json_object_new_string(c->ct->name));
-        json_object_object_add(o, "attributes", a);
-        return o;
-}
-
 /* docker's exec_create / exec_start ("ACTION: CMD ARGS") and exec_die
  * (with its exit code), each with the exec's ID. */
 static void cc__exec_event(struct cc_api_exec *e, const char *action, bool with_cmd)
 {
-        json_object *o = NULL;
-        json_object_deep_copy(e->event, &o, NULL);
-        if (!o)
-                return;
         struct cc_buf act = {0};
         cc_buf_puts(&act, action);
         for (size_t i = 0; with_cmd && i < e->argv.n; i++)
                 cc_buf_printf(&act, "%s%s", i ? " " : ": ", e->argv.v[i]);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        char tb[48];
-        cc_log_format_time(&now, tb, sizeof(tb));
-        json_object_object_add(o, "time", json_object_new_string(tb));
-        json_object_object_add(o, "action", json_object_new_string(act.s));
-        json_object *a = cc__get(o, "attributes");
-        json_object_object_add(a, "execID", json_object_new_string(e->id));
-        if (e->exited) {
-                char code[16];
-                snprintf(code, sizeof(code), "%d", e->exit_code);
-                json_object_object_add(a, "exitCode", json_object_new_string(code));
-        }
-        cc_state_event_log(e->api->opts->runtime_dir,
-                           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        char code[16];
+        snprintf(code, sizeof(code), "%d", e->exit_code);
+        const char *const attrs[] = {"execID", e->id, e->exited ? "exitCode" : NULL, code, NULL};
+        cc_api_event_log(e->api, e->event, act.s, attrs);
         cc_buf_free(&act);
-        json_object_put(o);
 }
 
 /* ---- create ---- */
@@ -258,7 +222,7 @@ void cc_api_exec_create(struct cc_api_req *r, char **params)
         e->api = r->api;
         e->ctr_id = cc_xstrdup(c->ct->id);
         e->project = cc_xstrdup(c->st->project);
-        e->event = cc__exec_event_base(c);
+        e->event = cc_api_event_base(c);
         cc__exec_event(e, "exec_create", true);
         cc__exec_expire(r->api);
         e->next = r->api->execs;

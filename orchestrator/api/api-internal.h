@@ -320,6 +320,11 @@ void cc_api_containers_prune(struct cc_api_req *r, char **params);
 void cc_api_system_df(struct cc_api_req *r, char **params);
 /* api-events.c */
 void cc_api_events(struct cc_api_req *r, char **params);
+/* Events the service writes itself to the host's event log, as a
+ * supervisor does: the container's part of them (a new object), then one
+ * event of it with attrs (key, value, ..., NULL; a NULL key ends them). */
+json_object *cc_api_event_base(const struct cc_api_ctr *c);
+void cc_api_event_log(struct cc_api *api, json_object *base, const char *action, const char *const *attrs);
 /* The service stops: close the handles of running instances (which go
  * on); then, after the loop ran them closed, free every instance. */
 void cc_api_execs_close(struct cc_api *api);

@@ -103,6 +103,14 @@ void cc_api_container_rename(struct cc_api_req *r, char **params)
                         json_object_put(req);
                 } else {
                         e = cc__rename_offline(r->api, c->st->project, c->ct->id, name, &err);
+                        /* the event its supervisor would have written */
+                        json_object *base = e == 0 ? cc_api_event_base(c) : NULL;
+                        if (base) {
+                                json_object_object_add(cc__get(base, "attributes"), "name", json_object_new_string(name));
+                                const char *const attrs[] = {"oldName", c->ct->name, NULL};
+                                cc_api_event_log(r->api, base, "rename", attrs);
+                                json_object_put(base);
+                        }
                 }
                 if (e < 0) {
                         cc_api_reply_error(r, 500, "renaming %s to %s: %s", c->ct->name, name, cc_error_msg(&err));
