@@ -601,6 +601,7 @@ static void cc__rebuild(struct watcher *w, const char *service)
         struct cc_error err = {0};
         cc_cli_build_flags(w->cli, &bf);
         bf.quiet = bf.quiet || w->quiet;
+        bf.tty = false; /* plain lines among the watch's own */
         _cleanup_free_ char *old = cc_service_image_id(w->cli, w->p, service);
         if (cc_service_build(w->cli, w->p, service, &bf, &err) < 0) {
                 fprintf(stderr, "%s\n", cc_error_msg(&err));
