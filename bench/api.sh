@@ -42,6 +42,12 @@ cleanup() {
                 "$CCOMPOSE" -p "$p" down -t 0 -v >/dev/null 2>&1 || true
         done
         dockerd_stop || true
+        # a project down could not remove keeps its state (its supervisor
+        # and container run on): said, and the directory left for a down
+        if ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep -q '^api-'; then
+                echo "api.sh: projects left in $CCOMPOSE_RUNTIME_DIR: $W kept; ccompose -p PROJECT down them" >&2
+                return
+        fi
         grep -F " $W/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
         rm -rf "$W"
 }

@@ -33,7 +33,7 @@ struct cc_state *cc_api_state_load(struct cc_api *api, const char *project)
         return st;
 }
 
-void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)
+void cc_api_ctrs_load_where(struct cc_api *api, bool (*want)(json_object *rec), struct cc_api_ctrs *out)
 {
         memset(out, 0, sizeof(*out));
         struct cc_strv projects = {0};
@@ -41,17 +41,19 @@ void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)
         out->states = cc_xcalloc(projects.n + 1, sizeof(*out->states));
         size_t cap = 0;
         for (size_t i = 0; i < projects.n; i++) {
-                struct cc_state *st = cc_api_state_load(api, projects.v[i]);
-                if (!st)
-                        continue;
-                out->states[out->n_states++] = st;
                 json_object *rec = NULL;
-                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, st->project);
+                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, projects.v[i]);
                 _cleanup_free_ char *path = cc_path_join(dir, CC_API_RECORD);
                 _cleanup_free_ char *text = NULL;
                 size_t len;
                 if (cc_read_file(path, &text, &len) == 0)
                         rec = json_tokener_parse(text);
+                struct cc_state *st = !want || want(rec) ? cc_api_state_load(api, projects.v[i]) : NULL;
+                if (!st) {
+                        json_object_put(rec);
+                        continue;
+                }
+                out->states[out->n_states++] = st;
                 for (size_t k = 0; k < st->n_ctrs; k++) {
                         if (out->n == cap) {
                                 cap = cap ? cap * 2 : 16;
@@ -63,6 +65,11 @@ void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)
                 json_object_put(rec);
         }
         cc_strv_free(&projects);
+}
+
+void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)
+{
+        cc_api_ctrs_load_where(api, NULL, out);
 }
 
 void cc_api_ctrs_free(struct cc_api_ctrs *cs)

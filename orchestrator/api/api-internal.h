@@ -145,6 +145,9 @@ struct cc_api_ctrs {
 struct cc_state *cc_api_state_load(struct cc_api *api, const char *project);
 /* Every container of every project, as cc_api_state_load reads them. */
 void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out);
+/* ... of the projects whose API record (NULL: not made through the API)
+ * want accepts; the others' state is not read. */
+void cc_api_ctrs_load_where(struct cc_api *api, bool (*want)(json_object *rec), struct cc_api_ctrs *out);
 void cc_api_ctrs_free(struct cc_api_ctrs *cs);
 /* By name (with or without docker's leading "/"), full ID or unique ID
  * prefix; NULL after answering 404 when none. */
