@@ -98,6 +98,30 @@ def case_sdk_exec(name):
     check(res.exit_code == 4 and res.output == (b"sdk-out\n", b"sdk-err\n"), f"exec_run: {res}")
     res = ct.exec_run(["sh", "-c", "pwd; id -un; echo $A"], workdir="/tmp", user="nobody", environment={"A": "b"})
     check(res.exit_code == 0 and res.output == b"/tmp\nnobody\nb\n", f"exec_run -w -u -e: {res}")
+    # archives: put a tar in, get it back; stats; top; events of a rename
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        data = b"from the sdk\n"
+        info = tarfile.TarInfo("sdk/file.txt")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    check(ct.put_archive("/tmp", buf.getvalue()), "put_archive")
+    check(ct.exec_run(["cat", "/tmp/sdk/file.txt"]).output == data, "put_archive: the file in the container")
+    stream, stat = ct.get_archive("/tmp/sdk/file.txt")
+    got = tarfile.open(fileobj=io.BytesIO(b"".join(stream)))
+    check(stat["name"] == "file.txt" and stat["size"] == len(data) and
+          got.extractfile("file.txt").read() == data, f"get_archive: {stat} {got.getnames()}")
+    st = ct.stats(stream=False)
+    check(st["id"] == ct.id and st["pids_stats"]["current"] >= 1 and st["memory_stats"]["usage"] > 0, f"stats: {st}")
+    check("sleep 600" in [p[-1] for p in ct.top()["Processes"]], f"top: {ct.top()}")
+    since = time.time()
+    ct.rename(name + "-sdk")
+    ct.rename(name)
+    ev = c.events(since=since, until=time.time() + 0.5, decode=True, filters={"event": "rename"})
+    got = [(e["Actor"]["Attributes"]["oldName"], e["Actor"]["Attributes"]["name"]) for e in ev]
+    check(got == [(name, name + "-sdk"), (name + "-sdk", name)], f"rename events: {got}")
 
 
 def case_exec_tty(docker, name):

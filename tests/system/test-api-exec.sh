@@ -243,7 +243,7 @@ t_nothing_left() {
 t "docker exec: output, exit code, -i, -u -w -e, -d, missing command, stopped container (409)" t_docker_exec
 t "exec over raw HTTP: 101, framing, stdin, inspect, 404/409/400, detached, a client leaving" t_exec_raw
 t "docker exec -it on a terminal (size, exit code); exec -t" t_exec_tty
-t "python3-docker exec_run (demux, user, workdir, environment)" t_sdk_exec
+t "python3-docker: exec_run (demux, user, workdir, environment), put/get_archive, stats, top, rename, events" t_sdk_exec
 t "docker cp both ways, dir/., to stdout, missing paths; archive HEAD/GET/PUT; a stopped container" t_docker_cp
 t "docker top, stats --no-stream (CPU % of a busy loop); raw top and stats (stream, stream=false, one-shot)" t_top_stats
 t "docker events: create/start/die/destroy live, --since/--until with filters, exec events, compose labels; raw events" t_docker_events
