@@ -517,7 +517,7 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
             cc__string(body, "WorkingDir", svc, "working_dir", &bad) < 0 ||
             cc__string(body, "Hostname", svc, "hostname", &bad) < 0 ||
             cc__strings(hc, "Binds", svc, "volumes", &bad) < 0) {
-                cc__fail(status, err, 400, "Config.%s has the wrong type", bad);
+                cc__fail(status, err, 400, "%s.%s has the wrong type", strcmp(bad, "Binds") == 0 ? "HostConfig" : "Config", bad);
                 json_object_put(svc);
                 return NULL;
         }

@@ -163,6 +163,8 @@ TEST(wrong_types_refused)
         refused("HostConfig", "Init", "\"yes\"", 400, "HostConfig.Init has the wrong type");
         refused("HostConfig", "MemorySwappiness", "101", 400, "swappiness");
         refused(NULL, "StopTimeout", "\"3\"", 400, "Config.StopTimeout");
+        refused("HostConfig", "Binds", "[1]", 400, "HostConfig.Binds has the wrong type");
+        refused(NULL, "Cmd", "[1]", 400, "Config.Cmd has the wrong type");
 }
 
 TEST(healthcheck_none_disables)
