@@ -106,3 +106,39 @@ TEST(atomic_write_never_follows_its_temporary_name)
         unlink(path);
         rmdir(dir);
 }
+
+/* The host's event log: lines appended whole; past its bound it moves to
+ * events.jsonl.1 (one older generation) and a new one begins; a link in
+ * its place is not written through. */
+TEST(event_log_rotates)
+{
+        _cleanup_free_ char *dir = tap_tmpdir("events");
+        _cleanup_free_ char *log = cc_xasprintf("%s/%s", dir, CC_STATE_EVENT_LOG);
+        _cleanup_free_ char *old = cc_xasprintf("%s.1", log);
+        char line[1024];
+        memset(line, 'x', sizeof(line) - 1);
+        line[sizeof(line) - 1] = '\0';
+        size_t n = CC_STATE_EVENT_LOG_MAX / sizeof(line) + 1;
+        for (size_t i = 0; i < n; i++)
+                cc_state_event_log(dir, line);
+        struct stat st;
+        ASSERT(stat(log, &st) == 0 && st.st_size == (off_t) (n * sizeof(line)));
+        ASSERT(stat(old, &st) < 0);
+        cc_state_event_log(dir, "{\"last\":1}");
+        ASSERT(stat(old, &st) == 0 && st.st_size == (off_t) (n * sizeof(line)));
+        _cleanup_free_ char *now = NULL;
+        ASSERT_INTEQ(cc_read_file(log, &now, NULL), 0);
+        ASSERT_STREQ(now, "{\"last\":1}\n");
+        unlink(log);
+        _cleanup_free_ char *victim = cc_xasprintf("%s/victim", dir);
+        ASSERT_INTEQ(cc_write_file_atomic(victim, "v", 1, 0600), 0);
+        ASSERT_INTEQ(symlink(victim, log), 0);
+        cc_state_event_log(dir, "{}");
+        _cleanup_free_ char *kept = NULL;
+        ASSERT_INTEQ(cc_read_file(victim, &kept, NULL), 0);
+        ASSERT_STREQ(kept, "v");
+        unlink(log);
+        unlink(old);
+        unlink(victim);
+        rmdir(dir);
+}
