@@ -174,6 +174,29 @@ static json_object *cc__ports(const struct cc_ctr_state *ct)
         return a;
 }
 
+/* docker inspect's NetworkSettings.Ports of a running container:
+ * {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]} (docker port,
+ * docker-compose ps read it). */
+static json_object *cc__inspect_ports(const struct cc_ctr_state *ct)
+{
+        json_object *pubs = cc_ports_publishers(cc__up(ct) ? ct->ports : NULL), *o = json_object_new_object();
+        for (size_t i = 0; i < json_object_array_length(pubs); i++) {
+                json_object *p = json_object_array_get_idx(pubs, i), *b = json_object_new_object(), *list = NULL;
+                _cleanup_free_ char *key = cc_xasprintf("%d/%s", json_object_get_int(cc__get(p, "TargetPort")),
+                                                        json_object_get_string(cc__get(p, "Protocol")));
+                _cleanup_free_ char *port = cc_xasprintf("%d", json_object_get_int(cc__get(p, "PublishedPort")));
+                json_object_object_add(b, "HostIp", json_object_get(cc__get(p, "URL")));
+                json_object_object_add(b, "HostPort", json_object_new_string(port));
+                if (!json_object_object_get_ex(o, key, &list)) {
+                        list = json_object_new_array();
+                        json_object_object_add(o, key, list);
+                }
+                json_object_array_add(list, b);
+        }
+        json_object_put(pubs);
+        return o;
+}
+
 json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now)
 {
         const struct cc_ctr_state *ct = c->ct;
@@ -503,7 +526,7 @@ void cc_api_container_inspect(struct cc_api_req *r, char **params)
         json_object_object_add(o, "Mounts", json_object_new_array());
         json_object_object_add(o, "Config", cc__inspect_config(c));
         json_object *ns = json_object_new_object();
-        json_object_object_add(ns, "Ports", json_object_new_object());
+        json_object_object_add(ns, "Ports", cc__inspect_ports(ct));
         json_object_object_add(ns, "Networks", cc_api_ctr_networks(r->api, c));
         json_object_object_add(o, "NetworkSettings", ns);
         cc_api_ctrs_free(&cs);

@@ -349,6 +349,9 @@ EOF
         assert_contains "$out" "Creating ${p}_web_1 ... done" || return 1
         out=$(cd "$dir" && "$COMPOSE1" -p "$p" ps --services --filter status=running | sort | tr '\n' ' ')
         assert_eq "$out" "db web " "(docker-compose ps)" || return 1
+        out=$(cd "$dir" && "$COMPOSE1" -p "$p" ps)
+        assert_contains "$out" "127.0.0.1:$port->80/tcp" "(ps: the published port)" || return 1
+        assert_eq "$(dk port "${p}_web_1")" "80/tcp -> 127.0.0.1:$port" || return 1
         for _ in $(seq 1 100); do out=$(curl -s -m 2 "http://127.0.0.1:$port/") && [ "$out" = from-db ] && break; sleep 0.1; done
         assert_eq "$out" from-db "(web fetched db's page by the name db, served on the published port)" || return 1
         out=$(cd "$dir" && "$COMPOSE1" -p "$p" logs --no-color 2>&1)
