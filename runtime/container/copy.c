@@ -38,9 +38,12 @@ int cc_copy_container_root(pid_t pid, int *out, struct cc_error *err)
 int cc_copy_stopped_root(const struct cc_strv *layers, const char *dir, int *out, struct cc_error *err)
 {
         _cleanup_free_ char *upper = cc_xasprintf("%s/upper", dir), *work = cc_xasprintf("%s/work", dir);
-        struct stat st;
-        if (stat(upper, &st) < 0 || stat(work, &st) < 0)
-                return cc_error_set(err, -ENOENT, "the container has no filesystem yet (it never started)");
+        /* a container created and never started (docker create; docker
+         * cp; docker start) gets its own layer's directories now, as its
+         * start makes them (container-plan.c: 0755, kept at its start) */
+        if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || (mkdir(upper, 0755) < 0 && errno != EEXIST) ||
+            (mkdir(work, 0755) < 0 && errno != EEXIST))
+                return cc_error_setsys(err, -errno, "making the container's layer %s", upper);
         return cc_rootfs_overlay(layers, upper, work, false, out, err);
 }
 

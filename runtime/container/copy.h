@@ -26,8 +26,9 @@ int cc_copy_container_root(pid_t pid, int *out, struct cc_error *err);
 
 /* The root of a container that is not running: its overlay (the image's
  * layers, lowest first, under the container's own dir/upper and
- * dir/work) mounted afresh as a detached mount that goes away when *out
- * is closed. Its volumes and secrets are not in it. The container must
+ * dir/work, made when it never started) mounted afresh as a detached
+ * mount that goes away when *out is closed. Its volumes and secrets are
+ * not in it. The container must
  * not start meanwhile (one upper directory in two overlays is undefined). */
 int cc_copy_stopped_root(const struct cc_strv *layers, const char *dir, int *out, struct cc_error *err);
 

@@ -109,6 +109,11 @@ t_docker_cp() {
         dk cp "cps$ID:/tmp/f" "$TMP/cp/f" || return 1
         assert_eq "$(cat "$TMP/cp/f")" kept "(cp out of a stopped container)" || return 1
         dk rm "cps$ID" >/dev/null || return 1
+        # docker create; docker cp; docker start: a container that never ran gets the file
+        dk create --name "cpc$ID" busybox:test cat /tmp/given >/dev/null || return 1
+        dk cp "$TMP/cp/src/a.txt" "cpc$ID:/tmp/given" || return 1
+        assert_eq "$(dk start -a "cpc$ID")" one "(cp into a created container)" || return 1
+        dk rm "cpc$ID" >/dev/null || return 1
         serving
 }
 
