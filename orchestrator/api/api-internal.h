@@ -158,6 +158,8 @@ json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now);
 struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* The file of an API-made container's project that holds its request. */
 #define CC_API_RECORD "api.json"
+/* ... and its compose model (api-write.c makes it) */
+#define CC_API_COMPOSE_FILE "compose.json"
 /* api-images.c */
 int cc_api_image_count(struct cc_api *api);
 /* docker's image list entry of image id (NULL when it cannot be read). */

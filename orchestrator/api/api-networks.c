@@ -515,30 +515,6 @@ void cc_api_networks_prune(struct cc_api_req *r, char **params)
         cc_api_reply_json(r, 200, o);
 }
 
-/* connect and disconnect change a running container's interfaces: the
- * supervisor cannot do that yet; a container joins a network when it is
- * created (NetworkingConfig, HostConfig.NetworkMode). */
-static void cc__connect(struct cc_api_req *r, char **params, const char *op)
-{
-        json_object *o = cc__network_find(r, params[0], false);
-        if (!o)
-                return;
-        json_object_put(o);
-        cc_api_reply_error(r, 501, "network %s of a container that exists is not supported yet: name the network "
-                                   "when the container is created",
-                           op);
-}
-
-void cc_api_network_connect(struct cc_api_req *r, char **params)
-{
-        cc__connect(r, params, "connect");
-}
-
-void cc_api_network_disconnect(struct cc_api_req *r, char **params)
-{
-        cc__connect(r, params, "disconnect");
-}
-
 /* ---- a container's network (container create) ---- */
 
 int cc_api_compose_network(json_object *body, const char *mode, json_object *svc, int *status, struct cc_error *err)
@@ -592,6 +568,35 @@ static bool cc__service_name_ok(const char *s)
         return true;
 }
 
+/* An API network's definition in a compose model's top networks (its
+ * subnet, gateway, internal): -1 with the status (404) when there is no
+ * such network. */
+static int cc__model_network(struct cc_api *api, json_object *top, const char *name, int *status, struct cc_error *err)
+{
+        _cleanup_free_ char *path = cc__record_path(api, name);
+        json_object *rec = strchr(name, '/') ? NULL : json_object_from_file(path);
+        if (!json_object_is_type(rec, json_type_object)) {
+                json_object_put(rec);
+                *status = 404;
+                return cc_error_set(err, -ENOENT, "network %s not found", name);
+        }
+        json_object *cfg = json_object_object_get(json_object_object_get(rec, "IPAM"), "Config");
+        json_object *c0 = cc_api_len(cfg) > 0 ? json_object_array_get_idx(cfg, 0) : NULL;
+        json_object *conf = json_object_new_object(), *confs = json_object_new_array(),
+                    *ipam = json_object_new_object(), *d = json_object_new_object();
+        json_object_object_add(conf, "subnet", json_object_get(json_object_object_get(c0, "Subnet")));
+        json_object_object_add(conf, "gateway", json_object_get(json_object_object_get(c0, "Gateway")));
+        json_object_array_add(confs, conf);
+        json_object_object_add(ipam, "config", confs);
+        json_object_object_add(d, "name", json_object_new_string(name));
+        json_object_object_add(d, "ipam", ipam);
+        if (json_object_get_boolean(json_object_object_get(rec, "Internal")))
+                json_object_object_add(d, "internal", json_object_new_boolean(1));
+        json_object_object_add(top, name, d);
+        json_object_put(rec);
+        return 0;
+}
+
 int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, char **key, int *status,
                           struct cc_error *err)
 {
@@ -603,27 +608,8 @@ int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *mod
         json_object_object_add(model, "networks", top);
         json_object_object_foreach(nets, name, def)
         {
-                _cleanup_free_ char *path = cc__record_path(api, name);
-                json_object *rec = strchr(name, '/') ? NULL : json_object_from_file(path);
-                if (!json_object_is_type(rec, json_type_object)) {
-                        json_object_put(rec);
-                        *status = 404;
-                        return cc_error_set(err, -ENOENT, "network %s not found", name);
-                }
-                json_object *cfg = json_object_object_get(json_object_object_get(rec, "IPAM"), "Config");
-                json_object *c0 = cc_api_len(cfg) > 0 ? json_object_array_get_idx(cfg, 0) : NULL;
-                json_object *conf = json_object_new_object(), *confs = json_object_new_array(),
-                            *ipam = json_object_new_object(), *d = json_object_new_object();
-                json_object_object_add(conf, "subnet", json_object_get(json_object_object_get(c0, "Subnet")));
-                json_object_object_add(conf, "gateway", json_object_get(json_object_object_get(c0, "Gateway")));
-                json_object_array_add(confs, conf);
-                json_object_object_add(ipam, "config", confs);
-                json_object_object_add(d, "name", json_object_new_string(name));
-                json_object_object_add(d, "ipam", ipam);
-                if (json_object_get_boolean(json_object_object_get(rec, "Internal")))
-                        json_object_object_add(d, "internal", json_object_new_boolean(1));
-                json_object_object_add(top, name, d);
-                json_object_put(rec);
+                if (cc__model_network(api, top, name, status, err) < 0)
+                        return -1;
                 /* other containers on the network find it by its service name too */
                 json_object *al = json_object_object_get(def, "aliases");
                 for (size_t i = 0; !*key && i < cc_api_len(al); i++) {
@@ -646,11 +632,28 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 json_object_object_get(json_object_object_get(c->api, "Config"), "NetworkingConfig"), "EndpointsConfig");
         const char *mode = json_object_get_string(
                 json_object_object_get(json_object_object_get(c->api, "HostConfig"), "NetworkMode"));
-        _cleanup_free_ char *rp = mode ? cc__record_path(api, mode) : NULL;
-        json_object *rec = rp && !strchr(mode, '/') ? json_object_from_file(rp) : NULL;
-        if (json_object_is_type(rec, json_type_object)) {
+        /* its NetworkMode's network, and the ones network connect added */
+        struct cc_strv names = {0};
+        if (mode)
+                cc_strv_push(&names, mode);
+        if (json_object_is_type(eps, json_type_object)) {
+                json_object_object_foreach(eps, k, v)
+                {
+                        (void) v;
+                        if (!cc_strv_contains(&names, k))
+                                cc_strv_push(&names, k);
+                }
+        }
+        for (size_t n = 0; n < names.n; n++) {
+                const char *net = names.v[n];
+                _cleanup_free_ char *rp = cc__record_path(api, net);
+                json_object *rec = !strchr(net, '/') ? json_object_from_file(rp) : NULL;
+                if (!json_object_is_type(rec, json_type_object)) {
+                        json_object_put(rec);
+                        continue;
+                }
                 json_object *e = json_object_new_object(), *al = json_object_new_array(), *ip = NULL;
-                json_object *given = json_object_object_get(json_object_object_get(eps, mode), "Aliases");
+                json_object *given = json_object_object_get(json_object_object_get(eps, net), "Aliases");
                 for (size_t i = 0; i < cc_api_len(given); i++)
                         json_object_array_add(al, json_object_get(json_object_array_get_idx(given, i)));
                 /* docker adds the short ID */
@@ -660,7 +663,7 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 const char *sub = json_object_get_string(json_object_object_get(c0, "Subnet"));
                 const char *slash = sub ? strchr(sub, '/') : NULL;
                 bool up = c->ct->status == CC_CTR_RUNNING || c->ct->status == CC_CTR_PAUSED;
-                json_object_object_get_ex(addrs, mode, &ip);
+                json_object_object_get_ex(addrs, net, &ip);
                 _cleanup_free_ char *eid = cc__name_id(c->ct->id);
                 json_object_object_add(e, "IPAMConfig", NULL);
                 json_object_object_add(e, "Links", NULL);
@@ -676,9 +679,289 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
                 json_object_object_add(e, "MacAddress", json_object_new_string(""));
                 json_object_object_add(e, "DriverOpts", NULL);
-                json_object_object_add(out, mode, e);
+                json_object_object_add(out, net, e);
+                json_object_put(rec);
         }
-        json_object_put(rec);
+        cc_strv_free(&names);
         json_object_put(m);
         return out;
+}
+
+/* ---- connect and disconnect (a container made through the API) ---- */
+
+/* The name a network has in a container's compose model: docker's bridge
+ * is its default network. */
+static const char *cc__model_name(const char *net)
+{
+        return strcmp(net, "bridge") == 0 ? "default" : net;
+}
+
+/* The networks a container's service is on (a new reference): its
+ * networks, or the implicit default one when it names none. */
+static json_object *cc__svc_networks(json_object *svc)
+{
+        json_object *nets = json_object_object_get(svc, "networks");
+        if (json_object_is_type(nets, json_type_object))
+                return json_object_get(nets);
+        nets = json_object_new_object();
+        if (!json_object_object_get(svc, "network_mode"))
+                json_object_object_add(nets, "default", json_object_new_object());
+        return nets;
+}
+
+/* A container's record's HostConfig.NetworkMode. */
+static void cc__set_mode(json_object *rec, const char *mode)
+{
+        json_object *hc = json_object_object_get(rec, "HostConfig");
+        if (!json_object_is_type(hc, json_type_object)) {
+                hc = json_object_new_object();
+                json_object_object_add(rec, "HostConfig", hc);
+        }
+        json_object_object_add(hc, "NetworkMode", json_object_new_string(mode));
+}
+
+/* Change a created container's model (compose.json) and record (api.json):
+ * on network net (an API network, or bridge) with the endpoint ep
+ * (connect), or off it (ep NULL). 0, or -1 after answering. */
+static int cc__change(struct cc_api_req *r, const struct cc_api_ctr *c, const char *net, json_object *ep)
+{
+        _cleanup_free_ char *dir = cc_state_dir(r->api->opts->runtime_dir, c->st->project);
+        _cleanup_free_ char *mp = cc_path_join(dir, CC_API_COMPOSE_FILE);
+        _cleanup_free_ char *rp = cc_path_join(dir, CC_API_RECORD);
+        json_object *model = json_object_from_file(mp), *svc = NULL;
+        struct cc_error err = {0};
+        int status = 500, ret = -1;
+        json_object *svcs = json_object_object_get(model, "services");
+        if (json_object_is_type(svcs, json_type_object) && json_object_object_length(svcs) == 1) {
+                json_object_object_foreach(svcs, key, def)
+                {
+                        (void) key;
+                        svc = def;
+                }
+        }
+        if (!json_object_is_type(svc, json_type_object)) {
+                cc_api_reply_error(r, 500, "reading %s: not a compose model of one service", mp);
+                json_object_put(model);
+                return -1;
+        }
+        const char *mname = cc__model_name(net);
+        json_object *nets = cc__svc_networks(svc), *top = json_object_object_get(model, "networks");
+        json_object *rec = json_object_get(c->api), *cfg = json_object_object_get(rec, "Config");
+        json_object *ncfg = json_object_object_get(cfg, "NetworkingConfig");
+        if (!json_object_is_type(ncfg, json_type_object)) {
+                ncfg = json_object_new_object();
+                json_object_object_add(cfg, "NetworkingConfig", ncfg);
+        }
+        json_object *eps = json_object_object_get(ncfg, "EndpointsConfig");
+        if (!json_object_is_type(eps, json_type_object)) {
+                eps = json_object_new_object();
+                json_object_object_add(ncfg, "EndpointsConfig", eps);
+        }
+        if (ep) {
+                if (json_object_object_get(nets, mname)) {
+                        cc_api_reply_error(r, 403, "endpoint with name %s already exists in network %s", c->ct->name,
+                                           net);
+                        goto out;
+                }
+                if (strcmp(mname, "default") == 0) {
+                        cc_api_reply_error(r, 400, "network connect %s: the container was made on another network; "
+                                                   "docker's bridge network is joined only when it is created", net);
+                        goto out;
+                }
+                json_object *def = json_object_new_object(), *al = json_object_object_get(ep, "Aliases");
+                json_object *ip = json_object_object_get(json_object_object_get(ep, "IPAMConfig"), "IPv4Address");
+                if (cc_api_len(al) > 0)
+                        json_object_object_add(def, "aliases", json_object_get(al));
+                if (ip && *json_object_get_string(ip))
+                        json_object_object_add(def, "ipv4_address", json_object_get(ip));
+                json_object_object_add(nets, mname, def);
+                if (!json_object_is_type(top, json_type_object)) {
+                        top = json_object_new_object();
+                        json_object_object_add(model, "networks", top);
+                }
+                if (cc__model_network(r->api, top, mname, &status, &err) < 0) {
+                        cc_api_reply_error(r, status, "%s", cc_error_msg(&err));
+                        goto out;
+                }
+                json_object_object_add(eps, net, json_object_get(ep));
+                json_object_object_del(svc, "network_mode");
+                const char *mode = json_object_get_string(
+                        json_object_object_get(json_object_object_get(rec, "HostConfig"), "NetworkMode"));
+                if (mode && strcmp(mode, "none") == 0)
+                        cc__set_mode(rec, net);
+        } else {
+                if (!json_object_object_get(nets, mname)) {
+                        cc_api_reply_error(r, 400, "container %s is not connected to network %s", c->ct->name, net);
+                        goto out;
+                }
+                json_object_object_del(nets, mname);
+                json_object_object_del(top, mname);
+                json_object_object_del(eps, net);
+                /* HostConfig.NetworkMode: another network it is on, or none */
+                const char *next = "none";
+                json_object_object_foreach(nets, other, odef)
+                {
+                        (void) odef;
+                        next = strcmp(other, "default") == 0 ? "bridge" : other;
+                }
+                cc__set_mode(rec, next);
+        }
+        if (json_object_object_length(nets) == 0) {
+                json_object_object_del(svc, "networks");
+                json_object_object_add(svc, "network_mode", json_object_new_string("none"));
+        } else {
+                json_object_object_add(svc, "networks", json_object_get(nets));
+        }
+        const char *mt = json_object_to_json_string_ext(model, JSON_C_TO_STRING_PRETTY);
+        int e = cc_write_file_atomic(mp, mt, strlen(mt), 0600);
+        const char *rt = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+        if (e >= 0)
+                e = cc_write_file_atomic(rp, rt, strlen(rt), 0600);
+        if (e < 0)
+                cc_api_reply_error(r, 500, "writing %s: %s", dir, strerror(-e));
+        else
+                ret = 0;
+out:
+        cc_error_clear(&err);
+        json_object_put(rec);
+        json_object_put(nets);
+        json_object_put(model);
+        return ret;
+}
+
+/* A container's project taking its changed model. */
+struct cc__reload {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+};
+
+/* It runs to its end: a client that left gets no answer. */
+static void cc__reload_abort(struct cc_api_task *t)
+{
+}
+
+static void cc__reloaded(void *data, int64_t code, const char *message)
+{
+        struct cc__reload *l = data;
+        struct cc_api_req *r = l->req;
+        if (code == 0)
+                cc_api_reply_empty(r, 200);
+        else
+                cc_api_reply_error(r, 500, "%s", message);
+        free(l);
+        cc_api_done(r);
+}
+
+/* Is v what a client sends for a field it leaves unset? (null, "", 0,
+ * false, [], {}: the docker CLI sends every EndpointConfig field) */
+static bool cc__zero(json_object *v)
+{
+        switch (json_object_get_type(v)) {
+        case json_type_null: return true;
+        case json_type_string: return !*json_object_get_string(v);
+        case json_type_boolean:
+        case json_type_int:
+        case json_type_double: return !json_object_get_boolean(v);
+        case json_type_array: return json_object_array_length(v) == 0;
+        case json_type_object: return json_object_object_length(v) == 0;
+        }
+        return false;
+}
+
+/* POST /networks/{id}/connect and /disconnect: {"Container": REF,
+ * "EndpointConfig": {"Aliases", "IPAMConfig": {"IPv4Address"}}} (connect),
+ * {"Container": REF, "Force": B} (disconnect), of a container made through
+ * the API and not running: its model changes, its next start joins it. A
+ * running one's interfaces would have to change under it: its supervisor
+ * cannot do that yet. */
+static void cc__connect(struct cc_api_req *r, char **params, bool connect)
+{
+        const char *op = connect ? "connect" : "disconnect";
+        json_object *body = cc_api_body_json(r), *o = NULL;
+        struct cc_api_ctrs cs = {0};
+        _cleanup_free_ char *path = NULL;
+        if (!body)
+                return;
+        json_object *ref = json_object_object_get(body, "Container");
+        json_object *ep = json_object_object_get(body, "EndpointConfig");
+        if (!json_object_is_type(ep, json_type_object))
+                ep = NULL;
+        json_object_object_foreach(body, k, v)
+        {
+                (void) v;
+                if (strcmp(k, "Container") != 0 && strcmp(k, connect ? "EndpointConfig" : "Force") != 0) {
+                        cc_api_reply_error(r, 400, "network %s: the field %s is not supported", op, k);
+                        goto out;
+                }
+        }
+        json_object_object_foreach(ep ? ep : body, ek, ev)
+        {
+                if (!ep)
+                        break;
+                if (strcmp(ek, "Aliases") != 0 && strcmp(ek, "IPAMConfig") != 0 && !cc__zero(ev)) {
+                        cc_api_reply_error(r, 400, "network connect: EndpointConfig.%s is not supported "
+                                                   "(Aliases, IPAMConfig.IPv4Address)", ek);
+                        goto out;
+                }
+        }
+        if (!json_object_is_type(ref, json_type_string)) {
+                cc_api_reply_error(r, 400, "network %s: Container (a container's name or ID) is missing", op);
+                goto out;
+        }
+        if (!(o = cc__network_find(r, params[0], false)))
+                goto out;
+        const char *net = json_object_get_string(json_object_object_get(o, "Name"));
+        path = cc__record_path(r->api, net);
+        if (strcmp(net, "host") == 0 || strcmp(net, "none") == 0) {
+                cc_api_reply_error(r, 400, "container cannot be %s %s network", connect ? "connected to" : "disconnected from",
+                                   net);
+                goto out;
+        }
+        if (strcmp(net, "bridge") != 0 && access(path, F_OK) < 0) {
+                cc_api_reply_error(r, 403, "network %s %s: it is a compose project's network (its compose file names "
+                                           "its containers)", op, net);
+                goto out;
+        }
+        struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, json_object_get_string(ref));
+        if (!c)
+                goto out;
+        const char *mode = json_object_get_string(
+                json_object_object_get(json_object_object_get(c->api, "HostConfig"), "NetworkMode"));
+        if (!c->api)
+                cc_api_reply_error(r, 403, "network %s %s: %s is a compose project's container (its compose file "
+                                           "names its networks)", op, net, c->ct->name);
+        else if (c->ct->status == CC_CTR_RUNNING || c->ct->status == CC_CTR_PAUSED)
+                cc_api_reply_error(r, 501, "network %s of a running container is not supported yet: stop %s, %s it, "
+                                           "start it again",
+                                   op, c->ct->name, op);
+        else if (mode && (strcmp(mode, "host") == 0 || cc_startswith(mode, "container:")))
+                cc_api_reply_error(r, 400, "container sharing network namespace with another container or host "
+                                           "cannot be connected to any other network");
+        else {
+                json_object *given = connect ? (ep ? json_object_get(ep) : json_object_new_object()) : NULL;
+                if (cc__change(r, c, net, given) == 0) {
+                        /* its supervisor takes the new model, the container kept as it is */
+                        static const char *const args[] = {"create", "--no-recreate", NULL};
+                        struct cc__reload *l = cc_xcalloc(1, sizeof(*l));
+                        l->req = r;
+                        l->task.abort = cc__reload_abort;
+                        r->task = &l->task;
+                        cc_api_command(r->api, c->st->project, args, cc__reloaded, l);
+                }
+                json_object_put(given);
+        }
+out:
+        cc_api_ctrs_free(&cs);
+        json_object_put(o);
+        json_object_put(body);
+}
+
+void cc_api_network_connect(struct cc_api_req *r, char **params)
+{
+        cc__connect(r, params, true);
+}
+
+void cc_api_network_disconnect(struct cc_api_req *r, char **params)
+{
+        cc__connect(r, params, false);
 }

@@ -22,7 +22,7 @@
 #include "supervisor.h"
 
 #define CC__SERVICE "container"
-#define CC__COMPOSE_FILE "compose.json"
+#define CC__COMPOSE_FILE CC_API_COMPOSE_FILE
 
 /* ---- running a ccompose command ---- */
 

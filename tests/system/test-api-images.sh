@@ -6,7 +6,7 @@
 # docker-compose 1.29 bringing a stack up and down through the socket.
 # The service is started here and stopped by its PID; its socket,
 # containers, veths, bridges, volumes and temporary files are gone at the end.
-# Subnets: 10.213.110.0/24 (--bip), 10.213.111.0/24-10.213.112.0/24 (networks).
+# Subnets: 10.213.110.0/24 (--bip), 10.213.111.0/24-10.213.113.0/24 (networks).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
@@ -14,11 +14,11 @@ require_commands curl docker-registry htpasswd
 COMPOSE1=/usr/bin/docker-compose # Debian's docker-compose 1.29
 [ -x "$COMPOSE1" ] || bail_out "missing $COMPOSE1: run scripts/install-deps.sh (it installs docker-compose)"
 mkdir -p "$DOCKER_CONFIG"
-N=13
+N=14
 plan $N
 
-if ip -4 route show | grep -qE "^10\.213\.11[012]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 $N); do skip "api images $i" "10.213.110-112.0/24 overlap a route of this host"; done
+if ip -4 route show | grep -qE "^10\.213\.11[0-3]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
+        for i in $(seq 1 $N); do skip "api images $i" "10.213.110-113.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -219,7 +219,7 @@ t_networks() {
         out=$(dk network create -d overlay "ov$ID" 2>&1) && { fail "made an overlay network"; return 1; }
         assert_contains "$out" "only the bridge driver" || return 1
         out=$(dk network connect "net$ID" nothing 2>&1) && { fail "connect worked: $out"; return 1; }
-        assert_contains "$out" "not supported yet" || return 1
+        assert_contains "$out" "No such container: nothing" || return 1
         out=$(dk network rm bridge 2>&1) && { fail "removed bridge"; return 1; }
         assert_contains "$out" "pre-defined network" || return 1
         assert_eq "$(dk network rm "net$ID")" "net$ID" || return 1
@@ -315,6 +315,57 @@ t_run_on_network() {
         assert_eq "$(dk network rm "run$ID")" "run$ID" || return 1
 }
 
+# network connect/disconnect (10.213.113.0/24) of a container created and
+# not started: its start joins the network (an interface, an address, its
+# name known to the others there, both ways); inspect shows it and its alias;
+# connecting twice, a running container and a compose network refused;
+# after disconnect and a new start its interface and veth are gone
+t_connect() {
+        local out p
+        dk network create --subnet 10.213.113.0/24 "cn$ID" >/dev/null || return 1
+        dk run -d --name "peer$ID" --network "cn$ID" busybox:test \
+                sh -c 'echo peer >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
+        dk create --name "cli$ID" busybox:test sh -c 'echo cli >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
+        p=$(project_of "cli$ID")
+        dk network connect --alias clia "cn$ID" "cli$ID" || return 1
+        out=$(dk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "cli$ID") || return 1
+        assert_eq "$out" "cn$ID " "(inspect of the created container)" || return 1
+        out=$(dk network connect "cn$ID" "cli$ID" 2>&1) && { fail "connected twice: $out"; return 1; }
+        assert_contains "$out" "already exists in network cn$ID" || return 1
+        dk start "cli$ID" >/dev/null || return 1
+        out=$(dk exec "cli$ID" ip -4 -o addr show) || return 1
+        assert_contains "$out" "inet 10.213.113." "(its interface on the network)" || return 1
+        out=$(dk inspect -f "{{(index .NetworkSettings.Networks \"cn$ID\").IPAddress}}" "cli$ID") || return 1
+        [[ "$out" == 10.213.113.* ]] || fail "inspect's address: '$out'" || return 1
+        out=$(dk exec "cli$ID" timeout 20 wget -qO- "http://peer$ID/i") || { fail "cli -> peer: $out"; return 1; }
+        assert_eq "$out" peer "(the connected container reaches the other by name)" || return 1
+        out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://cli$ID/i") || { fail "peer -> cli: $out"; return 1; }
+        assert_eq "$out" cli "(... and is reached by its name)" || return 1
+        out=$(dk inspect -f "{{(index .NetworkSettings.Networks \"cn$ID\").Aliases}}" "cli$ID") || return 1
+        assert_contains "$out" "[clia " "(its alias)" || return 1
+        out=$(dk network inspect -f '{{range .Containers}}{{.Name}} {{end}}' "cn$ID" | tr ' ' '\n' | sort | xargs)
+        assert_eq "$out" "cli$ID peer$ID" "(the network's containers)" || return 1
+        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 2 "(veths: the default network's and cn's)" || return 1
+        out=$(dk network disconnect "cn$ID" "cli$ID" 2>&1) && { fail "disconnected a running container: $out"; return 1; }
+        assert_contains "$out" "network disconnect of a running container is not supported yet" || return 1
+        dk stop -t 0 "cli$ID" >/dev/null || return 1
+        dk network disconnect "cn$ID" "cli$ID" || return 1
+        out=$(dk network disconnect "cn$ID" "cli$ID" 2>&1) && { fail "disconnected twice: $out"; return 1; }
+        assert_contains "$out" "is not connected to network cn$ID" || return 1
+        assert_eq "$(dk inspect -f '{{len .NetworkSettings.Networks}}' "cli$ID")" 0 || return 1
+        dk start "cli$ID" >/dev/null || return 1
+        out=$(dk exec "cli$ID" ip -4 -o addr show) || return 1
+        assert_not_contains "$out" "10.213.113." "(no interface on it after disconnect)" || return 1
+        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 1 "(its veth on cn is gone)" || return 1
+        out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://cli$ID/i" 2>&1) && { fail "still reached: $out"; return 1; }
+        out=$(dk network connect host "cli$ID" 2>&1) && { fail "connected to host: $out"; return 1; }
+        assert_contains "$out" "cannot be connected to host network" || return 1
+        dk rm -f "cli$ID" "peer$ID" >/dev/null || return 1
+        assert_eq "$(dk network rm "cn$ID")" "cn$ID" || return 1
+        assert_eq "$(links_of "$p")" "" "(the container's bridge and veths)" || return 1
+        assert_eq "$(project_of "cli$ID")" "" "(its project)"
+}
+
 # Debian's docker-compose 1.29 through the socket: a network of its own
 # (10.213.112.0/24), a named volume, a published port on 127.0.0.1,
 # depends_on; web reaches db by its service name; ps, logs; down -v leaves
@@ -398,6 +449,7 @@ t "docker network create/inspect/ls (filters)/rm/prune; duplicate, overlay, conn
 t "docker volume create/inspect/ls (filters)/rm/prune (labels, unnamed, options refused)" t_volumes
 t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
 t "docker run --network (made here) --network-alias -v VOLUME: reached by alias and name; rm refused while in use" t_run_on_network
+t "docker network connect/disconnect of a created container: start joins, reached by name both ways; inspect; refusals" t_connect
 t "docker-compose 1.29: up -d (network, named volume, port, depends_on, names), ps, logs, exec, down -v" t_compose
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"
