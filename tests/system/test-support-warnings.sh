@@ -50,7 +50,6 @@ service all: deploy.resources.reservations.devices is not supported: no device (
 service all: deploy.restart_policy.window "10s" is not supported: every exit counts towards max_attempts
 service all: deploy.placement has no effect on a single host
 service all: annotations are not recorded: ccompose has no container inspect
-service all: build.ssh is not supported: no SSH agent is forwarded to RUN steps
 service all: build.cache_to is not supported: the build cache stays in the local store
 service all: build.entitlements is not applied: RUN steps run with Docker's build defaults
 service all: build.provenance is not supported: no attestation is attached to the image
