@@ -665,7 +665,11 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 bool up = c->ct->status == CC_CTR_RUNNING || c->ct->status == CC_CTR_PAUSED;
                 json_object_object_get_ex(addrs, net, &ip);
                 _cleanup_free_ char *eid = cc__name_id(c->ct->id);
-                json_object_object_add(e, "IPAMConfig", NULL);
+                json_object *ipc = json_object_object_get(json_object_object_get(eps, net), "IPAMConfig");
+                json_object_object_add(e, "IPAMConfig", json_object_is_type(ipc, json_type_object) &&
+                                                                json_object_object_length(ipc) > 0
+                                                        ? json_object_get(ipc)
+                                                        : NULL);
                 json_object_object_add(e, "Links", NULL);
                 json_object_object_add(e, "Aliases", al);
                 json_object_object_add(e, "NetworkID", json_object_get(json_object_object_get(rec, "Id")));
@@ -868,6 +872,40 @@ static bool cc__zero(json_object *v)
         return false;
 }
 
+/* EndpointConfig.IPAMConfig.IPv4Address: a host address of network o's
+ * subnet (as dockerd, before anything changes). 0, or -1 after answering. */
+static int cc__ip_check(struct cc_api_req *r, json_object *o, json_object *ep)
+{
+        json_object *ip = json_object_object_get(json_object_object_get(ep, "IPAMConfig"), "IPv4Address");
+        const char *want = json_object_get_string(ip);
+        if (!want || !*want)
+                return 0;
+        json_object *cfg = json_object_object_get(json_object_object_get(o, "IPAM"), "Config");
+        const char *sub = json_object_get_string(
+                json_object_object_get(cc_api_len(cfg) > 0 ? json_object_array_get_idx(cfg, 0) : NULL, "Subnet"));
+        const char *name = json_object_get_string(json_object_object_get(o, "Name"));
+        struct net_subnet sn;
+        struct cc_error err = {0};
+        uint32_t a;
+        if (net_ip_parse(want, &a) < 0) {
+                cc_api_reply_error(r, 400, "invalid IPv4 address: %s", want);
+                return -1;
+        }
+        if (!sub || net_subnet_parse(sub, true, &sn, &err) < 0) {
+                cc_error_clear(&err);
+                cc_api_reply_error(r, 400, "user specified IP address is supported only when connecting to networks "
+                                           "with user configured subnets (network %s)", name);
+                return -1;
+        }
+        uint32_t mask = sn.prefix ? ~0u << (32 - sn.prefix) : 0, host = a & ~mask;
+        if ((a & mask) != (sn.addr & mask) || host == 0 || host == ~mask) {
+                cc_api_reply_error(r, 400, "invalid IPv4 address %s: not a host address of network %s (%s)", want, name,
+                                   sub);
+                return -1;
+        }
+        return 0;
+}
+
 /* POST /networks/{id}/connect and /disconnect: {"Container": REF,
  * "EndpointConfig": {"Aliases", "IPAMConfig": {"IPv4Address"}}} (connect),
  * {"Container": REF, "Force": B} (disconnect), of a container made through
@@ -922,6 +960,8 @@ static void cc__connect(struct cc_api_req *r, char **params, bool connect)
                                            "its containers)", op, net);
                 goto out;
         }
+        if (connect && cc__ip_check(r, o, ep) < 0)
+                goto out;
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, json_object_get_string(ref));
         if (!c)
                 goto out;

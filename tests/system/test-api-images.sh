@@ -316,9 +316,9 @@ t_run_on_network() {
 }
 
 # network connect/disconnect (10.213.113.0/24) of a container created and
-# not started: its start joins the network (an interface, an address, its
+# not started: its start joins the network (an interface, the address given, its
 # name known to the others there, both ways); inspect shows it and its alias;
-# connecting twice, a running container and a compose network refused;
+# connecting twice or with a bad address, a running container refused;
 # after disconnect and a new start its interface and veth are gone
 t_connect() {
         local out p
@@ -327,16 +327,20 @@ t_connect() {
                 sh -c 'echo peer >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
         dk create --name "cli$ID" busybox:test sh -c 'echo cli >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
         p=$(project_of "cli$ID")
-        dk network connect --alias clia "cn$ID" "cli$ID" || return 1
+        out=$(dk network connect --ip 300.1.1.1 "cn$ID" "cli$ID" 2>&1) && { fail "connected with a bad address"; return 1; }
+        assert_contains "$out" "invalid IPv4 address: 300.1.1.1" || return 1
+        out=$(dk network connect --ip 10.213.114.5 "cn$ID" "cli$ID" 2>&1) && { fail "connected off the subnet"; return 1; }
+        assert_contains "$out" "not a host address of network cn$ID (10.213.113.0/24)" || return 1
+        dk network connect --alias clia --ip 10.213.113.50 "cn$ID" "cli$ID" || return 1
         out=$(dk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "cli$ID") || return 1
         assert_eq "$out" "cn$ID " "(inspect of the created container)" || return 1
         out=$(dk network connect "cn$ID" "cli$ID" 2>&1) && { fail "connected twice: $out"; return 1; }
         assert_contains "$out" "already exists in network cn$ID" || return 1
         dk start "cli$ID" >/dev/null || return 1
         out=$(dk exec "cli$ID" ip -4 -o addr show) || return 1
-        assert_contains "$out" "inet 10.213.113." "(its interface on the network)" || return 1
-        out=$(dk inspect -f "{{(index .NetworkSettings.Networks \"cn$ID\").IPAddress}}" "cli$ID") || return 1
-        [[ "$out" == 10.213.113.* ]] || fail "inspect's address: '$out'" || return 1
+        assert_contains "$out" "inet 10.213.113.50/24" "(its interface on the network)" || return 1
+        out=$(dk inspect -f "{{with index .NetworkSettings.Networks \"cn$ID\"}}{{.IPAddress}} {{.IPAMConfig.IPv4Address}}{{end}}" "cli$ID") || return 1
+        assert_eq "$out" "10.213.113.50 10.213.113.50" "(the address given to connect)" || return 1
         out=$(dk exec "cli$ID" timeout 20 wget -qO- "http://peer$ID/i") || { fail "cli -> peer: $out"; return 1; }
         assert_eq "$out" peer "(the connected container reaches the other by name)" || return 1
         out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://cli$ID/i") || { fail "peer -> cli: $out"; return 1; }
