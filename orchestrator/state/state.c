@@ -100,9 +100,9 @@ int cc_state_open(const char *runtime_dir, const char *project, const char *file
         return fd;
 }
 
-/* Written to a fresh temporary name (never through a link), synced and
- * renamed over the old file. */
-static int cc__write_atomic(const char *path, const char *data, size_t len)
+/* Written to a fresh temporary name (never through a link), synced (when
+ * sync) and renamed over the old file. */
+static int cc__write_atomic(const char *path, const char *data, size_t len, bool sync)
 {
         _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());
         (void) unlink(tmp);
@@ -117,7 +117,7 @@ static int cc__write_atomic(const char *path, const char *data, size_t len)
                 else if (n > 0)
                         off += (size_t) n;
         }
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && close(cc_steal_fd(&fd)) < 0)
                 r = -errno;
@@ -314,7 +314,7 @@ int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_
         }
         json_object_object_add(root, "containers", arr);
         const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = cc__write_atomic(path, text, strlen(text));
+        r = cc__write_atomic(path, text, strlen(text), !st->going);
         json_object_put(root);
         if (r < 0)
                 return cc_error_setsys(err, r, "writing %s", path);

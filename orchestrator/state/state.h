@@ -49,6 +49,10 @@ struct cc_state {
         unsigned long long supervisor_start;
         struct cc_ctr_state *ctrs;
         size_t n_ctrs;
+        /* not saved: set while the project is taken down, whose state file
+         * goes with it; its saves skip the fsync (still atomic, and seen
+         * by every process at once: only a machine crash loses them) */
+        bool going;
 };
 
 /* In a container's directory ($CCOMPOSE_ROOT/containers/<id>/): the FIFO

@@ -326,6 +326,7 @@ static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, 
         case CC_CTL_DOWN:
                 if (req->has_timeout)
                         s->opts.stop_timeout_ms = req->timeout_ms;
+                s->state->going = true; /* down deletes the state file after */
                 cc_sup_stop_all(s, true);
                 cc_sup_remove_all(s);
                 *finish = true;
