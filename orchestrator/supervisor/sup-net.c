@@ -825,6 +825,7 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         r = net_links_delete_alias(nl, prefix, 1000, err);
         struct net_bridge_info *b = NULL;
         size_t nb = 0;
+        bool removed = false; /* a bridge */
         if (r >= 0)
                 r = net_bridges_list(nl, &b, &nb, err);
         for (size_t i = 0; i < nb && r >= 0; i++) {
@@ -838,12 +839,22 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 full++;
                 fprintf(cc_cli_status(), " Network %.*s  Removing\n", (int) strcspn(full, " "), full);
                 r = net_link_delete(nl, b[i].name, err);
+                removed = true;
                 if (r >= 0)
                         fprintf(cc_cli_status(), " Network %.*s  Removed\n", (int) strcspn(full, " "), full);
         }
         free(b);
-        /* always: the table follows the bridges that exist, and goes with
-         * the last one (also when an earlier down was cut short) */
+        /* the table follows the bridges that exist, and goes with the last
+         * one: also when an earlier down was cut short (network.json, kept
+         * until the project's directory goes, says it had addresses, so
+         * ports). Not for a project that never had a network (docker run
+         * --network none): nothing of it is in the tables. */
+        _cleanup_free_ char *addrs = cc_xasprintf("%s/%s/network.json", runtime_dir, project);
+        if (!removed && access(addrs, F_OK) < 0 && errno == ENOENT) {
+                net_host_unlock(lk);
+                net_nl_close(nl);
+                return r;
+        }
         if (r >= 0)
                 r = net_nft_sync(nl, err);
         if (r >= 0) {
