@@ -303,6 +303,10 @@ bool cc_api_name_valid(const char *name);
 typedef void (*cc_api_command_fn)(void *data, int64_t code, const char *message);
 void cc_api_command(struct cc_api *api, const char *project, const char *const *args, cc_api_command_fn done,
                     void *data);
+/* Send request (a JSON line) to project's supervisor: done as above, with
+ * its exit and last progress line (1 when no supervisor answers). */
+void cc_api_sup_request(struct cc_api *api, const char *project, const char *request, cc_api_command_fn done,
+                        void *data);
 /* Remove the exited containers made with HostConfig.AutoRemove (once no
  * request streams their output). */
 void cc_api_reaper_start(struct cc_api *api);

@@ -833,10 +833,15 @@ out:
         return ret;
 }
 
-/* A container's project taking its changed model. */
+/* A container's project taking its changed model, in steps: 'R' its
+ * supervisor takes the model (create --no-recreate: the container kept as
+ * it is), 'S' the request line to its supervisor (a running container's
+ * interface added or removed). */
 struct cc__reload {
         struct cc_api_task task;
         struct cc_api_req *req;
+        char *project, *line;
+        const char *steps;
 };
 
 /* It runs to its end: a client that left gets no answer. */
@@ -844,14 +849,27 @@ static void cc__reload_abort(struct cc_api_task *t)
 {
 }
 
-static void cc__reloaded(void *data, int64_t code, const char *message)
+static void cc__reload_step(void *data, int64_t code, const char *message)
 {
         struct cc__reload *l = data;
         struct cc_api_req *r = l->req;
+        if (code == 0 && *l->steps == 'R') {
+                static const char *const args[] = {"create", "--no-recreate", NULL};
+                l->steps++;
+                cc_api_command(r->api, l->project, args, cc__reload_step, l);
+                return;
+        }
+        if (code == 0 && *l->steps == 'S') {
+                l->steps++;
+                cc_api_sup_request(r->api, l->project, l->line, cc__reload_step, l);
+                return;
+        }
         if (code == 0)
                 cc_api_reply_empty(r, 200);
         else
                 cc_api_reply_error(r, 500, "%s", message);
+        free(l->project);
+        free(l->line);
         free(l);
         cc_api_done(r);
 }
@@ -909,9 +927,8 @@ static int cc__ip_check(struct cc_api_req *r, json_object *o, json_object *ep)
 /* POST /networks/{id}/connect and /disconnect: {"Container": REF,
  * "EndpointConfig": {"Aliases", "IPAMConfig": {"IPv4Address"}}} (connect),
  * {"Container": REF, "Force": B} (disconnect), of a container made through
- * the API and not running: its model changes, its next start joins it. A
- * running one's interfaces would have to change under it: its supervisor
- * cannot do that yet. */
+ * the API: its model changes (its next start joins the network or not);
+ * a running one's supervisor also adds or removes its interface there. */
 static void cc__connect(struct cc_api_req *r, char **params, bool connect)
 {
         const char *op = connect ? "connect" : "disconnect";
@@ -965,28 +982,40 @@ static void cc__connect(struct cc_api_req *r, char **params, bool connect)
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, json_object_get_string(ref));
         if (!c)
                 goto out;
+        bool running = c->ct->status == CC_CTR_RUNNING || c->ct->status == CC_CTR_PAUSED;
         const char *mode = json_object_get_string(
                 json_object_object_get(json_object_object_get(c->api, "HostConfig"), "NetworkMode"));
         if (!c->api)
                 cc_api_reply_error(r, 403, "network %s %s: %s is a compose project's container (its compose file "
                                            "names its networks)", op, net, c->ct->name);
-        else if (c->ct->status == CC_CTR_RUNNING || c->ct->status == CC_CTR_PAUSED)
-                cc_api_reply_error(r, 501, "network %s of a running container is not supported yet: stop %s, %s it, "
-                                           "start it again",
-                                   op, c->ct->name, op);
+        else if (c->ct->status == CC_CTR_RESTARTING)
+                cc_api_reply_error(r, 409, "network %s: container %s is restarting: wait until it runs", op,
+                                   c->ct->name);
         else if (mode && (strcmp(mode, "host") == 0 || cc_startswith(mode, "container:")))
                 cc_api_reply_error(r, 400, "container sharing network namespace with another container or host "
                                            "cannot be connected to any other network");
         else {
                 json_object *given = connect ? (ep ? json_object_get(ep) : json_object_new_object()) : NULL;
                 if (cc__change(r, c, net, given) == 0) {
-                        /* its supervisor takes the new model, the container kept as it is */
-                        static const char *const args[] = {"create", "--no-recreate", NULL};
                         struct cc__reload *l = cc_xcalloc(1, sizeof(*l));
                         l->req = r;
+                        l->project = cc_xstrdup(c->st->project);
                         l->task.abort = cc__reload_abort;
                         r->task = &l->task;
-                        cc_api_command(r->api, c->st->project, args, cc__reloaded, l);
+                        l->steps = "R";
+                        if (running) {
+                                /* connect: the new model first; disconnect: while the
+                                 * supervisor still knows the network */
+                                json_object *q = json_object_new_object();
+                                json_object_object_add(q, "op", json_object_new_string(connect ? "netconnect"
+                                                                                              : "netdisconnect"));
+                                json_object_object_add(q, "id", json_object_new_string(c->ct->id));
+                                json_object_object_add(q, "network", json_object_new_string(cc__model_name(net)));
+                                l->line = cc_xstrdup(json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN));
+                                json_object_put(q);
+                                l->steps = connect ? "RS" : "SR";
+                        }
+                        cc__reload_step(l, 0, NULL);
                 }
                 json_object_put(given);
         }

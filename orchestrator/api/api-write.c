@@ -177,6 +177,8 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
 }
 
 /* cc_api_command's end: its callback with the exit code and last line. */
+static void cc__sup_run(struct cc__cmd *c, const char *request, const char *const *args);
+
 static void cc__cmd_ext(struct cc__cmd *c, int64_t code)
 {
         _cleanup_free_ char *msg = cc__cmd_message(c);
@@ -193,6 +195,19 @@ void cc_api_command(struct cc_api *api, const char *project, const char *const *
         c->ext_data = data;
         c->project = cc_xstrdup(project);
         cc__cmd_run(c, args);
+}
+
+void cc_api_sup_request(struct cc_api *api, const char *project, const char *request, cc_api_command_fn done,
+                        void *data)
+{
+        static const char *const none[] = {NULL};
+        struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->api = api;
+        c->done = cc__cmd_ext;
+        c->ext = done;
+        c->ext_data = data;
+        c->project = cc_xstrdup(project);
+        cc__sup_run(c, request, none);
 }
 
 static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr *ctr, cc__cmd_fn done)
@@ -215,6 +230,14 @@ static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr
 static void cc__sup_fallback(uv_handle_t *h)
 {
         struct cc__cmd *c = h->data;
+        if (c->args.n <= 1) {
+                /* cc_api_sup_request: no command does it */
+                c->code = 1;
+                cc_buf_printf(&c->text, "no supervisor of project %s answers\n", c->project);
+                c->open = 1;
+                cc__cmd_closed(h);
+                return;
+        }
         cc__cmd_run(c, (const char *const *) c->args.v);
 }
 

@@ -253,6 +253,21 @@ static int cc__op_net(struct cc_sup *s, const struct cc_ctl_req *req)
         return 0;
 }
 
+/* A running container on one more network of the model, or off one:
+ * {"op":"netconnect"|"netdisconnect","id":ID,"network":KEY} */
+static int cc__op_netconnect(struct cc_sup *s, const struct cc_ctl_req *req)
+{
+        struct cc_error err = {0};
+        int r = req->op == CC_CTL_NETCONNECT ? cc_sup_net_connect(s, req->id, req->network, &err)
+                                               : cc_sup_net_disconnect(s, req->id, req->network, &err);
+        if (r < 0) {
+                cc_sup_progress(s, "%s", cc_error_msg(&err));
+                cc_error_clear(&err);
+                return 1;
+        }
+        return 0;
+}
+
 /* rm: stopped containers go (with "stop": true, running ones are stopped first). */
 static int cc__op_rm(struct cc_sup *s, const struct cc_ctl_req *req)
 {
@@ -345,6 +360,9 @@ static int cc__dispatch(struct cc_sup *s, struct cc_ctl_req *req, bool *finish, 
         case CC_CTL_NETATTACH:
         case CC_CTL_NETDETACH:
                 return cc__op_net(s, req);
+        case CC_CTL_NETCONNECT:
+        case CC_CTL_NETDISCONNECT:
+                return cc__op_netconnect(s, req);
         case CC_CTL_START: /* one start at a time waits for its services */
                 if (s->stopping)
                         cc_sup_progress(s, "project %s is stopping", s->project->name);

@@ -541,8 +541,10 @@ static void net__if_order(const struct cc_node *nets, size_t *idx, size_t n)
                 }
 }
 
+/* Its interfaces on its service's networks (only: on that one alone, the
+ * last interface and no default route: network connect). */
 static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const char *name,
-                           const struct cc_node *def, struct cc_error *err)
+                           const struct cc_node *def, const char *only, struct cc_error *err)
 {
         struct cc_node *nets = net__svc_nets(def);
         struct net_ifconf ifs[16];
@@ -567,6 +569,8 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
         int r = 0;
         for (size_t k = 0; k < n_nets && r >= 0; k++) {
                 size_t i = order[k];
+                if (only && strcmp(cc_node_key(nets, i), only) != 0)
+                        continue;
                 struct net_def *d = net__def(n, cc_node_key(nets, i));
                 uint32_t ip;
                 if (!d)
@@ -583,11 +587,11 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                 net_veth_name(id, d->key, hnames[m]);
                 snprintf(ifnames[m], sizeof(ifnames[m]), "%s", want ? want : "");
                 if (!want)
-                        snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", m);
+                        snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", only ? n_nets - 1 : m);
                 ifs[m] = (struct net_ifconf){
                         .host_name = hnames[m], .alias = alias, .ifname = ifnames[m],
                         .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,
-                        .default_route = gw_key && strcmp(gw_key, d->key) == 0, .mtu = d->mtu,
+                        .default_route = !only && gw_key && strcmp(gw_key, d->key) == 0, .mtu = d->mtu,
                 };
                 if ((r = net__mac(def, nets, d->key, m, macs[m], &ifs[m].mac, err)) < 0)
                         break;
@@ -628,7 +632,7 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
         struct cc_sup *s = c->sup;
         struct cc_net *n = s->net;
         struct cc_ctr_state *st = cc_sup_ctr_state(c);
-        int r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, err);
+        int r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, NULL, err);
         if (r < 0)
                 return r;
         struct net_ctr *nc = net__ctr(n, c->id, true);
@@ -659,7 +663,7 @@ int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *
         int r = cc_sup_net_use(s, def, err);
         if (r < 0 || !s->net || !s->net->nl || !net__svc_nets(def))
                 return r;
-        if ((r = net__attach_ifs(s->net, pid, id, name, def, err)) < 0)
+        if ((r = net__attach_ifs(s->net, pid, id, name, def, NULL, err)) < 0)
                 return r;
         /* not running: no peer sees it (as docker compose run without
          * --use-aliases); it sees them through its DNS server */
@@ -693,6 +697,67 @@ void cc_sup_net_detach_oneoff(struct cc_sup *s, const char *service, const char 
                 json_object_object_del(n->addrs, name);
                 net__save_addrs(n);
         }
+}
+
+/* A running container of the project by ID, with its state; NULL after
+ * setting err. */
+static struct cc_sup_ctr *net__running(struct cc_sup *s, const char *id, struct cc_ctr_state **st,
+                                       struct cc_error *err)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        if (strcmp(c->id, id) == 0 && c->c && (*st = cc_sup_ctr_state(c)))
+                                return c;
+                }
+        cc_error_set(err, -ESRCH, "container %s is not running in project %s", id, s->project->name);
+        return NULL;
+}
+
+int cc_sup_net_connect(struct cc_sup *s, const char *id, const char *key, struct cc_error *err)
+{
+        struct cc_ctr_state *st = NULL;
+        struct cc_sup_ctr *c = net__running(s, id, &st, err);
+        if (!c)
+                return -ESRCH;
+        if (!s->net || !cc_node_map_get(net__svc_nets(c->svc->def), key))
+                return cc_error_set(err, -ENOENT, "container %s: network %s is not one of service %s's", st->name, key,
+                                    c->svc->name);
+        int r = net__add_def(s, key, err);
+        if (r >= 0)
+                r = net__prepare(s, err);
+        if (r >= 0)
+                r = net__attach_ifs(s->net, cc_container_pid(c->c), c->id, st->name, c->svc->def, key, err);
+        if (r < 0)
+                return cc_error_prefix(err, "container %s: connecting it to network %s", st->name, key);
+        net__write_hosts(s, c);
+        return 0;
+}
+
+int cc_sup_net_disconnect(struct cc_sup *s, const char *id, const char *key, struct cc_error *err)
+{
+        struct cc_ctr_state *st = NULL;
+        struct cc_sup_ctr *c = net__running(s, id, &st, err);
+        if (!c)
+                return -ESRCH;
+        struct cc_net *n = s->net;
+        struct net_def *d = n ? net__def(n, key) : NULL;
+        if (!d || !n->nl)
+                return cc_error_set(err, -ENOENT, "container %s is not connected to network %s", st->name, key);
+        char veth[16];
+        net_veth_name(id, key, veth);
+        int r = net_link_delete(n->nl, veth, err);
+        if (r < 0)
+                return cc_error_prefix(err, "container %s: disconnecting it from network %s", st->name, key);
+        json_object *m = NULL;
+        if (json_object_object_get_ex(n->addrs, st->name, &m)) {
+                _cleanup_free_ char *k6 = cc_xasprintf("%s/6", d->full);
+                json_object_object_del(m, d->full);
+                json_object_object_del(m, k6);
+                net__save_addrs(n);
+        }
+        net__write_hosts(s, c);
+        return 0;
 }
 
 static bool net__joined(struct cc_sup *s, struct cc_sup_ctr *c)

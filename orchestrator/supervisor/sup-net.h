@@ -36,6 +36,11 @@ int cc_sup_net_use(struct cc_sup *s, const struct cc_node *def, struct cc_error 
 int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *id, const char *name, pid_t pid,
                              struct cc_error *err);
 void cc_sup_net_detach_oneoff(struct cc_sup *s, const char *service, const char *id, const char *name);
+/* A running container of the project on network key of its service's
+ * networks (made if need be; no default route through it), or off it (its
+ * veth and address go): docker network connect/disconnect. */
+int cc_sup_net_connect(struct cc_sup *s, const char *id, const char *key, struct cc_error *err);
+int cc_sup_net_disconnect(struct cc_sup *s, const char *id, const char *key, struct cc_error *err);
 int cc_sup_net_attach(pid_t pid, void *ctr, struct cc_error *err);
 void cc_sup_net_exited(struct cc_sup_ctr *c);
 void cc_sup_net_removed(struct cc_sup *s, const char *id);

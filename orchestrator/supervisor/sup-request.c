@@ -15,7 +15,8 @@ static const struct {
         {"netdetach", CC_CTL_NETDETACH}, {"stop", CC_CTL_STOP},       {"start", CC_CTL_START},
         {"restart", CC_CTL_RESTART},     {"kill", CC_CTL_KILL},       {"pause", CC_CTL_PAUSE},
         {"unpause", CC_CTL_UNPAUSE},     {"reexec", CC_CTL_REEXEC},
-        {"resize", CC_CTL_RESIZE},       {"rename", CC_CTL_RENAME},
+        {"resize", CC_CTL_RESIZE},       {"rename", CC_CTL_RENAME},   {"netconnect", CC_CTL_NETCONNECT},
+        {"netdisconnect", CC_CTL_NETDISCONNECT},
 };
 
 static void cc__json_putp(json_object **o)
@@ -122,7 +123,8 @@ static int cc__parse_fields(json_object *j, struct cc_ctl_req *req, struct cc_er
             (r = cc__want_bool(j, "stop", &req->stop, err)) < 0 ||
             (r = cc__want_string(j, "service", &req->service, err)) < 0 ||
             (r = cc__want_string(j, "id", &req->id, err)) < 0 || (r = cc__want_string(j, "name", &req->name, err)) < 0 ||
-            (r = cc__want_int(j, "pid", 0, INT_MAX, &pid, err)) < 0)
+            (r = cc__want_int(j, "pid", 0, INT_MAX, &pid, err)) < 0 ||
+            (r = cc__want_string(j, "network", &req->network, err)) < 0)
                 return r;
         req->pid = (pid_t) pid;
         req->has_timeout = cc__field(j, "timeout") != NULL;
@@ -151,6 +153,8 @@ static int cc__parse_fields(json_object *j, struct cc_ctl_req *req, struct cc_er
         }
         if (req->op == CC_CTL_RENAME && (!req->id || !req->name || !*req->name))
                 return cc_error_set(err, -EINVAL, "bad request: id and name are needed");
+        if ((req->op == CC_CTL_NETCONNECT || req->op == CC_CTL_NETDISCONNECT) && (!req->id || !req->network))
+                return cc_error_set(err, -EINVAL, "bad request: id and network are needed");
         if ((req->op == CC_CTL_NETATTACH || req->op == CC_CTL_NETDETACH) &&
             (!req->service || !req->id || !req->name || (req->op == CC_CTL_NETATTACH && req->pid <= 0)))
                 return cc_error_set(err, -EINVAL, "bad request: service, id, name and pid are needed");
@@ -198,6 +202,7 @@ void cc_ctl_req_clear(struct cc_ctl_req *req)
         free(req->service);
         free(req->id);
         free(req->name);
+        free(req->network);
         cc_strv_free(&req->argv);
         cc_strv_free(&req->env);
         free(req->cwd);

@@ -33,6 +33,8 @@ enum cc_ctl_op {
         CC_CTL_REEXEC,
         CC_CTL_RESIZE,
         CC_CTL_RENAME,
+        CC_CTL_NETCONNECT,
+        CC_CTL_NETDISCONNECT,
 };
 
 struct cc_ctl_req {
@@ -45,6 +47,7 @@ struct cc_ctl_req {
         int sig;                       /* kill: its number (SIGKILL by default) */
         bool stop;                     /* rm: stop running ones first */
         char *service, *id, *name;     /* run, netattach, netdetach */
+        char *network;                 /* netconnect, netdisconnect: a network of the project's model */
         pid_t pid;                     /* netattach */
         struct cc_spec_overrides *ov;  /* run: never NULL after a run request parsed */
         struct cc_strv argv, env;      /* reexec: a command line (not empty), its environment */

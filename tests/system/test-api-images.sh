@@ -318,8 +318,10 @@ t_run_on_network() {
 # network connect/disconnect (10.213.113.0/24) of a container created and
 # not started: its start joins the network (an interface, the address given, its
 # name known to the others there, both ways); inspect shows it and its alias;
-# connecting twice or with a bad address, a running container refused;
-# after disconnect and a new start its interface and veth are gone
+# connecting twice or with a bad address refused; after disconnect and a
+# new start its interface and veth are gone. A running container: connect
+# hot-plugs (interface, address, /etc/hosts, its name known both ways),
+# disconnect takes it all away, the container running on
 t_connect() {
         local out p
         dk network create --subnet 10.213.113.0/24 "cn$ID" >/dev/null || return 1
@@ -350,8 +352,6 @@ t_connect() {
         out=$(dk network inspect -f '{{range .Containers}}{{.Name}} {{end}}' "cn$ID" | tr ' ' '\n' | sort | xargs)
         assert_eq "$out" "cli$ID peer$ID" "(the network's containers)" || return 1
         assert_eq "$(links_of "$p" | grep -c '^ccv-')" 2 "(veths: the default network's and cn's)" || return 1
-        out=$(dk network disconnect "cn$ID" "cli$ID" 2>&1) && { fail "disconnected a running container: $out"; return 1; }
-        assert_contains "$out" "network disconnect of a running container is not supported yet" || return 1
         dk stop -t 0 "cli$ID" >/dev/null || return 1
         dk network disconnect "cn$ID" "cli$ID" || return 1
         out=$(dk network disconnect "cn$ID" "cli$ID" 2>&1) && { fail "disconnected twice: $out"; return 1; }
@@ -364,10 +364,33 @@ t_connect() {
         out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://cli$ID/i" 2>&1) && { fail "still reached: $out"; return 1; }
         out=$(dk network connect host "cli$ID" 2>&1) && { fail "connected to host: $out"; return 1; }
         assert_contains "$out" "cannot be connected to host network" || return 1
-        dk rm -f "cli$ID" "peer$ID" >/dev/null || return 1
-        assert_eq "$(dk network rm "cn$ID")" "cn$ID" || return 1
+        dk rm -f "cli$ID" >/dev/null || return 1
         assert_eq "$(links_of "$p")" "" "(the container's bridge and veths)" || return 1
-        assert_eq "$(project_of "cli$ID")" "" "(its project)"
+        assert_eq "$(project_of "cli$ID")" "" "(its project)" || return 1
+        # a running container: its supervisor adds the interface, and takes it away
+        dk run -d --name "hot$ID" busybox:test sh -c 'echo hot >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
+        p=$(project_of "hot$ID")
+        out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://hot$ID/i" 2>&1) && { fail "reached before: $out"; return 1; }
+        dk network connect "cn$ID" "hot$ID" || return 1
+        out=$(dk exec "hot$ID" ip -4 -o addr show) || return 1
+        assert_contains "$out" "eth1    inet 10.213.113." "(hot-plugged interface)" || return 1
+        assert_contains "$(dk exec "hot$ID" cat /etc/hosts)" "10.213.113." "(its /etc/hosts)" || return 1
+        out=$(dk exec "hot$ID" timeout 20 wget -qO- "http://peer$ID/i") || { fail "hot -> peer: $out"; return 1; }
+        assert_eq "$out" peer || return 1
+        out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://hot$ID/i") || { fail "peer -> hot: $out"; return 1; }
+        assert_eq "$out" hot || return 1
+        assert_eq "$(dk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "hot$ID")" "cn$ID " || return 1
+        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 2 "(its veth on cn)" || return 1
+        assert_eq "$(dk inspect -f '{{.State.Status}}' "hot$ID")" running "(the same container, still running)" || return 1
+        dk network disconnect "cn$ID" "hot$ID" || return 1
+        out=$(dk exec "hot$ID" ip -4 -o addr show) || return 1
+        assert_not_contains "$out" "10.213.113." "(the interface taken away)" || return 1
+        assert_not_contains "$(dk exec "hot$ID" cat /etc/hosts)" "10.213.113." "(its /etc/hosts)" || return 1
+        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 1 "(its veth on cn is gone)" || return 1
+        out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://hot$ID/i" 2>&1) && { fail "still reached: $out"; return 1; }
+        dk rm -f "hot$ID" "peer$ID" >/dev/null || return 1
+        assert_eq "$(dk network rm "cn$ID")" "cn$ID" || return 1
+        assert_eq "$(links_of "$p")" "" "(the container's bridge and veths)"
 }
 
 # Debian's docker-compose 1.29 through the socket: a network of its own
@@ -453,7 +476,7 @@ t "docker network create/inspect/ls (filters)/rm/prune; duplicate, overlay, conn
 t "docker volume create/inspect/ls (filters)/rm/prune (labels, unnamed, options refused)" t_volumes
 t "bad input: malformed JSON, unknown fields and parameters, a client leaving a save" t_bad_input
 t "docker run --network (made here) --network-alias -v VOLUME: reached by alias and name; rm refused while in use" t_run_on_network
-t "docker network connect/disconnect of a created container: start joins, reached by name both ways; inspect; refusals" t_connect
+t "docker network connect/disconnect: a created container (start joins) and a running one (hot-plug): reached by name both ways; inspect; refusals" t_connect
 t "docker-compose 1.29: up -d (network, named volume, port, depends_on, names), ps, logs, exec, down -v" t_compose
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 t "service log has no crash" bash -c "! grep -qiE 'sanitizer|segmentation|abort' '$TMP/service.log'"

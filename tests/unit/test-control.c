@@ -49,6 +49,13 @@ TEST(good_requests)
         ASSERT_STREQ(req.id, "abc");
         ASSERT_STREQ(req.name, "new");
         cc_ctl_req_clear(&req);
+        ASSERT(parse("{\"op\":\"netconnect\",\"id\":\"abc\",\"network\":\"front\"}", &req, &err) == 0);
+        ASSERT(req.op == CC_CTL_NETCONNECT);
+        ASSERT_STREQ(req.network, "front");
+        cc_ctl_req_clear(&req);
+        ASSERT(parse("{\"op\":\"netdisconnect\",\"id\":\"abc\",\"network\":\"front\"}", &req, &err) == 0);
+        ASSERT(req.op == CC_CTL_NETDISCONNECT);
+        cc_ctl_req_clear(&req);
 }
 
 TEST(bad_requests)
@@ -60,6 +67,8 @@ TEST(bad_requests)
                 "{\"op\":\"stop\",\"timeout\":99999999999999999999}", "{\"op\":\"rm\",\"stop\":1}", "{\"op\":\"run\"}",
                 "{\"op\":\"run\",\"service\":\"w\",\"env\":\"A=1\"}", "{\"op\":\"run\",\"service\":\"w\",\"user\":0}",
                 "{\"op\":\"netattach\",\"service\":\"s\",\"id\":\"i\",\"name\":\"n\"}",
+                "{\"op\":\"netconnect\",\"id\":\"i\"}", "{\"op\":\"netdisconnect\",\"network\":\"n\"}",
+                "{\"op\":\"netconnect\",\"id\":\"i\",\"network\":1}",
                 "{\"op\":\"netattach\",\"service\":\"s\",\"id\":\"i\",\"name\":\"n\",\"pid\":-1}",
                 "{\"op\":\"stop\",\"services\":[\"a\\u0000b\"]}", "{\"op\":\"nope\"}", "{\"op\":1}", "[]", "null", "",
                 "{\"op\":\"stop\"} x", "{\"op\":\"stop\"}{}", "{",
