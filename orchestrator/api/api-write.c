@@ -185,8 +185,8 @@ static void cc__cmd_ext(struct cc__cmd *c, int64_t code)
         c->ext(c->ext_data, code, msg);
 }
 
-void cc_api_command(struct cc_api *api, const char *project, const char *const *args, cc_api_command_fn done,
-                    void *data)
+/* A command or request of no API request's: done(data, ...) at its end. */
+static struct cc__cmd *cc__cmd_ext_new(struct cc_api *api, const char *project, cc_api_command_fn done, void *data)
 {
         struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
         c->api = api;
@@ -194,20 +194,20 @@ void cc_api_command(struct cc_api *api, const char *project, const char *const *
         c->ext = done;
         c->ext_data = data;
         c->project = cc_xstrdup(project);
-        cc__cmd_run(c, args);
+        return c;
+}
+
+void cc_api_command(struct cc_api *api, const char *project, const char *const *args, cc_api_command_fn done,
+                    void *data)
+{
+        cc__cmd_run(cc__cmd_ext_new(api, project, done, data), args);
 }
 
 void cc_api_sup_request(struct cc_api *api, const char *project, const char *request, cc_api_command_fn done,
                         void *data)
 {
         static const char *const none[] = {NULL};
-        struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
-        c->api = api;
-        c->done = cc__cmd_ext;
-        c->ext = done;
-        c->ext_data = data;
-        c->project = cc_xstrdup(project);
-        cc__sup_run(c, request, none);
+        cc__sup_run(cc__cmd_ext_new(api, project, done, data), request, none);
 }
 
 static struct cc__cmd *cc__cmd_new(struct cc_api_req *r, const struct cc_api_ctr *ctr, cc__cmd_fn done)
