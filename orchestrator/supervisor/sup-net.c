@@ -541,10 +541,10 @@ static void net__if_order(const struct cc_node *nets, size_t *idx, size_t n)
                 }
 }
 
-/* Its interfaces on its service's networks (only: on that one alone, the
- * last interface and no default route: network connect). */
+/* Its interfaces on its service's networks (only: on that one alone, as
+ * eth<slot>, no default route: network connect). */
 static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const char *name,
-                           const struct cc_node *def, const char *only, struct cc_error *err)
+                           const struct cc_node *def, const char *only, size_t slot, struct cc_error *err)
 {
         struct cc_node *nets = net__svc_nets(def);
         struct net_ifconf ifs[16];
@@ -587,7 +587,7 @@ static int net__attach_ifs(struct cc_net *n, pid_t pid, const char *id, const ch
                 net_veth_name(id, d->key, hnames[m]);
                 snprintf(ifnames[m], sizeof(ifnames[m]), "%s", want ? want : "");
                 if (!want)
-                        snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", only ? n_nets - 1 : m);
+                        snprintf(ifnames[m], sizeof(ifnames[m]), "eth%zu", only ? slot : m);
                 ifs[m] = (struct net_ifconf){
                         .host_name = hnames[m], .alias = alias, .ifname = ifnames[m],
                         .bridge_ifindex = d->ifindex, .ip = ip, .prefix = d->subnet.prefix, .gateway = d->gw,
@@ -632,7 +632,7 @@ int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
         struct cc_sup *s = c->sup;
         struct cc_net *n = s->net;
         struct cc_ctr_state *st = cc_sup_ctr_state(c);
-        int r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, NULL, err);
+        int r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, NULL, 0, err);
         if (r < 0)
                 return r;
         struct net_ctr *nc = net__ctr(n, c->id, true);
@@ -663,7 +663,7 @@ int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *
         int r = cc_sup_net_use(s, def, err);
         if (r < 0 || !s->net || !s->net->nl || !net__svc_nets(def))
                 return r;
-        if ((r = net__attach_ifs(s->net, pid, id, name, def, NULL, err)) < 0)
+        if ((r = net__attach_ifs(s->net, pid, id, name, def, NULL, 0, err)) < 0)
                 return r;
         /* not running: no peer sees it (as docker compose run without
          * --use-aliases); it sees them through its DNS server */
@@ -726,8 +726,15 @@ int cc_sup_net_connect(struct cc_sup *s, const char *id, const char *key, struct
         int r = net__add_def(s, key, err);
         if (r >= 0)
                 r = net__prepare(s, err);
-        if (r >= 0)
-                r = net__attach_ifs(s->net, cc_container_pid(c->c), c->id, st->name, c->svc->def, key, err);
+        /* the next ethN, or a later one when a disconnect left that taken */
+        size_t n_nets = net__svc_nets(c->svc->def)->n;
+        for (size_t slot = n_nets - 1; r >= 0; slot++) {
+                r = net__attach_ifs(s->net, cc_container_pid(c->c), c->id, st->name, c->svc->def, key, slot, err);
+                if (r != -EEXIST || slot >= n_nets + 16)
+                        break;
+                cc_error_clear(err);
+                r = 0;
+        }
         if (r < 0)
                 return cc_error_prefix(err, "container %s: connecting it to network %s", st->name, key);
         net__write_hosts(s, c);

@@ -6,7 +6,7 @@
 # docker-compose 1.29 bringing a stack up and down through the socket.
 # The service is started here and stopped by its PID; its socket,
 # containers, veths, bridges, volumes and temporary files are gone at the end.
-# Subnets: 10.213.110.0/24 (--bip), 10.213.111.0/24-10.213.113.0/24 (networks).
+# Subnets: 10.213.110.0/24 (--bip), 10.213.111.0/24-10.213.114.0/24 (networks).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
@@ -17,8 +17,8 @@ mkdir -p "$DOCKER_CONFIG"
 N=14
 plan $N
 
-if ip -4 route show | grep -qE "^10\.213\.11[0-3]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 $N); do skip "api images $i" "10.213.110-113.0/24 overlap a route of this host"; done
+if ip -4 route show | grep -qE "^10\.213\.11[0-4]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
+        for i in $(seq 1 $N); do skip "api images $i" "10.213.110-114.0/24 overlap a route of this host"; done
         done_testing
 fi
 
@@ -382,14 +382,20 @@ t_connect() {
         assert_eq "$(dk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "hot$ID")" "cn$ID " || return 1
         assert_eq "$(links_of "$p" | grep -c '^ccv-')" 2 "(its veth on cn)" || return 1
         assert_eq "$(dk inspect -f '{{.State.Status}}' "hot$ID")" running "(the same container, still running)" || return 1
+        dk network create --subnet 10.213.114.0/24 "cn2$ID" >/dev/null || return 1
+        dk network connect "cn2$ID" "hot$ID" || return 1
+        assert_contains "$(dk exec "hot$ID" ip -4 -o addr show)" "eth2    inet 10.213.114." "(a second one)" || return 1
         dk network disconnect "cn$ID" "hot$ID" || return 1
         out=$(dk exec "hot$ID" ip -4 -o addr show) || return 1
         assert_not_contains "$out" "10.213.113." "(the interface taken away)" || return 1
         assert_not_contains "$(dk exec "hot$ID" cat /etc/hosts)" "10.213.113." "(its /etc/hosts)" || return 1
-        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 1 "(its veth on cn is gone)" || return 1
+        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 2 "(its veth on cn is gone, cn2's stays)" || return 1
         out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://hot$ID/i" 2>&1) && { fail "still reached: $out"; return 1; }
+        # eth1 free, eth2 cn2's: connected again, it is eth3
+        dk network connect "cn$ID" "hot$ID" || return 1
+        assert_contains "$(dk exec "hot$ID" ip -4 -o addr show)" "eth3    inet 10.213.113." "(connected again)" || return 1
         dk rm -f "hot$ID" "peer$ID" >/dev/null || return 1
-        assert_eq "$(dk network rm "cn$ID")" "cn$ID" || return 1
+        assert_eq "$(dk network rm "cn$ID" "cn2$ID" | xargs)" "cn$ID cn2$ID" || return 1
         assert_eq "$(links_of "$p")" "" "(the container's bridge and veths)"
 }
 
