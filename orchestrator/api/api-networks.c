@@ -842,7 +842,33 @@ struct cc__reload {
         struct cc_api_req *req;
         char *project, *line;
         const char *steps;
+        /* the model and record before, put back when a step fails */
+        char *dir, *old_model, *old_rec;
+        size_t n_model, n_rec;
+        bool reloaded;
+        char *error;
 };
+
+static void cc__restore(struct cc__reload *l)
+{
+        _cleanup_free_ char *mp = cc_path_join(l->dir, CC_API_COMPOSE_FILE);
+        _cleanup_free_ char *rp = cc_path_join(l->dir, CC_API_RECORD);
+        if (l->old_model)
+                cc_write_file_atomic(mp, l->old_model, l->n_model, 0600);
+        if (l->old_rec)
+                cc_write_file_atomic(rp, l->old_rec, l->n_rec, 0600);
+}
+
+static void cc__reload_free(struct cc__reload *l)
+{
+        free(l->project);
+        free(l->line);
+        free(l->dir);
+        free(l->old_model);
+        free(l->old_rec);
+        free(l->error);
+        free(l);
+}
 
 /* It runs to its end: a client that left gets no answer. */
 static void cc__reload_abort(struct cc_api_task *t)
@@ -853,9 +879,17 @@ static void cc__reload_step(void *data, int64_t code, const char *message)
 {
         struct cc__reload *l = data;
         struct cc_api_req *r = l->req;
+        if (code != 0 && !l->error) {
+                /* as it was: a supervisor that took the new model takes the old one again */
+                l->error = cc_xstrdup(message);
+                cc__restore(l);
+                l->steps = l->reloaded ? "R" : "";
+                code = 0;
+        }
         if (code == 0 && *l->steps == 'R') {
                 static const char *const args[] = {"create", "--no-recreate", NULL};
                 l->steps++;
+                l->reloaded = true;
                 cc_api_command(r->api, l->project, args, cc__reload_step, l);
                 return;
         }
@@ -864,13 +898,11 @@ static void cc__reload_step(void *data, int64_t code, const char *message)
                 cc_api_sup_request(r->api, l->project, l->line, cc__reload_step, l);
                 return;
         }
-        if (code == 0)
-                cc_api_reply_empty(r, 200);
+        if (l->error)
+                cc_api_reply_error(r, 500, "%s", l->error);
         else
-                cc_api_reply_error(r, 500, "%s", message);
-        free(l->project);
-        free(l->line);
-        free(l);
+                cc_api_reply_empty(r, 200);
+        cc__reload_free(l);
         cc_api_done(r);
 }
 
@@ -996,8 +1028,19 @@ static void cc__connect(struct cc_api_req *r, char **params, bool connect)
                                            "cannot be connected to any other network");
         else {
                 json_object *given = connect ? (ep ? json_object_get(ep) : json_object_new_object()) : NULL;
-                if (cc__change(r, c, net, given) == 0) {
-                        struct cc__reload *l = cc_xcalloc(1, sizeof(*l));
+                struct cc__reload *l = cc_xcalloc(1, sizeof(*l));
+                l->dir = cc_state_dir(r->api->opts->runtime_dir, c->st->project);
+                _cleanup_free_ char *mp = cc_path_join(l->dir, CC_API_COMPOSE_FILE);
+                _cleanup_free_ char *rp = cc_path_join(l->dir, CC_API_RECORD);
+                int e = cc_read_file(mp, &l->old_model, &l->n_model);
+                if (e >= 0)
+                        e = cc_read_file(rp, &l->old_rec, &l->n_rec);
+                if (e < 0) {
+                        cc_api_reply_error(r, 500, "reading %s: %s", l->dir, strerror(-e));
+                        cc__reload_free(l);
+                } else if (cc__change(r, c, net, given) < 0) {
+                        cc__reload_free(l);
+                } else {
                         l->req = r;
                         l->project = cc_xstrdup(c->st->project);
                         l->task.abort = cc__reload_abort;

@@ -371,6 +371,11 @@ t_connect() {
         dk run -d --name "hot$ID" busybox:test sh -c 'echo hot >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
         p=$(project_of "hot$ID")
         out=$(dk exec "peer$ID" timeout 20 wget -qO- "http://hot$ID/i" 2>&1) && { fail "reached before: $out"; return 1; }
+        # an address in use: refused by its supervisor, the container as it was
+        out=$(dk inspect -f "{{(index .NetworkSettings.Networks \"cn$ID\").IPAddress}}" "peer$ID") || return 1
+        out=$(dk network connect --ip "$out" "cn$ID" "hot$ID" 2>&1) && { fail "connected with peer's address"; return 1; }
+        assert_eq "$(dk inspect -f '{{len .NetworkSettings.Networks}}' "hot$ID")" 0 "(not on cn after a failed connect: $out)" || return 1
+        assert_eq "$(links_of "$p" | grep -c '^ccv-')" 1 "(no veth on cn)" || return 1
         dk network connect "cn$ID" "hot$ID" || return 1
         out=$(dk exec "hot$ID" ip -4 -o addr show) || return 1
         assert_contains "$out" "eth1    inet 10.213.113." "(hot-plugged interface)" || return 1
