@@ -191,9 +191,19 @@ int cc_cmd_image_build(struct cc_cli *cli, int argc, char **argv)
                 fputs("ERROR: \"ccompose image build\" requires exactly 1 argument: PATH\n", stderr);
                 goto out;
         }
+        /* what docker build would fetch (its urlutil: a URL, or a git
+         * address): nothing on this host reaches it */
+        const char *arg = argv[optind];
+        if (strstr(arg, "://") || cc_startswith(arg, "git@") || cc_startswith(arg, "github.com/")) {
+                fprintf(stderr,
+                        "ERROR: build context %s is a git repository or a remote tarball: ccompose builds from a "
+                        "local directory only (this host reaches no network for it)\n",
+                        arg);
+                goto out;
+        }
         char context[PATH_MAX];
-        if (!realpath(argv[optind], context)) {
-                fprintf(stderr, "ERROR: unable to prepare context: path \"%s\" not found\n", argv[optind]);
+        if (!realpath(arg, context)) {
+                fprintf(stderr, "ERROR: unable to prepare context: path \"%s\" not found\n", arg);
                 goto out;
         }
         o.context = context;
