@@ -453,7 +453,7 @@ EOF
         assert_eq "$(dk volume ls -q)" "${p}_data" || return 1
         assert_eq "$(dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{len .Containers}}' "${p}_default")" "10.213.112.0/24 2" || return 1
         assert_eq "$(dk inspect -f '{{json .NetworkSettings.Networks}}' "${p}_db_1" | jq -r --arg n "${p}_default" '.[$n].Aliases[0]')" db || return 1
-        out=$(cd "$dir" && "$COMPOSE1" -p "$p" down -v 2>&1) || { fail "down: $out"; return 1; }
+        out=$(cd "$dir" && "$COMPOSE1" -p "$p" down -v -t 1 2>&1) || { fail "down: $out"; return 1; }
         assert_contains "$out" "Removing network ${p}_default" || return 1
         assert_contains "$out" "Removing volume ${p}_data" || return 1
         assert_eq "$(dk ps -aq)" "" "(containers after down)" || return 1
