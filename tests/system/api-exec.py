@@ -10,7 +10,6 @@ import base64
 import importlib.util
 import json
 import os
-import select
 import socket
 import sys
 import time
@@ -135,29 +134,18 @@ def case_exec_tty(docker, name):
     if pid == 0:
         os.execv(docker, [docker, "exec", "-it", name, "sh"])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
-    out = b""
+    pty_out = api.PtyReader(fd)
+    read_until = pty_out.read_until
 
-    def read_until(want, secs=60):
-        nonlocal out
-        end = time.time() + secs
-        while want not in out and time.time() < end:
-            r, _, _ = select.select([fd], [], [], 1)
-            if r:
-                try:
-                    out += os.read(fd, 65536)
-                except OSError:
-                    break
-        return want in out
-
-    check(read_until(b"# "), f"no prompt: {out!r}")
+    check(read_until(b"# "), f"no prompt: {pty_out.out!r}")
     os.write(fd, b"echo hi-$((6*7)); stty size; tty\n")
-    check(read_until(b"hi-42"), f"the typed command's output: {out!r}")
-    check(read_until(b"/dev/pts/"), f"no terminal: {out!r}")
-    check(b"33 101" in out, f"the terminal's size: {out!r}")
+    check(read_until(b"hi-42"), f"the typed command's output: {pty_out.out!r}")
+    check(read_until(b"/dev/pts/"), f"no terminal: {pty_out.out!r}")
+    check(b"33 101" in pty_out.out, f"the terminal's size: {pty_out.out!r}")
     os.write(fd, b"exit 5\n")
     read_until(b"\0", secs=30)
     _, status = os.waitpid(pid, 0)
-    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5, f"docker exec -it: status {status}, output {out!r}")
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5, f"docker exec -it: status {status}, output {pty_out.out!r}")
 
 
 def case_archive(name):

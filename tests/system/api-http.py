@@ -8,7 +8,9 @@ http.client and plain sockets (no Docker client in between).
 Each CASE prints what is wrong and exits 1, or exits 0."""
 import http.client
 import json
+import os
 import re
+import select
 import socket
 import struct
 import sys
@@ -301,36 +303,42 @@ def case_concurrent(n):
     check(resp.status == 200, "the service answers after the crowd")
 
 
+class PtyReader:
+    """What a program on the pty fd wrote so far (out), read until a text
+    comes (read_until), the terminal's end, or secs pass."""
+
+    def __init__(self, fd):
+        self.fd, self.out = fd, b""
+
+    def read_until(self, want, secs=60):
+        end = time.time() + secs
+        while want not in self.out and time.time() < end:
+            r, _, _ = select.select([self.fd], [], [], 1)
+            if r:
+                try:
+                    self.out += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        return want in self.out
+
+
 def case_docker_it(docker, name):
     """`docker run --rm -it IMAGE sh` on a terminal (a pty made here): a
     command typed is run and its output shown, `exit 3` ends it with 3,
     and the container is gone."""
-    import os
     import pty
-    import select
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(docker, [docker, "run", "--rm", "-it", "--name", name, "busybox:test", "sh"])
-    out = b""
-
-    def read_until(want, secs=60):
-        nonlocal out
-        end = time.time() + secs
-        while want not in out and time.time() < end:
-            r, _, _ = select.select([fd], [], [], 1)
-            if r:
-                try:
-                    out += os.read(fd, 65536)
-                except OSError:
-                    break
-        return want in out
+    pty_out = PtyReader(fd)
+    read_until = pty_out.read_until
 
     os.write(fd, b"echo hi-$((6*7))\n")
-    check(read_until(b"hi-42"), f"the typed command's output: {out!r}")
+    check(read_until(b"hi-42"), f"the typed command's output: {pty_out.out!r}")
     os.write(fd, b"stty size; exit 3\n")
     read_until(b"\0", secs=30)  # until it ends (EOF of the terminal)
     _, status = os.waitpid(pid, 0)
-    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3, f"docker run -it: status {status}, output {out!r}")
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3, f"docker run -it: status {status}, output {pty_out.out!r}")
     resp, _ = request("GET", f"/containers/{name}/json")
     check(resp.status == 404, f"--rm: the container is still there ({resp.status})")
 
