@@ -149,29 +149,26 @@ dockerd_load_image() {
         rm -f "$tar"
 }
 
+# _dockerd_term PID NAME SECONDS: SIGTERM, then SIGKILL (and status 1) when
+# PID is still there after SECONDS; nothing when PID is empty or gone.
+_dockerd_term() {
+        local pid=$1 name=$2 secs=$3
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+        kill -TERM "$pid"
+        _dockerd_wait_gone "$pid" "$secs" && return 0
+        echo "lib-dockerd.sh: $name ($pid) did not stop within $secs s: killed" >&2
+        kill -KILL "$pid" 2>/dev/null
+        _dockerd_wait_gone "$pid" 10
+        return 1
+}
+
 dockerd_stop() {
         [ -n "${DOCKERD_DIR:-}" ] && [ -d "$DOCKERD_DIR" ] || return 0
         local rc=0 pid p m cg
         # dockerd first (it stops its containers), then its containerd
-        if [ -n "${DOCKERD_PID:-}" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
-                kill -TERM "$DOCKERD_PID"
-                if ! _dockerd_wait_gone "$DOCKERD_PID" 30; then
-                        echo "lib-dockerd.sh: dockerd ($DOCKERD_PID) did not stop within 30 s: killed" >&2
-                        kill -KILL "$DOCKERD_PID" 2>/dev/null
-                        _dockerd_wait_gone "$DOCKERD_PID" 10
-                        rc=1
-                fi
-        fi
+        _dockerd_term "${DOCKERD_PID:-}" dockerd 30 || rc=1
         pid=$(cat "$DOCKERD_DIR/containerd.pid" 2>/dev/null || true)
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-                kill -TERM "$pid"
-                if ! _dockerd_wait_gone "$pid" 20; then
-                        echo "lib-dockerd.sh: containerd ($pid) did not stop within 20 s: killed" >&2
-                        kill -KILL "$pid" 2>/dev/null
-                        _dockerd_wait_gone "$pid" 10
-                        rc=1
-                fi
-        fi
+        _dockerd_term "$pid" containerd 20 || rc=1
         # anything else of theirs (shims, containers, build steps) is in
         # their cgroup subtree: there should be nothing
         local socks=() args
