@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -413,13 +414,42 @@ static bool cc__cg_unified_has(const char *unified, const char *const *ctrls)
         return true;
 }
 
-static int cc__cg_host_detect(struct cc_cg_host *h, struct cc_error *err)
+/* The hierarchies' mounts and whether the unified one offers what v2
+ * needs, read once per process: they do not move while ccompose runs, and
+ * every create, open and removal asks (a start asked 3-4 times, each a
+ * parse of /proc/self/mountinfo). */
+static pthread_mutex_t cc__cg_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cc_cg_host cc__cg_cache;
+static bool cc__cg_cache_unified_ok, cc__cg_cached;
+
+static char *cc__cg_dup(const char *s)
+{
+        return s ? cc_xstrdup(s) : NULL;
+}
+
+static bool cc__cg_scan_cached(struct cc_cg_host *h)
 {
         static const char *const needed[] = {"memory", "pids", "cpu", NULL};
+        pthread_mutex_lock(&cc__cg_cache_lock);
+        if (!cc__cg_cached) {
+                cc__cg_scan_mounts(&cc__cg_cache);
+                cc__cg_cache_unified_ok = cc__cg_unified_has(cc__cg_cache.unified, needed);
+                cc__cg_cached = true;
+        }
+        for (int i = 0; i < CC_CG_NCTRL; i++)
+                h->mnt[i] = cc__cg_dup(cc__cg_cache.mnt[i]);
+        h->unified = cc__cg_dup(cc__cg_cache.unified);
+        bool unified_ok = cc__cg_cache_unified_ok;
+        pthread_mutex_unlock(&cc__cg_cache_lock);
+        return unified_ok;
+}
+
+static int cc__cg_host_detect(struct cc_cg_host *h, struct cc_error *err)
+{
         const char *force = getenv("CCOMPOSE_CGROUP_BACKEND");
 
         memset(h, 0, sizeof(*h));
-        cc__cg_scan_mounts(h);
+        bool unified_ok = cc__cg_scan_cached(h);
         if (force && *force) {
                 if (cc_streq(force, "v2") && h->unified)
                         h->be = &cc_cgroup_backend_v2;
@@ -430,7 +460,7 @@ static int cc__cg_host_detect(struct cc_cg_host *h, struct cc_error *err)
                         return cc_error_set(err, -ENOTSUP, "cgroup: CCOMPOSE_CGROUP_BACKEND=%s: not available here",
                                             force);
                 }
-        } else if (cc__cg_unified_has(h->unified, needed)) {
+        } else if (unified_ok) {
                 h->be = &cc_cgroup_backend_v2;
         } else if (h->mnt[CC_CG_MEMORY] || h->mnt[CC_CG_PIDS] || h->mnt[CC_CG_FREEZER]) {
                 h->be = &cc_cgroup_backend_v1;

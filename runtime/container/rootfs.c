@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -157,15 +158,24 @@ static bool cc__cg_opt_kept(const char *o)
         return !cc_startswith(o, "release_agent=");
 }
 
-void cc_rootfs_cgroupfs_list(struct cc_plan *p)
+/* The host's hierarchies under /sys/fs/cgroup, from /proc/self/mountinfo:
+ * read once per process (they do not move while ccompose runs; every
+ * start asked). */
+static struct {
+        pthread_mutex_t lock;
+        bool done;
+        size_t n;
+        struct cc_plan_cgroupfs h[CC_PLAN_MAX_CGROUPFS]; /* strings owned here, kept */
+} cc__cgroupfs_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void cc__cgroupfs_scan(void)
 {
         _cleanup_free_ char *mi = NULL;
         size_t len;
-        p->n_cgroupfs = 0;
         if (cc_read_file("/proc/self/mountinfo", &mi, &len) < 0)
                 return;
         char *save = NULL;
-        for (char *line = strtok_r(mi, "\n", &save); line && p->n_cgroupfs < CC_PLAN_MAX_CGROUPFS;
+        for (char *line = strtok_r(mi, "\n", &save); line && cc__cgroupfs_cache.n < CC_PLAN_MAX_CGROUPFS;
              line = strtok_r(NULL, "\n", &save)) {
                 char *sep = strstr(line, " - ");
                 if (!sep)
@@ -200,15 +210,34 @@ void cc_rootfs_cgroupfs_list(struct cc_plan *p)
                         cc_buf_puts(&opts, o);
                 }
                 bool v2 = cc_streq(fstype, "cgroup2");
-                char *o = cc_buf_steal(&opts);
-                cc_strv_push_owned(&p->owned, o);
-                cc_strv_push(&p->owned, name);
-                p->cgroupfs[p->n_cgroupfs++] = (struct cc_plan_cgroupfs){
-                        .name = p->owned.v[p->owned.n - 1],
+                cc__cgroupfs_cache.h[cc__cgroupfs_cache.n++] = (struct cc_plan_cgroupfs){
+                        .name = cc_xstrdup(name),
                         .v2 = v2,
-                        .opts = v2 ? "" : o,
+                        .opts = cc_buf_steal(&opts),
                 };
         }
+}
+
+void cc_rootfs_cgroupfs_list(struct cc_plan *p)
+{
+        pthread_mutex_lock(&cc__cgroupfs_cache.lock);
+        if (!cc__cgroupfs_cache.done) {
+                cc__cgroupfs_scan();
+                cc__cgroupfs_cache.done = true;
+        }
+        p->n_cgroupfs = cc__cgroupfs_cache.n;
+        for (size_t i = 0; i < p->n_cgroupfs; i++) {
+                const struct cc_plan_cgroupfs *h = &cc__cgroupfs_cache.h[i];
+                cc_strv_push(&p->owned, h->opts);
+                const char *opts = p->owned.v[p->owned.n - 1];
+                cc_strv_push(&p->owned, h->name);
+                p->cgroupfs[i] = (struct cc_plan_cgroupfs){
+                        .name = p->owned.v[p->owned.n - 1],
+                        .v2 = h->v2,
+                        .opts = h->v2 ? "" : opts,
+                };
+        }
+        pthread_mutex_unlock(&cc__cgroupfs_cache.lock);
 }
 
 /* ---- Child ---- */
