@@ -62,11 +62,6 @@ int cc_child_fail(struct cc_child *ch, int err, const char *what, const char *ar
 static int cc__step_namespaces(struct cc_child *ch)
 {
         const struct cc_plan *p = ch->plan;
-        /* The cgroup namespace is made only now that the parent has moved us
-         * into the container's cgroup, so that it is the namespace's root. */
-        cc_rootfs_cgroupfs_probe(ch);
-        if (!p->spec->host_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-                return cc_child_fail(ch, errno, "unshare cgroup namespace", NULL);
         /* Nothing mounted from here on may propagate to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return cc_child_fail(ch, errno, "make / rslave", NULL);
@@ -78,6 +73,28 @@ static int cc__step_namespaces(struct cc_child *ch)
         if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
                 return cc_child_fail(ch, errno, "setdomainname", p->domainname);
         return 0;
+}
+
+/* Wait for the parent's "go": it has moved us into the container's
+ * cgroups (and its network interfaces into our namespace). Then the
+ * cgroup namespace, made only now so that that cgroup is its root, and
+ * the cgroup mounts at /sys/fs/cgroup, which show it. Everything before
+ * is our own code doing mounts while the parent's move runs (the first
+ * write to a v1 cgroup.procs waits ~10 ms for an RCU grace period); no
+ * code of the image runs before it. */
+static int cc__step_cgroup(struct cc_child *ch)
+{
+        const struct cc_plan *p = ch->plan;
+        ch->step = CC_STEP_SYNC;
+        char go;
+        if (read(ch->sync_fd, &go, 1) != 1)
+                return -EIO; /* the parent gave up: it says why */
+        ch->step = CC_STEP_NAMESPACES;
+        cc_rootfs_cgroupfs_probe(ch);
+        if (!p->spec->host_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return cc_child_fail(ch, errno, "unshare cgroup namespace", NULL);
+        ch->step = CC_STEP_SYS;
+        return cc_rootfs_cgroupfs(ch);
 }
 
 static int cc__step_loopback(struct cc_child *ch)
@@ -176,11 +193,12 @@ int cc_child_run(const struct cc_plan *plan, int sync_fd)
         sigprocmask(SIG_SETMASK, &none, NULL);
         umask(022);
 
-        /* Wait until the parent has put us into the container's cgroup. */
-        char go;
-        if (read(sync_fd, &go, 1) != 1)
-                return 125;
-
+        /* What does not depend on the cgroup is done before the parent's
+         * "go" (cc__step_cgroup): /, /proc, /sys, /dev, the container's own
+         * mounts; the cgroup mounts at /sys/fs/cgroup come after these,
+         * which are then never under /sys. When one is, the cgroup mounts
+         * are made right after /sys, so that the container's own goes
+         * above them, as Docker orders them. */
         int r;
         ch.step = CC_STEP_NAMESPACES;
         if ((r = cc__step_namespaces(&ch)) < 0)
@@ -195,13 +213,17 @@ int cc_child_run(const struct cc_plan *plan, int sync_fd)
         if ((r = cc_rootfs_proc(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_SYS;
-        if ((r = cc_rootfs_sys(&ch)) < 0 || (r = cc_rootfs_cgroupfs(&ch)) < 0)
+        if ((r = cc_rootfs_sys(&ch)) < 0)
+                return 125;
+        if (plan->cgroupfs_first && (r = cc__step_cgroup(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_DEV;
         if ((r = cc_rootfs_dev(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_MOUNTS;
         if ((r = cc_rootfs_mounts(&ch)) < 0 || (r = cc__step_mkcwd(&ch)) < 0)
+                return 125;
+        if (!plan->cgroupfs_first && (r = cc__step_cgroup(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_SYSCTL;
         if ((r = cc__step_sysctls(&ch)) < 0)

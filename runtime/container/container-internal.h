@@ -19,7 +19,7 @@
  * failure in the child reaches the parent as (step, errno, message). */
 enum cc_step {
         CC_STEP_SYNC,       /* waiting for the parent (cgroup joined) */
-        CC_STEP_NAMESPACES, /* cgroup namespace, mount propagation, hostname */
+        CC_STEP_NAMESPACES, /* mount propagation, hostname; cgroup namespace */
         CC_STEP_NETWORK,    /* loopback up */
         CC_STEP_ROOTFS,     /* attach the overlay */
         CC_STEP_PROC,
@@ -127,6 +127,8 @@ struct cc_plan {
         struct cc_plan_cgroupfs cgroupfs[CC_PLAN_MAX_CGROUPFS];
         size_t n_cgroupfs;
         const char *cgroup_name;  /* "ccompose/<project>/<id>" */
+        bool cgroupfs_first;      /* a mount of the container's own is at or under /sys: the
+                                   * cgroup mounts go right after /sys, under it (see the child) */
         int netns_fd;             /* spec->net_join_pid's netns (cc__spawn), -1: none */
 
         uid_t uid;

@@ -594,6 +594,9 @@ int cc_plan_prepare(const struct cc_container_spec *spec, const char *dir, struc
         r = cc__plan_mounts(spec, dir, anon_volumes, p, err);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < p->n_mounts; i++)
+                if (cc_streq(p->mounts[i].target, "/sys") || cc_startswith(p->mounts[i].target, "/sys/"))
+                        p->cgroupfs_first = true;
         if (spec->privileged) {
                 r = cc_rootfs_host_devices(&p->devs, &p->n_devs, err);
                 if (r < 0)

@@ -4,8 +4,10 @@
  *
  * Handshake (a SOCK_SEQPACKET socketpair, close-on-exec on both ends):
  *   parent: clone3 -> move the child into its cgroup -> send "go"
- *   child:  steps (container-child.c); a failure sends an error message
- *           and exits; with a tty, the pty master is sent along
+ *   child:  meanwhile, the steps that need no cgroup (its mounts); then
+ *           waits for "go" and does the rest (container-child.c); a
+ *           failure sends an error message and exits; with a tty, the pty
+ *           master is sent along
  *   parent: reads until EOF, which the child's successful execve causes
  *           by closing its end. */
 #include <dirent.h>
@@ -268,7 +270,10 @@ static int cc__handshake(int sock, struct cc_container *c, int *exit_status, str
                 struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                                     .msg_controllen = sizeof(u.buf)};
                 ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-                if (n < 0 && errno == EINTR)
+                /* ECONNRESET: the child exited with our "go" unread (it
+                 * failed a step before it waits for it); said once, its
+                 * messages follow */
+                if (n < 0 && (errno == EINTR || errno == ECONNRESET))
                         continue;
                 if (n < 0)
                         return cc_error_setsys(err, -errno, "reading from the container");
@@ -439,14 +444,27 @@ static int cc__spawn(struct cc_container *c, struct cc_plan *plan, int *exit_sta
         c->pid = pid;
         c->pidfd = pidfd;
 
+        /* The child does its mounts meanwhile (container-child.c). */
         int r = cc_cgroup_add_pid(c->cg, pid, err);
         /* network: interfaces into the child's netns before it goes on */
         if (r >= 0 && plan->spec->net_attach)
                 r = plan->spec->net_attach(pid, plan->spec->net_attach_data, err);
         if (r >= 0 && send(sv[0], "g", 1, MSG_NOSIGNAL) != 1)
                 r = cc_error_setsys(err, -errno, "starting the container");
-        if (r >= 0)
+        if (r >= 0) {
                 r = cc__handshake(sv[0], c, exit_status, err);
+        } else {
+                /* A child that failed a step of its own first (a volume it
+                 * could not mount, ...) is gone, which failed ours: its
+                 * error says why. One still at work stops at the EOF. */
+                struct cc_error child = {0};
+                shutdown(sv[0], SHUT_WR);
+                if (cc__handshake(sv[0], c, exit_status, &child) < 0) {
+                        cc_error_clear(err);
+                        *err = child;
+                        r = err->code;
+                }
+        }
         close(sv[0]);
         return r;
 }
