@@ -485,6 +485,61 @@ const char *cc_cgroup_backend(void)
         return name;
 }
 
+/* ---- priming the move of a process ---- */
+
+static void *cc__cg_prime_thread(void *arg)
+{
+        char *path = arg;
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void) !write(fd, "0", 1);
+                close(fd);
+        }
+        free(path);
+        return NULL;
+}
+
+void cc_cgroup_prime_move(void)
+{
+        struct cc_cg_host h;
+        struct cc_error err = {0};
+        if (cc__cg_host_detect(&h, &err) < 0) {
+                cc_error_clear(&err);
+                return;
+        }
+        /* one hierarchy is enough: the lock is one for all of them */
+        bool v2 = h.be == &cc_cgroup_backend_v2;
+        enum cc_cg_ctrl ctrl = h.mnt[CC_CG_PIDS] ? CC_CG_PIDS : CC_CG_MEMORY;
+        const char *mnt = v2 ? h.unified : h.mnt[ctrl];
+        const char *want = v2 ? "" : (ctrl == CC_CG_PIDS ? "pids" : "memory");
+        _cleanup_free_ char *self = NULL;
+        size_t len;
+        char *path = NULL;
+        if (mnt && cc_read_file("/proc/self/cgroup", &self, &len) == 0) {
+                for (char *line = self; line && *line && !path;) {
+                        char *nl = strchr(line, '\n');
+                        if (nl)
+                                *nl = '\0';
+                        char *c1 = strchr(line, ':');
+                        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                        if (c2) { /* "N:controllers:/path", v2: "0::/path" */
+                                *c2 = '\0';
+                                if (*want ? cc__cg_word_in(c1 + 1, want, ",") : !c1[1])
+                                        path = cc_xasprintf("%s%s/cgroup.procs", mnt, c2 + 1);
+                        }
+                        line = nl ? nl + 1 : NULL;
+                }
+        }
+        cc__cg_host_free(&h);
+        pthread_t t;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        if (path && pthread_create(&t, &a, cc__cg_prime_thread, path) != 0)
+                free(path);
+        pthread_attr_destroy(&a);
+}
+
 /* ---- the cgroup object ---- */
 
 /* "ccompose/p/c": relative, no "." or ".." components, not empty. */

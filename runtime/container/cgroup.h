@@ -119,5 +119,15 @@ uint64_t cc_cgroup_parse_limit(const char *text);
 
 /* "v1" or "v2": the backend cc_cgroup_create would use here; NULL if none. */
 const char *cc_cgroup_backend(void);
+/* Get the kernel ready for a move of a process into a cgroup, in the
+ * background: the first move after a quiet while (cc_cgroup_add_pid)
+ * waits ~10-30 ms for an RCU grace period (the write side of the
+ * kernel's cgroup_threadgroup_rwsem); one that follows within a grace
+ * period does not. A thread writes "0" (itself) into the cgroup.procs of
+ * the cgroup this process is in already, which moves nothing and starts
+ * that wait now. Call it a few ms before cc_cgroup_create and add_pid:
+ * they then find the wait over or under way. Nothing happens when the
+ * layout or the process's cgroup cannot be found. */
+void cc_cgroup_prime_move(void);
 
 #endif

@@ -195,7 +195,7 @@ int cc_child_run(const struct cc_plan *plan, int sync_fd)
 
         /* What does not depend on the cgroup is done before the parent's
          * "go" (cc__step_cgroup): /, /proc, /sys, /dev, the container's own
-         * mounts; the cgroup mounts at /sys/fs/cgroup come after these,
+         * mounts, the masks; the cgroup mounts at /sys/fs/cgroup come after these,
          * which are then never under /sys. When one is, the cgroup mounts
          * are made right after /sys, so that the container's own goes
          * above them, as Docker orders them. */
@@ -223,13 +223,19 @@ int cc_child_run(const struct cc_plan *plan, int sync_fd)
         ch.step = CC_STEP_MOUNTS;
         if ((r = cc_rootfs_mounts(&ch)) < 0 || (r = cc__step_mkcwd(&ch)) < 0)
                 return 125;
+        /* the masks make /proc/sys read-only: after the sysctls, which
+         * wait for the go (the interfaces they may name) */
+        bool masks_early = plan->n_sysctls == 0;
+        ch.step = CC_STEP_MASKS;
+        if (masks_early && (r = cc_rootfs_masks(&ch)) < 0)
+                return 125;
         if (!plan->cgroupfs_first && (r = cc__step_cgroup(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_SYSCTL;
         if ((r = cc__step_sysctls(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_MASKS;
-        if ((r = cc_rootfs_masks(&ch)) < 0)
+        if (!masks_early && (r = cc_rootfs_masks(&ch)) < 0)
                 return 125;
         ch.step = CC_STEP_PIVOT;
         if ((r = cc_rootfs_pivot(&ch)) < 0)

@@ -586,6 +586,9 @@ int cc_container_start(const struct cc_container_spec *spec, struct cc_container
         c->grace_ms = spec->stop_grace_ms >= 0 ? spec->stop_grace_ms : 10000;
         c->remove_anon = spec->remove_anon_volumes;
 
+        /* the grace period the move into the cgroup waits for runs while
+         * the plan is made */
+        cc_cgroup_prime_move();
         struct cc_plan plan;
         r = cc_plan_prepare(spec, c->dir, &c->anon_volumes, &plan, err);
         if (r < 0) {
