@@ -202,6 +202,7 @@ void cc_sup_stop_all(struct cc_sup *s, bool remove)
  * longer in the model and stopped one-off containers. */
 void cc_sup_remove_all(struct cc_sup *s)
 {
+        bool saved = false;
         while (s->state->n_ctrs > 0) {
                 _cleanup_free_ char *id = cc_xstrdup(s->state->ctrs[0].id);
                 _cleanup_free_ char *name = cc_xstrdup(s->state->ctrs[0].name);
@@ -209,7 +210,9 @@ void cc_sup_remove_all(struct cc_sup *s)
                 /* as it happens: a supervisor killed meanwhile leaves a
                  * state that lists only what is still there */
                 cc_sup_save(s);
+                saved = true;
         }
-        cc_sup_save(s);
+        if (!saved)
+                cc_sup_save(s);
 }
 

@@ -754,12 +754,21 @@ int cc_cgroup_remove_tree(const char *prefix, struct cc_error *err)
         if (r < 0)
                 return r;
 
+        /* a tree that is gone already (its containers' cgroups went with
+         * them): nothing to kill */
+        size_t nroots = host.be->roots(&host, roots, CC_ARRAY_SIZE(roots));
+        bool any = false;
+        for (size_t i = 0; i < nroots && !any; i++) {
+                _cleanup_free_ char *top = cc_path_join(roots[i], clean);
+                any = access(top, F_OK) == 0;
+        }
+        if (!any)
+                goto out;
         r = host.be->kill_tree(&host, clean, err);
         if (r < 0) {
                 cc_error_prefix(err, "cgroup %s: kill", clean);
                 goto out;
         }
-        size_t nroots = host.be->roots(&host, roots, CC_ARRAY_SIZE(roots));
         for (size_t i = 0; i < nroots; i++) {
                 _cleanup_free_ char *top = cc_path_join(roots[i], clean);
                 cc__cg_walk(top, &dirs);
