@@ -31,8 +31,13 @@ if ip -4 route show | grep -qE "^10\.213\.107\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8
 fi
 source "$SRCDIR/bench/lib-dockerd.sh"
 
+# As in production: CCOMPOSE_ROOT on disk, the runtime directory on a
+# tmpfs (/run/ccompose is one on a usual host; here it is mounted for the
+# run, since /tmp and even /run may be on the disk).
 W=$(mktemp -d /tmp/ccompose-bench-api.XXXXXX)
 export CCOMPOSE_ROOT=$W/root CCOMPOSE_RUNTIME_DIR=$W/run NO_COLOR=1
+mkdir -m 0700 "$CCOMPOSE_RUNTIME_DIR"
+mount -t tmpfs -o mode=0700 ccompose-bench "$CCOMPOSE_RUNTIME_DIR"
 SOCK=$W/docker.sock
 SVC_PID=
 cleanup() {
