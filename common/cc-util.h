@@ -76,6 +76,9 @@ void cc_strv_free(struct cc_strv *sv);
 int cc_read_file(const char *path, char **out, size_t *len);
 /* Write a file atomically: temp name, fsync, rename. Returns 0 or -errno. */
 int cc_write_file_atomic(const char *path, const char *data, size_t len, int mode);
+/* ... synced only when sync: a file that need not survive a crash of the
+ * machine (derived, or removed soon), still whole for every reader. */
+int cc_write_file_atomic_sync(const char *path, const char *data, size_t len, int mode, bool sync);
 /* mkdir -p. Returns 0 or -errno. */
 int cc_mkdir_p(const char *path, int mode);
 /* rm -rf that stays on one filesystem (never descends into a mount left

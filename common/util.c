@@ -209,6 +209,11 @@ int cc_read_file(const char *path, char **out, size_t *len)
 
 int cc_write_file_atomic(const char *path, const char *data, size_t len, int mode)
 {
+        return cc_write_file_atomic_sync(path, data, len, mode, true);
+}
+
+int cc_write_file_atomic_sync(const char *path, const char *data, size_t len, int mode, bool sync)
+{
         _cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.%d", path, (int) getpid());
         /* a new file, never through what is there (a symbolic link someone
          * put in its place, a leftover of a crash: removed first) */
@@ -229,7 +234,7 @@ int cc_write_file_atomic(const char *path, const char *data, size_t len, int mod
                 }
                 off += (size_t) n;
         }
-        if (fsync(fd) < 0 || close(fd) < 0) {
+        if ((sync && fsync(fd) < 0) || close(fd) < 0) {
                 int e = -errno;
                 unlink(tmp);
                 return e;

@@ -25,6 +25,8 @@
 struct cc_api;
 struct cc_api_conn;
 struct cc_api_exec;
+struct cc_api_forker;
+struct cc_api_wait;
 
 /* A handler's work that outlives the call (a stream, a wait, a child
  * process): abort is called when the client goes away first; it must end
@@ -69,7 +71,9 @@ struct cc_api {
         struct cc_strv reaping;  /* projects being removed by it */
         struct cc_strv following; /* containers whose output a request streams (not reaped meanwhile) */
         struct cc_strv reaped;   /* "ID CODE" of the last containers it removed (wait condition=removed) */
+        struct cc_api_wait *waits; /* the waits for a removal (api-write.c) */
         struct cc_api_exec *execs; /* exec instances (api-exec.c) */
+        struct cc_api_forker *forker; /* ccompose's commands without exec (api-fork.c) */
         bool stopping;
 };
 
@@ -165,6 +169,22 @@ int cc_api_image_count(struct cc_api *api);
 /* docker's image list entry of image id (NULL when it cannot be read). */
 struct cc_image_store;
 json_object *cc_api_image_summary(struct cc_image_store *s, const char *id);
+
+/* ---- ccompose's commands in a forked child, without exec (api-fork.c) ---- */
+/* Make the fork server (before the loop exists: it must inherit none of
+ * it). -errno when it cannot be made; commands are then spawned. */
+int cc_api_forker_fork(struct cc_api *api, int (*main_fn)(int argc, char **argv));
+/* Watch its answers on the loop; at the end, close it once what it runs
+ * has ended. */
+void cc_api_forker_watch(struct cc_api *api);
+void cc_api_forker_close(struct cc_api *api);
+/* Run main_fn(argv) with env in cwd, fds its stdin, stdout, stderr (-1:
+ * /dev/null), in a child of the fork server; done(data, exit code or
+ * 128+signal, -1 when its end is not known) when it ends. -errno when it
+ * cannot be asked (no fork server): the caller spawns the program. */
+typedef void (*cc_api_fork_fn)(void *data, int64_t code);
+int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
+                cc_api_fork_fn done, void *data);
 
 /* ---- ccompose's own commands for a request (api-run.c) ---- */
 struct cc_api_run;

@@ -808,9 +808,14 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         if (r < 0)
                 return r;
         struct cc_api api = {.opts = o};
+        /* before the loop: the fork server inherits none of it */
+        if (o->self_main && (r = cc_api_forker_fork(&api, o->self_main)) < 0)
+                fprintf(stderr, "system service: no fork server (%s): commands are started as programs\n",
+                        strerror(-r));
         uv_loop_t loop;
         uv_loop_init(&loop);
         api.loop = &loop;
+        cc_api_forker_watch(&api);
         uv_pipe_init(&loop, &api.server, 0);
         api.server.data = &api;
         /* 0600 from the start: whoever can connect is root on this host */
@@ -822,6 +827,7 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         if (r < 0) {
                 cc_error_set(err, r, "listening on %s: %s", o->socket_path, uv_strerror(r));
                 uv_close((uv_handle_t *) &api.server, NULL);
+                cc_api_forker_close(&api);
                 uv_run(&loop, UV_RUN_DEFAULT);
                 uv_loop_close(&loop);
                 return r;
@@ -855,6 +861,7 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         uv_close((uv_handle_t *) &api.idle, NULL);
         uv_close((uv_handle_t *) &api.reaper, NULL);
         cc_api_execs_close(&api);
+        cc_api_forker_close(&api);
         uv_run(&loop, UV_RUN_DEFAULT);
         cc_api_execs_free(&api);
         cc_strv_free(&api.reaping);

@@ -42,6 +42,7 @@ struct cc__cmd {
         cc_api_command_fn ext;  /* cc_api_command's caller's */
         void *ext_data;
         char *project, *id, *name;
+        int exit_code;          /* the reaper's: the container's */
         /* a request to the project's supervisor (cc__sup_run) */
         uv_connect_t connect;
         uv_write_t write;
@@ -63,9 +64,8 @@ static void cc__cmd_free(struct cc__cmd *c)
         free(c);
 }
 
-static void cc__cmd_closed(uv_handle_t *h)
+static void cc__cmd_unref(struct cc__cmd *c)
 {
-        struct cc__cmd *c = h->data;
         if (--c->open > 0)
                 return;
         struct cc_api_req *r = c->req;
@@ -73,6 +73,19 @@ static void cc__cmd_closed(uv_handle_t *h)
         cc__cmd_free(c);
         if (r)
                 cc_api_done(r);
+}
+
+static void cc__cmd_closed(uv_handle_t *h)
+{
+        cc__cmd_unref(h->data);
+}
+
+/* Its end, from the fork server. */
+static void cc__cmd_forked(void *data, int64_t code)
+{
+        struct cc__cmd *c = data;
+        c->code = code;
+        cc__cmd_unref(c);
 }
 
 static void cc__cmd_exit(uv_process_t *p, int64_t status, int sig)
@@ -144,6 +157,32 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
         c->task.abort = cc__cmd_abort;
         uv_pipe_init(c->api->loop, &c->out, 0);
         c->out.data = c->proc.data = c;
+        if (r)
+                r->task = &c->task;
+        /* a forked child of the fork server, else the program */
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) == 0) {
+                int fds[3] = {-1, -1, p[1]};
+                int e = cc_api_fork(c->api, (const char *const *) argv.v, (const char *const *) env.v, dir, fds,
+                                    cc__cmd_forked, c);
+                close(p[1]);
+                if (e == 0 && uv_pipe_open(&c->out, p[0]) == 0) {
+                        cc_strv_free(&argv);
+                        cc_strv_free(&env);
+                        c->open = 2;
+                        uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__cmd_read);
+                        return;
+                }
+                close(p[0]);
+                if (e == 0) {
+                        /* asked, but its output cannot be read: its end still comes */
+                        cc_strv_free(&argv);
+                        cc_strv_free(&env);
+                        c->open = 2;
+                        uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
+                        return;
+                }
+        }
         uv_stdio_container_t stdio[3] = {
                 {.flags = UV_IGNORE},
                 {.flags = UV_IGNORE},
@@ -161,8 +200,6 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
         int e = uv_spawn(c->api->loop, &c->proc, &po);
         cc_strv_free(&argv);
         cc_strv_free(&env);
-        if (r)
-                r->task = &c->task;
         if (e < 0) {
                 /* answered here; done's answer is then dropped */
                 if (r)
@@ -396,6 +433,8 @@ static json_object *cc__get(json_object *o, const char *key)
         return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+static bool cc__auto_remove(json_object *rec);
+
 /* The subnet of a new API container's network: the first /28 of --bip
  * that no other API container's project has. 0 when none is free. */
 static int cc__pick_subnet(struct cc_api *api, struct net_subnet *out, struct cc_error *err)
@@ -568,10 +607,13 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 _cleanup_free_ char *rp = cc_path_join(dir, CC_API_RECORD);
                 _cleanup_free_ char *fp = cc_path_join(dir, CC__COMPOSE_FILE);
                 const char *rt = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
-                int e = cc_write_file_atomic(rp, rt, strlen(rt), 0600);
+                /* not synced for an AutoRemove container: it goes at its
+                 * exit, and after a crash of the machine as dockerd drops it */
+                bool sync = !cc__auto_remove(rec);
+                int e = cc_write_file_atomic_sync(rp, rt, strlen(rt), 0600, sync);
                 const char *mt = json_object_to_json_string_ext(model, JSON_C_TO_STRING_PRETTY);
                 if (e >= 0)
-                        e = cc_write_file_atomic(fp, mt, strlen(mt), 0600);
+                        e = cc_write_file_atomic_sync(fp, mt, strlen(mt), 0600, sync);
                 json_object_put(rec);
                 if (e < 0) {
                         cc_api_reply_error(r, 500, "writing %s: %s", dir, strerror(-e));
@@ -707,6 +749,15 @@ void cc_api_container_kill(struct cc_api_req *r, char **params)
         cc_api_ctrs_free(&cs);
 }
 
+static void cc__removed(struct cc_api *api, const char *id, int code);
+
+static void cc__removed_204(struct cc__cmd *c, int64_t code)
+{
+        if (code == 0)
+                cc__removed(c->api, c->id, -1);
+        cc__answered_204(c, code);
+}
+
 void cc_api_container_remove(struct cc_api_req *r, char **params)
 {
         struct cc_api_ctrs cs;
@@ -722,22 +773,30 @@ void cc_api_container_remove(struct cc_api_req *r, char **params)
         } else if (ctr) {
                 /* the whole one-container project: container, network, state */
                 const char *const args[] = {"down", "-t", "0", vols ? "-v" : NULL, NULL};
-                cc__cmd_run(cc__cmd_new(r, ctr, cc__answered_204), args);
+                cc__cmd_run(cc__cmd_new(r, ctr, cc__removed_204), args);
         }
         cc_api_ctrs_free(&cs);
+}
+
+/* Was the container made with HostConfig.AutoRemove (docker run --rm)? */
+static bool cc__auto_remove(json_object *rec)
+{
+        return json_object_get_boolean(cc__get(cc__get(rec, "HostConfig"), "AutoRemove"));
 }
 
 /* ---- wait ---- */
 
 enum cc__until { CC__NOT_RUNNING, CC__NEXT_EXIT, CC__REMOVED };
 
-struct cc__wait {
+struct cc_api_wait {
         struct cc_api_task task;
         struct cc_api_req *req;
+        struct cc_api_wait *next; /* on api->waits: a wait for a removal */
         uv_timer_t timer;
         uv_fs_event_t changes;  /* the project's runtime directory: its state written, the project gone */
         int open;               /* handles not closed yet */
         bool ending;
+        bool auto_remove;       /* HostConfig.AutoRemove: the reaper removes it, then ends the wait */
         char *project, *id;
         enum cc__until until;
         long long finished_at; /* next-exit: the exit before */
@@ -748,7 +807,7 @@ struct cc__wait {
 
 static void cc__wait_closed(uv_handle_t *h)
 {
-        struct cc__wait *w = h->data;
+        struct cc_api_wait *w = h->data;
         if (--w->open > 0)
                 return;
         struct cc_api_req *r = w->req;
@@ -758,7 +817,7 @@ static void cc__wait_closed(uv_handle_t *h)
         cc_api_done(r);
 }
 
-static void cc__wait_end(struct cc__wait *w, int code)
+static void cc__wait_end(struct cc_api_wait *w, int code)
 {
         if (code >= 0) {
                 char body[64];
@@ -768,34 +827,54 @@ static void cc__wait_end(struct cc__wait *w, int code)
         if (w->ending)
                 return;
         w->ending = true;
+        for (struct cc_api_wait **p = &w->req->api->waits; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
         uv_close((uv_handle_t *) &w->timer, cc__wait_closed);
         if (w->open == 2)
                 uv_close((uv_handle_t *) &w->changes, cc__wait_closed);
 }
 
+/* Container id is removed (by the AutoRemove reaper, or a remove request):
+ * the waits for that end now, with its exit code (code, or when -1 the
+ * one each saw last). */
+static void cc__removed(struct cc_api *api, const char *id, int code)
+{
+        for (struct cc_api_wait *w = api->waits, *next; w; w = next) {
+                next = w->next;
+                if (strcmp(w->id, id) == 0)
+                        cc__wait_end(w, code >= 0 ? code : w->last_code);
+        }
+}
+
 static void cc__wait_abort(struct cc_api_task *t)
 {
-        cc__wait_end((struct cc__wait *) t, -1);
+        cc__wait_end((struct cc_api_wait *) t, -1);
 }
+
+static void cc__reap_ctr(struct cc_api *api, const struct cc_api_ctr *ctr);
 
 static void cc__wait_tick(uv_timer_t *t)
 {
-        struct cc__wait *w = t->data;
+        struct cc_api_wait *w = t->data;
+        struct cc_api *api = w->req->api;
         if (w->ending)
                 return;
-        _cleanup_state_ struct cc_state *st = cc_api_state_load(w->req->api, w->project);
+        _cleanup_state_ struct cc_state *st = cc_api_state_load(api, w->project);
         struct cc_ctr_state *ct = st ? cc_state_find(st, w->id) : NULL;
         if (!ct) {
                 /* removed once its project is gone too (down ends with its
                  * directory: a later event), or 10 s after, whatever is left */
-                _cleanup_free_ char *dir = cc_state_dir(w->req->api->opts->runtime_dir, w->project);
-                uint64_t now = uv_now(w->req->api->loop);
+                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, w->project);
+                uint64_t now = uv_now(api->loop);
                 if (!w->gone_at)
                         w->gone_at = now;
                 if (w->until == CC__REMOVED && access(dir, F_OK) == 0 && now - w->gone_at < 10000)
                         return;
                 /* removed: by the AutoRemove reaper, which kept its code */
-                const struct cc_strv *rp = &w->req->api->reaped;
+                const struct cc_strv *rp = &api->reaped;
                 size_t idl = strlen(w->id);
                 for (size_t i = 0; i < rp->n; i++)
                         if (strncmp(rp->v[i], w->id, idl) == 0 && rp->v[i][idl] == ' ')
@@ -803,14 +882,23 @@ static void cc__wait_tick(uv_timer_t *t)
                 cc__wait_end(w, w->last_code);
                 return;
         }
-        if (!cc__running(ct) && ct->status != CC_CTR_CREATED)
+        bool stopped = !cc__running(ct) && ct->status != CC_CTR_CREATED;
+        if (stopped)
                 w->last_code = ct->exit_code;
         if (w->until == CC__REMOVED) {
-                if (!cc__running(ct) && ct->status != CC_CTR_CREATED)
-                        cc_api_reap_soon(w->req->api); /* docker run --rm waits for this */
+                if (stopped && w->auto_remove) {
+                        /* docker run --rm waits for this: removed at once
+                         * (unless a request still streams its output) */
+                        cc__reap_ctr(api, &(struct cc_api_ctr){.st = st, .ct = ct});
+                        if (cc_strv_contains(&api->reaping, w->project)) {
+                                /* the reaper's end ends this wait: no more looks */
+                                uv_timer_stop(&w->timer);
+                                if (w->open == 2)
+                                        uv_fs_event_stop(&w->changes);
+                        }
+                }
                 return;
         }
-        bool stopped = !cc__running(ct) && ct->status != CC_CTR_CREATED;
         if (w->until == CC__NEXT_EXIT && (ct->finished_at == w->finished_at && ct->restart_count == w->restarts))
                 stopped = false;
         if (w->until == CC__NOT_RUNNING && ct->status == CC_CTR_CREATED)
@@ -821,8 +909,11 @@ static void cc__wait_tick(uv_timer_t *t)
 
 static void cc__wait_changed(uv_fs_event_t *h, const char *file, int events, int status)
 {
-        struct cc__wait *w = h->data;
-        cc__wait_tick(&w->timer);
+        struct cc_api_wait *w = h->data;
+        /* the supervisor's state file (written to a temporary name and
+         * renamed over it), or the directory itself going */
+        if (!file || strcmp(file, "state.json") == 0 || (events & UV_RENAME && !cc_startswith(file, "state.json.")))
+                cc__wait_tick(&w->timer);
 }
 
 void cc_api_container_wait(struct cc_api_req *r, char **params)
@@ -841,16 +932,21 @@ void cc_api_container_wait(struct cc_api_req *r, char **params)
                 ctr = NULL;
         }
         if (ctr) {
-                struct cc__wait *w = cc_xcalloc(1, sizeof(*w));
+                struct cc_api_wait *w = cc_xcalloc(1, sizeof(*w));
                 w->req = r;
                 w->task.abort = cc__wait_abort;
                 w->project = cc_xstrdup(ctr->st->project);
                 w->id = cc_xstrdup(ctr->ct->id);
                 w->until = until;
+                w->auto_remove = ctr->api && cc__auto_remove(ctr->api);
                 w->finished_at = ctr->ct->finished_at;
                 w->restarts = ctr->ct->restart_count;
                 w->last_code = ctr->ct->exit_code;
                 r->task = &w->task;
+                if (until == CC__REMOVED) {
+                        w->next = r->api->waits;
+                        r->api->waits = w;
+                }
                 /* the headers at once (docker run waits for them before it starts) */
                 cc_api_stream_begin(r, 200, "application/json");
                 uv_timer_init(r->api->loop, &w->timer);
@@ -886,43 +982,45 @@ static void cc__reaped(struct cc__cmd *c, int64_t code)
                 _cleanup_free_ char *msg = cc__cmd_message(c);
                 fprintf(stderr, "removing container %s (AutoRemove): %s\n", c->name, msg);
         }
+        cc__removed(c->api, c->id, c->exit_code);
 }
 
-/* Every so often: an API container made with AutoRemove that has exited
- * goes, with its anonymous volumes, as dockerd removes it (while this
- * service runs). */
-static bool cc__auto_remove(json_object *rec)
+/* An exited API container made with AutoRemove goes, with its anonymous
+ * volumes, as dockerd removes it: `down -t 0 -v` of its project, unless
+ * it is being removed already or a request streams its output. */
+static void cc__reap_ctr(struct cc_api *api, const struct cc_api_ctr *ctr)
 {
-        return json_object_get_boolean(cc__get(cc__get(rec, "HostConfig"), "AutoRemove"));
+        if ((ctr->ct->status != CC_CTR_EXITED && ctr->ct->status != CC_CTR_DEAD) ||
+            cc_strv_contains(&api->reaping, ctr->st->project) || cc_strv_contains(&api->following, ctr->ct->id))
+                return;
+        cc_strv_push(&api->reaping, ctr->st->project);
+        /* its exit code, for a wait that sees it only gone */
+        if (api->reaped.n >= 256) {
+                free(api->reaped.v[0]);
+                memmove(api->reaped.v, api->reaped.v + 1, (api->reaped.n - 1) * sizeof(char *));
+                api->reaped.n--;
+        }
+        cc_strv_push_owned(&api->reaped, cc_xasprintf("%s %d", ctr->ct->id, ctr->ct->exit_code));
+        struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
+        c->api = api;
+        c->done = cc__reaped;
+        c->project = cc_xstrdup(ctr->st->project);
+        c->id = cc_xstrdup(ctr->ct->id);
+        c->name = cc_xstrdup(ctr->ct->name);
+        c->exit_code = ctr->ct->exit_code;
+        static const char *const args[] = {"down", "-t", "0", "-v", NULL};
+        cc__cmd_run(c, args);
 }
 
+/* Every so often: the AutoRemove containers that exited with no wait
+ * looking (docker run -d --rm), while this service runs. */
 static void cc__reap_tick(uv_timer_t *t)
 {
         struct cc_api *api = t->data;
         struct cc_api_ctrs cs;
         cc_api_ctrs_load_where(api, cc__auto_remove, &cs); /* only theirs: this runs every 200 ms */
-        for (size_t i = 0; i < cs.n; i++) {
-                const struct cc_api_ctr *ctr = &cs.v[i];
-                if ((ctr->ct->status != CC_CTR_EXITED && ctr->ct->status != CC_CTR_DEAD) ||
-                    cc_strv_contains(&api->reaping, ctr->st->project) || cc_strv_contains(&api->following, ctr->ct->id))
-                        continue;
-                cc_strv_push(&api->reaping, ctr->st->project);
-                /* its exit code, for a wait that sees it only gone */
-                if (api->reaped.n >= 256) {
-                        free(api->reaped.v[0]);
-                        memmove(api->reaped.v, api->reaped.v + 1, (api->reaped.n - 1) * sizeof(char *));
-                        api->reaped.n--;
-                }
-                cc_strv_push_owned(&api->reaped, cc_xasprintf("%s %d", ctr->ct->id, ctr->ct->exit_code));
-                struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
-                c->api = api;
-                c->done = cc__reaped;
-                c->project = cc_xstrdup(ctr->st->project);
-                c->id = cc_xstrdup(ctr->ct->id);
-                c->name = cc_xstrdup(ctr->ct->name);
-                static const char *const args[] = {"down", "-t", "0", "-v", NULL};
-                cc__cmd_run(c, args);
-        }
+        for (size_t i = 0; i < cs.n; i++)
+                cc__reap_ctr(api, &cs.v[i]);
         cc_api_ctrs_free(&cs);
 }
 

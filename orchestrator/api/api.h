@@ -13,6 +13,9 @@ struct cc_api_opts {
         long long idle_ms;       /* exit after this long without a connection; 0: never */
         const char *bip;         /* the subnet of API containers' "bridge" network, or NULL */
         const char *self_exe;    /* the ccompose binary (write requests run its commands) */
+        /* its main: commands run as a forked child calling it (no exec),
+         * or NULL to spawn self_exe */
+        int (*self_main)(int argc, char **argv);
 };
 
 /* Serve until SIGINT/SIGTERM or the idle time passes. Returns 0, or a

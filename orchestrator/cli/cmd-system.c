@@ -70,6 +70,7 @@ static int cc__cmd_service(struct cc_cli *cli, int argc, char **argv)
         }
         exe[n] = '\0';
         o.self_exe = exe;
+        o.self_main = cc_cli_main;
         struct cc_error err = {0};
         if (cc_api_serve(&o, &err) < 0) {
                 fprintf(stderr, "system service: %s\n", cc_error_msg(&err));

@@ -11,10 +11,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 
-plan 12
+plan 13
 
 if ip -4 route show | grep -qE "^10\.213\.106\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
-        for i in $(seq 1 12); do skip "api-run $i" "10.213.106.0/24 overlaps a route of this host"; done
+        for i in $(seq 1 13); do skip "api-run $i" "10.213.106.0/24 overlaps a route of this host"; done
         done_testing
 fi
 
@@ -186,6 +186,34 @@ t_refused() {
         assert_eq "$(api_projects | wc -l)" "$before" "(no container made)"
 }
 
+# The service runs ccompose's commands (create, the removal of a --rm
+# container) with its own code, in a forked child, not by starting the
+# binary again: one started from a copy keeps working once that copy is
+# gone (as after an upgrade replaced the installed binary), and its fork
+# server ends with it. Its own socket; --network none.
+SVC2_PID=
+stop_service2() { [ -n "$SVC2_PID" ] && kill "$SVC2_PID" 2>/dev/null && wait "$SVC2_PID" 2>/dev/null; SVC2_PID=; }
+on_exit stop_service2
+t_binary_gone() {
+        local bin=$TMP/bin sock2=$TMP/api2/docker.sock init out rc
+        init=$(dirname "$CCOMPOSE")/runtime/init/ccompose-init
+        [ -x "$init" ] || init=$(dirname "$CCOMPOSE")/ccompose-init
+        mkdir -p "$bin" && cp "$CCOMPOSE" "$bin/ccompose" && cp "$init" "$bin/ccompose-init" || return 1
+        "$bin/ccompose" system service --host "unix://$sock2" --time 0 --bip 10.213.106.240/28 >"$TMP/service2.log" 2>&1 &
+        SVC2_PID=$!
+        for _ in $(seq 1 300); do [ -S "$sock2" ] && break; sleep 0.05; done
+        [ -S "$sock2" ] || fail "no second service: $(cat "$TMP/service2.log")" || return 1
+        rm "$bin/ccompose"
+        out=$(DOCKER_HOST=unix://$sock2 dk run --rm --network none --name gone$ID busybox:test sh -c 'echo hi; exit 3' 2>&1); rc=$?
+        assert_eq "$out" hi "(output)" || return 1
+        assert_eq "$rc" 3 "(exit code)" || return 1
+        assert_eq "$(DOCKER_HOST=unix://$sock2 dk ps -a -q --filter name=gone$ID)" "" "(removed)" || return 1
+        stop_service2
+        for _ in $(seq 1 100); do pgrep -f "$sock2" >/dev/null || break; sleep 0.05; done
+        [ -z "$(pgrep -f "$sock2")" ] || fail "left running: $(ps -o pid,cmd -p "$(pgrep -d, -f "$sock2")")" || return 1
+        ! grep -qiE 'sanitizer|segmentation|abort' "$TMP/service2.log" || fail "service log: $(cat "$TMP/service2.log")"
+}
+
 t_nothing_left() {
         assert_eq "$(dk ps -a -q)" "" "(containers)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -204,5 +232,6 @@ t "inspect shows the options; --stop-signal is used by stop" t_inspect
 t "start without a supervisor runs one; kill -s TERM; wait" t_start_without_supervisor
 t "options not applied are refused by name (docker run exits 125), nothing made" t_refused
 t "docker run --rm: the container is gone when it returns" bash -c "out=\$($DOCKER run --rm --name rm$ID busybox:test echo hi) && [ \"\$out\" = hi ] && [ -z \"\$($DOCKER ps -a -q --filter name=rm$ID)\" ]"
+t "a service whose binary is gone still runs and removes containers (commands forked, not started)" t_binary_gone
 t "nothing left: containers, projects, links; no crash in the service's log" t_nothing_left
 done_testing
