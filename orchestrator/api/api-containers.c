@@ -539,6 +539,13 @@ struct cc__logs {
         struct cc_api_task task;
         struct cc_api_req *req;
         uv_timer_t timer;
+        /* follow: the container's directory (its log written) and the
+         * project's runtime directory (its state written), watched */
+        uv_fs_event_t log_ev, state_ev;
+        bool log_on, state_on;  /* ... are watched */
+        int open;               /* handles not closed yet */
+        unsigned ticks;
+        bool attach;
         char *path, *project, *id;
         long long offset;
         bool out, err, timestamps, tty;
@@ -647,6 +654,8 @@ static void cc__logs_free(struct cc__logs *l)
 static void cc__logs_closed(uv_handle_t *h)
 {
         struct cc__logs *l = h->data;
+        if (--l->open > 0)
+                return;
         struct cc_api_req *r = l->req;
         cc_api_reap_soon(r->api); /* an AutoRemove container waited for this follower */
         struct cc_strv *f = &r->api->following;
@@ -662,8 +671,13 @@ static void cc__logs_closed(uv_handle_t *h)
 
 static void cc__logs_end(struct cc__logs *l)
 {
-        if (!uv_is_closing((uv_handle_t *) &l->timer))
-                uv_close((uv_handle_t *) &l->timer, cc__logs_closed);
+        if (uv_is_closing((uv_handle_t *) &l->timer))
+                return;
+        uv_close((uv_handle_t *) &l->timer, cc__logs_closed);
+        if (l->log_on)
+                uv_close((uv_handle_t *) &l->log_ev, cc__logs_closed);
+        if (l->state_on)
+                uv_close((uv_handle_t *) &l->state_ev, cc__logs_closed);
 }
 
 static void cc__logs_abort(struct cc_api_task *t)
@@ -685,10 +699,12 @@ static bool cc__logs_live(struct cc__logs *l)
                (ct->status == CC_CTR_CREATED && sup);
 }
 
-static void cc__logs_tick(uv_timer_t *t)
+/* What the log has new; with state, whether the container can still
+ * write (else the rest, and the end). */
+static void cc__logs_look(struct cc__logs *l, bool state)
 {
-        struct cc__logs *l = t->data;
-        cc__stdin_flush(l);
+        if (uv_is_closing((uv_handle_t *) &l->timer))
+                return;
         struct cc_error err = {0};
         struct stat st;
         if (stat(l->path, &st) == 0 && (long long) st.st_size < l->offset)
@@ -696,6 +712,8 @@ static void cc__logs_tick(uv_timer_t *t)
         cc_log_read_from(l->path, &l->offset, cc__live, l, &err);
         cc_error_clear(&err);
         cc__logs_flush(l);
+        if (!state)
+                return;
         if (!cc_api_req_alive(l->req) || !cc__logs_live(l)) {
                 /* what it wrote last */
                 cc_log_read_from(l->path, &l->offset, cc__live, l, &err);
@@ -703,6 +721,64 @@ static void cc__logs_tick(uv_timer_t *t)
                 cc__logs_flush(l);
                 cc__logs_end(l);
         }
+}
+
+/* Every so often: stdin into the FIFO (made at the container's start),
+ * and what is not watched (the log until its directory is made at the
+ * start; the state, else every 40th time only, as a safety net). */
+static void cc__logs_tick(uv_timer_t *t)
+{
+        struct cc__logs *l = t->data;
+        cc__stdin_flush(l);
+        cc__logs_look(l, !l->state_on || ++l->ticks % 40 == 0);
+}
+
+static void cc__logs_written(uv_fs_event_t *h, const char *file, int events, int status)
+{
+        cc__logs_look(h->data, false);
+}
+
+/* Watch dir for cb; true when it is watched. */
+static bool cc__logs_watch(struct cc__logs *l, uv_fs_event_t *h, const char *dir, uv_fs_event_cb cb)
+{
+        uv_fs_event_init(l->req->api->loop, h);
+        h->data = l;
+        if (uv_fs_event_start(h, cb, dir, 0) == 0) {
+                l->open++;
+                return true;
+        }
+        uv_close((uv_handle_t *) h, NULL);
+        return false;
+}
+
+/* The timer as often as what it still does needs: attached, a
+ * terminal's echo comes back through here. */
+static void cc__logs_pace(struct cc__logs *l, bool with_stdin)
+{
+        uint64_t every = l->state_on && l->log_on ? (with_stdin ? 25 : 250) : l->attach ? 25 : 100;
+        if (uv_timer_get_repeat(&l->timer) != every)
+                uv_timer_start(&l->timer, cc__logs_tick, every, every);
+}
+
+/* The container's log directory, once it is there (made by the start). */
+static void cc__logs_watch_log(struct cc__logs *l)
+{
+        if (l->log_on || uv_is_closing((uv_handle_t *) &l->timer))
+                return;
+        _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", l->req->api->opts->root, l->id);
+        l->log_on = cc__logs_watch(l, &l->log_ev, dir, cc__logs_written);
+        if (l->log_on)
+                cc__logs_pace(l, l->fifo_path != NULL);
+}
+
+static void cc__logs_state(uv_fs_event_t *h, const char *file, int events, int status)
+{
+        struct cc__logs *l = h->data;
+        /* the supervisor's state file renamed into place, or the project gone */
+        if (file && strcmp(file, "state.json") != 0 && !(events & UV_RENAME && !cc_startswith(file, "state.json.")))
+                return;
+        cc__logs_watch_log(l);
+        cc__logs_look(l, true);
 }
 
 /* logs, and attach (a hijacked connection; the output from now on, or
@@ -788,15 +864,19 @@ static void cc__logs_serve(struct cc_api_req *r, char **params, bool attach)
                 cc_strv_push(&r->api->following, l->id);
                 uv_timer_init(r->api->loop, &l->timer);
                 l->timer.data = l;
+                l->open = 1;
+                l->attach = attach;
+                _cleanup_free_ char *sdir = cc_state_dir(r->api->opts->runtime_dir, l->project);
+                l->state_on = cc__logs_watch(l, &l->state_ev, sdir, cc__logs_state);
+                if (l->state_on)
+                        cc__logs_watch_log(l);
                 if (with_stdin) {
                         l->fifo_path = cc_xasprintf("%s/containers/%s/stdin.fifo", r->api->opts->root, l->id);
                         r->input = cc__stdin;
                         r->input_data = l;
                         cc_api_hijack_input(r);
                 }
-                /* attached: a terminal's echo comes back through here */
-                uint64_t every = attach ? 25 : 100;
-                uv_timer_start(&l->timer, cc__logs_tick, every, every);
+                cc__logs_pace(l, with_stdin);
                 cc_api_ctrs_free(&cs);
                 return;
         }
