@@ -33,6 +33,89 @@ struct cc_state *cc_api_state_load(struct cc_api *api, const char *project)
         return st;
 }
 
+/* The API records (api.json) parsed before, by project. create writes
+ * one, rename a new one (a new file, renamed in): it is parsed again only
+ * when its file changed (another inode, size or time). Every request that
+ * names a container, the container list and the AutoRemove reaper (every
+ * 200 ms) read them all. */
+struct cc_api_rec {
+        char *project;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+        json_object *rec;
+        bool seen;
+};
+
+static bool cc__rec_same(const struct cc_api_rec *e, const struct stat *st)
+{
+        return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
+               e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Project's record (a new reference), or NULL (a compose project). */
+static json_object *cc__record(struct cc_api *api, const char *project)
+{
+        _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, project);
+        _cleanup_free_ char *path = cc_path_join(dir, CC_API_RECORD);
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return NULL;
+        struct cc_api_rec *e = NULL;
+        for (size_t i = 0; i < api->n_recs && !e; i++)
+                if (strcmp(api->recs[i].project, project) == 0)
+                        e = &api->recs[i];
+        if (e && cc__rec_same(e, &st)) {
+                e->seen = true;
+                return json_object_get(e->rec);
+        }
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        json_object *rec = cc_read_file(path, &text, &len) == 0 ? json_tokener_parse(text) : NULL;
+        if (!rec)
+                return NULL;
+        if (!e) {
+                api->recs = cc_xrealloc(api->recs, (api->n_recs + 1) * sizeof(*api->recs));
+                e = &api->recs[api->n_recs++];
+                *e = (struct cc_api_rec){.project = cc_xstrdup(project)};
+        }
+        json_object_put(e->rec);
+        e->rec = json_object_get(rec);
+        e->dev = st.st_dev;
+        e->ino = st.st_ino;
+        e->size = st.st_size;
+        e->mtime = st.st_mtim;
+        e->seen = true;
+        return rec;
+}
+
+/* After a look at every project: the records of the projects gone go. */
+static void cc__records_prune(struct cc_api *api)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < api->n_recs; i++) {
+                struct cc_api_rec *e = &api->recs[i];
+                if (e->seen) {
+                        e->seen = false;
+                        api->recs[k++] = *e;
+                } else {
+                        free(e->project);
+                        json_object_put(e->rec);
+                }
+        }
+        api->n_recs = k;
+}
+
+void cc_api_records_free(struct cc_api *api)
+{
+        for (size_t i = 0; i < api->n_recs; i++)
+                api->recs[i].seen = false;
+        cc__records_prune(api);
+        free(api->recs);
+        api->recs = NULL;
+}
+
 void cc_api_ctrs_load_where(struct cc_api *api, bool (*want)(json_object *rec), struct cc_api_ctrs *out)
 {
         memset(out, 0, sizeof(*out));
@@ -41,13 +124,7 @@ void cc_api_ctrs_load_where(struct cc_api *api, bool (*want)(json_object *rec), 
         out->states = cc_xcalloc(projects.n + 1, sizeof(*out->states));
         size_t cap = 0;
         for (size_t i = 0; i < projects.n; i++) {
-                json_object *rec = NULL;
-                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, projects.v[i]);
-                _cleanup_free_ char *path = cc_path_join(dir, CC_API_RECORD);
-                _cleanup_free_ char *text = NULL;
-                size_t len;
-                if (cc_read_file(path, &text, &len) == 0)
-                        rec = json_tokener_parse(text);
+                json_object *rec = cc__record(api, projects.v[i]);
                 struct cc_state *st = !want || want(rec) ? cc_api_state_load(api, projects.v[i]) : NULL;
                 if (!st) {
                         json_object_put(rec);
@@ -65,6 +142,7 @@ void cc_api_ctrs_load_where(struct cc_api *api, bool (*want)(json_object *rec), 
                 json_object_put(rec);
         }
         cc_strv_free(&projects);
+        cc__records_prune(api);
 }
 
 void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out)

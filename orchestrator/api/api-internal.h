@@ -27,6 +27,7 @@ struct cc_api_conn;
 struct cc_api_exec;
 struct cc_api_forker;
 struct cc_api_wait;
+struct cc_api_rec;
 
 /* A handler's work that outlives the call (a stream, a wait, a child
  * process): abort is called when the client goes away first; it must end
@@ -72,6 +73,8 @@ struct cc_api {
         struct cc_strv following; /* containers whose output a request streams (not reaped meanwhile) */
         struct cc_strv reaped;   /* "ID CODE" of the last containers it removed (wait condition=removed) */
         struct cc_api_wait *waits; /* the waits for a removal (api-write.c) */
+        struct cc_api_rec *recs;   /* the API records read before (api-containers.c) */
+        size_t n_recs;
         struct cc_api_exec *execs; /* exec instances (api-exec.c) */
         struct cc_api_forker *forker; /* ccompose's commands without exec (api-fork.c) */
         bool stopping;
@@ -153,6 +156,8 @@ void cc_api_ctrs_load(struct cc_api *api, struct cc_api_ctrs *out);
  * want accepts; the others' state is not read. */
 void cc_api_ctrs_load_where(struct cc_api *api, bool (*want)(json_object *rec), struct cc_api_ctrs *out);
 void cc_api_ctrs_free(struct cc_api_ctrs *cs);
+/* The service ends: the records it keeps parsed go. */
+void cc_api_records_free(struct cc_api *api);
 /* By name (with or without docker's leading "/"), full ID or unique ID
  * prefix; NULL after answering 404 when none. */
 struct cc_api_ctr *cc_api_ctr_find(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);

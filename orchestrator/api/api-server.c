@@ -867,6 +867,7 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         cc_strv_free(&api.reaping);
         cc_strv_free(&api.following);
         cc_strv_free(&api.reaped);
+        cc_api_records_free(&api);
         uv_loop_close(&loop);
         return 0;
 }
