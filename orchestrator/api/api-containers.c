@@ -429,7 +429,8 @@ void cc_api_containers_list(struct cc_api_req *r, char **params)
                 all = true; /* as docker: a limit lists stopped containers too */
         struct cc_api_ctrs cs;
         cc_api_ctrs_load(r->api, &cs);
-        qsort(cs.v, cs.n, sizeof(*cs.v), cc__cmp_created);
+        if (cs.n) /* no list at all when there is no container: qsort wants one */
+                qsort(cs.v, cs.n, sizeof(*cs.v), cc__cmp_created);
         long long now = (long long) time(NULL);
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < cs.n && (limit <= 0 || (long long) json_object_array_length(a) < limit); i++) {
