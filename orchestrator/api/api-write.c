@@ -415,8 +415,9 @@ static char *cc__random_hex(size_t n)
         return s;
 }
 
-/* docker's names for containers made without one: adjective_scientist. */
-static char *cc__random_name(void)
+/* docker's names for containers made without one: adjective_scientist,
+ * with a digit after it on a retry (the name was taken). */
+static char *cc__random_name(unsigned retry)
 {
         static const char *const adj[] = {"brave", "calm", "eager", "gentle", "happy", "jolly",
                                           "keen", "lucid", "nifty", "quirky", "serene", "zealous"};
@@ -424,7 +425,30 @@ static char *cc__random_name(void)
                                           "noether", "pascal", "ritchie", "turing", "wozniak", "yalow"};
         _cleanup_free_ char *h = cc__random_hex(4);
         unsigned v = (unsigned) strtoul(h, NULL, 16);
-        return cc_xasprintf("%s_%s", adj[v % CC_ARRAY_SIZE(adj)], who[(v / 16) % CC_ARRAY_SIZE(who)]);
+        const char *a = adj[v % CC_ARRAY_SIZE(adj)], *w = who[(v / 16) % CC_ARRAY_SIZE(who)];
+        return retry ? cc_xasprintf("%s_%s%u", a, w, (v / 256) % 10) : cc_xasprintf("%s_%s", a, w);
+}
+
+/* The container named name, or NULL. */
+static const struct cc_api_ctr *cc__named(const struct cc_api_ctrs *cs, const char *name)
+{
+        for (size_t i = 0; i < cs->n; i++)
+                if (strcmp(cs->v[i].ct->name, name) == 0)
+                        return &cs->v[i];
+        return NULL;
+}
+
+/* A name no container has, as dockerd picks one: six tries, then 12 hex
+ * digits (dockerd's fallback is the short ID). */
+static char *cc__free_name(const struct cc_api_ctrs *cs)
+{
+        for (unsigned retry = 0; retry < 6; retry++) {
+                char *name = cc__random_name(retry);
+                if (!cc__named(cs, name))
+                        return name;
+                free(name);
+        }
+        return cc__random_hex(12);
 }
 
 static json_object *cc__get(json_object *o, const char *key)
@@ -518,8 +542,9 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         if (!body)
                 return;
         const char *qname = cc_api_query(r, "name");
-        _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc__random_name();
         struct cc_api_ctrs cs = {0};
+        cc_api_ctrs_load(r->api, &cs);
+        _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc__free_name(&cs);
         json_object *svc = NULL, *model = NULL;
         _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL, *key = NULL;
         struct cc_error err = {0};
@@ -527,15 +552,14 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
                 goto out;
         }
-        cc_api_ctrs_load(r->api, &cs);
-        for (size_t i = 0; i < cs.n; i++)
-                if (strcmp(cs.v[i].ct->name, name) == 0) {
-                        cc_api_reply_error(r, 409,
-                                           "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
-                                           "You have to remove (or rename) that container to be able to reuse that name.",
-                                           name, cs.v[i].ct->id);
-                        goto out;
-                }
+        const struct cc_api_ctr *taken = cc__named(&cs, name);
+        if (taken) {
+                cc_api_reply_error(r, 409,
+                                   "Conflict. The container name \"/%s\" is already in use by container \"%s\". "
+                                   "You have to remove (or rename) that container to be able to reuse that name.",
+                                   name, taken->ct->id);
+                goto out;
+        }
         int status = 400;
         svc = cc_api_compose_service(body, name, &status, &err);
         if (!svc) {
