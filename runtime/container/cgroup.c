@@ -489,14 +489,28 @@ const char *cc_cgroup_backend(void)
 
 static void *cc__cg_prime_thread(void *arg)
 {
-        char *path = arg;
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                (void) !write(fd, "0", 1);
-                close(fd);
-        }
-        free(path);
+        char *dir = arg;
+        /* only into a cgroup that lists this process: a path that does
+         * not name where it is (a cgroup namespace over a mount of the
+         * host's tree) must not move it */
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        bool in = false;
+        if (cc__cg_read_pids(dir, &pids, &n) == 0)
+                for (size_t i = 0; i < n && !in; i++)
+                        in = pids[i] == getpid();
+        if (in)
+                (void) cc__cg_write(dir, "cgroup.procs", "0");
+        free(dir);
         return NULL;
+}
+
+static size_t cc__cg_depth(const char *path)
+{
+        size_t n = 0;
+        for (; *path; path++)
+                n += *path == '/' && path[1];
+        return n;
 }
 
 void cc_cgroup_prime_move(void)
@@ -507,27 +521,36 @@ void cc_cgroup_prime_move(void)
                 cc_error_clear(&err);
                 return;
         }
-        /* one hierarchy is enough: the lock is one for all of them */
+        /* One hierarchy is enough (the lock is one for all of them): the
+         * one where this process's cgroup is deepest, which lists the
+         * fewest processes to check. */
         bool v2 = h.be == &cc_cgroup_backend_v2;
-        enum cc_cg_ctrl ctrl = h.mnt[CC_CG_PIDS] ? CC_CG_PIDS : CC_CG_MEMORY;
-        const char *mnt = v2 ? h.unified : h.mnt[ctrl];
-        const char *want = v2 ? "" : (ctrl == CC_CG_PIDS ? "pids" : "memory");
         _cleanup_free_ char *self = NULL;
         size_t len;
-        char *path = NULL;
-        if (mnt && cc_read_file("/proc/self/cgroup", &self, &len) == 0) {
-                for (char *line = self; line && *line && !path;) {
+        char *dir = NULL;
+        size_t best = 0;
+        if (cc_read_file("/proc/self/cgroup", &self, &len) == 0) {
+                for (char *line = self; line && *line;) {
                         char *nl = strchr(line, '\n');
                         if (nl)
                                 *nl = '\0';
                         char *c1 = strchr(line, ':');
                         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                        if (c2) { /* "N:controllers:/path", v2: "0::/path" */
-                                *c2 = '\0';
-                                if (*want ? cc__cg_word_in(c1 + 1, want, ",") : !c1[1])
-                                        path = cc_xasprintf("%s%s/cgroup.procs", mnt, c2 + 1);
-                        }
                         line = nl ? nl + 1 : NULL;
+                        if (!c2) /* "N:controllers:/path", v2: "0::/path" */
+                                continue;
+                        *c2 = '\0';
+                        const char *mnt = NULL;
+                        for (int i = 0; !v2 && !mnt && i < CC_CG_NCTRL; i++)
+                                if (h.mnt[i] && cc__cg_word_in(c1 + 1, cc__cg_ctrl_names[i], ","))
+                                        mnt = h.mnt[i];
+                        if (v2 && !c1[1])
+                                mnt = h.unified;
+                        if (!mnt || (dir && cc__cg_depth(c2 + 1) <= best))
+                                continue;
+                        free(dir);
+                        dir = cc_xasprintf("%s%s", mnt, c2 + 1);
+                        best = cc__cg_depth(c2 + 1);
                 }
         }
         cc__cg_host_free(&h);
@@ -535,8 +558,8 @@ void cc_cgroup_prime_move(void)
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (path && pthread_create(&t, &a, cc__cg_prime_thread, path) != 0)
-                free(path);
+        if (dir && pthread_create(&t, &a, cc__cg_prime_thread, dir) != 0)
+                free(dir);
         pthread_attr_destroy(&a);
 }
 

@@ -124,8 +124,8 @@ const char *cc_cgroup_backend(void);
  * waits ~10-30 ms for an RCU grace period (the write side of the
  * kernel's cgroup_threadgroup_rwsem); one that follows within a grace
  * period does not. A thread writes "0" (itself) into the cgroup.procs of
- * the cgroup this process is in already, which moves nothing and starts
- * that wait now. Call it a few ms before cc_cgroup_create and add_pid:
+ * the cgroup this process is in already (checked: it lists the process),
+ * which moves nothing and starts that wait now. Call it a few ms before cc_cgroup_create and add_pid:
  * they then find the wait over or under way. Nothing happens when the
  * layout or the process's cgroup cannot be found. */
 void cc_cgroup_prime_move(void);
