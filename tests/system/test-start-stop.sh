@@ -301,7 +301,21 @@ t_exec_run_keep_command_flags() {
         assert_contains "$out" "line8"
 }
 
+t_engine_stays_in_its_cgroups() {
+        # Each start first moves nothing in the kernel (cgroup.h,
+        # cc_cgroup_prime_move: "0" into its own cgroup.procs) so that the
+        # move of the container waits less: the supervisor stays where
+        # it was born, the cgroups of this test's shell.
+        flags_stack
+        local out; out=$(ccp up -d 2>&1) || { fail "up: $out"; return 1; }
+        out=$(ccp restart -t 0 web 2>&1) || { fail "restart: $out"; return 1; }
+        local sp; sp=$(sup_pid)
+        [ "$sp" -gt 0 ] || { fail "no supervisor"; return 1; }
+        assert_eq "$(cat "/proc/$sp/cgroup")" "$(cat /proc/$$/cgroup)"
+}
+
 run_cases \
+        "the supervisor stays in its cgroups:t_engine_stays_in_its_cgroups" \
         "start waits for service_healthy and service_completed_successfully:t_start_waits_for_conditions" \
         "start SERVICE starts and waits for its dependencies:t_start_one_service_waits" \
         "create, then start waits for the conditions:t_create_then_start" \
