@@ -306,38 +306,15 @@ static int cc__handshake(int sock, struct cc_container *c, int *exit_status, str
         return 0;
 }
 
-/* dir/name replaced whole (written under a temporary name, renamed over
- * it), without fsync: what a start derives and writes again at every
- * start only has to outlive the engine, not the machine, whose crash
- * ends the container too. An fsync here waited for the journal of the
- * whole disk (~30 ms of a start when it was busy). 0 or -errno. */
+/* dir/name replaced whole (a temporary name renamed over it), without
+ * fsync: what a start derives and writes again at every start only has to
+ * outlive the engine, not the machine, whose crash ends the container
+ * too. An fsync here waited for the journal of the whole disk (~30 ms of
+ * a start when it was busy). 0 or -errno. */
 static int cc__write_derived(const char *dir, const char *name, const char *data, size_t len)
 {
-        _cleanup_free_ char *tmp = cc_xasprintf("%s/%s.tmp", dir, name);
-        _cleanup_free_ char *dst = cc_xasprintf("%s/%s", dir, name);
-        unlink(tmp);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        size_t off = 0;
-        while (off < len) {
-                ssize_t n = write(fd, data + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        int e = n < 0 ? -errno : -EIO;
-                        close(fd);
-                        unlink(tmp);
-                        return e;
-                }
-                off += (size_t) n;
-        }
-        if (close(fd) < 0 || rename(tmp, dst) < 0) {
-                int e = -errno;
-                unlink(tmp);
-                return e;
-        }
-        return 0;
+        _cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, name);
+        return cc_write_file_atomic_sync(path, data, len, 0600, false);
 }
 
 static void cc__write_state(const struct cc_container *c)
