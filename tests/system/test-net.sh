@@ -508,9 +508,11 @@ test_down_all() {
         # no rule for any of the test's subnets; no table when no bridge is left
         ! nft list ruleset 2>/dev/null | grep -q "10\.213\.4[1-4]\." ||
                 fail "a rule of the test is left: $(nft list ruleset)" || return 1
-        if ! all_links | grep -q ': ccb-'; then
-                ! nft list table ip ccompose >/dev/null 2>&1 || fail "nft table ccompose left with no bridge" || return 1
-        fi
+        # (under ccompose's host-wide lock: other tests' projects make and
+        # remove bridges and the table at the same time)
+        flock /run/ccompose-net.lock bash -c "$(declare -f all_links)"'
+                all_links | grep -q ": ccb-" || ! nft list table ip ccompose >/dev/null 2>&1' ||
+                fail "nft table ccompose left with no bridge" || return 1
         ! kill -0 "$sup" 2>/dev/null || [ "$(awk '{print $3}' /proc/$sup/stat 2>/dev/null)" = Z ] ||
                 fail "project B's supervisor $sup is still running" || return 1
         [ ! -e "$CCOMPOSE_RUNTIME_DIR/$B" ] || fail "state dir left"

@@ -24,6 +24,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
 require_commands jq nft ip
 
 SUBNET=10.213.61
+# the published port of pub (a free one: other tests run at the same time)
+PUBPORT=$(free_port)
 
 # svc NAME [EXTRA-YAML-LINES]: a service that exits with the code the test
 # writes to /ctl/NAME (the file is removed first, so a restart waits again).
@@ -62,7 +64,7 @@ pub() {
   pub:
     image: busybox:test
     command: ["sleep", "1000"]
-    ports: ["127.0.0.1:29613:8080"]
+    ports: ["127.0.0.1:$PUBPORT:8080"]
 EOF
 }
 ctl() { echo "$2" >"$CCOMPOSE_ROOT/volumes/${P}_ctl/_data/$1"; }
@@ -107,7 +109,8 @@ restarted() {
         assert_eq "$(die_codes "$1")" "$2 " "($1: die events)"
 }
 no_rules_left() {
-        ! nft list ruleset 2>/dev/null | grep -qE "$SUBNET\.|29613" || fail "nftables rules left: $(nft list ruleset | grep -E "$SUBNET\.|29613")"
+        ! nft list ruleset 2>/dev/null | grep -qE -e "$SUBNET\." -e "dport $PUBPORT\b" ||
+                fail "nftables rules left: $(nft list ruleset | grep -E -e "$SUBNET\." -e "dport $PUBPORT\b")"
 }
 
 # ---- a later up -d keeps the supervisor ----
