@@ -217,9 +217,11 @@ t_history() {
         # the work directory of a killed build goes; a running build's (locked) stays
         local bt=$CCOMPOSE_ROOT/build-tmp
         mkdir -p "$bt/deadbuild/x" "$bt/livebuild"
-        flock "$bt/livebuild" sleep 120 &
+        # (the sleep itself holds the lock, so that killing it ends both; and
+        # its output is not the case's, which t would wait for)
+        sh -c 'exec 9<"$1"; flock 9; exec sleep 120' sh "$bt/livebuild" </dev/null >/dev/null 2>&1 &
         local holder=$! i
-        on_exit "kill $holder"
+        bg_record "$holder"
         for i in $(seq 100); do flock -n "$bt/livebuild" true || break; sleep 0.1; done
         cc image build -q -t bt/hist:1 "$d" >/dev/null || { kill "$holder"; return 1; }
         [ ! -e "$bt/deadbuild" ] && [ -d "$bt/livebuild" ] || { fail "$(ls "$bt")"; kill "$holder"; return 1; }

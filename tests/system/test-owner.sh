@@ -15,7 +15,9 @@
 # codes (0, 3, 137 for SIGKILL, 143 for SIGTERM through ccompose-init).
 #
 # Containers exit when the test writes their code into a file of a shared
-# volume (never on a timer). Every case ends with `down`, which must leave
+# volume (never on a timer). The worker (sleep as PID 1 ignores SIGTERM)
+# is stopped with -t 1 when a later up removes or recreates it: what is
+# checked is who owns it, not the stop timeout. Every case ends with `down`, which must leave
 # no process (containers, supervisor, keeper), mount, cgroup, veth, bridge
 # or nftables rule of the project.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -130,7 +132,7 @@ $(pub)"
         ctl job 0
         exits_right job 0 || return 1
         # a second job container: one exiting 3 is restarted
-        ccp up -d --scale worker=1 >/dev/null 2>&1 || return 1
+        ccp up -d -t 1 --scale worker=1 >/dev/null 2>&1 || return 1
         assert_eq "$(sup_pid)" "$sp" "(the supervisor after scaling down)" || return 1
         [ -z "$(ctr worker 2 id)" ] || { fail "worker-2 not removed"; return 1; }
         owned_by "$sp" job || return 1
@@ -150,7 +152,7 @@ $(pub)"
 $(worker 1001)
 $(svc extra)
 $(pub)"
-        local out; out=$(ccp up -d 2>&1) || { fail "up after the edit: $out"; return 1; }
+        local out; out=$(ccp up -d -t 1 2>&1) || { fail "up after the edit: $out"; return 1; }
         grep -q "Container $P-worker-1  Recreate" <<<"$out" || { fail "up after the edit said: $out"; return 1; }
         assert_eq "$(sup_pid)" "$sp" "(the supervisor after the edit)" || return 1
         assert_eq "$(ctr job pid)" "$job" "(job kept running)" || return 1
@@ -267,7 +269,7 @@ $(worker)"
         ccp up -d >/dev/null 2>&1 || return 1
         local sp i; sp=$(sup_pid)
         local rss0; rss0=$(awk '/^VmRSS:/ {print $2}' "/proc/$sp/status")
-        for i in 2 3 1; do ccp up -d --scale worker=$i >/dev/null 2>&1 || return 1; done
+        for i in 2 3 1; do ccp up -d -t 1 --scale worker=$i >/dev/null 2>&1 || return 1; done
         assert_eq "$(sup_pid)" "$sp" || return 1
         # (the first one, forked from the CLI, maps none of the pages its
         # libraries' loading touched; a re-executed one must not keep them)
@@ -275,8 +277,8 @@ $(worker)"
         [ "$rss" -le $((rss0 + 2048)) ] || fail "supervisor RSS ${rss} kB after re-executing, ${rss0} kB before"
         # and no descriptor left over from the requests
         local socks; socks=$(find "/proc/$sp/fd" -lname 'socket:*' | wc -l)
-        ccp up -d --scale worker=2 >/dev/null 2>&1 || return 1
-        ccp up -d --scale worker=1 >/dev/null 2>&1 || return 1
+        ccp up -d -t 1 --scale worker=2 >/dev/null 2>&1 || return 1
+        ccp up -d -t 1 --scale worker=1 >/dev/null 2>&1 || return 1
         assert_eq "$(find "/proc/$sp/fd" -lname 'socket:*' | wc -l)" "$socks" "(sockets of the supervisor)"
 }
 
