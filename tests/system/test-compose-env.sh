@@ -8,6 +8,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 UP_PREFIX=ccshipenv
 source "$(dirname "${BASH_SOURCE[0]}")/test-up-lib.sh"
+# (the services' sh and sleep as PID 1 ignore SIGTERM: what stops or
+# removes them says -t 1, since no case is about the stop timeout)
 
 one() {
         compose <<'YAML'
@@ -44,7 +46,7 @@ t_orphans() {
         out=$(COMPOSE_REMOVE_ORPHANS=false ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
         assert_contains "$out" "Found orphan containers" || return 1
         # COMPOSE_REMOVE_ORPHANS: as --remove-orphans
-        out=$(COMPOSE_REMOVE_ORPHANS=1 ccp up -d 2>&1) || { fail "up -d: $out"; return 1; }
+        out=$(COMPOSE_REMOVE_ORPHANS=1 ccp up -d -t 1 2>&1) || { fail "up -d: $out"; return 1; }
         assert_not_contains "$out" "Found orphan containers" || return 1
         wait_for 30 bash -c "[ -z \"\$(jq -r '.containers[] | select(.service == \"worker\") | .name' '$STATE')\" ]" || return 1
         assert_eq "$(ctr web status)" running
@@ -72,13 +74,13 @@ t_status_stdout() {
         assert_contains "$out" " Container $P-web-1  Started" || return 1
         assert_contains "$out" " Container $P-worker-1  Started" || return 1
         assert_not_contains "$err" "Container" || return 1
-        out=$(COMPOSE_STATUS_STDOUT=true ccp stop worker 2>"$TMP/err") || { fail "stop: $(cat "$TMP/err")"; return 1; }
+        out=$(COMPOSE_STATUS_STDOUT=true ccp stop -t 1 worker 2>"$TMP/err") || { fail "stop: $(cat "$TMP/err")"; return 1; }
         assert_contains "$out" " Container $P-worker-1  Stopped" || return 1
         assert_not_contains "$(cat "$TMP/err")" "Container" || return 1
         out=$(COMPOSE_STATUS_STDOUT=false ccp start worker 2>"$TMP/err") || { fail "start: $(cat "$TMP/err")"; return 1; }
         assert_not_contains "$out" "Container" || return 1
         assert_contains "$(cat "$TMP/err")" " Container $P-worker-1  Started" || return 1
-        out=$(COMPOSE_STATUS_STDOUT=1 ccp down 2>"$TMP/err") || { fail "down: $(cat "$TMP/err")"; return 1; }
+        out=$(COMPOSE_STATUS_STDOUT=1 ccp down -t 1 2>"$TMP/err") || { fail "down: $(cat "$TMP/err")"; return 1; }
         assert_contains "$out" " Container $P-web-1  Removed" || return 1
         assert_not_contains "$(cat "$TMP/err")" "Container"
 }
