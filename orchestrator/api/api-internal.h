@@ -191,6 +191,13 @@ typedef void (*cc_api_fork_fn)(void *data, int64_t code);
 int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
                 cc_api_fork_fn done, void *data);
 
+/* ---- names (api-names.c) ---- */
+/* docker's name for a container made without one: adjective_surname,
+ * with a digit after it when retry > 0. */
+char *cc_api_random_name(unsigned retry);
+/* One that no container of cs has (six tries, as docker), else 12 hex digits. */
+char *cc_api_new_name(const struct cc_api_ctrs *cs);
+
 /* ---- ccompose's own commands for a request (api-run.c) ---- */
 struct cc_api_run;
 typedef void (*cc_api_run_done)(struct cc_api_run *x, int64_t code);

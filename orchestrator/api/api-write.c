@@ -415,20 +415,6 @@ static char *cc__random_hex(size_t n)
         return s;
 }
 
-/* docker's names for containers made without one: adjective_scientist,
- * with a digit after it on a retry (the name was taken). */
-static char *cc__random_name(unsigned retry)
-{
-        static const char *const adj[] = {"brave", "calm", "eager", "gentle", "happy", "jolly",
-                                          "keen", "lucid", "nifty", "quirky", "serene", "zealous"};
-        static const char *const who[] = {"curie", "darwin", "euler", "hopper", "knuth", "lovelace",
-                                          "noether", "pascal", "ritchie", "turing", "wozniak", "yalow"};
-        _cleanup_free_ char *h = cc__random_hex(4);
-        unsigned v = (unsigned) strtoul(h, NULL, 16);
-        const char *a = adj[v % CC_ARRAY_SIZE(adj)], *w = who[(v / 16) % CC_ARRAY_SIZE(who)];
-        return retry ? cc_xasprintf("%s_%s%u", a, w, (v / 256) % 10) : cc_xasprintf("%s_%s", a, w);
-}
-
 /* The container named name, or NULL. */
 static const struct cc_api_ctr *cc__named(const struct cc_api_ctrs *cs, const char *name)
 {
@@ -436,19 +422,6 @@ static const struct cc_api_ctr *cc__named(const struct cc_api_ctrs *cs, const ch
                 if (strcmp(cs->v[i].ct->name, name) == 0)
                         return &cs->v[i];
         return NULL;
-}
-
-/* A name no container has, as dockerd picks one: six tries, then 12 hex
- * digits (dockerd's fallback is the short ID). */
-static char *cc__free_name(const struct cc_api_ctrs *cs)
-{
-        for (unsigned retry = 0; retry < 6; retry++) {
-                char *name = cc__random_name(retry);
-                if (!cc__named(cs, name))
-                        return name;
-                free(name);
-        }
-        return cc__random_hex(12);
 }
 
 static json_object *cc__get(json_object *o, const char *key)
@@ -544,7 +517,8 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         const char *qname = cc_api_query(r, "name");
         struct cc_api_ctrs cs = {0};
         cc_api_ctrs_load(r->api, &cs);
-        _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc__free_name(&cs);
+        /* without one, docker's kind of name (api-names.c) */
+        _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc_api_new_name(&cs);
         json_object *svc = NULL, *model = NULL;
         _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL, *key = NULL;
         struct cc_error err = {0};
