@@ -67,6 +67,8 @@ static void cc__built(struct cc_api_run *x, int64_t code)
                                 cc_api_stream_json(r, o);
                         }
                 }
+                for (size_t i = 0; i < b->tags.n; i++)
+                        cc_api_image_event(r->api, "tag", b->tags.v[i], CC_API_IMAGE_NAME_TAG);
         }
         cc_strv_free(&b->tags);
         free(b);

@@ -1,5 +1,6 @@
 /* The API's /events: the container events every project's supervisor
  * writes to the host's event log (<runtime_dir>/events.jsonl, state.h),
+ * and those of images, networks and volumes the service writes there,
  * as docker's event messages: the past ones from `since` (up to `until`),
  * then, without an `until` in the past, the new ones as they come,
  * filtered by type, container, event, image and label. */
@@ -73,6 +74,34 @@ static bool cc__ts_before(const struct timespec *a, const struct timespec *b)
         return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* docker's message but its Actor: Type, Action, scope, times (and the
+ * old status and id of container and image events). */
+static json_object *cc__message_new(const char *type, const char *action, const char *id, json_object *actor,
+                                    const struct timespec *when)
+{
+        json_object *m = json_object_new_object();
+        if (strcmp(type, "network") != 0 && strcmp(type, "volume") != 0) {
+                json_object_object_add(m, "status", json_object_new_string(action));
+                json_object_object_add(m, "id", json_object_new_string(id));
+        }
+        json_object_object_add(m, "Type", json_object_new_string(type));
+        json_object_object_add(m, "Action", json_object_new_string(action));
+        json_object_object_add(m, "Actor", actor);
+        json_object_object_add(m, "scope", json_object_new_string("local"));
+        json_object_object_add(m, "time", json_object_new_int64(when->tv_sec));
+        json_object_object_add(m, "timeNano", json_object_new_int64((int64_t) when->tv_sec * 1000000000 + when->tv_nsec));
+        return m;
+}
+
+/* An image's, network's or volume's event: its attributes as they are. */
+static json_object *cc__object_message(json_object *ev, const char *type, const struct timespec *when)
+{
+        json_object *attrs = cc__get(ev, "attributes"), *actor = json_object_new_object();
+        json_object_object_add(actor, "ID", json_object_new_string(cc__str(ev, "id")));
+        json_object_object_add(actor, "Attributes", attrs ? json_object_get(attrs) : json_object_new_object());
+        return cc__message_new(type, cc__str(ev, "action"), cc__str(ev, "id"), actor, when);
+}
+
 /* A line of the log as docker's message; NULL when it is not one. */
 static json_object *cc__message(json_object *ev, struct timespec *when)
 {
@@ -80,7 +109,9 @@ static json_object *cc__message(json_object *ev, struct timespec *when)
         if (cc_log_parse_time(cc__str(ev, "time"), &now, when) < 0)
                 return NULL;
         const char *action = cc__str(ev, "action"), *id = cc__str(ev, "id"), *project = cc__str(ev, "project");
-        const char *service = cc__str(ev, "service");
+        const char *service = cc__str(ev, "service"), *type = cc__str(ev, "type");
+        if (*type && strcmp(type, "container") != 0)
+                return cc__object_message(ev, type, when);
         json_object *attrs = json_object_new_object();
         json_object_object_foreach(cc__get(ev, "labels"), lk, lv)
                 json_object_object_add(attrs, lk, json_object_get(lv));
@@ -101,16 +132,8 @@ static json_object *cc__message(json_object *ev, struct timespec *when)
         json_object *actor = json_object_new_object();
         json_object_object_add(actor, "ID", json_object_new_string(id));
         json_object_object_add(actor, "Attributes", attrs);
-        json_object *m = json_object_new_object();
-        json_object_object_add(m, "status", json_object_new_string(action));
-        json_object_object_add(m, "id", json_object_new_string(id));
+        json_object *m = cc__message_new("container", action, id, actor, when);
         json_object_object_add(m, "from", json_object_new_string(cc__str(cc__get(ev, "attributes"), "image")));
-        json_object_object_add(m, "Type", json_object_new_string("container"));
-        json_object_object_add(m, "Action", json_object_new_string(action));
-        json_object_object_add(m, "Actor", actor);
-        json_object_object_add(m, "scope", json_object_new_string("local"));
-        json_object_object_add(m, "time", json_object_new_int64(when->tv_sec));
-        json_object_object_add(m, "timeNano", json_object_new_int64((int64_t) when->tv_sec * 1000000000 + when->tv_nsec));
         return m;
 }
 
@@ -122,24 +145,37 @@ static bool cc__label_match(json_object *attrs, const char *want)
         return v && (!eq || strcmp(json_object_get_string(v), eq + 1) == 0);
 }
 
-/* docker's event filters: keys AND, the values of one key OR; container
- * and image match a prefix of the ID or the name. */
+/* The filter keys of events. */
+static const char *const cc__filter_keys[] = {"type", "container", "event", "image", "label", "network", "volume"};
+
+/* docker's image filter: the image's (or a container's image's) name,
+ * with or without its tag, or the ID. */
+static bool cc__image_match(json_object *m, json_object *attrs, const char *v)
+{
+        bool image = strcmp(cc__str(m, "Type"), "image") == 0;
+        const char *name = cc__str(attrs, image ? "name" : "image");
+        const char *colon = strrchr(name, ':');
+        size_t n = colon && !strchr(colon, '/') ? (size_t) (colon - name) : strlen(name);
+        return strcmp(name, v) == 0 || (strlen(v) == n && strncmp(name, v, n) == 0) ||
+               (image && strcmp(cc__str(cc__get(m, "Actor"), "ID"), v) == 0);
+}
+
+/* docker's event filters: keys AND, the values of one key OR; container,
+ * network and volume match events of theirs by a prefix of the ID or the
+ * name. */
 static bool cc__wanted(const struct cc_strv *f, json_object *m)
 {
-        static const char *const keys[] = {"type", "container", "event", "image", "label"};
-        json_object *attrs = cc__get(cc__get(m, "Actor"), "Attributes");
-        for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++) {
+        json_object *actor = cc__get(m, "Actor"), *attrs = cc__get(actor, "Attributes");
+        const char *type = cc__str(m, "Type");
+        for (size_t k = 0; k < CC_ARRAY_SIZE(cc__filter_keys); k++) {
                 bool has = false, any = false;
                 for (size_t i = 0; i + 1 < f->n; i += 2) {
-                        if (strcmp(f->v[i], keys[k]) != 0)
+                        if (strcmp(f->v[i], cc__filter_keys[k]) != 0)
                                 continue;
                         has = true;
                         const char *v = f->v[i + 1];
                         switch (k) {
-                        case 0: any = any || strcmp(v, "container") == 0; break;
-                        case 1:
-                                any = any || cc_startswith(cc__str(m, "id"), v) || strcmp(cc__str(attrs, "name"), v) == 0;
-                                break;
+                        case 0: any = any || strcmp(type, v) == 0; break;
                         case 2: {
                                 /* exec_start: also "exec_start: CMD ARGS" */
                                 const char *act = cc__str(m, "Action");
@@ -147,8 +183,12 @@ static bool cc__wanted(const struct cc_strv *f, json_object *m)
                                 any = any || strcmp(act, v) == 0 || (strncmp(act, v, n) == 0 && act[n] == ':');
                                 break;
                         }
-                        case 3: any = any || strcmp(cc__str(attrs, "image"), v) == 0; break;
+                        case 3: any = any || cc__image_match(m, attrs, v); break;
                         case 4: any = any || cc__label_match(attrs, v); break;
+                        default:
+                                any = any || (strcmp(type, cc__filter_keys[k]) == 0 &&
+                                              (cc_startswith(cc__str(actor, "ID"), v) ||
+                                               strcmp(cc__str(attrs, "name"), v) == 0));
                         }
                 }
                 if (has && !any)
@@ -192,6 +232,21 @@ void cc_api_event_log(struct cc_api *api, json_object *base, const char *action,
                 json_object_object_add(a, attrs[i], json_object_new_string(attrs[i + 1]));
         cc_state_event_log(api->opts->runtime_dir,
                            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+}
+
+void cc_api_event_object(struct cc_api *api, const char *type, const char *action, const char *id, json_object *labels,
+                         const char *const *attrs)
+{
+        json_object *o = json_object_new_object(), *a = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string(type));
+        json_object_object_add(o, "id", json_object_new_string(id));
+        if (json_object_is_type(labels, json_type_object)) {
+                json_object_object_foreach(labels, lk, lv)
+                        json_object_object_add(a, lk, json_object_get(lv));
+        }
+        json_object_object_add(o, "attributes", a);
+        cc_api_event_log(api, o, action, attrs);
         json_object_put(o);
 }
 
@@ -306,13 +361,12 @@ void cc_api_events(struct cc_api_req *r, char **params)
                 return;
         }
         for (size_t i = 0; i + 1 < e->filters.n; i += 2) {
-                static const char *const keys[] = {"type", "container", "event", "image", "label"};
                 bool ok = false;
-                for (size_t k = 0; k < CC_ARRAY_SIZE(keys); k++)
-                        ok = ok || strcmp(e->filters.v[i], keys[k]) == 0;
+                for (size_t k = 0; k < CC_ARRAY_SIZE(cc__filter_keys); k++)
+                        ok = ok || strcmp(e->filters.v[i], cc__filter_keys[k]) == 0;
                 if (!ok) {
-                        cc_api_reply_error(r, 400, "invalid filter '%s' (events are of containers: type, container, "
-                                           "event, image, label)", e->filters.v[i]);
+                        cc_api_reply_error(r, 400, "invalid filter '%s' (type, container, event, image, label, "
+                                           "network, volume)", e->filters.v[i]);
                         cc__events_free(e);
                         return;
                 }

@@ -209,24 +209,67 @@ void cc_api_stream_json(struct cc_api_req *r, json_object *o)
         json_object_put(o);
 }
 
+/* ---- events of images ---- */
+
+void cc_api_image_event(struct cc_api *api, const char *action, const char *ref, enum cc_api_image_actor actor)
+{
+        struct cc_image_store *s = NULL;
+        struct cc_image *img = NULL;
+        struct cc_error err = {0};
+        if (cc_image_store_open(api->opts->root, &s, &err) == 0)
+                cc_image_lookup(s, ref, &img, &err);
+        cc_error_clear(&err);
+        _cleanup_free_ char *norm = cc_image_ref_normalize(ref);
+        _cleanup_free_ char *fam = norm && !cc_startswith(ref, "sha256:") ? cc_image_ref_familiar(norm) : NULL;
+        const char *id = img ? img->id : ref, *name = id;
+        _cleanup_free_ char *repo = NULL;
+        if (actor == CC_API_IMAGE_BY_REF && fam) {
+                /* pull, push: the reference, and its repository as the name */
+                const char *slash = strrchr(fam, '/'), *colon = strrchr(slash ? slash : fam, ':');
+                const char *at = strchr(fam, '@');
+                repo = cc_xstrndup(fam, at ? (size_t) (at - fam) : colon ? (size_t) (colon - fam) : strlen(fam));
+                id = fam;
+                name = repo;
+        } else if (actor == CC_API_IMAGE_NAME_TAG && fam) {
+                name = fam;
+        }
+        json_object *cfg = img ? json_object_object_get(img->config, "config") : NULL;
+        const char *const attrs[] = {"name", name, NULL};
+        cc_api_event_object(api, "image", action, id, json_object_object_get(cfg, "Labels"), attrs);
+        if (img)
+                cc_image_free(img);
+        if (s)
+                cc_image_store_close(s);
+}
+
+/* pull, push, load: the key of their lines, the image and its action */
+struct cc__progress {
+        const char *key; /* "stream" (load), else NULL: "status" */
+        char *ref;
+        const char *action;
+};
+
 /* {"status": line}, or {"stream": "line\n"} for load and build */
 static void cc__progress_line(struct cc_api_run *x, char *line)
 {
         struct cc_api_req *r = x->req;
+        const struct cc__progress *p = x->data;
+        const char *key = p ? p->key : NULL;
         /* pull's last line names the image: the docker CLI prints that itself */
-        if (!*line || (!x->data && !strchr(line, ' ')))
+        if (!*line || (!key && !strchr(line, ' ')))
                 return;
         if (!r->answered)
                 cc_api_stream_begin(r, 200, "application/json");
         json_object *o = json_object_new_object();
-        if (x->data && cc_startswith(line, "Loaded image: ")) {
+        if (key && cc_startswith(line, "Loaded image: ")) {
                 /* docker load names the image as docker images shows it */
                 _cleanup_free_ char *fam = cc_image_ref_familiar(line + 14);
                 _cleanup_free_ char *l = cc_xasprintf("Loaded image: %s\n", fam);
-                json_object_object_add(o, (const char *) x->data, json_object_new_string(l));
-        } else if (x->data) {
+                json_object_object_add(o, key, json_object_new_string(l));
+                cc_api_image_event(r->api, "load", line + 14, CC_API_IMAGE_NAME_ID);
+        } else if (key) {
                 _cleanup_free_ char *l = cc_xasprintf("%s\n", line);
-                json_object_object_add(o, (const char *) x->data, json_object_new_string(l));
+                json_object_object_add(o, key, json_object_new_string(l));
         } else {
                 json_object_object_add(o, "status", json_object_new_string(line));
         }
@@ -337,10 +380,36 @@ static int cc__registry_auth(struct cc_api_run *x, const char *ref)
         return rc;
 }
 
+/* The end of a pull, push or load: its event, then as cc_api_progress_done. */
+static void cc__progress_done(struct cc_api_run *x, int64_t code)
+{
+        struct cc__progress *p = x->data;
+        if (code == 0 && p->ref)
+                cc_api_image_event(x->req->api, p->action, p->ref, CC_API_IMAGE_BY_REF);
+        cc_api_progress_done(x, code);
+        free(p->ref);
+        free(p);
+}
+
+static struct cc_api_run *cc__progress_run(struct cc_api_req *r, const char *key, const char *ref, const char *action)
+{
+        struct cc_api_run *x = cc_api_run_new(r, cc__progress_done);
+        struct cc__progress *p = cc_xcalloc(1, sizeof(*p));
+        p->key = key;
+        p->ref = ref ? cc_xstrdup(ref) : NULL;
+        p->action = action;
+        x->data = p;
+        x->on_line = cc__progress_line;
+        return x;
+}
+
 /* Start a run whose failure before it answered leaves x to free. */
 static void cc__run_or_free(struct cc_api_run *x, const char *const *args, int ok)
 {
         if (ok < 0) {
+                struct cc__progress *p = x->data;
+                free(p->ref);
+                free(p);
                 if (x->tmp)
                         cc_rm_rf(x->tmp);
                 free(x->tmp);
@@ -367,8 +436,7 @@ void cc_api_image_create(struct cc_api_req *r, char **params)
                 ref = cc_xasprintf("%s%s%s", from, strchr(tag, ':') ? "@" : ":", tag);
         else
                 ref = cc_xstrdup(from);
-        struct cc_api_run *x = cc_api_run_new(r, cc_api_progress_done);
-        x->on_line = cc__progress_line;
+        struct cc_api_run *x = cc__progress_run(r, NULL, ref, "pull");
         int ok = cc__registry_auth(x, ref);
         const char *const args[] = {"image", "pull", ref, platform && *platform ? "--platform" : NULL, platform, NULL};
         cc__run_or_free(x, args, ok);
@@ -383,8 +451,7 @@ void cc_api_image_push(struct cc_api_req *r, char **params)
         const char *tag = cc_api_query(r, "tag");
         _cleanup_free_ char *ref =
                 tag && *tag ? cc_xasprintf("%s%s%s", params[0], strchr(tag, ':') ? "@" : ":", tag) : cc_xstrdup(params[0]);
-        struct cc_api_run *x = cc_api_run_new(r, cc_api_progress_done);
-        x->on_line = cc__progress_line;
+        struct cc_api_run *x = cc__progress_run(r, NULL, ref, "push");
         int ok = cc__registry_auth(x, ref);
         /* without a tag docker pushes every tag of the repository */
         const char *const args[] = {"image", "push", ref, tag && *tag ? NULL : "--all-tags", NULL};
@@ -394,8 +461,12 @@ void cc_api_image_push(struct cc_api_req *r, char **params)
 /* POST /images/{name}/tag?repo=REPO&tag=TAG */
 static void cc__tagged(struct cc_api_run *x, int64_t code)
 {
-        _cleanup_free_ char *src = x->data;
+        char **refs = x->data; /* source, new tag */
+        _cleanup_free_ char *src = refs[0], *dst = refs[1];
+        free(refs);
         _cleanup_free_ char *msg = code ? cc_api_run_message(x) : NULL;
+        if (code == 0)
+                cc_api_image_event(x->req->api, "tag", dst, CC_API_IMAGE_NAME_TAG);
         if (code == 0)
                 cc_api_reply_empty(x->req, 201);
         else if (cc__failure_status(msg) == 404)
@@ -417,14 +488,22 @@ void cc_api_image_tag(struct cc_api_req *r, char **params)
         _cleanup_free_ char *dst = tag && *tag ? cc_xasprintf("%s:%s", repo, tag) : cc_xstrdup(repo);
         const char *const args[] = {"image", "tag", params[0], dst, NULL};
         struct cc_api_run *x = cc_api_run_new(r, cc__tagged);
-        x->data = cc_xstrdup(params[0]);
+        char **refs = cc_xcalloc(2, sizeof(*refs));
+        refs[0] = cc_xstrdup(params[0]);
+        refs[1] = cc_xstrdup(dst);
+        x->data = refs;
         cc_api_run(x, args);
 }
 
 /* DELETE /images/{name}?force=&noprune=: [{"Untagged": ...}, {"Deleted": ...}] */
+struct cc__rm {
+        json_object *items;
+        char *id; /* the image's ID before */
+};
+
 static void cc__removed_line(struct cc_api_run *x, char *line)
 {
-        json_object *a = x->data;
+        json_object *a = ((struct cc__rm *) x->data)->items;
         const char *v;
         if ((v = cc_startswith(line, "Untagged: ") ? line + 10 : NULL) ||
             (v = cc_startswith(line, "Deleted: ") ? line + 9 : NULL)) {
@@ -436,8 +515,19 @@ static void cc__removed_line(struct cc_api_run *x, char *line)
 
 static void cc__removed(struct cc_api_run *x, int64_t code)
 {
-        json_object *a = x->data;
+        struct cc__rm *rm = x->data;
+        json_object *a = rm->items;
+        _cleanup_free_ char *id = rm->id;
+        free(rm);
         if (code == 0) {
+                /* docker's events: untag (of the image's ID), delete */
+                for (size_t i = 0; i < cc_api_len(a); i++) {
+                        json_object *o = json_object_array_get_idx(a, i), *v;
+                        bool untag = json_object_object_get_ex(o, "Untagged", &v);
+                        if (untag || json_object_object_get_ex(o, "Deleted", &v))
+                                cc_api_image_event(x->req->api, untag ? "untag" : "delete",
+                                                   untag && id ? id : json_object_get_string(v), CC_API_IMAGE_NAME_ID);
+                }
                 cc_api_reply_json(x->req, 200, a);
                 return;
         }
@@ -453,7 +543,19 @@ void cc_api_image_remove(struct cc_api_req *r, char **params)
                 return;
         struct cc_api_run *x = cc_api_run_new(r, cc__removed);
         x->on_line = cc__removed_line;
-        x->data = json_object_new_array();
+        struct cc__rm *rm = cc_xcalloc(1, sizeof(*rm));
+        rm->items = json_object_new_array();
+        struct cc_image_store *s = NULL;
+        struct cc_image *img = NULL;
+        struct cc_error err = {0};
+        if (cc_image_store_open(r->api->opts->root, &s, &err) == 0 && cc_image_lookup(s, params[0], &img, &err) == 0)
+                rm->id = cc_xstrdup(img->id);
+        cc_error_clear(&err);
+        if (img)
+                cc_image_free(img);
+        if (s)
+                cc_image_store_close(s);
+        x->data = rm;
         const char *const args[] = {"image", "rm", params[0], cc_api_query_bool(r, "force", false) ? "-f" : NULL, NULL};
         cc_api_run(x, args);
 }
@@ -573,6 +675,11 @@ static void cc__saved(struct cc_api_run *x, int64_t code)
                 r->keep_alive = false; /* a tar cut short: the client sees the connection end */
         else if (!r->answered)
                 cc_api_stream_begin(r, 200, "application/x-tar");
+        struct cc_strv *names = x->data;
+        for (size_t i = 0; code == 0 && i < names->n; i++)
+                cc_api_image_event(r->api, "save", names->v[i], CC_API_IMAGE_NAME_ID);
+        cc_strv_free(names);
+        free(names);
 }
 
 static void cc__save(struct cc_api_req *r, const struct cc_strv *names)
@@ -584,6 +691,10 @@ static void cc__save(struct cc_api_req *r, const struct cc_strv *names)
                 cc_strv_push(&args, names->v[i]);
         cc_strv_push_owned(&args, NULL);
         struct cc_api_run *x = cc_api_run_new(r, cc__saved);
+        struct cc_strv *copy = cc_xcalloc(1, sizeof(*copy));
+        for (size_t i = 0; i < names->n; i++)
+                cc_strv_push(copy, names->v[i]);
+        x->data = copy;
         x->on_data = cc__tar_data;
         x->kill_on_abort = true;
         cc_api_run(x, (const char *const *) args.v);
@@ -638,10 +749,8 @@ void cc_api_images_load(struct cc_api_req *r, char **params)
                 cc_api_reply_error(r, 500, "reading the archive: %s", strerror(errno));
                 return;
         }
-        struct cc_api_run *x = cc_api_run_new(r, cc_api_progress_done);
+        struct cc_api_run *x = cc__progress_run(r, "stream", NULL, "load");
         x->input_fd = fd;
-        x->on_line = cc__progress_line;
-        x->data = (void *) "stream";
         const char *const args[] = {"image", "load", NULL};
         cc_api_run(x, args);
 }

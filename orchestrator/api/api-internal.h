@@ -171,6 +171,15 @@ struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, 
 #define CC_API_COMPOSE_FILE "compose.json"
 /* api-images.c */
 int cc_api_image_count(struct cc_api *api);
+/* docker's event of the image ref names (action: pull, push, tag, untag,
+ * delete, load, save): its Actor's ID and "name" by what docker gives for
+ * the action, the image's labels. */
+enum cc_api_image_actor {
+        CC_API_IMAGE_BY_REF,   /* the reference; its repository as the name (pull, push) */
+        CC_API_IMAGE_NAME_TAG, /* the image's ID; the reference as the name (tag) */
+        CC_API_IMAGE_NAME_ID,  /* the image's ID as both (the others) */
+};
+void cc_api_image_event(struct cc_api *api, const char *action, const char *ref, enum cc_api_image_actor actor);
 /* docker's image list entry of image id (NULL when it cannot be read). */
 struct cc_image_store;
 json_object *cc_api_image_summary(struct cc_image_store *s, const char *id);
@@ -366,6 +375,10 @@ void cc_api_events(struct cc_api_req *r, char **params);
  * event of it with attrs (key, value, ..., NULL; a NULL key ends them). */
 json_object *cc_api_event_base(const struct cc_api_ctr *c);
 void cc_api_event_log(struct cc_api *api, json_object *base, const char *action, const char *const *attrs);
+/* An event of an image, network or volume (type): its Actor's ID and
+ * Attributes, which are labels (NULL: none) and attrs as above. */
+void cc_api_event_object(struct cc_api *api, const char *type, const char *action, const char *id, json_object *labels,
+                         const char *const *attrs);
 /* The service stops: close the handles of running instances (which go
  * on); then, after the loop ran them closed, free every instance. */
 void cc_api_execs_close(struct cc_api *api);

@@ -69,6 +69,17 @@ static char *cc__record_path(struct cc_api *api, const char *name)
         return cc_xasprintf("%s/" CC__NETS_DIR "/%s.json", api->opts->runtime_dir, name);
 }
 
+/* docker's event of network o (its name and type; the container's ID
+ * for connect and disconnect). */
+static void cc__network_event(struct cc_api *api, json_object *o, const char *action, const char *ctr)
+{
+        const char *const attrs[] = {"name", json_object_get_string(json_object_object_get(o, "Name")),
+                                     "type", json_object_get_string(json_object_object_get(o, "Driver")),
+                                     ctr ? "container" : NULL, ctr, NULL};
+        cc_api_event_object(api, "network", action, json_object_get_string(json_object_object_get(o, "Id")), NULL,
+                            attrs);
+}
+
 /* The containers on network name, by the projects' address records
  * (network.json: {container: {network: address}}): into o's Containers. */
 static void cc__fill_containers(struct cc_api *api, json_object *o, const char *name)
@@ -435,6 +446,7 @@ void cc_api_network_create(struct cc_api_req *r, char **params)
                         cc_api_reply_error(r, 500, "writing %s: %s", path, strerror(-e));
                         goto out;
                 }
+                cc__network_event(r->api, rec, "create", NULL);
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "Id", json_object_new_string(id));
                 json_object_object_add(o, "Warning", json_object_new_string(""));
@@ -484,6 +496,7 @@ static int cc__network_remove(struct cc_api_req *r, json_object *o, bool answer)
                         cc_api_reply_error(r, 500, "removing %s: %s", path, strerror(errno));
                 return -1;
         }
+        cc__network_event(r->api, o, "destroy", NULL);
         return 0;
 }
 
@@ -847,6 +860,10 @@ struct cc__reload {
         size_t n_model, n_rec;
         bool reloaded;
         char *error;
+        /* its event when it is done: the network, the container's ID */
+        json_object *net;
+        char *ctr;
+        const char *action;
 };
 
 static void cc__restore(struct cc__reload *l)
@@ -867,6 +884,8 @@ static void cc__reload_free(struct cc__reload *l)
         free(l->old_model);
         free(l->old_rec);
         free(l->error);
+        json_object_put(l->net);
+        free(l->ctr);
         free(l);
 }
 
@@ -898,10 +917,12 @@ static void cc__reload_step(void *data, int64_t code, const char *message)
                 cc_api_sup_request(r->api, l->project, l->line, cc__reload_step, l);
                 return;
         }
-        if (l->error)
+        if (l->error) {
                 cc_api_reply_error(r, 500, "%s", l->error);
-        else
+        } else {
+                cc__network_event(r->api, l->net, l->action, l->ctr);
                 cc_api_reply_empty(r, 200);
+        }
         cc__reload_free(l);
         cc_api_done(r);
 }
@@ -1043,6 +1064,9 @@ static void cc__connect(struct cc_api_req *r, char **params, bool connect)
                 } else {
                         l->req = r;
                         l->project = cc_xstrdup(c->st->project);
+                        l->net = json_object_get(o);
+                        l->ctr = cc_xstrdup(c->ct->id);
+                        l->action = op;
                         l->task.abort = cc__reload_abort;
                         r->task = &l->task;
                         l->steps = "R";

@@ -16,6 +16,8 @@
 #define CC__VOLUME_RECORD "api-volume.json"
 
 static int cc__volume_make(struct cc_api *api, const char *n, json_object *labels, json_object *opts, struct cc_error *err);
+/* the attributes of docker's volume events */
+static const char *const cc__volume_event_attrs[] = {"driver", "local", NULL};
 
 static char *cc__volume_dir(struct cc_api *api, const char *name)
 {
@@ -255,6 +257,8 @@ static int cc__volume_remove(struct cc_api_req *r, const char *name, bool answer
         int e = cc_rm_rf(dir);
         if (e < 0 && answer)
                 cc_api_reply_error(r, 500, "remove %s: %s", name, strerror(-e));
+        if (e >= 0)
+                cc_api_event_object(r->api, "volume", "destroy", name, NULL, cc__volume_event_attrs);
         return e < 0 ? -1 : 0;
 }
 
@@ -388,7 +392,10 @@ static int cc__volume_make(struct cc_api *api, const char *n, json_object *label
         if (e >= 0)
                 e = cc_write_file_atomic(rp, t, strlen(t), 0600);
         json_object_put(rec);
-        return e < 0 ? cc_error_setsys(err, e, "create volume %s", n) : 0;
+        if (e < 0)
+                return cc_error_setsys(err, e, "create volume %s", n);
+        cc_api_event_object(api, "volume", "create", n, NULL, cc__volume_event_attrs);
+        return 0;
 }
 
 int cc_api_model_volumes(struct cc_api *api, json_object *svc, json_object *model, struct cc_error *err)

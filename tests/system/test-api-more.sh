@@ -7,10 +7,11 @@
 # its containers, veths, bridges and temporary files are gone at the end.
 # Subnets: 10.213.123.0/24 (--bip), 10.213.124.0/24 (networks).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_commands curl
+source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
+require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=2
+N=3
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.12[34]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -42,6 +43,72 @@ t_names() {
         assert_eq "$(api_projects)" "" "(API projects after rm)"
 }
 
+# docker events --since --until of images (pull, push, tag, untag, delete,
+# save, load, build's tag), networks (create, connect, disconnect,
+# destroy) and volumes (create, destroy), with docker's Type, Action and
+# Actor; --filter type=, event=, network=, volume=, image=
+t_events() {
+        local t0 t1 out id nid fmt
+        reg_start apim || return 1
+        t0=$(date +%s.%N)
+        id=$(dk image inspect -f '{{.Id}}' busybox:test) || return 1
+        dk tag busybox:test "$REG/evm/bb:e1" || return 1
+        dk push "$REG/evm/bb:e1" >/dev/null 2>&1 || { fail "push"; return 1; }
+        dk rmi "$REG/evm/bb:e1" >/dev/null || return 1
+        dk pull "$REG/evm/bb:e1" >/dev/null 2>&1 || { fail "pull"; return 1; }
+        dk tag busybox:test evimg:one || return 1
+        dk rmi evimg:one >/dev/null || return 1
+        dk save busybox:test >"$TMP/ev.tar" || return 1
+        dk load -i "$TMP/ev.tar" >/dev/null || return 1
+        mkdir -p "$TMP/evctx" && printf 'FROM busybox:test\nLABEL ev=1\n' >"$TMP/evctx/Dockerfile"
+        dk build -q -t evbuilt:b1 "$TMP/evctx" >/dev/null 2>&1 || { fail "build"; return 1; }
+        nid=$(dk network create --subnet 10.213.124.0/24 "evnet$ID") || return 1
+        dk volume create "evvol$ID" >/dev/null || return 1
+        dk create --name "evc$ID" busybox:test true >/dev/null || return 1
+        dk network connect "evnet$ID" "evc$ID" || return 1
+        dk network disconnect "evnet$ID" "evc$ID" || return 1
+        cid=$(dk inspect -f '{{.Id}}' "evc$ID") || return 1
+        dk rm "evc$ID" >/dev/null || return 1
+        dk network rm "evnet$ID" >/dev/null || return 1
+        dk volume rm "evvol$ID" >/dev/null || return 1
+        dk rmi evbuilt:b1 "$REG/evm/bb:e1" >/dev/null || return 1
+        t1=$(date +%s.%N)
+        fmt='{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "name"}}'
+        out=$(dk events --since "$t0" --until "$t1" --filter type=image --format "$fmt") || return 1
+        local want
+        want="image push $REG/evm/bb:e1 $REG/evm/bb
+image pull $REG/evm/bb:e1 $REG/evm/bb
+image tag $id evimg:one
+image untag $id $id
+image save $id $id
+image load $id $id"
+        while read -r l; do
+                grep -qxF "$l" <<<"$out" || { fail "no event \"$l\" in: $out"; return 1; }
+        done <<<"$want"
+        assert_contains "$out" "image tag $id $REG/evm/bb:e1" || return 1
+        grep -qE "^image tag sha256:[0-9a-f]{64} evbuilt:b1$" <<<"$out" || { fail "no tag event of the build: $out"; return 1; }
+        grep -qE "^image delete sha256:[0-9a-f]{64} sha256:" <<<"$out" || { fail "no delete event: $out"; return 1; }
+        out=$(dk events --since "$t0" --until "$t1" --filter type=network --format '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "name"}} {{index .Actor.Attributes "type"}} {{index .Actor.Attributes "container"}}') || return 1
+        assert_eq "$out" "network create $nid evnet$ID bridge 
+network connect $nid evnet$ID bridge $cid
+network disconnect $nid evnet$ID bridge $cid
+network destroy $nid evnet$ID bridge " "(network events)" || return 1
+        out=$(dk events --since "$t0" --until "$t1" --filter "volume=evvol$ID" --format '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "driver"}}') || return 1
+        assert_eq "$out" "volume create evvol$ID local
+volume destroy evvol$ID local" "(volume events)" || return 1
+        out=$(dk events --since "$t0" --until "$t1" --filter type=image --filter event=untag --filter image=evimg --format '{{.Action}}') || return 1
+        assert_eq "$out" "" "(image=evimg matches no untag: docker names it by ID)" || return 1
+        out=$(dk events --since "$t0" --until "$t1" --filter event=destroy --format '{{.Type}} {{.Action}}') || return 1
+        assert_eq "$out" "$(printf 'container destroy\nnetwork destroy\nvolume destroy')" "(event=destroy of every type)" || return 1
+        # the raw message of a network event: no status/id/from (as docker)
+        out=$(curl -s --unix-socket "$SOCK" -G "http://d/events" --data-urlencode "since=$t0" --data-urlencode "until=$t1" \
+                --data-urlencode 'filters={"type":["network"],"event":["create"]}') || return 1
+        assert_eq "$(jq -c '[has("status"), has("id"), has("from"), .scope]' <<<"$out")" '[false,false,false,"local"]' || return 1
+        out=$(curl -s --unix-socket "$SOCK" -G "http://d/events" --data-urlencode "until=$t1" \
+                --data-urlencode 'filters={"plugin":["x"]}')
+        assert_contains "$out" "invalid filter 'plugin'"
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -52,5 +119,6 @@ t_nothing_left() {
 }
 
 t "200 docker create without --name: all made, distinct docker-style names; rm" t_names
+t "docker events of images, networks, volumes (--since/--until, --filter type/event/volume/image); raw shape" t_events
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
