@@ -597,6 +597,7 @@ void cc_api_container_inspect(struct cc_api_req *r, char **params)
         _cleanup_free_ char *slash = cc_xasprintf("/%s", ct->name);
         json_object_object_add(o, "Name", json_object_new_string(slash));
         json_object_object_add(o, "RestartCount", json_object_new_int(ct->restart_count));
+        json_object_object_add(o, "ExecIDs", cc_api_exec_ids(r->api, ct->id));
         json_object_object_add(o, "Driver", json_object_new_string("overlay2"));
         json_object_object_add(o, "Platform", json_object_new_string("linux"));
         _cleanup_free_ char *log = cc_xasprintf("%s/containers/%s/%s-json.log", r->api->opts->root, ct->id, ct->id);

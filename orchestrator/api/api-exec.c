@@ -10,6 +10,7 @@
  * and keeps its master (so that resize reaches it); __nsexec --pts makes
  * its slave the process's terminal. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,7 +38,8 @@ struct cc_api_exec {
         /* its run */
         bool started, running, exited;
         int exit_code;
-        pid_t pid;
+        pid_t pid;               /* __nsexec's */
+        pid_t proc_pid;          /* the exec'd process's, once seen */
         long long finished;      /* CLOCK_MONOTONIC seconds */
         int master;              /* tty: the pty's master, until the output ends */
         bool master_in_out;      /* ... opened as out (closed with it) */
@@ -514,6 +516,56 @@ void cc_api_exec_start(struct cc_api_req *r, char **params)
 
 /* ---- inspect, resize ---- */
 
+/* A child of process pid (the first /proc has), else 0. */
+static pid_t cc__child_of(pid_t pid)
+{
+        DIR *d = opendir("/proc");
+        pid_t found = 0;
+        for (struct dirent *de; d && !found && (de = readdir(d));) {
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                char path[300], buf[512];
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                /* PID (COMM) STATE PPID ...: COMM may hold anything but its last ')' */
+                const char *p = strrchr(buf, ')');
+                int ppid = 0;
+                if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == (int) pid)
+                        found = (pid_t) atoi(de->d_name);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* The exec'd process's host PID: __nsexec's child (which joins the
+ * container's namespaces) forks it. 0 until it is there. */
+static pid_t cc__exec_pid(struct cc_api_exec *e)
+{
+        if (!e->proc_pid && e->running && !e->exited) {
+                pid_t joiner = cc__child_of(e->pid);
+                e->proc_pid = joiner ? cc__child_of(joiner) : 0;
+        }
+        return e->proc_pid;
+}
+
+json_object *cc_api_exec_ids(struct cc_api *api, const char *ctr_id)
+{
+        json_object *a = NULL;
+        for (struct cc_api_exec *e = api->execs; e; e = e->next) {
+                if (e->exited || strcmp(e->ctr_id, ctr_id) != 0)
+                        continue;
+                if (!a)
+                        a = json_object_new_array();
+                json_object_array_add(a, json_object_new_string(e->id));
+        }
+        return a;
+}
+
 void cc_api_exec_inspect(struct cc_api_req *r, char **params)
 {
         struct cc_api_exec *e = cc__exec_find(r, params[0]);
@@ -538,7 +590,7 @@ void cc_api_exec_inspect(struct cc_api_req *r, char **params)
         json_object_object_add(o, "OpenStdout", json_object_new_boolean(e->attach_out));
         json_object_object_add(o, "ProcessConfig", pc);
         json_object_object_add(o, "Running", json_object_new_boolean(e->running && !e->exited));
-        json_object_object_add(o, "Pid", json_object_new_int(e->pid));
+        json_object_object_add(o, "Pid", json_object_new_int(cc__exec_pid(e)));
         cc_api_reply_json(r, 200, o);
 }
 

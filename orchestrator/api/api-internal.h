@@ -379,6 +379,9 @@ void cc_api_event_log(struct cc_api *api, json_object *base, const char *action,
  * Attributes, which are labels (NULL: none) and attrs as above. */
 void cc_api_event_object(struct cc_api *api, const char *type, const char *action, const char *id, json_object *labels,
                          const char *const *attrs);
+/* Container inspect's ExecIDs: the IDs of the container's exec instances
+ * that did not end (made, running); NULL (null) when none. */
+json_object *cc_api_exec_ids(struct cc_api *api, const char *ctr_id);
 /* The service stops: close the handles of running instances (which go
  * on); then, after the loop ran them closed, free every instance. */
 void cc_api_execs_close(struct cc_api *api);

@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=3
+N=4
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.12[34]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -109,6 +109,34 @@ volume destroy evvol$ID local" "(volume events)" || return 1
         assert_contains "$out" "invalid filter 'plugin'"
 }
 
+# container inspect's ExecIDs (null without execs; a live exec's ID); exec
+# inspect's Pid: the exec'd process on the host, in the container's PID
+# namespace; once it ended, ExecIDs is null again
+t_exec_ids() {
+        local out eid pid cpid
+        dk run -d --network none --name "xi$ID" busybox:test sleep 600 >/dev/null || return 1
+        assert_eq "$(dk inspect -f '{{json .ExecIDs}}' "xi$ID")" null "(ExecIDs without an exec)" || return 1
+        eid=$(curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' -d '{"Cmd":["sleep","301"]}' \
+                "http://d/containers/xi$ID/exec" | jq -r .Id) || return 1
+        assert_eq "$(dk inspect -f '{{json .ExecIDs}}' "xi$ID")" "[\"$eid\"]" "(ExecIDs of a created exec)" || return 1
+        curl -s --unix-socket "$SOCK" -H 'Content-Type: application/json' -d '{"Detach":true}' "http://d/exec/$eid/start" >/dev/null || return 1
+        for _ in $(seq 1 100); do
+                pid=$(curl -s --unix-socket "$SOCK" "http://d/exec/$eid/json" | jq -r .Pid)
+                [ "$pid" != 0 ] && break; sleep 0.1
+        done
+        assert_eq "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)" "sleep 301 " "(the exec's Pid $pid runs its command)" || return 1
+        cpid=$(dk inspect -f '{{.State.Pid}}' "xi$ID") || return 1
+        assert_eq "$(readlink /proc/"$pid"/ns/pid)" "$(readlink /proc/"$cpid"/ns/pid)" "(its PID namespace)" || return 1
+        assert_eq "$(dk inspect -f '{{json .ExecIDs}}' "xi$ID")" "[\"$eid\"]" "(ExecIDs of a running exec)" || return 1
+        kill "$pid" || return 1
+        for _ in $(seq 1 100); do
+                out=$(dk inspect -f '{{json .ExecIDs}}' "xi$ID"); [ "$out" = null ] && break; sleep 0.1
+        done
+        assert_eq "$out" null "(ExecIDs after the exec ended)" || return 1
+        assert_eq "$(curl -s --unix-socket "$SOCK" "http://d/exec/$eid/json" | jq -c '[.Running, .ExitCode, .Pid]')" "[false,143,$pid]" "(exec inspect after it ended)" || return 1
+        dk rm -f "xi$ID" >/dev/null
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -120,5 +148,6 @@ t_nothing_left() {
 
 t "200 docker create without --name: all made, distinct docker-style names; rm" t_names
 t "docker events of images, networks, volumes (--since/--until, --filter type/event/volume/image); raw shape" t_events
+t "container inspect ExecIDs (null, a made and a running exec); exec inspect Pid is the process's on the host" t_exec_ids
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
