@@ -513,6 +513,25 @@ static void cc__removed_line(struct cc_api_run *x, char *line)
         }
 }
 
+/* docker's events of a removal's items: untag (of the image's ID: id, else
+ * the next item's Deleted ID), delete. */
+static void cc__removed_events(struct cc_api *api, json_object *items, const char *id)
+{
+        for (size_t i = 0; i < cc_api_len(items); i++) {
+                json_object *o = json_object_array_get_idx(items, i), *v;
+                if (json_object_object_get_ex(o, "Deleted", &v)) {
+                        cc_api_image_event(api, "delete", json_object_get_string(v), CC_API_IMAGE_NAME_ID);
+                        continue;
+                }
+                const char *of = id;
+                for (size_t k = i + 1; !of && k < cc_api_len(items); k++)
+                        if (json_object_object_get_ex(json_object_array_get_idx(items, k), "Deleted", &v))
+                                of = json_object_get_string(v);
+                if (of && json_object_object_get_ex(o, "Untagged", &v))
+                        cc_api_image_event(api, "untag", of, CC_API_IMAGE_NAME_ID);
+        }
+}
+
 static void cc__removed(struct cc_api_run *x, int64_t code)
 {
         struct cc__rm *rm = x->data;
@@ -520,14 +539,7 @@ static void cc__removed(struct cc_api_run *x, int64_t code)
         _cleanup_free_ char *id = rm->id;
         free(rm);
         if (code == 0) {
-                /* docker's events: untag (of the image's ID), delete */
-                for (size_t i = 0; i < cc_api_len(a); i++) {
-                        json_object *o = json_object_array_get_idx(a, i), *v;
-                        bool untag = json_object_object_get_ex(o, "Untagged", &v);
-                        if (untag || json_object_object_get_ex(o, "Deleted", &v))
-                                cc_api_image_event(x->req->api, untag ? "untag" : "delete",
-                                                   untag && id ? id : json_object_get_string(v), CC_API_IMAGE_NAME_ID);
-                }
+                cc__removed_events(x->req->api, a, id);
                 cc_api_reply_json(x->req, 200, a);
                 return;
         }
@@ -759,7 +771,11 @@ void cc_api_images_load(struct cc_api_req *r, char **params)
 
 static void cc__pruned(struct cc_api_run *x, int64_t code)
 {
-        json_object *a = x->data;
+        struct cc__rm *rm = x->data;
+        json_object *a = rm->items;
+        free(rm);
+        if (code == 0)
+                cc__removed_events(x->req->api, a, NULL);
         if (code != 0) {
                 json_object_put(a);
                 _cleanup_free_ char *msg = cc_api_run_message(x);
@@ -772,28 +788,56 @@ static void cc__pruned(struct cc_api_run *x, int64_t code)
         cc_api_reply_json(x->req, 200, o);
 }
 
+/* Does image id pass prune's until (created before) and label filters? */
+static bool cc__prune_wanted(struct cc_image_store *s, const char *id, const struct cc_strv *f,
+                             const struct timespec *until)
+{
+        struct cc_error err = {0};
+        json_object *ins = cc_image_inspect_json(s, id, &err), *v = NULL, *cfg = NULL;
+        cc_error_clear(&err);
+        if (!ins)
+                return false;
+        json_object_object_get_ex(ins, "Created", &v);
+        time_t created = cc_image_parse_time(json_object_get_string(v));
+        json_object_object_get_ex(ins, "Config", &cfg);
+        bool ok = (!until || (created >= 0 && created <= until->tv_sec)) &&
+                  cc_api_prune_labels(f, json_object_object_get(cfg, "Labels"));
+        json_object_put(ins);
+        return ok;
+}
+
 /* POST /images/prune?filters={"dangling":["false"]}: the images no
- * container uses, untagged ones only unless dangling=false. */
+ * container uses, untagged ones only unless dangling=false; until, label. */
 void cc_api_images_prune(struct cc_api_req *r, char **params)
 {
         static const char *const spec[] = {"filters", NULL};
+        static const char *const keys[] = {"dangling", "until", "label", "label!", NULL};
         struct cc_strv f = {0};
+        struct timespec until = {0};
+        bool all = false, has_until = false;
         if (cc_api_params_check(r, "image prune", spec) < 0 || cc_api_filters(r, &f) < 0)
                 return;
-        bool all = false;
+        if (cc_api_prune_filters(r, &f, keys, &until, &has_until) < 0) {
+                cc_strv_free(&f);
+                return;
+        }
         for (size_t i = 0; i + 1 < f.n; i += 2) {
-                if (strcmp(f.v[i], "dangling") == 0) {
-                        all = strcmp(f.v[i + 1], "false") == 0 || strcmp(f.v[i + 1], "0") == 0;
-                } else {
-                        cc_api_reply_error(r, 400, "the filter %s of image prune is not supported", f.v[i]);
+                const char *v = f.v[i + 1];
+                if (strcmp(f.v[i], "dangling") != 0)
+                        continue;
+                bool t = strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "True") == 0;
+                if (!t && strcmp(v, "false") != 0 && strcmp(v, "0") != 0 && strcmp(v, "False") != 0) {
+                        cc_api_reply_error(r, 400, "invalid filter 'dangling=[%s]'", v);
                         cc_strv_free(&f);
                         return;
                 }
+                all = !t;
         }
-        cc_strv_free(&f);
         struct cc_image_store *s = cc__store(r);
-        if (!s)
+        if (!s) {
+                cc_strv_free(&f);
                 return;
+        }
         struct cc_api_ctrs cs;
         cc_api_ctrs_load(r->api, &cs);
         struct cc_strv ids = {0}, victims = {0};
@@ -804,10 +848,11 @@ void cc_api_images_prune(struct cc_api_req *r, char **params)
                         used = cs.v[k].ct->image_id && strcmp(cs.v[k].ct->image_id, ids.v[i]) == 0;
                 struct cc_strv tags = {0};
                 cc_image_tags_of(s, ids.v[i], &tags);
-                if (!used && (all || tags.n == 0))
+                if (!used && (all || tags.n == 0) && cc__prune_wanted(s, ids.v[i], &f, has_until ? &until : NULL))
                         cc_strv_push(&victims, ids.v[i]);
                 cc_strv_free(&tags);
         }
+        cc_strv_free(&f);
         cc_api_ctrs_free(&cs);
         cc_strv_free(&ids);
         uint64_t before = 0;
@@ -830,8 +875,10 @@ void cc_api_images_prune(struct cc_api_req *r, char **params)
                 cc_strv_push(&args, victims.v[i]);
         cc_strv_push_owned(&args, NULL);
         struct cc_api_run *x = cc_api_run_new(r, cc__pruned);
+        struct cc__rm *rm = cc_xcalloc(1, sizeof(*rm));
+        rm->items = json_object_new_array();
         x->on_line = cc__removed_line;
-        x->data = json_object_new_array();
+        x->data = rm;
         x->space = before;
         cc_api_run(x, (const char *const *) args.v);
         cc_strv_free(&args);

@@ -200,6 +200,15 @@ typedef void (*cc_api_fork_fn)(void *data, int64_t code);
 int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
                 cc_api_fork_fn done, void *data);
 
+/* ---- prune's filters (api-system.c) ---- */
+/* Refuse (400, as docker: "invalid filter 'K'") a key not in keys
+ * (NULL-ended); until (a Unix time, RFC 3339, or a duration before now)
+ * into *until. -1 after answering. */
+int cc_api_prune_filters(struct cc_api_req *r, const struct cc_strv *f, const char *const *keys, struct timespec *until,
+                         bool *has_until);
+/* Do labels pass every label=K[=V] and label!=K[=V] of f? */
+bool cc_api_prune_labels(const struct cc_strv *f, json_object *labels);
+
 /* ---- names (api-names.c) ---- */
 /* docker's name for a container made without one: adjective_surname,
  * with a digit after it when retry > 0. */

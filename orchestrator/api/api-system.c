@@ -185,12 +185,8 @@ static void cc__prune_abort(struct cc_api_task *t)
 {
 }
 
-/* Does c pass prune's filters (until: created before; label, label!)? */
-static bool cc__prune_match(const struct cc_strv *f, const struct cc_api_ctr *c, const struct timespec *until)
+bool cc_api_prune_labels(const struct cc_strv *f, json_object *labels)
 {
-        json_object *labels = cc__get(cc__get(c->api, "Config"), "Labels");
-        if (until && c->ct->created >= until->tv_sec)
-                return false;
         for (size_t i = 0; i + 1 < f->n; i += 2) {
                 bool neg = strcmp(f->v[i], "label!") == 0;
                 if (!neg && strcmp(f->v[i], "label") != 0)
@@ -205,31 +201,46 @@ static bool cc__prune_match(const struct cc_strv *f, const struct cc_api_ctr *c,
         return true;
 }
 
+int cc_api_prune_filters(struct cc_api_req *r, const struct cc_strv *f, const char *const *keys, struct timespec *until,
+                         bool *has_until)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        *has_until = false;
+        for (size_t i = 0; i + 1 < f->n; i += 2) {
+                bool known = false;
+                for (size_t k = 0; keys[k] && !known; k++)
+                        known = strcmp(f->v[i], keys[k]) == 0;
+                if (!known) {
+                        cc_api_reply_error(r, 400, "invalid filter '%s'", f->v[i]);
+                        return -1;
+                }
+                if (strcmp(f->v[i], "until") != 0)
+                        continue;
+                char *end;
+                long long secs = strtoll(f->v[i + 1], &end, 10);
+                if (end != f->v[i + 1] && (!*end || *end == '.'))
+                        *until = (struct timespec){.tv_sec = secs};
+                else if (cc_log_parse_time(f->v[i + 1], &now, until) < 0) {
+                        cc_api_reply_error(r, 400, "invalid filter 'until=%s'", f->v[i + 1]);
+                        return -1;
+                }
+                *has_until = true;
+        }
+        return 0;
+}
+
 void cc_api_containers_prune(struct cc_api_req *r, char **params)
 {
+        static const char *const keys[] = {"until", "label", "label!", NULL};
         struct cc_strv f = {0};
+        struct timespec until = {0};
+        bool has_until = false;
         if (cc_api_filters(r, &f) < 0)
                 return;
-        struct timespec until = {0}, now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        bool has_until = false;
-        for (size_t i = 0; i + 1 < f.n; i += 2) {
-                if (strcmp(f.v[i], "until") == 0) {
-                        char *end;
-                        long long secs = strtoll(f.v[i + 1], &end, 10);
-                        if (end != f.v[i + 1] && (!*end || *end == '.'))
-                                until.tv_sec = secs;
-                        else if (cc_log_parse_time(f.v[i + 1], &now, &until) < 0) {
-                                cc_api_reply_error(r, 400, "invalid filter 'until=%s'", f.v[i + 1]);
-                                cc_strv_free(&f);
-                                return;
-                        }
-                        has_until = true;
-                } else if (strcmp(f.v[i], "label") != 0 && strcmp(f.v[i], "label!") != 0) {
-                        cc_api_reply_error(r, 400, "invalid filter '%s' (supported: until, label, label!)", f.v[i]);
-                        cc_strv_free(&f);
-                        return;
-                }
+        if (cc_api_prune_filters(r, &f, keys, &until, &has_until) < 0) {
+                cc_strv_free(&f);
+                return;
         }
         struct cc_api_ctrs cs;
         cc_api_ctrs_load(r->api, &cs);
@@ -244,7 +255,8 @@ void cc_api_containers_prune(struct cc_api_req *r, char **params)
                 enum cc_ctr_status s = c->ct->status;
                 if (!c->api || s == CC_CTR_RUNNING || s == CC_CTR_PAUSED || s == CC_CTR_RESTARTING ||
                     cc_strv_contains(&r->api->reaping, c->st->project) ||
-                    !cc__prune_match(&f, c, has_until ? &until : NULL))
+                    (has_until && c->ct->created > until.tv_sec) ||
+                    !cc_api_prune_labels(&f, cc__get(cc__get(c->api, "Config"), "Labels")))
                         continue;
                 struct cc__prune_one *one = cc_xcalloc(1, sizeof(*one));
                 one->p = p;

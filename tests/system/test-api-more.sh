@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=4
+N=5
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.12[34]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -137,6 +137,46 @@ t_exec_ids() {
         dk rm -f "xi$ID" >/dev/null
 }
 
+# docker image prune -a --filter label/label!/until, container prune
+# --filter label/until: only what they select goes; an unknown filter and
+# a bad dangling value refused with docker's message
+t_prune_filters() {
+        local t out
+        mkdir -p "$TMP/pr"
+        for l in a b; do
+                printf 'FROM busybox:test\nLABEL purpose=%s\n' "$l" >"$TMP/pr/Dockerfile"
+                dk build -q -t "pr$l$ID:1" "$TMP/pr" >/dev/null 2>&1 || { fail "build $l"; return 1; }
+        done
+        dk create --network none --label p=1 --name "pc1$ID" busybox:test true >/dev/null || return 1
+        dk create --network none --label p=2 --name "pc2$ID" busybox:test true >/dev/null || return 1
+        # the next ones are made in a later second than until
+        t=$(date +%s)
+        while [ "$(date +%s)" = "$t" ]; do sleep 0.1; done
+        printf 'FROM busybox:test\nLABEL purpose=c\n' >"$TMP/pr/Dockerfile"
+        dk build -q -t "prc$ID:1" "$TMP/pr" >/dev/null 2>&1 || { fail "build c"; return 1; }
+        dk create --network none --label p=3 --name "pc3$ID" busybox:test true >/dev/null || return 1
+        dk run -d --network none --name "pkeep$ID" busybox:test sleep 600 >/dev/null || return 1
+        out=$(dk image prune -a -f --filter label=purpose=a) || return 1
+        assert_contains "$out" "untagged: pra$ID:1" || return 1
+        assert_eq "$(dk images -q "pra$ID" | wc -l) $(dk images -q "prb$ID" | wc -l)" "0 1" "(label=purpose=a: only a)" || return 1
+        out=$(dk image prune -a -f --filter "until=$t" --filter label=purpose --filter 'label!=purpose=x') || return 1
+        assert_contains "$out" "untagged: prb$ID:1" || return 1
+        assert_eq "$(dk images -q "prb$ID" | wc -l) $(dk images -q "prc$ID" | wc -l)" "0 1" "(until: b, not c)" || return 1
+        assert_eq "$(dk images -q busybox:test | wc -l)" 1 "(busybox:test, in use and unlabelled, kept)" || return 1
+        out=$(dk image prune -f --filter foo=bar 2>&1) && { fail "unknown filter taken: $out"; return 1; }
+        assert_contains "$out" "invalid filter 'foo'" || return 1
+        out=$(dk image prune -f --filter dangling=maybe 2>&1) && { fail "dangling=maybe taken: $out"; return 1; }
+        assert_contains "$out" "invalid filter 'dangling=[maybe]'" || return 1
+        out=$(dk container prune -f --filter label=p=1) || return 1
+        assert_eq "$(dk ps -a --format '{{.Names}}' | grep -E "^pc[123]$ID\$" | sort | tr '\n' ' ')" "pc2$ID pc3$ID " "(container prune label=p=1)" || return 1
+        out=$(dk container prune -f --filter "until=$t" --filter label=p) || return 1
+        assert_eq "$(dk ps -a --format '{{.Names}}' | grep -E "^p(c[123]|keep)$ID\$" | sort | tr '\n' ' ')" "pc3$ID pkeep$ID " "(container prune until, label=p)" || return 1
+        out=$(dk container prune -f --filter foo=bar 2>&1) && { fail "unknown filter taken: $out"; return 1; }
+        assert_contains "$out" "invalid filter 'foo'" || return 1
+        dk rm -f "pc3$ID" "pkeep$ID" >/dev/null || return 1
+        dk rmi "prc$ID:1" >/dev/null
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -149,5 +189,6 @@ t_nothing_left() {
 t "200 docker create without --name: all made, distinct docker-style names; rm" t_names
 t "docker events of images, networks, volumes (--since/--until, --filter type/event/volume/image); raw shape" t_events
 t "container inspect ExecIDs (null, a made and a running exec); exec inspect Pid is the process's on the host" t_exec_ids
+t "image prune -a --filter label/label!/until; container prune --filter label/until; unknown filters refused" t_prune_filters
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
