@@ -40,6 +40,8 @@ struct cc_api_exec {
         int exit_code;
         pid_t pid;               /* __nsexec's */
         pid_t proc_pid;          /* the exec'd process's, once seen */
+        uv_timer_t seek;         /* ... looked for while it is not */
+        bool seek_open;
         long long finished;      /* CLOCK_MONOTONIC seconds */
         int master;              /* tty: the pty's master, until the output ends */
         bool master_in_out;      /* ... opened as out (closed with it) */
@@ -237,6 +239,52 @@ out:
         json_object_put(body);
 }
 
+/* A child of process pid (the first /proc has), else 0. */
+static pid_t cc__child_of(pid_t pid)
+{
+        DIR *d = opendir("/proc");
+        pid_t found = 0;
+        for (struct dirent *de; d && !found && (de = readdir(d));) {
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                char path[300], buf[512];
+                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                /* PID (COMM) STATE PPID ...: COMM may hold anything but its last ')' */
+                const char *p = strrchr(buf, ')');
+                int ppid = 0;
+                if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == (int) pid)
+                        found = (pid_t) atoi(de->d_name);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* The exec'd process's host PID: __nsexec's child (which joins the
+ * container's namespaces) forks it. 0 until it is there. */
+static pid_t cc__exec_pid(struct cc_api_exec *e)
+{
+        if (!e->proc_pid && e->running && !e->exited) {
+                pid_t joiner = cc__child_of(e->pid);
+                e->proc_pid = joiner ? cc__child_of(joiner) : 0;
+        }
+        return e->proc_pid;
+}
+
+static void cc__exec_close(struct cc_api_exec *e, uv_handle_t *h, bool *is_open);
+
+static void cc__exec_seek(uv_timer_t *t)
+{
+        struct cc_api_exec *e = t->data;
+        if (cc__exec_pid(e))
+                cc__exec_close(e, (uv_handle_t *) t, &e->seek_open);
+}
+
 /* ---- start ---- */
 
 /* Its output to the client: framed [stream, 0, 0, 0, size] without a tty. */
@@ -288,6 +336,7 @@ static void cc__exec_exit(uv_process_t *p, int64_t status, int sig)
         struct cc_api_exec *e = p->data;
         e->exit_code = sig ? 128 + sig : (int) status;
         e->exited = true;
+        cc__exec_close(e, (uv_handle_t *) &e->seek, &e->seek_open);
         cc__exec_event(e, "exec_die", false);
         cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
         cc__exec_close(e, (uv_handle_t *) p, &e->proc_open);
@@ -441,6 +490,13 @@ static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err
                 e->proc_open = true;
                 e->pid = e->proc.pid;
                 e->running = true;
+                /* its process's PID (exec inspect), looked for at once as
+                 * it may not live long */
+                uv_timer_init(loop, &e->seek);
+                e->seek.data = e;
+                e->open++;
+                e->seek_open = true;
+                uv_timer_start(&e->seek, cc__exec_seek, 1, 2);
         }
         /* attached to a terminal: its master is read and written as out */
         if (r == 0 && e->tty && !detached) {
@@ -515,43 +571,6 @@ void cc_api_exec_start(struct cc_api_req *r, char **params)
 }
 
 /* ---- inspect, resize ---- */
-
-/* A child of process pid (the first /proc has), else 0. */
-static pid_t cc__child_of(pid_t pid)
-{
-        DIR *d = opendir("/proc");
-        pid_t found = 0;
-        for (struct dirent *de; d && !found && (de = readdir(d));) {
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                char path[300], buf[512];
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-                ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                /* PID (COMM) STATE PPID ...: COMM may hold anything but its last ')' */
-                const char *p = strrchr(buf, ')');
-                int ppid = 0;
-                if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == (int) pid)
-                        found = (pid_t) atoi(de->d_name);
-        }
-        if (d)
-                closedir(d);
-        return found;
-}
-
-/* The exec'd process's host PID: __nsexec's child (which joins the
- * container's namespaces) forks it. 0 until it is there. */
-static pid_t cc__exec_pid(struct cc_api_exec *e)
-{
-        if (!e->proc_pid && e->running && !e->exited) {
-                pid_t joiner = cc__child_of(e->pid);
-                e->proc_pid = joiner ? cc__child_of(joiner) : 0;
-        }
-        return e->proc_pid;
-}
 
 json_object *cc_api_exec_ids(struct cc_api *api, const char *ctr_id)
 {
@@ -629,6 +648,7 @@ void cc_api_execs_close(struct cc_api *api)
                 cc__exec_close(e, (uv_handle_t *) &e->out, &e->out_open);
                 cc__exec_close(e, (uv_handle_t *) &e->err, &e->err_open);
                 cc__exec_close(e, (uv_handle_t *) &e->proc, &e->proc_open);
+                cc__exec_close(e, (uv_handle_t *) &e->seek, &e->seek_open);
         }
 }
 
