@@ -556,6 +556,13 @@ static int cc__run_misc(const struct cc_spec_overrides *o, const struct cc_node 
         cc__node_strv(cc_node_map_get(svc, "dns"), &spec->dns);
         cc__node_strv(cc_node_map_get(svc, "dns_search"), &spec->dns_search);
         cc__node_strv(cc_node_map_get(svc, "dns_opt"), &spec->dns_opt);
+        const struct cc_node *eh = cc_node_map_get(svc, "extra_hosts");
+        for (size_t i = 0; eh && i < eh->n; i++) {
+                if (cc_node_is_seq(eh) && eh->items[i]->str)
+                        cc_strv_push(&spec->extra_hosts, eh->items[i]->str);
+                else if (cc_node_is_map(eh) && eh->items[i]->str)
+                        cc_strv_push_owned(&spec->extra_hosts, cc_xasprintf("%s=%s", cc_node_key(eh, i), eh->items[i]->str));
+        }
         return 0;
 }
 

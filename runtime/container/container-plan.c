@@ -125,6 +125,17 @@ static int cc__etc_files(const struct cc_container_spec *spec, const char *dir, 
                                      "127.0.0.1\t%s\n",
                                      hostname);
         }
+        /* extra hosts, as docker writes them in every network mode */
+        struct cc_buf hb = {0};
+        cc_buf_puts(&hb, hosts);
+        for (size_t i = 0; i < spec->extra_hosts.n; i++) {
+                const char *s = spec->extra_hosts.v[i];
+                size_t k = strcspn(s, ":=");
+                if (s[k])
+                        cc_buf_printf(&hb, "%s\t%.*s\n", s + k + 1, (int) k, s);
+        }
+        free(hosts);
+        hosts = cc_buf_steal(&hb);
         _cleanup_free_ char *resolv = cc__resolv_conf(spec);
         int r = cc__write_small(p_hostname, hn, err);
         if (r >= 0)

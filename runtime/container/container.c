@@ -92,6 +92,7 @@ void cc_container_spec_free(struct cc_container_spec *spec)
         cc_strv_free(&spec->dns);
         cc_strv_free(&spec->dns_search);
         cc_strv_free(&spec->dns_opt);
+        cc_strv_free(&spec->extra_hosts);
         memset(spec, 0, sizeof(*spec));
 }
 

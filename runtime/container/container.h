@@ -97,6 +97,10 @@ struct cc_container_spec {
         /* resolv.conf: each, when set, replaces the host's nameserver,
          * search or options lines (not with the host's network) */
         struct cc_strv dns, dns_search, dns_opt;
+        /* extra /etc/hosts lines, "NAME=IP" or "NAME:IP" (after the
+         * defaults; a networked container's supervisor rewrites the file
+         * with them and its peers) */
+        struct cc_strv extra_hosts;
         /* resolv.conf names the embedded DNS server (127.0.0.11), which
          * forwards to dns (the engine's job: not written here) */
         bool embedded_dns;
