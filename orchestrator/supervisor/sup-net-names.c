@@ -216,9 +216,22 @@ static struct cc_sup_ctr *net__sup_ctr(struct cc_sup *s, const char *id)
         return NULL;
 }
 
+/* Is name one of the aliases a network.json records ("FULL/aliases")? */
+static bool net__alias_of(json_object *mine, const char *full, const char *name)
+{
+        _cleanup_free_ char *key = cc_xasprintf("%s/aliases", full);
+        json_object *a = NULL;
+        json_object_object_get_ex(mine, key, &a);
+        for (size_t i = 0; json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++)
+                if (strcasecmp(json_object_get_string(json_object_array_get_idx(a, i)), name) == 0)
+                        return true;
+        return false;
+}
+
 /* Containers of the other projects of the runtime dir on a network the
- * asker is on (external: true), by container or service name: their
- * state.json says who runs, their network.json where. */
+ * asker is on (external: true), by container or service name, or an
+ * alias on that network: their state.json says who runs, their
+ * network.json where and by which aliases. */
 static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, const char *name,
                                struct net_dns_addrs *out)
 {
@@ -236,12 +249,13 @@ static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, cons
                         for (size_t i = 0; i < st->n_ctrs; i++) {
                                 struct cc_ctr_state *c = &st->ctrs[i];
                                 json_object *mine = NULL, *ip = NULL;
-                                if (c->status != CC_CTR_RUNNING ||
-                                    (strcasecmp(c->name, name) != 0 && strcasecmp(c->service, name) != 0) ||
-                                    !json_object_object_get_ex(addrs, c->name, &mine))
+                                if (c->status != CC_CTR_RUNNING || !json_object_object_get_ex(addrs, c->name, &mine))
                                         continue;
+                                bool named = strcasecmp(c->name, name) == 0 || strcasecmp(c->service, name) == 0;
                                 for (size_t k = 0; k < nets->n; k++) {
                                         struct net_def *d = net__def(nt, cc_node_key(nets, k));
+                                        if (d && !named && !net__alias_of(mine, d->full, name))
+                                                continue;
                                         _cleanup_free_ char *k6 = d ? cc_xasprintf("%s/6", d->full) : NULL;
                                         if (d && json_object_object_get_ex(mine, d->full, &ip))
                                                 net_dns_addrs_add(out, json_object_get_string(ip));

@@ -299,10 +299,37 @@ static int net__addr6(struct cc_net *n, const char *cname, const struct cc_node 
         return r;
 }
 
+/* A container's aliases on network d, beside its address ("FULL/aliases":
+ * [...]): what containers of other projects on the network resolve it
+ * by (net__dns_elsewhere). Saved when they changed. */
+static void net__record_aliases(struct cc_net *n, const char *cname, const struct cc_node *def,
+                                const struct net_def *d)
+{
+        json_object *mine = net__addrs_of(n, cname), *old = NULL, *a = json_object_new_array();
+        struct cc_node *al = cc_node_map_get(cc_node_map_get(cc_node_map_get(def, "networks"), d->key), "aliases");
+        for (size_t i = 0; cc_node_is_seq(al) && i < al->n; i++)
+                if (al->items[i]->str)
+                        json_object_array_add(a, json_object_new_string(al->items[i]->str));
+        _cleanup_free_ char *key = cc_xasprintf("%s/aliases", d->full);
+        bool had = json_object_object_get_ex(mine, key, &old);
+        if ((!had && json_object_array_length(a) == 0) || (had && json_object_equal(old, a))) {
+                json_object_put(a);
+                return;
+        }
+        if (json_object_array_length(a) == 0) {
+                json_object_put(a);
+                json_object_object_del(mine, key);
+        } else {
+                json_object_object_add(mine, key, a);
+        }
+        net__save_addrs(n);
+}
+
 /* The address of a container on a network, allocated on first use. */
 static int net__addr(struct cc_net *n, const char *cname, const struct cc_node *def, struct net_def *d,
                      uint32_t *out, struct cc_error *err)
 {
+        net__record_aliases(n, cname, def, d);
         json_object *mine = net__addrs_of(n, cname), *ip = NULL;
         if (json_object_object_get_ex(mine, d->full, &ip) &&
             net_ip_parse(json_object_get_string(ip), out) == 0 && net_subnet_contains(&d->subnet, *out))

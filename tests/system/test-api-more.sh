@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=5
+N=7
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.12[34]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -22,7 +22,7 @@ fi
 setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
 setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 
-on_exit api_cleanup
+on_exit api_cleanup "alc$ID"
 start_service 10.213.123.0/24
 api() { curl -s --unix-socket "$SOCK" -w '\n%{http_code}' "$@"; }
 
@@ -105,8 +105,8 @@ volume destroy evvol$ID local" "(volume events)" || return 1
                 --data-urlencode 'filters={"type":["network"],"event":["create"]}') || return 1
         assert_eq "$(jq -c '[has("status"), has("id"), has("from"), .scope]' <<<"$out")" '[false,false,false,"local"]' || return 1
         out=$(curl -s --unix-socket "$SOCK" -G "http://d/events" --data-urlencode "until=$t1" \
-                --data-urlencode 'filters={"plugin":["x"]}')
-        assert_contains "$out" "invalid filter 'plugin'"
+                --data-urlencode 'filters={"bogus":["x"]}')
+        assert_contains "$out" "invalid filter 'bogus'"
 }
 
 # container inspect's ExecIDs (null without execs; a live exec's ID); exec
@@ -177,6 +177,62 @@ t_prune_filters() {
         dk rmi "prc$ID:1" >/dev/null
 }
 
+# --add-host with --network none (and host): in /etc/hosts, resolved
+t_add_host_none() {
+        local out
+        out=$(dk run --rm --network none --add-host foo:192.0.2.7 --add-host bar.example:198.51.100.9 busybox:test \
+                sh -c 'cat /etc/hosts; ping -c 1 -W 1 bar.example 2>&1 | head -1') || return 1
+        assert_contains "$out" "$(printf '192.0.2.7\tfoo')" || return 1
+        assert_contains "$out" "$(printf '198.51.100.9\tbar.example')" || return 1
+        assert_contains "$out" "127.0.0.1	localhost" || return 1
+        assert_contains "$out" "PING bar.example (198.51.100.9)" "(resolved from /etc/hosts)" || return 1
+        out=$(dk run --rm --network host --add-host foo:192.0.2.7 busybox:test cat /etc/hosts) || return 1
+        assert_contains "$out" "$(printf '192.0.2.7\tfoo')" "(--network host)" || return 1
+}
+
+# docker network connect --alias of a running and of a created container:
+# the aliases resolve (embedded DNS) from another API container on the
+# network and from a compose project's container on it (external)
+t_connect_alias() {
+        local out ip1 ip3 net="aln$ID" proj="alc$ID"
+        dk network create --subnet 10.213.124.0/24 "$net" >/dev/null || return 1
+        dk run -d --name "al1$ID" busybox:test sleep 600 >/dev/null || return 1
+        dk run -d --network "$net" --name "al2$ID" busybox:test sleep 600 >/dev/null || return 1
+        dk network connect --alias web-one --alias web-uno "$net" "al1$ID" || return 1
+        dk create --name "al4$ID" busybox:test sleep 600 >/dev/null || return 1
+        dk network connect --alias db-four "$net" "al4$ID" || return 1
+        dk start "al4$ID" >/dev/null || return 1
+        ip1=$(dk inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "al1$ID") || return 1
+        ip3=$(dk inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "al4$ID") || return 1
+        [ -n "$ip1" ] && [ -n "$ip3" ] || { fail "no addresses on $net: '$ip1' '$ip3'"; return 1; }
+        for n in web-one web-uno; do
+                out=$(dk exec "al2$ID" ping -c 1 -W 2 "$n" 2>&1 | head -1)
+                assert_contains "$out" "($ip1)" "(alias $n of a running container, from another API container)" || return 1
+        done
+        out=$(dk exec "al2$ID" ping -c 1 -W 2 db-four 2>&1 | head -1)
+        assert_contains "$out" "($ip3)" "(alias of a created container connected, then started)" || return 1
+        mkdir -p "$TMP/alc"
+        cat >"$TMP/alc/compose.yaml" <<YAML
+services:
+  c:
+    image: busybox:test
+    command: sleep 600
+    networks: [shared]
+networks:
+  shared:
+    external: true
+    name: $net
+YAML
+        cc -p "$proj" -f "$TMP/alc/compose.yaml" up -d >/dev/null 2>&1 || { fail "compose up"; return 1; }
+        out=$(cc -p "$proj" -f "$TMP/alc/compose.yaml" exec -T c ping -c 1 -W 2 web-one 2>&1 | head -1)
+        assert_contains "$out" "($ip1)" "(alias from a compose project's container)" || { cc -p "$proj" down -t 0 >/dev/null 2>&1; return 1; }
+        out=$(dk exec "al2$ID" ping -c 1 -W 2 web-none 2>&1 | head -1)
+        assert_contains "$out" "bad address" "(a name that is no one's)" || { cc -p "$proj" down -t 0 >/dev/null 2>&1; return 1; }
+        cc -p "$proj" down -t 0 >/dev/null 2>&1 || return 1
+        dk rm -f "al1$ID" "al2$ID" "al4$ID" >/dev/null || return 1
+        dk network rm "$net" >/dev/null
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -190,5 +246,7 @@ t "200 docker create without --name: all made, distinct docker-style names; rm" 
 t "docker events of images, networks, volumes (--since/--until, --filter type/event/volume/image); raw shape" t_events
 t "container inspect ExecIDs (null, a made and a running exec); exec inspect Pid is the process's on the host" t_exec_ids
 t "image prune -a --filter label/label!/until; container prune --filter label/until; unknown filters refused" t_prune_filters
+t "docker run --network none/host --add-host: /etc/hosts has the entries, names resolve" t_add_host_none
+t "docker network connect --alias (running, created): resolved from API and compose containers on the network" t_connect_alias
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
