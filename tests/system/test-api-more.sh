@@ -170,7 +170,7 @@ t_prune_filters() {
         out=$(dk container prune -f --filter label=p=1) || return 1
         assert_eq "$(dk ps -a --format '{{.Names}}' | grep -E "^pc[123]$ID\$" | sort | tr '\n' ' ')" "pc2$ID pc3$ID " "(container prune label=p=1)" || return 1
         out=$(dk container prune -f --filter "until=$t" --filter label=p) || return 1
-        assert_eq "$(dk ps -a --format '{{.Names}}' | grep -E "^p(c[123]|keep)$ID\$" | sort | tr '\n' ' ')" "pc3$ID pkeep$ID " "(container prune until, label=p)" || return 1
+        assert_eq "$(dk ps -a --format '{{.Names}}' | grep -xE -e "pc[123]$ID" -e "pkeep$ID" | sort | tr '\n' ' ')" "pc3$ID pkeep$ID " "(container prune until, label=p)" || return 1
         out=$(dk container prune -f --filter foo=bar 2>&1) && { fail "unknown filter taken: $out"; return 1; }
         assert_contains "$out" "invalid filter 'foo'" || return 1
         dk rm -f "pc3$ID" "pkeep$ID" >/dev/null || return 1
