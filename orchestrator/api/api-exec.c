@@ -10,7 +10,6 @@
  * and keeps its master (so that resize reaches it); __nsexec --pts makes
  * its slave the process's terminal. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,8 +39,7 @@ struct cc_api_exec {
         int exit_code;
         pid_t pid;               /* __nsexec's */
         pid_t proc_pid;          /* the exec'd process's, once seen */
-        uv_timer_t seek;         /* ... looked for while it is not */
-        bool seek_open;
+        int pid_rd;              /* ... read from here (a pipe), else -1 */
         long long finished;      /* CLOCK_MONOTONIC seconds */
         int master;              /* tty: the pty's master, until the output ends */
         bool master_in_out;      /* ... opened as out (closed with it) */
@@ -68,6 +66,8 @@ static json_object *cc__get(json_object *o, const char *key)
 
 static void cc__exec_free(struct cc_api_exec *e)
 {
+        if (e->pid_rd >= 0)
+                close(e->pid_rd);
         json_object_put(e->event);
         free(e->ctr_id);
         free(e->project);
@@ -207,6 +207,7 @@ void cc_api_exec_create(struct cc_api_req *r, char **params)
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
         struct cc_api_exec *e = cc_xcalloc(1, sizeof(*e));
         e->master = -1;
+        e->pid_rd = -1;
         if (!c || !cc__exec_ctr_ready(r, c->ct) || cc__exec_config(r, body, e) < 0) {
                 cc__exec_free(e);
                 goto out;
@@ -239,50 +240,17 @@ out:
         json_object_put(body);
 }
 
-/* A child of process pid (the first /proc has), else 0. */
-static pid_t cc__child_of(pid_t pid)
-{
-        DIR *d = opendir("/proc");
-        pid_t found = 0;
-        for (struct dirent *de; d && !found && (de = readdir(d));) {
-                if (de->d_name[0] < '1' || de->d_name[0] > '9')
-                        continue;
-                char path[300], buf[512];
-                snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-                ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                /* PID (COMM) STATE PPID ...: COMM may hold anything but its last ')' */
-                const char *p = strrchr(buf, ')');
-                int ppid = 0;
-                if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == (int) pid)
-                        found = (pid_t) atoi(de->d_name);
-        }
-        if (d)
-                closedir(d);
-        return found;
-}
-
-/* The exec'd process's host PID: __nsexec's child (which joins the
- * container's namespaces) forks it. 0 until it is there. */
+/* The exec'd process's host PID: what __nsexec wrote to the pipe once it
+ * forked it (--pid-fd). 0 until then. */
 static pid_t cc__exec_pid(struct cc_api_exec *e)
 {
-        if (!e->proc_pid && e->running && !e->exited) {
-                pid_t joiner = cc__child_of(e->pid);
-                e->proc_pid = joiner ? cc__child_of(joiner) : 0;
+        pid_t pid;
+        if (!e->proc_pid && e->pid_rd >= 0 && read(e->pid_rd, &pid, sizeof(pid)) == (ssize_t) sizeof(pid)) {
+                e->proc_pid = pid;
+                close(e->pid_rd);
+                e->pid_rd = -1;
         }
         return e->proc_pid;
-}
-
-static void cc__exec_close(struct cc_api_exec *e, uv_handle_t *h, bool *is_open);
-
-static void cc__exec_seek(uv_timer_t *t)
-{
-        struct cc_api_exec *e = t->data;
-        if (cc__exec_pid(e))
-                cc__exec_close(e, (uv_handle_t *) t, &e->seek_open);
 }
 
 /* ---- start ---- */
@@ -336,7 +304,7 @@ static void cc__exec_exit(uv_process_t *p, int64_t status, int sig)
         struct cc_api_exec *e = p->data;
         e->exit_code = sig ? 128 + sig : (int) status;
         e->exited = true;
-        cc__exec_close(e, (uv_handle_t *) &e->seek, &e->seek_open);
+        cc__exec_pid(e); /* kept for inspect */
         cc__exec_event(e, "exec_die", false);
         cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
         cc__exec_close(e, (uv_handle_t *) p, &e->proc_open);
@@ -442,6 +410,12 @@ static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err
         cc_strv_push(&argv, o->self_exe);
         cc_strv_push(&argv, "__nsexec");
         cc_strv_push_owned(&argv, cc_xasprintf("--pid=%d", (int) pid));
+        /* its process's PID (exec inspect) comes on fd 3 */
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) == 0)
+                cc_strv_push(&argv, "--pid-fd=3");
+        else
+                pfd[0] = pfd[1] = -1;
         cc_strv_push_owned(&argv, cc_xasprintf("--dir=%s/containers/%s", o->root, e->ctr_id));
         if (e->user)
                 cc_strv_push_owned(&argv, cc_xasprintf("--user=%s", e->user));
@@ -466,7 +440,8 @@ static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err
         e->in.data = e->out.data = e->err.data = e->proc.data = e;
         e->in_open = e->out_open = e->err_open = true;
         e->open = 3;
-        uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+        uv_stdio_container_t stdio[4] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE},
+                                          {.flags = pfd[1] >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = pfd[1]}};
         if (!e->tty && e->attach_in && !detached)
                 stdio[0] = (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_READABLE_PIPE,
                                                   .data.stream = (uv_stream_t *) &e->in};
@@ -480,23 +455,22 @@ static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err
                 .exit_cb = cc__exec_exit,
                 .file = o->self_exe,
                 .args = argv.v,
-                .stdio_count = 3,
+                .stdio_count = 4,
                 .stdio = stdio,
         };
         int r = uv_spawn(loop, &e->proc, &po);
         cc_strv_free(&argv);
+        if (pfd[1] >= 0)
+                close(pfd[1]);
+        if (r < 0 && pfd[0] >= 0)
+                close(pfd[0]);
+        else
+                e->pid_rd = pfd[0];
         if (r == 0) {
                 e->open++;
                 e->proc_open = true;
                 e->pid = e->proc.pid;
                 e->running = true;
-                /* its process's PID (exec inspect), looked for at once as
-                 * it may not live long */
-                uv_timer_init(loop, &e->seek);
-                e->seek.data = e;
-                e->open++;
-                e->seek_open = true;
-                uv_timer_start(&e->seek, cc__exec_seek, 1, 2);
         }
         /* attached to a terminal: its master is read and written as out */
         if (r == 0 && e->tty && !detached) {
@@ -648,7 +622,6 @@ void cc_api_execs_close(struct cc_api *api)
                 cc__exec_close(e, (uv_handle_t *) &e->out, &e->out_open);
                 cc__exec_close(e, (uv_handle_t *) &e->err, &e->err_open);
                 cc__exec_close(e, (uv_handle_t *) &e->proc, &e->proc_open);
-                cc__exec_close(e, (uv_handle_t *) &e->seek, &e->seek_open);
         }
 }
 

@@ -1,5 +1,6 @@
 /* ccompose exec, and the hidden __nsexec the supervisor's healthchecks
  * use: both run a process inside a running container (runtime/nsexec.c). */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -125,7 +126,7 @@ int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
                 {"user", required_argument, NULL, 'u'},
                 {"workdir", required_argument, NULL, 'w'}, {"env", required_argument, NULL, 'e'},
                 {"tty", no_argument, NULL, 't'},       {"privileged", no_argument, NULL, 'P'},
-                {"pts", required_argument, NULL, 'n'}, {0},
+                {"pts", required_argument, NULL, 'n'}, {"pid-fd", required_argument, NULL, 'f'}, {0},
         };
         struct cc_nsexec x = {0};
         int c, rc = 1;
@@ -143,6 +144,12 @@ int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
                 case 'n':
                         x.has_pts = true;
                         x.pts = atoi(optarg);
+                        break;
+                case 'f':
+                        /* the process's PID goes there, the process does not get it */
+                        x.pid_fd = atoi(optarg);
+                        if (x.pid_fd <= 2 || fcntl(x.pid_fd, F_SETFD, FD_CLOEXEC) < 0)
+                                x.pid_fd = -1;
                         break;
                 default: goto out;
                 }

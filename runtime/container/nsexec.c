@@ -331,6 +331,12 @@ static void cc__joiner(const struct cc_exec_child *ch)
         if (pid == 0)
                 cc__grandchild(ch);
         cc__fwd_pid = pid;
+        if (ch->x->pid_fd > 2) {
+                if (write(ch->x->pid_fd, &pid, sizeof(pid)) < 0) {
+                        /* the caller then knows no PID: not fatal */
+                }
+                close(ch->x->pid_fd);
+        }
         struct sigaction sa = {.sa_handler = cc__forward};
         sigemptyset(&sa.sa_mask);
         int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};

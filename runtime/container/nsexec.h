@@ -24,6 +24,8 @@ struct cc_nsexec {
         bool has_pts;               /* with tty: the caller's pty, /dev/pts/<pts> of the */
         int pts;                    /* container (its master the caller's), is the
                                        process's terminal; nothing is relayed */
+        int pid_fd;                 /* > 2: the process's host PID is written there
+                                       (a pid_t, once it is forked), then it is closed */
 };
 
 /* Run the process and wait for it; stdin/stdout/stderr are ours (with
