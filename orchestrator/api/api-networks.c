@@ -530,41 +530,60 @@ void cc_api_networks_prune(struct cc_api_req *r, char **params)
 
 /* ---- a container's network (container create) ---- */
 
+/* A service's network entry for endpoint config ep (its Aliases); NULL
+ * with the status and err when they are not strings. */
+static json_object *cc__endpoint_def(const char *net, json_object *ep, int *status, struct cc_error *err)
+{
+        json_object *def = json_object_new_object(), *al = json_object_object_get(ep, "Aliases");
+        if (cc_api_len(al) == 0)
+                return def;
+        json_object *a = json_object_new_array();
+        json_object_object_add(def, "aliases", a);
+        for (size_t i = 0; i < cc_api_len(al); i++) {
+                json_object *v = json_object_array_get_idx(al, i);
+                if (!json_object_is_type(v, json_type_string)) {
+                        json_object_put(def);
+                        *status = 400;
+                        cc_error_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig.%s.Aliases must be strings", net);
+                        return NULL;
+                }
+                json_object_array_add(a, json_object_get(v));
+        }
+        return def;
+}
+
+/* The container's networks: NetworkMode's, and every other one
+ * EndpointsConfig names (API 1.44 and later take several at create). */
 int cc_api_compose_network(json_object *body, const char *mode, json_object *svc, int *status, struct cc_error *err)
 {
         json_object *eps = json_object_object_get(json_object_object_get(body, "NetworkingConfig"), "EndpointsConfig");
-        json_object *ep = NULL;
+        json_object *nets = json_object_new_object();
+        json_object *def = cc__endpoint_def(mode, json_object_object_get(eps, mode), status, err);
+        if (!def) {
+                json_object_put(nets);
+                return -1;
+        }
+        json_object_object_add(nets, mode, def);
         if (json_object_is_type(eps, json_type_object)) {
                 json_object_object_foreach(eps, net, e)
                 {
                         if (strcmp(net, mode) == 0)
-                                ep = e;
-                        else if (json_object_is_type(e, json_type_object) && json_object_object_length(e) > 0) {
+                                continue;
+                        if (strcmp(net, "host") == 0 || strcmp(net, "none") == 0 || strcmp(net, "bridge") == 0 ||
+                            strchr(net, ':')) {
+                                json_object_put(nets);
                                 *status = 400;
                                 return cc_error_set(err, -ENOTSUP, "NetworkingConfig.EndpointsConfig.%s: a container "
-                                                                   "joins one network (HostConfig.NetworkMode %s) here",
-                                                    net, mode);
+                                                                   "on network %s can join other networks made "
+                                                                   "through this API only", net, mode);
                         }
+                        if (!(def = cc__endpoint_def(net, e, status, err))) {
+                                json_object_put(nets);
+                                return -1;
+                        }
+                        json_object_object_add(nets, net, def);
                 }
         }
-        json_object *def = json_object_new_object(), *al = json_object_object_get(ep, "Aliases");
-        if (cc_api_len(al) > 0) {
-                json_object *a = json_object_new_array();
-                for (size_t i = 0; i < cc_api_len(al); i++) {
-                        json_object *v = json_object_array_get_idx(al, i);
-                        if (!json_object_is_type(v, json_type_string)) {
-                                json_object_put(a);
-                                json_object_put(def);
-                                *status = 400;
-                                return cc_error_set(err, -EINVAL, "NetworkingConfig.EndpointsConfig.%s.Aliases must be "
-                                                                  "strings", mode);
-                        }
-                        json_object_array_add(a, json_object_get(v));
-                }
-                json_object_object_add(def, "aliases", a);
-        }
-        json_object *nets = json_object_new_object();
-        json_object_object_add(nets, mode, def);
         json_object_object_add(svc, "networks", nets);
         return 0;
 }

@@ -11,7 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=7
+/usr/bin/python3 -c 'import docker' 2>/dev/null || bail_out "missing the Python docker SDK: run scripts/install-deps.sh (python3-docker)"
+N=8
 plan $N
 
 if ip -4 route show | grep -qE "^10\.213\.12[34]\.|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
@@ -233,6 +234,39 @@ YAML
         dk network rm "$net" >/dev/null
 }
 
+# a container created on two networks at once (python3-docker: two
+# EndpointsConfig, as API 1.44 takes them): an address on each, reached by
+# name and by each network's alias from a container on either
+t_two_networks() {
+        local out ip1 ip2
+        dk network create --subnet 10.213.124.0/25 "mn1$ID" >/dev/null || return 1
+        dk network create --subnet 10.213.124.128/25 "mn2$ID" >/dev/null || return 1
+        /usr/bin/python3 - "$SOCK" "$ID" <<'PY' || { fail "python3-docker create on two networks"; return 1; }
+import sys, docker
+c = docker.APIClient(base_url="unix://" + sys.argv[1], version="1.41")
+i = sys.argv[2]
+ctr = c.create_container("busybox:test", "sleep 600", name="mm" + i,
+                         host_config=c.create_host_config(network_mode="mn1" + i),
+                         networking_config=c.create_networking_config({
+                             "mn1" + i: c.create_endpoint_config(aliases=["m-one"]),
+                             "mn2" + i: c.create_endpoint_config(aliases=["m-two"])}))
+c.start(ctr["Id"])
+PY
+        ip1=$(dk inspect -f "{{(index .NetworkSettings.Networks \"mn1$ID\").IPAddress}}" "mm$ID") || return 1
+        ip2=$(dk inspect -f "{{(index .NetworkSettings.Networks \"mn2$ID\").IPAddress}}" "mm$ID") || return 1
+        [[ $ip1 == 10.213.124.* && $ip2 == 10.213.124.* && $ip1 != "$ip2" ]] || { fail "addresses '$ip1' '$ip2'"; return 1; }
+        dk run -d --network "mn1$ID" --name "mp1$ID" busybox:test sleep 600 >/dev/null || return 1
+        dk run -d --network "mn2$ID" --name "mp2$ID" busybox:test sleep 600 >/dev/null || return 1
+        assert_contains "$(dk exec "mp1$ID" ping -c 1 -W 2 "mm$ID" 2>&1 | head -1)" "($ip1)" "(by name on mn1)" || return 1
+        assert_contains "$(dk exec "mp1$ID" ping -c 1 -W 2 m-one 2>&1 | head -1)" "($ip1)" "(alias on mn1)" || return 1
+        assert_contains "$(dk exec "mp2$ID" ping -c 1 -W 2 "mm$ID" 2>&1 | head -1)" "($ip2)" "(by name on mn2)" || return 1
+        assert_contains "$(dk exec "mp2$ID" ping -c 1 -W 2 m-two 2>&1 | head -1)" "($ip2)" "(alias on mn2)" || return 1
+        out=$(dk exec "mm$ID" ping -c 1 -W 2 "mp2$ID" 2>&1)
+        assert_contains "$out" "1 packets received" "(it reaches a container on mn2)" || return 1
+        dk rm -f "mm$ID" "mp1$ID" "mp2$ID" >/dev/null || return 1
+        dk network rm "mn1$ID" "mn2$ID" >/dev/null
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -248,5 +282,6 @@ t "container inspect ExecIDs (null, a made and a running exec); exec inspect Pid
 t "image prune -a --filter label/label!/until; container prune --filter label/until; unknown filters refused" t_prune_filters
 t "docker run --network none/host --add-host: /etc/hosts has the entries, names resolve" t_add_host_none
 t "docker network connect --alias (running, created): resolved from API and compose containers on the network" t_connect_alias
+t "a container created on two networks (python3-docker): reached by name and alias on each" t_two_networks
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
