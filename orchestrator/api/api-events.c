@@ -34,6 +34,16 @@ static json_object *cc__get(json_object *o, const char *key)
         return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* src's members into dst, when src is an object (a line of the log may
+ * lack one: json-c's foreach does not take NULL). */
+static void cc__merge(json_object *dst, json_object *src)
+{
+        if (!json_object_is_type(src, json_type_object))
+                return;
+        json_object_object_foreach(src, k, v)
+                json_object_object_add(dst, k, json_object_get(v));
+}
+
 static const char *cc__str(json_object *o, const char *key)
 {
         const char *s = json_object_get_string(cc__get(o, key));
@@ -96,9 +106,10 @@ static json_object *cc__message_new(const char *type, const char *action, const 
 /* An image's, network's or volume's event: its attributes as they are. */
 static json_object *cc__object_message(json_object *ev, const char *type, const struct timespec *when)
 {
-        json_object *attrs = cc__get(ev, "attributes"), *actor = json_object_new_object();
+        json_object *attrs = json_object_new_object(), *actor = json_object_new_object();
+        cc__merge(attrs, cc__get(ev, "attributes"));
         json_object_object_add(actor, "ID", json_object_new_string(cc__str(ev, "id")));
-        json_object_object_add(actor, "Attributes", attrs ? json_object_get(attrs) : json_object_new_object());
+        json_object_object_add(actor, "Attributes", attrs);
         return cc__message_new(type, cc__str(ev, "action"), cc__str(ev, "id"), actor, when);
 }
 
@@ -113,8 +124,7 @@ static json_object *cc__message(json_object *ev, struct timespec *when)
         if (*type && strcmp(type, "container") != 0)
                 return cc__object_message(ev, type, when);
         json_object *attrs = json_object_new_object();
-        json_object_object_foreach(cc__get(ev, "labels"), lk, lv)
-                json_object_object_add(attrs, lk, json_object_get(lv));
+        cc__merge(attrs, cc__get(ev, "labels"));
         /* compose containers carry the labels docker compose writes; the
          * API's own (project api-HEX, service "container") only theirs */
         if (!(cc_startswith(project, "api-") && strcmp(service, "container") == 0)) {
@@ -127,8 +137,7 @@ static json_object *cc__message(json_object *ev, struct timespec *when)
                                        json_object_new_string(json_object_get_boolean(cc__get(ev, "oneoff")) ? "True"
                                                                                                               : "False"));
         }
-        json_object_object_foreach(cc__get(ev, "attributes"), ak, av)
-                json_object_object_add(attrs, ak, json_object_get(av));
+        cc__merge(attrs, cc__get(ev, "attributes"));
         json_object *actor = json_object_new_object();
         json_object_object_add(actor, "ID", json_object_new_string(id));
         json_object_object_add(actor, "Attributes", attrs);
@@ -241,10 +250,7 @@ void cc_api_event_object(struct cc_api *api, const char *type, const char *actio
         json_object *o = json_object_new_object(), *a = json_object_new_object();
         json_object_object_add(o, "type", json_object_new_string(type));
         json_object_object_add(o, "id", json_object_new_string(id));
-        if (json_object_is_type(labels, json_type_object)) {
-                json_object_object_foreach(labels, lk, lv)
-                        json_object_object_add(a, lk, json_object_get(lv));
-        }
+        cc__merge(a, labels);
         json_object_object_add(o, "attributes", a);
         cc_api_event_log(api, o, action, attrs);
         json_object_put(o);

@@ -105,6 +105,12 @@ volume destroy evvol$ID local" "(volume events)" || return 1
         out=$(curl -s --unix-socket "$SOCK" -G "http://d/events" --data-urlencode "since=$t0" --data-urlencode "until=$t1" \
                 --data-urlencode 'filters={"type":["network"],"event":["create"]}') || return 1
         assert_eq "$(jq -c '[has("status"), has("id"), has("from"), .scope]' <<<"$out")" '[false,false,false,"local"]' || return 1
+        # a line of the log with neither labels nor attributes (hand-written,
+        # an older ccompose's): sent, the service still serves
+        printf '{"type":"container","time":"%s","action":"start","id":"bare%s"}\n' \
+                "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" "$ID" >>"$CCOMPOSE_RUNTIME_DIR/events.jsonl"
+        out=$(dk events --since "${t1%.*}" --until "$(date +%s.%N)" --filter "container=bare$ID" --format '{{.Action}} {{.Actor.ID}}') || return 1
+        assert_eq "$out" "start bare$ID" "(a bare line of the log)" || return 1
         out=$(curl -s --unix-socket "$SOCK" -G "http://d/events" --data-urlencode "until=$t1" \
                 --data-urlencode 'filters={"bogus":["x"]}')
         assert_contains "$out" "invalid filter 'bogus'"
