@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "registry.h"
 #include "service-spec.h"
 #include "sup-internal.h"
@@ -174,6 +175,12 @@ static int cc__supervise(struct cc_cli *cli, struct cc_project *p, const struct 
         s->sighup.data = s;
         uv_signal_start(&s->sighup, cc_sup_signal_cb, SIGHUP);
 
+        /* A start request usually follows within milliseconds (up, the
+         * API's create then start): the grace period the first move into
+         * a v1 cgroup waits for starts now, so that the container's move
+         * finds it over or nearly (the start primes it again, for later
+         * starts). */
+        cc_cgroup_prime_move();
         if ((r = cc_sup_control_listen(s, &err)) < 0)
                 goto fail;
         s->reconciling = true;

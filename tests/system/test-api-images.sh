@@ -409,7 +409,7 @@ t_connect() {
 # depends_on; web reaches db by its service name; ps, logs; down -v leaves
 # no container, network, volume, bridge or veth
 t_compose() {
-        local dir=$TMP/stack out port=$((20000 + RANDOM % 20000)) p=apii$ID
+        local dir=$TMP/stack out port p=apii$ID; port=$(free_port)
         mkdir -p "$dir"
         cat >"$dir/docker-compose.yml" <<EOF
 version: "3.8"
