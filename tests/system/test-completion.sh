@@ -90,9 +90,12 @@ zmodload zsh/zpty zsh/datetime
 zpty z zsh -f -i
 zpty -w z 'PS1= PS2= RPS1=; autoload -U compinit && compinit -u -D; source <(ccompose completion zsh)'
 zpty -w z 'compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- "" MATCH:${^m}; builtin compadd "$@"; }'
+zpty -w z 'zle-line-init() { print -rn -- ZLE""-WAITS; }; zle -N zle-line-init'
 zpty -w z 'zstyle ":completion:*" menu no; print READY-FOR""-LINE'
-# the line once zle waits for it (typed ahead, it may be dropped)
+# the line once zle waits for it (typed ahead, it may be dropped): after
+# the set-up's last command, the next line's zle-line-init
 zpty -r z ready '*READY-FOR-LINE*'
+zpty -r z ready '*ZLE-WAITS*'
 zpty -n -w z "$1"$'\t'
 zpty -w z $'\C-u''print END-OF""-MATCHES'
 out= end=$(( EPOCHREALTIME + 30 ))
