@@ -166,22 +166,20 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
                 int e = cc_api_fork(c->api, (const char *const *) argv.v, (const char *const *) env.v, dir, fds,
                                     cc__cmd_forked, c);
                 close(p[1]);
-                if (e == 0 && uv_pipe_open(&c->out, p[0]) == 0) {
+                if (e == 0) {
                         cc_strv_free(&argv);
                         cc_strv_free(&env);
                         c->open = 2;
-                        uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__cmd_read);
+                        if (uv_pipe_open(&c->out, p[0]) == 0) {
+                                uv_read_start((uv_stream_t *) &c->out, cc__cmd_alloc, cc__cmd_read);
+                        } else {
+                                /* asked, but its output cannot be read: its end still comes */
+                                close(p[0]);
+                                uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
+                        }
                         return;
                 }
                 close(p[0]);
-                if (e == 0) {
-                        /* asked, but its output cannot be read: its end still comes */
-                        cc_strv_free(&argv);
-                        cc_strv_free(&env);
-                        c->open = 2;
-                        uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
-                        return;
-                }
         }
         uv_stdio_container_t stdio[3] = {
                 {.flags = UV_IGNORE},

@@ -1,5 +1,5 @@
 # Shared by the system tests of the Docker Engine API service
-# (test-api.sh, test-api-run.sh, test-api-images.sh); sourced after lib.sh. Debian's docker CLI
+# (test-api*.sh); sourced after lib.sh. Debian's docker CLI
 # against a service this file starts (start_service CIDR: its --bip) and
 # stops by its PID (api_cleanup [PROJECT...], registered by the caller with
 # on_exit), which also takes down every project the API made.
@@ -16,6 +16,18 @@ start_service() {
         SVC_PID=$!
         for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
         bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
+}
+# api_prelude N ROUTE_RE RANGE NAME: all N cases skipped when the file's
+# subnets (ROUTE_RE, the start of a route; RANGE as said) or 10.213/16 or
+# 10/8 are routes of this host; else the test image made and loaded.
+api_prelude() {
+        local i
+        if ip -4 route show | grep -qE "^$2|^10\.213\.0\.0/16|^10\.0\.0\.0/8"; then
+                for i in $(seq 1 "$1"); do skip "$4 $i" "$3 overlaps a route of this host"; done
+                done_testing
+        fi
+        setup_or_bail "$SRCDIR/tests/system/make-images.sh" "$IMAGES"
+        setup_or_bail cc image load -i "$IMAGES/busybox-docker.tar"
 }
 api_projects() { ls "$CCOMPOSE_RUNTIME_DIR" 2>/dev/null | grep '^api-'; }
 # the one-container project the API made for container NAME
