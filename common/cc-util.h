@@ -87,6 +87,12 @@ int cc_rm_rf(const char *path);
 /* The same for name under the directory dirfd (AT_FDCWD: as cc_rm_rf),
  * no symlink followed (a symlink named is removed itself). */
 int cc_rm_rf_at(int dirfd, const char *name);
+/* cc_rm_rf of a directory (the same rules), its entries removed by a few
+ * threads at once: on a disk whose journal is busy (other processes'
+ * fsyncs) each unlink or rmdir waits ~4 ms for a commit, ~40 ms one after
+ * the other for a container's directory; at once they wait for the same
+ * ones. A non-directory is removed as by cc_rm_rf. 0 or -errno. */
+int cc_rm_rf_threads(const char *dir);
 /* Join dir and name ("name" when absolute). Caller frees. */
 char *cc_path_join(const char *dir, const char *name);
 /* Clean a path lexically: collapse //, ., and .. (without touching the disk). */

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/pidfd.h>
@@ -353,76 +352,6 @@ static void cc__container_free(struct cc_container *c)
         free(c->dir);
         cc_strv_free(&c->anon_volumes);
         free(c);
-}
-
-/* ---- Removal of the container's directory ---- */
-
-struct cc__rm_job {
-        int dfd;
-        dev_t dev;
-        char **names;
-        size_t n;
-        size_t next; /* taken atomically */
-        int err;     /* the first error, set atomically */
-};
-
-static void *cc__rm_worker(void *arg)
-{
-        struct cc__rm_job *j = arg;
-        for (;;) {
-                size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-                if (i >= j->n)
-                        return NULL;
-                struct stat st;
-                int r = 0;
-                if (fstatat(j->dfd, j->names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        r = errno == ENOENT ? 0 : -errno;
-                else if (S_ISDIR(st.st_mode) && st.st_dev != j->dev)
-                        r = -EBUSY; /* a mount left inside: never descended into */
-                else
-                        r = cc_rm_rf_at(j->dfd, j->names[i]);
-                int none = 0;
-                if (r < 0)
-                        __atomic_compare_exchange_n(&j->err, &none, r, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-        }
-}
-
-/* rm -rf of a container's directory (cc_rm_rf's rules), its ~15 entries
- * removed by a few threads at once: on a disk whose journal is busy
- * (other processes' fsyncs) each unlink or rmdir waits ~4 ms for a
- * commit, one after the other 40 ms for a container; at once they wait
- * for the same ones. 0 or -errno. */
-static int cc__rm_dir(const char *dir)
-{
-        struct cc__rm_job j = {.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
-        if (j.dfd < 0)
-                return errno == ENOENT ? 0 : (errno == ENOTDIR || errno == ELOOP ? cc_rm_rf(dir) : -errno);
-        struct stat st;
-        DIR *d = fstat(j.dfd, &st) == 0 ? fdopendir(dup(j.dfd)) : NULL;
-        if (!d) {
-                close(j.dfd);
-                return cc_rm_rf(dir);
-        }
-        j.dev = st.st_dev;
-        struct cc_strv names = {0};
-        for (struct dirent *de; (de = readdir(d));)
-                if (!cc_streq(de->d_name, ".") && !cc_streq(de->d_name, ".."))
-                        cc_strv_push(&names, de->d_name);
-        closedir(d);
-        j.names = names.v;
-        j.n = names.n;
-        pthread_t t[4];
-        size_t nt = 0;
-        while (j.n > 4 && nt < CC_ARRAY_SIZE(t) && pthread_create(&t[nt], NULL, cc__rm_worker, &j) == 0)
-                nt++;
-        cc__rm_worker(&j);
-        for (size_t i = 0; i < nt; i++)
-                pthread_join(t[i], NULL);
-        cc_strv_free(&names);
-        close(j.dfd);
-        if (j.err < 0)
-                return j.err;
-        return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 /* Undo a start that failed: the child (if any) is gone or killed, the
@@ -820,7 +749,7 @@ int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error 
                         cc__cgroup_prune(c->project);
         }
         if (!keep_dir) {
-                int rr = cc__rm_dir(c->dir);
+                int rr = cc_rm_rf_threads(c->dir);
                 if (rr < 0 && r >= 0)
                         r = cc_error_setsys(err, rr, "container %.12s: remove %s", c->id, c->dir);
         }
@@ -851,7 +780,7 @@ int cc_container_cleanup(const char *root, const char *project, const char *id, 
                 return cc_error_prefix(err, "container %.12s", id);
         cc__cgroup_prune(project);
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", root, id);
-        r = cc__rm_dir(dir);
+        r = cc_rm_rf_threads(dir);
         if (r < 0)
                 return cc_error_setsys(err, r, "container %.12s: remove %s", id, dir);
         return 0;
