@@ -10,10 +10,15 @@
 # After dockerd_start: DOCKERD_DIR (its temporary directory), DOCKERD_HOST
 # (unix://.../docker.sock, for clients that take DOCKER_HOST), DOCKERD_PID.
 # DOCKERD_FLAGS (set before dockerd_start): more dockerd options.
+# DOCKERD_BRIDGE_CIDR (set before dockerd_start, e.g. 10.213.108.1/24): give
+# dockerd a default bridge network on that address, a bridge of our own
+# (ccdkbr-<pid>) made here and removed by dockerd_stop, still without
+# iptables rules, forwarding or masquerading: containers on it reach the
+# bridge and each other only.
 #
 # What it keeps off the host: state, images and sockets live in one
 # temporary directory (--data-root, --exec-root, its containerd's root,
-# state and sockets); no docker0 bridge, no iptables/ip6tables rules, no IP
+# state and sockets); no docker0 bridge (unless DOCKERD_BRIDGE_CIDR), no iptables/ip6tables rules, no IP
 # forwarding or masquerading (--bridge=none, --iptables=false ...); the
 # host's /etc/docker/daemon.json and key.json are neither read nor written;
 # no systemd unit. Both daemons run in a private mount namespace (their
@@ -80,6 +85,17 @@ dockerd_start() {
         [ -e /run/runc ] || DOCKERD_HOST_DIRS+=" /run/runc"
         mkdir -p "$DOCKERD_DIR/data" "$DOCKERD_DIR/exec" "$DOCKERD_DIR/cli" "$DOCKERD_DIR/containerd/root" "$DOCKERD_DIR/containerd/state" "$DOCKERD_DIR/containerd/opt"
         mkdir -p "/sys/fs/cgroup/pids/$DOCKERD_CGROUP/daemons"
+        DOCKERD_BRIDGE=none
+        if [ -n "${DOCKERD_BRIDGE_CIDR:-}" ]; then
+                DOCKERD_BRIDGE=ccdkbr-$$
+                ip link add "$DOCKERD_BRIDGE" type bridge &&
+                        ip addr add "$DOCKERD_BRIDGE_CIDR" dev "$DOCKERD_BRIDGE" &&
+                        ip link set "$DOCKERD_BRIDGE" up || {
+                        echo "lib-dockerd.sh: cannot make the bridge $DOCKERD_BRIDGE ($DOCKERD_BRIDGE_CIDR)" >&2
+                        dockerd_stop
+                        return 1
+                }
+        fi
         printf '{"deprecated-key-path": "%s/key.json"}\n' "$DOCKERD_DIR" >"$DOCKERD_DIR/daemon.json"
         c=$DOCKERD_DIR/containerd
         cat >"$c/config.toml" <<EOF
@@ -102,7 +118,7 @@ EOF
         # socket and becomes dockerd (same PID), all in one new mount
         # namespace and session.
         setsid unshare -m --propagation private bash -c '
-                d=$1 cg=$2 extra=$3
+                d=$1 cg=$2 extra=$3 bridge=$4
                 echo $$ >"/sys/fs/cgroup/pids/$cg/daemons/cgroup.procs" || exit 1
                 containerd --config "$d/containerd/config.toml" </dev/null >"$d/containerd.log" 2>&1 &
                 echo $! >"$d/containerd.pid"
@@ -114,9 +130,9 @@ EOF
                 exec dockerd --data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/docker.sock" \
                         --pidfile "$d/dockerd.pid" --config-file "$d/daemon.json" \
                         --containerd "$d/containerd/containerd.sock" --cgroup-parent "/$cg" \
-                        --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+                        --bridge="$bridge" --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
                         --userland-proxy=false --log-level=warn $extra
-        ' dockerd-launch "$DOCKERD_DIR" "$DOCKERD_CGROUP" "${DOCKERD_FLAGS:-}" </dev/null >"$DOCKERD_DIR/dockerd.log" 2>&1 &
+        ' dockerd-launch "$DOCKERD_DIR" "$DOCKERD_CGROUP" "${DOCKERD_FLAGS:-}" "$DOCKERD_BRIDGE" </dev/null >"$DOCKERD_DIR/dockerd.log" 2>&1 &
         DOCKERD_PID=$!
         local i
         for ((i = 0; i < 600; i++)); do
@@ -187,6 +203,10 @@ dockerd_stop() {
         for cg in $(_dockerd_cgroups); do
                 rmdir "$cg" 2>/dev/null || { echo "lib-dockerd.sh: cannot remove cgroup $cg" >&2; rc=1; }
         done
+        if [ "${DOCKERD_BRIDGE:-none}" != none ]; then
+                ip link del "$DOCKERD_BRIDGE" 2>/dev/null || { echo "lib-dockerd.sh: cannot remove the bridge $DOCKERD_BRIDGE" >&2; rc=1; }
+        fi
+        DOCKERD_BRIDGE=none
         # the mounts were in the daemons' own namespace; any in ours go too
         for m in $(awk -v d="$DOCKERD_DIR" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r); do
                 umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
