@@ -127,7 +127,7 @@ static json_object *cc__message(json_object *ev, struct timespec *when)
         cc__merge(attrs, cc__get(ev, "labels"));
         /* compose containers carry the labels docker compose writes; the
          * API's own (project api-HEX, service "container") only theirs */
-        if (!(cc_startswith(project, "api-") && strcmp(service, "container") == 0)) {
+        if (!(cc_startswith(project, "api-") && strcmp(service, CC_API_SERVICE) == 0)) {
                 char num[16];
                 snprintf(num, sizeof(num), "%d", json_object_get_int(cc__get(ev, "number")));
                 json_object_object_add(attrs, "com.docker.compose.project", json_object_new_string(project));

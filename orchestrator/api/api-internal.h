@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "cc-util.h"
+#include "state.h"
 
 /* The API version we speak, and the oldest we accept (as dockerd 20.10). */
 #define CC_API_VERSION "1.41"
@@ -166,7 +167,9 @@ json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now);
 /* cc_api_ctrs_load, then cc_api_ctr_find (cs is to be freed either way). */
 struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* The file of an API-made container's project that holds its request. */
-#define CC_API_RECORD "api.json"
+#define CC_API_RECORD CC_STATE_API_RECORD
+/* ... and its service's name in its compose model */
+#define CC_API_SERVICE "container"
 /* ... and its compose model (api-write.c makes it) */
 #define CC_API_COMPOSE_FILE "compose.json"
 /* api-images.c */
@@ -281,11 +284,8 @@ int cc_api_compose_network(json_object *body, const char *mode, json_object *svc
 /* The compose file of a new API container (model: its "services" not yet
  * added): the networks its service names (an API network's subnet) and the
  * named volumes (made when missing, external: true, so its removal never
- * takes them). *key: the service's name in it (its first alias, which
- * other containers on the network resolve), else NULL. -1 with the status
- * and err. */
-int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, char **key, int *status,
-                          struct cc_error *err);
+ * takes them). -1 with the status and err. */
+int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, int *status, struct cc_error *err);
 int cc_api_model_volumes(struct cc_api *api, json_object *svc, json_object *model, struct cc_error *err);
 /* NetworkSettings.Networks of a container: the network of the API's it is
  * on, with its aliases (and its short ID, as docker adds). */

@@ -588,18 +588,6 @@ int cc_api_compose_network(json_object *body, const char *mode, json_object *svc
         return 0;
 }
 
-/* a compose service name: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
-static bool cc__service_name_ok(const char *s)
-{
-        if (!*s)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      (p > s && (*p == '_' || *p == '.' || *p == '-'))))
-                        return false;
-        return true;
-}
-
 /* An API network's definition in a compose model's top networks (its
  * subnet, gateway, internal): -1 with the status (404) when there is no
  * such network. */
@@ -629,10 +617,8 @@ static int cc__model_network(struct cc_api *api, json_object *top, const char *n
         return 0;
 }
 
-int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, char **key, int *status,
-                          struct cc_error *err)
+int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, int *status, struct cc_error *err)
 {
-        *key = NULL;
         json_object *nets = json_object_object_get(svc, "networks");
         if (!json_object_is_type(nets, json_type_object))
                 return 0;
@@ -640,15 +626,9 @@ int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *mod
         json_object_object_add(model, "networks", top);
         json_object_object_foreach(nets, name, def)
         {
+                (void) def;
                 if (cc__model_network(api, top, name, status, err) < 0)
                         return -1;
-                /* other containers on the network find it by its service name too */
-                json_object *al = json_object_object_get(def, "aliases");
-                for (size_t i = 0; !*key && i < cc_api_len(al); i++) {
-                        const char *a = json_object_get_string(json_object_array_get_idx(al, i));
-                        if (cc__service_name_ok(a))
-                                *key = cc_xstrdup(a);
-                }
         }
         return 0;
 }

@@ -21,7 +21,6 @@
 #include "state.h"
 #include "supervisor.h"
 
-#define CC__SERVICE "container"
 #define CC__COMPOSE_FILE CC_API_COMPOSE_FILE
 
 /* ---- running a ccompose command ---- */
@@ -518,7 +517,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         /* without one, docker's kind of name (api-names.c) */
         _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc_api_new_name(&cs);
         json_object *svc = NULL, *model = NULL;
-        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL, *key = NULL;
+        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL;
         struct cc_error err = {0};
         if (!cc_api_name_valid(name)) {
                 cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
@@ -563,13 +562,16 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         model = json_object_new_object();
         json_object_object_add(model, "name", json_object_new_string(project));
         /* a network and named volumes of the API's (api-networks.c, api-volumes.c) */
-        if (cc_api_model_networks(r->api, svc, model, &key, &status, &err) < 0 ||
+        if (cc_api_model_networks(r->api, svc, model, &status, &err) < 0 ||
             (status = 500, cc_api_model_volumes(r->api, svc, model, &err)) < 0) {
                 cc_api_reply_error(r, status, "%s", cc_error_msg(&err));
                 goto out;
         }
         json_object *services = json_object_new_object();
-        json_object_object_add(services, key ? key : CC__SERVICE, json_object_get(svc));
+        /* one name for every API container's service (/events knows them
+         * by it), never one of its DNS names (sup-net-names.c): an alias
+         * is one network's only */
+        json_object_object_add(services, CC_API_SERVICE, json_object_get(svc));
         json_object_object_add(model, "services", services);
         if (r->api->opts->bip && !cc__get(svc, "network_mode") && !cc__get(svc, "networks")) {
                 struct net_subnet sub;

@@ -110,6 +110,10 @@ bool cc_proc_alive(pid_t pid, unsigned long long start);
  * reaps, while the zombie is still in /proc. Each keeper holds a shared
  * flock on the file while it lives. */
 #define CC_STATE_EXITS_FILE "exits"
+/* In the state directory of a project the API service made for one
+ * container (`docker run`): the API's record of it. Its service's name is
+ * not one of its DNS names, as a docker container has none. */
+#define CC_STATE_API_RECORD "api.json"
 /* The exit code of a process that has exited (pid + start time): from
  * /proc while it is a zombie, else from the exit records. False when it
  * is not known (it was reaped by another process), or still runs. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "dns.h"
 #include "hosts.h"
@@ -31,7 +32,15 @@ void net__add_name(struct cc_buf *b, const char *name)
         cc_buf_puts(b, name);
 }
 
-static char *net__names(struct cc_sup_ctr *c, const char *key, bool self)
+/* Was project made by the API service for a container (`docker run`)?
+ * Then its service's name is none of the container's names. */
+static bool net__api_made(const char *runtime_dir, const char *project)
+{
+        _cleanup_free_ char *rec = cc_xasprintf("%s/%s/%s", runtime_dir, project, CC_STATE_API_RECORD);
+        return access(rec, F_OK) == 0;
+}
+
+static char *net__names(struct cc_sup_ctr *c, const char *key, bool self, bool by_service)
 {
         struct cc_buf b = {0};
         struct cc_ctr_state *st = cc_sup_ctr_state(c);
@@ -41,7 +50,8 @@ static char *net__names(struct cc_sup_ctr *c, const char *key, bool self)
         if (self)
                 net__add_name(&b, hn ? hn : shortid);
         net__add_name(&b, st ? st->name : NULL);
-        net__add_name(&b, c->svc->name);
+        if (by_service)
+                net__add_name(&b, c->svc->name);
         struct cc_node *al = cc_node_map_get(cc_node_map_get(cc_node_map_get(c->svc->def, "networks"), key), "aliases");
         for (size_t i = 0; cc_node_is_seq(al) && i < al->n; i++)
                 net__add_name(&b, al->items[i]->str);
@@ -81,6 +91,7 @@ void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_s
 {
         const struct cc_node *xnets = net__svc_nets(xdef);
         struct cc_net *n = s->net;
+        bool by_service = !net__api_made(n->scope, s->project->name);
         for (int pass = 0; pass < (peers ? 2 : 1); pass++)
                 for (size_t i = 0; i < s->n_svcs; i++)
                         for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
@@ -96,7 +107,7 @@ void net__peer_entries(struct cc_sup *s, const struct cc_node *xdef, struct cc_s
                                         const char *ip6 = net__ip6_of(n, ps->name, key);
                                         if (!ip || !cc_node_map_get(pnets, key))
                                                 continue;
-                                        char *names = net__link_names(xdef, p, net__names(p, key, p == x));
+                                        char *names = net__link_names(xdef, p, net__names(p, key, p == x, by_service));
                                         net__entry(e, ne, ip, cc_xstrdup(names));
                                         if (ip6)
                                                 net__entry(e, ne, ip6, cc_xstrdup(names));
@@ -184,9 +195,10 @@ static bool net__has_name(const char *names, const char *name)
  * does not see it gets NXDOMAIN, not an answer from upstream.) */
 static bool net__project_name(struct cc_sup *s, const char *name)
 {
+        bool by_service = !net__api_made(s->net->scope, s->project->name);
         for (size_t i = 0; i < s->n_svcs; i++) {
                 struct cc_sup_svc *svc = &s->svcs[i];
-                if (strcasecmp(svc->name, name) == 0)
+                if (by_service && strcasecmp(svc->name, name) == 0)
                         return true;
                 const char *hn = cc_node_map_str(svc->def, "hostname");
                 if (hn && strcasecmp(hn, name) == 0)
@@ -229,9 +241,9 @@ static bool net__alias_of(json_object *mine, const char *full, const char *name)
 }
 
 /* Containers of the other projects of the runtime dir on a network the
- * asker is on (external: true), by container or service name, or an
- * alias on that network: their state.json says who runs, their
- * network.json where and by which aliases. */
+ * asker is on (external: true), by container or service name (an API
+ * container: its name or short ID), or an alias on that network: their
+ * state.json says who runs, their network.json where and by which aliases. */
 static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, const char *name,
                                struct net_dns_addrs *out)
 {
@@ -245,13 +257,17 @@ static void net__dns_elsewhere(struct cc_sup *s, const struct cc_node *def, cons
                 json_object *addrs = json_object_from_file(path);
                 struct cc_state *st = NULL;
                 struct cc_error e = {0};
+                bool by_service = !net__api_made(nt->scope, de->d_name);
                 if (addrs && cc_state_load(nt->scope, de->d_name, &st, &e) >= 0 && st) {
                         for (size_t i = 0; i < st->n_ctrs; i++) {
                                 struct cc_ctr_state *c = &st->ctrs[i];
                                 json_object *mine = NULL, *ip = NULL;
                                 if (c->status != CC_CTR_RUNNING || !json_object_object_get_ex(addrs, c->name, &mine))
                                         continue;
-                                bool named = strcasecmp(c->name, name) == 0 || strcasecmp(c->service, name) == 0;
+                                /* an API container: by its short ID, as docker's */
+                                bool named = strcasecmp(c->name, name) == 0 ||
+                                             (by_service ? strcasecmp(c->service, name) == 0
+                                                         : strlen(name) == 12 && strncasecmp(c->id, name, 12) == 0);
                                 for (size_t k = 0; k < nets->n; k++) {
                                         struct net_def *d = net__def(nt, cc_node_key(nets, k));
                                         if (d && !named && !net__alias_of(mine, d->full, name))

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Docker Engine API service (issue 16), more against Debian's docker CLI:
+# aliases per network, image commands without the ccompose binary,
+# --add-host in the order given, volume mount/unmount events. The service
+# is started here and stopped by its PID; its containers, veths, bridges
+# and temporary files are gone at the end.
+# Subnets: 10.213.134.0/24 (--bip), 10.213.135.0/24 and 10.213.136.0/24
+# (networks).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
+require_commands curl
+mkdir -p "$DOCKER_CONFIG"
+N=2
+plan $N
+
+api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
+
+on_exit api_cleanup
+start_service 10.213.134.0/24
+
+# what ping in container $1 says it reaches for name $2 ("bad address" when none)
+reach() { dk exec "$1" ping -c 1 -W 2 "$2" 2>&1 | head -1; }
+
+# --network-alias at run and network connect --alias on two networks: each
+# alias on its network only (as docker); the name and the short ID on both;
+# inspect's Aliases per network (given ones, then the short ID)
+t_aliases() {
+        local a="ma$ID" b="mb$ID" c="mc$ID" n1="mn1$ID" n2="mn2$ID" ip1 ip2 sid out
+        dk network create --subnet 10.213.135.0/24 "$n1" >/dev/null || return 1
+        dk network create --subnet 10.213.136.0/24 "$n2" >/dev/null || return 1
+        dk run -d --name "$a" --network "$n1" busybox:test sleep 600 >/dev/null || return 1
+        dk run -d --name "$b" --network "$n2" busybox:test sleep 600 >/dev/null || return 1
+        dk run -d --name "$c" --network "$n1" --network-alias x-one busybox:test sleep 600 >/dev/null || return 1
+        dk network connect --alias x-two "$n2" "$c" || return 1
+        sid=$(dk inspect -f '{{.Id}}' "$c" | cut -c1-12)
+        out=$(dk inspect -f "{{json (index .NetworkSettings.Networks \"$n1\").Aliases}} {{json (index .NetworkSettings.Networks \"$n2\").Aliases}}" "$c")
+        assert_eq "$out" "[\"x-one\",\"$sid\"] [\"x-two\",\"$sid\"]" "(inspect's Aliases per network)" || return 1
+        ip1=$(dk inspect -f "{{(index .NetworkSettings.Networks \"$n1\").IPAddress}}" "$c")
+        ip2=$(dk inspect -f "{{(index .NetworkSettings.Networks \"$n2\").IPAddress}}" "$c")
+        [ -n "$ip1" ] && [ -n "$ip2" ] || { fail "addresses '$ip1' '$ip2'"; return 1; }
+        assert_contains "$(reach "$a" x-one)" "($ip1)" "(x-one from $n1)" || return 1
+        assert_contains "$(reach "$a" x-two)" "bad address" "(x-two from $n1)" || return 1
+        assert_contains "$(reach "$b" x-two)" "($ip2)" "(x-two from $n2)" || return 1
+        assert_contains "$(reach "$b" x-one)" "bad address" "(x-one from $n2)" || return 1
+        for w in "$c" "$sid"; do
+                assert_contains "$(reach "$a" "$w")" "($ip1)" "($w from $n1)" || return 1
+                assert_contains "$(reach "$b" "$w")" "($ip2)" "($w from $n2)" || return 1
+        done
+        # no name of its compose model's: its service
+        assert_contains "$(reach "$a" container)" "bad address" "(container from $n1)" || return 1
+        assert_contains "$(reach "$c" container)" "bad address" "(container from itself)" || return 1
+        out=$(dk exec "$c" cat /etc/hosts | grep "^$ip2")
+        assert_eq "$out" "$(printf '%s\t%s %s x-two' "$ip2" "$sid" "$c")" "(its /etc/hosts' line of $n2)" || return 1
+        dk rm -f "$a" "$b" "$c" >/dev/null || return 1
+        dk network rm "$n1" "$n2" >/dev/null
+}
+
+t_nothing_left() {
+        assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
+        assert_eq "$(api_projects)" "" "(API projects)" || return 1
+        assert_eq "$(api_links)" "" "(bridges, veths)" || return 1
+        assert_eq "$(dk network ls -q -f name="$ID")" "" "(networks)" || return 1
+        assert_eq "$(dk volume ls -q)" "" "(volumes)" || return 1
+        kill "$SVC_PID" || return 1
+        for _ in $(seq 1 100); do [ -e "$SOCK" ] || break; sleep 0.1; done
+        [ ! -e "$SOCK" ] || fail "the socket is left"
+}
+
+t "--network-alias and network connect --alias on two networks: each alias on its own network only" t_aliases
+t "nothing left behind; SIGTERM ends the service" t_nothing_left
+done_testing
