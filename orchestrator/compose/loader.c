@@ -891,6 +891,7 @@ char *cc_project_service_hash(const struct cc_project *p, const char *service)
         _cleanup_node_ struct cc_node *c = cc_node_copy(svc);
         cc_node_map_del(c, "build");
         cc_node_map_del(c, "pull_policy");
+        cc__norm_sort_hosts(c);
         cc_node_map_del(c, "scale");
         struct cc_node *deploy = cc_node_map_get(c, "deploy");
         if (deploy)

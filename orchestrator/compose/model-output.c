@@ -240,6 +240,7 @@ void cc_model_yaml_shape(struct cc_node *model)
         for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
                 struct cc_node *svc = services->items[i];
                 cc__drop_null_commands(svc);
+                cc__norm_sort_hosts(svc);
                 /* UlimitsConfig.MarshalYAML: soft and hard, zero or not */
                 struct cc_node *ul[] = {cc_node_map_get(svc, "ulimits"),
                                         cc_node_map_get(cc_node_map_get(svc, "build"), "ulimits")};
@@ -318,6 +319,7 @@ void cc_model_json_shape(struct cc_node *model)
         struct cc_node *services = cc_node_map_get(model, "services");
         for (size_t i = 0; cc_node_is_map(services) && i < services->n; i++) {
                 cc_norm_json_structs(services->items[i]);
+                cc__norm_sort_hosts(services->items[i]);
                 cc__json_blkio(cc_node_map_get(services->items[i], "blkio_config"));
         }
         for (size_t i = 0; cc_node_is_map(model) && i < model->n; i++) {

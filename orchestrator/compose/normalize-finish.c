@@ -96,9 +96,6 @@ static void cc__shape_build(struct cc_node *b)
         cc__sort(b, "ulimits");
         cc__order_values(cc_node_map_get(b, "ulimits"), cc__ulimit_keys);
         cc__order_items(cc_node_map_get(b, "secrets"), cc__fileref_keys);
-        struct cc_node *eh = cc_node_map_get(b, "extra_hosts");
-        if (cc_node_is_seq(eh))
-                cc__norm_sort_seq(eh);
 }
 
 static void cc__shape_deploy(struct cc_node *d)
@@ -160,9 +157,6 @@ void cc__norm_shape(struct cc_node *svc)
                 for (size_t j = 0; cc_node_is_seq(h) && j < h->n; j++)
                         cc__sort(h->items[j], "environment");
         }
-        struct cc_node *eh = cc_node_map_get(svc, "extra_hosts");
-        if (cc_node_is_seq(eh))
-                cc__norm_sort_seq(eh);
         struct cc_node *blkio = cc_node_map_get(svc, "blkio_config");
         cc__norm_order(blkio, cc__blkio_keys);
         for (size_t i = 0; cc_node_is_map(blkio) && i < blkio->n; i++)

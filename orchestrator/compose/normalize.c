@@ -342,7 +342,8 @@ static int cc__duration_field(const struct cc__norm *n, struct cc_node *map, con
 /* ---- per-key conversions ---- */
 
 /* extra_hosts: "host:ip", "host=ip" (ips may be comma-separated, IPv6 in
- * brackets) or a mapping host: ip | [ips] -> sorted ["host=ip", ...]. */
+ * brackets) or a mapping host: ip | [ips] -> ["host=ip", ...] in the order
+ * given (/etc/hosts has them so; the output sorts them: cc_model_sort_hosts). */
 static int cc__hosts_add(const struct cc__norm *n, const struct cc_node *at, struct cc_node *out, const char *host,
                          const char *ips)
 {
@@ -382,6 +383,15 @@ void cc__norm_sort_seq(struct cc_node *seq)
         qsort(seq->items, seq->n, sizeof(*seq->items), cc__seq_strcmp);
 }
 
+void cc__norm_sort_hosts(struct cc_node *svc)
+{
+        struct cc_node *eh[] = {cc_node_map_get(svc, "extra_hosts"),
+                                cc_node_map_get(cc_node_map_get(svc, "build"), "extra_hosts")};
+        for (size_t i = 0; i < CC_ARRAY_SIZE(eh); i++)
+                if (cc_node_is_seq(eh[i]))
+                        cc__norm_sort_seq(eh[i]);
+}
+
 static int cc__extra_hosts(const struct cc__norm *n, struct cc_node *map, const char *key)
 {
         struct cc_node *v = cc_node_map_get(map, key);
@@ -417,7 +427,6 @@ static int cc__extra_hosts(const struct cc__norm *n, struct cc_node *map, const 
                 if ((r = cc__hosts_add(n, it, out, host, ip ? ip : "")) < 0)
                         return r;
         }
-        cc__norm_sort_seq(out);
         cc__norm_replace(map, key, cc_steal(&out));
         return 0;
 }

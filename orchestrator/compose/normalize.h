@@ -108,6 +108,9 @@ int cc__norm_bytes(const struct cc__norm *n, struct cc_node *map, const char *ke
 
 /* Sort a sequence of scalars by their text. */
 void cc__norm_sort_seq(struct cc_node *seq);
+/* A service's extra_hosts (and its build's) sorted, as compose-go marshals
+ * them (the model keeps the order given: /etc/hosts has it). */
+void cc__norm_sort_hosts(struct cc_node *svc);
 /* Put the keys of every structure inside a service in compose-go's order
  * (struct fields in declaration order, map keys sorted). */
 void cc__norm_shape(struct cc_node *svc);

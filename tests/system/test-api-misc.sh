@@ -10,12 +10,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 require_commands curl
 mkdir -p "$DOCKER_CONFIG"
-N=2
+N=3
 plan $N
 
 api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
 
-on_exit api_cleanup
+on_exit api_cleanup "amh$ID"
 start_service 10.213.134.0/24
 
 # what ping in container $1 says it reaches for name $2 ("bad address" when none)
@@ -55,6 +55,39 @@ t_aliases() {
         dk network rm "$n1" "$n2" >/dev/null
 }
 
+# --add-host and compose's extra_hosts (a list, a map) in /etc/hosts in
+# the order given, not sorted
+t_add_host_order() {
+        local out want proj="amh$ID"
+        out=$(dk run --rm --network none --add-host zz-host:10.9.9.3 --add-host aa-host:10.9.9.1 \
+                --add-host mm-host:10.9.9.2 busybox:test cat /etc/hosts | grep -- -host) || return 1
+        want=$(printf '10.9.9.3\tzz-host\n10.9.9.1\taa-host\n10.9.9.2\tmm-host')
+        assert_eq "$out" "$want" "(docker run --add-host)" || return 1
+        mkdir -p "$TMP/amh"
+        cat >"$TMP/amh/compose.yaml" <<'YAML'
+services:
+  list:
+    image: busybox:test
+    command: sleep 600
+    network_mode: none
+    extra_hosts: ["zz-host:10.9.9.3", "aa-host=10.9.9.1", "mm-host:10.9.9.2"]
+  map:
+    image: busybox:test
+    command: sleep 600
+    network_mode: none
+    extra_hosts:
+      zz-host: 10.9.9.3
+      aa-host: 10.9.9.1
+      mm-host: 10.9.9.2
+YAML
+        cc -p "$proj" -f "$TMP/amh/compose.yaml" up -d >/dev/null 2>&1 || { fail "compose up"; cc -p "$proj" down -t 0 >/dev/null 2>&1; return 1; }
+        for s in list map; do
+                out=$(cc -p "$proj" -f "$TMP/amh/compose.yaml" exec -T "$s" cat /etc/hosts | grep -- -host)
+                assert_eq "$out" "$want" "(compose extra_hosts as a $s)" || { cc -p "$proj" down -t 0 >/dev/null 2>&1; return 1; }
+        done
+        cc -p "$proj" -f "$TMP/amh/compose.yaml" down -t 0 >/dev/null 2>&1
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -67,5 +100,6 @@ t_nothing_left() {
 }
 
 t "--network-alias and network connect --alias on two networks: each alias on its own network only" t_aliases
+t "docker run --add-host, compose extra_hosts (list, map): /etc/hosts in the order given" t_add_host_order
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing

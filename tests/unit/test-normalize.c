@@ -517,17 +517,19 @@ TEST(storage_opt_and_log_opt_values_are_strings)
 }
 
 /* ---------------------------------------------------------- extra_hosts */
+/* in the order given (the container's /etc/hosts has them so); config's
+ * output sorts them as compose-go marshals them (cli/config) */
 
 TEST(extra_hosts_colon_and_equals_forms)
 {
         EXPECT("extra_hosts: ['somehost:162.242.195.82', 'otherhost=50.31.209.229']", "extra_hosts",
-               "[\"otherhost=50.31.209.229\",\"somehost=162.242.195.82\"]");
+               "[\"somehost=162.242.195.82\",\"otherhost=50.31.209.229\"]");
 }
 
 TEST(extra_hosts_ipv6_forms)
 {
         EXPECT("extra_hosts: ['myhostv6:::1', 'h6=[::1]', 'h:[fe80::1]', 'x=::2']", "extra_hosts",
-               "[\"h6=::1\",\"h=fe80::1\",\"myhostv6=::1\",\"x=::2\"]");
+               "[\"myhostv6=::1\",\"h6=::1\",\"h=fe80::1\",\"x=::2\"]");
 }
 
 TEST(extra_hosts_several_ips)
@@ -538,7 +540,7 @@ TEST(extra_hosts_several_ips)
 TEST(extra_hosts_mapping_form)
 {
         EXPECT("extra_hosts: {b: 10.0.0.2, a: [10.0.0.1, '::1']}", "extra_hosts",
-               "[\"a=10.0.0.1\",\"a=::1\",\"b=10.0.0.2\"]");
+               "[\"b=10.0.0.2\",\"a=10.0.0.1\",\"a=::1\"]");
 }
 
 TEST(extra_hosts_missing_ip_is_an_error)
@@ -745,7 +747,7 @@ TEST(build_additional_context_without_equals_is_an_error)
 TEST(build_shm_size_and_extra_hosts)
 {
         EXPECT("build: {context: ., shm_size: 2g, extra_hosts: ['b:1.1.1.1', 'a=::1']}", "build",
-               "{\"context\":\"/proj\",\"extra_hosts\":[\"a=::1\",\"b=1.1.1.1\"],\"shm_size\":\"2147483648\"}");
+               "{\"context\":\"/proj\",\"extra_hosts\":[\"b=1.1.1.1\",\"a=::1\"],\"shm_size\":\"2147483648\"}");
 }
 
 TEST(build_secrets_and_ulimits)
