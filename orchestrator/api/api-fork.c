@@ -385,3 +385,11 @@ int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *
         f->pending = x;
         return 0;
 }
+
+void cc_api_fork_kill(struct cc_api *api, void *data, int sig)
+{
+        struct cc_api_forker *f = api->forker;
+        for (struct cc_api_forked *x = f ? f->pending : NULL; x; x = x->next)
+                if (x->data == data && x->pid > 0)
+                        kill(x->pid, sig);
+}

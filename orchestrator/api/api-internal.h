@@ -202,6 +202,9 @@ void cc_api_forker_close(struct cc_api *api);
 typedef void (*cc_api_fork_fn)(void *data, int64_t code);
 int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
                 cc_api_fork_fn done, void *data);
+/* Send sig to the child of the fork server that was asked with data, if
+ * it has started and not ended. */
+void cc_api_fork_kill(struct cc_api *api, void *data, int sig);
 
 /* ---- prune's filters (api-system.c) ---- */
 /* Refuse (400, as docker: "invalid filter 'K'") a key not in keys
@@ -229,6 +232,7 @@ struct cc_api_run {
         uv_pipe_t out, errp;
         int open;                /* handles not closed yet */
         bool exited;
+        bool forked;             /* a child of the fork server's, not proc */
         int64_t code;            /* exit code, 128+signal */
         struct cc_buf err;       /* what it printed on stderr (bounded) */
         struct cc_buf line;      /* a line of stdout not ended yet */

@@ -1,6 +1,7 @@
 /* Running one of ccompose's own commands for a request (image pull, push,
- * rm, save, load, build): `ccompose ARGS...` as a child process on the
- * loop, its standard output handed to the caller as it comes (whole
+ * rm, save, load, build): `ccompose ARGS...` as a child of the fork server
+ * (api-fork.c: the binary is not started again), else as a child process
+ * on the loop, its standard output handed to the caller as it comes (whole
  * lines, or raw bytes), its standard error kept for the error message,
  * and a callback when it has ended and every pipe is closed. */
 #include <errno.h>
@@ -24,9 +25,8 @@ static void cc__run_free(struct cc_api_run *x)
         free(x);
 }
 
-static void cc__run_closed(uv_handle_t *h)
+static void cc__run_unref(struct cc_api_run *x)
 {
-        struct cc_api_run *x = h->data;
         if (--x->open > 0)
                 return;
         struct cc_api_req *r = x->req;
@@ -38,6 +38,20 @@ static void cc__run_closed(uv_handle_t *h)
         x->done(x, x->code);
         cc__run_free(x);
         cc_api_done(r);
+}
+
+static void cc__run_closed(uv_handle_t *h)
+{
+        cc__run_unref(h->data);
+}
+
+/* Its end, from the fork server. */
+static void cc__run_forked(void *data, int64_t code)
+{
+        struct cc_api_run *x = data;
+        x->code = code;
+        x->exited = true;
+        cc__run_unref(x);
 }
 
 static void cc__run_exit(uv_process_t *p, int64_t status, int sig)
@@ -98,7 +112,11 @@ static void cc__run_err(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void cc__run_abort(struct cc_api_task *t)
 {
         struct cc_api_run *x = (struct cc_api_run *) t;
-        if (x->kill_on_abort && !x->exited)
+        if (!x->kill_on_abort || x->exited)
+                return;
+        if (x->forked)
+                cc_api_fork_kill(x->req->api, x, SIGTERM);
+        else
                 uv_process_kill(&x->proc, SIGTERM);
 }
 
@@ -127,6 +145,52 @@ struct cc_api_run *cc_api_run_new(struct cc_api_req *r, cc_api_run_done done)
         return x;
 }
 
+/* ccompose's command in a child of the fork server (api-fork.c), its
+ * output on pipes: 0 when it was asked (argv and env are freed then),
+ * else -1 and it is to be spawned. */
+static int cc__run_fork(struct cc_api_run *x, struct cc_strv *argv, struct cc_strv *env)
+{
+        int out[2], err[2];
+        if (pipe2(out, O_CLOEXEC) < 0)
+                return -1;
+        if (pipe2(err, O_CLOEXEC) < 0) {
+                close(out[0]);
+                close(out[1]);
+                return -1;
+        }
+        int fds[3] = {x->input_fd, out[1], err[1]};
+        int e = cc_api_fork(x->req->api, (const char *const *) argv->v, (const char *const *) env->v, "/", fds,
+                            cc__run_forked, x);
+        close(out[1]);
+        close(err[1]);
+        if (e < 0) {
+                close(out[0]);
+                close(err[0]);
+                return -1;
+        }
+        if (x->input_fd >= 0)
+                close(x->input_fd);
+        x->input_fd = -1;
+        x->forked = true;
+        cc_strv_free(argv);
+        cc_strv_free(env);
+        /* its end, and each pipe's: a pipe that cannot be read is closed at once */
+        x->open = 3;
+        if (uv_pipe_open(&x->out, out[0]) == 0) {
+                uv_read_start((uv_stream_t *) &x->out, cc__run_alloc, cc__run_out);
+        } else {
+                close(out[0]);
+                uv_close((uv_handle_t *) &x->out, cc__run_closed);
+        }
+        if (uv_pipe_open(&x->errp, err[0]) == 0) {
+                uv_read_start((uv_stream_t *) &x->errp, cc__run_alloc, cc__run_err);
+        } else {
+                close(err[0]);
+                uv_close((uv_handle_t *) &x->errp, cc__run_closed);
+        }
+        return 0;
+}
+
 void cc_api_run(struct cc_api_run *x, const char *const *args)
 {
         struct cc_api_req *r = x->req;
@@ -150,6 +214,9 @@ void cc_api_run(struct cc_api_run *x, const char *const *args)
         uv_pipe_init(r->api->loop, &x->out, 0);
         uv_pipe_init(r->api->loop, &x->errp, 0);
         x->out.data = x->errp.data = x->proc.data = x;
+        r->task = &x->task;
+        if (!x->program && cc__run_fork(x, &argv, &env) == 0)
+                return;
         int in = x->input_fd >= 0 ? x->input_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
         x->input_fd = -1;
         uv_stdio_container_t stdio[3] = {
@@ -171,7 +238,6 @@ void cc_api_run(struct cc_api_run *x, const char *const *args)
                 close(in);
         cc_strv_free(&argv);
         cc_strv_free(&env);
-        r->task = &x->task;
         if (e < 0) {
                 /* answered here; done's answer is then dropped */
                 cc_api_reply_error(r, 500, "running %s: %s", file, strerror(-e));

@@ -7,10 +7,11 @@
 # Subnets: 10.213.134.0/24 (--bip), 10.213.135.0/24 and 10.213.136.0/24
 # (networks).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
+require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
-require_commands curl
 mkdir -p "$DOCKER_CONFIG"
-N=3
+N=4
 plan $N
 
 api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
@@ -88,6 +89,47 @@ YAML
         cc -p "$proj" -f "$TMP/amh/compose.yaml" down -t 0 >/dev/null 2>&1
 }
 
+# A second service, started from a copy of the binary that is then
+# deleted: image commands (pull, push, tag, rmi, save, load, build,
+# image prune) still work, as ccompose's commands are forked children of
+# its fork server, not the program started again.
+SVC2_PID=
+stop_service2() { [ -n "$SVC2_PID" ] && kill "$SVC2_PID" 2>/dev/null; SVC2_PID=; }
+on_exit stop_service2
+t_image_binary_gone() {
+        local bin=$TMP/bin sock2=$TMP/api2/docker.sock init out id
+        init=$(dirname "$CCOMPOSE")/runtime/init/ccompose-init
+        [ -x "$init" ] || init=$(dirname "$CCOMPOSE")/ccompose-init
+        mkdir -p "$bin" && cp "$CCOMPOSE" "$bin/ccompose" && cp "$init" "$bin/ccompose-init" || return 1
+        reg_start amig || return 1
+        "$bin/ccompose" system service --host "unix://$sock2" --time 0 --bip 10.213.134.240/28 >"$TMP/service2.log" 2>&1 &
+        SVC2_PID=$!
+        for _ in $(seq 1 300); do [ -S "$sock2" ] && break; sleep 0.05; done
+        [ -S "$sock2" ] || fail "no second service: $(cat "$TMP/service2.log")" || return 1
+        rm "$bin/ccompose"
+        d2() { DOCKER_HOST=unix://$sock2 dk "$@"; }
+        out=$(d2 tag busybox:test "$REG/amig/bb:1" 2>&1) || { fail "tag: $out"; return 1; }
+        out=$(d2 push "$REG/amig/bb:1" 2>&1) || { fail "push: $out"; return 1; }
+        out=$(d2 rmi "$REG/amig/bb:1" 2>&1) || { fail "rmi: $out"; return 1; }
+        out=$(d2 pull "$REG/amig/bb:1" 2>&1) || { fail "pull: $out"; return 1; }
+        assert_contains "$out" "Status: Downloaded newer image for $REG/amig/bb:1" "(pull)" || return 1
+        out=$(d2 save -o "$TMP/amig.tar" "$REG/amig/bb:1" 2>&1) || { fail "save: $out"; return 1; }
+        d2 rmi "$REG/amig/bb:1" >/dev/null || return 1
+        out=$(d2 load -i "$TMP/amig.tar" 2>&1) || { fail "load: $out"; return 1; }
+        assert_contains "$out" "Loaded image: $REG/amig/bb:1" "(load)" || return 1
+        mkdir -p "$TMP/amigctx" && printf 'FROM busybox:test\nCOPY f /f\n' >"$TMP/amigctx/Dockerfile" && echo built >"$TMP/amigctx/f"
+        id=$(d2 build -q -t amig-built:1 "$TMP/amigctx" 2>&1) || { fail "build: $id"; return 1; }
+        out=$(d2 run --rm --network none amig-built:1 cat /f 2>&1)
+        assert_eq "$out" built "(the built image runs)" || return 1
+        d2 rmi amig-built:1 "$REG/amig/bb:1" >/dev/null || return 1
+        out=$(d2 image prune -f 2>&1) || { fail "image prune: $out"; return 1; }
+        assert_eq "$(d2 images -q "$REG/amig/bb")" "" "(images left)" || return 1
+        stop_service2
+        for _ in $(seq 1 100); do pgrep -f "$sock2" >/dev/null || break; sleep 0.05; done
+        [ -z "$(pgrep -f "$sock2")" ] || fail "left running: $(ps -o pid,cmd -p "$(pgrep -d, -f "$sock2")")" || return 1
+        ! grep -qiE 'sanitizer|segmentation|abort' "$TMP/service2.log" || fail "service log: $(cat "$TMP/service2.log")"
+}
+
 t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
@@ -101,5 +143,6 @@ t_nothing_left() {
 
 t "--network-alias and network connect --alias on two networks: each alias on its own network only" t_aliases
 t "docker run --add-host, compose extra_hosts (list, map): /etc/hosts in the order given" t_add_host_order
+t "the service's binary deleted: pull, push, tag, rmi, save, load, build, image prune still work" t_image_binary_gone
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
