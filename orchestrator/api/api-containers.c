@@ -605,9 +605,19 @@ void cc_api_container_inspect(struct cc_api_req *r, char **params)
         json_object_object_add(o, "HostConfig", cc__inspect_hostconfig(c));
         json_object_object_add(o, "Mounts", json_object_new_array());
         json_object_object_add(o, "Config", cc__inspect_config(c));
-        json_object *ns = json_object_new_object();
+        json_object *ns = json_object_new_object(), *nets = cc_api_ctr_networks(r->api, c);
         json_object_object_add(ns, "Ports", cc__inspect_ports(ct));
-        json_object_object_add(ns, "Networks", cc_api_ctr_networks(r->api, c));
+        /* docker's legacy fields: the default bridge's endpoint */
+        static const char *const legacy[] = {"EndpointID", "Gateway", "GlobalIPv6Address", "GlobalIPv6PrefixLen",
+                                             "IPAddress", "IPPrefixLen", "IPv6Gateway", "MacAddress"};
+        json_object *br = json_object_object_get(nets, NET_DOCKER_BRIDGE);
+        for (size_t i = 0; i < CC_ARRAY_SIZE(legacy); i++) {
+                json_object *v = json_object_object_get(br, legacy[i]);
+                bool len = strstr(legacy[i], "PrefixLen") != NULL;
+                json_object_object_add(ns, legacy[i], v ? json_object_get(v) : len ? json_object_new_int(0)
+                                                                                   : json_object_new_string(""));
+        }
+        json_object_object_add(ns, "Networks", nets);
         json_object_object_add(o, "NetworkSettings", ns);
         cc_api_ctrs_free(&cs);
         cc_api_reply_json(r, 200, o);

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "cc-util.h"
 #include "state.h"
+#include "sup-net.h"
 
 /* The API version we speak, and the oldest we accept (as dockerd 20.10). */
 #define CC_API_VERSION "1.41"
@@ -78,6 +79,7 @@ struct cc_api {
         size_t n_recs;
         struct cc_api_exec *execs; /* exec instances (api-exec.c) */
         struct cc_api_forker *forker; /* ccompose's commands without exec (api-fork.c) */
+        struct net_docker_bridge bridge; /* docker's bridge network (api-networks.c) */
         bool stopping;
 };
 
@@ -290,6 +292,9 @@ int cc_api_compose_network(json_object *body, const char *mode, json_object *svc
  * named volumes (made when missing, external: true, so its removal never
  * takes them). -1 with the status and err. */
 int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, int *status, struct cc_error *err);
+/* ... a container on docker's bridge network: its default network is
+ * the shared bridge (made now when it is not yet). */
+int cc_api_model_bridge(struct cc_api *api, json_object *model, int *status, struct cc_error *err);
 int cc_api_model_volumes(struct cc_api *api, json_object *svc, json_object *model, struct cc_error *err);
 /* NetworkSettings.Networks of a container: the network of the API's it is
  * on, with its aliases (and its short ID, as docker adds). */

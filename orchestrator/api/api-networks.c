@@ -69,6 +69,42 @@ static char *cc__record_path(struct cc_api *api, const char *name)
         return cc_xasprintf("%s/" CC__NETS_DIR "/%s.json", api->opts->runtime_dir, name);
 }
 
+/* Docker's bridge network: its subnet and gateway when known (the
+ * service's bridge, made at its first container; else the kernel's, or
+ * --bip's). */
+static json_object *cc__bridge_record(struct cc_api *api)
+{
+        json_object *o = cc__network(NET_DOCKER_BRIDGE, "bridge", NULL);
+        struct cc_error err = {0};
+        if (net_docker_bridge_info(api->opts->runtime_dir, &api->bridge, false, &err) == 0 && api->bridge.subnet[0]) {
+                json_object *c = json_object_new_object();
+                json_object_object_add(c, "Subnet", json_object_new_string(api->bridge.subnet));
+                json_object_object_add(c, "Gateway", json_object_new_string(api->bridge.gateway));
+                json_object_array_add(json_object_object_get(json_object_object_get(o, "IPAM"), "Config"), c);
+        }
+        cc_error_clear(&err);
+        char name[16];
+        net_bridge_name(api->opts->runtime_dir, NET_DOCKER_BRIDGE, name);
+        json_object *opts = json_object_object_get(o, "Options");
+        json_object_object_add(opts, "com.docker.network.bridge.default_bridge", json_object_new_string("true"));
+        json_object_object_add(opts, "com.docker.network.bridge.name", json_object_new_string(name));
+        return o;
+}
+
+/* A network's record: the bridge's, or one made through the API (NULL
+ * when there is none). */
+static json_object *cc__record(struct cc_api *api, const char *name)
+{
+        if (strcmp(name, NET_DOCKER_BRIDGE) == 0)
+                return cc__bridge_record(api);
+        _cleanup_free_ char *path = cc__record_path(api, name);
+        json_object *rec = strchr(name, '/') ? NULL : json_object_from_file(path);
+        if (json_object_is_type(rec, json_type_object))
+                return rec;
+        json_object_put(rec);
+        return NULL;
+}
+
 /* docker's event of network o (its name and type; the container's ID
  * for connect and disconnect). */
 static void cc__network_event(struct cc_api *api, json_object *o, const char *action, const char *ctr)
@@ -128,7 +164,7 @@ static void cc__fill_containers(struct cc_api *api, json_object *o, const char *
 static json_object *cc__networks(struct cc_api *api, bool with_containers)
 {
         json_object *a = json_object_new_array();
-        json_object_array_add(a, cc__network("bridge", "bridge", NULL));
+        json_object_array_add(a, cc__bridge_record(api));
         json_object_array_add(a, cc__network("host", "host", NULL));
         json_object_array_add(a, cc__network("none", "null", NULL));
         struct cc_strv seen = {0}, projects = {0};
@@ -588,15 +624,26 @@ int cc_api_compose_network(json_object *body, const char *mode, json_object *svc
         return 0;
 }
 
-/* An API network's definition in a compose model's top networks (its
- * subnet, gateway, internal): -1 with the status (404) when there is no
- * such network. */
+/* The name a network has in a container's compose model: docker's bridge
+ * is its default network. */
+static const char *cc__model_name(const char *net)
+{
+        return strcmp(net, NET_DOCKER_BRIDGE) == 0 ? "default" : net;
+}
+
+/* A network's definition in a compose model's top networks (its name,
+ * subnet, gateway, internal), under its model name: an API network, or
+ * docker's bridge (made now if it is not yet). -1 with the status (404)
+ * when there is no such network. */
 static int cc__model_network(struct cc_api *api, json_object *top, const char *name, int *status, struct cc_error *err)
 {
-        _cleanup_free_ char *path = cc__record_path(api, name);
-        json_object *rec = strchr(name, '/') ? NULL : json_object_from_file(path);
-        if (!json_object_is_type(rec, json_type_object)) {
-                json_object_put(rec);
+        if (strcmp(name, NET_DOCKER_BRIDGE) == 0 &&
+            net_docker_bridge_info(api->opts->runtime_dir, &api->bridge, true, err) < 0) {
+                *status = 500;
+                return -1;
+        }
+        json_object *rec = cc__record(api, name);
+        if (!rec) {
                 *status = 404;
                 return cc_error_set(err, -ENOENT, "network %s not found", name);
         }
@@ -612,9 +659,19 @@ static int cc__model_network(struct cc_api *api, json_object *top, const char *n
         json_object_object_add(d, "ipam", ipam);
         if (json_object_get_boolean(json_object_object_get(rec, "Internal")))
                 json_object_object_add(d, "internal", json_object_new_boolean(1));
-        json_object_object_add(top, name, d);
+        json_object_object_add(top, cc__model_name(name), d);
         json_object_put(rec);
         return 0;
+}
+
+int cc_api_model_bridge(struct cc_api *api, json_object *model, int *status, struct cc_error *err)
+{
+        json_object *top = json_object_object_get(model, "networks");
+        if (!json_object_is_type(top, json_type_object)) {
+                top = json_object_new_object();
+                json_object_object_add(model, "networks", top);
+        }
+        return cc__model_network(api, top, NET_DOCKER_BRIDGE, status, err);
 }
 
 int cc_api_model_networks(struct cc_api *api, json_object *svc, json_object *model, int *status, struct cc_error *err)
@@ -644,26 +701,23 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 json_object_object_get(json_object_object_get(c->api, "Config"), "NetworkingConfig"), "EndpointsConfig");
         const char *mode = json_object_get_string(
                 json_object_object_get(json_object_object_get(c->api, "HostConfig"), "NetworkMode"));
-        /* its NetworkMode's network, and the ones network connect added */
+        /* its NetworkMode's network (none given, or "default": the
+         * bridge), and the ones network connect added */
         struct cc_strv names = {0};
-        if (mode)
-                cc_strv_push(&names, mode);
+        cc_strv_push(&names, !mode || strcmp(mode, "default") == 0 ? NET_DOCKER_BRIDGE : mode);
         if (json_object_is_type(eps, json_type_object)) {
                 json_object_object_foreach(eps, k, v)
                 {
                         (void) v;
-                        if (!cc_strv_contains(&names, k))
+                        if (!cc_strv_contains(&names, k) && strcmp(k, "default") != 0)
                                 cc_strv_push(&names, k);
                 }
         }
         for (size_t n = 0; n < names.n; n++) {
                 const char *net = names.v[n];
-                _cleanup_free_ char *rp = cc__record_path(api, net);
-                json_object *rec = !strchr(net, '/') ? json_object_from_file(rp) : NULL;
-                if (!json_object_is_type(rec, json_type_object)) {
-                        json_object_put(rec);
+                json_object *rec = cc__record(api, net);
+                if (!rec)
                         continue;
-                }
                 json_object *e = json_object_new_object(), *al = json_object_new_array(), *ip = NULL;
                 json_object *given = json_object_object_get(json_object_object_get(eps, net), "Aliases");
                 for (size_t i = 0; i < cc_api_len(given); i++)
@@ -683,6 +737,11 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                                                         ? json_object_get(ipc)
                                                         : NULL);
                 json_object_object_add(e, "Links", NULL);
+                if (strcmp(net, NET_DOCKER_BRIDGE) == 0) {
+                        /* none on the default bridge (dockerd's null) */
+                        json_object_put(al);
+                        al = NULL;
+                }
                 json_object_object_add(e, "Aliases", al);
                 json_object_object_add(e, "NetworkID", json_object_get(json_object_object_get(rec, "Id")));
                 json_object_object_add(e, "EndpointID", json_object_new_string(up ? eid : ""));
@@ -693,7 +752,13 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 json_object_object_add(e, "IPv6Gateway", json_object_new_string(""));
                 json_object_object_add(e, "GlobalIPv6Address", json_object_new_string(""));
                 json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
-                json_object_object_add(e, "MacAddress", json_object_new_string(""));
+                /* the interface's: 02:42 and the IPv4 address (net_veth_attach) */
+                uint32_t a = 0;
+                char mac[18] = "";
+                if (up && ip && net_ip_parse(json_object_get_string(ip), &a) == 0)
+                        snprintf(mac, sizeof(mac), "02:42:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 255,
+                                 (a >> 8) & 255, a & 255);
+                json_object_object_add(e, "MacAddress", json_object_new_string(mac));
                 json_object_object_add(e, "DriverOpts", NULL);
                 json_object_object_add(out, net, e);
                 json_object_put(rec);
@@ -704,13 +769,6 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
 }
 
 /* ---- connect and disconnect (a container made through the API) ---- */
-
-/* The name a network has in a container's compose model: docker's bridge
- * is its default network. */
-static const char *cc__model_name(const char *net)
-{
-        return strcmp(net, "bridge") == 0 ? "default" : net;
-}
 
 /* The networks a container's service is on (a new reference): its
  * networks, or the implicit default one when it names none. */
@@ -779,11 +837,6 @@ static int cc__change(struct cc_api_req *r, const struct cc_api_ctr *c, const ch
                                            net);
                         goto out;
                 }
-                if (strcmp(mname, "default") == 0) {
-                        cc_api_reply_error(r, 400, "network connect %s: the container was made on another network; "
-                                                   "docker's bridge network is joined only when it is created", net);
-                        goto out;
-                }
                 json_object *def = json_object_new_object(), *al = json_object_object_get(ep, "Aliases");
                 json_object *ip = json_object_object_get(json_object_object_get(ep, "IPAMConfig"), "IPv4Address");
                 if (cc_api_len(al) > 0)
@@ -795,7 +848,7 @@ static int cc__change(struct cc_api_req *r, const struct cc_api_ctr *c, const ch
                         top = json_object_new_object();
                         json_object_object_add(model, "networks", top);
                 }
-                if (cc__model_network(r->api, top, mname, &status, &err) < 0) {
+                if (cc__model_network(r->api, top, net, &status, &err) < 0) {
                         cc_api_reply_error(r, status, "%s", cc_error_msg(&err));
                         goto out;
                 }
@@ -1027,6 +1080,17 @@ static void cc__connect(struct cc_api_req *r, char **params, bool connect)
         if (strcmp(net, "bridge") != 0 && access(path, F_OK) < 0) {
                 cc_api_reply_error(r, 403, "network %s %s: it is a compose project's network (its compose file names "
                                            "its containers)", op, net);
+                goto out;
+        }
+        /* as dockerd: the default bridge has no aliases and no chosen addresses */
+        json_object *want_ip = json_object_object_get(json_object_object_get(ep, "IPAMConfig"), "IPv4Address");
+        if (connect && strcmp(net, NET_DOCKER_BRIDGE) == 0 && cc_api_len(json_object_object_get(ep, "Aliases")) > 0) {
+                cc_api_reply_error(r, 400, "network-scoped alias is supported only for containers in user defined "
+                                           "networks");
+                goto out;
+        }
+        if (connect && strcmp(net, NET_DOCKER_BRIDGE) == 0 && want_ip && *json_object_get_string(want_ip)) {
+                cc_api_reply_error(r, 400, "user specified IP address is supported on user defined networks only");
                 goto out;
         }
         if (connect && cc__ip_check(r, o, ep) < 0)

@@ -824,8 +824,13 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         umask(old);
         if (r == 0)
                 r = uv_listen((uv_stream_t *) &api.server, 128, cc__on_connection);
-        if (r < 0) {
+        if (r < 0)
                 cc_error_set(err, r, "listening on %s: %s", o->socket_path, uv_strerror(r));
+        /* after the fork server is made: its children hold no share of
+         * the bridge network's owner */
+        else if ((r = net_docker_bridge_open(o->runtime_dir, o->bip, &api.bridge, err)) < 0)
+                unlink(o->socket_path);
+        if (r < 0) {
                 uv_close((uv_handle_t *) &api.server, NULL);
                 cc_api_forker_close(&api);
                 uv_run(&loop, UV_RUN_DEFAULT);
@@ -869,5 +874,6 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         cc_strv_free(&api.reaped);
         cc_api_records_free(&api);
         uv_loop_close(&loop);
+        net_docker_bridge_close(o->runtime_dir, &api.bridge);
         return 0;
 }

@@ -429,53 +429,6 @@ static json_object *cc__get(json_object *o, const char *key)
 
 static bool cc__auto_remove(json_object *rec);
 
-/* The subnet of a new API container's network: the first /28 of --bip
- * that no other API container's project has. 0 when none is free. */
-static int cc__pick_subnet(struct cc_api *api, struct net_subnet *out, struct cc_error *err)
-{
-        struct net_subnet range;
-        if (net_subnet_parse(api->opts->bip, true, &range, err) < 0)
-                return -1;
-        int prefix = range.prefix < 28 ? 28 : range.prefix;
-        uint32_t mask = range.prefix ? ~0u << (32 - range.prefix) : 0;
-        range.addr &= mask;
-        struct cc_strv used = {0}, projects = {0};
-        cc_state_list_projects(api->opts->runtime_dir, &projects);
-        for (size_t i = 0; i < projects.n; i++) {
-                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, projects.v[i]);
-                _cleanup_free_ char *path = cc_path_join(dir, CC__COMPOSE_FILE);
-                _cleanup_free_ char *text = NULL;
-                size_t len;
-                if (cc_read_file(path, &text, &len) < 0)
-                        continue;
-                json_object *m = json_tokener_parse(text);
-                json_object *cfg = cc__get(cc__get(cc__get(cc__get(m, "networks"), "default"), "ipam"), "config");
-                json_object *sub = json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg) > 0
-                                            ? cc__get(json_object_array_get_idx(cfg, 0), "subnet")
-                                            : NULL;
-                if (sub)
-                        cc_strv_push(&used, json_object_get_string(sub));
-                json_object_put(m);
-        }
-        cc_strv_free(&projects);
-        uint32_t step = 1u << (32 - prefix), n = prefix > range.prefix ? 1u << (prefix - range.prefix) : 1;
-        int r = -ENOSPC;
-        for (uint32_t k = 0; k < n && r < 0; k++) {
-                struct in_addr a = {.s_addr = htonl(range.addr + k * step)};
-                _cleanup_free_ char *s = cc_xasprintf("%s/%d", inet_ntoa(a), prefix);
-                if (!cc_strv_contains(&used, s)) {
-                        out->addr = range.addr + k * step;
-                        out->prefix = prefix;
-                        r = 0;
-                }
-        }
-        cc_strv_free(&used);
-        if (r < 0)
-                cc_error_set(err, r, "no free /%d is left in --bip %s for a new container's network", prefix,
-                             api->opts->bip);
-        return r;
-}
-
 static void cc__created(struct cc__cmd *c, int64_t code)
 {
         struct cc_api_req *r = c->req;
@@ -573,23 +526,11 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
          * is one network's only */
         json_object_object_add(services, CC_API_SERVICE, json_object_get(svc));
         json_object_object_add(model, "services", services);
-        if (r->api->opts->bip && !cc__get(svc, "network_mode") && !cc__get(svc, "networks")) {
-                struct net_subnet sub;
-                if (cc__pick_subnet(r->api, &sub, &err) < 0) {
-                        cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
-                        goto out;
-                }
-                struct in_addr a = {.s_addr = htonl(sub.addr)};
-                json_object *conf = json_object_new_object(), *confs = json_object_new_array(),
-                            *ipam = json_object_new_object(), *def = json_object_new_object(),
-                            *nets = json_object_new_object();
-                _cleanup_free_ char *cidr = cc_xasprintf("%s/%d", inet_ntoa(a), sub.prefix);
-                json_object_object_add(conf, "subnet", json_object_new_string(cidr));
-                json_object_array_add(confs, conf);
-                json_object_object_add(ipam, "config", confs);
-                json_object_object_add(def, "ipam", ipam);
-                json_object_object_add(nets, "default", def);
-                json_object_object_add(model, "networks", nets);
+        /* on docker's bridge network: the shared bridge (api-networks.c) */
+        if (!cc__get(svc, "network_mode") && !cc__get(svc, "networks") &&
+            cc_api_model_bridge(r->api, model, &status, &err) < 0) {
+                cc_api_reply_error(r, status, "%s", cc_error_msg(&err));
+                goto out;
         }
         if (cc_state_dir_ensure(r->api->opts->runtime_dir, project, &err) < 0) {
                 cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));

@@ -15,8 +15,9 @@ static void cc__service_help(FILE *f)
         fputs("Usage:  ccompose system service [OPTIONS]\n\n"
               "Serve the Docker Engine API on a Unix socket (whoever can reach the socket is root on this host)\n\n"
               "Options:\n"
-              "      --bip string    Subnet of the containers' \"bridge\" network: each container made through the API\n"
-              "                      gets a /28 of it (default: the default address pool)\n"
+              "      --bip string    The address and prefix of the \"bridge\" network's bridge, which every container\n"
+              "                      made on the default network joins (10.1.0.1/24, or a subnet: its first\n"
+              "                      address; default: a subnet of the default address pool)\n"
               "  -H, --host string   The socket to listen on (default \"unix://$CCOMPOSE_RUNTIME_DIR/docker.sock\")\n"
               "  -t, --time int      Seconds without a connection before the service exits; 0: never (default 5)\n",
               f);

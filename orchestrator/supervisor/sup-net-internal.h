@@ -74,12 +74,20 @@ struct cc_net {
 };
 
 /* sup-net.c: the model */
+char *net__owner(const char *runtime_dir, const char *project);
+/* make or find the bridge of a network (under the host-wide lock) */
+int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err);
 struct net_def *net__def(struct cc_net *n, const char *key);
 struct net_ctr *net__ctr(struct cc_net *n, const char *id, bool create);
 struct cc_node *net__svc_nets(const struct cc_node *def);
 /* a container's address on a network (key), from network.json */
 const char *net__ip_of(struct cc_net *n, const char *cname, const char *key);
 const char *net__ip6_of(struct cc_net *n, const char *cname, const char *key);
+
+/* sup-net-bridge.c: Docker's bridge network of the API service */
+bool net__docker_owner(const char *project);   /* the bridge's owner in aliases */
+bool net__docker_served(const char *runtime_dir); /* a service runs (holds the owner's lock) */
+bool net__docker_kept(const char *runtime_dir, const struct net_bridge_info *b); /* it, while served */
 
 /* sup-net-names.c: hosts entries, /etc/hosts, the DNS servers */
 void net__add_name(struct cc_buf *b, const char *name);

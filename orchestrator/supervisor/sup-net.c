@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <net/if.h>
 #include <stdio.h>
 
 #include "dns.h"
@@ -20,7 +21,7 @@
 
 /* ---- naming ---- */
 
-static char *net__owner(const char *runtime_dir, const char *project)
+char *net__owner(const char *runtime_dir, const char *project)
 {
         return cc_xasprintf("%s@%08x", project, net_hash(runtime_dir, ""));
 }
@@ -136,7 +137,7 @@ static int net__parse_def(struct cc_net *n, const char *key, const struct cc_nod
 
 /* Make or find the bridge of a network; on return subnet, gw and ifindex
  * are those of the kernel's bridge. Under the host-wide lock. */
-static int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err)
+int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err)
 {
         struct net_bridge_info bi;
         int r = net_bridge_get(n->nl, d->bridge, &bi, err);
@@ -653,13 +654,35 @@ static void net__detach_ifs(struct cc_net *n, const char *id, const struct cc_no
         }
 }
 
+/* A bridge of the service's networks that went since it was made or
+ * found (Docker's bridge network, removed by the last API service while
+ * no container was on it; an external network another project's down
+ * removed) is made again. */
+static int net__remake_gone(struct cc_sup *s, const struct cc_node *def, struct cc_error *err)
+{
+        struct cc_node *nets = net__svc_nets(def);
+        bool gone = false;
+        for (size_t i = 0; nets && i < nets->n; i++) {
+                struct net_def *d = net__def(s->net, cc_node_key(nets, i));
+                char name[IF_NAMESIZE];
+                if (d && d->ifindex > 0 && !d->foreign &&
+                    (!if_indextoname((unsigned) d->ifindex, name) || strcmp(name, d->bridge) != 0)) {
+                        d->ifindex = 0;
+                        gone = true;
+                }
+        }
+        return gone ? net__prepare(s, err) : 0;
+}
+
 int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
 {
         struct cc_sup_ctr *c = data;
         struct cc_sup *s = c->sup;
         struct cc_net *n = s->net;
         struct cc_ctr_state *st = cc_sup_ctr_state(c);
-        int r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, NULL, 0, err);
+        int r = net__remake_gone(s, c->svc->def, err);
+        if (r >= 0)
+                r = net__attach_ifs(n, pid, c->id, st->name, c->svc->def, NULL, 0, err);
         if (r < 0)
                 return r;
         struct net_ctr *nc = net__ctr(n, c->id, true);
@@ -689,6 +712,8 @@ int cc_sup_net_attach_oneoff(struct cc_sup *s, const char *service, const char *
                 return cc_error_set(err, -ENOENT, "no such service: %s", service);
         int r = cc_sup_net_use(s, def, err);
         if (r < 0 || !s->net || !s->net->nl || !net__svc_nets(def))
+                return r;
+        if ((r = net__remake_gone(s, def, err)) < 0)
                 return r;
         if ((r = net__attach_ifs(s->net, pid, id, name, def, NULL, 0, err)) < 0)
                 return r;
@@ -908,6 +933,8 @@ static bool net__orphan(const char *runtime_dir, const char *owner, const char *
             strncmp(at, our_at, strlen(our_at)) != 0 || at[strlen(our_at)] != ' ')
                 return false;
         _cleanup_free_ char *project = cc_xstrndup(o, (size_t) (at - o));
+        if (net__docker_owner(project))
+                return !net__docker_served(runtime_dir);
         _cleanup_free_ char *dir = cc_state_dir(runtime_dir, project);
         return access(dir, F_OK) < 0 && errno == ENOENT;
 }
@@ -930,6 +957,8 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         for (size_t i = 0; i < nb && r >= 0; i++) {
                 if (b[i].n_ports > 0)
                         continue; /* another project's container is on it (external) */
+                if (net__docker_kept(runtime_dir, &b[i]))
+                        continue; /* Docker's bridge network, while an API service runs */
                 if (!cc_startswith(b[i].alias, prefix) && !net__orphan(runtime_dir, owner, b[i].alias))
                         continue;
                 const char *full = strchr(b[i].alias + strlen("ccompose "), ' ');

@@ -17,6 +17,7 @@
 #ifndef CC_SUP_NET_H
 #define CC_SUP_NET_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "cc-error.h"
@@ -50,5 +51,24 @@ void cc_sup_net_free(struct cc_sup *s);
 /* Remove every veth and bridge a project of this runtime dir made, and
  * its rules; for `down`, also when no supervisor runs. */
 int net_project_remove(const char *runtime_dir, const char *project, struct cc_error *err);
+
+/* Docker's default network "bridge" of the API service, one shared
+ * bridge per runtime dir (sup-net-bridge.c). */
+#define NET_DOCKER_BRIDGE "bridge"
+struct net_docker_bridge {
+        int lock_fd;                  /* held shared while the service runs */
+        const char *bip;              /* --bip (Docker's 10.1.0.1/24, or a subnet), or NULL: the default pool */
+        char subnet[20], gateway[16]; /* "" while not known */
+        bool kept;                    /* made or joined by this service: known for good */
+};
+/* The service starts: its share of the bridge's owner (alone, it removes
+ * an idle bridge a killed service left). Checks bip. */
+int net_docker_bridge_open(const char *runtime_dir, const char *bip, struct net_docker_bridge *b,
+                           struct cc_error *err);
+/* Its subnet and gateway: of the bridge, made when missing (make), else
+ * of the bridge if it exists, else of --bip; left "" when none says. */
+int net_docker_bridge_info(const char *runtime_dir, struct net_docker_bridge *b, bool make, struct cc_error *err);
+/* The service exits: the last one removes the bridge if no container is on it. */
+void net_docker_bridge_close(const char *runtime_dir, struct net_docker_bridge *b);
 
 #endif

@@ -37,23 +37,37 @@ project_of() {
                 [ -e "$f" ] && jq -r --arg n "$1" 'select(any(.containers[]?; .name == $n)) | .project' "$f"
         done
 }
+# stop_service: SIGTERM to the service started here; waits for its end
+# (it removes docker's bridge network last, when no container is on it)
+stop_service() {
+        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null || return 0
+        kill "$SVC_PID"
+        for _ in $(seq 1 200); do kill -0 "$SVC_PID" 2>/dev/null || return 0; sleep 0.05; done
+        fail "the service (pid $SVC_PID) did not exit on SIGTERM"
+}
 api_cleanup() {
         local p l
-        # the service, when it is still the process started here
-        [ -n "$SVC_PID" ] && grep -q "system" "/proc/$SVC_PID/cmdline" 2>/dev/null && kill "$SVC_PID"
+        stop_service
         for p in $(api_projects) "$@"; do cc -p "$p" down -t 0 -v; done
         for p in $(api_projects) "$@"; do for l in $(links_of "$p"); do ip link del "$l"; done; done
+        for l in $(api_bridge); do ip link del "$l"; done
 }
 dk() { "$DOCKER" "$@"; }
+# net_hash A [B]: network/netlink.c's hash (FNV-1a of A, a NUL, B), 8 hex
+net_hash() {
+        python3 -c 'import sys
+h = 2166136261
+for c in sys.argv[1].encode() + b"\0" + sys.argv[2].encode():
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("%08x" % h)' "$1" "${2:-}"
+}
 # the links of this file's API containers (not another test's): their
 # alias names an api- project with the hash of our runtime directory
-# (net_hash: FNV-1a, as sup-net.c's owner)
+# (as sup-net.c's owner)
 api_links() {
-        local h
-        h=$(python3 -c 'import sys
-h = 2166136261
-for c in sys.argv[1].encode() + b"\0":
-    h = ((h ^ c) * 16777619) & 0xffffffff
-print("%08x" % h)' "$CCOMPOSE_RUNTIME_DIR")
-        all_links | grep -E "alias ccompose api-[0-9a-f]+@$h "
+        all_links | grep -E "alias ccompose api-[0-9a-f]+@$(net_hash "$CCOMPOSE_RUNTIME_DIR") "
 }
+# docker's bridge network of this runtime directory, when it exists: the
+# bridge ccb-<hash of the runtime dir and "bridge"> (sup-net-bridge.c)
+api_bridge_name() { echo "ccb-$(net_hash "$CCOMPOSE_RUNTIME_DIR" bridge)"; }
+api_bridge() { all_links | grep -oE "^[0-9]+: $(api_bridge_name):" | awk '{print $2}' | tr -d :; }

@@ -236,7 +236,9 @@ t_nothing_left() {
         assert_eq "$(links_of "$P")" "" "(links of $P)" || return 1
         assert_eq "$(api_links)" "" "(links of API containers)" || return 1
         ! pgrep -f "__nsexec.*$CCOMPOSE_ROOT" >/dev/null || fail "an exec process is left: $(pgrep -af "__nsexec.*$CCOMPOSE_ROOT")" || return 1
-        serving
+        serving || return 1
+        stop_service || return 1
+        assert_eq "$(api_bridge)" "" "(docker's bridge network, once the service stopped)"
 }
 
 t "docker exec: output, exit code, -i, -u -w -e, -d, missing command, stopped container (409)" t_docker_exec

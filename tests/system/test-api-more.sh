@@ -271,9 +271,9 @@ t_nothing_left() {
         assert_eq "$(curl -s --unix-socket "$SOCK" http://d/_ping)" OK "(the service serves)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
         assert_eq "$(api_links)" "" "(bridges, veths)" || return 1
-        kill "$SVC_PID" || return 1
-        for _ in $(seq 1 100); do [ -e "$SOCK" ] || break; sleep 0.1; done
-        [ ! -e "$SOCK" ] || fail "the socket is left"
+        stop_service || return 1
+        [ ! -e "$SOCK" ] || fail "the socket is left" || return 1
+        assert_eq "$(api_bridge)" "" "(docker's bridge network, once the service stopped)"
 }
 
 t "200 docker create without --name: all made, distinct docker-style names; rm" t_names

@@ -234,6 +234,8 @@ t_nothing_left() {
         assert_eq "$(dk ps -a -q)" "" "(containers)" || return 1
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
         [ -z "$(api_links)" ] || fail "links left: $(api_links)" || return 1
+        stop_service || return 1
+        assert_eq "$(api_bridge)" "" "(docker's bridge network, once the service stopped)" || return 1
         ! grep -qiE 'sanitizer|segmentation|abort' "$TMP/service.log" || fail "service log: $(cat "$TMP/service.log")"
 }
 

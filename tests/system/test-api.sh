@@ -79,7 +79,8 @@ t_docker_run() {
         assert_eq "$(dk rm "web$ID")" "web$ID" || return 1
         assert_eq "$(dk ps -a -q --filter "name=web$ID")" "" "(after rm)" || return 1
         [ ! -e "$CCOMPOSE_RUNTIME_DIR/$proj" ] || fail "the container's project $proj is left" || return 1
-        assert_eq "$(links_of "$proj")" "" "(its veth and bridge)" || return 1
+        assert_eq "$(links_of "$proj")" "" "(its veth)" || return 1
+        [ -n "$(api_bridge)" ] || fail "docker's bridge network is gone while the service runs" || return 1
         curl -s -m 2 "http://127.0.0.1:$PORT/" >/dev/null && { fail "port $PORT still answers"; return 1; }
         return 0
 }
@@ -212,6 +213,7 @@ t_nothing_left() {
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
         assert_eq "$(links_of "$P")" "" "(links of $P)" || return 1
         [ -z "$(api_links)" ] || fail "links of API containers left: $(api_links)" || return 1
+        assert_eq "$(api_bridge)" "" "(docker's bridge network, once the service stopped)" || return 1
         ! pgrep -f "$SOCK" >/dev/null || fail "a process still names $SOCK" || return 1
 }
 
