@@ -95,10 +95,12 @@ static json_object *cc__bridge_record(struct cc_api *api)
  * when there is none). */
 static json_object *cc__record(struct cc_api *api, const char *name)
 {
+        if (!name || strchr(name, '/'))
+                return NULL;
         if (strcmp(name, NET_DOCKER_BRIDGE) == 0)
                 return cc__bridge_record(api);
         _cleanup_free_ char *path = cc__record_path(api, name);
-        json_object *rec = strchr(name, '/') ? NULL : json_object_from_file(path);
+        json_object *rec = json_object_from_file(path);
         if (json_object_is_type(rec, json_type_object))
                 return rec;
         json_object_put(rec);
