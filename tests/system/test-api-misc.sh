@@ -136,9 +136,9 @@ t_nothing_left() {
         assert_eq "$(api_links)" "" "(bridges, veths)" || return 1
         assert_eq "$(dk network ls -q -f name="$ID")" "" "(networks)" || return 1
         assert_eq "$(dk volume ls -q)" "" "(volumes)" || return 1
-        kill "$SVC_PID" || return 1
-        for _ in $(seq 1 100); do [ -e "$SOCK" ] || break; sleep 0.1; done
-        [ ! -e "$SOCK" ] || fail "the socket is left"
+        stop_service || return 1
+        [ ! -e "$SOCK" ] || fail "the socket is left" || return 1
+        assert_eq "$(api_bridge)" "" "(docker's bridge network, once the service stopped)"
 }
 
 t "--network-alias and network connect --alias on two networks: each alias on its own network only" t_aliases
