@@ -341,7 +341,7 @@ int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, co
                 rtnl_addr_put(a);
         }
         if (r >= 0)
-                return 0;
+                return ifindex;
         int e = net__nlerr(err, r, "configure bridge", name);
         rtnl_link_delete(nl->sk, cur);
         return e;

@@ -42,7 +42,8 @@ struct net_bridge_info {
 int net_bridges_list(struct net_nl *nl, struct net_bridge_info **out, size_t *n, struct cc_error *err);
 /* One bridge by name (any Linux bridge): -ENOENT when missing. */
 int net_bridge_get(struct net_nl *nl, const char *name, struct net_bridge_info *out, struct cc_error *err);
-/* Create a bridge, up, with gateway/prefix and an alias; mtu 0 = default. */
+/* Create a bridge, up, with gateway/prefix and an alias; mtu 0 =
+ * default. Its ifindex. */
 int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, const struct net_subnet *subnet,
                       uint32_t gateway, int mtu, struct cc_error *err);
 /* Let DNAT from 127.0.0.1 leave through this bridge (route_localnet). */

@@ -65,6 +65,7 @@ struct cc_net {
          * and exit of that turn (the proxies carry the ports meanwhile) */
         uv_timer_t dnat_timer;
         bool dnat_timer_on, dnat_dirty;
+        bool dnat_table;       /* its table of published ports may exist */
         char *addr_path;
         json_object *addrs;    /* {container name: {network key: ip}} */
         struct net_def *defs;
@@ -106,7 +107,7 @@ void net__dns_stop(struct net_ctr *nc);
 int net__open_ports(struct cc_sup *s, struct cc_sup_ctr *c, struct net_ctr *nc, struct cc_error *err);
 void net__close_ports(struct net_ctr *nc);
 void net__ports_backed(struct net_ctr *nc, bool backed);
-int net__sync_dnat(struct cc_net *n, struct cc_error *err);
+void net__dnat_rules(struct cc_net *n, struct net_nft_plan *plan);
 void net__dnat_later(struct cc_sup *s);
 void net__dnat_timer_cb(uv_timer_t *t);
 

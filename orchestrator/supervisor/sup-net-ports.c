@@ -34,8 +34,9 @@ void net__ports_backed(struct net_ctr *nc, bool backed)
 /* The project's table of published ports: every port of a running
  * container. The proxies stay open beside it: they hold the ports (a
  * second project cannot take them), serve IPv6 and internal networks,
- * and carry what the kernel does not forward. */
-int net__sync_dnat(struct cc_net *n, struct cc_error *err)
+ * and carry what the kernel does not forward. Added to plan when the
+ * project has or had published ports (the table exists). */
+void net__dnat_rules(struct cc_net *n, struct net_nft_plan *plan)
 {
         struct net_dnat *all = NULL;
         size_t na = 0;
@@ -47,17 +48,34 @@ int net__sync_dnat(struct cc_net *n, struct cc_error *err)
                 memcpy(all + na, nc->dnat, nc->n_dnat * sizeof(*all));
                 na += nc->n_dnat;
         }
-        _cleanup_free_ char *rules = net_nft_ports_ruleset(n->table, all, na);
-        free(all);
         n->dnat_dirty = false;
-        return net_nft_apply(rules, n->table, err);
+        if (na > 0 || n->dnat_table) {
+                _cleanup_free_ char *rules = net_nft_ports_ruleset(n->table, all, na);
+                _cleanup_free_ char *what = cc_xasprintf("table ip %s", n->table);
+                net_nft_plan_add(plan, what, rules);
+                n->dnat_table = na > 0;
+        }
+        free(all);
+}
+
+static int net__sync_dnat(struct cc_net *n, struct cc_error *err)
+{
+        struct net_nft_plan plan = {0};
+        net__dnat_rules(n, &plan);
+        int r = net_nft_plan_apply(&plan, err);
+        if (r < 0)
+                n->dnat_table = true; /* whatever is left goes next time */
+        net_nft_plan_free(&plan);
+        return r;
 }
 
 void net__dnat_timer_cb(uv_timer_t *t)
 {
         struct cc_sup *s = t->data;
         struct cc_error err = {0};
-        if (s->net->dnat_dirty && net__sync_dnat(s->net, &err) < 0)
+        /* down: its net_project_remove deletes the table, in the same
+         * transaction as the shared table's change */
+        if (s->net->dnat_dirty && !s->state->going && net__sync_dnat(s->net, &err) < 0)
                 cc_sup_progress(s, "published ports: %s", cc_error_msg(&err));
         cc_error_clear(&err);
 }

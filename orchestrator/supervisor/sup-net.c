@@ -135,23 +135,31 @@ static int net__parse_def(struct cc_net *n, const char *key, const struct cc_nod
         return out->ipv6 ? net__parse_def6(n, key, cfg, out, err) : 0;
 }
 
-/* Make or find the bridge of a network; on return subnet, gw and ifindex
- * are those of the kernel's bridge. Under the host-wide lock. */
-int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err)
+static const struct net_bridge_info *net__find(const struct net_bridge_info *b, size_t nb, const char *name)
 {
+        for (size_t i = 0; i < nb; i++)
+                if (strcmp(b[i].name, name) == 0)
+                        return &b[i];
+        return NULL;
+}
+
+/* Make or find the bridge of a network among the ccb-* bridges *b (a new
+ * one is added there); on return subnet, gw and ifindex are those of the
+ * kernel's bridge. Under the host-wide lock. */
+static int net__ensure_in(struct cc_net *n, struct net_def *d, struct net_bridge_info **b, size_t *nb,
+                          struct cc_error *err)
+{
+        const struct net_bridge_info *have = net__find(*b, *nb, d->bridge);
         struct net_bridge_info bi;
-        int r = net_bridge_get(n->nl, d->bridge, &bi, err);
-        if (r == 0) {
-                d->ifindex = bi.ifindex;
-                if (bi.gateway) {
-                        d->subnet = bi.subnet;
-                        d->gw = bi.gateway;
+        int r;
+        if (have) {
+                d->ifindex = have->ifindex;
+                if (have->gateway) {
+                        d->subnet = have->subnet;
+                        d->gw = have->gateway;
                 }
                 return d->internal ? 0 : net_bridge_route_localnet(d->bridge, err);
         }
-        if (r != -ENOENT)
-                return r;
-        cc_error_clear(err);
         /* a bridge made by hand, named as the network: used as it is (no
          * rules of ours, no kernel forwarding of published ports) */
         if (d->external && strlen(d->full) < sizeof(d->bridge) && net_bridge_get(n->nl, d->full, &bi, err) == 0) {
@@ -193,11 +201,25 @@ int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct
                 cc_xasprintf("ccompose %s %s%s", n->owner, d->full, d->internal ? " internal" : "");
         if ((r = net_bridge_create(n->nl, d->bridge, alias, &d->subnet, d->gw, d->mtu, err)) < 0)
                 return cc_error_prefix(err, "network %s", d->full);
-        if ((r = net_bridge_get(n->nl, d->bridge, &bi, err)) < 0)
-                return r;
-        d->ifindex = bi.ifindex;
-        (void) project;
+        d->ifindex = r;
+        bi = (struct net_bridge_info){.ifindex = r, .subnet = d->subnet, .gateway = d->gw};
+        snprintf(bi.name, sizeof(bi.name), "%s", d->bridge);
+        snprintf(bi.alias, sizeof(bi.alias), "%s", alias);
+        *b = cc_xrealloc(*b, (*nb + 1) * sizeof(**b));
+        (*b)[(*nb)++] = bi;
         return d->internal ? 0 : net_bridge_route_localnet(d->bridge, err);
+}
+
+int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err)
+{
+        struct net_bridge_info *b = NULL;
+        size_t nb = 0;
+        int r = net_bridges_list(n->nl, &b, &nb, err);
+        if (r >= 0)
+                r = net__ensure_in(n, d, &b, &nb, err);
+        free(b);
+        (void) project;
+        return r;
 }
 
 static void net__save_addrs(struct cc_net *n)
@@ -408,32 +430,74 @@ static int net__add_def(struct cc_sup *s, const char *key, struct cc_error *err)
         return r;
 }
 
-/* Make every bridge not made yet, under the host-wide lock, and the
- * shared table with them. */
-static int net__prepare(struct cc_sup *s, struct cc_error *err)
+/* The containers an earlier supervisor left running keep their veths:
+ * their ports and DNS servers again. */
+static void net__adopt(struct cc_sup *s)
+{
+        for (size_t i = 0; i < s->n_svcs; i++)
+                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
+                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
+                        if (!c->c || !net__svc_nets(c->svc->def))
+                                continue;
+                        struct net_ctr *nc = net__ctr(s->net, c->id, true);
+                        nc->running = true;
+                        struct cc_error e2 = {0};
+                        if (net__open_ports(s, c, nc, &e2) < 0 ||
+                            net__dns_start(s, nc, cc_container_pid(c->c), c->svc->def, &e2) < 0) {
+                                cc_sup_progress(s, "container %s: %s", cc_sup_ctr_state(c)->name, cc_error_msg(&e2));
+                                cc_error_clear(&e2);
+                        }
+                }
+}
+
+/* Make every bridge not made yet, under the host-wide lock, and bring
+ * the shared table to them; at setup (the supervisor's start) also the
+ * project's table of published ports, for the containers it adopts or
+ * when a killed supervisor left one. One link dump, and an nftables
+ * transaction only when a table changes. */
+static int net__prepare(struct cc_sup *s, bool setup, struct cc_error *err)
 {
         struct cc_net *n = s->net;
         int r = 0;
         if (!n->nl && (r = net_nl_open(&n->nl, err)) < 0)
                 return r;
+        bool todo = setup;
+        for (size_t i = 0; i < n->n_defs; i++)
+                todo |= n->defs[i].ifindex <= 0;
+        if (!todo)
+                return 0;
         int lk = net_host_lock();
-        bool made = false;
+        struct net_bridge_info *b = NULL;
+        size_t nb = 0;
+        r = net_bridges_list(n->nl, &b, &nb, err);
         for (size_t i = 0; i < n->n_defs && r >= 0; i++) {
                 struct net_def *d = &n->defs[i];
                 if (d->ifindex > 0)
                         continue;
-                bool existed = net_bridge_get(n->nl, d->bridge, &(struct net_bridge_info){0}, err) == 0;
-                cc_error_clear(err);
-                r = net__ensure(n, s->project->name, d, err);
-                made = true;
+                bool existed = net__find(b, nb, d->bridge) != NULL;
+                r = net__ensure_in(n, d, &b, &nb, err);
                 if (r >= 0 && !existed && !d->external)
                         cc_sup_progress(s, " Network %s  Created", d->full);
                 /* the gateway's IPv6 address (also on a bridge made before) */
                 if (r >= 0 && d->ipv6 && !d->foreign)
                         r = net_link_addr6_add(n->nl, d->ifindex, d->gw6, d->sub6.prefix, err);
         }
-        if (r >= 0 && made)
-                r = net_nft_sync(n->nl, err);
+        struct net_nft_plan plan = {0};
+        if (r >= 0)
+                r = net_nft_sync_plan(b, nb, &plan, err);
+        free(b);
+        if (r >= 0 && setup) {
+                net__adopt(s);
+                int t = net_nft_table_get(n->table, NULL, err);
+                cc_error_clear(err);
+                n->dnat_table = t != 0; /* not known: as if there */
+                net__dnat_rules(n, &plan);
+        }
+        if (r >= 0)
+                r = net_nft_plan_apply(&plan, err);
+        if (r < 0 && setup)
+                n->dnat_table = true;
+        net_nft_plan_free(&plan);
         net_host_unlock(lk);
         return r;
 }
@@ -446,7 +510,7 @@ int cc_sup_net_use(struct cc_sup *s, const struct cc_node *def, struct cc_error 
         int r = 0;
         for (size_t i = 0; i < nets->n && r >= 0; i++)
                 r = net__add_def(s, cc_node_key(nets, i), err);
-        return r < 0 ? r : net__prepare(s, err);
+        return r < 0 ? r : net__prepare(s, false, err);
 }
 
 int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
@@ -480,24 +544,7 @@ int cc_sup_net_setup(struct cc_sup *s, struct cc_error *err)
         }
         if (r < 0 || n->n_defs == 0)
                 return r;
-        if ((r = net__prepare(s, err)) < 0)
-                return r;
-        /* containers adopted from an earlier supervisor keep their veths */
-        for (size_t i = 0; i < s->n_svcs; i++)
-                for (size_t j = 0; j < s->svcs[i].n_ctrs; j++) {
-                        struct cc_sup_ctr *c = s->svcs[i].ctrs[j];
-                        if (!c->c || !net__svc_nets(c->svc->def))
-                                continue;
-                        struct net_ctr *nc = net__ctr(n, c->id, true);
-                        nc->running = true;
-                        struct cc_error e2 = {0};
-                        if (net__open_ports(s, c, nc, &e2) < 0 ||
-                            net__dns_start(s, nc, cc_container_pid(c->c), c->svc->def, &e2) < 0) {
-                                cc_sup_progress(s, "container %s: %s", cc_sup_ctr_state(c)->name, cc_error_msg(&e2));
-                                cc_error_clear(&e2);
-                        }
-                }
-        return net__sync_dnat(n, err);
+        return net__prepare(s, true, err);
 }
 
 void cc_sup_net_spec(struct cc_sup_ctr *c, struct cc_container_spec *spec)
@@ -671,7 +718,7 @@ static int net__remake_gone(struct cc_sup *s, const struct cc_node *def, struct 
                         gone = true;
                 }
         }
-        return gone ? net__prepare(s, err) : 0;
+        return gone ? net__prepare(s, false, err) : 0;
 }
 
 int cc_sup_net_attach(pid_t pid, void *data, struct cc_error *err)
@@ -777,7 +824,7 @@ int cc_sup_net_connect(struct cc_sup *s, const char *id, const char *key, struct
                                     c->svc->name);
         int r = net__add_def(s, key, err);
         if (r >= 0)
-                r = net__prepare(s, err);
+                r = net__prepare(s, false, err);
         /* the next ethN, or a later one when a disconnect left that taken */
         size_t n_nets = net__svc_nets(c->svc->def)->n;
         for (size_t slot = n_nets - 1; r >= 0; slot++) {
@@ -950,20 +997,20 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         int lk = net_host_lock();
         r = net_links_delete_alias(nl, prefix, 1000, err);
         struct net_bridge_info *b = NULL;
-        size_t nb = 0;
+        size_t nb = 0, kept = 0;
         bool removed = false; /* a bridge */
         if (r >= 0)
                 r = net_bridges_list(nl, &b, &nb, err);
         for (size_t i = 0; i < nb && r >= 0; i++) {
-                if (b[i].n_ports > 0)
-                        continue; /* another project's container is on it (external) */
-                if (net__docker_kept(runtime_dir, &b[i]))
-                        continue; /* Docker's bridge network, while an API service runs */
-                if (!cc_startswith(b[i].alias, prefix) && !net__orphan(runtime_dir, owner, b[i].alias))
-                        continue;
                 const char *full = strchr(b[i].alias + strlen("ccompose "), ' ');
-                if (!full)
+                /* ours, and no other project's container is on it
+                 * (external), and not Docker's bridge network while an
+                 * API service runs */
+                if (b[i].n_ports > 0 || !full || net__docker_kept(runtime_dir, &b[i]) ||
+                    (!cc_startswith(b[i].alias, prefix) && !net__orphan(runtime_dir, owner, b[i].alias))) {
+                        b[kept++] = b[i];
                         continue;
+                }
                 full++;
                 fprintf(cc_cli_status(), " Network %.*s  Removing\n", (int) strcspn(full, " "), full);
                 r = net_link_delete(nl, b[i].name, err);
@@ -971,25 +1018,30 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 if (r >= 0)
                         fprintf(cc_cli_status(), " Network %.*s  Removed\n", (int) strcspn(full, " "), full);
         }
-        free(b);
         /* the table follows the bridges that exist, and goes with the last
          * one: also when an earlier down was cut short (network.json, kept
          * until the project's directory goes, says it had addresses, so
          * ports). Not for a project that never had a network (docker run
-         * --network none): nothing of it is in the tables. */
+         * --network none): nothing of it is in the tables. Both tables in
+         * one transaction, and none when neither changes. */
         _cleanup_free_ char *addrs = cc_xasprintf("%s/%s/network.json", runtime_dir, project);
-        if (!removed && access(addrs, F_OK) < 0 && errno == ENOENT) {
-                net_host_unlock(lk);
-                net_nl_close(nl);
-                return r;
-        }
-        if (r >= 0)
-                r = net_nft_sync(nl, err);
-        if (r >= 0) {
+        struct net_nft_plan plan = {0};
+        if (r >= 0 && (removed || access(addrs, F_OK) == 0 || errno != ENOENT)) {
                 _cleanup_free_ char *table = net__table(owner);
-                _cleanup_free_ char *rules = net_nft_ports_ruleset(table, NULL, 0);
-                r = net_nft_apply(rules, table, err);
+                r = net_nft_sync_plan(b, kept, &plan, err);
+                int t = r >= 0 ? net_nft_table_get(table, NULL, err) : 0;
+                if (t < 0)
+                        r = t;
+                if (t > 0) {
+                        _cleanup_free_ char *rules = net_nft_ports_ruleset(table, NULL, 0);
+                        _cleanup_free_ char *what = cc_xasprintf("table ip %s", table);
+                        net_nft_plan_add(&plan, what, rules);
+                }
+                if (r >= 0)
+                        r = net_nft_plan_apply(&plan, err);
         }
+        net_nft_plan_free(&plan);
+        free(b);
         net_host_unlock(lk);
         net_nl_close(nl);
         return r;

@@ -144,6 +144,13 @@ TEST(nft_ruleset_masquerades_non_internal_only)
         /* nothing from a bridge reaches 127.0.0.0/8 (route_localnet is on) */
         ASSERT_CONTAINS(r, "type filter hook prerouting priority raw; policy accept;\n"
                            "  iifname \"ccb-*\" ip daddr 127.0.0.0/8 drop");
+        /* named by the hash of its rules: another set, another name */
+        ASSERT_CONTAINS(r, "table ip ccompose {\n comment \"ccompose ");
+        char *r1 = net_nft_ruleset(b, 1), *again = net_nft_ruleset(b, 2);
+        ASSERT_STREQ(r, again);
+        ASSERT(strncmp(strstr(r, "comment"), strstr(r1, "comment"), 34) != 0);
+        free(r1);
+        free(again);
         free(r);
         r = net_nft_ruleset(NULL, 0);
         ASSERT_STREQ(r, "add table ip ccompose\ndelete table ip ccompose\n");
