@@ -633,6 +633,7 @@ struct cc__logs {
          * project's runtime directory (its state written), watched */
         uv_fs_event_t log_ev, state_ev;
         bool log_on, state_on;  /* ... are watched */
+        bool log_failed;        /* its watch could not start: the timer looks */
         int open;               /* handles not closed yet */
         unsigned ticks;
         bool attach;
@@ -781,7 +782,8 @@ static bool cc__logs_live(struct cc__logs *l)
         _cleanup_state_ struct cc_state *st = cc_api_state_load(l->req->api, l->project);
         if (!st)
                 return false;
-        bool sup = cc_sup_alive(st);
+        /* a create answered brings the supervisor up */
+        bool sup = cc_sup_alive(st) || cc_api_creating(l->req->api, l->project);
         struct cc_ctr_state *ct = cc_state_find(st, l->id);
         if (!ct)
                 return false;
@@ -828,16 +830,21 @@ static void cc__logs_written(uv_fs_event_t *h, const char *file, int events, int
         cc__logs_look(h->data, false);
 }
 
-/* Watch dir for cb; true when it is watched. */
-static bool cc__logs_watch(struct cc__logs *l, uv_fs_event_t *h, const char *dir, uv_fs_event_cb cb)
+/* Watch dir for cb; true when it is watched. A directory not there yet
+ * (the log's, until the start makes it) is tried again later; a watch
+ * that fails is not (*failed): its handle closes, counted in l->open,
+ * and is not made again meanwhile. */
+static bool cc__logs_watch(struct cc__logs *l, uv_fs_event_t *h, const char *dir, uv_fs_event_cb cb, bool *failed)
 {
+        if (access(dir, F_OK) != 0)
+                return false;
         uv_fs_event_init(l->req->api->loop, h);
         h->data = l;
-        if (uv_fs_event_start(h, cb, dir, 0) == 0) {
-                l->open++;
+        l->open++;
+        if (uv_fs_event_start(h, cb, dir, 0) == 0)
                 return true;
-        }
-        uv_close((uv_handle_t *) h, NULL);
+        *failed = true;
+        uv_close((uv_handle_t *) h, cc__logs_closed);
         return false;
 }
 
@@ -853,10 +860,10 @@ static void cc__logs_pace(struct cc__logs *l, bool with_stdin)
 /* The container's log directory, once it is there (made by the start). */
 static void cc__logs_watch_log(struct cc__logs *l)
 {
-        if (l->log_on || uv_is_closing((uv_handle_t *) &l->timer))
+        if (l->log_on || l->log_failed || uv_is_closing((uv_handle_t *) &l->timer))
                 return;
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", l->req->api->opts->root, l->id);
-        l->log_on = cc__logs_watch(l, &l->log_ev, dir, cc__logs_written);
+        l->log_on = cc__logs_watch(l, &l->log_ev, dir, cc__logs_written, &l->log_failed);
         if (l->log_on)
                 cc__logs_pace(l, l->fifo_path != NULL);
 }
@@ -957,7 +964,8 @@ static void cc__logs_serve(struct cc_api_req *r, char **params, bool attach)
                 l->open = 1;
                 l->attach = attach;
                 _cleanup_free_ char *sdir = cc_state_dir(r->api->opts->runtime_dir, l->project);
-                l->state_on = cc__logs_watch(l, &l->state_ev, sdir, cc__logs_state);
+                bool failed = false;
+                l->state_on = cc__logs_watch(l, &l->state_ev, sdir, cc__logs_state, &failed);
                 if (l->state_on)
                         cc__logs_watch_log(l);
                 if (with_stdin) {

@@ -75,6 +75,7 @@ struct cc_api {
         struct cc_strv following; /* containers whose output a request streams (not reaped meanwhile) */
         struct cc_strv reaped;   /* "ID CODE" of the last containers it removed (wait condition=removed) */
         struct cc_api_wait *waits; /* the waits for a removal (api-write.c) */
+        struct cc_api_creating *creating; /* creates answered whose supervisor is coming up (api-write.c) */
         struct cc_api_rec *recs;   /* the API records read before (api-containers.c) */
         size_t n_recs;
         struct cc_api_exec *execs; /* exec instances (api-exec.c) */
@@ -89,6 +90,9 @@ static inline size_t cc_api_len(json_object *o)
 {
         return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
 }
+
+/* Is the project's create answered while its supervisor comes up? (api-write.c) */
+bool cc_api_creating(const struct cc_api *api, const char *project);
 
 /* ---- responses (api-server.c) ---- */
 /* A whole response: status, content type, body (len bytes). */

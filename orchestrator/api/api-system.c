@@ -61,6 +61,56 @@ static void cc__rename_record(struct cc_api *api, const char *project, const cha
         json_object_put(rec);
 }
 
+/* A rename while the container's supervisor comes up (a create just
+ * answered): asked of it once it is up, as its own state would not keep
+ * a change made beside it. */
+struct cc__rename {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+        char *project, *old, *name;
+        bool api;
+};
+
+static void cc__rename_abort(struct cc_api_task *t)
+{
+        /* the rename still happens; its answer goes nowhere */
+}
+
+static void cc__renamed(void *data, int64_t code, const char *msg)
+{
+        struct cc__rename *x = data;
+        if (code == 0) {
+                if (x->api)
+                        cc__rename_record(x->req->api, x->project, x->name);
+                cc_api_reply_empty(x->req, 204);
+        } else {
+                cc_api_reply_error(x->req, 500, "renaming %s to %s: %s", x->old, x->name, msg);
+        }
+        cc_api_done(x->req);
+        free(x->project);
+        free(x->old);
+        free(x->name);
+        free(x);
+}
+
+static void cc__rename_later(struct cc_api_req *r, const struct cc_api_ctr *c, const char *name)
+{
+        struct cc__rename *x = cc_xcalloc(1, sizeof(*x));
+        x->task.abort = cc__rename_abort;
+        x->req = r;
+        x->project = cc_xstrdup(c->st->project);
+        x->old = cc_xstrdup(c->ct->name);
+        x->name = cc_xstrdup(name);
+        x->api = c->api != NULL;
+        r->task = &x->task;
+        json_object *req = json_object_new_object();
+        json_object_object_add(req, "op", json_object_new_string("rename"));
+        json_object_object_add(req, "id", json_object_new_string(c->ct->id));
+        json_object_object_add(req, "name", json_object_new_string(name));
+        cc_api_sup_request(r->api, x->project, json_object_to_json_string(req), cc__renamed, x);
+        json_object_put(req);
+}
+
 void cc_api_container_rename(struct cc_api_req *r, char **params)
 {
         const char *q = cc_api_query(r, "name");
@@ -87,7 +137,9 @@ void cc_api_container_rename(struct cc_api_req *r, char **params)
                                                    name, cs.v[i].ct->id);
                         c = NULL;
                 }
-        if (c) {
+        if (c && cc_api_creating(r->api, c->st->project)) {
+                cc__rename_later(r, c, name);
+        } else if (c) {
                 struct cc_error err = {0};
                 int e;
                 if (cc_sup_alive(c->st)) {

@@ -18,6 +18,7 @@
 #include "ipam.h"
 #include "image.h"
 #include "service-spec.h"
+#include "container.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -49,6 +50,17 @@ struct cc__cmd {
         struct cc_buf in;       /* its answer lines not read yet */
         struct cc_strv args;    /* the command to run when no supervisor answers */
         bool answered;          /* it said {"done": ...} */
+        /* held until its project's create ends (cc__hold) */
+        bool held_request;      /* a request to the supervisor (else the command args) */
+        struct cc__cmd *next_held;
+};
+
+/* A create answered before its project's supervisor is up (the forked
+ * `create` brings it up): what needs the supervisor waits for its end. */
+struct cc_api_creating {
+        char *project;
+        struct cc__cmd *held;   /* in arrival order */
+        struct cc_api_creating *next;
 };
 
 static void cc__cmd_free(struct cc__cmd *c)
@@ -127,11 +139,48 @@ static char *cc__cmd_message(const struct cc__cmd *c)
         return cc_xstrdup(nl ? nl + 1 : t);
 }
 
+static void cc__create_ended(struct cc__cmd *c, int64_t code);
+
+bool cc_api_creating(const struct cc_api *api, const char *project)
+{
+        for (const struct cc_api_creating *cr = api->creating; cr; cr = cr->next)
+                if (strcmp(cr->project, project) == 0)
+                        return true;
+        return false;
+}
+
+/* While c's project is being created: c is kept (to run when that ends)
+ * and true. */
+static bool cc__hold(struct cc__cmd *c)
+{
+        struct cc_api_creating *cr = c->done == cc__create_ended ? NULL : c->api->creating;
+        while (cr && strcmp(cr->project, c->project) != 0)
+                cr = cr->next;
+        if (!cr)
+                return false;
+        struct cc__cmd **p = &cr->held;
+        while (*p)
+                p = &(*p)->next_held;
+        *p = c;
+        if (c->req)
+                c->req->task = &c->task;
+        return true;
+}
+
 /* Run `ccompose -p PROJECT [-f FILE] ARGS...` in the project's runtime
  * directory; done answers when it ends. Takes c. */
 static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
 {
         struct cc_api_req *r = c->req;
+        if (args != (const char *const *) c->args.v) {
+                cc_strv_free(&c->args);
+                for (size_t i = 0; args[i]; i++)
+                        cc_strv_push(&c->args, args[i]);
+                cc_strv_push_owned(&c->args, NULL);
+        }
+        c->task.abort = cc__cmd_abort;
+        if (cc__hold(c))
+                return;
         const struct cc_api_opts *o = c->api->opts;
         _cleanup_free_ char *dir = cc_state_dir(o->runtime_dir, c->project);
         _cleanup_free_ char *file = cc_path_join(dir, CC__COMPOSE_FILE);
@@ -153,7 +202,6 @@ static void cc__cmd_run(struct cc__cmd *c, const char *const *args)
         cc_strv_push_owned(&env, cc_xasprintf("CCOMPOSE_ROOT=%s", o->root));
         cc_strv_push_owned(&env, cc_xasprintf("CCOMPOSE_RUNTIME_DIR=%s", o->runtime_dir));
         cc_strv_push_owned(&env, NULL);
-        c->task.abort = cc__cmd_abort;
         uv_pipe_init(c->api->loop, &c->out, 0);
         c->out.data = c->proc.data = c;
         if (r)
@@ -341,26 +389,33 @@ static void cc__sup_connected(uv_connect_t *req, int status)
 
 /* Send request (a JSON object) to the project's supervisor; without one,
  * run `ccompose ARGS...` instead. done answers either way. Takes c. */
+static void cc__sup_send(struct cc__cmd *c)
+{
+        _cleanup_free_ char *dir = cc_state_dir(c->api->opts->runtime_dir, c->project);
+        _cleanup_free_ char *path = cc_path_join(dir, "control.sock");
+        struct sockaddr_un sa;
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                cc__cmd_run(c, (const char *const *) c->args.v);
+                return;
+        }
+        uv_pipe_init(c->api->loop, &c->out, 0);
+        c->out.data = c;
+        c->connect.data = c;
+        uv_pipe_connect(&c->connect, &c->out, path, cc__sup_connected);
+}
+
 static void cc__sup_run(struct cc__cmd *c, const char *request, const char *const *args)
 {
         for (size_t i = 0; args[i]; i++)
                 cc_strv_push(&c->args, args[i]);
         cc_strv_push_owned(&c->args, NULL);
-        _cleanup_free_ char *dir = cc_state_dir(c->api->opts->runtime_dir, c->project);
-        _cleanup_free_ char *path = cc_path_join(dir, "control.sock");
-        struct sockaddr_un sa;
+        c->line = cc_xasprintf("%s\n", request);
+        c->held_request = true;
         c->task.abort = cc__cmd_abort;
         if (c->req)
                 c->req->task = &c->task;
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                cc__cmd_run(c, (const char *const *) c->args.v);
-                return;
-        }
-        c->line = cc_xasprintf("%s\n", request);
-        uv_pipe_init(c->api->loop, &c->out, 0);
-        c->out.data = c;
-        c->connect.data = c;
-        uv_pipe_connect(&c->connect, &c->out, path, cc__sup_connected);
+        if (!cc__hold(c))
+                cc__sup_send(c);
 }
 
 /* The container named in the path, made through the API; NULL after
@@ -429,28 +484,92 @@ static json_object *cc__get(json_object *o, const char *key)
 
 static bool cc__auto_remove(json_object *rec);
 
-static void cc__created(struct cc__cmd *c, int64_t code)
+/* Put the new container in its project's state, as created, under a new
+ * id (*id) and its name: from now on the API has it, while the forked
+ * `create` brings its supervisor up, which completes the entry
+ * (sup-plan.c). */
+static int cc__reserve(struct cc_api *api, const char *project, const char *name, const char *service,
+                       const char *image, const char *image_id, bool sync, char **id, struct cc_error *err)
 {
-        struct cc_api_req *r = c->req;
-        struct cc_error err = {0};
         _cleanup_state_ struct cc_state *st = NULL;
-        struct cc_ctr_state *ct = NULL;
-        if (code == 0 && cc_state_load(r->api->opts->runtime_dir, c->project, &st, &err) == 0)
-                ct = cc_state_find(st, c->name);
-        cc_error_clear(&err);
-        if (!ct) {
-                _cleanup_free_ char *msg = cc__cmd_message(c);
-                cc_api_reply_error(r, 500, "creating the container %s failed: %s", c->name, msg);
-                /* nothing half-made is left: the project goes */
-                _cleanup_free_ char *dir = cc_state_dir(r->api->opts->runtime_dir, c->project);
-                if (!st || st->n_ctrs == 0)
-                        cc_rm_rf(dir);
-                return;
+        int r = cc_state_load(api->opts->runtime_dir, project, &st, err);
+        if (r < 0)
+                return r;
+        struct cc_ctr_state *ct = cc_state_add(st);
+        ct->id = cc_container_new_id();
+        ct->name = cc_xstrdup(name);
+        ct->service = cc_xstrdup(service);
+        ct->number = 1;
+        ct->image = cc_xstrdup(image);
+        ct->image_id = cc_xstrdup(image_id);
+        ct->status = CC_CTR_CREATED;
+        ct->created = (long long) time(NULL);
+        st->going = !sync;
+        r = cc_state_save(api->opts->runtime_dir, st, err);
+        if (r == 0)
+                *id = cc_xstrdup(ct->id);
+        return r;
+}
+
+/* A command held for a create that failed: it fails with its message. */
+static void cc__cmd_fail(struct cc__cmd *c, const char *msg)
+{
+        cc_buf_printf(&c->text, "%s\n", msg);
+        c->code = 1;
+        c->open = 1;
+        cc__cmd_unref(c);
+}
+
+static void cc__reaped(struct cc__cmd *c, int64_t code);
+
+/* The forked `create` ended: the supervisor is up (what waited for it
+ * goes on), or it is not (what waited fails with its message, and the
+ * project is removed: nothing half-made is left). */
+static void cc__create_ended(struct cc__cmd *c, int64_t code)
+{
+        struct cc_api *api = c->api;
+        struct cc__cmd *held = NULL;
+        for (struct cc_api_creating **p = &api->creating; *p; p = &(*p)->next)
+                if (strcmp((*p)->project, c->project) == 0) {
+                        struct cc_api_creating *cr = *p;
+                        *p = cr->next;
+                        held = cr->held;
+                        free(cr->project);
+                        free(cr);
+                        break;
+                }
+        _cleanup_free_ char *last = code ? cc__cmd_message(c) : NULL;
+        _cleanup_free_ char *msg = code ? cc_xasprintf("creating the container failed: %s", last) : NULL;
+        if (code && !api->stopping)
+                fprintf(stderr, "%s: %s\n", c->name, msg);
+        bool removing = false;
+        while (held) {
+                struct cc__cmd *w = held;
+                held = w->next_held;
+                w->next_held = NULL;
+                if (api->stopping) {
+                        cc__cmd_fail(w, "the service is stopping");
+                } else if (code == 0 && w->held_request) {
+                        cc__sup_send(w);
+                } else if (code == 0 || !w->held_request) {
+                        /* a remove (down) removes it either way */
+                        removing = true;
+                        cc__cmd_run(w, (const char *const *) w->args.v);
+                } else {
+                        cc__cmd_fail(w, msg);
+                }
         }
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "Id", json_object_new_string(ct->id));
-        json_object_object_add(o, "Warnings", json_object_new_array());
-        cc_api_reply_json(r, 201, o);
+        if (!code || removing || api->stopping)
+                return;
+        struct cc__cmd *d = cc_xcalloc(1, sizeof(*d));
+        d->api = api;
+        d->done = cc__reaped;
+        d->project = cc_xstrdup(c->project);
+        d->id = cc_xstrdup(c->id);
+        d->name = cc_xstrdup(c->name);
+        d->exit_code = -1;
+        static const char *const args[] = {"down", "-t", "0", "-v", NULL};
+        cc__cmd_run(d, args);
 }
 
 void cc_api_container_create(struct cc_api_req *r, char **params)
@@ -470,7 +589,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
         /* without one, docker's kind of name (api-names.c) */
         _cleanup_free_ char *name = qname && *qname ? cc_xstrdup(qname[0] == '/' ? qname + 1 : qname) : cc_api_new_name(&cs);
         json_object *svc = NULL, *model = NULL;
-        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL;
+        _cleanup_free_ char *project = NULL, *hex = NULL, *dir = NULL, *image_id = NULL, *id = NULL;
         struct cc_error err = {0};
         if (!cc_api_name_valid(name)) {
                 cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
@@ -491,15 +610,17 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 goto out;
         }
         /* the image must be here: docker's client pulls it on a 404 */
+        const char *image = json_object_get_string(cc__get(body, "Image"));
         {
                 struct cc_image_store *s = NULL;
                 struct cc_image *img = NULL;
-                const char *image = json_object_get_string(cc__get(body, "Image"));
                 int e = cc_image_store_open(r->api->opts->root, &s, &err);
                 if (e == 0)
                         e = cc_image_lookup(s, image, &img, &err);
-                if (img)
+                if (img) {
+                        image_id = cc_xstrdup(img->id);
                         cc_image_free(img);
+                }
                 if (s)
                         cc_image_store_close(s);
                 if (e < 0) {
@@ -537,6 +658,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 goto out;
         }
         dir = cc_state_dir(r->api->opts->runtime_dir, project);
+        bool sync;
         {
                 /* the request, for inspect; then the compose file */
                 json_object *rec = json_object_new_object();
@@ -548,7 +670,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 const char *rt = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
                 /* not synced for an AutoRemove container: it goes at its
                  * exit, and after a crash of the machine as dockerd drops it */
-                bool sync = !cc__auto_remove(rec);
+                sync = !cc__auto_remove(rec);
                 int e = cc_write_file_atomic_sync(rp, rt, strlen(rt), 0600, sync);
                 const char *mt = json_object_to_json_string_ext(model, JSON_C_TO_STRING_PRETTY);
                 if (e >= 0)
@@ -560,14 +682,29 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                         goto out;
                 }
         }
+        if (cc__reserve(r->api, project, name, CC_API_SERVICE, image, image_id, sync, &id, &err) < 0) {
+                cc_api_reply_error(r, 500, "%s", cc_error_msg(&err));
+                cc_rm_rf(dir);
+                goto out;
+        }
+        /* answered now; its supervisor comes up meanwhile, and what
+         * needs it waits for that (cc__hold) */
+        struct cc_api_creating *cr = cc_xcalloc(1, sizeof(*cr));
+        cr->project = cc_xstrdup(project);
+        cr->next = r->api->creating;
+        r->api->creating = cr;
         struct cc__cmd *c = cc_xcalloc(1, sizeof(*c));
         c->api = r->api;
-        c->req = r;
-        c->done = cc__created;
+        c->done = cc__create_ended;
         c->project = cc_xstrdup(project);
         c->name = cc_xstrdup(name);
+        c->id = cc_xstrdup(id);
         static const char *const args[] = {"create", NULL};
         cc__cmd_run(c, args);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "Id", json_object_new_string(id));
+        json_object_object_add(o, "Warnings", json_object_new_array());
+        cc_api_reply_json(r, 201, o);
 out:
         cc_error_clear(&err);
         json_object_put(model);
@@ -919,7 +1056,7 @@ static void cc__reaped(struct cc__cmd *c, int64_t code)
                 }
         if (code != 0) {
                 _cleanup_free_ char *msg = cc__cmd_message(c);
-                fprintf(stderr, "removing container %s (AutoRemove): %s\n", c->name, msg);
+                fprintf(stderr, "removing container %s: %s\n", c->name, msg);
         }
         cc__removed(c->api, c->id, c->exit_code);
 }

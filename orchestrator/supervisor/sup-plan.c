@@ -126,6 +126,30 @@ void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name)
         cc_sup_progress(s, " Container %s  Removed", name);
 }
 
+/* What the container is made from: its image and configuration as the
+ * service has them now. */
+static void cc__plan_fields(struct cc_sup *s, struct cc_sup_svc *svc, struct cc_ctr_state *st)
+{
+        free(st->image);
+        free(st->image_id);
+        free(st->hash);
+        free(st->command);
+        st->image = cc_project_service_image(s->project, svc->name);
+        st->image_id = svc->image ? cc_xstrdup(svc->image->id) : NULL;
+        st->hash = cc_project_service_hash(s->project, svc->name);
+        st->command = cc_service_command_line(svc->def, svc->image);
+}
+
+/* A container the API's create put in the state before this supervisor
+ * came up (api-write.c), under the id and name it answered with: it has
+ * no configuration hash yet. It is the one this plan creates: completed
+ * here, never recreated under another id. */
+static void cc__complete_reserved(struct cc_sup *s, struct cc_sup_svc *svc, struct cc_ctr_state *st)
+{
+        cc__plan_fields(s, svc, st);
+        cc_sup_event(s, st, "create", NULL, NULL);
+}
+
 static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc *svc, int number)
 {
         _cleanup_free_ char *id = cc_container_new_id();
@@ -134,10 +158,7 @@ static struct cc_sup_ctr *cc__new_container(struct cc_sup *s, struct cc_sup_svc 
         st->name = cc_container_name(s->project->name, svc->name, number, cc_node_map_str(svc->def, "container_name"));
         st->service = cc_xstrdup(svc->name);
         st->number = number;
-        st->image = cc_project_service_image(s->project, svc->name);
-        st->image_id = svc->image ? cc_xstrdup(svc->image->id) : NULL;
-        st->hash = cc_project_service_hash(s->project, svc->name);
-        st->command = cc_service_command_line(svc->def, svc->image);
+        cc__plan_fields(s, svc, st);
         st->status = CC_CTR_CREATED;
         st->created = cc_sup_wall();
         struct cc_sup_ctr *c = cc_sup_ctr_new(svc, id);
@@ -174,6 +195,8 @@ static int cc__reconcile_service(struct cc_sup *s, struct cc_sup_svc *svc, struc
                 for (size_t i = 0; old && i < svc->n_ctrs; i++)
                         if (strcmp(svc->ctrs[i]->id, old->id) == 0)
                                 live = svc->ctrs[i];
+                if (old && !old->hash && old->status == CC_CTR_CREATED)
+                        cc__complete_reserved(s, svc, old);
                 bool same = old && cc_streq(old->hash, hash) && cc_streq(old->image_id, svc->image->id);
                 if (old && (s->opts.no_recreate || (same && !s->opts.force_recreate))) {
                         if (!live) {
