@@ -539,7 +539,10 @@ static void cc__create_ended(struct cc__cmd *c, int64_t code)
                         break;
                 }
         _cleanup_free_ char *last = code ? cc__cmd_message(c) : NULL;
-        _cleanup_free_ char *msg = code ? cc_xasprintf("creating the container failed: %s", last) : NULL;
+        _cleanup_free_ char *msg = !code ? NULL
+                                   : *last ? cc_xasprintf("creating the container failed: %s", last)
+                                           : cc_xasprintf("creating the container failed: `ccompose create` could not "
+                                                          "run or ended with %lld and no message", (long long) code);
         if (code && !api->stopping)
                 fprintf(stderr, "%s: %s\n", c->name, msg);
         bool removing = false;
