@@ -60,6 +60,7 @@ struct cc__cmd {
 struct cc_api_creating {
         char *project;
         struct cc__cmd *held;   /* in arrival order */
+        char *failed;           /* it failed: its message, until the project is removed */
         struct cc_api_creating *next;
 };
 
@@ -140,30 +141,52 @@ static char *cc__cmd_message(const struct cc__cmd *c)
 }
 
 static void cc__create_ended(struct cc__cmd *c, int64_t code);
+static void cc__create_undone(struct cc__cmd *c, int64_t code);
+
+static struct cc_api_creating *cc__creating(const struct cc_api *api, const char *project)
+{
+        struct cc_api_creating *cr = api->creating;
+        while (cr && strcmp(cr->project, project) != 0)
+                cr = cr->next;
+        return cr;
+}
 
 bool cc_api_creating(const struct cc_api *api, const char *project)
 {
-        for (const struct cc_api_creating *cr = api->creating; cr; cr = cr->next)
-                if (strcmp(cr->project, project) == 0)
-                        return true;
-        return false;
+        const struct cc_api_creating *cr = cc__creating(api, project);
+        return cr && !cr->failed;
 }
 
-/* While c's project is being created: c is kept (to run when that ends)
- * and true. */
+/* c fails with msg, from the loop (never inside its request's handler). */
+static void cc__cmd_fail(struct cc__cmd *c, const char *msg)
+{
+        cc_buf_printf(&c->text, "%s\n", msg);
+        c->code = 1;
+        c->open = 1;
+        uv_pipe_init(c->api->loop, &c->out, 0);
+        c->out.data = c;
+        uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
+}
+
+/* While c's project is being created, or removed after its create
+ * failed: c is kept (to run, or to have the removal's result, when that
+ * ends), or fails at once (a request to its supervisor, which never came
+ * up), and true. */
 static bool cc__hold(struct cc__cmd *c)
 {
-        struct cc_api_creating *cr = c->done == cc__create_ended ? NULL : c->api->creating;
-        while (cr && strcmp(cr->project, c->project) != 0)
-                cr = cr->next;
-        if (!cr)
+        struct cc_api_creating *cr = cc__creating(c->api, c->project);
+        if (!cr || c->done == cc__create_ended || c->done == cc__create_undone)
                 return false;
+        if (c->req)
+                c->req->task = &c->task;
+        if (cr->failed && c->held_request) {
+                cc__cmd_fail(c, cr->failed);
+                return true;
+        }
         struct cc__cmd **p = &cr->held;
         while (*p)
                 p = &(*p)->next_held;
         *p = c;
-        if (c->req)
-                c->req->task = &c->task;
         return true;
 }
 
@@ -511,62 +534,82 @@ static int cc__reserve(struct cc_api *api, const char *project, const char *name
         return r;
 }
 
-/* A command held for a create that failed: it fails with its message. */
-static void cc__cmd_fail(struct cc__cmd *c, const char *msg)
-{
-        cc_buf_printf(&c->text, "%s\n", msg);
-        c->code = 1;
-        c->open = 1;
-        cc__cmd_unref(c);
-}
-
 static void cc__reaped(struct cc__cmd *c, int64_t code);
 
-/* The forked `create` ended: the supervisor is up (what waited for it
- * goes on), or it is not (what waited fails with its message, and the
- * project is removed: nothing half-made is left). */
-static void cc__create_ended(struct cc__cmd *c, int64_t code)
+static void cc__creating_drop(struct cc_api *api, struct cc_api_creating *cr)
 {
-        struct cc_api *api = c->api;
-        struct cc__cmd *held = NULL;
         for (struct cc_api_creating **p = &api->creating; *p; p = &(*p)->next)
-                if (strcmp((*p)->project, c->project) == 0) {
-                        struct cc_api_creating *cr = *p;
+                if (*p == cr) {
                         *p = cr->next;
-                        held = cr->held;
-                        free(cr->project);
-                        free(cr);
                         break;
                 }
-        _cleanup_free_ char *last = code ? cc__cmd_message(c) : NULL;
-        _cleanup_free_ char *msg = !code ? NULL
-                                   : *last ? cc_xasprintf("creating the container failed: %s", last)
-                                           : cc_xasprintf("creating the container failed: `ccompose create` could not "
-                                                          "run or ended with %lld and no message", (long long) code);
-        if (code && !api->stopping)
-                fprintf(stderr, "%s: %s\n", c->name, msg);
-        bool removing = false;
+        free(cr->project);
+        free(cr->failed);
+        free(cr);
+}
+
+/* The removal of a project whose create failed ended: the removes that
+ * waited for it have its result. */
+static void cc__create_undone(struct cc__cmd *c, int64_t code)
+{
+        struct cc_api_creating *cr = cc__creating(c->api, c->project);
+        struct cc__cmd *held = cr ? cr->held : NULL;
+        if (cr)
+                cc__creating_drop(c->api, cr);
         while (held) {
                 struct cc__cmd *w = held;
                 held = w->next_held;
                 w->next_held = NULL;
-                if (api->stopping) {
-                        cc__cmd_fail(w, "the service is stopping");
-                } else if (code == 0 && w->held_request) {
-                        cc__sup_send(w);
-                } else if (code == 0 || !w->held_request) {
-                        /* a remove (down) removes it either way */
-                        removing = true;
-                        cc__cmd_run(w, (const char *const *) w->args.v);
-                } else {
-                        cc__cmd_fail(w, msg);
-                }
+                w->code = code;
+                w->open = 1;
+                uv_pipe_init(w->api->loop, &w->out, 0);
+                w->out.data = w;
+                uv_close((uv_handle_t *) &w->out, cc__cmd_closed);
         }
-        if (!code || removing || api->stopping)
+        cc__reaped(c, code);
+}
+
+/* The forked `create` ended: the supervisor is up (what waited for it
+ * goes on), or it is not (what waited fails with its message, and the
+ * project is removed: nothing half-made is left; until then, requests
+ * fail with that message and removes wait for it). */
+static void cc__create_ended(struct cc__cmd *c, int64_t code)
+{
+        struct cc_api *api = c->api;
+        struct cc_api_creating *cr = cc__creating(api, c->project);
+        if (!cr)
+                return;
+        struct cc__cmd *held = cr->held;
+        cr->held = NULL;
+        if (!code || api->stopping) {
+                cc__creating_drop(api, cr);
+        } else {
+                _cleanup_free_ char *last = cc__cmd_message(c);
+                cr->failed = *last ? cc_xasprintf("creating the container failed: %s", last)
+                                   : cc_xasprintf("creating the container failed: `ccompose create` could not run "
+                                                  "or ended with %lld and no message", (long long) code);
+                fprintf(stderr, "%s: %s\n", c->name, cr->failed);
+        }
+        while (held) {
+                struct cc__cmd *w = held;
+                held = w->next_held;
+                w->next_held = NULL;
+                if (api->stopping)
+                        cc__cmd_fail(w, "the service is stopping");
+                else if (code && w->held_request)
+                        cc__cmd_fail(w, cr->failed);
+                else if (code) /* a remove: answered by the removal's end */
+                        cc__hold(w);
+                else if (w->held_request)
+                        cc__sup_send(w);
+                else
+                        cc__cmd_run(w, (const char *const *) w->args.v);
+        }
+        if (!code || api->stopping)
                 return;
         struct cc__cmd *d = cc_xcalloc(1, sizeof(*d));
         d->api = api;
-        d->done = cc__reaped;
+        d->done = cc__create_undone;
         d->project = cc_xstrdup(c->project);
         d->id = cc_xstrdup(c->id);
         d->name = cc_xstrdup(c->name);
