@@ -7,9 +7,11 @@
 #include <linux/if.h>
 #include <netinet/in.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <time.h>
 
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -377,10 +379,23 @@ static bool net__veth_mine(struct nl_cache *links, struct rtnl_link *l, const ch
         return mine;
 }
 
+static long long net__now_ms(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (long long) t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err)
 {
-        int rc = 0;
-        for (int waited = 0;; waited += 5) {
+        /* a veth goes with its container's network namespace, in the
+         * kernel's batch: cheaper than deleting each (an rcu_barrier per
+         * link, ~18 ms; the namespace's end takes its veths ~15 ms after
+         * its last process, and overlaps what else happens meanwhile).
+         * Woken by the kernel's link notifications, not by polling. */
+        _cleanup_nlsock_ struct nl_sock *mon = NULL;
+        long long deadline = net__now_ms() + wait_ms;
+        for (;;) {
                 _cleanup_cache_ struct nl_cache *links = NULL;
                 int r = net__links(nl, &links);
                 if (r < 0)
@@ -390,13 +405,17 @@ int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, s
                         n += net__veth_mine(links, (struct rtnl_link *) o, prefix);
                 if (n == 0)
                         return 0;
-                if (waited < wait_ms) {
-                        /* a veth goes with its container's network namespace,
-                         * in the kernel's batch: much cheaper than deleting
-                         * each (a synchronize_net per link) */
-                        usleep(5000);
+                long long left = deadline - net__now_ms();
+                if (left > 0 && !mon && (mon = net__sock()) && nl_socket_add_membership(mon, RTNLGRP_LINK) == 0)
+                        continue; /* listening: what went before is in the next dump */
+                struct pollfd pfd = {.fd = mon ? nl_socket_get_fd(mon) : -1, .events = POLLIN};
+                if (left > 0 && mon && (poll(&pfd, 1, (int) left) >= 0 || errno == EINTR)) {
+                        char buf[8192];
+                        while (recv(pfd.fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+                                ;
                         continue;
                 }
+                int rc = 0;
                 for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o))
                         if (net__veth_mine(links, (struct rtnl_link *) o, prefix) &&
                             net_link_delete(nl, rtnl_link_get_name((struct rtnl_link *) o), err) < 0)
