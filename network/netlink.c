@@ -533,16 +533,15 @@ static int net__veth_one(struct net_nl *nl, struct nl_sock *ns, pid_t pid, const
         if (r < 0)
                 return net__nlerr(err, r, "create veth", f->host_name);
         /* the kernel ignores IFLA_IFALIAS when it creates a link: set it
-         * now, it is how `down` finds the project's veths */
+         * now, it is how `down` finds the project's veths (a NEWLINK of
+         * the name without NLM_F_CREATE changes the link: no look-up) */
         if (f->alias) {
-                _cleanup_link_ struct rtnl_link *cur = NULL;
-                if ((r = rtnl_link_get_kernel(nl->sk, 0, f->host_name, &cur)) < 0)
-                        return net__nlerr(err, r, "find", f->host_name);
                 _cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
                 if (!ch)
                         return cc_error_set(err, -ENOMEM, "veth %s: out of memory", f->host_name);
+                rtnl_link_set_name(ch, f->host_name);
                 rtnl_link_set_ifalias(ch, f->alias);
-                if ((r = rtnl_link_change(nl->sk, cur, ch, 0)) < 0)
+                if ((r = rtnl_link_add(nl->sk, ch, 0)) < 0)
                         return net__nlerr(err, r, "set the alias of", f->host_name);
         }
 
