@@ -15,6 +15,7 @@
  * its subnet and gateway), so a project started while the bridge is gone
  * makes it again; their addresses come from the shared IPAM of sup-net.c
  * (the network.json of every project, under the host-wide lock). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 
 #include "netlink.h"
 #include "nft.h"
+#include "state.h"
 #include "sup-net-internal.h"
 #include "sup-net.h"
 
@@ -180,6 +182,54 @@ int net_docker_bridge_info(const char *runtime_dir, struct net_docker_bridge *b,
         return 0;
 }
 
+/* Is a port of the bridge a running container's? Its alias names the
+ * project and the container ("ccompose <project>@<hash> <name>"); one
+ * stopped, or of a project gone, is a veth the kernel removes with the
+ * container's network namespace, a little later. */
+static bool net__docker_port_live(const char *runtime_dir, const char *port)
+{
+        _cleanup_free_ char *path = cc_xasprintf("/sys/class/net/%s/ifalias", port);
+        _cleanup_free_ char *alias = NULL;
+        size_t n = 0;
+        if (cc_read_file(path, &alias, &n) < 0)
+                return false;
+        alias[strcspn(alias, "\n")] = '\0';
+        const char *o = cc_startswith(alias, "ccompose ") ? alias + strlen("ccompose ") : NULL;
+        const char *at = o ? strchr(o, '@') : NULL, *sp = at ? strchr(at, ' ') : NULL;
+        if (!sp)
+                return true; /* not one of ours: as a container's */
+        _cleanup_free_ char *project = cc_xstrndup(o, (size_t) (at - o));
+        _cleanup_state_ struct cc_state *st = NULL;
+        struct cc_error err = {0};
+        int r = cc_state_load(runtime_dir, project, &st, &err);
+        cc_error_clear(&err);
+        struct cc_ctr_state *ct = r == 0 ? cc_state_find(st, sp + 1) : NULL;
+        return ct && (ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED || ct->status == CC_CTR_RESTARTING);
+}
+
+/* Wait (up to 3 s) while every port left on the bridge is a stopped
+ * container's, going with its namespace: then the bridge has none. */
+static void net__docker_wait_dying(const char *runtime_dir)
+{
+        char name[16];
+        net_bridge_name(runtime_dir, NET_DOCKER_BRIDGE, name);
+        _cleanup_free_ char *dir = cc_xasprintf("/sys/class/net/%s/brif", name);
+        for (int i = 0; i < 60; i++) {
+                DIR *d = opendir(dir);
+                bool ports = false, live = false;
+                for (struct dirent *de; d && !live && (de = readdir(d));)
+                        if (de->d_name[0] != '.') {
+                                ports = true;
+                                live = net__docker_port_live(runtime_dir, de->d_name);
+                        }
+                if (d)
+                        closedir(d);
+                if (!ports || live)
+                        return;
+                usleep(50000);
+        }
+}
+
 void net_docker_bridge_close(const char *runtime_dir, struct net_docker_bridge *b)
 {
         if (b->lock_fd < 0)
@@ -194,6 +244,8 @@ void net_docker_bridge_close(const char *runtime_dir, struct net_docker_bridge *
                 if (!last)
                         usleep(5000);
         }
+        if (last)
+                net__docker_wait_dying(runtime_dir);
         if (last)
                 net__docker_remove_idle(runtime_dir, b->lock_fd);
         else

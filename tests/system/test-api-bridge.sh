@@ -10,14 +10,17 @@
 # bridge unless a container is on it, which the down of that container's
 # project then does; a service killed with SIGKILL leaves nothing for good.
 # Every step checks what is left: veths, the bridge, nft tables.
-# Subnets: 10.213.125.0/24 (--bip), 10.213.126.0/24 (--bip of a restart).
+# Subnets: 10.213.125.0/24 (--bip), 10.213.126.0/24 (--bip of a restart),
+# 10.213.127.0/24 (a network made through the API).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 
-plan 10
+plan 12
 
-api_prelude 10 "10\.213\.12[56]\." 10.213.125.0/24-10.213.126.0/24 "api-bridge"
-require_commands curl nft
+api_prelude 12 "10\.213\.12[5-7]\." 10.213.125.0/24-10.213.127.0/24 "api-bridge"
+require_commands curl nft gcc
+setup_or_bail mkdir -p "$TMP/bin"
+setup_or_bail gcc -static -O2 -o "$TMP/bin/rawsend" "$SRCDIR/tests/system/rawsend.c"
 on_exit api_cleanup
 # the cases run in subshells: the service's PID, and our projects, in files
 on_exit 'SVC_PID=$(cat "$TMP/svc.pid" 2>/dev/null); stop_service'
@@ -141,6 +144,57 @@ t_connect() {
         assert_eq "$(ports_of "$BR" | wc -w)" 2 "(its veth gone)"
 }
 
+# containers on the shared bridge do not reach a container of another
+# network (docker network create), nor the other way round
+t_isolated() {
+        local a b out
+        dk network create --subnet 10.213.127.0/24 "iso$ID" >/dev/null || return 1
+        dk run -d --name "other$ID" --network "iso$ID" busybox:test sh -c 'echo other >/i; exec httpd -f -p 80 -h /' >/dev/null || return 1
+        a=$(dk inspect -f "{{(index .NetworkSettings.Networks \"iso$ID\").IPAddress}}" "other$ID") b=$(ip_of "srv$ID")
+        [[ $a == 10.213.127.* ]] || fail "address on iso: '$a'" || return 1
+        out=$(dk exec "cli$ID" timeout 5 wget -q -O- "http://$a/i" 2>&1) && fail "bridge -> iso reached: $out" && return 1
+        out=$(dk exec "other$ID" timeout 5 wget -q -O- "http://$b/i" 2>&1) && fail "iso -> bridge reached: $out" && return 1
+        out=$(dk exec "cli$ID" timeout 5 wget -q -O- "http://$b/i" 2>&1) || fail "bridge -> bridge: $out" || return 1
+        dk rm -f "other$ID" >/dev/null && dk network rm "iso$ID" >/dev/null
+}
+
+# issue 8 on the shared bridge (as test-net-escape.sh): it has
+# route_localnet (published ports on 127.0.0.1 need it), yet a frame sent
+# by hand to its MAC with destination 127.0.0.1 reaches no listener of the
+# host's loopback, while the same frame to the gateway's address arrives
+t_loopback() {
+        local port mac pid i
+        [ "$(cat "/proc/sys/net/ipv4/conf/$BR/route_localnet")" = 1 ] || fail "route_localnet is off on $BR" || return 1
+        nft list table ip ccompose | grep -qE 'iifname "ccb-\*" ip daddr 127\.0\.0\.0/8 drop' || fail "no drop rule" || return 1
+        dk run -d --name "raw$ID" -v "$TMP/bin:/x:ro" busybox:test sleep 600 >/dev/null || return 1
+        port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        mac=$(cat "/sys/class/net/$BR/address")
+        python3 - "$port" "$TMP" <<'EOF' >/dev/null 2>&1 &
+import select, socket, sys
+port, tmp = int(sys.argv[1]), sys.argv[2]
+socks = {}
+for name, addr in (("lo", "127.0.0.1"), ("gw", "10.213.125.1")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    socks[s] = open(f"{tmp}/{name}", "a")
+open(f"{tmp}/listening", "w").close()
+while True:
+    for s in select.select(list(socks), [], [])[0]:
+        socks[s].write(s.recv(2048).decode(errors="replace") + "\n")
+        socks[s].flush()
+EOF
+        pid=$!
+        bg_record "$pid"
+        for i in $(seq 100); do [ -e "$TMP/listening" ] && break; sleep 0.1; done
+        dk exec "raw$ID" /x/rawsend eth0 "$mac" 127.0.0.1 "$port" escaped-to-loopback || { kill "$pid"; return 1; }
+        dk exec "raw$ID" /x/rawsend eth0 "$mac" 10.213.125.1 "$port" after-escape || { kill "$pid"; return 1; }
+        for i in $(seq 100); do grep -q after-escape "$TMP/gw" 2>/dev/null && break; sleep 0.1; done
+        kill "$pid"
+        grep -q after-escape "$TMP/gw" 2>/dev/null || fail "the frame to the gateway never arrived" || return 1
+        ! grep -q escaped "$TMP/lo" 2>/dev/null || fail "a listener on 127.0.0.1 received: $(cat "$TMP/lo")" || return 1
+        dk rm -f "raw$ID" >/dev/null
+}
+
 # the service stops with containers on the bridge: it stays (ports and
 # all) until the down of the last container's project, which removes it
 t_stop_with_containers() {
@@ -254,6 +308,8 @@ t "20 containers: distinct addresses of the /24; removed, the bridge stays" t_tw
 t "docker run --rm: the same bridge before and after, no port left" t_persists
 t "a published port on the shared bridge from 127.0.0.1" t_published
 t "network connect/disconnect bridge of a running container" t_connect
+t "isolated from a network made through the API, both ways" t_isolated
+t "a raw frame to 127.0.0.1 from the shared bridge reaches no loopback listener (issue 8)" t_loopback
 t "service stopped with containers on it: the bridge stays until the last down" t_stop_with_containers
 t "service stopped with no container on it: nothing left; a project's start makes it again" t_stop_idle
 t "a stopped container's supervisor makes the removed bridge again; no down removes it while a service runs" t_remade
