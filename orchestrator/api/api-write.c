@@ -52,6 +52,7 @@ struct cc__cmd {
         bool answered;          /* it said {"done": ...} */
         /* held until its project's create ends (cc__hold) */
         bool held_request;      /* a request to the supervisor (else the command args) */
+        bool early;             /* sent while its project's create had not ended */
         struct cc__cmd *next_held;
 };
 
@@ -61,8 +62,14 @@ struct cc_api_creating {
         char *project;
         struct cc__cmd *held;   /* in arrival order */
         char *failed;           /* it failed: its message, until the project is removed */
+        bool listening;         /* the supervisor listens: requests to it may go (it takes them once up) */
         struct cc_api_creating *next;
 };
+
+static void cc__create_ended(struct cc__cmd *c, int64_t code);
+static void cc__create_undone(struct cc__cmd *c, int64_t code);
+static void cc__create_listening(struct cc__cmd *c);
+static void cc__sup_send(struct cc__cmd *c);
 
 static void cc__cmd_free(struct cc__cmd *c)
 {
@@ -119,6 +126,9 @@ static void cc__cmd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         if (n > 0 && c->text.len < 64 * 1024)
                 cc_buf_add(&c->text, buf->base, (size_t) n);
         free(buf->base);
+        /* create: its supervisor planned the container, so it listens */
+        if (n > 0 && c->done == cc__create_ended && memmem(c->text.s, c->text.len, "  Created\n", 10))
+                cc__create_listening(c);
         if (n < 0)
                 uv_close((uv_handle_t *) s, cc__cmd_closed);
 }
@@ -140,8 +150,6 @@ static char *cc__cmd_message(const struct cc__cmd *c)
         return cc_xstrdup(nl ? nl + 1 : t);
 }
 
-static void cc__create_ended(struct cc__cmd *c, int64_t code);
-static void cc__create_undone(struct cc__cmd *c, int64_t code);
 
 static struct cc_api_creating *cc__creating(const struct cc_api *api, const char *project)
 {
@@ -182,6 +190,10 @@ static bool cc__hold(struct cc__cmd *c)
         if (cr->failed && c->held_request) {
                 cc__cmd_fail(c, cr->failed);
                 return true;
+        }
+        if (cr->listening && c->held_request) {
+                c->early = true;
+                return false;
         }
         struct cc__cmd **p = &cr->held;
         while (*p)
@@ -346,6 +358,25 @@ static void cc__sup_fallback(uv_handle_t *h)
         cc__cmd_run(c, (const char *const *) c->args.v);
 }
 
+/* A request sent while its project's create had not ended, whose
+ * supervisor went without answering: held again until that ends (then
+ * failing with the create's message, or sent again). */
+static bool cc__early_lost(struct cc__cmd *c)
+{
+        return c->early && !c->answered && cc_api_creating(c->api, c->project);
+}
+
+static void cc__rehold(uv_handle_t *h)
+{
+        struct cc__cmd *c = h->data;
+        c->early = false;
+        c->in.len = 0;
+        c->text.len = 0;
+        c->code = 0;
+        if (!cc__hold(c))
+                cc__sup_send(c);
+}
+
 /* Its answer: {"progress": "..."} lines (kept as a command's output, the
  * last one its message), then {"done": true, "exit": N}. */
 static void cc__sup_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -371,6 +402,10 @@ static void cc__sup_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
                 memmove(c->in.s, nl + 1, c->in.len - used);
                 c->in.len -= used;
         }
+        if (n < 0 && cc__early_lost(c) && !uv_is_closing((uv_handle_t *) s)) {
+                uv_close((uv_handle_t *) s, cc__rehold);
+                return;
+        }
         if ((n < 0 || c->answered) && !uv_is_closing((uv_handle_t *) s)) {
                 if (!c->answered) {
                         c->code = 1;
@@ -384,6 +419,10 @@ static void cc__sup_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void cc__sup_written(uv_write_t *w, int status)
 {
         struct cc__cmd *c = w->data;
+        if (status < 0 && cc__early_lost(c) && !uv_is_closing((uv_handle_t *) &c->out)) {
+                uv_close((uv_handle_t *) &c->out, cc__rehold);
+                return;
+        }
         if (status < 0 && !uv_is_closing((uv_handle_t *) &c->out)) {
                 c->code = 1;
                 cc_buf_printf(&c->text, "sending to the supervisor of %s: %s\n", c->project, uv_strerror(status));
@@ -396,7 +435,7 @@ static void cc__sup_connected(uv_connect_t *req, int status)
 {
         struct cc__cmd *c = req->data;
         if (status < 0) {
-                uv_close((uv_handle_t *) &c->out, cc__sup_fallback);
+                uv_close((uv_handle_t *) &c->out, cc__early_lost(c) ? cc__rehold : cc__sup_fallback);
                 return;
         }
         uv_buf_t b = uv_buf_init(c->line, (unsigned) strlen(c->line));
@@ -546,6 +585,30 @@ static void cc__creating_drop(struct cc_api *api, struct cc_api_creating *cr)
         free(cr->project);
         free(cr->failed);
         free(cr);
+}
+
+/* The create's supervisor listens (it said it planned the container):
+ * the requests to it that wait go now; it takes them once it is up. */
+static void cc__create_listening(struct cc__cmd *c)
+{
+        struct cc_api_creating *cr = cc__creating(c->api, c->project);
+        if (!cr || cr->listening || cr->failed)
+                return;
+        cr->listening = true;
+        struct cc__cmd *held = cr->held, **keep = &cr->held;
+        cr->held = NULL;
+        while (held) {
+                struct cc__cmd *w = held;
+                held = w->next_held;
+                w->next_held = NULL;
+                if (w->held_request) {
+                        w->early = true;
+                        cc__sup_send(w);
+                } else {
+                        *keep = w;
+                        keep = &w->next_held;
+                }
+        }
 }
 
 /* The removal of a project whose create failed ended: the removes that
