@@ -36,37 +36,27 @@ cleanup() {
 on_exit cleanup
 setup_or_bail in_ns ip link set lo up
 
-for d in k p; do
-        cat >"$TMP/$d/compose.yaml" <<EOF
-services:
-  s:
-    image: busybox:test
-    command: ["sleep", "3600"]
-networks:
-  default:
-    name: nftshared$ID
-    ipam:
-      config:
-        - subnet: $SUB.0/24
-EOF
-done
-ports_yaml() {
+# compose_yaml SUBNET [PORTS-LINE] [NETWORK-NAME-LINE]: one sleeping service
+compose_yaml() {
         cat <<EOF
 services:
   s:
     image: busybox:test
     command: ["sleep", "3600"]
-$1
+${2:-}
 networks:
   default:
+${3:-}
     ipam:
       config:
-        - subnet: $SUBR.0/24
+        - subnet: $1.0/24
 EOF
 }
+for d in k p; do compose_yaml $SUB "" "    name: nftshared$ID" >"$TMP/$d/compose.yaml"; done
+ports_yaml() { compose_yaml $SUBR "$1"; }
 ports_yaml '    ports: ["127.0.0.1::80"]' >"$TMP/r/compose.yaml"
 
-# the project's ports table, from its owner as ccompose names it
+# the ports tables in the namespace (only R publishes a port)
 ports_table() { in_ns nft list tables | grep -oE 'ccompose_p[0-9a-f]{8}' | sort -u; }
 # the table is written in the supervisor's loop turn after the start
 wait_ports_table() {
