@@ -231,10 +231,10 @@ int net_nft_sync_plan(const struct net_bridge_info *b, size_t n, struct net_nft_
         _cleanup_free_ char *rules = net__ruleset(b, n, want);
         _cleanup_free_ char *have = NULL;
         int r = net_nft_table_get("ccompose", &have, err);
-        if (r < 0)
-                return r;
-        /* there and named as these rules (their hash), or neither */
-        if (r > 0 ? strcmp(have, want) != 0 : n > 0)
+        /* there and named as these rules (their hash), or neither; a look
+         * that failed: written, as if it were not */
+        cc_error_clear(err);
+        if (r < 0 || (r > 0 ? strcmp(have, want) != 0 : n > 0))
                 net_nft_plan_add(p, "table ip ccompose", rules);
         return 0;
 }

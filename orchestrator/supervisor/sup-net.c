@@ -1029,14 +1029,13 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
         if (r >= 0 && (removed || access(addrs, F_OK) == 0 || errno != ENOENT)) {
                 _cleanup_free_ char *table = net__table(owner);
                 r = net_nft_sync_plan(b, kept, &plan, err);
-                int t = r >= 0 ? net_nft_table_get(table, NULL, err) : 0;
-                if (t < 0)
-                        r = t;
-                if (t > 0) {
+                struct cc_error e2 = {0};
+                if (r >= 0 && net_nft_table_get(table, NULL, &e2) != 0) { /* there, or not known: deleted */
                         _cleanup_free_ char *rules = net_nft_ports_ruleset(table, NULL, 0);
                         _cleanup_free_ char *what = cc_xasprintf("table ip %s", table);
                         net_nft_plan_add(&plan, what, rules);
                 }
+                cc_error_clear(&e2);
                 if (r >= 0)
                         r = net_nft_plan_apply(&plan, err);
         }
