@@ -69,7 +69,8 @@ has_drop() { in_ns nft list table ip ccompose 2>/dev/null | grep -qF 'iifname "c
 # and waits until the monitor has shown it, so what is between two marks
 # in its output is what happened between them
 MON=$TMP/monitor
-in_ns nft monitor >"$MON" 2>&1 &
+# (nsenter execs nft: $! is the monitor itself, stopped at the end)
+nsenter --net="/run/netns/$NS" nft monitor >"$MON" 2>&1 &
 bg_record $!
 mark() {
         in_ns nft "add table ip $1; delete table ip $1" || return 1
