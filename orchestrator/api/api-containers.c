@@ -275,7 +275,7 @@ static json_object *cc__inspect_ports(const struct cc_ctr_state *ct)
         return o;
 }
 
-json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now)
+json_object *cc_api_ctr_summary(struct cc_api *api, const struct cc_api_ctr *c, long long now)
 {
         const struct cc_ctr_state *ct = c->ct;
         json_object *o = json_object_new_object(), *names = json_object_new_array();
@@ -298,7 +298,7 @@ json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now)
         json_object *ns = json_object_new_object();
         json_object_object_add(ns, "Networks", json_object_new_object());
         json_object_object_add(o, "NetworkSettings", ns);
-        json_object_object_add(o, "Mounts", json_object_new_array());
+        json_object_object_add(o, "Mounts", cc_api_ctr_mounts(api, c));
         return o;
 }
 
@@ -439,7 +439,7 @@ void cc_api_containers_list(struct cc_api_req *r, char **params)
                         continue;
                 if (!cc__filter_match(&f, &cs.v[i]))
                         continue;
-                json_object_array_add(a, cc_api_ctr_summary(&cs.v[i], now));
+                json_object_array_add(a, cc_api_ctr_summary(r->api, &cs.v[i], now));
         }
         cc_api_ctrs_free(&cs);
         cc__filter_free(&f);
@@ -603,7 +603,7 @@ void cc_api_container_inspect(struct cc_api_req *r, char **params)
         _cleanup_free_ char *log = cc_xasprintf("%s/containers/%s/%s-json.log", r->api->opts->root, ct->id, ct->id);
         json_object_object_add(o, "LogPath", json_object_new_string(log));
         json_object_object_add(o, "HostConfig", cc__inspect_hostconfig(c));
-        json_object_object_add(o, "Mounts", json_object_new_array());
+        json_object_object_add(o, "Mounts", cc_api_ctr_mounts(r->api, c));
         json_object_object_add(o, "Config", cc__inspect_config(c));
         json_object *ns = json_object_new_object(), *nets = cc_api_ctr_networks(r->api, c);
         json_object_object_add(ns, "Ports", cc__inspect_ports(ct));

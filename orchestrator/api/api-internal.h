@@ -169,7 +169,7 @@ void cc_api_records_free(struct cc_api *api);
  * prefix; NULL after answering 404 when none. */
 struct cc_api_ctr *cc_api_ctr_find(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* docker's container list entry (GET /containers/json, /system/df). */
-json_object *cc_api_ctr_summary(const struct cc_api_ctr *c, long long now);
+json_object *cc_api_ctr_summary(struct cc_api *api, const struct cc_api_ctr *c, long long now);
 /* cc_api_ctrs_load, then cc_api_ctr_find (cs is to be freed either way). */
 struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* The file of an API-made container's project that holds its request. */
@@ -288,6 +288,9 @@ json_object *cc_api_compose_service(json_object *body, const char *name, int *st
  * networks, with the endpoint's Aliases (api-networks.c). -1 with the
  * status and err. */
 int cc_api_compose_volumes(json_object *svc, int *status, struct cc_error *err);
+/* docker's Mounts of a container: an API container's volumes and binds
+ * (its request's Binds and Config.Volumes); none for a compose stack's. */
+json_object *cc_api_ctr_mounts(struct cc_api *api, const struct cc_api_ctr *c);
 /* Does one of the service's volumes ("SRC:DST[:OPTS]" or "DST") mount at path? */
 bool cc_api_volume_bound(json_object *vols, const char *path);
 int cc_api_compose_network(json_object *body, const char *mode, json_object *svc, int *status, struct cc_error *err);

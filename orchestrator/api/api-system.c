@@ -357,7 +357,7 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
         /* containers, with their own layer's size */
         json_object *ctrs = json_object_new_array();
         for (size_t i = 0; i < cs.n; i++) {
-                json_object *o = cc_api_ctr_summary(&cs.v[i], now);
+                json_object *o = cc_api_ctr_summary(r->api, &cs.v[i], now);
                 _cleanup_free_ char *upper = cc_xasprintf("%s/containers/%s/upper", root, cs.v[i].ct->id);
                 int64_t rw = (int64_t) cc_api_du(upper);
                 json_object_object_add(o, "SizeRw", json_object_new_int64(rw));

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api-internal.h"
+#include "container.h"
 #include "logfile.h"
 #include "state.h"
 
@@ -364,6 +365,70 @@ bool cc_api_volume_bound(json_object *vols, const char *path)
                         return true;
         }
         return false;
+}
+
+/* docker's MountPoint of a service's volume b ("SRC:DST[:OPTS]" or "DST",
+ * anonymous) of container id. */
+static json_object *cc__mount_point(struct cc_api *api, const char *id, const char *b)
+{
+        _cleanup_free_ char *copy = cc_xstrdup(b);
+        char *dst = strchr(copy, ':'), *src = copy, *opts = NULL;
+        if (dst) {
+                *dst++ = '\0';
+                if ((opts = strchr(dst, ':')))
+                        *opts++ = '\0';
+        } else {
+                dst = copy;
+                src = NULL;
+        }
+        bool ro = false;
+        _cleanup_free_ char *o = cc_xstrdup(opts ? opts : "");
+        char *save = NULL;
+        for (char *t = strtok_r(o, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                ro = ro || strcmp(t, "ro") == 0;
+        bool bind = src && src[0] == '/';
+        json_object *m = json_object_new_object();
+        json_object_object_add(m, "Type", json_object_new_string(bind ? "bind" : "volume"));
+        if (bind) {
+                json_object_object_add(m, "Source", json_object_new_string(src));
+        } else {
+                _cleanup_free_ char *name = src ? cc_xstrdup(src) : cc_container_anon_volume(id, dst);
+                _cleanup_free_ char *dir = cc__volume_dir(api, name);
+                _cleanup_free_ char *data = cc_path_join(dir, "_data");
+                json_object_object_add(m, "Name", json_object_new_string(name));
+                json_object_object_add(m, "Source", json_object_new_string(data));
+        }
+        json_object_object_add(m, "Destination", json_object_new_string(dst));
+        if (!bind)
+                json_object_object_add(m, "Driver", json_object_new_string("local"));
+        /* docker: a named volume's mode "z" unless given, an anonymous one's "" */
+        json_object_object_add(m, "Mode", json_object_new_string(opts ? opts : src && !bind ? "z" : ""));
+        json_object_object_add(m, "RW", json_object_new_boolean(!ro));
+        json_object_object_add(m, "Propagation", json_object_new_string(bind ? "rprivate" : ""));
+        return m;
+}
+
+json_object *cc_api_ctr_mounts(struct cc_api *api, const struct cc_api_ctr *c)
+{
+        json_object *out = json_object_new_array();
+        json_object *hc = json_object_object_get(c->api, "HostConfig");
+        json_object *binds = json_object_object_get(hc, "Binds");
+        for (size_t i = 0; i < cc_api_len(binds); i++) {
+                json_object *v = json_object_array_get_idx(binds, i);
+                if (json_object_is_type(v, json_type_string))
+                        json_object_array_add(out, cc__mount_point(api, c->ct->id, json_object_get_string(v)));
+        }
+        /* Config.Volumes: anonymous volumes, where no bind is */
+        json_object *anon = json_object_object_get(json_object_object_get(c->api, "Config"), "Volumes");
+        if (json_object_is_type(anon, json_type_object)) {
+                json_object_object_foreach(anon, dst, v)
+                {
+                        (void) v;
+                        if (!cc_api_volume_bound(binds, dst))
+                                json_object_array_add(out, cc__mount_point(api, c->ct->id, dst));
+                }
+        }
+        return out;
 }
 
 /* A volume of that name, made (with the labels given) when missing. */

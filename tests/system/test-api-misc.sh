@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=4
+N=5
 plan $N
 
 api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
@@ -89,6 +89,31 @@ YAML
         cc -p "$proj" -f "$TMP/amh/compose.yaml" down -t 0 >/dev/null 2>&1
 }
 
+# inspect's and the list's Mounts of an API container as dockerd 20.10
+# shows them: named (mode z, or the options given), anonymous and bind
+t_mounts() {
+        local vol="amm$ID" c="ammc$ID" out want anon id
+        dk volume create "$vol" >/dev/null || return 1
+        dk create --name "$c" --network none -v "$vol:/data" -v "$vol:/data2:ro" -v "$TMP:/h:ro" -v /anon \
+                busybox:test true >/dev/null || return 1
+        id=$(dk inspect -f '{{.Id}}' "$c") || return 1
+        out=$(dk inspect -f '{{range .Mounts}}{{.Destination}} {{.Type}} "{{.Name}}" {{.Source}} "{{.Driver}}" "{{.Mode}}" {{.RW}} "{{.Propagation}}"
+{{end}}' "$c" | grep . | sort) || return 1
+        anon=$(awk '$1 == "/anon" {print $3}' <<<"$out" | tr -d '"')
+        assert_eq "${#anon}" 64 "(an anonymous volume's name: $anon)" || return 1
+        assert_eq "${anon:0:52}" "${id:0:52}" "(anonymous volume's name)" || return 1
+        want="/anon volume \"$anon\" $CCOMPOSE_ROOT/volumes/$anon/_data \"local\" \"\" true \"\"
+/data volume \"$vol\" $CCOMPOSE_ROOT/volumes/$vol/_data \"local\" \"z\" true \"\"
+/data2 volume \"$vol\" $CCOMPOSE_ROOT/volumes/$vol/_data \"local\" \"ro\" false \"\"
+/h bind \"\" $TMP \"\" \"ro\" false \"rprivate\""
+        assert_eq "$out" "$want" "(inspect's Mounts)" || return 1
+        out=$(dk ps -a --no-trunc --filter name="$c" --format '{{.Mounts}}' | tr ',' '\n' | sort | tr '\n' ' ')
+        assert_eq "$out" "$(printf '%s\n' "$anon" "$vol" "$vol" "$TMP" | sort | tr '\n' ' ')" "(ps's Mounts)" || return 1
+        dk rm -v "$c" >/dev/null || return 1
+        assert_eq "$(dk volume ls -q | grep -c "$anon")" 0 "(the anonymous volume after rm -v)" || return 1
+        dk volume rm "$vol" >/dev/null
+}
+
 # A second service, started from a copy of the binary that is then
 # deleted: image commands (pull, push, tag, rmi, save, load, build,
 # image prune) still work, as ccompose's commands are forked children of
@@ -143,6 +168,7 @@ t_nothing_left() {
 
 t "--network-alias and network connect --alias on two networks: each alias on its own network only" t_aliases
 t "docker run --add-host, compose extra_hosts (list, map): /etc/hosts in the order given" t_add_host_order
+t "inspect's and ps's Mounts: named, anonymous and bind, as dockerd shows them" t_mounts
 t "the service's binary deleted: pull, push, tag, rmi, save, load, build, image prune still work" t_image_binary_gone
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
