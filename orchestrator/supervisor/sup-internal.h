@@ -63,6 +63,7 @@ struct cc_sup_ctr {
         struct cc_spec_overrides *ov; /* a one-off (run -d): its command-line overrides */
         bool freed_after_close;
         int wait_said;             /* up --wait: 1 Waiting said, 2 Healthy or Exited too */
+        struct cc_strv volumes;    /* the volumes it mounted when it started (unmount events) */
 };
 
 struct cc_sup_svc {
@@ -143,6 +144,10 @@ void cc_sup_save(struct cc_sup *s);
 void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,
                   const char *val);
 void cc_sup_event_kill(struct cc_sup *s, const struct cc_ctr_state *st, int signo);
+/* A volume's event (docker's mount, unmount) in the host's event log (the
+ * API's /events), with driver local and attrs (n strings: key, value, ...). */
+void cc_sup_volume_event(struct cc_sup *s, const char *volume, const char *action, const char *const *attrs,
+                         size_t n);
 struct cc_ctr_state *cc_sup_ctr_state(struct cc_sup_ctr *c);
 void cc_sup_kick(struct cc_sup *s);
 int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err);

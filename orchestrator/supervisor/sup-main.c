@@ -81,6 +81,7 @@ static void cc__ctr_free(struct cc_sup_ctr *c)
         cc_sup_overrides_free(c->ov);
         cc_buf_free(&c->partial[0]);
         cc_buf_free(&c->partial[1]);
+        cc_strv_free(&c->volumes);
         free(c->id);
         free(c->label);
         free(c);

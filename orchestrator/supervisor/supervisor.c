@@ -125,6 +125,52 @@ void cc_sup_event_kill(struct cc_sup *s, const struct cc_ctr_state *st, int sign
         cc_sup_event(s, st, "kill", "signal", sig);
 }
 
+/* An event's line: its time (now), type, action and the Actor's id. */
+static json_object *cc__event_new(const char *type, const char *action, const char *id)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char tb[48];
+        cc_log_format_time(&now, tb, sizeof(tb));
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "time", json_object_new_string(tb));
+        json_object_object_add(o, "type", json_object_new_string(type));
+        json_object_object_add(o, "action", json_object_new_string(action));
+        json_object_object_add(o, "id", json_object_new_string(id));
+        return o;
+}
+
+/* docker's "volume mount" of each volume the container's spec mounts
+ * (named, anonymous, from volumes_from), before its start; they are kept
+ * for the "volume unmount" events after its die (cc_sup_volume_events). */
+static void cc__volumes_mounted(struct cc_sup_ctr *c, const struct cc_container_spec *spec)
+{
+        cc_strv_free(&c->volumes);
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct cc_mount *m = &spec->mounts[i];
+                if (m->type != CC_MOUNT_VOLUME)
+                        continue;
+                char *name = m->source ? cc_xstrdup(m->source) : cc_container_anon_volume(c->id, m->target);
+                cc_strv_push_owned(&c->volumes, name);
+                const char *attrs[] = {"container", c->id, "destination", m->target, "propagation", "",
+                                       "read/write", m->read_only ? "false" : "true"};
+                cc_sup_volume_event(c->sup, name, "mount", attrs, CC_ARRAY_SIZE(attrs));
+        }
+}
+
+void cc_sup_volume_event(struct cc_sup *s, const char *volume, const char *action, const char *const *attrs,
+                         size_t n)
+{
+        json_object *o = cc__event_new("volume", action, volume), *a = json_object_new_object();
+        json_object_object_add(a, "driver", json_object_new_string("local"));
+        for (size_t i = 0; i + 1 < n; i += 2)
+                json_object_object_add(a, attrs[i], json_object_new_string(attrs[i + 1]));
+        json_object_object_add(o, "attributes", a);
+        cc_state_event_log(s->cli->runtime_dir,
+                           json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+}
+
 /* Append an event to <runtime>/<project>/events.jsonl (what `ccompose
  * events` follows), as docker compose events --json prints them. */
 void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *action, const char *key,
@@ -132,15 +178,7 @@ void cc_sup_event(struct cc_sup *s, const struct cc_ctr_state *st, const char *a
 {
         if (!st)
                 return;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        char tb[48];
-        cc_log_format_time(&now, tb, sizeof(tb));
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "time", json_object_new_string(tb));
-        json_object_object_add(o, "type", json_object_new_string("container"));
-        json_object_object_add(o, "action", json_object_new_string(action));
-        json_object_object_add(o, "id", json_object_new_string(st->id));
+        json_object *o = cc__event_new("container", action, st->id);
         json_object_object_add(o, "service", json_object_new_string(st->service));
         json_object *a = json_object_new_object();
         json_object_object_add(a, "image", json_object_new_string(st->image ? st->image : ""));
@@ -351,6 +389,8 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
                 r = cc_container_start(&spec, &c->c, &exit_status, err);
                 if (r < 0)
                         st->exit_code = exit_status;
+                else
+                        cc__volumes_mounted(c, &spec);
         }
         for (int i = 0; i < 3; i++)
                 if (stdio[i] >= 0)
@@ -473,6 +513,11 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
         char code[16];
         snprintf(code, sizeof(code), "%d", exit_code);
         cc_sup_event(s, st, "die", "exitCode", code);
+        for (size_t i = 0; i < c->volumes.n; i++) {
+                const char *attrs[] = {"container", c->id};
+                cc_sup_volume_event(s, c->volumes.v[i], "unmount", attrs, CC_ARRAY_SIZE(attrs));
+        }
+        cc_strv_free(&c->volumes);
         if (s->attached && !s->opts.detach && !c->removing && !s->stopping) {
                 printf("%s%s exited with code %d%s\n", s->color ? "\033[1m" : "", c->label, exit_code,
                        s->color ? "\033[0m" : "");

@@ -11,12 +11,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=5
+N=6
 plan $N
 
 api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
 
-on_exit api_cleanup "amh$ID"
+on_exit api_cleanup "amh$ID" "amv$ID"
 start_service 10.213.134.0/24
 
 # what ping in container $1 says it reaches for name $2 ("bad address" when none)
@@ -114,6 +114,48 @@ t_mounts() {
         dk volume rm "$vol" >/dev/null
 }
 
+# docker's volume mount (before the container's start) and unmount (after
+# its die) events, with docker's attributes, of an API container's named,
+# anonymous and read-only volumes and of a compose stack's; the volume=
+# filter sees them
+t_volume_events() {
+        local t0 t1 out want id id2 anon proj="amv$ID" fmt vol="amvol$ID"
+        fmt='{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}'
+        t0=$(date +%s.%N)
+        dk volume create "$vol" >/dev/null || return 1
+        dk run --name "amv1$ID" --network none -v "$vol:/data" -v /anon busybox:test true || return 1
+        dk run -d --name "amv2$ID" --network none -v "$vol:/data:ro" busybox:test sleep 600 >/dev/null || return 1
+        dk stop -t 1 "amv2$ID" >/dev/null || return 1
+        id=$(dk inspect -f '{{.Id}}' "amv1$ID") && id2=$(dk inspect -f '{{.Id}}' "amv2$ID") || return 1
+        anon=$(dk inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' "amv1$ID")
+        [ -n "$anon" ] || { fail "no anonymous volume in inspect's Mounts"; return 1; }
+        mkdir -p "$TMP/amv"
+        printf 'services:\n  s:\n    image: busybox:test\n    command: sleep 600\n    network_mode: none\n    volumes: [data:/d]\nvolumes:\n  data: {}\n' >"$TMP/amv/compose.yaml"
+        cc -p "$proj" -f "$TMP/amv/compose.yaml" up -d >/dev/null 2>&1 || { fail "compose up"; return 1; }
+        local cid
+        cid=$(cc -p "$proj" -f "$TMP/amv/compose.yaml" ps -q s)
+        cc -p "$proj" -f "$TMP/amv/compose.yaml" down -t 1 -v >/dev/null 2>&1 || { fail "compose down"; return 1; }
+        dk rm -v "amv1$ID" "amv2$ID" >/dev/null || return 1
+        dk volume rm "$vol" >/dev/null || return 1
+        t1=$(date +%s.%N)
+        out=$(dk events --since "$t0" --until "$t1" --filter type=volume --filter event=mount --filter event=unmount --format "$fmt") || return 1
+        want="volume mount $vol {\"container\":\"$id\",\"destination\":\"/data\",\"driver\":\"local\",\"propagation\":\"\",\"read/write\":\"true\"}
+volume mount $anon {\"container\":\"$id\",\"destination\":\"/anon\",\"driver\":\"local\",\"propagation\":\"\",\"read/write\":\"true\"}
+volume unmount $vol {\"container\":\"$id\",\"driver\":\"local\"}
+volume unmount $anon {\"container\":\"$id\",\"driver\":\"local\"}
+volume mount $vol {\"container\":\"$id2\",\"destination\":\"/data\",\"driver\":\"local\",\"propagation\":\"\",\"read/write\":\"false\"}
+volume unmount $vol {\"container\":\"$id2\",\"driver\":\"local\"}
+volume mount ${proj}_data {\"container\":\"$cid\",\"destination\":\"/d\",\"driver\":\"local\",\"propagation\":\"\",\"read/write\":\"true\"}
+volume unmount ${proj}_data {\"container\":\"$cid\",\"driver\":\"local\"}"
+        assert_eq "$out" "$want" "(volume events)" || return 1
+        # mount before the container's start, unmount after its die
+        out=$(dk events --since "$t0" --until "$t1" --format '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "container"}}' |
+                grep -F "$id" | grep -E "^(volume (mount|unmount) $vol |container (start|die) )" | cut -d' ' -f1,2)
+        assert_eq "$out" "$(printf 'volume mount\ncontainer start\ncontainer die\nvolume unmount')" "(order)" || return 1
+        out=$(dk events --since "$t0" --until "$t1" --filter volume="$vol" --format '{{.Action}}' | tr '\n' ' ')
+        assert_eq "$out" "create mount unmount mount unmount destroy " "(--filter volume=$vol)"
+}
+
 # A second service, started from a copy of the binary that is then
 # deleted: image commands (pull, push, tag, rmi, save, load, build,
 # image prune) still work, as ccompose's commands are forked children of
@@ -169,6 +211,7 @@ t_nothing_left() {
 t "--network-alias and network connect --alias on two networks: each alias on its own network only" t_aliases
 t "docker run --add-host, compose extra_hosts (list, map): /etc/hosts in the order given" t_add_host_order
 t "inspect's and ps's Mounts: named, anonymous and bind, as dockerd shows them" t_mounts
+t "volume mount/unmount events (API containers, a compose stack), docker's attributes and order; --filter volume=" t_volume_events
 t "the service's binary deleted: pull, push, tag, rmi, save, load, build, image prune still work" t_image_binary_gone
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
