@@ -361,6 +361,11 @@ static int cc__cmp_created(const void *a, const void *b)
         const struct cc_api_ctr *x = a, *y = b;
         if (x->ct->created != y->ct->created)
                 return x->ct->created > y->ct->created ? -1 : 1;
+        /* in one second: API containers by their nanoseconds, as dockerd */
+        int64_t nx = json_object_get_int64(json_object_object_get(x->api, CC_API_CREATED_NS));
+        int64_t ny = json_object_get_int64(json_object_object_get(y->api, CC_API_CREATED_NS));
+        if (nx != ny)
+                return nx > ny ? -1 : 1;
         return strcmp(x->ct->name, y->ct->name);
 }
 

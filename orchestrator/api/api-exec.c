@@ -184,11 +184,12 @@ static int cc__exec_config(struct cc_api_req *r, json_object *body, struct cc_ap
         return 0;
 }
 
-/* Is the container up for an exec? Answers 409 when not. */
-static bool cc__exec_ctr_ready(struct cc_api_req *r, const struct cc_ctr_state *ct)
+/* Is the container (ref: as the request names it) up for an exec?
+ * Answers 409 when not. */
+static bool cc__exec_ctr_ready(struct cc_api_req *r, const char *ref, const struct cc_ctr_state *ct)
 {
         if (ct->status == CC_CTR_PAUSED) {
-                cc_api_reply_error(r, 409, "Container %s is paused, unpause the container before exec", ct->id);
+                cc_api_reply_error(r, 409, "Container %s is paused, unpause the container before exec", ref);
                 return false;
         }
         if (ct->status != CC_CTR_RUNNING || !cc_proc_alive(ct->pid, ct->pid_start)) {
@@ -208,7 +209,7 @@ void cc_api_exec_create(struct cc_api_req *r, char **params)
         struct cc_api_exec *e = cc_xcalloc(1, sizeof(*e));
         e->master = -1;
         e->pid_rd = -1;
-        if (!c || !cc__exec_ctr_ready(r, c->ct) || cc__exec_config(r, body, e) < 0) {
+        if (!c || !cc__exec_ctr_ready(r, params[0], c->ct) || cc__exec_config(r, body, e) < 0) {
                 cc__exec_free(e);
                 goto out;
         }
@@ -512,7 +513,7 @@ void cc_api_exec_start(struct cc_api_req *r, char **params)
         }
         struct cc_api_ctrs cs;
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, e->ctr_id);
-        if (!c || !cc__exec_ctr_ready(r, c->ct)) {
+        if (!c || !cc__exec_ctr_ready(r, e->ctr_id, c->ct)) {
                 cc_api_ctrs_free(&cs);
                 return;
         }

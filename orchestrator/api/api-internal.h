@@ -174,6 +174,8 @@ json_object *cc_api_ctr_summary(struct cc_api *api, const struct cc_api_ctr *c, 
 struct cc_api_ctr *cc_api_ctr_get(struct cc_api_req *r, struct cc_api_ctrs *cs, const char *ref);
 /* The file of an API-made container's project that holds its request. */
 #define CC_API_RECORD CC_STATE_API_RECORD
+/* ... its member of the time it was made, in nanoseconds */
+#define CC_API_CREATED_NS "CreatedNs"
 /* ... and its service's name in its compose model */
 #define CC_API_SERVICE "container"
 /* ... and its compose model (api-write.c makes it) */

@@ -862,7 +862,7 @@ static int cc__change(struct cc_api_req *r, const struct cc_api_ctr *c, const ch
                         cc__set_mode(rec, net);
         } else {
                 if (!json_object_object_get(nets, mname)) {
-                        cc_api_reply_error(r, 400, "container %s is not connected to network %s", c->ct->name, net);
+                        cc_api_reply_error(r, 400, "container %s is not connected to network %s", c->ct->id, net);
                         goto out;
                 }
                 json_object_object_del(nets, mname);

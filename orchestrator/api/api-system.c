@@ -119,19 +119,21 @@ void cc_api_container_rename(struct cc_api_req *r, char **params)
                 cc_api_reply_error(r, 400, "Neither old nor new names may be empty");
                 return;
         }
-        if (!cc_api_name_valid(name)) {
-                cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
-                return;
-        }
+        /* as dockerd: the container first, then the new name */
         struct cc_api_ctrs cs;
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
+        if (c && !cc_api_name_valid(name)) {
+                cc_api_reply_error(r, 400, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+                c = NULL;
+        }
         for (size_t i = 0; c && i < cs.n; i++)
                 if (strcmp(cs.v[i].ct->name, name) == 0) {
                         if (&cs.v[i] == c)
                                 cc_api_reply_error(r, 400, "Renaming a container with the same name as its current name");
                         else
                                 cc_api_reply_error(r, 409,
-                                                   "Conflict. The container name \"/%s\" is already in use by container "
+                                                   "Error when allocating new name: Conflict. The container name "
+                                                   "\"/%s\" is already in use by container "
                                                    "\"%s\". You have to remove (or rename) that container to be able "
                                                    "to reuse that name.",
                                                    name, cs.v[i].ct->id);
@@ -326,6 +328,23 @@ void cc_api_containers_prune(struct cc_api_req *r, char **params)
 
 /* ---- df ---- */
 
+/* A volume's RefCount for /system/df: the API containers' mounts of it,
+ * -1 when a compose stack's container may mount it. */
+static int cc__volume_refs(const struct cc_api_ctrs *cs, json_object *mounts, const char *name)
+{
+        int n = 0;
+        for (size_t i = 0; i < cc_api_len(mounts); i++) {
+                const char *v = json_object_get_string(json_object_object_get(json_object_array_get_idx(mounts, i), "Name"));
+                n += v && strcmp(v, name) == 0;
+        }
+        for (size_t i = 0; n == 0 && i < cs->n; i++) {
+                size_t l = strlen(cs->v[i].st->project);
+                if (!cs->v[i].api && strncmp(name, cs->v[i].st->project, l) == 0 && name[l] == '_')
+                        return -1;
+        }
+        return n;
+}
+
 void cc_api_system_df(struct cc_api_req *r, char **params)
 {
         const char *root = r->api->opts->root;
@@ -364,7 +383,16 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
                 json_object_object_add(o, "SizeRootFs", json_object_new_int64(rw));
                 json_object_array_add(ctrs, o);
         }
-        /* volumes: RefCount is not known (-1, as dockerd when it cannot tell) */
+        /* volumes: RefCount, the API containers that mount it; -1 (as
+         * dockerd when it cannot tell) for one a compose stack's containers
+         * may mount (named <project>_...) */
+        json_object *mounts = json_object_new_array();
+        for (size_t i = 0; i < cs.n; i++) {
+                json_object *m = cc_api_ctr_mounts(r->api, &cs.v[i]);
+                for (size_t k = 0; k < cc_api_len(m); k++)
+                        json_object_array_add(mounts, json_object_get(json_object_array_get_idx(m, k)));
+                json_object_put(m);
+        }
         json_object *vols = json_object_new_array();
         _cleanup_free_ char *vdir = cc_path_join(root, "volumes");
         DIR *d = opendir(vdir);
@@ -383,7 +411,7 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
                 json_object_object_add(o, "Scope", json_object_new_string("local"));
                 json_object_object_add(o, "Options", NULL);
                 json_object_object_add(use, "Size", json_object_new_int64((int64_t) cc_api_du(data)));
-                json_object_object_add(use, "RefCount", json_object_new_int(-1));
+                json_object_object_add(use, "RefCount", json_object_new_int(cc__volume_refs(&cs, mounts, de->d_name)));
                 json_object_object_add(o, "UsageData", use);
                 json_object_array_add(vols, o);
         }
@@ -396,6 +424,7 @@ void cc_api_system_df(struct cc_api_req *r, char **params)
         json_object_object_add(o, "Containers", ctrs);
         json_object_object_add(o, "Volumes", vols);
         json_object_object_add(o, "BuildCache", json_object_new_array());
+        json_object_put(mounts);
         cc_api_ctrs_free(&cs);
         cc_api_reply_json(r, 200, o);
 }

@@ -772,6 +772,11 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 /* the request, for inspect; then the compose file */
                 json_object *rec = json_object_new_object();
                 json_object_object_add(rec, "Name", json_object_new_string(name));
+                /* the list's order among those made in one second */
+                struct timespec made;
+                clock_gettime(CLOCK_REALTIME, &made);
+                json_object_object_add(rec, CC_API_CREATED_NS,
+                                       json_object_new_int64((int64_t) made.tv_sec * 1000000000 + made.tv_nsec));
                 json_object_object_add(rec, "Config", json_object_get(body));
                 json_object_object_add(rec, "HostConfig", json_object_get(cc__get(body, "HostConfig")));
                 _cleanup_free_ char *rp = cc_path_join(dir, CC_API_RECORD);
@@ -835,6 +840,28 @@ static void cc__answered_204(struct cc__cmd *c, int64_t code)
         cc_api_reply_error(c->req, 500, "%s: %s", c->name, msg);
 }
 
+/* start: a process that could not be executed is said in runc's words,
+ * as dockerd answers (docker run exits 127 or 126 by them) */
+static void cc__start_answered(struct cc__cmd *c, int64_t code)
+{
+        if (code == 0) {
+                cc_api_reply_empty(c->req, 204);
+                return;
+        }
+        _cleanup_free_ char *msg = cc__cmd_message(c);
+        _cleanup_free_ char *mine = cc_xasprintf("container %s: ", c->name);
+        const char *m = msg;
+        if (cc_startswith(m, "Error response from daemon: "))
+                m += strlen("Error response from daemon: ");
+        if (cc_startswith(m, mine))
+                m += strlen(mine);
+        if (cc_startswith(m, "exec: \""))
+                cc_api_reply_error(c->req, 400, "failed to create shim task: OCI runtime create failed: runc create "
+                                                "failed: unable to start container process: %s: unknown", m);
+        else
+                cc_api_reply_error(c->req, 500, "%s: %s", c->name, msg);
+}
+
 void cc_api_container_start(struct cc_api_req *r, char **params)
 {
         struct cc_api_ctrs cs;
@@ -843,7 +870,7 @@ void cc_api_container_start(struct cc_api_req *r, char **params)
                 cc_api_reply_empty(r, 304);
         } else if (ctr) {
                 static const char *const args[] = {"start", NULL};
-                cc__sup_run(cc__cmd_new(r, ctr, cc__answered_204), "{\"op\":\"start\",\"services\":[],\"timeout\":-1}", args);
+                cc__sup_run(cc__cmd_new(r, ctr, cc__start_answered), "{\"op\":\"start\",\"services\":[],\"timeout\":-1}", args);
         }
         cc_api_ctrs_free(&cs);
 }

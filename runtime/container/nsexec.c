@@ -6,6 +6,7 @@
  *         `- fork: the process (now inside the pid namespace): session,
  *            tty, cwd, seccomp / caps / user in security.h's order, exec
  *   The joiner forwards signals to the process and exits with its status. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -192,8 +193,9 @@ static void cc__exec(char **argv, char **envp)
         for (char **e = envp; *e; e++)
                 if (strncmp(*e, "PATH=", 5) == 0)
                         path = *e + 5;
-        int code = 127, saved = ENOENT;
-        if (strchr(argv[0], '/')) {
+        int saved = ENOENT;
+        bool slash = strchr(argv[0], '/');
+        if (slash) {
                 execve(argv[0], argv, envp);
                 saved = errno;
         } else {
@@ -208,17 +210,19 @@ static void cc__exec(char **argv, char **envp)
                         p += n + (colon ? 1 : 0);
                 }
         }
-        if (saved == ENOENT)
-                dprintf(2, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"%s\": "
-                           "executable file not found in $PATH: unknown\n",
-                        argv[0]);
-        else {
-                code = 126;
-                dprintf(2, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"%s\": %s: "
-                           "unknown\n",
-                        argv[0], strerror(saved));
-        }
-        _exit(code);
+        /* runc's words, Go's lower-case error texts, on the standard
+         * output and ended \r\n as dockerd writes them into an exec's
+         * stream; exit 126 whatever failed, as docker exec */
+        char why[4200];
+        if (saved == ENOENT && !slash)
+                snprintf(why, sizeof(why), "executable file not found in $PATH");
+        else if (saved == ENOENT)
+                snprintf(why, sizeof(why), "stat %s: no such file or directory", argv[0]);
+        else
+                snprintf(why, sizeof(why), "%c%s", tolower((unsigned char) strerror(saved)[0]), strerror(saved) + 1);
+        dprintf(1, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"%s\": %s: unknown\r\n",
+                argv[0], why);
+        _exit(126);
 }
 
 static volatile pid_t cc__fwd_pid;

@@ -42,7 +42,7 @@ t_docker_exec() {
         for _ in $(seq 1 100); do out=$(dk exec "ex$ID" cat /tmp/detached 2>/dev/null) && break; sleep 0.1; done
         assert_eq "$out" later "(docker exec -d)" || return 1
         out=$(dk exec "ex$ID" no-such-command 2>&1); rc=$?
-        assert_eq "$rc" 127 "(a missing command)" || return 1
+        assert_eq "$rc" 126 "(a missing command: 126, as dockerd)" || return 1
         assert_contains "$out" "executable file not found" || return 1
         dk run -d --name "exs$ID" busybox:test true >/dev/null || return 1
         dk wait "exs$ID" >/dev/null || return 1

@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=6
+N=7
 plan $N
 
 api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
@@ -156,6 +156,55 @@ volume unmount ${proj}_data {\"container\":\"$cid\",\"driver\":\"local\"}"
         assert_eq "$out" "create mount unmount mount unmount destroy " "(--filter volume=$vol)"
 }
 
+# What dockerd 20.10 answers, compared by hand (bench/lib-dockerd.sh):
+# exec's failures (exit 126, runc's words on the standard output), a
+# command run cannot start, rename's checks and conflict, disconnect of a
+# container not on the network, exec in a paused container, the list's
+# order of containers made in one second, system df's active volumes
+t_docker_answers() {
+        local c="ama$ID" d="amb$ID" vol="amdv$ID" net="amn$ID" out rc id names want
+        dk run -d --name "$c" --network none -v "$vol:/data" busybox:test sleep 600 >/dev/null || return 1
+        id=$(dk inspect -f '{{.Id}}' "$c") || return 1
+        out=$(dk exec "$c" no-such-cmd 2>/dev/null); rc=$?
+        assert_eq "$rc" 126 "(exec of a missing command)" || return 1
+        assert_eq "$out" "$(printf 'OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-cmd": executable file not found in $PATH: unknown\r')" "(its message, on stdout)" || return 1
+        out=$(dk exec "$c" /etc/hosts 2>&1); rc=$?
+        assert_eq "$rc" 126 "(exec of a file that is not executable)" || return 1
+        assert_contains "$out" 'exec: "/etc/hosts": permission denied: unknown' || return 1
+        out=$(dk exec "$c" /no/such 2>&1)
+        assert_contains "$out" 'exec: "/no/such": stat /no/such: no such file or directory: unknown' || return 1
+        out=$(dk run --network none busybox:test no-such-cmd 2>&1); rc=$?
+        assert_eq "$rc" 127 "(run of a missing command)" || return 1
+        assert_contains "$out" 'docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "no-such-cmd": executable file not found in $PATH: unknown.' || return 1
+        dk container prune -f >/dev/null || return 1
+        out=$(dk rename "nosuch$ID" x 2>&1)
+        assert_eq "$(head -1 <<<"$out")" "Error response from daemon: No such container: nosuch$ID" "(rename of no container)" || return 1
+        dk create --name "$d" --network none busybox:test true >/dev/null || return 1
+        out=$(dk rename "$c" "$d" 2>&1)
+        assert_contains "$out" "Error response from daemon: Error when allocating new name: Conflict. The container name \"/$d\" is already in use" || return 1
+        dk network create --subnet 10.213.135.0/24 "$net" >/dev/null || return 1
+        out=$(dk network disconnect "$net" "$c" 2>&1)
+        assert_eq "$out" "Error response from daemon: container $id is not connected to network $net" "(disconnect)" || return 1
+        dk network rm "$net" >/dev/null || return 1
+        out=$(dk system df --format '{{.Type}} {{.TotalCount}} {{.Active}}' | grep Volumes)
+        assert_eq "$out" "Local Volumes 1 1" "(system df: the volume a container mounts is active)" || return 1
+        dk pause "$c" >/dev/null || return 1
+        out=$(dk exec "$c" true 2>&1)
+        assert_eq "$out" "Error response from daemon: Container $c is paused, unpause the container before exec" "(exec paused)" || return 1
+        dk unpause "$c" >/dev/null || return 1
+        dk rm -f "$c" "$d" >/dev/null || return 1
+        dk volume rm "$vol" >/dev/null || return 1
+        # made one after the other, most in one second: newest first
+        want=
+        for i in 1 2 3 4 5 6; do
+                dk create --name "amo$i$ID" --network none busybox:test true >/dev/null || return 1
+                want="amo$i$ID${want:+ }$want"
+        done
+        names=$(dk ps -a --format '{{.Names}}' | grep "^amo" | tr '\n' ' ')
+        dk rm amo{1,2,3,4,5,6}"$ID" >/dev/null || return 1
+        assert_eq "$names" "$want " "(ps -a: newest first)"
+}
+
 # A second service, started from a copy of the binary that is then
 # deleted: image commands (pull, push, tag, rmi, save, load, build,
 # image prune) still work, as ccompose's commands are forked children of
@@ -212,6 +261,7 @@ t "--network-alias and network connect --alias on two networks: each alias on it
 t "docker run --add-host, compose extra_hosts (list, map): /etc/hosts in the order given" t_add_host_order
 t "inspect's and ps's Mounts: named, anonymous and bind, as dockerd shows them" t_mounts
 t "volume mount/unmount events (API containers, a compose stack), docker's attributes and order; --filter volume=" t_volume_events
+t "as dockerd answers: exec failures (126), run of a missing command, rename, disconnect, exec paused, ps order, system df" t_docker_answers
 t "the service's binary deleted: pull, push, tag, rmi, save, load, build, image prune still work" t_image_binary_gone
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing
