@@ -56,8 +56,7 @@ bool net__docker_kept(const char *runtime_dir, const struct net_bridge_info *b)
         return strcmp(b->name, name) == 0 && net__docker_served(runtime_dir);
 }
 
-/* --bip: its subnet and the bridge's address. */
-static int net__docker_bip(const char *bip, struct net_subnet *subnet, uint32_t *gw, struct cc_error *err)
+int net__docker_bip(const char *bip, struct net_subnet *subnet, uint32_t *gw, struct cc_error *err)
 {
         const char *slash = strchr(bip, '/');
         _cleanup_free_ char *host = slash ? cc_xstrndup(bip, (size_t) (slash - bip)) : NULL;

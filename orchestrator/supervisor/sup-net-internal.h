@@ -89,6 +89,9 @@ const char *net__ip6_of(struct cc_net *n, const char *cname, const char *key);
 bool net__docker_owner(const char *project);   /* the bridge's owner in aliases */
 bool net__docker_served(const char *runtime_dir); /* a service runs (holds the owner's lock) */
 bool net__docker_kept(const char *runtime_dir, const struct net_bridge_info *b); /* it, while served */
+/* --bip: its subnet, and the bridge's address (Docker's 10.1.0.1/24; a
+ * subnet 10.1.0.0/24 gives the first address). Pure. */
+int net__docker_bip(const char *bip, struct net_subnet *subnet, uint32_t *gw, struct cc_error *err);
 
 /* sup-net-names.c: hosts entries, /etc/hosts, the DNS servers */
 void net__add_name(struct cc_buf *b, const char *name);

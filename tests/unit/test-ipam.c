@@ -5,6 +5,7 @@
 #include "ipam.h"
 #include "nft.h"
 #include "hosts.h"
+#include "sup-net-internal.h"
 #include "tap.h"
 
 static struct net_subnet sn(const char *s)
@@ -217,4 +218,33 @@ TEST(hosts_render)
         ASSERT_CONTAINS(h, "10.213.1.1\tgw.example\n");
         free(h);
         cc_strv_free(&extra);
+}
+
+/* the API service's --bip: the bridge's address with its prefix, as
+ * dockerd takes it, or a subnet (its first address) */
+TEST(docker_bip_forms)
+{
+        struct cc_error err = {0};
+        struct net_subnet s;
+        uint32_t gw = 0;
+        char buf[20], g[16];
+        ASSERT_INTEQ(net__docker_bip("10.213.1.1/24", &s, &gw, &err), 0);
+        ASSERT_STREQ(net_subnet_str(&s, buf), "10.213.1.0/24");
+        ASSERT_STREQ(net_ip_str(gw, g), "10.213.1.1");
+        ASSERT_INTEQ(net__docker_bip("10.213.1.77/24", &s, &gw, &err), 0);
+        ASSERT_STREQ(net_ip_str(gw, g), "10.213.1.77");
+        ASSERT_INTEQ(net__docker_bip("10.213.2.0/25", &s, &gw, &err), 0);
+        ASSERT_STREQ(net_subnet_str(&s, buf), "10.213.2.0/25");
+        ASSERT_STREQ(net_ip_str(gw, g), "10.213.2.1");
+        ASSERT(net__docker_bip("10.213.1.255/24", &s, &gw, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "broadcast");
+        cc_error_clear(&err);
+        ASSERT(net__docker_bip("10.213.1.1/31", &s, &gw, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "too small");
+        cc_error_clear(&err);
+        ASSERT(net__docker_bip("10.213.1.1", &s, &gw, &err) < 0);
+        ASSERT_CONTAINS(cc_error_msg(&err), "--bip");
+        cc_error_clear(&err);
+        ASSERT(net__docker_bip("bridge/24", &s, &gw, &err) < 0);
+        cc_error_clear(&err);
 }
