@@ -118,6 +118,18 @@ static void cc__network_event(struct cc_api *api, json_object *o, const char *ac
                             attrs);
 }
 
+/* The MAC address of an API container's interface with address ip (a
+ * string): 02:42 and the address, as net_veth_attach gives it; "" when
+ * there is none. */
+static const char *cc__mac(json_object *ip, char buf[18])
+{
+        uint32_t a = 0;
+        buf[0] = '\0';
+        if (ip && net_ip_parse(json_object_get_string(ip), &a) == 0)
+                snprintf(buf, 18, "02:42:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+        return buf;
+}
+
 /* The containers on network name, by the projects' address records
  * (network.json: {container: {network: address}}): into o's Containers. */
 static void cc__fill_containers(struct cc_api *api, json_object *o, const char *name)
@@ -151,7 +163,10 @@ static void cc__fill_containers(struct cc_api *api, json_object *o, const char *
                         _cleanup_free_ char *addr = cc_xasprintf("%s/%d", json_object_get_string(ip), prefix);
                         json_object_object_add(e, "Name", json_object_new_string(ct->name));
                         json_object_object_add(e, "EndpointID", json_object_new_string(eid));
-                        json_object_object_add(e, "MacAddress", json_object_new_string(""));
+                        /* an API container's (a compose one may have its mac_address) */
+                        char mac[18];
+                        json_object_object_add(e, "MacAddress", json_object_new_string(
+                                cc_startswith(projects.v[i], "api-") ? cc__mac(ip, mac) : ""));
                         json_object_object_add(e, "IPv4Address", json_object_new_string(addr));
                         json_object_object_add(e, "IPv6Address", json_object_new_string(""));
                         json_object_object_add(ctrs, ct->id, e);
@@ -754,13 +769,8 @@ json_object *cc_api_ctr_networks(struct cc_api *api, const struct cc_api_ctr *c)
                 json_object_object_add(e, "IPv6Gateway", json_object_new_string(""));
                 json_object_object_add(e, "GlobalIPv6Address", json_object_new_string(""));
                 json_object_object_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0));
-                /* the interface's: 02:42 and the IPv4 address (net_veth_attach) */
-                uint32_t a = 0;
-                char mac[18] = "";
-                if (up && ip && net_ip_parse(json_object_get_string(ip), &a) == 0)
-                        snprintf(mac, sizeof(mac), "02:42:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 255,
-                                 (a >> 8) & 255, a & 255);
-                json_object_object_add(e, "MacAddress", json_object_new_string(mac));
+                char mac[18];
+                json_object_object_add(e, "MacAddress", json_object_new_string(up ? cc__mac(ip, mac) : ""));
                 json_object_object_add(e, "DriverOpts", NULL);
                 json_object_object_add(out, net, e);
                 json_object_put(rec);

@@ -32,6 +32,8 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 ifindex() { cat "/sys/class/net/$1/ifindex" 2>/dev/null; }
 ports_of() { ls "/sys/class/net/$1/brif" 2>/dev/null | xargs; }
+# the MAC address of an interface with IPv4 address $1: 02:42 and the address
+mac() { printf '02:42:%02x:%02x:%02x:%02x' ${1//./ }; }
 ip_of() { dk inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' "$1"; }
 # the nft tables of this file's projects (ccompose_p<hash of the owner>),
 # and whether the shared table still names our bridge
@@ -75,10 +77,10 @@ t_two() {
         assert_eq "$out" served "(fetched by address across the shared bridge)" || return 1
         out=$(dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' bridge)
         assert_eq "$out" "10.213.125.0/24 10.213.125.1" "(IPAM: --bip in Docker's form)" || return 1
-        out=$(dk network inspect -f '{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}' bridge | tr ' ' '\n' | sort | xargs)
-        assert_eq "$out" "$(printf '%s\n' "cli$ID=$b/24" "srv$ID=$a/24" | sort | xargs)" "(network inspect bridge)" || return 1
+        out=$(dk network inspect -f '{{range .Containers}}{{.Name}}={{.IPv4Address}},{{.MacAddress}} {{end}}' bridge | tr ' ' '\n' | sort | xargs)
+        assert_eq "$out" "$(printf '%s\n' "cli$ID=$b/24,$(mac "$b")" "srv$ID=$a/24,$(mac "$a")" | sort | xargs)" "(network inspect bridge)" || return 1
         out=$(dk inspect -f '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.IPPrefixLen}} {{.NetworkSettings.MacAddress}}' "srv$ID")
-        assert_eq "$out" "$a 10.213.125.1 24 $(printf '02:42:%02x:%02x:%02x:%02x' ${a//./ })" "(legacy fields)" || return 1
+        assert_eq "$out" "$a 10.213.125.1 24 $(mac "$a")" "(legacy fields)" || return 1
         out=$(dk inspect -f '{{with .NetworkSettings.Networks.bridge}}{{.Gateway}} {{.IPPrefixLen}}{{end}}' "srv$ID")
         assert_eq "$out" "10.213.125.1 24" || return 1
         assert_eq "$(ports_of "$BR" | wc -w)" 2 "(two veths on $BR)" || return 1
