@@ -331,6 +331,10 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
                 }
                 if (g < 0)
                         _exit(1);
+                /* the project's lock is the supervisor's until it is up:
+                 * the keeper's copy goes now, not at its exec, which may
+                 * wait (cc__become_keeper locks the exits file) */
+                cc_state_unlock(lock_fd);
                 if (ks[1] >= 0)
                         close(ks[1]);
                 cc__become_keeper(cli, p, ks[0]);

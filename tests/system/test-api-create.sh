@@ -10,9 +10,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 
-plan 6
+plan 7
 
-api_prelude 6 "10\.213\.133\." 10.213.133.0/24 "api-create"
+api_prelude 7 "10\.213\.133\." 10.213.133.0/24 "api-create"
 on_exit api_cleanup
 start_service 10.213.133.0/24
 
@@ -103,7 +103,10 @@ t_no_supervisor() {
         [ -S "$SOCK2" ] || fail "no second service: $(cat "$TMP/service2.log")" || return 1
         # once through a create (what the service starts on its first one)
         DOCKER_HOST=unix://$SOCK2 dk run --rm --network none busybox:test true || return 1
-        # room for one more process: the forked create, not the supervisor it forks
+        # room for one more process: the forked create, not the supervisor
+        # it forks (counted once only the service and its fork server are
+        # left there: the first create's removal has ended)
+        for _ in $(seq 1 200); do [ "$(wc -l <"$CG/cgroup.procs")" = 2 ] && break; sleep 0.05; done
         cur=$(cat "$CG/pids.current")
         echo $((cur + 1)) >"$CG/pids.max"
         out=$(DOCKER_HOST=unix://$SOCK2 dk run --rm --network none --name nosup$ID busybox:test echo never 2>&1); rc=$?
@@ -121,6 +124,25 @@ t_no_supervisor() {
         assert_eq "$(cat "$CG/cgroup.procs" | wc -l)" 2 "(processes: the service and its fork server)" || return 1
         stop_service2
         ! grep -qiE 'sanitizer|segmentation|abort' "$TMP/service2.log" || fail "service log: $(cat "$TMP/service2.log")"
+}
+
+# the project's keeper (ccompose-init) held up before its exec (here:
+# its exits file locked by another process): the project's lock is free
+# once create returned, so that a down (or the API's remove) goes on
+t_keeper_slow() {
+        local dir=$TMP/kp out rc
+        mkdir -p "$dir" "$CCOMPOSE_RUNTIME_DIR/fpkeeper$ID"
+        printf 'services:\n  a:\n    image: busybox:test\n    network_mode: none\n    command: ["true"]\n' >"$dir/compose.yaml"
+        : >"$CCOMPOSE_RUNTIME_DIR/fpkeeper$ID/exits"
+        flock -x "$CCOMPOSE_RUNTIME_DIR/fpkeeper$ID/exits" sleep 3 &
+        for _ in $(seq 1 100); do [ -e "/proc/$!" ] && break; sleep 0.02; done
+        sleep 0.2 # the lock taken
+        (cd "$dir" && cc -p fpkeeper$ID create) >/dev/null 2>&1 || return 1
+        out=$(cd "$dir" && cc -p fpkeeper$ID down -t 0 2>&1); rc=$?
+        wait
+        assert_not_contains "$out" "busy" || return 1
+        assert_eq "$rc" 0 "(down: $out)" || return 1
+        [ ! -e "$CCOMPOSE_RUNTIME_DIR/fpkeeper$ID" ] || fail "project left: $(ls "$CCOMPOSE_RUNTIME_DIR/fpkeeper$ID")"
 }
 
 t_nothing_left() {
@@ -142,5 +164,7 @@ if [ -d /sys/fs/cgroup/pids ] && [ ! -e /sys/fs/cgroup/pids/cgroup.controllers ]
 else
         skip "a create whose supervisor cannot start" "no cgroup v1 pids hierarchy here"
 fi
+t "a create's keeper held up: the project's lock is free once create returned" t_keeper_slow
+cc -p fpkeeper$ID down -t 0 >/dev/null 2>&1
 t "nothing left: containers, projects, links; no crash in the service's log" t_nothing_left
 done_testing
