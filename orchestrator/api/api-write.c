@@ -23,6 +23,7 @@
 #include "supervisor.h"
 
 #define CC__COMPOSE_FILE CC_API_COMPOSE_FILE
+#define CC__UNDO_MS 5000 /* a failed create's project is removed by then */
 
 /* ---- running a ccompose command ---- */
 
@@ -62,6 +63,9 @@ struct cc_api_creating {
         char *project;
         struct cc__cmd *held;   /* in arrival order */
         char *failed;           /* it failed: its message, until the project is removed */
+        char *id, *name;        /* its container's (for that removal) */
+        uint64_t failed_at;     /* loop time of the failure: removed by then + CC__UNDO_MS at the latest */
+        bool undoing;           /* that removal runs */
         bool listening;         /* the supervisor listens: requests to it may go (it takes them once up) */
         struct cc_api_creating *next;
 };
@@ -69,6 +73,7 @@ struct cc_api_creating {
 static void cc__create_ended(struct cc__cmd *c, int64_t code);
 static void cc__create_undone(struct cc__cmd *c, int64_t code);
 static void cc__create_listening(struct cc__cmd *c);
+static void cc__create_undo(struct cc_api *api, struct cc_api_creating *cr);
 static void cc__sup_send(struct cc__cmd *c);
 
 static void cc__cmd_free(struct cc__cmd *c)
@@ -189,8 +194,11 @@ static bool cc__hold(struct cc__cmd *c)
                 c->req->task = &c->task;
         if (cr->failed && c->held_request) {
                 cc__cmd_fail(c, cr->failed);
+                cc__create_undo(c->api, cr); /* the client knows: it goes now */
                 return true;
         }
+        if (cr->failed)
+                cc__create_undo(c->api, cr); /* a remove: answered at that removal's end */
         if (cr->listening && c->held_request) {
                 c->early = true;
                 return false;
@@ -584,6 +592,8 @@ static void cc__creating_drop(struct cc_api *api, struct cc_api_creating *cr)
                 }
         free(cr->project);
         free(cr->failed);
+        free(cr->id);
+        free(cr->name);
         free(cr);
 }
 
@@ -652,6 +662,9 @@ static void cc__create_ended(struct cc__cmd *c, int64_t code)
                                    : cc_xasprintf("creating the container failed: `ccompose create` could not run "
                                                   "or ended with %lld and no message", (long long) code);
                 fprintf(stderr, "%s: %s\n", c->name, cr->failed);
+                cr->id = cc_xstrdup(c->id);
+                cr->name = cc_xstrdup(c->name);
+                cr->failed_at = uv_now(api->loop);
         }
         while (held) {
                 struct cc__cmd *w = held;
@@ -659,23 +672,30 @@ static void cc__create_ended(struct cc__cmd *c, int64_t code)
                 w->next_held = NULL;
                 if (api->stopping)
                         cc__cmd_fail(w, "the service is stopping");
-                else if (code && w->held_request)
-                        cc__cmd_fail(w, cr->failed);
-                else if (code) /* a remove: answered by the removal's end */
+                else if (code) /* a request fails with its message, a remove waits for the removal */
                         cc__hold(w);
                 else if (w->held_request)
                         cc__sup_send(w);
                 else
                         cc__cmd_run(w, (const char *const *) w->args.v);
         }
-        if (!code || api->stopping)
+}
+
+/* Remove the project of a create that failed (once): when a client was
+ * told (a start failed, a remove waits), or CC__UNDO_MS after (the reaper
+ * looks), so that a client that has just had create's answer finds it
+ * meanwhile (docker run attaches, then starts), not a 404. */
+static void cc__create_undo(struct cc_api *api, struct cc_api_creating *cr)
+{
+        if (cr->undoing || !cr->failed)
                 return;
+        cr->undoing = true;
         struct cc__cmd *d = cc_xcalloc(1, sizeof(*d));
         d->api = api;
         d->done = cc__create_undone;
-        d->project = cc_xstrdup(c->project);
-        d->id = cc_xstrdup(c->id);
-        d->name = cc_xstrdup(c->name);
+        d->project = cc_xstrdup(cr->project);
+        d->id = cc_xstrdup(cr->id);
+        d->name = cc_xstrdup(cr->name);
         d->exit_code = -1;
         static const char *const args[] = {"down", "-t", "0", "-v", NULL};
         cc__cmd_run(d, args);
@@ -1229,6 +1249,9 @@ static void cc__reap_ctr(struct cc_api *api, const struct cc_api_ctr *ctr)
 static void cc__reap_tick(uv_timer_t *t)
 {
         struct cc_api *api = t->data;
+        for (struct cc_api_creating *cr = api->creating; cr; cr = cr->next)
+                if (cr->failed && uv_now(api->loop) - cr->failed_at >= CC__UNDO_MS)
+                        cc__create_undo(api, cr);
         struct cc_api_ctrs cs;
         cc_api_ctrs_load_where(api, cc__auto_remove, &cs); /* only theirs: this runs every 200 ms */
         for (size_t i = 0; i < cs.n; i++)

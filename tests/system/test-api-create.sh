@@ -109,6 +109,17 @@ t_no_supervisor() {
         for _ in $(seq 1 200); do [ "$(wc -l <"$CG/cgroup.procs")" = 2 ] && break; sleep 0.05; done
         cur=$(cat "$CG/pids.current")
         echo $((cur + 1)) >"$CG/pids.max"
+        # docker create answers; a start a second later fails with why (its
+        # container is there until a client was told, or for 5 s)
+        DOCKER_HOST=unix://$SOCK2 dk create --network none --name nosuplater$ID busybox:test true >/dev/null || return 1
+        sleep 1
+        out=$(DOCKER_HOST=unix://$SOCK2 dk start nosuplater$ID 2>&1)
+        assert_contains "$out" "nosuplater$ID: creating the container failed: fork: Resource temporarily unavailable" || return 1
+        # its removal over (and its process gone) before the next
+        for _ in $(seq 1 200); do
+                [ -z "$(api_projects)" ] && [ "$(wc -l <"$CG/cgroup.procs")" = 2 ] && break
+                sleep 0.05
+        done
         out=$(DOCKER_HOST=unix://$SOCK2 dk run --rm --network none --name nosup$ID busybox:test echo never 2>&1); rc=$?
         ls "$CCOMPOSE_RUNTIME_DIR" | grep '^api-' >"$TMP/projects2"
         echo max >"$CG/pids.max"
