@@ -215,7 +215,7 @@ int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *
 void cc_api_fork_kill(struct cc_api *api, void *data, int sig);
 
 /* ---- prune's filters (api-system.c) ---- */
-/* Refuse (400, as docker: "invalid filter 'K'") a key not in keys
+/* Refuse (400, as docker: "Invalid filter 'K'") a key not in keys
  * (NULL-ended); until (a Unix time, RFC 3339, or a duration before now)
  * into *until. -1 after answering. */
 int cc_api_prune_filters(struct cc_api_req *r, const struct cc_strv *f, const char *const *keys, struct timespec *until,

@@ -564,18 +564,35 @@ void cc_api_network_remove(struct cc_api_req *r, char **params)
 /* POST /networks/prune: the API's networks no running container is on. */
 void cc_api_networks_prune(struct cc_api_req *r, char **params)
 {
-        static const char *const spec[] = {"filters:,{}", NULL};
-        if (cc_api_params_check(r, "network prune", spec) < 0)
+        static const char *const spec[] = {"filters", NULL};
+        static const char *const keys[] = {"until", "label", "label!", NULL};
+        struct cc_strv f = {0};
+        struct timespec until = {0};
+        bool has_until = false;
+        if (cc_api_params_check(r, "network prune", spec) < 0 || cc_api_filters(r, &f) < 0)
                 return;
+        if (cc_api_prune_filters(r, &f, keys, &until, &has_until) < 0) {
+                cc_strv_free(&f);
+                return;
+        }
         json_object *a = cc__networks(r->api, true), *deleted = json_object_new_array();
         for (size_t i = 0; i < cc_api_len(a); i++) {
                 json_object *o = json_object_array_get_idx(a, i);
                 const char *name = json_object_get_string(json_object_object_get(o, "Name"));
                 _cleanup_free_ char *path = cc__record_path(r->api, name);
-                if (access(path, F_OK) == 0 && cc__network_remove(r, o, false) == 0)
+                /* until: made before that time; label, label!: as docker */
+                struct timespec made = {0}, now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                const char *c = json_object_get_string(json_object_object_get(o, "Created"));
+                bool old = !has_until || (c && cc_log_parse_time(c, &now, &made) == 0 &&
+                                          (made.tv_sec < until.tv_sec ||
+                                           (made.tv_sec == until.tv_sec && made.tv_nsec < until.tv_nsec)));
+                if (old && cc_api_prune_labels(&f, json_object_object_get(o, "Labels")) && access(path, F_OK) == 0 &&
+                    cc__network_remove(r, o, false) == 0)
                         json_object_array_add(deleted, json_object_new_string(name));
         }
         json_object_put(a);
+        cc_strv_free(&f);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "NetworksDeleted", deleted);
         cc_api_reply_json(r, 200, o);

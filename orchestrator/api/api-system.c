@@ -266,7 +266,7 @@ int cc_api_prune_filters(struct cc_api_req *r, const struct cc_strv *f, const ch
                 for (size_t k = 0; keys[k] && !known; k++)
                         known = strcmp(f->v[i], keys[k]) == 0;
                 if (!known) {
-                        cc_api_reply_error(r, 400, "invalid filter '%s'", f->v[i]);
+                        cc_api_reply_error(r, 400, "Invalid filter '%s'", f->v[i]);
                         return -1;
                 }
                 if (strcmp(f->v[i], "until") != 0)
@@ -276,7 +276,7 @@ int cc_api_prune_filters(struct cc_api_req *r, const struct cc_strv *f, const ch
                 if (end != f->v[i + 1] && (!*end || *end == '.'))
                         *until = (struct timespec){.tv_sec = secs};
                 else if (cc_log_parse_time(f->v[i + 1], &now, until) < 0) {
-                        cc_api_reply_error(r, 400, "invalid filter 'until=%s'", f->v[i + 1]);
+                        cc_api_reply_error(r, 400, "failed to parse value as time or duration: \"%s\"", f->v[i + 1]);
                         return -1;
                 }
                 *has_until = true;

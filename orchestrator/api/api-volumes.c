@@ -293,7 +293,7 @@ void cc_api_volumes_prune(struct cc_api_req *r, char **params)
         for (size_t i = 0; i + 1 < f.n; i += 2)
                 if (strcmp(f.v[i], "label") != 0 && strcmp(f.v[i], "label!") != 0 &&
                     !(strcmp(f.v[i], "all") == 0)) {
-                        cc_api_reply_error(r, 400, "the filter %s of volume prune is not supported", f.v[i]);
+                        cc_api_reply_error(r, 400, "Invalid filter '%s'", f.v[i]);
                         cc_strv_free(&f);
                         return;
                 }

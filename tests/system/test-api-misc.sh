@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-lib.sh"
 require_commands curl docker-registry
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 mkdir -p "$DOCKER_CONFIG"
-N=7
+N=8
 plan $N
 
 api_prelude $N "10\.213\.13[456]\." 10.213.134-136.0/24 "api misc"
@@ -205,6 +205,30 @@ t_docker_answers() {
         assert_eq "$names" "$want " "(ps -a: newest first)"
 }
 
+# prune's filters as dockerd 20.10: network prune takes until, label and
+# label!; an unknown key and a bad time are refused in docker's words
+t_prune_filters() {
+        local out t
+        dk network create --subnet 10.213.136.0/28 --label keep=1 "pk$ID" >/dev/null || return 1
+        dk network create --subnet 10.213.136.16/28 --label drop=1 "pd$ID" >/dev/null || return 1
+        sleep 1.1 # until compares creation times: one second apart
+        t=$(date +%s)
+        dk network create --subnet 10.213.136.32/28 --label drop=1 "pn$ID" >/dev/null || return 1
+        out=$(dk network prune -f --filter label=drop=1 --filter "until=$t") || return 1
+        assert_eq "$(dk network ls --format '{{.Name}}' | grep -xE "p[kdn]$ID" | sort | tr '\n' ' ')" "pk$ID pn$ID " "(network prune label, until)" || return 1
+        out=$(dk network prune -f --filter 'label!=keep') || return 1
+        assert_eq "$(dk network ls --format '{{.Name}}' | grep -xE "p[kdn]$ID" | sort | tr '\n' ' ')" "pk$ID " "(network prune label!)" || return 1
+        dk network rm "pk$ID" >/dev/null || return 1
+        for what in network volume container image; do
+                out=$(dk "$what" prune -f --filter foo=bar 2>&1) && { fail "$what prune took foo: $out"; return 1; }
+                assert_eq "$out" "Error response from daemon: Invalid filter 'foo'" "($what prune)" || return 1
+        done
+        out=$(dk volume prune -f --filter until=1h 2>&1)
+        assert_eq "$out" "Error response from daemon: Invalid filter 'until'" "(volume prune until)" || return 1
+        out=$(dk image prune -f --filter until=bad 2>&1)
+        assert_eq "$out" "Error response from daemon: failed to parse value as time or duration: \"bad\"" "(until=bad)"
+}
+
 # A second service, started from a copy of the binary that is then
 # deleted: image commands (pull, push, tag, rmi, save, load, build,
 # image prune) still work, as ccompose's commands are forked children of
@@ -262,6 +286,7 @@ t "docker run --add-host, compose extra_hosts (list, map): /etc/hosts in the ord
 t "inspect's and ps's Mounts: named, anonymous and bind, as dockerd shows them" t_mounts
 t "volume mount/unmount events (API containers, a compose stack), docker's attributes and order; --filter volume=" t_volume_events
 t "as dockerd answers: exec failures (126), run of a missing command, rename, disconnect, exec paused, ps order, system df" t_docker_answers
+t "network prune --filter until/label/label!; unknown filters and bad times refused in dockerd's words" t_prune_filters
 t "the service's binary deleted: pull, push, tag, rmi, save, load, build, image prune still work" t_image_binary_gone
 t "nothing left behind; SIGTERM ends the service" t_nothing_left
 done_testing

@@ -165,7 +165,7 @@ t_prune_filters() {
         assert_eq "$(dk images -q "prb$ID" | wc -l) $(dk images -q "prc$ID" | wc -l)" "0 1" "(until: b, not c)" || return 1
         assert_eq "$(dk images -q busybox:test | wc -l)" 1 "(busybox:test, in use and unlabelled, kept)" || return 1
         out=$(dk image prune -f --filter foo=bar 2>&1) && { fail "unknown filter taken: $out"; return 1; }
-        assert_contains "$out" "invalid filter 'foo'" || return 1
+        assert_contains "$out" "Invalid filter 'foo'" || return 1
         out=$(dk image prune -f --filter dangling=maybe 2>&1) && { fail "dangling=maybe taken: $out"; return 1; }
         assert_contains "$out" "invalid filter 'dangling=[maybe]'" || return 1
         out=$(dk container prune -f --filter label=p=1) || return 1
@@ -173,7 +173,7 @@ t_prune_filters() {
         out=$(dk container prune -f --filter "until=$t" --filter label=p) || return 1
         assert_eq "$(dk ps -a --format '{{.Names}}' | grep -xE -e "pc[123]$ID" -e "pkeep$ID" | sort | tr '\n' ' ')" "pc3$ID pkeep$ID " "(container prune until, label=p)" || return 1
         out=$(dk container prune -f --filter foo=bar 2>&1) && { fail "unknown filter taken: $out"; return 1; }
-        assert_contains "$out" "invalid filter 'foo'" || return 1
+        assert_contains "$out" "Invalid filter 'foo'" || return 1
         dk rm -f "pc3$ID" "pkeep$ID" >/dev/null || return 1
         dk rmi "prc$ID:1" >/dev/null
 }
