@@ -17,6 +17,28 @@ start_service() {
         for _ in $(seq 1 300); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
         bail_out "the service did not make $SOCK: $(cat "$TMP/service.log")"
 }
+# A second service, from a copy of the binary (and ccompose-init) in
+# $TMP/bin, on $TMP/api2/docker.sock (SOCK2), with --bip $1; a case may
+# delete the copy then (rm "$TMP/bin/ccompose"). t runs a case in a
+# subshell: its PID is kept in a file for stop_service2 (on_exit).
+SOCK2=$TMP/api2/docker.sock
+start_service2() {
+        local bin=$TMP/bin init
+        init=$(dirname "$CCOMPOSE")/runtime/init/ccompose-init
+        [ -x "$init" ] || init=$(dirname "$CCOMPOSE")/ccompose-init
+        mkdir -p "$bin" && cp "$CCOMPOSE" "$bin/ccompose" && cp "$init" "$bin/ccompose-init" || return 1
+        "$bin/ccompose" system service --host "unix://$SOCK2" --time 0 --bip "$1" >"$TMP/service2.log" 2>&1 &
+        echo $! >"$TMP/service2.pid"
+        for _ in $(seq 1 300); do [ -S "$SOCK2" ] && break; sleep 0.05; done
+        [ -S "$SOCK2" ] || fail "no second service: $(cat "$TMP/service2.log")"
+}
+stop_service2() {
+        local pid
+        pid=$(cat "$TMP/service2.pid" 2>/dev/null) || return 0
+        grep -q "api2/docker.sock" "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        rm -f "$TMP/service2.pid"
+}
 # api_prelude N ROUTE_RE RANGE NAME: all N cases skipped when the file's
 # subnets (ROUTE_RE, the start of a route; RANGE as said) or 10.213/16 or
 # 10/8 are routes of this host; else the test image made and loaded.

@@ -233,19 +233,11 @@ t_prune_filters() {
 # deleted: image commands (pull, push, tag, rmi, save, load, build,
 # image prune) still work, as ccompose's commands are forked children of
 # its fork server, not the program started again.
-SVC2_PID=
-stop_service2() { [ -n "$SVC2_PID" ] && kill "$SVC2_PID" 2>/dev/null; SVC2_PID=; }
 on_exit stop_service2
 t_image_binary_gone() {
-        local bin=$TMP/bin sock2=$TMP/api2/docker.sock init out id
-        init=$(dirname "$CCOMPOSE")/runtime/init/ccompose-init
-        [ -x "$init" ] || init=$(dirname "$CCOMPOSE")/ccompose-init
-        mkdir -p "$bin" && cp "$CCOMPOSE" "$bin/ccompose" && cp "$init" "$bin/ccompose-init" || return 1
+        local bin=$TMP/bin sock2=$SOCK2 out id
         reg_start amig || return 1
-        "$bin/ccompose" system service --host "unix://$sock2" --time 0 --bip 10.213.134.240/28 >"$TMP/service2.log" 2>&1 &
-        SVC2_PID=$!
-        for _ in $(seq 1 300); do [ -S "$sock2" ] && break; sleep 0.05; done
-        [ -S "$sock2" ] || fail "no second service: $(cat "$TMP/service2.log")" || return 1
+        start_service2 10.213.134.240/28 || return 1
         rm "$bin/ccompose"
         d2() { DOCKER_HOST=unix://$sock2 dk "$@"; }
         out=$(d2 tag busybox:test "$REG/amig/bb:1" 2>&1) || { fail "tag: $out"; return 1; }

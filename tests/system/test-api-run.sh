@@ -185,24 +185,11 @@ t_refused() {
 # binary again: one started from a copy keeps working once that copy is
 # gone (as after an upgrade replaced the installed binary), and its fork
 # server ends with it. Its own socket; --network none.
-# (t runs the case in a subshell: its PID is kept in a file for the cleanup)
-stop_service2() {
-        local pid
-        pid=$(cat "$TMP/service2.pid" 2>/dev/null) || return 0
-        grep -q "api2/docker.sock" "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-        rm -f "$TMP/service2.pid"
-}
+# (api-lib.sh: start_service2, stop_service2)
 on_exit stop_service2
 t_binary_gone() {
-        local bin=$TMP/bin sock2=$TMP/api2/docker.sock init out rc
-        init=$(dirname "$CCOMPOSE")/runtime/init/ccompose-init
-        [ -x "$init" ] || init=$(dirname "$CCOMPOSE")/ccompose-init
-        mkdir -p "$bin" && cp "$CCOMPOSE" "$bin/ccompose" && cp "$init" "$bin/ccompose-init" || return 1
-        "$bin/ccompose" system service --host "unix://$sock2" --time 0 --bip 10.213.106.240/28 >"$TMP/service2.log" 2>&1 &
-        echo $! >"$TMP/service2.pid"
-        for _ in $(seq 1 300); do [ -S "$sock2" ] && break; sleep 0.05; done
-        [ -S "$sock2" ] || fail "no second service: $(cat "$TMP/service2.log")" || return 1
+        local bin=$TMP/bin sock2=$SOCK2 out rc
+        start_service2 10.213.106.240/28 || return 1
         rm "$bin/ccompose"
         out=$(DOCKER_HOST=unix://$sock2 dk run --rm --network none --name gone$ID busybox:test sh -c 'echo hi; exit 3' 2>&1); rc=$?
         assert_eq "$out" hi "(output)" || return 1
