@@ -171,20 +171,7 @@ t_loopback() {
         dk run -d --name "raw$ID" -v "$TMP/bin:/x:ro" busybox:test sleep 600 >/dev/null || return 1
         port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
         mac=$(cat "/sys/class/net/$BR/address")
-        python3 - "$port" "$TMP" <<'EOF' >/dev/null 2>&1 &
-import select, socket, sys
-port, tmp = int(sys.argv[1]), sys.argv[2]
-socks = {}
-for name, addr in (("lo", "127.0.0.1"), ("gw", "10.213.125.1")):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((addr, port))
-    socks[s] = open(f"{tmp}/{name}", "a")
-open(f"{tmp}/listening", "w").close()
-while True:
-    for s in select.select(list(socks), [], [])[0]:
-        socks[s].write(s.recv(2048).decode(errors="replace") + "\n")
-        socks[s].flush()
-EOF
+        python3 "$SRCDIR/tests/system/udp-listen.py" 10.213.125.1 "$port" "$TMP" >/dev/null 2>&1 &
         pid=$!
         bg_record "$pid"
         for i in $(seq 100); do [ -e "$TMP/listening" ] && break; sleep 0.1; done

@@ -74,21 +74,7 @@ EOF
 # Records every datagram to 127.0.0.1:LPORT (file lo) and to the gateway's
 # address GW:LPORT (file gw), one payload a line.
 listen() {
-        python3 - "$1" "$LPORT" "$TMP" <<'EOF' &
-import select, socket, sys
-gw, port, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-socks = {}
-for name, addr in (("lo", "127.0.0.1"), ("gw", gw)):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((addr, port))
-    socks[s] = open(f"{tmp}/{name}", "a")
-open(f"{tmp}/listening", "w").close()
-while True:
-    for s in select.select(list(socks), [], [])[0]:
-        data = s.recv(2048)
-        socks[s].write(data.decode(errors="replace") + "\n")
-        socks[s].flush()
-EOF
+        python3 "$SRCDIR/tests/system/udp-listen.py" "$1" "$LPORT" "$TMP" &
         LISTENER=$!
 }
 
