@@ -43,8 +43,10 @@ t_exec_output_code() {
         assert_eq "$out" hello || return 1
         ccp exec -T web sh -c 'exit 5'; rc=$?
         assert_eq "$rc" 5 "(exit code)" || return 1
+        # as docker compose exec against dockerd: 126 and runc's words
         out=$(ccp exec -T web no-such-command 2>&1); rc=$?
-        assert_eq "$rc" 127 "(missing command; $out)"
+        assert_eq "$rc" 126 "(missing command; $out)" || return 1
+        assert_contains "$out" 'exec: "no-such-command": executable file not found in $PATH'
 }
 t_exec_inside() {
         # the container's namespaces: its pid 1, its filesystem, its env
