@@ -349,6 +349,20 @@ int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, co
         return e;
 }
 
+int net_link_set_alias(struct net_nl *nl, const char *name, const char *alias, struct cc_error *err)
+{
+        _cleanup_link_ struct rtnl_link *cur = NULL;
+        int r = rtnl_link_get_kernel(nl->sk, 0, name, &cur);
+        if (r < 0)
+                return net__nlerr(err, r, "look up", name);
+        _cleanup_link_ struct rtnl_link *ch = rtnl_link_alloc();
+        if (!ch)
+                return cc_error_set(err, -ENOMEM, "set the alias of %s: out of memory", name);
+        rtnl_link_set_ifalias(ch, alias);
+        r = rtnl_link_change(nl->sk, cur, ch, 0);
+        return r < 0 ? net__nlerr(err, r, "set the alias of", name) : 0;
+}
+
 int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err)
 {
         _cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();

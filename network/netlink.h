@@ -50,6 +50,8 @@ int net_bridge_create(struct net_nl *nl, const char *name, const char *alias, co
 int net_bridge_route_localnet(const char *bridge, struct cc_error *err);
 /* Delete a link by name; a missing link is not an error. */
 int net_link_delete(struct net_nl *nl, const char *name, struct cc_error *err);
+/* Set the alias (IFLA_IFALIAS) of the link name. */
+int net_link_set_alias(struct net_nl *nl, const char *name, const char *alias, struct cc_error *err);
 /* Delete the veths (ccv-*) of a project: those whose alias starts with
  * prefix, and those without an alias on a bridge whose alias does; first
  * wait up to wait_ms for the kernel to take them with their namespaces. */

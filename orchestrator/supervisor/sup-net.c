@@ -968,10 +968,12 @@ void cc_sup_net_free(struct cc_sup *s)
 
 /* ---- down ---- */
 
+#define NET__NO_OWNER "-" /* never a project's name (cc_state_name_valid) */
+
 /* A bridge another project of this runtime dir made, left when that
  * project went down while ours was still on it (external), and now
  * without a container: "ccompose <project>@<hash> <network>" where no
- * state of <project> is left. */
+ * state of <project> is left, or whose project gave it up (net__disown). */
 static bool net__orphan(const char *runtime_dir, const char *owner, const char *alias)
 {
         const char *o = alias + strlen("ccompose "), *at = strchr(o, '@'), *sp = strchr(o, ' ');
@@ -982,8 +984,27 @@ static bool net__orphan(const char *runtime_dir, const char *owner, const char *
         _cleanup_free_ char *project = cc_xstrndup(o, (size_t) (at - o));
         if (net__docker_owner(project))
                 return !net__docker_served(runtime_dir);
+        if (strcmp(project, NET__NO_OWNER) == 0)
+                return true;
         _cleanup_free_ char *dir = cc_state_dir(runtime_dir, project);
         return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
+/* A bridge of ours that other projects' containers are still on
+ * (external): it gets the owner "-", whose state never exists, so that
+ * the down of the last project on it removes it as an orphan, also when
+ * that down comes while ours has not ended (its state still there: two
+ * projects removed at once). Best effort: a bridge whose alias stays ours
+ * goes as before, once our state is gone. */
+static void net__disown(struct net_nl *nl, const char *owner, struct net_bridge_info *b)
+{
+        const char *at = strchr(owner, '@');
+        _cleanup_free_ char *alias = cc_xasprintf("ccompose %s%s %s", NET__NO_OWNER, at ? at : "",
+                                                  b->alias + strlen("ccompose ") + strlen(owner) + 1);
+        struct cc_error e = {0};
+        if (net_link_set_alias(nl, b->name, alias, &e) == 0)
+                snprintf(b->alias, sizeof(b->alias), "%s", alias);
+        cc_error_clear(&e);
 }
 
 int net_project_remove(const char *runtime_dir, const char *project, struct cc_error *err)
@@ -1008,6 +1029,8 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                  * API service runs */
                 if (b[i].n_ports > 0 || !full || net__docker_kept(runtime_dir, &b[i]) ||
                     (!cc_startswith(b[i].alias, prefix) && !net__orphan(runtime_dir, owner, b[i].alias))) {
+                        if (b[i].n_ports > 0 && full && cc_startswith(b[i].alias, prefix))
+                                net__disown(nl, owner, &b[i]);
                         b[kept++] = b[i];
                         continue;
                 }

@@ -139,9 +139,15 @@ test_owner_down_first() {
         [ -n "$br" ] || fail "no bridge of X" || return 1
         cx down -t 0 2>/dev/null || return 1
         ip link show "$br" >/dev/null 2>&1 || fail "X's down removed the bridge project Y is on" || return 1
+        # X gave it up: the last project on it removes it, also while X's
+        # state is still there (both downs at once: X's not ended yet)
+        out=$(ip -d link show "$br" | grep -o 'alias .*')
+        [[ $out == "alias ccompose -@"*" "* ]] || fail "the bridge still names its owner: $out" || return 1
         # Y keeps working on it, and a restart of X's service is not needed
         out=$(cy exec cli ip -4 -o addr show eth0) && assert_contains "$out" "inet $SUB_S." || return 1
-        cy down -t 0 2>/dev/null || return 1
+        mkdir "$CCOMPOSE_RUNTIME_DIR/$X" || return 1
+        cy down -t 0 2>/dev/null
+        rmdir "$CCOMPOSE_RUNTIME_DIR/$X"
         ! ip link show "$br" >/dev/null 2>&1 || fail "the bridge outlived the last project on it"
 }
 t "the owner's down keeps the bridge while another project is on it; the last down removes it" test_owner_down_first
