@@ -156,7 +156,7 @@ int net_docker_bridge_info(const char *runtime_dir, struct net_docker_bridge *b,
                 n.owner = net__owner(runtime_dir, NET__DOCKER_OWNER);
                 int lk = net_host_lock();
                 existed = net_bridge_get(n.nl, d.bridge, &bi, NULL) == 0;
-                r = net__ensure(&n, NULL, &d, err);
+                r = net__ensure(&n, &d, err);
                 if (r >= 0 && !existed)
                         r = net_nft_sync(n.nl, err);
                 net_host_unlock(lk);
@@ -193,16 +193,15 @@ static bool net__docker_port_live(const char *runtime_dir, const char *port)
         if (cc_read_file(path, &alias, &n) < 0)
                 return false;
         alias[strcspn(alias, "\n")] = '\0';
-        const char *o = cc_startswith(alias, "ccompose ") ? alias + strlen("ccompose ") : NULL;
-        const char *at = o ? strchr(o, '@') : NULL, *sp = at ? strchr(at, ' ') : NULL;
-        if (!sp)
+        const char *name = NULL;
+        _cleanup_free_ char *project = net__alias_owner(alias, NULL, &name);
+        if (!project)
                 return true; /* not one of ours: as a container's */
-        _cleanup_free_ char *project = cc_xstrndup(o, (size_t) (at - o));
         _cleanup_state_ struct cc_state *st = NULL;
         struct cc_error err = {0};
         int r = cc_state_load(runtime_dir, project, &st, &err);
         cc_error_clear(&err);
-        struct cc_ctr_state *ct = r == 0 ? cc_state_find(st, sp + 1) : NULL;
+        struct cc_ctr_state *ct = r == 0 ? cc_state_find(st, name) : NULL;
         return ct && (ct->status == CC_CTR_RUNNING || ct->status == CC_CTR_PAUSED || ct->status == CC_CTR_RESTARTING);
 }
 
@@ -243,11 +242,11 @@ void net_docker_bridge_close(const char *runtime_dir, struct net_docker_bridge *
                 if (!last)
                         usleep(5000);
         }
-        if (last)
+        if (last) {
                 net__docker_wait_dying(runtime_dir);
-        if (last)
                 net__docker_remove_idle(runtime_dir, b->lock_fd);
-        else
+        } else {
                 close(b->lock_fd);
+        }
         b->lock_fd = -1;
 }

@@ -77,7 +77,11 @@ struct cc_net {
 /* sup-net.c: the model */
 char *net__owner(const char *runtime_dir, const char *project);
 /* make or find the bridge of a network (under the host-wide lock) */
-int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err);
+int net__ensure(struct cc_net *n, struct net_def *d, struct cc_error *err);
+/* An alias of ours, "ccompose <project>@<hash> <rest>": its project (a
+ * new string), *at its "@<hash>" and *rest what follows the space; NULL
+ * when it is not one. */
+char *net__alias_owner(const char *alias, const char **at, const char **rest);
 struct net_def *net__def(struct cc_net *n, const char *key);
 struct net_ctr *net__ctr(struct cc_net *n, const char *id, bool create);
 struct cc_node *net__svc_nets(const struct cc_node *def);

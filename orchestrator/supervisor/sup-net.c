@@ -210,7 +210,7 @@ static int net__ensure_in(struct cc_net *n, struct net_def *d, struct net_bridge
         return d->internal ? 0 : net_bridge_route_localnet(d->bridge, err);
 }
 
-int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct cc_error *err)
+int net__ensure(struct cc_net *n, struct net_def *d, struct cc_error *err)
 {
         struct net_bridge_info *b = NULL;
         size_t nb = 0;
@@ -218,7 +218,6 @@ int net__ensure(struct cc_net *n, const char *project, struct net_def *d, struct
         if (r >= 0)
                 r = net__ensure_in(n, d, &b, &nb, err);
         free(b);
-        (void) project;
         return r;
 }
 
@@ -974,14 +973,26 @@ void cc_sup_net_free(struct cc_sup *s)
  * project went down while ours was still on it (external), and now
  * without a container: "ccompose <project>@<hash> <network>" where no
  * state of <project> is left, or whose project gave it up (net__disown). */
+char *net__alias_owner(const char *alias, const char **at, const char **rest)
+{
+        if (!cc_startswith(alias, "ccompose "))
+                return NULL;
+        const char *o = alias + strlen("ccompose "), *a = strchr(o, '@'), *sp = strchr(o, ' ');
+        if (!a || !sp || a > sp)
+                return NULL;
+        if (at)
+                *at = a;
+        if (rest)
+                *rest = sp + 1;
+        return cc_xstrndup(o, (size_t) (a - o));
+}
+
 static bool net__orphan(const char *runtime_dir, const char *owner, const char *alias)
 {
-        const char *o = alias + strlen("ccompose "), *at = strchr(o, '@'), *sp = strchr(o, ' ');
-        const char *our_at = strchr(owner, '@');
-        if (!cc_startswith(alias, "ccompose ") || !at || !sp || at > sp || !our_at ||
-            strncmp(at, our_at, strlen(our_at)) != 0 || at[strlen(our_at)] != ' ')
+        const char *at = NULL, *our_at = strchr(owner, '@');
+        _cleanup_free_ char *project = net__alias_owner(alias, &at, NULL);
+        if (!project || !our_at || strncmp(at, our_at, strlen(our_at)) != 0 || at[strlen(our_at)] != ' ')
                 return false;
-        _cleanup_free_ char *project = cc_xstrndup(o, (size_t) (at - o));
         if (net__docker_owner(project))
                 return !net__docker_served(runtime_dir);
         if (strcmp(project, NET__NO_OWNER) == 0)
@@ -996,11 +1007,13 @@ static bool net__orphan(const char *runtime_dir, const char *owner, const char *
  * that down comes while ours has not ended (its state still there: two
  * projects removed at once). Best effort: a bridge whose alias stays ours
  * goes as before, once our state is gone. */
-static void net__disown(struct net_nl *nl, const char *owner, struct net_bridge_info *b)
+static void net__disown(struct net_nl *nl, struct net_bridge_info *b)
 {
-        const char *at = strchr(owner, '@');
-        _cleanup_free_ char *alias = cc_xasprintf("ccompose %s%s %s", NET__NO_OWNER, at ? at : "",
-                                                  b->alias + strlen("ccompose ") + strlen(owner) + 1);
+        const char *at = NULL, *rest = NULL;
+        _cleanup_free_ char *project = net__alias_owner(b->alias, &at, &rest);
+        if (!project)
+                return;
+        _cleanup_free_ char *alias = cc_xasprintf("ccompose %s%.*s %s", NET__NO_OWNER, (int) (rest - 1 - at), at, rest);
         struct cc_error e = {0};
         if (net_link_set_alias(nl, b->name, alias, &e) == 0)
                 snprintf(b->alias, sizeof(b->alias), "%s", alias);
@@ -1030,7 +1043,7 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 if (b[i].n_ports > 0 || !full || net__docker_kept(runtime_dir, &b[i]) ||
                     (!cc_startswith(b[i].alias, prefix) && !net__orphan(runtime_dir, owner, b[i].alias))) {
                         if (b[i].n_ports > 0 && full && cc_startswith(b[i].alias, prefix))
-                                net__disown(nl, owner, &b[i]);
+                                net__disown(nl, &b[i]);
                         b[kept++] = b[i];
                         continue;
                 }
