@@ -170,15 +170,22 @@ bool cc_api_creating(const struct cc_api *api, const char *project)
         return cr && !cr->failed;
 }
 
-/* c fails with msg, from the loop (never inside its request's handler). */
-static void cc__cmd_fail(struct cc__cmd *c, const char *msg)
+/* c ends with code, from the loop (never inside its request's handler):
+ * its done answers. */
+static void cc__cmd_finish(struct cc__cmd *c, int64_t code)
 {
-        cc_buf_printf(&c->text, "%s\n", msg);
-        c->code = 1;
+        c->code = code;
         c->open = 1;
         uv_pipe_init(c->api->loop, &c->out, 0);
         c->out.data = c;
         uv_close((uv_handle_t *) &c->out, cc__cmd_closed);
+}
+
+/* c fails with msg, from the loop. */
+static void cc__cmd_fail(struct cc__cmd *c, const char *msg)
+{
+        cc_buf_printf(&c->text, "%s\n", msg);
+        cc__cmd_finish(c, 1);
 }
 
 /* While c's project is being created, or removed after its create
@@ -633,11 +640,7 @@ static void cc__create_undone(struct cc__cmd *c, int64_t code)
                 struct cc__cmd *w = held;
                 held = w->next_held;
                 w->next_held = NULL;
-                w->code = code;
-                w->open = 1;
-                uv_pipe_init(w->api->loop, &w->out, 0);
-                w->out.data = w;
-                uv_close((uv_handle_t *) &w->out, cc__cmd_closed);
+                cc__cmd_finish(w, code);
         }
         cc__reaped(c, code);
 }
