@@ -400,7 +400,9 @@ static long long net__now_ms(void)
         return (long long) t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err)
+/* The veths of prefix gone, waiting up to wait_ms; then, with del, those
+ * left deleted. */
+static int net__links_gone(struct net_nl *nl, const char *prefix, int wait_ms, bool del, struct cc_error *err)
 {
         /* a veth goes with its container's network namespace, in the
          * kernel's batch: cheaper than deleting each (an rcu_barrier per
@@ -429,6 +431,8 @@ int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, s
                                 ;
                         continue;
                 }
+                if (!del)
+                        return (int) n;
                 int rc = 0;
                 for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o))
                         if (net__veth_mine(links, (struct rtnl_link *) o, prefix) &&
@@ -436,6 +440,16 @@ int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, s
                                 rc = -EIO;
                 return rc;
         }
+}
+
+int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err)
+{
+        return net__links_gone(nl, prefix, wait_ms, true, err);
+}
+
+int net_links_wait_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err)
+{
+        return net__links_gone(nl, prefix, wait_ms, false, err);
 }
 
 /* Enter pid's network namespace (this thread only); net__leave goes back. */

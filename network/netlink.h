@@ -56,6 +56,10 @@ int net_link_set_alias(struct net_nl *nl, const char *name, const char *alias, s
  * prefix, and those without an alias on a bridge whose alias does; first
  * wait up to wait_ms for the kernel to take them with their namespaces. */
 int net_links_delete_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err);
+/* Wait up to wait_ms for the veths of prefix to go with their namespaces,
+ * deleting none (no lock needed: nothing changes but by the kernel);
+ * returns how many are left, or a negative errno. */
+int net_links_wait_alias(struct net_nl *nl, const char *prefix, int wait_ms, struct cc_error *err);
 
 /* Add an IPv6 address to a link of this namespace (no duplicate address
  * detection: usable at once; already there is fine). */

@@ -1028,8 +1028,14 @@ int net_project_remove(const char *runtime_dir, const char *project, struct cc_e
                 return r;
         _cleanup_free_ char *owner = net__owner(runtime_dir, project);
         _cleanup_free_ char *prefix = cc_xasprintf("ccompose %s ", owner);
+        /* the veths going with their namespaces (the kernel takes ~15 ms
+         * after the last process): waited for without the host-wide lock,
+         * so that other projects' containers start meanwhile; those left
+         * then are deleted under it */
+        r = net_links_wait_alias(nl, prefix, 1000, err);
         int lk = net_host_lock();
-        r = net_links_delete_alias(nl, prefix, 1000, err);
+        if (r >= 0)
+                r = net_links_delete_alias(nl, prefix, 0, err);
         struct net_bridge_info *b = NULL;
         size_t nb = 0, kept = 0;
         bool removed = false; /* a bridge */
