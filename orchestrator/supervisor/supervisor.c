@@ -498,13 +498,8 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
          * cgroup, before the cgroup goes) */
         if (c->c && cc_container_oom_killed(c->c))
                 cc_sup_event(s, st, "oom", NULL, NULL);
-        if (c->c) {
-                if (cc_container_destroy(c->c, true, &err) < 0) {
-                        cc_sup_progress(s, "%s", cc_error_msg(&err));
-                        cc_error_clear(&err);
-                }
-                c->c = NULL;
-        }
+        long long delay = 0;
+        bool restart = cc__should_restart(c, exit_code, &delay);
         st->status = CC_CTR_EXITED;
         st->exit_code = exit_code;
         st->finished_at = cc_sup_wall();
@@ -518,18 +513,28 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
                 cc_sup_volume_event(s, c->volumes.v[i], "unmount", attrs, CC_ARRAY_SIZE(attrs));
         }
         cc_strv_free(&c->volumes);
+        /* exited, in the state at once when it stays so (docker run --rm
+         * removes it meanwhile): its cgroups go after */
+        if (!restart)
+                cc_sup_save(s);
+        if (c->c) {
+                if (cc_container_destroy(c->c, true, &err) < 0) {
+                        cc_sup_progress(s, "%s", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                }
+                c->c = NULL;
+        }
         if (s->attached && !s->opts.detach && !c->removing && !s->stopping) {
                 printf("%s%s exited with code %d%s\n", s->color ? "\033[1m" : "", c->label, exit_code,
                        s->color ? "\033[0m" : "");
                 fflush(stdout); /* a file or a pipe too sees it as it happens */
         }
-        long long delay = 0;
-        if (cc__should_restart(c, exit_code, &delay)) {
+        if (restart) {
                 st->status = CC_CTR_RESTARTING;
                 st->restart_count++;
                 uv_timer_start(&c->restart_timer, cc__restart_cb, (uint64_t) delay, 0);
+                cc_sup_save(s);
         }
-        cc_sup_save(s);
 
         if (s->attached && !s->stopping && !c->removing && st->status == CC_CTR_EXITED) {
                 bool from = s->exit_from && strcmp(s->exit_from, c->svc->name) == 0;
