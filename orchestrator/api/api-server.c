@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api-internal.h"
+#include "image-digest.h"
 
 struct cc_api_conn {
         uv_pipe_t pipe;
@@ -808,6 +809,11 @@ int cc_api_serve(const struct cc_api_opts *o, struct cc_error *err)
         if (r < 0)
                 return r;
         struct cc_api api = {.opts = o};
+        /* OpenSSL reads its configuration at its first digest: once here,
+         * not in each command the fork server starts (a create's project
+         * hash; ~1 ms each) */
+        char warm[CC_DIGEST_LEN + 1];
+        cc_sha256_digest("", 0, warm);
         /* before the loop: the fork server inherits none of it */
         if (o->self_main && (r = cc_api_forker_fork(&api, o->self_main)) < 0)
                 fprintf(stderr, "system service: no fork server (%s): commands are started as programs\n",
