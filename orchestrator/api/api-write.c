@@ -1100,13 +1100,16 @@ static void cc__wait_tick(uv_timer_t *t)
         _cleanup_state_ struct cc_state *st = cc_api_state_load(api, w->project);
         struct cc_ctr_state *ct = st ? cc_state_find(st, w->id) : NULL;
         if (!ct) {
-                /* removed once its project is gone too (down ends with its
-                 * directory: a later event), or 10 s after, whatever is left */
+                /* removed once its project is gone too (down says so before
+                 * it waits for the veths, and ends with its directory: later
+                 * events), or 10 s after, whatever is left */
                 _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, w->project);
                 uint64_t now = uv_now(api->loop);
                 if (!w->gone_at)
                         w->gone_at = now;
-                if (w->until == CC__REMOVED && access(dir, F_OK) == 0 && now - w->gone_at < 10000)
+                _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
+                if (w->until == CC__REMOVED && access(dir, F_OK) == 0 && access(mark, F_OK) != 0 &&
+                    now - w->gone_at < 10000)
                         return;
                 /* removed: by the AutoRemove reaper, which kept its code */
                 const struct cc_strv *rp = &api->reaped;
@@ -1125,12 +1128,11 @@ static void cc__wait_tick(uv_timer_t *t)
                         /* docker run --rm waits for this: removed at once
                          * (unless a request still streams its output) */
                         cc__reap_ctr(api, &(struct cc_api_ctr){.st = st, .ct = ct});
-                        if (cc_strv_contains(&api->reaping, w->project)) {
-                                /* the reaper's end ends this wait: no more looks */
+                        /* being removed: down's word that it is (its
+                         * marker file, a change watched) or the reaper's
+                         * end ends this wait; no more looks meanwhile */
+                        if (cc_strv_contains(&api->reaping, w->project))
                                 uv_timer_stop(&w->timer);
-                                if (w->open == 2)
-                                        uv_fs_event_stop(&w->changes);
-                        }
                 }
                 return;
         }

@@ -317,15 +317,8 @@ int cc_dry_down(struct cc_cli *cli, const char *project, const struct cc_project
                 cc_cli_dry(" Container %s  Removing", st->ctrs[i].name);
                 cc_cli_dry(" Container %s  Removed", st->ctrs[i].name);
         }
-        const struct cc_node *defs = p ? cc_node_map_get(p->model, "networks") : NULL;
-        for (size_t k = 0; st->n_ctrs > 0 && cc_node_is_map(defs) && k < defs->n; k++) {
-                const char *name = cc_node_map_str(defs->items[k], "name");
-                if (cc_streq(cc_node_map_str(defs->items[k], "external"), "true"))
-                        continue;
-                cc_cli_dry(" Network %s  Removing", name ? name : cc_node_key(defs, k));
-                cc_cli_dry(" Network %s  Removed", name ? name : cc_node_key(defs, k));
-        }
-        defs = volumes && p ? cc_node_map_get(p->model, "volumes") : NULL;
+        /* as down: the volumes, then the network (whose veths it waits for) */
+        const struct cc_node *defs = volumes && p ? cc_node_map_get(p->model, "volumes") : NULL;
         for (size_t k = 0; cc_node_is_map(defs) && k < defs->n; k++) {
                 const char *name = cc_node_map_str(defs->items[k], "name");
                 if (!name || cc_streq(cc_node_map_str(defs->items[k], "external"), "true"))
@@ -335,6 +328,14 @@ int cc_dry_down(struct cc_cli *cli, const char *project, const struct cc_project
                         continue;
                 cc_cli_dry(" Volume %s  Removing", name);
                 cc_cli_dry(" Volume %s  Removed", name);
+        }
+        defs = p ? cc_node_map_get(p->model, "networks") : NULL;
+        for (size_t k = 0; st->n_ctrs > 0 && cc_node_is_map(defs) && k < defs->n; k++) {
+                const char *name = cc_node_map_str(defs->items[k], "name");
+                if (cc_streq(cc_node_map_str(defs->items[k], "external"), "true"))
+                        continue;
+                cc_cli_dry(" Network %s  Removing", name ? name : cc_node_key(defs, k));
+                cc_cli_dry(" Network %s  Removed", name ? name : cc_node_key(defs, k));
         }
         return 0;
 }

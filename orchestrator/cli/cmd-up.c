@@ -528,12 +528,6 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         }
         if (st && cc__down_offline(cli, name, p, st, timeout_ms) != 0)
                 rc = 1;
-        /* network: the project's veths, bridges and rules, with or without a supervisor */
-        if (net_project_remove(cli->runtime_dir, name, &err) < 0) {
-                fprintf(stderr, "%s\n", cc_error_msg(&err));
-                cc_error_clear(&err);
-                rc = 1;
-        }
         /* anything of the project left in the cgroup tree */
         _cleanup_free_ char *cgprefix = cc_xasprintf("ccompose/%s", name);
         if (cc_cgroup_remove_tree(cgprefix, &err) < 0) {
@@ -569,11 +563,24 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                         rc = 1;
                 }
         cc_strv_free(&ids);
-        /* the keepers of its supervisors end with their last child */
         if (rmi && cc__down_images(cli, p, rmi) != 0)
                 rc = 1;
-        cc_state_wait_keepers(cli->runtime_dir, name, 10000);
         _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
+        if (rc == 0) {
+                /* its containers and volumes are gone: said (an API wait for
+                 * the removal ends), while its supervisors' keepers exit
+                 * and the kernel takes the veths */
+                _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
+                _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
+        /* the keepers of its supervisors end with their last child */
+        cc_state_wait_keepers(cli->runtime_dir, name, 10000);
+        /* network: the project's veths, bridges and rules, with or without a supervisor */
+        if (net_project_remove(cli->runtime_dir, name, &err) < 0) {
+                fprintf(stderr, "%s\n", cc_error_msg(&err));
+                cc_error_clear(&err);
+                rc = 1;
+        }
         cc_state_unlock(lock);
         if (rc == 0)
                 cc_rm_rf(dir);
