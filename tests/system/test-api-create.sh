@@ -86,7 +86,20 @@ t_run_rm() {
                         assert_eq "$(sort <<<"$out" | tr '\n' ' ')" "err out " "(output, --network $net)" || return 1
                 done
         done
-        assert_eq "$(dk ps -a -q)" "" "(removed)"
+        assert_eq "$(dk ps -a -q)" "" "(removed)" || return 1
+        # its anonymous volume is gone when run returns (down says the
+        # removal before it waits for the veths); the rest follows at once
+        local before after
+        before=$(dk volume ls -q | sort | tr '\n' ' ')
+        dk run --rm -v /data busybox:test sh -c 'echo x >/data/f' || return 1
+        after=$(dk volume ls -q | sort | tr '\n' ' ')
+        assert_eq "$after" "$before" "(the anonymous volume removed)" || return 1
+        assert_eq "$(dk ps -a -q)" "" "(removed at once)" || return 1
+        for _ in $(seq 1 100); do
+                ! ls "$CCOMPOSE_RUNTIME_DIR" | grep -q '^api-' && break
+                sleep 0.1
+        done
+        assert_eq "$(ls "$CCOMPOSE_RUNTIME_DIR" | grep '^api-')" "" "(no project's state left)"
 }
 
 t_no_supervisor() {
