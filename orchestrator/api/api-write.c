@@ -44,6 +44,7 @@ struct cc__cmd {
         void *ext_data;
         char *project, *id, *name;
         int exit_code;          /* the reaper's: the container's */
+        bool auto_remove;       /* a start: of an AutoRemove container */
         /* a request to the project's supervisor (cc__sup_run) */
         uv_connect_t connect;
         uv_write_t write;
@@ -92,8 +93,8 @@ static void cc__cmd_unref(struct cc__cmd *c)
 {
         if (--c->open > 0)
                 return;
-        struct cc_api_req *r = c->req;
         c->done(c, c->code);
+        struct cc_api_req *r = c->req; /* (done may have taken it: NULL) */
         cc__cmd_free(c);
         if (r)
                 cc_api_done(r);
@@ -863,6 +864,73 @@ static void cc__answered_204(struct cc__cmd *c, int64_t code)
         cc_api_reply_error(c->req, 500, "%s: %s", c->name, msg);
 }
 
+/* A start of an AutoRemove container that failed: answered once the
+ * container is removed, as dockerd does (docker run --rm's wait for the
+ * removal has then ended with it, instead of being cut short by the
+ * start's error: "error waiting for container: context canceled"). */
+struct cc__start_failed {
+        struct cc_api_task task;
+        struct cc_api_req *req;
+        uv_timer_t timer;
+        char *project, *id;
+        int status;
+        char *message;
+        uint64_t since;
+};
+
+#define CC__START_FAILED_MAX_MS 10000
+
+static void cc__start_failed_closed(uv_handle_t *h)
+{
+        struct cc__start_failed *f = h->data;
+        struct cc_api_req *r = f->req;
+        free(f->project);
+        free(f->id);
+        free(f->message);
+        free(f);
+        cc_api_done(r);
+}
+
+static void cc__start_failed_end(struct cc__start_failed *f)
+{
+        if (uv_is_closing((uv_handle_t *) &f->timer))
+                return;
+        cc_api_reply_error(f->req, f->status, "%s", f->message);
+        uv_close((uv_handle_t *) &f->timer, cc__start_failed_closed);
+}
+
+static void cc__start_failed_abort(struct cc_api_task *t)
+{
+        cc__start_failed_end((struct cc__start_failed *) t);
+}
+
+static void cc__removed(struct cc_api *api, const char *id, int code);
+
+/* Is the project removed, or said to be by its down (its marker)? */
+static bool cc__gone(struct cc_api *api, const char *project)
+{
+        _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, project);
+        _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
+        return access(dir, F_OK) != 0 || access(mark, F_OK) == 0;
+}
+
+/* Is container id of project removed? */
+static bool cc__project_removed(struct cc_api *api, const char *project, const char *id)
+{
+        _cleanup_state_ struct cc_state *st = cc_api_state_load(api, project);
+        return (!st || !cc_state_find(st, id)) && cc__gone(api, project);
+}
+
+static void cc__start_failed_tick(uv_timer_t *t)
+{
+        struct cc__start_failed *f = t->data;
+        struct cc_api *api = f->req->api;
+        if (!cc__project_removed(api, f->project, f->id) && uv_now(api->loop) - f->since < CC__START_FAILED_MAX_MS)
+                return;
+        cc__removed(api, f->id, -1); /* its waits first: they end before the start's answer */
+        cc__start_failed_end(f);
+}
+
 /* start: a process that could not be executed is said in runc's words,
  * as dockerd answers (docker run exits 127 or 126 by them) */
 static void cc__start_answered(struct cc__cmd *c, int64_t code)
@@ -878,11 +946,33 @@ static void cc__start_answered(struct cc__cmd *c, int64_t code)
                 m += strlen("Error response from daemon: ");
         if (cc_startswith(m, mine))
                 m += strlen(mine);
-        if (cc_startswith(m, "exec: \""))
-                cc_api_reply_error(c->req, 400, "failed to create shim task: OCI runtime create failed: runc create "
-                                                "failed: unable to start container process: %s: unknown", m);
-        else
-                cc_api_reply_error(c->req, 500, "%s: %s", c->name, msg);
+        int status = 500;
+        _cleanup_free_ char *text = NULL;
+        if (cc_startswith(m, "exec: \"")) {
+                status = 400;
+                text = cc_xasprintf("failed to create shim task: OCI runtime create failed: runc create "
+                                    "failed: unable to start container process: %s: unknown", m);
+        } else {
+                text = cc_xasprintf("%s: %s", c->name, msg);
+        }
+        if (!c->auto_remove || !c->req || c->api->stopping) {
+                cc_api_reply_error(c->req, status, "%s", text);
+                return;
+        }
+        struct cc__start_failed *f = cc_xcalloc(1, sizeof(*f));
+        f->req = c->req;
+        f->task.abort = cc__start_failed_abort;
+        f->req->task = &f->task;
+        f->project = cc_xstrdup(c->project);
+        f->id = cc_xstrdup(c->id);
+        f->status = status;
+        f->message = cc_steal(&text);
+        f->since = uv_now(c->api->loop);
+        uv_timer_init(c->api->loop, &f->timer);
+        f->timer.data = f;
+        uv_timer_start(&f->timer, cc__start_failed_tick, 5, 5);
+        c->req = NULL; /* answered by the timer */
+        cc_api_reap_soon(c->api);
 }
 
 void cc_api_container_start(struct cc_api_req *r, char **params)
@@ -893,7 +983,9 @@ void cc_api_container_start(struct cc_api_req *r, char **params)
                 cc_api_reply_empty(r, 304);
         } else if (ctr) {
                 static const char *const args[] = {"start", NULL};
-                cc__sup_run(cc__cmd_new(r, ctr, cc__start_answered), "{\"op\":\"start\",\"services\":[],\"timeout\":-1}", args);
+                struct cc__cmd *c = cc__cmd_new(r, ctr, cc__start_answered);
+                c->auto_remove = ctr->api && cc__auto_remove(ctr->api);
+                cc__sup_run(c, "{\"op\":\"start\",\"services\":[],\"timeout\":-1}", args);
         }
         cc_api_ctrs_free(&cs);
 }
@@ -1103,13 +1195,10 @@ static void cc__wait_tick(uv_timer_t *t)
                 /* removed once its project is gone too (down says so before
                  * it waits for the veths, and ends with its directory: later
                  * events), or 10 s after, whatever is left */
-                _cleanup_free_ char *dir = cc_state_dir(api->opts->runtime_dir, w->project);
                 uint64_t now = uv_now(api->loop);
                 if (!w->gone_at)
                         w->gone_at = now;
-                _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
-                if (w->until == CC__REMOVED && access(dir, F_OK) == 0 && access(mark, F_OK) != 0 &&
-                    now - w->gone_at < 10000)
+                if (w->until == CC__REMOVED && !cc__gone(api, w->project) && now - w->gone_at < 10000)
                         return;
                 /* removed: by the AutoRemove reaper, which kept its code */
                 const struct cc_strv *rp = &api->reaped;

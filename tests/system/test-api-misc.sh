@@ -177,6 +177,16 @@ t_docker_answers() {
         assert_eq "$rc" 127 "(run of a missing command)" || return 1
         assert_contains "$out" 'docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "no-such-cmd": executable file not found in $PATH: unknown.' || return 1
         dk container prune -f >/dev/null || return 1
+        # with --rm: removed before the start's error is answered (as
+        # dockerd), so the client's wait for the removal ends first: the
+        # error alone, not "error waiting for container: context canceled"
+        local i
+        for i in 1 2 3; do
+                out=$(dk run --rm --network none busybox:test no-such-cmd 2>&1); rc=$?
+                assert_eq "$rc" 127 "(run --rm of a missing command)" || return 1
+                assert_eq "$out" 'docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "no-such-cmd": executable file not found in $PATH: unknown.' "(run --rm's output, $i)" || return 1
+        done
+        assert_eq "$(dk ps -a -q --filter ancestor=busybox:test --filter status=created)" "" "(removed)" || return 1
         out=$(dk rename "nosuch$ID" x 2>&1)
         assert_eq "$(head -1 <<<"$out")" "Error response from daemon: No such container: nosuch$ID" "(rename of no container)" || return 1
         dk create --name "$d" --network none busybox:test true >/dev/null || return 1
