@@ -13,10 +13,12 @@
  * back to the service as a message.
  *
  * Protocol on a SOCK_SEQPACKET pair: a request is a cc__fork_req header,
- * then cwd, argv and env as NUL-ended strings, and its stdin, stdout and
- * stderr as SCM_RIGHTS; each answer is a cc__fork_msg (started with the
- * pid, or failed with an errno, then ended with the exit code). The fork
- * server ends when the service's end closes. */
+ * then cwd, argv and env as NUL-ended strings, and the child's first
+ * descriptors as SCM_RIGHTS (3 to CC_API_FORK_FDS of them: stdin, stdout,
+ * stderr, then any the command is told of by number, as exec's --pid-fd);
+ * each answer is a cc__fork_msg (started with the pid, or failed with an
+ * errno, then ended with the exit code). The fork server ends when the
+ * service's end closes. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -75,14 +77,20 @@ static void cc__fork_answer(int sock, uint64_t tag, int kind, pid_t pid, int64_t
 }
 
 /* In the new child: its stdio, nothing else inherited, the mask the
- * service had; then the command, as `ccompose ARGV...` would run it. */
-static _Noreturn void cc__fork_exec(int (*main_fn)(int, char **), const sigset_t *mask, int fds[3], char *cwd,
-                                    int argc, char **argv, char **env)
+ * service had; then the command, as `ccompose ARGV...` would run it.
+ * fds[i] becomes descriptor i: each is first moved above n, so that
+ * none is overwritten before it is placed. */
+static _Noreturn void cc__fork_exec(int (*main_fn)(int, char **), const sigset_t *mask, const int *fds, int n,
+                                    char *cwd, int argc, char **argv, char **env)
 {
-        for (int i = 0; i < 3; i++)
-                if (fds[i] != i && dup2(fds[i], i) < 0)
+        int moved[CC_API_FORK_FDS];
+        for (int i = 0; i < n; i++)
+                if ((moved[i] = fcntl(fds[i], F_DUPFD, n)) < 0)
                         _exit(127);
-        syscall(SYS_close_range, 3, ~0U, 0);
+        for (int i = 0; i < n; i++)
+                if (dup2(moved[i], i) < 0)
+                        _exit(127);
+        syscall(SYS_close_range, n, ~0U, 0);
         sigprocmask(SIG_SETMASK, mask, NULL);
         prctl(PR_SET_PDEATHSIG, 0);
         if (chdir(cwd) < 0) {
@@ -165,7 +173,7 @@ static _Noreturn void cc__fork_server(int sock, int (*main_fn)(int, char **), pi
                         continue;
                 union {
                         struct cmsghdr h;
-                        char b[CMSG_SPACE(3 * sizeof(int))];
+                        char b[CMSG_SPACE(CC_API_FORK_FDS * sizeof(int))];
                 } ctl;
                 struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
                 struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
@@ -175,25 +183,27 @@ static _Noreturn void cc__fork_server(int sock, int (*main_fn)(int, char **), pi
                         continue;
                 if (len <= 0)
                         _exit(0); /* the service is gone */
-                int fds[3] = {-1, -1, -1};
+                int fds[CC_API_FORK_FDS], n_fds = 0;
                 struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-                    cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
-                        memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+                if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                        n_fds = (int) ((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                        if (n_fds > CC_API_FORK_FDS)
+                                n_fds = CC_API_FORK_FDS;
+                        memcpy(fds, CMSG_DATA(cm), (size_t) n_fds * sizeof(int));
+                }
                 struct cc__fork_req h = {0};
                 if ((size_t) len >= sizeof(h))
                         memcpy(&h, buf, sizeof(h));
                 char *cwd, **argv = NULL, **env;
-                int argc = fds[2] >= 0 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+                int argc = n_fds >= 3 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
                                    ? cc__fork_parse(buf, (size_t) len, &cwd, &argv, &env)
                                    : -EINVAL;
                 pid_t pid = argc > 0 ? fork() : -1;
                 if (pid == 0)
-                        cc__fork_exec(main_fn, &old, fds, cwd, argc, argv, env);
+                        cc__fork_exec(main_fn, &old, fds, n_fds, cwd, argc, argv, env);
                 int e = argc < 0 ? argc : -errno;
-                for (int i = 0; i < 3; i++)
-                        if (fds[i] >= 0)
-                                close(fds[i]);
+                for (int i = 0; i < n_fds; i++)
+                        close(fds[i]);
                 free(argv ? argv - 1 : NULL);
                 if (pid < 0) {
                         cc__fork_answer(sock, h.tag, CC__FORK_FAILED, 0, -e);
@@ -334,12 +344,14 @@ void cc_api_forker_close(struct cc_api *api)
                 cc__forker_gone(api);
 }
 
-int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
-                cc_api_fork_fn done, void *data)
+int cc_api_fork_fds(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd,
+                    const int *fds, int n, cc_api_fork_fn done, void *data)
 {
         struct cc_api_forker *f = api->forker;
         if (!f || f->closing)
                 return -ENOSYS;
+        if (n < 3 || n > CC_API_FORK_FDS)
+                return -EINVAL;
         struct cc__fork_req h = {.tag = ++f->next_tag};
         struct cc_buf b = {0};
         cc_buf_add(&b, (const char *) &h, sizeof(h));
@@ -349,25 +361,28 @@ int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *
         for (; env[h.envc]; h.envc++)
                 cc_buf_add(&b, env[h.envc], strlen(env[h.envc]) + 1);
         memcpy(b.s, &h, sizeof(h));
-        int null = -1, use[3];
-        for (int i = 0; i < 3; i++) {
+        int null = -1, use[CC_API_FORK_FDS];
+        bool have_all = true;
+        for (int i = 0; i < n; i++) {
                 if (fds[i] < 0 && null < 0)
                         null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 use[i] = fds[i] >= 0 ? fds[i] : null;
+                have_all = have_all && use[i] >= 0;
         }
         union {
                 struct cmsghdr h;
-                char b[CMSG_SPACE(3 * sizeof(int))];
+                char b[CMSG_SPACE(CC_API_FORK_FDS * sizeof(int))];
         } ctl = {0};
         struct iovec iov = {.iov_base = b.s, .iov_len = b.len};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                            .msg_controllen = CMSG_SPACE((size_t) n * sizeof(int))};
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
-        memcpy(CMSG_DATA(cm), use, sizeof(use));
+        cm->cmsg_len = CMSG_LEN((size_t) n * sizeof(int));
+        memcpy(CMSG_DATA(cm), use, (size_t) n * sizeof(int));
         int r = 0;
-        if (b.len > CC__FORK_MAX || use[0] < 0 || use[1] < 0 || use[2] < 0)
+        if (b.len > CC__FORK_MAX || !have_all)
                 r = -E2BIG;
         while (r == 0 && sendmsg(f->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 if (errno != EINTR)
@@ -384,6 +399,12 @@ int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *
         x->next = f->pending;
         f->pending = x;
         return 0;
+}
+
+int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
+                cc_api_fork_fn done, void *data)
+{
+        return cc_api_fork_fds(api, argv, env, cwd, fds, 3, done, data);
 }
 
 void cc_api_fork_kill(struct cc_api *api, void *data, int sig)

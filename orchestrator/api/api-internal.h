@@ -210,6 +210,11 @@ void cc_api_forker_close(struct cc_api *api);
 typedef void (*cc_api_fork_fn)(void *data, int64_t code);
 int cc_api_fork(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd, int fds[3],
                 cc_api_fork_fn done, void *data);
+/* The same with n (3 to CC_API_FORK_FDS) descriptors: fds[i] is the
+ * child's descriptor i (-1: /dev/null). -EINVAL for another n. */
+#define CC_API_FORK_FDS 8
+int cc_api_fork_fds(struct cc_api *api, const char *const *argv, const char *const *env, const char *cwd,
+                    const int *fds, int n, cc_api_fork_fn done, void *data);
 /* Send sig to the child of the fork server that was asked with data, if
  * it has started and not ended. */
 void cc_api_fork_kill(struct cc_api *api, void *data, int sig);
