@@ -1,19 +1,27 @@
 /* The API's exec: POST /containers/{id}/exec makes an exec instance (kept
  * in the service's memory, as dockerd keeps them), POST /exec/{id}/start
  * runs it through `ccompose __nsexec` (the code path of `ccompose exec`
- * and of healthchecks) as a child of the service, on the loop, its
- * output on the hijacked connection (docker's 8-byte framing without a
- * tty), GET /exec/{id}/json tells its state and exit code, POST
- * /exec/{id}/resize sizes its terminal.
+ * and of healthchecks) in a child of the fork server (api-fork.c: the
+ * binary is not started again, and may be gone), else as a child of the
+ * service, its output on the hijacked connection (docker's 8-byte
+ * framing without a tty), GET /exec/{id}/json tells its state and exit
+ * code, POST /exec/{id}/resize sizes its terminal.
  *
  * With a tty the service opens the pty in the container's devpts itself
  * and keeps its master (so that resize reaches it); __nsexec --pts makes
- * its slave the process's terminal. */
+ * its slave the process's terminal. __nsexec tells the exec'd process's
+ * host PID on a pipe (--pid-fd): inspect shows it, and when the service
+ * stops, that process and its process group are killed (as they die
+ * with their container when dockerd stops), also one whose PID comes
+ * only then. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/pidfd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,17 +44,19 @@ struct cc_api_exec {
         bool tty, privileged, attach_in, attach_out, attach_err;
         /* its run */
         bool started, running, exited;
+        bool stopping;           /* the service stops: the process is killed once known */
         int exit_code;
-        pid_t pid;               /* __nsexec's */
-        pid_t proc_pid;          /* the exec'd process's, once seen */
-        int pid_rd;              /* ... read from here (a pipe), else -1 */
+        pid_t proc_pid;          /* the exec'd process's, once told */
+        int pidfd;               /* ... to signal it, else -1 */
+        int pid_rd;              /* where __nsexec tells it (a pipe), until it did or ended; else -1 */
         long long finished;      /* CLOCK_MONOTONIC seconds */
         int master;              /* tty: the pty's master, until the output ends */
         bool master_in_out;      /* ... opened as out (closed with it) */
-        uv_process_t proc;
+        uv_process_t proc;       /* __nsexec, when not a child of the fork server */
+        uv_poll_t pid_poll;      /* on pid_rd */
         uv_pipe_t in, out, err;  /* tty: out is the master, both ways */
-        bool in_open, out_open, err_open, proc_open;
-        int open;                /* handles not closed yet */
+        bool in_open, out_open, err_open, proc_open, pid_open;
+        int open;                /* handles not closed yet, and a forked __nsexec until its end */
         struct cc_api_req *req;  /* the attached client, NULL when none (detached, gone) */
         struct cc_api_task task;
 };
@@ -68,6 +78,8 @@ static void cc__exec_free(struct cc_api_exec *e)
 {
         if (e->pid_rd >= 0)
                 close(e->pid_rd);
+        if (e->pidfd >= 0)
+                close(e->pidfd);
         json_object_put(e->event);
         free(e->ctr_id);
         free(e->project);
@@ -207,8 +219,7 @@ void cc_api_exec_create(struct cc_api_req *r, char **params)
         struct cc_api_ctrs cs;
         struct cc_api_ctr *c = cc_api_ctr_get(r, &cs, params[0]);
         struct cc_api_exec *e = cc_xcalloc(1, sizeof(*e));
-        e->master = -1;
-        e->pid_rd = -1;
+        e->master = e->pid_rd = e->pidfd = -1;
         if (!c || !cc__exec_ctr_ready(r, params[0], c->ct) || cc__exec_config(r, body, e) < 0) {
                 cc__exec_free(e);
                 goto out;
@@ -239,19 +250,6 @@ void cc_api_exec_create(struct cc_api_req *r, char **params)
 out:
         cc_api_ctrs_free(&cs);
         json_object_put(body);
-}
-
-/* The exec'd process's host PID: what __nsexec wrote to the pipe once it
- * forked it (--pid-fd). 0 until then. */
-static pid_t cc__exec_pid(struct cc_api_exec *e)
-{
-        pid_t pid;
-        if (!e->proc_pid && e->pid_rd >= 0 && read(e->pid_rd, &pid, sizeof(pid)) == (ssize_t) sizeof(pid)) {
-                e->proc_pid = pid;
-                close(e->pid_rd);
-                e->pid_rd = -1;
-        }
-        return e->proc_pid;
 }
 
 /* ---- start ---- */
@@ -300,15 +298,74 @@ static void cc__exec_close(struct cc_api_exec *e, uv_handle_t *h, bool *is_open)
         uv_close(h, cc__exec_closed);
 }
 
-static void cc__exec_exit(uv_process_t *p, int64_t status, int sig)
+/* The exec'd process gets SIGKILL, and its process group (it leads its
+ * own session) while it is alive (so that the group is still its own). */
+static void cc__exec_kill(struct cc_api_exec *e)
 {
-        struct cc_api_exec *e = p->data;
-        e->exit_code = sig ? 128 + sig : (int) status;
+        if (e->pidfd < 0)
+                return;
+        struct pollfd p = {.fd = e->pidfd, .events = POLLIN};
+        if (poll(&p, 1, 0) == 0)
+                kill(-e->proc_pid, SIGKILL);
+        pidfd_send_signal(e->pidfd, SIGKILL, NULL, 0);
+}
+
+/* The exec'd process's host PID: what __nsexec wrote to the pipe once it
+ * forked it (--pid-fd); the pipe is done with once it came, or ended
+ * without it. 0 until then. */
+static pid_t cc__exec_pid(struct cc_api_exec *e)
+{
+        pid_t pid;
+        ssize_t n = e->pid_rd >= 0 ? read(e->pid_rd, &pid, sizeof(pid)) : -1;
+        if (n < 0)
+                return e->proc_pid;
+        if (n == (ssize_t) sizeof(pid) && pid > 0) {
+                e->proc_pid = pid;
+                e->pidfd = pidfd_open(pid, 0);
+                if (e->stopping)
+                        cc__exec_kill(e);
+        }
+        cc__exec_close(e, (uv_handle_t *) &e->pid_poll, &e->pid_open);
+        close(e->pid_rd);
+        e->pid_rd = -1;
+        return e->proc_pid;
+}
+
+static void cc__exec_pid_ready(uv_poll_t *h, int status, int events)
+{
+        cc__exec_pid(h->data);
+}
+
+/* __nsexec ended with code (-1: not known, as when the fork server could
+ * not start it). */
+static void cc__exec_ended(struct cc_api_exec *e, int64_t code)
+{
+        static const char failed[] = "exec: its end is not known (the service's fork server failed)\n";
+        if (code < 0)
+                cc__exec_send(e, 2, failed, sizeof(failed) - 1);
+        e->exit_code = code < 0 ? 126 : (int) code;
         e->exited = true;
         cc__exec_pid(e); /* kept for inspect */
         cc__exec_event(e, "exec_die", false);
         cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
+}
+
+static void cc__exec_exit(uv_process_t *p, int64_t status, int sig)
+{
+        struct cc_api_exec *e = p->data;
+        if (!e->exited)
+                cc__exec_ended(e, sig ? 128 + sig : status);
         cc__exec_close(e, (uv_handle_t *) p, &e->proc_open);
+}
+
+/* Its end, from the fork server. */
+static void cc__exec_forked(void *data, int64_t code)
+{
+        struct cc_api_exec *e = data;
+        if (!e->exited)
+                cc__exec_ended(e, code);
+        e->open--;
+        cc__exec_maybe_done(e);
 }
 
 static void cc__exec_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -393,10 +450,88 @@ static int cc__exec_pty(pid_t pid, int *pts)
         return m;
 }
 
-/* Spawn `ccompose __nsexec` for e in the container's process pid. */
-static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err)
+/* `ccompose __nsexec` for e in the container's process pid; pts: the
+ * number of its terminal, with a tty. The exec'd process's PID comes on
+ * descriptor 3. */
+static void cc__exec_args(struct cc_api_exec *e, pid_t pid, int pts, struct cc_strv *argv)
 {
         const struct cc_api_opts *o = e->api->opts;
+        cc_strv_push(argv, o->self_exe);
+        cc_strv_push(argv, "__nsexec");
+        cc_strv_push_owned(argv, cc_xasprintf("--pid=%d", (int) pid));
+        cc_strv_push(argv, "--pid-fd=3");
+        cc_strv_push_owned(argv, cc_xasprintf("--dir=%s/containers/%s", o->root, e->ctr_id));
+        if (e->user)
+                cc_strv_push_owned(argv, cc_xasprintf("--user=%s", e->user));
+        if (e->workdir)
+                cc_strv_push_owned(argv, cc_xasprintf("--workdir=%s", e->workdir));
+        for (size_t i = 0; i < e->env.n; i++)
+                cc_strv_push_owned(argv, cc_xasprintf("--env=%s", e->env.v[i]));
+        if (e->tty) {
+                cc_strv_push(argv, "--tty");
+                cc_strv_push_owned(argv, cc_xasprintf("--pts=%d", pts));
+        }
+        if (e->privileged)
+                cc_strv_push(argv, "--privileged");
+        cc_strv_push(argv, "--");
+        for (size_t i = 0; i < e->argv.n; i++)
+                cc_strv_push(argv, e->argv.v[i]);
+        cc_strv_push_owned(argv, NULL);
+}
+
+/* Run argv with child as its descriptors 0 to 3 (-1: /dev/null): in a
+ * child of the fork server, else (none, or it cannot be asked) spawned
+ * as the service's. */
+static int cc__exec_run(struct cc_api_exec *e, const struct cc_strv *argv, const int child[4])
+{
+        extern char **environ;
+        int r = cc_api_fork_fds(e->api, (const char *const *) argv->v, (const char *const *) environ, "/", child, 4,
+                                cc__exec_forked, e);
+        if (r == 0) {
+                e->open++; /* until cc__exec_forked */
+                return 0;
+        }
+        uv_stdio_container_t stdio[4];
+        for (int i = 0; i < 4; i++)
+                stdio[i] = child[i] >= 0 ? (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = child[i]}
+                                         : (uv_stdio_container_t){.flags = UV_IGNORE};
+        uv_process_options_t po = {
+                .exit_cb = cc__exec_exit,
+                .file = argv->v[0],
+                .args = argv->v,
+                .stdio_count = 4,
+                .stdio = stdio,
+        };
+        /* a handle that failed to spawn is closed too */
+        r = uv_spawn(e->api->loop, &e->proc, &po);
+        e->proc.data = e;
+        e->open++;
+        e->proc_open = true;
+        if (r < 0)
+                cc__exec_close(e, (uv_handle_t *) &e->proc, &e->proc_open);
+        return r;
+}
+
+/* Our end fd of a pipe of its stdio as h (read unless it is stdin), or h
+ * closed at once when there is none. */
+static void cc__exec_stream(struct cc_api_exec *e, uv_pipe_t *h, bool *is_open, int fd, bool read)
+{
+        if (fd >= 0 && uv_pipe_open(h, fd) == 0) {
+                if (read)
+                        uv_read_start((uv_stream_t *) h, cc__exec_alloc, cc__exec_read);
+                return;
+        }
+        if (fd >= 0)
+                close(fd);
+        cc__exec_close(e, (uv_handle_t *) h, is_open);
+}
+
+/* Start __nsexec for e in the container's process pid. Attached, its
+ * stdout and stderr (with a tty: the terminal's master, and stderr for
+ * __nsexec's own errors before the process has its terminal) and, with
+ * AttachStdin, its stdin are pipes of ours; else /dev/null. */
+static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err)
+{
         uv_loop_t *loop = e->api->loop;
         int pts = -1;
         if (e->tty) {
@@ -407,94 +542,62 @@ static int cc__exec_spawn(struct cc_api_exec *e, pid_t pid, struct cc_error *err
                         return cc_error_setsys(err, r, "allocating a terminal in the container");
                 }
         }
-        struct cc_strv argv = {0};
-        cc_strv_push(&argv, o->self_exe);
-        cc_strv_push(&argv, "__nsexec");
-        cc_strv_push_owned(&argv, cc_xasprintf("--pid=%d", (int) pid));
-        /* its process's PID (exec inspect) comes on fd 3 */
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) == 0)
-                cc_strv_push(&argv, "--pid-fd=3");
-        else
-                pfd[0] = pfd[1] = -1;
-        cc_strv_push_owned(&argv, cc_xasprintf("--dir=%s/containers/%s", o->root, e->ctr_id));
-        if (e->user)
-                cc_strv_push_owned(&argv, cc_xasprintf("--user=%s", e->user));
-        if (e->workdir)
-                cc_strv_push_owned(&argv, cc_xasprintf("--workdir=%s", e->workdir));
-        for (size_t i = 0; i < e->env.n; i++)
-                cc_strv_push_owned(&argv, cc_xasprintf("--env=%s", e->env.v[i]));
-        if (e->tty) {
-                cc_strv_push(&argv, "--tty");
-                cc_strv_push_owned(&argv, cc_xasprintf("--pts=%d", pts));
+        bool att = e->req != NULL;
+        /* pipes for its descriptors 0 to 3: the child's end, ours */
+        bool need[4] = {att && !e->tty && e->attach_in, att && !e->tty, att, true};
+        int p[4][2], child[4], ours[4], r = 0;
+        for (int i = 0; i < 4; i++) {
+                p[i][0] = p[i][1] = -1;
+                if (need[i] && r == 0 && pipe2(p[i], O_CLOEXEC | (i == 3 ? O_NONBLOCK : 0)) < 0)
+                        r = -errno;
+                child[i] = p[i][i == 0 ? 0 : 1];
+                ours[i] = p[i][i == 0 ? 1 : 0];
         }
-        if (e->privileged)
-                cc_strv_push(&argv, "--privileged");
-        cc_strv_push(&argv, "--");
-        for (size_t i = 0; i < e->argv.n; i++)
-                cc_strv_push(&argv, e->argv.v[i]);
-        cc_strv_push_owned(&argv, NULL);
-        bool detached = !e->req;
+        struct cc_strv argv = {0};
+        if (r == 0) {
+                cc__exec_args(e, pid, pts, &argv);
+                r = cc__exec_run(e, &argv, child);
+        }
+        for (int i = 0; i < 4; i++)
+                if (child[i] >= 0)
+                        close(child[i]);
         uv_pipe_init(loop, &e->in, 0);
         uv_pipe_init(loop, &e->out, 0);
         uv_pipe_init(loop, &e->err, 0);
-        e->in.data = e->out.data = e->err.data = e->proc.data = e;
+        e->in.data = e->out.data = e->err.data = e;
         e->in_open = e->out_open = e->err_open = true;
-        e->open = 3;
-        uv_stdio_container_t stdio[4] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE},
-                                          {.flags = pfd[1] >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = pfd[1]}};
-        if (!e->tty && e->attach_in && !detached)
-                stdio[0] = (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_READABLE_PIPE,
-                                                  .data.stream = (uv_stream_t *) &e->in};
-        if (!e->tty && !detached)
-                stdio[1] = (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
-                                                  .data.stream = (uv_stream_t *) &e->out};
-        if (!detached) /* with a tty: __nsexec's own errors, before the process has its terminal */
-                stdio[2] = (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
-                                                  .data.stream = (uv_stream_t *) &e->err};
-        uv_process_options_t po = {
-                .exit_cb = cc__exec_exit,
-                .file = o->self_exe,
-                .args = argv.v,
-                .stdio_count = 4,
-                .stdio = stdio,
-        };
-        int r = uv_spawn(loop, &e->proc, &po);
-        cc_strv_free(&argv);
-        if (pfd[1] >= 0)
-                close(pfd[1]);
-        if (r < 0 && pfd[0] >= 0)
-                close(pfd[0]);
-        else
-                e->pid_rd = pfd[0];
+        e->open += 3;
+        if (r < 0)
+                for (int i = 0; i < 4; i++)
+                        if (ours[i] >= 0)
+                                close(ours[i]);
         if (r == 0) {
-                e->open++;
-                e->proc_open = true;
-                e->pid = e->proc.pid;
                 e->running = true;
-        }
-        /* attached to a terminal: its master is read and written as out */
-        if (r == 0 && e->tty && !detached) {
-                r = uv_pipe_open(&e->out, e->master);
-                if (r == 0)
+                e->pid_rd = ours[3];
+                if (uv_poll_init(loop, &e->pid_poll, e->pid_rd) == 0) {
+                        e->pid_poll.data = e;
+                        e->pid_open = true;
+                        e->open++;
+                        uv_poll_start(&e->pid_poll, UV_READABLE, cc__exec_pid_ready);
+                }
+                /* attached to a terminal: its master is read and written as out */
+                if (e->tty && att && uv_pipe_open(&e->out, e->master) == 0) {
                         e->master_in_out = true;
+                        uv_read_start((uv_stream_t *) &e->out, cc__exec_alloc, cc__exec_read);
+                }
         }
+        cc__exec_stream(e, &e->in, &e->in_open, r == 0 ? ours[0] : -1, false);
+        if (!e->master_in_out)
+                cc__exec_stream(e, &e->out, &e->out_open, r == 0 ? ours[1] : -1, true);
+        cc__exec_stream(e, &e->err, &e->err_open, r == 0 ? ours[2] : -1, true);
         if (e->master >= 0 && !e->master_in_out) {
                 close(e->master); /* detached: no one reads the terminal */
                 e->master = -1;
         }
-        if (r < 0 && e->proc_open)
-                uv_process_kill(&e->proc, SIGKILL);
-        if (r < 0 || e->tty || !e->attach_in || detached)
-                cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
-        if (r < 0 || detached) {
-                cc__exec_close(e, (uv_handle_t *) &e->out, &e->out_open);
-                cc__exec_close(e, (uv_handle_t *) &e->err, &e->err_open);
-        } else {
-                uv_read_start((uv_stream_t *) &e->out, cc__exec_alloc, cc__exec_read);
-                uv_read_start((uv_stream_t *) &e->err, cc__exec_alloc, cc__exec_read);
-        }
-        return r < 0 ? cc_error_set(err, r, "running %s __nsexec: %s", o->self_exe, uv_strerror(r)) : 0;
+        if (r < 0)
+                cc_error_setsys(err, r, "running %s __nsexec", e->api->opts->self_exe);
+        cc_strv_free(&argv);
+        return r;
 }
 
 void cc_api_exec_start(struct cc_api_req *r, char **params)
@@ -613,16 +716,21 @@ void cc_api_exec_resize(struct cc_api_req *r, char **params)
         cc_api_reply(r, 200, "text/plain; charset=utf-8", "", 0);
 }
 
-/* The service stops: running instances go on without it; their handles close. */
+/* The service stops: the processes of running instances are killed; its
+ * loop runs on until __nsexec ended (its handle, or the fork server's
+ * word), and the PID pipe of one that had not told it yet. */
 void cc_api_execs_close(struct cc_api *api)
 {
         for (struct cc_api_exec *e = api->execs; e; e = e->next) {
                 e->req = NULL;
-                e->exited = true; /* nothing is waited for any more */
+                if (e->running && !e->exited) {
+                        e->stopping = true;
+                        cc__exec_kill(e); /* else once its PID comes (cc__exec_pid) */
+                }
+                e->exited = true; /* no exec_die event */
                 cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
                 cc__exec_close(e, (uv_handle_t *) &e->out, &e->out_open);
                 cc__exec_close(e, (uv_handle_t *) &e->err, &e->err_open);
-                cc__exec_close(e, (uv_handle_t *) &e->proc, &e->proc_open);
         }
 }
 

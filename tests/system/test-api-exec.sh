@@ -22,6 +22,11 @@ api_prelude $N "10\.213\.119\." 10.213.119.0/24 "api-exec"
 
 on_exit api_cleanup "$P"
 start_service 10.213.119.0/25
+# the PIDs of the processes below PID $1
+descendants() {
+        ps -eo pid=,ppid= | awk -v root="$1" '{ up[$1] = $2 }
+                END { for (p in up) { q = up[p]; while (q in up && q != root) q = up[q]; if (q == root) print p } }'
+}
 serving() { [ "$(curl -s --unix-socket "$SOCK" http://d/_ping)" = OK ] || fail "the service does not answer"; }
 
 # docker exec: output, stderr, exit code; -i with stdin; -d; -u -w -e;
@@ -235,7 +240,10 @@ t_nothing_left() {
         assert_eq "$(api_projects)" "" "(API projects)" || return 1
         assert_eq "$(links_of "$P")" "" "(links of $P)" || return 1
         assert_eq "$(api_links)" "" "(links of API containers)" || return 1
-        ! pgrep -f "__nsexec.*$CCOMPOSE_ROOT" >/dev/null || fail "an exec process is left: $(pgrep -af "__nsexec.*$CCOMPOSE_ROOT")" || return 1
+        # an exec's __nsexec is a child of the service's fork server (with its name)
+        for _ in $(seq 1 100); do [ "$(descendants "$SVC_PID" | wc -l)" -le 1 ] && break; sleep 0.05; done
+        [ "$(descendants "$SVC_PID" | wc -l)" -le 1 ] ||
+                fail "under the service, besides its fork server: $(ps -o pid,ppid,cmd -p "$(descendants "$SVC_PID" | paste -sd,)")" || return 1
         serving || return 1
         stop_service || return 1
         assert_eq "$(api_bridge)" "" "(docker's bridge network, once the service stopped)"
