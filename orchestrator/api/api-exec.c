@@ -55,6 +55,8 @@ struct cc_api_exec {
         uv_process_t proc;       /* __nsexec, when not a child of the fork server */
         uv_poll_t pid_poll;      /* on pid_rd */
         uv_pipe_t in, out, err;  /* tty: out is the master, both ways */
+        uv_shutdown_t in_end;    /* the client's input ended: stdin closes once written */
+        bool in_ending;
         bool in_open, out_open, err_open, proc_open, pid_open;
         int open;                /* handles not closed yet, and a forked __nsexec until its end */
         struct cc_api_req *req;  /* the attached client, NULL when none (detached, gone) */
@@ -398,16 +400,26 @@ static void cc__exec_written(uv_write_t *w, int status)
         free(x);
 }
 
+static void cc__exec_in_ended(uv_shutdown_t *s, int status)
+{
+        struct cc_api_exec *e = s->handle->data;
+        cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
+}
+
 /* The client's input: to the process's stdin (or its terminal); the end
- * of it closes stdin (a terminal gets no EOF, as with docker). */
+ * of it closes stdin once what came before is written (a terminal gets
+ * no EOF, as with docker). */
 static void cc__exec_input(struct cc_api_req *r, const char *data, size_t n)
 {
         struct cc_api_exec *e = r->input_data;
         uv_stream_t *to = e->tty ? (e->out_open ? (uv_stream_t *) &e->out : NULL)
                                  : (e->in_open ? (uv_stream_t *) &e->in : NULL);
         if (!data) {
-                if (!e->tty)
-                        cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
+                if (!e->tty && e->in_open && !e->in_ending) {
+                        e->in_ending = true;
+                        if (uv_shutdown(&e->in_end, (uv_stream_t *) &e->in, cc__exec_in_ended) < 0)
+                                cc__exec_close(e, (uv_handle_t *) &e->in, &e->in_open);
+                }
                 return;
         }
         if (!to)

@@ -55,7 +55,10 @@ t_binary_gone() {
 t_stdin() {
         local out
         out=$(printf 'one\ntwo\n' | dk exec -i "$C" sh -c 'wc -l') || return 1
-        assert_eq "$(tr -d ' ' <<<"$out")" 2 "(stdin of docker exec -i)"
+        assert_eq "$(tr -d ' ' <<<"$out")" 2 "(stdin of docker exec -i)" || return 1
+        head -c 1000000 /dev/urandom >"$TMP/in"
+        out=$(dk exec -i "$C" sha256sum <"$TMP/in") || return 1
+        assert_eq "${out%% *}" "$(sha256sum <"$TMP/in" | cut -d' ' -f1)" "(1 MB through stdin)"
 }
 
 t_tty() {
@@ -166,7 +169,7 @@ t_nothing_left() {
 }
 
 t "docker exec once the service's binary is deleted: output, stderr, exit code, -u -w -e" t_binary_gone
-t "docker exec -i: stdin" t_stdin
+t "docker exec -i: stdin (lines; 1 MB)" t_stdin
 t "docker exec -t; -it on a terminal (its size, exit code)" t_tty
 t "exit codes: 126 (missing, not executable), 127 (sh), 137 (SIGKILL)" t_exit_codes
 t "raw exec (framing, stdin, inspect, errors, detached); inspect's Pid; __nsexec under the fork server" t_inspect
