@@ -25,6 +25,7 @@ on_exit stop_service2
 start_service2 10.213.137.0/24 || bail_out "no service from a copy of the binary"
 SVC2=$(cat "$TMP/service2.pid")
 rm "$TMP/bin/ccompose"
+setup_or_bail "$DOCKER" run -d --network none --name "$C" busybox:test sleep 600
 
 get() { curl -s --unix-socket "$SOCK2" "http://d$1"; }
 # a process's start time (field 22 of its stat): with its PID, it names
@@ -43,7 +44,6 @@ running_sleeps() {
 t_binary_gone() {
         local out rc
         [ ! -e "$TMP/bin/ccompose" ] || fail "the copy of the binary is still there" || return 1
-        dk run -d --network none --name "$C" busybox:test sleep 600 >/dev/null || return 1
         out=$(dk exec "$C" sh -c 'echo out; echo err >&2; exit 3' 2>"$TMP/err"); rc=$?
         assert_eq "$rc" 3 "(exit code of docker exec)" || return 1
         assert_eq "$out" out || return 1
