@@ -279,8 +279,12 @@ static void cc__become_keeper(struct cc_cli *cli, struct cc_project *p, int sock
         _exit(0);
 }
 
-/* up -d: the daemon is a grandchild in its own session, the child of its
- * keeper; the CLI prints its progress lines until it says it is ready. */
+/* up -d: the daemon is the child of its keeper, which is our child, in a
+ * session of its own; the CLI prints its progress lines until it says it
+ * is ready, and exits (the keeper then goes to the host's init, or the
+ * nearest subreaper). No intermediate process: the keeper is not a
+ * process group leader, so setsid works in it, and it never opens a
+ * terminal (the supervisor sends it the tty masters it holds). */
 static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struct cc_up_opts *o, int lock_fd)
 {
         int pfd[2];
@@ -310,11 +314,7 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
                 if (chdir("/") < 0) {
                         /* stays where it is */
                 }
-                /* the keeper is not the CLI's child, and is the subreaper
-                 * of everything the supervisor starts */
-                pid_t k = fork();
-                if (k != 0)
-                        _exit(k < 0 ? 1 : 0);
+                /* the keeper is the subreaper of everything the supervisor starts */
                 prctl(PR_SET_CHILD_SUBREAPER, 1);
                 int ks[2] = {-1, -1}; /* the keeper holds the tty masters (sup-output.c) */
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ks) < 0)
@@ -341,7 +341,6 @@ static int cc__up_detached(struct cc_cli *cli, struct cc_project *p, const struc
         }
         close(pfd[1]);
         cc_state_unlock(lock_fd);
-        waitpid(pid, NULL, 0);
         return cc__read_progress(pfd[0]);
 }
 
