@@ -1,7 +1,6 @@
 /* ADD's own sources: URLs (fetched only from this machine's loopback: no
  * traffic leaves it) and local tar archives, unpacked at the
  * destination. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "image-digest.h"
 #include "layer.h"
 #include "registry.h"
+#include "lazy-curl.h"
 
 static bool is_url(const char *s)
 {

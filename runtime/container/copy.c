@@ -7,8 +7,6 @@
  * /proc/self/fd) for reading: a device node is never opened, a symlink
  * never followed, and a name the container swaps during the walk gives at
  * worst a different entry of the same tree. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +19,7 @@
 #include "container-internal.h"
 #include "copy.h"
 #include "layer.h"
+#include "lazy-archive.h"
 
 #define CC_COPY_MAX_DEPTH CC_LAYER_MAX_DEPTH
 

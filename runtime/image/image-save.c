@@ -8,8 +8,6 @@
  *   repositories             {repository: {tag: top layer dir}}
  * Layers shared by several images are written once. The archive goes to a
  * temporary name next to the output and is renamed when complete. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +15,7 @@
 
 #include "image-store.h"
 #include "layer.h"
+#include "lazy-archive.h"
 
 #define COPY_BUF (256u << 10)
 

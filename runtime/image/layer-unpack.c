@@ -16,8 +16,6 @@
  * O_CREAT|O_EXCL|O_NOFOLLOW, mkdirat, symlinkat, mknodat or linkat (which
  * does not follow its source either). Hard link targets go through the same
  * checks as entry names. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -28,6 +26,7 @@
 
 #include "image-digest.h"
 #include "layer.h"
+#include "lazy-archive.h"
 
 struct dir_meta {
         char *path; /* relative to the root, "" for the root itself */

@@ -3,8 +3,6 @@
  * whiteouts become the OCI's ".wh." files, entries are sorted so that the
  * same tree gives the same bytes, and the digest of the stream (the
  * layer's diff-id) is computed as it is written. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +12,7 @@
 
 #include "image-digest.h"
 #include "layer.h"
+#include "lazy-archive.h"
 
 struct layer_writer {
         struct archive *a;

@@ -11,10 +11,10 @@
 #ifndef CC_REGISTRY_CLIENT_H
 #define CC_REGISTRY_CLIENT_H
 
-#include <curl/curl.h>
 #include <signal.h>
 
 #include "registry.h"
+#include "lazy-curl.h"
 
 struct cc_reg_client {
         CURLM *multi;

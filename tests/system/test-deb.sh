@@ -34,6 +34,9 @@ t_contents() {
         done
         # the shared libraries it links are the package's dependencies
         assert_contains "$(dpkg-deb -f "$DEB" Depends)" "libuv1" || return 1
+        # and those it loads at their first use (dlopen: not in its ELF)
+        assert_contains "$(dpkg-deb -f "$DEB" Depends)" "libarchive13" || return 1
+        assert_contains "$(dpkg-deb -f "$DEB" Depends)" "libcurl4" || return 1
         local page; page=$(MANWIDTH=200 man -P cat -l "$ROOTFS/usr/share/man/man1/ccompose-up.1.gz" 2>&1)
         assert_contains "$page" "ccompose-up - Create and start containers"
 }

@@ -2,8 +2,6 @@
  * opaque directories become the OCI's .wh. entries, entries come sorted,
  * the digest is the stream's, and the layer unpacker turns the tar back
  * into the same overlay tree. Root only (device nodes, trusted.* xattrs). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,6 +12,7 @@
 #include "image-digest.h"
 #include "layer.h"
 #include "tap.h"
+#include "lazy-archive.h"
 
 static void must(int r, const char *what)
 {
