@@ -18,6 +18,7 @@
 #include "ipam.h"
 #include "image.h"
 #include "service-spec.h"
+#include "cgroup.h"
 #include "container.h"
 #include "state.h"
 #include "supervisor.h"
@@ -705,8 +706,26 @@ static void cc__create_undo(struct cc_api *api, struct cc_api_creating *cr)
         cc__cmd_run(d, args);
 }
 
+static void cc__prime_work(uv_work_t *w)
+{
+        cc_cgroup_prime_move_wait();
+}
+
+static void cc__prime_done(uv_work_t *w, int status)
+{
+        free(w);
+}
+
 void cc_api_container_create(struct cc_api_req *r, char **params)
 {
+        /* its start moves a process into a v1 cgroup, which waits for an
+         * RCU grace period (5-20 ms) unless another move just had one: one
+         * begins now, in the loop's thread pool (no thread made for it),
+         * not only once the supervisor forked for it is up (a start
+         * follows a create within ms) */
+        uv_work_t *prime = cc_xcalloc(1, sizeof(*prime));
+        if (uv_queue_work(r->api->loop, prime, cc__prime_work, cc__prime_done) < 0)
+                free(prime);
         for (size_t i = 0; i + 1 < r->query.n; i += 2)
                 if (strcmp(r->query.v[i], "name") != 0 && strcmp(r->query.v[i], "platform") != 0) {
                         cc_api_reply_error(r, 400, "the parameter %s of container create is not supported",

@@ -513,13 +513,14 @@ static size_t cc__cg_depth(const char *path)
         return n;
 }
 
-void cc_cgroup_prime_move(void)
+/* The cgroup the priming write goes to (NULL: none). */
+static char *cc__cg_prime_dir(void)
 {
         struct cc_cg_host h;
         struct cc_error err = {0};
         if (cc__cg_host_detect(&h, &err) < 0) {
                 cc_error_clear(&err);
-                return;
+                return NULL;
         }
         /* One hierarchy is enough (the lock is one for all of them): the
          * one where this process's cgroup is deepest, which lists the
@@ -554,6 +555,12 @@ void cc_cgroup_prime_move(void)
                 }
         }
         cc__cg_host_free(&h);
+        return dir;
+}
+
+void cc_cgroup_prime_move(void)
+{
+        char *dir = cc__cg_prime_dir();
         pthread_t t;
         pthread_attr_t a;
         pthread_attr_init(&a);
@@ -561,6 +568,13 @@ void cc_cgroup_prime_move(void)
         if (dir && pthread_create(&t, &a, cc__cg_prime_thread, dir) != 0)
                 free(dir);
         pthread_attr_destroy(&a);
+}
+
+void cc_cgroup_prime_move_wait(void)
+{
+        char *dir = cc__cg_prime_dir();
+        if (dir)
+                cc__cg_prime_thread(dir);
 }
 
 /* ---- the cgroup object ---- */

@@ -129,5 +129,8 @@ const char *cc_cgroup_backend(void);
  * they then find the wait over or under way. Nothing happens when the
  * layout or the process's cgroup cannot be found. */
 void cc_cgroup_prime_move(void);
+/* The same write, in the calling thread, which it blocks for that grace
+ * period (a thread of a pool, not one made for it). */
+void cc_cgroup_prime_move_wait(void);
 
 #endif
