@@ -573,6 +573,9 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
                 _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         }
+        /* the files of the containers' directories, which the supervisor
+         * only moved aside (deleting them waits for the disk) */
+        cc_container_purge(cli->root);
         /* the keepers of its supervisors end with their last child */
         cc_state_wait_keepers(cli->runtime_dir, name, 10000);
         /* network: the project's veths, bridges and rules, with or without a supervisor */

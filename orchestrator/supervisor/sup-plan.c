@@ -106,16 +106,35 @@ void cc_sup_ctr_retire(struct cc_sup_ctr *c)
         s->retired[s->n_retired++] = c;
 }
 
+static void cc__purge_work(uv_work_t *w)
+{
+        struct cc_sup *s = w->data;
+        cc_container_purge(s->cli->root);
+}
+
+static void cc__purge_done(uv_work_t *w, int status)
+{
+        free(w);
+}
+
 /* Remove a container for good: stopped already; the runtime leftovers and
- * its directory go, and so does its state entry. */
+ * its directory go, and so does its state entry. The directory's files are
+ * deleted after: by down once it said the removal (a down's), or by a
+ * thread of this loop (a container removed while the stack runs). */
 void cc_sup_remove_ctr(struct cc_sup *s, const char *id, const char *name)
 {
         struct cc_error err = {0};
         cc_sup_progress(s, " Container %s  Removing", name);
         cc_sup_net_removed(s, id); /* network: its ports and address */
-        if (cc_container_cleanup(s->cli->root, s->project->name, id, &err) < 0) {
+        if (cc_container_cleanup_later(s->cli->root, s->project->name, id, &err) < 0) {
                 cc_sup_progress(s, "%s", cc_error_msg(&err));
                 cc_error_clear(&err);
+        }
+        uv_work_t *purge = s->state->going ? NULL : cc_xcalloc(1, sizeof(*purge));
+        if (purge) {
+                purge->data = s;
+                if (uv_queue_work(s->loop, purge, cc__purge_work, cc__purge_done) < 0)
+                        free(purge);
         }
         for (size_t i = 0; i < s->state->n_ctrs; i++)
                 if (strcmp(s->state->ctrs[i].id, id) == 0) {

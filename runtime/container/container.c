@@ -776,7 +776,9 @@ int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error 
         return r;
 }
 
-int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err)
+#define CC__REMOVED_PREFIX ".removed-"
+
+static int cc__cleanup(const char *root, const char *project, const char *id, bool later, struct cc_error *err)
 {
         _cleanup_free_ char *cgname = cc__cgroup_name(project, id);
         struct cc_cgroup *cg = NULL;
@@ -795,10 +797,41 @@ int cc_container_cleanup(const char *root, const char *project, const char *id, 
                 return cc_error_prefix(err, "container %.12s", id);
         cc__cgroup_prune(project);
         _cleanup_free_ char *dir = cc_xasprintf("%s/containers/%s", root, id);
-        r = cc_rm_rf_threads(dir);
+        _cleanup_free_ char *aside = cc_xasprintf("%s/containers/" CC__REMOVED_PREFIX "%s", root, id);
+        if (later && (rename(dir, aside) == 0 || errno == ENOENT))
+                return 0;
+        r = cc_rm_rf_threads(dir); /* (or it could not be moved aside) */
         if (r < 0)
                 return cc_error_setsys(err, r, "container %.12s: remove %s", id, dir);
         return 0;
+}
+
+int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err)
+{
+        return cc__cleanup(root, project, id, false, err);
+}
+
+int cc_container_cleanup_later(const char *root, const char *project, const char *id, struct cc_error *err)
+{
+        return cc__cleanup(root, project, id, true, err);
+}
+
+void cc_container_purge(const char *root)
+{
+        _cleanup_free_ char *dir = cc_xasprintf("%s/containers", root);
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct cc_strv names = {0};
+        for (struct dirent *de; (de = readdir(d));)
+                if (cc_startswith(de->d_name, CC__REMOVED_PREFIX))
+                        cc_strv_push(&names, de->d_name);
+        closedir(d);
+        for (size_t i = 0; i < names.n; i++) {
+                _cleanup_free_ char *p = cc_path_join(dir, names.v[i]);
+                (void) cc_rm_rf_threads(p);
+        }
+        cc_strv_free(&names);
 }
 
 /* ---- Adoption, release, pause ---- */

@@ -231,6 +231,14 @@ int cc_container_freeze(struct cc_container *c, bool frozen, struct cc_error *er
  * cgroup's processes, remove the cgroup and the container directory.
  * Missing pieces are not errors. */
 int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err);
+/* The same, but its directory is only moved aside (to
+ * <root>/containers/.removed-<id>, a rename): deleting its files waits for
+ * the disk (a discard per file on some hosts), which cc_container_purge
+ * does later, off the path of whoever waits for the removal. */
+int cc_container_cleanup_later(const char *root, const char *project, const char *id, struct cc_error *err);
+/* Delete what cc_container_cleanup_later moved aside, of any container
+ * (best effort: another purge may be at it too). */
+void cc_container_purge(const char *root);
 
 /* In a container's directory: its configured environment, "K=V" entries
  * each ended by a NUL (what `exec` and healthchecks run with). */

@@ -65,6 +65,9 @@ t_changed_recreated() {
         assert_eq "$(ctr web status)" running || return 1
         # the old container is gone, the named volume kept its data
         assert_eq "$(ls "$CCOMPOSE_ROOT/containers" | grep -c "$web")" 0 "(old container directory)" || return 1
+        # (moved aside at once, its files deleted by a thread of the
+        # supervisor meanwhile)
+        wait_for 30 eval '[ "$(ls -A "$CCOMPOSE_ROOT/containers" | grep -c "$web")" = 0 ]' || return 1
         wait_for 30 eval 'ccp logs web | grep -q v2' || return 1
         assert_eq "$(ccp exec -T web sh -c 'wc -l < /data/seen')" 2 "(volume data survived)"
 }
