@@ -444,6 +444,52 @@ static void cc__wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
                 usleep(10000);
 }
 
+/* down's volumes (-v: the project's named ones, the anonymous ones of
+ * the containers ids) and, when all went well, its word that the project's
+ * containers and volumes are gone (CC_STATE_REMOVED_FILE: an API client's
+ * wait for the removal ends), unless what came before failed (!well).
+ * Returns 0 or 1. */
+static int cc__down_volumes_said(struct cc_cli *cli, const char *name, const struct cc_project *p, bool volumes,
+                                 struct cc_strv *ids, bool well)
+{
+        struct cc_error err = {0};
+        int rc = 0;
+        if (volumes && p) {
+                struct cc_node *vols = cc_node_map_get(p->model, "volumes");
+                for (size_t i = 0; cc_node_is_map(vols) && i < vols->n; i++) {
+                        struct cc_node *def = vols->items[i];
+                        const char *ext = cc_node_map_str(def, "external");
+                        const char *vname = cc_node_map_str(def, "name");
+                        if ((ext && strcmp(ext, "true") == 0) || !vname)
+                                continue;
+                        _cleanup_free_ char *dir = cc_xasprintf("%s/volumes/%s", cli->root, vname);
+                        if (access(dir, F_OK) != 0)
+                                continue;
+                        fprintf(cc_cli_status(), " Volume %s  Removing\n", vname);
+                        int r = cc_rm_rf(dir);
+                        if (r < 0) {
+                                fprintf(stderr, "removing volume %s: %s\n", vname, strerror(-r));
+                                rc = 1;
+                                continue;
+                        }
+                        fprintf(cc_cli_status(), " Volume %s  Removed\n", vname);
+                }
+        }
+        for (size_t i = 0; i < ids->n; i++)
+                if (cc_container_remove_anon_volumes(cli->root, ids->v[i], &err) < 0) {
+                        fprintf(stderr, "%s\n", cc_error_msg(&err));
+                        cc_error_clear(&err);
+                        rc = 1;
+                }
+        cc_strv_free(ids);
+        if (rc == 0 && well) {
+                _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
+                _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
+                _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
+        return rc;
+}
+
 int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
 {
         enum { O_ORPHANS = 1000, O_RMI };
@@ -503,6 +549,7 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
         struct cc_strv ids = {0};
         for (size_t i = 0; volumes && i < st->n_ctrs; i++)
                 cc_strv_push(&ids, st->ctrs[i].id);
+        bool said = false; /* the volumes removed and the removal said */
         if (cc_sup_alive(st)) {
                 char req[128];
                 snprintf(req, sizeof(req), "{\"op\":\"down\",\"timeout\":%lld}", timeout_ms);
@@ -512,6 +559,17 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                          * finished below, from the state files */
                         fprintf(stderr, "%s; finishing from the state files\n", cc_error_msg(&err));
                         cc_error_clear(&err);
+                } else if (code == 0 && !rmi) {
+                        /* it removed the containers (its state says so
+                         * before it answers): their volumes go and that is
+                         * said now, while it exits */
+                        struct cc_state *now = NULL;
+                        if (cc_state_load(cli->runtime_dir, name, &now, &err) == 0 && now->n_ctrs == 0) {
+                                said = true;
+                                rc = cc__down_volumes_said(cli, name, p, volumes, &ids, true);
+                        }
+                        cc_error_clear(&err);
+                        cc_state_free(now);
                 }
                 cc__wait_gone(st->supervisor_pid, st->supervisor_start, 10000);
                 if (cc_proc_alive(st->supervisor_pid, st->supervisor_start)) {
@@ -535,44 +593,11 @@ int cc_cmd_down(struct cc_cli *cli, int argc, char **argv)
                 cc_error_clear(&err);
                 rc = 1;
         }
-        if (volumes && p) {
-                struct cc_node *vols = cc_node_map_get(p->model, "volumes");
-                for (size_t i = 0; cc_node_is_map(vols) && i < vols->n; i++) {
-                        struct cc_node *def = vols->items[i];
-                        const char *ext = cc_node_map_str(def, "external");
-                        const char *vname = cc_node_map_str(def, "name");
-                        if ((ext && strcmp(ext, "true") == 0) || !vname)
-                                continue;
-                        _cleanup_free_ char *dir = cc_xasprintf("%s/volumes/%s", cli->root, vname);
-                        if (access(dir, F_OK) != 0)
-                                continue;
-                        fprintf(cc_cli_status(), " Volume %s  Removing\n", vname);
-                        int r = cc_rm_rf(dir);
-                        if (r < 0) {
-                                fprintf(stderr, "removing volume %s: %s\n", vname, strerror(-r));
-                                rc = 1;
-                                continue;
-                        }
-                        fprintf(cc_cli_status(), " Volume %s  Removed\n", vname);
-                }
-        }
-        for (size_t i = 0; i < ids.n; i++)
-                if (cc_container_remove_anon_volumes(cli->root, ids.v[i], &err) < 0) {
-                        fprintf(stderr, "%s\n", cc_error_msg(&err));
-                        cc_error_clear(&err);
-                        rc = 1;
-                }
-        cc_strv_free(&ids);
         if (rmi && cc__down_images(cli, p, rmi) != 0)
                 rc = 1;
+        if (!said && cc__down_volumes_said(cli, name, p, volumes, &ids, rc == 0) != 0)
+                rc = 1;
         _cleanup_free_ char *dir = cc_state_dir(cli->runtime_dir, name);
-        if (rc == 0) {
-                /* its containers and volumes are gone: said (an API wait for
-                 * the removal ends), while its supervisors' keepers exit
-                 * and the kernel takes the veths */
-                _cleanup_free_ char *mark = cc_path_join(dir, CC_STATE_REMOVED_FILE);
-                _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        }
         /* the files of the containers' directories, which the supervisor
          * only moved aside (deleting them waits for the disk) */
         cc_container_purge(cli->root);

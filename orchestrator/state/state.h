@@ -114,10 +114,11 @@ bool cc_proc_alive(pid_t pid, unsigned long long start);
  * container (`docker run`): the API's record of it. Its service's name is
  * not one of its DNS names, as a docker container has none. */
 #define CC_STATE_API_RECORD "api.json"
-/* Made by down once the project's containers, supervisors, cgroups and
- * volumes are gone, before it waits for the keepers to exit and for its
- * veths to go with their namespaces, and removes the directory: an API
- * client's wait for the removal (docker run --rm) ends then. */
+/* Made by down once the project's containers and their volumes are gone
+ * (as soon as its supervisor answered that it removed them, while it
+ * exits), before it waits for the keepers to exit and for its veths to go
+ * with their namespaces, and removes the directory: an API client's wait
+ * for the removal (docker run --rm) ends then. */
 #define CC_STATE_REMOVED_FILE "removed"
 /* The exit code of a process that has exited (pid + start time): from
  * /proc while it is a zombie, else from the exit records. False when it
