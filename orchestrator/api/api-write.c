@@ -18,7 +18,6 @@
 #include "ipam.h"
 #include "image.h"
 #include "service-spec.h"
-#include "cgroup.h"
 #include "container.h"
 #include "state.h"
 #include "supervisor.h"
@@ -706,26 +705,43 @@ static void cc__create_undo(struct cc_api *api, struct cc_api_creating *cr)
         cc__cmd_run(d, args);
 }
 
-static void cc__prime_work(uv_work_t *w)
+struct cc__prepare {
+        uv_work_t work;
+        char *project, *id;
+};
+
+static void cc__prepare_work(uv_work_t *w)
 {
-        cc_cgroup_prime_move_wait();
+        struct cc__prepare *p = w->data;
+        cc_container_prepare(p->project, p->id);
 }
 
-static void cc__prime_done(uv_work_t *w, int status)
+static void cc__prepare_done(uv_work_t *w, int status)
 {
-        free(w);
+        struct cc__prepare *p = w->data;
+        free(p->project);
+        free(p->id);
+        free(p);
+}
+
+/* Its start moves a process into v1 cgroups, which waits for an RCU grace
+ * period (5-20 ms) unless another move just had one, while it holds the
+ * kernel's cgroup mutex (which a mkdir of a cgroup waits for too): its
+ * cgroup is made and that grace period begins now, in the loop's thread
+ * pool (no thread made for it), not once the supervisor forked for it is
+ * up and has the start (which follows a create within ms). */
+static void cc__prepare_start(struct cc_api *api, const char *project, const char *id)
+{
+        struct cc__prepare *p = cc_xcalloc(1, sizeof(*p));
+        p->work.data = p;
+        p->project = cc_xstrdup(project);
+        p->id = cc_xstrdup(id);
+        if (uv_queue_work(api->loop, &p->work, cc__prepare_work, cc__prepare_done) < 0)
+                cc__prepare_done(&p->work, 0);
 }
 
 void cc_api_container_create(struct cc_api_req *r, char **params)
 {
-        /* its start moves a process into a v1 cgroup, which waits for an
-         * RCU grace period (5-20 ms) unless another move just had one: one
-         * begins now, in the loop's thread pool (no thread made for it),
-         * not only once the supervisor forked for it is up (a start
-         * follows a create within ms) */
-        uv_work_t *prime = cc_xcalloc(1, sizeof(*prime));
-        if (uv_queue_work(r->api->loop, prime, cc__prime_work, cc__prime_done) < 0)
-                free(prime);
         for (size_t i = 0; i + 1 < r->query.n; i += 2)
                 if (strcmp(r->query.v[i], "name") != 0 && strcmp(r->query.v[i], "platform") != 0) {
                         cc_api_reply_error(r, 400, "the parameter %s of container create is not supported",
@@ -844,6 +860,7 @@ void cc_api_container_create(struct cc_api_req *r, char **params)
                 cc_rm_rf(dir);
                 goto out;
         }
+        cc__prepare_start(r->api, project, id);
         /* answered now; its supervisor comes up meanwhile, and what
          * needs it waits for that (cc__hold) */
         struct cc_api_creating *cr = cc_xcalloc(1, sizeof(*cr));

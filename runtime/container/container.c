@@ -482,6 +482,18 @@ static int cc__check_not_running(const struct cc_container_spec *spec, struct cc
         return 0;
 }
 
+void cc_container_prepare(const char *project, const char *id)
+{
+        static const struct cc_cgroup_limits none = {0};
+        _cleanup_free_ char *cgname = cc__cgroup_name(project, id);
+        struct cc_cgroup *cg = NULL;
+        struct cc_error err = {0};
+        if (cc_cgroup_create(cgname, &none, &cg, &err) == 0)
+                cc_cgroup_free(cg);
+        cc_error_clear(&err);
+        cc_cgroup_prime_move_wait();
+}
+
 int cc_container_kill_stale(const char *project, const char *id, struct cc_error *err)
 {
         _cleanup_free_ char *cgname = cc__cgroup_name(project, id);

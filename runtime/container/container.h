@@ -230,6 +230,14 @@ int cc_container_freeze(struct cc_container *c, bool frozen, struct cc_error *er
 /* Clean the leftovers of a container whose owner crashed: kill its
  * cgroup's processes, remove the cgroup and the container directory.
  * Missing pieces are not errors. */
+/* Ahead of a start that is coming (blocking: a thread of a pool): its
+ * cgroup's directories (its start sets the limits), then a move into this
+ * process's own cgroup, which waits for the RCU grace period that moves
+ * into v1 cgroups wait for while it holds the kernel's cgroup mutex: the
+ * start then finds both done, instead of waiting for that grace period in
+ * its mkdirs and its move (cgroup.h, cc_cgroup_prime_move). Best effort:
+ * a down removes the directories of a container that never starts. */
+void cc_container_prepare(const char *project, const char *id);
 int cc_container_cleanup(const char *root, const char *project, const char *id, struct cc_error *err);
 /* The same, but its directory is only moved aside (to
  * <root>/containers/.removed-<id>, a rename): deleting its files waits for
