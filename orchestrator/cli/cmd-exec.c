@@ -61,7 +61,7 @@ int cc_cmd_exec(struct cc_cli *cli, int argc, char **argv)
                 {"user", required_argument, NULL, 'u'}, {"workdir", required_argument, NULL, 'w'},
                 {"help", no_argument, NULL, 'h'},    {0},
         };
-        struct cc_nsexec x = {0};
+        struct cc_nsexec x = {.cache_root = cli->root};
         bool detach = false, no_tty = !isatty(STDIN_FILENO);
         int index = 1, c, rc = 1;
         optind = 0;
@@ -128,9 +128,8 @@ int cc_cmd_nsexec(struct cc_cli *cli, int argc, char **argv)
                 {"tty", no_argument, NULL, 't'},       {"privileged", no_argument, NULL, 'P'},
                 {"pts", required_argument, NULL, 'n'}, {"pid-fd", required_argument, NULL, 'f'}, {0},
         };
-        struct cc_nsexec x = {0};
+        struct cc_nsexec x = {.cache_root = cli->root};
         int c, rc = 1;
-        (void) cli;
         optind = 0;
         while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
                 switch (c) {

@@ -431,7 +431,7 @@ int cc_nsexec_run(const struct cc_nsexec *x, struct cc_error *err)
                 }
         }
         uint64_t caps = x->privileged ? cc_caps_all() : t.capbnd;
-        if (!x->privileged && t.seccomp && (r = cc_seccomp_default(caps, &filter, err)) < 0) {
+        if (!x->privileged && t.seccomp && (r = cc_container_seccomp_default(x->cache_root, caps, &filter, err)) < 0) {
                 cc__target_free(&t);
                 cc_user_free(&user);
                 return r;

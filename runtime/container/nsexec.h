@@ -26,6 +26,8 @@ struct cc_nsexec {
                                        process's terminal; nothing is relayed */
         int pid_fd;                 /* > 2: the process's host PID is written there
                                        (a pid_t, once it is forked), then it is closed */
+        const char *cache_root;     /* CCOMPOSE_ROOT: the compiled seccomp filter is
+                                       cached there (container-seccomp.c); NULL: none */
 };
 
 /* Run the process and wait for it; stdin/stdout/stderr are ours (with

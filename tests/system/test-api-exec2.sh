@@ -3,8 +3,8 @@
 # server (api-fork.c), not by starting the binary again: a service started
 # from a copy of the binary that is then deleted (as by a package upgrade)
 # serves docker exec with output, stderr, -i stdin, -t and -it (its
-# terminal's size), exit codes (126, 127, 137), inspect's Pid and
-# ExitCode. A SIGTERM to the service while execs run (attached, detached,
+# terminal's size), exit codes (126, 127, 137), the container's seccomp
+# filter and capabilities, inspect's Pid and ExitCode. A SIGTERM to the service while execs run (attached, detached,
 # just asked for) ends it in bounded time, and no process of those execs
 # is left. Debian's docker CLI and raw HTTP (api-exec.py) against it.
 # Subnets: 10.213.137.0/24 (--bip); the containers use --network none.
@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 EX="$SRCDIR/tests/system/api-exec.py"
 export DOCKER_HOST=unix://$SOCK2
 C=x2$ID
-N=8
+N=9
 
 plan $N
 
@@ -81,6 +81,19 @@ t_exit_codes() {
         assert_eq "$rc" 127 "(sh's command not found)" || return 1
         dk exec "$C" sh -c 'kill -9 $$'; rc=$?
         assert_eq "$rc" 137 "(killed by SIGKILL)"
+}
+
+# the exec'd process is confined as its container (docker's default
+# seccomp filter, from the cache the container's start filled; its
+# capabilities), not with --privileged
+t_confined() {
+        local s
+        s=$(dk exec "$C" cat /proc/self/status) || return 1
+        assert_eq "$(awk '$1 == "Seccomp:" {print $2}' <<<"$s")" 2 "(seccomp)" || return 1
+        assert_eq "$(awk '$1 == "CapEff:" {print $2}' <<<"$s")" 00000000a80425fb "(capabilities)" || return 1
+        assert_contains "$(dk exec "$C" unshare -m true 2>&1)" "Operation not permitted" || return 1
+        s=$(dk exec --privileged "$C" cat /proc/self/status) || return 1
+        assert_eq "$(awk '$1 == "Seccomp:" {print $2}' <<<"$s")" 0 "(seccomp with --privileged)"
 }
 
 # raw HTTP (api-exec.py: framing, stdin, inspect, 404/409/400, detached,
@@ -172,6 +185,7 @@ t "docker exec once the service's binary is deleted: output, stderr, exit code, 
 t "docker exec -i: stdin (lines; 1 MB)" t_stdin
 t "docker exec -t; -it on a terminal (its size, exit code)" t_tty
 t "exit codes: 126 (missing, not executable), 127 (sh), 137 (SIGKILL)" t_exit_codes
+t "confinement: seccomp filter and capabilities; none with --privileged" t_confined
 t "raw exec (framing, stdin, inspect, errors, detached); inspect's Pid; __nsexec under the fork server" t_inspect
 t "SIGTERM during execs: the service exits, none of their processes is left" t_stop_during_exec
 t "nothing left behind (projects, links, bridge, processes)" t_nothing_left
