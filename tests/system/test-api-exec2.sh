@@ -108,7 +108,7 @@ t_inspect() {
         out=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK2" -H 'Content-Type: application/json' \
                 -d '{"Detach": true}' "http://d/exec/$eid/start")
         assert_eq "$out" 200 "(detached start)" || return 1
-        for _ in $(seq 1 100); do
+        for _ in $(seq 1 300); do
                 pid=$(get "/exec/$eid/json" | jq -r .Pid)
                 [ "${pid:-0}" -gt 0 ] && break
                 sleep 0.1
@@ -132,7 +132,7 @@ t_stop_during_exec() {
         dk exec "$C" sleep 100 >/dev/null 2>&1 &
         clients+=($!)
         bg_record "$!"
-        for _ in $(seq 1 100); do
+        for _ in $(seq 1 300); do
                 n=$(running_sleeps | awk '$2 > 0' | wc -l)
                 [ "$n" -ge 2 ] && break
                 sleep 0.1
@@ -157,7 +157,7 @@ t_stop_during_exec() {
         for _ in $(seq 1 300); do kill -0 "$SVC2" 2>/dev/null || break; sleep 0.1; done
         ! kill -0 "$SVC2" 2>/dev/null || fail "the service did not exit within 30 s of SIGTERM" || return 1
         rm -f "$TMP/service2.pid"
-        for _ in $(seq 1 100); do
+        for _ in $(seq 1 300); do
                 left=()
                 for p in "${chain[@]}"; do
                         [ -n "${p#*:}" ] && [ "$(started "${p%%:*}")" = "${p#*:}" ] && left+=("${p%%:*}")
