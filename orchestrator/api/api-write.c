@@ -1162,7 +1162,7 @@ struct cc_api_wait {
         bool auto_remove;       /* HostConfig.AutoRemove: the reaper removes it, then ends the wait */
         char *project, *id;
         enum cc__until until;
-        long long finished_at; /* next-exit: the exit before */
+        long long exits;       /* next-exit: its exits before */
         int restarts;
         int last_code;         /* removed: the exit code seen last */
         uint64_t gone_at;      /* when its state first lacked it (loop time) */
@@ -1261,7 +1261,7 @@ static void cc__wait_tick(uv_timer_t *t)
                 }
                 return;
         }
-        if (w->until == CC__NEXT_EXIT && (ct->finished_at == w->finished_at && ct->restart_count == w->restarts))
+        if (w->until == CC__NEXT_EXIT && (ct->exits == w->exits && ct->restart_count == w->restarts))
                 stopped = false;
         if (w->until == CC__NOT_RUNNING && ct->status == CC_CTR_CREATED)
                 stopped = true;
@@ -1301,7 +1301,7 @@ void cc_api_container_wait(struct cc_api_req *r, char **params)
                 w->id = cc_xstrdup(ctr->ct->id);
                 w->until = until;
                 w->auto_remove = ctr->api && cc__auto_remove(ctr->api);
-                w->finished_at = ctr->ct->finished_at;
+                w->exits = ctr->ct->exits;
                 w->restarts = ctr->ct->restart_count;
                 w->last_code = ctr->ct->exit_code;
                 r->task = &w->task;

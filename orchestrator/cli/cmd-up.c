@@ -299,6 +299,7 @@ static void cc__off_stopped(const struct cc_cli *cli, struct cc_state *st, struc
         ct->status = CC_CTR_EXITED;
         ct->exit_code = code;
         ct->finished_at = (long long) time(NULL);
+        ct->exits++;
         ct->pid = 0;
         ct->pid_start = 0;
         ct->stopped_by_user = true;

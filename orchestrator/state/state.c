@@ -256,6 +256,7 @@ int cc_state_load(const char *runtime_dir, const char *project, struct cc_state 
                         c->created = cc__jint(o, "created");
                         c->started_at = cc__jint(o, "started_at");
                         c->finished_at = cc__jint(o, "finished_at");
+                        c->exits = cc__jint(o, "exits");
                         c->restart_count = (int) cc__jint(o, "restart_count");
                         c->health = cc__jstr(o, "health");
                         c->stopped_by_user = cc__jint(o, "stopped_by_user") != 0;
@@ -306,6 +307,7 @@ int cc_state_save(const char *runtime_dir, const struct cc_state *st, struct cc_
                 json_object_object_add(o, "created", json_object_new_int64(c->created));
                 json_object_object_add(o, "started_at", json_object_new_int64(c->started_at));
                 json_object_object_add(o, "finished_at", json_object_new_int64(c->finished_at));
+                json_object_object_add(o, "exits", json_object_new_int64(c->exits));
                 json_object_object_add(o, "restart_count", json_object_new_int(c->restart_count));
                 cc__jset_str(o, "health", c->health);
                 json_object_object_add(o, "stopped_by_user", json_object_new_int(c->stopped_by_user));

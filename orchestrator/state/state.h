@@ -35,6 +35,8 @@ struct cc_ctr_state {
         long long created;     /* Unix seconds */
         long long started_at;
         long long finished_at;
+        long long exits;       /* how many times it exited: a wait for the next exit compares
+                                * this (finished_at has seconds only: two quick runs share one) */
         int restart_count;
         char *health;          /* NULL, "starting", "healthy", "unhealthy" */
         bool stopped_by_user;  /* not restarted by the policy */

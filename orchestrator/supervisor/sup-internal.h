@@ -2,6 +2,7 @@
 #ifndef CC_SUP_INTERNAL_H
 #define CC_SUP_INTERNAL_H
 
+#include <stdatomic.h>
 #include <uv.h>
 
 #include "container.h"
@@ -94,6 +95,7 @@ struct cc_sup {
         int label_width;
         int progress_fd;           /* detached: where progress lines go to the CLI */
         bool stopping;             /* Ctrl-C or down: no more starts or restarts */
+        atomic_int mounts_closing; /* exited containers' mounts ending in the thread pool */
         bool reconciling;          /* the plan is being made: no starts yet */
         int sigints;
         int exit_code;

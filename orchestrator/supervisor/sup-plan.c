@@ -41,6 +41,7 @@ static void cc__adopt(struct cc_sup *s, struct cc_sup_ctr *c, struct cc_ctr_stat
                         cc_error_clear(&err);
                 }
                 st->status = CC_CTR_EXITED;
+                st->exits++;
                 st->exit_code = 255; /* unless it exited meanwhile, and that is known */
                 cc_state_exit_code(s->cli->runtime_dir, s->project->name, st->pid, st->pid_start, &st->exit_code);
                 st->pid = 0;
@@ -69,6 +70,7 @@ static void cc__died_unwatched(struct cc_sup *s, struct cc_ctr_state *st)
         cc_state_exit_code(s->cli->runtime_dir, s->project->name, st->pid, st->pid_start, &code);
         st->status = CC_CTR_EXITED;
         st->exit_code = code;
+        st->exits++;
         st->pid = 0;
         st->pid_start = 0;
         if (st->finished_at <= st->started_at)

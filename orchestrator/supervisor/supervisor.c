@@ -61,6 +61,7 @@ void cc_state_refresh(const char *runtime_dir, struct cc_state *st)
                         if (!sup && !cc_state_exit_code(runtime_dir, st->project, ct->pid, ct->pid_start, &ct->exit_code))
                                 ct->exit_code = 255;
                         ct->finished_at = ct->finished_at > ct->started_at ? ct->finished_at : (long long) time(NULL);
+                        ct->exits++;
                 }
         }
 }
@@ -369,6 +370,10 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         int stdio[3] = {-1, -1, -1};
         int r;
 
+        /* an exited container's mounts that still end: its overlay's upper
+         * directory is in use until then (rarely more than a few ms) */
+        while (atomic_load(&s->mounts_closing) > 0)
+                usleep(200);
         cc_container_spec_init(&spec);
         r = cc_service_spec_build(s->cli->root, s->project, c->svc->name, c->id, st->name, c->svc->image, c->ov,
                                   &seccomp, &spec, err);
@@ -483,6 +488,39 @@ static bool cc__completed_init(struct cc_sup *s, const char *service, int exit_c
         return false;
 }
 
+struct cc__mounts {
+        uv_work_t work;
+        struct cc_sup *sup;
+        int fd;
+};
+
+static void cc__mounts_work(uv_work_t *w)
+{
+        struct cc__mounts *m = w->data;
+        close(m->fd);
+        atomic_fetch_sub(&m->sup->mounts_closing, 1);
+}
+
+static void cc__mounts_done(uv_work_t *w, int status)
+{
+        free(w->data);
+}
+
+static void cc__close_mounts_later(struct cc_sup *s, int fd)
+{
+        if (fd < 0)
+                return;
+        struct cc__mounts *m = cc_xcalloc(1, sizeof(*m));
+        m->work.data = m;
+        m->sup = s;
+        m->fd = fd;
+        atomic_fetch_add(&s->mounts_closing, 1);
+        if (uv_queue_work(s->loop, &m->work, cc__mounts_work, cc__mounts_done) < 0) {
+                cc__mounts_work(&m->work); /* here, then */
+                free(m);
+        }
+}
+
 void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
 {
         struct cc_sup *s = c->sup;
@@ -503,6 +541,7 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
         st->status = CC_CTR_EXITED;
         st->exit_code = exit_code;
         st->finished_at = cc_sup_wall();
+        st->exits++;
         st->pid = 0;
         st->pid_start = 0;
         char code[16];
@@ -517,6 +556,10 @@ void cc_sup_exited(struct cc_sup_ctr *c, int exit_code)
          * removes it meanwhile): its cgroups go after */
         if (!restart)
                 cc_sup_save(s);
+        /* its mounts end in a thread (the overlay's sync waits for the
+         * disk): a down asking meanwhile is answered without waiting */
+        if (!restart && c->c)
+                cc__close_mounts_later(s, cc_container_take_mounts(c->c));
         if (c->c) {
                 if (cc_container_destroy(c->c, true, &err) < 0) {
                         cc_sup_progress(s, "%s", cc_error_msg(&err));

@@ -743,6 +743,11 @@ int cc_container_stop(struct cc_container *c, int signal, long long grace_ms, st
 
 /* ---- Destroy and cleanup ---- */
 
+int cc_container_take_mounts(struct cc_container *c)
+{
+        return cc_steal_fd(&c->mntns);
+}
+
 int cc_container_destroy(struct cc_container *c, bool keep_dir, struct cc_error *err)
 {
         int r = 0;

@@ -227,6 +227,13 @@ void cc_container_release(struct cc_container *c);
 /* Freeze or thaw every process of the container (pause / unpause). */
 int cc_container_freeze(struct cc_container *c, bool frozen, struct cc_error *err);
 
+/* The container's mount namespace, held since its start (its mounts end
+ * when the last reference goes: the rootfs overlay's unmount syncs the
+ * upper filesystem): the caller's from now on, to close where waiting for
+ * that does not matter, and before the container's directory is mounted
+ * again (an overlay refuses an upper directory in use). -1: none. */
+int cc_container_take_mounts(struct cc_container *c);
+
 /* Clean the leftovers of a container whose owner crashed: kill its
  * cgroup's processes, remove the cgroup and the container directory.
  * Missing pieces are not errors. */

@@ -10,7 +10,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/api-lib.sh"
 
-plan 7
+plan 8
 
 api_prelude 7 "10\.213\.133\." 10.213.133.0/24 "api-create"
 on_exit api_cleanup
@@ -102,6 +102,24 @@ t_run_rm() {
         assert_eq "$(ls "$CCOMPOSE_RUNTIME_DIR" | grep '^api-')" "" "(no project's state left)"
 }
 
+# started again as soon as it exited, many times (docker start -a waits
+# for the next exit, several in one second): its rootfs overlay is
+# unmounted by a thread of the supervisor after its exit (the sync of its
+# upper directory waits for the disk), and a start waits for that (an
+# overlay refuses an upper directory still in use)
+t_start_again() {
+        local out i
+        out=$(dk run --network none --name again$ID busybox:test sh -c 'echo run >>/count; cat /count | wc -l') || return 1
+        assert_eq "$out" 1 "(first run)" || return 1
+        for i in 2 3 4 5 6; do
+                # (a wait for the next exit that missed it hung here: two
+                # runs in one second had one finished_at)
+                out=$(timeout -s KILL 60 "$DOCKER" start -a again$ID 2>&1) || { fail "start $i: $out"; return 1; }
+                assert_eq "$out" "$i" "(run $i: the writable layer kept)" || return 1
+        done
+        dk rm again$ID >/dev/null || return 1
+}
+
 t_no_supervisor() {
         local out rc cur
         mkdir "$CG" || return 1
@@ -186,6 +204,7 @@ dk rm -f later$ID >/dev/null 2>&1
 t "docker rename just after docker create: the new name kept" t_rename_at_once
 dk rm -f old$ID new$ID >/dev/null 2>&1
 t "docker run --rm: output and exit code, --network none and bridge" t_run_rm
+t "docker start -a at once after each exit: the writable layer kept, no overlay in use" t_start_again
 if [ -d /sys/fs/cgroup/pids ] && [ ! -e /sys/fs/cgroup/pids/cgroup.controllers ]; then
         t "a create whose supervisor cannot start: docker run fails with its message, nothing left" t_no_supervisor
 else
