@@ -8,7 +8,8 @@
 #     of its own at 10.213.108.1/24, without iptables rules, forwarding or
 #     masquerading, which only spares dockerd work); the median and p90 of
 #     each, and the ratios;
-#   - `docker ps` with 50 running containers on our socket (median of N).
+#   - `docker ps` with 50 running containers on our socket (median of N),
+#     the same request by curl, and `docker version` (the CLI's floor).
 # Not a timed test: figures for the README and the issue. Root only.
 #
 # Environment: CCOMPOSE (binary, default build/ccompose), CCOMPOSE_TEST_IMAGES
@@ -111,3 +112,14 @@ for i in $(seq 1 50); do ours run -d --network none --name "bench$i" busybox:tes
 [ "$(ours ps -q | wc -l)" -ge 50 ] || { echo "api.sh: fewer than 50 containers run" >&2; exit 1; }
 ps50=$(times_us ours ps | stats)
 report "ours:    docker ps (50 running)" "$ps50"
+# what of that is the server's: the same request by curl; and the docker
+# CLI's own floor (docker version: one request, nothing to list)
+# (curl's own time_total: its start is not the server's)
+curl_us() {
+        local i
+        for ((i = 0; i <= N; i++)); do
+                curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$SOCK" http://docker/v1.41/containers/json
+        done | tail -n +2 | awk '{ printf "%d\n", $1 * 1000000 }'
+}
+report "ours:    GET /containers/json by curl (50)" "$(curl_us | stats)"
+report "ours:    docker version (the CLI's floor)" "$(times_us ours version | stats)"
