@@ -93,6 +93,11 @@ int cc_rm_rf_at(int dirfd, const char *name);
  * the other for a container's directory; at once they wait for the same
  * ones. A non-directory is removed as by cc_rm_rf. 0 or -errno. */
 int cc_rm_rf_threads(const char *dir);
+/* A shared library loaded at its first use (a table of its functions):
+ * dlopen of soname, and each symbol of it; a process that cannot have
+ * them says which (and the Debian package that has them) and exits 127. */
+void *cc_dl_open(const char *soname, const char *package, const char *why);
+void *cc_dl_sym(void *lib, const char *soname, const char *package, const char *name);
 /* Join dir and name ("name" when absolute). Caller frees. */
 char *cc_path_join(const char *dir, const char *name);
 /* Clean a path lexically: collapse //, ., and .. (without touching the disk). */

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -413,6 +414,27 @@ static void *cc__rm_worker(void *arg)
                 if (r < 0)
                         __atomic_compare_exchange_n(&j->err, &none, r, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
         }
+}
+
+void *cc_dl_open(const char *soname, const char *package, const char *why)
+{
+        void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                fprintf(stderr, "ccompose: cannot load %s (Debian: %s), which %s need: %s\n", soname, package, why,
+                        dlerror());
+                exit(127);
+        }
+        return h;
+}
+
+void *cc_dl_sym(void *lib, const char *soname, const char *package, const char *name)
+{
+        void *f = dlsym(lib, name);
+        if (!f) {
+                fprintf(stderr, "ccompose: %s has no %s (Debian: %s)\n", soname, name, package);
+                exit(127);
+        }
+        return f;
 }
 
 int cc_rm_rf_threads(const char *dir)

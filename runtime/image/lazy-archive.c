@@ -1,10 +1,8 @@
 /* archive, loaded at its first use. See lazy-archive.h. */
 #define CC_LAZY_LOADER
-#include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 
+#include "cc-util.h"
 #include "lazy-archive.h"
 
 static struct cc_archive_api cc__archive;
@@ -12,17 +10,8 @@ static pthread_once_t cc__archive_once = PTHREAD_ONCE_INIT;
 
 static void cc__archive_load(void)
 {
-        void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                fprintf(stderr, "ccompose: cannot load libarchive.so.13 (Debian: libarchive13), which image archives need: %s\n",
-                        dlerror());
-                exit(127);
-        }
-#define CC__ARCHIVE(f)                                                                                       \
-        if (!(cc__archive.f = (__typeof__(cc__archive.f)) dlsym(h, #f))) {                                      \
-                fprintf(stderr, "ccompose: libarchive.so.13 has no %s (Debian: libarchive13)\n", #f);                      \
-                exit(127);                                                                                  \
-        }
+        void *h = cc_dl_open("libarchive.so.13", "libarchive13", "image archives");
+#define CC__ARCHIVE(f) cc__archive.f = (__typeof__(cc__archive.f)) cc_dl_sym(h, "libarchive.so.13", "libarchive13", #f);
         CC_ARCHIVE_FUNCS
 #undef CC__ARCHIVE
 }
