@@ -1162,8 +1162,8 @@ struct cc_api_wait {
         bool auto_remove;       /* HostConfig.AutoRemove: the reaper removes it, then ends the wait */
         char *project, *id;
         enum cc__until until;
-        long long exits;       /* next-exit: its exits before */
-        int restarts;
+        long long exits;       /* next-exit: its exits before (every restart follows one) */
+        long long finished_at; /* and its last exit's time (a supervisor older than exits) */
         int last_code;         /* removed: the exit code seen last */
         uint64_t gone_at;      /* when its state first lacked it (loop time) */
 };
@@ -1261,7 +1261,7 @@ static void cc__wait_tick(uv_timer_t *t)
                 }
                 return;
         }
-        if (w->until == CC__NEXT_EXIT && (ct->exits == w->exits && ct->restart_count == w->restarts))
+        if (w->until == CC__NEXT_EXIT && ct->exits == w->exits && ct->finished_at == w->finished_at)
                 stopped = false;
         if (w->until == CC__NOT_RUNNING && ct->status == CC_CTR_CREATED)
                 stopped = true;
@@ -1302,7 +1302,7 @@ void cc_api_container_wait(struct cc_api_req *r, char **params)
                 w->until = until;
                 w->auto_remove = ctr->api && cc__auto_remove(ctr->api);
                 w->exits = ctr->ct->exits;
-                w->restarts = ctr->ct->restart_count;
+                w->finished_at = ctr->ct->finished_at;
                 w->last_code = ctr->ct->exit_code;
                 r->task = &w->task;
                 if (until == CC__REMOVED) {

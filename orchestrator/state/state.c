@@ -410,7 +410,7 @@ void cc_state_wait_keepers(const char *runtime_dir, const char *project, int tim
                 return;
         _cleanup_free_ char *path = cc_xasprintf("%s/%s/%s", runtime_dir, project, CC_STATE_EXITS_FILE);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        /* in 1 ms steps: down waits for this (docker run --rm through the API too) */
+        /* in 1 ms steps: down waits for this before it removes the project's directory */
         for (int ms = 0, step; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && ms < timeout_ms; ms += step) {
                 step = ms < 1000 ? 1 : 10;
                 usleep((useconds_t) step * 1000);

@@ -126,6 +126,8 @@ void cc_sup_signal_cb(uv_signal_t *h, int signum);
 /* The container's main process is gone with exit_code: record it, restart
  * it per policy, or end an attached up. */
 void cc_sup_exited(struct cc_sup_ctr *c, int exit_code);
+/* Wait for exited containers' mounts ending in the thread pool. */
+void cc_sup_mounts_settle(struct cc_sup *s);
 /* SIGKILL every process of the container (remembered: see
  * cc_sup_adopted_exit_code). */
 void cc_sup_kill_all(struct cc_sup_ctr *c);

@@ -111,6 +111,7 @@ void cc_sup_ctr_retire(struct cc_sup_ctr *c)
 static void cc__purge_work(uv_work_t *w)
 {
         struct cc_sup *s = w->data;
+        cc_sup_mounts_settle(s); /* (another thread may still unmount one of them) */
         cc_container_purge(s->cli->root);
 }
 

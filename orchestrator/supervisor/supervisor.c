@@ -370,10 +370,7 @@ int cc_sup_start_ctr(struct cc_sup_ctr *c, struct cc_error *err)
         int stdio[3] = {-1, -1, -1};
         int r;
 
-        /* an exited container's mounts that still end: its overlay's upper
-         * directory is in use until then (rarely more than a few ms) */
-        while (atomic_load(&s->mounts_closing) > 0)
-                usleep(200);
+        cc_sup_mounts_settle(s);
         cc_container_spec_init(&spec);
         r = cc_service_spec_build(s->cli->root, s->project, c->svc->name, c->id, st->name, c->svc->image, c->ov,
                                   &seccomp, &spec, err);
@@ -504,6 +501,15 @@ static void cc__mounts_work(uv_work_t *w)
 static void cc__mounts_done(uv_work_t *w, int status)
 {
         free(w->data);
+}
+
+/* Wait for the exited containers' mounts that still end (rarely more than
+ * a few ms): an overlay's upper directory is in use until then, for a new
+ * mount and for the deletion of its files. */
+void cc_sup_mounts_settle(struct cc_sup *s)
+{
+        while (atomic_load(&s->mounts_closing) > 0)
+                usleep(200);
 }
 
 static void cc__close_mounts_later(struct cc_sup *s, int fd)

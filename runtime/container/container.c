@@ -42,8 +42,9 @@ struct cc_container {
         int pty;
         /* its mount namespace, held from its start: the end of its mounts
          * (the rootfs overlay's, with a sync of the upper filesystem:
-         * ~3 ms) comes at destroy, not in its last process's exit, which
-         * the supervisor waits for */
+         * ~3 ms) comes at destroy, or where the caller closes it
+         * (cc_container_take_mounts), not in its last process's exit,
+         * which the supervisor waits for */
         int mntns;
         struct cc_cgroup *cg;
         bool exited;
